@@ -1,0 +1,51 @@
+/**
+ * `npm start`: the platform on this machine. PORT (default 8080), DATA_DIR (default .data),
+ * PROVIDER_ADMIN_TOKEN (default: generated once, kept under DATA_DIR).
+ */
+// Local defaults for the Lambda utilities: no EMF metric lines on stdout, no X-Ray.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+const { startPlatform } = await import('./platform');
+
+const port = Number(process.env.PORT ?? 8080);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a port number, not "${process.env.PORT}"`);
+  process.exit(1);
+}
+
+const platform = await startPlatform({
+  port,
+  dataDir: process.env.DATA_DIR ?? '.data',
+  providerAdminToken: process.env.PROVIDER_ADMIN_TOKEN || undefined,
+});
+
+const tokenSource = process.env.PROVIDER_ADMIN_TOKEN
+  ? 'from PROVIDER_ADMIN_TOKEN'
+  : platform.tokenGenerated
+    ? `generated, saved to ${platform.dataDir}/provider-admin-token`
+    : `from ${platform.dataDir}/provider-admin-token`;
+console.log(
+  [
+    '',
+    '  Observability platform (local)',
+    `  listening on   ${platform.url}`,
+    `  data kept in   ${platform.dataDir}`,
+    `  provider token ${platform.providerAdminToken}`,
+    `                 (${tokenSource})`,
+    '',
+    `  try: curl -s -X POST ${platform.url}/admin/v1/tenants -H "Authorization: Bearer $TOKEN" \\`,
+    `         -H 'Content-Type: application/json' -d '{"name":"acme"}'`,
+    '',
+  ].join('\n'),
+);
+
+const shutdown = async () => {
+  await platform.close();
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+export {};

@@ -1,0 +1,140 @@
+/**
+ * The local platform: the same Lambda handlers as in AWS, on local adapters, behind a node:http server.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createAdminHandler } from '../functions/admin/app';
+import { createApiHandler } from '../functions/api/app';
+import { createIngestHandler } from '../functions/ingest/app';
+import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
+import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
+import { hashSecret } from '../shared/domain/credentials';
+import { createObservability } from '../shared/http/handler';
+import { json } from '../shared/http/response';
+import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
+import type { HttpHandler } from '../shared/http/types';
+import type { Clock } from '../shared/ports/clock';
+import { systemClock } from '../shared/ports/clock';
+import {
+  lambdaContext,
+  RequestTooLargeError,
+  readRequestBody,
+  toApiGatewayEvent,
+  writeResult,
+} from './http-adapter';
+
+export interface PlatformOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataDir: string;
+  /** When absent, one is generated on first start and kept under dataDir. */
+  readonly providerAdminToken?: string;
+  readonly clock?: Clock;
+}
+
+export interface RunningPlatform {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly providerAdminToken: string;
+  /** True when this start generated the token. */
+  readonly tokenGenerated: boolean;
+  close(): Promise<void>;
+}
+
+const TOKEN_FILE = 'provider-admin-token';
+
+function providerToken(dataDir: string, fromEnv: string | undefined): { token: string; generated: boolean } {
+  if (fromEnv) return { token: fromEnv, generated: false };
+  const file = join(dataDir, TOKEN_FILE);
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), generated: false };
+  const token = `obs_provider_${randomBytes(32).toString('base64url')}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, generated: true };
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const { token, generated } = providerToken(dataDir, options.providerAdminToken);
+  const clock = options.clock ?? systemClock;
+  const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
+  const metrics = new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
+  const tokenHash = hashSecret(token);
+
+  const handlers: Record<FunctionName, HttpHandler> = {
+    admin: createAdminHandler({
+      tenants,
+      providerTokenHash: async () => tokenHash,
+      clock,
+      observability: createObservability('admin'),
+    }),
+    api: createApiHandler({ tenants, metrics, clock, observability: createObservability('api') }),
+    ingest: createIngestHandler({ tenants, metrics, clock, observability: createObservability('ingest') }),
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'GET' && url.pathname === '/healthz')
+        return writeResult(res, json(200, { status: 'ok' }));
+      const candidates = ROUTES.map((route) => ({
+        route,
+        params: matchPath(route.path, url.pathname),
+      })).filter((c) => c.params !== undefined);
+      if (candidates.length === 0) {
+        return writeResult(
+          res,
+          json(404, { error: { code: 'not_found', message: `no route ${url.pathname}` } }),
+        );
+      }
+      const match = candidates.find((c) => c.route.method === req.method);
+      if (!match) {
+        return writeResult(
+          res,
+          json(405, { error: { code: 'method_not_allowed', message: `${req.method} is not allowed here` } }),
+        );
+      }
+      const body = await readRequestBody(req);
+      const event = toApiGatewayEvent(req, url, body, match.route.path, match.params ?? {});
+      const result = await handlers[match.route.function](
+        event,
+        lambdaContext(match.route.function, event.requestContext.requestId),
+      );
+      writeResult(res, result);
+    } catch (error) {
+      if (error instanceof RequestTooLargeError) {
+        return writeResult(
+          res,
+          json(413, { error: { code: 'payload_too_large', message: error.message, field: 'body' } }),
+        );
+      }
+      console.error('local server error', error);
+      writeResult(res, json(500, { error: { code: 'internal', message: 'internal error' } }));
+    }
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => resolvePromise());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    dataDir,
+    providerAdminToken: token,
+    tokenGenerated: generated,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      tenants.close();
+      metrics.close();
+    },
+  };
+}

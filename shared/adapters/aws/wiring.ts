@@ -1,0 +1,59 @@
+/**
+ * AWS adapters as the Lambda functions build them: clients created once per cold start, configuration
+ * read from the environment once, failing fast when a variable is missing.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { hashSecret } from '../../domain/credentials';
+import { DynamoDbTenantStore } from './dynamodb-tenant-store';
+import { TimestreamMetricStore } from './timestream-metric-store';
+
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}
+
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  timestreamDatabase: 'TIMESTREAM_DATABASE',
+  timestreamTable: 'TIMESTREAM_TABLE',
+  providerTokenSecretArn: 'PROVIDER_TOKEN_SECRET_ARN',
+} as const;
+
+export function awsTenantStore(): DynamoDbTenantStore {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return new DynamoDbTenantStore(client, requiredEnv(ENV.tableName));
+}
+
+export function awsMetricStore(): TimestreamMetricStore {
+  // Retries are the store's own (backoff with jitter, then a 503 to the collector), not the SDK's.
+  return new TimestreamMetricStore({
+    writeClient: new TimestreamWriteClient({ maxAttempts: 1 }),
+    queryClient: new TimestreamQueryClient({ maxAttempts: 1 }),
+    databaseName: requiredEnv(ENV.timestreamDatabase),
+    tableName: requiredEnv(ENV.timestreamTable),
+  });
+}
+
+/** The provider admin token lives in Secrets Manager; functions keep only its hash, fetched once. */
+export function providerTokenHashFromSecret(): () => Promise<string> {
+  const secretArn = requiredEnv(ENV.providerTokenSecretArn);
+  const client = new SecretsManagerClient({});
+  let hash: Promise<string> | undefined;
+  return () => {
+    hash ??= client.send(new GetSecretValueCommand({ SecretId: secretArn })).then((r) => {
+      if (!r.SecretString) throw new Error('provider token secret is empty');
+      return hashSecret(r.SecretString);
+    });
+    hash.catch(() => {
+      hash = undefined;
+    });
+    return hash;
+  };
+}

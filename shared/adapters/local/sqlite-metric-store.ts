@@ -1,0 +1,115 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { type Dimensions, type Sample, seriesKey, type WriteResult } from '../../domain/metrics';
+import {
+  type MetricQuery,
+  matchesFilters,
+  type Point,
+  type Series,
+  shapePoints,
+  sortSeries,
+} from '../../domain/query';
+import type { MetricStore } from '../../ports/metric-store';
+import { inTransaction, openDatabase } from './sqlite';
+
+/**
+ * The local twin of the Timestream store: an embedded SQLite file. Series are interned once
+ * (tenant, metric, dimensions → id); points are keyed by (series, time) in a WITHOUT ROWID table, so
+ * a time-range read of one series is one index range scan, and re-writing a point is idempotent.
+ */
+export class SqliteMetricStore implements MetricStore {
+  private readonly db: DatabaseSync;
+  private readonly seriesIds = new Map<string, number>();
+  private readonly findSeries: StatementSync;
+  private readonly insertSeries: StatementSync;
+  private readonly upsertPoint: StatementSync;
+  private readonly seriesOfMetric: StatementSync;
+  private readonly pointsInRange: StatementSync;
+
+  constructor(path: string) {
+    this.db = openDatabase(path);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        series_key TEXT NOT NULL,
+        dimensions TEXT NOT NULL,
+        UNIQUE (tenant_id, series_key)
+      );
+      CREATE INDEX IF NOT EXISTS series_by_metric ON series (tenant_id, metric);
+      CREATE TABLE IF NOT EXISTS points (
+        series_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (series_id, ts)
+      ) WITHOUT ROWID;
+    `);
+    this.findSeries = this.db.prepare('SELECT id FROM series WHERE tenant_id = ? AND series_key = ?');
+    this.insertSeries = this.db.prepare(
+      'INSERT INTO series (tenant_id, metric, series_key, dimensions) VALUES (?, ?, ?, ?) RETURNING id',
+    );
+    this.upsertPoint = this.db.prepare(
+      'INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value',
+    );
+    this.seriesOfMetric = this.db.prepare(
+      'SELECT id, dimensions FROM series WHERE tenant_id = ? AND metric = ?',
+    );
+    this.pointsInRange = this.db.prepare(
+      'SELECT ts, value FROM points WHERE series_id = ? AND ts BETWEEN ? AND ? ORDER BY ts',
+    );
+  }
+
+  async write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
+    inTransaction(this.db, () => {
+      for (const sample of samples) {
+        const id = this.seriesId(tenantId, sample.metric, sample.dimensions);
+        this.upsertPoint.run(id, sample.timestampMs, sample.value);
+      }
+    });
+    return { accepted: samples.length, rejected: [] };
+  }
+
+  async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
+    const rows = this.seriesOfMetric.all(tenantId, query.metric) as { id: number; dimensions: string }[];
+    const result: Series[] = [];
+    for (const row of rows) {
+      const dimensions = JSON.parse(row.dimensions) as Dimensions;
+      if (!matchesFilters(dimensions, query.filters)) continue;
+      const points = (
+        this.pointsInRange.all(row.id, query.fromMs, query.toMs) as { ts: number; value: number }[]
+      ).map((p): Point => [p.ts, p.value]);
+      if (points.length > 0)
+        result.push({ metric: query.metric, dimensions, points: shapePoints(points, query) });
+    }
+    return sortSeries(result);
+  }
+
+  /** Removes every series and point of a tenant (offboarding). */
+  deleteTenant(tenantId: string): void {
+    inTransaction(this.db, () => {
+      this.db
+        .prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE tenant_id = ?)')
+        .run(tenantId);
+      this.db.prepare('DELETE FROM series WHERE tenant_id = ?').run(tenantId);
+    });
+    for (const key of this.seriesIds.keys())
+      if (key.startsWith(`${tenantId}\u0002`)) this.seriesIds.delete(key);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private seriesId(tenantId: string, metric: string, dimensions: Dimensions): number {
+    const key = seriesKey(metric, dimensions);
+    const cacheKey = `${tenantId}\u0002${key}`;
+    const cached = this.seriesIds.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const found = this.findSeries.get(tenantId, key) as { id: number } | undefined;
+    const id =
+      found?.id ??
+      (this.insertSeries.get(tenantId, metric, key, JSON.stringify(dimensions)) as { id: number }).id;
+    this.seriesIds.set(cacheKey, id);
+    return id;
+  }
+}

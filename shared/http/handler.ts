@@ -1,0 +1,70 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DomainError, NotFoundError } from '../domain/errors';
+import { errorResult, internalErrorResult } from './response';
+import type { HttpEvent, HttpHandler, HttpResult } from './types';
+
+/** Powertools utilities of one function, created once per module (cold start), injected. */
+export interface Observability {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+}
+
+export const METRICS_NAMESPACE = 'ObservabilityPlatform';
+
+export function createObservability(serviceName: string): Observability {
+  return {
+    logger: new Logger({ serviceName }),
+    metrics: new Metrics({ serviceName, namespace: METRICS_NAMESPACE }),
+    tracer: new Tracer({ serviceName }),
+  };
+}
+
+/**
+ * Errors to HTTP in one place (as middy's http-error-handler does): a DomainError shows its status and
+ * message; anything else is logged and answered with a generic 500 that reveals nothing.
+ */
+export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const { error } = request;
+      if (error instanceof DomainError) {
+        if (error.status >= 500) logger.warn('dependency unavailable', { error });
+        request.response = errorResult(error);
+        return;
+      }
+      logger.error('unhandled error', { error: error as Error });
+      request.response = internalErrorResult();
+    },
+  };
+}
+
+export type Route = (event: HttpEvent) => Promise<HttpResult>;
+
+/** Dispatches on `METHOD /resource` (the API Gateway resource template). */
+export function router(routes: Record<string, Route>): Route {
+  return async (event) => {
+    const route = routes[`${event.httpMethod} ${event.resource}`];
+    if (!route) throw new NotFoundError(`no route for ${event.httpMethod} ${event.resource}`);
+    return route(event);
+  };
+}
+
+/** The middy chain every HTTP function shares: tracer, logger context, EMF metrics, error mapping. */
+export function httpHandler(observability: Observability, route: Route): HttpHandler {
+  const { logger, metrics, tracer } = observability;
+  const handler = middy<HttpEvent, HttpResult, Error, Context>()
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(httpErrors(logger))
+    .handler(route);
+  return handler as unknown as HttpHandler;
+}

@@ -1,0 +1,21 @@
+import type { DomainError } from '../domain/errors';
+import type { HttpResult } from './types';
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** The one error shape of the API: `{error: {code, message, field?}}`. */
+export function errorResult(error: DomainError): HttpResult {
+  const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+  return json(
+    error.status,
+    { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } },
+    retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+  );
+}
+
+export const internalErrorResult = (): HttpResult =>
+  json(500, { error: { code: 'internal', message: 'internal error; it has been logged' } });

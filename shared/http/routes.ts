@@ -1,0 +1,37 @@
+/**
+ * The HTTP surface: one table, read by the CDK ingest API (to build API Gateway resources) and by
+ * the local server (to dispatch to the same handlers). A route belongs to exactly one function.
+ */
+export type FunctionName = 'ingest' | 'api' | 'admin';
+
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** API Gateway resource template, e.g. `/v1/resources/{id}`. */
+  readonly path: string;
+  readonly function: FunctionName;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'POST', path: '/admin/v1/tenants', function: 'admin' },
+  { method: 'POST', path: '/v1/collectors', function: 'api' },
+  { method: 'GET', path: '/v1/collectors', function: 'api' },
+  { method: 'GET', path: '/v1/metrics/query', function: 'api' },
+  { method: 'POST', path: '/v1/ingest', function: 'ingest' },
+];
+
+/** Matches a concrete path against a template; returns the path parameters or undefined. */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const t = template.split('/');
+  const p = path.split('/');
+  if (t.length !== p.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i++) {
+    const segment = t[i]!;
+    const actual = p[i]!;
+    if (segment.startsWith('{') && segment.endsWith('}')) {
+      if (actual === '') return undefined;
+      params[segment.slice(1, -1)] = decodeURIComponent(actual);
+    } else if (segment !== actual) return undefined;
+  }
+  return params;
+}

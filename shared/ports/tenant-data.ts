@@ -1,0 +1,12 @@
+/**
+ * Anything that holds a tenant's data implements this, so offboarding can export it and then erase
+ * it without knowing every store (metric store, metadata, alert state, idempotency records …).
+ */
+export interface TenantDataHolder {
+  /** A short name for the archive section, e.g. `metrics`, `metadata`, `alerts`. */
+  readonly dataName: string;
+  /** Every record the tenant owns, as JSON-serialisable objects (confidential fields stay encrypted). */
+  exportTenant(tenantId: string): AsyncIterable<unknown>;
+  /** Removes every record the tenant owns; returns how many were removed. */
+  deleteTenant(tenantId: string): Promise<number>;
+}
