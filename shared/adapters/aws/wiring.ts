@@ -22,6 +22,12 @@ export const ENV = {
   timestreamDatabase: 'TIMESTREAM_DATABASE',
   timestreamTable: 'TIMESTREAM_TABLE',
   providerTokenSecretArn: 'PROVIDER_TOKEN_SECRET_ARN',
+  /** KMS key (ARN) for envelope encryption of confidential fields. */
+  dataKeyArn: 'DATA_KEY_ARN',
+  /** `timestream` or `amp`: the region's metric store. */
+  metricStore: 'METRIC_STORE',
+  /** AMP workspace base URL: https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> */
+  ampWorkspaceUrl: 'AMP_WORKSPACE_URL',
 } as const;
 
 export function awsTenantStore(): DynamoDbTenantStore {
