@@ -77,3 +77,7 @@ export async function startTestPlatform(options: Partial<PlatformOptions> = {}):
     },
   };
 }
+
+/** A response's JSON body, loosely typed for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON
+export const bodyOf = async (response: Response): Promise<any> => response.json();

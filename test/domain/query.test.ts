@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { UnprocessableError } from '../../shared/domain/errors';
+import {
+  aggregate,
+  type MetricQuery,
+  parseMetricQuery,
+  percentile,
+  seriesFromSamples,
+  shapePoints,
+} from '../../shared/domain/query';
+
+describe('parseMetricQuery', () => {
+  it('reads epoch ms and RFC 3339, step, agg and treats the rest as dimension filters', () => {
+    const q = parseMetricQuery({
+      metric: 'cpu',
+      from: '1700000000000',
+      to: '2023-11-14T22:20:00Z',
+      step: '60',
+      agg: 'p95',
+      host: 'web-01',
+    });
+    expect(q).toEqual({
+      metric: 'cpu',
+      fromMs: 1700000000000,
+      toMs: Date.parse('2023-11-14T22:20:00Z'),
+      stepSeconds: 60,
+      aggregation: 'p95',
+      filters: { host: 'web-01' },
+    });
+  });
+
+  it.each([
+    [{ from: '1', to: '2' }, 'metric'],
+    [{ metric: 'm', to: '2' }, 'from'],
+    [{ metric: 'm', from: '1' }, 'to'],
+    [{ metric: 'm', from: 'yesterday', to: '2' }, 'from'],
+    [{ metric: 'm', from: '5', to: '2' }, 'to'],
+    [{ metric: 'm', from: '1', to: '2', step: '0' }, 'step'],
+    [{ metric: 'm', from: '1', to: '2', step: '1.5' }, 'step'],
+    [{ metric: 'm', from: '0', to: '100000000000', step: '1' }, 'step'],
+    [{ metric: 'm', from: '1', to: '2', step: '1', agg: 'median' }, 'agg'],
+    [{ metric: 'm', from: '1', to: '2', agg: 'max' }, 'agg'],
+  ])('refuses %j naming %s', (params, field) => {
+    try {
+      parseMetricQuery(params);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(UnprocessableError);
+      expect((error as UnprocessableError).field).toBe(field);
+    }
+  });
+});
+
+describe('aggregation', () => {
+  it('computes each aggregation', () => {
+    const values = [4, 1, 3, 2];
+    expect(aggregate(values, 'avg')).toBe(2.5);
+    expect(aggregate(values, 'min')).toBe(1);
+    expect(aggregate(values, 'max')).toBe(4);
+    expect(aggregate(values, 'sum')).toBe(10);
+    expect(aggregate(values, 'count')).toBe(4);
+  });
+  it('computes p95 by linear interpolation between closest ranks', () => {
+    const values = Array.from({ length: 101 }, (_, i) => i);
+    expect(percentile(values, 0.95)).toBe(95);
+    expect(percentile([10, 20], 0.95)).toBeCloseTo(19.5);
+    expect(percentile([7], 0.95)).toBe(7);
+    expect(aggregate([20, 10], 'p95')).toBeCloseTo(19.5);
+  });
+});
+
+describe('shapePoints', () => {
+  const base: MetricQuery = { metric: 'm', fromMs: 0, toMs: 1e6, aggregation: 'avg', filters: {} };
+  it('returns raw points sorted by time without a step', () => {
+    expect(
+      shapePoints(
+        [
+          [3000, 3],
+          [1000, 1],
+        ],
+        base,
+      ),
+    ).toEqual([
+      [1000, 1],
+      [3000, 3],
+    ]);
+  });
+  it('aggregates into epoch-aligned buckets and skips empty ones', () => {
+    const points: [number, number][] = [
+      [61_000, 1],
+      [119_000, 3],
+      [250_000, 10],
+    ];
+    expect(shapePoints(points, { ...base, stepSeconds: 60 })).toEqual([
+      [60_000, 2],
+      [240_000, 10],
+    ]);
+    expect(shapePoints(points, { ...base, stepSeconds: 60, aggregation: 'count' })).toEqual([
+      [60_000, 2],
+      [240_000, 1],
+    ]);
+  });
+});
+
+describe('seriesFromSamples', () => {
+  it('groups by series, applies range and filters, and orders series deterministically', () => {
+    const q: MetricQuery = {
+      metric: 'cpu',
+      fromMs: 100,
+      toMs: 200,
+      aggregation: 'avg',
+      filters: { dc: 'x' },
+    };
+    const series = seriesFromSamples(
+      [
+        { metric: 'cpu', dimensions: { dc: 'x', host: 'b' }, timestampMs: 150, value: 2 },
+        { metric: 'cpu', dimensions: { host: 'a', dc: 'x' }, timestampMs: 120, value: 1 },
+        { metric: 'cpu', dimensions: { dc: 'x', host: 'a' }, timestampMs: 110, value: 0 },
+        { metric: 'cpu', dimensions: { dc: 'y', host: 'a' }, timestampMs: 120, value: 9 },
+        { metric: 'mem', dimensions: { dc: 'x', host: 'a' }, timestampMs: 120, value: 9 },
+        { metric: 'cpu', dimensions: { dc: 'x', host: 'a' }, timestampMs: 201, value: 9 },
+      ],
+      q,
+    );
+    expect(series).toEqual([
+      {
+        metric: 'cpu',
+        dimensions: { host: 'a', dc: 'x' },
+        points: [
+          [110, 0],
+          [120, 1],
+        ],
+      },
+      { metric: 'cpu', dimensions: { dc: 'x', host: 'b' }, points: [[150, 2]] },
+    ]);
+  });
+});
