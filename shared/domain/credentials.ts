@@ -19,6 +19,10 @@ export interface CredentialRecord {
   readonly collectorId?: string;
   readonly createdAt: string;
   readonly revokedAt?: string;
+  /** A label the tenant chose (tenant tokens). */
+  readonly name?: string;
+  readonly rotatedAt?: string;
+  readonly version?: number;
 }
 
 export interface IssuedCredential {
@@ -36,7 +40,7 @@ export function issueCredential(
   kind: CredentialKind,
   tenantId: string,
   now: Date,
-  extra: { role?: TenantRole; collectorId?: string } = {},
+  extra: { role?: TenantRole; collectorId?: string; name?: string } = {},
 ): IssuedCredential {
   const credentialId = newId();
   const secret = randomBytes(32).toString('base64url');
@@ -50,6 +54,18 @@ export function issueCredential(
       createdAt: now.toISOString(),
       ...extra,
     },
+  };
+}
+
+/**
+ * A new secret for an existing credential: same id, new hash. The old secret stops matching as soon
+ * as the record is written.
+ */
+export function rotateCredential(record: CredentialRecord, now: Date): IssuedCredential {
+  const secret = randomBytes(32).toString('base64url');
+  return {
+    token: `obs_${record.kind}_${record.credentialId}_${secret}`,
+    record: { ...record, secretHash: hashSecret(secret), rotatedAt: now.toISOString() },
   };
 }
 

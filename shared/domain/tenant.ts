@@ -3,8 +3,13 @@ import { z } from 'zod';
 export interface Tenant {
   readonly tenantId: string;
   readonly name: string;
-  readonly status: 'active' | 'offboarded';
+  readonly status: 'active' | 'offboarding' | 'offboarded';
   readonly createdAt: string;
+  /** The tenant's data key: a KMS key ARN in AWS, a key-file id locally. */
+  readonly keyRef?: string;
+  readonly offboardedAt?: string;
+  /** Optimistic concurrency: absent means 1 (records written before versioning). */
+  readonly version?: number;
 }
 
 export interface Collector {
@@ -12,6 +17,8 @@ export interface Collector {
   readonly collectorId: string;
   readonly name: string;
   readonly createdAt: string;
+  readonly updatedAt?: string;
+  readonly version?: number;
 }
 
 const displayName = z

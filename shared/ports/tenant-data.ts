@@ -9,4 +9,9 @@ export interface TenantDataHolder {
   exportTenant(tenantId: string): AsyncIterable<unknown>;
   /** Removes every record the tenant owns; returns how many were removed. */
   deleteTenant(tenantId: string): Promise<number>;
+  /**
+   * Set when the store cannot erase everything on demand (e.g. Timestream cannot delete records):
+   * says what happens instead; offboarding reports it verbatim.
+   */
+  readonly erasureLimitation?: string;
 }

@@ -1,28 +1,65 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { CredentialRecord } from '../../domain/credentials';
-import { ConflictError } from '../../domain/errors';
+import { ConflictError, NotFoundError } from '../../domain/errors';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
 import type { Collector, Tenant } from '../../domain/tenant';
-import type { TenantStore } from '../../ports/tenant-store';
+import type { TenantDataHolder } from '../../ports/tenant-data';
+import {
+  ENTITY_ID_FIELD,
+  ENTITY_KEY_PREFIX,
+  type EntityKind,
+  type EntityTypes,
+  type ListFilter,
+  type TenantStore,
+} from '../../ports/tenant-store';
+import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from './dynamodb-tenant-keys';
 
 /**
- * Tenant metadata in one DynamoDB table (single-table design):
+ * Tenant metadata in one DynamoDB table (single-table design). The table is encrypted at rest with a
+ * customer-managed KMS key (CDK); customer-confidential fields are in addition envelope-encrypted per
+ * tenant before they get here (shared/domain/classification.ts), so this adapter only sees ciphertext.
  *
- * | entity      | pk                 | sk                     |
- * |-------------|--------------------|------------------------|
- * | tenant      | TENANT#<tenantId>  | META                   |
- * | collector   | TENANT#<tenantId>  | COLLECTOR#<collectorId>|
- * | credential  | CRED#<credentialId>| CRED                   |
+ * | entity            | pk                  | sk                   | gsi1pk           | gsi1sk           |
+ * |-------------------|---------------------|----------------------|------------------|------------------|
+ * | tenant            | TENANT#<tenantId>   | META                 | TENANTS          | TENANT#<tenantId>|
+ * | collector         | TENANT#<tenantId>   | COLLECTOR#<id>       |                  |                  |
+ * | resource          | TENANT#<tenantId>   | RESOURCE#<id>        |                  |                  |
+ * | device credential | TENANT#<tenantId>   | DEVCRED#<id>         |                  |                  |
+ * | user              | TENANT#<tenantId>   | USER#<id>            |                  |                  |
+ * | API token / ingest key (hash only) | CRED#<credentialId> | CRED | TENANT#<tenantId> | CRED#<credentialId> |
+ * | audit event (dynamodb-audit-log.ts) | AUDIT#<tenantId> | <at ISO>#<eventId> |          |                  |
  *
- * Access patterns: get tenant; list a tenant's collectors (Query pk, begins_with sk); find a
- * credential by the id embedded in its bearer token (Get).
+ * Roles are not items: they are fixed in code (shared/domain/roles.ts) and carried by tokens and users.
+ * Alert rules, escalation chains and downtime live in the alerting store (functions/alerts).
+ *
+ * Access patterns:
+ * - authenticate a bearer token: GetItem CRED#<id> (the id is inside the token), strongly consistent;
+ * - get/list one kind of a tenant's entities: GetItem / Query pk + begins_with(sk, KIND#), paginated;
+ *   resources of a group: the same Query with a FilterExpression on `groups`;
+ * - list a tenant's tokens and keys: Query gsi1 (gsi1pk = TENANT#<id>, gsi1sk > CRED#…);
+ * - list tenants (provider): Query gsi1 (gsi1pk = TENANTS);
+ * - export / delete everything of a tenant (offboarding): Query pk = TENANT#<id> and gsi1 TENANT#<id>;
+ * - audit query: Query AUDIT#<tenantId> with sk between two instants, newest first.
+ * gsi1 is eventually consistent: a token listed right after creation may be missing for a moment;
+ * authentication never uses it.
+ *
+ * Concurrency: every item carries `version`; updates are Puts conditioned on `version = :expected`
+ * (ConditionalCheckFailed → 409, with ReturnValuesOnConditionCheckFailure telling 404 from 409);
+ * creates are conditioned on attribute_not_exists(pk).
  */
-export class DynamoDbTenantStore implements TenantStore {
+export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
+  readonly dataName = 'metadata';
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -30,49 +67,234 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async createTenant(tenant: Tenant, adminCredential: CredentialRecord): Promise<void> {
     await this.insertAll([
-      { pk: `TENANT#${tenant.tenantId}`, sk: 'META', ...tenant },
-      { pk: `CRED#${adminCredential.credentialId}`, sk: 'CRED', ...adminCredential },
+      { ...TABLE_KEYS.tenant(tenant.tenantId), ...withVersion(tenant) },
+      { ...TABLE_KEYS.credential(adminCredential), ...withVersion(adminCredential) },
     ]);
   }
 
   async getTenant(tenantId: string): Promise<Tenant | undefined> {
-    return this.get<Tenant>(`TENANT#${tenantId}`, 'META');
+    return this.get<Tenant>(TABLE_KEYS.tenant(tenantId));
+  }
+
+  async listTenants(page: PageRequest): Promise<Page<Tenant>> {
+    return this.pageByIndex<Tenant>('TENANTS', 'TENANT#', page);
+  }
+
+  async updateTenant(tenant: Tenant, expectedVersion: number): Promise<Tenant> {
+    return this.update(TABLE_KEYS.tenant(tenant.tenantId), tenant, expectedVersion);
   }
 
   async createCollector(collector: Collector, ingestKey: CredentialRecord): Promise<void> {
     await this.insertAll([
-      { pk: `TENANT#${collector.tenantId}`, sk: `COLLECTOR#${collector.collectorId}`, ...collector },
-      { pk: `CRED#${ingestKey.credentialId}`, sk: 'CRED', ...ingestKey },
+      { ...entityKeys('collector', collector), ...withVersion(collector) },
+      { ...TABLE_KEYS.credential(ingestKey), ...withVersion(ingestKey) },
     ]);
   }
 
   async listCollectors(tenantId: string): Promise<Collector[]> {
     const items: Collector[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let cursor: string | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': 'COLLECTOR#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) items.push(stripKeys<Collector>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      const page = await this.listEntities('collector', tenantId, { limit: 100, cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
     return items;
   }
 
   async getCredential(credentialId: string): Promise<CredentialRecord | undefined> {
-    return this.get<CredentialRecord>(`CRED#${credentialId}`, 'CRED');
+    return this.get<CredentialRecord>(TABLE_KEYS.credential({ credentialId }));
   }
 
-  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
+  async createCredential(record: CredentialRecord): Promise<void> {
+    await this.insertAll([{ ...TABLE_KEYS.credential(record), ...withVersion(record) }]);
+  }
+
+  async updateCredential(record: CredentialRecord, expectedVersion: number): Promise<CredentialRecord> {
+    return this.update(TABLE_KEYS.credential(record), record, expectedVersion);
+  }
+
+  async listCredentials(tenantId: string, page: PageRequest): Promise<Page<CredentialRecord>> {
+    return this.pageByIndex<CredentialRecord>(`TENANT#${tenantId}`, 'CRED#', page);
+  }
+
+  async createEntity<K extends EntityKind>(kind: K, entity: EntityTypes[K]): Promise<EntityTypes[K]> {
+    const stored = withVersion(entity);
+    await this.insertAll([{ ...entityKeys(kind, entity), ...stored }]);
+    return stored;
+  }
+
+  async getEntity<K extends EntityKind>(
+    kind: K,
+    tenantId: string,
+    id: string,
+  ): Promise<EntityTypes[K] | undefined> {
+    return this.get<EntityTypes[K]>(entityKeys(kind, { tenantId, [ENTITY_ID_FIELD[kind]]: id }));
+  }
+
+  async listEntities<K extends EntityKind>(
+    kind: K,
+    tenantId: string,
+    page: PageRequest,
+    filter: ListFilter = {},
+  ): Promise<Page<EntityTypes[K]>> {
+    const prefix = ENTITY_KEY_PREFIX[kind];
+    const pk = `TENANT#${tenantId}`;
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      Limit: page.limit,
+      ConsistentRead: true,
+    };
+    if (page.cursor) input.ExclusiveStartKey = { pk, sk: decodeCursor(page.cursor, prefix) };
+    if (filter.group) {
+      input.FilterExpression = 'contains(#groups, :group)';
+      input.ExpressionAttributeNames = { '#groups': 'groups' };
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':group': filter.group };
+    }
+    const result = await this.client.send(new QueryCommand(input));
+    const items = (result.Items ?? []).map((i) => stripKeys<EntityTypes[K]>(i));
+    const lastSk = result.LastEvaluatedKey?.sk as string | undefined;
+    return lastSk ? { items, nextCursor: encodeCursor(lastSk) } : { items };
+  }
+
+  async updateEntity<K extends EntityKind>(
+    kind: K,
+    entity: EntityTypes[K],
+    expectedVersion: number,
+  ): Promise<EntityTypes[K]> {
+    return this.update(entityKeys(kind, entity), entity, expectedVersion);
+  }
+
+  async deleteEntity<K extends EntityKind>(
+    kind: K,
+    tenantId: string,
+    id: string,
+    expectedVersion?: number,
+  ): Promise<EntityTypes[K]> {
+    const { pk, sk } = entityKeys(kind, { tenantId, [ENTITY_ID_FIELD[kind]]: id });
+    try {
+      const result = await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk, sk },
+          ConditionExpression:
+            expectedVersion === undefined ? 'attribute_exists(pk)' : `attribute_exists(pk) AND ${VERSION_IS}`,
+          ...(expectedVersion === undefined
+            ? {}
+            : { ExpressionAttributeValues: versionValues(expectedVersion) }),
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return stripKeys<EntityTypes[K]>(result.Attributes ?? {});
+    } catch (error) {
+      throw conditionError(error, `${kind} ${id}`, expectedVersion);
+    }
+  }
+
+  async resourceDependencies(tenantId: string): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {};
+    for await (const item of this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': ENTITY_KEY_PREFIX.resource },
+      ProjectionExpression: 'resourceId, dependsOn',
+    })) {
+      out[item.resourceId as string] = (item.dependsOn as string[] | undefined) ?? [];
+    }
+    return out;
+  }
+
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    for await (const item of this.tenantItems(tenantId)) yield item;
+  }
+
+  /** Removes everything of the tenant except its META item (kept as the offboarding tombstone). */
+  async deleteTenant(tenantId: string): Promise<number> {
+    const keys: { pk: string; sk: string }[] = [];
+    for await (const item of this.tenantItems(tenantId)) {
+      if (item.sk !== 'META') keys.push({ pk: item.pk as string, sk: item.sk as string });
+    }
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB kept items unprocessed while offboarding; retry');
+        const result = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+    return keys.length;
+  }
+
+  private async *tenantItems(tenantId: string): AsyncIterable<Record<string, unknown>> {
+    yield* this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}` },
+      ConsistentRead: true,
+    });
+    yield* this.queryAll({
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}` },
+    });
+  }
+
+  private async *queryAll(input: QueryCommandInput): AsyncIterable<Record<string, unknown>> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      yield* page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async pageByIndex<T>(gsi1pk: string, prefix: string, page: PageRequest): Promise<Page<T>> {
+    const after = page.cursor ? decodeCursor(page.cursor, prefix) : prefix;
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk > :after',
+        ExpressionAttributeValues: { ':pk': gsi1pk, ':after': after },
+        Limit: page.limit,
+      }),
+    );
+    const items = (result.Items ?? []).map((i) => stripKeys<T>(i));
+    const last = result.LastEvaluatedKey?.gsi1sk as string | undefined;
+    return last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+
+  private async get<T>(keys: TableKeys): Promise<T | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: keys.pk, sk: keys.sk }, ConsistentRead: true }),
     );
     return Item ? stripKeys<T>(Item) : undefined;
+  }
+
+  /** The conditional write: a Put only if the stored version is `expectedVersion`. */
+  private async update<T extends object>(keys: TableKeys, item: T, expectedVersion: number): Promise<T> {
+    const stored = { ...item, version: expectedVersion + 1 } as T;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys, ...stored },
+          ConditionExpression: `attribute_exists(pk) AND ${VERSION_IS}`,
+          ExpressionAttributeValues: versionValues(expectedVersion),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return stored;
+    } catch (error) {
+      throw conditionError(error, keys.sk, expectedVersion);
+    }
   }
 
   /** Puts items atomically, each only if its key is new. */
@@ -92,8 +314,18 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 }
 
+/** Items written before versioning count as version 1. */
+const VERSION_IS = '(version = :expected OR (attribute_not_exists(version) AND :expected = :one))';
+const versionValues = (expected: number) => ({ ':expected': expected, ':one': 1 });
+
+function conditionError(error: unknown, what: string, expectedVersion: number | undefined): unknown {
+  if (!(error instanceof ConditionalCheckFailedException)) return error;
+  if (!error.Item) return new NotFoundError(`${what} does not exist`);
+  return new ConflictError(`${what} changed since version ${expectedVersion}; read it again`, 'if-match');
+}
+
 /** The entity without its table keys. */
 function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
   return rest as T;
 }
