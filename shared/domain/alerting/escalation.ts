@@ -1,0 +1,106 @@
+/**
+ * Escalation chains: ordered stages of recipients. Stage 0 is notified when an alert opens; each later
+ * stage after `stageIntervalSeconds` more, while the alert is open and unacknowledged. Acknowledging or
+ * clearing stops the chain; the clear goes once to every recipient already notified.
+ */
+import { z } from 'zod';
+import type { Alert, AlertEscalation } from './alert';
+
+export const RECIPIENT_TYPES = ['email', 'sms', 'webhook'] as const;
+export const WEBHOOK_FORMATS = ['generic', 'slack', 'pagerduty'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+export interface Recipient {
+  readonly type: (typeof RECIPIENT_TYPES)[number];
+  /** Email address, E.164 phone number, or https URL (http allowed only for loopback, for local use). */
+  readonly address: string;
+  readonly format?: WebhookFormat;
+  /** HMAC key for webhook signatures; write-only through the API. */
+  readonly secret?: string;
+  /** PagerDuty integration (routing) key. */
+  readonly routingKey?: string;
+}
+
+export interface EscalationStage {
+  readonly recipients: readonly Recipient[];
+}
+
+export interface EscalationChain {
+  readonly tenantId: string;
+  readonly chainId: string;
+  readonly name: string;
+  readonly stages: readonly EscalationStage[];
+  readonly stageIntervalSeconds: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const LOOPBACK = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//;
+
+const recipientSchema = z
+  .strictObject({
+    type: z.enum(RECIPIENT_TYPES),
+    address: z.string().min(3).max(2048),
+    format: z.enum(WEBHOOK_FORMATS).optional(),
+    secret: z.string().min(16, 'secret must be at least 16 characters').max(256).optional(),
+    routingKey: z.string().min(1).max(128).optional(),
+  })
+  .superRefine((r, ctx) => {
+    const bad = (message: string) => ctx.addIssue({ code: 'custom', message, path: ['address'] });
+    if (r.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(r.address)) bad('not an email address');
+    if (r.type === 'sms' && !/^\+[1-9]\d{6,14}$/.test(r.address)) bad('not an E.164 phone number');
+    if (r.type === 'webhook' && !r.address.startsWith('https://') && !LOOPBACK.test(r.address))
+      bad('webhooks must be https (http only on loopback)');
+  });
+
+export const escalationChainInputSchema = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  stageIntervalSeconds: z.number().int().min(60).max(86_400).default(900),
+  stages: z
+    .array(z.strictObject({ recipients: z.array(recipientSchema).min(1).max(20) }))
+    .min(1)
+    .max(10),
+});
+export type EscalationChainInput = z.infer<typeof escalationChainInputSchema>;
+
+/** A recipient as the API shows it: never the secret. */
+export const redactRecipient = ({ secret, ...rest }: Recipient) => ({
+  ...rest,
+  hasSecret: secret !== undefined,
+});
+
+export const recipientKey = (r: Recipient): string => `${r.type}:${r.address}`;
+
+export function startEscalation(chainId: string, openedAtMs: number): AlertEscalation {
+  return { chainId, nextStage: 0, nextAt: openedAtMs, notifiedStages: [] };
+}
+
+/** The stage due now for an alert, or undefined (stopped by ack/clear, chain done, not yet time). */
+export function dueStage(alert: Alert, chain: EscalationChain, nowMs: number): number | undefined {
+  const e = alert.escalation;
+  if (!e || alert.status !== 'open' || alert.acknowledgedAt !== undefined) return undefined;
+  if (e.nextStage >= chain.stages.length || nowMs < e.nextAt) return undefined;
+  return e.nextStage;
+}
+
+export function afterStageNotified(e: AlertEscalation, stage: number, chain: EscalationChain, nowMs: number) {
+  return {
+    ...e,
+    nextStage: stage + 1,
+    nextAt: nowMs + chain.stageIntervalSeconds * 1000,
+    notifiedStages: [...e.notifiedStages, stage],
+  };
+}
+
+/** The recipients of the given stages, each once. */
+export function recipientsOf(chain: EscalationChain, stages: readonly number[]): Recipient[] {
+  const seen = new Set<string>();
+  const result: Recipient[] = [];
+  for (const s of stages)
+    for (const r of chain.stages[s]?.recipients ?? []) {
+      if (seen.has(recipientKey(r))) continue;
+      seen.add(recipientKey(r));
+      result.push(r);
+    }
+  return result;
+}
