@@ -9,8 +9,10 @@ import { join, resolve } from 'node:path';
 import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
+import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
+import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
 import { createObservability } from '../shared/http/handler';
 import { json } from '../shared/http/response';
@@ -18,6 +20,7 @@ import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
 import type { HttpHandler } from '../shared/http/types';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
+import type { MetricStore } from '../shared/ports/metric-store';
 import {
   lambdaContext,
   RequestTooLargeError,
@@ -33,6 +36,10 @@ export interface PlatformOptions {
   /** When absent, one is generated on first start and kept under dataDir. */
   readonly providerAdminToken?: string;
   readonly clock?: Clock;
+  /** Fault injection for tests (test/faults): wraps the embedded metric store. */
+  readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
+  /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
+  readonly spillReplayIntervalMs?: number;
 }
 
 export interface RunningPlatform {
@@ -63,7 +70,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { token, generated } = providerToken(dataDir, options.providerAdminToken);
   const clock = options.clock ?? systemClock;
   const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
-  const metrics = new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
+  const sqliteMetrics = new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
+  const metrics = options.wrapMetricStore?.(sqliteMetrics) ?? sqliteMetrics;
+  // Ingest parks accepted batches on a durable on-disk spill while the store is down; a timer replays them.
+  const spill = new SpillDirectory(join(dataDir, 'spill'));
+  const spillReplay = startSpillReplay(spill, metrics, options.spillReplayIntervalMs ?? 1000);
   const tokenHash = hashSecret(token);
 
   const handlers: Record<FunctionName, HttpHandler> = {
@@ -74,7 +85,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       observability: createObservability('admin'),
     }),
     api: createApiHandler({ tenants, metrics, clock, observability: createObservability('api') }),
-    ingest: createIngestHandler({ tenants, metrics, clock, observability: createObservability('ingest') }),
+    ingest: createIngestHandler({
+      tenants,
+      metrics: new SpillingMetricStore(metrics, spill),
+      clock,
+      observability: createObservability('ingest'),
+    }),
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -133,8 +149,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await spillReplay.stop();
       tenants.close();
-      metrics.close();
+      sqliteMetrics.close();
     },
   };
 }

@@ -4,11 +4,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { hashSecret } from '../../domain/credentials';
+import type { MetricStore } from '../../ports/metric-store';
+import { SpillingMetricStore } from '../spilling-metric-store';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
+import { SqsSpillQueue } from './spill-sqs-queue';
 import { TimestreamMetricStore } from './timestream-metric-store';
 
 export function requiredEnv(name: string): string {
@@ -28,6 +32,8 @@ export const ENV = {
   metricStore: 'METRIC_STORE',
   /** AMP workspace base URL: https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> */
   ampWorkspaceUrl: 'AMP_WORKSPACE_URL',
+  /** SQS queue (URL) where ingest parks accepted batches while the metric store is down. */
+  spillQueueUrl: 'SPILL_QUEUE_URL',
 } as const;
 
 export function awsTenantStore(): DynamoDbTenantStore {
@@ -37,14 +43,22 @@ export function awsTenantStore(): DynamoDbTenantStore {
   return new DynamoDbTenantStore(client, requiredEnv(ENV.tableName));
 }
 
-export function awsMetricStore(): TimestreamMetricStore {
+/**
+ * The region's metric store. Where SPILL_QUEUE_URL is set (the ingest function), writes that meet a
+ * store outage are parked on that queue and acknowledged; the replay function asks for
+ * `{ spill: false }` so that a replay never parks again.
+ */
+export function awsMetricStore(options: { spill?: boolean } = {}): MetricStore {
   // Retries are the store's own (backoff with jitter, then a 503 to the collector), not the SDK's.
-  return new TimestreamMetricStore({
+  const store = new TimestreamMetricStore({
     writeClient: new TimestreamWriteClient({ maxAttempts: 1 }),
     queryClient: new TimestreamQueryClient({ maxAttempts: 1 }),
     databaseName: requiredEnv(ENV.timestreamDatabase),
     tableName: requiredEnv(ENV.timestreamTable),
   });
+  const spillQueueUrl = process.env[ENV.spillQueueUrl];
+  if (options.spill === false || !spillQueueUrl) return store;
+  return new SpillingMetricStore(store, new SqsSpillQueue(new SQSClient({}), spillQueueUrl));
 }
 
 /** The provider admin token lives in Secrets Manager; functions keep only its hash, fetched once. */

@@ -1,0 +1,73 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { decodeSpilledBatch } from '../../shared/adapters/aws/spill-sqs-queue';
+import { UnavailableError } from '../../shared/domain/errors';
+import type { Observability } from '../../shared/http/handler';
+import type { MetricStore } from '../../shared/ports/metric-store';
+
+export interface ReplayDeps {
+  /** The plain metric store (never the spilling decorator: a replay must not park again). */
+  readonly metrics: MetricStore;
+  readonly observability: Observability;
+  readonly now?: () => number;
+}
+
+export const REPLAY_METRIC = {
+  replayedSamples: 'SpillReplayedSamples',
+  rejectedSamples: 'SpillReplayRejectedSamples',
+  failedBatches: 'SpillReplayFailedBatches',
+  batchAgeMs: 'SpillReplayBatchAge',
+} as const;
+
+export type ReplayHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Drains the spill queue (SQS event source with ReportBatchItemFailures): each message is one parked
+ * batch, written again to the metric store. Writes are idempotent, so a message delivered twice is
+ * stored once. A message that fails (store still down, unreadable) is reported back to SQS and
+ * retried; after the queue's maxReceiveCount it lands in the DLQ, never silently dropped.
+ */
+export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
+  const { logger, metrics: emf, tracer } = deps.observability;
+  const now = deps.now ?? Date.now;
+
+  async function replay(event: SQSEvent): Promise<SQSBatchResponse> {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      try {
+        const batch = decodeSpilledBatch(record.body);
+        const result = await deps.metrics.write(batch.tenantId, batch.samples);
+        emf.addMetric(REPLAY_METRIC.replayedSamples, MetricUnit.Count, result.accepted);
+        emf.addMetric(REPLAY_METRIC.batchAgeMs, MetricUnit.Milliseconds, now() - batch.spilledAtMs);
+        if (result.rejected.length > 0) {
+          emf.addMetric(REPLAY_METRIC.rejectedSamples, MetricUnit.Count, result.rejected.length);
+          logger.warn('store refused spilled samples on replay', {
+            messageId: record.messageId,
+            tenantId: batch.tenantId,
+            rejected: result.rejected.slice(0, 10),
+          });
+        }
+      } catch (error) {
+        emf.addMetric(REPLAY_METRIC.failedBatches, MetricUnit.Count, 1);
+        if (error instanceof UnavailableError) logger.warn('store still unavailable', { error });
+        else
+          logger.error('spilled batch could not be replayed', {
+            messageId: record.messageId,
+            error: error as Error,
+          });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  }
+
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(deps.observability.logger, { resetKeys: true }))
+    .use(logMetrics(emf))
+    .handler(replay) as unknown as ReplayHandler;
+}
