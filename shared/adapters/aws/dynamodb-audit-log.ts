@@ -1,0 +1,105 @@
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { newId } from '../../domain/credentials';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
+import type {
+  AuditEvent,
+  AuditLog,
+  AuditLogReader,
+  AuditQuery,
+  StoredAuditEvent,
+} from '../../ports/audit-log';
+import type { TenantDataHolder } from '../../ports/tenant-data';
+
+/**
+ * The audit log in the tenant table: pk `AUDIT#<tenantId>`, sk `<at>#<eventId>` (see
+ * dynamodb-tenant-store.ts). Append-only: each event is a Put conditioned on a new key; nothing here
+ * updates an event, and the functions' IAM policies deny UpdateItem/DeleteItem on `AUDIT#*` leading
+ * keys to everything but offboarding (the CDK wiring list in the report says how).
+ */
+export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHolder {
+  readonly dataName = 'audit';
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async append(event: AuditEvent): Promise<void> {
+    const eventId = newId();
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `AUDIT#${event.tenantId}`, sk: `${event.at}#${eventId}`, eventId, ...event },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async query(tenantId: string, query: AuditQuery, page: PageRequest): Promise<Page<StoredAuditEvent>> {
+    const pk = `AUDIT#${tenantId}`;
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': query.from ?? '0', ':to': `${query.to ?? '9'}\uffff` },
+      ScanIndexForward: false,
+      Limit: page.limit,
+      ConsistentRead: true,
+    };
+    if (page.cursor) input.ExclusiveStartKey = { pk, sk: decodeCursor(page.cursor, '') };
+    if (query.action) {
+      input.FilterExpression = query.action.endsWith('.')
+        ? 'begins_with(#action, :action)'
+        : '#action = :action';
+      input.ExpressionAttributeNames = { '#action': 'action' };
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':action': query.action };
+    }
+    const result = await this.client.send(new QueryCommand(input));
+    const items = (result.Items ?? []).map(({ pk: _p, sk: _s, ...event }) => event as StoredAuditEvent);
+    const last = result.LastEvaluatedKey?.sk as string | undefined;
+    return last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    for await (const item of this.all(tenantId)) yield item;
+  }
+
+  async deleteTenant(tenantId: string): Promise<number> {
+    const keys: { pk: string; sk: string }[] = [];
+    for await (const item of this.all(tenantId)) keys.push({ pk: item.pk as string, sk: item.sk as string });
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB kept audit items unprocessed while offboarding; retry');
+        const result = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+    return keys.length;
+  }
+
+  private async *all(tenantId: string): AsyncIterable<Record<string, unknown>> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `AUDIT#${tenantId}` },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      yield* page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}
