@@ -1,0 +1,108 @@
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MetricStore } from '../../shared/ports/metric-store';
+import { startTestPlatform, type TestPlatform, tempDataDir } from '../support/platform';
+import { expectQueryableExactlyOnce, waitFor } from './support/assertions';
+import { FlakyMetricStore } from './support/fault-stores';
+import { type ExpectedPoint, nativeBatch } from './support/payloads';
+
+describe('local platform under a metric store outage', () => {
+  const platforms: TestPlatform[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const p of platforms.splice(0)) await p.destroy();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function start(dataDir: string, flaky: { store?: FlakyMetricStore }) {
+    const platform = await startTestPlatform({
+      dataDir,
+      spillReplayIntervalMs: 20,
+      wrapMetricStore: (inner: MetricStore) => {
+        flaky.store = new FlakyMetricStore(inner);
+        return flaky.store;
+      },
+    });
+    platforms.push(platform);
+    return platform;
+  }
+
+  const ingest = (platform: TestPlatform, ingestKey: string, body: unknown) =>
+    platform.request('/v1/ingest', {
+      method: 'POST',
+      token: ingestKey,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('acknowledges batches into the on-disk spill while the store is down and replays them exactly once', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const flaky: { store?: FlakyMetricStore } = {};
+    const platform = await start(dataDir, flaky);
+    const { adminToken } = await platform.createTenant();
+    const { ingestKey } = await platform.createCollector(adminToken);
+    const nowS = Math.floor(Date.now() / 1000);
+
+    flaky.store!.down = true;
+    const acknowledged: ExpectedPoint[] = [];
+    for (let seed = 0; seed < 5; seed++) {
+      const batch = nativeBatch(nowS, { instances: 2, dataPoints: 2, values: 5 }, seed);
+      const response = await ingest(platform, ingestKey, batch.body);
+      expect(response.status).toBe(202);
+      acknowledged.push(...batch.points);
+    }
+    expect(readdirSync(join(dataDir, 'spill')).filter((n) => n.endsWith('.batch.json'))).toHaveLength(5);
+    const during = await platform.request(`/v1/metrics/query?metric=dp0&from=0&to=${Date.now()}`, {
+      token: adminToken,
+    });
+    expect(during.status).toBe(503);
+
+    flaky.store!.down = false;
+    await waitFor(async () => readdirSync(join(dataDir, 'spill')).every((n) => !n.endsWith('.batch.json')));
+    await expectQueryableExactlyOnce(platform, adminToken, acknowledged);
+  });
+
+  it('answers 503 with Retry-After when the spill cannot be written either; the retry is stored once', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const flaky: { store?: FlakyMetricStore } = {};
+    const platform = await start(dataDir, flaky);
+    const { adminToken } = await platform.createTenant();
+    const { ingestKey } = await platform.createCollector(adminToken);
+    const batch = nativeBatch(Math.floor(Date.now() / 1000), { instances: 2, dataPoints: 2, values: 3 });
+
+    flaky.store!.down = true;
+    const spillDir = join(dataDir, 'spill');
+    rmSync(spillDir, { recursive: true });
+    writeFileSync(spillDir, ''); // the spill's disk is gone
+    const refused = await ingest(platform, ingestKey, batch.body);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+
+    flaky.store!.down = false;
+    expect((await ingest(platform, ingestKey, batch.body)).status).toBe(202);
+    expect((await ingest(platform, ingestKey, batch.body)).status).toBe(202); // a duplicate retry
+    await expectQueryableExactlyOnce(platform, adminToken, batch.points);
+  });
+
+  it('keeps spilled batches across a restart and replays them on the next start', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const first: { store?: FlakyMetricStore } = {};
+    const platformA = await start(dataDir, first);
+    const { adminToken } = await platformA.createTenant();
+    const { ingestKey } = await platformA.createCollector(adminToken);
+    const batch = nativeBatch(Math.floor(Date.now() / 1000), { instances: 3, dataPoints: 2, values: 4 });
+    first.store!.down = true;
+    expect((await ingest(platformA, ingestKey, batch.body)).status).toBe(202);
+    await platformA.close();
+    platforms.splice(platforms.indexOf(platformA), 1);
+
+    const platformB = await start(dataDir, {});
+    await waitFor(async () => readdirSync(join(dataDir, 'spill')).every((n) => !n.endsWith('.batch.json')));
+    await expectQueryableExactlyOnce(platformB, adminToken, batch.points);
+  });
+});
