@@ -7,6 +7,7 @@ export type AlertCause = 'threshold' | 'dynamic' | 'no-data';
 
 export interface AlertEscalation {
   readonly chainId: string;
+  readonly stageCount: number;
   /** The next stage to notify; equal to the chain's length when all stages were notified. */
   readonly nextStage: number;
   /** Epoch ms when the next stage is due. */

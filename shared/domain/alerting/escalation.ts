@@ -71,8 +71,14 @@ export const redactRecipient = ({ secret, ...rest }: Recipient) => ({
 
 export const recipientKey = (r: Recipient): string => `${r.type}:${r.address}`;
 
-export function startEscalation(chainId: string, openedAtMs: number): AlertEscalation {
-  return { chainId, nextStage: 0, nextAt: openedAtMs, notifiedStages: [] };
+export function startEscalation(chain: EscalationChain, openedAtMs: number): AlertEscalation {
+  return {
+    chainId: chain.chainId,
+    stageCount: chain.stages.length,
+    nextStage: 0,
+    nextAt: openedAtMs,
+    notifiedStages: [],
+  };
 }
 
 /** The stage due now for an alert, or undefined (stopped by ack/clear, chain done, not yet time). */
@@ -83,7 +89,21 @@ export function dueStage(alert: Alert, chain: EscalationChain, nowMs: number): n
   return e.nextStage;
 }
 
-export function afterStageNotified(e: AlertEscalation, stage: number, chain: EscalationChain, nowMs: number) {
+/** Whether the chain still has stages to run for this alert (the store indexes these by `nextAt`). */
+export const escalationPending = (alert: Alert): boolean =>
+  alert.status === 'open' &&
+  alert.acknowledgedAt === undefined &&
+  alert.suppressedBy === undefined &&
+  alert.dependentOn === undefined &&
+  alert.escalation !== undefined &&
+  alert.escalation.nextStage < alert.escalation.stageCount;
+
+export function afterStageNotified(
+  e: AlertEscalation,
+  stage: number,
+  chain: EscalationChain,
+  nowMs: number,
+): AlertEscalation {
   return {
     ...e,
     nextStage: stage + 1,

@@ -1,0 +1,337 @@
+/**
+ * Alerting's single-table item model, shared by the DynamoDB adapter and its SQLite twin so both keep
+ * the same keys and answer the same access patterns. Items live in the tenant's partition of the
+ * metadata table beside the tenant store's items (`META`, `COLLECTOR#…`), under their own prefixes:
+ *
+ * | entity                 | pk               | sk                                | gsi1pk        | gsi1sk                        |
+ * |------------------------|------------------|-----------------------------------|---------------|-------------------------------|
+ * | alert rule             | TENANT#<tenant>  | ALERTRULE#<ruleId>                | ALERTRULES¹   | <tenant>#<ruleId>             |
+ * | escalation chain       | TENANT#<tenant>  | ESCCHAIN#<chainId>                |               |                               |
+ * | downtime               | TENANT#<tenant>  | DOWNTIME#<downtimeId>             |               |                               |
+ * | series state           | TENANT#<tenant>  | ASTATE#<ruleId>#<h(seriesKey)>    |               |                               |
+ * | alert (history)        | TENANT#<tenant>  | ALERT#<alertId>²                  | ESCALATION³   | <nextAt, 15 digits>#<tenant>#<alertId> |
+ * | open alert by resource | TENANT#<tenant>  | AOPEN#<h(resource)>#<alertId>     |               |                               |
+ * | latest incident        | TENANT#<tenant>  | INCIDENT#<h(resource)>            |               |                               |
+ *
+ * ¹ only while enabled: the evaluator pages through every tenant's enabled rules on gsi1.
+ * ² alert ids start with a time-ordered prefix, so a reverse Query lists the newest first.
+ * ³ only while an escalation stage is pending: the evaluator queries gsi1sk ≤ now for due stages.
+ *
+ * Access patterns: rules/chains/downtimes of a tenant (Query pk + begins_with sk); states of one rule
+ * (Query begins_with ASTATE#<ruleId>#); alert history (reverse Query ALERT#); open alerts on a
+ * resource (Query AOPEN#<h>#); all enabled rules (Query gsi1 ALERTRULES); due escalations (Query gsi1
+ * ESCALATION, sk ≤ now). h(x) is a 128-bit SHA-256 prefix, because keys are ≤ 1 KiB and a series key is
+ * not. Item bodies are one JSON attribute `item`.
+ */
+import { createHash } from 'node:crypto';
+import type { Alert, Incident } from '../../domain/alerting/alert';
+import type { Downtime } from '../../domain/alerting/downtime';
+import { type EscalationChain, escalationPending } from '../../domain/alerting/escalation';
+import type { AlertRule } from '../../domain/alerting/rule';
+import type { AlertStore, Page, StoredSeriesState } from '../../ports/alert-store';
+
+export interface TableItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly gsi1pk?: string;
+  readonly gsi1sk?: string;
+  readonly item: string;
+}
+
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export interface ItemPage {
+  readonly items: TableItem[];
+  /** The last key read when more may follow (pass back as `after`). */
+  readonly last?: ItemKey & { gsi1pk?: string; gsi1sk?: string };
+}
+
+/** The few table operations the model needs; DynamoDB and SQLite each implement them. */
+export interface ItemTable {
+  get(pk: string, sk: string): Promise<TableItem | undefined>;
+  /** Puts and deletes; atomic when the engine can (DynamoDB: one transaction per 100 items). */
+  write(puts: readonly TableItem[], deletes: readonly ItemKey[]): Promise<void>;
+  query(
+    pk: string,
+    options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
+  ): Promise<ItemPage>;
+  queryIndex(
+    gsi1pk: string,
+    options: { upTo?: string; limit: number; after?: ItemKey & { gsi1pk?: string; gsi1sk?: string } },
+  ): Promise<ItemPage>;
+}
+
+const h = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 22);
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const PREFIXES = ['ALERTRULE#', 'ESCCHAIN#', 'DOWNTIME#', 'ASTATE#', 'ALERT#', 'AOPEN#', 'INCIDENT#'];
+const RULES_INDEX = 'ALERTRULES';
+const ESCALATION_INDEX = 'ESCALATION';
+
+const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+function decodeCursor(
+  cursor: string | undefined,
+): (ItemKey & { gsi1pk?: string; gsi1sk?: string }) | undefined {
+  if (!cursor) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof key?.pk === 'string' && typeof key?.sk === 'string') return key;
+  } catch {}
+  return undefined;
+}
+
+const parse = <T>(i: TableItem): T => JSON.parse(i.item) as T;
+
+/** A webhook secret never leaves the store in an export. */
+function redactChain(chain: EscalationChain): EscalationChain {
+  return {
+    ...chain,
+    stages: chain.stages.map((s) => ({
+      recipients: s.recipients.map(({ secret, ...r }) => (secret ? { ...r, secret: '[redacted]' } : r)),
+    })),
+  };
+}
+
+export class ItemAlertStore implements AlertStore {
+  readonly dataName = 'alerts';
+
+  constructor(private readonly table: ItemTable) {}
+
+  async putRule(rule: AlertRule): Promise<void> {
+    await this.table.write(
+      [
+        {
+          pk: tenantPk(rule.tenantId),
+          sk: `ALERTRULE#${rule.ruleId}`,
+          ...(rule.enabled ? { gsi1pk: RULES_INDEX, gsi1sk: `${rule.tenantId}#${rule.ruleId}` } : {}),
+          item: JSON.stringify(rule),
+        },
+      ],
+      [],
+    );
+  }
+
+  async getRule(tenantId: string, ruleId: string) {
+    const i = await this.table.get(tenantPk(tenantId), `ALERTRULE#${ruleId}`);
+    return i && parse<AlertRule>(i);
+  }
+
+  listRules(tenantId: string) {
+    return this.all<AlertRule>(tenantId, 'ALERTRULE#');
+  }
+
+  async deleteRule(tenantId: string, ruleId: string): Promise<boolean> {
+    const existing = await this.table.get(tenantPk(tenantId), `ALERTRULE#${ruleId}`);
+    if (!existing) return false;
+    const states = await this.allItems(tenantPk(tenantId), `ASTATE#${ruleId}#`);
+    await this.table.write([], [existing, ...states]);
+    return true;
+  }
+
+  async listEnabledRules(page: { cursor?: string; limit: number }): Promise<Page<AlertRule>> {
+    const after = decodeCursor(page.cursor);
+    const result = await this.table.queryIndex(RULES_INDEX, {
+      limit: page.limit,
+      ...(after ? { after } : {}),
+    });
+    return {
+      items: result.items.map((i) => parse<AlertRule>(i)),
+      ...(result.last ? { cursor: encodeCursor(result.last) } : {}),
+    };
+  }
+
+  async putChain(chain: EscalationChain) {
+    await this.table.write(
+      [{ pk: tenantPk(chain.tenantId), sk: `ESCCHAIN#${chain.chainId}`, item: JSON.stringify(chain) }],
+      [],
+    );
+  }
+
+  async getChain(tenantId: string, chainId: string) {
+    const i = await this.table.get(tenantPk(tenantId), `ESCCHAIN#${chainId}`);
+    return i && parse<EscalationChain>(i);
+  }
+
+  listChains(tenantId: string) {
+    return this.all<EscalationChain>(tenantId, 'ESCCHAIN#');
+  }
+
+  deleteChain(tenantId: string, chainId: string) {
+    return this.deleteOne(tenantPk(tenantId), `ESCCHAIN#${chainId}`);
+  }
+
+  async putDowntime(downtime: Downtime) {
+    await this.table.write(
+      [
+        {
+          pk: tenantPk(downtime.tenantId),
+          sk: `DOWNTIME#${downtime.downtimeId}`,
+          item: JSON.stringify(downtime),
+        },
+      ],
+      [],
+    );
+  }
+
+  listDowntimes(tenantId: string) {
+    return this.all<Downtime>(tenantId, 'DOWNTIME#');
+  }
+
+  deleteDowntime(tenantId: string, downtimeId: string) {
+    return this.deleteOne(tenantPk(tenantId), `DOWNTIME#${downtimeId}`);
+  }
+
+  async getSeriesStates(tenantId: string, ruleId: string): Promise<Map<string, StoredSeriesState>> {
+    const items = await this.allItems(tenantPk(tenantId), `ASTATE#${ruleId}#`);
+    const map = new Map<string, StoredSeriesState>();
+    for (const i of items) {
+      const s = parse<StoredSeriesState>(i);
+      map.set(s.seriesKey, s);
+    }
+    return map;
+  }
+
+  async putSeriesStates(tenantId: string, ruleId: string, states: readonly StoredSeriesState[]) {
+    if (states.length === 0) return;
+    await this.table.write(
+      states.map((s) => ({
+        pk: tenantPk(tenantId),
+        sk: `ASTATE#${ruleId}#${h(s.seriesKey)}`,
+        item: JSON.stringify(s),
+      })),
+      [],
+    );
+  }
+
+  async putAlert(alert: Alert): Promise<void> {
+    const pk = tenantPk(alert.tenantId);
+    const pending = escalationPending(alert);
+    const alertItem: TableItem = {
+      pk,
+      sk: `ALERT#${alert.alertId}`,
+      ...(pending
+        ? {
+            gsi1pk: ESCALATION_INDEX,
+            gsi1sk: `${String(alert.escalation?.nextAt).padStart(15, '0')}#${alert.tenantId}#${alert.alertId}`,
+          }
+        : {}),
+      item: JSON.stringify(alert),
+    };
+    const pointer = alert.resource ? { pk, sk: `AOPEN#${h(alert.resource)}#${alert.alertId}` } : undefined;
+    if (pointer && alert.status === 'open')
+      await this.table.write([alertItem, { ...pointer, item: JSON.stringify(alert) }], []);
+    else await this.table.write([alertItem], pointer ? [pointer] : []);
+  }
+
+  async getAlert(tenantId: string, alertId: string) {
+    const i = await this.table.get(tenantPk(tenantId), `ALERT#${alertId}`);
+    return i && parse<Alert>(i);
+  }
+
+  async listAlerts(
+    tenantId: string,
+    options: { status?: 'open' | 'cleared'; limit: number; cursor?: string },
+  ): Promise<Page<Alert>> {
+    const items: Alert[] = [];
+    let after = decodeCursor(options.cursor);
+    for (;;) {
+      const page = await this.table.query(tenantPk(tenantId), {
+        prefix: 'ALERT#',
+        reverse: true,
+        limit: options.limit,
+        ...(after ? { after } : {}),
+      });
+      for (const i of page.items) {
+        const alert = parse<Alert>(i);
+        if (!options.status || alert.status === options.status) items.push(alert);
+        if (items.length === options.limit) {
+          const more = i !== page.items.at(-1) || page.last !== undefined;
+          return { items, ...(more ? { cursor: encodeCursor({ pk: i.pk, sk: i.sk }) } : {}) };
+        }
+      }
+      if (!page.last) return { items };
+      after = page.last;
+    }
+  }
+
+  async openAlertsOnResources(tenantId: string, resources: readonly string[]): Promise<Alert[]> {
+    const result: Alert[] = [];
+    for (const resource of new Set(resources)) {
+      for (const i of await this.allItems(tenantPk(tenantId), `AOPEN#${h(resource)}#`))
+        result.push(parse<Alert>(i));
+    }
+    return result;
+  }
+
+  async dueEscalations(nowMs: number, limit: number): Promise<Alert[]> {
+    const page = await this.table.queryIndex(ESCALATION_INDEX, {
+      upTo: `${String(nowMs).padStart(15, '0')}#\uffff`,
+      limit,
+    });
+    return page.items.map((i) => parse<Alert>(i));
+  }
+
+  async latestIncident(tenantId: string, resource: string) {
+    const i = await this.table.get(tenantPk(tenantId), `INCIDENT#${h(resource)}`);
+    return i && parse<Incident>(i);
+  }
+
+  async putIncident(incident: Incident) {
+    await this.table.write(
+      [
+        {
+          pk: tenantPk(incident.tenantId),
+          sk: `INCIDENT#${h(incident.resource)}`,
+          item: JSON.stringify(incident),
+        },
+      ],
+      [],
+    );
+  }
+
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    for (const prefix of PREFIXES) {
+      for (const i of await this.allItems(tenantPk(tenantId), prefix)) {
+        const body = parse<unknown>(i);
+        yield {
+          kind: prefix.slice(0, -1).toLowerCase(),
+          ...(prefix === 'ESCCHAIN#' ? redactChain(body as EscalationChain) : (body as object)),
+        };
+      }
+    }
+  }
+
+  async deleteTenant(tenantId: string): Promise<number> {
+    let removed = 0;
+    for (const prefix of PREFIXES) {
+      const items = await this.allItems(tenantPk(tenantId), prefix);
+      for (let i = 0; i < items.length; i += 100) await this.table.write([], items.slice(i, i + 100));
+      removed += items.length;
+    }
+    return removed;
+  }
+
+  private async all<T>(tenantId: string, prefix: string): Promise<T[]> {
+    return (await this.allItems(tenantPk(tenantId), prefix)).map((i) => parse<T>(i));
+  }
+
+  private async allItems(pk: string, prefix: string): Promise<TableItem[]> {
+    const items: TableItem[] = [];
+    let after: ItemKey | undefined;
+    for (;;) {
+      const page = await this.table.query(pk, { prefix, ...(after ? { after } : {}) });
+      items.push(...page.items);
+      if (!page.last) return items;
+      after = page.last;
+    }
+  }
+
+  private async deleteOne(pk: string, sk: string): Promise<boolean> {
+    const existing = await this.table.get(pk, sk);
+    if (!existing) return false;
+    await this.table.write([], [existing]);
+    return true;
+  }
+}

@@ -1,0 +1,109 @@
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  ItemAlertStore,
+  type ItemKey,
+  type ItemPage,
+  type ItemTable,
+  type TableItem,
+} from './dynamodb-alert-store-model';
+
+/** The ItemTable operations on DynamoDB (the model and its access patterns: dynamodb-alert-store-model.ts). */
+export class DynamoDbItemTable implements ItemTable {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(pk: string, sk: string): Promise<TableItem | undefined> {
+    const r = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }),
+    );
+    return r.Item as TableItem | undefined;
+  }
+
+  async write(puts: readonly TableItem[], deletes: readonly ItemKey[]): Promise<void> {
+    const total = puts.length + deletes.length;
+    if (total === 0) return;
+    if (total <= 100) {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...puts.map((Item) => ({ Put: { TableName: this.tableName, Item } })),
+            ...deletes.map(({ pk, sk }) => ({ Delete: { TableName: this.tableName, Key: { pk, sk } } })),
+          ],
+        }),
+      );
+      return;
+    }
+    // Larger writes (many series states, a tenant's erasure) go in batches of 25, retrying leftovers.
+    const requests = [
+      ...puts.map((Item) => ({ PutRequest: { Item } })),
+      ...deletes.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } })),
+    ];
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: Record<string, unknown>[] = requests.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB kept unprocessed items after 8 retries');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+        const r = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+        );
+        pending = (r.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+
+  async query(
+    pk: string,
+    options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
+  ): Promise<ItemPage> {
+    const r = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': options.prefix },
+        ScanIndexForward: !options.reverse,
+        ConsistentRead: true,
+        ...(options.limit ? { Limit: options.limit } : {}),
+        ...(options.after ? { ExclusiveStartKey: { pk: options.after.pk, sk: options.after.sk } } : {}),
+      }),
+    );
+    return {
+      items: (r.Items ?? []) as TableItem[],
+      ...(r.LastEvaluatedKey ? { last: r.LastEvaluatedKey as ItemKey } : {}),
+    };
+  }
+
+  async queryIndex(
+    gsi1pk: string,
+    options: { upTo?: string; limit: number; after?: ItemKey & { gsi1pk?: string; gsi1sk?: string } },
+  ): Promise<ItemPage> {
+    const r = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: options.upTo ? 'gsi1pk = :pk AND gsi1sk <= :upTo' : 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': gsi1pk, ...(options.upTo ? { ':upTo': options.upTo } : {}) },
+        Limit: options.limit,
+        ...(options.after ? { ExclusiveStartKey: options.after } : {}),
+      }),
+    );
+    return {
+      items: (r.Items ?? []) as TableItem[],
+      ...(r.LastEvaluatedKey ? { last: r.LastEvaluatedKey as ItemKey } : {}),
+    };
+  }
+}
+
+/** The alert store on the shared metadata table. */
+export class DynamoDbAlertStore extends ItemAlertStore {
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    super(new DynamoDbItemTable(client, tableName));
+  }
+}

@@ -1,0 +1,109 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import {
+  ItemAlertStore,
+  type ItemKey,
+  type ItemPage,
+  type ItemTable,
+  type TableItem,
+} from '../aws/dynamodb-alert-store-model';
+import { inTransaction, openDatabase } from './sqlite';
+
+type Row = { pk: string; sk: string; gsi1pk: string | null; gsi1sk: string | null; item: string };
+const toItem = (r: Row): TableItem => ({
+  pk: r.pk,
+  sk: r.sk,
+  ...(r.gsi1pk === null ? {} : { gsi1pk: r.gsi1pk, gsi1sk: r.gsi1sk as string }),
+  item: r.item,
+});
+
+/** The local twin of DynamoDB's table operations, on SQLite: same keys, same index, same paging. */
+export class SqliteItemTable implements ItemTable {
+  private readonly statements: Record<string, StatementSync>;
+
+  constructor(private readonly db: DatabaseSync) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS alert_items (
+        pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, gsi1sk TEXT, item TEXT NOT NULL,
+        PRIMARY KEY (pk, sk)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS alert_items_gsi1 ON alert_items (gsi1pk, gsi1sk, pk, sk);
+    `);
+    this.statements = {
+      get: db.prepare('SELECT * FROM alert_items WHERE pk = ? AND sk = ?'),
+      put: db.prepare(
+        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item) VALUES (?, ?, ?, ?, ?)',
+      ),
+      delete: db.prepare('DELETE FROM alert_items WHERE pk = ? AND sk = ?'),
+    };
+  }
+
+  async get(pk: string, sk: string) {
+    const row = this.statements['get']!.get(pk, sk) as Row | undefined;
+    return row && toItem(row);
+  }
+
+  async write(puts: readonly TableItem[], deletes: readonly ItemKey[]) {
+    inTransaction(this.db, () => {
+      for (const i of puts)
+        this.statements['put']!.run(i.pk, i.sk, i.gsi1pk ?? null, i.gsi1sk ?? null, i.item);
+      for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
+    });
+  }
+
+  async query(
+    pk: string,
+    options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
+  ): Promise<ItemPage> {
+    const limit = options.limit ?? 1000;
+    const upper = `${options.prefix}\uffff`;
+    const cmp = options.reverse ? '<' : '>';
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM alert_items WHERE pk = ? AND sk >= ? AND sk < ?${options.after ? ` AND sk ${cmp} ?` : ''}
+         ORDER BY sk ${options.reverse ? 'DESC' : 'ASC'} LIMIT ?`,
+      )
+      .all(pk, options.prefix, upper, ...(options.after ? [options.after.sk] : []), limit + 1) as Row[];
+    const items = rows.slice(0, limit).map(toItem);
+    const last = rows.length > limit ? items.at(-1) : undefined;
+    return { items, ...(last ? { last: { pk: last.pk, sk: last.sk } } : {}) };
+  }
+
+  async queryIndex(
+    gsi1pk: string,
+    options: { upTo?: string; limit: number; after?: ItemKey & { gsi1pk?: string; gsi1sk?: string } },
+  ): Promise<ItemPage> {
+    const after = options.after;
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM alert_items WHERE gsi1pk = ?${options.upTo ? ' AND gsi1sk <= ?' : ''}
+         ${after ? ' AND (gsi1sk, pk, sk) > (?, ?, ?)' : ''} ORDER BY gsi1sk, pk, sk LIMIT ?`,
+      )
+      .all(
+        gsi1pk,
+        ...(options.upTo ? [options.upTo] : []),
+        ...(after ? [after.gsi1sk ?? '', after.pk, after.sk] : []),
+        options.limit + 1,
+      ) as Row[];
+    const items = rows.slice(0, options.limit).map(toItem);
+    const last = rows.length > options.limit ? items.at(-1) : undefined;
+    return {
+      items,
+      ...(last ? { last: { pk: last.pk, sk: last.sk, gsi1pk, gsi1sk: last.gsi1sk as string } } : {}),
+    };
+  }
+}
+
+/** The local alert store: the DynamoDB item model on SQLite, so it survives restarts. */
+export class SqliteAlertStore extends ItemAlertStore {
+  private readonly db: DatabaseSync;
+
+  constructor(path: string) {
+    const db = openDatabase(path);
+    super(new SqliteItemTable(db));
+    this.db = db;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,65 @@
+import type { Alert, Incident } from '../domain/alerting/alert';
+import type { Downtime } from '../domain/alerting/downtime';
+import type { EscalationChain } from '../domain/alerting/escalation';
+import type { AlertRule } from '../domain/alerting/rule';
+import type { SeriesAlertState } from '../domain/alerting/state-machine';
+import type { Dimensions } from '../domain/metrics';
+import type { TenantDataHolder } from './tenant-data';
+
+/** The alert state of one rule × series, as the evaluator keeps it between evaluations. */
+export interface StoredSeriesState {
+  readonly seriesKey: string;
+  readonly metric: string;
+  readonly dimensions: Dimensions;
+  readonly state: SeriesAlertState;
+  /** The state before the first evaluation of the current evaluation period (re-evaluation within a period replaces, not adds). */
+  readonly periodBase?: SeriesAlertState;
+  readonly period?: number;
+  readonly openAlertId?: string;
+  /** Epoch ms of the newest point seen (no-data alerting). */
+  readonly lastSeenAt: number;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** Alerting's persistent state. Implementations: DynamoDB (single table) and SQLite, same key scheme. */
+export interface AlertStore extends TenantDataHolder {
+  putRule(rule: AlertRule): Promise<void>;
+  getRule(tenantId: string, ruleId: string): Promise<AlertRule | undefined>;
+  listRules(tenantId: string): Promise<AlertRule[]>;
+  /** Also removes the rule's series states. Returns false when there was no such rule. */
+  deleteRule(tenantId: string, ruleId: string): Promise<boolean>;
+  /** Enabled rules of every tenant, a page at a time (the scheduled evaluator walks them). */
+  listEnabledRules(page: { cursor?: string; limit: number }): Promise<Page<AlertRule>>;
+
+  putChain(chain: EscalationChain): Promise<void>;
+  getChain(tenantId: string, chainId: string): Promise<EscalationChain | undefined>;
+  listChains(tenantId: string): Promise<EscalationChain[]>;
+  deleteChain(tenantId: string, chainId: string): Promise<boolean>;
+
+  putDowntime(downtime: Downtime): Promise<void>;
+  listDowntimes(tenantId: string): Promise<Downtime[]>;
+  deleteDowntime(tenantId: string, downtimeId: string): Promise<boolean>;
+
+  getSeriesStates(tenantId: string, ruleId: string): Promise<Map<string, StoredSeriesState>>;
+  putSeriesStates(tenantId: string, ruleId: string, states: readonly StoredSeriesState[]): Promise<void>;
+
+  /** Creates or replaces an alert; keeps the open-by-resource and escalation indexes in step. */
+  putAlert(alert: Alert): Promise<void>;
+  getAlert(tenantId: string, alertId: string): Promise<Alert | undefined>;
+  /** Newest first. */
+  listAlerts(
+    tenantId: string,
+    options: { status?: 'open' | 'cleared'; limit: number; cursor?: string },
+  ): Promise<Page<Alert>>;
+  openAlertsOnResources(tenantId: string, resources: readonly string[]): Promise<Alert[]>;
+  /** Open alerts of every tenant whose next escalation stage is due at `nowMs`. */
+  dueEscalations(nowMs: number, limit: number): Promise<Alert[]>;
+
+  latestIncident(tenantId: string, resource: string): Promise<Incident | undefined>;
+  putIncident(incident: Incident): Promise<void>;
+}
