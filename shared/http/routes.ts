@@ -17,6 +17,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/collectors', function: 'api' },
   { method: 'GET', path: '/v1/metrics/query', function: 'api' },
   { method: 'POST', path: '/v1/ingest', function: 'ingest' },
+  { method: 'POST', path: '/v1/metrics', function: 'ingest' },
+  { method: 'POST', path: '/api/v1/write', function: 'ingest' },
 ];
 
 /** Matches a concrete path against a template; returns the path parameters or undefined. */

@@ -1,0 +1,370 @@
+/**
+ * OTLP metrics (decoded by shared/protocols/otlp) into an IngestBatch. The encoding, which the
+ * README's "OTLP ingest" section repeats for users:
+ *
+ * - Dimensions: resource attributes, then scope attributes, then data point attributes (a more
+ *   specific attribute replaces a less specific one of the same key), plus `otel.scope.name` and
+ *   `otel.scope.version` when the scope has them. Attribute values become strings (any-value.ts); an
+ *   empty value means the attribute is absent (as an empty Prometheus label is). A data point whose
+ *   dimensions break a store limit (name rules, ≤ 60-byte names, ≤ 2 KB per series, ≤ 127) is
+ *   rejected with the reason; nothing is truncated.
+ * - Gauge: `<name>`. Sum: `<name>` with dimensions `otel.temporality` (`cumulative` | `delta` |
+ *   `unspecified`) and `otel.monotonic` (`true` | `false`).
+ * - Histogram: `<name>_count`, `<name>_sum` (when set), `<name>_min`/`<name>_max` (when set) and
+ *   `<name>_bucket` with dimension `le` = upper bound (JavaScript number spelling, `+Inf` last), value
+ *   = cumulative count, as Prometheus stores histograms; plus `otel.temporality`.
+ * - ExponentialHistogram: the same series; its buckets become `le` buckets: negative buckets (upper
+ *   bound −base^index), the zero bucket (upper bound zero_threshold), positive buckets (upper bound
+ *   base^(index+1)), `+Inf`; base = 2^(2^−scale).
+ * - Summary: `<name>_count`, `<name>_sum`, and `<name>` with dimension `quantile`.
+ * - Time: time_unix_nano truncated to milliseconds. A point flagged NO_RECORDED_VALUE is skipped
+ *   (neither stored nor rejected). A point without a value or time, or with a non-finite value, is
+ *   rejected.
+ * - All samples of one data point share its fate: if any would be refused, the point is rejected.
+ */
+import {
+  type Attributes,
+  type ExponentialHistogramPoint,
+  FLAG_NO_RECORDED_VALUE,
+  type HistogramPoint,
+  type NumberPoint,
+  type OtlpMetric,
+  type OtlpRequest,
+  type SummaryPoint,
+} from '../../protocols/otlp/model';
+import {
+  acceptedTimeWindow,
+  byteLength,
+  LIMITS,
+  type Sample,
+  type TimeWindow,
+  timestampProblem,
+} from '../metrics';
+import { DimensionRules, emptyBatch, type IngestBatch, reject } from './batch';
+
+export const OTEL_DIMENSIONS = {
+  scopeName: 'otel.scope.name',
+  scopeVersion: 'otel.scope.version',
+  temporality: 'otel.temporality',
+  monotonic: 'otel.monotonic',
+  bucketBound: 'le',
+  quantile: 'quantile',
+} as const;
+
+/** More buckets than this on one side of an exponential histogram point is refused, not stored. */
+export const MAX_BUCKETS_PER_POINT = 1024;
+
+const TEMPORALITY_NAMES = ['unspecified', 'delta', 'cumulative'];
+
+type Dims = Record<string, string>;
+
+interface Context {
+  readonly batch: IngestBatch;
+  readonly rules: DimensionRules;
+  readonly window: TimeWindow;
+  /** Samples of the point being mapped; committed to the batch only if all are valid. */
+  readonly pending: Sample[];
+}
+
+/** Maps a decoded OTLP request to samples; never throws for content (only the decoders reject shape). */
+export function otlpToBatch(request: OtlpRequest, nowMs: number): IngestBatch {
+  const ctx: Context = {
+    batch: emptyBatch(),
+    rules: new DimensionRules(),
+    window: acceptedTimeWindow(nowMs),
+    pending: [],
+  };
+  const { resourceMetrics } = request;
+  for (let r = 0; r < resourceMetrics.length; r++) {
+    const rm = resourceMetrics[r]!;
+    const resourceDims: Dims = {};
+    addAttributes(resourceDims, rm.attributes);
+    for (let s = 0; s < rm.scopeMetrics.length; s++) {
+      const sm = rm.scopeMetrics[s]!;
+      const base: Dims = { ...resourceDims };
+      addAttributes(base, sm.attributes);
+      if (sm.name) base[OTEL_DIMENSIONS.scopeName] = sm.name;
+      if (sm.version) base[OTEL_DIMENSIONS.scopeVersion] = sm.version;
+      for (let m = 0; m < sm.metrics.length; m++) {
+        mapMetric(ctx, sm.metrics[m]!, base, () => `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`);
+      }
+    }
+  }
+  return ctx.batch;
+}
+
+/** Applies flattened attributes: later keys win; an empty value removes the key. */
+function addAttributes(dims: Dims, attributes: Attributes): void {
+  for (let i = 0; i < attributes.length; i += 2) {
+    const key = attributes[i]!;
+    const value = attributes[i + 1]!;
+    if (value === '') delete dims[key];
+    else dims[key] = value;
+  }
+}
+
+function mapMetric(ctx: Context, metric: OtlpMetric, base: Dims, where: () => string): void {
+  const { points } = metric;
+  if (points.length === 0) return;
+  const name = metric.name;
+  const at = (p: number) => () => `${where()} ("${name}").dataPoints[${p}]`;
+  const nameProblem = ctx.rules.metricProblem(name);
+  let metricBase = base;
+  if (metric.type === 'sum') {
+    metricBase = { ...base };
+    metricBase[OTEL_DIMENSIONS.temporality] = temporalityName(metric.temporality);
+    metricBase[OTEL_DIMENSIONS.monotonic] = metric.monotonic ? 'true' : 'false';
+  } else if (metric.type === 'histogram' || metric.type === 'exponentialHistogram') {
+    metricBase = { ...base };
+    metricBase[OTEL_DIMENSIONS.temporality] = temporalityName(metric.temporality);
+  }
+  for (let p = 0; p < points.length; p++) {
+    const point = points[p]!;
+    const ordinal = ctx.batch.datapoints++;
+    if ((point.flags & FLAG_NO_RECORDED_VALUE) !== 0) {
+      ctx.batch.skipped++;
+      continue;
+    }
+    const problem =
+      (nameProblem ? `metric name: ${nameProblem}` : undefined) ?? mapPoint(ctx, metric, point, metricBase);
+    if (problem) {
+      ctx.pending.length = 0;
+      reject(ctx.batch, at(p), problem);
+      continue;
+    }
+    for (const sample of ctx.pending) {
+      ctx.batch.samples.push(sample);
+      ctx.batch.sourceOf.push(ordinal);
+    }
+    ctx.pending.length = 0;
+  }
+}
+
+function temporalityName(t: number): string {
+  return TEMPORALITY_NAMES[t] ?? 'unspecified';
+}
+
+/** Maps one point into ctx.pending; returns why it cannot be stored, or undefined. */
+function mapPoint(
+  ctx: Context,
+  metric: OtlpMetric,
+  point: NumberPoint | HistogramPoint | ExponentialHistogramPoint | SummaryPoint,
+  base: Dims,
+): string | undefined {
+  if (point.timeUnixNano === 0) return 'timeUnixNano is missing';
+  const timestampMs = Math.floor(point.timeUnixNano / 1e6);
+  const timeProblem = timestampProblem(timestampMs, ctx.window);
+  if (timeProblem) return timeProblem;
+
+  let dims: Dims = base;
+  if (point.attributes.length > 0) {
+    dims = { ...base };
+    addAttributes(dims, point.attributes);
+  }
+  const dimsProblem = ctx.rules.problem(dims);
+  if (dimsProblem) return dimsProblem;
+
+  switch (metric.type) {
+    case 'gauge':
+    case 'sum': {
+      const value = (point as NumberPoint).value;
+      if (value === undefined) return 'data point has neither asDouble nor asInt';
+      if (!Number.isFinite(value)) return `value ${value} is not a finite number`;
+      ctx.pending.push({ metric: metric.name, dimensions: dims, timestampMs, value });
+      return undefined;
+    }
+    case 'histogram':
+      return mapHistogram(ctx, metric.name, point as HistogramPoint, dims, timestampMs);
+    case 'exponentialHistogram':
+      return mapExponential(ctx, metric.name, point as ExponentialHistogramPoint, dims, timestampMs);
+    case 'summary':
+      return mapSummary(ctx, metric.name, point as SummaryPoint, dims, timestampMs);
+    default:
+      return undefined;
+  }
+}
+
+/** count, sum, min, max: the series every histogram and summary shares. */
+function addAggregates(
+  ctx: Context,
+  name: string,
+  dims: Dims,
+  timestampMs: number,
+  point: { count: number; sum: number | undefined; min?: number | undefined; max?: number | undefined },
+): string | undefined {
+  const series: [string, number | undefined][] = [
+    ['_count', point.count],
+    ['_sum', point.sum],
+    ['_min', point.min],
+    ['_max', point.max],
+  ];
+  for (const [suffix, value] of series) {
+    if (value === undefined) continue;
+    const metric = name + suffix;
+    const problem = ctx.rules.metricProblem(metric);
+    if (problem) return `metric name ${metric}: ${problem}`;
+    if (!Number.isFinite(value)) return `${suffix.slice(1)} ${value} is not a finite number`;
+    ctx.pending.push({ metric, dimensions: dims, timestampMs, value });
+  }
+  return undefined;
+}
+
+/** A copy of dims with one more dimension (`le` or `quantile`), which must not be there already. */
+function withLabel(dims: Dims, name: string, value: string): Dims | string {
+  if (name in dims) return `attribute "${name}" collides with the ${name} dimension this metric type adds`;
+  const out: Dims = { ...dims };
+  out[name] = value;
+  return out;
+}
+
+/** Checks the extra dimension (le / quantile) keeps a series within the byte and count limits. */
+function labelFits(ctx: Context, dims: Dims, name: string, longestValue: number): string | undefined {
+  let count = 1;
+  let total = byteLength(name) + longestValue;
+  for (const key in dims) {
+    count++;
+    total += ctx.rules.nameInfo(key).bytes + byteLength(dims[key]!);
+  }
+  if (count > LIMITS.maxDimensionsPerSample)
+    return `more than ${LIMITS.maxDimensionsPerSample} dimensions with "${name}"`;
+  if (total > LIMITS.seriesDimensionsMaxBytes)
+    return `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes with "${name}"`;
+  return undefined;
+}
+
+export function formatBound(bound: number): string {
+  if (bound === Number.POSITIVE_INFINITY) return '+Inf';
+  if (bound === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(bound);
+}
+
+function addBuckets(
+  ctx: Context,
+  name: string,
+  dims: Dims,
+  timestampMs: number,
+  bounds: readonly string[],
+  cumulative: readonly number[],
+): string | undefined {
+  if (bounds.length === 0) return undefined;
+  const metric = `${name}_bucket`;
+  const nameProblem = ctx.rules.metricProblem(metric);
+  if (nameProblem) return `metric name ${metric}: ${nameProblem}`;
+  let longest = 0;
+  for (const b of bounds) longest = Math.max(longest, b.length);
+  const fits = labelFits(ctx, dims, OTEL_DIMENSIONS.bucketBound, longest);
+  if (fits) return fits;
+  for (let i = 0; i < bounds.length; i++) {
+    const d = withLabel(dims, OTEL_DIMENSIONS.bucketBound, bounds[i]!);
+    if (typeof d === 'string') return d;
+    ctx.pending.push({ metric, dimensions: d, timestampMs, value: cumulative[i]! });
+  }
+  return undefined;
+}
+
+function mapHistogram(
+  ctx: Context,
+  name: string,
+  point: HistogramPoint,
+  dims: Dims,
+  timestampMs: number,
+): string | undefined {
+  const { bucketCounts, explicitBounds } = point;
+  if (bucketCounts.length > 0 && bucketCounts.length !== explicitBounds.length + 1)
+    return `bucketCounts has ${bucketCounts.length} entries; explicitBounds has ${explicitBounds.length}, so ${explicitBounds.length + 1} were expected`;
+  for (let i = 0; i < explicitBounds.length; i++) {
+    const b = explicitBounds[i]!;
+    if (!Number.isFinite(b)) return `explicitBounds[${i}] is not a finite number`;
+    if (i > 0 && b <= explicitBounds[i - 1]!) return 'explicitBounds are not strictly increasing';
+  }
+  const aggregates = addAggregates(ctx, name, dims, timestampMs, point);
+  if (aggregates) return aggregates;
+  if (bucketCounts.length === 0) return undefined;
+  const bounds: string[] = [];
+  const cumulative: number[] = [];
+  let running = 0;
+  for (let i = 0; i < bucketCounts.length; i++) {
+    running += bucketCounts[i]!;
+    bounds.push(i < explicitBounds.length ? formatBound(explicitBounds[i]!) : '+Inf');
+    cumulative.push(running);
+  }
+  return addBuckets(ctx, name, dims, timestampMs, bounds, cumulative);
+}
+
+function mapExponential(
+  ctx: Context,
+  name: string,
+  point: ExponentialHistogramPoint,
+  dims: Dims,
+  timestampMs: number,
+): string | undefined {
+  const { scale, positive, negative } = point;
+  if (scale < -10 || scale > 20) return `scale ${scale} is outside −10…20`;
+  if (
+    positive.bucketCounts.length > MAX_BUCKETS_PER_POINT ||
+    negative.bucketCounts.length > MAX_BUCKETS_PER_POINT
+  )
+    return `more than ${MAX_BUCKETS_PER_POINT} buckets on one side`;
+  if (!Number.isFinite(point.zeroThreshold) || point.zeroThreshold < 0)
+    return 'zeroThreshold is not a finite number ≥ 0';
+  const aggregates = addAggregates(ctx, name, dims, timestampMs, point);
+  if (aggregates) return aggregates;
+
+  const step = 2 ** -scale;
+  const bounds: string[] = [];
+  const cumulative: number[] = [];
+  let running = 0;
+  const seen = new Set<string>();
+  const push = (bound: number, count: number): string | undefined => {
+    if (!Number.isFinite(bound)) return 'a bucket bound is outside the range of a double';
+    running += count;
+    const label = formatBound(bound);
+    if (seen.has(label)) return `two buckets share the upper bound ${label}`;
+    seen.add(label);
+    bounds.push(label);
+    cumulative.push(running);
+    return undefined;
+  };
+  // Negative buckets in ascending order of their upper bound −base^index: highest index first.
+  for (let k = negative.bucketCounts.length - 1; k >= 0; k--) {
+    const problem = push(-(2 ** ((negative.offset + k) * step)), negative.bucketCounts[k]!);
+    if (problem) return problem;
+  }
+  const zero = push(point.zeroThreshold, point.zeroCount);
+  if (zero) return zero;
+  for (let k = 0; k < positive.bucketCounts.length; k++) {
+    const upper = 2 ** ((positive.offset + k + 1) * step);
+    if (upper <= point.zeroThreshold) return 'a positive bucket lies inside the zero bucket';
+    const problem = push(upper, positive.bucketCounts[k]!);
+    if (problem) return problem;
+  }
+  bounds.push('+Inf');
+  cumulative.push(point.count);
+  return addBuckets(ctx, name, dims, timestampMs, bounds, cumulative);
+}
+
+function mapSummary(
+  ctx: Context,
+  name: string,
+  point: SummaryPoint,
+  dims: Dims,
+  timestampMs: number,
+): string | undefined {
+  const aggregates = addAggregates(ctx, name, dims, timestampMs, { count: point.count, sum: point.sum });
+  if (aggregates) return aggregates;
+  if (point.quantileValues.length === 0) return undefined;
+  let longest = 0;
+  for (const q of point.quantileValues) {
+    if (!(q.quantile >= 0 && q.quantile <= 1)) return `quantile ${q.quantile} is outside 0…1`;
+    if (!Number.isFinite(q.value)) return `the value of quantile ${q.quantile} is not a finite number`;
+    longest = Math.max(longest, String(q.quantile).length);
+  }
+  const fits = labelFits(ctx, dims, OTEL_DIMENSIONS.quantile, longest);
+  if (fits) return fits;
+  for (const q of point.quantileValues) {
+    const d = withLabel(dims, OTEL_DIMENSIONS.quantile, String(q.quantile));
+    if (typeof d === 'string') return d;
+    ctx.pending.push({ metric: name, dimensions: d, timestampMs, value: q.value });
+  }
+  return undefined;
+}

@@ -1,0 +1,220 @@
+/**
+ * Prometheus remote write 1.0 codec: the WriteRequest protobuf (schema.ts, prompb of Prometheus
+ * v2.42.0) and its snappy block framing. Used by ingest (decode) and by the Amazon Managed Service
+ * for Prometheus metric store (encode), so it knows nothing of tenants or stores.
+ *
+ * Stale markers: Prometheus marks a series gone with one particular NaN (0x7ff0000000000002). A
+ * JavaScript NaN does not reliably keep its payload, so decoded samples say `stale: true` instead,
+ * and the encoder writes the exact bit pattern back for them.
+ */
+import { ProtobufDecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader';
+import { ProtoWriter } from '../protobuf/writer';
+import { snappyCompress, snappyDecompress } from '../snappy';
+
+export interface Label {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface RemoteSample {
+  readonly value: number;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** True for a Prometheus stale marker (value is then NaN). */
+  readonly stale: boolean;
+}
+
+export interface TimeSeries {
+  readonly labels: readonly Label[];
+  readonly samples: readonly RemoteSample[];
+  /** Native histograms (field 4) present on the wire; remote write 1.0 ingest does not store them. */
+  readonly histogramCount?: number;
+}
+
+export const METRIC_TYPE = {
+  UNKNOWN: 0,
+  COUNTER: 1,
+  GAUGE: 2,
+  HISTOGRAM: 3,
+  GAUGEHISTOGRAM: 4,
+  SUMMARY: 5,
+  INFO: 6,
+  STATESET: 7,
+} as const;
+
+export interface MetricMetadata {
+  readonly type: number;
+  readonly metricFamilyName: string;
+  readonly help: string;
+  readonly unit: string;
+}
+
+export interface WriteRequest {
+  readonly timeseries: readonly TimeSeries[];
+  readonly metadata?: readonly MetricMetadata[];
+}
+
+/** The headers a remote-write 1.0 sender sets. */
+export const REMOTE_WRITE_HEADERS = {
+  'content-type': 'application/x-protobuf',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-write-version': '0.1.0',
+} as const;
+
+/** Stale-marker NaN, as its two 32-bit words (little-endian order on the wire: low word first). */
+const STALE_HI = 0x7ff00000;
+const STALE_LO = 0x00000002;
+
+export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
+  const r = new ProtoReader(bytes);
+  const timeseries: TimeSeries[] = [];
+  const metadata: MetricMetadata[] = [];
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field === 1) {
+      r.expect(tag, WIRE_LEN, 'timeseries');
+      timeseries.push(readTimeSeries(r, r.lengthEnd()));
+    } else if (field === 3) {
+      r.expect(tag, WIRE_LEN, 'metadata');
+      metadata.push(readMetadata(r, r.lengthEnd()));
+    } else r.skip(tag & 7);
+  }
+  return { timeseries, metadata };
+}
+
+function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
+  const labels: Label[] = [];
+  const samples: RemoteSample[] = [];
+  let histogramCount = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1: {
+        r.expect(tag, WIRE_LEN, 'labels');
+        const labelEnd = r.lengthEnd();
+        let name = '';
+        let value = '';
+        while (r.pos < labelEnd) {
+          const t = r.tag();
+          if (t === 0x0a) name = r.string();
+          else if (t === 0x12) value = r.string();
+          else if (t >>> 3 === 1 || t >>> 3 === 2) r.expect(t, WIRE_LEN, 'label');
+          else r.skip(t & 7);
+        }
+        finish(r, labelEnd);
+        labels.push({ name, value });
+        break;
+      }
+      case 2: {
+        r.expect(tag, WIRE_LEN, 'samples');
+        const sampleEnd = r.lengthEnd();
+        let value = 0;
+        let timestamp = 0;
+        let stale = false;
+        while (r.pos < sampleEnd) {
+          const t = r.tag();
+          if (t === 0x09) {
+            const at = r.pos;
+            value = r.double();
+            stale =
+              Number.isNaN(value) &&
+              r.view.getUint32(at + 4, true) === STALE_HI &&
+              r.view.getUint32(at, true) === STALE_LO;
+          } else if (t === 0x10) timestamp = r.int64();
+          else if (t >>> 3 === 1) r.expect(t, WIRE_FIXED64, 'sample.value');
+          else if (t >>> 3 === 2) r.expect(t, WIRE_VARINT, 'sample.timestamp');
+          else r.skip(t & 7);
+        }
+        finish(r, sampleEnd);
+        samples.push({ value, timestamp, stale });
+        break;
+      }
+      case 4:
+        r.expect(tag, WIRE_LEN, 'histograms');
+        r.skip(WIRE_LEN);
+        histogramCount++;
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  finish(r, end);
+  return histogramCount > 0 ? { labels, samples, histogramCount } : { labels, samples };
+}
+
+function readMetadata(r: ProtoReader, end: number): MetricMetadata {
+  let type = 0;
+  let metricFamilyName = '';
+  let help = '';
+  let unit = '';
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        r.expect(tag, WIRE_VARINT, 'metadata.type');
+        type = r.int32();
+        break;
+      case 2:
+        r.expect(tag, WIRE_LEN, 'metadata.metric_family_name');
+        metricFamilyName = r.string();
+        break;
+      case 4:
+        r.expect(tag, WIRE_LEN, 'metadata.help');
+        help = r.string();
+        break;
+      case 5:
+        r.expect(tag, WIRE_LEN, 'metadata.unit');
+        unit = r.string();
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  finish(r, end);
+  return { type, metricFamilyName, help, unit };
+}
+
+function finish(r: ProtoReader, end: number): void {
+  if (r.pos !== end) throw new ProtobufDecodeError(`field overruns its enclosing message at byte ${r.pos}`);
+}
+
+export function encodeWriteRequest(request: WriteRequest): Uint8Array {
+  const w = new ProtoWriter();
+  for (const series of request.timeseries) {
+    w.tag(1, WIRE_LEN).fork();
+    for (const label of series.labels) {
+      w.tag(1, WIRE_LEN).fork();
+      if (label.name) w.tag(1, WIRE_LEN).string(label.name);
+      if (label.value) w.tag(2, WIRE_LEN).string(label.value);
+      w.join();
+    }
+    for (const sample of series.samples) {
+      w.tag(2, WIRE_LEN).fork();
+      if (sample.stale) w.tag(1, WIRE_FIXED64).fixed64Words(STALE_LO, STALE_HI);
+      else if (!Object.is(sample.value, 0)) w.tag(1, WIRE_FIXED64).double(sample.value);
+      if (sample.timestamp !== 0) w.tag(2, WIRE_VARINT).int64(sample.timestamp);
+      w.join();
+    }
+    w.join();
+  }
+  for (const m of request.metadata ?? []) {
+    w.tag(3, WIRE_LEN).fork();
+    if (m.type) w.tag(1, WIRE_VARINT).uint32(m.type);
+    if (m.metricFamilyName) w.tag(2, WIRE_LEN).string(m.metricFamilyName);
+    if (m.help) w.tag(4, WIRE_LEN).string(m.help);
+    if (m.unit) w.tag(5, WIRE_LEN).string(m.unit);
+    w.join();
+  }
+  return w.finish();
+}
+
+/** A remote-write request body: the WriteRequest, snappy block-compressed. */
+export function encodeRemoteWriteBody(request: WriteRequest): Uint8Array {
+  return snappyCompress(encodeWriteRequest(request));
+}
+
+/** Decodes a remote-write request body, refusing more than `maxBytes` uncompressed (413) before inflating. */
+export function decodeRemoteWriteBody(body: Uint8Array, maxBytes: number): WriteRequest {
+  return decodeWriteRequest(snappyDecompress(body, maxBytes));
+}
