@@ -1,0 +1,115 @@
+/**
+ * A real Prometheus (Debian's /usr/bin/prometheus) standing in for Amazon Managed Service for
+ * Prometheus: the remote-write receiver on, an ephemeral port, a temporary TSDB directory removed on
+ * stop. Fails loudly when the binary is missing (CI installs the `prometheus` apt package).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const PROMETHEUS_BINARY = process.env['PROMETHEUS_BINARY'] ?? '/usr/bin/prometheus';
+
+export interface RunningPrometheus {
+  /** Base URL; remote write goes to `${url}/api/v1/remote_write`, queries to `${url}/api/v1/…`. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  /** The admin API (delete_series), which AMP does not expose; off unless a test needs it. */
+  readonly adminApi?: boolean;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
+  if (!existsSync(PROMETHEUS_BINARY)) {
+    throw new Error(
+      `${PROMETHEUS_BINARY} not found: install the Debian package \`prometheus\` (see .ci/run) or set PROMETHEUS_BINARY`,
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
+  const config = join(dir, 'prometheus.yml');
+  // No scraping: it only receives remote writes. AMP accepts samples up to 60 s out of order by
+  // default; the same window here keeps the twin's acceptance rules close to AMP's.
+  writeFileSync(
+    config,
+    'global:\n  evaluation_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 60s\nscrape_configs: []\n',
+  );
+  const port = await freePort();
+  const args = [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-remote-write-receiver',
+    '--storage.tsdb.retention.time=7d',
+    '--log.level=warn',
+    ...(options.adminApi ? ['--web.enable-admin-api'] : []),
+  ];
+  const child: ChildProcess = spawn(PROMETHEUS_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`cannot start ${PROMETHEUS_BINARY}: ${e.message}`)));
+    child.once('exit', (code) => {
+      exited = true;
+      reject(new Error(`prometheus exited with ${code}: ${output.slice(-2000)}`));
+    });
+  });
+  failed.catch(() => undefined);
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  const ready = (async () => {
+    for (;;) {
+      try {
+        const response = await fetch(`${url}/-/ready`);
+        if (response.ok) return;
+      } catch {
+        // Not listening yet.
+      }
+      if (exited) return;
+      if (Date.now() > deadline)
+        throw new Error(`prometheus was not ready within 30 s: ${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    await Promise.race([ready, failed]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    url,
+    stop: async () => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
