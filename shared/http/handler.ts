@@ -6,7 +6,8 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DomainError, NotFoundError } from '../domain/errors';
+import { isRetryable } from '../adapters/aws/retry';
+import { DomainError, NotFoundError, UnavailableError } from '../domain/errors';
 import { errorResult, internalErrorResult } from './response';
 import type { HttpEvent, HttpHandler, HttpResult } from './types';
 
@@ -38,6 +39,15 @@ export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
       if (error instanceof DomainError) {
         if (error.status >= 500) logger.warn('dependency unavailable', { error });
         request.response = errorResult(error);
+        return;
+      }
+      if (isRetryable(error)) {
+        // A throttled or failing AWS dependency (DynamoDB, KMS, SNS…) is the platform's problem, not
+        // the client's: a retryable 503, never a bare 500 (fault matrix, test/faults).
+        logger.warn('dependency unavailable', { error: error as Error });
+        request.response = errorResult(
+          new UnavailableError('a dependency is unavailable; retry later', 2, { cause: error }),
+        );
         return;
       }
       logger.error('unhandled error', { error: error as Error });
