@@ -1,0 +1,90 @@
+/**
+ * The metadata (tenant) table: one DynamoDB global table (TableV2) with a replica in every region,
+ * single-table design (pk/sk strings, GSI gsi1 on gsi1pk/gsi1sk, see
+ * shared/adapters/aws/dynamodb-tenant-store.ts), on-demand, PITR, deletion protection, each replica
+ * encrypted with its region's replica of one multi-region customer-managed key, and an AWS Backup
+ * plan (daily and monthly) into a KMS-encrypted vault.
+ */
+import { Arn, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
+import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+export const TABLE_GSI1 = 'gsi1';
+
+export interface MetadataTableProps {
+  /** Multi-region primary key (this stack's region); replicas share its key id in other regions. */
+  readonly tableKey: IKey;
+  /** Regions other than this stack's that hold a replica (and a replica of tableKey). */
+  readonly replicaRegions: readonly string[];
+}
+
+export class MetadataTable extends Construct {
+  readonly table: TableV2;
+  readonly backupPlan: BackupPlan;
+  readonly backupVault: BackupVault;
+
+  constructor(scope: Construct, id: string, props: MetadataTableProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    // A multi-region replica key has the primary's key id: its ARN differs only in the region.
+    const replicaKeyArns = Object.fromEntries(
+      props.replicaRegions.map((region) => [
+        region,
+        Arn.format({ service: 'kms', region, resource: 'key', resourceName: props.tableKey.keyId }, stack),
+      ]),
+    );
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      globalSecondaryIndexes: [
+        {
+          indexName: TABLE_GSI1,
+          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        },
+      ],
+      replicas: props.replicaRegions.map((region) => ({ region })),
+      encryption: TableEncryptionV2.customerManagedKey(props.tableKey, replicaKeyArns),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const vaultKey = new Key(this, 'BackupVaultKey', {
+      description: 'AWS Backup vault for the metadata table',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.backupVault = new BackupVault(this, 'Vault', {
+      encryptionKey: vaultKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.backupPlan = new BackupPlan(this, 'Plan', {
+      backupVault: this.backupVault,
+      backupPlanRules: [
+        new BackupPlanRule({
+          ruleName: 'Daily',
+          scheduleExpression: Schedule.cron({ hour: '3', minute: '0' }),
+          deleteAfter: Duration.days(35),
+        }),
+        new BackupPlanRule({
+          ruleName: 'Monthly',
+          scheduleExpression: Schedule.cron({ day: '1', hour: '4', minute: '0' }),
+          moveToColdStorageAfter: Duration.days(30),
+          deleteAfter: Duration.days(365),
+        }),
+      ],
+    });
+    const selection = this.backupPlan.addSelection('Table', {
+      resources: [BackupResource.fromArn(this.table.tableArn)],
+    });
+    Validations.of(selection).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason: "AWS Backup's documented service policy for the role that takes the table's backups.",
+    });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The provider's operational view of one region: a CloudWatch dashboard and alarms on what matters
+ * (ingest volume and rejections, API latency p50/p99 and errors, throttles, metric-store rejects,
+ * alert evaluator lag, notification failures, dead-letter queue depth, top tenants by usage), every
+ * alarm notifying the provider's on-call SNS topic (KMS-encrypted). EMF names come from
+ * shared/telemetry/metric-names.ts and the namespace from shared/http/handler.ts, the same constants
+ * the functions emit with, so a rename cannot silently empty a graph.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../shared/http/handler';
+import { METRIC, TENANT_METRIC_DIMENSION } from '../../shared/telemetry/metric-names';
+
+/** Powertools `service` dimension values the dashboards read (POWERTOOLS_SERVICE_NAME of each function). */
+export const OPS_SERVICE = {
+  ingest: 'ingest',
+  alertEvaluator: 'alert-evaluator',
+  notifier: 'notifier',
+} as const;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export interface OpsMonitoringProps {
+  /** Key for the on-call topic (must let cloudwatch.amazonaws.com use it). */
+  readonly topicKey: IKey;
+  readonly onCallEmail?: string;
+  /** Extra text shown at the top of the dashboard (region, metric store). */
+  readonly description: string;
+}
+
+export class OpsMonitoring extends Construct {
+  readonly onCallTopic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OpsMonitoringProps) {
+    super(scope, id);
+    this.onCallTopic = new Topic(this, 'OnCallTopic', {
+      displayName: 'Observability platform on-call',
+      masterKey: props.topicKey,
+      enforceSSL: true,
+    });
+    if (props.onCallEmail) this.onCallTopic.addSubscription(new EmailSubscription(props.onCallEmail));
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+
+    const accepted = emf(METRIC.datapointsAccepted, OPS_SERVICE.ingest);
+    const rejected = emf(METRIC.datapointsRejected, OPS_SERVICE.ingest);
+    const storeRejected = emf(METRIC.storeRejectedRecords, OPS_SERVICE.ingest);
+    const throttled = emf(METRIC.ingestThrottled, OPS_SERVICE.ingest);
+    const evaluatorLag = emf(METRIC.alertEvaluatorLagSeconds, OPS_SERVICE.alertEvaluator, 'Maximum');
+    const notificationFailures = emf(METRIC.notificationFailures, OPS_SERVICE.notifier);
+    const rejectionRate = new MathExpression({
+      expression: 'IF((a + r) > 0, 100 * r / (a + r), 0)',
+      usingMetrics: { a: accepted, r: rejected },
+      label: 'Datapoints rejected (%)',
+      period: FIVE_MINUTES,
+    });
+
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: `# Observability platform\n${props.description}`, width: 24, height: 2 }),
+    );
+    this.dashboard.addWidgets(
+      graph('Datapoints accepted / rejected', [accepted, rejected]),
+      graph('Metric store rejected records', [storeRejected]),
+      graph('Ingest throttled', [throttled]),
+    );
+    this.dashboard.addWidgets(
+      graph('Alert evaluator lag (s)', [evaluatorLag]),
+      graph('Notification failures', [notificationFailures]),
+      new GraphWidget({
+        title: 'Top tenants by datapoints accepted',
+        width: 8,
+        left: [
+          new MathExpression({
+            // Metrics Insights over the EMF metrics that carry the tenant dimension.
+            expression: `SELECT SUM(${METRIC.datapointsAccepted}) FROM SCHEMA("${METRICS_NAMESPACE}", service, ${TENANT_METRIC_DIMENSION}) GROUP BY ${TENANT_METRIC_DIMENSION} ORDER BY SUM() DESC LIMIT 10`,
+            usingMetrics: {},
+            label: 'tenant',
+            period: FIVE_MINUTES,
+          }),
+        ],
+      }),
+    );
+
+    this.alarm('DatapointRejectionRate', rejectionRate, 20, 'More than 20 % of datapoints rejected');
+    this.alarm('StoreRejectedRecords', storeRejected, 0, 'The metric store refused validated records');
+    this.alarm('IngestThrottled', throttled, 100, 'Collectors throttled (429) more than 100 times in 5 min');
+    this.alarm('AlertEvaluatorLag', evaluatorLag, 300, 'Alert evaluation more than 5 min behind');
+    this.alarm('NotificationFailures', notificationFailures, 0, 'Notifications failed to send');
+  }
+
+  /** API Gateway requests, 4xx/5xx, latency p50/p99: graphs, and alarms on 5xx and p99. */
+  watchApi(api: RestApi): void {
+    const requests = api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const serverErrors = api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const clientErrors = api.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const p50 = api.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' });
+    const p99 = api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' });
+    this.dashboard.addWidgets(
+      graph('Ingest API requests (left) / 4xx, 5xx (right)', [requests], [clientErrors, serverErrors]),
+      graph('API latency p50 / p99 (ms)', [p50, p99]),
+    );
+    this.alarm('Api5xx', serverErrors, 5, 'API answered 5xx (server faults, store unavailable)');
+    this.alarm('ApiLatencyP99', p99, 2_000, 'API p99 latency above 2 s');
+  }
+
+  /** Errors and throttles of one function: graphs and alarms. */
+  watchFunction(name: string, fn: IFunction): void {
+    const errors = fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const throttles = fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' });
+    this.dashboard.addWidgets(graph(`${name}: errors / throttles`, [errors, throttles]));
+    this.alarm(`${pascal(name)}Errors`, errors, 0, `Function ${name} raised errors`);
+    this.alarm(`${pascal(name)}Throttles`, throttles, 0, `Function ${name} was throttled`);
+  }
+
+  /** Any message in a dead-letter (or on-failure) queue is lost work: alarm at the first one. */
+  watchDeadLetterQueue(name: string, queue: IQueue): void {
+    const depth = queue.metricApproximateNumberOfMessagesVisible({
+      period: FIVE_MINUTES,
+      statistic: 'Maximum',
+    });
+    this.dashboard.addWidgets(
+      new SingleValueWidget({ title: `DLQ depth: ${name}`, metrics: [depth], width: 6 }),
+    );
+    this.alarm(`${pascal(name)}DlqDepth`, depth, 0, `Dead-letter queue ${name} has messages`);
+  }
+
+  private alarm(id: string, metric: IMetric, threshold: number, description: string): Alarm {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      // No data means nothing happened (no traffic, function not deployed yet): not an incident.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.onCallTopic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
+
+function emf(metricName: string, service: string, statistic = 'Sum'): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service },
+    statistic,
+    period: FIVE_MINUTES,
+  });
+}
+
+function graph(title: string, left: IMetric[], right: IMetric[] = []): GraphWidget {
+  return new GraphWidget({ title, left, right, width: 8 });
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|[-_ ])(\w)/g, (_, __, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,163 @@
+/**
+ * The one way this app makes a Lambda function: NodejsFunction with fixed, commented defaults, and
+ * bind* helpers that set an environment variable AND the matching least-privilege grant in one call,
+ * so a function can never learn a resource's name without also being granted exactly what it needs.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Alias, Architecture, type IFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/adapters/aws/wiring';
+import type { MetricStore, MetricStoreAccess } from './metric-store';
+
+/** Repository root: entries and the lock file are resolved from here, whatever the cwd. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type TableAccess = 'read' | 'readWrite';
+export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
+
+export interface PlatformFunctionProps {
+  /** Handler file relative to the repository root, exporting `handler`. */
+  readonly entry: string;
+  readonly description?: string;
+  /** Powertools service name (log `service` field, EMF `service` dimension). */
+  readonly serviceName: string;
+  readonly logRetentionDays: number;
+  /** Customer-managed key for the function's log group. */
+  readonly logKey: IKey;
+  /** Default 512 MB: ingest decodes protobuf and gzip; ARM64 price per GB-s is low. */
+  readonly memorySize?: number;
+  /** Default 10 s, well under API Gateway's 29 s integration timeout. */
+  readonly timeout?: Duration;
+  /** Caps concurrency (protects the stores and the account's pool); undefined = unreserved. */
+  readonly reservedConcurrency?: number;
+  /** Warm instances through a `live` alias; callers invoke `invokeTarget`. */
+  readonly provisionedConcurrency?: number;
+  /**
+   * Set for functions invoked asynchronously (EventBridge, Scheduler, SNS): failed events go to an
+   * encrypted SQS queue after Lambda's own retries. Give the key that encrypts that queue.
+   */
+  readonly asyncFailureKey?: IKey;
+  readonly environment?: Record<string, string>;
+}
+
+export class PlatformFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly logGroup: LogGroup;
+  /** What API Gateway, rules and schedules should invoke (the alias when provisioned concurrency is on). */
+  readonly invokeTarget: IFunction;
+  /** On-failure destination for asynchronous invocations, when `asyncFailureKey` was given. */
+  readonly failureQueue?: IQueue;
+
+  constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays,
+      encryptionKey: props.logKey,
+      // Logs are evidence (CC7.2); keep them when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    if (props.asyncFailureKey) {
+      this.failureQueue = new Queue(this, 'FailureQueue', {
+        encryption: QueueEncryption.KMS,
+        encryptionMasterKey: props.asyncFailureKey,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+    }
+    // Own role instead of AWSLambdaBasicExecutionRole (logs:* on every log group): write to this
+    // function's log group only.
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.fn = new NodejsFunction(this, 'Function', {
+      role,
+      entry: resolve(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      // Graviton: cheaper per GB-s and faster for this CPU-bound decoding.
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      onFailure: this.failureQueue ? new SqsDestination(this.failureQueue) : undefined,
+      retryAttempts: this.failureQueue ? 2 : undefined,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        // INFO by default; 1 % of invocations log at DEBUG (events carry credentials: never log them whole).
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        target: 'node22',
+        format: OutputFormat.CJS,
+      },
+    });
+    if (props.provisionedConcurrency) {
+      this.invokeTarget = new Alias(this, 'Live', {
+        aliasName: 'live',
+        version: this.fn.currentVersion,
+        provisionedConcurrentExecutions: props.provisionedConcurrency,
+      });
+    } else {
+      this.invokeTarget = this.fn;
+    }
+  }
+
+  /** TABLE_NAME + DynamoDB item (and key) permissions on that table and its indexes only. */
+  bindTable(table: ITableV2, access: TableAccess): this {
+    this.fn.addEnvironment(ENV.tableName, table.tableName);
+    if (access === 'read') table.grantReadData(this.fn);
+    else table.grantReadWriteData(this.fn);
+    return this;
+  }
+
+  /** METRIC_STORE and the store's location, with write and/or query rights on that store only. */
+  bindMetricStore(store: MetricStore, access: MetricStoreAccess): this {
+    for (const [name, value] of Object.entries(store.environment)) this.fn.addEnvironment(name, value);
+    store.grant(this.fn, access);
+    return this;
+  }
+
+  /** `envName` = the secret's ARN, with GetSecretValue on that secret (and decrypt on its key). */
+  bindSecret(secret: ISecret, envName: string = ENV.providerTokenSecretArn): this {
+    this.fn.addEnvironment(envName, secret.secretArn);
+    secret.grantRead(this.fn);
+    return this;
+  }
+
+  /** DATA_KEY_ARN for envelope encryption of confidential fields, with only the operations asked for. */
+  bindDataKey(key: IKey, access: DataKeyAccess): this {
+    this.fn.addEnvironment(ENV.dataKeyArn, key.keyArn);
+    if (access === 'encrypt') key.grantEncrypt(this.fn);
+    else if (access === 'decrypt') key.grantDecrypt(this.fn);
+    else key.grantEncryptDecrypt(this.fn);
+    // Envelope encryption asks KMS for data keys; GenerateDataKey* is part of grantEncrypt already.
+    return this;
+  }
+}

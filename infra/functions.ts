@@ -1,0 +1,48 @@
+/**
+ * The function registry: every HTTP-facing Lambda function, by the FunctionName that routes in
+ * shared/http/routes.ts refer to, with exactly the access it needs. Adding a function is one entry
+ * here (the type forces it when FunctionName grows); routes pick it up from ROUTES.
+ */
+import type { FunctionName } from '../shared/http/routes';
+import type { MetricStoreAccess } from './constructs/metric-store';
+import type { DataKeyAccess, TableAccess } from './constructs/platform-function';
+
+export interface FunctionSpec {
+  /** Handler file, relative to the repository root, exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Access to the metadata (tenant) table: sets TABLE_NAME. */
+  readonly table?: TableAccess;
+  /** Access to the region's metric store: sets METRIC_STORE and its location. */
+  readonly metricStore?: MetricStoreAccess;
+  /** Envelope-encryption key operations: sets DATA_KEY_ARN. */
+  readonly dataKey?: DataKeyAccess;
+  /** Reads the provider admin token secret: sets PROVIDER_TOKEN_SECRET_ARN. */
+  readonly providerToken?: boolean;
+  readonly memorySize?: number;
+  readonly reservedConcurrency?: number;
+}
+
+export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  ingest: {
+    entry: 'functions/ingest/handler.ts',
+    description: 'Collector ingest: authenticate ingest key, decode, validate, write datapoints',
+    table: 'read',
+    metricStore: 'write',
+    memorySize: 1024,
+  },
+  api: {
+    entry: 'functions/api/handler.ts',
+    description: 'Tenant API: collectors, metric queries',
+    table: 'readWrite',
+    metricStore: 'read',
+  },
+  admin: {
+    entry: 'functions/admin/handler.ts',
+    description: 'Provider admin API: tenant onboarding',
+    table: 'readWrite',
+    providerToken: true,
+    // Operator traffic only: a small cap limits the blast radius of a leaked provider token.
+    reservedConcurrency: 5,
+  },
+};

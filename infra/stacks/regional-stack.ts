@@ -1,0 +1,146 @@
+/**
+ * One region of the platform: keys, metric store, the provider token secret, the HTTP functions and
+ * the ingest API built from ROUTES, and the provider's dashboard and alarms. The stack only wires
+ * constructs together; what other constructs need (alerting) is exposed as public readonly fields.
+ */
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { type FunctionName, ROUTES } from '../../shared/http/routes';
+import type { PlatformConfig, RegionConfig } from '../config';
+import { IngestApi } from '../constructs/ingest-api';
+import { MetricStore } from '../constructs/metric-store';
+import { OpsMonitoring } from '../constructs/ops-monitoring';
+import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
+import { RegionalKeys } from '../constructs/regional-keys';
+import { HTTP_FUNCTIONS } from '../functions';
+
+export interface RegionalStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly regionConfig: RegionConfig;
+  /** The global table's name (the same in every region). */
+  readonly tableName: string;
+  /** This region's key for the table (the multi-region primary or its replica here). */
+  readonly tableKeyArn: string;
+  /** This region's envelope-encryption key (multi-region primary or replica). */
+  readonly dataKeyArn: string;
+}
+
+/** Props for RegionalStack.newFunction: the log key and retention come from the stack. */
+export type RegionalFunctionProps = Omit<PlatformFunctionProps, 'logKey' | 'logRetentionDays'>;
+
+export class RegionalStack extends Stack {
+  readonly config: PlatformConfig;
+  readonly regionConfig: RegionConfig;
+  readonly isPrimaryRegion: boolean;
+  readonly isAlertAggregationRegion: boolean;
+  readonly keys: RegionalKeys;
+  /** This region's replica of the metadata table (grants include its key and indexes). */
+  readonly table: ITableV2;
+  /** Envelope-encryption key in this region; bind with PlatformFunction.bindDataKey. */
+  readonly dataKey: IKey;
+  readonly metricStore: MetricStore;
+  readonly providerTokenSecret: Secret;
+  readonly functions: Readonly<Record<FunctionName, PlatformFunction>>;
+  readonly ingestApi: IngestApi;
+  readonly ops: OpsMonitoring;
+
+  constructor(scope: Construct, id: string, props: RegionalStackProps) {
+    super(scope, id, props);
+    const { config, regionConfig } = props;
+    this.config = config;
+    this.regionConfig = regionConfig;
+    this.isPrimaryRegion = regionConfig.region === config.primaryRegion;
+    this.isAlertAggregationRegion = regionConfig.region === config.alertAggregationRegion;
+
+    this.keys = new RegionalKeys(this, 'Keys');
+    const tableKey = Key.fromKeyArn(this, 'TableKey', props.tableKeyArn);
+    this.dataKey = Key.fromKeyArn(this, 'DataKey', props.dataKeyArn);
+    this.table = TableV2.fromTableAttributes(this, 'Table', {
+      tableName: props.tableName,
+      encryptionKey: tableKey,
+      grantIndexPermissions: true,
+    });
+    this.metricStore = new MetricStore(this, 'MetricStore', {
+      kind: regionConfig.metricStore,
+      key: this.keys.metricStore,
+      logKey: this.keys.logs,
+      logRetentionDays: config.logRetentionDays,
+      magneticRetentionDays: config.magneticRetentionDays,
+    });
+    this.providerTokenSecret = new Secret(this, 'ProviderToken', {
+      description: 'Provider admin bearer token (rotate: see RUNBOOK.md)',
+      encryptionKey: this.keys.secrets,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    Validations.of(this.providerTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A bearer token handed to human operators: rotation is an operator procedure (RUNBOOK.md, rotating the ' +
+        'provider token), since an automatic rotation would lock operators out without telling them.',
+    });
+
+    this.ops = new OpsMonitoring(this, 'Ops', {
+      topicKey: this.keys.messaging,
+      onCallEmail: config.onCallEmail,
+      description:
+        `Region ${regionConfig.region}, metric store ${regionConfig.metricStore}` +
+        `${this.isPrimaryRegion ? ', primary region' : ''}` +
+        `${this.isAlertAggregationRegion ? ', alert aggregation region' : ''}.`,
+    });
+
+    const functions: Partial<Record<FunctionName, PlatformFunction>> = {};
+    for (const name of Object.keys(HTTP_FUNCTIONS) as FunctionName[]) {
+      const spec = HTTP_FUNCTIONS[name];
+      const fn = this.newFunction(pascalCase(name), {
+        entry: spec.entry,
+        description: spec.description,
+        serviceName: name,
+        memorySize: spec.memorySize,
+        reservedConcurrency: spec.reservedConcurrency,
+      });
+      if (spec.table) fn.bindTable(this.table, spec.table);
+      if (spec.metricStore) fn.bindMetricStore(this.metricStore, spec.metricStore);
+      if (spec.dataKey) fn.bindDataKey(this.dataKey, spec.dataKey);
+      if (spec.providerToken) fn.bindSecret(this.providerTokenSecret);
+      functions[name] = fn;
+    }
+    this.functions = functions as Record<FunctionName, PlatformFunction>;
+
+    this.ingestApi = new IngestApi(this, 'IngestApi', {
+      routes: ROUTES,
+      handlers: Object.fromEntries(Object.entries(this.functions).map(([n, f]) => [n, f.invokeTarget])),
+      logKey: this.keys.logs,
+      logRetentionDays: config.logRetentionDays,
+      throttle: config.apiThrottle,
+      wafRateLimitPer5Min: config.wafRateLimitPer5Min,
+      customDomain: regionConfig.customDomain,
+      latencyRouting: config.latencyRouting,
+    });
+    this.ops.watchApi(this.ingestApi.api);
+
+    // Alerting (infra/constructs/alerting.ts) is added here by its owner, e.g.
+    //   new Alerting(this, 'Alerting', { stack: this, ... })
+  }
+
+  /**
+   * A function with this region's defaults (log key, retention), watched by the ops dashboard and
+   * alarms (and its on-failure queue, when it is invoked asynchronously).
+   */
+  newFunction(id: string, props: RegionalFunctionProps): PlatformFunction {
+    const fn = new PlatformFunction(this, id, {
+      ...props,
+      logKey: this.keys.logs,
+      logRetentionDays: this.config.logRetentionDays,
+    });
+    this.ops.watchFunction(props.serviceName, fn.fn);
+    if (fn.failureQueue) this.ops.watchDeadLetterQueue(`${props.serviceName}-failures`, fn.failureQueue);
+    return fn;
+  }
+}
+
+function pascalCase(name: string): string {
+  return name.replace(/(^|[-_ ])(\w)/g, (_, __, c: string) => c.toUpperCase());
+}
