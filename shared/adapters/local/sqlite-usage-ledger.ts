@@ -1,0 +1,49 @@
+import type { UsageCounts, UsageLedger, UsageMinute } from '../../ports/usage-ledger';
+import { inTransaction } from './sqlite';
+import { SqliteTenantTable } from './sqlite-ingest-state';
+
+/** Local twin of DynamoDbUsageLedger: one row per (tenant, minute, counter), added atomically. */
+export class SqliteUsageLedger extends SqliteTenantTable implements UsageLedger {
+  readonly dataName = 'usage';
+
+  constructor(path: string) {
+    super(
+      path,
+      'usage_minutes',
+      `CREATE TABLE IF NOT EXISTS usage_minutes (
+        tenant_id TEXT NOT NULL, minute_ms INTEGER NOT NULL, counter TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, minute_ms, counter)) WITHOUT ROWID;`,
+    );
+  }
+
+  async add(tenantId: string, minuteMs: number, counts: UsageCounts): Promise<void> {
+    const upsert = this.db.prepare(
+      `INSERT INTO usage_minutes (tenant_id, minute_ms, counter, n) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant_id, minute_ms, counter) DO UPDATE SET n = n + excluded.n`,
+    );
+    inTransaction(this.db, () => {
+      for (const [counter, n] of Object.entries(counts))
+        if (n !== 0) upsert.run(tenantId, minuteMs, counter, n);
+      // Two days of minutes are enough for the usage view.
+      this.db
+        .prepare('DELETE FROM usage_minutes WHERE tenant_id = ? AND minute_ms < ?')
+        .run(tenantId, minuteMs - 2 * 86_400_000);
+    });
+  }
+
+  async read(tenantId: string, fromMinuteMs: number, toMinuteMs: number): Promise<UsageMinute[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT minute_ms, counter, n FROM usage_minutes WHERE tenant_id = ? AND minute_ms BETWEEN ? AND ? ORDER BY minute_ms',
+      )
+      .all(tenantId, fromMinuteMs, toMinuteMs) as { minute_ms: number; counter: string; n: number }[];
+    const minutes = new Map<number, Record<string, number>>();
+    for (const row of rows) {
+      const minute = Number(row.minute_ms);
+      const counts = minutes.get(minute) ?? {};
+      counts[row.counter] = Number(row.n);
+      minutes.set(minute, counts);
+    }
+    return [...minutes].map(([minuteMs, counts]) => ({ minuteMs, counts }));
+  }
+}

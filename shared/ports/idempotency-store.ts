@@ -1,0 +1,10 @@
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+
+/**
+ * Where Powertools idempotency keeps its records, one persistence layer per tenant so a tenant's
+ * records live in its own partition (and offboarding can erase them). AWS: Powertools'
+ * DynamoDBPersistenceLayer; local: the same BasePersistenceLayer contract over SQLite.
+ */
+export interface IdempotencyStore {
+  persistenceFor(tenantId: string): BasePersistenceLayer;
+}
