@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../shared/domain/metrics';
-import type { MetricQuery } from '../../shared/domain/query';
+import { type MetricQuery, type Point, shapePoints } from '../../shared/domain/query';
 import type { MetricStore } from '../../shared/ports/metric-store';
 
 /**
@@ -116,6 +116,114 @@ export function metricStoreContract(
       await store.write('t', s);
       await store.write('t', s);
       expect(await store.query('t', range(t0, { stepSeconds: 60, aggregation: 'count' }))).toEqual([
+        { metric: 'cpu', dimensions: { host: 'a' }, points: [[t0, 1]] },
+      ]);
+    });
+
+    // Cases below pin down the semantics the stores must share exactly (the AMP adapter reaches them
+    // through PromQL raw-sample reads, Timestream through SQL, SQLite directly).
+
+    it('keeps OTLP-style names (dots, dashes, slashes) exactly as written', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 60_000) * 60_000;
+      const dims = { 'service.name': 'api', 'k8s-pod': 'p-1', _under: 'u' };
+      await store.write('t', series(t0, 'http.server/duration-ms', dims, [0.25, 0.5]));
+      expect(await store.query('t', range(t0, { metric: 'http.server/duration-ms' }))).toEqual([
+        {
+          metric: 'http.server/duration-ms',
+          dimensions: dims,
+          points: [
+            [t0, 0.25],
+            [t0 + 10_000, 0.5],
+          ],
+        },
+      ]);
+      expect(await store.query('t', range(t0, { metric: 'http.server' }))).toEqual([]);
+    });
+
+    it('returns float values bit for bit, negative, tiny and huge alike', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 60_000) * 60_000;
+      const values = [0.1, -2.5e-7, 1234567.891, 1e21, 5e-324, -0.30000000000000004, 0];
+      await store.write('t', series(t0, 'cpu', { host: 'a' }, values));
+      expect((await store.query('t', range(t0)))[0]?.points.map((p) => p[1])).toEqual(values);
+    });
+
+    it('buckets are epoch-aligned [start, start + step): a boundary point opens the next bucket, the range clips both ends', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 60_000) * 60_000;
+      const offsets = [0, 30_000, 59_999, 60_000, 90_000, 120_000];
+      await store.write(
+        't',
+        offsets.map((o, i) => ({
+          metric: 'cpu',
+          dimensions: { host: 'a' },
+          timestampMs: t0 + o,
+          value: i + 1,
+        })),
+      );
+      const query = (extra: Partial<MetricQuery>) =>
+        store.query('t', range(t0, { fromMs: t0 + 30_000, toMs: t0 + 90_000, ...extra }));
+      expect((await query({ stepSeconds: 60, aggregation: 'count' }))[0]?.points).toEqual([
+        [t0, 2],
+        [t0 + 60_000, 2],
+      ]);
+      expect((await query({ stepSeconds: 60, aggregation: 'sum' }))[0]?.points).toEqual([
+        [t0, 5],
+        [t0 + 60_000, 9],
+      ]);
+      expect((await query({}))[0]?.points).toEqual([
+        [t0 + 30_000, 2],
+        [t0 + 59_999, 3],
+        [t0 + 60_000, 4],
+        [t0 + 90_000, 5],
+      ]);
+    });
+
+    it('answers every aggregation and step exactly as the domain defines it on the raw points', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 3_600_000) * 3_600_000 - 3_600_000;
+      // 97 irregular points over 40 minutes, values with long fractions (summation order matters).
+      const written: Sample[] = Array.from({ length: 97 }, (_, i) => ({
+        metric: 'latency',
+        dimensions: { route: i % 3 === 0 ? '/a' : '/b' },
+        timestampMs: t0 + Math.floor((i * 2_400_000) / 97) + (i % 7) * 13,
+        value: Math.round(Math.sin(i) * 1e6) / 7 + i / 3,
+      }));
+      expect(await store.write('t', written)).toEqual({ accepted: 97, rejected: [] });
+      for (const stepSeconds of [1, 60, 300, 3600]) {
+        for (const aggregation of ['avg', 'min', 'max', 'sum', 'count', 'p95'] as const) {
+          const q = range(t0, {
+            metric: 'latency',
+            fromMs: t0,
+            toMs: t0 + 2_400_000,
+            stepSeconds,
+            aggregation,
+          });
+          const expected = ['/a', '/b'].map((route) => ({
+            metric: 'latency',
+            dimensions: { route },
+            points: shapePoints(
+              written
+                .filter((s) => s.dimensions['route'] === route)
+                .map((s): Point => [s.timestampMs, s.value]),
+              q,
+            ),
+          }));
+          expect(await store.query('t', q), `${aggregation} step ${stepSeconds}`).toEqual(expected);
+        }
+      }
+    });
+
+    it('does not mix metrics whose names share a prefix, nor filter values that share one', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 60_000) * 60_000;
+      await store.write('t', [
+        ...series(t0, 'cpu', { host: 'a' }, [1]),
+        ...series(t0, 'cpu_total', { host: 'a' }, [2]),
+        ...series(t0, 'cpu', { host: 'ab' }, [3]),
+      ]);
+      expect(await store.query('t', range(t0, { filters: { host: 'a' } }))).toEqual([
         { metric: 'cpu', dimensions: { host: 'a' }, points: [[t0, 1]] },
       ]);
     });

@@ -1,0 +1,256 @@
+/**
+ * The MetricStore contract on the Timestream adapter. Timestream has no local engine, so the SDK
+ * clients are mocked (aws-sdk-client-mock) by a small fake table that keeps what WriteRecords sent
+ * (with Timestream's version rules) and answers QueryCommand by evaluating the SQL the adapter sends.
+ * The fake understands exactly the statement shape the adapter builds and refuses anything else, and
+ * the last block asserts the exact WriteRecords input and SQL text, so the fake cannot drift from
+ * what the adapter really asks of Timestream.
+ */
+import {
+  type ColumnInfo,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  ValidationException as QueryValidationException,
+  type Row,
+  TimestreamQueryClient,
+} from '@aws-sdk/client-timestream-query';
+import {
+  type RejectedRecord,
+  RejectedRecordsException,
+  TimestreamWriteClient,
+  WriteRecordsCommand,
+  type WriteRecordsCommandInput,
+} from '@aws-sdk/client-timestream-write';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
+import { metricStoreContract } from './metric-store.contract';
+
+const DATABASE = 'metrics_db';
+const TABLE = 'samples';
+
+interface StoredRecord {
+  readonly dimensions: Record<string, string>;
+  readonly measureName: string;
+  readonly timeMs: number;
+  readonly value: string;
+  readonly version: number;
+}
+
+/** Timestream's rendering of a timestamp column: `YYYY-MM-DD HH:MM:SS.fffffffff` in UTC. */
+const renderTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}000000`;
+
+const SELECT = new RegExp(
+  `^SELECT \\* FROM "${DATABASE}"\\."${TABLE}" WHERE tenant_id = '((?:[^']|'')*)' AND measure_name = '((?:[^']|'')*)' AND time BETWEEN from_milliseconds\\((\\d+)\\) AND from_milliseconds\\((\\d+)\\)((?: AND "(?:[^"]|"")+" = '(?:[^']|'')*')*)$`,
+);
+const FILTER = /^ AND "((?:[^"]|"")+)" = '((?:[^']|'')*)'/;
+const unquote = (s: string, q: string) => s.replaceAll(q + q, q);
+
+class FakeTimestreamTable {
+  readonly records = new Map<string, StoredRecord>();
+  readonly statements: string[] = [];
+  private readonly pageSize = 3;
+
+  write(input: WriteRecordsCommandInput): object {
+    if (input.DatabaseName !== DATABASE || input.TableName !== TABLE) throw new Error('unknown table');
+    const common = input.CommonAttributes ?? {};
+    if (common.TimeUnit !== 'MILLISECONDS' || common.MeasureValueType !== 'MULTI')
+      throw new Error('the fake models only multi-measure, millisecond records');
+    const rejected: RejectedRecord[] = [];
+    (input.Records ?? []).forEach((record, index) => {
+      const dimensions: Record<string, string> = {};
+      for (const d of [...(common.Dimensions ?? []), ...(record.Dimensions ?? [])])
+        dimensions[d.Name as string] = d.Value as string;
+      const value = record.MeasureValues?.find((m) => m.Name === 'value')?.Value as string;
+      const stored: StoredRecord = {
+        dimensions,
+        measureName: record.MeasureName as string,
+        timeMs: Number(record.Time ?? common.Time),
+        value,
+        version: record.Version ?? common.Version ?? 0,
+      };
+      const key = JSON.stringify([Object.entries(dimensions).sort(), stored.measureName, stored.timeMs]);
+      const existing = this.records.get(key);
+      if (existing && existing.value !== value && existing.version >= stored.version) {
+        rejected.push({ RecordIndex: index, Reason: 'A record with a higher or equal version exists.' });
+        return;
+      }
+      if (!existing || existing.version <= stored.version) this.records.set(key, stored);
+    });
+    if (rejected.length > 0)
+      throw new RejectedRecordsException({ message: 'rejected', $metadata: {}, RejectedRecords: rejected });
+    return {};
+  }
+
+  query(input: QueryCommandInput): QueryCommandOutput {
+    const sql = input.QueryString as string;
+    this.statements.push(sql);
+    const m = SELECT.exec(sql);
+    if (!m)
+      throw new QueryValidationException({ message: `the fake does not understand: ${sql}`, $metadata: {} });
+    const [, tenant, measure, from, to, filterText] = m as unknown as string[];
+    const filters: [string, string][] = [];
+    let rest = filterText ?? '';
+    while (rest.length > 0) {
+      const f = FILTER.exec(rest) as RegExpExecArray;
+      filters.push([unquote(f[1] as string, '"'), unquote(f[2] as string, "'")]);
+      rest = rest.slice(f[0].length);
+    }
+    const all = [...this.records.values()];
+    // `SELECT *` has one column per dimension ever written to the table, then the fixed ones.
+    const dimensionColumns = [...new Set(all.flatMap((r) => Object.keys(r.dimensions)))].sort();
+    for (const [name] of filters)
+      if (!dimensionColumns.includes(name))
+        throw new QueryValidationException({ message: `Column '${name}' does not exist`, $metadata: {} });
+    const matching = all.filter(
+      (r) =>
+        r.dimensions['tenant_id'] === unquote(tenant as string, "'") &&
+        r.measureName === unquote(measure as string, "'") &&
+        r.timeMs >= Number(from) &&
+        r.timeMs <= Number(to) &&
+        filters.every(([name, value]) => r.dimensions[name] === value),
+    );
+    const columns: ColumnInfo[] = [
+      ...dimensionColumns.map((Name) => ({ Name, Type: { ScalarType: 'VARCHAR' as const } })),
+      { Name: 'measure_name', Type: { ScalarType: 'VARCHAR' } },
+      { Name: 'time', Type: { ScalarType: 'TIMESTAMP' } },
+      { Name: 'value', Type: { ScalarType: 'DOUBLE' } },
+    ];
+    const rows: Row[] = matching.map((r) => ({
+      Data: [
+        ...dimensionColumns.map((name) =>
+          r.dimensions[name] === undefined ? { NullValue: true } : { ScalarValue: r.dimensions[name] },
+        ),
+        { ScalarValue: r.measureName },
+        { ScalarValue: renderTime(r.timeMs) },
+        { ScalarValue: r.value },
+      ],
+    }));
+    // Paginate like Timestream does, so the adapter's NextToken loop is exercised.
+    const offset = Number(input.NextToken ?? 0);
+    const next = offset + this.pageSize;
+    return {
+      QueryId: 'q',
+      ColumnInfo: columns,
+      Rows: rows.slice(offset, next),
+      ...(next < rows.length ? { NextToken: String(next) } : {}),
+      $metadata: {},
+    };
+  }
+}
+
+const writeMock = mockClient(TimestreamWriteClient);
+const queryMock = mockClient(TimestreamQueryClient);
+afterAll(() => {
+  writeMock.restore();
+  queryMock.restore();
+});
+
+let version = 1;
+/** A fresh fake table behind the mocked clients, and the adapter on them. */
+function timestreamOnFake(): { store: TimestreamMetricStore; table: FakeTimestreamTable } {
+  const table = new FakeTimestreamTable();
+  writeMock.reset();
+  queryMock.reset();
+  writeMock.on(WriteRecordsCommand).callsFake((input: WriteRecordsCommandInput) => table.write(input));
+  queryMock.on(QueryCommand).callsFake((input: QueryCommandInput) => table.query(input));
+  const store = new TimestreamMetricStore({
+    writeClient: new TimestreamWriteClient({ region: 'us-west-2' }),
+    queryClient: new TimestreamQueryClient({ region: 'us-west-2' }),
+    databaseName: DATABASE,
+    tableName: TABLE,
+    // Each write call a later version, as Date.now() gives in production.
+    version: () => version++,
+  });
+  return { store, table };
+}
+
+metricStoreContract(
+  'Timestream (aws-sdk-client-mock, SQL evaluated)',
+  async () => timestreamOnFake().store,
+  Date.now,
+);
+
+describe('Timestream requests behind the contract', () => {
+  it('sends exactly this WriteRecords input and this SQL for a filtered query', async () => {
+    const { store, table } = timestreamOnFake();
+    version = 7;
+    const t0 = 1_700_000_040_000;
+    await store.write("o'brien", [
+      {
+        metric: 'http.server/duration',
+        dimensions: { 'service.name': 'api', host: 'a' },
+        timestampMs: t0,
+        value: 0.5,
+      },
+    ]);
+    expect(writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        DatabaseName: DATABASE,
+        TableName: TABLE,
+        CommonAttributes: {
+          Dimensions: [{ Name: 'tenant_id', Value: "o'brien", DimensionValueType: 'VARCHAR' }],
+          MeasureValueType: 'MULTI',
+          TimeUnit: 'MILLISECONDS',
+          Version: 7,
+        },
+        Records: [
+          {
+            Dimensions: [
+              { Name: 'host', Value: 'a', DimensionValueType: 'VARCHAR' },
+              { Name: 'service.name', Value: 'api', DimensionValueType: 'VARCHAR' },
+            ],
+            MeasureName: 'http.server/duration',
+            MeasureValues: [{ Name: 'value', Value: '0.5', Type: 'DOUBLE' }],
+            Time: String(t0),
+          },
+        ],
+      },
+    ]);
+    const result = await store.query("o'brien", {
+      metric: 'http.server/duration',
+      fromMs: t0,
+      toMs: t0 + 60_000,
+      stepSeconds: 60,
+      aggregation: 'p95',
+      filters: { 'service.name': 'api' },
+    });
+    expect(result).toEqual([
+      {
+        metric: 'http.server/duration',
+        dimensions: { host: 'a', 'service.name': 'api' },
+        points: [[t0, 0.5]],
+      },
+    ]);
+    expect(table.statements).toEqual([
+      `SELECT * FROM "metrics_db"."samples" WHERE tenant_id = 'o''brien' AND measure_name = 'http.server/duration' AND time BETWEEN from_milliseconds(${t0}) AND from_milliseconds(${t0 + 60_000}) AND "service.name" = 'api'`,
+    ]);
+    // Aggregation happens in the domain: the same raw SELECT whatever the step and aggregation.
+    expect(queryMock.commandCalls(QueryCommand).map((c) => c.args[0].input.QueryString)).toEqual(
+      table.statements,
+    );
+  });
+
+  it('follows NextToken pages and reads every row', async () => {
+    const { store } = timestreamOnFake();
+    const t0 = 1_700_000_040_000;
+    const samples = Array.from({ length: 8 }, (_, i) => ({
+      metric: 'cpu',
+      dimensions: { host: 'a' },
+      timestampMs: t0 + i,
+      value: i,
+    }));
+    await store.write('t', samples);
+    const result = await store.query('t', {
+      metric: 'cpu',
+      fromMs: t0,
+      toMs: t0 + 10,
+      aggregation: 'avg',
+      filters: {},
+    });
+    expect(result[0]?.points).toHaveLength(8);
+    const calls = queryMock.commandCalls(QueryCommand).map((c) => c.args[0].input.NextToken);
+    expect(calls).toEqual([undefined, '3', '6']);
+  });
+});
