@@ -11,6 +11,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { hashSecret } from '../../domain/credentials';
 import type { MetricStore } from '../../ports/metric-store';
 import { SpillingMetricStore } from '../spilling-metric-store';
+import { AmpMetricStore } from './amp-metric-store';
+import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { SqsSpillQueue } from './spill-sqs-queue';
 import { TimestreamMetricStore } from './timestream-metric-store';
@@ -49,16 +51,31 @@ export function awsTenantStore(): DynamoDbTenantStore {
  * `{ spill: false }` so that a replay never parks again.
  */
 export function awsMetricStore(options: { spill?: boolean } = {}): MetricStore {
+  const store = regionMetricStore();
+  const spillQueueUrl = process.env[ENV.spillQueueUrl];
+  if (options.spill === false || !spillQueueUrl) return store;
+  return new SpillingMetricStore(store, new SqsSpillQueue(new SQSClient({}), spillQueueUrl));
+}
+
+/** METRIC_STORE picks the region's store: `timestream` (the default) or `amp`. */
+export function regionMetricStore(): MetricStore {
+  const kind = process.env[ENV.metricStore] ?? 'timestream';
+  if (kind === 'amp') {
+    const workspaceUrl = requiredEnv(ENV.ampWorkspaceUrl);
+    // Signed with the Lambda role's credentials from the default provider chain.
+    return new AmpMetricStore({
+      workspaceUrl,
+      sign: sigv4Signer({ region: regionFromWorkspaceUrl(workspaceUrl) }),
+    });
+  }
+  if (kind !== 'timestream') throw new Error(`${ENV.metricStore} must be timestream or amp, not "${kind}"`);
   // Retries are the store's own (backoff with jitter, then a 503 to the collector), not the SDK's.
-  const store = new TimestreamMetricStore({
+  return new TimestreamMetricStore({
     writeClient: new TimestreamWriteClient({ maxAttempts: 1 }),
     queryClient: new TimestreamQueryClient({ maxAttempts: 1 }),
     databaseName: requiredEnv(ENV.timestreamDatabase),
     tableName: requiredEnv(ENV.timestreamTable),
   });
-  const spillQueueUrl = process.env[ENV.spillQueueUrl];
-  if (options.spill === false || !spillQueueUrl) return store;
-  return new SpillingMetricStore(store, new SqsSpillQueue(new SQSClient({}), spillQueueUrl));
 }
 
 /** The provider admin token lives in Secrets Manager; functions keep only its hash, fetched once. */

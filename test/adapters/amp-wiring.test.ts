@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AmpMetricStore } from '../../shared/adapters/aws/amp-metric-store';
+import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
+import { ENV, regionMetricStore } from '../../shared/adapters/aws/wiring';
+
+const saved = { ...process.env };
+afterEach(() => {
+  for (const name of [ENV.metricStore, ENV.ampWorkspaceUrl, ENV.timestreamDatabase, ENV.timestreamTable]) {
+    if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
+});
+
+describe('regionMetricStore', () => {
+  it('builds the AMP store from METRIC_STORE=amp and AMP_WORKSPACE_URL', () => {
+    process.env[ENV.metricStore] = 'amp';
+    process.env[ENV.ampWorkspaceUrl] = 'https://aps-workspaces.eu-west-2.amazonaws.com/workspaces/ws-1';
+    expect(regionMetricStore()).toBeInstanceOf(AmpMetricStore);
+  });
+
+  it('fails fast when the AMP workspace URL is missing or not an AMP URL', () => {
+    process.env[ENV.metricStore] = 'amp';
+    delete process.env[ENV.ampWorkspaceUrl];
+    expect(() => regionMetricStore()).toThrow(/AMP_WORKSPACE_URL is required/);
+    process.env[ENV.ampWorkspaceUrl] = 'https://example.com/workspaces/ws-1';
+    expect(() => regionMetricStore()).toThrow(/not an AMP workspace URL/);
+  });
+
+  it('builds Timestream by default and refuses an unknown store kind', () => {
+    delete process.env[ENV.metricStore];
+    process.env[ENV.timestreamDatabase] = 'db';
+    process.env[ENV.timestreamTable] = 'table';
+    expect(regionMetricStore()).toBeInstanceOf(TimestreamMetricStore);
+    process.env[ENV.metricStore] = 'influx';
+    expect(() => regionMetricStore()).toThrow(/METRIC_STORE must be timestream or amp/);
+  });
+});
