@@ -8,6 +8,7 @@ process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const { startPlatform } = await import('./platform');
+const { localMetricStoreFromEnv } = await import('../shared/adapters/aws/amp-prometheus');
 
 const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -19,6 +20,8 @@ const platform = await startPlatform({
   port,
   dataDir: process.env.DATA_DIR ?? '.data',
   providerAdminToken: process.env.PROVIDER_ADMIN_TOKEN || undefined,
+  // METRIC_STORE=prometheus + PROMETHEUS_URL: store metrics in a Prometheus, as an AMP region does.
+  metricStore: localMetricStoreFromEnv(process.env),
 });
 
 const tokenSource = process.env.PROVIDER_ADMIN_TOKEN

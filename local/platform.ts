@@ -36,6 +36,11 @@ export interface PlatformOptions {
   /** When absent, one is generated on first start and kept under dataDir. */
   readonly providerAdminToken?: string;
   readonly clock?: Clock;
+  /**
+   * The metric store to use instead of the embedded SQLite one, e.g. the AMP adapter on a local
+   * Prometheus (`npm start` with METRIC_STORE=prometheus: shared/adapters/aws/amp-prometheus.ts).
+   */
+  readonly metricStore?: MetricStore;
   /** Fault injection for tests (test/faults): wraps the embedded metric store. */
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
@@ -70,8 +75,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { token, generated } = providerToken(dataDir, options.providerAdminToken);
   const clock = options.clock ?? systemClock;
   const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
-  const sqliteMetrics = new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
-  const metrics = options.wrapMetricStore?.(sqliteMetrics) ?? sqliteMetrics;
+  const sqliteMetrics = options.metricStore
+    ? undefined
+    : new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
+  const baseMetrics = options.metricStore ?? (sqliteMetrics as SqliteMetricStore);
+  const metrics = options.wrapMetricStore?.(baseMetrics) ?? baseMetrics;
   // Ingest parks accepted batches on a durable on-disk spill while the store is down; a timer replays them.
   const spill = new SpillDirectory(join(dataDir, 'spill'));
   const spillReplay = startSpillReplay(spill, metrics, options.spillReplayIntervalMs ?? 1000);
@@ -151,7 +159,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       server.closeAllConnections();
       await spillReplay.stop();
       tenants.close();
-      sqliteMetrics.close();
+      sqliteMetrics?.close();
     },
   };
 }

@@ -6,6 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PlatformOptions, type RunningPlatform, startPlatform } from '../../local/platform';
+import { prometheusMetricStore } from '../../shared/adapters/aws/amp-prometheus';
+import type { MetricStore } from '../../shared/ports/metric-store';
+import { startPrometheus } from './prometheus';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
@@ -24,11 +27,23 @@ export function tempDataDir(prefix = 'obs-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * TEST_METRIC_STORE=prometheus runs every platform test on the AMP adapter against a real Prometheus
+ * started for the platform (`npm run test:prometheus`), instead of the embedded SQLite store.
+ */
+async function metricStoreForTests(): Promise<{ store?: MetricStore; stop: () => Promise<void> }> {
+  if (process.env['TEST_METRIC_STORE'] !== 'prometheus') return { stop: async () => undefined };
+  const prometheus = await startPrometheus();
+  return { store: prometheusMetricStore(prometheus.url), stop: prometheus.stop };
+}
+
 export async function startTestPlatform(options: Partial<PlatformOptions> = {}): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? tempDataDir();
+  const metricStore = options.metricStore ? { stop: async () => undefined } : await metricStoreForTests();
   const platform = await startPlatform({
     port: 0,
     providerAdminToken: 'test-provider-token',
+    ...(metricStore.store ? { metricStore: metricStore.store } : {}),
     ...options,
     dataDir,
   });
@@ -73,6 +88,7 @@ export async function startTestPlatform(options: Partial<PlatformOptions> = {}):
       ),
     destroy: async () => {
       await platform.close();
+      await metricStore.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
