@@ -157,11 +157,8 @@ function resourceMetrics(v: unknown): OtlpResourceMetrics {
   const o = object(v, '');
   const resource = o['resource'];
   let attributes: Attributes = [];
-  if (resource !== undefined && resource !== null) {
-    const r = field(o, 'resource', object);
-    attributes = field(r, 'attributes', attributeList);
-    attributes = attributes.length ? attributes : [];
-  }
+  if (resource !== undefined && resource !== null)
+    attributes = field(o, 'resource', (x) => field(object(x, ''), 'attributes', attributeList));
   return { attributes, scopeMetrics: field(o, 'scopeMetrics', (x, s) => list(x, s, scopeMetrics)) };
 }
 
@@ -171,10 +168,12 @@ function scopeMetrics(v: unknown): OtlpScopeMetrics {
   let version = '';
   let attributes: Attributes = [];
   if (o['scope'] !== undefined && o['scope'] !== null) {
-    const s = field(o, 'scope', object);
-    name = field(s, 'name', str);
-    version = field(s, 'version', str);
-    attributes = field(s, 'attributes', attributeList);
+    field(o, 'scope', (x) => {
+      const s = object(x, '');
+      name = field(s, 'name', str);
+      version = field(s, 'version', str);
+      attributes = field(s, 'attributes', attributeList);
+    });
   }
   return { name, version, attributes, metrics: field(o, 'metrics', (x, s) => list(x, s, metric)) };
 }
@@ -183,42 +182,51 @@ function metric(v: unknown): OtlpMetric {
   const o = object(v, '');
   const name = field(o, 'name', str);
   // A oneof: like protobuf, the last one set wins; JSON has no order we can trust, so take the first.
-  if (o['gauge'] != null) {
-    const g = field(o, 'gauge', object);
-    return { name, type: 'gauge', points: field(g, 'dataPoints', (x, s) => list(x, s, numberPoint)) };
-  }
-  if (o['sum'] != null) {
-    const s = field(o, 'sum', object);
-    return {
-      name,
-      type: 'sum',
-      temporality: field(s, 'aggregationTemporality', temporality),
-      monotonic: field(s, 'isMonotonic', bool),
-      points: field(s, 'dataPoints', (x, seg) => list(x, seg, numberPoint)),
-    };
-  }
-  if (o['histogram'] != null) {
-    const h = field(o, 'histogram', object);
-    return {
-      name,
-      type: 'histogram',
-      temporality: field(h, 'aggregationTemporality', temporality),
-      points: field(h, 'dataPoints', (x, s) => list(x, s, histogramPoint)),
-    };
-  }
-  if (o['exponentialHistogram'] != null) {
-    const h = field(o, 'exponentialHistogram', object);
-    return {
-      name,
-      type: 'exponentialHistogram',
-      temporality: field(h, 'aggregationTemporality', temporality),
-      points: field(h, 'dataPoints', (x, s) => list(x, s, exponentialPoint)),
-    };
-  }
-  if (o['summary'] != null) {
-    const s = field(o, 'summary', object);
-    return { name, type: 'summary', points: field(s, 'dataPoints', (x, seg) => list(x, seg, summaryPoint)) };
-  }
+  if (o['gauge'] != null)
+    return field(o, 'gauge', (x): OtlpMetric => {
+      const g = object(x, '');
+      return { name, type: 'gauge', points: field(g, 'dataPoints', (y, s) => list(y, s, numberPoint)) };
+    });
+  if (o['sum'] != null)
+    return field(o, 'sum', (x): OtlpMetric => {
+      const s = object(x, '');
+      return {
+        name,
+        type: 'sum',
+        temporality: field(s, 'aggregationTemporality', temporality),
+        monotonic: field(s, 'isMonotonic', bool),
+        points: field(s, 'dataPoints', (y, seg) => list(y, seg, numberPoint)),
+      };
+    });
+  if (o['histogram'] != null)
+    return field(o, 'histogram', (x): OtlpMetric => {
+      const h = object(x, '');
+      return {
+        name,
+        type: 'histogram',
+        temporality: field(h, 'aggregationTemporality', temporality),
+        points: field(h, 'dataPoints', (y, s) => list(y, s, histogramPoint)),
+      };
+    });
+  if (o['exponentialHistogram'] != null)
+    return field(o, 'exponentialHistogram', (x): OtlpMetric => {
+      const h = object(x, '');
+      return {
+        name,
+        type: 'exponentialHistogram',
+        temporality: field(h, 'aggregationTemporality', temporality),
+        points: field(h, 'dataPoints', (y, s) => list(y, s, exponentialPoint)),
+      };
+    });
+  if (o['summary'] != null)
+    return field(o, 'summary', (x): OtlpMetric => {
+      const s = object(x, '');
+      return {
+        name,
+        type: 'summary',
+        points: field(s, 'dataPoints', (y, seg) => list(y, seg, summaryPoint)),
+      };
+    });
   return { name, type: 'empty', points: [] };
 }
 
@@ -334,16 +342,21 @@ function anyValue(v: unknown, segment: string, depth: number): AnyValueJs {
   if (o['doubleValue'] != null) return field(o, 'doubleValue', double);
   if (o['bytesValue'] != null) return field(o, 'bytesValue', str);
   if (o['arrayValue'] != null) {
-    const a = field(o, 'arrayValue', object);
-    return field(a, 'values', (x, s) => list(x, s, (item) => anyValue(item, '', depth + 1)));
+    return field(o, 'arrayValue', (a) =>
+      field(object(a, ''), 'values', (x, s) => list(x, s, (item) => anyValue(item, '', depth + 1))),
+    );
   }
   if (o['kvlistValue'] != null) {
-    const kvl = field(o, 'kvlistValue', object);
-    const entries = field(kvl, 'values', (x, s) =>
-      list(x, s, (item) => {
-        const kv = object(item, '');
-        return [field(kv, 'key', str), field(kv, 'value', (y, seg) => anyValue(y, seg, depth + 1))] as const;
-      }),
+    const entries = field(o, 'kvlistValue', (kvl) =>
+      field(object(kvl, ''), 'values', (x, s) =>
+        list(x, s, (item) => {
+          const kv = object(item, '');
+          return [
+            field(kv, 'key', str),
+            field(kv, 'value', (y, seg) => anyValue(y, seg, depth + 1)),
+          ] as const;
+        }),
+      ),
     );
     const map: { [key: string]: AnyValueJs } = {};
     for (const [key, value] of entries)
