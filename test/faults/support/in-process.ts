@@ -8,7 +8,7 @@ import { createIngestHandler } from '../../../functions/ingest/app';
 import { SqliteTenantStore } from '../../../shared/adapters/local/sqlite-tenant-store';
 import { hashSecret } from '../../../shared/domain/credentials';
 import { createObservability } from '../../../shared/http/handler';
-import type { HttpResult } from '../../../shared/http/types';
+import type { HttpHandler, HttpResult } from '../../../shared/http/types';
 import { systemClock } from '../../../shared/ports/clock';
 import type { MetricStore } from '../../../shared/ports/metric-store';
 import type { TenantStore } from '../../../shared/ports/tenant-store';
@@ -22,6 +22,7 @@ const PROVIDER_TOKEN = 'fault-provider-token';
 
 export interface InProcessPlatform {
   readonly tenants: TenantStore;
+  readonly handlers: { readonly admin: HttpHandler; readonly api: HttpHandler; readonly ingest: HttpHandler };
   onboard(): Promise<{ tenantId: string; adminToken: string; ingestKey: string }>;
   ingest(ingestKey: string, body: unknown): Promise<HttpResult>;
   query(adminToken: string, params: Record<string, string>): Promise<HttpResult>;
@@ -57,6 +58,7 @@ export function inProcessPlatform(
   };
   return {
     tenants,
+    handlers: { admin, api, ingest },
     async onboard() {
       const tenant = ok(
         await invoke(admin, {

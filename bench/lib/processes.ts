@@ -1,0 +1,143 @@
+/** Child processes for benchmarks: the local platform as `npm start` runs it, and a real Prometheus. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+export async function waitUntil(
+  what: string,
+  ok: () => Promise<boolean>,
+  child: ChildProcess,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    try {
+      if (await ok()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not start within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface Service {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Peak RSS of the process in KiB (from /proc), sampled by `sampleRss`. */
+  rssKiB(): number;
+  stop(): Promise<void>;
+}
+
+export function rssOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function stopper(child: ChildProcess, dir: string) {
+  return async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([
+        new Promise((r) => child.once('exit', r)),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+export const PROVIDER_TOKEN = 'bench-provider-token';
+
+/** `npm start` in one Node process (tsx as a loader), with its own DATA_DIR, on a free loopback port. */
+export async function startLocalPlatform(extraEnv: Record<string, string> = {}): Promise<Service> {
+  const dir = mkdtempSync(join(tmpdir(), 'obs-bench-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dir,
+      PROVIDER_ADMIN_TOKEN: PROVIDER_TOKEN,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      NODE_NO_WARNINGS: '1',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // Keep the child's stderr for a failure report only (Powertools prints notices there).
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr = (stderr + String(chunk)).slice(-4000);
+  });
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) console.error(`local platform exited with ${code}:\n${stderr}`);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil('local platform', async () => (await fetch(`${url}/healthz`)).ok, child);
+  return { url, child, rssKiB: () => rssOf(child.pid), stop: stopper(child, dir) };
+}
+
+/** Prometheus 2.42 (Debian package) as a remote-write receiver, out-of-order window open. */
+export async function startPrometheus(binary = '/usr/bin/prometheus'): Promise<Service> {
+  const dir = mkdtempSync(join(tmpdir(), 'prom-bench-'));
+  const port = await freePort();
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(
+    config,
+    'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 2h\n',
+  );
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil('prometheus', async () => (await fetch(`${url}/-/ready`)).ok, child);
+  return { url, child, rssKiB: () => rssOf(child.pid), stop: stopper(child, dir) };
+}
+
+/** Onboards a tenant and `collectors` collectors on a running platform, through its public API. */
+export async function onboard(url: string, collectors = 1, name = 'bench') {
+  const post = async (path: string, token: string, body: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<Record<string, string>>;
+  };
+  const tenant = await post('/admin/v1/tenants', PROVIDER_TOKEN, { name });
+  const keys: string[] = [];
+  for (let i = 0; i < collectors; i++)
+    keys.push(
+      (await post('/v1/collectors', tenant.adminToken as string, { name: `c${i}` })).ingestKey as string,
+    );
+  return { tenantId: tenant.tenantId as string, adminToken: tenant.adminToken as string, ingestKeys: keys };
+}

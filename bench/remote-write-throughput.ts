@@ -1,0 +1,162 @@
+/**
+ * End-to-end remote-write throughput: the local platform (`npm start`, one Node process, SQLite)
+ * against a real Prometheus 2.42 (/usr/bin/prometheus --web.enable-remote-write-receiver) on the same
+ * machine, fed the same pre-encoded snappy WriteRequests by the same driver (a small Node client with
+ * keep-alive and fixed concurrency). Samples/s counts samples acknowledged (2xx) and then verified
+ * queryable by each system's own query API. Loopback only; bounded in time.
+ */
+import { REMOTE_WRITE_HEADERS } from '../shared/protocols/prometheus/remote-write';
+import { typicalRemoteWriteBody } from './lib/payloads';
+import { onboard, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
+import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
+
+const BODIES = Number(process.env.BENCH_RW_BODIES ?? 400);
+const SERIES_PER_BODY = 500;
+const METRICS = 10;
+const CONCURRENCY = Number(process.env.BENCH_RW_CONCURRENCY ?? 8);
+const STEP_MS = 1000;
+
+interface RunResult {
+  readonly acknowledged: number;
+  readonly seconds: number;
+  readonly statuses: Record<string, number>;
+  readonly queryable: number;
+  readonly peakRssMiB: number;
+}
+
+async function drive(
+  service: Service,
+  url: string,
+  bodies: readonly Uint8Array[],
+  token?: string,
+): Promise<Omit<RunResult, 'queryable'>> {
+  let next = 0;
+  let acknowledged = 0;
+  let peak = 0;
+  const statuses: Record<string, number> = {};
+  const rssTimer = setInterval(() => {
+    peak = Math.max(peak, service.rssKiB());
+  }, 100);
+  const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as Uint8Array;
+        const response = await fetch(url, { method: 'POST', headers, body });
+        await response.arrayBuffer();
+        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+        if (response.ok) acknowledged += SERIES_PER_BODY;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(rssTimer);
+  return { acknowledged, seconds, statuses, peakRssMiB: Math.max(peak, service.rssKiB()) / 1024 };
+}
+
+async function main() {
+  const t0 = Date.now() - BODIES * STEP_MS - 60_000;
+  const bodies = Array.from({ length: BODIES }, (_, b) =>
+    typicalRemoteWriteBody(t0 + b * STEP_MS, { series: SERIES_PER_BODY, metrics: METRICS, seed: b }),
+  );
+  const from = t0 - 1000;
+  const to = t0 + BODIES * STEP_MS + 1000;
+
+  const platform = await startLocalPlatform();
+  let ours: RunResult;
+  try {
+    const { adminToken, ingestKeys } = await onboard(platform.url);
+    // Warm-up (JIT, SQLite pages) with other timestamps, as both systems get.
+    const warm = typicalRemoteWriteBody(t0 - 30_000, {
+      series: SERIES_PER_BODY,
+      metrics: METRICS,
+      instance: 'warm:1',
+    });
+    await (
+      await fetch(`${platform.url}/api/v1/write`, {
+        method: 'POST',
+        headers: { ...REMOTE_WRITE_HEADERS, authorization: `Bearer ${ingestKeys[0]}` },
+        body: warm,
+      })
+    ).arrayBuffer();
+    const run = await drive(platform, `${platform.url}/api/v1/write`, bodies, ingestKeys[0]);
+    let queryable = 0;
+    for (let m = 0; m < METRICS; m++) {
+      const response = await fetch(
+        `${platform.url}/v1/metrics/query?metric=node_metric_${m}&from=${from}&to=${to}&instance=${encodeURIComponent('10.0.1.23:9100')}`,
+        { headers: { authorization: `Bearer ${adminToken}` } },
+      );
+      const { series } = (await response.json()) as { series: { points: unknown[] }[] };
+      for (const s of series) queryable += s.points.length;
+    }
+    ours = { ...run, queryable };
+  } finally {
+    await platform.stop();
+  }
+
+  const prometheus = await startPrometheus();
+  let theirs: RunResult;
+  try {
+    const warm = typicalRemoteWriteBody(t0 - 30_000, {
+      series: SERIES_PER_BODY,
+      metrics: METRICS,
+      instance: 'warm:1',
+    });
+    await (
+      await fetch(`${prometheus.url}/api/v1/write`, {
+        method: 'POST',
+        headers: { ...REMOTE_WRITE_HEADERS },
+        body: warm,
+      })
+    ).arrayBuffer();
+    const run = await drive(prometheus, `${prometheus.url}/api/v1/write`, bodies);
+    // One query per metric name: count_over_time drops __name__, so names must not share a vector.
+    let queryable = 0;
+    for (let m = 0; m < METRICS; m++) {
+      const query = encodeURIComponent(
+        `sum(count_over_time(node_metric_${m}{job="node",instance="10.0.1.23:9100"}[${Math.ceil((to - from) / 1000)}s]))`,
+      );
+      const response = await fetch(`${prometheus.url}/api/v1/query?query=${query}&time=${to / 1000}`);
+      const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
+      queryable += Number(body.data?.result?.[0]?.value[1] ?? 0);
+    }
+    theirs = { ...run, queryable };
+  } finally {
+    await prometheus.stop();
+  }
+
+  const rate = (r: RunResult) => Math.min(r.acknowledged, r.queryable) / r.seconds;
+  const rows: BenchRow[] = [
+    {
+      figure: 'remote write end-to-end: samples/s accepted and queryable',
+      measured: `${fmt(rate(ours))} /s`,
+      baseline: `${fmt(rate(theirs))} /s (Prometheus 2.42)`,
+      ratio: ratio(rate(ours), rate(theirs)),
+      goal: '≥ 1.00× Prometheus',
+      verdict: rate(ours) >= rate(theirs) ? 'met' : 'missed',
+    },
+    {
+      figure: 'remote write: peak RSS during the run',
+      measured: `${fmt(ours.peakRssMiB)} MiB`,
+      baseline: `${fmt(theirs.peakRssMiB)} MiB (Prometheus 2.42)`,
+      ratio: ratio(ours.peakRssMiB, theirs.peakRssMiB),
+      goal: '—',
+      verdict: 'info',
+    },
+  ];
+  const describe = (name: string, r: RunResult) =>
+    `${name}: ${fmt(r.acknowledged)} samples acknowledged in ${fmt(r.seconds, 2)} s, ${fmt(r.queryable)} queryable, statuses ${JSON.stringify(r.statuses)}`;
+  const notes = [
+    `${BODIES} WriteRequests × ${SERIES_PER_BODY} series × 1 sample (node_exporter-like labels, ${METRICS} metric names), snappy protobuf, ${CONCURRENCY} concurrent keep-alive connections from one Node driver; Prometheus with storage.tsdb.out_of_order_time_window 2h so concurrent sends are not refused.`,
+    describe('platform', ours),
+    describe('prometheus', theirs),
+  ];
+  writeReport('remote-write-throughput', { section: 'Remote write throughput', rows, notes });
+  for (const row of rows) console.log(`${row.figure}: ${row.measured} vs ${row.baseline} = ${row.ratio}`);
+  for (const note of notes) console.log(`  ${note}`);
+}
+
+const limit = deadline(240_000, 'remote-write throughput bench');
+await Promise.race([main(), limit.promise]).finally(() => limit.clear());
