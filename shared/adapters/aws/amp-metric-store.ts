@@ -39,9 +39,11 @@ import type { RequestSigner } from './amp-sigv4';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 
 /**
- * AMP's documented default quotas (docs.aws.amazon.com/prometheus/latest/userguide/AMP_quotas.html:
- * "Labels per metric series 70", "Ingestion rate 140,000 samples per second", "Ingestion burst size
- * 1,000,000 samples"). All are adjustable per account, so each is an option of the store.
+ * AMP's documented default quotas (docs.aws.amazon.com/prometheus/latest/userguide/AMP_quotas.html):
+ * "Labels per metric series 70"; ingestion "140,000 samples per second" with a "1,000,000 samples"
+ * burst in the long-standing table (newer revisions scale the workspace rate with its active-series
+ * capacity, 1/30 of it). The bucket below is one process's share, so it keeps the conservative
+ * figure; all are adjustable per account, so each is an option of the store.
  */
 export const AMP_QUOTAS = {
   /** Labels per series, `__name__` and our tenant label included. */
