@@ -45,4 +45,10 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Operator traffic only: a small cap limits the blast radius of a leaked provider token.
     reservedConcurrency: 5,
   },
+  limits: {
+    entry: 'functions/limits/handler.ts',
+    description: 'Tenant limits (provider) and usage (tenant)',
+    table: 'readWrite',
+    providerToken: true,
+  },
 };

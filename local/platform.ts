@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
+import { createLimitsHandler } from '../functions/limits/app';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
+import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
 import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
@@ -17,6 +19,7 @@ import { hashSecret } from '../shared/domain/credentials';
 import { createObservability } from '../shared/http/handler';
 import { json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
+import { createIngestGuard } from '../shared/ingest/guard';
 import type { HttpHandler } from '../shared/http/types';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
@@ -84,6 +87,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const spill = new SpillDirectory(join(dataDir, 'spill'));
   const spillReplay = startSpillReplay(spill, metrics, options.spillReplayIntervalMs ?? 1000);
   const tokenHash = hashSecret(token);
+  // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
+  const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
+  const ingestObservability = createObservability('ingest');
 
   const handlers: Record<FunctionName, HttpHandler> = {
     admin: createAdminHandler({
@@ -93,11 +99,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       observability: createObservability('admin'),
     }),
     api: createApiHandler({ tenants, metrics, clock, observability: createObservability('api') }),
+    limits: createLimitsHandler({
+      ...guardrails,
+      tenants,
+      providerTokenHash: async () => tokenHash,
+      clock,
+      observability: createObservability('limits'),
+    }),
     ingest: createIngestHandler({
       tenants,
       metrics: new SpillingMetricStore(metrics, spill),
       clock,
-      observability: createObservability('ingest'),
+      observability: ingestObservability,
+      guard: createIngestGuard({ ...guardrails, clock, observability: ingestObservability }),
     }),
   };
 
@@ -159,6 +173,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       server.closeAllConnections();
       await spillReplay.stop();
       tenants.close();
+      guardrails.close();
       sqliteMetrics?.close();
     },
   };

@@ -10,6 +10,7 @@ import { readBody, readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
 import { json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
+import type { GuardedRequest, IngestGuard } from '../../shared/ingest/guard';
 import type { Clock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import type { TenantStore } from '../../shared/ports/tenant-store';
@@ -26,49 +27,97 @@ export interface IngestDeps {
   readonly observability: Observability;
   /** Called with what was stored, after the write (alert evaluation on ingest hangs here). */
   readonly afterWrite?: (tenantId: string, samples: readonly Sample[]) => Promise<void>;
+  /** Per-tenant limits, idempotency and HA dedup (shared/ingest/guard.ts); every deployment wires it. */
+  readonly guard?: IngestGuard;
 }
 
 /** Collector-facing ingest: authenticate the ingest key, decode, validate, map, write. */
 export function createIngestHandler(deps: IngestDeps): HttpHandler {
   const emf = deps.observability.metrics;
 
+  /** Runs one request through the guard (limits, idempotency, HA dedup) when there is one. */
+  async function guarded(event: HttpEvent, request: GuardedRequest): Promise<HttpResult> {
+    if (deps.guard) return deps.guard.run(event, request);
+    const samples = await request.decode();
+    const result = await request.write(samples);
+    return request.respond({ accepted: result.accepted, rejected: result.rejected, deduplicated: 0 });
+  }
+
+  /** Stores samples and hands what was kept to afterWrite. */
+  async function writeSamples(tenantId: string, samples: readonly Sample[]) {
+    const result =
+      samples.length > 0 ? await deps.metrics.write(tenantId, samples) : { accepted: 0, rejected: [] };
+    if (deps.afterWrite) {
+      const rejected = new Set(result.rejected.map((r) => r.index));
+      const stored = samples.filter((_, i) => !rejected.has(i));
+      if (stored.length > 0) await deps.afterWrite(tenantId, stored);
+    }
+    return result;
+  }
+
   async function ingestNative(event: HttpEvent) {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
     requireMediaType(event, ['application/json']);
-    const samples = nativePayloadToSamples(readJson(event), deps.clock.now().getTime());
-    const result = await deps.metrics.write(tenantId, samples);
-    emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, result.accepted);
-    emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, result.rejected.length);
-    if (deps.afterWrite) {
-      const rejected = new Set(result.rejected.map((r) => r.index));
-      await deps.afterWrite(
-        tenantId,
-        samples.filter((_, i) => !rejected.has(i)),
-      );
-    }
-    return json(202, { accepted: result.accepted, rejected: result.rejected });
+    return guarded(event, {
+      tenantId,
+      decode: () => nativePayloadToSamples(readJson(event), deps.clock.now().getTime()),
+      write: (samples) => writeSamples(tenantId, samples),
+      respond: (outcome) => {
+        emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.accepted);
+        emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected.length);
+        return json(202, {
+          accepted: outcome.accepted,
+          rejected: outcome.rejected,
+          ...(outcome.deduplicated > 0 ? { deduplicated: outcome.deduplicated } : {}),
+        });
+      },
+    });
   }
 
-  /** Writes a mapped batch, records what happened, and hands what was stored to afterWrite. */
-  async function writeBatch(tenantId: string, batch: IngestBatch) {
-    const result =
-      batch.samples.length > 0
-        ? await deps.metrics.write(tenantId, batch.samples)
-        : { accepted: 0, rejected: [] };
-    const outcome = ingestOutcome(batch, result);
-    emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.samplesWritten);
-    emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected);
-    if (deps.afterWrite && outcome.stored.length > 0) await deps.afterWrite(tenantId, outcome.stored);
-    return outcome;
+  /**
+   * Runs a mapped batch through the guard; `answer` gets the outcome folded back onto the
+   * protocol's datapoints (the guard passes on only what it admitted, indices as in the batch).
+   */
+  function guardedBatch(
+    event: HttpEvent,
+    tenantId: string,
+    decode: () => IngestBatch,
+    answer: (outcome: ReturnType<typeof ingestOutcome>) => HttpResult,
+  ): Promise<HttpResult> {
+    let batch: IngestBatch | undefined;
+    return guarded(event, {
+      tenantId,
+      decode: () => {
+        batch = decode();
+        return batch.samples;
+      },
+      write: (samples) => writeSamples(tenantId, samples),
+      respond: (result) => {
+        const outcome = ingestOutcome(batch as IngestBatch, result);
+        emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.samplesWritten);
+        emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected);
+        return answer(outcome);
+      },
+    });
   }
 
   /** OTLP/HTTP metrics: protobuf or JSON in, the same encoding out, partial success per the spec. */
   async function ingestOtlp(event: HttpEvent): Promise<HttpResult> {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
     const type = requireMediaType(event, ['application/x-protobuf', 'application/json']);
-    const request =
-      type === 'application/json' ? decodeOtlpJson(readJson(event)) : decodeOtlpProtobuf(readBody(event));
-    const outcome = await writeBatch(tenantId, otlpToBatch(request, deps.clock.now().getTime()));
+    return guardedBatch(
+      event,
+      tenantId,
+      () => {
+        const request =
+          type === 'application/json' ? decodeOtlpJson(readJson(event)) : decodeOtlpProtobuf(readBody(event));
+        return otlpToBatch(request, deps.clock.now().getTime());
+      },
+      (outcome) => otlpAnswer(type, outcome),
+    );
+  }
+
+  function otlpAnswer(type: string, outcome: ReturnType<typeof ingestOutcome>): HttpResult {
     const partial =
       outcome.rejected > 0
         ? { rejectedDataPoints: outcome.rejected, errorMessage: rejectionSummary(outcome) }
@@ -105,10 +154,15 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       event.body == null
         ? new Uint8Array(0)
         : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-    const request = decodeRemoteWriteBody(raw, LIMITS.maxBodyBytes);
-    const outcome = await writeBatch(tenantId, remoteWriteToBatch(request, deps.clock.now().getTime()));
-    if (outcome.rejected > 0) throw new BadRequestError(rejectionSummary(outcome, 'samples'), 'body');
-    return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+    return guardedBatch(
+      event,
+      tenantId,
+      () => remoteWriteToBatch(decodeRemoteWriteBody(raw, LIMITS.maxBodyBytes), deps.clock.now().getTime()),
+      (outcome) => {
+        if (outcome.rejected > 0) throw new BadRequestError(rejectionSummary(outcome, 'samples'), 'body');
+        return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+      },
+    );
   }
 
   return httpHandler(

@@ -2,7 +2,7 @@
  * The HTTP surface: one table, read by the CDK ingest API (to build API Gateway resources) and by
  * the local server (to dispatch to the same handlers). A route belongs to exactly one function.
  */
-export type FunctionName = 'ingest' | 'api' | 'admin';
+export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -19,6 +19,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/ingest', function: 'ingest' },
   { method: 'POST', path: '/v1/metrics', function: 'ingest' },
   { method: 'POST', path: '/api/v1/write', function: 'ingest' },
+  { method: 'GET', path: '/admin/v1/tenants/{tenantId}/limits', function: 'limits' },
+  { method: 'PUT', path: '/admin/v1/tenants/{tenantId}/limits', function: 'limits' },
+  { method: 'GET', path: '/v1/usage', function: 'limits' },
 ];
 
 /** Matches a concrete path against a template; returns the path parameters or undefined. */

@@ -8,3 +8,6 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 export interface IdempotencyStore {
   persistenceFor(tenantId: string): BasePersistenceLayer;
 }
+
+/** The keyPrefix given to Powertools: records are keyed `IDEMPOTENCY#<hash>` in the tenant's partition. */
+export const IDEMPOTENCY_KEY_PREFIX = 'IDEMPOTENCY';

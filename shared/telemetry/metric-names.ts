@@ -8,6 +8,12 @@ export const METRIC = {
   /** Samples Timestream refused (RejectedRecords). */
   storeRejectedRecords: 'StoreRejectedRecords',
   ingestThrottled: 'IngestThrottled',
+  /** Per tenant (dimension `tenant`): samples stored after the ingest guardrails. */
+  samplesAccepted: 'SamplesAccepted',
+  /** Per tenant and `reason` (shared/domain/guardrails/errors.ts DiscardReason): samples not stored. */
+  samplesDiscarded: 'SamplesDiscarded',
+  /** Per tenant and `limit`: usage in percent of a limit, emitted at 80 % and above. */
+  tenantLimitWarning: 'TenantLimitWarning',
   alertEvaluatorLagSeconds: 'AlertEvaluatorLagSeconds',
   alertsRaised: 'AlertsRaised',
   notificationsSent: 'NotificationsSent',

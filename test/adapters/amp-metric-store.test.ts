@@ -330,6 +330,37 @@ describe('AmpMetricStore offboarding (TenantDataHolder)', () => {
   });
 });
 
+describe('AmpMetricStore ingestion pacing', () => {
+  it('paces remote writes to the configured ingestion rate after the burst', async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const sent: number[] = [];
+    const store = new AmpMetricStore({
+      workspaceUrl: 'https://aps-workspaces.eu-west-2.amazonaws.com/workspaces/ws-1',
+      sign: unsignedRequests,
+      maxSamplesPerRequest: 1_000,
+      ingestionSamplesPerSecond: 1_000,
+      ingestionBurstSamples: 1_000,
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+      fetch: async (_url, init) => {
+        sent.push(now);
+        expect(init?.body).toBeInstanceOf(Uint8Array);
+        return new Response(null, { status: 204 });
+      },
+    });
+    const t0 = minute();
+    const samples = Array.from({ length: 2_500 }, (_, i) => at(t0 + i, i));
+    expect(await store.write('t', samples)).toEqual({ accepted: 2_500, rejected: [] });
+    // 1,000 from the burst at once, the next 1,000 a second later, the last 500 half a second after.
+    expect(sent).toEqual([0, 1_000, 1_500]);
+    expect(slept).toEqual([1_000, 500]);
+  });
+});
+
 describe('TokenBucket', () => {
   it('lets a burst through and then paces to the rate', async () => {
     let now = 0;

@@ -66,6 +66,8 @@ export const AMP_REMOTE_WRITE_PATH = '/api/v1/remote_write';
 export const PROMETHEUS_REMOTE_WRITE_PATH = '/api/v1/write';
 /** One raw-sample query covers at most this much time, so a long range never answers in one huge body. */
 export const QUERY_WINDOW_MS = 6 * 3_600_000;
+/** Windows of one query fetched at once. */
+export const QUERY_CONCURRENCY = 4;
 
 export interface AmpMetricStoreOptions {
   /** `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>`, or a Prometheus base URL locally. */
@@ -233,27 +235,44 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     return seriesFromSamples(samples, query);
   }
 
-  /** Raw samples of every series matching `selector` in [fromMs, toMs], window by window. */
+  /**
+   * Raw samples of every series matching `selector` in [fromMs, toMs], window by window, up to
+   * QUERY_CONCURRENCY windows in flight (a month of 6-hour windows stays well inside API Gateway's
+   * 29 s), yielded in window order.
+   */
   private async *rawSamples(selector: string, fromMs: number, toMs: number): AsyncGenerator<Sample> {
-    for (let start = fromMs; start <= toMs; start += this.queryWindowMs) {
-      const end = Math.min(toMs, start + this.queryWindowMs - 1);
-      // Evaluated at `end`, `[range]` holds (end - range, end] from Prometheus 3 and [end - range, end]
-      // in 2.x; one extra millisecond covers `start` in both, and the filter below drops the extra.
-      const range = `${end - start + 1}ms`;
-      const data = await this.promQuery<{ resultType: string; result: MatrixEntry[] }>('/api/v1/query', {
-        query: `${selector}[${range}]`,
-        time: (end / 1000).toFixed(3),
-      });
-      for (const entry of data.result) {
-        const metric = nameFromPrometheus(entry.metric['__name__'] ?? '');
-        const dimensions = dimensionsFromLabels(entry.metric) as Dimensions;
-        for (const [seconds, value] of entry.values) {
-          const timestampMs = Math.round(seconds * 1000);
-          if (timestampMs < start || timestampMs > end) continue;
-          yield { metric, dimensions, timestampMs, value: Number(value) };
-        }
+    const windows: [number, number][] = [];
+    for (let start = fromMs; start <= toMs; start += this.queryWindowMs)
+      windows.push([start, Math.min(toMs, start + this.queryWindowMs - 1)]);
+    for (let i = 0; i < windows.length; i += QUERY_CONCURRENCY) {
+      const pages = await Promise.all(
+        windows
+          .slice(i, i + QUERY_CONCURRENCY)
+          .map(([start, end]) => this.windowSamples(selector, start, end)),
+      );
+      for (const page of pages) yield* page;
+    }
+  }
+
+  private async windowSamples(selector: string, start: number, end: number): Promise<Sample[]> {
+    // Evaluated at `end`, `[range]` holds (end - range, end] from Prometheus 3 and [end - range, end]
+    // in 2.x; one extra millisecond covers `start` in both, and the filter below drops the extra.
+    const range = `${end - start + 1}ms`;
+    const data = await this.promQuery<{ resultType: string; result: MatrixEntry[] }>('/api/v1/query', {
+      query: `${selector}[${range}]`,
+      time: (end / 1000).toFixed(3),
+    });
+    const samples: Sample[] = [];
+    for (const entry of data.result) {
+      const metric = nameFromPrometheus(entry.metric['__name__'] ?? '');
+      const dimensions = dimensionsFromLabels(entry.metric) as Dimensions;
+      for (const [seconds, value] of entry.values) {
+        const timestampMs = Math.round(seconds * 1000);
+        if (timestampMs < start || timestampMs > end) continue;
+        samples.push({ metric, dimensions, timestampMs, value: Number(value) });
       }
     }
+    return samples;
   }
 
   /**

@@ -46,6 +46,3 @@ export class DynamoDbIdempotencyStore extends DynamoDbTenantItems implements Ide
     return layer;
   }
 }
-
-/** The keyPrefix the ingest guard gives Powertools, so records sort under SK_PREFIX.idempotency. */
-export const IDEMPOTENCY_KEY_PREFIX = SK_PREFIX.idempotency.slice(0, -1);

@@ -49,6 +49,7 @@ export type DiscardReason =
   | 'sample-too-old'
   | 'sample-too-far-in-future'
   | 'ha-replica-not-leader'
+  | 'rate-limited'
   | 'invalid'
   | 'store-rejected';
 
@@ -61,6 +62,7 @@ export const DISCARD_ERROR_ID: Record<DiscardReason, string> = {
   'sample-too-old': GUARDRAIL_ERROR.sampleTooOld,
   'sample-too-far-in-future': GUARDRAIL_ERROR.sampleTooFarInFuture,
   'ha-replica-not-leader': GUARDRAIL_ERROR.haReplicaNotLeader,
+  'rate-limited': GUARDRAIL_ERROR.ingestionRateLimited,
   invalid: 'err-tenant-invalid-sample',
   'store-rejected': 'err-tenant-store-rejected',
 };

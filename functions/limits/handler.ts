@@ -1,0 +1,18 @@
+import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
+import { awsTenantStore, providerTokenHashFromSecret } from '../../shared/adapters/aws/wiring';
+import { createObservability } from '../../shared/http/handler';
+import { systemClock } from '../../shared/ports/clock';
+import { createLimitsHandler } from './app';
+
+const { limits, rate, series, usage } = awsGuardrailStores();
+
+export const handler = createLimitsHandler({
+  tenants: awsTenantStore(),
+  limits,
+  rate,
+  series,
+  usage,
+  providerTokenHash: providerTokenHashFromSecret(),
+  clock: systemClock,
+  observability: createObservability('limits'),
+});

@@ -1,0 +1,539 @@
+/**
+ * The ingest guard: every ingest route (native, OTLP, Prometheus remote write) runs its request
+ * through `guard.run`, which applies the tenant's limits in the order Mimir's distributor does —
+ * request rate, request size, idempotency, HA dedup, per-sample limits, ingestion rate, active
+ * series — then writes what is left and answers with a status real clients act on:
+ *
+ * - 429 + Retry-After (exponential, jittered): a rate limit; retrying later succeeds.
+ * - 400 naming the first refused samples (stable ids, the limit's value), after storing the rest:
+ *   a limit retrying cannot fix (too many series, label too long, sample too old).
+ * - 413: a request larger than the tenant's maxRequestBytes.
+ * - 422 / 429: an Idempotency-Key reused with another body / the same request still in progress.
+ * - 202: every sample came from an HA replica that is not its cluster's leader (not stored).
+ * - 503 + Retry-After: our state or store is unavailable, or the deadline (before API Gateway's
+ *   29 s integration timeout) passed.
+ */
+import { createHash } from 'node:crypto';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyUnknownError,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { isRetryable } from '../adapters/aws/retry';
+import { BadRequestError, DomainError, UnavailableError } from '../domain/errors';
+import {
+  DISCARD_ERROR_ID,
+  type DiscardReason,
+  GUARDRAIL_ERROR,
+  type SampleRejection,
+} from '../domain/guardrails/errors';
+import { effectiveLimits, LIMITS_CACHE_TTL_MS, type TenantLimits } from '../domain/guardrails/limits';
+import { sampleLimitViolation } from '../domain/guardrails/sample-limits';
+import { retryAfterSeconds } from '../domain/guardrails/token-bucket';
+import type { LimitUsage } from '../domain/guardrails/usage';
+import type { RejectedSample, Sample, WriteResult } from '../domain/metrics';
+import { seriesKey } from '../domain/metrics';
+import type { Observability } from '../http/handler';
+import { json } from '../http/response';
+import { type HttpEvent, type HttpResult, header } from '../http/types';
+import type { Clock } from '../ports/clock';
+import type { HaTracker } from '../ports/ha-tracker';
+import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
+import type { RateLimiter } from '../ports/rate-limiter';
+import type { SeriesRegistry } from '../ports/series-registry';
+import type { TenantLimitsStore } from '../ports/tenant-limits';
+import { USAGE_COUNTER, type UsageLedger } from '../ports/usage-ledger';
+import { METRIC, TENANT_METRIC_DIMENSION } from '../telemetry/metric-names';
+import { usageReport } from './usage-report';
+
+export interface IngestGuardDeps {
+  readonly limits: TenantLimitsStore;
+  readonly rate: RateLimiter;
+  readonly series: SeriesRegistry;
+  readonly ha: HaTracker;
+  readonly idempotency: IdempotencyStore;
+  readonly usage: UsageLedger;
+  readonly clock: Clock;
+  readonly observability: Observability;
+  /** The guard answers within this many ms of the request's start (API Gateway gives up at 29 s). */
+  readonly deadlineMs?: number;
+  readonly random?: () => number;
+  /** Called (at most once a minute per tenant and limit, per instance) when usage reaches 80 %. */
+  readonly onLimitWarning?: (tenantId: string, usage: LimitUsage) => Promise<void>;
+}
+
+/** What one protocol route hands the guard. */
+export interface GuardedRequest {
+  readonly tenantId: string;
+  /** The request's samples; throws a 4xx DomainError for input that cannot be decoded. */
+  decode(): Sample[] | Promise<Sample[]>;
+  /** Stores samples (the metric store plus any after-write hook); indices refer to its argument. */
+  write(samples: readonly Sample[]): Promise<WriteResult>;
+  /** The protocol's own success answer (native 202, OTLP partial success, remote write 204 …). */
+  respond(outcome: IngestOutcome): HttpResult;
+}
+
+export interface IngestOutcome {
+  readonly accepted: number;
+  /** Samples the store or its validation refused, indices into the decoded request. */
+  readonly rejected: readonly RejectedSample[];
+  /** Samples from HA replicas that are not the leader (not stored). */
+  readonly deduplicated: number;
+}
+
+export interface IngestGuard {
+  run(event: HttpEvent, request: GuardedRequest): Promise<HttpResult>;
+  limitsFor(tenantId: string): Promise<TenantLimits>;
+}
+
+export const IDEMPOTENCY_WINDOW_SECONDS = 3600;
+const DEFAULT_DEADLINE_MS = 25_000;
+const MAX_NAMED_REJECTIONS = 10;
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
+
+/** A refusal of the whole request with its guardrail id; turned into a response by the guard. */
+export class GuardrailRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly id: string,
+    message: string,
+    readonly extra: { limit?: number; retryAfterSeconds?: number; field?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
+  const { logger, metrics: emf } = deps.observability;
+  const deadlineMs = deps.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const random = deps.random ?? Math.random;
+  const limitsCache = new Map<string, { limits: TenantLimits; fetchedAt: number }>();
+  const refusalStreak = new Map<string, number>();
+  const lastWarningCheck = new Map<string, number>();
+
+  async function limitsFor(tenantId: string): Promise<TenantLimits> {
+    const now = Date.now();
+    const cached = limitsCache.get(tenantId);
+    if (cached && now - cached.fetchedAt < LIMITS_CACHE_TTL_MS) return cached.limits;
+    const stored = await deps.limits.get(tenantId);
+    const limits = effectiveLimits(stored?.overrides);
+    if (limitsCache.size > 10_000) limitsCache.clear();
+    limitsCache.set(tenantId, { limits, fetchedAt: now });
+    return limits;
+  }
+
+  /** Retry-After for the tenant's n-th refusal in a row (reset by its next success). */
+  function throttled(tenantId: string, id: string, message: string, waitMs: number, limit: number) {
+    const streak = (refusalStreak.get(tenantId) ?? 0) + 1;
+    refusalStreak.set(tenantId, streak);
+    return new GuardrailRefusal(429, id, message, {
+      limit,
+      retryAfterSeconds: retryAfterSeconds(waitMs, streak, random),
+    });
+  }
+
+  function discarded(tenantId: string, reason: DiscardReason, count: number) {
+    if (count === 0) return;
+    const single = emf.singleMetric();
+    single.addDimensions({ [TENANT_METRIC_DIMENSION]: tenantId, reason });
+    single.addMetric(METRIC.samplesDiscarded, MetricUnit.Count, count);
+  }
+
+  async function process(
+    request: GuardedRequest,
+    limits: TenantLimits,
+    startMs: number,
+  ): Promise<HttpResult> {
+    const { tenantId } = request;
+    const decoded = await request.decode();
+    const rejections: SampleRejection[] = [];
+    const discards = new Map<DiscardReason, number>();
+    const discard = (index: number, reason: DiscardReason, message: string, limit?: number) => {
+      discards.set(reason, (discards.get(reason) ?? 0) + 1);
+      if (reason !== 'ha-replica-not-leader')
+        rejections.push({
+          index,
+          reason,
+          id: DISCARD_ERROR_ID[reason],
+          message,
+          ...(limit === undefined ? {} : { limit }),
+        });
+    };
+
+    // HA dedup: samples of a non-leader replica are dropped; the leader's lose the replica label.
+    let candidates = decoded.map((sample, index) => ({ sample, index }));
+    let deduplicated = 0;
+    if (limits.ha.enabled) {
+      const { clusterLabel, replicaLabel } = limits.ha;
+      const verdicts = new Map<string, boolean>();
+      const kept: typeof candidates = [];
+      for (const c of candidates) {
+        const cluster = c.sample.dimensions[clusterLabel];
+        const replica = c.sample.dimensions[replicaLabel];
+        if (cluster === undefined || replica === undefined) {
+          kept.push(c);
+          continue;
+        }
+        const group = `${cluster}\u0000${replica}`;
+        let accept = verdicts.get(group);
+        if (accept === undefined) {
+          const check = await deps.ha.check(
+            tenantId,
+            cluster,
+            replica,
+            startMs,
+            limits.ha.failoverTimeoutSeconds * 1000,
+          );
+          accept = check.accept;
+          verdicts.set(group, accept);
+        }
+        if (!accept) {
+          deduplicated++;
+          discard(c.index, 'ha-replica-not-leader', 'replica is not the cluster leader');
+          continue;
+        }
+        const { [replicaLabel]: _replica, ...dimensions } = c.sample.dimensions;
+        kept.push({ sample: { ...c.sample, dimensions }, index: c.index });
+      }
+      candidates = kept;
+      if (deduplicated > 0 && candidates.length === 0) {
+        await record(tenantId, 0, discards);
+        return json(202, {
+          accepted: 0,
+          deduplicated,
+          id: GUARDRAIL_ERROR.haReplicaNotLeader,
+          message: 'samples from an HA replica that is not the leader of its cluster are not stored',
+        });
+      }
+    }
+
+    // Per-sample limits: cheap, no shared state.
+    const valid: typeof candidates = [];
+    for (const c of candidates) {
+      const violation = sampleLimitViolation(c.sample, limits, startMs);
+      if (violation) discard(c.index, violation.reason, violation.message, violation.limit);
+      else valid.push(c);
+    }
+
+    // Ingestion rate: the samples that could be stored cost tokens.
+    if (valid.length > limits.ingestionBurstSize) {
+      throw new GuardrailRefusal(
+        400,
+        GUARDRAIL_ERROR.requestExceedsBurst,
+        `request holds ${valid.length} samples, more than the burst of ${limits.ingestionBurstSize}; split it`,
+        { limit: limits.ingestionBurstSize, field: 'body' },
+      );
+    }
+    if (valid.length > 0) {
+      const decision = await deps.rate.take(
+        tenantId,
+        'samples',
+        valid.length,
+        { ratePerSecond: limits.ingestionRate, burst: limits.ingestionBurstSize },
+        startMs,
+      );
+      if (!decision.allowed) {
+        await record(tenantId, 0, new Map([['rate-limited', valid.length]]));
+        throw throttled(
+          tenantId,
+          GUARDRAIL_ERROR.ingestionRateLimited,
+          `ingestion rate limit of ${limits.ingestionRate} samples/s (burst ${limits.ingestionBurstSize}) exceeded`,
+          decision.retryAfterMs,
+          limits.ingestionRate,
+        );
+      }
+    }
+
+    // Active series: new series beyond the limits are refused, existing ones pass.
+    const ids = valid.map((c) => seriesId(c.sample));
+    const admission = await deps.series.admit(
+      tenantId,
+      valid.map((c, i) => ({ id: ids[i]!, metric: c.sample.metric })),
+      limits,
+      startMs,
+    );
+    const admitted: typeof candidates = [];
+    valid.forEach((c, i) => {
+      const refusal = admission.refused.get(ids[i]!);
+      if (refusal === 'max-series')
+        discard(
+          c.index,
+          refusal,
+          `new series would exceed the limit of ${limits.maxActiveSeries} active series`,
+          limits.maxActiveSeries,
+        );
+      else if (refusal === 'max-series-per-metric')
+        discard(
+          c.index,
+          refusal,
+          `new series of ${c.sample.metric} would exceed the limit of ${limits.maxActiveSeriesPerMetric} active series per metric`,
+          limits.maxActiveSeriesPerMetric,
+        );
+      else admitted.push(c);
+    });
+
+    const result =
+      admitted.length > 0
+        ? await request.write(admitted.map((c) => c.sample))
+        : { accepted: 0, rejected: [] };
+    const storeRejected = result.rejected.map((r) => ({
+      index: admitted[r.index]?.index ?? r.index,
+      reason: r.reason,
+    }));
+    if (storeRejected.length > 0) discards.set('store-rejected', storeRejected.length);
+    refusalStreak.delete(tenantId);
+    await record(tenantId, result.accepted, discards);
+    emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, result.accepted);
+    emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, storeRejected.length + rejections.length);
+    await warnNearLimits(tenantId, limits, startMs);
+
+    if (rejections.length > 0) {
+      rejections.sort((a, b) => a.index - b.index);
+      const first = rejections[0]!;
+      return json(400, {
+        error: {
+          code: 'bad_request',
+          id: first.id,
+          message: `${rejections.length} of ${decoded.length} samples refused by limits; the rest were stored. First: ${first.message}`,
+          field: `samples[${first.index}]`,
+          ...(first.limit === undefined ? {} : { limit: first.limit }),
+        },
+        accepted: result.accepted,
+        deduplicated,
+        discarded: Object.fromEntries(discards),
+        rejections: rejections.slice(0, MAX_NAMED_REJECTIONS),
+        rejected: storeRejected,
+      });
+    }
+    return request.respond({ accepted: result.accepted, rejected: storeRejected, deduplicated });
+  }
+
+  async function record(tenantId: string, accepted: number, discards: Map<DiscardReason, number>) {
+    const single = emf.singleMetric();
+    single.addDimension(TENANT_METRIC_DIMENSION, tenantId);
+    single.addMetric(METRIC.samplesAccepted, MetricUnit.Count, accepted);
+    for (const [reason, n] of discards) discarded(tenantId, reason, n);
+    const counts: Record<string, number> = {
+      [USAGE_COUNTER.accepted]: accepted,
+      [USAGE_COUNTER.requests]: 1,
+    };
+    for (const [reason, n] of discards) counts[USAGE_COUNTER.discarded(reason)] = n;
+    try {
+      await deps.usage.add(tenantId, minuteOf(deps.clock.now().getTime()), counts);
+    } catch (error) {
+      // Usage counters are for reporting; the samples are already stored.
+      logger.warn('usage counters not recorded', { error: error as Error, tenantId });
+    }
+  }
+
+  async function warnNearLimits(tenantId: string, limits: TenantLimits, nowMs: number) {
+    const last = lastWarningCheck.get(tenantId) ?? 0;
+    if (nowMs - last < 60_000) return;
+    lastWarningCheck.set(tenantId, nowMs);
+    try {
+      const report = await usageReport(deps, tenantId, limits, nowMs);
+      for (const warning of report.warnings) {
+        const single = emf.singleMetric();
+        single.addDimensions({ [TENANT_METRIC_DIMENSION]: tenantId, limit: warning.limit });
+        single.addMetric(METRIC.tenantLimitWarning, MetricUnit.Percent, Math.round(warning.ratio * 100));
+        logger.warn('tenant near a limit', { tenantId, ...warning });
+        await deps.onLimitWarning?.(tenantId, warning);
+      }
+    } catch (error) {
+      logger.warn('limit warning check failed', { error: error as Error, tenantId });
+    }
+  }
+
+  async function run(event: HttpEvent, request: GuardedRequest): Promise<HttpResult> {
+    const { tenantId } = request;
+    const startMs = deps.clock.now().getTime();
+    const deadlineAt = Date.now() + deadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new GuardrailRefusal(
+              503,
+              GUARDRAIL_ERROR.deadlineExceeded,
+              'ingest did not finish in time; retry',
+              {
+                retryAfterSeconds: 1 + Math.floor(random() * 4),
+              },
+            ),
+          ),
+        deadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([guarded(event, request, startMs, deadlineAt), deadline]);
+    } catch (error) {
+      return refusalResult(error, tenantId);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function guarded(event: HttpEvent, request: GuardedRequest, startMs: number, deadlineAt: number) {
+    const { tenantId } = request;
+    const limits = await limitsFor(tenantId);
+    if (limits.requestRate > 0) {
+      const decision = await deps.rate.take(
+        tenantId,
+        'requests',
+        1,
+        { ratePerSecond: limits.requestRate, burst: Math.max(1, limits.requestBurstSize) },
+        startMs,
+      );
+      if (!decision.allowed) {
+        throw throttled(
+          tenantId,
+          GUARDRAIL_ERROR.requestRateLimited,
+          `request rate limit of ${limits.requestRate} requests/s (burst ${limits.requestBurstSize}) exceeded`,
+          decision.retryAfterMs,
+          limits.requestRate,
+        );
+      }
+    }
+    const body =
+      event.body == null
+        ? Buffer.alloc(0)
+        : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    if (body.length > limits.maxRequestBytes) {
+      throw new GuardrailRefusal(
+        413,
+        GUARDRAIL_ERROR.maxRequestSize,
+        `request body of ${body.length} bytes is larger than the limit of ${limits.maxRequestBytes} bytes`,
+        { limit: limits.maxRequestBytes, field: 'body' },
+      );
+    }
+    const headerKey = header(event, 'idempotency-key');
+    if (headerKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(headerKey))
+      throw new BadRequestError(
+        'Idempotency-Key must be 1 to 256 printable ASCII characters',
+        'idempotency-key',
+      );
+    const bodyHash = createHash('sha256')
+      .update(tenantId)
+      .update('\n')
+      .update(event.path ?? '')
+      .update('\n')
+      .update(body)
+      .digest('base64url');
+    const idempotent = makeIdempotent(
+      async (_input: { tenantId: string; key: string; bodyHash: string }) =>
+        process(request, limits, startMs),
+      {
+        persistenceStore: deps.idempotency.persistenceFor(tenantId),
+        keyPrefix: IDEMPOTENCY_KEY_PREFIX,
+        config: new IdempotencyConfig({
+          eventKeyJmesPath: '[tenantId, key]',
+          payloadValidationJmesPath: 'bodyHash',
+          expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
+          hashFunction: 'sha256',
+          // The in-progress record expires with our deadline, so a request that died mid-way can be retried.
+          lambdaContext: { getRemainingTimeInMillis: () => Math.max(0, deadlineAt - Date.now()) } as Context,
+        }),
+      },
+    );
+    try {
+      return (await idempotent({ tenantId, key: headerKey ?? bodyHash, bodyHash })) as HttpResult;
+    } catch (error) {
+      if (error instanceof IdempotencyValidationError) {
+        throw new GuardrailRefusal(
+          422,
+          GUARDRAIL_ERROR.idempotencyKeyReused,
+          'this Idempotency-Key was used within the last hour for a different body',
+          { field: 'idempotency-key' },
+        );
+      }
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        throw new GuardrailRefusal(
+          429,
+          GUARDRAIL_ERROR.idempotencyInProgress,
+          'the same request is in progress',
+          {
+            retryAfterSeconds: 1 + Math.floor(random() * 2),
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  function refusalResult(error: unknown, tenantId: string): HttpResult {
+    if (error instanceof GuardrailRefusal) {
+      const { limit, retryAfterSeconds: retryAfter, field } = error.extra;
+      if (error.status === 429) emf.addMetric(METRIC.ingestThrottled, MetricUnit.Count, 1);
+      return json(
+        error.status,
+        {
+          error: {
+            code: codeFor(error.status),
+            id: error.id,
+            message: error.message,
+            ...(field ? { field } : {}),
+            ...(limit === undefined ? {} : { limit }),
+          },
+        },
+        retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+      );
+    }
+    if (error instanceof DomainError) {
+      if (error.status >= 500) return storeUnavailable(error, tenantId);
+      throw error; // bad input: the shared error mapping answers it
+    }
+    if (error instanceof IdempotencyUnknownError || isRetryable(error))
+      return storeUnavailable(error, tenantId);
+    throw error; // a bug: the shared error mapping logs it and answers 500
+  }
+
+  function storeUnavailable(error: unknown, tenantId: string): HttpResult {
+    // Our own state or store failing (throttled DynamoDB, Timestream down): the collector retries.
+    logger.warn('ingest unavailable', { error: error as Error, tenantId });
+    const retryAfter =
+      error instanceof UnavailableError ? error.retryAfterSeconds : retryAfterSeconds(1000, 1, random, 30);
+    return json(
+      503,
+      {
+        error: {
+          code: 'unavailable',
+          id: GUARDRAIL_ERROR.unavailable,
+          message: 'ingest is unavailable; retry later',
+        },
+      },
+      { 'retry-after': String(Math.max(1, retryAfter)) },
+    );
+  }
+
+  return { run, limitsFor };
+}
+
+/** Stable, short id of a series: sha-256 of its key. */
+export function seriesId(sample: Sample): string {
+  return createHash('sha256')
+    .update(seriesKey(sample.metric, sample.dimensions))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+const minuteOf = (ms: number): number => ms - (ms % 60_000);
+
+function codeFor(status: number): string {
+  switch (status) {
+    case 429:
+      return 'throttled';
+    case 413:
+      return 'payload_too_large';
+    case 422:
+      return 'unprocessable';
+    case 503:
+      return 'unavailable';
+    default:
+      return 'bad_request';
+  }
+}
