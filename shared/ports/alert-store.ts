@@ -15,6 +15,8 @@ export interface StoredSeriesState {
   /** The state before the first evaluation of the current evaluation period (re-evaluation within a period replaces, not adds). */
   readonly periodBase?: SeriesAlertState;
   readonly period?: number;
+  /** Whether an evaluation in the current period made a transition (later ones in the period are skipped). */
+  readonly periodTransition?: boolean;
   readonly openAlertId?: string;
   /** Epoch ms of the newest point seen (no-data alerting). */
   readonly lastSeenAt: number;

@@ -33,7 +33,15 @@ export interface AlertRule {
 }
 
 /** Dimensions that name a resource when a rule does not say which (native format: its resourceIds). */
-export const DEFAULT_RESOURCE_DIMENSIONS = ['resource', 'system.hostname', 'host', 'hostname', 'instance'];
+export const DEFAULT_RESOURCE_DIMENSIONS = [
+  'resource',
+  'resourceId',
+  'resource_id',
+  'system.hostname',
+  'host',
+  'hostname',
+  'instance',
+];
 
 export function resourceOf(
   rule: Pick<AlertRule, 'resourceDimension'>,

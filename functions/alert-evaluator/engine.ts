@@ -1,0 +1,608 @@
+/**
+ * The alert engine: evaluates rules against the metric store, runs each rule × series through the
+ * state machine, records alerts (history), correlates them, and publishes what changed on the bus.
+ * One implementation for the scheduled evaluator (AWS: EventBridge Scheduler every minute; local: a
+ * timer), evaluation on ingest, and acknowledgement from the API.
+ *
+ * Evaluation periods: a rule × series counts one evaluation per period (a minute by default), however
+ * often it is evaluated: a later evaluation in the same period replaces the earlier one, unless the
+ * earlier one already made a transition. So the trigger interval means "N minutes of breaching" whether
+ * fresh data arrives through ingest, the schedule, or both.
+ *
+ * Bounded work: a tick evaluates at most `maxRulesPerTick` rules (continuing where the last tick
+ * stopped), `maxSeriesPerRule` series per rule, `maxBaselineLoadsPerTick` history loads for dynamic
+ * thresholds (baselines are cached for an hour), and `maxEscalationsPerTick` escalation stages.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Alert, AlertCause } from '../../shared/domain/alerting/alert';
+import { isNotifiable } from '../../shared/domain/alerting/alert';
+import {
+  type Baseline,
+  dynamicSeverity,
+  historyMs,
+  learnBaseline,
+} from '../../shared/domain/alerting/baseline';
+import { explainingAlert, joinIncident } from '../../shared/domain/alerting/correlation';
+import { activeDowntime, type Downtime } from '../../shared/domain/alerting/downtime';
+import {
+  afterStageNotified,
+  dueStage,
+  type EscalationChain,
+  startEscalation,
+} from '../../shared/domain/alerting/escalation';
+import { type AlertBusEvent, alertSummaryOf, DETAIL_TYPE } from '../../shared/domain/alerting/events';
+import { type AlertRule, resourceOf } from '../../shared/domain/alerting/rule';
+import {
+  INITIAL_STATE,
+  type Observation,
+  type SeriesAlertState,
+  type StateMachineConfig,
+  step,
+  type Transition,
+} from '../../shared/domain/alerting/state-machine';
+import {
+  maxSeverity,
+  type Severity,
+  severityRank,
+  staticSeverity,
+} from '../../shared/domain/alerting/thresholds';
+import { ConflictError, NotFoundError } from '../../shared/domain/errors';
+import { type Dimensions, type Sample, seriesKey } from '../../shared/domain/metrics';
+import { aggregate, matchesFilters, type Series } from '../../shared/domain/query';
+import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
+import type { Clock } from '../../shared/ports/clock';
+import type { AlertBus } from '../../shared/ports/event-bus';
+import type { MetricStore } from '../../shared/ports/metric-store';
+import type { ResourceTopology } from '../../shared/ports/resource-topology';
+
+export interface EngineLimits {
+  readonly maxRulesPerTick: number;
+  readonly maxSeriesPerRule: number;
+  readonly maxBaselineLoadsPerTick: number;
+  readonly maxEscalationsPerTick: number;
+  readonly evaluationPeriodMs: number;
+  /** How long a tenant's rule list is cached for on-ingest evaluation. */
+  readonly ruleCacheMs: number;
+  readonly baselineTtlMs: number;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = {
+  maxRulesPerTick: 2000,
+  maxSeriesPerRule: 10_000,
+  maxBaselineLoadsPerTick: 100,
+  maxEscalationsPerTick: 500,
+  evaluationPeriodMs: 60_000,
+  ruleCacheMs: 10_000,
+  baselineTtlMs: 3_600_000,
+};
+
+export interface EngineDeps {
+  readonly store: AlertStore;
+  readonly metrics: MetricStore;
+  readonly bus: AlertBus;
+  readonly topology: ResourceTopology;
+  readonly clock: Clock;
+  readonly limits?: Partial<EngineLimits>;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface TickReport {
+  readonly rules: number;
+  readonly seriesEvaluated: number;
+  readonly events: number;
+  readonly escalations: number;
+  /** False when rules remain for the next tick. */
+  readonly complete: boolean;
+}
+
+/** Time-ordered alert ids: a reverse query lists the newest first. */
+export const newAlertId = (nowMs: number): string =>
+  `${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+const newId = () => randomBytes(16).toString('hex');
+
+interface RulePass {
+  readonly now: number;
+  readonly events: AlertBusEvent[];
+  downtimes?: Downtime[];
+  seriesEvaluated: number;
+  baselineLoads: number;
+}
+
+export class AlertEngine {
+  private readonly limits: EngineLimits;
+  private cursor: string | undefined;
+  private readonly ruleCache = new Map<string, { at: number; rules: Promise<AlertRule[]> }>();
+  private readonly baselines = new Map<string, { at: number; baseline: Baseline }>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: EngineDeps) {
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  }
+
+  /** One scheduled pass: a bounded page of rules, then due escalation stages. */
+  async tick(): Promise<TickReport> {
+    const now = this.deps.clock.now().getTime();
+    const page = await this.deps.store.listEnabledRules({
+      limit: this.limits.maxRulesPerTick,
+      ...(this.cursor ? { cursor: this.cursor } : {}),
+    });
+    this.cursor = page.cursor;
+    const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
+    const groups = new Map<string, AlertRule[]>();
+    for (const rule of page.items) {
+      const key = `${rule.tenantId}\u0000${rule.selector.metric}`;
+      groups.set(key, [...(groups.get(key) ?? []), rule]);
+    }
+    for (const rules of groups.values()) {
+      const first = rules[0] as AlertRule;
+      const windowMs = Math.max(...rules.map((r) => r.windowSeconds)) * 1000;
+      // One query per tenant × metric; each rule filters the answer in memory.
+      const series = await this.deps.metrics.query(first.tenantId, {
+        metric: first.selector.metric,
+        fromMs: now - windowMs,
+        toMs: now,
+        aggregation: 'avg',
+        filters: rules.length === 1 ? first.selector.filters : {},
+      });
+      const downtimes = await this.deps.store.listDowntimes(first.tenantId);
+      for (const rule of rules) {
+        pass.downtimes = downtimes;
+        await this.withRuleLock(rule, () => this.evaluateRule(rule, series, pass, 'tick'));
+      }
+    }
+    const ruleEvents = pass.events.length;
+    await this.publish(pass.events);
+    const escalations = await this.processEscalations(now);
+    return {
+      rules: page.items.length,
+      seriesEvaluated: pass.seriesEvaluated,
+      events: ruleEvents + escalations,
+      escalations,
+      complete: page.cursor === undefined,
+    };
+  }
+
+  /** Evaluation on ingest: the rules of this tenant that watch the series just written. */
+  async onIngest(tenantId: string, samples: readonly Sample[]): Promise<void> {
+    if (samples.length === 0) return;
+    const rules = (await this.rulesOf(tenantId)).filter((r) => r.enabled);
+    if (rules.length === 0) return;
+    const now = this.deps.clock.now().getTime();
+    const written = new Map<string, { metric: string; dimensions: Dimensions }>();
+    for (const s of samples) written.set(seriesKey(s.metric, s.dimensions), s);
+    const byRule = new Map<AlertRule, Series[]>();
+    for (const [key, { metric, dimensions }] of written) {
+      const relevant = rules.filter(
+        (r) => r.selector.metric === metric && matchesFilters(dimensions, r.selector.filters),
+      );
+      if (relevant.length === 0) continue;
+      const windowMs = Math.max(...relevant.map((r) => r.windowSeconds)) * 1000;
+      const found = await this.deps.metrics.query(tenantId, {
+        metric,
+        fromMs: now - windowMs,
+        toMs: now,
+        aggregation: 'avg',
+        filters: dimensions,
+      });
+      const exact = found.filter((s) => seriesKey(metric, s.dimensions) === key);
+      for (const rule of relevant) byRule.set(rule, [...(byRule.get(rule) ?? []), ...exact]);
+    }
+    if (byRule.size === 0) return;
+    const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
+    pass.downtimes = await this.deps.store.listDowntimes(tenantId);
+    for (const [rule, series] of byRule)
+      await this.withRuleLock(rule, () => this.evaluateRule(rule, series, pass, 'ingest'));
+    await this.publish(pass.events);
+    // A stage that opened just now is due now: send it without waiting for the next tick.
+    if (
+      pass.events.some((e) => e.detailType === DETAIL_TYPE.stateChanged && e.detail.transition === 'opened')
+    )
+      await this.processEscalations(now);
+  }
+
+  /** Marks an open alert acknowledged: stops its escalation chain. Idempotent. */
+  async acknowledge(tenantId: string, alertId: string, by: string): Promise<Alert> {
+    const alert = await this.deps.store.getAlert(tenantId, alertId);
+    if (!alert) throw new NotFoundError(`no alert ${alertId}`, 'alertId');
+    if (alert.acknowledgedAt) return alert;
+    if (alert.status !== 'open') throw new ConflictError('only an open alert can be acknowledged', 'alertId');
+    const rule = await this.deps.store.getRule(tenantId, alert.ruleId);
+    const now = this.deps.clock.now().getTime();
+    return this.withLock(`${tenantId}\u0000${alert.ruleId}`, async () => {
+      const transition: Transition = { type: 'acknowledged', at: now, severity: alert.severity };
+      if (rule) {
+        const states = await this.deps.store.getSeriesStates(tenantId, alert.ruleId);
+        const stored = states.get(alert.seriesKey);
+        if (stored) {
+          const result = step(stored.state, { type: 'acknowledge', at: now }, machineConfig(rule));
+          await this.deps.store.putSeriesStates(tenantId, alert.ruleId, [{ ...stored, state: result.state }]);
+        }
+      }
+      const updated: Alert = {
+        ...alert,
+        acknowledgedAt: new Date(now).toISOString(),
+        acknowledgedBy: by,
+        updatedAt: new Date(now).toISOString(),
+        history: [...alert.history, transition],
+      };
+      await this.deps.store.putAlert(updated);
+      await this.publish([stateChangedEvent(updated, transition)]);
+      return updated;
+    });
+  }
+
+  /** Sends every escalation stage that is due. Returns how many were sent. */
+  async processEscalations(now: number): Promise<number> {
+    const due = await this.deps.store.dueEscalations(now, this.limits.maxEscalationsPerTick);
+    const events: AlertBusEvent[] = [];
+    const chains = new Map<string, EscalationChain | undefined>();
+    const downtimes = new Map<string, Downtime[]>();
+    for (const alert of due) {
+      const escalation = alert.escalation;
+      if (!escalation) continue;
+      const chainKey = `${alert.tenantId}\u0000${escalation.chainId}`;
+      if (!chains.has(chainKey))
+        chains.set(chainKey, await this.deps.store.getChain(alert.tenantId, escalation.chainId));
+      const chain = chains.get(chainKey);
+      if (!chain) {
+        await this.deps.store.putAlert({
+          ...alert,
+          escalation: { ...escalation, nextStage: escalation.stageCount },
+        });
+        continue;
+      }
+      if (!downtimes.has(alert.tenantId))
+        downtimes.set(alert.tenantId, await this.deps.store.listDowntimes(alert.tenantId));
+      const inDowntime = activeDowntime(
+        downtimes.get(alert.tenantId) ?? [],
+        {
+          ruleId: alert.ruleId,
+          ...(alert.resource ? { resource: alert.resource } : {}),
+          dimensions: alert.dimensions,
+        },
+        now,
+      );
+      if (inDowntime) {
+        // Maintenance started after the alert opened: hold the chain until the window ends.
+        await this.deps.store.putAlert({
+          ...alert,
+          escalation: { ...escalation, nextAt: inDowntime.endsAt },
+        });
+        continue;
+      }
+      const stage = dueStage(alert, chain, now);
+      if (stage === undefined) continue;
+      events.push({
+        detailType: DETAIL_TYPE.notificationRequested,
+        detail: {
+          ...alertSummaryOf(alert, true),
+          kind: 'alert',
+          chainId: chain.chainId,
+          stage,
+          at: new Date(now).toISOString(),
+        },
+      });
+      await this.deps.store.putAlert({
+        ...alert,
+        escalation: afterStageNotified(escalation, stage, chain, now),
+      });
+    }
+    await this.publish(events);
+    return events.length;
+  }
+
+  /** Forget a tenant's cached rules (the API calls this after a change). */
+  invalidateRules(tenantId: string): void {
+    this.ruleCache.delete(tenantId);
+  }
+
+  private rulesOf(tenantId: string): Promise<AlertRule[]> {
+    const now = Date.now();
+    const cached = this.ruleCache.get(tenantId);
+    if (cached && now - cached.at < this.limits.ruleCacheMs) return cached.rules;
+    const rules = this.deps.store.listRules(tenantId);
+    this.ruleCache.set(tenantId, { at: now, rules });
+    rules.catch(() => this.ruleCache.delete(tenantId));
+    return rules;
+  }
+
+  private async evaluateRule(
+    rule: AlertRule,
+    series: readonly Series[],
+    pass: RulePass,
+    mode: 'tick' | 'ingest',
+  ) {
+    const { now } = pass;
+    const windowStart = now - rule.windowSeconds * 1000;
+    const states = await this.deps.store.getSeriesStates(rule.tenantId, rule.ruleId);
+    const updates: StoredSeriesState[] = [];
+    const seen = new Set<string>();
+    let count = 0;
+    for (const s of series) {
+      if (!matchesFilters(s.dimensions, rule.selector.filters)) continue;
+      const key = seriesKey(rule.selector.metric, s.dimensions);
+      if (seen.has(key)) continue;
+      const values: number[] = [];
+      let lastSeen = 0;
+      for (const [t, v] of s.points) {
+        if (t > lastSeen) lastSeen = t;
+        if (t >= windowStart && t <= now) values.push(v);
+      }
+      if (values.length === 0) continue;
+      if (++count > this.limits.maxSeriesPerRule) break;
+      seen.add(key);
+      pass.seriesEvaluated++;
+      const value = aggregate(values, rule.aggregation);
+      const { severity, cause } = await this.judge(rule, key, s.dimensions, value, pass);
+      const observation: Observation = severity ? { kind: 'breach', severity, value } : { kind: 'ok', value };
+      const stored = states.get(key);
+      const next = await this.apply(
+        rule,
+        key,
+        s.dimensions,
+        stored,
+        observation,
+        cause,
+        pass,
+        Math.max(lastSeen, stored?.lastSeenAt ?? 0),
+      );
+      if (next) updates.push(next);
+    }
+    if (mode === 'tick') {
+      for (const [key, stored] of states) {
+        if (seen.has(key)) continue;
+        const silentFor = now - stored.lastSeenAt;
+        const observation: Observation =
+          rule.noData && silentFor >= rule.noData.afterSeconds * 1000
+            ? { kind: 'breach', severity: rule.noData.severity }
+            : { kind: 'no-data' };
+        const next = await this.apply(
+          rule,
+          key,
+          stored.dimensions,
+          stored,
+          observation,
+          'no-data',
+          pass,
+          stored.lastSeenAt,
+        );
+        if (next) updates.push(next);
+      }
+    }
+    await this.deps.store.putSeriesStates(rule.tenantId, rule.ruleId, updates);
+  }
+
+  private async judge(
+    rule: AlertRule,
+    key: string,
+    dimensions: Dimensions,
+    value: number,
+    pass: RulePass,
+  ): Promise<{ severity: Severity | undefined; cause: AlertCause }> {
+    const fixed = rule.threshold ? staticSeverity(value, rule.threshold) : undefined;
+    let learned: Severity | undefined;
+    if (rule.dynamic) {
+      const baseline = await this.baselineFor(rule, key, dimensions, pass);
+      if (baseline) learned = dynamicSeverity(baseline, pass.now, value);
+    }
+    const severity = maxSeverity(fixed, learned);
+    const cause: AlertCause =
+      learned && severityRank(learned) > severityRank(fixed) ? 'dynamic' : 'threshold';
+    return { severity, cause };
+  }
+
+  private async baselineFor(rule: AlertRule, key: string, dimensions: Dimensions, pass: RulePass) {
+    const dynamic = rule.dynamic;
+    if (!dynamic) return undefined;
+    const cacheKey = `${rule.tenantId}\u0000${rule.ruleId}\u0000${key}`;
+    const cached = this.baselines.get(cacheKey);
+    if (cached && pass.now - cached.at < this.limits.baselineTtlMs) return cached.baseline;
+    if (pass.baselineLoads >= this.limits.maxBaselineLoadsPerTick) return cached?.baseline;
+    pass.baselineLoads++;
+    const history = await this.deps.metrics.query(rule.tenantId, {
+      metric: rule.selector.metric,
+      fromMs: pass.now - historyMs(dynamic),
+      // Leave out the window being judged, so an ongoing anomaly does not teach the baseline.
+      toMs: pass.now - rule.windowSeconds * 1000,
+      stepSeconds: 300,
+      aggregation: 'avg',
+      filters: dimensions,
+    });
+    const points = history.find((s) => seriesKey(rule.selector.metric, s.dimensions) === key)?.points ?? [];
+    const baseline = learnBaseline(points, dynamic);
+    if (this.baselines.size > 100_000) this.baselines.delete(this.baselines.keys().next().value as string);
+    this.baselines.set(cacheKey, { at: pass.now, baseline });
+    return baseline;
+  }
+
+  /** One evaluation of one rule × series: state machine, then alert records and events for transitions. */
+  private async apply(
+    rule: AlertRule,
+    key: string,
+    dimensions: Dimensions,
+    stored: StoredSeriesState | undefined,
+    observation: Observation,
+    cause: AlertCause,
+    pass: RulePass,
+    lastSeenAt: number,
+  ): Promise<StoredSeriesState | undefined> {
+    const period = Math.floor(pass.now / this.limits.evaluationPeriodMs);
+    const samePeriod = stored?.period === period && stored.periodBase !== undefined;
+    if (samePeriod && stored.periodTransition) return { ...stored, lastSeenAt };
+    const base: SeriesAlertState = samePeriod
+      ? (stored.periodBase as SeriesAlertState)
+      : (stored?.state ?? INITIAL_STATE);
+    const result = step(base, { type: 'evaluate', at: pass.now, observation }, machineConfig(rule));
+    let openAlertId = stored?.openAlertId;
+    for (const t of result.transitions) {
+      openAlertId = await this.record(rule, key, dimensions, openAlertId, t, observation, cause, pass);
+    }
+    return {
+      seriesKey: key,
+      metric: rule.selector.metric,
+      dimensions,
+      state: result.state,
+      periodBase: base,
+      period,
+      periodTransition: result.transitions.length > 0,
+      ...(openAlertId ? { openAlertId } : {}),
+      lastSeenAt,
+    };
+  }
+
+  /** Writes the alert record for a transition and queues its events; returns the open alert id. */
+  private async record(
+    rule: AlertRule,
+    key: string,
+    dimensions: Dimensions,
+    openAlertId: string | undefined,
+    transition: Transition,
+    observation: Observation,
+    cause: AlertCause,
+    pass: RulePass,
+  ): Promise<string | undefined> {
+    const { store } = this.deps;
+    const nowIso = new Date(pass.now).toISOString();
+    const value = observation.kind === 'breach' || observation.kind === 'ok' ? observation.value : undefined;
+    if (transition.type === 'opened') {
+      const alertId = newAlertId(pass.now);
+      const resource = resourceOf(rule, dimensions);
+      const downtime = activeDowntime(
+        pass.downtimes ?? [],
+        { ruleId: rule.ruleId, ...(resource ? { resource } : {}), dimensions },
+        pass.now,
+      );
+      let dependentOn: string | undefined;
+      let incidentId: string | undefined;
+      if (resource) {
+        const dependencies = await this.deps.topology.dependenciesOf(rule.tenantId, resource);
+        if (dependencies.length > 0)
+          dependentOn = explainingAlert(
+            dependencies,
+            await store.openAlertsOnResources(rule.tenantId, dependencies),
+          )?.alertId;
+        const incident = joinIncident(
+          await store.latestIncident(rule.tenantId, resource),
+          { tenantId: rule.tenantId, alertId, openedAt: nowIso, resource },
+          newId,
+        );
+        await store.putIncident(incident);
+        incidentId = incident.incidentId;
+      }
+      const chain =
+        rule.escalationChainId && !downtime && !dependentOn
+          ? await store.getChain(rule.tenantId, rule.escalationChainId)
+          : undefined;
+      const alert: Alert = {
+        tenantId: rule.tenantId,
+        alertId,
+        ruleId: rule.ruleId,
+        ruleName: rule.name,
+        seriesKey: key,
+        metric: rule.selector.metric,
+        dimensions,
+        ...(resource ? { resource } : {}),
+        cause,
+        status: 'open',
+        severity: transition.severity,
+        ...(value === undefined ? {} : { value }),
+        openedAt: nowIso,
+        updatedAt: nowIso,
+        ...(incidentId ? { incidentId } : {}),
+        ...(dependentOn ? { dependentOn } : {}),
+        ...(downtime ? { suppressedBy: downtime.downtimeId } : {}),
+        ...(chain ? { escalation: startEscalation(chain, pass.now) } : {}),
+        history: [transition],
+      };
+      await store.putAlert(alert);
+      pass.events.push(stateChangedEvent(alert, transition));
+      return alertId;
+    }
+    const alert = openAlertId ? await store.getAlert(rule.tenantId, openAlertId) : undefined;
+    if (!alert) {
+      this.deps.log?.('transition for an alert that is not on record', {
+        ruleId: rule.ruleId,
+        transition: transition.type,
+      });
+      return transition.type === 'cleared' ? undefined : openAlertId;
+    }
+    if (transition.type === 'cleared') {
+      const cleared: Alert = {
+        ...alert,
+        status: 'cleared',
+        clearedAt: nowIso,
+        updatedAt: nowIso,
+        ...(value === undefined ? {} : { value }),
+        history: [...alert.history, transition],
+      };
+      await store.putAlert(cleared);
+      pass.events.push(stateChangedEvent(cleared, transition));
+      const notified = alert.escalation?.notifiedStages ?? [];
+      if (alert.escalation && notified.length > 0)
+        pass.events.push({
+          detailType: DETAIL_TYPE.notificationRequested,
+          detail: {
+            ...alertSummaryOf(cleared, true),
+            kind: 'clear',
+            chainId: alert.escalation.chainId,
+            notifiedStages: [...notified],
+            at: nowIso,
+          },
+        });
+      return undefined;
+    }
+    if (transition.type === 'escalated' || transition.type === 'deescalated') {
+      const { acknowledgedAt: _a, acknowledgedBy: _b, ...unacknowledged } = alert;
+      const changed: Alert = {
+        ...(transition.type === 'escalated' ? unacknowledged : alert),
+        severity: transition.severity,
+        updatedAt: nowIso,
+        ...(value === undefined ? {} : { value }),
+        history: [...alert.history, transition],
+      };
+      await store.putAlert(changed);
+      pass.events.push(stateChangedEvent(changed, transition));
+    }
+    return openAlertId;
+  }
+
+  private async publish(events: AlertBusEvent[]) {
+    if (events.length > 0) await this.deps.bus.publish(events);
+  }
+
+  private withRuleLock<T>(rule: AlertRule, work: () => Promise<T>): Promise<T> {
+    return this.withLock(`${rule.tenantId}\u0000${rule.ruleId}`, work);
+  }
+
+  /** Serialises work on one rule within this process (a tick and an ingest must not interleave). */
+  private async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(work);
+    this.locks.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === run) this.locks.delete(key);
+    }
+  }
+}
+
+export function machineConfig(rule: AlertRule): StateMachineConfig {
+  return {
+    triggerInterval: rule.triggerInterval,
+    clearInterval: rule.clearInterval,
+    ...(rule.flap ? { flap: rule.flap } : {}),
+  };
+}
+
+function stateChangedEvent(alert: Alert, transition: Transition): AlertBusEvent {
+  return {
+    detailType: DETAIL_TYPE.stateChanged,
+    detail: {
+      ...alertSummaryOf(alert, isNotifiable(alert)),
+      transition: transition.type,
+      ...('from' in transition ? { previousSeverity: transition.from } : {}),
+      at: new Date(transition.at).toISOString(),
+    },
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * The customer alerting API: alert rules, escalation chains, scheduled downtime, alert history and
+ * acknowledgement. Thin: authenticate (tenant token), check the permission (alerts:read for reads,
+ * alerts:write for changes), validate with zod, call the store or the engine, audit every change.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Alert } from '../../shared/domain/alerting/alert';
+import { type Downtime, downtimeInputSchema } from '../../shared/domain/alerting/downtime';
+import {
+  type EscalationChain,
+  escalationChainInputSchema,
+  redactRecipient,
+} from '../../shared/domain/alerting/escalation';
+import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../shared/domain/alerting/rule';
+import { formatThreshold } from '../../shared/domain/alerting/thresholds';
+import { NotFoundError, UnprocessableError } from '../../shared/domain/errors';
+import { parseOrThrow } from '../../shared/domain/validation';
+import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
+import { readJson, requireMediaType } from '../../shared/http/body';
+import { httpHandler, type Observability, router } from '../../shared/http/handler';
+import { json } from '../../shared/http/response';
+import type { HttpEvent, HttpHandler } from '../../shared/http/types';
+import type { AlertStore } from '../../shared/ports/alert-store';
+import type { AuditLog } from '../../shared/ports/audit-log';
+import type { Clock } from '../../shared/ports/clock';
+import type { TenantStore } from '../../shared/ports/tenant-store';
+import type { AlertEngine } from '../alert-evaluator/engine';
+
+export interface AlertsDeps {
+  readonly tenants: TenantStore;
+  readonly store: AlertStore;
+  readonly engine: Pick<AlertEngine, 'acknowledge' | 'invalidateRules'>;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly observability: Observability;
+}
+
+export const ALERT_ROUTES = [
+  'POST /v1/alert-rules',
+  'GET /v1/alert-rules',
+  'GET /v1/alert-rules/{ruleId}',
+  'PUT /v1/alert-rules/{ruleId}',
+  'DELETE /v1/alert-rules/{ruleId}',
+  'POST /v1/escalation-chains',
+  'GET /v1/escalation-chains',
+  'GET /v1/escalation-chains/{chainId}',
+  'PUT /v1/escalation-chains/{chainId}',
+  'DELETE /v1/escalation-chains/{chainId}',
+  'POST /v1/downtimes',
+  'GET /v1/downtimes',
+  'DELETE /v1/downtimes/{downtimeId}',
+  'GET /v1/alerts',
+  'GET /v1/alerts/{alertId}',
+  'POST /v1/alerts/{alertId}/ack',
+] as const;
+
+const id = () => randomBytes(12).toString('hex');
+
+export const ruleView = ({ tenantId: _t, threshold, ...rule }: AlertRule) => ({
+  ...rule,
+  ...(threshold ? { threshold: formatThreshold(threshold), thresholdLevels: threshold } : {}),
+});
+export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) => ({
+  ...chain,
+  stages: stages.map((s) => ({ recipients: s.recipients.map(redactRecipient) })),
+});
+const downtimeView = ({ tenantId: _t, startsAt, endsAt, ...d }: Downtime) => ({
+  ...d,
+  startsAt: new Date(startsAt).toISOString(),
+  endsAt: new Date(endsAt).toISOString(),
+});
+export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
+
+const listAlertsQuery = z.strictObject({
+  status: z.enum(['open', 'cleared']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(2048).optional(),
+});
+
+export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
+  const { store } = deps;
+
+  async function principalFor(event: HttpEvent, write: boolean): Promise<Principal> {
+    const principal = await authenticate(event, deps.tenants, 'tenant');
+    requirePermission(principal, write ? 'alerts:write' : 'alerts:read');
+    return principal;
+  }
+
+  function body(event: HttpEvent): unknown {
+    requireMediaType(event, ['application/json']);
+    return readJson(event);
+  }
+
+  const param = (event: HttpEvent, name: string): string => {
+    const value = event.pathParameters?.[name];
+    if (!value || value.length > 64) throw new NotFoundError(`no such ${name}`, name);
+    return value;
+  };
+
+  async function audit(
+    event: HttpEvent,
+    principal: Principal,
+    action: string,
+    target: string,
+    before?: unknown,
+    after?: unknown,
+  ) {
+    await deps.audit.append({
+      tenantId: principal.tenantId,
+      at: deps.clock.now().toISOString(),
+      action,
+      actor: principal.credential.credentialId,
+      ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) as string } : {}),
+      target,
+      ...(before === undefined ? {} : { before }),
+      ...(after === undefined ? {} : { after }),
+      outcome: 'success',
+    });
+  }
+
+  async function checkChain(tenantId: string, chainId: string | undefined) {
+    if (chainId && !(await store.getChain(tenantId, chainId)))
+      throw new UnprocessableError(`escalationChainId: no escalation chain ${chainId}`, 'escalationChainId');
+  }
+
+  async function saveRule(event: HttpEvent, existing: AlertRule | undefined, principal: Principal) {
+    const input = parseOrThrow(alertRuleInputSchema, body(event));
+    await checkChain(principal.tenantId, input.escalationChainId);
+    const now = deps.clock.now().toISOString();
+    const rule = ruleFromInput(
+      input,
+      { tenantId: principal.tenantId, ruleId: existing?.ruleId ?? id() },
+      now,
+      existing?.createdAt ?? now,
+    );
+    await store.putRule(rule);
+    deps.engine.invalidateRules(principal.tenantId);
+    await audit(
+      event,
+      principal,
+      existing ? 'alert-rule.update' : 'alert-rule.create',
+      `alert-rule/${rule.ruleId}`,
+      existing && ruleView(existing),
+      ruleView(rule),
+    );
+    return rule;
+  }
+
+  async function saveChain(event: HttpEvent, existing: EscalationChain | undefined, principal: Principal) {
+    const input = parseOrThrow(escalationChainInputSchema, body(event));
+    const now = deps.clock.now().toISOString();
+    const chain: EscalationChain = {
+      tenantId: principal.tenantId,
+      chainId: existing?.chainId ?? id(),
+      name: input.name,
+      stageIntervalSeconds: input.stageIntervalSeconds,
+      stages: input.stages,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await store.putChain(chain);
+    await audit(
+      event,
+      principal,
+      existing ? 'escalation-chain.update' : 'escalation-chain.create',
+      `escalation-chain/${chain.chainId}`,
+      existing && chainView(existing),
+      chainView(chain),
+    );
+    return chain;
+  }
+
+  return httpHandler(
+    deps.observability,
+    router({
+      'POST /v1/alert-rules': async (event) => {
+        const principal = await principalFor(event, true);
+        return json(201, ruleView(await saveRule(event, undefined, principal)));
+      },
+      'GET /v1/alert-rules': async (event) => {
+        const principal = await principalFor(event, false);
+        return json(200, { rules: (await store.listRules(principal.tenantId)).map(ruleView) });
+      },
+      'GET /v1/alert-rules/{ruleId}': async (event) => {
+        const principal = await principalFor(event, false);
+        const rule = await store.getRule(principal.tenantId, param(event, 'ruleId'));
+        if (!rule) throw new NotFoundError('no such alert rule', 'ruleId');
+        return json(200, ruleView(rule));
+      },
+      'PUT /v1/alert-rules/{ruleId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const existing = await store.getRule(principal.tenantId, param(event, 'ruleId'));
+        if (!existing) throw new NotFoundError('no such alert rule', 'ruleId');
+        return json(200, ruleView(await saveRule(event, existing, principal)));
+      },
+      'DELETE /v1/alert-rules/{ruleId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const ruleId = param(event, 'ruleId');
+        const existing = await store.getRule(principal.tenantId, ruleId);
+        if (!existing || !(await store.deleteRule(principal.tenantId, ruleId)))
+          throw new NotFoundError('no such alert rule', 'ruleId');
+        deps.engine.invalidateRules(principal.tenantId);
+        await audit(event, principal, 'alert-rule.delete', `alert-rule/${ruleId}`, ruleView(existing));
+        return { statusCode: 204, headers: {}, body: '' };
+      },
+      'POST /v1/escalation-chains': async (event) => {
+        const principal = await principalFor(event, true);
+        return json(201, chainView(await saveChain(event, undefined, principal)));
+      },
+      'GET /v1/escalation-chains': async (event) => {
+        const principal = await principalFor(event, false);
+        return json(200, { chains: (await store.listChains(principal.tenantId)).map(chainView) });
+      },
+      'GET /v1/escalation-chains/{chainId}': async (event) => {
+        const principal = await principalFor(event, false);
+        const chain = await store.getChain(principal.tenantId, param(event, 'chainId'));
+        if (!chain) throw new NotFoundError('no such escalation chain', 'chainId');
+        return json(200, chainView(chain));
+      },
+      'PUT /v1/escalation-chains/{chainId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const existing = await store.getChain(principal.tenantId, param(event, 'chainId'));
+        if (!existing) throw new NotFoundError('no such escalation chain', 'chainId');
+        return json(200, chainView(await saveChain(event, existing, principal)));
+      },
+      'DELETE /v1/escalation-chains/{chainId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const chainId = param(event, 'chainId');
+        const existing = await store.getChain(principal.tenantId, chainId);
+        if (!existing || !(await store.deleteChain(principal.tenantId, chainId)))
+          throw new NotFoundError('no such escalation chain', 'chainId');
+        await audit(
+          event,
+          principal,
+          'escalation-chain.delete',
+          `escalation-chain/${chainId}`,
+          chainView(existing),
+        );
+        return { statusCode: 204, headers: {}, body: '' };
+      },
+      'POST /v1/downtimes': async (event) => {
+        const principal = await principalFor(event, true);
+        const input = parseOrThrow(downtimeInputSchema, body(event));
+        const downtime: Downtime = {
+          tenantId: principal.tenantId,
+          downtimeId: id(),
+          name: input.name,
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          ...(input.resources ? { resources: input.resources } : {}),
+          ...(input.filters ? { filters: input.filters } : {}),
+          ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
+          createdAt: deps.clock.now().toISOString(),
+        };
+        await store.putDowntime(downtime);
+        await audit(
+          event,
+          principal,
+          'downtime.create',
+          `downtime/${downtime.downtimeId}`,
+          undefined,
+          downtimeView(downtime),
+        );
+        return json(201, downtimeView(downtime));
+      },
+      'GET /v1/downtimes': async (event) => {
+        const principal = await principalFor(event, false);
+        return json(200, { downtimes: (await store.listDowntimes(principal.tenantId)).map(downtimeView) });
+      },
+      'DELETE /v1/downtimes/{downtimeId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const downtimeId = param(event, 'downtimeId');
+        if (!(await store.deleteDowntime(principal.tenantId, downtimeId)))
+          throw new NotFoundError('no such downtime', 'downtimeId');
+        await audit(event, principal, 'downtime.delete', `downtime/${downtimeId}`);
+        return { statusCode: 204, headers: {}, body: '' };
+      },
+      'GET /v1/alerts': async (event) => {
+        const principal = await principalFor(event, false);
+        const query = parseOrThrow(listAlertsQuery, event.queryStringParameters ?? {});
+        const page = await store.listAlerts(principal.tenantId, {
+          limit: query.limit,
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return json(200, {
+          alerts: page.items.map(alertView),
+          ...(page.cursor ? { cursor: page.cursor } : {}),
+        });
+      },
+      'GET /v1/alerts/{alertId}': async (event) => {
+        const principal = await principalFor(event, false);
+        const alert = await store.getAlert(principal.tenantId, param(event, 'alertId'));
+        if (!alert) throw new NotFoundError('no such alert', 'alertId');
+        return json(200, alertView(alert));
+      },
+      'POST /v1/alerts/{alertId}/ack': async (event) => {
+        const principal = await principalFor(event, true);
+        const alertId = param(event, 'alertId');
+        const alert = await deps.engine.acknowledge(
+          principal.tenantId,
+          alertId,
+          principal.credential.credentialId,
+        );
+        await audit(event, principal, 'alert.acknowledge', `alert/${alertId}`);
+        return json(200, alertView(alert));
+      },
+    }),
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * Alerting on the local platform: the same engine, API handler and notifier as in AWS, on local
+ * twins: the SQLite alert store, the in-process EventBridge-style bus, a webhook notifier that POSTs
+ * real HTTP, an outbox file for email/SMS, a dead-letter file, and a timer for the evaluator.
+ */
+import { join } from 'node:path';
+import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
+import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
+import { createAlertsHandler } from '../functions/alerts/app';
+import { createNotificationProcessor } from '../functions/notifier/app';
+import { LocalEventBus } from '../shared/adapters/local/event-bus';
+import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
+import {
+  FileDeadLetters,
+  OutboxNotifier,
+  WebhookNotifier,
+  type WebhookNotifierOptions,
+} from '../shared/adapters/local/webhook-notifier';
+import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../shared/domain/alerting/events';
+import type { Sample } from '../shared/domain/metrics';
+import { createObservability } from '../shared/http/handler';
+import type { HttpHandler } from '../shared/http/types';
+import type { AuditLog } from '../shared/ports/audit-log';
+import type { Clock } from '../shared/ports/clock';
+import type { MetricStore } from '../shared/ports/metric-store';
+import type { TenantStore } from '../shared/ports/tenant-store';
+
+export interface LocalAlertingOptions {
+  readonly dataDir: string;
+  readonly tenants: TenantStore;
+  readonly metrics: MetricStore;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  /** Evaluator period; 0 turns the timer off (tests call `tick()`). Default 60 s. */
+  readonly tickIntervalMs?: number;
+  readonly limits?: Partial<EngineLimits>;
+  readonly webhook?: WebhookNotifierOptions;
+}
+
+export interface LocalAlerting {
+  readonly handler: HttpHandler;
+  readonly engine: AlertEngine;
+  readonly bus: LocalEventBus;
+  readonly store: SqliteAlertStore;
+  afterWrite(tenantId: string, samples: readonly Sample[]): Promise<void>;
+  /** One evaluator pass, then waits until the bus has delivered what it caused. */
+  tick(): Promise<void>;
+  /** Waits until every bus delivery in flight has finished. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting {
+  const store = new SqliteAlertStore(join(options.dataDir, 'alerts.sqlite'));
+  const logger = createObservability('notifier').logger;
+  const bus = new LocalEventBus({
+    onDeadLetter: (entry) => logger.error('bus target failed every retry; event dead-lettered', { ...entry }),
+  });
+  const engine = new AlertEngine({
+    store,
+    metrics: options.metrics,
+    bus,
+    topology: new TenantStoreTopology(options.tenants),
+    clock: options.clock,
+    ...(options.limits ? { limits: options.limits } : {}),
+    log: (message, fields) => logger.warn(message, fields),
+  });
+  const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
+  const process = createNotificationProcessor({
+    store,
+    channels: { webhook: new WebhookNotifier(options.webhook), email: outbox, sms: outbox },
+    deadLetters: new FileDeadLetters(join(options.dataDir, 'notifications-dead-letter.jsonl')),
+    log: (message, fields) => logger.warn(message, fields),
+  });
+  // The same routing the CDK construct sets up: notification requests meant for people go to the notifier.
+  bus.addRule({
+    name: 'notify',
+    pattern: {
+      source: [ALERT_EVENT_SOURCE],
+      'detail-type': [DETAIL_TYPE.notificationRequested],
+      detail: { notify: [true] },
+    },
+    target: async (event) => {
+      await process(event.detail, event.id);
+    },
+  });
+
+  const handler = createAlertsHandler({
+    tenants: options.tenants,
+    store,
+    engine,
+    audit: options.audit,
+    clock: options.clock,
+    observability: createObservability('alerts'),
+  });
+
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = async () => {
+    running = running
+      .then(() => engine.tick())
+      .catch((error) => logger.error('alert evaluation failed', { error }));
+    await running;
+    await bus.idle();
+  };
+  const interval = options.tickIntervalMs ?? 60_000;
+  const timer = interval > 0 ? setInterval(() => void tick(), interval) : undefined;
+  timer?.unref();
+
+  return {
+    handler,
+    engine,
+    bus,
+    store,
+    afterWrite: async (tenantId, samples) => {
+      try {
+        await engine.onIngest(tenantId, samples);
+      } catch (error) {
+        // The samples are stored; the next scheduled pass evaluates them. Never fail an ingest for this.
+        logger.error('alert evaluation on ingest failed', { error });
+      }
+    },
+    tick,
+    idle: () => bus.idle(),
+    close: async () => {
+      if (timer) clearInterval(timer);
+      await running;
+      await bus.idle();
+      store.close();
+    },
+  };
+}
