@@ -1,13 +1,21 @@
+import { z } from 'zod';
 import { issueCredential, newId } from '../../shared/domain/credentials';
+import { NotFoundError } from '../../shared/domain/errors';
+import { pageQuerySchema } from '../../shared/domain/pagination';
 import { createTenantSchema, type Tenant } from '../../shared/domain/tenant';
 import { parseOrThrow } from '../../shared/domain/validation';
-import { authenticateProvider } from '../../shared/http/auth';
+import { authenticateProvider, authenticateProviderAudited } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
 import { json } from '../../shared/http/response';
-import type { HttpEvent, HttpHandler } from '../../shared/http/types';
+import type { HttpEvent, HttpHandler, HttpResult } from '../../shared/http/types';
+import type { ArchiveStore } from '../../shared/ports/archive-store';
+import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
+import type { KeyService } from '../../shared/ports/key-service';
+import type { TenantDataHolder } from '../../shared/ports/tenant-data';
 import type { TenantStore } from '../../shared/ports/tenant-store';
+import { offboardTenant } from './offboarding';
 
 export interface AdminDeps {
   readonly tenants: TenantStore;
@@ -15,20 +23,132 @@ export interface AdminDeps {
   readonly providerTokenHash: () => Promise<string>;
   readonly clock: Clock;
   readonly observability: Observability;
+  /** Creates each tenant's data key at onboarding, destroys it at offboarding. */
+  readonly keys?: KeyService;
+  readonly audit?: AuditLog & AuditLogReader;
+  readonly archives?: ArchiveStore;
+  /** Stores offboarding exports and erases (the tenant store and audit log are added by default). */
+  readonly holders?: readonly TenantDataHolder[];
 }
+
+const tenantView = (t: Tenant) => ({
+  tenantId: t.tenantId,
+  name: t.name,
+  status: t.status,
+  createdAt: t.createdAt,
+  ...(t.offboardedAt ? { offboardedAt: t.offboardedAt } : {}),
+  version: t.version ?? 1,
+});
+
+const auditQuery = pageQuerySchema.extend({
+  tenantId: z
+    .string()
+    .regex(/^[a-f0-9]{32}$/)
+    .optional(),
+});
 
 /** The provider's API: it manages tenants and nothing inside them. */
 export function createAdminHandler(deps: AdminDeps): HttpHandler {
+  async function authorize(event: HttpEvent) {
+    const hash = await deps.providerTokenHash();
+    if (deps.audit) await authenticateProviderAudited(event, hash, deps.audit, deps.clock);
+    else authenticateProvider(event, hash);
+  }
+
   async function createTenant(event: HttpEvent) {
-    authenticateProvider(event, await deps.providerTokenHash());
+    await authorize(event);
     requireMediaType(event, ['application/json']);
     const { name } = parseOrThrow(createTenantSchema, readJson(event));
     const now = deps.clock.now();
-    const tenant: Tenant = { tenantId: newId(), name, status: 'active', createdAt: now.toISOString() };
-    const admin = issueCredential('tenant', tenant.tenantId, now, { role: 'admin' });
+    const tenantId = newId();
+    const keyRef = deps.keys ? await deps.keys.createTenantKey(tenantId) : undefined;
+    const tenant: Tenant = {
+      tenantId,
+      name,
+      status: 'active',
+      createdAt: now.toISOString(),
+      ...(keyRef ? { keyRef } : {}),
+    };
+    const admin = issueCredential('tenant', tenant.tenantId, now, { role: 'admin', name: 'initial admin' });
     await deps.tenants.createTenant(tenant, admin.record);
+    await deps.audit?.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: now.toISOString(),
+      action: 'tenant.create',
+      actor: 'provider',
+      outcome: 'success',
+      target: `tenant/${tenantId}`,
+      after: { ...tenantView({ ...tenant, version: 1 }), adminCredentialId: admin.record.credentialId },
+    });
     return json(201, { tenantId: tenant.tenantId, name: tenant.name, adminToken: admin.token });
   }
 
-  return httpHandler(deps.observability, router({ 'POST /admin/v1/tenants': createTenant }));
+  async function listTenants(event: HttpEvent) {
+    await authorize(event);
+    const page = parseOrThrow(pageQuerySchema, { ...(event.queryStringParameters ?? {}) });
+    const result = await deps.tenants.listTenants(page);
+    return json(200, { ...result, items: result.items.map(tenantView) });
+  }
+
+  async function getTenant(event: HttpEvent) {
+    await authorize(event);
+    const tenant = await deps.tenants.getTenant(event.pathParameters?.tenantId ?? '');
+    if (!tenant) throw new NotFoundError('no such tenant');
+    return json(200, tenantView(tenant));
+  }
+
+  async function offboard(event: HttpEvent) {
+    await authorize(event);
+    if (!deps.keys || !deps.audit || !deps.archives)
+      throw new Error('offboarding needs a key service, an audit log and an archive store');
+    const audit = deps.audit;
+    const holders: TenantDataHolder[] = [
+      deps.tenants as unknown as TenantDataHolder,
+      audit as unknown as TenantDataHolder,
+      ...(deps.holders ?? []),
+    ];
+    const receipt = await offboardTenant(
+      { tenants: deps.tenants, holders, keys: deps.keys, archives: deps.archives, audit, clock: deps.clock },
+      event.pathParameters?.tenantId ?? '',
+    );
+    return json(200, receipt);
+  }
+
+  async function downloadArchive(event: HttpEvent): Promise<HttpResult> {
+    await authorize(event);
+    const found = await deps.archives?.download(event.pathParameters?.archiveId ?? '');
+    if (!found) throw new NotFoundError('no such archive');
+    if (found.kind === 'redirect')
+      return { statusCode: 302, headers: { location: found.url, 'cache-control': 'no-store' }, body: '' };
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'application/gzip',
+        'content-disposition': `attachment; filename="${event.pathParameters?.archiveId}.jsonl.gz"`,
+        'cache-control': 'no-store',
+      },
+      body: found.body.toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
+
+  async function providerAudit(event: HttpEvent) {
+    await authorize(event);
+    const { tenantId, ...page } = parseOrThrow(auditQuery, { ...(event.queryStringParameters ?? {}) });
+    const result = (await deps.audit?.query(PROVIDER_AUDIT_PARTITION, {}, page)) ?? { items: [] };
+    const items = tenantId ? result.items.filter((e) => e.target === `tenant/${tenantId}`) : result.items;
+    return json(200, { ...result, items });
+  }
+
+  return httpHandler(
+    deps.observability,
+    router({
+      'POST /admin/v1/tenants': createTenant,
+      'GET /admin/v1/tenants': listTenants,
+      'GET /admin/v1/tenants/{tenantId}': getTenant,
+      'POST /admin/v1/tenants/{tenantId}/offboard': offboard,
+      'GET /admin/v1/exports/{archiveId}': downloadArchive,
+      'GET /admin/v1/audit-events': providerAudit,
+    }),
+  );
 }

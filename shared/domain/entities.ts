@@ -63,28 +63,30 @@ const name = z
 const label = z.string().trim().min(1).max(64);
 const secret = z.string().min(1, 'must not be empty').max(1024);
 
-export const resourceInputSchema = z
-  .strictObject({
-    type: z.enum(RESOURCE_TYPES),
-    name,
-    address: z.string().trim().min(1, 'address must not be empty').max(2048),
-    properties: z
-      .record(
-        z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'property names are [A-Za-z0-9_.-]'),
-        z.string().max(4096),
-      )
-      .default({}),
-    groups: z.array(label).max(50).default([]),
-    dependsOn: z.array(id).max(50).default([]),
-    collectorId: id.optional(),
-    credentialIds: z.array(id).max(20).default([]),
-  })
-  .superRefine((r, ctx) => {
-    if (r.type === 'website' && !/^https?:\/\/[^\s]+$/.test(r.address))
-      ctx.addIssue({ code: 'custom', path: ['address'], message: 'a website address is an http(s) URL' });
-    if (r.type === 'device' && !/^[A-Za-z0-9.:_-]+$/.test(r.address))
-      ctx.addIssue({ code: 'custom', path: ['address'], message: 'a device address is a hostname or IP' });
-  });
+/** Resource fields as a client sends them; create fills the defaults, PATCH sends any subset. */
+export const resourceFieldsSchema = z.strictObject({
+  type: z.enum(RESOURCE_TYPES),
+  name,
+  address: z.string().trim().min(1, 'address must not be empty').max(2048),
+  properties: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'property names are [A-Za-z0-9_.-]'),
+      z.string().max(4096),
+    )
+    .optional(),
+  groups: z.array(label).max(50).optional(),
+  dependsOn: z.array(id).max(50).optional(),
+  collectorId: id.optional(),
+  credentialIds: z.array(id).max(20).optional(),
+});
+
+export const resourceInputSchema = resourceFieldsSchema.superRefine((r, ctx) => {
+  if (r.type === 'website' && !/^https?:\/\/[^\s]+$/.test(r.address))
+    ctx.addIssue({ code: 'custom', path: ['address'], message: 'a website address is an http(s) URL' });
+  if (r.type === 'device' && !/^[A-Za-z0-9.:_-]+$/.test(r.address))
+    ctx.addIssue({ code: 'custom', path: ['address'], message: 'a device address is a hostname or IP' });
+});
+export const resourcePatchSchema = resourceFieldsSchema.partial();
 export type ResourceInput = z.infer<typeof resourceInputSchema>;
 
 export const deviceCredentialInputSchema = z.discriminatedUnion('type', [
@@ -130,3 +132,6 @@ export const tokenInputSchema = z.strictObject({
 });
 
 export const collectorInputSchema = z.strictObject({ name });
+
+export const userPatchSchema = userInputSchema.partial();
+export const collectorPatchSchema = collectorInputSchema;

@@ -1,11 +1,32 @@
+/**
+ * Authentication and authorization of every request, in one place.
+ *
+ * - The tenant always comes from the credential, never from the request.
+ * - Unknown, malformed, revoked, wrong secret, inactive tenant: 401. A valid credential of the wrong
+ *   kind (an ingest key on the customer API, a tenant token on ingest) or a role without the route's
+ *   permission: 403.
+ * - Decisions are cached per function instance for a short TTL (default 10 s, AUTH_CACHE_TTL_SECONDS),
+ *   keyed by credential id *and* the hash of the presented secret, so a wrong secret never rides on a
+ *   cached success. Revocation and rotation invalidate the cache of the instance that performs them
+ *   at once; any other instance (another Lambda container, the ingest function) notices within the
+ *   TTL. That TTL is the documented upper bound on how long a revoked token can still be used.
+ * - With an audit log configured for the store (configureAuth), every decision that reaches the store
+ *   is recorded (`auth.success` / `auth.failure` with source IP, credential id and a reason, never the
+ *   secret); cached successes are not recorded again within the TTL, failures are never cached.
+ */
 import {
   bearerToken,
   type CredentialKind,
   type CredentialRecord,
+  hashSecret,
   parseToken,
   secretMatches,
+  type TenantRole,
 } from '../domain/credentials';
-import { ForbiddenError, UnauthorizedError } from '../domain/errors';
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '../domain/errors';
+import { type Permission, roleAtLeast, roleGrants } from '../domain/roles';
+import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../ports/audit-log';
+import { type Clock, systemClock } from '../ports/clock';
 import type { TenantStore } from '../ports/tenant-store';
 import { type HttpEvent, header } from './types';
 
@@ -14,33 +35,173 @@ export interface Principal {
   readonly credential: CredentialRecord;
 }
 
+export interface AuthOptions {
+  readonly audit?: AuditLog;
+  readonly clock?: Clock;
+  /** Decision cache TTL; 0 disables caching. */
+  readonly cacheTtlMs?: number;
+}
+
+export const DEFAULT_AUTH_CACHE_TTL_MS = 10_000;
+
+interface AuthContext {
+  readonly options: AuthOptions;
+  readonly cache: Map<string, { principal: Principal; expiresAt: number }>;
+}
+
+const contexts = new WeakMap<TenantStore, AuthContext>();
+
+function contextOf(store: TenantStore): AuthContext {
+  let context = contexts.get(store);
+  if (!context) {
+    context = { options: {}, cache: new Map() };
+    contexts.set(store, context);
+  }
+  return context;
+}
+
+/** Sets the audit log, clock and cache TTL used when authenticating against `store`. */
+export function configureAuth(store: TenantStore, options: AuthOptions): void {
+  contexts.set(store, { options, cache: new Map() });
+}
+
+/** Forgets cached decisions of one credential (call on rotate and revoke). */
+export function invalidateCredential(store: TenantStore, credentialId: string): void {
+  const { cache } = contextOf(store);
+  for (const key of cache.keys()) if (key.startsWith(`${credentialId}:`)) cache.delete(key);
+}
+
+/** Forgets cached decisions of every credential of a tenant (offboarding). */
+export function invalidateTenant(store: TenantStore, tenantId: string): void {
+  const { cache } = contextOf(store);
+  for (const [key, entry] of cache) if (entry.principal.tenantId === tenantId) cache.delete(key);
+}
+
+export const sourceIpOf = (event: HttpEvent): string | undefined =>
+  event.requestContext?.identity?.sourceIp ?? undefined;
+
 const unauthorized = () => new UnauthorizedError('a valid bearer token is required', 'authorization');
 
-/**
- * Resolves the bearer token to its tenant. The tenant always comes from the credential, never from
- * the request. Unknown, malformed, revoked: 401. A valid credential of the wrong kind: 403.
- */
 export async function authenticate(
   event: HttpEvent,
   store: TenantStore,
   kind: CredentialKind,
 ): Promise<Principal> {
+  const context = contextOf(store);
+  const { audit, clock = systemClock } = context.options;
+  const ttl = context.options.cacheTtlMs ?? envTtlMs();
+  const now = clock.now();
+  const record = async (
+    outcome: 'success' | 'failure',
+    tenantId: string,
+    actor: string,
+    reason?: string,
+  ): Promise<void> => {
+    try {
+      await audit?.append({
+        tenantId,
+        at: now.toISOString(),
+        action: `auth.${outcome}`,
+        actor,
+        outcome,
+        target: `${event.httpMethod} ${event.resource}`,
+        ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) } : {}),
+        ...(reason ? { reason } : {}),
+      });
+    } catch (cause) {
+      // Fail closed: an authentication that cannot be recorded does not happen.
+      throw new UnavailableError('the audit log is unavailable; retry', 1, { cause });
+    }
+  };
+  const fail = async (tenantId: string, actor: string, reason: string, error: Error = unauthorized()) => {
+    await record('failure', tenantId, actor, reason);
+    return error;
+  };
+
   const token = bearerToken(header(event, 'authorization'));
   const parsed = token ? parseToken(token) : undefined;
-  if (!parsed) throw unauthorized();
-  const credential = await store.getCredential(parsed.credentialId);
-  if (!credential || credential.revokedAt || !secretMatches(parsed.secret, credential.secretHash))
-    throw unauthorized();
-  if (credential.kind !== kind || parsed.kind !== kind) {
-    throw new ForbiddenError(`this route needs a ${kind} credential`, 'authorization');
+  if (!parsed) throw await fail(PROVIDER_AUDIT_PARTITION, 'unknown', token ? 'malformed token' : 'no token');
+
+  const cacheKey = `${parsed.credentialId}:${hashSecret(parsed.secret)}`;
+  const cached = context.cache.get(cacheKey);
+  let principal: Principal;
+  if (cached && cached.expiresAt > now.getTime()) {
+    principal = cached.principal;
+  } else {
+    context.cache.delete(cacheKey);
+    const credential = await store.getCredential(parsed.credentialId);
+    if (!credential) throw await fail(PROVIDER_AUDIT_PARTITION, parsed.credentialId, 'unknown credential');
+    if (credential.revokedAt) throw await fail(credential.tenantId, parsed.credentialId, 'revoked');
+    if (!secretMatches(parsed.secret, credential.secretHash))
+      throw await fail(credential.tenantId, parsed.credentialId, 'secret mismatch');
+    if (credential.kind !== parsed.kind)
+      throw await fail(credential.tenantId, parsed.credentialId, 'token kind does not match credential');
+    const tenant = await store.getTenant(credential.tenantId);
+    if (tenant?.status !== 'active')
+      throw await fail(credential.tenantId, parsed.credentialId, 'tenant not active');
+    principal = { tenantId: credential.tenantId, credential };
+    if (ttl > 0) context.cache.set(cacheKey, { principal, expiresAt: now.getTime() + ttl });
+    if (credential.kind === kind) await record('success', credential.tenantId, credential.credentialId);
   }
-  const tenant = await store.getTenant(credential.tenantId);
-  if (tenant?.status !== 'active') throw unauthorized();
-  return { tenantId: credential.tenantId, credential };
+  if (principal.credential.kind !== kind) {
+    throw await fail(
+      principal.tenantId,
+      principal.credential.credentialId,
+      `a ${principal.credential.kind} credential on a ${kind} route`,
+      new ForbiddenError(`this route needs a ${kind} credential`, 'authorization'),
+    );
+  }
+  return principal;
 }
 
-/** The provider's admin token: compared by hash, in constant time. */
+/** 403 unless the principal's role grants `permission` (shared/domain/roles.ts). */
+export function requirePermission(principal: Principal, permission: Permission): void {
+  if (!roleGrants(principal.credential.role, permission))
+    throw new ForbiddenError(`this action needs the ${permission} permission`, 'authorization');
+}
+
+/** 403 unless the principal's role is at least `role` (admin ⊃ operator ⊃ read-only). */
+export function requireRole(principal: Principal, role: TenantRole): void {
+  if (principal.credential.kind !== 'tenant' || !roleAtLeast(principal.credential.role, role))
+    throw new ForbiddenError(`this action needs the ${role} role`, 'authorization');
+}
+
+/** The provider's admin token: compared by hash, in constant time. Synchronous on purpose. */
 export function authenticateProvider(event: HttpEvent, providerTokenHash: string): void {
   const token = bearerToken(header(event, 'authorization'));
   if (!token || !secretMatches(token, providerTokenHash)) throw unauthorized();
+}
+
+/** authenticateProvider, recording success and failure in the provider's audit partition. */
+export async function authenticateProviderAudited(
+  event: HttpEvent,
+  providerTokenHash: string,
+  audit: AuditLog,
+  clock: Clock = systemClock,
+): Promise<void> {
+  let outcome: 'success' | 'failure' = 'success';
+  try {
+    authenticateProvider(event, providerTokenHash);
+  } catch (error) {
+    outcome = 'failure';
+    throw error;
+  } finally {
+    await audit.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: clock.now().toISOString(),
+      action: `auth.${outcome}`,
+      actor: 'provider',
+      outcome,
+      target: `${event.httpMethod} ${event.resource}`,
+      ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) } : {}),
+      ...(outcome === 'failure' ? { reason: 'provider token mismatch' } : {}),
+    });
+  }
+}
+
+function envTtlMs(): number {
+  const seconds = Number(process.env.AUTH_CACHE_TTL_SECONDS);
+  return Number.isFinite(seconds) && seconds >= 0 && process.env.AUTH_CACHE_TTL_SECONDS !== undefined
+    ? seconds * 1000
+    : DEFAULT_AUTH_CACHE_TTL_MS;
 }

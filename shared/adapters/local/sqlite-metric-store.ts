@@ -9,6 +9,7 @@ import {
   sortSeries,
 } from '../../domain/query';
 import type { MetricStore } from '../../ports/metric-store';
+import type { TenantDataHolder } from '../../ports/tenant-data';
 import { inTransaction, openDatabase } from './sqlite';
 
 /**
@@ -16,7 +17,7 @@ import { inTransaction, openDatabase } from './sqlite';
  * (tenant, metric, dimensions → id); points are keyed by (series, time) in a WITHOUT ROWID table, so
  * a time-range read of one series is one index range scan, and re-writing a point is idempotent.
  */
-export class SqliteMetricStore implements MetricStore {
+export class SqliteMetricStore implements MetricStore, TenantDataHolder {
   private readonly db: DatabaseSync;
   private readonly seriesIds = new Map<string, number>();
   private readonly findSeries: StatementSync;
@@ -84,16 +85,34 @@ export class SqliteMetricStore implements MetricStore {
     return sortSeries(result);
   }
 
-  /** Removes every series and point of a tenant (offboarding). */
-  deleteTenant(tenantId: string): void {
-    inTransaction(this.db, () => {
-      this.db
+  /** Offboarding: the archive section name, see TenantDataHolder. */
+  readonly dataName = 'metrics';
+
+  /** Every point of a tenant, one record per point (offboarding export). */
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    const series = this.db
+      .prepare('SELECT id, metric, dimensions FROM series WHERE tenant_id = ? ORDER BY id')
+      .all(tenantId) as { id: number; metric: string; dimensions: string }[];
+    const points = this.db.prepare('SELECT ts, value FROM points WHERE series_id = ? ORDER BY ts');
+    for (const s of series) {
+      const dimensions = JSON.parse(s.dimensions) as Dimensions;
+      for (const p of points.iterate(s.id) as Iterable<{ ts: number; value: number }>)
+        yield { metric: s.metric, dimensions, timestampMs: p.ts, value: p.value };
+    }
+  }
+
+  /** Removes every series and point of a tenant (offboarding); returns the points removed. */
+  async deleteTenant(tenantId: string): Promise<number> {
+    const removed = inTransaction(this.db, () => {
+      const points = this.db
         .prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE tenant_id = ?)')
-        .run(tenantId);
+        .run(tenantId).changes;
       this.db.prepare('DELETE FROM series WHERE tenant_id = ?').run(tenantId);
+      return Number(points);
     });
     for (const key of this.seriesIds.keys())
       if (key.startsWith(`${tenantId}\u0002`)) this.seriesIds.delete(key);
+    return removed;
   }
 
   close(): void {

@@ -1,0 +1,162 @@
+/**
+ * What the API returns: the stored records with ciphertext, hashes and tenant ids removed. The zod
+ * schemas here document the responses in /openapi.json.
+ */
+import { z } from 'zod';
+import { REDACTED } from '../../shared/domain/classification';
+import type { CredentialRecord } from '../../shared/domain/credentials';
+import {
+  DEVICE_CREDENTIAL_TYPES,
+  type DeviceCredential,
+  RESOURCE_TYPES,
+  type Resource,
+  type User,
+} from '../../shared/domain/entities';
+import { TENANT_ROLES } from '../../shared/domain/roles';
+import type { Collector } from '../../shared/domain/tenant';
+
+const meta = {
+  version: z.number().int().describe('Send it back in If-Match to update only this version'),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+};
+
+export const collectorView = z.object({ collectorId: z.string(), name: z.string(), ...meta });
+export const collectorCreatedView = collectorView.extend({
+  ingestKey: z.string().describe('Shown once; only its hash is stored'),
+});
+export const resourceView = z.object({
+  resourceId: z.string(),
+  type: z.enum(RESOURCE_TYPES),
+  name: z.string(),
+  address: z.string(),
+  properties: z.record(z.string(), z.string()).describe(`secret-named properties read "${REDACTED}"`),
+  groups: z.array(z.string()),
+  dependsOn: z.array(z.string()),
+  collectorId: z.string().optional(),
+  credentialIds: z.array(z.string()),
+  ...meta,
+});
+export const deviceCredentialView = z.object({
+  deviceCredentialId: z.string(),
+  name: z.string(),
+  type: z.enum(DEVICE_CREDENTIAL_TYPES),
+  secretsSet: z.literal(true).describe('secrets are write-only: never returned'),
+  ...meta,
+});
+export const userView = z.object({
+  userId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  phone: z.string().optional(),
+  role: z.enum(TENANT_ROLES),
+  ...meta,
+});
+export const tokenView = z.object({
+  tokenId: z.string(),
+  name: z.string().optional(),
+  role: z.enum(TENANT_ROLES).optional(),
+  createdAt: z.string(),
+  rotatedAt: z.string().optional(),
+  revokedAt: z.string().optional(),
+  version: z.number().int(),
+});
+export const tokenIssuedView = tokenView.extend({
+  token: z.string().describe('Shown once; only its hash is stored'),
+});
+export const auditEventView = z.object({
+  eventId: z.string(),
+  at: z.string(),
+  action: z.string(),
+  actor: z.string(),
+  outcome: z.enum(['success', 'failure']),
+  sourceIp: z.string().optional(),
+  target: z.string().optional(),
+  reason: z.string().optional(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+});
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().optional().describe('opaque; pass back as cursor'),
+  });
+export const errorView = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
+export const seriesView = z.object({
+  series: z.array(
+    z.object({
+      metric: z.string(),
+      dimensions: z.record(z.string(), z.string()),
+      points: z.array(z.tuple([z.number(), z.number()])),
+    }),
+  ),
+});
+export const collectorConfigView = z.object({
+  collector: collectorView,
+  resources: z.array(
+    resourceView.extend({
+      credentials: z.array(
+        z.object({
+          deviceCredentialId: z.string(),
+          type: z.enum(DEVICE_CREDENTIAL_TYPES),
+          secrets: z.record(z.string(), z.string()),
+        }),
+      ),
+    }),
+  ),
+});
+
+const stamp = (v: { version?: number; createdAt: string; updatedAt?: string }) => ({
+  version: v.version ?? 1,
+  createdAt: v.createdAt,
+  ...(v.updatedAt ? { updatedAt: v.updatedAt } : {}),
+});
+
+export const toCollectorView = (c: Collector) => ({ collectorId: c.collectorId, name: c.name, ...stamp(c) });
+
+export function toResourceView(r: Resource, secureNames: string[] = []) {
+  const properties = { ...r.properties };
+  for (const name of secureNames) properties[name] = REDACTED;
+  return {
+    resourceId: r.resourceId,
+    type: r.type,
+    name: r.name,
+    address: r.address,
+    properties,
+    groups: r.groups,
+    dependsOn: r.dependsOn,
+    ...(r.collectorId ? { collectorId: r.collectorId } : {}),
+    credentialIds: r.credentialIds,
+    ...stamp(r),
+  };
+}
+
+export const toDeviceCredentialView = (d: DeviceCredential) => ({
+  deviceCredentialId: d.deviceCredentialId,
+  name: d.name,
+  type: d.type,
+  secretsSet: true as const,
+  ...stamp(d),
+});
+
+/** `u` already decrypted. */
+export const toUserView = (u: User) => ({
+  userId: u.userId,
+  name: u.name,
+  email: u.email,
+  ...(u.phone ? { phone: u.phone } : {}),
+  role: u.role,
+  ...stamp(u),
+});
+
+export const toTokenView = (c: CredentialRecord) => ({
+  tokenId: c.credentialId,
+  ...(c.name ? { name: c.name } : {}),
+  ...(c.role ? { role: c.role } : {}),
+  createdAt: c.createdAt,
+  ...(c.rotatedAt ? { rotatedAt: c.rotatedAt } : {}),
+  ...(c.revokedAt ? { revokedAt: c.revokedAt } : {}),
+  version: c.version ?? 1,
+});
