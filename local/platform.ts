@@ -10,12 +10,16 @@ import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
+import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
+import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
+import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
 import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
+import { configureAuth } from '../shared/http/auth';
 import { createObservability } from '../shared/http/handler';
 import { json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
@@ -24,6 +28,7 @@ import type { HttpHandler } from '../shared/http/types';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
+import type { TenantDataHolder } from '../shared/ports/tenant-data';
 import {
   lambdaContext,
   RequestTooLargeError,
@@ -78,6 +83,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { token, generated } = providerToken(dataDir, options.providerAdminToken);
   const clock = options.clock ?? systemClock;
   const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
+  // Security: per-tenant key files under DATA_DIR/keys, the audit log, offboarding archives.
+  const keys = new LocalKeyService(dataDir, clock);
+  const audit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const archives = new FileArchiveStore(dataDir);
+  configureAuth(tenants, { audit, clock });
   const sqliteMetrics = options.metricStore
     ? undefined
     : new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
@@ -97,8 +107,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       providerTokenHash: async () => tokenHash,
       clock,
       observability: createObservability('admin'),
+      keys,
+      audit,
+      archives,
+      holders: isTenantDataHolder(baseMetrics) ? [baseMetrics] : [],
     }),
-    api: createApiHandler({ tenants, metrics, clock, observability: createObservability('api') }),
+    api: createApiHandler({
+      tenants,
+      metrics,
+      keys,
+      audit,
+      clock,
+      observability: createObservability('api'),
+    }),
     limits: createLimitsHandler({
       ...guardrails,
       tenants,
@@ -173,8 +194,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       server.closeAllConnections();
       await spillReplay.stop();
       tenants.close();
+      audit.close();
       guardrails.close();
       sqliteMetrics?.close();
     },
   };
 }
+
+const isTenantDataHolder = (store: unknown): store is TenantDataHolder =>
+  typeof (store as TenantDataHolder).exportTenant === 'function' &&
+  typeof (store as TenantDataHolder).deleteTenant === 'function';
