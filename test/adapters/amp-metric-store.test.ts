@@ -175,6 +175,30 @@ describe('AmpMetricStore writes', () => {
     ]);
   });
 
+  it('bounds the search for refused samples: past the budget a refused part is reported whole', async () => {
+    const { prometheus } = await ampOnPrometheus();
+    let requests = 0;
+    const store = new AmpMetricStore({
+      workspaceUrl: prometheus.url,
+      sign: unsignedRequests,
+      remoteWritePath: PROMETHEUS_REMOTE_WRITE_PATH,
+      splitBudget: 2,
+      fetch: async () => {
+        requests++;
+        return new Response('out of order sample', { status: 400 });
+      },
+    });
+    const t0 = minute();
+    const result = await store.write('t', [at(t0, 1), at(t0 + 1, 2), at(t0 + 2, 3), at(t0 + 3, 4)]);
+    // 1 request, then the two halves (the budget of 2), then each half reported whole.
+    expect(requests).toBe(3);
+    expect(result.accepted).toBe(0);
+    expect(result.rejected.map((r) => r.index)).toEqual([0, 1, 2, 3]);
+    expect(result.rejected[0]?.reason).toBe(
+      'refused by the metric store with the 1 other samples of its request: out of order sample',
+    );
+  });
+
   it('splits large calls into remote-write requests of at most maxSamplesPerRequest, series in time order', async () => {
     const bodies: Uint8Array[] = [];
     const prometheus = await startPrometheus();

@@ -100,6 +100,8 @@ class FakeTimestreamTable {
     const all = [...this.records.values()];
     // `SELECT *` has one column per dimension ever written to the table, then the fixed ones.
     const dimensionColumns = [...new Set(all.flatMap((r) => Object.keys(r.dimensions)))].sort();
+    // Timestream's SQL engine refuses a column the table has never had (no contract case relies on
+    // it; it keeps the fake from answering a query the real service would refuse).
     for (const [name] of filters)
       if (!dimensionColumns.includes(name))
         throw new QueryValidationException({ message: `Column '${name}' does not exist`, $metadata: {} });

@@ -66,6 +66,8 @@ export const AMP_REMOTE_WRITE_PATH = '/api/v1/remote_write';
 export const PROMETHEUS_REMOTE_WRITE_PATH = '/api/v1/write';
 /** One raw-sample query covers at most this much time, so a long range never answers in one huge body. */
 export const QUERY_WINDOW_MS = 6 * 3_600_000;
+/** Extra requests per refused batch to isolate its refused samples: ~6 samples in a 2,000 batch. */
+export const SPLIT_BUDGET = 64;
 /** Windows of one query fetched at once. */
 export const QUERY_CONCURRENCY = 4;
 
@@ -86,6 +88,8 @@ export interface AmpMetricStoreOptions {
   readonly ingestionSamplesPerSecond?: number;
   readonly ingestionBurstSamples?: number;
   readonly queryWindowMs?: number;
+  /** Extra requests one refused batch may spend finding its refused samples (default SPLIT_BUDGET). */
+  readonly splitBudget?: number;
   /** How far back exportTenant looks: the workspace's retention. */
   readonly retentionDays?: number;
   /**
@@ -136,6 +140,7 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
   private readonly maxSamplesPerRequest: number;
   private readonly labelsPerSeries: number;
   private readonly queryWindowMs: number;
+  private readonly splitBudget: number;
   private readonly bucket: TokenBucket;
 
   constructor(private readonly options: AmpMetricStoreOptions) {
@@ -148,6 +153,7 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     this.maxSamplesPerRequest = options.maxSamplesPerRequest ?? MAX_SAMPLES_PER_REQUEST;
     this.labelsPerSeries = options.labelsPerSeries ?? AMP_QUOTAS.labelsPerSeries;
     this.queryWindowMs = options.queryWindowMs ?? QUERY_WINDOW_MS;
+    this.splitBudget = options.splitBudget ?? SPLIT_BUDGET;
     this.retentionDays = options.retentionDays ?? AMP_QUOTAS.retentionDays;
     this.erasure = options.erasure ?? 'retention';
     this.bucket = new TokenBucket(
@@ -203,9 +209,15 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
    * another value …) remote write 1.0 does not say which sample was at fault, so the batch is halved
    * and each half sent again until the refused samples are alone; every sample is then either stored
    * or reported with the receiver's reason. Re-sending stored samples is harmless (same value, same
-   * timestamp is a no-op in Prometheus and AMP).
+   * timestamp is a no-op in Prometheus and AMP). The search is bounded by `splitBudget` extra
+   * requests per batch (a batch where everything is refused would otherwise cost two requests per
+   * sample); past it, a still-refused part is reported sample by sample as refused with its request,
+   * which may over-report (a retry of those is idempotent) but never hides a loss.
    */
-  private async writeBatch(batch: readonly WriteEntry[]): Promise<RejectedSample[]> {
+  private async writeBatch(
+    batch: readonly WriteEntry[],
+    budget = { left: this.splitBudget },
+  ): Promise<RejectedSample[]> {
     await this.bucket.take(batch.length);
     try {
       await this.send('POST', this.remoteWritePath, REMOTE_WRITE_HEADERS, encodeBatch(batch));
@@ -217,10 +229,17 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
           { index: (batch[0] as WriteEntry).index, reason: `refused by the metric store: ${error.message}` },
         ];
       }
+      if (budget.left < 2) {
+        return batch.map((entry) => ({
+          index: entry.index,
+          reason: `refused by the metric store with the ${batch.length - 1} other samples of its request: ${error.message}`,
+        }));
+      }
+      budget.left -= 2;
       const middle = Math.ceil(batch.length / 2);
       return [
-        ...(await this.writeBatch(batch.slice(0, middle))),
-        ...(await this.writeBatch(batch.slice(middle))),
+        ...(await this.writeBatch(batch.slice(0, middle), budget)),
+        ...(await this.writeBatch(batch.slice(middle), budget)),
       ];
     }
   }
