@@ -24,7 +24,7 @@ import {
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { isRetryable } from '../adapters/aws/retry';
-import { BadRequestError, DomainError, UnavailableError } from '../domain/errors';
+import { BadRequestError, DomainError, ForbiddenError, UnavailableError } from '../domain/errors';
 import {
   DISCARD_ERROR_ID,
   type DiscardReason,
@@ -94,6 +94,8 @@ export const IDEMPOTENCY_WINDOW_SECONDS = 3600;
 const DEFAULT_DEADLINE_MS = 25_000;
 const MAX_NAMED_REJECTIONS = 10;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/** Headers other systems use to name a tenant; we only check they agree with the credential. */
+const TENANT_HEADERS = ['x-scope-orgid', 'x-tenant-id'] as const;
 
 /** A refusal of the whole request with its guardrail id; turned into a response by the guard. */
 export class GuardrailRefusal extends Error {
@@ -380,6 +382,12 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
 
   async function guarded(event: HttpEvent, request: GuardedRequest, startMs: number, deadlineAt: number) {
     const { tenantId } = request;
+    // The tenant is the credential's; a request naming another one (Mimir's X-Scope-OrgID) is refused.
+    for (const name of TENANT_HEADERS) {
+      const named = header(event, name);
+      if (named !== undefined && named.trim() !== tenantId)
+        throw new ForbiddenError(`${name} names another tenant than the ingest key's`, name);
+    }
     const limits = await limitsFor(tenantId);
     if (limits.requestRate > 0) {
       const decision = await deps.rate.take(
