@@ -115,3 +115,65 @@ describe('local platform with the metric store set to AMP (a real Prometheus)', 
     expect(new Set(names)).toEqual(new Set(['busy', 'idle', 'http_requests_in_flight']));
   });
 });
+
+describe('offboarding through the admin API with the metric store set to AMP', () => {
+  const running: { stop(): Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const r of running.reverse()) await r.stop();
+  });
+
+  async function offboardAfterIngest(adminApi: boolean) {
+    const prometheus = await startPrometheus({ adminApi });
+    running.push(prometheus);
+    const platform = await startTestPlatform({
+      metricStore: prometheusMetricStore(prometheus.url, { adminApi }),
+    });
+    running.push({ stop: () => platform.destroy() });
+    const leaving = await platform.createTenant('leaving');
+    const staying = await platform.createTenant('staying');
+    const nowS = Math.floor(Date.now() / 1000);
+    for (const tenant of [leaving, staying]) {
+      const { ingestKey } = await platform.createCollector(tenant.adminToken);
+      const pushed = await platform.request('/v1/ingest', {
+        method: 'POST',
+        token: ingestKey,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(nativePayload(nowS)),
+      });
+      expect(pushed.status).toBe(202);
+    }
+    const response = await platform.request(`/admin/v1/tenants/${leaving.tenantId}/offboard`, {
+      method: 'POST',
+      token: platform.providerAdminToken,
+    });
+    expect(response.status).toBe(200);
+    const receipt = await bodyOf(response);
+    const step = (name: string) => receipt.steps.find((s: { step: string }) => s.step === name).detail;
+    const stayingSeries = await fetch(
+      `${prometheus.url}/api/v1/series?${new URLSearchParams({ 'match[]': `{tenant_id="${staying.tenantId}"}` })}`,
+    ).then(async (r) => ((await r.json()) as { data: unknown[] }).data.length);
+    return { receipt, step, stayingSeries };
+  }
+
+  it('on a Prometheus with the admin API: exports the 3 samples, deletes the 2 series, verifies none remain', async () => {
+    const { receipt, step, stayingSeries } = await offboardAfterIngest(true);
+    expect(receipt.archive.records.metrics).toBe(3);
+    expect(step('delete').removed.metrics).toBe(2);
+    expect(step('verify').remaining.metrics).toBe(0);
+    expect(receipt.limitations.join('\n')).not.toContain('Prometheus');
+    expect(stayingSeries).toBe(2);
+  });
+
+  it('on AMP semantics (no per-series delete): exports everything and reports the retention limitation', async () => {
+    const { receipt, step, stayingSeries } = await offboardAfterIngest(false);
+    expect(receipt.archive.records.metrics).toBe(3);
+    expect(step('delete').removed.metrics).toBe(0);
+    expect(step('verify').remaining.metrics).toBe(3);
+    expect(receipt.limitations).toContainEqual(
+      expect.stringMatching(
+        /^metrics: Amazon Managed Service for Prometheus cannot delete series on demand: .*retention \(150 days\)/,
+      ),
+    );
+    expect(stayingSeries).toBe(2);
+  });
+});

@@ -325,6 +325,12 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     return series.length;
   }
 
+  /** What offboarding reports instead of an erasure AMP cannot do (TenantDataHolder). */
+  get erasureLimitation(): string | undefined {
+    if (this.erasure !== 'retention') return undefined;
+    return `Amazon Managed Service for Prometheus cannot delete series on demand: the tenant's samples stay in the shared workspace until its retention (${this.retentionDays} days) expires them; meanwhile no credential of the tenant exists to read them and every query is scoped to its own tenant label.`;
+  }
+
   /** The label sets of the tenant's series (/api/v1/series). */
   async tenantSeries(tenantId: string, fromMs: number, toMs: number): Promise<Record<string, string>[]> {
     return this.promQuery<Record<string, string>[]>('/api/v1/series', {
