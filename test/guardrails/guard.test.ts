@@ -1,0 +1,211 @@
+/**
+ * The ingest guard's own failure answers and its metrics, on the real ingest handler with SQLite
+ * state: our state store failing (503 + Retry-After, never a bare 500 for a dependency), the
+ * deadline before API Gateway's 29 s, and the per-tenant EMF metrics by discard reason.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '../../functions/ingest/app';
+import { lambdaContext } from '../../local/http-adapter';
+import { sqliteGuardrailStores } from '../../shared/adapters/local/sqlite-guardrails';
+import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
+import { issueCredential, newId } from '../../shared/domain/credentials';
+import { UnavailableError } from '../../shared/domain/errors';
+import type { Sample, WriteResult } from '../../shared/domain/metrics';
+import { createObservability } from '../../shared/http/handler';
+import type { HttpEvent, HttpResult } from '../../shared/http/types';
+import { createIngestGuard, type IngestGuardDeps } from '../../shared/ingest/guard';
+import type { MetricStore } from '../../shared/ports/metric-store';
+import { seriesPayload } from './support';
+
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+
+interface Emitted {
+  name: string;
+  value: number;
+  dimensions: Record<string, string>;
+}
+
+/** Just enough of Powertools Metrics to record what the guard emits. */
+function recordingMetrics(emitted: Emitted[], dimensions: Record<string, string> = {}): Metrics {
+  const own = { ...dimensions };
+  return {
+    addDimension: (name: string, value: string) => {
+      own[name] = value;
+    },
+    addDimensions: (dims: Record<string, string>) => Object.assign(own, dims),
+    addMetric: (name: string, _unit: string, value: number) =>
+      emitted.push({ name, value, dimensions: { ...own } }),
+    singleMetric: () => recordingMetrics(emitted),
+    publishStoredMetrics: () => undefined,
+  } as unknown as Metrics;
+}
+
+let dir: string;
+let tenants: SqliteTenantStore;
+let stores: ReturnType<typeof sqliteGuardrailStores>;
+let tenantId: string;
+let ingestKey: string;
+let emitted: Emitted[];
+let written: Sample[];
+let store: MetricStore & { delayMs: number; fail?: Error };
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'guard-'));
+  tenants = new SqliteTenantStore(join(dir, 'tenants.sqlite'));
+  stores = sqliteGuardrailStores(join(dir, 'guardrails.sqlite'));
+  const now = new Date();
+  tenantId = newId();
+  await tenants.createTenant(
+    { tenantId, name: 'acme', status: 'active', createdAt: now.toISOString() },
+    issueCredential('tenant', tenantId, now, { role: 'admin' }).record,
+  );
+  const collectorId = newId();
+  const key = issueCredential('ingest', tenantId, now, { collectorId });
+  await tenants.createCollector(
+    { tenantId, collectorId, name: 'c', createdAt: now.toISOString() },
+    key.record,
+  );
+  ingestKey = key.token;
+  emitted = [];
+  written = [];
+  store = {
+    delayMs: 0,
+    async write(_t: string, samples: readonly Sample[]): Promise<WriteResult> {
+      if (this.fail) throw this.fail;
+      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+      written.push(...samples);
+      return { accepted: samples.length, rejected: [] };
+    },
+    async query() {
+      return [];
+    },
+  };
+});
+afterEach(() => {
+  tenants.close();
+  stores.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function handlerWith(overrides: Partial<IngestGuardDeps> = {}) {
+  const observability = { ...createObservability('ingest'), metrics: recordingMetrics(emitted) };
+  const clock = { now: () => new Date() };
+  const guard = createIngestGuard({ ...stores, clock, observability, random: () => 0.5, ...overrides });
+  const handler = createIngestHandler({ tenants, metrics: store, clock, observability, guard });
+  return (body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> => {
+    const event = {
+      resource: '/v1/ingest',
+      path: '/v1/ingest',
+      httpMethod: 'POST',
+      headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json', ...headers },
+      multiValueHeaders: {},
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      pathParameters: null,
+      stageVariables: null,
+      body: JSON.stringify(body),
+      isBase64Encoded: false,
+      requestContext: { requestId: newId() } as HttpEvent['requestContext'],
+    } as HttpEvent;
+    return handler(event, lambdaContext('ingest', newId()));
+  };
+}
+
+const nowS = () => Math.floor(Date.now() / 1000);
+const errorOf = (result: HttpResult) => JSON.parse(result.body).error;
+
+describe('ingest guard: our own faults', () => {
+  it('answers 503 with Retry-After when its state store is throttled, and stores nothing', async () => {
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const ingest = handlerWith({
+      rate: {
+        ...stores.rate,
+        take: () => Promise.reject(throttled),
+        peek: stores.rate.peek.bind(stores.rate),
+      },
+    });
+    const result = await ingest(seriesPayload(nowS()));
+    expect(result.statusCode).toBe(503);
+    expect(Number(result.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(errorOf(result)).toMatchObject({ code: 'unavailable', id: 'err-tenant-ingest-unavailable' });
+    expect(written).toEqual([]);
+  });
+
+  it('answers 503 with the store’s Retry-After when the metric store is down; the retry is processed', async () => {
+    const ingest = handlerWith();
+    store.fail = new UnavailableError('timestream is throttling', 7);
+    const payload = seriesPayload(nowS());
+    const down = await ingest(payload, { 'idempotency-key': 'k' });
+    expect(down.statusCode).toBe(503);
+    expect(down.headers?.['retry-after']).toBe('7');
+    store.fail = undefined;
+    const retry = await ingest(payload, { 'idempotency-key': 'k' });
+    expect(retry.statusCode).toBe(202);
+    expect(written).toHaveLength(1);
+  });
+
+  it('answers before its deadline (503 + Retry-After), and a retry after the deadline is not locked out', async () => {
+    const ingest = handlerWith({ deadlineMs: 300 });
+    store.delayMs = 2000;
+    const payload = seriesPayload(nowS());
+    const started = Date.now();
+    const slow = await ingest(payload, { 'idempotency-key': 'slow' });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(slow.statusCode).toBe(503);
+    expect(errorOf(slow).id).toBe('err-tenant-ingest-deadline');
+    expect(Number(slow.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    store.delayMs = 0;
+    await new Promise((r) => setTimeout(r, 400));
+    // The in-progress record expired with the deadline: the retry runs instead of a 429.
+    const retry = await ingest(payload, { 'idempotency-key': 'slow' });
+    expect(retry.statusCode).toBe(202);
+  });
+
+  it('answers a bug in its own code with the generic 500, not a 503 that hides it', async () => {
+    const ingest = handlerWith({
+      rate: { take: () => Promise.reject(new TypeError('oops')), peek: async () => undefined },
+    });
+    const result = await ingest(seriesPayload(nowS()));
+    expect(result.statusCode).toBe(500);
+    expect(errorOf(result).code).toBe('internal');
+  });
+});
+
+describe('ingest guard: visibility', () => {
+  it('emits accepted and discarded samples per tenant and reason, and counts them for usage', async () => {
+    await stores.limits.put(tenantId, { maxActiveSeries: 2 }, 0, new Date().toISOString());
+    const ingest = handlerWith();
+    const result = await ingest(seriesPayload(nowS(), { series: 3 }));
+    expect(result.statusCode).toBe(400);
+    expect(emitted).toContainEqual({ name: 'SamplesAccepted', value: 2, dimensions: { tenant: tenantId } });
+    expect(emitted).toContainEqual({
+      name: 'SamplesDiscarded',
+      value: 1,
+      dimensions: { tenant: tenantId, reason: 'max-series' },
+    });
+    const minute = Date.now() - (Date.now() % 60_000);
+    const [usage] = await stores.usage.read(tenantId, minute - 60_000, minute);
+    expect(usage?.counts).toEqual({ accepted: 2, requests: 1, 'discarded.max-series': 1 });
+  });
+
+  it('warns at 80 % of a limit: a TenantLimitWarning metric and the onLimitWarning hook', async () => {
+    await stores.limits.put(tenantId, { maxActiveSeries: 5 }, 0, new Date().toISOString());
+    const warnings: unknown[] = [];
+    const ingest = handlerWith({ onLimitWarning: async (t, usage) => void warnings.push({ t, ...usage }) });
+    expect((await ingest(seriesPayload(nowS(), { series: 4 }))).statusCode).toBe(202);
+    expect(emitted).toContainEqual({
+      name: 'TenantLimitWarning',
+      value: 80,
+      dimensions: { tenant: tenantId, limit: 'maxActiveSeries' },
+    });
+    expect(warnings).toEqual([{ t: tenantId, limit: 'maxActiveSeries', used: 4, value: 5, ratio: 0.8 }]);
+  });
+});
