@@ -78,7 +78,8 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       actor: 'provider',
       outcome: 'success',
       target: `tenant/${tenantId}`,
-      after: { ...tenantView({ ...tenant, version: 1 }), adminCredentialId: admin.record.credentialId },
+      // No tenant name here: the provider trail outlives offboarding and keeps ids only.
+      after: { tenantId, status: tenant.status, adminCredentialId: admin.record.credentialId },
     });
     return json(201, { tenantId: tenant.tenantId, name: tenant.name, adminToken: admin.token });
   }

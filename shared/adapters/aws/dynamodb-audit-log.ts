@@ -22,6 +22,17 @@ import type { TenantDataHolder } from '../../ports/tenant-data';
  * updates an event, and the functions' IAM policies deny UpdateItem/DeleteItem on `AUDIT#*` leading
  * keys to everything but offboarding (the CDK wiring list in the report says how).
  */
+let sequence = 0;
+
+/**
+ * Event ids sort in append order within one process (a counter, then randomness), so two events of
+ * the same millisecond read back in the order they happened; across processes the instant decides.
+ */
+export function auditEventId(): string {
+  sequence = (sequence + 1) % 0xffffffff;
+  return `${sequence.toString(16).padStart(8, '0')}${newId().slice(8)}`;
+}
+
 export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHolder {
   readonly dataName = 'audit';
 
@@ -31,7 +42,7 @@ export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHol
   ) {}
 
   async append(event: AuditEvent): Promise<void> {
-    const eventId = newId();
+    const eventId = auditEventId();
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,

@@ -1,5 +1,4 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { newId } from '../../domain/credentials';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
 import type {
   AuditEvent,
@@ -9,6 +8,7 @@ import type {
   StoredAuditEvent,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
+import { auditEventId } from '../aws/dynamodb-audit-log';
 import { inTransaction, openDatabase } from './sqlite';
 
 /**
@@ -36,7 +36,7 @@ export class SqliteAuditLog implements AuditLog, AuditLogReader, TenantDataHolde
   }
 
   async append(event: AuditEvent): Promise<void> {
-    const eventId = newId();
+    const eventId = auditEventId();
     this.db
       .prepare('INSERT INTO audit_events (tenant_id, sk, action, event) VALUES (?, ?, ?, ?)')
       .run(event.tenantId, `${event.at}#${eventId}`, event.action, JSON.stringify({ eventId, ...event }));
