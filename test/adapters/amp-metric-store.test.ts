@@ -264,6 +264,23 @@ describe('AmpMetricStore writes', () => {
     await expect(down.query('t', range(t0))).rejects.toBeInstanceOf(UnavailableError);
   });
 
+  it('abandons an attempt that hangs past requestTimeoutMs and retries it', async () => {
+    let attempts = 0;
+    const store = new AmpMetricStore({
+      workspaceUrl: 'https://aps-workspaces.eu-west-2.amazonaws.com/workspaces/ws-1',
+      sign: unsignedRequests,
+      requestTimeoutMs: 50,
+      backoff: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+      fetch: (_url, init) =>
+        new Promise((_, reject) => {
+          attempts++;
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    });
+    await expect(store.write('t', [at(minute(), 1)])).rejects.toBeInstanceOf(UnavailableError);
+    expect(attempts).toBe(2);
+  });
+
   it('a network fault is retried like a 5xx', async () => {
     const { prometheus } = await ampOnPrometheus();
     let failures = 1;

@@ -68,6 +68,8 @@ export const PROMETHEUS_REMOTE_WRITE_PATH = '/api/v1/write';
 export const QUERY_WINDOW_MS = 6 * 3_600_000;
 /** Extra requests per refused batch to isolate its refused samples: ~6 samples in a 2,000 batch. */
 export const SPLIT_BUDGET = 64;
+/** One attempt of one request, before it is abandoned and retried. */
+export const REQUEST_TIMEOUT_MS = 10_000;
 /** Windows of one query fetched at once. */
 export const QUERY_CONCURRENCY = 4;
 
@@ -90,6 +92,8 @@ export interface AmpMetricStoreOptions {
   readonly queryWindowMs?: number;
   /** Extra requests one refused batch may spend finding its refused samples (default SPLIT_BUDGET). */
   readonly splitBudget?: number;
+  /** Per attempt (default REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
   /** How far back exportTenant looks: the workspace's retention. */
   readonly retentionDays?: number;
   /**
@@ -141,6 +145,7 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
   private readonly labelsPerSeries: number;
   private readonly queryWindowMs: number;
   private readonly splitBudget: number;
+  private readonly requestTimeoutMs: number;
   private readonly bucket: TokenBucket;
 
   constructor(private readonly options: AmpMetricStoreOptions) {
@@ -154,6 +159,7 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     this.labelsPerSeries = options.labelsPerSeries ?? AMP_QUOTAS.labelsPerSeries;
     this.queryWindowMs = options.queryWindowMs ?? QUERY_WINDOW_MS;
     this.splitBudget = options.splitBudget ?? SPLIT_BUDGET;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.retentionDays = options.retentionDays ?? AMP_QUOTAS.retentionDays;
     this.erasure = options.erasure ?? 'retention';
     this.bucket = new TokenBucket(
@@ -393,6 +399,8 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
           method,
           headers: sendHeaders,
           ...(body ? { body } : {}),
+          // A hung connection counts as a failed attempt, well before the Lambda's own timeout.
+          signal: AbortSignal.timeout(this.requestTimeoutMs),
         });
         if (response.ok) return response;
         const text = (await response.text()).slice(0, 500).trim();
