@@ -1,0 +1,39 @@
+/**
+ * The scheduled evaluator (EventBridge Scheduler, every minute). Evaluates pages of rules until all
+ * are done or the invocation nears its timeout (the engine remembers where it stopped), then sends due
+ * escalation stages. Input from the schedule: `{ "scheduledTime": "<aws.scheduler.scheduled-time>" }`.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createObservability } from '../../shared/http/handler';
+import { METRIC } from '../../shared/telemetry/metric-names';
+import { awsAlertEngine } from './aws-wiring';
+
+const { logger, metrics } = createObservability('alert-evaluator');
+const engine = awsAlertEngine();
+/** Stop starting new pages when less than this is left of the invocation. */
+const RESERVE_MS = 15_000;
+
+export const handler = middy<{ scheduledTime?: string }, void, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
+  .handler(async (event, context) => {
+    let rules = 0;
+    let series = 0;
+    let events = 0;
+    for (;;) {
+      const report = await engine.tick();
+      rules += report.rules;
+      series += report.seriesEvaluated;
+      events += report.events;
+      if (report.complete || context.getRemainingTimeInMillis() < RESERVE_MS) break;
+    }
+    const scheduled = event.scheduledTime ? Date.parse(event.scheduledTime) : Number.NaN;
+    if (Number.isFinite(scheduled))
+      metrics.addMetric(METRIC.alertEvaluatorLagSeconds, MetricUnit.Seconds, (Date.now() - scheduled) / 1000);
+    metrics.addMetric(METRIC.alertsRaised, MetricUnit.Count, events);
+    logger.info('evaluation pass done', { rules, series, events });
+  });

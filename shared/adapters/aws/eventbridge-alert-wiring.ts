@@ -1,0 +1,51 @@
+/**
+ * Alerting's AWS adapters as the functions build them: clients once per cold start, configuration from
+ * the environment, failing fast when missing. The CDK construct (infra/constructs/alerting.ts) sets
+ * these variables with the matching grants.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { WebhookNotifier } from '../local/webhook-notifier';
+import { DynamoDbAlertStore } from './dynamodb-alert-store';
+import { EventBridgeAlertBus } from './eventbridge-alert-bus';
+import { SnsNotifier, SqsDeadLetters } from './sns-notifier';
+import { ENV, requiredEnv } from './wiring';
+
+export const ALERT_ENV = {
+  /** Name of the regional alert bus (EventBridge custom bus). */
+  busName: 'ALERT_BUS_NAME',
+  /** The email delivery topic (subscriptions filter on the `recipient` attribute). */
+  emailTopicArn: 'ALERT_EMAIL_TOPIC_ARN',
+  /** SQS queue where failed deliveries are parked. */
+  deadLetterQueueUrl: 'ALERT_DEAD_LETTER_QUEUE_URL',
+} as const;
+
+let documentClient: DynamoDBDocumentClient | undefined;
+const documents = () =>
+  (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  }));
+
+export const awsAlertStore = () => new DynamoDbAlertStore(documents(), requiredEnv(ENV.tableName));
+
+export const awsAlertBus = () =>
+  new EventBridgeAlertBus(new EventBridgeClient({}), requiredEnv(ALERT_ENV.busName));
+
+/** Whether this function was given an alert bus (the ingest function evaluates on ingest only then). */
+export const alertBusConfigured = (): boolean => Boolean(process.env[ALERT_ENV.busName]);
+
+export function awsNotifierChannels() {
+  const webhook = new WebhookNotifier({ maxAttempts: 3, timeoutMs: 5000 });
+  const sns = new SnsNotifier({
+    client: new SNSClient({}),
+    emailTopicArn: requiredEnv(ALERT_ENV.emailTopicArn),
+    webhook,
+  });
+  return { email: sns, sms: sns, webhook: sns };
+}
+
+export const awsDeadLetters = () =>
+  new SqsDeadLetters(new SQSClient({}), requiredEnv(ALERT_ENV.deadLetterQueueUrl));
