@@ -94,6 +94,14 @@ describe('sigv4Signer for AMP', () => {
 
   it('reads the region from the workspace URL and refuses anything else', () => {
     expect(regionFromWorkspaceUrl(workspace)).toBe('eu-west-2');
+    expect(
+      regionFromWorkspaceUrl(
+        'https://vpce-0abc-xyz.aps-workspaces.ap-southeast-2.vpce.amazonaws.com/workspaces/ws-1',
+      ),
+    ).toBe('ap-southeast-2');
+    expect(() =>
+      regionFromWorkspaceUrl('https://aps-workspaces.eu-west-2.amazonaws.com.evil.example/'),
+    ).toThrow();
     expect(() => regionFromWorkspaceUrl('http://127.0.0.1:9090')).toThrow(/not an AMP workspace URL/);
   });
 

@@ -74,7 +74,10 @@ function toHttpRequest(request: UnsignedRequest): HttpRequest {
 
 /** `https://aps-workspaces.eu-west-2.amazonaws.com/workspaces/ws-…` → `eu-west-2`. */
 export function regionFromWorkspaceUrl(workspaceUrl: string): string {
-  const match = /^aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(workspaceUrl).hostname);
+  // Also an interface VPC endpoint's DNS name: vpce-….aps-workspaces.<region>.vpce.amazonaws.com.
+  const match = /(?:^|\.)aps-workspaces\.([a-z0-9-]+)\.(?:vpce\.)?amazonaws\.com(\.cn)?$/.exec(
+    new URL(workspaceUrl).hostname,
+  );
   if (!match?.[1]) throw new Error(`${workspaceUrl} is not an AMP workspace URL (aps-workspaces.<region>…)`);
   return match[1];
 }
