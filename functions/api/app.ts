@@ -178,7 +178,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
 
   async function mustGet<K extends EntityKind>(kind: K, tenantId: string, id: string | undefined) {
     const found = id ? await deps.tenants.getEntity(kind, tenantId, id) : undefined;
-    if (!found) throw new NotFoundError(`${kind} ${id} does not exist`);
+    if (!found) throw new NotFoundError(`no such ${kind}`);
     return found;
   }
 
@@ -213,7 +213,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     request: Request<unknown, unknown>,
     id: string | undefined,
   ) {
-    if (!id) throw new NotFoundError(`${kind} does not exist`);
+    if (!id) throw new NotFoundError(`no such ${kind}`);
     await mustGet(kind, request.principal.tenantId, id);
     return deps.tenants.deleteEntity(kind, request.principal.tenantId, id, ifMatch(request.event));
   }
@@ -224,14 +224,14 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
       if (dep === selfId)
         throw new UnprocessableError('a resource cannot depend on itself', `dependsOn[${i}]`);
       if (!(await deps.tenants.getEntity('resource', tenantId, dep)))
-        throw new UnprocessableError(`resource ${dep} does not exist`, `dependsOn[${i}]`);
+        throw new UnprocessableError('no such resource', `dependsOn[${i}]`);
     }
     for (const [i, c] of (r.credentialIds ?? []).entries()) {
       if (!(await deps.tenants.getEntity('device-credential', tenantId, c)))
-        throw new UnprocessableError(`device credential ${c} does not exist`, `credentialIds[${i}]`);
+        throw new UnprocessableError('no such device credential', `credentialIds[${i}]`);
     }
     if (r.collectorId && !(await deps.tenants.getEntity('collector', tenantId, r.collectorId)))
-      throw new UnprocessableError(`collector ${r.collectorId} does not exist`, 'collectorId');
+      throw new UnprocessableError('no such collector', 'collectorId');
   }
 
   /** Splits secret-named properties off into one sealed map; a REDACTED value keeps the old secret. */
@@ -856,7 +856,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     const credential = tokenId ? await deps.tenants.getCredential(tokenId) : undefined;
     // Another tenant's token, or an ingest key, is "not found" here: existence is not revealed.
     if (!credential || credential.tenantId !== principal.tenantId || credential.kind !== 'tenant')
-      throw new NotFoundError(`token ${tokenId} does not exist`);
+      throw new NotFoundError('no such token');
     return credential;
   }
 
