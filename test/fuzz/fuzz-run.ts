@@ -1,0 +1,75 @@
+/**
+ * `npm run fuzz`: a long, bounded fuzz run over every ingest decoder (native JSON, OTLP/JSON,
+ * OTLP/protobuf, Prometheus remote write) and the API's JSON bodies through the real handlers,
+ * in-process. Inputs are seed payloads mutated at byte level (flips, interesting bytes, inserts,
+ * deletes, duplicated ranges, splices, truncation) plus structured fast-check mutations. An input
+ * passes when it is decoded or refused with a client error (DomainError < 500; a handler answer
+ * < 500); anything else is a crash. The fuzzer runs in a worker watched by this process: no
+ * progress for HANG_MS is a hang. Stops at FUZZ_INPUTS (default 1,000,000) or FUZZ_MAX_SECONDS.
+ */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const TARGET_INPUTS = Number(process.env.FUZZ_INPUTS ?? 1_000_000);
+const MAX_SECONDS = Number(process.env.FUZZ_MAX_SECONDS ?? 900);
+const HANG_MS = Number(process.env.FUZZ_HANG_MS ?? 10_000);
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+
+interface Progress {
+  readonly type: 'progress' | 'done';
+  readonly counts: Record<string, { inputs: number; accepted: number; refused: number; crashes: number }>;
+  readonly current: string;
+  readonly crashes: { target: string; error: string; input: string }[];
+  readonly slowest: { target: string; ms: number };
+}
+
+if (isMainThread) {
+  const started = Date.now();
+  const worker = new Worker(new URL(import.meta.url), {
+    workerData: { seed: SEED, target: TARGET_INPUTS, maxSeconds: MAX_SECONDS },
+    execArgv: process.execArgv,
+  });
+  let last: Progress | undefined;
+  let lastAt = Date.now();
+  let verdict = 'clean';
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastAt > HANG_MS) {
+      verdict = `HANG: no progress for ${HANG_MS / 1000} s while fuzzing ${last?.current ?? '(start)'}`;
+      void worker.terminate();
+    }
+  }, 500);
+  worker.on('message', (message: Progress) => {
+    last = message;
+    lastAt = Date.now();
+    if (message.type === 'done') void worker.terminate();
+  });
+  worker.on('error', (error) => {
+    verdict = `CRASH of the fuzzer itself: ${error.stack ?? error}`;
+  });
+  worker.on('exit', () => {
+    clearInterval(watchdog);
+    const counts = last?.counts ?? {};
+    const total = Object.values(counts).reduce((n, c) => n + c.inputs, 0);
+    const crashes = Object.values(counts).reduce((n, c) => n + c.crashes, 0);
+    if (verdict === 'clean' && crashes > 0) verdict = `${crashes} CRASHES`;
+    if (verdict === 'clean' && total < TARGET_INPUTS) verdict = `only ${total} inputs in ${MAX_SECONDS} s`;
+    console.log(`fuzz seed ${SEED}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log('| target | inputs | accepted | refused (4xx) | crashes / 5xx |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const [target, c] of Object.entries(counts))
+      console.log(
+        `| ${target} | ${c.inputs.toLocaleString('en-US')} | ${c.accepted.toLocaleString('en-US')} | ${c.refused.toLocaleString('en-US')} | ${c.crashes} |`,
+      );
+    console.log(`| total | ${total.toLocaleString('en-US')} | | | ${crashes} |`);
+    if (last?.slowest)
+      console.log(`slowest input: ${last.slowest.ms.toFixed(1)} ms (${last.slowest.target})`);
+    for (const crash of last?.crashes ?? [])
+      console.log(`crash in ${crash.target}: ${crash.error}\n  input (base64): ${crash.input.slice(0, 400)}`);
+    console.log(`verdict: ${verdict}`);
+    process.exit(verdict === 'clean' ? 0 : 1);
+  });
+} else {
+  const { runFuzzer } = await import('./support/fuzzer');
+  await runFuzzer(workerData as { seed: number; target: number; maxSeconds: number }, (p) =>
+    parentPort?.postMessage(p),
+  );
+}
