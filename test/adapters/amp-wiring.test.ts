@@ -5,7 +5,13 @@ import { ENV, regionMetricStore } from '../../shared/adapters/aws/wiring';
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const name of [ENV.metricStore, ENV.ampWorkspaceUrl, ENV.timestreamDatabase, ENV.timestreamTable]) {
+  for (const name of [
+    ENV.metricStore,
+    ENV.ampWorkspaceUrl,
+    ENV.ampRetentionDays,
+    ENV.timestreamDatabase,
+    ENV.timestreamTable,
+  ]) {
     if (saved[name] === undefined) delete process.env[name];
     else process.env[name] = saved[name];
   }
@@ -16,6 +22,9 @@ describe('regionMetricStore', () => {
     process.env[ENV.metricStore] = 'amp';
     process.env[ENV.ampWorkspaceUrl] = 'https://aps-workspaces.eu-west-2.amazonaws.com/workspaces/ws-1';
     expect(regionMetricStore()).toBeInstanceOf(AmpMetricStore);
+    expect((regionMetricStore() as AmpMetricStore).retentionDays).toBe(150);
+    process.env[ENV.ampRetentionDays] = '30';
+    expect((regionMetricStore() as AmpMetricStore).retentionDays).toBe(30);
   });
 
   it('fails fast when the AMP workspace URL is missing or not an AMP URL', () => {

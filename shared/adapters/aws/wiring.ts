@@ -34,6 +34,8 @@ export const ENV = {
   metricStore: 'METRIC_STORE',
   /** AMP workspace base URL: https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> */
   ampWorkspaceUrl: 'AMP_WORKSPACE_URL',
+  /** The workspace's RetentionPeriodInDays (optional, default 150): how far back offboarding exports. */
+  ampRetentionDays: 'AMP_RETENTION_DAYS',
   /** SQS queue (URL) where ingest parks accepted batches while the metric store is down. */
   spillQueueUrl: 'SPILL_QUEUE_URL',
 } as const;
@@ -63,9 +65,11 @@ export function regionMetricStore(): MetricStore {
   if (kind === 'amp') {
     const workspaceUrl = requiredEnv(ENV.ampWorkspaceUrl);
     // Signed with the Lambda role's credentials from the default provider chain.
+    const retentionDays = process.env[ENV.ampRetentionDays];
     return new AmpMetricStore({
       workspaceUrl,
       sign: sigv4Signer({ region: regionFromWorkspaceUrl(workspaceUrl) }),
+      ...(retentionDays ? { retentionDays: Number(retentionDays) } : {}),
     });
   }
   if (kind !== 'timestream') throw new Error(`${ENV.metricStore} must be timestream or amp, not "${kind}"`);
