@@ -15,7 +15,7 @@ describe('logs', () => {
     previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
     process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     const capture =
-      (stream: NodeJS.WriteStream) =>
+      (_stream: NodeJS.WriteStream) =>
       (chunk: unknown, ...rest: unknown[]): boolean => {
         captured.push(String(chunk));
         const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
