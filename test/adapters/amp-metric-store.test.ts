@@ -199,6 +199,29 @@ describe('AmpMetricStore writes', () => {
     );
   });
 
+  it('halves a batch the receiver finds too large (413) until it fits', async () => {
+    const { prometheus } = await ampOnPrometheus();
+    const sizes: number[] = [];
+    const store = new AmpMetricStore({
+      workspaceUrl: prometheus.url,
+      sign: unsignedRequests,
+      remoteWritePath: PROMETHEUS_REMOTE_WRITE_PATH,
+      fetch: async (input, init) => {
+        if (!String(input).endsWith(PROMETHEUS_REMOTE_WRITE_PATH)) return fetch(input, init);
+        const samples =
+          decodeRemoteWriteBody(init?.body as Uint8Array, 1 << 20).timeseries[0]?.samples.length ?? 0;
+        sizes.push(samples);
+        if (samples > 2) return new Response('request entity too large', { status: 413 });
+        return fetch(input, init);
+      },
+    });
+    const t0 = minute();
+    const samples = Array.from({ length: 8 }, (_, i) => at(t0 + i * 1000, i));
+    expect(await store.write('t', samples)).toEqual({ accepted: 8, rejected: [] });
+    expect(sizes).toEqual([8, 4, 2, 2, 4, 2, 2]);
+    expect((await store.query('t', range(t0)))[0]?.points).toHaveLength(8);
+  });
+
   it('splits large calls into remote-write requests of at most maxSamplesPerRequest, series in time order', async () => {
     const bodies: Uint8Array[] = [];
     const prometheus = await startPrometheus();

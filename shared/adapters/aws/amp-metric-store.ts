@@ -404,7 +404,8 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
         });
         if (response.ok) return response;
         const text = (await response.text()).slice(0, 500).trim();
-        if (response.status === 400 || response.status === 422 || SAMPLE_REFUSAL.test(text))
+        // 413: the body is too big for the receiver; halving the batch (writeBatch) is the cure.
+        if ([400, 413, 422].includes(response.status) || SAMPLE_REFUSAL.test(text))
           throw new RefusedError(response.status, text);
         if (response.status !== 429 && response.status < 500) {
           // 401/403/404 …: wrong workspace URL or missing grant, not the data's fault; never retried.
