@@ -11,7 +11,7 @@
  * Queries fetch the raw samples of the range (`selector[range]` instant queries, which return stored
  * points unchanged) and aggregate them with the domain's own code (seriesFromSamples), exactly as the
  * Timestream adapter does. Not PromQL's *_over_time: their windows are left-open from Prometheus 3
- * and closed in 2.x, their float sums use compensated summation, and AMP bills query samples
+ * and closed in 2.x, newer versions sum floats with compensated (Kahan) summation, and AMP bills query samples
  * processed (QSP), which is the same for `x[1h]` as for `avg_over_time(x[1h])`, so server-side
  * aggregation would save transfer, not cost, and would give answers that can differ from the other
  * stores'. Equality is proven by the one MetricStore contract suite running on all three stores.
@@ -57,8 +57,8 @@ export const AMP_QUOTAS = {
 } as const;
 
 /**
- * Samples per remote-write request: Prometheus' own queue_config default (max_samples_per_send),
- * which AMP's remote-write guidance keeps; it bounds one request well under AMP's body limits.
+ * Samples per remote-write request: Prometheus' own queue_config default (max_samples_per_send), the
+ * size AMP receives from every stock Prometheus; a 413 would still halve it (writeBatch).
  */
 export const MAX_SAMPLES_PER_REQUEST = 2_000;
 export const AMP_REMOTE_WRITE_PATH = '/api/v1/remote_write';
