@@ -57,6 +57,8 @@ describe('HA leader decision', () => {
     expect(haDecision(leader, 'a', HA_UPDATE_TIMEOUT_MS, 30_000)).toEqual({ accept: true, write: 'refresh' });
     expect(haDecision(leader, 'b', 30_000, 30_000)).toEqual({ accept: false, leader: 'a' });
     expect(haDecision(leader, 'b', 30_001, 30_000)).toEqual({ accept: true, write: 'elect' });
+    // A short failover timeout refreshes the heartbeat at half of it.
+    expect(haDecision(leader, 'a', 1500, 3000)).toEqual({ accept: true, write: 'refresh' });
   });
 });
 

@@ -30,7 +30,8 @@ export function haDecision(
 ): HaDecision {
   if (!current) return { accept: true, write: 'elect' };
   if (current.replica === replica) {
-    return nowMs - current.lastSeenMs >= HA_UPDATE_TIMEOUT_MS
+    // Refresh well within the failover timeout, or a short timeout would depose a live leader.
+    return nowMs - current.lastSeenMs >= Math.min(HA_UPDATE_TIMEOUT_MS, failoverTimeoutMs / 2)
       ? { accept: true, write: 'refresh' }
       : { accept: true, write: 'none' };
   }
