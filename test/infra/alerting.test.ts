@@ -1,0 +1,213 @@
+/**
+ * The alerting construct in a stack of its own (bundling off): bus, routing rules and their exact
+ * patterns, KMS-encrypted topics and queues, DLQs on every target, the cross-region copy, the
+ * evaluator schedule, the notifier subscriptions, the grants, and cdk-nag AwsSolutions clean.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addPlatformChecks } from '../../infra/acknowledgements';
+import { ALERT_BUS_NAME, Alerting } from '../../infra/constructs/alerting';
+import { MetricStore } from '../../infra/constructs/metric-store';
+import { PlatformFunction } from '../../infra/constructs/platform-function';
+import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../../shared/domain/alerting/events';
+
+function build(region: string) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, `Alerting-${region}`, { env: { account: '123456789012', region } });
+  const logKey = new Key(stack, 'LogKey', { enableKeyRotation: true });
+  const messagingKey = new Key(stack, 'MessagingKey', { enableKeyRotation: true });
+  const table = new TableV2(stack, 'Table', {
+    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    sortKey: { name: 'sk', type: AttributeType.STRING },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const metricStore = new MetricStore(stack, 'MetricStore', {
+    kind: 'amp',
+    key: new Key(stack, 'StoreKey', { enableKeyRotation: true }),
+    logKey,
+    logRetentionDays: 30,
+    magneticRetentionDays: 365,
+  });
+  const fn = (id: string, props: { entry: string; serviceName: string; description?: string }) =>
+    new PlatformFunction(stack, id, { ...props, logKey, logRetentionDays: 30 });
+  const alertsApi = fn('Alerts', { entry: 'functions/alerts/handler.ts', serviceName: 'alerts' });
+  const ingest = fn('Ingest', { entry: 'functions/ingest/handler.ts', serviceName: 'ingest' });
+  const alerting = new Alerting(stack, 'Alerting', {
+    aggregationRegion: 'us-west-2',
+    messagingKey,
+    table,
+    metricStore,
+    alertsApi,
+    ingest,
+    newFunction: (id, props) => new PlatformFunction(stack, id, { ...props, logKey, logRetentionDays: 30 }),
+  });
+  alerting.addTenantRoute('tenant-42');
+  addPlatformChecks(app);
+  try {
+    app.synth();
+  } catch (error) {
+    const report = new AwsSolutionsChecks().validateScope(app);
+    throw new Error(
+      `${(error as Error).message}\n${report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`).join('\n')}`,
+    );
+  }
+  return { app, stack, template: Template.fromStack(stack), alerting };
+}
+
+let eu: ReturnType<typeof build>;
+let aggregation: ReturnType<typeof build>;
+beforeAll(() => {
+  eu = build('eu-west-1');
+  aggregation = build('us-west-2');
+});
+
+describe('Alerting construct', () => {
+  it('creates the custom bus with its archive of alert events', () => {
+    eu.template.hasResourceProperties('AWS::Events::EventBus', { Name: ALERT_BUS_NAME });
+    eu.template.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: [ALERT_EVENT_SOURCE] },
+      RetentionDays: 30,
+    });
+  });
+
+  it('routes notification requests by severity to KMS-encrypted topics, with a DLQ on each target', () => {
+    for (const severity of ['warning', 'error', 'critical']) {
+      eu.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: [ALERT_EVENT_SOURCE],
+          'detail-type': [DETAIL_TYPE.notificationRequested],
+          detail: { severity: [severity], notify: [true] },
+        },
+        Targets: [
+          Match.objectLike({
+            DeadLetterConfig: { Arn: Match.anyValue() },
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          }),
+        ],
+      });
+    }
+    const topics = eu.template.findResources('AWS::SNS::Topic');
+    expect(Object.keys(topics)).toHaveLength(5); // three severities, e-mail, one tenant route
+    for (const topic of Object.values(topics)) expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+  });
+
+  it('routes by tenant when a tenant asks for its own topic', () => {
+    eu.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: [ALERT_EVENT_SOURCE],
+        'detail-type': [DETAIL_TYPE.notificationRequested],
+        detail: { tenantId: ['tenant-42'], notify: [true] },
+      },
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } })],
+    });
+  });
+
+  it('copies every alert event to the aggregation region bus, except in the aggregation region', () => {
+    eu.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: [ALERT_EVENT_SOURCE] },
+      Targets: [
+        Match.objectLike({
+          Arn: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:events:us-west-2:123456789012:event-bus/${ALERT_BUS_NAME}`,
+              ],
+            ],
+          },
+          RoleArn: Match.anyValue(),
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+    expect(aggregation.alerting.crossRegionRule).toBeUndefined();
+    const copies = Object.values(aggregation.template.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.Targets).includes(':events:'),
+    );
+    expect(copies).toEqual([]);
+  });
+
+  it('encrypts every queue with KMS and enforces TLS', () => {
+    const queues = eu.template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues).length).toBeGreaterThanOrEqual(4);
+    for (const q of Object.values(queues)) expect(q.Properties.KmsMasterKeyId).toBeDefined();
+    eu.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('runs the evaluator every minute through EventBridge Scheduler, with a DLQ and the scheduled time as input', () => {
+    eu.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      KmsKeyArn: Match.anyValue(),
+      Target: {
+        Arn: Match.anyValue(),
+        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        DeadLetterConfig: { Arn: Match.anyValue() },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+      },
+    });
+    eu.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Evaluates alert rules every minute and sends due escalation stages',
+      ReservedConcurrentExecutions: 1,
+      Timeout: 60,
+      Architectures: ['arm64'],
+      Runtime: 'nodejs22.x',
+      Environment: {
+        Variables: Match.objectLike({
+          ALERT_BUS_NAME: { Ref: Match.anyValue() },
+          TABLE_NAME: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('subscribes the notifier to each severity topic with a DLQ, and gives it the e-mail topic and the delivery DLQ', () => {
+    const subscriptions = eu.template.findResources('AWS::SNS::Subscription', {
+      Properties: { Protocol: 'lambda', RedrivePolicy: { deadLetterTargetArn: Match.anyValue() } },
+    });
+    expect(Object.keys(subscriptions)).toHaveLength(3);
+    eu.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Delivers alert notifications: e-mail and SMS through SNS, signed webhooks',
+      Environment: {
+        Variables: Match.objectLike({
+          ALERT_EMAIL_TOPIC_ARN: { Ref: Match.anyValue() },
+          ALERT_DEAD_LETTER_QUEUE_URL: { Ref: Match.anyValue() },
+        }),
+      },
+    });
+  });
+
+  it('lets the evaluator, the alerts API and ingest publish to the bus and nothing else', () => {
+    const putEvents = Object.values(eu.template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('events:PutEvents'),
+    );
+    // evaluator, alerts API, ingest, and the cross-region copy rule's role
+    expect(putEvents).toHaveLength(4);
+    for (const policy of putEvents) {
+      const statements = policy.Properties.PolicyDocument.Statement as {
+        Action: string | string[];
+        Resource: unknown;
+      }[];
+      for (const s of statements.filter((x) => [x.Action].flat().includes('events:PutEvents')))
+        expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+    }
+  });
+
+  it('is clean under cdk-nag AwsSolutions, each acknowledgement with its reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(eu.app);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
+      [],
+    );
+  });
+});
