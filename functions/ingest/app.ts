@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BadRequestError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
 import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/domain/ingest/batch';
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
-import { remoteWriteToBatch } from '../../shared/domain/ingest/remote-write';
+import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
 import { LIMITS, type Sample } from '../../shared/domain/metrics';
 import { nativePayloadToSamples } from '../../shared/domain/native-format';
 import { authenticate } from '../../shared/http/auth';
@@ -17,7 +17,7 @@ import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
 import { encodeExportMetricsResponse, exportMetricsResponseJson } from '../../shared/protocols/otlp/response';
-import { decodeRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
+import { readRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
 import { METRIC } from '../../shared/telemetry/metric-names';
 
 export interface IngestDeps {
@@ -157,7 +157,11 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
     return guardedBatch(
       event,
       tenantId,
-      () => remoteWriteToBatch(decodeRemoteWriteBody(raw, LIMITS.maxBodyBytes), deps.clock.now().getTime()),
+      () =>
+        remoteWriteBatchFrom(
+          (sink) => readRemoteWriteBody(raw, LIMITS.maxBodyBytes, sink),
+          deps.clock.now().getTime(),
+        ),
       (outcome) => {
         if (outcome.rejected > 0) throw new BadRequestError(rejectionSummary(outcome, 'samples'), 'body');
         return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };

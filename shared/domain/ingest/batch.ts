@@ -140,19 +140,36 @@ export class DimensionRules {
 
   /** Why a finished dimension set is not storable, or undefined (same verdicts as dimensionsProblem). */
   problem(dimensions: Dimensions): string | undefined {
+    const m = this.measure(dimensions);
+    return m.problem ?? limitsProblem(m.count, m.bytes);
+  }
+
+  /** A dimension set's first name/value problem, its size in dimensions and in bytes. */
+  measure(dimensions: Dimensions): DimensionsMeasure {
     let count = 0;
-    let total = 0;
+    let bytes = 0;
+    let problem: string | undefined;
     for (const name in dimensions) {
       const info = this.nameInfo(name);
-      if (info.problem) return info.problem;
       const value = dimensions[name]!;
-      if (value.length === 0) return `dimension "${name}" has an empty value`;
-      total += info.bytes + byteLength(value);
+      problem ??= info.problem ?? (value.length === 0 ? `dimension "${name}" has an empty value` : undefined);
+      bytes += info.bytes + byteLength(value);
       count++;
     }
-    if (count > LIMITS.maxDimensionsPerSample) return `more than ${LIMITS.maxDimensionsPerSample} dimensions`;
-    if (total > LIMITS.seriesDimensionsMaxBytes)
-      return `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes`;
-    return undefined;
+    return { problem, count, bytes };
   }
+}
+
+export interface DimensionsMeasure {
+  readonly problem: string | undefined;
+  readonly count: number;
+  readonly bytes: number;
+}
+
+/** The count and total-size limits of a series' dimensions (the per-name rules are checked apart). */
+export function limitsProblem(count: number, bytes: number): string | undefined {
+  if (count > LIMITS.maxDimensionsPerSample) return `more than ${LIMITS.maxDimensionsPerSample} dimensions`;
+  if (bytes > LIMITS.seriesDimensionsMaxBytes)
+    return `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes`;
+  return undefined;
 }

@@ -40,7 +40,14 @@ import {
   type TimeWindow,
   timestampProblem,
 } from '../metrics';
-import { DimensionRules, emptyBatch, type IngestBatch, reject } from './batch';
+import {
+  DimensionRules,
+  type DimensionsMeasure,
+  emptyBatch,
+  type IngestBatch,
+  limitsProblem,
+  reject,
+} from './batch';
 
 export const OTEL_DIMENSIONS = {
   scopeName: 'otel.scope.name',
@@ -78,32 +85,53 @@ export function otlpToBatch(request: OtlpRequest, nowMs: number): IngestBatch {
   for (let r = 0; r < resourceMetrics.length; r++) {
     const rm = resourceMetrics[r]!;
     const resourceDims: Dims = {};
-    addAttributes(resourceDims, rm.attributes);
+    const resourceProblem = addAttributes(resourceDims, rm.attributes);
     for (let s = 0; s < rm.scopeMetrics.length; s++) {
       const sm = rm.scopeMetrics[s]!;
       const base: Dims = { ...resourceDims };
-      addAttributes(base, sm.attributes);
+      const scopeProblem = addAttributes(base, sm.attributes) ?? resourceProblem;
       if (sm.name) base[OTEL_DIMENSIONS.scopeName] = sm.name;
       if (sm.version) base[OTEL_DIMENSIONS.scopeVersion] = sm.version;
       for (let m = 0; m < sm.metrics.length; m++) {
-        mapMetric(ctx, sm.metrics[m]!, base, () => `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`);
+        mapMetric(
+          ctx,
+          sm.metrics[m]!,
+          base,
+          scopeProblem,
+          () => `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`,
+        );
       }
     }
   }
   return ctx.batch;
 }
 
-/** Applies flattened attributes: later keys win; an empty value removes the key. */
-function addAttributes(dims: Dims, attributes: Attributes): void {
+const PROTO_KEY_PROBLEM = 'dimension name "__proto__" is not allowed';
+
+/**
+ * Applies flattened attributes: later keys win; an empty value removes the key. Returns a problem
+ * only for `__proto__`, which a plain object cannot hold as a key (every other name is checked on the
+ * finished set).
+ */
+function addAttributes(dims: Dims, attributes: Attributes): string | undefined {
+  let problem: string | undefined;
   for (let i = 0; i < attributes.length; i += 2) {
     const key = attributes[i]!;
     const value = attributes[i + 1]!;
     if (value === '') delete dims[key];
+    else if (key === '__proto__') problem = PROTO_KEY_PROBLEM;
     else dims[key] = value;
   }
+  return problem;
 }
 
-function mapMetric(ctx: Context, metric: OtlpMetric, base: Dims, where: () => string): void {
+function mapMetric(
+  ctx: Context,
+  metric: OtlpMetric,
+  base: Dims,
+  baseProblem: string | undefined,
+  where: () => string,
+): void {
   const { points } = metric;
   if (points.length === 0) return;
   const name = metric.name;
@@ -118,6 +146,9 @@ function mapMetric(ctx: Context, metric: OtlpMetric, base: Dims, where: () => st
     metricBase = { ...base };
     metricBase[OTEL_DIMENSIONS.temporality] = temporalityName(metric.temporality);
   }
+  // Measured once per metric; each point adds only its own attributes.
+  const measured = ctx.rules.measure(metricBase);
+  const baseMeasure: DimensionsMeasure = { ...measured, problem: baseProblem ?? measured.problem };
   for (let p = 0; p < points.length; p++) {
     const point = points[p]!;
     const ordinal = ctx.batch.datapoints++;
@@ -126,7 +157,8 @@ function mapMetric(ctx: Context, metric: OtlpMetric, base: Dims, where: () => st
       continue;
     }
     const problem =
-      (nameProblem ? `metric name: ${nameProblem}` : undefined) ?? mapPoint(ctx, metric, point, metricBase);
+      (nameProblem ? `metric name: ${nameProblem}` : undefined) ??
+      mapPoint(ctx, metric, point, metricBase, baseMeasure);
     if (problem) {
       ctx.pending.length = 0;
       reject(ctx.batch, at(p), problem);
@@ -150,6 +182,7 @@ function mapPoint(
   metric: OtlpMetric,
   point: NumberPoint | HistogramPoint | ExponentialHistogramPoint | SummaryPoint,
   base: Dims,
+  baseMeasure: DimensionsMeasure,
 ): string | undefined {
   if (point.timeUnixNano === 0) return 'timeUnixNano is missing';
   const timestampMs = Math.floor(point.timeUnixNano / 1e6);
@@ -157,11 +190,42 @@ function mapPoint(
   if (timeProblem) return timeProblem;
 
   let dims: Dims = base;
-  if (point.attributes.length > 0) {
+  let size: Size = baseMeasure;
+  let problem = baseMeasure.problem;
+  const attributes = point.attributes;
+  if (attributes.length > 0) {
+    const rules = ctx.rules;
     dims = { ...base };
-    addAttributes(dims, point.attributes);
+    let count = baseMeasure.count;
+    let bytes = baseMeasure.bytes;
+    let own: string | undefined;
+    for (let i = 0; i < attributes.length; i += 2) {
+      const key = attributes[i]!;
+      const value = attributes[i + 1]!;
+      if (Object.hasOwn(dims, key)) {
+        count--;
+        bytes -= rules.nameInfo(key).bytes + byteLength(dims[key]!);
+        if (value === '') {
+          delete dims[key];
+          continue;
+        }
+      } else if (value === '') continue;
+      const info = rules.nameInfo(key);
+      own ??= info.problem;
+      if (key !== '__proto__') dims[key] = value;
+      count++;
+      bytes += info.bytes + byteLength(value);
+    }
+    if (baseMeasure.problem !== undefined) {
+      // The point may have replaced the base's faulty dimension: judge the finished set.
+      const m = rules.measure(dims);
+      problem = own ?? (baseMeasure.problem === PROTO_KEY_PROBLEM ? PROTO_KEY_PROBLEM : m.problem);
+      count = m.count;
+      bytes = m.bytes;
+    } else problem = own;
+    size = { count, bytes };
   }
-  const dimsProblem = ctx.rules.problem(dims);
+  const dimsProblem = problem ?? limitsProblem(size.count, size.bytes);
   if (dimsProblem) return dimsProblem;
 
   switch (metric.type) {
@@ -174,11 +238,11 @@ function mapPoint(
       return undefined;
     }
     case 'histogram':
-      return mapHistogram(ctx, metric.name, point as HistogramPoint, dims, timestampMs);
+      return mapHistogram(ctx, metric.name, point as HistogramPoint, dims, size, timestampMs);
     case 'exponentialHistogram':
-      return mapExponential(ctx, metric.name, point as ExponentialHistogramPoint, dims, timestampMs);
+      return mapExponential(ctx, metric.name, point as ExponentialHistogramPoint, dims, size, timestampMs);
     case 'summary':
-      return mapSummary(ctx, metric.name, point as SummaryPoint, dims, timestampMs);
+      return mapSummary(ctx, metric.name, point as SummaryPoint, dims, size, timestampMs);
     default:
       return undefined;
   }
@@ -217,14 +281,16 @@ function withLabel(dims: Dims, name: string, value: string): Dims | string {
   return out;
 }
 
+/** Dimensions and bytes of a point's dimension set. */
+interface Size {
+  readonly count: number;
+  readonly bytes: number;
+}
+
 /** Checks the extra dimension (le / quantile) keeps a series within the byte and count limits. */
-function labelFits(ctx: Context, dims: Dims, name: string, longestValue: number): string | undefined {
-  let count = 1;
-  let total = byteLength(name) + longestValue;
-  for (const key in dims) {
-    count++;
-    total += ctx.rules.nameInfo(key).bytes + byteLength(dims[key]!);
-  }
+function labelFits(size: Size, name: string, longestValue: number): string | undefined {
+  const count = size.count + 1;
+  const total = size.bytes + byteLength(name) + longestValue;
   if (count > LIMITS.maxDimensionsPerSample)
     return `more than ${LIMITS.maxDimensionsPerSample} dimensions with "${name}"`;
   if (total > LIMITS.seriesDimensionsMaxBytes)
@@ -242,6 +308,7 @@ function addBuckets(
   ctx: Context,
   name: string,
   dims: Dims,
+  size: Size,
   timestampMs: number,
   bounds: readonly string[],
   cumulative: readonly number[],
@@ -252,7 +319,7 @@ function addBuckets(
   if (nameProblem) return `metric name ${metric}: ${nameProblem}`;
   let longest = 0;
   for (const b of bounds) longest = Math.max(longest, b.length);
-  const fits = labelFits(ctx, dims, OTEL_DIMENSIONS.bucketBound, longest);
+  const fits = labelFits(size, OTEL_DIMENSIONS.bucketBound, longest);
   if (fits) return fits;
   for (let i = 0; i < bounds.length; i++) {
     const d = withLabel(dims, OTEL_DIMENSIONS.bucketBound, bounds[i]!);
@@ -267,6 +334,7 @@ function mapHistogram(
   name: string,
   point: HistogramPoint,
   dims: Dims,
+  size: Size,
   timestampMs: number,
 ): string | undefined {
   const { bucketCounts, explicitBounds } = point;
@@ -288,7 +356,7 @@ function mapHistogram(
     bounds.push(i < explicitBounds.length ? formatBound(explicitBounds[i]!) : '+Inf');
     cumulative.push(running);
   }
-  return addBuckets(ctx, name, dims, timestampMs, bounds, cumulative);
+  return addBuckets(ctx, name, dims, size, timestampMs, bounds, cumulative);
 }
 
 function mapExponential(
@@ -296,6 +364,7 @@ function mapExponential(
   name: string,
   point: ExponentialHistogramPoint,
   dims: Dims,
+  size: Size,
   timestampMs: number,
 ): string | undefined {
   const { scale, positive, negative } = point;
@@ -340,7 +409,7 @@ function mapExponential(
   }
   bounds.push('+Inf');
   cumulative.push(point.count);
-  return addBuckets(ctx, name, dims, timestampMs, bounds, cumulative);
+  return addBuckets(ctx, name, dims, size, timestampMs, bounds, cumulative);
 }
 
 function mapSummary(
@@ -348,6 +417,7 @@ function mapSummary(
   name: string,
   point: SummaryPoint,
   dims: Dims,
+  size: Size,
   timestampMs: number,
 ): string | undefined {
   const aggregates = addAggregates(ctx, name, dims, timestampMs, { count: point.count, sum: point.sum });
@@ -359,7 +429,7 @@ function mapSummary(
     if (!Number.isFinite(q.value)) return `the value of quantile ${q.quantile} is not a finite number`;
     longest = Math.max(longest, String(q.quantile).length);
   }
-  const fits = labelFits(ctx, dims, OTEL_DIMENSIONS.quantile, longest);
+  const fits = labelFits(size, OTEL_DIMENSIONS.quantile, longest);
   if (fits) return fits;
   for (const q of point.quantileValues) {
     const d = withLabel(dims, OTEL_DIMENSIONS.quantile, String(q.quantile));

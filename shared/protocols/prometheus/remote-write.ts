@@ -65,27 +65,122 @@ export const REMOTE_WRITE_HEADERS = {
 const STALE_HI = 0x7ff00000;
 const STALE_LO = 0x00000002;
 
-export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
+/**
+ * Receives a WriteRequest as it is read, without building it: the fast path of ingest. The arrays are
+ * reused from one series to the next; copy what must outlive the call.
+ */
+export interface WriteRequestSink {
+  /**
+   * One TimeSeries: `labels[0 … 2·labelCount)` = name0, value0, name1, value1, …; samples in
+   * `values`/`timestamps`/`stale` [0, sampleCount); native histograms counted, not decoded.
+   */
+  series(
+    labels: readonly string[],
+    labelCount: number,
+    values: Float64Array,
+    timestamps: Float64Array,
+    stale: Uint8Array,
+    sampleCount: number,
+    histogramCount: number,
+  ): void;
+  metadata(metadata: MetricMetadata): void;
+}
+
+/** Scratch space of one read, grown as needed. */
+class SeriesScratch {
+  labels: string[] = [];
+  values = new Float64Array(16);
+  timestamps = new Float64Array(16);
+  stale = new Uint8Array(16);
+
+  growSamples(): void {
+    const size = this.values.length * 2;
+    const values = new Float64Array(size);
+    values.set(this.values);
+    const timestamps = new Float64Array(size);
+    timestamps.set(this.timestamps);
+    const stale = new Uint8Array(size);
+    stale.set(this.stale);
+    this.values = values;
+    this.timestamps = timestamps;
+    this.stale = stale;
+  }
+}
+
+/** Reads a WriteRequest, handing each series and metadata entry to `sink` as it goes. */
+export function readWriteRequest(bytes: Uint8Array, sink: WriteRequestSink): void {
   const r = new ProtoReader(bytes);
-  const timeseries: TimeSeries[] = [];
-  const metadata: MetricMetadata[] = [];
+  const scratch = new SeriesScratch();
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
     if (field === 1) {
       r.expect(tag, WIRE_LEN, 'timeseries');
-      timeseries.push(readTimeSeries(r, r.lengthEnd()));
+      readTimeSeries(r, r.lengthEnd(), scratch, sink);
     } else if (field === 3) {
       r.expect(tag, WIRE_LEN, 'metadata');
-      metadata.push(readMetadata(r, r.lengthEnd()));
+      sink.metadata(readMetadata(r, r.lengthEnd()));
     } else r.skip(tag & 7);
   }
+}
+
+export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
+  const timeseries: TimeSeries[] = [];
+  const metadata: MetricMetadata[] = [];
+  readWriteRequest(bytes, {
+    series(labels, labelCount, values, timestamps, stale, sampleCount, histogramCount) {
+      const seriesLabels: Label[] = new Array(labelCount);
+      for (let i = 0; i < labelCount; i++)
+        seriesLabels[i] = { name: labels[2 * i]!, value: labels[2 * i + 1]! };
+      const samples: RemoteSample[] = new Array(sampleCount);
+      for (let i = 0; i < sampleCount; i++)
+        samples[i] = { value: values[i]!, timestamp: timestamps[i]!, stale: stale[i] === 1 };
+      timeseries.push(
+        histogramCount > 0
+          ? { labels: seriesLabels, samples, histogramCount }
+          : { labels: seriesLabels, samples },
+      );
+    },
+    metadata(m) {
+      metadata.push(m);
+    },
+  });
   return { timeseries, metadata };
 }
 
-function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
-  const labels: Label[] = [];
-  const samples: RemoteSample[] = [];
+/** Replays a decoded WriteRequest into a sink (so one consumer serves both forms). */
+export function replayWriteRequest(request: WriteRequest, sink: WriteRequestSink): void {
+  const scratch = new SeriesScratch();
+  for (const series of request.timeseries) {
+    const labels = scratch.labels;
+    let n = 0;
+    for (const label of series.labels) {
+      labels[n++] = label.name;
+      labels[n++] = label.value;
+    }
+    while (scratch.values.length < series.samples.length) scratch.growSamples();
+    series.samples.forEach((s, i) => {
+      scratch.values[i] = s.value;
+      scratch.timestamps[i] = s.timestamp;
+      scratch.stale[i] = s.stale ? 1 : 0;
+    });
+    sink.series(
+      labels,
+      series.labels.length,
+      scratch.values,
+      scratch.timestamps,
+      scratch.stale,
+      series.samples.length,
+      series.histogramCount ?? 0,
+    );
+  }
+  for (const m of request.metadata ?? []) sink.metadata(m);
+}
+
+function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sink: WriteRequestSink): void {
+  const labels = scratch.labels;
+  let labelCount = 0;
+  let sampleCount = 0;
   let histogramCount = 0;
   while (r.pos < end) {
     const tag = r.tag();
@@ -103,7 +198,9 @@ function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
           else r.skip(t & 7);
         }
         finish(r, labelEnd);
-        labels.push({ name, value });
+        labels[2 * labelCount] = name;
+        labels[2 * labelCount + 1] = value;
+        labelCount++;
         break;
       }
       case 2: {
@@ -111,7 +208,7 @@ function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
         const sampleEnd = r.lengthEnd();
         let value = 0;
         let timestamp = 0;
-        let stale = false;
+        let stale = 0;
         while (r.pos < sampleEnd) {
           const t = r.tag();
           if (t === 0x09) {
@@ -120,14 +217,20 @@ function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
             stale =
               Number.isNaN(value) &&
               r.view.getUint32(at + 4, true) === STALE_HI &&
-              r.view.getUint32(at, true) === STALE_LO;
+              r.view.getUint32(at, true) === STALE_LO
+                ? 1
+                : 0;
           } else if (t === 0x10) timestamp = r.int64();
           else if (t >>> 3 === 1) r.expect(t, WIRE_FIXED64, 'sample.value');
           else if (t >>> 3 === 2) r.expect(t, WIRE_VARINT, 'sample.timestamp');
           else r.skip(t & 7);
         }
         finish(r, sampleEnd);
-        samples.push({ value, timestamp, stale });
+        if (sampleCount === scratch.values.length) scratch.growSamples();
+        scratch.values[sampleCount] = value;
+        scratch.timestamps[sampleCount] = timestamp;
+        scratch.stale[sampleCount] = stale;
+        sampleCount++;
         break;
       }
       case 4:
@@ -140,7 +243,15 @@ function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
     }
   }
   finish(r, end);
-  return histogramCount > 0 ? { labels, samples, histogramCount } : { labels, samples };
+  sink.series(
+    labels,
+    labelCount,
+    scratch.values,
+    scratch.timestamps,
+    scratch.stale,
+    sampleCount,
+    histogramCount,
+  );
 }
 
 function readMetadata(r: ProtoReader, end: number): MetricMetadata {
@@ -212,6 +323,11 @@ export function encodeWriteRequest(request: WriteRequest): Uint8Array {
 /** A remote-write request body: the WriteRequest, snappy block-compressed. */
 export function encodeRemoteWriteBody(request: WriteRequest): Uint8Array {
   return snappyCompress(encodeWriteRequest(request));
+}
+
+/** Reads a remote-write request body into a sink, refusing more than `maxBytes` uncompressed (413) before inflating. */
+export function readRemoteWriteBody(body: Uint8Array, maxBytes: number, sink: WriteRequestSink): void {
+  readWriteRequest(snappyDecompress(body, maxBytes), sink);
 }
 
 /** Decodes a remote-write request body, refusing more than `maxBytes` uncompressed (413) before inflating. */

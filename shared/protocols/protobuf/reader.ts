@@ -220,23 +220,52 @@ export class ProtoReader {
   }
 }
 
+/** Short ASCII strings seen recently, direct-mapped by hash: label names and values repeat a lot. */
+const INTERN_SLOTS = 4096;
+const interned: (string | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const INTERN_MAX_LENGTH = 48;
+/** Reused char-code buffer for building a short string in one call. */
+const codes: number[] = [];
+
 /**
- * UTF-8 to string: short ASCII (label names and values, attribute keys) by hand, which is several
- * times faster than TextDecoder for a few bytes; everything else through a fatal TextDecoder, so
- * invalid UTF-8 is a decode error as in the reference implementations.
+ * UTF-8 to string. Short ASCII (label names and values, attribute keys: the bulk of a metrics
+ * payload) is decoded by hand and interned: a repeated string costs a hash and a compare instead of
+ * an allocation, which keeps the garbage collector out of the hot path. Everything else goes through
+ * a fatal TextDecoder, so invalid UTF-8 is a decode error as in the reference implementations.
  */
 export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
   const length = end - start;
   if (length === 0) return '';
-  if (length <= 32) {
+  if (length <= INTERN_MAX_LENGTH) {
+    let hash = 0x811c9dc5;
     let ascii = true;
     for (let i = start; i < end; i++) {
-      if (buf[i]! >= 0x80) {
+      const b = buf[i]!;
+      if (b >= 0x80) {
         ascii = false;
         break;
       }
+      hash = Math.imul(hash ^ b, 16777619);
     }
-    if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+    if (ascii) {
+      const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+      const cached = interned[slot];
+      if (cached !== undefined && cached.length === length) {
+        let same = true;
+        for (let i = 0; i < length; i++) {
+          if (cached.charCodeAt(i) !== buf[start + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return cached;
+      }
+      codes.length = length;
+      for (let i = 0; i < length; i++) codes[i] = buf[start + i]!;
+      const s = String.fromCharCode.apply(null, codes);
+      interned[slot] = s;
+      return s;
+    }
   }
   try {
     return utf8.decode(buf.subarray(start, end));
