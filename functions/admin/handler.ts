@@ -1,4 +1,11 @@
-import { awsTenantStore, providerTokenHashFromSecret } from '../../shared/adapters/aws/wiring';
+import {
+  awsArchiveStore,
+  awsAuditLog,
+  awsKeyService,
+  awsMetricDataHolder,
+  awsTenantStore,
+  providerTokenHashFromSecret,
+} from '../../shared/adapters/aws/wiring';
 import { createObservability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import { createAdminHandler } from './app';
@@ -8,4 +15,10 @@ export const handler = createAdminHandler({
   providerTokenHash: providerTokenHashFromSecret(),
   clock: systemClock,
   observability: createObservability('admin'),
+  keys: awsKeyService(),
+  audit: awsAuditLog(),
+  archives: awsArchiveStore(),
+  // Offboarding exports and erases these besides the tenant table and audit log; other stores
+  // (alerting, ingest guardrails) add their TenantDataHolder here.
+  holders: [awsMetricDataHolder()],
 });

@@ -3,19 +3,27 @@
  * read from the environment once, failing fast when a variable is missing.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMS } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { hashSecret } from '../../domain/credentials';
+import { configureAuth } from '../../http/auth';
 import type { MetricStore } from '../../ports/metric-store';
+import type { TenantDataHolder } from '../../ports/tenant-data';
 import { SpillingMetricStore } from '../spilling-metric-store';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
+import { DynamoDbAuditLog } from './dynamodb-audit-log';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
+import { KmsKeyService } from './kms-key-service';
+import { S3ArchiveStore } from './s3-archive-store';
 import { SqsSpillQueue } from './spill-sqs-queue';
 import { TimestreamMetricStore } from './timestream-metric-store';
+import { TimestreamTenantData } from './timestream-tenant-data';
 
 export function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -38,13 +46,58 @@ export const ENV = {
   ampRetentionDays: 'AMP_RETENTION_DAYS',
   /** SQS queue (URL) where ingest parks accepted batches while the metric store is down. */
   spillQueueUrl: 'SPILL_QUEUE_URL',
+  /** S3 bucket for offboarding archives (admin function only). */
+  archiveBucket: 'ARCHIVE_BUCKET',
+  /** Optional: seconds an authentication decision is cached per instance (default 10; the revocation bound). */
+  authCacheTtlSeconds: 'AUTH_CACHE_TTL_SECONDS',
+  /** Optional, for the offboarding receipt: how long Timestream keeps a tenant's points (e.g. "365 days"). */
+  timestreamRetention: 'TIMESTREAM_RETENTION',
 } as const;
 
-export function awsTenantStore(): DynamoDbTenantStore {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+let tableClient: DynamoDBDocumentClient | undefined;
+function documentClient(): DynamoDBDocumentClient {
+  tableClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return new DynamoDbTenantStore(client, requiredEnv(ENV.tableName));
+  return tableClient;
+}
+
+/**
+ * The tenant table. Every function that authenticates against it records its decisions in the audit
+ * log (same table, AUDIT#<tenantId> partitions).
+ */
+export function awsTenantStore(): DynamoDbTenantStore {
+  const store = new DynamoDbTenantStore(documentClient(), requiredEnv(ENV.tableName));
+  configureAuth(store, { audit: awsAuditLog() });
+  return store;
+}
+
+export function awsAuditLog(): DynamoDbAuditLog {
+  return new DynamoDbAuditLog(documentClient(), requiredEnv(ENV.tableName));
+}
+
+/** Per-tenant customer-managed KMS keys (created at onboarding, destroyed at offboarding). */
+export function awsKeyService(): KmsKeyService {
+  return new KmsKeyService(new KMS({}));
+}
+
+export function awsArchiveStore(): S3ArchiveStore {
+  return new S3ArchiveStore(new S3Client({}), requiredEnv(ENV.archiveBucket));
+}
+
+/** The region's metric store as offboarding sees it: AMP exports (and erases where it can); Timestream exports only. */
+export function awsMetricDataHolder(): TenantDataHolder {
+  const store = regionMetricStore() as MetricStore & Partial<TenantDataHolder>;
+  if (typeof store.exportTenant === 'function' && typeof store.deleteTenant === 'function')
+    return store as MetricStore & TenantDataHolder;
+  return new TimestreamTenantData(
+    new TimestreamQueryClient({}),
+    requiredEnv(ENV.timestreamDatabase),
+    requiredEnv(ENV.timestreamTable),
+    process.env[ENV.timestreamRetention]
+      ? `its ${process.env[ENV.timestreamRetention]} retention`
+      : undefined,
+  );
 }
 
 /**
