@@ -24,8 +24,10 @@ interface Progress {
 
 if (isMainThread) {
   const started = Date.now();
+  // The worker copies each input here before running it, so a hang can name the input that hung.
+  const currentInput = new SharedArrayBuffer(4 + 4 * 1024 * 1024);
   const worker = new Worker(new URL(import.meta.url), {
-    workerData: { seed: SEED, target: TARGET_INPUTS, maxSeconds: MAX_SECONDS },
+    workerData: { seed: SEED, target: TARGET_INPUTS, maxSeconds: MAX_SECONDS, currentInput },
     execArgv: process.execArgv,
   });
   let last: Progress | undefined;
@@ -33,7 +35,9 @@ if (isMainThread) {
   let verdict = 'clean';
   const watchdog = setInterval(() => {
     if (Date.now() - lastAt > HANG_MS) {
-      verdict = `HANG: no progress for ${HANG_MS / 1000} s while fuzzing ${last?.current ?? '(start)'}`;
+      const length = new Int32Array(currentInput, 0, 1)[0] as number;
+      const input = Buffer.from(new Uint8Array(currentInput, 4, length)).toString('base64');
+      verdict = `HANG: no progress for ${HANG_MS / 1000} s while fuzzing ${last?.current ?? '(start)'}; input (base64): ${input}`;
       void worker.terminate();
     }
   }, 500);
@@ -69,7 +73,8 @@ if (isMainThread) {
   });
 } else {
   const { runFuzzer } = await import('./support/fuzzer');
-  await runFuzzer(workerData as { seed: number; target: number; maxSeconds: number }, (p) =>
-    parentPort?.postMessage(p),
+  await runFuzzer(
+    workerData as { seed: number; target: number; maxSeconds: number; currentInput: SharedArrayBuffer },
+    (p) => parentPort?.postMessage(p),
   );
 }

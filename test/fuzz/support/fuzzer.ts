@@ -107,7 +107,7 @@ const text = new TextEncoder();
 const utf8 = new TextDecoder();
 
 export async function runFuzzer(
-  options: { seed: number; target: number; maxSeconds: number },
+  options: { seed: number; target: number; maxSeconds: number; currentInput?: SharedArrayBuffer },
   report: (progress: unknown) => void,
 ): Promise<void> {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -146,7 +146,16 @@ export async function runFuzzer(
   let slowest = { target: '', ms: 0 };
   let current = '';
 
-  const decoderOutcome = (fn: () => unknown): Outcome => {
+  const shared = options.currentInput;
+  /** Leaves the input where the supervisor can read it if this one hangs. */
+  const remember = (input: Uint8Array) => {
+    if (!shared) return;
+    const length = Math.min(input.length, shared.byteLength - 4);
+    new Uint8Array(shared, 4, length).set(input.subarray(0, length));
+    new Int32Array(shared, 0, 1)[0] = length;
+  };
+  const decoderOutcome = (input: Uint8Array, fn: () => unknown): Outcome => {
+    remember(input);
     try {
       fn();
       return 'accepted';
@@ -179,7 +188,7 @@ export async function runFuzzer(
             : mutateBytes(pick(nativeCorpus), nativeCorpus, random);
         return {
           input,
-          outcome: decoderOutcome(() => nativePayloadToSamples(JSON.parse(utf8.decode(input)), nowMs)),
+          outcome: decoderOutcome(input, () => nativePayloadToSamples(JSON.parse(utf8.decode(input)), nowMs)),
         };
       },
     },
@@ -189,7 +198,9 @@ export async function runFuzzer(
         const input = mutateBytes(pick(otlpJsonCorpus), otlpJsonCorpus, random);
         return {
           input,
-          outcome: decoderOutcome(() => otlpToBatch(decodeOtlpJson(JSON.parse(utf8.decode(input))), nowMs)),
+          outcome: decoderOutcome(input, () =>
+            otlpToBatch(decodeOtlpJson(JSON.parse(utf8.decode(input))), nowMs),
+          ),
         };
       },
     },
@@ -197,7 +208,7 @@ export async function runFuzzer(
       name: 'decoder: OTLP/protobuf',
       run: () => {
         const input = mutateBytes(pick(otlpProtoCorpus), otlpProtoCorpus, random);
-        return { input, outcome: decoderOutcome(() => otlpToBatch(decodeOtlpProtobuf(input), nowMs)) };
+        return { input, outcome: decoderOutcome(input, () => otlpToBatch(decodeOtlpProtobuf(input), nowMs)) };
       },
     },
     {
@@ -210,7 +221,7 @@ export async function runFuzzer(
             : snappyCompress(mutateBytes(pick(rwCorpus), rwCorpus, random));
         return {
           input,
-          outcome: decoderOutcome(() =>
+          outcome: decoderOutcome(input, () =>
             remoteWriteToBatch(decodeRemoteWriteBody(input, LIMITS.maxBodyBytes), nowMs),
           ),
         };
@@ -223,6 +234,7 @@ export async function runFuzzer(
         const corpus = route === 0 ? nativeCorpus : route === 1 ? otlpJsonCorpus : rwCorpus;
         const raw = mutateBytes(pick(corpus), corpus, random);
         const input = route === 2 && random(2) === 0 ? snappyCompress(raw) : raw;
+        remember(input);
         const resource = route === 0 ? '/v1/ingest' : route === 1 ? '/v1/metrics' : '/api/v1/write';
         const headers: Record<string, string> =
           route === 2
