@@ -1,15 +1,30 @@
+import { alertBusConfigured } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '../../shared/adapters/aws/guardrails-wiring';
 import { awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
 import { createObservability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
+import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
 import { createIngestHandler } from './app';
 
 const observability = createObservability('ingest');
+const tenants = awsTenantStore();
+const metrics = awsMetricStore();
+// Evaluation on ingest when the alerting construct gave this function the bus (ALERT_BUS_NAME).
+const alerts = alertBusConfigured() ? awsAlertEngine({ tenants, metrics }) : undefined;
 
 export const handler = createIngestHandler({
-  tenants: awsTenantStore(),
-  metrics: awsMetricStore(),
+  tenants,
+  metrics,
   clock: systemClock,
   observability,
   guard: awsIngestGuard(observability, systemClock),
+  ...(alerts
+    ? {
+        afterWrite: (tenantId, samples) =>
+          // The samples are stored; the scheduled pass evaluates them if this fails. Never fail ingest for it.
+          alerts.onIngest(tenantId, samples).catch((error) => {
+            observability.logger.error('alert evaluation on ingest failed', { error: error as Error });
+          }),
+      }
+    : {}),
 });
