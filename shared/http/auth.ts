@@ -147,7 +147,7 @@ export async function authenticate(
     throw await fail(
       principal.tenantId,
       principal.credential.credentialId,
-      `a ${principal.credential.kind} credential on a ${kind} route`,
+      `a ${principal.credential.kind} credential where ${kind} is needed`,
       new ForbiddenError(`this route needs a ${kind} credential`, 'authorization'),
     );
   }
