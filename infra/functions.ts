@@ -45,6 +45,12 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Operator traffic only: a small cap limits the blast radius of a leaked provider token.
     reservedConcurrency: 5,
   },
+  alerts: {
+    entry: 'functions/alerts/handler.ts',
+    description: 'Alert rules, escalation chains, downtime, alert history and acknowledgement',
+    table: 'readWrite',
+    metricStore: 'read',
+  },
   limits: {
     entry: 'functions/limits/handler.ts',
     description: 'Tenant limits (provider) and usage (tenant)',

@@ -29,6 +29,7 @@ import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
 import type { TenantDataHolder } from '../shared/ports/tenant-data';
+import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting';
 import {
   lambdaContext,
   RequestTooLargeError,
@@ -53,6 +54,8 @@ export interface PlatformOptions {
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
   readonly spillReplayIntervalMs?: number;
+  /** Alert evaluator timer (0: off, tests tick by hand), engine limits, webhook retry settings. */
+  readonly alerting?: Pick<LocalAlertingOptions, 'tickIntervalMs' | 'limits' | 'webhook'>;
 }
 
 export interface RunningPlatform {
@@ -62,6 +65,7 @@ export interface RunningPlatform {
   readonly providerAdminToken: string;
   /** True when this start generated the token. */
   readonly tokenGenerated: boolean;
+  readonly alerting: LocalAlerting;
   close(): Promise<void>;
 }
 
@@ -101,6 +105,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
   const ingestObservability = createObservability('ingest');
 
+  const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, ...options.alerting });
+
   const handlers: Record<FunctionName, HttpHandler> = {
     admin: createAdminHandler({
       tenants,
@@ -110,7 +116,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       keys,
       audit,
       archives,
-      holders: isTenantDataHolder(baseMetrics) ? [baseMetrics] : [],
+      holders: [...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []), alerting.store],
     }),
     api: createApiHandler({
       tenants,
@@ -133,7 +139,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       clock,
       observability: ingestObservability,
       guard: createIngestGuard({ ...guardrails, clock, observability: ingestObservability }),
+      afterWrite: alerting.afterWrite,
     }),
+    alerts: alerting.handler,
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -189,10 +197,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     dataDir,
     providerAdminToken: token,
     tokenGenerated: generated,
+    alerting,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await spillReplay.stop();
+      await alerting.close();
       tenants.close();
       audit.close();
       guardrails.close();

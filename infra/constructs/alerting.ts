@@ -163,7 +163,8 @@ export class Alerting extends Construct {
       asyncFailureKey: props.messagingKey,
     });
     this.notifier.bindTable(props.table, 'read');
-    this.notifier.bindQueue(this.deliveryDeadLetterQueue, ALERT_ENV.deadLetterQueueUrl, 'send');
+    this.notifier.fn.addEnvironment(ALERT_ENV.deadLetterQueueUrl, this.deliveryDeadLetterQueue.queueUrl);
+    this.deliveryDeadLetterQueue.grantSendMessages(this.notifier.fn);
     this.notifier.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.emailTopic.topicArn);
     this.emailTopic.grantPublish(this.notifier.fn);
     // SMS goes to a phone number, not a topic: IAM has no resource for it, so deny every topic

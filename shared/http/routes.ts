@@ -2,7 +2,7 @@
  * The HTTP surface: one table, read by the CDK ingest API (to build API Gateway resources) and by
  * the local server (to dispatch to the same handlers). A route belongs to exactly one function.
  */
-export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits';
+export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -55,6 +55,22 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/admin/v1/tenants/{tenantId}/limits', function: 'limits' },
   { method: 'PUT', path: '/admin/v1/tenants/{tenantId}/limits', function: 'limits' },
   { method: 'GET', path: '/v1/usage', function: 'limits' },
+  { method: 'POST', path: '/v1/alert-rules', function: 'alerts' },
+  { method: 'GET', path: '/v1/alert-rules', function: 'alerts' },
+  { method: 'GET', path: '/v1/alert-rules/{ruleId}', function: 'alerts' },
+  { method: 'PUT', path: '/v1/alert-rules/{ruleId}', function: 'alerts' },
+  { method: 'DELETE', path: '/v1/alert-rules/{ruleId}', function: 'alerts' },
+  { method: 'POST', path: '/v1/escalation-chains', function: 'alerts' },
+  { method: 'GET', path: '/v1/escalation-chains', function: 'alerts' },
+  { method: 'GET', path: '/v1/escalation-chains/{chainId}', function: 'alerts' },
+  { method: 'PUT', path: '/v1/escalation-chains/{chainId}', function: 'alerts' },
+  { method: 'DELETE', path: '/v1/escalation-chains/{chainId}', function: 'alerts' },
+  { method: 'POST', path: '/v1/downtimes', function: 'alerts' },
+  { method: 'GET', path: '/v1/downtimes', function: 'alerts' },
+  { method: 'DELETE', path: '/v1/downtimes/{downtimeId}', function: 'alerts' },
+  { method: 'GET', path: '/v1/alerts', function: 'alerts' },
+  { method: 'GET', path: '/v1/alerts/{alertId}', function: 'alerts' },
+  { method: 'POST', path: '/v1/alerts/{alertId}/ack', function: 'alerts' },
 ];
 
 /** Matches a concrete path against a template; returns the path parameters or undefined. */
