@@ -322,7 +322,7 @@ describe.each(['sqlite', 'dynamodb'] as const)('customer API on %s', (backend) =
     const stored = await h.storedText();
     for (const secret of secrets) {
       expect(stored).not.toContain(secret);
-      expect(stored).not.toContain(secret.split('_').at(-1)!);
+      expect(stored).not.toContain(secret.split('_').slice(3).join('_'));
     }
   });
 
@@ -364,7 +364,7 @@ describe.each(['sqlite', 'dynamodb'] as const)('customer API on %s', (backend) =
     expect(update.before).toMatchObject({ name: 'basic', secrets: '[redacted]' });
     expect(update.after).toMatchObject({ name: 'basic2', secrets: '[redacted]' });
     expect(events.text).not.toContain('S3CRET');
-    expect(events.text).not.toContain(adminToken.split('_').at(-1));
+    expect(events.text).not.toContain(adminToken.split('_').slice(3).join('_'));
     const authOnly = await h.call('GET', '/v1/audit-events', {
       token: adminToken,
       query: { action: 'auth.' },

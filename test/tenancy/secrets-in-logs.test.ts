@@ -109,7 +109,7 @@ describe('logs', () => {
     expect(logs).toContain('unhandled error');
     for (const secret of secrets) {
       expect(logs, 'a secret reached the logs').not.toContain(secret);
-      const secretPart = secret.split('_').at(-1)!;
+      const secretPart = secret.split('_').slice(3).join('_');
       if (secretPart.length >= 20) expect(logs).not.toContain(secretPart);
     }
   });
