@@ -10,6 +10,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type FunctionName, ROUTES } from '../../shared/http/routes';
 import type { PlatformConfig, RegionConfig } from '../config';
+import { Alerting } from '../constructs/alerting';
 import { IngestApi } from '../constructs/ingest-api';
 import { MetricStore } from '../constructs/metric-store';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
@@ -46,6 +47,8 @@ export class RegionalStack extends Stack {
   readonly functions: Readonly<Record<FunctionName, PlatformFunction>>;
   readonly ingestApi: IngestApi;
   readonly ops: OpsMonitoring;
+  /** Alert bus, routing, topics, evaluator and notifier (infra/constructs/alerting.ts). */
+  readonly alerting: Alerting;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -121,8 +124,17 @@ export class RegionalStack extends Stack {
     });
     this.ops.watchApi(this.ingestApi.api);
 
-    // Alerting (infra/constructs/alerting.ts) is added here by its owner, e.g.
-    //   new Alerting(this, 'Alerting', { stack: this, ... })
+    this.alerting = new Alerting(this, 'Alerting', {
+      aggregationRegion: config.alertAggregationRegion,
+      messagingKey: this.keys.messaging,
+      table: this.table,
+      metricStore: this.metricStore,
+      alertsApi: this.functions.alerts,
+      ingest: this.functions.ingest,
+      newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
+    });
+    this.ops.watchDeadLetterQueue('alert-targets', this.alerting.targetDeadLetterQueue);
+    this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);
   }
 
   /**
