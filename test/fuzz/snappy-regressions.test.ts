@@ -1,0 +1,39 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { typicalRemoteWriteSeries } from '../../bench/lib/payloads';
+import { BadRequestError } from '../../shared/domain/errors';
+import { decodeRemoteWriteBody, encodeRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
+import { snappyCompress, snappyDecompress } from '../../shared/protocols/snappy';
+
+/** Inputs `npm run fuzz` found, kept so they stay fixed. */
+describe('snappy block decoding (fuzz regressions)', () => {
+  it('refuses a literal whose 4-byte length is negative as a signed int (looped forever in snappyjs)', () => {
+    // Declared length 10; literal tag 0xfc with length 0xfffffffa: snappyjs stepped back to the tag.
+    expect(() => snappyDecompress(Uint8Array.from([0x0a, 0xfc, 0xfa, 0xff, 0xff, 0xff]), 1 << 20)).toThrow(
+      BadRequestError,
+    );
+  });
+
+  it('refuses a block whose tags write more or less than the declared length', () => {
+    const good = snappyCompress(new TextEncoder().encode('hello hello hello hello'));
+    const longer = Uint8Array.from(good);
+    longer[0] = (longer[0] as number) - 1;
+    expect(() => snappyDecompress(longer, 1 << 20)).toThrow(BadRequestError);
+    const shorter = Uint8Array.from(good);
+    shorter[0] = (shorter[0] as number) + 1;
+    expect(() => snappyDecompress(shorter, 1 << 20)).toThrow(BadRequestError);
+  });
+
+  it('still inflates every block snappy itself produces', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), fc.nat({ max: 50 }), (bytes, repeats) => {
+        const input = new Uint8Array(bytes.length * (1 + (repeats % 4)));
+        for (let i = 0; i < input.length; i++) input[i] = bytes[i % Math.max(1, bytes.length)] ?? 0;
+        expect(snappyDecompress(snappyCompress(input), 1 << 20)).toEqual(input);
+      }),
+      { numRuns: 200 },
+    );
+    const request = { timeseries: typicalRemoteWriteSeries(1_700_000_000_000) };
+    expect(decodeRemoteWriteBody(encodeRemoteWriteBody(request), 1 << 20).timeseries).toHaveLength(500);
+  });
+});
