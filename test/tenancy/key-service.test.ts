@@ -7,8 +7,8 @@ import {
   DecryptCommand,
   DisableKeyCommand,
   GenerateDataKeyCommand,
-  KMS,
   KMSClient,
+  ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -73,7 +73,7 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
 
   it('creates a tagged symmetric key per tenant', async () => {
     kmsMock.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: arnA } });
-    const keys = new KmsKeyService(new KMS({ region: 'us-west-2' }));
+    const keys = new KmsKeyService({ region: 'us-west-2' });
     expect(await keys.createTenantKey('t1')).toBe(arnA);
     expect(kmsMock.commandCalls(CreateKeyCommand)[0]!.args[0].input).toEqual({
       Description: 'Observability platform: data key of tenant t1',
@@ -90,7 +90,7 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
       .on(GenerateDataKeyCommand)
       .resolves({ KeyId: arnA, Plaintext: dataKey.slice(), CiphertextBlob: wrapped });
     kmsMock.on(DecryptCommand).callsFake(() => ({ KeyId: arnA, Plaintext: dataKey.slice() }));
-    const keys = new KmsKeyService(new KMS({ region: 'us-west-2' }));
+    const keys = new KmsKeyService({ region: 'us-west-2' });
     const scope = { tenantId: 'tenant-a', field: 'device-credential.secrets', keyRef: arnA };
     const ciphertext = await keys.encrypt(scope, '{"community":"s3cret"}');
     expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
       .on(GenerateDataKeyCommand)
       .resolves({ KeyId: arnA, Plaintext: dataKey.slice(), CiphertextBlob: new Uint8Array(randomBytes(64)) });
     kmsMock.on(DecryptCommand).callsFake(() => ({ KeyId: arnA, Plaintext: dataKey.slice() }));
-    const keys = new KmsKeyService(new KMS({ region: 'us-west-2' }));
+    const keys = new KmsKeyService({ region: 'us-west-2' });
     const scopeA = { tenantId: 'tenant-a', field: 'user.email', keyRef: arnA };
     const ciphertext = await keys.encrypt(scopeA, 'alice@example.com');
     await expect(
@@ -133,7 +133,7 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
     const deletion = new Date('2026-12-04T00:00:00Z');
     kmsMock.on(DisableKeyCommand).resolves({});
     kmsMock.on(ScheduleKeyDeletionCommand).resolves({ KeyId: arnA, DeletionDate: deletion });
-    const keys = new KmsKeyService(new KMS({ region: 'us-west-2' }));
+    const keys = new KmsKeyService({ region: 'us-west-2' });
     expect(await keys.destroyTenantKey('tenant-a', arnA)).toEqual({
       keyRef: arnA,
       outcome: 'scheduled-deletion',
@@ -144,5 +144,50 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
       KeyId: arnA,
       PendingWindowInDays: 7,
     });
+  });
+
+  it('makes multi-Region keys when there are replica regions, and uses the local replica everywhere', async () => {
+    const primary = 'arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd';
+    kmsMock.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: 'mrk-1234abcd', Arn: primary } });
+    kmsMock.on(ReplicateKeyCommand).resolves({});
+    const west = new KmsKeyService({ region: 'us-west-2', replicaRegions: ['eu-west-1', 'us-east-1'] });
+    expect(await west.createTenantKey('t1')).toBe(primary);
+    expect(kmsMock.commandCalls(CreateKeyCommand)[0]!.args[0].input.MultiRegion).toBe(true);
+    expect(kmsMock.commandCalls(ReplicateKeyCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: primary, ReplicaRegion: 'eu-west-1', Tags: [{ TagKey: 'obs:tenant', TagValue: 't1' }] },
+      { KeyId: primary, ReplicaRegion: 'us-east-1', Tags: [{ TagKey: 'obs:tenant', TagValue: 't1' }] },
+    ]);
+
+    const dataKey = new Uint8Array(randomBytes(32));
+    kmsMock
+      .on(GenerateDataKeyCommand)
+      .callsFake((input) => ({
+        KeyId: input.KeyId,
+        Plaintext: dataKey.slice(),
+        CiphertextBlob: new Uint8Array(64),
+      }));
+    kmsMock.on(DecryptCommand).callsFake((input) => ({ KeyId: input.KeyId, Plaintext: dataKey.slice() }));
+    const scope = { tenantId: 't1', field: 'user.email', keyRef: primary };
+    const ciphertext = await west.encrypt(scope, 'a@example.com');
+    // In eu-west-1 the replicated ciphertext opens with the eu-west-1 replica, not a call to us-west-2.
+    const europe = new KmsKeyService({ region: 'eu-west-1', replicaRegions: ['us-west-2', 'us-east-1'] });
+    expect(await europe.decrypt(scope, ciphertext)).toBe('a@example.com');
+    expect(kmsMock.commandCalls(GenerateDataKeyCommand)[0]!.args[0].input.KeyId).toBe(primary);
+    expect(kmsMock.commandCalls(DecryptCommand)[0]!.args[0].input.KeyId).toBe(
+      'arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd',
+    );
+  });
+
+  it('destroys every replica of a multi-Region key, then the primary', async () => {
+    const primary = 'arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd';
+    kmsMock.on(DisableKeyCommand).resolves({});
+    kmsMock.on(ScheduleKeyDeletionCommand).resolves({ DeletionDate: new Date('2026-12-04T00:00:00Z') });
+    const keys = new KmsKeyService({ region: 'us-west-2', replicaRegions: ['eu-west-1'] });
+    await keys.destroyTenantKey('t1', primary);
+    expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: 'arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd', PendingWindowInDays: 7 },
+      { KeyId: primary, PendingWindowInDays: 7 },
+    ]);
+    expect(kmsMock.commandCalls(DisableKeyCommand)).toHaveLength(2);
   });
 });

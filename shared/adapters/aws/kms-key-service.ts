@@ -1,8 +1,9 @@
-import { KmsKeyringNode } from '@aws-crypto/client-node';
+import { AwsKmsMrkAwareSymmetricKeyringNode, type KeyringNode } from '@aws-crypto/client-node';
 import {
   CreateKeyCommand,
   DisableKeyCommand,
-  type KMS,
+  KMS,
+  ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
@@ -13,28 +14,65 @@ export const TENANT_KEY_TAG = 'obs:tenant';
 /** KMS's minimum waiting period before key material is deleted. */
 export const KEY_DELETION_WINDOW_DAYS = 7;
 
+export interface KmsKeyServiceOptions {
+  /** The region this function runs in (its KMS endpoint is used for every call on an MRK). */
+  readonly region: string;
+  /**
+   * The other regions of the global tenant table. When set, tenant keys are multi-Region keys
+   * replicated there, so every region decrypts the replicated ciphertext with its local replica.
+   */
+  readonly replicaRegions?: readonly string[];
+  /** A KMS client per region (created once each). */
+  readonly kmsFor?: (region: string) => KMS;
+}
+
+/** `arn:aws:kms:<region>:<account>:key/<id>` with another region (same MRK id in every region). */
+export function inRegion(keyArn: string, region: string): string {
+  const parts = keyArn.split(':');
+  if (parts.length < 6 || parts[2] !== 'kms') throw new Error(`not a KMS key ARN: ${keyArn}`);
+  parts[3] = region;
+  return parts.join(':');
+}
+
+const regionOf = (keyArn: string): string => keyArn.split(':')[3] ?? '';
+const isMultiRegion = (keyArn: string): boolean => /:key\/mrk-/.test(keyArn);
+
 /**
- * Envelope encryption with one customer-managed KMS key per tenant (so offboarding can destroy one
- * tenant's key material without touching another's). The Encryption SDK asks KMS for a data key
- * per value (GenerateDataKey with the context {tenant, field}); KMS binds the context into the
- * wrapped key, and IAM can require it (kms:EncryptionContext:tenant / kms:EncryptionContextKeys).
+ * Envelope encryption with one customer-managed KMS key per tenant, so offboarding can destroy one
+ * tenant's key material without touching another's. The Encryption SDK asks KMS for a data key per
+ * value (GenerateDataKey with the context {tenant, field}); KMS binds the context into the wrapped
+ * key, and IAM can require it (kms:EncryptionContext:tenant / kms:EncryptionContextKeys). With replica
+ * regions the key is a multi-Region key: the MRK-aware keyring encrypts and decrypts with the replica
+ * in the function's own region, so a region keeps working when another is down.
  */
 export class KmsKeyService implements KeyService {
-  private readonly keyrings = new Map<string, KmsKeyringNode>();
+  private readonly keyrings = new Map<string, KeyringNode>();
+  private readonly clients = new Map<string, KMS>();
+  private readonly kmsFor: (region: string) => KMS;
 
-  constructor(private readonly kms: KMS) {}
+  constructor(private readonly options: KmsKeyServiceOptions) {
+    this.kmsFor = options.kmsFor ?? ((region) => new KMS({ region }));
+  }
 
   async createTenantKey(tenantId: string): Promise<string> {
-    const result = await this.kms.send(
+    const replicaRegions = this.options.replicaRegions ?? [];
+    const tags = [{ TagKey: TENANT_KEY_TAG, TagValue: tenantId }];
+    const result = await this.client(this.options.region).send(
       new CreateKeyCommand({
         Description: `Observability platform: data key of tenant ${tenantId}`,
         KeyUsage: 'ENCRYPT_DECRYPT',
         KeySpec: 'SYMMETRIC_DEFAULT',
-        Tags: [{ TagKey: TENANT_KEY_TAG, TagValue: tenantId }],
+        Tags: tags,
+        ...(replicaRegions.length > 0 ? { MultiRegion: true } : {}),
       }),
     );
     const arn = result.KeyMetadata?.Arn;
     if (!arn) throw new Error('KMS CreateKey answered without a key ARN');
+    for (const replicaRegion of replicaRegions) {
+      await this.client(this.options.region).send(
+        new ReplicateKeyCommand({ KeyId: arn, ReplicaRegion: replicaRegion, Tags: tags }),
+      );
+    }
     return arn;
   }
 
@@ -46,29 +84,49 @@ export class KmsKeyService implements KeyService {
     return openValue(this.keyring(scope.keyRef), scope, ciphertext);
   }
 
-  /** Disables the key at once (nothing decrypts from now on), then schedules its deletion. */
+  /**
+   * Disables the key at once (nothing decrypts from now on), then schedules its deletion after the
+   * minimum window; replicas first (a primary with replicas waits in PendingReplicaDeletion).
+   */
   async destroyTenantKey(_tenantId: string, keyRef: string): Promise<KeyDestruction> {
     this.keyrings.delete(keyRef);
-    await this.kms.send(new DisableKeyCommand({ KeyId: keyRef }));
-    const result = await this.kms.send(
-      new ScheduleKeyDeletionCommand({ KeyId: keyRef, PendingWindowInDays: KEY_DELETION_WINDOW_DAYS }),
-    );
+    const home = regionOf(keyRef);
+    const regions = isMultiRegion(keyRef)
+      ? [...(this.options.replicaRegions ?? []).filter((r) => r !== home), home]
+      : [home];
+    let deletionDate: Date | undefined;
+    for (const region of regions) {
+      const keyId = inRegion(keyRef, region);
+      await this.client(region).send(new DisableKeyCommand({ KeyId: keyId }));
+      const result = await this.client(region).send(
+        new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: KEY_DELETION_WINDOW_DAYS }),
+      );
+      if (result.DeletionDate && (!deletionDate || result.DeletionDate > deletionDate))
+        deletionDate = result.DeletionDate;
+    }
     return {
       keyRef,
       outcome: 'scheduled-deletion',
-      effectiveAt: (result.DeletionDate ?? new Date()).toISOString(),
+      effectiveAt: (deletionDate ?? new Date()).toISOString(),
     };
   }
 
-  private keyring(keyArn: string): KmsKeyringNode {
-    let keyring = this.keyrings.get(keyArn);
+  private client(region: string): KMS {
+    let client = this.clients.get(region);
+    if (!client) {
+      client = this.kmsFor(region);
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  private keyring(keyRef: string): KeyringNode {
+    let keyring = this.keyrings.get(keyRef);
     if (!keyring) {
-      keyring = new KmsKeyringNode({
-        // The generator alone: one wrapped data key per message, and decrypt tries only this key.
-        generatorKeyId: keyArn,
-        clientProvider: () => this.kms,
-      });
-      this.keyrings.set(keyArn, keyring);
+      // An MRK is used through the replica of this region; a single-Region key where it lives.
+      const keyId = isMultiRegion(keyRef) ? inRegion(keyRef, this.options.region) : keyRef;
+      keyring = new AwsKmsMrkAwareSymmetricKeyringNode({ keyId, client: this.client(regionOf(keyId)) });
+      this.keyrings.set(keyRef, keyring);
     }
     return keyring;
   }

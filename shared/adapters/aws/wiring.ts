@@ -3,7 +3,6 @@
  * read from the environment once, failing fast when a variable is missing.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMS } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -48,6 +47,8 @@ export const ENV = {
   spillQueueUrl: 'SPILL_QUEUE_URL',
   /** S3 bucket for offboarding archives (admin function only). */
   archiveBucket: 'ARCHIVE_BUCKET',
+  /** Comma-separated other regions of the global table: tenant keys become MRKs replicated there. */
+  kmsReplicaRegions: 'KMS_REPLICA_REGIONS',
   /** Optional: seconds an authentication decision is cached per instance (default 10; the revocation bound). */
   authCacheTtlSeconds: 'AUTH_CACHE_TTL_SECONDS',
   /** Optional, for the offboarding receipt: how long Timestream keeps a tenant's points (e.g. "365 days"). */
@@ -78,7 +79,11 @@ export function awsAuditLog(): DynamoDbAuditLog {
 
 /** Per-tenant customer-managed KMS keys (created at onboarding, destroyed at offboarding). */
 export function awsKeyService(): KmsKeyService {
-  return new KmsKeyService(new KMS({}));
+  const replicaRegions = (process.env[ENV.kmsReplicaRegions] ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  return new KmsKeyService({ region: requiredEnv('AWS_REGION'), replicaRegions });
 }
 
 export function awsArchiveStore(): S3ArchiveStore {
