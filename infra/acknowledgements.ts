@@ -39,7 +39,8 @@ const IAM5_ALLOWANCES: readonly WildcardAllowance[] = [
       '(WithoutPlaintext, From/To), never another resource.',
   },
   {
-    finding: /^Resource::arn:[a-z-]+:dynamodb:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):table\/[^*]+\/index\/\*$/,
+    finding:
+      /^Resource::arn:([a-z-]+|<AWS::Partition>):dynamodb:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):table\/[^*]+\/index\/\*$/,
     reason:
       "The table's own global secondary indexes (gsi1): the ARN names the table; /index/* adds only its indexes.",
   },

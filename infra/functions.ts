@@ -13,6 +13,8 @@ export interface FunctionSpec {
   readonly description: string;
   /** Access to the metadata (tenant) table: sets TABLE_NAME. */
   readonly table?: TableAccess;
+  /** Access to the regional ingest-state table (guardrails): sets INGEST_STATE_TABLE. */
+  readonly ingestState?: TableAccess;
   /** Access to the region's metric store: sets METRIC_STORE and its location. */
   readonly metricStore?: MetricStoreAccess;
   /** Envelope-encryption key operations: sets DATA_KEY_ARN. */
@@ -28,6 +30,7 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'functions/ingest/handler.ts',
     description: 'Collector ingest: authenticate ingest key, decode, validate, write datapoints',
     table: 'read',
+    ingestState: 'readWrite',
     metricStore: 'write',
     memorySize: 1024,
   },
@@ -55,6 +58,7 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'functions/limits/handler.ts',
     description: 'Tenant limits (provider) and usage (tenant)',
     table: 'readWrite',
+    ingestState: 'read',
     providerToken: true,
   },
 };

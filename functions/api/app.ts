@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { isSecurePropertyName, REDACTED, redact } from '../../shared/domain/classification';
-import { issueCredential, newId, rotateCredential } from '../../shared/domain/credentials';
+import {
+  type CredentialRecord,
+  issueCredential,
+  newId,
+  rotateCredential,
+} from '../../shared/domain/credentials';
 import {
   collectorInputSchema,
   collectorPatchSchema,
@@ -806,9 +811,14 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
       summary: 'Revoke a token, at once',
       auth: 'tenant',
       permission: 'tokens:manage',
-      responses: { 200: tokenView, 404: null, ...std },
+      responses: { 200: tokenView, 404: null, 409: null, ...std },
       run: async (request) => {
         const current = await ownToken(request.principal, request.params.tokenId);
+        if (!current.revokedAt && current.role === 'admin' && !(await anotherActiveAdmin(current)))
+          throw new ConflictError(
+            'this is the last admin token; create another admin token first',
+            'tokenId',
+          );
         const stored = current.revokedAt
           ? current
           : await deps.tenants.updateCredential({ ...current, revokedAt: now() }, current.version ?? 1);
@@ -858,6 +868,24 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     if (!credential || credential.tenantId !== principal.tenantId || credential.kind !== 'tenant')
       throw new NotFoundError('no such token');
     return credential;
+  }
+
+  /** Whether the tenant keeps an admin token once `token` is revoked (so it cannot lock itself out). */
+  async function anotherActiveAdmin(token: CredentialRecord): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.tenants.listCredentials(token.tenantId, { limit: 100, cursor });
+      for (const c of page.items)
+        if (
+          c.kind === 'tenant' &&
+          c.role === 'admin' &&
+          !c.revokedAt &&
+          c.credentialId !== token.credentialId
+        )
+          return true;
+      cursor = page.nextCursor;
+    } while (cursor);
+    return false;
   }
 
   async function revokeIngestKeys(tenantId: string, collectorId: string): Promise<void> {

@@ -13,6 +13,9 @@ import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 export const TABLE_GSI1 = 'gsi1';
+/** Tag the evidence checks read to tell customer data (confidential) from rebuildable state (ephemeral). */
+export const DATA_CLASSIFICATION_TAG = 'data-classification';
+const CONFIDENTIAL_TAG = { key: DATA_CLASSIFICATION_TAG, value: 'confidential' };
 
 export interface MetadataTableProps {
   /** Multi-region primary key (this stack's region); replicas share its key id in other regions. */
@@ -47,11 +50,13 @@ export class MetadataTable extends Construct {
           projectionType: ProjectionType.ALL,
         },
       ],
-      replicas: props.replicaRegions.map((region) => ({ region })),
+      // Tags are per replica: every region carries the classification.
+      replicas: props.replicaRegions.map((region) => ({ region, tags: [CONFIDENTIAL_TAG] })),
       encryption: TableEncryptionV2.customerManagedKey(props.tableKey, replicaKeyArns),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      tags: [CONFIDENTIAL_TAG],
     });
 
     const vaultKey = new Key(this, 'BackupVaultKey', {

@@ -24,6 +24,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 
 export type TableAccess = 'read' | 'readWrite';
 export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
+export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 
 export interface PlatformFunctionProps {
   /** Handler file relative to the repository root, exporting `handler`. */
@@ -116,6 +117,8 @@ export class PlatformFunction extends Construct {
         sourcesContent: false,
         target: 'node22',
         format: OutputFormat.CJS,
+        // Bundle the AWS SDK too: the versions the tests ran against, not whatever the runtime ships.
+        externalModules: [],
       },
     });
     if (props.provisionedConcurrency) {
@@ -129,9 +132,9 @@ export class PlatformFunction extends Construct {
     }
   }
 
-  /** TABLE_NAME + DynamoDB item (and key) permissions on that table and its indexes only. */
-  bindTable(table: ITableV2, access: TableAccess): this {
-    this.fn.addEnvironment(ENV.tableName, table.tableName);
+  /** `envName` (default TABLE_NAME) + DynamoDB item (and key) permissions on that table and its indexes only. */
+  bindTable(table: ITableV2, access: TableAccess, envName: string = ENV.tableName): this {
+    this.fn.addEnvironment(envName, table.tableName);
     if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     return this;
@@ -148,6 +151,14 @@ export class PlatformFunction extends Construct {
   bindSecret(secret: ISecret, envName: string = ENV.providerTokenSecretArn): this {
     this.fn.addEnvironment(envName, secret.secretArn);
     secret.grantRead(this.fn);
+    return this;
+  }
+
+  /** `envName` = the queue's URL, with send and/or consume rights on that queue (and its key). */
+  bindQueue(queue: IQueue, envName: string, access: QueueAccess): this {
+    this.fn.addEnvironment(envName, queue.queueUrl);
+    if (access === 'send' || access === 'sendConsume') queue.grantSendMessages(this.fn);
+    if (access === 'consume' || access === 'sendConsume') queue.grantConsumeMessages(this.fn);
     return this;
   }
 

@@ -8,10 +8,13 @@ import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { INGEST_STATE_TABLE_ENV } from '../../shared/adapters/aws/guardrails-wiring';
 import { type FunctionName, ROUTES } from '../../shared/http/routes';
 import type { PlatformConfig, RegionConfig } from '../config';
 import { Alerting } from '../constructs/alerting';
 import { IngestApi } from '../constructs/ingest-api';
+import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
+import { IngestStateTable } from '../constructs/ingest-state-table';
 import { MetricStore } from '../constructs/metric-store';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
@@ -43,10 +46,14 @@ export class RegionalStack extends Stack {
   /** Envelope-encryption key in this region; bind with PlatformFunction.bindDataKey. */
   readonly dataKey: IKey;
   readonly metricStore: MetricStore;
+  /** Regional guardrail state (rate buckets, series, usage); bind with INGEST_STATE_TABLE_ENV. */
+  readonly ingestState: IngestStateTable;
   readonly providerTokenSecret: Secret;
   readonly functions: Readonly<Record<FunctionName, PlatformFunction>>;
   readonly ingestApi: IngestApi;
   readonly ops: OpsMonitoring;
+  /** Spill queue (ingest parks batches during a store outage) and its replay function. */
+  readonly ingestSpill: IngestSpill;
   /** Alert bus, routing, topics, evaluator and notifier (infra/constructs/alerting.ts). */
   readonly alerting: Alerting;
 
@@ -73,6 +80,7 @@ export class RegionalStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       magneticRetentionDays: config.magneticRetentionDays,
     });
+    this.ingestState = new IngestStateTable(this, 'IngestState', { key: this.keys.metricStore });
     this.providerTokenSecret = new Secret(this, 'ProviderToken', {
       description: 'Provider admin bearer token (rotate: see RUNBOOK.md)',
       encryptionKey: this.keys.secrets,
@@ -105,6 +113,7 @@ export class RegionalStack extends Stack {
         reservedConcurrency: spec.reservedConcurrency,
       });
       if (spec.table) fn.bindTable(this.table, spec.table);
+      if (spec.ingestState) fn.bindTable(this.ingestState.table, spec.ingestState, INGEST_STATE_TABLE_ENV);
       if (spec.metricStore) fn.bindMetricStore(this.metricStore, spec.metricStore);
       if (spec.dataKey) fn.bindDataKey(this.dataKey, spec.dataKey);
       if (spec.providerToken) fn.bindSecret(this.providerTokenSecret);
@@ -123,6 +132,20 @@ export class RegionalStack extends Stack {
       latencyRouting: config.latencyRouting,
     });
     this.ops.watchApi(this.ingestApi.api);
+
+    this.ingestSpill = new IngestSpill(this, 'IngestSpill', {
+      key: this.keys.messaging,
+      metricStore: this.metricStore,
+      ingest: this.functions.ingest,
+      newFunction: (id, serviceName) =>
+        this.newFunction(id, {
+          entry: 'functions/replay/handler.ts',
+          description: 'Replays batches parked during a metric store outage',
+          serviceName,
+          timeout: REPLAY_TIMEOUT,
+        }),
+    });
+    this.ops.watchDeadLetterQueue('ingest-spill', this.ingestSpill.deadLetterQueue);
 
     this.alerting = new Alerting(this, 'Alerting', {
       aggregationRegion: config.alertAggregationRegion,

@@ -304,6 +304,37 @@ describe.each(['sqlite', 'dynamodb'] as const)('customer API on %s', (backend) =
     expect((await h.call('GET', '/v1/collector/config', { token: newKey.body.ingestKey })).status).toBe(200);
   });
 
+  it('never lets a tenant revoke its last admin token', async () => {
+    const h = await start();
+    const { adminToken } = await h.onboard();
+    const adminId = adminToken.split('_')[2]!;
+    const last = await h.call('DELETE', `/v1/tokens/${adminId}`, { token: adminToken });
+    expect(last.status).toBe(409);
+    const second = await tokenWithRole(h, adminToken, 'admin');
+    expect((await h.call('DELETE', `/v1/tokens/${adminId}`, { token: second })).status).toBe(200);
+    expect((await h.call('GET', '/v1/tokens', { token: adminToken })).status).toBe(401);
+  });
+
+  it('renames and deletes collectors; deleting one revokes its ingest key at once', async () => {
+    const h = await start();
+    const { adminToken: token } = await h.onboard();
+    const { body: c } = await h.call('POST', '/v1/collectors', { token, body: { name: 'dc1' } });
+    const renamed = await h.call('PATCH', `/v1/collectors/${c.collectorId}`, {
+      token,
+      body: { name: 'dc2' },
+    });
+    expect(renamed.body).toMatchObject({ name: 'dc2', version: 2 });
+    expect(
+      (await h.call('GET', '/v1/collectors', { token })).body.items.map((x: { name: string }) => x.name),
+    ).toEqual(['dc2']);
+    expect((await h.call('GET', '/v1/collector/config', { token: c.ingestKey })).status).toBe(200);
+    expect((await h.call('DELETE', `/v1/collectors/${c.collectorId}`, { token })).status).toBe(204);
+    expect((await h.call('GET', '/v1/collector/config', { token: c.ingestKey })).status).toBe(401);
+    expect((await h.call('GET', `/v1/collectors/${c.collectorId}`, { token })).status).toBe(404);
+    const audit = await h.call('GET', '/v1/audit-events', { token, query: { action: 'collector.delete' } });
+    expect(audit.body.items).toHaveLength(1);
+  });
+
   it('stores no token, key or secret in clear anywhere', async () => {
     const h = await start();
     const { adminToken } = await h.onboard();

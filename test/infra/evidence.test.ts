@@ -1,0 +1,252 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CfnTemplate,
+  CRITERIA,
+  evaluate,
+  renderMarkdown,
+  type TemplateSet,
+} from '../../infra/evidence/checks';
+import { STACK_PREFIX } from '../../infra/platform';
+import { synthPlatform } from './support';
+
+type Mutable = {
+  Resources: Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+};
+
+let templates: TemplateSet;
+beforeAll(() => {
+  const { assembly } = synthPlatform(undefined, { nag: false });
+  templates = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template as CfnTemplate]));
+});
+
+/** A deep copy of the synthesized templates with `mutate` applied to one stack. */
+function broken(stack: string, mutate: (t: Mutable) => void): TemplateSet {
+  const copy = structuredClone(templates) as Record<string, Mutable>;
+  mutate(copy[stack]!);
+  return copy as TemplateSet;
+}
+
+function firstOf(t: Mutable, type: string): [string, Mutable['Resources'][string]] {
+  const entry = Object.entries(t.Resources).find(([, r]) => r.Type === type);
+  if (!entry) throw new Error(`no ${type} in template`);
+  return entry;
+}
+
+const regional = `${STACK_PREFIX}-eu-west-1`;
+const globalTable = `${STACK_PREFIX}-GlobalTable`;
+
+function expectFails(set: TemplateSet, checkId: string, criterion: string, failure: RegExp) {
+  const report = evaluate(set);
+  const check = report.checks.find((c) => c.id === checkId)!;
+  expect(check.holds).toBe(false);
+  expect(check.failures.join('\n')).toMatch(failure);
+  expect(report.criteria.find((c) => c.id === criterion)!.holds).toBe(false);
+  expect(report.holds).toBe(false);
+}
+
+describe('SOC 2 evidence on the synthesized platform', () => {
+  it('finds every criterion holding, each backed by at least one check that examined something', () => {
+    const report = evaluate(templates);
+    expect(report.checks.filter((c) => !c.holds).map((c) => `${c.id}: ${c.failures.join('; ')}`)).toEqual([]);
+    expect(report.criteria.map((c) => c.id)).toEqual(Object.keys(CRITERIA));
+    for (const c of report.criteria) {
+      expect(c.holds, c.id).toBe(true);
+      expect(c.checks.length, c.id).toBeGreaterThan(0);
+    }
+    expect(report.holds).toBe(true);
+    const md = renderMarkdown(report);
+    for (const id of ['CC6.1', 'CC6.3', 'CC6.6', 'CC6.7', 'CC7.2', 'A1.2', 'C1.2'])
+      expect(md).toContain(`| ${id} |`);
+  });
+});
+
+describe('SOC 2 evidence on deliberately broken templates', () => {
+  it('CC6.1: a log group without a customer-managed key', () => {
+    const set = broken(regional, (t) => {
+      delete firstOf(t, 'AWS::Logs::LogGroup')[1].Properties.KmsKeyId;
+    });
+    expectFails(set, 'ENC-LOGS', 'CC6.1', /no KmsKeyId/);
+  });
+
+  it('CC6.1: a queue on the AWS-managed SQS key, a key without rotation, a replica without a CMK', () => {
+    expectFails(
+      broken(regional, (t) => {
+        firstOf(t, 'AWS::SQS::Queue')[1].Properties.KmsMasterKeyId = 'alias/aws/sqs';
+      }),
+      'ENC-MESSAGING',
+      'CC6.1',
+      /customer-managed/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        firstOf(t, 'AWS::KMS::Key')[1].Properties.EnableKeyRotation = false;
+      }),
+      'ENC-KEYS-ROTATED',
+      'CC6.1',
+      /rotation is off/,
+    );
+    expectFails(
+      broken(globalTable, (t) => {
+        delete firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].Properties.Replicas[1].SSESpecification;
+      }),
+      'ENC-TABLES',
+      'CC6.1',
+      /replicas without a customer-managed key/,
+    );
+  });
+
+  it('CC6.3: a statement granting s3:GetObject on "*", or a service wildcard action', () => {
+    expectFails(
+      broken(regional, (t) => {
+        firstOf(t, 'AWS::IAM::Policy')[1].Properties.PolicyDocument.Statement.push({
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: '*',
+        });
+      }),
+      'IAM-LEAST-PRIVILEGE',
+      'CC6.3',
+      /Resource "\*" for s3:GetObject/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        firstOf(t, 'AWS::IAM::Policy')[1].Properties.PolicyDocument.Statement.push({
+          Effect: 'Allow',
+          Action: 'dynamodb:*',
+          Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/x',
+        });
+      }),
+      'IAM-LEAST-PRIVILEGE',
+      'CC6.3',
+      /allows dynamodb:\*/,
+    );
+  });
+
+  it('CC6.6: an API stage without its WAF association, a web ACL without the rate rule', () => {
+    expectFails(
+      broken(regional, (t) => {
+        delete t.Resources[firstOf(t, 'AWS::WAFv2::WebACLAssociation')[0]];
+      }),
+      'EDGE-WAF',
+      'CC6.6',
+      /no WAF web ACL association/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const acl = firstOf(t, 'AWS::WAFv2::WebACL')[1];
+        acl.Properties.Rules = acl.Properties.Rules.filter((r: any) => !r.Statement.RateBasedStatement);
+      }),
+      'EDGE-WAF',
+      'CC6.6',
+      /no rate-based rule per source IP/,
+    );
+  });
+
+  it('CC6.6 and CC6.7: a public bucket without TLS enforcement or KMS', () => {
+    const set = broken(regional, (t) => {
+      t.Resources.LeakyBucket = { Type: 'AWS::S3::Bucket', Properties: {} };
+    });
+    expectFails(set, 'EDGE-NO-PUBLIC-BUCKETS', 'CC6.6', /public access is not fully blocked/);
+    expectFails(
+      set,
+      'TLS-ENFORCED',
+      'CC6.7',
+      /LeakyBucket: no policy statement denying aws:SecureTransport=false/,
+    );
+    expectFails(set, 'ENC-STORES', 'CC6.1', /LeakyBucket: not SSE-KMS/);
+    expectFails(set, 'DISP-RETENTION', 'C1.2', /LeakyBucket: no expiring lifecycle rule/);
+  });
+
+  it('CC6.7: a topic whose TLS-only policy was removed', () => {
+    const set = broken(regional, (t) => {
+      delete t.Resources[firstOf(t, 'AWS::SNS::TopicPolicy')[0]];
+    });
+    expectFails(set, 'TLS-ENFORCED', 'CC6.7', /no policy statement denying aws:SecureTransport=false/);
+  });
+
+  it('CC7.2: an alarm that notifies nobody, a function without tracing, a DLQ without an alarm', () => {
+    expectFails(
+      broken(regional, (t) => {
+        firstOf(t, 'AWS::CloudWatch::Alarm')[1].Properties.AlarmActions = [];
+      }),
+      'MON-ALARMS',
+      'CC7.2',
+      /no SNS alarm action/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const fn = Object.values(t.Resources).find(
+          (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.TracingConfig,
+        )!;
+        delete fn.Properties.TracingConfig;
+      }),
+      'MON-FUNCTIONS',
+      'CC7.2',
+      /tracing is not active/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        for (const [id, r] of Object.entries(t.Resources))
+          if (r.Type === 'AWS::CloudWatch::Alarm' && /DlqDepth/.test(id)) delete t.Resources[id];
+      }),
+      'MON-DLQ-ALARMS',
+      'CC7.2',
+      /dead-letter queue without an alarm/,
+    );
+  });
+
+  it('A1.2: PITR off in one replica, the backup selection gone, a table that would be deleted with its stack', () => {
+    expectFails(
+      broken(globalTable, (t) => {
+        firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].Properties.Replicas[2].PointInTimeRecoverySpecification =
+          {
+            PointInTimeRecoveryEnabled: false,
+          };
+      }),
+      'BAK-TABLES',
+      'A1.2',
+      /PITR off in /,
+    );
+    expectFails(
+      broken(globalTable, (t) => {
+        delete t.Resources[firstOf(t, 'AWS::Backup::BackupSelection')[0]];
+      }),
+      'BAK-TABLES',
+      'A1.2',
+      /no AWS Backup selection covers it/,
+    );
+    expectFails(
+      broken(globalTable, (t) => {
+        firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].DeletionPolicy = 'Delete';
+      }),
+      'BAK-RETAINED',
+      'A1.2',
+      /DeletionPolicy Delete/,
+    );
+  });
+
+  it('C1.2: a log group kept forever, a backup rule without expiry', () => {
+    expectFails(
+      broken(regional, (t) => {
+        delete firstOf(t, 'AWS::Logs::LogGroup')[1].Properties.RetentionInDays;
+      }),
+      'DISP-RETENTION',
+      'C1.2',
+      /kept forever/,
+    );
+    expectFails(
+      broken(globalTable, (t) => {
+        delete firstOf(t, 'AWS::Backup::BackupPlan')[1].Properties.BackupPlan.BackupPlanRule[0].Lifecycle;
+      }),
+      'DISP-RETENTION',
+      'C1.2',
+      /rules kept forever: Daily/,
+    );
+  });
+
+  it('does not count an empty app as evidence', () => {
+    const report = evaluate({});
+    expect(report.holds).toBe(false);
+    expect(report.criteria.find((c) => c.id === 'A1.2')!.holds).toBe(false);
+  });
+});

@@ -1,0 +1,481 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ACTIONS_WITHOUT_RESOURCE_TYPES } from '../../infra/acknowledgements';
+import { DEFAULT_CONFIG } from '../../infra/config';
+import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
+import { HTTP_FUNCTIONS } from '../../infra/functions';
+import { STACK_PREFIX } from '../../infra/platform';
+import { ENV } from '../../shared/adapters/aws/wiring';
+import { LIMITS } from '../../shared/domain/metrics';
+import { ROUTES } from '../../shared/http/routes';
+import { type SynthedPlatform, synthPlatform } from './support';
+
+const REGIONS = DEFAULT_CONFIG.regions.map((r) => r.region);
+const TIMESTREAM_REGIONS = ['us-west-2', 'us-east-1', 'eu-west-1', 'ap-southeast-2'];
+
+let synthed: SynthedPlatform;
+beforeAll(() => {
+  synthed = synthPlatform();
+});
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function statementsOf(region: string, roleLogicalIdPrefix?: string): Statement[] {
+  const policies = synthed.regional(region).findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => {
+      if (!roleLogicalIdPrefix) return true;
+      const roles = (p.Properties as { Roles: { Ref: string }[] }).Roles.map((r) => r.Ref);
+      return roles.some((r) => r.startsWith(roleLogicalIdPrefix));
+    })
+    .flatMap(
+      (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+    );
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+}
+
+function logicalId(region: string, construct: { node: { defaultChild?: unknown } }): string {
+  const stack = synthed.platform.regional.get(region)!;
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+describe('stacks', () => {
+  it('synthesizes one regional stack per configured region plus the global part', () => {
+    const ids = synthed.assembly.stacks.map((s) => s.stackName).sort();
+    expect(ids).toEqual(
+      [
+        ...REGIONS.map((r) => `${STACK_PREFIX}-${r}`),
+        `${STACK_PREFIX}-GlobalKeys`,
+        `${STACK_PREFIX}-GlobalTable`,
+        ...REGIONS.filter((r) => r !== 'us-west-2').map((r) => `${STACK_PREFIX}-Keys-${r}`),
+      ].sort(),
+    );
+    for (const region of REGIONS)
+      expect(synthed.assembly.getStackByName(`${STACK_PREFIX}-${region}`).environment.region).toBe(region);
+  });
+
+  it('never hard-codes Fn::ImportValue strings or physical names for tables, functions, topics, queues', () => {
+    for (const stack of synthed.assembly.stacks) {
+      const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: Json }> })
+        .Resources;
+      for (const resource of Object.values(resources)) {
+        const props = resource.Properties ?? {};
+        if (resource.Type === 'AWS::DynamoDB::GlobalTable') expect(props.TableName).toBeUndefined();
+        if (resource.Type === 'AWS::Lambda::Function') expect(props.FunctionName).toBeUndefined();
+        if (resource.Type === 'AWS::SNS::Topic') expect(props.TopicName).toBeUndefined();
+        if (resource.Type === 'AWS::SQS::Queue') expect(props.QueueName).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('metric store per region', () => {
+  it('puts eu-west-2 on Amazon Managed Service for Prometheus with a customer-managed key and logging', () => {
+    const t = synthed.regional('eu-west-2');
+    t.resourceCountIs('AWS::Timestream::Database', 0);
+    t.hasResourceProperties('AWS::APS::Workspace', {
+      KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysMetricStoreKey'), 'Arn'] },
+      LoggingConfiguration: { LogGroupArn: Match.anyValue() },
+    });
+  });
+
+  it('keeps Timestream where it exists: memory retention from LIMITS, magnetic retention, CMK', () => {
+    for (const region of TIMESTREAM_REGIONS) {
+      const t = synthed.regional(region);
+      t.resourceCountIs('AWS::APS::Workspace', 0);
+      t.hasResourceProperties('AWS::Timestream::Database', {
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysMetricStoreKey'), 'Arn'] },
+      });
+      t.hasResourceProperties('AWS::Timestream::Table', {
+        RetentionProperties: {
+          MemoryStoreRetentionPeriodInHours: String(LIMITS.memoryStoreRetentionHours),
+          MagneticStoreRetentionPeriodInDays: String(DEFAULT_CONFIG.magneticRetentionDays),
+        },
+      });
+    }
+  });
+
+  it('grants aps:RemoteWrite / aps:QueryMetrics on the workspace ARN only', () => {
+    const stack = synthed.platform.regional.get('eu-west-2')!;
+    const workspace = stack.getLogicalId(stack.metricStore.workspace!);
+    const aps = statementsOf('eu-west-2').filter((s) => actionsOf([s]).some((a) => a.startsWith('aps:')));
+    expect(aps.length).toBeGreaterThan(0);
+    for (const s of aps) expect(s.Resource).toEqual({ 'Fn::GetAtt': [workspace, 'Arn'] });
+    const ingest = statementsOf('eu-west-2', logicalId('eu-west-2', stack.functions.ingest.fn.role!));
+    expect(actionsOf(ingest)).toContain('aps:RemoteWrite');
+    expect(actionsOf(ingest)).not.toContain('aps:QueryMetrics');
+    const api = statementsOf('eu-west-2', logicalId('eu-west-2', stack.functions.api.fn.role!));
+    expect(actionsOf(api)).toContain('aps:QueryMetrics');
+    expect(actionsOf(api)).not.toContain('aps:RemoteWrite');
+  });
+
+  it('moves every region to AMP with the metricStore switch', () => {
+    const amp = synthPlatform(
+      { ...DEFAULT_CONFIG, regions: DEFAULT_CONFIG.regions.map((r) => ({ ...r, metricStore: 'amp' })) },
+      { nag: false },
+    );
+    for (const region of REGIONS) {
+      amp.regional(region).resourceCountIs('AWS::APS::Workspace', 1);
+      amp.regional(region).resourceCountIs('AWS::Timestream::Table', 0);
+    }
+  });
+
+  it('refuses to synthesize Timestream in eu-west-2, naming the constraint', () => {
+    const config = {
+      ...DEFAULT_CONFIG,
+      regions: DEFAULT_CONFIG.regions.map((r) => ({ ...r, metricStore: 'timestream' as const })),
+    };
+    expect(() => synthPlatform(config, { nag: false })).toThrow(
+      /eu-west-2.*Timestream for LiveAnalytics \(AWS::Timestream::Database\) does not exist in eu-west-2/s,
+    );
+  });
+});
+
+describe('functions', () => {
+  it('run nodejs22.x on ARM64 with active tracing, their own encrypted log group and the ENV names', () => {
+    for (const region of REGIONS) {
+      const stack = synthed.platform.regional.get(region)!;
+      const t = synthed.regional(region);
+      for (const [name, fn] of Object.entries(stack.functions)) {
+        const resource = t.findResources('AWS::Lambda::Function')[logicalId(region, fn.fn)]!;
+        const props = resource.Properties as Json;
+        expect(props.Runtime, name).toBe('nodejs22.x');
+        expect(props.Architectures).toEqual(['arm64']);
+        expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+        expect(props.LoggingConfig).toMatchObject({ LogGroup: { Ref: logicalId(region, fn.logGroup) } });
+      }
+      const ingestEnv = (
+        t.findResources('AWS::Lambda::Function')[logicalId(region, stack.functions.ingest.fn)]!
+          .Properties as {
+          Environment: { Variables: Json };
+        }
+      ).Environment.Variables;
+      expect(Object.keys(ingestEnv)).toEqual(
+        expect.arrayContaining([ENV.tableName, ENV.metricStore, ENV.spillQueueUrl]),
+      );
+      if (region === 'eu-west-2') {
+        expect(ingestEnv[ENV.metricStore]).toBe('amp');
+        expect(ingestEnv[ENV.ampWorkspaceUrl]).toBeDefined();
+      } else {
+        expect(ingestEnv[ENV.metricStore]).toBe('timestream');
+        expect(Object.keys(ingestEnv)).toEqual(
+          expect.arrayContaining([ENV.timestreamDatabase, ENV.timestreamTable]),
+        );
+      }
+    }
+  });
+
+  it('has no IAM statement with Resource "*" except for actions IAM cannot scope', () => {
+    for (const region of REGIONS) {
+      for (const s of statementsOf(region)) {
+        const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+        if (!resources.includes('*')) continue;
+        for (const action of actionsOf([s]))
+          expect(ACTIONS_WITHOUT_RESOURCE_TYPES.has(action), action).toBe(true);
+      }
+    }
+  });
+
+  it('gives the provider token only to the functions the registry names, and store access only where declared', () => {
+    const region = 'us-east-1';
+    const stack = synthed.platform.regional.get(region)!;
+    const secret = stack.getLogicalId(stack.providerTokenSecret.node.defaultChild as never);
+    const readers = Object.entries(stack.functions).filter(([, fn]) =>
+      statementsOf(region, logicalId(region, fn.fn.role!)).some(
+        (s) =>
+          actionsOf([s]).includes('secretsmanager:GetSecretValue') &&
+          JSON.stringify(s.Resource).includes(secret),
+      ),
+    );
+    const expected = Object.entries(HTTP_FUNCTIONS)
+      .filter(([, spec]) => spec.providerToken)
+      .map(([name]) => name);
+    expect(expected).toContain('admin');
+    expect(expected).not.toContain('ingest');
+    expect(readers.map(([name]) => name).sort()).toEqual(expected.sort());
+    const ingest = actionsOf(statementsOf(region, logicalId(region, stack.functions.ingest.fn.role!)));
+    expect(ingest.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    const admin = actionsOf(statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)));
+    expect(admin.filter((a) => /^(timestream|aps|sqs):/.test(a))).toEqual([]);
+    expect(ingest).toContain('timestream:WriteRecords');
+    expect(ingest).not.toContain('timestream:Select');
+  });
+
+  it('lets each function write only to its own log group', () => {
+    const region = 'us-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    for (const fn of Object.values(stack.functions)) {
+      const logs = statementsOf(region, logicalId(region, fn.fn.role!)).filter((s) =>
+        actionsOf([s]).some((a) => a.startsWith('logs:')),
+      );
+      expect(logs).toEqual([
+        expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(region, fn.logGroup), 'Arn'] } }),
+      ]);
+    }
+    synthed.regional(region).resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      { ManagedPolicyArns: Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]) },
+      // Only API Gateway's account-level logging role keeps a managed policy.
+      1,
+    );
+  });
+});
+
+describe('ingest API', () => {
+  it('builds one method per ROUTES entry, integrated with the function the route names', () => {
+    const region = 'eu-west-1';
+    const stack = synthed.platform.regional.get(region)!;
+    const t = synthed.regional(region);
+    const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
+    for (const route of ROUTES) {
+      const fnId = logicalId(region, stack.functions[route.function].fn);
+      const match = methods.filter(
+        (m) =>
+          (m.Properties as Json).HttpMethod === route.method &&
+          JSON.stringify((m.Properties as Json).Integration).includes(fnId),
+      );
+      expect(match.length, `${route.method} ${route.path}`).toBeGreaterThanOrEqual(1);
+    }
+    const lambdaMethods = methods.filter(
+      (m) => (m.Properties as { Integration: Json }).Integration.Type === 'AWS_PROXY',
+    );
+    expect(lambdaMethods).toHaveLength(ROUTES.length);
+  });
+
+  it('is a regional REST API with binary bodies, access logs, throttling and X-Ray', () => {
+    const t = synthed.regional('us-east-1');
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: ['*/*'],
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      TracingEnabled: true,
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: DEFAULT_CONFIG.apiThrottle.rateLimit,
+          ThrottlingBurstLimit: DEFAULT_CONFIG.apiThrottle.burstLimit,
+        }),
+      ]),
+    });
+    t.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+  });
+
+  it('is fronted by a WAF web ACL with AWS managed rules, a per-IP rate rule and logging', () => {
+    const t = synthed.regional('ap-southeast-2');
+    t.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Statement: {
+            ManagedRuleGroupStatement: Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }),
+          },
+        }),
+        Match.objectLike({
+          Statement: {
+            ManagedRuleGroupStatement: Match.objectLike({ Name: 'AWSManagedRulesKnownBadInputsRuleSet' }),
+          },
+        }),
+        Match.objectLike({
+          Statement: {
+            RateBasedStatement: { Limit: DEFAULT_CONFIG.wafRateLimitPer5Min, AggregateKeyType: 'IP' },
+          },
+          Action: { Block: {} },
+        }),
+      ]),
+    });
+    t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
+    });
+  });
+
+  it('adds a TLS 1.2 custom domain and Route 53 latency records with health checks when configured', () => {
+    const recordName = 'ingest.example.com';
+    const withDns = synthPlatform(
+      {
+        ...DEFAULT_CONFIG,
+        regions: DEFAULT_CONFIG.regions.map((r) => ({
+          ...r,
+          customDomain: {
+            domainName: recordName,
+            certificateArn: `arn:aws:acm:${r.region}:123456789012:certificate/abc`,
+          },
+        })),
+        latencyRouting: { hostedZoneId: 'Z123', zoneName: 'example.com', recordName },
+      },
+      { nag: false },
+    );
+    const t = withDns.regional('eu-west-1');
+    t.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: recordName,
+      SecurityPolicy: 'TLS_1_2',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    t.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: `${recordName}.`,
+      Region: 'eu-west-1',
+      SetIdentifier: 'eu-west-1',
+      HealthCheckId: Match.anyValue(),
+    });
+    t.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: Match.objectLike({ Type: 'HTTPS', ResourcePath: '/live/health' }),
+    });
+  });
+});
+
+describe('global part', () => {
+  it('has a global table with a PITR, deletion-protected replica in every region, pk/sk and gsi1', () => {
+    const t = synthed.template(`${STACK_PREFIX}-GlobalTable`);
+    const table = Object.values(t.findResources('AWS::DynamoDB::GlobalTable'))[0]!;
+    const props = table.Properties as {
+      Replicas: {
+        Region: string;
+        PointInTimeRecoverySpecification?: Json;
+        DeletionProtectionEnabled?: boolean;
+        SSESpecification: { KMSMasterKeyId: unknown };
+      }[];
+      KeySchema: unknown;
+      GlobalSecondaryIndexes: { IndexName: string; KeySchema: unknown }[];
+      SSESpecification: Json;
+    };
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(props.Replicas.map((r) => r.Region).sort()).toEqual([...REGIONS].sort());
+    for (const replica of props.Replicas) {
+      expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(replica.DeletionProtectionEnabled).toBe(true);
+      // Each replica names a key in its own region (the multi-region replica of the table key).
+      if (replica.Region === 'us-west-2')
+        expect(JSON.stringify(replica.SSESpecification)).toContain('TableKey');
+      else
+        expect(JSON.stringify(replica.SSESpecification.KMSMasterKeyId)).toContain(`:kms:${replica.Region}:`);
+    }
+    expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(props.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(props.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: 'gsi1',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+      }),
+    ]);
+  });
+
+  it('uses multi-region rotated primary keys, replicated into every other region', () => {
+    const keys = synthed.template(`${STACK_PREFIX}-GlobalKeys`);
+    keys.resourcePropertiesCountIs('AWS::KMS::Key', { MultiRegion: true, EnableKeyRotation: true }, 2);
+    for (const region of REGIONS.filter((r) => r !== 'us-west-2'))
+      synthed.template(`${STACK_PREFIX}-Keys-${region}`).resourceCountIs('AWS::KMS::ReplicaKey', 2);
+  });
+
+  it('backs the table up daily and monthly into a KMS-encrypted vault', () => {
+    const t = synthed.template(`${STACK_PREFIX}-GlobalTable`);
+    t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: Match.anyValue() });
+    t.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: {
+        BackupPlanRule: Match.arrayWith([
+          Match.objectLike({ RuleName: 'Daily', Lifecycle: { DeleteAfterDays: 35 } }),
+          Match.objectLike({ RuleName: 'Monthly' }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: Match.objectLike({
+        Resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MetadataTable'), 'Arn'] }],
+      }),
+    });
+  });
+});
+
+describe('encryption at rest', () => {
+  it('encrypts every log group, topic, queue, secret and store with a customer-managed, rotated key', () => {
+    for (const stack of synthed.assembly.stacks) {
+      const t = synthed.template(stack.stackName);
+      for (const [id, r] of Object.entries(t.findResources('AWS::Logs::LogGroup')))
+        expect((r.Properties as Json).KmsKeyId, `${stack.stackName}/${id}`).toBeDefined();
+      for (const [id, r] of Object.entries(t.findResources('AWS::SNS::Topic')))
+        expect((r.Properties as Json).KmsMasterKeyId, `${stack.stackName}/${id}`).toBeDefined();
+      for (const [id, r] of Object.entries(t.findResources('AWS::SQS::Queue')))
+        expect((r.Properties as Json).KmsMasterKeyId, `${stack.stackName}/${id}`).toBeDefined();
+      for (const [id, r] of Object.entries(t.findResources('AWS::SecretsManager::Secret')))
+        expect((r.Properties as Json).KmsKeyId, `${stack.stackName}/${id}`).toBeDefined();
+      for (const [id, r] of Object.entries(t.findResources('AWS::KMS::Key')))
+        expect((r.Properties as Json).EnableKeyRotation, `${stack.stackName}/${id}`).toBe(true);
+      t.resourceCountIs('AWS::S3::Bucket', 0);
+    }
+  });
+
+  it('gives every queue a dead-letter queue, or alarms on it as a terminal dead-letter queue', () => {
+    for (const region of REGIONS) {
+      const template = synthed.assembly.getStackByName(`${STACK_PREFIX}-${region}`).template as CfnTemplate;
+      const dlqs = deadLetterQueueIds(template);
+      expect(dlqs.size).toBeGreaterThan(0);
+      const alarms = JSON.stringify(synthed.regional(region).findResources('AWS::CloudWatch::Alarm'));
+      const queues = synthed.regional(region).findResources('AWS::SQS::Queue');
+      for (const [id, q] of Object.entries(queues)) {
+        const hasDlq = (q.Properties as Json).RedrivePolicy !== undefined;
+        const terminalAndAlarmed = alarms.includes(`"${id}"`);
+        expect(hasDlq || terminalAndAlarmed, id).toBe(true);
+        if (dlqs.has(id)) expect(terminalAndAlarmed, `${id} is a DLQ`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('operations', () => {
+  it('alarms on every operational signal into the encrypted on-call topic', () => {
+    const region = 'us-west-2';
+    const t = synthed.regional(region);
+    const stack = synthed.platform.regional.get(region)!;
+    const topic = logicalId(region, stack.ops.onCallTopic);
+    const alarms = Object.entries(t.findResources('AWS::CloudWatch::Alarm'));
+    for (const [, alarm] of alarms) expect((alarm.Properties as Json).AlarmActions).toEqual([{ Ref: topic }]);
+    const names = alarms.map(([id]) => id).join(' ');
+    for (const signal of [
+      'Api5xx',
+      'ApiLatencyP99',
+      'DatapointRejectionRate',
+      'StoreRejectedRecords',
+      'IngestThrottled',
+      'AlertEvaluatorLag',
+      'NotificationFailures',
+      'IngestErrors',
+      'IngestThrottles',
+      'IngestSpillDlqDepth',
+    ])
+      expect(names).toContain(signal);
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('draws the dashboard from the shared EMF names, namespace and tenant dimension', () => {
+    const t = synthed.regional('eu-west-2');
+    const dashboard = Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]!;
+    const body = JSON.stringify((dashboard.Properties as Json).DashboardBody);
+    for (const name of [
+      'DatapointsAccepted',
+      'DatapointsRejected',
+      'StoreRejectedRecords',
+      'AlertEvaluatorLagSeconds',
+      'NotificationFailures',
+    ])
+      expect(body).toContain(name);
+    expect(body).toContain('ObservabilityPlatform');
+    expect(body).toContain('GROUP BY tenant');
+    expect(body).toContain('p99');
+  });
+});
