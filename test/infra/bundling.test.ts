@@ -44,5 +44,6 @@ describe('function bundling (real esbuild)', () => {
     );
     expect(loaded.stderr.slice(-2000)).toBe('');
     expect(loaded.stdout).toBe('function');
-  });
+    // esbuild runs once per function of the stack (seven, SDK included): slow on a shared 2-core box.
+  }, 180_000);
 });
