@@ -98,7 +98,7 @@ describe('KMS unavailable', () => {
     const scope = { tenantId: 't1', field: 'device-credential.secrets', keyRef };
     kms.on(GenerateDataKeyCommand).rejects(awsError(name, status));
     kms.on(DecryptCommand).rejects(awsError(name, status));
-    const keys = new KmsKeyService(new KMS({ region: 'us-west-2' }));
+    const keys = new KmsKeyService({ region: 'us-west-2', kmsFor: (region) => new KMS({ region }) });
     const handler = httpHandler(
       createObservability('api'),
       router({
