@@ -43,7 +43,7 @@ const sample = (i: number): Sample => ({
 });
 
 describe('TimestreamMetricStore.write', () => {
-  it('sends one WriteRecords per 100 samples with the tenant and time unit as common attributes', async () => {
+  it('sends one WriteRecords per 100 samples with the tenant, shared dimensions and time unit as common attributes', async () => {
     writeMock.on(WriteRecordsCommand).resolves({});
     const samples = Array.from({ length: 250 }, (_, i) => sample(i));
     const result = await store().write('tenant-a', samples);
@@ -54,19 +54,20 @@ describe('TimestreamMetricStore.write', () => {
       DatabaseName: 'metrics_db',
       TableName: 'samples',
       CommonAttributes: {
-        Dimensions: [{ Name: 'tenant_id', Value: 'tenant-a', DimensionValueType: 'VARCHAR' }],
+        // dc=x is on every sample: sent (and metered) once per request, not once per record.
+        Dimensions: [
+          { Name: 'tenant_id', Value: 'tenant-a', DimensionValueType: 'VARCHAR' },
+          { Name: 'dc', Value: 'x', DimensionValueType: 'VARCHAR' },
+        ],
         MeasureValueType: 'MULTI',
         TimeUnit: 'MILLISECONDS',
         Version: 42,
       },
       Records: expect.any(Array),
     });
-    // A multi-measure record: measure_name is the metric, one DOUBLE column, sorted dimensions.
+    // A multi-measure record: measure_name is the metric, one DOUBLE column, its own sorted dimensions.
     expect(calls[2]!.args[0].input.Records![1]).toEqual({
-      Dimensions: [
-        { Name: 'dc', Value: 'x', DimensionValueType: 'VARCHAR' },
-        { Name: 'host', Value: 'h0', DimensionValueType: 'VARCHAR' },
-      ],
+      Dimensions: [{ Name: 'host', Value: 'h0', DimensionValueType: 'VARCHAR' }],
       MeasureName: 'mem',
       MeasureValues: [{ Name: 'value', Value: '201.5', Type: 'DOUBLE' }],
       Time: String(1_700_000_000_000 + 201),

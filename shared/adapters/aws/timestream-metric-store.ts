@@ -94,16 +94,24 @@ export class TimestreamMetricStore implements MetricStore {
     chunk: readonly Sample[],
     version: number,
   ): Promise<RejectedSample[]> {
+    // Dimensions every sample of the chunk shares (an OTLP resource, a native resource, a Prometheus
+    // job/instance) go into the common attributes: metered once per request, not once per record.
+    const shared = sharedDimensions(chunk);
     const command = new WriteRecordsCommand({
       DatabaseName: this.options.databaseName,
       TableName: this.options.tableName,
       CommonAttributes: {
-        Dimensions: [{ Name: TENANT_DIMENSION, Value: tenantId, DimensionValueType: 'VARCHAR' }],
+        Dimensions: [
+          { Name: TENANT_DIMENSION, Value: tenantId, DimensionValueType: 'VARCHAR' },
+          ...Object.keys(shared)
+            .sort()
+            .map((name) => ({ Name: name, Value: shared[name], DimensionValueType: 'VARCHAR' as const })),
+        ],
         MeasureValueType: 'MULTI',
         TimeUnit: 'MILLISECONDS',
         Version: version,
       },
-      Records: chunk.map(toRecord),
+      Records: chunk.map((sample) => toRecord(sample, shared)),
     });
     try {
       await this.withRetries(() => this.options.writeClient.send(command));
@@ -135,9 +143,22 @@ export class TimestreamMetricStore implements MetricStore {
   }
 }
 
-function toRecord(sample: Sample): _Record {
+/** The dimensions (name and value) that every sample of `chunk` carries. */
+export function sharedDimensions(chunk: readonly Sample[]): Record<string, string> {
+  const first = chunk[0];
+  if (!first) return {};
+  const shared: Record<string, string> = { ...first.dimensions };
+  for (let i = 1; i < chunk.length; i++) {
+    const dimensions = (chunk[i] as Sample).dimensions;
+    for (const name of Object.keys(shared)) if (dimensions[name] !== shared[name]) delete shared[name];
+  }
+  return shared;
+}
+
+function toRecord(sample: Sample, shared: Readonly<Record<string, string>>): _Record {
   return {
     Dimensions: Object.keys(sample.dimensions)
+      .filter((name) => !(name in shared))
       .sort()
       .map((name) => ({ Name: name, Value: sample.dimensions[name], DimensionValueType: 'VARCHAR' })),
     MeasureName: sample.metric,
