@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
+  IdempotencyItemNotFoundError,
   IdempotencyUnknownError,
   IdempotencyValidationError,
   makeIdempotent,
@@ -33,7 +34,7 @@ import {
 } from '../domain/guardrails/errors';
 import { effectiveLimits, LIMITS_CACHE_TTL_MS, type TenantLimits } from '../domain/guardrails/limits';
 import { sampleLimitViolation } from '../domain/guardrails/sample-limits';
-import { retryAfterSeconds } from '../domain/guardrails/token-bucket';
+import { type BucketSpec, retryAfterSeconds, takeTokens } from '../domain/guardrails/token-bucket';
 import type { LimitUsage } from '../domain/guardrails/usage';
 import type { RejectedSample, Sample, WriteResult } from '../domain/metrics';
 import { seriesKey } from '../domain/metrics';
@@ -43,7 +44,7 @@ import { type HttpEvent, type HttpResult, header } from '../http/types';
 import type { Clock } from '../ports/clock';
 import type { HaTracker } from '../ports/ha-tracker';
 import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
-import type { RateLimiter } from '../ports/rate-limiter';
+import type { BucketName, RateLimiter } from '../ports/rate-limiter';
 import type { SeriesRegistry } from '../ports/series-registry';
 import type { TenantLimitsStore } from '../ports/tenant-limits';
 import { USAGE_COUNTER, type UsageLedger } from '../ports/usage-ledger';
@@ -97,6 +98,24 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
 /** Headers other systems use to name a tenant; we only check they agree with the credential. */
 const TENANT_HEADERS = ['x-scope-orgid', 'x-tenant-id'] as const;
 
+interface Candidate {
+  readonly sample: Sample;
+  /** Index in the decoded request. */
+  readonly index: number;
+}
+
+/** What prepare() learned, for commit(). */
+interface Prepared {
+  readonly decoded: readonly Sample[];
+  readonly valid: readonly Candidate[];
+  readonly rejections: SampleRejection[];
+  readonly discards: Map<DiscardReason, number>;
+  readonly discard: (index: number, reason: DiscardReason, message: string, limit?: number) => void;
+  readonly deduplicated: number;
+  readonly sampleBucket: BucketSpec;
+  readonly refuseRate: (retryAfterMs: number) => Promise<GuardrailRefusal>;
+}
+
 /** A refusal of the whole request with its guardrail id; turned into a response by the guard. */
 export class GuardrailRefusal extends Error {
   constructor(
@@ -116,6 +135,32 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
   const limitsCache = new Map<string, { limits: TenantLimits; fetchedAt: number }>();
   const refusalStreak = new Map<string, number>();
   const lastWarningCheck = new Map<string, number>();
+  /**
+   * The highest TAT this instance has seen per bucket: a lower bound of the stored one (a TAT
+   * never decreases), so a cost it cannot pay is refused without a write. Never admits anything.
+   */
+  const knownTat = new Map<string, number>();
+
+  function localRefusal(tenantId: string, bucket: BucketName, cost: number, spec: BucketSpec, nowMs: number) {
+    const lower = knownTat.get(`${tenantId} ${bucket}`);
+    if (lower === undefined) return undefined;
+    const decision = takeTokens(lower, nowMs, cost, spec);
+    return decision.allowed ? undefined : decision;
+  }
+
+  async function takeTokensShared(
+    tenantId: string,
+    bucket: BucketName,
+    cost: number,
+    spec: BucketSpec,
+    nowMs: number,
+  ) {
+    const decision = await deps.rate.take(tenantId, bucket, cost, spec, nowMs);
+    const key = `${tenantId} ${bucket}`;
+    if (knownTat.size > 10_000) knownTat.clear();
+    knownTat.set(key, Math.max(knownTat.get(key) ?? Number.NEGATIVE_INFINITY, decision.tatMs));
+    return decision;
+  }
 
   async function limitsFor(tenantId: string): Promise<TenantLimits> {
     const now = Date.now();
@@ -145,11 +190,17 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     single.addMetric(METRIC.samplesDiscarded, MetricUnit.Count, count);
   }
 
-  async function process(
+  /**
+   * Everything that needs no shared write: decode, HA dedup, per-sample limits, and a refusal when
+   * this instance already knows the bucket cannot pay (so a flooding tenant costs no writes).
+   * Returns the answer, or the step that takes tokens, admits series and writes (run idempotently).
+   */
+  async function prepare(
     request: GuardedRequest,
     limits: TenantLimits,
     startMs: number,
-  ): Promise<HttpResult> {
+    completedAnswer: () => Promise<HttpResult | undefined>,
+  ): Promise<HttpResult | (() => Promise<HttpResult>)> {
     const { tenantId } = request;
     const decoded = await request.decode();
     const rejections: SampleRejection[] = [];
@@ -230,24 +281,51 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
         { limit: limits.ingestionBurstSize, field: 'body' },
       );
     }
-    if (valid.length > 0) {
-      const decision = await deps.rate.take(
+    const sampleBucket = { ratePerSecond: limits.ingestionRate, burst: limits.ingestionBurstSize };
+    const refuseRate = async (retryAfterMs: number) => {
+      await record(tenantId, 0, new Map([['rate-limited', valid.length]]));
+      return throttled(
         tenantId,
-        'samples',
-        valid.length,
-        { ratePerSecond: limits.ingestionRate, burst: limits.ingestionBurstSize },
-        startMs,
+        GUARDRAIL_ERROR.ingestionRateLimited,
+        `ingestion rate limit of ${limits.ingestionRate} samples/s (burst ${limits.ingestionBurstSize}) exceeded`,
+        retryAfterMs,
+        limits.ingestionRate,
       );
-      if (!decision.allowed) {
-        await record(tenantId, 0, new Map([['rate-limited', valid.length]]));
-        throw throttled(
-          tenantId,
-          GUARDRAIL_ERROR.ingestionRateLimited,
-          `ingestion rate limit of ${limits.ingestionRate} samples/s (burst ${limits.ingestionBurstSize}) exceeded`,
-          decision.retryAfterMs,
-          limits.ingestionRate,
-        );
+    };
+    if (valid.length > 0) {
+      const local = localRefusal(tenantId, 'samples', valid.length, sampleBucket, startMs);
+      if (local) {
+        // A retry of a request that already succeeded gets its answer, not a refusal.
+        const answer = await completedAnswer();
+        if (answer) return answer;
+        throw await refuseRate(local.retryAfterMs);
       }
+    }
+    return () =>
+      commit(request, limits, startMs, {
+        decoded,
+        valid,
+        rejections,
+        discards,
+        discard,
+        deduplicated,
+        sampleBucket,
+        refuseRate,
+      });
+  }
+
+  async function commit(
+    request: GuardedRequest,
+    limits: TenantLimits,
+    startMs: number,
+    prepared: Prepared,
+  ): Promise<HttpResult> {
+    const { tenantId } = request;
+    const { decoded, valid, rejections, discards, discard, deduplicated, sampleBucket, refuseRate } =
+      prepared;
+    if (valid.length > 0) {
+      const decision = await takeTokensShared(tenantId, 'samples', valid.length, sampleBucket, startMs);
+      if (!decision.allowed) throw await refuseRate(decision.retryAfterMs);
     }
 
     // Active series: new series beyond the limits are refused, existing ones pass.
@@ -258,7 +336,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
       limits,
       startMs,
     );
-    const admitted: typeof candidates = [];
+    const admitted: Candidate[] = [];
     valid.forEach((c, i) => {
       const refusal = admission.refused.get(ids[i]!);
       if (refusal === 'max-series')
@@ -390,13 +468,10 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     }
     const limits = await limitsFor(tenantId);
     if (limits.requestRate > 0) {
-      const decision = await deps.rate.take(
-        tenantId,
-        'requests',
-        1,
-        { ratePerSecond: limits.requestRate, burst: Math.max(1, limits.requestBurstSize) },
-        startMs,
-      );
+      const bucket = { ratePerSecond: limits.requestRate, burst: Math.max(1, limits.requestBurstSize) };
+      const decision =
+        localRefusal(tenantId, 'requests', 1, bucket, startMs) ??
+        (await takeTokensShared(tenantId, 'requests', 1, bucket, startMs));
       if (!decision.allowed) {
         throw throttled(
           tenantId,
@@ -432,24 +507,37 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
       .update('\n')
       .update(body)
       .digest('base64url');
-    const idempotent = makeIdempotent(
-      async (_input: { tenantId: string; key: string; bodyHash: string }) =>
-        process(request, limits, startMs),
-      {
-        persistenceStore: deps.idempotency.persistenceFor(tenantId),
-        keyPrefix: IDEMPOTENCY_KEY_PREFIX,
-        config: new IdempotencyConfig({
-          eventKeyJmesPath: '[tenantId, key]',
-          payloadValidationJmesPath: 'bodyHash',
-          expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
-          hashFunction: 'sha256',
-          // The in-progress record expires with our deadline, so a request that died mid-way can be retried.
-          lambdaContext: { getRemainingTimeInMillis: () => Math.max(0, deadlineAt - Date.now()) } as Context,
-        }),
-      },
-    );
+    const persistenceStore = deps.idempotency.persistenceFor(tenantId);
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: '[tenantId, key]',
+      payloadValidationJmesPath: 'bodyHash',
+      expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
+      hashFunction: 'sha256',
+      // The in-progress record expires with our deadline, so a request that died mid-way can be retried.
+      lambdaContext: { getRemainingTimeInMillis: () => Math.max(0, deadlineAt - Date.now()) } as Context,
+    });
+    const input = { tenantId, key: headerKey ?? bodyHash, bodyHash };
+    /** The stored answer to this very request if it completed before (asked only before refusing it). */
+    const completedAnswer = async (): Promise<HttpResult | undefined> => {
+      persistenceStore.configure({ config, keyPrefix: IDEMPOTENCY_KEY_PREFIX });
+      try {
+        const record = await persistenceStore.getRecord(input);
+        return record.getStatus() === 'COMPLETED' && !record.isExpired()
+          ? (record.getResponse() as unknown as HttpResult)
+          : undefined;
+      } catch (error) {
+        if (error instanceof IdempotencyItemNotFoundError) return undefined;
+        throw error;
+      }
+    };
     try {
-      return (await idempotent({ tenantId, key: headerKey ?? bodyHash, bodyHash })) as HttpResult;
+      const prepared = await prepare(request, limits, startMs, completedAnswer);
+      if (typeof prepared !== 'function') return prepared;
+      const idempotent = makeIdempotent(
+        async (_input: { tenantId: string; key: string; bodyHash: string }) => prepared(),
+        { persistenceStore, keyPrefix: IDEMPOTENCY_KEY_PREFIX, config },
+      );
+      return (await idempotent(input)) as HttpResult;
     } catch (error) {
       if (error instanceof IdempotencyValidationError) {
         throw new GuardrailRefusal(
