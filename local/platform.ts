@@ -23,8 +23,8 @@ import { configureAuth } from '../shared/http/auth';
 import { createObservability } from '../shared/http/handler';
 import { json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
-import { createIngestGuard } from '../shared/ingest/guard';
 import type { HttpHandler } from '../shared/http/types';
+import { createIngestGuard } from '../shared/ingest/guard';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
@@ -104,7 +104,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
   const ingestObservability = createObservability('ingest');
-
   const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, ...options.alerting });
 
   const handlers: Record<FunctionName, HttpHandler> = {
@@ -116,7 +115,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       keys,
       audit,
       archives,
-      holders: [...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []), alerting.store],
+      holders: [
+        ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
+        alerting.store,
+        ...guardrails.holders,
+      ],
     }),
     api: createApiHandler({
       tenants,
@@ -204,8 +207,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await spillReplay.stop();
       await alerting.close();
       tenants.close();
-      audit.close();
       guardrails.close();
+      audit.close();
       sqliteMetrics?.close();
     },
   };
