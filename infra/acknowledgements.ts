@@ -16,6 +16,7 @@ import {
 } from 'aws-cdk-lib';
 import { CfnManagedPolicy, CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, rules } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -25,6 +26,38 @@ export const ACTIONS_WITHOUT_RESOURCE_TYPES = new Set([
   'xray:PutTelemetryRecords',
   'timestream:DescribeEndpoints',
 ]);
+
+/**
+ * Actions allowed on Resource "*" only when the statement also pins the request's tags: KMS CreateKey
+ * has no resource type, and tagging happens on a key that does not exist yet.
+ */
+export const ACTIONS_ALLOWED_ON_STAR_WITH_REQUEST_TAG = new Set(['kms:CreateKey', 'kms:TagResource']);
+
+export interface PolicyStatementJson {
+  Effect?: string;
+  Action?: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Whether an Allow statement with Resource "*" is one IAM gives no narrower form for. */
+export function starStatementIsJustified(statement: PolicyStatementJson): boolean {
+  const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+  const pinsRequestTag = JSON.stringify(statement.Condition ?? {}).includes('aws:RequestTag/');
+  return actions.every(
+    (a) =>
+      typeof a === 'string' &&
+      (ACTIONS_WITHOUT_RESOURCE_TYPES.has(a) ||
+        (pinsRequestTag && ACTIONS_ALLOWED_ON_STAR_WITH_REQUEST_TAG.has(a))),
+  );
+}
+
+/** Whether every statement naming `key/*` ARNs requires the tenant-key tag on the key. */
+function tenantKeyStatementsAreTagScoped(statements: PolicyStatementJson[]): boolean {
+  return statements
+    .filter((s) => JSON.stringify(s.Resource ?? null).includes(':key/*'))
+    .every((s) => JSON.stringify(s.Condition ?? {}).includes('aws:ResourceTag/'));
+}
 
 interface WildcardAllowance {
   readonly finding: RegExp;
@@ -39,6 +72,12 @@ const IAM5_ALLOWANCES: readonly WildcardAllowance[] = [
       '(WithoutPlaintext, From/To), never another resource.',
   },
   {
+    finding: /^Action::s3:(Abort|GetBucket|GetObject|List)\*$/,
+    reason:
+      'S3 grantRead/grantPut on one bucket: the action families (GetObject*, List*, Abort* multipart) apply ' +
+      'to that bucket and its objects only; no Delete is granted.',
+  },
+  {
     finding:
       /^Resource::arn:([a-z-]+|<AWS::Partition>):dynamodb:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):table\/[^*]+\/index\/\*$/,
     reason:
@@ -47,8 +86,21 @@ const IAM5_ALLOWANCES: readonly WildcardAllowance[] = [
 ];
 
 const RESOURCE_STAR_REASON =
-  'Only X-Ray PutTraceSegments/PutTelemetryRecords and timestream:DescribeEndpoints have Resource "*": ' +
-  'IAM defines no resource type for them.';
+  'Resource "*" only for actions IAM gives no resource type (X-Ray PutTraceSegments/PutTelemetryRecords, ' +
+  'timestream:DescribeEndpoints) and for kms:CreateKey/TagResource pinned to the tenant tag by aws:RequestTag.';
+
+const BUCKET_OBJECTS_REASON =
+  "The objects of one platform bucket (grantRead/grantPut on that bucket's ARN + /*).";
+
+/** Whether `logicalId` names an S3 bucket in the same stack as `node`. */
+function isBucketOf(node: CfnResource, logicalId: string): boolean {
+  const stack = Stack.of(node);
+  return stack.node.findAll().some((c) => c instanceof CfnBucket && stack.getLogicalId(c) === logicalId);
+}
+
+const TENANT_KEYS_REASON =
+  'Per-tenant KMS keys are created at onboarding, so no ARN exists at deploy time: the grant names this ' +
+  "account's keys in the platform's regions and requires the tenant tag on the key (aws:ResourceTag).";
 
 export const LAMBDA_RUNTIME_REASON =
   'Pinned to nodejs22.x on purpose: local tooling, tests and the Lambda runtime run the same Node major ' +
@@ -94,19 +146,27 @@ function acknowledgeWildcards(node: CfnResource): void {
         Validations.of(node).acknowledge({ id, reason: RESOURCE_STAR_REASON });
       continue;
     }
+    if (
+      /^Resource::arn:([a-z-]+|<AWS::Partition>):kms:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):key\/\*$/.test(
+        finding,
+      )
+    ) {
+      if (tenantKeyStatementsAreTagScoped(statementsOf(node)))
+        Validations.of(node).acknowledge({ id, reason: TENANT_KEYS_REASON });
+      continue;
+    }
+    const objects = /^Resource::<([A-Za-z0-9]+)\.Arn>\/\*$/.exec(finding);
+    if (objects) {
+      if (isBucketOf(node, objects[1]!))
+        Validations.of(node).acknowledge({ id, reason: BUCKET_OBJECTS_REASON });
+      continue;
+    }
     const allowance = IAM5_ALLOWANCES.find((a) => a.finding.test(finding));
     if (allowance) Validations.of(node).acknowledge({ id, reason: allowance.reason });
   }
 }
 
-interface Statement {
-  Effect?: string;
-  Action?: string | string[];
-  Resource?: unknown;
-}
-
-/** True when every Allow statement with Resource "*" only has actions that have no resource type. */
-function starStatementsAreResourceless(node: CfnResource): boolean {
+function statementsOf(node: CfnResource): PolicyStatementJson[] {
   const stack = Stack.of(node);
   const documents: unknown[] = [];
   if (node instanceof CfnPolicy || node instanceof CfnManagedPolicy)
@@ -115,13 +175,16 @@ function starStatementsAreResourceless(node: CfnResource): boolean {
     const policies = (stack.resolve(node.policies) ?? []) as { PolicyDocument: unknown }[];
     documents.push(...policies.map((p) => p.PolicyDocument));
   }
-  for (const document of documents) {
-    for (const statement of ((document as { Statement?: Statement[] })?.Statement ?? []) as Statement[]) {
-      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-      if (statement.Effect !== 'Allow' || !resources.includes('*')) continue;
-      const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-      if (!actions.every((a) => typeof a === 'string' && ACTIONS_WITHOUT_RESOURCE_TYPES.has(a))) return false;
-    }
-  }
-  return true;
+  return documents.flatMap(
+    (d) => ((d as { Statement?: PolicyStatementJson[] })?.Statement ?? []) as PolicyStatementJson[],
+  );
+}
+
+/** True when every Allow statement with Resource "*" is one IAM gives no narrower form for. */
+function starStatementsAreResourceless(node: CfnResource): boolean {
+  return statementsOf(node).every((statement) => {
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    if (statement.Effect !== 'Allow' || !resources.includes('*')) return true;
+    return starStatementIsJustified(statement);
+  });
 }

@@ -5,7 +5,7 @@
  */
 import type { FunctionName } from '../shared/http/routes';
 import type { MetricStoreAccess } from './constructs/metric-store';
-import type { DataKeyAccess, TableAccess } from './constructs/platform-function';
+import type { TableAccess, TenantKeyAccess } from './constructs/platform-function';
 
 export interface FunctionSpec {
   /** Handler file, relative to the repository root, exporting `handler`. */
@@ -17,8 +17,10 @@ export interface FunctionSpec {
   readonly ingestState?: TableAccess;
   /** Access to the region's metric store: sets METRIC_STORE and its location. */
   readonly metricStore?: MetricStoreAccess;
-  /** Envelope-encryption key operations: sets DATA_KEY_ARN. */
-  readonly dataKey?: DataKeyAccess;
+  /** Per-tenant KMS keys: 'use' (encrypt/decrypt) or 'manage' (also create, replicate, destroy). */
+  readonly tenantKeys?: TenantKeyAccess;
+  /** The offboarding archive bucket: sets ARCHIVE_BUCKET. */
+  readonly archives?: 'read' | 'readWrite';
   /** Reads the provider admin token secret: sets PROVIDER_TOKEN_SECRET_ARN. */
   readonly providerToken?: boolean;
   readonly memorySize?: number;
@@ -36,14 +38,19 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   api: {
     entry: 'functions/api/handler.ts',
-    description: 'Tenant API: collectors, metric queries',
+    description: 'Tenant API: collectors, tokens, metric queries, confidential fields',
     table: 'readWrite',
     metricStore: 'read',
+    tenantKeys: 'use',
   },
   admin: {
     entry: 'functions/admin/handler.ts',
-    description: 'Provider admin API: tenant onboarding',
+    description: 'Provider admin API: tenant onboarding and offboarding',
     table: 'readWrite',
+    // Offboarding exports the tenant's metrics (and erases them where the store can).
+    metricStore: 'read',
+    tenantKeys: 'manage',
+    archives: 'readWrite',
     providerToken: true,
     // Operator traffic only: a small cap limits the blast radius of a leaked provider token.
     reservedConcurrency: 5,

@@ -41,7 +41,6 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
       env: env(region),
       description: `Observability platform: multi-region key replicas in ${region}`,
       primaryTableKeyArn: globalKeys.tableKey.keyArn,
-      primaryDataKeyArn: globalKeys.dataKey.keyArn,
     });
     regionKeys.set(region, stack);
   }
@@ -67,7 +66,6 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
       regionConfig,
       tableName: globalTable.metadata.table.tableName,
       tableKeyArn: keys ? keys.tableKeyArn : globalKeys.tableKey.keyArn,
-      dataKeyArn: keys ? keys.dataKeyArn : globalKeys.dataKey.keyArn,
     });
     stack.addStackDependency(globalTable);
     regional.set(region, stack);

@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -13,9 +13,11 @@ import { Alias, Architecture, type IFunction, LoggingFormat, Runtime, Tracing } 
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { TENANT_KEY_TAG } from '../../shared/adapters/aws/kms-key-service';
 import { ENV } from '../../shared/adapters/aws/wiring';
 import type { MetricStore, MetricStoreAccess } from './metric-store';
 
@@ -25,6 +27,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export type TableAccess = 'read' | 'readWrite';
 export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
+export type TenantKeyAccess = 'use' | 'manage';
 
 export interface PlatformFunctionProps {
   /** Handler file relative to the repository root, exporting `handler`. */
@@ -159,6 +162,60 @@ export class PlatformFunction extends Construct {
     this.fn.addEnvironment(envName, queue.queueUrl);
     if (access === 'send' || access === 'sendConsume') queue.grantSendMessages(this.fn);
     if (access === 'consume' || access === 'sendConsume') queue.grantConsumeMessages(this.fn);
+    return this;
+  }
+
+  /**
+   * Per-tenant KMS keys (shared/adapters/aws/kms-key-service.ts), created at onboarding, so no ARN
+   * exists at deploy time: grants name this account's keys in `regions` and require the tenant tag.
+   * 'use' = encrypt/decrypt; 'manage' adds create, replicate, disable and schedule deletion, and sets
+   * KMS_REPLICA_REGIONS to the other regions.
+   */
+  bindTenantKeys(access: TenantKeyAccess, regions: readonly string[]): this {
+    const stack = Stack.of(this);
+    const keyArns = regions.map((region) =>
+      stack.formatArn({ service: 'kms', region, resource: 'key', resourceName: '*' }),
+    );
+    const tagged = { Null: { [`aws:ResourceTag/${TENANT_KEY_TAG}`]: 'false' } };
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: keyArns,
+        conditions: tagged,
+      }),
+    );
+    if (access === 'manage') {
+      const others = regions.filter((r) => r !== stack.region);
+      this.fn.addEnvironment(ENV.kmsReplicaRegions, others.join(','));
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:ReplicateKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+          resources: keyArns,
+          conditions: tagged,
+        }),
+      );
+      // CreateKey (also what ReplicateKey needs in the replica region) has no resource ARN: the
+      // request must carry the tenant tag, and only that tag.
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:CreateKey', 'kms:TagResource'],
+          resources: ['*'],
+          conditions: {
+            Null: { [`aws:RequestTag/${TENANT_KEY_TAG}`]: 'false' },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_KEY_TAG] },
+          },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** `envName` = the bucket's name, with object read (and put) on that bucket only; never delete. */
+  bindBucket(bucket: IBucket, envName: string, access: 'read' | 'readWrite'): this {
+    this.fn.addEnvironment(envName, bucket.bucketName);
+    bucket.grantRead(this.fn);
+    // Put only: objects leave through their lifecycle rule, never through a function.
+    if (access === 'readWrite') bucket.grantPut(this.fn);
     return this;
   }
 

@@ -17,6 +17,8 @@ export class RegionalKeys extends Construct {
   readonly messaging: Key;
   /** Secrets Manager secrets (the provider admin token). */
   readonly secrets: Key;
+  /** Offboarding archives in S3. */
+  readonly archives: Key;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -32,6 +34,7 @@ export class RegionalKeys extends Construct {
     this.metricStore = key('MetricStoreKey', 'Metric store data at rest');
     this.messaging = key('MessagingKey', 'SNS topics and SQS queues');
     this.secrets = key('SecretsKey', 'Provider secrets');
+    this.archives = key('ArchivesKey', 'Offboarding archives');
 
     this.logs.addToResourcePolicy(
       new PolicyStatement({

@@ -4,7 +4,11 @@
  * every resource that fails it. Pure functions over JSON, so tests can feed deliberately broken
  * templates.
  */
-import { ACTIONS_WITHOUT_RESOURCE_TYPES } from '../acknowledgements';
+import {
+  ACTIONS_WITHOUT_RESOURCE_TYPES,
+  type PolicyStatementJson,
+  starStatementIsJustified,
+} from '../acknowledgements';
 import { DATA_CLASSIFICATION_TAG } from '../constructs/metadata-table';
 
 export interface CfnResource {
@@ -94,11 +98,7 @@ function requireSome(
   return { ...outcome, failures: [...outcome.failures, `no ${noun} found: nothing to show the control on`] };
 }
 
-interface Statement {
-  Effect?: string;
-  Action?: string | string[];
-  Resource?: unknown;
-}
+type Statement = PolicyStatementJson;
 
 function policyStatements(f: Found): Statement[] {
   const p = props(f);
@@ -323,10 +323,8 @@ export const CHECKS: readonly Check[] = [
             const actions = list(s.Action);
             const wildcardAction = actions.find((a) => a === '*' || /^[a-z0-9-]+:\*$/.test(a));
             if (wildcardAction) return `allows ${wildcardAction}`;
-            if (list(s.Resource).includes('*')) {
-              const scoped = actions.filter((a) => !ACTIONS_WITHOUT_RESOURCE_TYPES.has(a));
-              if (scoped.length > 0) return `Resource "*" for ${scoped.join(', ')}`;
-            }
+            if (list(s.Resource).includes('*') && !starStatementIsJustified(s))
+              return `Resource "*" for ${actions.filter((a) => !ACTIONS_WITHOUT_RESOURCE_TYPES.has(a)).join(', ')}`;
           }
           return undefined;
         },

@@ -14,8 +14,6 @@ import { MetadataTable } from '../constructs/metadata-table';
 export class GlobalKeysStack extends Stack {
   /** Encrypts the metadata table (every replica uses this key's replica in its region). */
   readonly tableKey: Key;
-  /** Envelope encryption of confidential fields; ciphertext written in one region decrypts in any. */
-  readonly dataKey: Key;
 
   constructor(scope: Construct, id: string, props: StackProps) {
     super(scope, id, props);
@@ -27,18 +25,15 @@ export class GlobalKeysStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       });
     this.tableKey = mrk('TableKey', 'Metadata table (multi-region primary)');
-    this.dataKey = mrk('DataKey', 'Envelope encryption of confidential fields (multi-region primary)');
   }
 }
 
 export interface RegionKeysStackProps extends StackProps {
   readonly primaryTableKeyArn: string;
-  readonly primaryDataKeyArn: string;
 }
 
 export class RegionKeysStack extends Stack {
   readonly tableKeyArn: string;
-  readonly dataKeyArn: string;
 
   constructor(scope: Construct, id: string, props: RegionKeysStackProps) {
     super(scope, id, props);
@@ -58,15 +53,8 @@ export class RegionKeysStack extends Stack {
       description: 'Metadata table (multi-region replica)',
       keyPolicy: policy(),
     });
-    const data = new CfnReplicaKey(this, 'DataKey', {
-      primaryKeyArn: props.primaryDataKeyArn,
-      description: 'Envelope encryption of confidential fields (multi-region replica)',
-      keyPolicy: policy(),
-    });
     table.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    data.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.tableKeyArn = table.attrArn;
-    this.dataKeyArn = data.attrArn;
   }
 }
 

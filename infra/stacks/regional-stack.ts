@@ -5,13 +5,15 @@
  */
 import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { INGEST_STATE_TABLE_ENV } from '../../shared/adapters/aws/guardrails-wiring';
+import { ENV } from '../../shared/adapters/aws/wiring';
 import { type FunctionName, ROUTES } from '../../shared/http/routes';
 import type { PlatformConfig, RegionConfig } from '../config';
 import { Alerting } from '../constructs/alerting';
+import { ArchiveBucket } from '../constructs/archive-bucket';
 import { IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
@@ -28,8 +30,6 @@ export interface RegionalStackProps extends StackProps {
   readonly tableName: string;
   /** This region's key for the table (the multi-region primary or its replica here). */
   readonly tableKeyArn: string;
-  /** This region's envelope-encryption key (multi-region primary or replica). */
-  readonly dataKeyArn: string;
 }
 
 /** Props for RegionalStack.newFunction: the log key and retention come from the stack. */
@@ -43,12 +43,12 @@ export class RegionalStack extends Stack {
   readonly keys: RegionalKeys;
   /** This region's replica of the metadata table (grants include its key and indexes). */
   readonly table: ITableV2;
-  /** Envelope-encryption key in this region; bind with PlatformFunction.bindDataKey. */
-  readonly dataKey: IKey;
   readonly metricStore: MetricStore;
   /** Regional guardrail state (rate buckets, series, usage); bind with INGEST_STATE_TABLE_ENV. */
   readonly ingestState: IngestStateTable;
   readonly providerTokenSecret: Secret;
+  /** Offboarding archives (admin function). */
+  readonly archives: ArchiveBucket;
   readonly functions: Readonly<Record<FunctionName, PlatformFunction>>;
   readonly ingestApi: IngestApi;
   readonly ops: OpsMonitoring;
@@ -67,7 +67,6 @@ export class RegionalStack extends Stack {
 
     this.keys = new RegionalKeys(this, 'Keys');
     const tableKey = Key.fromKeyArn(this, 'TableKey', props.tableKeyArn);
-    this.dataKey = Key.fromKeyArn(this, 'DataKey', props.dataKeyArn);
     this.table = TableV2.fromTableAttributes(this, 'Table', {
       tableName: props.tableName,
       encryptionKey: tableKey,
@@ -80,6 +79,7 @@ export class RegionalStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       magneticRetentionDays: config.magneticRetentionDays,
     });
+    this.archives = new ArchiveBucket(this, 'Archives', { key: this.keys.archives, expireAfterDays: 30 });
     this.ingestState = new IngestStateTable(this, 'IngestState', { key: this.keys.metricStore });
     this.providerTokenSecret = new Secret(this, 'ProviderToken', {
       description: 'Provider admin bearer token (rotate: see RUNBOOK.md)',
@@ -115,7 +115,12 @@ export class RegionalStack extends Stack {
       if (spec.table) fn.bindTable(this.table, spec.table);
       if (spec.ingestState) fn.bindTable(this.ingestState.table, spec.ingestState, INGEST_STATE_TABLE_ENV);
       if (spec.metricStore) fn.bindMetricStore(this.metricStore, spec.metricStore);
-      if (spec.dataKey) fn.bindDataKey(this.dataKey, spec.dataKey);
+      if (spec.tenantKeys)
+        fn.bindTenantKeys(
+          spec.tenantKeys,
+          config.regions.map((r) => r.region),
+        );
+      if (spec.archives) fn.bindBucket(this.archives.bucket, ENV.archiveBucket, spec.archives);
       if (spec.providerToken) fn.bindSecret(this.providerTokenSecret);
       functions[name] = fn;
     }
