@@ -7,6 +7,8 @@ import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/
 import type { IdempotencyStore } from '../../ports/idempotency-store';
 import { SqliteTenantTable } from './sqlite-ingest-state';
 
+let puts = 0;
+
 type RecordStatus = ConstructorParameters<typeof IdempotencyRecord>[0]['status'];
 
 interface Row {
@@ -41,6 +43,8 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
 
   protected async _putRecord(record: IdempotencyRecord): Promise<void> {
     const nowMs = Date.now();
+    // DynamoDB's TTL removes expired records; here every 500th put does.
+    if (++puts % 500 === 0) this.db.prepare('DELETE FROM idempotency WHERE expiry_s < ?').run(nowMs / 1000);
     const result = this.db
       .prepare(
         `INSERT INTO idempotency (tenant_id, idempotency_key, status, expiry_s, in_progress_expiry_ms, response_data, payload_hash)
