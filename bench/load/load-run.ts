@@ -13,7 +13,7 @@ import { onboard, startLocalPlatform } from '../lib/processes';
 import { fmt, markdownTable, RESULTS_DIR } from '../lib/results';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
-const RPS = Number(process.env.LOAD_RPS ?? 100);
+const RPS = Number(process.env.LOAD_RPS ?? 50);
 const TENANTS = Number(process.env.LOAD_TENANTS ?? 20);
 const COLLECTORS_PER_TENANT = Number(process.env.LOAD_COLLECTORS ?? 5);
 const MAX_IN_FLIGHT = 256;
@@ -41,6 +41,7 @@ async function main() {
     const collectors = tenants.flatMap((t) => t.ingestKeys.map((key) => ({ key, admin: t.adminToken })));
     const samples: Sample[] = [];
     let inFlight = 0;
+    let overloaded = 0;
     let sent = 0;
     const started = performance.now();
     const startedS = Math.floor(Date.now() / 1000);
@@ -91,6 +92,7 @@ async function main() {
       const at = performance.now();
       if (inFlight >= MAX_IN_FLIGHT) {
         samples.push({ at: (at - started) / 1000, ms: 0, status: 'error', kind: 'overload' });
+        overloaded++;
         return;
       }
       inFlight++;
@@ -180,7 +182,7 @@ async function main() {
       `load: ${SECONDS} s at ${RPS} req/s, ${TENANTS} tenants × ${COLLECTORS_PER_TENANT} collectors, mix native/OTLP/remote write (100 series) + 5% queries`,
       `requests ${samples.length} (of ${sent} scheduled), statuses ${JSON.stringify(statuses)}`,
       `latency p50 ${fmt(quantile(ok, 0.5), 1)} ms, p99 ${fmt(quantile(ok, 0.99), 1)} ms, max ${fmt(ok[ok.length - 1] ?? 0, 1)} ms`,
-      `errors (5xx, 429, network, overload) ${errors}; client errors (4xx) ${clientErrors}`,
+      `errors (5xx, 429, network, overload) ${errors}, of which not started because ${MAX_IN_FLIGHT} were in flight: ${overloaded}; client errors (4xx) ${clientErrors}`,
       `server RSS: second third ${fmt(middle / 1024, 1)} MiB → last third ${fmt(last / 1024, 1)} MiB (${fmt(growth * 100, 1)} %): ${flat ? 'flat' : 'GROWING'}`,
     ];
     console.log(table);
