@@ -24,7 +24,7 @@ export interface MetricStoreProps {
   /** Key for the AMP workspace's log group. */
   readonly logKey: IKey;
   readonly logRetentionDays: number;
-  /** Timestream magnetic-store retention in days. */
+  /** Long-term retention in days: Timestream magnetic store, or the AMP workspace's retention. */
   readonly magneticRetentionDays: number;
 }
 
@@ -69,6 +69,7 @@ export class MetricStore extends Construct {
         [ENV.metricStore]: 'timestream',
         [ENV.timestreamDatabase]: database.ref,
         [ENV.timestreamTable]: table.attrName,
+        [ENV.timestreamRetention]: `${props.magneticRetentionDays} days`,
       };
     } else {
       const logGroup = new LogGroup(this, 'WorkspaceLogs', {
@@ -79,12 +80,15 @@ export class MetricStore extends Construct {
       const workspace = new CfnWorkspace(this, 'Workspace', {
         kmsKeyArn: props.key.keyArn,
         loggingConfiguration: { logGroupArn: logGroup.logGroupArn },
+        // Same long-term horizon as Timestream's magnetic store; also bounds what offboarding exports.
+        workspaceConfiguration: { retentionPeriodInDays: props.magneticRetentionDays },
       });
       workspace.applyRemovalPolicy(RemovalPolicy.RETAIN);
       this.workspace = workspace;
       this.storeArn = workspace.attrArn;
       this.environment = {
         [ENV.metricStore]: 'amp',
+        [ENV.ampRetentionDays]: String(props.magneticRetentionDays),
         [ENV.ampWorkspaceUrl]: `https://aps-workspaces.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/workspaces/${workspace.attrWorkspaceId}`,
       };
     }

@@ -496,6 +496,9 @@ export const CHECKS: readonly Check[] = [
             ? undefined
             : 'no retention';
         }),
+        perResource(t, ['AWS::APS::Workspace'], 'AMP workspaces', (f) =>
+          props(f).WorkspaceConfiguration?.RetentionPeriodInDays ? undefined : 'no retention period',
+        ),
         perResource(t, ['AWS::SQS::Queue'], 'SQS queues', (f) =>
           props(f).MessageRetentionPeriod ? undefined : 'default retention not stated',
         ),

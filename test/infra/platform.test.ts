@@ -84,6 +84,7 @@ describe('metric store per region', () => {
     t.hasResourceProperties('AWS::APS::Workspace', {
       KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysMetricStoreKey'), 'Arn'] },
       LoggingConfiguration: { LogGroupArn: Match.anyValue() },
+      WorkspaceConfiguration: { RetentionPeriodInDays: DEFAULT_CONFIG.magneticRetentionDays },
     });
   });
 
