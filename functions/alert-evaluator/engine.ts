@@ -346,7 +346,7 @@ export class AlertEngine {
         pass,
         Math.max(lastSeen, stored?.lastSeenAt ?? 0),
       );
-      if (next) updates.push(next);
+      if (next && worthStoring(rule, stored, next)) updates.push(next);
     }
     if (mode === 'tick') {
       for (const [key, stored] of states) {
@@ -366,7 +366,7 @@ export class AlertEngine {
           pass,
           stored.lastSeenAt,
         );
-        if (next) updates.push(next);
+        if (next && worthStoring(rule, stored, next)) updates.push(next);
       }
     }
     await this.deps.store.putSeriesStates(rule.tenantId, rule.ruleId, updates);
@@ -585,6 +585,34 @@ export class AlertEngine {
       if (this.locks.get(key) === run) this.locks.delete(key);
     }
   }
+}
+
+/**
+ * Whether a state must be written. A healthy series whose state did not change materially (the usual
+ * case: ok, no streak) is not rewritten every evaluation; re-evaluating it from the stored state gives
+ * the same result. Rules with no-data alerting keep `lastSeenAt` fresh to within a quarter of their
+ * silence threshold, so no-data is never raised early for lack of a write.
+ */
+export function worthStoring(
+  rule: AlertRule,
+  stored: StoredSeriesState | undefined,
+  next: StoredSeriesState,
+): boolean {
+  const a = stored?.state ?? INITIAL_STATE;
+  const b = next.state;
+  const material =
+    a.phase !== b.phase ||
+    a.severity !== b.severity ||
+    a.breachStreak !== b.breachStreak ||
+    a.clearStreak !== b.clearStreak ||
+    a.acknowledged !== b.acknowledged ||
+    a.transitions.length !== b.transitions.length ||
+    a.transitions.at(-1) !== b.transitions.at(-1) ||
+    stored?.openAlertId !== next.openAlertId ||
+    (stored?.periodTransition === true && stored.period === next.period);
+  if (material) return true;
+  if (!rule.noData) return false;
+  return !stored || next.lastSeenAt - stored.lastSeenAt >= (rule.noData.afterSeconds * 1000) / 4;
 }
 
 export function machineConfig(rule: AlertRule): StateMachineConfig {
