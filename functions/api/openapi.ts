@@ -3,6 +3,7 @@
  * handlers validate with (zod 4's toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 expects).
  */
 import { z } from 'zod';
+import { ROUTES } from '../../shared/http/routes';
 import type { Operation } from './app';
 import { errorView } from './views';
 
@@ -66,6 +67,32 @@ export function buildOpenApiDocument(operations: readonly Operation[]): Record<s
           }
         : {}),
       responses,
+    };
+  }
+  // Routes served by other functions (ingest, alerting, usage) are listed too, so the document names
+  // every route a tenant can call; their owners describe bodies in their own schemas.
+  for (const route of ROUTES) {
+    if (route.function === 'api' || route.path.startsWith('/admin/')) continue;
+    const method = route.method.toLowerCase();
+    paths[route.path] ??= {};
+    if (paths[route.path]![method]) continue;
+    const parameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    paths[route.path]![method] = {
+      summary: `Served by the ${route.function} function`,
+      operationId: `${method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string = '') => c.toUpperCase())}`,
+      security: [{ [route.function === 'ingest' ? 'ingestKey' : 'tenantToken']: [] }],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      responses: {
+        default: {
+          description: 'See the function’s documentation; errors are `{error: {code, message, field?}}`',
+          content: { 'application/json': { schema: schemaOf(errorView, 'output') } },
+        },
+      },
     };
   }
   return {
