@@ -74,7 +74,14 @@ function machine(): string {
 function main() {
   const reports = new Map<string, BenchReport>();
   const failures: string[] = [];
-  for (const job of jobs()) {
+  // `--render`: rebuild the table from the reports already in bench/results (after a fuzz or load run).
+  const renderOnly = process.argv.includes('--render');
+  if (renderOnly)
+    for (const file of readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json'))) {
+      const report = JSON.parse(readFileSync(join(RESULTS_DIR, file), 'utf8')) as BenchReport;
+      reports.set(report.section ?? basename(file, '.json'), report);
+    }
+  for (const job of renderOnly ? [] : jobs()) {
     const started = Date.now();
     console.error(`▶ ${job.name}`);
     const run = spawnSync(job.command, job.args, {
@@ -126,6 +133,7 @@ function main() {
     table,
     '',
     ...(failures.length > 0 ? ['Benchmarks that did not report:', ...failures.map((f) => `- ${f}`), ''] : []),
+    ...latestFuzzAndLoad(),
     '<details><summary>How each figure was measured</summary>',
     '',
     ...notes,
@@ -138,6 +146,23 @@ function main() {
   if (failures.length > 0) console.log(`\nDid not report:\n${failures.map((f) => `- ${f}`).join('\n')}`);
   writeBenchmarksMd(block);
   console.log('\nBENCHMARKS.md updated.');
+}
+
+/** `npm run fuzz` and `npm run load` are long runs of their own; their latest results, dated. */
+function latestFuzzAndLoad(): string[] {
+  const lines: string[] = [];
+  const read = (name: string) => {
+    const file = join(RESULTS_DIR, name, 'report.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
+  };
+  const fuzz = read('fuzz');
+  if (fuzz)
+    lines.push(
+      `- \`npm run fuzz\` (${fuzz.at}): ${Number(fuzz.total).toLocaleString('en-US')} inputs in ${Math.round(Number(fuzz.seconds))} s across every decoder and the API bodies, ${fuzz.crashes} crashes/5xx, verdict: ${fuzz.verdict}.`,
+    );
+  const load = read('load');
+  if (load) lines.push(`- \`npm run load\` (${load.at}): ${(load.summary as string[]).join('; ')}.`);
+  return lines.length > 0 ? ['Latest long runs (not part of this run):', '', ...lines, ''] : [];
 }
 
 function rank(section: string): number {

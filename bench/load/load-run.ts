@@ -189,7 +189,14 @@ async function main() {
     console.log(summary.join('\n'));
     const dir = join(RESULTS_DIR, 'load');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'report.json'), JSON.stringify({ summary, windows, rss, statuses }, null, 2));
+    writeFileSync(
+      join(dir, 'report.json'),
+      JSON.stringify(
+        { at: new Date().toISOString(), flat, errors, summary, windows, rss, statuses },
+        null,
+        2,
+      ),
+    );
     if (errors > 0 || !flat) process.exitCode = 1;
   } finally {
     await platform.stop();

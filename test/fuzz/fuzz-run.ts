@@ -7,6 +7,8 @@
  * < 500); anything else is a crash. The fuzzer runs in a worker watched by this process: no
  * progress for HANG_MS is a hang. Stops at FUZZ_INPUTS (default 1,000,000) or FUZZ_MAX_SECONDS.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const TARGET_INPUTS = Number(process.env.FUZZ_INPUTS ?? 1_000_000);
@@ -69,6 +71,26 @@ if (isMainThread) {
     for (const crash of last?.crashes ?? [])
       console.log(`crash in ${crash.target}: ${crash.error}\n  input (base64): ${crash.input.slice(0, 400)}`);
     console.log(`verdict: ${verdict}`);
+    // Kept for BENCHMARKS.md (npm run bench lists the latest fuzz and load runs).
+    const dir = join(resolve(process.env.BENCH_RESULTS_DIR ?? 'bench/results'), 'fuzz');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'report.json'),
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          seed: SEED,
+          seconds: (Date.now() - started) / 1000,
+          total,
+          crashes,
+          verdict: verdict.slice(0, 300),
+          counts,
+          slowest: last?.slowest,
+        },
+        null,
+        2,
+      ),
+    );
     process.exit(verdict === 'clean' ? 0 : 1);
   });
 } else {
