@@ -86,19 +86,11 @@ export class OpsMonitoring extends Construct {
     this.dashboard.addWidgets(
       graph('Alert evaluator lag (s)', [evaluatorLag]),
       graph('Notification failures', [notificationFailures]),
-      new GraphWidget({
-        title: 'Top tenants by datapoints accepted',
-        width: 8,
-        left: [
-          new MathExpression({
-            // Metrics Insights over the EMF metrics that carry the tenant dimension.
-            expression: `SELECT SUM(${METRIC.datapointsAccepted}) FROM SCHEMA("${METRICS_NAMESPACE}", service, ${TENANT_METRIC_DIMENSION}) GROUP BY ${TENANT_METRIC_DIMENSION} ORDER BY SUM() DESC LIMIT 10`,
-            usingMetrics: {},
-            label: 'tenant',
-            period: FIVE_MINUTES,
-          }),
-        ],
-      }),
+      topTenants('Top tenants: samples stored', METRIC.samplesAccepted, ''),
+    );
+    this.dashboard.addWidgets(
+      topTenants('Top tenants: samples discarded by the guardrails', METRIC.samplesDiscarded, ', reason'),
+      topTenants('Tenants near a limit (% of limit)', METRIC.tenantLimitWarning, ', limit', 'MAX'),
     );
 
     this.alarm('DatapointRejectionRate', rejectionRate, 20, 'More than 20 % of datapoints rejected');
@@ -168,6 +160,32 @@ function emf(metricName: string, service: string, statistic = 'Sum'): Metric {
     dimensionsMap: { service },
     statistic,
     period: FIVE_MINUTES,
+  });
+}
+
+/**
+ * Metrics Insights over the per-tenant EMF metrics (dimensions service, tenant and any extra ones):
+ * the ten largest tenants.
+ */
+function topTenants(
+  title: string,
+  metricName: string,
+  extraDimensions: string,
+  fn: 'SUM' | 'MAX' = 'SUM',
+): GraphWidget {
+  return new GraphWidget({
+    title,
+    width: 8,
+    left: [
+      new MathExpression({
+        expression:
+          `SELECT ${fn}(${metricName}) FROM SCHEMA("${METRICS_NAMESPACE}", service, ${TENANT_METRIC_DIMENSION}${extraDimensions}) ` +
+          `GROUP BY ${TENANT_METRIC_DIMENSION} ORDER BY ${fn}() DESC LIMIT 10`,
+        usingMetrics: {},
+        label: TENANT_METRIC_DIMENSION,
+        period: FIVE_MINUTES,
+      }),
+    ],
   });
 }
 

@@ -541,6 +541,10 @@ describe('operations', () => {
       expect(body).toContain(name);
     expect(body).toContain('ObservabilityPlatform');
     expect(body).toContain('GROUP BY tenant');
+    for (const perTenant of ['SamplesAccepted', 'SamplesDiscarded', 'TenantLimitWarning'])
+      expect(body).toMatch(
+        new RegExp(`\\(${perTenant}\\) FROM SCHEMA\\(\\\\+"ObservabilityPlatform\\\\+", service, tenant`),
+      );
     expect(body).toContain('p99');
   });
 });
