@@ -168,24 +168,39 @@ export class AlertEngine {
     const rules = (await this.rulesOf(tenantId)).filter((r) => r.enabled);
     if (rules.length === 0) return;
     const now = this.deps.clock.now().getTime();
-    const written = new Map<string, { metric: string; dimensions: Dimensions }>();
-    for (const s of samples) written.set(seriesKey(s.metric, s.dimensions), s);
+    // Group what was written by metric: one store query per metric, narrowed by the dimensions all
+    // written series of that metric share (a native payload: its resource and datasource).
+    const written = new Map<string, Map<string, Dimensions>>();
+    for (const s of samples) {
+      let series = written.get(s.metric);
+      if (!series) written.set(s.metric, (series = new Map()));
+      series.set(seriesKey(s.metric, s.dimensions), s.dimensions);
+    }
+    const rulesByMetric = new Map<string, AlertRule[]>();
+    for (const r of rules)
+      rulesByMetric.set(r.selector.metric, [...(rulesByMetric.get(r.selector.metric) ?? []), r]);
     const byRule = new Map<AlertRule, Series[]>();
-    for (const [key, { metric, dimensions }] of written) {
-      const relevant = rules.filter(
-        (r) => r.selector.metric === metric && matchesFilters(dimensions, r.selector.filters),
+    for (const [metric, series] of written) {
+      const candidates = rulesByMetric.get(metric);
+      if (!candidates) continue;
+      const watched = [...series].filter(([, d]) =>
+        candidates.some((r) => matchesFilters(d, r.selector.filters)),
       );
-      if (relevant.length === 0) continue;
-      const windowMs = Math.max(...relevant.map((r) => r.windowSeconds)) * 1000;
+      if (watched.length === 0) continue;
+      const windowMs = Math.max(...candidates.map((r) => r.windowSeconds)) * 1000;
       const found = await this.deps.metrics.query(tenantId, {
         metric,
         fromMs: now - windowMs,
         toMs: now,
         aggregation: 'avg',
-        filters: dimensions,
+        filters: commonDimensions(watched.map(([, d]) => d)),
       });
-      const exact = found.filter((s) => seriesKey(metric, s.dimensions) === key);
-      for (const rule of relevant) byRule.set(rule, [...(byRule.get(rule) ?? []), ...exact]);
+      const wanted = new Set(watched.map(([key]) => key));
+      const exact = found.filter((s) => wanted.has(seriesKey(metric, s.dimensions)));
+      for (const rule of candidates) {
+        const matching = exact.filter((s) => matchesFilters(s.dimensions, rule.selector.filters));
+        if (matching.length > 0) byRule.set(rule, matching);
+      }
     }
     if (byRule.size === 0) return;
     const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
@@ -613,6 +628,15 @@ export function worthStoring(
   if (material) return true;
   if (!rule.noData) return false;
   return !stored || next.lastSeenAt - stored.lastSeenAt >= (rule.noData.afterSeconds * 1000) / 4;
+}
+
+/** The dimension pairs every one of the given sets has. */
+export function commonDimensions(sets: readonly Dimensions[]): Record<string, string> {
+  const [first, ...rest] = sets;
+  const common: Record<string, string> = {};
+  for (const [name, value] of Object.entries(first ?? {}))
+    if (rest.every((d) => d[name] === value)) common[name] = value;
+  return common;
 }
 
 export function machineConfig(rule: AlertRule): StateMachineConfig {
