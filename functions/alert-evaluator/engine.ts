@@ -173,7 +173,10 @@ export class AlertEngine {
     const written = new Map<string, Map<string, Dimensions>>();
     for (const s of samples) {
       let series = written.get(s.metric);
-      if (!series) written.set(s.metric, (series = new Map()));
+      if (!series) {
+        series = new Map();
+        written.set(s.metric, series);
+      }
       series.set(seriesKey(s.metric, s.dimensions), s.dimensions);
     }
     const rulesByMetric = new Map<string, AlertRule[]>();
