@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS_WITHOUT_RESOURCE_TYPES, starStatementIsJustified } from '../../infra/acknowledgements';
 import { DEFAULT_CONFIG } from '../../infra/config';
+import { REPO_ROOT } from '../../infra/constructs/platform-function';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
@@ -62,7 +65,15 @@ describe('stacks', () => {
       expect(synthed.assembly.getStackByName(`${STACK_PREFIX}-${region}`).environment.region).toBe(region);
   });
 
-  it('never hard-codes Fn::ImportValue strings or physical names for tables, functions, topics, queues', () => {
+  it('passes references through props (no hand-written Fn.importValue in infra/)', () => {
+    const sources = readdirSync(resolve(REPO_ROOT, 'infra'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(resolve(REPO_ROOT, 'infra', f), 'utf8'));
+    expect(sources.length).toBeGreaterThan(10);
+    for (const source of sources) expect(source).not.toMatch(/Fn\.importValue\(/);
+  });
+
+  it('gives tables, functions, topics and queues no fixed physical names', () => {
     for (const stack of synthed.assembly.stacks) {
       const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: Json }> })
         .Resources;
