@@ -4,7 +4,7 @@
  * see bench/lib/results.ts), prints ONE table and writes it between the markers at the top of
  * BENCHMARKS.md. Sections other benchmarks write further down BENCHMARKS.md are left as they are.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -33,9 +33,11 @@ function jobs(): Job[] {
   const scripts = Object.entries(pkg.scripts ?? {}).filter(([name]) => name.startsWith('bench:'));
   const named = scripts.map(([, command]) => command).join(' ');
   const list: Job[] = scripts.map(([name]) => ({ name, command: 'npm', args: ['run', '--silent', name] }));
-  for (const file of readdirSync('bench')
-    .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts')
-    .sort()) {
+  // Scratch files (*.scratch.ts) are someone's experiment, not a benchmark.
+  const files = readdirSync('bench').filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.scratch.ts') && f !== 'run-all.ts',
+  );
+  for (const file of files.sort()) {
     if (named.includes(`bench/${file}`)) continue;
     list.push({
       name: `bench/${file}`,
@@ -44,6 +46,45 @@ function jobs(): Job[] {
     });
   }
   return list;
+}
+
+interface JobRun {
+  readonly status: number | null;
+  readonly error?: Error;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs one job in its own process group and, past the time bound, kills the whole group: an npm
+ * script's grandchildren (the node process doing the work) must not outlive the bound.
+ */
+function runBounded(job: Job): Promise<JobRun> {
+  return new Promise((resolve) => {
+    const child = spawn(job.command, job.args, {
+      env: { ...process.env, BENCH_RESULTS_DIR: RESULTS_DIR },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += String(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + String(chunk)).slice(-100_000);
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, PER_SCRIPT_TIMEOUT_MS);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      const error = timedOut ? new Error(`timed out after ${PER_SCRIPT_TIMEOUT_MS / 1000} s`) : undefined;
+      resolve({ status, stdout, stderr, ...(error ? { error } : {}) });
+    });
+  });
 }
 
 /** A script that wrote no JSON report but printed a markdown table: its rows, kept verbatim. */
@@ -71,7 +112,7 @@ function machine(): string {
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
-function main() {
+async function main() {
   const reports = new Map<string, BenchReport>();
   const failures: string[] = [];
   // `--render`: rebuild the table from the reports already in bench/results (after a fuzz or load run).
@@ -84,13 +125,7 @@ function main() {
   for (const job of renderOnly ? [] : jobs()) {
     const started = Date.now();
     console.error(`▶ ${job.name}`);
-    const run = spawnSync(job.command, job.args, {
-      env: { ...process.env, BENCH_RESULTS_DIR: RESULTS_DIR },
-      timeout: PER_SCRIPT_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const run = await runBounded(job);
     process.stderr.write(run.stdout ?? '');
     const fresh = existsSync(RESULTS_DIR)
       ? readdirSync(RESULTS_DIR).filter(
@@ -188,4 +223,4 @@ function writeBenchmarksMd(block: string): void {
   spawnSync(join('node_modules', '.bin', 'biome'), ['format', '--write', file], { stdio: 'ignore' });
 }
 
-main();
+await main();
