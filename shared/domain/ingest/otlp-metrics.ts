@@ -85,11 +85,11 @@ export function otlpToBatch(request: OtlpRequest, nowMs: number): IngestBatch {
   for (let r = 0; r < resourceMetrics.length; r++) {
     const rm = resourceMetrics[r]!;
     const resourceDims: Dims = {};
-    const resourceProblem = addAttributes(resourceDims, rm.attributes);
+    const resourceProto = addAttributes(resourceDims, rm.attributes, false);
     for (let s = 0; s < rm.scopeMetrics.length; s++) {
       const sm = rm.scopeMetrics[s]!;
       const base: Dims = { ...resourceDims };
-      const scopeProblem = addAttributes(base, sm.attributes) ?? resourceProblem;
+      const scopeProto = addAttributes(base, sm.attributes, resourceProto);
       if (sm.name) base[OTEL_DIMENSIONS.scopeName] = sm.name;
       if (sm.version) base[OTEL_DIMENSIONS.scopeVersion] = sm.version;
       for (let m = 0; m < sm.metrics.length; m++) {
@@ -97,7 +97,7 @@ export function otlpToBatch(request: OtlpRequest, nowMs: number): IngestBatch {
           ctx,
           sm.metrics[m]!,
           base,
-          scopeProblem,
+          scopeProto,
           () => `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`,
         );
       }
@@ -109,27 +109,27 @@ export function otlpToBatch(request: OtlpRequest, nowMs: number): IngestBatch {
 const PROTO_KEY_PROBLEM = 'dimension name "__proto__" is not allowed';
 
 /**
- * Applies flattened attributes: later keys win; an empty value removes the key. Returns a problem
- * only for `__proto__`, which a plain object cannot hold as a key (every other name is checked on the
- * finished set).
+ * Applies flattened attributes: later keys win; an empty value removes the key. A plain object cannot
+ * hold `__proto__` as a key, so whether that (refused) name is present is tracked apart: the argument
+ * says whether it was before, the result whether it is after.
  */
-function addAttributes(dims: Dims, attributes: Attributes): string | undefined {
-  let problem: string | undefined;
+function addAttributes(dims: Dims, attributes: Attributes, protoPresent: boolean): boolean {
+  let proto = protoPresent;
   for (let i = 0; i < attributes.length; i += 2) {
     const key = attributes[i]!;
     const value = attributes[i + 1]!;
-    if (value === '') delete dims[key];
-    else if (key === '__proto__') problem = PROTO_KEY_PROBLEM;
+    if (key === '__proto__') proto = value !== '';
+    else if (value === '') delete dims[key];
     else dims[key] = value;
   }
-  return problem;
+  return proto;
 }
 
 function mapMetric(
   ctx: Context,
   metric: OtlpMetric,
   base: Dims,
-  baseProblem: string | undefined,
+  baseProto: boolean,
   where: () => string,
 ): void {
   const { points } = metric;
@@ -147,8 +147,7 @@ function mapMetric(
     metricBase[OTEL_DIMENSIONS.temporality] = temporalityName(metric.temporality);
   }
   // Measured once per metric; each point adds only its own attributes.
-  const measured = ctx.rules.measure(metricBase);
-  const baseMeasure: DimensionsMeasure = { ...measured, problem: baseProblem ?? measured.problem };
+  const baseMeasure = ctx.rules.measure(metricBase);
   for (let p = 0; p < points.length; p++) {
     const point = points[p]!;
     const ordinal = ctx.batch.datapoints++;
@@ -158,7 +157,7 @@ function mapMetric(
     }
     const problem =
       (nameProblem ? `metric name: ${nameProblem}` : undefined) ??
-      mapPoint(ctx, metric, point, metricBase, baseMeasure);
+      mapPoint(ctx, metric, point, metricBase, baseMeasure, baseProto);
     if (problem) {
       ctx.pending.length = 0;
       reject(ctx.batch, at(p), problem);
@@ -183,6 +182,7 @@ function mapPoint(
   point: NumberPoint | HistogramPoint | ExponentialHistogramPoint | SummaryPoint,
   base: Dims,
   baseMeasure: DimensionsMeasure,
+  baseProto: boolean,
 ): string | undefined {
   if (point.timeUnixNano === 0) return 'timeUnixNano is missing';
   const timestampMs = Math.floor(point.timeUnixNano / 1e6);
@@ -192,6 +192,7 @@ function mapPoint(
   let dims: Dims = base;
   let size: Size = baseMeasure;
   let problem = baseMeasure.problem;
+  let proto = baseProto;
   const attributes = point.attributes;
   if (attributes.length > 0) {
     const rules = ctx.rules;
@@ -202,6 +203,10 @@ function mapPoint(
     for (let i = 0; i < attributes.length; i += 2) {
       const key = attributes[i]!;
       const value = attributes[i + 1]!;
+      if (key === '__proto__') {
+        proto = value !== '';
+        continue;
+      }
       if (Object.hasOwn(dims, key)) {
         count--;
         bytes -= rules.nameInfo(key).bytes + byteLength(dims[key]!);
@@ -212,20 +217,21 @@ function mapPoint(
       } else if (value === '') continue;
       const info = rules.nameInfo(key);
       own ??= info.problem;
-      if (key !== '__proto__') dims[key] = value;
+      dims[key] = value;
       count++;
       bytes += info.bytes + byteLength(value);
     }
     if (baseMeasure.problem !== undefined) {
       // The point may have replaced the base's faulty dimension: judge the finished set.
       const m = rules.measure(dims);
-      problem = own ?? (baseMeasure.problem === PROTO_KEY_PROBLEM ? PROTO_KEY_PROBLEM : m.problem);
+      problem = own ?? m.problem;
       count = m.count;
       bytes = m.bytes;
     } else problem = own;
     size = { count, bytes };
   }
-  const dimsProblem = problem ?? limitsProblem(size.count, size.bytes);
+  const dimsProblem =
+    problem ?? (proto ? PROTO_KEY_PROBLEM : undefined) ?? limitsProblem(size.count, size.bytes);
   if (dimsProblem) return dimsProblem;
 
   switch (metric.type) {
