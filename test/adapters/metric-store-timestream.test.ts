@@ -186,25 +186,38 @@ describe('Timestream requests behind the contract', () => {
         timestampMs: t0,
         value: 0.5,
       },
+      {
+        metric: 'http.server/duration',
+        dimensions: { 'service.name': 'api', host: 'b' },
+        timestampMs: t0,
+        value: 2,
+      },
     ]);
+    // Dimensions every record shares travel once, as common attributes (Timestream meters them once).
     expect(writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input)).toEqual([
       {
         DatabaseName: DATABASE,
         TableName: TABLE,
         CommonAttributes: {
-          Dimensions: [{ Name: 'tenant_id', Value: "o'brien", DimensionValueType: 'VARCHAR' }],
+          Dimensions: [
+            { Name: 'tenant_id', Value: "o'brien", DimensionValueType: 'VARCHAR' },
+            { Name: 'service.name', Value: 'api', DimensionValueType: 'VARCHAR' },
+          ],
           MeasureValueType: 'MULTI',
           TimeUnit: 'MILLISECONDS',
           Version: 7,
         },
         Records: [
           {
-            Dimensions: [
-              { Name: 'host', Value: 'a', DimensionValueType: 'VARCHAR' },
-              { Name: 'service.name', Value: 'api', DimensionValueType: 'VARCHAR' },
-            ],
+            Dimensions: [{ Name: 'host', Value: 'a', DimensionValueType: 'VARCHAR' }],
             MeasureName: 'http.server/duration',
             MeasureValues: [{ Name: 'value', Value: '0.5', Type: 'DOUBLE' }],
+            Time: String(t0),
+          },
+          {
+            Dimensions: [{ Name: 'host', Value: 'b', DimensionValueType: 'VARCHAR' }],
+            MeasureName: 'http.server/duration',
+            MeasureValues: [{ Name: 'value', Value: '2', Type: 'DOUBLE' }],
             Time: String(t0),
           },
         ],
@@ -216,7 +229,7 @@ describe('Timestream requests behind the contract', () => {
       toMs: t0 + 60_000,
       stepSeconds: 60,
       aggregation: 'p95',
-      filters: { 'service.name': 'api' },
+      filters: { host: 'a', 'service.name': 'api' },
     });
     expect(result).toEqual([
       {
@@ -226,7 +239,7 @@ describe('Timestream requests behind the contract', () => {
       },
     ]);
     expect(table.statements).toEqual([
-      `SELECT * FROM "metrics_db"."samples" WHERE tenant_id = 'o''brien' AND measure_name = 'http.server/duration' AND time BETWEEN from_milliseconds(${t0}) AND from_milliseconds(${t0 + 60_000}) AND "service.name" = 'api'`,
+      `SELECT * FROM "metrics_db"."samples" WHERE tenant_id = 'o''brien' AND measure_name = 'http.server/duration' AND time BETWEEN from_milliseconds(${t0}) AND from_milliseconds(${t0 + 60_000}) AND "host" = 'a' AND "service.name" = 'api'`,
     ]);
     // Aggregation happens in the domain: the same raw SELECT whatever the step and aggregation.
     expect(queryMock.commandCalls(QueryCommand).map((c) => c.args[0].input.QueryString)).toEqual(
