@@ -338,7 +338,7 @@ export class AlertEngine {
     let count = 0;
     for (const s of series) {
       if (!matchesFilters(s.dimensions, rule.selector.filters)) continue;
-      const key = seriesKey(rule.selector.metric, s.dimensions);
+      const key = keyOf(rule.selector.metric, s);
       if (seen.has(key)) continue;
       const values: number[] = [];
       let lastSeen = 0;
@@ -351,7 +351,13 @@ export class AlertEngine {
       seen.add(key);
       pass.seriesEvaluated++;
       const value = aggregate(values, rule.aggregation);
-      const { severity, cause } = await this.judge(rule, key, s.dimensions, value, pass);
+      // Static-only rules judge synchronously: no await per series on the hot path.
+      const { severity, cause } = rule.dynamic
+        ? await this.judge(rule, key, s.dimensions, value, pass)
+        : {
+            severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
+            cause: 'threshold' as const,
+          };
       const observation: Observation = severity ? { kind: 'breach', severity, value } : { kind: 'ok', value };
       const stored = states.get(key);
       const next = await this.apply(
@@ -450,7 +456,7 @@ export class AlertEngine {
     const base: SeriesAlertState = samePeriod
       ? (stored.periodBase as SeriesAlertState)
       : (stored?.state ?? INITIAL_STATE);
-    const result = step(base, { type: 'evaluate', at: pass.now, observation }, machineConfig(rule));
+    const result = step(base, { type: 'evaluate', at: pass.now, observation }, configOf(rule));
     let openAlertId = stored?.openAlertId;
     for (const t of result.transitions) {
       openAlertId = await this.record(rule, key, dimensions, openAlertId, t, observation, cause, pass);
@@ -631,6 +637,27 @@ export function worthStoring(
   if (material) return true;
   if (!rule.noData) return false;
   return !stored || next.lastSeenAt - stored.lastSeenAt >= (rule.noData.afterSeconds * 1000) / 4;
+}
+
+const configs = new WeakMap<AlertRule, StateMachineConfig>();
+const configOf = (rule: AlertRule): StateMachineConfig => {
+  let config = configs.get(rule);
+  if (!config) {
+    config = machineConfig(rule);
+    configs.set(rule, config);
+  }
+  return config;
+};
+
+const seriesKeys = new WeakMap<Series, string>();
+/** The series key, computed once per series object (many rules look at the same series in a pass). */
+function keyOf(metric: string, series: Series): string {
+  let key = seriesKeys.get(series);
+  if (key === undefined) {
+    key = seriesKey(metric, series.dimensions);
+    seriesKeys.set(series, key);
+  }
+  return key;
 }
 
 /** The dimension pairs every one of the given sets has. */
