@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import { BadRequestError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
 import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/domain/ingest/batch';
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
@@ -36,8 +37,8 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
   const emf = deps.observability.metrics;
 
   /** Runs one request through the guard (limits, idempotency, HA dedup) when there is one. */
-  async function guarded(event: HttpEvent, request: GuardedRequest): Promise<HttpResult> {
-    if (deps.guard) return deps.guard.run(event, request);
+  async function guarded(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult> {
+    if (deps.guard) return deps.guard.run(event, request, context);
     const samples = await request.decode();
     const result = await request.write(samples);
     return request.respond({ accepted: result.accepted, rejected: result.rejected, deduplicated: 0 });
@@ -55,23 +56,27 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
     return result;
   }
 
-  async function ingestNative(event: HttpEvent) {
+  async function ingestNative(event: HttpEvent, context?: Context) {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
     requireMediaType(event, ['application/json']);
-    return guarded(event, {
-      tenantId,
-      decode: () => nativePayloadToSamples(readJson(event), deps.clock.now().getTime()),
-      write: (samples) => writeSamples(tenantId, samples),
-      respond: (outcome) => {
-        emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.accepted);
-        emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected.length);
-        return json(202, {
-          accepted: outcome.accepted,
-          rejected: outcome.rejected,
-          ...(outcome.deduplicated > 0 ? { deduplicated: outcome.deduplicated } : {}),
-        });
+    return guarded(
+      event,
+      {
+        tenantId,
+        decode: () => nativePayloadToSamples(readJson(event), deps.clock.now().getTime()),
+        write: (samples) => writeSamples(tenantId, samples),
+        respond: (outcome) => {
+          emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.accepted);
+          emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected.length);
+          return json(202, {
+            accepted: outcome.accepted,
+            rejected: outcome.rejected,
+            ...(outcome.deduplicated > 0 ? { deduplicated: outcome.deduplicated } : {}),
+          });
+        },
       },
-    });
+      context,
+    );
   }
 
   /**
@@ -83,26 +88,31 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
     tenantId: string,
     decode: () => IngestBatch,
     answer: (outcome: ReturnType<typeof ingestOutcome>) => HttpResult,
+    context?: Context,
   ): Promise<HttpResult> {
     let batch: IngestBatch | undefined;
-    return guarded(event, {
-      tenantId,
-      decode: () => {
-        batch = decode();
-        return batch.samples;
+    return guarded(
+      event,
+      {
+        tenantId,
+        decode: () => {
+          batch = decode();
+          return batch.samples;
+        },
+        write: (samples) => writeSamples(tenantId, samples),
+        respond: (result) => {
+          const outcome = ingestOutcome(batch as IngestBatch, result);
+          emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.samplesWritten);
+          emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected);
+          return answer(outcome);
+        },
       },
-      write: (samples) => writeSamples(tenantId, samples),
-      respond: (result) => {
-        const outcome = ingestOutcome(batch as IngestBatch, result);
-        emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.samplesWritten);
-        emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected);
-        return answer(outcome);
-      },
-    });
+      context,
+    );
   }
 
   /** OTLP/HTTP metrics: protobuf or JSON in, the same encoding out, partial success per the spec. */
-  async function ingestOtlp(event: HttpEvent): Promise<HttpResult> {
+  async function ingestOtlp(event: HttpEvent, context?: Context): Promise<HttpResult> {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
     const type = requireMediaType(event, ['application/x-protobuf', 'application/json']);
     return guardedBatch(
@@ -114,6 +124,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
         return otlpToBatch(request, deps.clock.now().getTime());
       },
       (outcome) => otlpAnswer(type, outcome),
+      context,
     );
   }
 
@@ -135,7 +146,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
    * Prometheus remote write 1.0: snappy-framed WriteRequest. Success is 204; any refused sample makes
    * it a 400 (after the rest is stored), which a sender does not retry; 5xx only for our faults.
    */
-  async function ingestRemoteWrite(event: HttpEvent): Promise<HttpResult> {
+  async function ingestRemoteWrite(event: HttpEvent, context?: Context): Promise<HttpResult> {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
     requireMediaType(event, ['application/x-protobuf']);
     const proto = /;\s*proto=([^;\s]+)/i.exec(header(event, 'content-type') ?? '')?.[1];
@@ -166,6 +177,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
         if (outcome.rejected > 0) throw new BadRequestError(rejectionSummary(outcome, 'samples'), 'body');
         return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
       },
+      context,
     );
   }
 

@@ -56,14 +56,15 @@ export function httpErrors(logger: Logger): MiddlewareObj<HttpEvent, HttpResult>
   };
 }
 
-export type Route = (event: HttpEvent) => Promise<HttpResult>;
+/** A route gets the Lambda context too (its remaining time bounds the ingest deadline). */
+export type Route = (event: HttpEvent, context?: Context) => Promise<HttpResult>;
 
 /** Dispatches on `METHOD /resource` (the API Gateway resource template). */
 export function router(routes: Record<string, Route>): Route {
-  return async (event) => {
+  return async (event, context) => {
     const route = routes[`${event.httpMethod} ${event.resource}`];
     if (!route) throw new NotFoundError(`no route for ${event.httpMethod} ${event.resource}`);
-    return route(event);
+    return route(event, context);
   };
 }
 

@@ -87,12 +87,17 @@ export interface IngestOutcome {
 }
 
 export interface IngestGuard {
-  run(event: HttpEvent, request: GuardedRequest): Promise<HttpResult>;
+  /** `context` (the Lambda's) bounds the deadline by the function's own remaining time. */
+  run(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult>;
   limitsFor(tenantId: string): Promise<TenantLimits>;
 }
 
 export const IDEMPOTENCY_WINDOW_SECONDS = 3600;
 const DEFAULT_DEADLINE_MS = 25_000;
+/** API Gateway REST's integration timeout. */
+const GATEWAY_TIMEOUT_MS = 29_000;
+/** Time kept to write the answer after the deadline fires. */
+const ANSWER_MARGIN_MS = 1_000;
 const MAX_NAMED_REJECTIONS = 10;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
 /** Headers other systems use to name a tenant; we only check they agree with the credential. */
@@ -428,10 +433,24 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     }
   }
 
-  async function run(event: HttpEvent, request: GuardedRequest): Promise<HttpResult> {
+  async function run(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult> {
     const { tenantId } = request;
     const startMs = deps.clock.now().getTime();
-    const deadlineAt = Date.now() + deadlineMs;
+    // Answer before whichever comes first: our deadline, the gateway's 29 s since it received the
+    // request, or the function's own timeout (minus a margin to send the answer).
+    const received = event.requestContext?.requestTimeEpoch;
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const budgetMs = Math.max(
+      100,
+      Math.min(
+        deadlineMs,
+        remaining === undefined ? Number.POSITIVE_INFINITY : remaining - ANSWER_MARGIN_MS,
+        received === undefined
+          ? Number.POSITIVE_INFINITY
+          : received + GATEWAY_TIMEOUT_MS - ANSWER_MARGIN_MS - Date.now(),
+      ),
+    );
+    const deadlineAt = Date.now() + budgetMs;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -446,7 +465,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
               },
             ),
           ),
-        deadlineMs,
+        budgetMs,
       );
     });
     try {

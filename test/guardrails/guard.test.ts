@@ -92,7 +92,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function handlerWith(overrides: Partial<IngestGuardDeps> = {}) {
+function handlerWith(overrides: Partial<IngestGuardDeps> = {}, remainingMs?: number) {
   const observability = { ...createObservability('ingest'), metrics: recordingMetrics(emitted) };
   const clock = { now: () => new Date() };
   const guard = createIngestGuard({ ...stores, clock, observability, random: () => 0.5, ...overrides });
@@ -112,7 +112,9 @@ function handlerWith(overrides: Partial<IngestGuardDeps> = {}) {
       isBase64Encoded: false,
       requestContext: { requestId: newId() } as HttpEvent['requestContext'],
     } as HttpEvent;
-    return handler(event, lambdaContext('ingest', newId()));
+    const context = lambdaContext('ingest', newId());
+    if (remainingMs !== undefined) context.getRemainingTimeInMillis = () => remainingMs;
+    return handler(event, context);
   };
 }
 
@@ -167,6 +169,17 @@ describe('ingest guard: our own faults', () => {
     // The in-progress record expired with the deadline: the retry runs instead of a 429.
     const retry = await ingest(payload, { 'idempotency-key': 'slow' });
     expect(retry.statusCode).toBe(202);
+  });
+
+  it('answers within the function’s own remaining time, whatever the configured deadline', async () => {
+    // A 10 s Lambda called 8.5 s ago: 1.5 s left, 1 s kept to answer.
+    const ingest = handlerWith({ deadlineMs: 25_000 }, 1500);
+    store.delayMs = 3000;
+    const started = Date.now();
+    const slow = await ingest(seriesPayload(nowS()));
+    expect(Date.now() - started).toBeLessThan(1400);
+    expect(slow.statusCode).toBe(503);
+    expect(errorOf(slow).id).toBe('err-tenant-ingest-deadline');
   });
 
   it('answers a bug in its own code with the generic 500, not a 503 that hides it', async () => {
