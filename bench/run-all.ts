@@ -163,7 +163,9 @@ async function main() {
     START,
     '## Benchmark table (`npm run bench`)',
     '',
-    `Measured ${new Date().toISOString()} on ${machine()}. Every ratio compares figures measured in the same run.`,
+    renderOnly
+      ? `Rendered ${new Date().toISOString()} from the reports of the last run in bench/results (${reportTimes()}), on ${machine()}. Every ratio compares figures measured in the same run.`
+      : `Measured ${new Date().toISOString()} on ${machine()}. Every ratio compares figures measured in the same run.`,
     '',
     table,
     '',
@@ -198,6 +200,15 @@ function latestFuzzAndLoad(): string[] {
   const load = read('load');
   if (load) lines.push(`- \`npm run load\` (${load.at}): ${(load.summary as string[]).join('; ')}.`);
   return lines.length > 0 ? ['Latest long runs (not part of this run):', '', ...lines, ''] : [];
+}
+
+/** Oldest and newest report file times, for a rendered table. */
+function reportTimes(): string {
+  const times = readdirSync(RESULTS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => statSync(join(RESULTS_DIR, f)).mtime.toISOString())
+    .sort();
+  return `files written ${times[0]} to ${times[times.length - 1]}`;
 }
 
 function rank(section: string): number {
