@@ -169,16 +169,33 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     images: { before?: unknown; after?: unknown } = {},
   ): Promise<void> {
     const ip = sourceIpOf(request.event);
-    await deps.audit.append({
+    const event = {
       tenantId: request.principal.tenantId,
       at: now(),
       action,
       actor: request.principal.credential.credentialId,
-      outcome: 'success',
+      outcome: 'success' as const,
       target,
       ...(ip ? { sourceIp: ip } : {}),
       ...images,
-    });
+    };
+    // The change is already stored: a failed append must not turn it into an error the client
+    // would retry. One retry, then the (redacted) event goes to the function log, where the
+    // audit-append-failed alarm and a replay can pick it up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.audit.append(event);
+        return;
+      } catch (error) {
+        if (attempt >= 2) {
+          deps.observability.logger.error('audit append failed', {
+            auditEvent: event,
+            error: error as Error,
+          });
+          return;
+        }
+      }
+    }
   }
 
   async function mustGet<K extends EntityKind>(kind: K, tenantId: string, id: string | undefined) {

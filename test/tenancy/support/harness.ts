@@ -71,6 +71,10 @@ export interface HarnessOptions {
   /** Wraps the key service (fault injection). */
   wrapKeys?: (keys: LocalKeyService) => KeyService;
   cacheTtlMs?: number;
+  /** Wraps the audit log (fault injection). */
+  wrapAudit?: (
+    audit: AuditLog & AuditLogReader & TenantDataHolder,
+  ) => AuditLog & AuditLogReader & TenantDataHolder;
 }
 
 export async function startHarness(
@@ -107,6 +111,7 @@ export async function startHarness(
     audit = sqliteAudit;
     storedText = async () => JSON.stringify([sqliteTenants.rawItems(), sqliteAudit.rawEvents()]);
   }
+  if (options.wrapAudit) audit = options.wrapAudit(audit);
   const localKeys = new LocalKeyService(dataDir, clock);
   const keys = options.wrapKeys ? options.wrapKeys(localKeys) : localKeys;
   const metrics = new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
