@@ -159,13 +159,11 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
     ]);
 
     const dataKey = new Uint8Array(randomBytes(32));
-    kmsMock
-      .on(GenerateDataKeyCommand)
-      .callsFake((input) => ({
-        KeyId: input.KeyId,
-        Plaintext: dataKey.slice(),
-        CiphertextBlob: new Uint8Array(64),
-      }));
+    kmsMock.on(GenerateDataKeyCommand).callsFake((input) => ({
+      KeyId: input.KeyId,
+      Plaintext: dataKey.slice(),
+      CiphertextBlob: new Uint8Array(64),
+    }));
     kmsMock.on(DecryptCommand).callsFake((input) => ({ KeyId: input.KeyId, Plaintext: dataKey.slice() }));
     const scope = { tenantId: 't1', field: 'user.email', keyRef: primary };
     const ciphertext = await west.encrypt(scope, 'a@example.com');
