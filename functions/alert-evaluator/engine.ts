@@ -148,6 +148,9 @@ export class AlertEngine {
       for (const rule of rules) {
         pass.downtimes = downtimes;
         await this.withRuleLock(rule, () => this.evaluateRule(rule, series, pass, 'tick'));
+        // The stores answer synchronously (SQLite) or fast: yield between rules so a long pass never
+        // holds up ingest requests (and their on-ingest evaluation) in the same process.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
     const ruleEvents = pass.events.length;
