@@ -31,7 +31,8 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   ingest: {
     entry: 'functions/ingest/handler.ts',
     description: 'Collector ingest: authenticate ingest key, decode, validate, write datapoints',
-    table: 'read',
+    // Reads credentials; appends the audit event of each authentication.
+    table: 'readAppendAudit',
     ingestState: 'readWrite',
     metricStore: 'write',
     memorySize: 1024,

@@ -24,7 +24,11 @@ import type { MetricStore, MetricStoreAccess } from './metric-store';
 /** Repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export type TableAccess = 'read' | 'readWrite';
+/**
+ * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`), what a function
+ * that authenticates but changes no metadata needs (every authentication is audited).
+ */
+export type TableAccess = 'read' | 'readAppendAudit' | 'readWrite';
 export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 export type TenantKeyAccess = 'use' | 'manage';
@@ -138,8 +142,20 @@ export class PlatformFunction extends Construct {
   /** `envName` (default TABLE_NAME) + DynamoDB item (and key) permissions on that table and its indexes only. */
   bindTable(table: ITableV2, access: TableAccess, envName: string = ENV.tableName): this {
     this.fn.addEnvironment(envName, table.tableName);
-    if (access === 'read') table.grantReadData(this.fn);
-    else table.grantReadWriteData(this.fn);
+    if (access === 'readWrite') {
+      table.grantReadWriteData(this.fn);
+      return this;
+    }
+    table.grantReadData(this.fn);
+    if (access === 'readAppendAudit') {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+        }),
+      );
+    }
     return this;
   }
 
@@ -179,9 +195,15 @@ export class PlatformFunction extends Construct {
     const tagged = { Null: { [`aws:ResourceTag/${TENANT_KEY_TAG}`]: 'false' } };
     this.fn.addToRolePolicy(
       new PolicyStatement({
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        // Exactly what the Encryption SDK's KMS keyring calls, and only with the context it sends
+        // ({tenant, field}: an unsigned suite adds no key of its own).
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: keyArns,
-        conditions: tagged,
+        conditions: {
+          ...tagged,
+          Null: { ...tagged.Null, 'kms:EncryptionContext:tenant': 'false' },
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'field'] },
+        },
       }),
     );
     if (access === 'manage') {

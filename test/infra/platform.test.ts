@@ -231,6 +231,42 @@ describe('functions', () => {
     expect(adminEnv[ENV.archiveBucket]).toEqual({ Ref: logicalId(region, stack.archives.bucket) });
   });
 
+  it('lets tenant-key users call only GenerateDataKey/Decrypt, with exactly the {tenant, field} context', () => {
+    const region = 'us-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const use = statementsOf(region, logicalId(region, stack.functions.api.fn.role!)).filter((s) =>
+      JSON.stringify(s.Resource).includes(':key/*'),
+    ) as (Statement & { Condition: Json })[];
+    expect(use).toHaveLength(1);
+    expect(actionsOf(use).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(use[0]!.Condition).toEqual({
+      Null: { 'aws:ResourceTag/obs:tenant': 'false', 'kms:EncryptionContext:tenant': 'false' },
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'field'] },
+    });
+  });
+
+  it('lets ingest append audit events and nothing else to the metadata table', () => {
+    const region = 'us-east-1';
+    const stack = synthed.platform.regional.get(region)!;
+    const tableArn = JSON.stringify(
+      synthed.template(`${STACK_PREFIX}-GlobalTable`).findResources('AWS::DynamoDB::GlobalTable'),
+    );
+    expect(tableArn).toBeTruthy();
+    const writes = (
+      statementsOf(region, logicalId(region, stack.functions.ingest.fn.role!)) as (Statement & {
+        Condition?: Json;
+      })[]
+    ).filter((s) =>
+      actionsOf([s]).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
+    );
+    const onMetadata = writes.filter((s) => s.Condition !== undefined);
+    expect(onMetadata).toHaveLength(1);
+    expect(actionsOf(onMetadata)).toEqual(['dynamodb:PutItem']);
+    expect(onMetadata[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] },
+    });
+  });
+
   it('gives the provider token only to the functions the registry names, and store access only where declared', () => {
     const region = 'us-east-1';
     const stack = synthed.platform.regional.get(region)!;
