@@ -9,7 +9,7 @@
  */
 import { ProtobufDecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader';
 import { ProtoWriter } from '../protobuf/writer';
-import { snappyCompress, snappyDecompress } from '../snappy';
+import { snappyCompress, snappyDecompress, withSnappyDecompressed } from '../snappy';
 
 export interface Label {
   readonly name: string;
@@ -327,7 +327,7 @@ export function encodeRemoteWriteBody(request: WriteRequest): Uint8Array {
 
 /** Reads a remote-write request body into a sink, refusing more than `maxBytes` uncompressed (413) before inflating. */
 export function readRemoteWriteBody(body: Uint8Array, maxBytes: number, sink: WriteRequestSink): void {
-  readWriteRequest(snappyDecompress(body, maxBytes), sink);
+  withSnappyDecompressed(body, maxBytes, (bytes) => readWriteRequest(bytes, sink));
 }
 
 /** Decodes a remote-write request body, refusing more than `maxBytes` uncompressed (413) before inflating. */
