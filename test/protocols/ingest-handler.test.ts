@@ -466,6 +466,27 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     expect(result.statusCode).toBe(413);
   });
 
+  it("never reads a previous request's bytes when a block yields less than it declares", async () => {
+    const now = Date.now();
+    const full = encodeWriteRequest(writeRequest(now));
+    const first = await h.invoke('/api/v1/write', {
+      headers: { ...REMOTE_WRITE_HEADERS },
+      body: snappyCompress(full),
+    });
+    expect(first.statusCode).toBe(204);
+    h.store.written.length = 0;
+    // Declares the full length but carries only its first 10 bytes (one literal): the rest must not
+    // come from the buffer the first request was decompressed into.
+    const preamble: number[] = [];
+    let v = full.length;
+    for (; v > 0x7f; v >>>= 7) preamble.push((v & 0x7f) | 0x80);
+    preamble.push(v);
+    const short = Buffer.from([...preamble, (10 - 1) << 2, ...full.subarray(0, 10)]);
+    const second = await h.invoke('/api/v1/write', { headers: { ...REMOTE_WRITE_HEADERS }, body: short });
+    expect(second.statusCode).toBe(400);
+    expect(h.store.written).toEqual([]);
+  });
+
   it('answers 400 for invalid snappy or an invalid WriteRequest', async () => {
     const notSnappy = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     expect(
