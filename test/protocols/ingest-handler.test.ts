@@ -4,7 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../shared/domain/errors';
+import { ThrottledError, UnavailableError } from '../../shared/domain/errors';
 import { LIMITS } from '../../shared/domain/metrics';
 import {
   encodeRemoteWriteBody,
@@ -299,6 +299,19 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
       (await h.invoke('/v1/metrics', { headers: { ...PROTOBUF, 'Content-Encoding': 'gzip' }, body: bomb }))
         .statusCode,
     ).toBe(413);
+  });
+
+  it('answers 429 with Retry-After when throttled, on both routes', async () => {
+    h.store.fail = new ThrottledError('slow down', 2);
+    const otlp = await h.invoke('/v1/metrics', { headers: PROTOBUF, body: encodeOtlp(everyType(nowNs())) });
+    expect(otlp.statusCode).toBe(429);
+    expect(otlp.headers?.['retry-after']).toBe('2');
+    const rw = await h.invoke('/api/v1/write', {
+      headers: { ...REMOTE_WRITE_HEADERS },
+      body: encodeRemoteWriteBody(writeRequest(Date.now())),
+    });
+    expect(rw.statusCode).toBe(429);
+    expect(rw.headers?.['retry-after']).toBe('2');
   });
 
   it('answers 401 without an ingest key', async () => {
