@@ -181,7 +181,7 @@ function scopeMetrics(v: unknown): OtlpScopeMetrics {
 function metric(v: unknown): OtlpMetric {
   const o = object(v, '');
   const name = field(o, 'name', str);
-  // A oneof: like protobuf, the last one set wins; JSON has no order we can trust, so take the first.
+  // A oneof: a sender sets one; should a JSON object carry several, this fixed order decides.
   if (o['gauge'] != null)
     return field(o, 'gauge', (x): OtlpMetric => {
       const g = object(x, '');
