@@ -107,7 +107,10 @@ describe('Prometheus → POST /api/v1/write', () => {
         .filter((e) => e.status === 204)
         .flatMap((e) => decoded(e.body).timeseries)
         .filter((t) => t.labels.some((l) => l.value === 'shop_orders_total'));
-      if (orders.length >= 3 && sawStaleMarker('shop_ephemeral')) break;
+      const sawMetadata = proxy.exchanges.some(
+        (e) => e.status === 204 && (decoded(e.body).metadata ?? []).length > 0,
+      );
+      if (orders.length >= 3 && sawStaleMarker('shop_ephemeral') && sawMetadata) break;
       if (Date.now() > deadline)
         throw new Error(
           `Prometheus did not deliver in 60 s; exchanges: ${proxy.exchanges.map((e) => `${e.status} ${e.responseBody}`).join(', ')}\n${prometheus.log()}`,
