@@ -82,8 +82,8 @@ describe('DynamoDB throttling', () => {
 /**
  * KMS unavailable: whatever handler encrypts or decrypts a confidential field must answer a retryable
  * 503, not a 500. The route here stands in for any such handler (they share the error mapping).
- * Decrypt is not covered: the Encryption SDK folds KMS errors on decrypt into one plain Error
- * ("Unable to decrypt data key…"), so KmsKeyService cannot yet tell an outage from a refusal (reported).
+ * On decrypt the Encryption SDK folds KMS errors into one plain Error; KmsKeyService tells an outage
+ * from a refusal by the errors its KMS client saw during the call.
  */
 describe('KMS unavailable', () => {
   const kms = mockClient(KMSClient);
@@ -93,9 +93,20 @@ describe('KMS unavailable', () => {
     ['KMSInternalException', 500],
     ['DependencyTimeoutException', 503],
     ['ThrottlingException', 400],
-  ])('turns %s on encrypt into a 503 with Retry-After', async (name, status) => {
+  ])('turns %s on encrypt and on decrypt into a 503 with Retry-After', async (name, status) => {
     const keyRef = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const scope = { tenantId: 't1', field: 'device-credential.secrets', keyRef };
+    // A value sealed while KMS was up (data key answered by the mock), opened while it is down.
+    kms.on(GenerateDataKeyCommand).resolves({
+      KeyId: keyRef,
+      Plaintext: new Uint8Array(32).fill(7),
+      CiphertextBlob: new Uint8Array(64).fill(9),
+    });
+    const sealedWhileUp = await new KmsKeyService({
+      region: 'us-west-2',
+      kmsFor: (region) => new KMS({ region }),
+    }).encrypt(scope, 'secret');
+    kms.reset();
     kms.on(GenerateDataKeyCommand).rejects(awsError(name, status));
     kms.on(DecryptCommand).rejects(awsError(name, status));
     const keys = new KmsKeyService({ region: 'us-west-2', kmsFor: (region) => new KMS({ region }) });
@@ -103,9 +114,10 @@ describe('KMS unavailable', () => {
       createObservability('api'),
       router({
         'POST /seal': async () => json(200, { sealed: await keys.encrypt(scope, 'secret') }),
+        'POST /open': async () => json(200, { opened: await keys.decrypt(scope, sealedWhileUp) }),
       }),
     );
-    for (const resource of ['/seal']) {
+    for (const resource of ['/seal', '/open']) {
       const result = await invoke(handler, { method: 'POST', resource });
       expect(result.statusCode, `${resource}: ${result.body}`).toBe(503);
       expect(JSON.parse(result.body).error.code).toBe('unavailable');

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AwsKmsMrkAwareSymmetricKeyringNode, type KeyringNode } from '@aws-crypto/client-node';
 import {
   CreateKeyCommand,
@@ -6,8 +7,16 @@ import {
   ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import { UnavailableError } from '../../domain/errors';
 import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
-import { openValue, sealValue } from './encryption-sdk';
+import { DecryptionRefusedError, openValue, sealValue } from './encryption-sdk';
+import { isRetryable } from './retry';
+
+/**
+ * KMS errors seen during one decrypt. The Encryption SDK folds every KMS error on decrypt into one
+ * plain "Unable to decrypt data key" Error; what the client saw tells an outage from a refusal.
+ */
+const kmsErrorsOfCall = new AsyncLocalStorage<unknown[]>();
 
 /** Tag on every tenant key: IAM policies scope kms:* to keys carrying it. */
 export const TENANT_KEY_TAG = 'obs:tenant';
@@ -80,8 +89,20 @@ export class KmsKeyService implements KeyService {
     return sealValue(this.keyring(scope.keyRef), scope, plaintext);
   }
 
+  /** A KMS outage or throttling is a retryable UnavailableError; a refusal stays an error of its own. */
   async decrypt(scope: EncryptionScope, ciphertext: string): Promise<string> {
-    return openValue(this.keyring(scope.keyRef), scope, ciphertext);
+    const kmsErrors: unknown[] = [];
+    try {
+      return await kmsErrorsOfCall.run(kmsErrors, () =>
+        openValue(this.keyring(scope.keyRef), scope, ciphertext),
+      );
+    } catch (error) {
+      const transient = kmsErrors.find(isRetryable);
+      if (transient !== undefined && !(error instanceof DecryptionRefusedError)) {
+        throw new UnavailableError('the key service is unavailable; retry later', 5, { cause: transient });
+      }
+      throw error;
+    }
   }
 
   /**
@@ -114,7 +135,15 @@ export class KmsKeyService implements KeyService {
   private client(region: string): KMS {
     let client = this.clients.get(region);
     if (!client) {
-      client = this.kmsFor(region);
+      const created = this.kmsFor(region);
+      // Remember each failed call for decrypt (see kmsErrorsOfCall); the error still propagates.
+      const send = created.send.bind(created) as (...args: unknown[]) => unknown;
+      (created as unknown as { send: typeof send }).send = (...args) =>
+        Promise.resolve(send(...args)).catch((error: unknown) => {
+          kmsErrorsOfCall.getStore()?.push(error);
+          throw error;
+        });
+      client = created;
       this.clients.set(region, client);
     }
     return client;
