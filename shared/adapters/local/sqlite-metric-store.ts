@@ -12,6 +12,13 @@ import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { inTransaction, openDatabase } from './sqlite';
 
+interface PendingWrite {
+  readonly tenantId: string;
+  readonly samples: readonly Sample[];
+  readonly resolve: (result: WriteResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * The local twin of the Timestream store: an embedded SQLite file. Series are interned once
  * (tenant, metric, dimensions → id); points are keyed by (series, time) in a WITHOUT ROWID table, so
@@ -20,6 +27,7 @@ import { inTransaction, openDatabase } from './sqlite';
 export class SqliteMetricStore implements MetricStore, TenantDataHolder {
   private readonly db: DatabaseSync;
   private readonly seriesIds = new Map<string, number>();
+  private pending: PendingWrite[] = [];
   private readonly findSeries: StatementSync;
   private readonly insertSeries: StatementSync;
   private readonly upsertPoint: StatementSync;
@@ -60,14 +68,46 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     );
   }
 
-  async write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
-    inTransaction(this.db, () => {
-      for (const sample of samples) {
-        const id = this.seriesId(tenantId, sample.metric, sample.dimensions);
-        this.upsertPoint.run(id, sample.timestampMs, sample.value);
-      }
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop share one transaction (one
+   * WAL commit instead of one per request), and each is answered only after that commit.
+   */
+  write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ tenantId, samples, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
     });
-    return { accepted: samples.length, rejected: [] };
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    try {
+      inTransaction(this.db, () => {
+        for (const write of batch) this.insert(write.tenantId, write.samples);
+      });
+      for (const write of batch) write.resolve({ accepted: write.samples.length, rejected: [] });
+    } catch {
+      // One failing write must not fail the others: each alone, so only the faulty one is refused.
+      this.seriesIds.clear();
+      for (const write of batch) {
+        try {
+          inTransaction(this.db, () => this.insert(write.tenantId, write.samples));
+          write.resolve({ accepted: write.samples.length, rejected: [] });
+        } catch (error) {
+          this.seriesIds.clear();
+          write.reject(error);
+        }
+      }
+    }
+  }
+
+  private insert(tenantId: string, samples: readonly Sample[]): void {
+    for (const sample of samples) {
+      const id = this.seriesId(tenantId, sample.metric, sample.dimensions);
+      this.upsertPoint.run(id, sample.timestampMs, sample.value);
+    }
   }
 
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
@@ -115,7 +155,9 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     return removed;
   }
 
+  /** Commits what is still pending, then closes. */
   close(): void {
+    this.flush();
     this.db.close();
   }
 
