@@ -1,22 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port';
 import { tempDataDir } from '../support/platform';
 import { expectQueryableExactlyOnce, waitFor } from './support/assertions';
 import { type ExpectedPoint, nativeBatch } from './support/payloads';
 
 const PROVIDER_TOKEN = 'kill-9-provider-token';
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /** `npm start` as a child process: one node process (tsx as a loader), so SIGKILL hits the server itself. */
 async function startServer(dataDir: string, port: number): Promise<ChildProcess> {

@@ -7,24 +7,12 @@
  * when the binary is missing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const PROMETHEUS_BINARY = process.env['PROMETHEUS_BINARY'] ?? '/usr/bin/prometheus';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port';
+import { PROMETHEUS_BINARY, requirePrometheusBinary } from '../support/prometheus';
 
 export interface ScrapeTarget {
   /** host:port */
@@ -89,10 +77,7 @@ export interface PrometheusSender {
 }
 
 export async function startPrometheusSender(options: SenderOptions): Promise<PrometheusSender> {
-  if (!existsSync(PROMETHEUS_BINARY))
-    throw new Error(
-      `${PROMETHEUS_BINARY} not found: install the Debian package \`prometheus\` (see .ci/run) or set PROMETHEUS_BINARY`,
-    );
+  requirePrometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-sender-'));
   const config = join(dir, 'prometheus.yml');
   const labels = Object.entries(options.externalLabels ?? {})

@@ -4,10 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { freePort } from './free-port';
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
@@ -16,17 +16,6 @@ export interface DynamoDbLocal {
   /** Creates a fresh single-table-design table (pk/sk strings, plus GSI1 gsi1pk/gsi1sk) and returns its name. */
   createTable(name?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {

@@ -5,11 +5,20 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 export const PROMETHEUS_BINARY = process.env['PROMETHEUS_BINARY'] ?? '/usr/bin/prometheus';
+
+/** Fails loudly, naming the fix, when the Prometheus binary is missing. */
+export function requirePrometheusBinary(): void {
+  if (!existsSync(PROMETHEUS_BINARY)) {
+    throw new Error(
+      `${PROMETHEUS_BINARY} not found: install the Debian package \`prometheus\` (see .ci/run) or set PROMETHEUS_BINARY`,
+    );
+  }
+}
 
 export interface RunningPrometheus {
   /** Base URL; remote write goes to `${url}/api/v1/remote_write`, queries to `${url}/api/v1/…`. */
@@ -22,23 +31,8 @@ export interface PrometheusOptions {
   readonly adminApi?: boolean;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
-  if (!existsSync(PROMETHEUS_BINARY)) {
-    throw new Error(
-      `${PROMETHEUS_BINARY} not found: install the Debian package \`prometheus\` (see .ci/run) or set PROMETHEUS_BINARY`,
-    );
-  }
+  requirePrometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
   const config = join(dir, 'prometheus.yml');
   // No scraping: it only receives remote writes. AMP accepts samples up to 60 s out of order by

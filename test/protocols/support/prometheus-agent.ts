@@ -4,12 +4,11 @@
  * stopped (by its own pid) and cleaned up by `stop`. Fails loudly when the binary is missing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const PROMETHEUS_BINARY = process.env['PROMETHEUS_BINARY'] ?? '/usr/bin/prometheus';
+import { freePort } from '../../support/free-port';
+import { PROMETHEUS_BINARY, requirePrometheusBinary } from '../../support/prometheus';
 
 export interface ScrapingPrometheus {
   /** Everything Prometheus logged, for failure messages. */
@@ -17,26 +16,12 @@ export interface ScrapingPrometheus {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startScrapingPrometheus(options: {
   readonly target: string;
   readonly remoteWriteUrl: string;
   readonly bearerToken: string;
 }): Promise<ScrapingPrometheus> {
-  if (!existsSync(PROMETHEUS_BINARY))
-    throw new Error(
-      `${PROMETHEUS_BINARY} not found: install the Debian package \`prometheus\` (see .ci/run) or set PROMETHEUS_BINARY`,
-    );
+  requirePrometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-agent-'));
   const config = join(dir, 'prometheus.yml');
   writeFileSync(
