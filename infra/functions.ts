@@ -48,6 +48,8 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'functions/admin/handler.ts',
     description: 'Provider admin API: tenant onboarding and offboarding',
     table: 'readWrite',
+    // Offboarding erases the tenant's guardrail state (buckets, series, idempotency, HA, usage).
+    ingestState: 'readWrite',
     // Offboarding exports the tenant's metrics (and erases them where the store can).
     metricStore: 'read',
     tenantKeys: 'manage',

@@ -6,6 +6,8 @@ import {
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '../../shared/adapters/aws/wiring';
+import { awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
+import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
 import { createObservability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import { createAdminHandler } from './app';
@@ -18,7 +20,6 @@ export const handler = createAdminHandler({
   keys: awsKeyService(),
   audit: awsAuditLog(),
   archives: awsArchiveStore(),
-  // Offboarding exports and erases these besides the tenant table and audit log; other stores
-  // (alerting, ingest guardrails) add their TenantDataHolder here.
-  holders: [awsMetricDataHolder()],
+  // Offboarding exports and erases these besides the tenant table and audit log.
+  holders: [awsMetricDataHolder(), awsAlertStore(), ...Object.values(awsGuardrailStores())],
 });

@@ -6,7 +6,7 @@ import { STACK_PREFIX } from '../../infra/platform';
 import { synthPlatform } from './support';
 
 describe('function bundling (real esbuild)', () => {
-  it('bundles the handlers of one regional stack into loadable, minified CommonJS with source maps', () => {
+  it('bundles every HTTP handler of one regional stack into loadable, minified CommonJS with source maps', () => {
     const stackId = `${STACK_PREFIX}-us-east-1`;
     const { assembly, platform } = synthPlatform(undefined, { bundle: [stackId], nag: false });
     const stack = platform.regional.get('us-east-1')!;
@@ -16,34 +16,39 @@ describe('function bundling (real esbuild)', () => {
         { Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } } }
       >;
     };
-    const ingestId = stack.getLogicalId(stack.functions.ingest.fn.node.defaultChild as never);
-    const ingest = template.Resources[ingestId]!.Properties;
-    // The staged asset directory is named after the asset hash the template's S3 key carries.
-    const dir = join(assembly.directory, `asset.${ingest.Code.S3Key.replace(/\.zip$/, '')}`);
-    const bundle = join(dir, 'index.js');
-    expect(existsSync(bundle)).toBe(true);
-    expect(existsSync(join(dir, 'index.js.map'))).toBe(true);
-    expect(statSync(bundle).size).toBeGreaterThan(50_000);
-    // Load it as Lambda does (CommonJS require, no node_modules beside it) with the variables the
-    // template sets; references (Ref, GetAtt) become placeholder strings.
-    const environment = Object.fromEntries(
-      Object.entries(ingest.Environment.Variables).map(([k, v]) => [
-        k,
-        typeof v === 'string' ? v : `placeholder-${k}`,
-      ]),
-    );
-    expect(Object.keys(environment)).toContain('TABLE_NAME');
-    const loaded = spawnSync(
-      process.execPath,
-      ['-e', `const m = require(${JSON.stringify(bundle)}); process.stdout.write(typeof m.handler);`],
-      {
-        cwd: dir,
-        env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...environment },
-        encoding: 'utf8',
-      },
-    );
-    expect(loaded.stderr.slice(-2000)).toBe('');
-    expect(loaded.stdout).toBe('function');
+    const names = Object.keys(stack.functions) as (keyof typeof stack.functions)[];
+    expect(names).toEqual(expect.arrayContaining(['ingest', 'api', 'admin']));
+    for (const name of names) {
+      const id = stack.getLogicalId(stack.functions[name].fn.node.defaultChild as never);
+      const fn = template.Resources[id]!.Properties;
+      // The staged asset directory is named after the asset hash the template's S3 key carries.
+      const dir = join(assembly.directory, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);
+      const bundle = join(dir, 'index.js');
+      expect(existsSync(bundle), name).toBe(true);
+      expect(existsSync(join(dir, 'index.js.map')), name).toBe(true);
+      expect(statSync(bundle).size, name).toBeGreaterThan(50_000);
+      // Load it as Lambda does (CommonJS require, no node_modules beside it) with the variables the
+      // template sets, so a function missing an environment variable it reads at start fails here;
+      // references (Ref, GetAtt) become placeholder strings.
+      const environment = Object.fromEntries(
+        Object.entries(fn.Environment.Variables).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : `placeholder-${k}`,
+        ]),
+      );
+      expect(Object.keys(environment), name).toContain('TABLE_NAME');
+      const loaded = spawnSync(
+        process.execPath,
+        ['-e', `const m = require(${JSON.stringify(bundle)}); process.stdout.write(typeof m.handler);`],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...environment },
+          encoding: 'utf8',
+        },
+      );
+      expect(loaded.stderr.slice(-2000), name).toBe('');
+      expect(loaded.stdout, name).toBe('function');
+    }
     // esbuild runs once per function of the stack (seven, SDK included): slow on a shared 2-core box.
   }, 180_000);
 });
