@@ -158,6 +158,14 @@ function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
+/**
+ * A record (z.record) as JSON.parse makes it. zod also reads a record's symbol keys (and refuses
+ * them); JSON has none, and a body built in code that has some goes to the reference.
+ */
+function isJsonRecord(v: unknown): v is JsonObject {
+  return isJsonObject(v) && Object.getOwnPropertySymbols(v).length === 0;
+}
+
 /** name(what) of the schema. */
 function isName(v: unknown): v is string {
   return (
@@ -176,7 +184,7 @@ function isOptionalString(v: unknown, max: number): boolean {
 
 /** propertyMap(what, max) of the schema, holding at least `min` entries. */
 function isPropertyMap(v: unknown, min: number, max: number): boolean {
-  if (!isJsonObject(v)) return false;
+  if (!isJsonRecord(v)) return false;
   let count = 0;
   for (const key in v) {
     // zod drops a __proto__ key silently; leave that oddity to the reference.
@@ -308,7 +316,7 @@ export function nativePayloadToSamplesFast(body: unknown, nowMs: number): Sample
         !isOptionalString(dp.dataPointDescription, DESCRIPTION_MAX_LENGTH) ||
         !isDataPointType(dp.dataPointType) ||
         !isAggregationType(dp.dataPointAggregationType) ||
-        !isJsonObject(values)
+        !isJsonRecord(values)
       )
         return undefined;
 

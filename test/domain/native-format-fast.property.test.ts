@@ -503,6 +503,25 @@ describe('nativePayloadToSamples fast path', () => {
     );
   });
 
+  it('agrees with the reference on a symbol key in a record, which only a body built in code can have', () => {
+    const nowMs = BASE_MS;
+    const nowS = nowMs / 1000;
+    const payload = (resourceIds: Json, values: Json) => ({
+      resourceName: 'r',
+      resourceIds,
+      dataSource: 'ds',
+      instances: [{ instanceName: 'i', dataPoints: [{ dataPointName: 'm', values }] }],
+    });
+    for (const body of [
+      payload({ host: 'h', [Symbol('s')]: 'x' }, { [nowS]: 1 }),
+      payload({ host: 'h' }, { [nowS]: 1, [Symbol('s')]: 2 }),
+    ]) {
+      const reference = outcome(nativePayloadToSamplesReference, body, nowMs);
+      expect(reference).toHaveProperty('error', 'UnprocessableError');
+      expect(outcome(nativePayloadToSamples, body, nowMs)).toEqual(reference);
+    }
+  });
+
   it('reads a zero-padded epoch key as its own value, not the value of the unpadded key', () => {
     const nowMs = BASE_MS;
     const nowS = nowMs / 1000;
