@@ -485,6 +485,10 @@ describe('nativePayloadToSamples fast path', () => {
           runs++;
           if ('error' in reference) refused++;
           expect(outcome(nativePayloadToSamples, body, nowMs)).toEqual(reference);
+          // A payload the reference accepts (one at a limit, say) is mapped by the fast path itself,
+          // but for the two oddities it leaves to the reference: a __proto__ key, a zero-padded epoch.
+          if ('samples' in reference && !/"(__proto__|0\d+)"/.test(JSON.stringify(body)))
+            expect(nativePayloadToSamplesFast(body, nowMs)).toBeDefined();
         },
       ),
       { numRuns: 3000 },
