@@ -1,3 +1,5 @@
+import { awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
+import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
@@ -6,8 +8,6 @@ import {
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '../../shared/adapters/aws/wiring';
-import { awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
 import { createObservability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import { createAdminHandler } from './app';
