@@ -64,6 +64,8 @@ export interface EngineLimits {
   /** How long a tenant's rule list is cached for on-ingest evaluation. */
   readonly ruleCacheMs: number;
   readonly baselineTtlMs: number;
+  /** Re-reads and re-evaluations of a rule × series whose state another evaluator wrote meanwhile. */
+  readonly maxStateConflictRetries: number;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -74,6 +76,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   evaluationPeriodMs: 60_000,
   ruleCacheMs: 10_000,
   baselineTtlMs: 3_600_000,
+  maxStateConflictRetries: 5,
 };
 
 export interface EngineDeps {
@@ -99,6 +102,23 @@ export interface TickReport {
 export const newAlertId = (nowMs: number): string =>
   `${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
 const newId = () => randomBytes(16).toString('hex');
+
+/** What one evaluation of a rule × series observed. */
+interface Evaluation {
+  readonly dimensions: Dimensions;
+  readonly observation: Observation;
+  readonly cause: AlertCause;
+  readonly lastSeenAt: number;
+}
+
+/** The state an evaluation writes, and the transitions to record once that write wins. */
+interface Plan {
+  readonly evaluation: Evaluation;
+  readonly next: StoredSeriesState;
+  readonly transitions: readonly Transition[];
+  readonly openedIds: readonly string[];
+  readonly previousAlertId?: string | undefined;
+}
 
 interface RulePass {
   readonly now: number;
@@ -231,13 +251,16 @@ export class AlertEngine {
     const now = this.deps.clock.now().getTime();
     return this.withLock(`${tenantId}\u0000${alert.ruleId}`, async () => {
       const transition: Transition = { type: 'acknowledged', at: now, severity: alert.severity };
-      if (rule) {
+      // Another evaluator may write the state between our read and write: re-read and re-apply.
+      for (let attempt = 0; rule && attempt <= this.limits.maxStateConflictRetries; attempt++) {
         const states = await this.deps.store.getSeriesStates(tenantId, alert.ruleId);
         const stored = states.get(alert.seriesKey);
-        if (stored) {
-          const result = step(stored.state, { type: 'acknowledge', at: now }, machineConfig(rule));
-          await this.deps.store.putSeriesStates(tenantId, alert.ruleId, [{ ...stored, state: result.state }]);
-        }
+        if (!stored) break;
+        const result = step(stored.state, { type: 'acknowledge', at: now }, machineConfig(rule));
+        const refused = await this.deps.store.putSeriesStates(tenantId, alert.ruleId, [
+          { ...stored, state: result.state },
+        ]);
+        if (refused.length === 0) break;
       }
       const updated: Alert = {
         ...alert,
@@ -327,6 +350,13 @@ export class AlertEngine {
     return rules;
   }
 
+  /**
+   * Evaluates one rule's series. State writes are conditional on the version read (another Lambda may
+   * evaluate the same rule × series at the same time: on ingest and on schedule). Alert records and
+   * events follow only a state write that won; a refused series is re-read and re-evaluated against
+   * the winner's state (whose period bookkeeping makes the repeat neither lose nor duplicate a
+   * transition), up to `maxStateConflictRetries` times.
+   */
   private async evaluateRule(
     rule: AlertRule,
     series: readonly Series[],
@@ -335,14 +365,14 @@ export class AlertEngine {
   ) {
     const { now } = pass;
     const windowStart = now - rule.windowSeconds * 1000;
-    const states = await this.deps.store.getSeriesStates(rule.tenantId, rule.ruleId);
-    const updates: StoredSeriesState[] = [];
-    const seen = new Set<string>();
+    let states = await this.deps.store.getSeriesStates(rule.tenantId, rule.ruleId);
+    /** What to evaluate per series key, given its current stored state. */
+    const pending = new Map<string, (stored: StoredSeriesState | undefined) => Evaluation | undefined>();
     let count = 0;
     for (const s of series) {
       if (!matchesFilters(s.dimensions, rule.selector.filters)) continue;
       const key = keyOf(rule.selector.metric, s);
-      if (seen.has(key)) continue;
+      if (pending.has(key)) continue;
       const values: number[] = [];
       let lastSeen = 0;
       for (const [t, v] of s.points) {
@@ -351,7 +381,6 @@ export class AlertEngine {
       }
       if (values.length === 0) continue;
       if (++count > this.limits.maxSeriesPerRule) break;
-      seen.add(key);
       pass.seriesEvaluated++;
       const value = aggregate(values, rule.aggregation);
       // Static-only rules judge synchronously: no await per series on the hot path.
@@ -362,41 +391,58 @@ export class AlertEngine {
             cause: 'threshold' as const,
           };
       const observation: Observation = severity ? { kind: 'breach', severity, value } : { kind: 'ok', value };
-      const stored = states.get(key);
-      const next = await this.apply(
-        rule,
-        key,
-        s.dimensions,
-        stored,
+      pending.set(key, (stored) => ({
+        dimensions: s.dimensions,
         observation,
         cause,
-        pass,
-        Math.max(lastSeen, stored?.lastSeenAt ?? 0),
-      );
-      if (next && worthStoring(rule, stored, next)) updates.push(next);
+        lastSeenAt: Math.max(lastSeen, stored?.lastSeenAt ?? 0),
+      }));
     }
     if (mode === 'tick') {
-      for (const [key, stored] of states) {
-        if (seen.has(key)) continue;
+      const noData = (stored: StoredSeriesState | undefined): Evaluation | undefined => {
+        if (!stored) return undefined;
         const silentFor = now - stored.lastSeenAt;
-        const observation: Observation =
-          rule.noData && silentFor >= rule.noData.afterSeconds * 1000
-            ? { kind: 'breach', severity: rule.noData.severity }
-            : { kind: 'no-data' };
-        const next = await this.apply(
-          rule,
-          key,
-          stored.dimensions,
-          stored,
-          observation,
-          'no-data',
-          pass,
-          stored.lastSeenAt,
-        );
-        if (next && worthStoring(rule, stored, next)) updates.push(next);
-      }
+        return {
+          dimensions: stored.dimensions,
+          observation:
+            rule.noData && silentFor >= rule.noData.afterSeconds * 1000
+              ? { kind: 'breach', severity: rule.noData.severity }
+              : { kind: 'no-data' },
+          cause: 'no-data',
+          lastSeenAt: stored.lastSeenAt,
+        };
+      };
+      for (const key of states.keys()) if (!pending.has(key)) pending.set(key, noData);
     }
-    await this.deps.store.putSeriesStates(rule.tenantId, rule.ruleId, updates);
+    for (let attempt = 0; pending.size > 0; attempt++) {
+      const plans: Plan[] = [];
+      for (const [key, evaluationOf] of pending) {
+        const stored = states.get(key);
+        const evaluation = evaluationOf(stored);
+        if (!evaluation) continue;
+        const plan = this.plan(rule, key, stored, evaluation, pass);
+        if (worthStoring(rule, stored, plan.next)) plans.push(plan);
+      }
+      const refused = new Set(
+        await this.deps.store.putSeriesStates(
+          rule.tenantId,
+          rule.ruleId,
+          plans.map((p) => p.next),
+        ),
+      );
+      for (const plan of plans)
+        if (!refused.has(plan.next.seriesKey)) await this.recordPlan(rule, plan, pass);
+      if (refused.size === 0) return;
+      if (attempt >= this.limits.maxStateConflictRetries) {
+        this.deps.log?.('gave up on series states that kept changing under this evaluation', {
+          ruleId: rule.ruleId,
+          series: refused.size,
+        });
+        return;
+      }
+      for (const key of pending.keys()) if (!refused.has(key)) pending.delete(key);
+      states = await this.deps.store.getSeriesStates(rule.tenantId, rule.ruleId);
+    }
   }
 
   private async judge(
@@ -442,39 +488,69 @@ export class AlertEngine {
     return baseline;
   }
 
-  /** One evaluation of one rule × series: state machine, then alert records and events for transitions. */
-  private async apply(
+  /** One evaluation of one rule × series through the state machine: the state to write, no side effects. */
+  private plan(
     rule: AlertRule,
     key: string,
-    dimensions: Dimensions,
     stored: StoredSeriesState | undefined,
-    observation: Observation,
-    cause: AlertCause,
+    evaluation: Evaluation,
     pass: RulePass,
-    lastSeenAt: number,
-  ): Promise<StoredSeriesState | undefined> {
+  ): Plan {
+    const { dimensions, observation, lastSeenAt } = evaluation;
     const period = Math.floor(pass.now / this.limits.evaluationPeriodMs);
     const samePeriod = stored?.period === period && stored.periodBase !== undefined;
-    if (samePeriod && stored.periodTransition) return { ...stored, lastSeenAt };
+    if (samePeriod && stored.periodTransition)
+      return { evaluation, transitions: [], openedIds: [], next: { ...stored, lastSeenAt } };
     const base: SeriesAlertState = samePeriod
       ? (stored.periodBase as SeriesAlertState)
       : (stored?.state ?? INITIAL_STATE);
     const result = step(base, { type: 'evaluate', at: pass.now, observation }, configOf(rule));
     let openAlertId = stored?.openAlertId;
+    const openedIds: string[] = [];
     for (const t of result.transitions) {
-      openAlertId = await this.record(rule, key, dimensions, openAlertId, t, observation, cause, pass);
+      if (t.type === 'opened') {
+        openAlertId = newAlertId(pass.now);
+        openedIds.push(openAlertId);
+      } else if (t.type === 'cleared') openAlertId = undefined;
     }
     return {
-      seriesKey: key,
-      metric: rule.selector.metric,
-      dimensions,
-      state: result.state,
-      periodBase: base,
-      period,
-      periodTransition: result.transitions.length > 0,
-      ...(openAlertId ? { openAlertId } : {}),
-      lastSeenAt,
+      evaluation,
+      transitions: result.transitions,
+      openedIds,
+      previousAlertId: stored?.openAlertId,
+      next: {
+        seriesKey: key,
+        metric: rule.selector.metric,
+        dimensions,
+        state: result.state,
+        periodBase: base,
+        period,
+        periodTransition: result.transitions.length > 0,
+        ...(openAlertId ? { openAlertId } : {}),
+        lastSeenAt,
+        ...(stored?.version === undefined ? {} : { version: stored.version }),
+      },
     };
+  }
+
+  /** After the state write won: the alert records and events of the plan's transitions. */
+  private async recordPlan(rule: AlertRule, plan: Plan, pass: RulePass) {
+    const { dimensions, observation, cause } = plan.evaluation;
+    let openAlertId = plan.previousAlertId;
+    let opened = 0;
+    for (const t of plan.transitions) {
+      const id = t.type === 'opened' ? plan.openedIds[opened++] : undefined;
+      openAlertId = await this.record(
+        rule,
+        plan.next.seriesKey,
+        dimensions,
+        id ?? openAlertId,
+        t,
+        observation,
+        cause,
+        pass,
+      );
+    }
   }
 
   /** Writes the alert record for a transition and queues its events; returns the open alert id. */
@@ -492,7 +568,8 @@ export class AlertEngine {
     const nowIso = new Date(pass.now).toISOString();
     const value = observation.kind === 'breach' || observation.kind === 'ok' ? observation.value : undefined;
     if (transition.type === 'opened') {
-      const alertId = newAlertId(pass.now);
+      // The id was chosen with the state write that claimed this transition.
+      const alertId = openAlertId ?? newAlertId(pass.now);
       const resource = resourceOf(rule, dimensions);
       const downtime = activeDowntime(
         pass.downtimes ?? [],

@@ -20,6 +20,11 @@ export interface StoredSeriesState {
   readonly openAlertId?: string;
   /** Epoch ms of the newest point seen (no-data alerting). */
   readonly lastSeenAt: number;
+  /**
+   * The stored version this state was read at (absent: never stored). The store sets it on read and
+   * checks it on write (optimistic concurrency), so two evaluators never both act on one old state.
+   */
+  readonly version?: number;
 }
 
 export interface Page<T> {
@@ -48,7 +53,12 @@ export interface AlertStore extends TenantDataHolder {
   deleteDowntime(tenantId: string, downtimeId: string): Promise<boolean>;
 
   getSeriesStates(tenantId: string, ruleId: string): Promise<Map<string, StoredSeriesState>>;
-  putSeriesStates(tenantId: string, ruleId: string, states: readonly StoredSeriesState[]): Promise<void>;
+  /**
+   * Writes each state only if its stored version still equals `state.version` (absent: only if there
+   * is no stored state yet), bumping the version. Returns the series keys whose write was refused
+   * because another writer got there first; the others are written.
+   */
+  putSeriesStates(tenantId: string, ruleId: string, states: readonly StoredSeriesState[]): Promise<string[]>;
 
   /** Creates or replaces an alert; keeps the open-by-resource and escalation indexes in step. */
   putAlert(alert: Alert): Promise<void>;

@@ -1,8 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { AlertEngine } from '../../functions/alert-evaluator/engine';
 import type { Alert } from '../../shared/domain/alerting/alert';
+import type { AlertBusEvent } from '../../shared/domain/alerting/events';
 import type { AlertRule } from '../../shared/domain/alerting/rule';
 import { INITIAL_STATE } from '../../shared/domain/alerting/state-machine';
-import type { AlertStore } from '../../shared/ports/alert-store';
+import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
+import type { MetricStore } from '../../shared/ports/metric-store';
 
 export const rule = (tenantId: string, ruleId: string, enabled = true): AlertRule => ({
   tenantId,
@@ -56,6 +59,95 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       expect(await store.deleteRule('t1', 'a')).toBe(true);
       expect(await store.deleteRule('t1', 'a')).toBe(false);
       expect((await store.getSeriesStates('t1', 'a')).size).toBe(0);
+    });
+
+    it('refuses a series state write made from a stale read (version check)', async () => {
+      const fresh = { seriesKey: 's1', metric: 'cpu', dimensions: {}, state: INITIAL_STATE, lastSeenAt: 1 };
+      expect(await store.putSeriesStates('t1', 'a', [fresh])).toEqual([]);
+      // A second writer that also saw "no state yet" loses.
+      expect(await store.putSeriesStates('t1', 'a', [{ ...fresh, lastSeenAt: 99 }])).toEqual(['s1']);
+      const readByA = (await store.getSeriesStates('t1', 'a')).get('s1') as StoredSeriesState;
+      const readByB = (await store.getSeriesStates('t1', 'a')).get('s1') as StoredSeriesState;
+      expect(readByA.lastSeenAt).toBe(1);
+      expect(await store.putSeriesStates('t1', 'a', [{ ...readByA, lastSeenAt: 2 }])).toEqual([]);
+      expect(await store.putSeriesStates('t1', 'a', [{ ...readByB, lastSeenAt: 3 }])).toEqual(['s1']);
+      const after = (await store.getSeriesStates('t1', 'a')).get('s1') as StoredSeriesState;
+      expect(after.lastSeenAt).toBe(2);
+      expect(after.version).toBeGreaterThan(readByA.version as number);
+      // Only the refused state is held back; the others in the same call are written.
+      const other = { ...fresh, seriesKey: 's2' };
+      expect(await store.putSeriesStates('t1', 'a', [{ ...readByB, lastSeenAt: 4 }, other])).toEqual(['s1']);
+      expect((await store.getSeriesStates('t1', 'a')).get('s2')?.lastSeenAt).toBe(1);
+    });
+
+    it('loses no update when concurrent writers read-modify-write one state', async () => {
+      const writers = 8;
+      let refusals = 0;
+      await Promise.all(
+        Array.from({ length: writers }, async () => {
+          for (;;) {
+            const current = (await store.getSeriesStates('t1', 'a')).get('s1');
+            const next: StoredSeriesState = current
+              ? { ...current, lastSeenAt: current.lastSeenAt + 1 }
+              : { seriesKey: 's1', metric: 'cpu', dimensions: {}, state: INITIAL_STATE, lastSeenAt: 1 };
+            if ((await store.putSeriesStates('t1', 'a', [next])).length === 0) return;
+            refusals++;
+          }
+        }),
+      );
+      expect((await store.getSeriesStates('t1', 'a')).get('s1')?.lastSeenAt).toBe(writers);
+      // The writers did collide (otherwise this test proves nothing).
+      expect(refusals).toBeGreaterThan(0);
+    });
+
+    it('opens one alert when an on-ingest and a scheduled evaluation race on one rule × series', async () => {
+      const now = Date.UTC(2026, 5, 1, 12, 0, 5);
+      await store.putRule(rule('t1', 'r1'));
+      const series = [{ metric: 'cpu', dimensions: { host: 'web-1' }, points: [[now - 1000, 95]] as const }];
+      const metrics = { query: async () => series } as unknown as MetricStore;
+      // Both evaluators read the (empty) states before either writes: the race, made certain.
+      let reads = 0;
+      let release!: () => void;
+      const bothRead = new Promise<void>((r) => {
+        release = r;
+      });
+      const racing: AlertStore = Object.create(store, {
+        getSeriesStates: {
+          value: async (tenantId: string, ruleId: string) => {
+            const states = await store.getSeriesStates(tenantId, ruleId);
+            if (++reads === 2) release();
+            if (reads <= 2) await bothRead;
+            return states;
+          },
+        },
+      });
+      const published: AlertBusEvent[] = [];
+      // Two engines: two Lambdas, so the in-process rule lock does not serialise them.
+      const engine = () =>
+        new AlertEngine({
+          store: racing,
+          metrics,
+          bus: { publish: async (events) => void published.push(...events) },
+          topology: { dependenciesOf: async () => [] },
+          clock: { now: () => new Date(now) },
+        });
+      await Promise.all([
+        engine().onIngest('t1', [
+          { metric: 'cpu', dimensions: { host: 'web-1' }, timestampMs: now - 1000, value: 95 },
+        ]),
+        engine().tick(),
+      ]);
+      expect(reads).toBeGreaterThan(2); // the loser re-read
+      const opened = published.filter(
+        (e) => e.detailType === 'Alert State Changed' && e.detail['transition'] === 'opened',
+      );
+      expect(opened).toHaveLength(1);
+      const alerts = (await store.listAlerts('t1', { limit: 10 })).items;
+      expect(alerts.map((a) => a.alertId)).toEqual([opened[0]?.detail['alertId']]);
+      const state = [...(await store.getSeriesStates('t1', 'r1')).values()];
+      expect(state).toHaveLength(1);
+      expect(state[0]?.openAlertId).toBe(alerts[0]?.alertId);
+      expect(state[0]?.state.phase).toBe('open');
     });
 
     it('pages through the enabled rules of every tenant, skipping disabled ones', async () => {

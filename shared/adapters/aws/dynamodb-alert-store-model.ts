@@ -21,7 +21,9 @@
  * (Query begins_with ASTATE#<ruleId>#); alert history (reverse Query ALERT#); open alerts on a
  * resource (Query AOPEN#<h>#); all enabled rules (Query gsi1 ALERTRULES); due escalations (Query gsi1
  * ESCALATION, sk ≤ now). h(x) is a 128-bit SHA-256 prefix, because keys are ≤ 1 KiB and a series key is
- * not. Item bodies are one JSON attribute `item`.
+ * not. Item bodies are one JSON attribute `item`. Series states also carry a numeric `version`
+ * attribute: every state write is conditional on the version it was read at, so an on-ingest
+ * evaluation and the scheduled evaluator racing on one rule × series cannot both act on one old state.
  */
 import { createHash } from 'node:crypto';
 import type { Alert, Incident } from '../../domain/alerting/alert';
@@ -36,6 +38,8 @@ export interface TableItem {
   readonly gsi1pk?: string;
   readonly gsi1sk?: string;
   readonly item: string;
+  /** Optimistic-concurrency version (series states only). */
+  readonly version?: number;
 }
 
 export interface ItemKey {
@@ -54,6 +58,11 @@ export interface ItemTable {
   get(pk: string, sk: string): Promise<TableItem | undefined>;
   /** Puts and deletes; atomic when the engine can (DynamoDB: one transaction per 100 items). */
   write(puts: readonly TableItem[], deletes: readonly ItemKey[]): Promise<void>;
+  /**
+   * Puts the item with `version: expected + 1` (1 when `expected` is undefined) only if the stored
+   * item's version is `expected` (undefined: only if there is no stored item). False when refused.
+   */
+  putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean>;
   query(
     pk: string,
     options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
@@ -187,22 +196,31 @@ export class ItemAlertStore implements AlertStore {
     const items = await this.allItems(tenantPk(tenantId), `ASTATE#${ruleId}#`);
     const map = new Map<string, StoredSeriesState>();
     for (const i of items) {
-      const s = parse<StoredSeriesState>(i);
-      map.set(s.seriesKey, s);
+      const { version: _ignored, ...s } = parse<StoredSeriesState>(i);
+      map.set(s.seriesKey, { ...s, version: i.version ?? 0 });
     }
     return map;
   }
 
-  async putSeriesStates(tenantId: string, ruleId: string, states: readonly StoredSeriesState[]) {
-    if (states.length === 0) return;
-    await this.table.write(
-      states.map((s) => ({
-        pk: tenantPk(tenantId),
-        sk: `ASTATE#${ruleId}#${h(s.seriesKey)}`,
-        item: JSON.stringify(s),
-      })),
-      [],
-    );
+  async putSeriesStates(
+    tenantId: string,
+    ruleId: string,
+    states: readonly StoredSeriesState[],
+  ): Promise<string[]> {
+    const refused: string[] = [];
+    // Conditional writes are per item (a transaction would refuse all for one conflict); 25 at a time.
+    for (let i = 0; i < states.length; i += 25) {
+      await Promise.all(
+        states.slice(i, i + 25).map(async ({ version, ...s }) => {
+          const written = await this.table.putIfVersion(
+            { pk: tenantPk(tenantId), sk: `ASTATE#${ruleId}#${h(s.seriesKey)}`, item: JSON.stringify(s) },
+            version,
+          );
+          if (!written) refused.push(s.seriesKey);
+        }),
+      );
+    }
+    return refused;
   }
 
   async putAlert(alert: Alert): Promise<void> {

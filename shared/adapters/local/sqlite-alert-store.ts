@@ -8,12 +8,20 @@ import {
 } from '../aws/dynamodb-alert-store-model';
 import { inTransaction, openDatabase } from './sqlite';
 
-type Row = { pk: string; sk: string; gsi1pk: string | null; gsi1sk: string | null; item: string };
+type Row = {
+  pk: string;
+  sk: string;
+  gsi1pk: string | null;
+  gsi1sk: string | null;
+  item: string;
+  version: number | null;
+};
 const toItem = (r: Row): TableItem => ({
   pk: r.pk,
   sk: r.sk,
   ...(r.gsi1pk === null ? {} : { gsi1pk: r.gsi1pk, gsi1sk: r.gsi1sk as string }),
   item: r.item,
+  ...(r.version === null ? {} : { version: r.version }),
 });
 
 /** The local twin of DynamoDB's table operations, on SQLite: same keys, same index, same paging. */
@@ -24,14 +32,18 @@ export class SqliteItemTable implements ItemTable {
     db.exec(`
       CREATE TABLE IF NOT EXISTS alert_items (
         pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, gsi1sk TEXT, item TEXT NOT NULL,
-        PRIMARY KEY (pk, sk)
+        version INTEGER, PRIMARY KEY (pk, sk)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alert_items_gsi1 ON alert_items (gsi1pk, gsi1sk, pk, sk);
     `);
+    // A data directory from before versioning: add the column (its states count as version 0).
+    const columns = db.prepare('PRAGMA table_info(alert_items)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'version'))
+      db.exec('ALTER TABLE alert_items ADD COLUMN version INTEGER');
     this.statements = {
       get: db.prepare('SELECT * FROM alert_items WHERE pk = ? AND sk = ?'),
       put: db.prepare(
-        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       delete: db.prepare('DELETE FROM alert_items WHERE pk = ? AND sk = ?'),
     };
@@ -45,8 +57,33 @@ export class SqliteItemTable implements ItemTable {
   async write(puts: readonly TableItem[], deletes: readonly ItemKey[]) {
     inTransaction(this.db, () => {
       for (const i of puts)
-        this.statements['put']!.run(i.pk, i.sk, i.gsi1pk ?? null, i.gsi1sk ?? null, i.item);
+        this.statements['put']!.run(
+          i.pk,
+          i.sk,
+          i.gsi1pk ?? null,
+          i.gsi1sk ?? null,
+          i.item,
+          i.version ?? null,
+        );
       for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
+    });
+  }
+
+  async putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean> {
+    // Synchronous check-and-write in one transaction: atomic for every connection to the file.
+    return inTransaction(this.db, () => {
+      const row = this.statements['get']!.get(item.pk, item.sk) as Row | undefined;
+      if (expected === undefined ? row !== undefined : !row || (row.version ?? 0) !== expected) return false;
+      const i = item;
+      this.statements['put']!.run(
+        i.pk,
+        i.sk,
+        i.gsi1pk ?? null,
+        i.gsi1sk ?? null,
+        i.item,
+        (expected ?? 0) + 1,
+      );
+      return true;
     });
   }
 
