@@ -23,38 +23,40 @@ export async function readRequestBody(req: IncomingMessage, limit = MAX_REQUEST_
   return Buffer.concat(chunks);
 }
 
-export function toApiGatewayEvent(
-  req: IncomingMessage,
-  url: URL,
-  body: Buffer,
-  resource: string,
-  pathParameters: Record<string, string>,
-): HttpEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    multiQuery[name] = [...(multiQuery[name] ?? []), value];
-  }
-  const hasQuery = Object.keys(query).length > 0;
-  const requestId = randomUUID();
+/** What an API Gateway REST event is made of, whoever makes it (this server, tests, benchmarks). */
+export interface EventParts {
+  readonly method: string;
+  /** Resource template, e.g. `/v1/resources/{id}`. */
+  readonly resource: string;
+  readonly path: string;
+  /** Header name → values, in the client's case. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  readonly query: Readonly<Record<string, readonly string[]>>;
+  readonly pathParameters?: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+  readonly sourceIp: string;
+  readonly userAgent?: string;
+  readonly protocol?: string;
+}
+
+/** The event API Gateway (REST, binary media type `*\/*`) hands a Lambda: bodies always base64. */
+export function apiGatewayEvent(parts: EventParts): HttpEvent {
+  const last = (values: Readonly<Record<string, readonly string[]>>) =>
+    Object.fromEntries(Object.entries(values).map(([name, v]) => [name, v[v.length - 1] as string]));
+  const multi = (values: Readonly<Record<string, readonly string[]>>) =>
+    Object.fromEntries(Object.entries(values).map(([name, v]) => [name, [...v]]));
+  const hasQuery = Object.keys(parts.query).length > 0;
+  const pathParameters = parts.pathParameters ?? {};
+  const body = parts.body ?? Buffer.alloc(0);
   return {
-    resource,
-    path: url.pathname,
-    httpMethod: req.method ?? 'GET',
-    headers,
-    multiValueHeaders,
-    queryStringParameters: hasQuery ? query : null,
-    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
-    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
+    resource: parts.resource,
+    path: parts.path,
+    httpMethod: parts.method,
+    headers: last(parts.headers),
+    multiValueHeaders: multi(parts.headers),
+    queryStringParameters: hasQuery ? last(parts.query) : null,
+    multiValueQueryStringParameters: hasQuery ? multi(parts.query) : null,
+    pathParameters: Object.keys(pathParameters).length > 0 ? { ...pathParameters } : null,
     stageVariables: null,
     body: body.length > 0 ? body.toString('base64') : null,
     isBase64Encoded: body.length > 0,
@@ -62,17 +64,17 @@ export function toApiGatewayEvent(
       accountId: 'local',
       apiId: 'local',
       authorizer: null,
-      protocol: `HTTP/${req.httpVersion}`,
-      httpMethod: req.method ?? 'GET',
-      path: url.pathname,
+      protocol: parts.protocol ?? 'HTTP/1.1',
+      httpMethod: parts.method,
+      path: parts.path,
       stage: 'local',
-      requestId,
+      requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: resource,
+      resourcePath: parts.resource,
       identity: {
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: req.headers['user-agent'] ?? null,
+        sourceIp: parts.sourceIp,
+        userAgent: parts.userAgent ?? null,
         accessKey: null,
         accountId: null,
         apiKey: null,
@@ -89,6 +91,34 @@ export function toApiGatewayEvent(
       },
     },
   };
+}
+
+export function toApiGatewayEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  resource: string,
+  pathParameters: Record<string, string>,
+): HttpEvent {
+  const headers: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    headers[name] = [...(headers[name] ?? []), req.rawHeaders[i + 1]!];
+  }
+  const query: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) query[name] = [...(query[name] ?? []), value];
+  return apiGatewayEvent({
+    method: req.method ?? 'GET',
+    resource,
+    path: url.pathname,
+    headers,
+    query,
+    pathParameters,
+    body,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+    protocol: `HTTP/${req.httpVersion}`,
+  });
 }
 
 export function lambdaContext(functionName: string, requestId: string): Context {
