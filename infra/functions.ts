@@ -63,6 +63,8 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Alert rules, escalation chains, downtime, alert history and acknowledgement',
     table: 'readWrite',
     metricStore: 'read',
+    // Seals webhook signing secrets under the tenant's key before a chain is stored.
+    tenantKeys: 'use',
   },
   limits: {
     entry: 'functions/limits/handler.ts',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
 import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
 import { createAlertsHandler } from '../functions/alerts/app';
+import { RecipientSecrets } from '../functions/alerts/recipient-secrets';
 import { createNotificationProcessor } from '../functions/notifier/app';
 import { LocalEventBus } from '../shared/adapters/local/event-bus';
 import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
@@ -22,6 +23,7 @@ import { createObservability } from '../shared/http/handler';
 import type { HttpHandler } from '../shared/http/types';
 import type { AuditLog } from '../shared/ports/audit-log';
 import type { Clock } from '../shared/ports/clock';
+import type { KeyService } from '../shared/ports/key-service';
 import type { MetricStore } from '../shared/ports/metric-store';
 import type { TenantStore } from '../shared/ports/tenant-store';
 
@@ -31,6 +33,8 @@ export interface LocalAlertingOptions {
   readonly metrics: MetricStore;
   readonly audit: AuditLog;
   readonly clock: Clock;
+  /** Seals webhook secrets in stored chains; the notifier opens them to sign. */
+  readonly keys: KeyService;
   /** Evaluator period; 0 turns the timer off (tests call `tick()`). Default 60 s. */
   readonly tickIntervalMs?: number;
   readonly limits?: Partial<EngineLimits>;
@@ -65,11 +69,13 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     ...(options.limits ? { limits: options.limits } : {}),
     log: (message, fields) => logger.warn(message, fields),
   });
+  const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
   const process = createNotificationProcessor({
     store,
     channels: { webhook: new WebhookNotifier(options.webhook), email: outbox, sms: outbox },
     deadLetters: new FileDeadLetters(join(options.dataDir, 'notifications-dead-letter.jsonl')),
+    secrets,
     log: (message, fields) => logger.warn(message, fields),
   });
   // The same routing the CDK construct sets up: notification requests meant for people go to the notifier.
@@ -88,6 +94,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   const handler = createAlertsHandler({
     tenants: options.tenants,
     store,
+    secrets,
     engine,
     audit: options.audit,
     clock: options.clock,

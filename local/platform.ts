@@ -104,7 +104,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
   const ingestObservability = createObservability('ingest');
-  const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, ...options.alerting });
+  const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
 
   const handlers: Record<FunctionName, HttpHandler> = {
     admin: createAdminHandler({

@@ -26,10 +26,13 @@ import type { AuditLog } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
+import type { RecipientSecrets } from './recipient-secrets';
 
 export interface AlertsDeps {
   readonly tenants: TenantStore;
   readonly store: AlertStore;
+  /** Seals webhook secrets before a chain is stored. */
+  readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
   readonly engine: Pick<AlertEngine, 'acknowledge' | 'invalidateRules'>;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -150,7 +153,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   async function saveChain(event: HttpEvent, existing: EscalationChain | undefined, principal: Principal) {
     const input = parseOrThrow(escalationChainInputSchema, body(event));
     const now = deps.clock.now().toISOString();
-    const chain: EscalationChain = {
+    const chain: EscalationChain = await deps.secrets.sealChain({
       tenantId: principal.tenantId,
       chainId: existing?.chainId ?? id(),
       name: input.name,
@@ -158,7 +161,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       stages: input.stages,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
-    };
+    });
     await store.putChain(chain);
     await audit(
       event,

@@ -12,11 +12,14 @@ import {
 } from '../../shared/domain/alerting/events';
 import type { AlertStore } from '../../shared/ports/alert-store';
 import type { DeadLetters, Notifier } from '../../shared/ports/notifier';
+import { hasSealedField, type RecipientSecrets } from '../alerts/recipient-secrets';
 
 export interface NotifierDeps {
   readonly store: Pick<AlertStore, 'getChain'>;
   readonly channels: Readonly<Record<Recipient['type'], Notifier>>;
   readonly deadLetters: DeadLetters;
+  /** Opens sealed webhook secrets for signing; without it a recipient with a sealed secret is parked. */
+  readonly secrets?: Pick<RecipientSecrets, 'openRecipient'>;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
@@ -52,7 +55,13 @@ export function createNotificationProcessor(deps: NotifierDeps) {
           detail,
         };
         try {
-          await deps.channels[recipient.type].deliver(delivery);
+          // The secret is opened only here, for this delivery: never stored, parked or logged open.
+          const opened = deps.secrets
+            ? await deps.secrets.openRecipient(detail.tenantId, recipient)
+            : recipient;
+          if (hasSealedField(opened))
+            throw new Error('recipient secret is sealed and no key service is wired');
+          await deps.channels[recipient.type].deliver({ ...delivery, recipient: opened });
           delivered++;
         } catch (error) {
           await deps.deadLetters.park(delivery, (error as Error).message);

@@ -14,9 +14,11 @@ import {
   awsDeadLetters,
   awsNotifierChannels,
 } from '../../shared/adapters/aws/eventbridge-alert-wiring';
+import { awsKeyService, awsTenantStore } from '../../shared/adapters/aws/wiring';
 import type { BusEnvelope } from '../../shared/domain/alerting/events';
 import { createObservability } from '../../shared/http/handler';
 import { METRIC } from '../../shared/telemetry/metric-names';
+import { RecipientSecrets } from '../alerts/recipient-secrets';
 import { createNotificationProcessor } from './app';
 
 const { logger, metrics } = createObservability('notifier');
@@ -24,6 +26,7 @@ const processNotification = createNotificationProcessor({
   store: awsAlertStore(),
   channels: awsNotifierChannels(),
   deadLetters: awsDeadLetters(),
+  secrets: new RecipientSecrets(awsKeyService(), awsTenantStore()),
   log: (message, fields) => logger.warn(message, fields),
 });
 

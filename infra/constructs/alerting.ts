@@ -68,6 +68,8 @@ export interface AlertingProps {
   readonly alertsApi: PlatformFunction;
   /** The ingest function: evaluates on ingest (reads and writes alert state, publishes). */
   readonly ingest?: PlatformFunction;
+  /** Regions of the per-tenant KMS keys (the notifier opens sealed webhook secrets); default: this one. */
+  readonly tenantKeyRegions?: readonly string[];
   /** Builds a function with the region's defaults (RegionalStack.newFunction). */
   readonly newFunction: (id: string, props: AlertingFunctionProps) => PlatformFunction;
 }
@@ -163,6 +165,8 @@ export class Alerting extends Construct {
       asyncFailureKey: props.messagingKey,
     });
     this.notifier.bindTable(props.table, 'read');
+    // Opens webhook signing secrets (sealed by the alerts API under the tenant's key) to sign.
+    this.notifier.bindTenantKeys('use', props.tenantKeyRegions ?? [stack.region]);
     this.notifier.fn.addEnvironment(ALERT_ENV.deadLetterQueueUrl, this.deliveryDeadLetterQueue.queueUrl);
     this.deliveryDeadLetterQueue.grantSendMessages(this.notifier.fn);
     this.notifier.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.emailTopic.topicArn);

@@ -78,6 +78,16 @@ export const DATA_CLASSIFICATION = {
     updatedAt: 'internal',
     version: 'internal',
   },
+  /**
+   * Escalation-chain recipients (alerting). The webhook HMAC signing secret is sealed before the chain
+   * reaches the alert store and opened only by the notifier when it signs. Unlisted fields (address,
+   * routingKey) are redacted in audit records and logs like any unclassified field.
+   */
+  'escalation-recipient': {
+    type: 'internal',
+    format: 'internal',
+    secret: 'customer-confidential',
+  },
 } as const satisfies Record<string, Record<string, DataClass>>;
 
 export type ClassifiedEntity = keyof typeof DATA_CLASSIFICATION;

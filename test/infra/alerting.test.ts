@@ -13,6 +13,7 @@ import { addPlatformChecks } from '../../infra/acknowledgements';
 import { ALERT_BUS_NAME, Alerting } from '../../infra/constructs/alerting';
 import { MetricStore } from '../../infra/constructs/metric-store';
 import { PlatformFunction } from '../../infra/constructs/platform-function';
+import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../../shared/domain/alerting/events';
 
 function build(region: string) {
@@ -186,6 +187,25 @@ describe('Alerting construct', () => {
         }),
       },
     });
+  });
+
+  it('lets the notifier use tenant keys (only tagged keys, only with a tenant/field context) to open webhook secrets', () => {
+    const notifierRole = eu.template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Description: 'Delivers alert notifications: e-mail and SMS through SNS, signed webhooks',
+      },
+    }) as Record<string, { Properties: { Role: { 'Fn::GetAtt': string[] } } }>;
+    const roleId = Object.values(notifierRole)[0]?.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(eu.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+      .filter((s) => JSON.stringify(s).includes('kms:EncryptionContext:tenant'));
+    expect(statements).toHaveLength(1);
+    expect([statements[0]?.['Action']].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(JSON.stringify(statements[0]?.['Condition'])).toContain('aws:ResourceTag/');
+    expect(JSON.stringify(statements[0]?.['Resource'])).toContain(':kms:eu-west-1:');
+    // The alerts API seals them: its function spec asks for the same tenant-key use.
+    expect(HTTP_FUNCTIONS.alerts.tenantKeys).toBe('use');
   });
 
   it('lets the evaluator, the alerts API and ingest publish to the bus and nothing else', () => {
