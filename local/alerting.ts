@@ -18,6 +18,7 @@ import {
   type WebhookNotifierOptions,
 } from '../shared/adapters/local/webhook-notifier';
 import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../shared/domain/alerting/events';
+import type { LimitUsage } from '../shared/domain/guardrails/usage';
 import type { Sample } from '../shared/domain/metrics';
 import { createObservability } from '../shared/http/handler';
 import type { HttpHandler } from '../shared/http/types';
@@ -47,6 +48,8 @@ export interface LocalAlerting {
   readonly bus: LocalEventBus;
   readonly store: SqliteAlertStore;
   afterWrite(tenantId: string, samples: readonly Sample[]): Promise<void>;
+  /** The ingest guard's usage check: the built-in tenant-limit alert (never fails the ingest). */
+  onLimitUsage(tenantId: string, usage: readonly LimitUsage[]): Promise<void>;
   /** One evaluator pass, then waits until the bus has delivered what it caused. */
   tick(): Promise<void>;
   /** Waits until every bus delivery in flight has finished. */
@@ -124,6 +127,13 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
       } catch (error) {
         // The samples are stored; the next scheduled pass evaluates them. Never fail an ingest for this.
         logger.error('alert evaluation on ingest failed', { error });
+      }
+    },
+    onLimitUsage: async (tenantId, usage) => {
+      try {
+        await engine.onLimitUsage(tenantId, usage);
+      } catch (error) {
+        logger.error('tenant limit alert evaluation failed', { error });
       }
     },
     tick,

@@ -141,7 +141,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       metrics: new SpillingMetricStore(metrics, spill),
       clock,
       observability: ingestObservability,
-      guard: createIngestGuard({ ...guardrails, clock, observability: ingestObservability }),
+      guard: createIngestGuard({
+        ...guardrails,
+        clock,
+        observability: ingestObservability,
+        onLimitUsage: alerting.onLimitUsage,
+      }),
       afterWrite: alerting.afterWrite,
     }),
     alerts: alerting.handler,

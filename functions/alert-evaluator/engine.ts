@@ -31,6 +31,7 @@ import {
   startEscalation,
 } from '../../shared/domain/alerting/escalation';
 import { type AlertBusEvent, alertSummaryOf, DETAIL_TYPE } from '../../shared/domain/alerting/events';
+import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '../../shared/domain/alerting/limit-rule';
 import { type AlertRule, resourceOf } from '../../shared/domain/alerting/rule';
 import {
   INITIAL_STATE,
@@ -47,6 +48,7 @@ import {
   staticSeverity,
 } from '../../shared/domain/alerting/thresholds';
 import { ConflictError, NotFoundError } from '../../shared/domain/errors';
+import type { LimitUsage } from '../../shared/domain/guardrails/usage';
 import { type Dimensions, type Sample, seriesKey } from '../../shared/domain/metrics';
 import { aggregate, matchesFilters, type Series } from '../../shared/domain/query';
 import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
@@ -235,6 +237,28 @@ export class AlertEngine {
       await this.withRuleLock(rule, () => this.evaluateRule(rule, series, pass, 'ingest'));
     await this.publish(pass.events);
     // A stage that opened just now is due now: send it without waiting for the next tick.
+    if (
+      pass.events.some((e) => e.detailType === DETAIL_TYPE.stateChanged && e.detail.transition === 'opened')
+    )
+      await this.processEscalations(now);
+  }
+
+  /**
+   * The built-in tenant-limit alert (limit-rule.ts): the guard's usage of every limit, evaluated as
+   * one series per limit, so a warning is deduplicated, notified through the tenant's chain, and
+   * cleared like any alert.
+   */
+  async onLimitUsage(tenantId: string, usage: readonly LimitUsage[]): Promise<void> {
+    if (usage.length === 0) return;
+    const now = this.deps.clock.now().getTime();
+    const chain = limitAlertChain(await this.deps.store.listChains(tenantId));
+    const rule = tenantLimitsRule(tenantId, chain?.chainId);
+    const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
+    pass.downtimes = await this.deps.store.listDowntimes(tenantId);
+    await this.withRuleLock(rule, () =>
+      this.evaluateRule(rule, limitUsageSeries(usage, now), pass, 'ingest'),
+    );
+    await this.publish(pass.events);
     if (
       pass.events.some((e) => e.detailType === DETAIL_TYPE.stateChanged && e.detail.transition === 'opened')
     )

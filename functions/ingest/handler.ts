@@ -17,7 +17,19 @@ export const handler = createIngestHandler({
   metrics,
   clock: systemClock,
   observability,
-  guard: awsIngestGuard(observability, systemClock),
+  guard: awsIngestGuard(
+    observability,
+    systemClock,
+    alerts
+      ? {
+          // The built-in tenant-limit alert; never fails the ingest.
+          onLimitUsage: (tenantId, usage) =>
+            alerts.onLimitUsage(tenantId, usage).catch((error) => {
+              observability.logger.error('tenant limit alert evaluation failed', { error: error as Error });
+            }),
+        }
+      : {},
+  ),
   ...(alerts
     ? {
         afterWrite: (tenantId, samples) =>

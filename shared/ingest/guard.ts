@@ -65,6 +65,11 @@ export interface IngestGuardDeps {
   readonly random?: () => number;
   /** Called (at most once a minute per tenant and limit, per instance) when usage reaches 80 %. */
   readonly onLimitWarning?: (tenantId: string, usage: LimitUsage) => Promise<void>;
+  /**
+   * Called with the usage of every limit at each such check (not only those at 80 %), so a consumer
+   * can also see usage fall back: the alert engine's built-in tenant-limit alert.
+   */
+  readonly onLimitUsage?: (tenantId: string, usage: readonly LimitUsage[]) => Promise<void>;
 }
 
 /** What one protocol route hands the guard. */
@@ -428,6 +433,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
         logger.warn('tenant near a limit', { tenantId, ...warning });
         await deps.onLimitWarning?.(tenantId, warning);
       }
+      await deps.onLimitUsage?.(tenantId, report.usage);
     } catch (error) {
       logger.warn('limit warning check failed', { error: error as Error, tenantId });
     }

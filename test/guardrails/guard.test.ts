@@ -221,4 +221,15 @@ describe('ingest guard: visibility', () => {
     });
     expect(warnings).toEqual([{ t: tenantId, limit: 'maxActiveSeries', used: 4, value: 5, ratio: 0.8 }]);
   });
+
+  it('hands the usage of every limit (below 80 % too) to onLimitUsage, so an alert can clear', async () => {
+    await stores.limits.put(tenantId, { maxActiveSeries: 10 }, 0, new Date().toISOString());
+    const seen: { t: string; usage: readonly { limit: string; ratio: number }[] }[] = [];
+    const ingest = handlerWith({ onLimitUsage: async (t, usage) => void seen.push({ t, usage }) });
+    expect((await ingest(seriesPayload(nowS(), { series: 2 }))).statusCode).toBe(202);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.t).toBe(tenantId);
+    expect(seen[0]?.usage).toContainEqual({ limit: 'maxActiveSeries', used: 2, value: 10, ratio: 0.2 });
+    expect(seen[0]?.usage.length).toBeGreaterThan(1);
+  });
 });

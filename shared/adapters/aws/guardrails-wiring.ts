@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Observability } from '../../http/handler';
-import { createIngestGuard, type IngestGuard } from '../../ingest/guard';
+import { createIngestGuard, type IngestGuard, type IngestGuardDeps } from '../../ingest/guard';
 import type { Clock } from '../../ports/clock';
 import { DynamoDbHaTracker } from './dynamodb-ha-tracker';
 import { DynamoDbIdempotencyStore } from './dynamodb-idempotency';
@@ -35,6 +35,10 @@ export function awsGuardrailStores() {
   };
 }
 
-export function awsIngestGuard(observability: Observability, clock: Clock): IngestGuard {
-  return createIngestGuard({ ...awsGuardrailStores(), observability, clock });
+export function awsIngestGuard(
+  observability: Observability,
+  clock: Clock,
+  hooks: Pick<IngestGuardDeps, 'onLimitUsage' | 'onLimitWarning'> = {},
+): IngestGuard {
+  return createIngestGuard({ ...awsGuardrailStores(), observability, clock, ...hooks });
 }
