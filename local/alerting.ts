@@ -24,6 +24,7 @@ import { createObservability } from '../shared/http/handler';
 import type { HttpHandler } from '../shared/http/types';
 import type { AuditLog } from '../shared/ports/audit-log';
 import type { Clock } from '../shared/ports/clock';
+import type { EmailSubscriptions } from '../shared/ports/email-subscriptions';
 import type { KeyService } from '../shared/ports/key-service';
 import type { MetricStore } from '../shared/ports/metric-store';
 import type { TenantStore } from '../shared/ports/tenant-store';
@@ -36,6 +37,8 @@ export interface LocalAlertingOptions {
   readonly clock: Clock;
   /** Seals webhook secrets in stored chains; the notifier opens them to sign. */
   readonly keys: KeyService;
+  /** Email subscriptions to keep in step with chains (local email goes to an outbox: none by default). */
+  readonly emailSubscriptions?: EmailSubscriptions;
   /** Evaluator period; 0 turns the timer off (tests call `tick()`). Default 60 s. */
   readonly tickIntervalMs?: number;
   readonly limits?: Partial<EngineLimits>;
@@ -98,6 +101,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     tenants: options.tenants,
     store,
     secrets,
+    ...(options.emailSubscriptions ? { emailSubscriptions: options.emailSubscriptions } : {}),
     engine,
     audit: options.audit,
     clock: options.clock,

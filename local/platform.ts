@@ -55,7 +55,10 @@ export interface PlatformOptions {
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
   readonly spillReplayIntervalMs?: number;
   /** Alert evaluator timer (0: off, tests tick by hand), engine limits, webhook retry settings. */
-  readonly alerting?: Pick<LocalAlertingOptions, 'tickIntervalMs' | 'limits' | 'webhook'>;
+  readonly alerting?: Pick<
+    LocalAlertingOptions,
+    'tickIntervalMs' | 'limits' | 'webhook' | 'emailSubscriptions'
+  >;
 }
 
 export interface RunningPlatform {

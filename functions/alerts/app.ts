@@ -14,7 +14,7 @@ import {
 } from '../../shared/domain/alerting/escalation';
 import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../shared/domain/alerting/rule';
 import { formatThreshold } from '../../shared/domain/alerting/thresholds';
-import { NotFoundError, UnprocessableError } from '../../shared/domain/errors';
+import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import { parseOrThrow } from '../../shared/domain/validation';
 import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
@@ -24,6 +24,7 @@ import type { HttpEvent, HttpHandler } from '../../shared/http/types';
 import type { AlertStore } from '../../shared/ports/alert-store';
 import type { AuditLog } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
+import type { EmailSubscriptions } from '../../shared/ports/email-subscriptions';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
 import type { RecipientSecrets } from './recipient-secrets';
@@ -33,6 +34,8 @@ export interface AlertsDeps {
   readonly store: AlertStore;
   /** Seals webhook secrets before a chain is stored. */
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
+  /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
+  readonly emailSubscriptions?: EmailSubscriptions;
   readonly engine: Pick<AlertEngine, 'acknowledge' | 'invalidateRules'>;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -59,6 +62,14 @@ export const ALERT_ROUTES = [
 ] as const;
 
 const id = () => randomBytes(12).toString('hex');
+
+/** The email recipients of a chain (every stage). */
+const emailsOf = (chain: EscalationChain | undefined): Set<string> =>
+  new Set(
+    (chain?.stages ?? []).flatMap((s) =>
+      s.recipients.filter((r) => r.type === 'email').map((r) => r.address),
+    ),
+  );
 
 export const ruleView = ({ tenantId: _t, threshold, ...rule }: AlertRule) => ({
   ...rule,
@@ -150,6 +161,24 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     return rule;
   }
 
+  async function subscribe(address: string) {
+    try {
+      await deps.emailSubscriptions?.subscribe(address);
+    } catch (error) {
+      // Nothing was stored: the client may retry the same request.
+      throw new UnavailableError('could not subscribe an email recipient; retry', 5, { cause: error });
+    }
+  }
+
+  /** Unsubscribes those of `addresses` that no chain of the tenant has as a recipient any more. */
+  async function unsubscribeUnused(tenantId: string, addresses: ReadonlySet<string>) {
+    if (!deps.emailSubscriptions || addresses.size === 0) return;
+    const inUse = new Set<string>();
+    for (const chain of await store.listChains(tenantId)) for (const a of emailsOf(chain)) inUse.add(a);
+    for (const address of addresses)
+      if (!inUse.has(address)) await deps.emailSubscriptions.unsubscribe(address);
+  }
+
   async function saveChain(event: HttpEvent, existing: EscalationChain | undefined, principal: Principal) {
     const input = parseOrThrow(escalationChainInputSchema, body(event));
     const now = deps.clock.now().toISOString();
@@ -162,7 +191,10 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
+    // Subscribe first: a chain is never stored with an email recipient that cannot receive.
+    for (const address of emailsOf(chain)) if (!emailsOf(existing).has(address)) await subscribe(address);
     await store.putChain(chain);
+    await unsubscribeUnused(principal.tenantId, emailsOf(existing));
     await audit(
       event,
       principal,
@@ -233,6 +265,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         const existing = await store.getChain(principal.tenantId, chainId);
         if (!existing || !(await store.deleteChain(principal.tenantId, chainId)))
           throw new NotFoundError('no such escalation chain', 'chainId');
+        await unsubscribeUnused(principal.tenantId, emailsOf(existing));
         await audit(
           event,
           principal,

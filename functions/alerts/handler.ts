@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbAuditLog } from '../../shared/adapters/aws/dynamodb-audit-log';
-import { awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
+import { ALERT_ENV, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
+import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
 import { awsKeyService, awsTenantStore, ENV, requiredEnv } from '../../shared/adapters/aws/wiring';
 import { createObservability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
@@ -15,6 +17,14 @@ export const handler = createAlertsHandler({
   tenants,
   store: awsAlertStore(),
   secrets: new RecipientSecrets(awsKeyService(), tenants),
+  ...(process.env[ALERT_ENV.emailTopicArn]
+    ? {
+        emailSubscriptions: new SnsEmailSubscriptions(
+          new SNSClient({}),
+          requiredEnv(ALERT_ENV.emailTopicArn),
+        ),
+      }
+    : {}),
   engine: awsAlertEngine({ tenants }),
   audit: new DynamoDbAuditLog(
     DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),

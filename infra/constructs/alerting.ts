@@ -195,6 +195,15 @@ export class Alerting extends Construct {
     this.evaluator.bindMetricStore(props.metricStore, 'read');
     this.bindPublisher(this.evaluator);
     this.bindPublisher(props.alertsApi);
+    // The alerts API subscribes chains' email recipients to the email topic (filter on `recipient`)
+    // and removes them: on this topic only.
+    props.alertsApi.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.emailTopic.topicArn);
+    props.alertsApi.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic'],
+        resources: [this.emailTopic.topicArn],
+      }),
+    );
     if (props.ingest) {
       props.ingest.bindTable(props.table, 'readWrite');
       this.bindPublisher(props.ingest);

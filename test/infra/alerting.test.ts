@@ -3,7 +3,7 @@
  * patterns, KMS-encrypted topics and queues, DLQs on every target, the cross-region copy, the
  * evaluator schedule, the notifier subscriptions, the grants, and cdk-nag AwsSolutions clean.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -206,6 +206,30 @@ describe('Alerting construct', () => {
     expect(JSON.stringify(statements[0]?.['Resource'])).toContain(':kms:eu-west-1:');
     // The alerts API seals them: its function spec asks for the same tenant-key use.
     expect(HTTP_FUNCTIONS.alerts.tenantKeys).toBe('use');
+  });
+
+  it('lets the alerts API subscribe and unsubscribe email recipients on the email topic only', () => {
+    const topicRef = { Ref: eu.stack.getLogicalId(eu.alerting.emailTopic.node.defaultChild as CfnElement) };
+    const statements = Object.values(eu.template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+      .filter((s) => JSON.stringify(s['Action']).includes('sns:Subscribe'));
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic'],
+        Resource: topicRef,
+      },
+    ]);
+    // The notifier publishes to it; the alerts API (no description in this test) subscribes to it.
+    const withTopic = Object.values(
+      eu.template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: Match.objectLike({ ALERT_EMAIL_TOPIC_ARN: topicRef }) } },
+      }),
+    ).map((f) => f.Properties.Description);
+    expect(withTopic.sort()).toEqual([
+      'Delivers alert notifications: e-mail and SMS through SNS, signed webhooks',
+      undefined,
+    ]);
   });
 
   it('lets the evaluator, the alerts API and ingest publish to the bus and nothing else', () => {

@@ -1,0 +1,137 @@
+/**
+ * The alerts API keeps SNS email subscriptions (filter policy on the `recipient` attribute the
+ * notifier sets) in step with the email recipients of a tenant's escalation chains: the exact SNS
+ * requests, asserted with aws-sdk-client-mock, driven through the API on the local platform.
+ */
+import {
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:alert-email';
+const sns = mockClient(SNSClient);
+let platform: TestPlatform;
+let adminToken: string;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({
+    alerting: {
+      tickIntervalMs: 0,
+      emailSubscriptions: new SnsEmailSubscriptions(new SNSClient({ region: 'eu-west-1' }), TOPIC),
+    },
+  });
+  ({ adminToken } = await platform.createTenant('email-subs'));
+});
+afterAll(async () => {
+  sns.restore();
+  await platform?.destroy();
+});
+beforeEach(() => {
+  sns.reset();
+  sns.on(SubscribeCommand).resolves({ SubscriptionArn: 'pending confirmation' });
+  sns.on(UnsubscribeCommand).resolves({});
+});
+
+async function api(method: string, path: string, body?: unknown, status = 200) {
+  const response = await platform.request(path, {
+    method,
+    token: adminToken,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+}
+
+const email = (address: string) => ({ type: 'email', address });
+const chain = (...addresses: string[]) => ({
+  name: 'ops',
+  stages: [{ recipients: addresses.map(email) }, { recipients: [{ type: 'sms', address: '+15555550100' }] }],
+});
+const subscribeInput = (address: string) => ({
+  TopicArn: TOPIC,
+  Protocol: 'email',
+  Endpoint: address,
+  Attributes: {
+    FilterPolicyScope: 'MessageAttributes',
+    FilterPolicy: JSON.stringify({ recipient: [address] }),
+  },
+  ReturnSubscriptionArn: true,
+});
+const listed = (...endpoints: [string, string][]) => ({
+  Subscriptions: endpoints.map(([Endpoint, SubscriptionArn]) => ({
+    TopicArn: TOPIC,
+    Protocol: 'email',
+    Endpoint,
+    SubscriptionArn,
+  })),
+});
+
+describe('email subscriptions for chain recipients', () => {
+  let chainId: string;
+
+  it('subscribes each email recipient with a filter policy on its address when a chain is saved', async () => {
+    chainId = (await api('POST', '/v1/escalation-chains', chain('a@example.com', 'b@example.com'), 201))[
+      'chainId'
+    ] as string;
+    expect(sns.commandCalls(SubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      subscribeInput('a@example.com'),
+      subscribeInput('b@example.com'),
+    ]);
+    expect(sns.commandCalls(UnsubscribeCommand)).toHaveLength(0);
+  });
+
+  it('subscribes only added recipients and unsubscribes removed ones on update', async () => {
+    sns
+      .on(ListSubscriptionsByTopicCommand)
+      .resolves(
+        listed(
+          ['a@example.com', `${TOPIC}:sub-a`],
+          ['b@example.com', `${TOPIC}:sub-b`],
+          ['pending@example.com', 'PendingConfirmation'],
+        ),
+      );
+    await api('PUT', `/v1/escalation-chains/${chainId}`, chain('b@example.com', 'c@example.com'));
+    expect(sns.commandCalls(SubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      subscribeInput('c@example.com'),
+    ]);
+    expect(sns.commandCalls(ListSubscriptionsByTopicCommand)[0]?.args[0].input).toEqual({ TopicArn: TOPIC });
+    expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      { SubscriptionArn: `${TOPIC}:sub-a` },
+    ]);
+  });
+
+  it('keeps an address another chain of the tenant still uses, and unsubscribes it with the last one', async () => {
+    const other = (await api('POST', '/v1/escalation-chains', chain('b@example.com'), 201))[
+      'chainId'
+    ] as string;
+    sns.on(ListSubscriptionsByTopicCommand).resolves(listed(['b@example.com', `${TOPIC}:sub-b`]));
+    await api('DELETE', `/v1/escalation-chains/${chainId}`, undefined, 204);
+    expect(sns.commandCalls(UnsubscribeCommand)).toHaveLength(0);
+    await api('DELETE', `/v1/escalation-chains/${other}`, undefined, 204);
+    expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      { SubscriptionArn: `${TOPIC}:sub-b` },
+    ]);
+  });
+
+  it('does not store a chain whose recipient could not be subscribed', async () => {
+    sns.on(SubscribeCommand).rejects(new Error('throttled'));
+    const before = await api('GET', '/v1/escalation-chains');
+    const response = await platform.request('/v1/escalation-chains', {
+      method: 'POST',
+      token: adminToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chain('d@example.com')),
+    });
+    expect(response.status).toBe(503);
+    expect(await api('GET', '/v1/escalation-chains')).toEqual(before);
+  });
+});
