@@ -1,15 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { BadRequestError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
+import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
 import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/domain/ingest/batch';
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
 import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
 import { LIMITS, type Sample } from '../../shared/domain/metrics';
 import { nativePayloadToSamples } from '../../shared/domain/native-format';
 import { authenticate } from '../../shared/http/auth';
-import { readBody, readJson, requireMediaType } from '../../shared/http/body';
+import { mediaType, readBody, readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
+import { errorResult, json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
 import type { GuardedRequest, IngestGuard } from '../../shared/ingest/guard';
 import type { Clock } from '../../shared/ports/clock';
@@ -17,7 +17,12 @@ import type { MetricStore } from '../../shared/ports/metric-store';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
-import { encodeExportMetricsResponse, exportMetricsResponseJson } from '../../shared/protocols/otlp/response';
+import {
+  encodeExportMetricsResponse,
+  encodeStatus,
+  exportMetricsResponseJson,
+  grpcCodeForHttpStatus,
+} from '../../shared/protocols/otlp/response';
 import { readRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
 import { METRIC } from '../../shared/telemetry/metric-names';
 
@@ -113,19 +118,47 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
 
   /** OTLP/HTTP metrics: protobuf or JSON in, the same encoding out, partial success per the spec. */
   async function ingestOtlp(event: HttpEvent, context?: Context): Promise<HttpResult> {
-    const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
-    const type = requireMediaType(event, ['application/x-protobuf', 'application/json']);
-    return guardedBatch(
-      event,
-      tenantId,
-      () => {
-        const request =
-          type === 'application/json' ? decodeOtlpJson(readJson(event)) : decodeOtlpProtobuf(readBody(event));
-        return otlpToBatch(request, deps.clock.now().getTime());
-      },
-      (outcome) => otlpAnswer(type, outcome),
-      context,
-    );
+    let result: HttpResult;
+    try {
+      const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
+      const type = requireMediaType(event, ['application/x-protobuf', 'application/json']);
+      result = await guardedBatch(
+        event,
+        tenantId,
+        () => {
+          const request =
+            type === 'application/json'
+              ? decodeOtlpJson(readJson(event))
+              : decodeOtlpProtobuf(readBody(event));
+          return otlpToBatch(request, deps.clock.now().getTime());
+        },
+        (outcome) => otlpAnswer(type, outcome),
+        context,
+      );
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      result = errorResult(error);
+    }
+    return result.statusCode >= 400 ? otlpFailure(mediaType(event), result) : result;
+  }
+
+  /**
+   * OTLP/HTTP: every 4xx/5xx carries a google.rpc.Status in the request's encoding. A protobuf client
+   * gets the Status alone; a JSON client gets its fields beside the platform's `error` object.
+   */
+  function otlpFailure(type: string, failure: HttpResult): HttpResult {
+    const platformBody = JSON.parse(failure.body) as { error?: { message?: string } };
+    const message = platformBody.error?.message ?? '';
+    const code = grpcCodeForHttpStatus(failure.statusCode);
+    if (type !== 'application/x-protobuf') {
+      return { ...failure, body: JSON.stringify({ code, message, ...platformBody }) };
+    }
+    return {
+      ...failure,
+      headers: { ...failure.headers, 'content-type': 'application/x-protobuf' },
+      body: Buffer.from(encodeStatus(code, message)).toString('base64'),
+      isBase64Encoded: true,
+    };
   }
 
   function otlpAnswer(type: string, outcome: ReturnType<typeof ingestOutcome>): HttpResult {

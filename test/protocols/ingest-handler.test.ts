@@ -3,6 +3,7 @@
  * specifications prescribe, partial success, what is stored and what afterWrite sees.
  */
 import { gzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ThrottledError, UnavailableError } from '../../shared/domain/errors';
 import { LIMITS } from '../../shared/domain/metrics';
@@ -260,12 +261,18 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     ['wrong wire type', PROTOBUF, Buffer.from([0x08, 0x01])],
     ['invalid JSON', JSON_TYPE, Buffer.from('{"resourceMetrics": [')],
     ['JSON of the wrong shape', JSON_TYPE, Buffer.from('{"resourceMetrics": {"a": 1}}')],
-  ])('answers 400 for a malformed message (%s)', async (_name, headers, body) => {
-    const result = await h.invoke('/v1/metrics', { headers, body });
-    expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body).error.code).toBe('bad_request');
-    expect(h.store.written).toEqual([]);
-  });
+  ])(
+    'answers 400 for a malformed message (%s) with a Status in the request encoding',
+    async (_name, headers, body) => {
+      const result = await h.invoke('/v1/metrics', { headers, body });
+      expect(result.statusCode).toBe(400);
+      const status = otlpStatus(result);
+      expect(status.code).toBe(3);
+      expect(status.message.length).toBeGreaterThan(0);
+      if (headers === JSON_TYPE) expect(JSON.parse(result.body).error.code).toBe('bad_request');
+      expect(h.store.written).toEqual([]);
+    },
+  );
 
   it('names the JSON field at fault', async () => {
     const body = JSON.stringify({
@@ -306,6 +313,7 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     const otlp = await h.invoke('/v1/metrics', { headers: PROTOBUF, body: encodeOtlp(everyType(nowNs())) });
     expect(otlp.statusCode).toBe(429);
     expect(otlp.headers?.['retry-after']).toBe('2');
+    expect(otlpStatus(otlp)).toEqual({ code: 8, message: 'slow down' });
     const rw = await h.invoke('/api/v1/write', {
       headers: { ...REMOTE_WRITE_HEADERS },
       body: encodeRemoteWriteBody(writeRequest(Date.now())),
@@ -321,6 +329,8 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
       token: null,
     });
     expect(result.statusCode).toBe(401);
+    expect(otlpStatus(result)).toEqual({ code: 16, message: 'a valid bearer token is required' });
+    expect(otlpStatus(result).code).toBe(16);
   });
 
   it('answers 503 with Retry-After when the store is down (the exporter retries)', async () => {
@@ -330,6 +340,26 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     expect(result.headers?.['retry-after']).toBe('7');
   });
 });
+
+/**
+ * The google.rpc.Status of an OTLP failure: protobuf bytes for a protobuf answer (code = field 1,
+ * message = field 2), the `code`/`message` members for a JSON one.
+ */
+function otlpStatus(result: { body: string; headers?: Record<string, unknown>; isBase64Encoded?: boolean }) {
+  if (result.headers?.['content-type'] !== 'application/x-protobuf') {
+    const body = JSON.parse(result.body) as { code: number; message: string };
+    return { code: body.code, message: body.message };
+  }
+  const reader = protobuf.Reader.create(Buffer.from(result.body, 'base64'));
+  const status = { code: 0, message: '' };
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1) status.code = reader.int32();
+    else if (tag >>> 3 === 2) status.message = reader.string();
+    else reader.skipType(tag & 7);
+  }
+  return status;
+}
 
 function writeRequest(nowMs: number): WriteRequest {
   return {

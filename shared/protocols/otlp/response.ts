@@ -31,3 +31,24 @@ export function exportMetricsResponseJson(partial?: PartialSuccess): Record<stri
     },
   };
 }
+
+/**
+ * google.rpc.Status, the body OTLP/HTTP requires on every 4xx/5xx (in the request's encoding):
+ * code (1, int32) and message (2, string); details are not used.
+ */
+export function encodeStatus(code: number, message: string): Uint8Array {
+  const w = new ProtoWriter();
+  if (code !== 0) w.tag(1, 0).int64(code);
+  if (message) w.tag(2, 2).string(message);
+  return w.finish();
+}
+
+/** The gRPC code OTLP clients may log for an HTTP failure status (the spec does not require one). */
+export function grpcCodeForHttpStatus(status: number): number {
+  if (status === 401) return 16; // UNAUTHENTICATED
+  if (status === 403) return 7; // PERMISSION_DENIED
+  if (status === 429) return 8; // RESOURCE_EXHAUSTED
+  if (status === 503 || status === 502 || status === 504) return 14; // UNAVAILABLE
+  if (status >= 500) return 13; // INTERNAL
+  return 3; // INVALID_ARGUMENT
+}
