@@ -6,13 +6,8 @@
  * with what the platform stored. Ephemeral ports, temp dirs; stopped by its own pid. Fails loudly
  * when the binary is missing.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../support/free-port';
-import { PROMETHEUS_BINARY, requirePrometheusBinary } from '../support/prometheus';
+import { launchPrometheus } from '../support/prometheus';
 
 export interface ScrapeTarget {
   /** host:port */
@@ -77,17 +72,13 @@ export interface PrometheusSender {
 }
 
 export async function startPrometheusSender(options: SenderOptions): Promise<PrometheusSender> {
-  requirePrometheusBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'prometheus-sender-'));
-  const config = join(dir, 'prometheus.yml');
   const labels = Object.entries(options.externalLabels ?? {})
     .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
     .join(', ');
   const queue = Object.entries({ batch_send_deadline: '200ms', ...(options.queueConfig ?? {}) })
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
-  writeFileSync(
-    config,
+  const prometheus = await launchPrometheus(
     [
       'global:',
       `  scrape_interval: ${options.scrapeInterval ?? '1s'}`,
@@ -106,41 +97,9 @@ export async function startPrometheusSender(options: SenderOptions): Promise<Pro
       '    metadata_config: {send: false}',
       '',
     ].join('\n'),
+    ['--log.level=info'],
   );
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    PROMETHEUS_BINARY,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=info',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`prometheus exited at start (${child.exitCode}):\n${output}`);
-    }
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`prometheus not ready within 20 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { url } = prometheus;
   const api = async (promql: string) => {
     const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
     const body = (await response.json()) as { status: string; data: { result: unknown[] }; error?: string };
@@ -153,15 +112,7 @@ export async function startPrometheusSender(options: SenderOptions): Promise<Pro
       (await api(promql)) as { metric: Record<string, string>; value: [number, string] }[],
     samples: async (selector) =>
       (await api(selector)) as { metric: Record<string, string>; values: [number, string][] }[],
-    log: () => output,
-    stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    log: prometheus.log,
+    stop: prometheus.stop,
   };
 }

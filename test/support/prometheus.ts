@@ -31,25 +31,31 @@ export interface PrometheusOptions {
   readonly adminApi?: boolean;
 }
 
-export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
+/** A Prometheus process started by a test: its API base URL, what it logged, and how to stop it. */
+export interface LaunchedPrometheus {
+  readonly url: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real binary with `config` (YAML) and `flags` on an ephemeral port with a temporary TSDB
+ * directory, and resolves once `/-/ready` answers; fails loudly (with its log) when it cannot start.
+ */
+export async function launchPrometheus(
+  config: string,
+  flags: readonly string[] = [],
+): Promise<LaunchedPrometheus> {
   requirePrometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
-  const config = join(dir, 'prometheus.yml');
-  // No scraping: it only receives remote writes. AMP accepts samples up to 60 s out of order by
-  // default; the same window here keeps the twin's acceptance rules close to AMP's.
-  writeFileSync(
-    config,
-    'global:\n  evaluation_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 60s\nscrape_configs: []\n',
-  );
+  const configFile = join(dir, 'prometheus.yml');
+  writeFileSync(configFile, config);
   const port = await freePort();
   const args = [
-    `--config.file=${config}`,
+    `--config.file=${configFile}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-remote-write-receiver',
-    '--storage.tsdb.retention.time=7d',
-    '--log.level=warn',
-    ...(options.adminApi ? ['--web.enable-admin-api'] : []),
+    ...flags,
   ];
   const child: ChildProcess = spawn(PROMETHEUS_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -96,14 +102,31 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
 
   return {
     url,
+    log: () => output,
     stop: async () => {
       if (!exited) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exit;
         clearTimeout(timer);
       }
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Prometheus standing in for AMP: it only receives remote writes and answers queries. */
+export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
+  // No scraping. AMP accepts samples up to 60 s out of order by default; the same window here keeps
+  // the twin's acceptance rules close to AMP's.
+  const { url, stop } = await launchPrometheus(
+    'global:\n  evaluation_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 60s\nscrape_configs: []\n',
+    [
+      '--web.enable-remote-write-receiver',
+      '--storage.tsdb.retention.time=7d',
+      '--log.level=warn',
+      ...(options.adminApi ? ['--web.enable-admin-api'] : []),
+    ],
+  );
+  return { url, stop };
 }
