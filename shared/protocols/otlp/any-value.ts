@@ -4,6 +4,9 @@
  * specification's rule for non-OTLP representations of attribute values). An unset AnyValue is the
  * empty string, which ingest treats as an absent attribute.
  */
+/** Nesting limit for AnyValue arrays/maps, in both encodings: deeper input is refused, not recursed into. */
+export const MAX_ANY_VALUE_DEPTH = 32;
+
 export type AnyValueJs = string | number | boolean | AnyValueJs[] | { [key: string]: AnyValueJs } | null;
 
 export function renderAnyValue(value: AnyValueJs): string {

@@ -6,7 +6,7 @@
  * spec requires; `null` is the default value. A field of the wrong JSON type is a 400 naming the field.
  */
 import { BadRequestError } from '../../domain/errors';
-import { type AnyValueJs, renderAnyValue } from './any-value';
+import { type AnyValueJs, MAX_ANY_VALUE_DEPTH, renderAnyValue } from './any-value';
 import type {
   Attributes,
   Buckets,
@@ -19,8 +19,6 @@ import type {
   OtlpScopeMetrics,
   SummaryPoint,
 } from './model';
-
-const MAX_ANY_VALUE_DEPTH = 32;
 
 /** A shape error on its way up: each level prepends its path segment. */
 class JsonShapeError extends Error {

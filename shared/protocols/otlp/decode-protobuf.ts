@@ -5,7 +5,7 @@
  * Packed and unpacked encodings of repeated scalars are both accepted, as protobuf requires.
  */
 import { ProtobufDecodeError, ProtoReader, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader';
-import { type AnyValueJs, base64, renderAnyValue } from './any-value';
+import { type AnyValueJs, base64, MAX_ANY_VALUE_DEPTH, renderAnyValue } from './any-value';
 import type {
   Attributes,
   Buckets,
@@ -18,9 +18,6 @@ import type {
   OtlpScopeMetrics,
   SummaryPoint,
 } from './model';
-
-/** Nesting limit for AnyValue arrays/maps: deeper input is refused rather than risking the stack. */
-const MAX_ANY_VALUE_DEPTH = 32;
 
 export function decodeOtlpProtobuf(bytes: Uint8Array): OtlpRequest {
   const r = new ProtoReader(bytes);
