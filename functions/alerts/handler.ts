@@ -1,10 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbAuditLog } from '../../shared/adapters/aws/dynamodb-audit-log';
 import { ALERT_ENV, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
-import { awsKeyService, awsTenantStore, ENV, requiredEnv } from '../../shared/adapters/aws/wiring';
+import { awsAuditLog, awsKeyService, awsTenantStore, requiredEnv } from '../../shared/adapters/aws/wiring';
 import { createObservability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
@@ -26,10 +23,7 @@ export const handler = createAlertsHandler({
       }
     : {}),
   engine: awsAlertEngine({ tenants }),
-  audit: new DynamoDbAuditLog(
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    requiredEnv(ENV.tableName),
-  ),
+  audit: awsAuditLog(),
   clock: systemClock,
   observability: createObservability('alerts'),
 });

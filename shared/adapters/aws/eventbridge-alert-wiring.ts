@@ -3,16 +3,14 @@
  * the environment, failing fast when missing. The CDK construct (infra/constructs/alerting.ts) sets
  * these variables with the matching grants.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WebhookNotifier } from '../local/webhook-notifier';
 import { DynamoDbAlertStore } from './dynamodb-alert-store';
 import { EventBridgeAlertBus } from './eventbridge-alert-bus';
 import { SnsNotifier, SqsDeadLetters } from './sns-notifier';
-import { ENV, requiredEnv } from './wiring';
+import { documentClient, ENV, requiredEnv } from './wiring';
 
 export const ALERT_ENV = {
   /** Name of the regional alert bus (EventBridge custom bus). */
@@ -23,13 +21,7 @@ export const ALERT_ENV = {
   deadLetterQueueUrl: 'ALERT_DEAD_LETTER_QUEUE_URL',
 } as const;
 
-let documentClient: DynamoDBDocumentClient | undefined;
-const documents = () =>
-  (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  }));
-
-export const awsAlertStore = () => new DynamoDbAlertStore(documents(), requiredEnv(ENV.tableName));
+export const awsAlertStore = () => new DynamoDbAlertStore(documentClient(), requiredEnv(ENV.tableName));
 
 export const awsAlertBus = () =>
   new EventBridgeAlertBus(new EventBridgeClient({}), requiredEnv(ALERT_ENV.busName));

@@ -55,9 +55,16 @@ export const ENV = {
   timestreamRetention: 'TIMESTREAM_RETENTION',
 } as const;
 
+let dynamoClient: DynamoDBClient | undefined;
 let tableClient: DynamoDBDocumentClient | undefined;
-function documentClient(): DynamoDBDocumentClient {
-  tableClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+/** The function's one DynamoDB client (SDK retries, jittered), created on first use. */
+export function dynamoDbClient(): DynamoDBClient {
+  dynamoClient ??= new DynamoDBClient({});
+  return dynamoClient;
+}
+/** The document client over it that every DynamoDB adapter of the function shares. */
+export function documentClient(): DynamoDBDocumentClient {
+  tableClient ??= DynamoDBDocumentClient.from(dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return tableClient;
