@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { issueCredential, newId } from '../../shared/domain/credentials';
 import { NotFoundError } from '../../shared/domain/errors';
 import { pageQuerySchema } from '../../shared/domain/pagination';
 import { createTenantSchema, type Tenant } from '../../shared/domain/tenant';
 import { parseOrThrow } from '../../shared/domain/validation';
+import * as z from '../../shared/domain/zod';
 import { authenticateProvider, authenticateProviderAudited } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
@@ -40,11 +40,8 @@ const tenantView = (t: Tenant) => ({
   version: t.version ?? 1,
 });
 
-const auditQuery = pageQuerySchema.extend({
-  tenantId: z
-    .string()
-    .regex(/^[a-f0-9]{32}$/)
-    .optional(),
+const auditQuery = z.extend(pageQuerySchema, {
+  tenantId: z.optional(z.string().check(z.regex(/^[a-f0-9]{32}$/))),
 });
 
 /** The provider's API: it manages tenants and nothing inside them. */

@@ -4,7 +4,6 @@
  * alerts:write for changes), validate with zod, call the store or the engine, audit every change.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import type { Alert } from '../../shared/domain/alerting/alert';
 import { type Downtime, downtimeInputSchema } from '../../shared/domain/alerting/downtime';
 import {
@@ -16,6 +15,7 @@ import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../share
 import { formatThreshold } from '../../shared/domain/alerting/thresholds';
 import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import { parseOrThrow } from '../../shared/domain/validation';
+import * as z from '../../shared/domain/zod';
 import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
@@ -87,9 +87,9 @@ const downtimeView = ({ tenantId: _t, startsAt, endsAt, ...d }: Downtime) => ({
 export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
 
 const listAlertsQuery = z.strictObject({
-  status: z.enum(['open', 'cleared']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(2048).optional(),
+  status: z.optional(z.enum(['open', 'cleared'])),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {

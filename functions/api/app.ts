@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { isSecurePropertyName, REDACTED, redact } from '../../shared/domain/classification';
 import {
   type CredentialRecord,
@@ -25,6 +24,7 @@ import { AGGREGATIONS, parseMetricQuery } from '../../shared/domain/query';
 import type { Permission } from '../../shared/domain/roles';
 import type { Collector } from '../../shared/domain/tenant';
 import { parseOrThrow } from '../../shared/domain/validation';
+import * as z from '../../shared/domain/zod';
 import {
   authenticate,
   invalidateCredential,
@@ -111,13 +111,13 @@ export interface Operation {
   readonly auth: 'tenant' | 'ingest' | 'public';
   /** The one permission a tenant token's role must grant (least privilege per route). */
   readonly permission?: Permission;
-  readonly body?: z.ZodType;
-  readonly query?: z.ZodType;
-  readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  readonly body?: z.ZodMiniType;
+  readonly query?: z.ZodMiniType;
+  readonly responses: Readonly<Record<number, z.ZodMiniType | null>>;
   readonly run: (request: Request<unknown, unknown>) => Promise<HttpResult>;
 }
 
-function op<B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown>(
+function op<B extends z.ZodMiniType = z.ZodMiniUnknown, Q extends z.ZodMiniType = z.ZodMiniUnknown>(
   o: Omit<Operation, 'run' | 'body' | 'query'> & {
     body?: B;
     query?: Q;
@@ -142,18 +142,20 @@ function ifMatch(event: HttpEvent): number | undefined {
 const withEtag = (status: number, body: { version: number }) =>
   json(status, body, { etag: `"${body.version}"` });
 
-const resourceListQuery = pageQuerySchema.extend({ group: z.string().min(1).max(64).optional() });
-const auditQuerySchema = pageQuerySchema.extend({
-  from: z.iso.datetime({ message: 'from must be an RFC 3339 instant' }).optional(),
-  to: z.iso.datetime({ message: 'to must be an RFC 3339 instant' }).optional(),
-  action: z.string().min(1).max(64).optional(),
+const resourceListQuery = z.extend(pageQuerySchema, {
+  group: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+});
+const auditQuerySchema = z.extend(pageQuerySchema, {
+  from: z.optional(z.iso.datetime({ message: 'from must be an RFC 3339 instant' })),
+  to: z.optional(z.iso.datetime({ message: 'to must be an RFC 3339 instant' })),
+  action: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 const metricQueryDoc = z.looseObject({
   metric: z.string(),
-  from: z.string().describe('epoch ms or RFC 3339'),
-  to: z.string().describe('epoch ms or RFC 3339'),
-  step: z.string().optional().describe('seconds'),
-  agg: z.enum(AGGREGATIONS).optional(),
+  from: z.string().check(z.describe('epoch ms or RFC 3339')),
+  to: z.string().check(z.describe('epoch ms or RFC 3339')),
+  step: z.optional(z.string()).check(z.describe('seconds')),
+  agg: z.optional(z.enum(AGGREGATIONS)),
 });
 
 /** The operations of the customer API. `deps` is only touched when an operation runs. */

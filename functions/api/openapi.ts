@@ -2,7 +2,7 @@
  * OpenAPI 3.1 from the operations table: request bodies and queries are the very zod schemas the
  * handlers validate with (zod 4's toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 expects).
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import { ROUTES } from '../../shared/http/routes';
 import type { Operation } from './app';
 import { errorView } from './views';
@@ -18,7 +18,7 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Invalid input; `error.field` names the field',
 };
 
-const schemaOf = (schema: z.ZodType, io: 'input' | 'output') =>
+const schemaOf = (schema: z.ZodMiniType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
 
 export function buildOpenApiDocument(operations: readonly Operation[]): Record<string, unknown> {

@@ -2,7 +2,6 @@
  * What the API returns: the stored records with ciphertext, hashes and tenant ids removed. The zod
  * schemas here document the responses in /openapi.json.
  */
-import { z } from 'zod';
 import { REDACTED } from '../../shared/domain/classification';
 import type { CredentialRecord } from '../../shared/domain/credentials';
 import {
@@ -14,26 +13,29 @@ import {
 } from '../../shared/domain/entities';
 import { TENANT_ROLES } from '../../shared/domain/roles';
 import type { Collector } from '../../shared/domain/tenant';
+import * as z from '../../shared/domain/zod';
 
 const meta = {
-  version: z.number().int().describe('Send it back in If-Match to update only this version'),
+  version: z.number().check(z.int(), z.describe('Send it back in If-Match to update only this version')),
   createdAt: z.string(),
-  updatedAt: z.string().optional(),
+  updatedAt: z.optional(z.string()),
 };
 
 export const collectorView = z.object({ collectorId: z.string(), name: z.string(), ...meta });
-export const collectorCreatedView = collectorView.extend({
-  ingestKey: z.string().describe('Shown once; only its hash is stored'),
+export const collectorCreatedView = z.extend(collectorView, {
+  ingestKey: z.string().check(z.describe('Shown once; only its hash is stored')),
 });
 export const resourceView = z.object({
   resourceId: z.string(),
   type: z.enum(RESOURCE_TYPES),
   name: z.string(),
   address: z.string(),
-  properties: z.record(z.string(), z.string()).describe(`secret-named properties read "${REDACTED}"`),
+  properties: z
+    .record(z.string(), z.string())
+    .check(z.describe(`secret-named properties read "${REDACTED}"`)),
   groups: z.array(z.string()),
   dependsOn: z.array(z.string()),
-  collectorId: z.string().optional(),
+  collectorId: z.optional(z.string()),
   credentialIds: z.array(z.string()),
   ...meta,
 });
@@ -41,28 +43,28 @@ export const deviceCredentialView = z.object({
   deviceCredentialId: z.string(),
   name: z.string(),
   type: z.enum(DEVICE_CREDENTIAL_TYPES),
-  secretsSet: z.literal(true).describe('secrets are write-only: never returned'),
+  secretsSet: z.literal(true).check(z.describe('secrets are write-only: never returned')),
   ...meta,
 });
 export const userView = z.object({
   userId: z.string(),
   name: z.string(),
   email: z.string(),
-  phone: z.string().optional(),
+  phone: z.optional(z.string()),
   role: z.enum(TENANT_ROLES),
   ...meta,
 });
 export const tokenView = z.object({
   tokenId: z.string(),
-  name: z.string().optional(),
-  role: z.enum(TENANT_ROLES).optional(),
+  name: z.optional(z.string()),
+  role: z.optional(z.enum(TENANT_ROLES)),
   createdAt: z.string(),
-  rotatedAt: z.string().optional(),
-  revokedAt: z.string().optional(),
-  version: z.number().int(),
+  rotatedAt: z.optional(z.string()),
+  revokedAt: z.optional(z.string()),
+  version: z.number().check(z.int()),
 });
-export const tokenIssuedView = tokenView.extend({
-  token: z.string().describe('Shown once; only its hash is stored'),
+export const tokenIssuedView = z.extend(tokenView, {
+  token: z.string().check(z.describe('Shown once; only its hash is stored')),
 });
 export const auditEventView = z.object({
   eventId: z.string(),
@@ -70,19 +72,19 @@ export const auditEventView = z.object({
   action: z.string(),
   actor: z.string(),
   outcome: z.enum(['success', 'failure']),
-  sourceIp: z.string().optional(),
-  target: z.string().optional(),
-  reason: z.string().optional(),
-  before: z.unknown().optional(),
-  after: z.unknown().optional(),
+  sourceIp: z.optional(z.string()),
+  target: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  before: z.optional(z.unknown()),
+  after: z.optional(z.unknown()),
 });
-export const pageOf = <T extends z.ZodType>(item: T) =>
+export const pageOf = <T extends z.ZodMiniType>(item: T) =>
   z.object({
     items: z.array(item),
-    nextCursor: z.string().optional().describe('opaque; pass back as cursor'),
+    nextCursor: z.optional(z.string()).check(z.describe('opaque; pass back as cursor')),
   });
 export const errorView = z.object({
-  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+  error: z.object({ code: z.string(), message: z.string(), field: z.optional(z.string()) }),
 });
 export const seriesView = z.object({
   series: z.array(
@@ -96,7 +98,7 @@ export const seriesView = z.object({
 export const collectorConfigView = z.object({
   collector: collectorView,
   resources: z.array(
-    resourceView.extend({
+    z.extend(resourceView, {
       credentials: z.array(
         z.object({
           deviceCredentialId: z.string(),

@@ -2,9 +2,9 @@
  * The tenant-scoped entities the customer API manages, with the zod schemas both the handlers and
  * the OpenAPI document use. Every stored entity carries `version` for optimistic concurrency.
  */
-import { z } from 'zod';
 import type { TenantRole } from './credentials';
 import { TENANT_ROLES } from './roles';
+import * as z from './zod';
 
 export interface Versioned {
   readonly version: number;
@@ -54,39 +54,43 @@ export interface User extends Versioned {
   readonly role: TenantRole;
 }
 
-const id = z.string().regex(/^[a-f0-9]{32}$/, 'must be an id this API returned');
+const id = z.string().check(z.regex(/^[a-f0-9]{32}$/, 'must be an id this API returned'));
 const name = z
   .string({ error: 'name must be a string' })
-  .trim()
-  .min(1, 'name must not be empty')
-  .max(128, 'name must be at most 128 characters');
-const label = z.string().trim().min(1).max(64);
-const secret = z.string().min(1, 'must not be empty').max(1024);
+  .check(
+    z.trim(),
+    z.minLength(1, 'name must not be empty'),
+    z.maxLength(128, 'name must be at most 128 characters'),
+  );
+const label = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
+const secret = z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(1024));
 
 /** Resource fields as a client sends them; create fills the defaults, PATCH sends any subset. */
 export const resourceFieldsSchema = z.strictObject({
   type: z.enum(RESOURCE_TYPES),
   name,
-  address: z.string().trim().min(1, 'address must not be empty').max(2048),
-  properties: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'property names are [A-Za-z0-9_.-]'),
-      z.string().max(4096),
-    )
-    .optional(),
-  groups: z.array(label).max(50).optional(),
-  dependsOn: z.array(id).max(50).optional(),
-  collectorId: id.optional(),
-  credentialIds: z.array(id).max(20).optional(),
+  address: z.string().check(z.trim(), z.minLength(1, 'address must not be empty'), z.maxLength(2048)),
+  properties: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,128}$/, 'property names are [A-Za-z0-9_.-]')),
+      z.string().check(z.maxLength(4096)),
+    ),
+  ),
+  groups: z.optional(z.array(label).check(z.maxLength(50))),
+  dependsOn: z.optional(z.array(id).check(z.maxLength(50))),
+  collectorId: z.optional(id),
+  credentialIds: z.optional(z.array(id).check(z.maxLength(20))),
 });
 
-export const resourceInputSchema = resourceFieldsSchema.superRefine((r, ctx) => {
-  if (r.type === 'website' && !/^https?:\/\/[^\s]+$/.test(r.address))
-    ctx.addIssue({ code: 'custom', path: ['address'], message: 'a website address is an http(s) URL' });
-  if (r.type === 'device' && !/^[A-Za-z0-9.:_-]+$/.test(r.address))
-    ctx.addIssue({ code: 'custom', path: ['address'], message: 'a device address is a hostname or IP' });
-});
-export const resourcePatchSchema = resourceFieldsSchema.partial();
+export const resourceInputSchema = resourceFieldsSchema.check(
+  z.superRefine((r, ctx) => {
+    if (r.type === 'website' && !/^https?:\/\/[^\s]+$/.test(r.address))
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'a website address is an http(s) URL' });
+    if (r.type === 'device' && !/^[A-Za-z0-9.:_-]+$/.test(r.address))
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'a device address is a hostname or IP' });
+  }),
+);
+export const resourcePatchSchema = z.partial(resourceFieldsSchema);
 export type ResourceInput = z.infer<typeof resourceInputSchema>;
 
 export const deviceCredentialInputSchema = z.discriminatedUnion('type', [
@@ -110,18 +114,20 @@ export const deviceCredentialInputSchema = z.discriminatedUnion('type', [
   z.strictObject({
     name,
     type: z.literal('api-token'),
-    secrets: z.strictObject({ token: secret, header: z.string().max(128).default('Authorization') }),
+    secrets: z.strictObject({
+      token: secret,
+      header: z._default(z.string().check(z.maxLength(128)), 'Authorization'),
+    }),
   }),
 ]);
 export type DeviceCredentialInput = z.infer<typeof deviceCredentialInputSchema>;
 
 export const userInputSchema = z.strictObject({
   name,
-  email: z.email('email must be an email address').max(254),
-  phone: z
-    .string()
-    .regex(/^\+[1-9][0-9]{6,14}$/, 'phone must be E.164, e.g. +14155550100')
-    .optional(),
+  email: z.email('email must be an email address').check(z.maxLength(254)),
+  phone: z.optional(
+    z.string().check(z.regex(/^\+[1-9][0-9]{6,14}$/, 'phone must be E.164, e.g. +14155550100')),
+  ),
   role: z.enum(TENANT_ROLES),
 });
 export type UserInput = z.infer<typeof userInputSchema>;
@@ -133,5 +139,5 @@ export const tokenInputSchema = z.strictObject({
 
 export const collectorInputSchema = z.strictObject({ name });
 
-export const userPatchSchema = userInputSchema.partial();
+export const userPatchSchema = z.partial(userInputSchema);
 export const collectorPatchSchema = collectorInputSchema;

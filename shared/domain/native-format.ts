@@ -3,7 +3,6 @@
  * by resourceIds, described by properties), one datasource, its instances, and each instance's
  * datapoints with values keyed by epoch seconds.
  */
-import { z } from 'zod';
 import { UnprocessableError } from './errors';
 import {
   acceptedTimeWindow,
@@ -14,6 +13,7 @@ import {
   timestampProblem,
 } from './metrics';
 import { parseOrThrow } from './validation';
+import * as z from './zod';
 
 export const NATIVE_LIMITS = {
   maxInstances: 100,
@@ -28,12 +28,15 @@ export const NATIVE_LIMITS = {
 /** LogicMonitor names: letters, digits and a few separators; no spaces at the ends. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:\-/ ]*$/;
 const name = (what: string) =>
-  z
-    .string({ error: `${what} must be a string` })
-    .min(1, `${what} must not be empty`)
-    .max(NATIVE_LIMITS.nameMaxLength, `${what} must be at most ${NATIVE_LIMITS.nameMaxLength} characters`)
-    .regex(NAME, `${what} may use letters, digits, spaces and _ . : - /, and must not start with a space`)
-    .refine((s) => !s.endsWith(' '), `${what} must not end with a space`);
+  z.string({ error: `${what} must be a string` }).check(
+    z.minLength(1, `${what} must not be empty`),
+    z.maxLength(
+      NATIVE_LIMITS.nameMaxLength,
+      `${what} must be at most ${NATIVE_LIMITS.nameMaxLength} characters`,
+    ),
+    z.regex(NAME, `${what} may use letters, digits, spaces and _ . : - /, and must not start with a space`),
+    z.refine((s) => !s.endsWith(' '), `${what} must not end with a space`),
+  );
 
 /** Resource and instance property keys (they become dimension names). */
 const PROPERTY_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,59}$/;
@@ -47,56 +50,68 @@ const AGGREGATION_TYPES = ['none', 'avg', 'sum', 'min', 'max', 'percentile'] as 
 const propertyMap = (what: string, max: number) =>
   z
     .record(
-      z.string().regex(PROPERTY_KEY, `${what} keys use letters, digits and _ . - (≤ 60)`),
-      z.string().max(NATIVE_LIMITS.propertyValueMaxLength, `${what} values must be ≤ 1024 characters`),
+      z.string().check(z.regex(PROPERTY_KEY, `${what} keys use letters, digits and _ . - (≤ 60)`)),
+      z
+        .string()
+        .check(z.maxLength(NATIVE_LIMITS.propertyValueMaxLength, `${what} values must be ≤ 1024 characters`)),
     )
-    .refine((m) => Object.keys(m).length <= max, `at most ${max} ${what}`);
+    .check(z.refine((m) => Object.keys(m).length <= max, `at most ${max} ${what}`));
+
+const optionalText = (max: number) => z.optional(z.string().check(z.maxLength(max)));
 
 /** A datapoint value: a JSON number or a numeric string, as LogicMonitor accepts. */
-const datapointValue = z.union([z.number(), z.string().max(VALUE_STRING_MAX_LENGTH)]);
+const datapointValue = z.union([z.number(), z.string().check(z.maxLength(VALUE_STRING_MAX_LENGTH))]);
 
 export const nativePayloadSchema = z.strictObject({
   resourceName: name('resourceName'),
-  resourceDescription: z.string().max(DESCRIPTION_MAX_LENGTH).optional(),
-  resourceIds: propertyMap('resourceIds', NATIVE_LIMITS.maxResourceIds).refine(
-    (m) => Object.keys(m).length >= 1,
-    'resourceIds must name the resource with at least one id',
+  resourceDescription: optionalText(DESCRIPTION_MAX_LENGTH),
+  resourceIds: propertyMap('resourceIds', NATIVE_LIMITS.maxResourceIds).check(
+    z.refine((m) => Object.keys(m).length >= 1, 'resourceIds must name the resource with at least one id'),
   ),
-  resourceProperties: propertyMap('resourceProperties', NATIVE_LIMITS.maxProperties).optional(),
+  resourceProperties: z.optional(propertyMap('resourceProperties', NATIVE_LIMITS.maxProperties)),
   dataSource: name('dataSource'),
-  dataSourceDisplayName: z.string().max(NATIVE_LIMITS.nameMaxLength).optional(),
-  dataSourceGroup: z.string().max(NATIVE_LIMITS.nameMaxLength).optional(),
+  dataSourceDisplayName: optionalText(NATIVE_LIMITS.nameMaxLength),
+  dataSourceGroup: optionalText(NATIVE_LIMITS.nameMaxLength),
   instances: z
     .array(
       z.strictObject({
         instanceName: name('instanceName'),
-        instanceDisplayName: z.string().max(NATIVE_LIMITS.nameMaxLength).optional(),
-        instanceProperties: propertyMap('instanceProperties', NATIVE_LIMITS.maxProperties).optional(),
+        instanceDisplayName: optionalText(NATIVE_LIMITS.nameMaxLength),
+        instanceProperties: z.optional(propertyMap('instanceProperties', NATIVE_LIMITS.maxProperties)),
         dataPoints: z
           .array(
             z.strictObject({
               dataPointName: name('dataPointName'),
-              dataPointDescription: z.string().max(DESCRIPTION_MAX_LENGTH).optional(),
-              dataPointType: z.enum(DATA_POINT_TYPES).optional(),
-              dataPointAggregationType: z.enum(AGGREGATION_TYPES).optional(),
+              dataPointDescription: optionalText(DESCRIPTION_MAX_LENGTH),
+              dataPointType: z.optional(z.enum(DATA_POINT_TYPES)),
+              dataPointAggregationType: z.optional(z.enum(AGGREGATION_TYPES)),
               values: z
-                .record(z.string().regex(/^\d{1,11}$/, 'values keys must be epoch seconds'), datapointValue)
-                .refine((m) => Object.keys(m).length >= 1, 'values must hold at least one value')
-                .refine(
-                  (m) => Object.keys(m).length <= NATIVE_LIMITS.maxValuesPerDataPoint,
-                  `at most ${NATIVE_LIMITS.maxValuesPerDataPoint} values per datapoint`,
+                .record(
+                  z.string().check(z.regex(/^\d{1,11}$/, 'values keys must be epoch seconds')),
+                  datapointValue,
+                )
+                .check(
+                  z.refine((m) => Object.keys(m).length >= 1, 'values must hold at least one value'),
+                  z.refine(
+                    (m) => Object.keys(m).length <= NATIVE_LIMITS.maxValuesPerDataPoint,
+                    `at most ${NATIVE_LIMITS.maxValuesPerDataPoint} values per datapoint`,
+                  ),
                 ),
             }),
           )
-          .min(1, 'an instance needs at least one datapoint')
-          .max(
-            NATIVE_LIMITS.maxDataPointsPerInstance,
-            `at most ${NATIVE_LIMITS.maxDataPointsPerInstance} datapoints per instance`,
+          .check(
+            z.minLength(1, 'an instance needs at least one datapoint'),
+            z.maxLength(
+              NATIVE_LIMITS.maxDataPointsPerInstance,
+              `at most ${NATIVE_LIMITS.maxDataPointsPerInstance} datapoints per instance`,
+            ),
           ),
       }),
     )
-    .min(1, 'at least one instance is required')
-    .max(NATIVE_LIMITS.maxInstances, `at most ${NATIVE_LIMITS.maxInstances} instances per payload`),
+    .check(
+      z.minLength(1, 'at least one instance is required'),
+      z.maxLength(NATIVE_LIMITS.maxInstances, `at most ${NATIVE_LIMITS.maxInstances} instances per payload`),
+    ),
 });
 
 export type NativePayload = z.infer<typeof nativePayloadSchema>;

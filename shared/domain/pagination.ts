@@ -3,8 +3,8 @@
  * partition always comes from the credential, so a forged cursor can only move within the caller's
  * own data; a cursor that does not decode is a 422 naming `cursor`.
  */
-import { z } from 'zod';
 import { UnprocessableError } from './errors';
+import * as z from './zod';
 
 export interface PageRequest {
   readonly limit: number;
@@ -36,11 +36,15 @@ export function decodeCursor(cursor: string, prefix: string): string {
 }
 
 export const pageQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be at least 1')
-    .max(MAX_PAGE_SIZE, `limit must be at most ${MAX_PAGE_SIZE}`)
-    .default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(2048).optional(),
+  limit: z._default(
+    z.coerce
+      .number({ error: 'limit must be a number' })
+      .check(
+        z.int('limit must be an integer'),
+        z.gte(1, 'limit must be at least 1'),
+        z.lte(MAX_PAGE_SIZE, `limit must be at most ${MAX_PAGE_SIZE}`),
+      ),
+    DEFAULT_PAGE_SIZE,
+  ),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });

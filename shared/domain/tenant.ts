@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 export interface Tenant {
   readonly tenantId: string;
@@ -23,9 +23,11 @@ export interface Collector {
 
 const displayName = z
   .string({ error: 'name must be a string' })
-  .trim()
-  .min(1, 'name must not be empty')
-  .max(128, 'name must be at most 128 characters');
+  .check(
+    z.trim(),
+    z.minLength(1, 'name must not be empty'),
+    z.maxLength(128, 'name must be at most 128 characters'),
+  );
 
 export const createTenantSchema = z.strictObject({ name: displayName });
 export const createCollectorSchema = z.strictObject({ name: displayName });

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
 import { UnprocessableError } from './errors';
+import type * as z from './zod';
 
 /** `a.b[0].c` from a zod issue path. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -12,7 +12,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** Parses with a zod schema; the first issue becomes a 422 naming its field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

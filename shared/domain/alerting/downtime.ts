@@ -3,9 +3,9 @@
  * and recorded, but its notifications are suppressed. A window covers resources by name, a group of
  * series by dimension filters (e.g. `{"group": "db"}`), or whole rules.
  */
-import { z } from 'zod';
 import type { Dimensions } from '../metrics';
 import { matchesFilters } from '../query';
+import * as z from '../zod';
 
 export interface Downtime {
   readonly tenantId: string;
@@ -21,25 +21,32 @@ export interface Downtime {
   readonly createdAt: string;
 }
 
+const instant = z.union([z.number().check(z.int()), z.iso.datetime({ offset: true })]);
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+
 export const downtimeInputSchema = z
-  .strictObject({
-    name: z.string().trim().min(1).max(128),
-    startsAt: z.union([z.number().int(), z.iso.datetime({ offset: true })]),
-    endsAt: z.union([z.number().int(), z.iso.datetime({ offset: true })]),
-    resources: z.array(z.string().min(1).max(2048)).max(100).optional(),
-    filters: z.record(z.string().min(1).max(60), z.string().min(1).max(2048)).optional(),
-    ruleIds: z.array(z.string().min(1).max(64)).max(100).optional(),
-  })
-  .transform((d) => ({
-    ...d,
-    startsAt: typeof d.startsAt === 'number' ? d.startsAt : Date.parse(d.startsAt),
-    endsAt: typeof d.endsAt === 'number' ? d.endsAt : Date.parse(d.endsAt),
-  }))
-  .refine((d) => d.endsAt > d.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] })
-  .refine((d) => d.resources?.length || (d.filters && Object.keys(d.filters).length) || d.ruleIds?.length, {
-    message: 'a downtime needs resources, filters or ruleIds',
-    path: ['resources'],
-  });
+  .pipe(
+    z.strictObject({
+      name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+      startsAt: instant,
+      endsAt: instant,
+      resources: z.optional(z.array(text(1, 2048)).check(z.maxLength(100))),
+      filters: z.optional(z.record(text(1, 60), text(1, 2048))),
+      ruleIds: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
+    }),
+    z.transform((d) => ({
+      ...d,
+      startsAt: typeof d.startsAt === 'number' ? d.startsAt : Date.parse(d.startsAt),
+      endsAt: typeof d.endsAt === 'number' ? d.endsAt : Date.parse(d.endsAt),
+    })),
+  )
+  .check(
+    z.refine((d) => d.endsAt > d.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] }),
+    z.refine(
+      (d) => d.resources?.length || (d.filters && Object.keys(d.filters).length) || d.ruleIds?.length,
+      { message: 'a downtime needs resources, filters or ruleIds', path: ['resources'] },
+    ),
+  );
 
 export interface DowntimeTarget {
   readonly ruleId: string;

@@ -3,7 +3,7 @@
  * stage after `stageIntervalSeconds` more, while the alert is open and unacknowledged. Acknowledging or
  * clearing stops the chain; the clear goes once to every recipient already notified.
  */
-import { z } from 'zod';
+import * as z from '../zod';
 import type { Alert, AlertEscalation } from './alert';
 
 export const RECIPIENT_TYPES = ['email', 'sms', 'webhook'] as const;
@@ -40,26 +40,29 @@ const LOOPBACK = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//;
 const recipientSchema = z
   .strictObject({
     type: z.enum(RECIPIENT_TYPES),
-    address: z.string().min(3).max(2048),
-    format: z.enum(WEBHOOK_FORMATS).optional(),
-    secret: z.string().min(16, 'secret must be at least 16 characters').max(256).optional(),
-    routingKey: z.string().min(1).max(128).optional(),
+    address: z.string().check(z.minLength(3), z.maxLength(2048)),
+    format: z.optional(z.enum(WEBHOOK_FORMATS)),
+    secret: z.optional(
+      z.string().check(z.minLength(16, 'secret must be at least 16 characters'), z.maxLength(256)),
+    ),
+    routingKey: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   })
-  .superRefine((r, ctx) => {
-    const bad = (message: string) => ctx.addIssue({ code: 'custom', message, path: ['address'] });
-    if (r.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(r.address)) bad('not an email address');
-    if (r.type === 'sms' && !/^\+[1-9]\d{6,14}$/.test(r.address)) bad('not an E.164 phone number');
-    if (r.type === 'webhook' && !r.address.startsWith('https://') && !LOOPBACK.test(r.address))
-      bad('webhooks must be https (http only on loopback)');
-  });
+  .check(
+    z.superRefine((r, ctx) => {
+      const bad = (message: string) => ctx.addIssue({ code: 'custom', message, path: ['address'] });
+      if (r.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(r.address)) bad('not an email address');
+      if (r.type === 'sms' && !/^\+[1-9]\d{6,14}$/.test(r.address)) bad('not an E.164 phone number');
+      if (r.type === 'webhook' && !r.address.startsWith('https://') && !LOOPBACK.test(r.address))
+        bad('webhooks must be https (http only on loopback)');
+    }),
+  );
 
 export const escalationChainInputSchema = z.strictObject({
-  name: z.string().trim().min(1).max(128),
-  stageIntervalSeconds: z.number().int().min(60).max(86_400).default(900),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  stageIntervalSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86_400)), 900),
   stages: z
-    .array(z.strictObject({ recipients: z.array(recipientSchema).min(1).max(20) }))
-    .min(1)
-    .max(10),
+    .array(z.strictObject({ recipients: z.array(recipientSchema).check(z.minLength(1), z.maxLength(20)) }))
+    .check(z.minLength(1), z.maxLength(10)),
 });
 export type EscalationChainInput = z.infer<typeof escalationChainInputSchema>;
 

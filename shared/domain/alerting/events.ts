@@ -9,7 +9,7 @@
  * - `Alert Notification Requested`: one escalation stage of one alert is due (or, with `kind: clear`,
  *   the recipients of the stages already notified get the clear). The notifier delivers it.
  */
-import { z } from 'zod';
+import * as z from '../zod';
 import type { Alert } from './alert';
 import { SEVERITIES } from './thresholds';
 
@@ -30,13 +30,13 @@ const alertSummary = {
   severity: z.enum(SEVERITIES),
   metric: z.string(),
   dimensions: z.record(z.string(), z.string()),
-  resource: z.string().optional(),
-  value: z.number().optional(),
+  resource: z.optional(z.string()),
+  value: z.optional(z.number()),
   status: z.enum(['open', 'cleared']),
   openedAt: z.string(),
-  incidentId: z.string().optional(),
-  dependentOn: z.string().optional(),
-  suppressedBy: z.string().optional(),
+  incidentId: z.optional(z.string()),
+  dependentOn: z.optional(z.string()),
+  suppressedBy: z.optional(z.string()),
   /** Whether people should hear of it (false in downtime, for dependent alerts). */
   notify: z.boolean(),
 };
@@ -44,7 +44,7 @@ const alertSummary = {
 export const alertStateChangedDetailSchema = z.object({
   ...alertSummary,
   transition: z.enum(['opened', 'escalated', 'deescalated', 'cleared', 'acknowledged']),
-  previousSeverity: z.enum(SEVERITIES).optional(),
+  previousSeverity: z.optional(z.enum(SEVERITIES)),
   at: z.string(),
 });
 export type AlertStateChangedDetail = z.infer<typeof alertStateChangedDetailSchema>;
@@ -54,9 +54,9 @@ export const notificationRequestedDetailSchema = z.object({
   kind: z.enum(['alert', 'clear']),
   chainId: z.string(),
   /** `alert`: the stage to notify; `clear`: absent. */
-  stage: z.number().int().min(0).optional(),
+  stage: z.optional(z.number().check(z.int(), z.gte(0))),
   /** `clear`: the stages whose recipients were notified. */
-  notifiedStages: z.array(z.number().int().min(0)).optional(),
+  notifiedStages: z.optional(z.array(z.number().check(z.int(), z.gte(0)))),
   at: z.string(),
 });
 export type NotificationRequestedDetail = z.infer<typeof notificationRequestedDetailSchema>;
@@ -68,10 +68,11 @@ export type AlertBusEvent =
       readonly detail: NotificationRequestedDetail;
     };
 
-export const ALERT_EVENT_JSON_SCHEMAS = {
+// Pure: a bundle that never reads the documented schemas drops them and zod's JSON Schema generator.
+export const ALERT_EVENT_JSON_SCHEMAS = /* @__PURE__ */ (() => ({
   [DETAIL_TYPE.stateChanged]: z.toJSONSchema(alertStateChangedDetailSchema),
   [DETAIL_TYPE.notificationRequested]: z.toJSONSchema(notificationRequestedDetailSchema),
-};
+}))();
 
 export function alertSummaryOf(alert: Alert, notify: boolean) {
   return {

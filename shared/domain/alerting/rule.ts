@@ -3,9 +3,9 @@
  * aggregation), when it is bad (static thresholds for three severities, or a learned band), and how
  * patient to be (trigger and clear intervals, no-data).
  */
-import { z } from 'zod';
 import type { Dimensions } from '../metrics';
 import { AGGREGATIONS, type Aggregation } from '../query';
+import * as z from '../zod';
 import type { DynamicThreshold } from './baseline';
 import type { FlapConfig } from './state-machine';
 import { parseThreshold, SEVERITIES, type Severity, type StaticThreshold } from './thresholds';
@@ -53,73 +53,85 @@ export function resourceOf(
 }
 
 const severity = z.enum(SEVERITIES);
+const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
 const thresholdSchema = z.union([
-  z.string().transform((s, ctx) => {
-    try {
-      return parseThreshold(s, 'threshold');
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^threshold: /, '') });
-      return z.NEVER;
-    }
-  }),
+  z.pipe(
+    z.string(),
+    z.transform((s, ctx) => {
+      try {
+        return parseThreshold(s, 'threshold');
+      } catch (error) {
+        ctx.issues.push({
+          code: 'custom',
+          message: (error as Error).message.replace(/^threshold: /, ''),
+          input: s,
+        });
+        return z.NEVER;
+      }
+    }),
+  ),
   z
     .strictObject({
       operator: z.enum(['>', '>=', '<', '<=', '=', '!=']),
-      warning: z.number().finite().optional(),
-      error: z.number().finite().optional(),
-      critical: z.number().finite().optional(),
+      warning: z.optional(z.number()),
+      error: z.optional(z.number()),
+      critical: z.optional(z.number()),
     })
-    .refine(
-      (t) => t.warning !== undefined || t.error !== undefined || t.critical !== undefined,
-      'at least one of warning, error, critical is required',
+    .check(
+      z.refine(
+        (t) => t.warning !== undefined || t.error !== undefined || t.critical !== undefined,
+        'at least one of warning, error, critical is required',
+      ),
     ),
 ]);
 
 const dynamicSchema = z.strictObject({
   seasonality: z.enum(['daily', 'weekly']),
-  sensitivity: z.number().min(0.5).max(20).optional(),
-  direction: z.enum(['above', 'below', 'both']).optional(),
-  slotMinutes: z
-    .number()
-    .int()
-    .refine((m) => [5, 10, 15, 30, 60, 120].includes(m), 'slotMinutes must be 5, 10, 15, 30, 60 or 120')
-    .optional(),
-  minHistory: z.number().int().min(1).max(1000).optional(),
-  minSpread: z.number().min(0).optional(),
-  utcOffsetMinutes: z.number().int().min(-720).max(840).optional(),
+  sensitivity: z.optional(z.number().check(z.gte(0.5), z.lte(20))),
+  direction: z.optional(z.enum(['above', 'below', 'both'])),
+  slotMinutes: z.optional(
+    z.number().check(
+      z.int(),
+      z.refine((m) => [5, 10, 15, 30, 60, 120].includes(m), 'slotMinutes must be 5, 10, 15, 30, 60 or 120'),
+    ),
+  ),
+  minHistory: z.optional(int(1, 1000)),
+  minSpread: z.optional(z.number().check(z.gte(0))),
+  utcOffsetMinutes: z.optional(int(-720, 840)),
 });
 
 /** The body of POST/PUT /v1/alert-rules. */
 export const alertRuleInputSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(128),
-    enabled: z.boolean().default(true),
-    metric: z.string().min(1).max(256),
-    filters: z.record(z.string().min(1).max(60), z.string().min(1).max(2048)).default({}),
-    windowSeconds: z.number().int().min(10).max(86_400).default(300),
-    aggregation: z.enum(AGGREGATIONS).default('avg'),
-    threshold: thresholdSchema.optional(),
-    dynamic: dynamicSchema.optional(),
-    triggerInterval: z.number().int().min(1).max(100).default(1),
-    clearInterval: z.number().int().min(1).max(100).default(1),
-    noData: z
-      .strictObject({ afterSeconds: z.number().int().min(60).max(86_400), severity: severity })
-      .optional(),
-    flap: z
-      .strictObject({
-        windowSeconds: z.number().int().min(60).max(86_400),
-        maxTransitions: z.number().int().min(2).max(100),
-        clearMultiplier: z.number().int().min(1).max(20),
-      })
-      .optional(),
-    resourceDimension: z.string().min(1).max(60).optional(),
-    escalationChainId: z.string().min(1).max(64).optional(),
+    name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+    enabled: z._default(z.boolean(), true),
+    metric: text(1, 256),
+    filters: z._default(z.record(text(1, 60), text(1, 2048)), {}),
+    windowSeconds: z._default(int(10, 86_400), 300),
+    aggregation: z._default(z.enum(AGGREGATIONS), 'avg'),
+    threshold: z.optional(thresholdSchema),
+    dynamic: z.optional(dynamicSchema),
+    triggerInterval: z._default(int(1, 100), 1),
+    clearInterval: z._default(int(1, 100), 1),
+    noData: z.optional(z.strictObject({ afterSeconds: int(60, 86_400), severity: severity })),
+    flap: z.optional(
+      z.strictObject({
+        windowSeconds: int(60, 86_400),
+        maxTransitions: int(2, 100),
+        clearMultiplier: int(1, 20),
+      }),
+    ),
+    resourceDimension: z.optional(text(1, 60)),
+    escalationChainId: z.optional(text(1, 64)),
   })
-  .refine((r) => r.threshold !== undefined || r.dynamic !== undefined || r.noData !== undefined, {
-    message: 'a rule needs a threshold, a dynamic threshold or noData',
-    path: ['threshold'],
-  });
+  .check(
+    z.refine((r) => r.threshold !== undefined || r.dynamic !== undefined || r.noData !== undefined, {
+      message: 'a rule needs a threshold, a dynamic threshold or noData',
+      path: ['threshold'],
+    }),
+  );
 
 export type AlertRuleInput = z.infer<typeof alertRuleInputSchema>;
 

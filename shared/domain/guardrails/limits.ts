@@ -8,8 +8,8 @@
  * them. No limit may exceed what the metric stores can hold (STORE_CAPS): a sample that passes the
  * tenant's limits is never refused by a store for its shape.
  */
-import { z } from 'zod';
 import { LIMITS } from '../metrics';
+import * as z from '../zod';
 
 export interface HaLimits {
   /** Deduplicate Prometheus HA pairs (opt-in). */
@@ -89,36 +89,34 @@ export const ACTIVE_SERIES_WINDOW_MS = 3600_000;
 /** Share of a limit at which the tenant is warned. */
 export const LIMIT_WARNING_RATIO = 0.8;
 
-const count = (max = 10_000_000) => z.number().int().min(0).max(max);
-const positive = (max: number) => z.number().int().min(1).max(max);
+const count = (max = 10_000_000) => z.number().check(z.int(), z.gte(0), z.lte(max));
+const positive = (max: number) => z.number().check(z.int(), z.gte(1), z.lte(max));
 const labelName = z
   .string()
-  .min(1)
-  .max(60)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be a label name');
+  .check(z.minLength(1), z.maxLength(60), z.regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be a label name'));
 
 /** What the provider may PUT: any subset of the limits, each within the store caps. */
 export const tenantLimitOverridesSchema = z.strictObject({
-  ingestionRate: positive(1_000_000).optional(),
-  ingestionBurstSize: positive(10_000_000).optional(),
-  requestRate: count(100_000).optional(),
-  requestBurstSize: count(1_000_000).optional(),
-  maxActiveSeries: positive(10_000_000).optional(),
-  maxActiveSeriesPerMetric: positive(10_000_000).optional(),
-  maxLabelNamesPerSeries: positive(STORE_CAPS.maxLabelNamesPerSeries).optional(),
-  maxLabelNameLength: positive(STORE_CAPS.maxLabelNameLength).optional(),
-  maxLabelValueLength: positive(STORE_CAPS.maxLabelValueLength).optional(),
-  maxRequestBytes: positive(STORE_CAPS.maxRequestBytes).optional(),
-  maxSampleAgeSeconds: positive(STORE_CAPS.maxSampleAgeSeconds).optional(),
-  maxFutureSkewSeconds: count(STORE_CAPS.maxFutureSkewSeconds).optional(),
-  ha: z
-    .strictObject({
-      enabled: z.boolean().optional(),
-      clusterLabel: labelName.optional(),
-      replicaLabel: labelName.optional(),
-      failoverTimeoutSeconds: positive(3600).optional(),
-    })
-    .optional(),
+  ingestionRate: z.optional(positive(1_000_000)),
+  ingestionBurstSize: z.optional(positive(10_000_000)),
+  requestRate: z.optional(count(100_000)),
+  requestBurstSize: z.optional(count(1_000_000)),
+  maxActiveSeries: z.optional(positive(10_000_000)),
+  maxActiveSeriesPerMetric: z.optional(positive(10_000_000)),
+  maxLabelNamesPerSeries: z.optional(positive(STORE_CAPS.maxLabelNamesPerSeries)),
+  maxLabelNameLength: z.optional(positive(STORE_CAPS.maxLabelNameLength)),
+  maxLabelValueLength: z.optional(positive(STORE_CAPS.maxLabelValueLength)),
+  maxRequestBytes: z.optional(positive(STORE_CAPS.maxRequestBytes)),
+  maxSampleAgeSeconds: z.optional(positive(STORE_CAPS.maxSampleAgeSeconds)),
+  maxFutureSkewSeconds: z.optional(count(STORE_CAPS.maxFutureSkewSeconds)),
+  ha: z.optional(
+    z.strictObject({
+      enabled: z.optional(z.boolean()),
+      clusterLabel: z.optional(labelName),
+      replicaLabel: z.optional(labelName),
+      failoverTimeoutSeconds: z.optional(positive(3600)),
+    }),
+  ),
 });
 
 export type TenantLimitOverrides = z.infer<typeof tenantLimitOverridesSchema>;
