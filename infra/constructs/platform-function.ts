@@ -19,7 +19,9 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TENANT_KEY_TAG } from '../../shared/adapters/aws/kms-key-service';
 import { ENV } from '../../shared/adapters/aws/wiring';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../bundling';
 import type { MetricStore, MetricStoreAccess } from './metric-store';
+import { RuntimeDependenciesLayer } from './runtime-dependencies-layer';
 
 /** Repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -114,18 +116,17 @@ export class PlatformFunction extends Construct {
         // INFO by default; 1 % of invocations log at DEBUG (events carry credentials: never log them whole).
         POWERTOOLS_LOG_LEVEL: 'INFO',
         POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         ...props.environment,
       },
+      // The AWS SDK, Smithy and the Encryption SDK come from the stack's one layer (the versions the
+      // tests ran against), not from each bundle nor from the runtime: infra/bundling.ts.
+      layers: [RuntimeDependenciesLayer.of(this, REPO_ROOT).layer],
       bundling: {
-        minify: true,
-        sourceMap: true,
+        ...LAMBDA_BUNDLING,
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
         sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        target: 'node22',
         format: OutputFormat.CJS,
-        // Bundle the AWS SDK too: the versions the tests ran against, not whatever the runtime ships.
-        externalModules: [],
       },
     });
     if (props.provisionedConcurrency) {

@@ -1,9 +1,25 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { join, resolve } from 'node:path';
+import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { LAMBDA_BUNDLING } from '../../infra/bundling';
 import { STACK_PREFIX } from '../../infra/platform';
 import { synthPlatform } from './support';
+
+const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../functions');
+
+/** Package names a bundle requires at run time (externals: CommonJS `require("…")` in the output). */
+function requiredPackages(bundle: string): string[] {
+  const names = new Set<string>();
+  for (const [, spec] of readFileSync(bundle, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+    if (spec === undefined || spec.startsWith('node:') || !/^[@a-z]/.test(spec)) continue;
+    const parts = spec.split('/');
+    names.add(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string));
+  }
+  return [...names].sort();
+}
 
 describe('function bundling (real esbuild)', () => {
   it('bundles every HTTP handler of one regional stack into loadable, minified CommonJS with source maps', () => {
@@ -18,6 +34,15 @@ describe('function bundling (real esbuild)', () => {
     };
     const names = Object.keys(stack.functions) as (keyof typeof stack.functions)[];
     expect(names).toEqual(expect.arrayContaining(['ingest', 'api', 'admin']));
+    // Every function has the stack's one runtime dependencies layer; its staged content is what
+    // Lambda mounts at /opt, so NODE_PATH below is the runtime's own (/opt/nodejs/node_modules).
+    const layers = Object.values(template.Resources).filter(
+      (r) => (r as { Type?: string }).Type === 'AWS::Lambda::LayerVersion',
+    ) as unknown as { Properties: { Content: { S3Key: string } } }[];
+    expect(layers).toHaveLength(1);
+    const layerAsset = `asset.${layers[0]!.Properties.Content.S3Key.replace(/\.zip$/, '')}`;
+    const layerModules = join(assembly.directory, layerAsset, 'nodejs', 'node_modules');
+    expect(existsSync(join(layerModules, '@aws-sdk', 'client-dynamodb', 'package.json'))).toBe(true);
     for (const name of names) {
       const id = stack.getLogicalId(stack.functions[name].fn.node.defaultChild as never);
       const fn = template.Resources[id]!.Properties;
@@ -27,6 +52,11 @@ describe('function bundling (real esbuild)', () => {
       expect(existsSync(bundle), name).toBe(true);
       expect(existsSync(join(dir, 'index.js.map')), name).toBe(true);
       expect(statSync(bundle).size, name).toBeGreaterThan(50_000);
+      // What the bundle leaves out, the layer has (or Node has): nothing resolved from anywhere else.
+      for (const pkg of requiredPackages(bundle)) {
+        if (!isBuiltin(pkg))
+          expect(existsSync(join(layerModules, pkg, 'package.json')), `${name} needs ${pkg}`).toBe(true);
+      }
       // Load it as Lambda does (CommonJS require, no node_modules beside it) with the variables the
       // template sets, so a function missing an environment variable it reads at start fails here;
       // references (Ref, GetAtt) become placeholder strings.
@@ -45,6 +75,7 @@ describe('function bundling (real esbuild)', () => {
           // Debug-log sampling (the template's 1 %) would print a line at random: off for this check.
           env: {
             PATH: process.env.PATH,
+            NODE_PATH: layerModules,
             AWS_REGION: 'us-east-1',
             ...environment,
             POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
@@ -55,6 +86,31 @@ describe('function bundling (real esbuild)', () => {
       expect(loaded.stderr.slice(-2000), name).toBe('');
       expect(loaded.stdout, name).toBe('function');
     }
-    // esbuild runs once per function of the stack (seven, SDK included): slow on a shared 2-core box.
+    // esbuild runs once per function of the stack: slow on a shared 2-core box.
   }, 180_000);
+
+  it('bundles zod/mini only, never classic zod (444 KB in every bundle), into every function', async () => {
+    const names = readdirSync(FUNCTIONS_DIR).filter((n) => existsSync(join(FUNCTIONS_DIR, n, 'handler.ts')));
+    expect(names.length).toBeGreaterThanOrEqual(8);
+    for (const name of names) {
+      const { metafile } = await build({
+        entryPoints: [join(FUNCTIONS_DIR, name, 'handler.ts')],
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'cjs',
+        target: LAMBDA_BUNDLING.target,
+        external: [...LAMBDA_BUNDLING.externalModules],
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const inputs = Object.keys((metafile as Metafile).inputs);
+      const zod = inputs.filter((path) => path.includes('node_modules/zod/'));
+      expect(zod.length, `${name} bundles zod`).toBeGreaterThan(0);
+      expect(
+        zod.filter((path) => /\/zod\/(v4\/classic\/|index\.(c?js)$|v3\/)/.test(path)),
+        `${name} bundles classic zod`,
+      ).toEqual([]);
+    }
+  }, 120_000);
 });

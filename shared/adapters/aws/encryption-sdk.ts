@@ -4,21 +4,35 @@
  * into the data-key wrapping. Decrypt checks the context equals the one asked for, so a ciphertext
  * moved to another tenant or field is refused even before its key is tried.
  */
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  type KeyringNode,
-} from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/client-node';
 import { CIPHERTEXT_PREFIX, type EncryptionScope } from '../../ports/key-service';
 
-// Key commitment on; no signature suite: writers and readers are the same trusted functions, and
-// an unsigned suite keeps the encryption context exactly {tenant, field} (what IAM conditions see).
-const { encrypt, decrypt } = buildClient({
-  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  maxEncryptedDataKeys: 1,
-});
-const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
+export type EncryptionSdkModule = typeof import('@aws-crypto/client-node');
+
+interface EncryptionSdk {
+  readonly module: EncryptionSdkModule;
+  readonly encrypt: ReturnType<EncryptionSdkModule['buildClient']>['encrypt'];
+  readonly decrypt: ReturnType<EncryptionSdkModule['buildClient']>['decrypt'];
+}
+
+let loaded: Promise<EncryptionSdk> | undefined;
+
+/**
+ * The Encryption SDK, loaded on first use: it is a third of a megabyte of CommonJS (ASN.1, big
+ * numbers, streams) that a cold start which never encrypts or decrypts should not pay for.
+ */
+export function loadEncryptionSdk(): Promise<EncryptionSdk> {
+  loaded ??= import('@aws-crypto/client-node').then((module) => {
+    // Key commitment on; no signature suite: writers and readers are the same trusted functions,
+    // and an unsigned suite keeps the encryption context exactly {tenant, field} (what IAM sees).
+    const { encrypt, decrypt } = module.buildClient({
+      commitmentPolicy: module.CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+      maxEncryptedDataKeys: 1,
+    });
+    return { module, encrypt, decrypt };
+  });
+  return loaded;
+}
 
 export const encryptionContext = (scope: EncryptionScope): Record<string, string> => ({
   tenant: scope.tenantId,
@@ -32,9 +46,10 @@ export async function sealValue(
   scope: EncryptionScope,
   plaintext: string,
 ): Promise<string> {
+  const { module, encrypt } = await loadEncryptionSdk();
   const { result } = await encrypt(keyring, Buffer.from(plaintext, 'utf8'), {
     encryptionContext: encryptionContext(scope),
-    suiteId: SUITE,
+    suiteId: module.AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
   });
   return `${CIPHERTEXT_PREFIX}${result.toString('base64')}`;
 }
@@ -46,6 +61,7 @@ export async function openValue(
 ): Promise<string> {
   if (!ciphertext.startsWith(CIPHERTEXT_PREFIX))
     throw new DecryptionRefusedError('not a ciphertext this platform made');
+  const { decrypt } = await loadEncryptionSdk();
   const { plaintext, messageHeader } = await decrypt(
     keyring,
     Buffer.from(ciphertext.slice(CIPHERTEXT_PREFIX.length), 'base64'),

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AwsKmsMrkAwareSymmetricKeyringNode, type KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/client-node';
 import {
   CreateKeyCommand,
   DisableKeyCommand,
@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { UnavailableError } from '../../domain/errors';
 import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
-import { DecryptionRefusedError, openValue, sealValue } from './encryption-sdk';
+import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from './encryption-sdk';
 import { isRetryable } from './retry';
 
 /**
@@ -86,15 +86,15 @@ export class KmsKeyService implements KeyService {
   }
 
   async encrypt(scope: EncryptionScope, plaintext: string): Promise<string> {
-    return sealValue(this.keyring(scope.keyRef), scope, plaintext);
+    return sealValue(await this.keyring(scope.keyRef), scope, plaintext);
   }
 
   /** A KMS outage or throttling is a retryable UnavailableError; a refusal stays an error of its own. */
   async decrypt(scope: EncryptionScope, ciphertext: string): Promise<string> {
     const kmsErrors: unknown[] = [];
     try {
-      return await kmsErrorsOfCall.run(kmsErrors, () =>
-        openValue(this.keyring(scope.keyRef), scope, ciphertext),
+      return await kmsErrorsOfCall.run(kmsErrors, async () =>
+        openValue(await this.keyring(scope.keyRef), scope, ciphertext),
       );
     } catch (error) {
       const transient = kmsErrors.find(isRetryable);
@@ -149,9 +149,10 @@ export class KmsKeyService implements KeyService {
     return client;
   }
 
-  private keyring(keyRef: string): KeyringNode {
+  private async keyring(keyRef: string): Promise<KeyringNode> {
     let keyring = this.keyrings.get(keyRef);
     if (!keyring) {
+      const { AwsKmsMrkAwareSymmetricKeyringNode } = (await loadEncryptionSdk()).module;
       // An MRK is used through the replica of this region; a single-Region key where it lives.
       const keyId = isMultiRegion(keyRef) ? inRegion(keyRef, this.options.region) : keyRef;
       keyring = new AwsKmsMrkAwareSymmetricKeyringNode({ keyId, client: this.client(regionOf(keyId)) });
