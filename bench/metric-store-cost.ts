@@ -15,19 +15,15 @@
  * Storage and queries are billed separately by both and left out here.
  */
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import {
-  type _Record,
-  TimestreamWriteClient,
-  WriteRecordsCommand,
-  type WriteRecordsCommandInput,
-} from '@aws-sdk/client-timestream-write';
+import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AmpMetricStore } from '../shared/adapters/aws/amp-metric-store';
 import { unsignedRequests } from '../shared/adapters/aws/amp-sigv4';
+import { billedUnits } from '../shared/adapters/aws/timestream-metering';
 import { TimestreamMetricStore } from '../shared/adapters/aws/timestream-metric-store';
 import { otlpToBatch } from '../shared/domain/ingest/otlp-metrics';
 import { remoteWriteToBatch } from '../shared/domain/ingest/remote-write';
-import { byteLength, type Sample } from '../shared/domain/metrics';
+import type { Sample } from '../shared/domain/metrics';
 import { nativePayloadToSamples } from '../shared/domain/native-format';
 import { decodeOtlpJson } from '../shared/protocols/otlp/decode-json';
 import { decodeRemoteWriteBody } from '../shared/protocols/prometheus/remote-write';
@@ -44,23 +40,6 @@ const TIMESTREAM_USD_PER_MILLION_WRITES = 0.5;
 const REQUESTS_PER_FORMAT = 20;
 /** Tenant ids are 32 hex characters (newId in shared/domain/credentials.ts). */
 const TENANT = '0123456789abcdef0123456789abcdef';
-
-const valueBytes = (type: string | undefined, value: string | undefined): number =>
-  type === 'BOOLEAN' ? 1 : type === 'VARCHAR' ? byteLength(value ?? '') : 8;
-const dimensionBytes = (dims: _Record['Dimensions']): number =>
-  (dims ?? []).reduce((n, d) => n + byteLength(d.Name ?? '') + byteLength(d.Value ?? ''), 0);
-
-/** Timestream's metered size of one WriteRecords request, in 1 KiB write units. */
-function timestreamWriteUnits(input: WriteRecordsCommandInput): number {
-  const common = input.CommonAttributes ?? {};
-  let bytes = dimensionBytes(common.Dimensions);
-  for (const record of input.Records ?? []) {
-    bytes += 8 + dimensionBytes(record.Dimensions) + byteLength(record.MeasureName ?? '');
-    for (const v of record.MeasureValues ?? [])
-      bytes += byteLength(v.Name ?? '') + valueBytes(v.Type, v.Value);
-  }
-  return Math.ceil(bytes / 1024);
-}
 
 function payloadSamples(format: string, i: number): Sample[] {
   const nowMs = Date.now();
@@ -79,7 +58,7 @@ async function main() {
     writeClient: new TimestreamWriteClient({ region: 'us-east-1' }),
     queryClient: new TimestreamQueryClient({ region: 'us-east-1' }),
     databaseName: 'observability',
-    tableName: 'metrics',
+    magneticRetentionDays: 400,
   });
   const remoteWrites: Uint8Array[] = [];
   const amp = new AmpMetricStore({
@@ -111,7 +90,7 @@ async function main() {
         throw new Error(`${format.name}: a store rejected samples`);
     }
     const calls = timestreamMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input);
-    const units = calls.reduce((n, c) => n + timestreamWriteUnits(c), 0);
+    const units = calls.reduce((n, c) => n + billedUnits(c), 0);
     const ampSamples = remoteWrites
       .map((b) => decodeRemoteWriteBody(b, 1 << 24))
       .reduce((n, r) => n + r.timeseries.reduce((m, s) => m + s.samples.length, 0), 0);

@@ -8,17 +8,13 @@
  * Metered size of a request, as Timestream documents it (metering-and-pricing.writes): each record
  * counts its dimension names and values, measure name, measure value (8 bytes for a DOUBLE) and an
  * 8-byte timestamp; common attributes count once per request; each request is rounded up to KiB.
+ * The one definition is shared/adapters/aws/timestream-metering.ts, which the adapter packs against.
  */
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import {
-  type _Record,
-  TimestreamWriteClient,
-  WriteRecordsCommand,
-  type WriteRecordsCommandInput,
-} from '@aws-sdk/client-timestream-write';
+import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
+import { billedUnits } from '../shared/adapters/aws/timestream-metering';
 import { TimestreamMetricStore } from '../shared/adapters/aws/timestream-metric-store';
-import { byteLength } from '../shared/domain/metrics';
 import { REMOTE_WRITE_HEADERS } from '../shared/protocols/prometheus/remote-write';
 import { inProcessPlatform } from '../test/faults/support/in-process';
 import { invoke } from '../test/fuzz/support/http-event';
@@ -29,32 +25,6 @@ const GOAL_UNITS_PER_MILLION = 100_000;
 const PRICE_PER_MILLION_WRITES = 0.5;
 const REQUESTS_PER_FORMAT = 20;
 
-const valueBytes = (type: string | undefined, value: string | undefined): number =>
-  type === 'BOOLEAN' ? 1 : type === 'VARCHAR' ? byteLength(value ?? '') : 8;
-
-const dimensionBytes = (dims: _Record['Dimensions']): number =>
-  (dims ?? []).reduce((n, d) => n + byteLength(d.Name ?? '') + byteLength(d.Value ?? ''), 0);
-
-/** One record: its own dimensions, measure name, measure value(s) (names too, for multi-measure), time. */
-function recordBytes(record: _Record, common: _Record): number {
-  let bytes = 8 + dimensionBytes(record.Dimensions);
-  bytes += byteLength(record.MeasureName ?? common.MeasureName ?? '');
-  for (const v of record.MeasureValues ?? common.MeasureValues ?? [])
-    bytes += byteLength(v.Name ?? '') + valueBytes(v.Type, v.Value);
-  const single = record.MeasureValue ?? common.MeasureValue;
-  if (single !== undefined) bytes += valueBytes(record.MeasureValueType ?? common.MeasureValueType, single);
-  return bytes;
-}
-
-/** Common attributes are sent (and metered) once per request; the request is rounded up to KiB. */
-export function billedUnits(input: WriteRecordsCommandInput): number {
-  const common = input.CommonAttributes ?? {};
-  const bytes =
-    dimensionBytes(common.Dimensions) +
-    (input.Records ?? []).reduce((sum, r) => sum + recordBytes(r, common), 0);
-  return Math.ceil(bytes / 1024);
-}
-
 async function main() {
   const timestream = mockClient(TimestreamWriteClient);
   timestream.on(WriteRecordsCommand).resolves({ RecordsIngested: { Total: 0 } });
@@ -62,7 +32,7 @@ async function main() {
     writeClient: new TimestreamWriteClient({ region: 'us-west-2' }),
     queryClient: new TimestreamQueryClient({ region: 'us-west-2' }),
     databaseName: 'observability',
-    tableName: 'metrics',
+    magneticRetentionDays: 400,
   });
   const platform = inProcessPlatform({ ingest: store, query: store });
   const { ingestKey } = await platform.onboard();
@@ -137,7 +107,7 @@ async function main() {
     );
   }
   notes.push(
-    'Metered size per WriteRecords request (Timestream docs, metering-and-pricing.writes): Σ over records of dimension names+values, measure name, multi-measure value name + 8-byte DOUBLE, 8-byte time; common attributes (tenant_id) once per request; rounded up to KiB; $0.50 per million 1-KiB writes.',
+    'Metered size per WriteRecords request (Timestream docs, metering-and-pricing.writes): Σ over records of dimension names+values, measure name, multi-measure value name + 8-byte DOUBLE, 8-byte time; common attributes once per request (one table per tenant: no tenant dimension); rounded up to KiB; $0.50 per million 1-KiB writes.',
   );
   timestream.restore();
   writeReport('timestream-cost', { section: 'Timestream cost model', rows, notes });

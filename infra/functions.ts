@@ -50,8 +50,8 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     table: 'readWrite',
     // Offboarding erases the tenant's guardrail state (buckets, series, idempotency, HA, usage).
     ingestState: 'readWrite',
-    // Offboarding exports the tenant's metrics (and erases them where the store can).
-    metricStore: 'read',
+    // Offboarding exports the tenant's metrics and erases them (Timestream: drops the tenant's table).
+    metricStore: 'readErase',
     tenantKeys: 'manage',
     archives: 'readWrite',
     providerToken: true,

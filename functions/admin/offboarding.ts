@@ -110,11 +110,13 @@ export async function offboardTenant(deps: OffboardingDeps, tenantId: string): P
   const limitations: string[] = [
     'Confidential fields in the archive stay ciphertext under the tenant key, which step destroy-key destroys: device secrets and personal data are not returned in clear.',
   ];
+  const methods: Record<string, string> = {};
   for (const holder of deps.holders) {
     removed[holder.dataName] = await holder.deleteTenant(tenantId);
     if (holder.erasureLimitation) limitations.push(`${holder.dataName}: ${holder.erasureLimitation}`);
+    if (holder.erasureMethod) methods[holder.dataName] = holder.erasureMethod;
   }
-  await record('delete', { removed, limitations });
+  await record('delete', { removed, limitations, ...(Object.keys(methods).length > 0 ? { methods } : {}) });
 
   // 4. Destroy the key: what no store could erase (backups, retention) becomes unreadable.
   let keyDestruction: Record<string, unknown> = { outcome: 'no-key' };

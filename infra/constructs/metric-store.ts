@@ -1,21 +1,24 @@
 /**
- * A region's metric store: Timestream for LiveAnalytics (database + table, memory and magnetic
- * retention, customer-managed key) or Amazon Managed Service for Prometheus (a workspace with a
+ * A region's metric store: Timestream for LiveAnalytics (a database with a customer-managed key, one
+ * table per tenant created at runtime with memory and magnetic retention) or Amazon Managed Service for Prometheus (a workspace with a
  * customer-managed key and logging). Functions get it through PlatformFunction.bindMetricStore, which
  * sets the environment the AWS wiring reads and grants on this store's ARN only.
  */
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnWorkspace } from 'aws-cdk-lib/aws-aps';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
+import { CfnDatabase } from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/adapters/aws/wiring';
-import { LIMITS } from '../../shared/domain/metrics';
 import type { MetricStoreKind } from '../config';
 
-export type MetricStoreAccess = 'read' | 'write' | 'readWrite';
+/**
+ * `write` (ingest, replay): write, and create a tenant's table on its first write. `read`: query.
+ * `readErase` (offboarding): query and drop a tenant's table (on AMP, the same as `read`).
+ */
+export type MetricStoreAccess = 'read' | 'write' | 'readWrite' | 'readErase';
 
 export interface MetricStoreProps {
   readonly kind: MetricStoreKind;
@@ -32,44 +35,40 @@ export class MetricStore extends Construct {
   readonly kind: MetricStoreKind;
   /** The variables PlatformFunction.bindMetricStore sets (names from shared/adapters/aws/wiring ENV). */
   readonly environment: Readonly<Record<string, string>>;
-  /** ARN grants are scoped to: the Timestream table or the AMP workspace. */
+  /** ARN grants are scoped to: the Timestream database's tables (`database/<db>/table/*`) or the AMP workspace. */
   readonly storeArn: string;
   readonly timestreamDatabase?: CfnDatabase;
-  readonly timestreamTable?: CfnTable;
   readonly workspace?: CfnWorkspace;
 
   constructor(scope: Construct, id: string, props: MetricStoreProps) {
     super(scope, id);
     this.kind = props.kind;
     if (props.kind === 'timestream') {
+      // Only the database: each tenant's table is created in it by the functions, on the tenant's first
+      // write (shared/adapters/aws/timestream-tables.ts), with the retention below, so that
+      // Timestream's per-table limits are per tenant and offboarding can drop a tenant's table.
       const database = new CfnDatabase(this, 'Database', { kmsKeyId: props.key.keyArn });
-      const table = new CfnTable(this, 'Table', {
-        databaseName: database.ref,
-        retentionProperties: {
-          // The ingest validator accepts samples back to this horizon (LIMITS), so they land in memory.
-          MemoryStoreRetentionPeriodInHours: String(LIMITS.memoryStoreRetentionHours),
-          MagneticStoreRetentionPeriodInDays: String(props.magneticRetentionDays),
-        },
+      Validations.of(database).acknowledge({
+        id: 'CloudFormation-Validate::W3697',
+        reason:
+          'Timestream for LiveAnalytics is in maintenance mode; the customer asked for it where it exists and ' +
+          'the account has it. Accounts without it deploy with -c metricStore=amp (DESIGN.md).',
       });
-      table.addResourceDependency(database);
-      for (const resource of [database, table])
-        Validations.of(resource).acknowledge({
-          id: 'CloudFormation-Validate::W3697',
-          reason:
-            'Timestream for LiveAnalytics is in maintenance mode; the customer asked for it where it exists and ' +
-            'the account has it. Accounts without it deploy with -c metricStore=amp (DESIGN.md).',
-        });
       // Metric history is customer data: survive stack deletion (disposal is a runbook step).
       database.applyRemovalPolicy(RemovalPolicy.RETAIN);
-      table.applyRemovalPolicy(RemovalPolicy.RETAIN);
       this.timestreamDatabase = database;
-      this.timestreamTable = table;
-      this.storeArn = table.attrArn;
+      // The tenant tables of this database, and nothing else: tables are named per tenant at runtime.
+      this.storeArn = Stack.of(this).formatArn({
+        service: 'timestream',
+        resource: 'database',
+        resourceName: `${database.ref}/table/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
       this.environment = {
         [ENV.metricStore]: 'timestream',
         [ENV.timestreamDatabase]: database.ref,
-        [ENV.timestreamTable]: table.attrName,
-        [ENV.timestreamRetention]: `${props.magneticRetentionDays} days`,
+        // Memory-store retention is LIMITS.memoryStoreRetentionHours on both sides (the ingest horizon).
+        [ENV.timestreamMagneticRetentionDays]: String(props.magneticRetentionDays),
       };
     } else {
       const logGroup = new LogGroup(this, 'WorkspaceLogs', {
@@ -96,12 +95,16 @@ export class MetricStore extends Construct {
 
   /** Least privilege: actions on this store's ARN; only Timestream endpoint discovery has no resource. */
   grant(grantee: IGrantable, access: MetricStoreAccess): void {
-    const read = access === 'read' || access === 'readWrite';
+    const read = access === 'read' || access === 'readWrite' || access === 'readErase';
     const write = access === 'write' || access === 'readWrite';
     const actions: string[] = [];
     if (this.kind === 'timestream') {
-      if (write) actions.push('timestream:WriteRecords');
+      // CreateTable/DescribeTable: a tenant's table is created by its first write (1 CRUD call per second
+      // per account, so not on every cold start); DeleteTable only for offboarding.
+      if (write)
+        actions.push('timestream:WriteRecords', 'timestream:CreateTable', 'timestream:DescribeTable');
       if (read) actions.push('timestream:Select');
+      if (access === 'readErase') actions.push('timestream:DeleteTable');
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [this.storeArn] }),
       );

@@ -4,6 +4,8 @@
  * every resource that fails it. Pure functions over JSON, so tests can feed deliberately broken
  * templates.
  */
+
+import { ENV } from '../../shared/adapters/aws/wiring';
 import {
   ACTIONS_WITHOUT_RESOURCE_TYPES,
   type PolicyStatementJson,
@@ -82,6 +84,24 @@ function perResource(
     if (reason) failures.push(`${where(f)}: ${reason}`);
   }
   return { examined: [`${found.length} ${noun}`], failures };
+}
+
+/**
+ * Timestream tables are one per tenant, created at runtime by the functions bound to the store
+ * (shared/adapters/aws/timestream-tables.ts) with the magnetic retention their environment names
+ * (memory retention is LIMITS' in code): every such function must name a bounded one.
+ */
+function timestreamTenantTableRetention(templates: TemplateSet): CheckOutcome {
+  const bound = resourcesOf(templates, 'AWS::Lambda::Function').filter(
+    (f) => props(f).Environment?.Variables?.[ENV.metricStore] === 'timestream',
+  );
+  const failures: string[] = [];
+  for (const f of bound) {
+    const days = Number(props(f).Environment.Variables[ENV.timestreamMagneticRetentionDays]);
+    if (!Number.isInteger(days) || days < 1)
+      failures.push(`${where(f)}: creates Timestream tenant tables with no bounded magnetic retention`);
+  }
+  return { examined: [`${bound.length} functions bound to Timestream (tenant tables' retention)`], failures };
 }
 
 function combine(...outcomes: CheckOutcome[]): CheckOutcome {
@@ -496,6 +516,7 @@ export const CHECKS: readonly Check[] = [
             ? undefined
             : 'no retention';
         }),
+        timestreamTenantTableRetention(t),
         perResource(t, ['AWS::APS::Workspace'], 'AMP workspaces', (f) =>
           props(f).WorkspaceConfiguration?.RetentionPeriodInDays ? undefined : 'no retention period',
         ),

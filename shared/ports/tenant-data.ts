@@ -14,4 +14,6 @@ export interface TenantDataHolder {
    * says what happens instead; offboarding reports it verbatim.
    */
   readonly erasureLimitation?: string;
+  /** Set when erasure is more than deleting records (e.g. a dropped table): offboarding reports it. */
+  readonly erasureMethod?: string;
 }

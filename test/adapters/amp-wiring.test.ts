@@ -10,7 +10,7 @@ afterEach(() => {
     ENV.ampWorkspaceUrl,
     ENV.ampRetentionDays,
     ENV.timestreamDatabase,
-    ENV.timestreamTable,
+    ENV.timestreamMagneticRetentionDays,
   ]) {
     if (saved[name] === undefined) delete process.env[name];
     else process.env[name] = saved[name];
@@ -38,7 +38,12 @@ describe('regionMetricStore', () => {
   it('builds Timestream by default and refuses an unknown store kind', () => {
     delete process.env[ENV.metricStore];
     process.env[ENV.timestreamDatabase] = 'db';
-    process.env[ENV.timestreamTable] = 'table';
+    delete process.env[ENV.timestreamMagneticRetentionDays];
+    // The retention each tenant table is created with is required, not guessed.
+    expect(() => regionMetricStore()).toThrow(/TIMESTREAM_MAGNETIC_RETENTION_DAYS is required/);
+    process.env[ENV.timestreamMagneticRetentionDays] = 'forever';
+    expect(() => regionMetricStore()).toThrow(/whole number of days/);
+    process.env[ENV.timestreamMagneticRetentionDays] = '400';
     expect(regionMetricStore()).toBeInstanceOf(TimestreamMetricStore);
     process.env[ENV.metricStore] = 'influx';
     expect(() => regionMetricStore()).toThrow(/METRIC_STORE must be timestream or amp/);

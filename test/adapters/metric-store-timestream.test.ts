@@ -1,10 +1,12 @@
 /**
  * The MetricStore contract on the Timestream adapter. Timestream has no local engine, so the SDK
- * clients are mocked (aws-sdk-client-mock) by a small fake table that keeps what WriteRecords sent
- * (with Timestream's version rules) and answers QueryCommand by evaluating the SQL the adapter sends.
- * The fake understands exactly the statement shape the adapter builds and refuses anything else, and
- * the last block asserts the exact WriteRecords input and SQL text, so the fake cannot drift from
- * what the adapter really asks of Timestream.
+ * clients are mocked (aws-sdk-client-mock) by a small fake database of tables (one per tenant, as the
+ * adapter creates them: CreateTable/DescribeTable, ResourceNotFoundException for a write to a table
+ * that does not exist) that keeps what WriteRecords sent (with Timestream's version rules) and
+ * answers QueryCommand by evaluating the SQL the adapter sends. The fake understands exactly the
+ * statement shape the adapter builds and refuses anything else, and the last block asserts the exact
+ * WriteRecords input and SQL text, so the fake cannot drift from what the adapter really asks of
+ * Timestream.
  */
 import {
   type ColumnInfo,
@@ -16,8 +18,14 @@ import {
   TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
 import {
+  ConflictException,
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DescribeTableCommandInput,
   type RejectedRecord,
   RejectedRecordsException,
+  ResourceNotFoundException,
   TimestreamWriteClient,
   WriteRecordsCommand,
   type WriteRecordsCommandInput,
@@ -28,7 +36,6 @@ import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metr
 import { metricStoreContract } from './metric-store.contract';
 
 const DATABASE = 'metrics_db';
-const TABLE = 'samples';
 
 interface StoredRecord {
   readonly dimensions: Record<string, string>;
@@ -42,18 +49,39 @@ interface StoredRecord {
 const renderTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}000000`;
 
 const SELECT = new RegExp(
-  `^SELECT \\* FROM "${DATABASE}"\\."${TABLE}" WHERE tenant_id = '((?:[^']|'')*)' AND measure_name = '((?:[^']|'')*)' AND time BETWEEN from_milliseconds\\((\\d+)\\) AND from_milliseconds\\((\\d+)\\)((?: AND "(?:[^"]|"")+" = '(?:[^']|'')*')*)$`,
+  `^SELECT \\* FROM "${DATABASE}"\\."([a-zA-Z0-9_.-]+)" WHERE measure_name = '((?:[^']|'')*)' AND time BETWEEN from_milliseconds\\((\\d+)\\) AND from_milliseconds\\((\\d+)\\)((?: AND "(?:[^"]|"")+" = '(?:[^']|'')*')*)$`,
 );
 const FILTER = /^ AND "((?:[^"]|"")+)" = '((?:[^']|'')*)'/;
 const unquote = (s: string, q: string) => s.replaceAll(q + q, q);
 
-class FakeTimestreamTable {
-  readonly records = new Map<string, StoredRecord>();
+class FakeTimestreamDatabase {
+  readonly tables = new Map<string, Map<string, StoredRecord>>();
   readonly statements: string[] = [];
   private readonly pageSize = 3;
 
+  createTable(input: CreateTableCommandInput): object {
+    if (input.DatabaseName !== DATABASE) throw new Error('unknown database');
+    const name = input.TableName as string;
+    if (this.tables.has(name))
+      throw new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} });
+    this.tables.set(name, new Map());
+    return { Table: { TableName: name, TableStatus: 'ACTIVE' } };
+  }
+
+  describeTable(input: DescribeTableCommandInput): object {
+    if (!this.tables.has(input.TableName as string))
+      throw new ResourceNotFoundException({ message: 'no table', $metadata: {} });
+    return { Table: { TableName: input.TableName, TableStatus: 'ACTIVE' } };
+  }
+
   write(input: WriteRecordsCommandInput): object {
-    if (input.DatabaseName !== DATABASE || input.TableName !== TABLE) throw new Error('unknown table');
+    if (input.DatabaseName !== DATABASE) throw new Error('unknown database');
+    const table = this.tables.get(input.TableName as string);
+    if (!table)
+      throw new ResourceNotFoundException({
+        message: `table ${input.TableName} does not exist`,
+        $metadata: {},
+      });
     const common = input.CommonAttributes ?? {};
     if (common.TimeUnit !== 'MILLISECONDS' || common.MeasureValueType !== 'MULTI')
       throw new Error('the fake models only multi-measure, millisecond records');
@@ -71,12 +99,12 @@ class FakeTimestreamTable {
         version: record.Version ?? common.Version ?? 0,
       };
       const key = JSON.stringify([Object.entries(dimensions).sort(), stored.measureName, stored.timeMs]);
-      const existing = this.records.get(key);
+      const existing = table.get(key);
       if (existing && existing.value !== value && existing.version >= stored.version) {
         rejected.push({ RecordIndex: index, Reason: 'A record with a higher or equal version exists.' });
         return;
       }
-      if (!existing || existing.version <= stored.version) this.records.set(key, stored);
+      if (!existing || existing.version <= stored.version) table.set(key, stored);
     });
     if (rejected.length > 0)
       throw new RejectedRecordsException({ message: 'rejected', $metadata: {}, RejectedRecords: rejected });
@@ -89,7 +117,13 @@ class FakeTimestreamTable {
     const m = SELECT.exec(sql);
     if (!m)
       throw new QueryValidationException({ message: `the fake does not understand: ${sql}`, $metadata: {} });
-    const [, tenant, measure, from, to, filterText] = m as unknown as string[];
+    const [, tableName, measure, from, to, filterText] = m as unknown as string[];
+    const table = this.tables.get(tableName as string);
+    if (!table)
+      throw new QueryValidationException({
+        message: `line 1:15: Table '${DATABASE}.${tableName}' does not exist`,
+        $metadata: {},
+      });
     const filters: [string, string][] = [];
     let rest = filterText ?? '';
     while (rest.length > 0) {
@@ -97,7 +131,7 @@ class FakeTimestreamTable {
       filters.push([unquote(f[1] as string, '"'), unquote(f[2] as string, "'")]);
       rest = rest.slice(f[0].length);
     }
-    const all = [...this.records.values()];
+    const all = [...table.values()];
     // `SELECT *` has one column per dimension ever written to the table, then the fixed ones.
     const dimensionColumns = [...new Set(all.flatMap((r) => Object.keys(r.dimensions)))].sort();
     // Timestream's SQL engine refuses a column the table has never had (no contract case relies on
@@ -107,7 +141,6 @@ class FakeTimestreamTable {
         throw new QueryValidationException({ message: `Column '${name}' does not exist`, $metadata: {} });
     const matching = all.filter(
       (r) =>
-        r.dimensions['tenant_id'] === unquote(tenant as string, "'") &&
         r.measureName === unquote(measure as string, "'") &&
         r.timeMs >= Number(from) &&
         r.timeMs <= Number(to) &&
@@ -150,18 +183,22 @@ afterAll(() => {
 });
 
 let version = 1;
-/** A fresh fake table behind the mocked clients, and the adapter on them. */
-function timestreamOnFake(): { store: TimestreamMetricStore; table: FakeTimestreamTable } {
-  const table = new FakeTimestreamTable();
+/** A fresh fake database behind the mocked clients, and the adapter on them. */
+function timestreamOnFake(): { store: TimestreamMetricStore; table: FakeTimestreamDatabase } {
+  const table = new FakeTimestreamDatabase();
   writeMock.reset();
   queryMock.reset();
   writeMock.on(WriteRecordsCommand).callsFake((input: WriteRecordsCommandInput) => table.write(input));
+  writeMock.on(CreateTableCommand).callsFake((input: CreateTableCommandInput) => table.createTable(input));
+  writeMock
+    .on(DescribeTableCommand)
+    .callsFake((input: DescribeTableCommandInput) => table.describeTable(input));
   queryMock.on(QueryCommand).callsFake((input: QueryCommandInput) => table.query(input));
   const store = new TimestreamMetricStore({
     writeClient: new TimestreamWriteClient({ region: 'us-west-2' }),
     queryClient: new TimestreamQueryClient({ region: 'us-west-2' }),
     databaseName: DATABASE,
-    tableName: TABLE,
+    magneticRetentionDays: 400,
     // Each write call a later version, as Date.now() gives in production.
     version: () => version++,
   });
@@ -193,35 +230,46 @@ describe('Timestream requests behind the contract', () => {
         value: 2,
       },
     ]);
-    // Dimensions every record shares travel once, as common attributes (Timestream meters them once).
-    expect(writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input)).toEqual([
+    // The tenant's first write finds no table: it is created, then the same request is sent again.
+    expect(writeMock.commandCalls(CreateTableCommand).map((c) => c.args[0].input)).toEqual([
       {
         DatabaseName: DATABASE,
-        TableName: TABLE,
-        CommonAttributes: {
-          Dimensions: [
-            { Name: 'tenant_id', Value: "o'brien", DimensionValueType: 'VARCHAR' },
-            { Name: 'service.name', Value: 'api', DimensionValueType: 'VARCHAR' },
-          ],
-          MeasureValueType: 'MULTI',
-          TimeUnit: 'MILLISECONDS',
-          Version: 7,
+        TableName: 'tenant_o_27brien',
+        RetentionProperties: {
+          MemoryStoreRetentionPeriodInHours: 24,
+          MagneticStoreRetentionPeriodInDays: 400,
         },
-        Records: [
-          {
-            Dimensions: [{ Name: 'host', Value: 'a', DimensionValueType: 'VARCHAR' }],
-            MeasureName: 'http.server/duration',
-            MeasureValues: [{ Name: 'value', Value: '0.5', Type: 'DOUBLE' }],
-            Time: String(t0),
-          },
-          {
-            Dimensions: [{ Name: 'host', Value: 'b', DimensionValueType: 'VARCHAR' }],
-            MeasureName: 'http.server/duration',
-            MeasureValues: [{ Name: 'value', Value: '2', Type: 'DOUBLE' }],
-            Time: String(t0),
-          },
-        ],
+        MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
       },
+    ]);
+    // Dimensions every record shares travel once, as common attributes (Timestream meters them once).
+    const written = {
+      DatabaseName: DATABASE,
+      TableName: 'tenant_o_27brien',
+      CommonAttributes: {
+        Dimensions: [{ Name: 'service.name', Value: 'api', DimensionValueType: 'VARCHAR' }],
+        MeasureValueType: 'MULTI',
+        TimeUnit: 'MILLISECONDS',
+        Version: 7,
+      },
+      Records: [
+        {
+          Dimensions: [{ Name: 'host', Value: 'a', DimensionValueType: 'VARCHAR' }],
+          MeasureName: 'http.server/duration',
+          MeasureValues: [{ Name: 'value', Value: '0.5', Type: 'DOUBLE' }],
+          Time: String(t0),
+        },
+        {
+          Dimensions: [{ Name: 'host', Value: 'b', DimensionValueType: 'VARCHAR' }],
+          MeasureName: 'http.server/duration',
+          MeasureValues: [{ Name: 'value', Value: '2', Type: 'DOUBLE' }],
+          Time: String(t0),
+        },
+      ],
+    };
+    expect(writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input)).toEqual([
+      written,
+      written,
     ]);
     const result = await store.query("o'brien", {
       metric: 'http.server/duration',
@@ -239,12 +287,31 @@ describe('Timestream requests behind the contract', () => {
       },
     ]);
     expect(table.statements).toEqual([
-      `SELECT * FROM "metrics_db"."samples" WHERE tenant_id = 'o''brien' AND measure_name = 'http.server/duration' AND time BETWEEN from_milliseconds(${t0}) AND from_milliseconds(${t0 + 60_000}) AND "host" = 'a' AND "service.name" = 'api'`,
+      `SELECT * FROM "metrics_db"."tenant_o_27brien" WHERE measure_name = 'http.server/duration' AND time BETWEEN from_milliseconds(${t0}) AND from_milliseconds(${t0 + 60_000}) AND "host" = 'a' AND "service.name" = 'api'`,
     ]);
     // Aggregation happens in the domain: the same raw SELECT whatever the step and aggregation.
     expect(queryMock.commandCalls(QueryCommand).map((c) => c.args[0].input.QueryString)).toEqual(
       table.statements,
     );
+  });
+
+  it("keeps each tenant in its own table: a query names only the caller's, and another tenant's dimension is not a column of it", async () => {
+    const { store, table } = timestreamOnFake();
+    const t0 = 1_700_000_040_000;
+    await store.write('a', [{ metric: 'cpu', dimensions: { rack: 'r1' }, timestampMs: t0, value: 1 }]);
+    await store.write('b', [{ metric: 'cpu', dimensions: { host: 'h1' }, timestampMs: t0, value: 2 }]);
+    expect([...table.tables.keys()]).toEqual(['tenant_a', 'tenant_b']);
+    const query = { metric: 'cpu', fromMs: t0, toMs: t0 + 1, aggregation: 'avg' as const };
+    expect(await store.query('b', { ...query, filters: { rack: 'r1' } })).toEqual([]);
+    expect(await store.query('b', { ...query, filters: {} })).toEqual([
+      { metric: 'cpu', dimensions: { host: 'h1' }, points: [[t0, 2]] },
+    ]);
+    expect(await store.query('c', { ...query, filters: {} })).toEqual([]);
+    expect(table.statements.map((sql) => /FROM ("[^"]+"\."[^"]+")/.exec(sql)?.[1])).toEqual([
+      '"metrics_db"."tenant_b"',
+      '"metrics_db"."tenant_b"',
+      '"metrics_db"."tenant_c"',
+    ]);
   });
 
   it('follows NextToken pages and reads every row', async () => {

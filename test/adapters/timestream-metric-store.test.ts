@@ -1,16 +1,31 @@
-import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import {
+  QueryCommand,
+  ValidationException as QueryValidationException,
+  TimestreamQueryClient,
+} from '@aws-sdk/client-timestream-query';
+import {
+  ConflictException,
+  CreateTableCommand,
+  DescribeTableCommand,
   RejectedRecordsException,
+  ResourceNotFoundException,
   ThrottlingException,
   TimestreamWriteClient,
   ValidationException,
   WriteRecordsCommand,
+  type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TimestreamMetricStore, timestreamTimeToMs } from '../../shared/adapters/aws/timestream-metric-store';
+import { billedUnits } from '../../shared/adapters/aws/timestream-metering';
+import {
+  refusalReason,
+  TimestreamMetricStore,
+  timestreamTimeToMs,
+} from '../../shared/adapters/aws/timestream-metric-store';
+import { tenantTableName } from '../../shared/adapters/aws/timestream-tables';
 import { UnavailableError } from '../../shared/domain/errors';
-import type { Sample } from '../../shared/domain/metrics';
+import { LIMITS, type Sample } from '../../shared/domain/metrics';
 
 const writeMock = mockClient(TimestreamWriteClient);
 const queryMock = mockClient(TimestreamQueryClient);
@@ -26,12 +41,13 @@ function store() {
     writeClient: new TimestreamWriteClient({ region: 'us-west-2' }),
     queryClient: new TimestreamQueryClient({ region: 'us-west-2' }),
     databaseName: 'metrics_db',
-    tableName: 'samples',
+    magneticRetentionDays: 400,
     version: () => 42,
     sleep: async (ms) => {
       sleeps.push(ms);
     },
     backoff: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 },
+    tableBackoff: { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 1_000 },
   });
 }
 
@@ -43,7 +59,7 @@ const sample = (i: number): Sample => ({
 });
 
 describe('TimestreamMetricStore.write', () => {
-  it('sends one WriteRecords per 100 samples with the tenant, shared dimensions and time unit as common attributes', async () => {
+  it("sends one WriteRecords per 100 samples to the tenant's table, shared dimensions and time unit as common attributes", async () => {
     writeMock.on(WriteRecordsCommand).resolves({});
     const samples = Array.from({ length: 250 }, (_, i) => sample(i));
     const result = await store().write('tenant-a', samples);
@@ -52,13 +68,11 @@ describe('TimestreamMetricStore.write', () => {
     expect(calls.map((c) => c.args[0].input.Records?.length)).toEqual([100, 100, 50]);
     expect(calls[0]!.args[0].input).toEqual({
       DatabaseName: 'metrics_db',
-      TableName: 'samples',
+      // The tenant's own table: no tenant dimension on any record.
+      TableName: 'tenant_tenant-a',
       CommonAttributes: {
         // dc=x is on every sample: sent (and metered) once per request, not once per record.
-        Dimensions: [
-          { Name: 'tenant_id', Value: 'tenant-a', DimensionValueType: 'VARCHAR' },
-          { Name: 'dc', Value: 'x', DimensionValueType: 'VARCHAR' },
-        ],
+        Dimensions: [{ Name: 'dc', Value: 'x', DimensionValueType: 'VARCHAR' }],
         MeasureValueType: 'MULTI',
         TimeUnit: 'MILLISECONDS',
         Version: 42,
@@ -153,7 +167,7 @@ describe('TimestreamMetricStore.query', () => {
     ],
   });
 
-  it('selects one tenant and metric in the range with escaped filters, pages, and groups rows into series', async () => {
+  it("selects one metric in the range from the tenant's table with escaped filters, pages, and groups rows into series", async () => {
     queryMock
       .on(QueryCommand)
       .resolvesOnce({
@@ -175,7 +189,7 @@ describe('TimestreamMetricStore.query', () => {
     const calls = queryMock.commandCalls(QueryCommand);
     expect(calls[0]!.args[0].input).toEqual({
       QueryString:
-        `SELECT * FROM "metrics_db"."samples" WHERE tenant_id = 'ten''ant' AND measure_name = 'cpu' ` +
+        `SELECT * FROM "metrics_db"."tenant_ten_27ant" WHERE measure_name = 'cpu' ` +
         'AND time BETWEEN from_milliseconds(1700000000000) AND from_milliseconds(1700000010000) ' +
         `AND "dc" = 'x''; DROP'`,
       NextToken: undefined,
@@ -213,5 +227,284 @@ describe('TimestreamMetricStore.query', () => {
     expect(timestreamTimeToMs('2023-11-14 22:13:20.123456789')).toBe(1_700_000_000_123);
     expect(timestreamTimeToMs('2023-11-14 22:13:20')).toBe(1_700_000_000_000);
     expect(() => timestreamTimeToMs('yesterday')).toThrow();
+  });
+});
+
+describe('tenant tables', () => {
+  it('names a table per tenant, escaping reversibly and case-safely, within Timestream rules', () => {
+    expect(tenantTableName('0123456789abcdef0123456789abcdef')).toBe(
+      'tenant_0123456789abcdef0123456789abcdef',
+    );
+    expect(tenantTableName("o'brien")).toBe('tenant_o_27brien');
+    // `_` is the escape itself, and capitals are escaped: no two ids share a name, even case-folded.
+    expect(tenantTableName('a_b')).toBe('tenant_a_5fb');
+    expect(tenantTableName('Ab')).toBe('tenant__41b');
+    expect(tenantTableName('ab')).not.toBe(tenantTableName('Ab').toLowerCase());
+    expect(tenantTableName('é')).toBe('tenant__c3_a9');
+    expect(() => tenantTableName('')).toThrow(/no valid Timestream table name/);
+    expect(() => tenantTableName('x'.repeat(250))).toThrow(/no valid Timestream table name/);
+  });
+
+  const createTableInput = (table: string) => ({
+    DatabaseName: 'metrics_db',
+    TableName: table,
+    RetentionProperties: {
+      MemoryStoreRetentionPeriodInHours: LIMITS.memoryStoreRetentionHours,
+      MagneticStoreRetentionPeriodInDays: 400,
+    },
+    MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+  });
+  const notFound = () =>
+    new ResourceNotFoundException({ $metadata: {}, message: 'The table does not exist.', Message: 'nf' });
+
+  it("creates the tenant's table on the first write that finds none, then writes; later writes go straight in", async () => {
+    writeMock.on(WriteRecordsCommand).rejectsOnce(notFound()).resolves({});
+    writeMock.on(CreateTableCommand).resolves({ Table: { TableName: 'tenant_t1', TableStatus: 'ACTIVE' } });
+    const s = store();
+    await expect(s.write('t1', [sample(1)])).resolves.toEqual({ accepted: 1, rejected: [] });
+    expect(writeMock.commandCalls(CreateTableCommand).map((c) => c.args[0].input)).toEqual([
+      createTableInput('tenant_t1'),
+    ]);
+    expect(writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input.TableName)).toEqual([
+      'tenant_t1',
+      'tenant_t1',
+    ]);
+    await s.write('t1', [sample(2)]);
+    expect(writeMock.commandCalls(CreateTableCommand)).toHaveLength(1);
+    expect(writeMock.commandCalls(DescribeTableCommand)).toHaveLength(0);
+  });
+
+  it('takes ConflictException as "someone created it" and waits for it to be active', async () => {
+    writeMock.on(WriteRecordsCommand).rejectsOnce(notFound()).resolves({});
+    writeMock
+      .on(CreateTableCommand)
+      .rejects(new ConflictException({ $metadata: {}, message: 'exists', Message: 'exists' }));
+    writeMock
+      .on(DescribeTableCommand)
+      .resolvesOnce({ Table: { TableStatus: 'RESTORING' } })
+      .resolves({ Table: { TableStatus: 'ACTIVE' } });
+    await expect(store().write('t2', [sample(1)])).resolves.toEqual({ accepted: 1, rejected: [] });
+    expect(writeMock.commandCalls(DescribeTableCommand).map((c) => c.args[0].input)).toEqual([
+      { DatabaseName: 'metrics_db', TableName: 'tenant_t2' },
+      { DatabaseName: 'metrics_db', TableName: 'tenant_t2' },
+    ]);
+    expect(writeMock.commandCalls(WriteRecordsCommand)).toHaveLength(2);
+  });
+
+  it('answers a retryable 503, not a write, while the existing table is being dropped (offboarding)', async () => {
+    writeMock.on(WriteRecordsCommand).rejects(notFound());
+    writeMock
+      .on(CreateTableCommand)
+      .rejects(new ConflictException({ $metadata: {}, message: 'exists', Message: 'exists' }));
+    writeMock.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'DELETING' } });
+    await expect(store().write('t5', [sample(1)])).rejects.toThrow(/being deleted/);
+    expect(writeMock.commandCalls(WriteRecordsCommand)).toHaveLength(1);
+  });
+
+  it('creates once for concurrent first writes, and backs off a throttled CreateTable (1 CRUD call/s)', async () => {
+    writeMock.on(WriteRecordsCommand).rejectsOnce(notFound()).rejectsOnce(notFound()).resolves({});
+    writeMock
+      .on(CreateTableCommand)
+      .rejectsOnce(
+        new ThrottlingException({ $metadata: {}, message: 'Rate exceeded', Message: 'Rate exceeded' }),
+      )
+      .resolves({ Table: { TableStatus: 'ACTIVE' } });
+    const s = store();
+    const results = await Promise.all([s.write('t3', [sample(1)]), s.write('t3', [sample(2)])]);
+    expect(results).toEqual([
+      { accepted: 1, rejected: [] },
+      { accepted: 1, rejected: [] },
+    ]);
+    expect(writeMock.commandCalls(CreateTableCommand)).toHaveLength(2);
+    // The throttled CreateTable waited within the table backoff (250 ms base), not the write's 10 ms.
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeLessThanOrEqual(250);
+  });
+
+  it('answers a retryable 503 when the table never becomes writable', async () => {
+    writeMock.on(WriteRecordsCommand).rejects(notFound());
+    writeMock.on(CreateTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+    writeMock.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'ACTIVE' } });
+    await expect(store().write('t4', [sample(1)])).rejects.toBeInstanceOf(UnavailableError);
+    expect(writeMock.commandCalls(WriteRecordsCommand)).toHaveLength(4);
+  });
+
+  it("maps Timestream's per-table limit rejections to per-point refusals naming the tenant's limit", async () => {
+    const dimensionReason = 'Maximum number of dimensions exceeded for the table. Limit: 128';
+    const measureReason = 'The table has exceeded the maximum number of unique measure names (8192).';
+    writeMock.on(WriteRecordsCommand).rejects(
+      new RejectedRecordsException({
+        $metadata: {},
+        message: 'rejected',
+        RejectedRecords: [
+          { RecordIndex: 0, Reason: dimensionReason },
+          { RecordIndex: 2, Reason: measureReason },
+        ],
+      }),
+    );
+    const result = await store().write('noisy', [sample(0), sample(1), sample(2)]);
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([
+      { index: 0, reason: refusalReason(dimensionReason) },
+      { index: 2, reason: refusalReason(measureReason) },
+    ]);
+    expect(result.rejected[0]!.reason).toMatch(
+      /^err-tenant-timestream-max-dimension-names: this tenant's metric table .* \(128\).*Timestream: Maximum number/,
+    );
+    expect(result.rejected[1]!.reason).toMatch(
+      /^err-tenant-timestream-max-measure-names: this tenant's metric table .* \(8192\)/,
+    );
+    // Other reasons pass through as Timestream gives them.
+    const version =
+      'A record with a higher version exists; a higher version is required to update the measure value.';
+    expect(refusalReason(version)).toBe(version);
+  });
+});
+
+describe('cost-aware packing', () => {
+  const t0 = 1_700_000_000_000;
+  const resource = { 'service.name': 'checkout', 'service.instance.id': 'checkout-7d9f8-abcde' };
+  const sumDims = { 'otel.temporality': 'cumulative', 'otel.monotonic': 'true' };
+  // An OTLP-like request: gauges and sums interleaved; only sums carry the two otel.* dimensions.
+  const mixed: Sample[] = Array.from({ length: 24 }, (_, i) => {
+    const route = { 'http.route': `/api/v1/r${Math.floor(i / 2)}` };
+    return i % 2 === 0
+      ? {
+          metric: 'http.server.active_requests',
+          dimensions: { ...resource, ...route },
+          timestampMs: t0,
+          value: i,
+        }
+      : {
+          metric: 'http.server.request.count',
+          dimensions: { ...resource, ...route, ...sumDims },
+          timestampMs: t0,
+          value: i,
+        };
+  });
+  const varchar = (Name: string, Value: string) => ({ Name, Value, DimensionValueType: 'VARCHAR' as const });
+  const recordOf = (i: number) => ({
+    Dimensions: [varchar('http.route', `/api/v1/r${Math.floor(i / 2)}`)],
+    MeasureName: i % 2 === 0 ? 'http.server.active_requests' : 'http.server.request.count',
+    MeasureValues: [{ Name: 'value', Value: String(i), Type: 'DOUBLE' as const }],
+    Time: String(t0),
+  });
+  const evens = Array.from({ length: 12 }, (_, k) => 2 * k);
+  const odds = evens.map((i) => i + 1);
+
+  it('splits a mixed gauge/sum batch by dimension names when that bills fewer KiB, hoisting what each call shares', async () => {
+    writeMock.on(WriteRecordsCommand).resolves({});
+    expect(await store().write('otel', mixed)).toEqual({ accepted: 24, rejected: [] });
+    const inputs = writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input);
+    const common = (Dimensions: object[]) => ({
+      Dimensions,
+      MeasureValueType: 'MULTI',
+      TimeUnit: 'MILLISECONDS',
+      Version: 42,
+    });
+    expect(inputs).toEqual([
+      {
+        DatabaseName: 'metrics_db',
+        TableName: 'tenant_otel',
+        CommonAttributes: common([
+          varchar('service.instance.id', 'checkout-7d9f8-abcde'),
+          varchar('service.name', 'checkout'),
+        ]),
+        Records: evens.map(recordOf),
+      },
+      {
+        DatabaseName: 'metrics_db',
+        TableName: 'tenant_otel',
+        CommonAttributes: common([
+          varchar('otel.monotonic', 'true'),
+          varchar('otel.temporality', 'cumulative'),
+          varchar('service.instance.id', 'checkout-7d9f8-abcde'),
+          varchar('service.name', 'checkout'),
+        ]),
+        Records: odds.map(recordOf),
+      },
+    ]);
+    // 1 + 1 KiB, where the interleaved single call would bill 3 (only the resource shared).
+    expect(inputs.map((input) => billedUnits(input))).toEqual([1, 1]);
+    const single: WriteRecordsCommandInput = {
+      DatabaseName: 'metrics_db',
+      TableName: 'tenant_otel',
+      CommonAttributes: {
+        Dimensions: [
+          varchar('service.instance.id', 'checkout-7d9f8-abcde'),
+          varchar('service.name', 'checkout'),
+        ],
+      },
+      Records: mixed.map((s) => ({
+        ...recordOf(mixed.indexOf(s)),
+        Dimensions: Object.keys(s.dimensions)
+          .filter((n) => !(n in resource))
+          .sort()
+          .map((n) => varchar(n, s.dimensions[n]!)),
+      })),
+    };
+    expect(billedUnits(single)).toBe(3);
+  });
+
+  it('keeps the order when grouping would not bill less (one call, everything shared hoisted)', async () => {
+    writeMock.on(WriteRecordsCommand).resolves({});
+    await store().write('t', mixed.slice(0, 4));
+    const inputs = writeMock.commandCalls(WriteRecordsCommand).map((c) => c.args[0].input);
+    expect(inputs).toHaveLength(1);
+    expect(inputs[0]!.Records!.map((r) => r.MeasureName)).toEqual(mixed.slice(0, 4).map((s) => s.metric));
+  });
+
+  it('maps rejected records of each call back to the samples they came from', async () => {
+    const reject = (indices: number[]) =>
+      new RejectedRecordsException({
+        $metadata: {},
+        message: 'rejected',
+        RejectedRecords: indices.map((RecordIndex) => ({ RecordIndex, Reason: `record ${RecordIndex}` })),
+      });
+    // First call: the gauges (samples 0, 2, 4 …); second: the sums (samples 1, 3, 5 …).
+    writeMock
+      .on(WriteRecordsCommand)
+      .rejectsOnce(reject([0, 11]))
+      .rejectsOnce(reject([1, 5]));
+    const result = await store().write('otel', mixed);
+    expect(result.accepted).toBe(20);
+    expect(result.rejected).toEqual([
+      { index: 0, reason: 'record 0' },
+      { index: 3, reason: 'record 1' },
+      { index: 11, reason: 'record 5' },
+      { index: 22, reason: 'record 11' },
+    ]);
+    // The rejected index names the very sample: the sums call's record 5 is sample 11.
+    const sums = writeMock.commandCalls(WriteRecordsCommand)[1]!.args[0].input.Records!;
+    expect(sums[5]!.MeasureValues![0]!.Value).toBe(String(mixed[11]!.value));
+  });
+
+  it('gives a sample without dimensions the tenant id as its one dimension (Timestream needs one)', async () => {
+    writeMock.on(WriteRecordsCommand).resolves({});
+    await store().write('t9', [{ metric: 'up', dimensions: {}, timestampMs: t0, value: 1 }]);
+    const input = writeMock.commandCalls(WriteRecordsCommand)[0]!.args[0].input;
+    expect(input.CommonAttributes!.Dimensions).toEqual([varchar('tenant_id', 't9')]);
+    expect(input.Records![0]!.Dimensions).toEqual([]);
+  });
+});
+
+describe('queries of a tenant without a table', () => {
+  it('answer no series when the table or a filtered column does not exist', async () => {
+    queryMock
+      .on(QueryCommand)
+      .rejectsOnce(
+        new QueryValidationException({
+          $metadata: {},
+          message: "line 1:15: Table 'metrics_db.tenant_new' does not exist",
+        }),
+      )
+      .rejectsOnce(
+        new QueryValidationException({ $metadata: {}, message: "line 1:60: Column 'rack' does not exist" }),
+      )
+      .rejectsOnce(new QueryValidationException({ $metadata: {}, message: 'line 1:1: mismatched input' }));
+    const q = { metric: 'cpu', fromMs: 0, toMs: 1, aggregation: 'avg' as const, filters: { rack: 'r1' } };
+    await expect(store().query('new', q)).resolves.toEqual([]);
+    await expect(store().query('new', q)).resolves.toEqual([]);
+    await expect(store().query('new', q)).rejects.toThrow(/mismatched input/);
   });
 });

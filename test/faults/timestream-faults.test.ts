@@ -1,5 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { CreateTableCommand } from '@aws-sdk/client-timestream-write';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,14 +11,15 @@ import { SpillingMetricStore } from '../../shared/adapters/spilling-metric-store
 import { createObservability } from '../../shared/http/handler';
 import { inProcessPlatform } from './support/in-process';
 import { type ExpectedPoint, nativeBatch } from './support/payloads';
-import { SimulatedTimestream } from './support/simulated-timestream';
+import { DIMENSION_LIMIT_REASON, SimulatedTimestream } from './support/simulated-timestream';
 
 const QUEUE_URL = 'https://sqs.us-west-2.amazonaws.com/123456789012/spill';
 
 /**
  * The fault matrix against the Timestream adapter: the ingest handler, the spilling decorator and the
- * replay function run in-process; Timestream and SQS are aws-sdk-client-mock fakes with a real
- * upsert table behind them. After recovery every acknowledged datapoint is in the table exactly once.
+ * replay function run in-process; Timestream and SQS are aws-sdk-client-mock fakes with real upsert
+ * tables (one per tenant, created by the adapter on the tenant's first write) behind them. After
+ * recovery every acknowledged datapoint is in the tenant's table exactly once.
  */
 describe('Timestream faults', () => {
   let timestream: SimulatedTimestream;
@@ -43,7 +45,7 @@ describe('Timestream faults', () => {
       writeClient: timestream.client(),
       queryClient: new TimestreamQueryClient({ region: 'us-west-2' }),
       databaseName: 'db',
-      tableName: 'metrics',
+      magneticRetentionDays: 400,
       sleep: async () => {},
       // Record versions grow with time, as Date.now does: a replay upserts over a half-written batch.
       version: () => version++,
@@ -80,7 +82,7 @@ describe('Timestream faults', () => {
         (k) => k.includes(`instance=${p.instance},`) && k.endsWith(`|${p.metric}|${p.timestampMs}`),
       );
       expect(key, `${p.metric}@${p.timestampMs} of ${p.instance}`).toBeDefined();
-      expect(JSON.parse(timestream.table.get(key as string)!.value)).toEqual([
+      expect(JSON.parse(timestream.recordsOf(tenantId).get(key as string)!.value)).toEqual([
         { Name: 'value', Value: String(p.value), Type: 'DOUBLE' },
       ]);
     }
@@ -172,5 +174,70 @@ describe('Timestream faults', () => {
     expect(body.rejected[0].reason).toMatch(/ingestion window/);
     const acknowledged = batch.points.filter((_, i) => i !== 103 && i !== 117);
     expectExactlyOnce(tenantId, acknowledged);
+  });
+  it("creates the tenant's table on its first write through throttled CreateTable calls (1 CRUD call/s): 202, stored once", async () => {
+    const { platform } = setup();
+    const { tenantId, ingestKey } = await platform.onboard();
+    expect(timestream.tables.size).toBe(0);
+    timestream.createFaults.push({ kind: 'throttle' }, { kind: 'throttle' });
+    const batch = nativeBatch(nowS(), { instances: 2, dataPoints: 5, values: 10 });
+    const result = await platform.ingest(ingestKey, batch.body);
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body)).toEqual({ accepted: 100, rejected: [] });
+    expect(timestream.mock.commandCalls(CreateTableCommand)).toHaveLength(3);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expectExactlyOnce(tenantId, batch.points);
+  });
+
+  it('spills the first write when CreateTable stays throttled, and the replay creates the table and lands it once', async () => {
+    const { platform, drainQueue } = setup();
+    const { tenantId, ingestKey } = await platform.onboard();
+    timestream.createFaults.push(...Array(6).fill({ kind: 'throttle' }));
+    const batch = nativeBatch(nowS(), { instances: 1, dataPoints: 2, values: 3 });
+    const result = await platform.ingest(ingestKey, batch.body);
+    expect(result.statusCode).toBe(202);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+    expect(timestream.tables.size).toBe(0);
+    expect(await drainQueue()).toEqual({ batchItemFailures: [] });
+    expectExactlyOnce(tenantId, batch.points);
+  });
+
+  it("refuses, per point and with the reason, what would push a tenant's own table past 128 dimension names; its neighbour writes on", async () => {
+    const { platform } = setup();
+    const noisy = await platform.onboard();
+    const quiet = await platform.onboard();
+    // 9 new resource id names per request on top of hostname, datasource and instance: 13 requests
+    // make 120 names; the 14th would bring the 121st-129th into the noisy tenant's table.
+    const payload = (request: number) => ({
+      resourceName: 'host-1',
+      resourceIds: {
+        'system.hostname': 'host-1',
+        ...Object.fromEntries(Array.from({ length: 9 }, (_, j) => [`id_${request}_${j}`, 'v'])),
+      },
+      dataSource: 'Labels',
+      instances: [
+        { instanceName: 'i', dataPoints: [{ dataPointName: 'dp', values: { [nowS()]: request } }] },
+      ],
+    });
+    for (let request = 0; request < 13; request++) {
+      const result = await platform.ingest(noisy.ingestKey, payload(request));
+      expect(JSON.parse(result.body), `request ${request}: ${result.body}`).toEqual({
+        accepted: 1,
+        rejected: [],
+      });
+    }
+    const refused = await platform.ingest(noisy.ingestKey, payload(13));
+    expect(refused.statusCode).toBe(202);
+    const body = JSON.parse(refused.body);
+    expect(body.accepted).toBe(0);
+    expect(body.rejected).toHaveLength(1);
+    expect(body.rejected[0].index).toBe(0);
+    expect(body.rejected[0].reason).toMatch(/^err-tenant-timestream-max-dimension-names: this tenant's/);
+    expect(body.rejected[0].reason).toContain(DIMENSION_LIMIT_REASON);
+    // The very point refused to the noisy tenant lands in its neighbour's own table.
+    const theirs = await platform.ingest(quiet.ingestKey, payload(13));
+    expect(JSON.parse(theirs.body)).toEqual({ accepted: 1, rejected: [] });
+    expect(timestream.keysOf(noisy.tenantId)).toHaveLength(13);
+    expect(timestream.keysOf(quiet.tenantId)).toHaveLength(1);
   });
 });

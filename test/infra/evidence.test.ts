@@ -157,6 +157,21 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     expectFails(set, 'DISP-RETENTION', 'C1.2', /LeakyBucket: no expiring lifecycle rule/);
   });
 
+  it('C1.2: a function bound to Timestream without the retention its tenant tables are created with', () => {
+    expectFails(
+      broken(regional, (t) => {
+        const [id, ingest] = Object.entries<any>(t.Resources).find(
+          ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.METRIC_STORE,
+        )!;
+        expect(ingest.Properties.Environment.Variables.METRIC_STORE, id).toBe('timestream');
+        delete ingest.Properties.Environment.Variables.TIMESTREAM_MAGNETIC_RETENTION_DAYS;
+      }),
+      'DISP-RETENTION',
+      'C1.2',
+      /creates Timestream tenant tables with no bounded magnetic retention/,
+    );
+  });
+
   it('CC6.7: a topic whose TLS-only policy was removed', () => {
     const set = broken(regional, (t) => {
       delete t.Resources[firstOf(t, 'AWS::SNS::TopicPolicy')[0]];

@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnDatabase } from 'aws-cdk-lib/aws-timestream';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,20 @@ describe('cdk-nag AwsSolutions', () => {
     );
     role.addToPolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments'], resources: ['*'] }));
     role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    // The tenant tables of one named Timestream database are acknowledged; of any database, not.
+    const database = new CfnDatabase(stack, 'Metrics', {});
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['timestream:WriteRecords'],
+        resources: [`arn:aws:timestream:eu-west-1:123456789012:database/${database.ref}/table/*`],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['timestream:Select'],
+        resources: ['arn:aws:timestream:eu-west-1:123456789012:database/*/table/*'],
+      }),
+    );
     addPlatformChecks(app);
     expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Resource::\*\]/);
     const report = new AwsSolutionsChecks().validateScope(app);
@@ -54,5 +69,8 @@ describe('cdk-nag AwsSolutions', () => {
     // s3:GetObject on "*" has a resource type: not acknowledged. The index ARN is.
     expect(findings).toContain('AwsSolutions-IAM5[Resource::*]');
     expect(findings.filter((f) => f.includes('/index/*'))).toEqual([]);
+    expect(findings.filter((f) => f.includes(':database/'))).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:aws:timestream:eu-west-1:123456789012:database/*/table/*]',
+    ]);
   });
 });

@@ -9,7 +9,6 @@ import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/check
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
 import { ENV } from '../../shared/adapters/aws/wiring';
-import { LIMITS } from '../../shared/domain/metrics';
 import { ROUTES } from '../../shared/http/routes';
 import { type SynthedPlatform, synthPlatform } from './support';
 
@@ -99,20 +98,63 @@ describe('metric store per region', () => {
     });
   });
 
-  it('keeps Timestream where it exists: memory retention from LIMITS, magnetic retention, CMK', () => {
+  it('keeps Timestream where it exists: a database with a CMK, tables per tenant created by the functions with its retention', () => {
     for (const region of TIMESTREAM_REGIONS) {
+      const stack = synthed.platform.regional.get(region)!;
       const t = synthed.regional(region);
       t.resourceCountIs('AWS::APS::Workspace', 0);
       t.hasResourceProperties('AWS::Timestream::Database', {
         KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysMetricStoreKey'), 'Arn'] },
       });
-      t.hasResourceProperties('AWS::Timestream::Table', {
-        RetentionProperties: {
-          MemoryStoreRetentionPeriodInHours: String(LIMITS.memoryStoreRetentionHours),
-          MagneticStoreRetentionPeriodInDays: String(DEFAULT_CONFIG.magneticRetentionDays),
-        },
+      // No shared table: each tenant's is created at runtime (memory retention is LIMITS' on both sides).
+      t.resourceCountIs('AWS::Timestream::Table', 0);
+      const ingest = t.findResources('AWS::Lambda::Function')[logicalId(region, stack.functions.ingest.fn)]!;
+      const env = (ingest.Properties as { Environment: { Variables: Json } }).Environment.Variables;
+      expect(env[ENV.timestreamMagneticRetentionDays]).toBe(String(DEFAULT_CONFIG.magneticRetentionDays));
+      expect(env[ENV.timestreamDatabase]).toEqual({
+        Ref: stack.getLogicalId(stack.metricStore.timestreamDatabase!),
       });
     }
+  });
+
+  it('grants Timestream actions on the tables of the metrics database only, each function what it needs', () => {
+    const region = 'us-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const database = stack.getLogicalId(stack.metricStore.timestreamDatabase!);
+    const tablesArn = {
+      'Fn::Join': [
+        '',
+        [
+          `arn:aws:timestream:${region}:`,
+          { Ref: 'AWS::AccountId' },
+          ':database/',
+          { Ref: database },
+          '/table/*',
+        ],
+      ],
+    };
+    const timestream = statementsOf(region).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('timestream:') && a !== 'timestream:DescribeEndpoints'),
+    );
+    expect(timestream.length).toBeGreaterThan(0);
+    for (const s of timestream) expect(s.Resource).toEqual(tablesArn);
+    const actions = (fn: { fn: { role?: unknown } }) =>
+      actionsOf(statementsOf(region, logicalId(region, fn.fn.role as never))).filter(
+        (a) => a.startsWith('timestream:') && a !== 'timestream:DescribeEndpoints',
+      );
+    const tableCrud = ['timestream:CreateTable', 'timestream:DescribeTable', 'timestream:DeleteTable'];
+    expect(actions(stack.functions.ingest).sort()).toEqual(
+      ['timestream:CreateTable', 'timestream:DescribeTable', 'timestream:WriteRecords'].sort(),
+    );
+    expect(actions(stack.ingestSpill.replay).sort()).toEqual(
+      ['timestream:CreateTable', 'timestream:DescribeTable', 'timestream:WriteRecords'].sort(),
+    );
+    expect(actions(stack.functions.api)).toEqual(['timestream:Select']);
+    expect(actions(stack.functions.alerts)).toEqual(['timestream:Select']);
+    expect(actions(stack.functions.admin).sort()).toEqual(['timestream:DeleteTable', 'timestream:Select']);
+    for (const fn of Object.values(stack.functions))
+      if (fn !== stack.functions.ingest && fn !== stack.functions.admin)
+        expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
   });
 
   it('grants aps:RemoteWrite / aps:QueryMetrics on the workspace ARN only', () => {
@@ -179,7 +221,7 @@ describe('functions', () => {
       } else {
         expect(ingestEnv[ENV.metricStore]).toBe('timestream');
         expect(Object.keys(ingestEnv)).toEqual(
-          expect.arrayContaining([ENV.timestreamDatabase, ENV.timestreamTable]),
+          expect.arrayContaining([ENV.timestreamDatabase, ENV.timestreamMagneticRetentionDays]),
         );
       }
     }

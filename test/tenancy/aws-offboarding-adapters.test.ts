@@ -1,9 +1,25 @@
 import { type GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type ColumnInfo, QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import {
+  type ColumnInfo,
+  QueryCommand,
+  TimestreamQueryClient,
+  ValidationException,
+} from '@aws-sdk/client-timestream-query';
+import {
+  DeleteTableCommand,
+  ResourceNotFoundException,
+  TimestreamWriteClient,
+} from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { offboardTenant } from '../../functions/admin/offboarding';
 import { S3ArchiveStore } from '../../shared/adapters/aws/s3-archive-store';
+import { TimestreamTenantTables } from '../../shared/adapters/aws/timestream-tables';
 import { TimestreamTenantData } from '../../shared/adapters/aws/timestream-tenant-data';
+import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
+import { issueCredential } from '../../shared/domain/credentials';
+import type { KeyService } from '../../shared/ports/key-service';
+import type { TenantDataHolder } from '../../shared/ports/tenant-data';
 
 const archiveId = `${'a'.repeat(32)}-1764241200000`;
 
@@ -53,24 +69,41 @@ describe('S3ArchiveStore', () => {
 
 describe('TimestreamTenantData', () => {
   const ts = mockClient(TimestreamQueryClient);
-  afterEach(() => ts.reset());
+  const tsWrite = mockClient(TimestreamWriteClient);
+  afterEach(() => {
+    ts.reset();
+    tsWrite.reset();
+  });
+  const holder = () =>
+    new TimestreamTenantData(
+      new TimestreamQueryClient({ region: 'us-west-2' }),
+      new TimestreamTenantTables({
+        client: new TimestreamWriteClient({ region: 'us-west-2' }),
+        databaseName: 'db',
+        magneticRetentionDays: 365,
+        sleep: async () => {},
+      }),
+    );
+  const missingTable = () =>
+    new ValidationException({ $metadata: {}, message: "line 1:15: Table 'db.tenant_t_271' does not exist" });
 
-  it('exports every row of the tenant across pages and reports that it cannot delete', async () => {
+  it("exports every row of the tenant's own table across pages, then drops that table", async () => {
     const columns = [
-      { Name: 'tenant_id' },
       { Name: 'host' },
+      { Name: 'tenant_id' },
       { Name: 'measure_name' },
       { Name: 'time' },
       { Name: 'value' },
     ] as ColumnInfo[];
-    ts.on(QueryCommand)
+    const selectAll = `SELECT * FROM "db"."tenant_t_271" ORDER BY time`;
+    ts.on(QueryCommand, { QueryString: selectAll })
       .resolvesOnce({
         ColumnInfo: columns,
         Rows: [
           {
             Data: [
-              { ScalarValue: "t'1" },
               { ScalarValue: 'h1' },
+              { NullValue: true },
               { ScalarValue: 'cpu' },
               { ScalarValue: '2026-01-01 00:00:00.000000000' },
               { ScalarValue: '1.5' },
@@ -83,9 +116,10 @@ describe('TimestreamTenantData', () => {
         ColumnInfo: columns,
         Rows: [
           {
+            // A point without dimensions carries the tenant id as a stand-in: not exported as one.
             Data: [
-              { ScalarValue: "t'1" },
               { NullValue: true },
+              { ScalarValue: "t'1" },
               { ScalarValue: 'mem' },
               { ScalarValue: '2026-01-01 00:00:01.000000000' },
               { ScalarValue: '2' },
@@ -93,14 +127,14 @@ describe('TimestreamTenantData', () => {
           },
         ],
       });
-    const holder = new TimestreamTenantData(
-      new TimestreamQueryClient({ region: 'us-west-2' }),
-      'db',
-      'metrics',
-      '365 days',
-    );
+    ts.on(QueryCommand, { QueryString: `SELECT COUNT(*) AS points FROM "db"."tenant_t_271"` }).resolves({
+      ColumnInfo: [{ Name: 'points', Type: { ScalarType: 'BIGINT' } }],
+      Rows: [{ Data: [{ ScalarValue: '2' }] }],
+    });
+    tsWrite.on(DeleteTableCommand).resolves({});
+    const data = holder();
     const rows: unknown[] = [];
-    for await (const row of holder.exportTenant("t'1")) rows.push(row);
+    for await (const row of data.exportTenant("t'1")) rows.push(row);
     expect(rows).toEqual([
       {
         metric: 'cpu',
@@ -110,16 +144,76 @@ describe('TimestreamTenantData', () => {
       },
       { metric: 'mem', timestampMs: Date.parse('2026-01-01T00:00:01Z'), value: 2, dimensions: {} },
     ]);
-    const calls = ts.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    expect(calls).toEqual([
-      { QueryString: `SELECT * FROM "db"."metrics" WHERE tenant_id = 't''1' ORDER BY time` },
-      {
-        QueryString: `SELECT * FROM "db"."metrics" WHERE tenant_id = 't''1' ORDER BY time`,
-        NextToken: 'next',
-      },
+    expect(await data.deleteTenant("t'1")).toBe(2);
+    expect(ts.commandCalls(QueryCommand).map((c) => c.args[0].input)).toEqual([
+      { QueryString: selectAll },
+      { QueryString: selectAll, NextToken: 'next' },
+      { QueryString: `SELECT COUNT(*) AS points FROM "db"."tenant_t_271"` },
     ]);
-    expect(await holder.deleteTenant("t'1")).toBe(0);
-    expect(holder.erasureLimitation).toContain('cannot delete');
-    expect(holder.erasureLimitation).toContain('365 days');
+    expect(tsWrite.commandCalls(DeleteTableCommand).map((c) => c.args[0].input)).toEqual([
+      { DatabaseName: 'db', TableName: 'tenant_t_271' },
+    ]);
+    // Real erasure: no limitation to report, and the receipt names how it was erased.
+    expect((data as TenantDataHolder).erasureLimitation).toBeUndefined();
+    expect(data.erasureMethod).toMatch(/DeleteTable of the tenant's own Timestream table/);
+  });
+
+  it('exports nothing and deletes nothing for a tenant that never wrote (no table)', async () => {
+    ts.on(QueryCommand).rejects(missingTable());
+    tsWrite.on(DeleteTableCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'nf' }));
+    const data = holder();
+    const rows: unknown[] = [];
+    for await (const row of data.exportTenant("t'1")) rows.push(row);
+    expect(rows).toEqual([]);
+    expect(await data.deleteTenant("t'1")).toBe(0);
+    expect(tsWrite.commandCalls(DeleteTableCommand)).toHaveLength(0);
+  });
+
+  it('offboarding with it: the receipt reports the points removed and how, with no "age out" limitation', async () => {
+    let dropped = false;
+    ts.on(QueryCommand).callsFake((input: { QueryString: string }) => {
+      if (dropped) throw missingTable();
+      if (input.QueryString.startsWith('SELECT COUNT(*)'))
+        return { Rows: [{ Data: [{ ScalarValue: '1' }] }] };
+      return {
+        ColumnInfo: [{ Name: 'measure_name' }, { Name: 'time' }, { Name: 'value' }] as ColumnInfo[],
+        Rows: [
+          {
+            Data: [
+              { ScalarValue: 'cpu' },
+              { ScalarValue: '2026-01-01 00:00:00.000000000' },
+              { ScalarValue: '3' },
+            ],
+          },
+        ],
+      };
+    });
+    tsWrite.on(DeleteTableCommand).callsFake(() => {
+      dropped = true;
+      return {};
+    });
+    const tenants = new SqliteTenantStore(':memory:');
+    const tenantId = 'a'.repeat(32);
+    await tenants.createTenant(
+      { tenantId, name: 'leaving', status: 'active', createdAt: '2026-01-01T00:00:00.000Z' },
+      issueCredential('tenant', tenantId, new Date(), { role: 'admin', name: 'admin' }).record,
+    );
+    const receipt = await offboardTenant(
+      {
+        tenants,
+        holders: [holder()],
+        keys: {} as KeyService,
+        archives: { put: async () => ({ location: 'memory' }), download: async () => undefined },
+        audit: { append: async () => {} },
+        clock: { now: () => new Date('2026-02-01T00:00:00Z') },
+      },
+      tenantId,
+    );
+    expect(receipt.archive.records).toEqual({ metrics: 1 });
+    const deleted = receipt.steps.find((s) => s.step === 'delete')!.detail;
+    expect(deleted.removed).toEqual({ metrics: 1 });
+    expect(deleted.methods).toEqual({ metrics: expect.stringMatching(/^DeleteTable of the tenant's own/) });
+    expect(receipt.limitations.join('\n')).not.toMatch(/metrics:|retention|age out/);
+    expect(receipt.steps.find((s) => s.step === 'verify')!.detail.remaining).toEqual({ metrics: 0 });
   });
 });

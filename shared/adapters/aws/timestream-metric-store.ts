@@ -5,7 +5,6 @@ import {
   type TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
 import {
-  type _Record,
   RejectedRecordsException,
   type TimestreamWriteClient,
   WriteRecordsCommand,
@@ -14,32 +13,48 @@ import { UnavailableError } from '../../domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
 import type { MetricStore } from '../../ports/metric-store';
-import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, isRetryable, sleep } from './retry';
+import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
+import { packWrites, VALUE_COLUMN } from './timestream-packing';
+import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
 
-/** Timestream's limit on records per WriteRecords call. */
-export const MAX_RECORDS_PER_WRITE = 100;
-/** The one measure column of every multi-measure record. */
-export const VALUE_COLUMN = 'value';
+export { MAX_RECORDS_PER_WRITE, sharedDimensions, VALUE_COLUMN } from './timestream-packing';
+/**
+ * Only for a sample without any dimension (Timestream refuses a record without one): the tenant id
+ * stands in. Reserved (no client dimension can take the name) and never returned by a query.
+ */
 export const TENANT_DIMENSION = 'tenant_id';
+
+/** Error ids of the refusals Timestream's per-table limits cause, now per tenant (one table each). */
+export const TIMESTREAM_LIMIT_ERRORS = {
+  dimensionNames: 'err-tenant-timestream-max-dimension-names',
+  measureNames: 'err-tenant-timestream-max-measure-names',
+} as const;
+/** Timestream quotas per table (developerguide/ts-limits.html). */
+export const TIMESTREAM_TABLE_QUOTAS = { dimensionNames: 128, measureNames: 8192 } as const;
 
 export interface TimestreamMetricStoreOptions {
   readonly writeClient: TimestreamWriteClient;
   readonly queryClient: TimestreamQueryClient;
   readonly databaseName: string;
-  readonly tableName: string;
+  /** Magnetic-store retention each tenant's table is created with, in days. */
+  readonly magneticRetentionDays: number;
   readonly backoff?: BackoffPolicy;
+  /** Backoff of CreateTable/DescribeTable (the account's 1 request/second); TABLE_BACKOFF by default. */
+  readonly tableBackoff?: BackoffPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Record version for upserts; later writes of the same point win. */
   readonly version?: () => number;
 }
 
 /**
- * Timestream for LiveAnalytics. Each sample is one multi-measure record (measure_name = metric, one
- * DOUBLE column `value`): a fixed column set keeps a shared multi-tenant table inside Timestream's
- * per-table measure limits whatever metric names tenants send. Cost comes from batching: up to 100
- * records a call with the tenant and time unit as common attributes, billed per KiB of the request.
+ * Timestream for LiveAnalytics, one table per tenant (timestream-tables.ts): Timestream's per-table
+ * limits (128 dimension names, 8192 measure names) become per-tenant limits, a query can only name the
+ * caller's table, and offboarding drops the table. Each sample is one multi-measure record
+ * (measure_name = metric, one DOUBLE column `value`). Cost comes from packing (timestream-packing.ts):
+ * up to 100 records a call, what a call's records share sent once as common attributes, billed per KiB.
  */
 export class TimestreamMetricStore implements MetricStore {
+  readonly tables: TimestreamTenantTables;
   private readonly backoff: BackoffPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly version: () => number;
@@ -48,123 +63,137 @@ export class TimestreamMetricStore implements MetricStore {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.sleep = options.sleep ?? sleep;
     this.version = options.version ?? Date.now;
+    this.tables = new TimestreamTenantTables({
+      client: options.writeClient,
+      databaseName: options.databaseName,
+      magneticRetentionDays: options.magneticRetentionDays,
+      sleep: this.sleep,
+      ...(options.tableBackoff ? { backoff: options.tableBackoff } : {}),
+    });
   }
 
   async write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
+    const tableName = this.tables.tableName(tenantId);
     const rejected: RejectedSample[] = [];
     const version = this.version();
-    for (let start = 0; start < samples.length; start += MAX_RECORDS_PER_WRITE) {
-      const chunk = samples.slice(start, start + MAX_RECORDS_PER_WRITE);
-      const rejectedInChunk = await this.writeChunk(tenantId, chunk, version);
-      for (const r of rejectedInChunk) rejected.push({ index: start + r.index, reason: r.reason });
+    for (const call of packWrites(samples, { [TENANT_DIMENSION]: tenantId })) {
+      const command = new WriteRecordsCommand({
+        DatabaseName: this.options.databaseName,
+        TableName: tableName,
+        CommonAttributes: {
+          Dimensions: call.commonDimensions,
+          MeasureValueType: 'MULTI',
+          TimeUnit: 'MILLISECONDS',
+          Version: version,
+        },
+        Records: call.records,
+      });
+      for (const r of await this.writeCall(tenantId, command))
+        rejected.push({ index: call.sampleIndices[r.index] as number, reason: r.reason });
     }
+    rejected.sort((a, b) => a.index - b.index);
     return { accepted: samples.length - rejected.length, rejected };
   }
 
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
     const samples: Sample[] = [];
+    const sql = this.selectSql(tenantId, query);
     let nextToken: string | undefined;
-    do {
-      const page = await this.withRetries(() =>
-        this.options.queryClient.send(
-          new QueryCommand({ QueryString: this.selectSql(tenantId, query), NextToken: nextToken }),
-        ),
-      );
-      const columns = page.ColumnInfo ?? [];
-      for (const row of page.Rows ?? []) samples.push(rowToSample(columns, row));
-      nextToken = page.NextToken;
-    } while (nextToken);
+    try {
+      do {
+        const page = await withRetries(
+          () => this.options.queryClient.send(new QueryCommand({ QueryString: sql, NextToken: nextToken })),
+          this.backoff,
+          this.sleep,
+        );
+        const columns = page.ColumnInfo ?? [];
+        for (const row of page.Rows ?? []) samples.push(rowToSample(columns, row));
+        nextToken = page.NextToken;
+      } while (nextToken);
+    } catch (error) {
+      // No table yet (the tenant never wrote), or a filter on a dimension its table never had.
+      if (isMissingTableOrColumn(error)) return [];
+      throw error;
+    }
     return seriesFromSamples(samples, query);
   }
 
-  /** Raw rows of one metric for one tenant in the range; aggregation happens in the domain. */
+  /** Raw rows of one metric in the range from the tenant's own table; aggregation happens in the domain. */
   selectSql(tenantId: string, query: MetricQuery): string {
-    const { databaseName, tableName } = this.options;
     const conditions = [
-      `${TENANT_DIMENSION} = ${sqlString(tenantId)}`,
       `measure_name = ${sqlString(query.metric)}`,
       `time BETWEEN from_milliseconds(${Math.trunc(query.fromMs)}) AND from_milliseconds(${Math.trunc(query.toMs)})`,
       ...Object.entries(query.filters).map(([name, value]) => `${sqlIdentifier(name)} = ${sqlString(value)}`),
     ];
-    return `SELECT * FROM ${sqlIdentifier(databaseName)}.${sqlIdentifier(tableName)} WHERE ${conditions.join(' AND ')}`;
+    return `SELECT * FROM ${this.tableSql(tenantId)} WHERE ${conditions.join(' AND ')}`;
   }
 
-  private async writeChunk(
-    tenantId: string,
-    chunk: readonly Sample[],
-    version: number,
-  ): Promise<RejectedSample[]> {
-    // Dimensions every sample of the chunk shares (an OTLP resource, a native resource, a Prometheus
-    // job/instance) go into the common attributes: metered once per request, not once per record.
-    const shared = sharedDimensions(chunk);
-    const command = new WriteRecordsCommand({
-      DatabaseName: this.options.databaseName,
-      TableName: this.options.tableName,
-      CommonAttributes: {
-        Dimensions: [
-          { Name: TENANT_DIMENSION, Value: tenantId, DimensionValueType: 'VARCHAR' },
-          ...Object.keys(shared)
-            .sort()
-            .map((name) => ({ Name: name, Value: shared[name], DimensionValueType: 'VARCHAR' as const })),
-        ],
-        MeasureValueType: 'MULTI',
-        TimeUnit: 'MILLISECONDS',
-        Version: version,
-      },
-      Records: chunk.map((sample) => toRecord(sample, shared)),
-    });
-    try {
-      await this.withRetries(() => this.options.writeClient.send(command));
-      return [];
-    } catch (error) {
-      if (error instanceof RejectedRecordsException) {
-        // The records not listed were written; report each listed one against its sample.
-        return (error.RejectedRecords ?? []).map((r) => ({
-          index: r.RecordIndex ?? 0,
-          reason: r.Reason ?? 'rejected by Timestream',
-        }));
-      }
-      throw error;
-    }
+  /** `"database"."tenant_…"`: the only table a tenant's statements name. */
+  tableSql(tenantId: string): string {
+    return `${sqlIdentifier(this.options.databaseName)}.${sqlIdentifier(this.tables.tableName(tenantId))}`;
   }
 
-  private async withRetries<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * One call: transient faults retried; a missing table created (once, then waited for) and the call
+   * sent again; records Timestream rejects returned by their index in the call.
+   */
+  private async writeCall(tenantId: string, command: WriteRecordsCommand): Promise<RejectedSample[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await call();
+        await withRetries(() => this.options.writeClient.send(command), this.backoff, this.sleep);
+        return [];
       } catch (error) {
-        if (!isRetryable(error)) throw error;
-        if (attempt + 1 >= this.backoff.maxAttempts) {
-          throw new UnavailableError('the metric store is unavailable; retry later', 5, { cause: error });
+        if (error instanceof RejectedRecordsException || isNamed(error, 'RejectedRecordsException')) {
+          // The records not listed were written; report each listed one against its record.
+          return ((error as RejectedRecordsException).RejectedRecords ?? []).map((r) => ({
+            index: r.RecordIndex ?? 0,
+            reason: refusalReason(r.Reason),
+          }));
         }
-        await this.sleep(backoffDelayMs(attempt, this.backoff));
+        if (!isNamed(error, 'ResourceNotFoundException')) throw error;
+        const tableBackoff = this.options.tableBackoff ?? TABLE_BACKOFF;
+        if (attempt + 1 >= tableBackoff.maxAttempts)
+          throw new UnavailableError('the metric store is unavailable; retry later', 5, { cause: error });
+        // First miss: create the table (or learn it exists). A miss after that: the new table is not
+        // visible to writes yet, or it was dropped meanwhile; wait, then make sure again.
+        if (attempt > 0) {
+          this.tables.forget(tenantId);
+          await this.sleep(backoffDelayMs(attempt, tableBackoff));
+        }
+        await this.tables.ensure(tenantId);
       }
     }
   }
 }
 
-/** The dimensions (name and value) that every sample of `chunk` carries. */
-export function sharedDimensions(chunk: readonly Sample[]): Record<string, string> {
-  const first = chunk[0];
-  if (!first) return {};
-  const shared: Record<string, string> = { ...first.dimensions };
-  for (let i = 1; i < chunk.length; i++) {
-    const dimensions = (chunk[i] as Sample).dimensions;
-    for (const name of Object.keys(shared)) if (dimensions[name] !== shared[name]) delete shared[name];
-  }
-  return shared;
+/**
+ * Timestream's reason, with the platform's error id and the per-tenant limit named when a per-table
+ * quota refused the record (the tenant's own table is full of names; its neighbours are not).
+ */
+export function refusalReason(reason: string | undefined): string {
+  const text = reason ?? 'rejected by Timestream';
+  const overLimit = /limit|exceed|maximum|quota|too many/i.test(text) && !/version/i.test(text);
+  if (overLimit && /dimension/i.test(text))
+    return (
+      `${TIMESTREAM_LIMIT_ERRORS.dimensionNames}: this tenant's metric table already has the most distinct ` +
+      `dimension names Timestream allows a table (${TIMESTREAM_TABLE_QUOTAS.dimensionNames}); points with ` +
+      `other dimension names are refused (Timestream: ${text})`
+    );
+  if (overLimit && /measure/i.test(text))
+    return (
+      `${TIMESTREAM_LIMIT_ERRORS.measureNames}: this tenant's metric table already has the most distinct ` +
+      `metric names Timestream allows a table (${TIMESTREAM_TABLE_QUOTAS.measureNames}); points of other ` +
+      `metrics are refused (Timestream: ${text})`
+    );
+  return text;
 }
 
-function toRecord(sample: Sample, shared: Readonly<Record<string, string>>): _Record {
-  return {
-    Dimensions: Object.keys(sample.dimensions)
-      .filter((name) => !(name in shared))
-      .sort()
-      .map((name) => ({ Name: name, Value: sample.dimensions[name], DimensionValueType: 'VARCHAR' })),
-    MeasureName: sample.metric,
-    MeasureValues: [{ Name: VALUE_COLUMN, Value: String(sample.value), Type: 'DOUBLE' }],
-    Time: String(sample.timestampMs),
-  };
+/** Timestream's query engine names a table or column that does not exist in a ValidationException. */
+export function isMissingTableOrColumn(error: unknown): boolean {
+  return (
+    isNamed(error, 'ValidationException') &&
+    /\b(table|column)\b.*does not exist/is.test((error as Error).message)
+  );
 }
 
 const NON_DIMENSION_COLUMNS = new Set(['time', 'measure_name', TENANT_DIMENSION, VALUE_COLUMN]);

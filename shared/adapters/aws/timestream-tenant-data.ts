@@ -1,52 +1,62 @@
-import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import {
+  QueryCommand,
+  type QueryCommandOutput,
+  type TimestreamQueryClient,
+} from '@aws-sdk/client-timestream-query';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import {
+  isMissingTableOrColumn,
   sqlIdentifier,
-  sqlString,
   TENANT_DIMENSION,
   timestreamTimeToMs,
   VALUE_COLUMN,
 } from './timestream-metric-store';
+import type { TimestreamTenantTables } from './timestream-tables';
 
 /**
- * Offboarding for Timestream for LiveAnalytics. Export works (every row of the tenant, paged). Erasure
- * does not: Timestream has no DELETE — records leave only when the table's memory and magnetic store
- * retention expire them. So deleteTenant removes nothing and says so (erasureLimitation, reported in
- * the offboarding receipt). Meanwhile nothing can read them: the tenant's credentials are gone with its
- * metadata, every query is scoped to the caller's tenant, and the rows hold metric values and
- * dimensions only (no customer-confidential fields, so there is nothing to crypto-shred; the table is
- * encrypted with the platform's KMS key, not a per-tenant one). Where on-demand erasure is a contract
- * term, the answer is a per-tenant table (dropped at offboarding) or the AMP store with its admin API.
+ * Offboarding for Timestream for LiveAnalytics, where every tenant has its own table
+ * (timestream-tables.ts). Export reads every row of that table, paged. Erasure drops the table:
+ * Timestream has no DELETE of records, but DeleteTable removes the table and every point in it,
+ * memory and magnetic store alike, irreversibly. So there is no erasure limitation to report.
  */
 export class TimestreamTenantData implements TenantDataHolder {
   readonly dataName = 'metrics';
-  readonly erasureLimitation: string;
+  readonly erasureMethod =
+    "DeleteTable of the tenant's own Timestream table: every point, in memory and magnetic store, erased (not recoverable)";
 
   constructor(
     private readonly client: TimestreamQueryClient,
-    private readonly databaseName: string,
-    private readonly tableName: string,
-    retentionDescription = "the table's magnetic-store retention",
-  ) {
-    this.erasureLimitation =
-      'Timestream for LiveAnalytics cannot delete records: the exported points stay in the shared table, ' +
-      `unreadable to anyone (no credential of the tenant remains), until ${retentionDescription} expires them.`;
+    private readonly tables: TimestreamTenantTables,
+  ) {}
+
+  private tableSql(tenantId: string): string {
+    return `${sqlIdentifier(this.tables.databaseName)}.${sqlIdentifier(this.tables.tableName(tenantId))}`;
   }
 
   selectSql(tenantId: string): string {
-    const table = `${sqlIdentifier(this.databaseName)}.${sqlIdentifier(this.tableName)}`;
-    return `SELECT * FROM ${table} WHERE ${TENANT_DIMENSION} = ${sqlString(tenantId)} ORDER BY time`;
+    return `SELECT * FROM ${this.tableSql(tenantId)} ORDER BY time`;
+  }
+
+  countSql(tenantId: string): string {
+    return `SELECT COUNT(*) AS points FROM ${this.tableSql(tenantId)}`;
   }
 
   async *exportTenant(tenantId: string): AsyncIterable<unknown> {
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          QueryString: this.selectSql(tenantId),
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
+      let page: QueryCommandOutput;
+      try {
+        page = await this.client.send(
+          new QueryCommand({
+            QueryString: this.selectSql(tenantId),
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        // No table: the tenant never wrote a point, or it was dropped.
+        if (isMissingTableOrColumn(error)) return;
+        throw error;
+      }
       const columns = (page.ColumnInfo ?? []).map((c) => c.Name ?? '');
       for (const row of page.Rows ?? []) {
         const dimensions: Record<string, string> = {};
@@ -66,8 +76,16 @@ export class TimestreamTenantData implements TenantDataHolder {
     } while (nextToken);
   }
 
-  /** Timestream cannot delete: nothing is removed (see erasureLimitation). */
-  async deleteTenant(_tenantId: string): Promise<number> {
-    return 0;
+  /** Counts the tenant's points, then drops its table; 0 when it never had one. */
+  async deleteTenant(tenantId: string): Promise<number> {
+    let points: number;
+    try {
+      const counted = await this.client.send(new QueryCommand({ QueryString: this.countSql(tenantId) }));
+      points = Number(counted.Rows?.[0]?.Data?.[0]?.ScalarValue ?? 0);
+    } catch (error) {
+      if (isMissingTableOrColumn(error)) return 0;
+      throw error;
+    }
+    return (await this.tables.drop(tenantId)) ? points : 0;
   }
 }

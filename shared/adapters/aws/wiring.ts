@@ -3,21 +3,24 @@
  * read from the environment once, failing fast when a variable is missing.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { hashSecret } from '../../domain/credentials';
 import { configureAuth } from '../../http/auth';
-import type { ArchiveStore } from '../../ports/archive-store';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { SpillingMetricStore, type SpillQueue } from '../spilling-metric-store';
+import { SpillingMetricStore } from '../spilling-metric-store';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
+import { S3ArchiveStore } from './s3-archive-store';
+import { SqsSpillQueue } from './spill-sqs-queue';
 import { TimestreamMetricStore } from './timestream-metric-store';
 import { TimestreamTenantData } from './timestream-tenant-data';
 
@@ -29,8 +32,10 @@ export function requiredEnv(name: string): string {
 
 export const ENV = {
   tableName: 'TABLE_NAME',
+  /** The metrics database: one table per tenant in it, created on the tenant's first write. */
   timestreamDatabase: 'TIMESTREAM_DATABASE',
-  timestreamTable: 'TIMESTREAM_TABLE',
+  /** Magnetic-store retention (days) the tenant tables are created with. */
+  timestreamMagneticRetentionDays: 'TIMESTREAM_MAGNETIC_RETENTION_DAYS',
   providerTokenSecretArn: 'PROVIDER_TOKEN_SECRET_ARN',
   /** KMS key (ARN) for envelope encryption of confidential fields. */
   dataKeyArn: 'DATA_KEY_ARN',
@@ -48,8 +53,6 @@ export const ENV = {
   kmsReplicaRegions: 'KMS_REPLICA_REGIONS',
   /** Optional: seconds an authentication decision is cached per instance (default 10; the revocation bound). */
   authCacheTtlSeconds: 'AUTH_CACHE_TTL_SECONDS',
-  /** Optional, for the offboarding receipt: how long Timestream keeps a tenant's points (e.g. "365 days"). */
-  timestreamRetention: 'TIMESTREAM_RETENTION',
 } as const;
 
 let dynamoClient: DynamoDBClient | undefined;
@@ -90,33 +93,16 @@ export function awsKeyService(): KmsKeyService {
   return new KmsKeyService({ region: requiredEnv('AWS_REGION'), replicaRegions });
 }
 
-/** Offboarding archives in S3: the S3 client is loaded on first use, not at every admin cold start. */
-export function awsArchiveStore(): ArchiveStore {
-  const bucket = requiredEnv(ENV.archiveBucket);
-  let store: Promise<ArchiveStore> | undefined;
-  const load = () =>
-    (store ??= Promise.all([import('@aws-sdk/client-s3'), import('./s3-archive-store')]).then(
-      ([{ S3Client }, { S3ArchiveStore }]) => new S3ArchiveStore(new S3Client({}), bucket),
-    ));
-  return {
-    put: async (archiveId, body) => (await load()).put(archiveId, body),
-    download: async (archiveId) => (await load()).download(archiveId),
-  };
+export function awsArchiveStore(): S3ArchiveStore {
+  return new S3ArchiveStore(new S3Client({}), requiredEnv(ENV.archiveBucket));
 }
 
-/** The region's metric store as offboarding sees it: AMP exports (and erases where it can); Timestream exports only. */
+/** The region's metric store as offboarding sees it: AMP exports (and erases what it can); Timestream exports and drops the tenant's table. */
 export function awsMetricDataHolder(): TenantDataHolder {
   const store = regionMetricStore() as MetricStore & Partial<TenantDataHolder>;
   if (typeof store.exportTenant === 'function' && typeof store.deleteTenant === 'function')
     return store as MetricStore & TenantDataHolder;
-  return new TimestreamTenantData(
-    new TimestreamQueryClient({}),
-    requiredEnv(ENV.timestreamDatabase),
-    requiredEnv(ENV.timestreamTable),
-    process.env[ENV.timestreamRetention]
-      ? `its ${process.env[ENV.timestreamRetention]} retention`
-      : undefined,
-  );
+  return new TimestreamTenantData(new TimestreamQueryClient({}), (store as TimestreamMetricStore).tables);
 }
 
 /**
@@ -128,13 +114,7 @@ export function awsMetricStore(options: { spill?: boolean } = {}): MetricStore {
   const store = regionMetricStore();
   const spillQueueUrl = process.env[ENV.spillQueueUrl];
   if (options.spill === false || !spillQueueUrl) return store;
-  // The SQS client is loaded when the first batch is parked (a store outage), not at cold start.
-  let queue: Promise<SpillQueue> | undefined;
-  const load = () =>
-    (queue ??= Promise.all([import('@aws-sdk/client-sqs'), import('./spill-sqs-queue')]).then(
-      ([{ SQSClient }, { SqsSpillQueue }]) => new SqsSpillQueue(new SQSClient({}), spillQueueUrl),
-    ));
-  return new SpillingMetricStore(store, { park: async (batch) => (await load()).park(batch) });
+  return new SpillingMetricStore(store, new SqsSpillQueue(new SQSClient({}), spillQueueUrl));
 }
 
 /** METRIC_STORE picks the region's store: `timestream` (the default) or `amp`. */
@@ -156,7 +136,7 @@ export function regionMetricStore(): MetricStore {
     writeClient: new TimestreamWriteClient({ maxAttempts: 1 }),
     queryClient: new TimestreamQueryClient({ maxAttempts: 1 }),
     databaseName: requiredEnv(ENV.timestreamDatabase),
-    tableName: requiredEnv(ENV.timestreamTable),
+    magneticRetentionDays: Number(requiredEnv(ENV.timestreamMagneticRetentionDays)),
   });
 }
 
