@@ -3,24 +3,21 @@
  * read from the environment once, failing fast when a variable is missing.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { hashSecret } from '../../domain/credentials';
 import { configureAuth } from '../../http/auth';
+import type { ArchiveStore } from '../../ports/archive-store';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { SpillingMetricStore } from '../spilling-metric-store';
+import { SpillingMetricStore, type SpillQueue } from '../spilling-metric-store';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
-import { S3ArchiveStore } from './s3-archive-store';
-import { SqsSpillQueue } from './spill-sqs-queue';
 import { TimestreamMetricStore } from './timestream-metric-store';
 import { TimestreamTenantData } from './timestream-tenant-data';
 
@@ -93,8 +90,18 @@ export function awsKeyService(): KmsKeyService {
   return new KmsKeyService({ region: requiredEnv('AWS_REGION'), replicaRegions });
 }
 
-export function awsArchiveStore(): S3ArchiveStore {
-  return new S3ArchiveStore(new S3Client({}), requiredEnv(ENV.archiveBucket));
+/** Offboarding archives in S3: the S3 client is loaded on first use, not at every admin cold start. */
+export function awsArchiveStore(): ArchiveStore {
+  const bucket = requiredEnv(ENV.archiveBucket);
+  let store: Promise<ArchiveStore> | undefined;
+  const load = () =>
+    (store ??= Promise.all([import('@aws-sdk/client-s3'), import('./s3-archive-store')]).then(
+      ([{ S3Client }, { S3ArchiveStore }]) => new S3ArchiveStore(new S3Client({}), bucket),
+    ));
+  return {
+    put: async (archiveId, body) => (await load()).put(archiveId, body),
+    download: async (archiveId) => (await load()).download(archiveId),
+  };
 }
 
 /** The region's metric store as offboarding sees it: AMP exports (and erases what it can); Timestream exports and drops the tenant's table. */
@@ -114,7 +121,13 @@ export function awsMetricStore(options: { spill?: boolean } = {}): MetricStore {
   const store = regionMetricStore();
   const spillQueueUrl = process.env[ENV.spillQueueUrl];
   if (options.spill === false || !spillQueueUrl) return store;
-  return new SpillingMetricStore(store, new SqsSpillQueue(new SQSClient({}), spillQueueUrl));
+  // The SQS client is loaded when the first batch is parked (a store outage), not at cold start.
+  let queue: Promise<SpillQueue> | undefined;
+  const load = () =>
+    (queue ??= Promise.all([import('@aws-sdk/client-sqs'), import('./spill-sqs-queue')]).then(
+      ([{ SQSClient }, { SqsSpillQueue }]) => new SqsSpillQueue(new SQSClient({}), spillQueueUrl),
+    ));
+  return new SpillingMetricStore(store, { park: async (batch) => (await load()).park(batch) });
 }
 
 /** METRIC_STORE picks the region's store: `timestream` (the default) or `amp`. */
