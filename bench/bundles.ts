@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, LAYER_PACKAGE_SCOPES } from '../infra/bundling';
+import { EXTERNAL_MODULES, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../infra/bundling';
 import { type BenchRow, fmt, ratio, writeReport } from './lib/results';
 
 const BUDGET_BYTES = 300 * 1024;
@@ -51,7 +51,7 @@ const Module = require('node:module');
 let sdkMs = 0, depth = 0;
 const load = Module._load;
 Module._load = function (request, ...rest) {
-  const outer = depth === 0 && ${JSON.stringify(LAYER_PACKAGE_SCOPES.map((s) => `${s}/`))}.some((s) => request.startsWith(s));
+  const outer = depth === 0 && ${JSON.stringify(EXTERNAL_MODULES)}.some((p) => p.endsWith('/*') ? request.startsWith(p.slice(0, -1)) : request === p || request.startsWith(p + '/'));
   if (outer) depth++;
   const t = performance.now();
   try { return load.call(this, request, ...rest); }

@@ -10,15 +10,23 @@
  */
 
 /**
- * Package scopes the layer carries: the AWS SDK v3 and the Smithy runtime it is built on (our SigV4
- * signing for Amazon Managed Prometheus uses @smithy/signature-v4 directly), and the AWS Encryption
- * SDK (per-tenant field encryption; loaded on first use, it never costs a cold start that does not
- * encrypt or decrypt).
+ * The packages the layer carries (esbuild `external` patterns; `scope/*` is every package of the
+ * scope): the AWS SDK v3 and the Smithy runtime it is built on (our SigV4 signing for Amazon Managed
+ * Prometheus uses @smithy/signature-v4 directly); the AWS Encryption SDK (per-tenant field
+ * encryption; loaded on first use, it never costs a cold start that does not encrypt or decrypt);
+ * and the X-Ray SDK under the Powertools tracer (~110 KB with semver and cls-hooked, in every
+ * function; still loaded at init, so it still counts in the init figures).
  */
-export const LAYER_PACKAGE_SCOPES = ['@aws-sdk', '@smithy', '@aws-crypto'] as const;
+export const EXTERNAL_MODULES: string[] = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*', 'aws-xray-sdk-core'];
 
-/** esbuild `external` patterns: every package of those scopes. */
-export const EXTERNAL_MODULES: string[] = LAYER_PACKAGE_SCOPES.map((scope) => `${scope}/*`);
+/** Whether a package (or a module path inside one) is one of EXTERNAL_MODULES. */
+export function isLayerPackage(request: string): boolean {
+  return EXTERNAL_MODULES.some((pattern) =>
+    pattern.endsWith('/*')
+      ? request.startsWith(pattern.slice(0, -1))
+      : request === pattern || request.startsWith(`${pattern}/`),
+  );
+}
 
 /** The esbuild settings NodejsFunction is given (and the bench mirrors). */
 export const LAMBDA_BUNDLING = {

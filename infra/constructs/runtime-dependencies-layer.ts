@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { AssetHashType, DockerImage, Stack } from 'aws-cdk-lib';
 import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { LAYER_PACKAGE_SCOPES } from '../bundling';
+import { EXTERNAL_MODULES, isLayerPackage } from '../bundling';
 
 /** Build output of a package that Node's require() never loads (types, ESM twins of dist-cjs, docs). */
 const NOT_LOADED = /(^|\/)(dist-types|dist-es|node_modules)$|\.(d\.ts|d\.cts|d\.mts|map|md|ts)$/;
@@ -23,8 +23,6 @@ function findPackage(name: string, fromDir: string): string | undefined {
     if (dirname(dir) === dir) return undefined;
   }
 }
-
-const inLayerScope = (name: string) => LAYER_PACKAGE_SCOPES.some((scope) => name.startsWith(`${scope}/`));
 
 /** Production dependencies of the package in `dir`, resolved as Node resolves them from there. */
 function dependencyDirs(dir: string): string[] {
@@ -44,7 +42,7 @@ function dependencyDirs(dir: string): string[] {
 }
 
 /**
- * The directories of the packages the layer carries: every package of LAYER_PACKAGE_SCOPES that
+ * The directories of the packages the layer carries: every package of EXTERNAL_MODULES that
  * production code can reach (directly, or through a bundled package such as aws-xray-sdk-core), and
  * everything those need, transitively.
  */
@@ -66,7 +64,7 @@ export function layerPackageDirs(repoRoot: string): string[] {
     layer.add(dir);
     for (const dep of dependencyDirs(dir)) include(dep);
   };
-  for (const dir of reachable) if (inLayerScope(nameOf(dir))) include(dir);
+  for (const dir of reachable) if (isLayerPackage(nameOf(dir))) include(dir);
   return [...layer].sort();
 }
 
@@ -101,11 +99,11 @@ export class RuntimeDependenciesLayer extends Construct {
     super(scope, id);
     const lockHash = createHash('sha256')
       .update(readFileSync(join(repoRoot, 'package-lock.json')))
-      .update(LAYER_PACKAGE_SCOPES.join(','))
+      .update(EXTERNAL_MODULES.join(','))
       .update(NOT_LOADED.source)
       .digest('hex');
     this.layer = new LayerVersion(this, 'Layer', {
-      description: `${LAYER_PACKAGE_SCOPES.join(', ')} as pinned by package-lock.json (${lockHash.slice(0, 12)})`,
+      description: `${EXTERNAL_MODULES.join(', ')} as pinned by package-lock.json (${lockHash.slice(0, 12)})`,
       compatibleRuntimes: [Runtime.NODEJS_22_X],
       compatibleArchitectures: [Architecture.ARM_64],
       code: Code.fromAsset(repoRoot, {
