@@ -10,31 +10,67 @@ import {
 } from '../../domain/query';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
+import { HeadLog, type LoggedPoint, type LoggedSeries } from './head-log';
 import { inTransaction, openDatabase } from './sqlite';
 
-interface PendingWrite {
-  readonly tenantId: string;
-  readonly samples: readonly Sample[];
-  readonly resolve: (result: WriteResult) => void;
-  readonly reject: (error: unknown) => void;
+export interface SqliteMetricStoreOptions {
+  /** The head is checkpointed into SQLite once it holds this many samples … */
+  readonly checkpointSamples?: number;
+  /** … or this long after its first sample since the last checkpoint. */
+  readonly checkpointIntervalMs?: number;
+}
+
+/** A chunk in SQLite grows until it holds this many points; then the series starts a new one. */
+const CHUNK_POINTS = 240;
+const DEFAULT_CHECKPOINT_SAMPLES = 250_000;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
+
+/** One series in the in-memory head: the samples written since the last checkpoint, in arrival order. */
+interface HeadSeries extends LoggedSeries {
+  readonly key: string;
+  timestamps: number[];
+  values: number[];
+  /** Declared in the head log since its last truncation. */
+  logged: boolean;
+  /** Its row in SQLite's `series` table, once it has one. */
+  sqliteId?: number;
 }
 
 /**
- * The local twin of the Timestream store: an embedded SQLite file. Series are interned once
- * (tenant, metric, dimensions → id); points are keyed by (series, time) in a WITHOUT ROWID table, so
- * a time-range read of one series is one index range scan, and re-writing a point is idempotent.
+ * The local twin of the Timestream store, built like a small TSDB (Prometheus' head + WAL + blocks):
+ *
+ * - a write appends to the head log (one write(2), before the answer) and to an in-memory head, so
+ *   a remote write costs no SQLite work at all and is queryable at once;
+ * - a checkpoint (every `checkpointIntervalMs`, or when the head holds `checkpointSamples`) moves the
+ *   head into SQLite in one transaction, as chunks of up to 240 points a series (a float64 blob of
+ *   time/value pairs), then empties the log;
+ * - a read merges SQLite's chunks and the head. A point written twice (a retried request) is one
+ *   point: per series and timestamp the last write wins, as Timestream's record versions do.
+ *
+ * Opening replays whatever the log holds (a killed process) and checkpoints it.
  */
 export class SqliteMetricStore implements MetricStore, TenantDataHolder {
   private readonly db: DatabaseSync;
-  private readonly seriesIds = new Map<string, number>();
-  private pending: PendingWrite[] = [];
+  private readonly log: HeadLog | undefined;
+  /** tenant → metric → series key → head series. */
+  private readonly head = new Map<string, Map<string, Map<string, HeadSeries>>>();
+  private readonly byRef = new Map<number, HeadSeries>();
+  private nextRef = 1;
+  private headSamples = 0;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly checkpointSamples: number;
+  private readonly checkpointIntervalMs: number;
   private readonly findSeries: StatementSync;
   private readonly insertSeries: StatementSync;
-  private readonly upsertPoint: StatementSync;
+  private readonly lastChunk: StatementSync;
+  private readonly insertChunk: StatementSync;
+  private readonly updateChunk: StatementSync;
   private readonly seriesOfMetric: StatementSync;
-  private readonly pointsInRange: StatementSync;
+  private readonly chunksInRange: StatementSync;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteMetricStoreOptions = {}) {
+    this.checkpointSamples = options.checkpointSamples ?? DEFAULT_CHECKPOINT_SAMPLES;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.db = openDatabase(path);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS series (
@@ -46,81 +82,237 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
         UNIQUE (tenant_id, series_key)
       );
       CREATE INDEX IF NOT EXISTS series_by_metric ON series (tenant_id, metric);
-      CREATE TABLE IF NOT EXISTS points (
+      CREATE TABLE IF NOT EXISTS chunks (
         series_id INTEGER NOT NULL,
-        ts INTEGER NOT NULL,
-        value REAL NOT NULL,
-        PRIMARY KEY (series_id, ts)
+        seq INTEGER NOT NULL,
+        min_ts INTEGER NOT NULL,
+        max_ts INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (series_id, seq)
       ) WITHOUT ROWID;
     `);
     this.findSeries = this.db.prepare('SELECT id FROM series WHERE tenant_id = ? AND series_key = ?');
     this.insertSeries = this.db.prepare(
       'INSERT INTO series (tenant_id, metric, series_key, dimensions) VALUES (?, ?, ?, ?) RETURNING id',
     );
-    this.upsertPoint = this.db.prepare(
-      'INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id, ts) DO UPDATE SET value = excluded.value',
+    this.lastChunk = this.db.prepare(
+      'SELECT seq, points, data FROM chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1',
+    );
+    this.insertChunk = this.db.prepare(
+      'INSERT INTO chunks (series_id, seq, min_ts, max_ts, points, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.updateChunk = this.db.prepare(
+      'UPDATE chunks SET min_ts = ?, max_ts = ?, points = ?, data = ? WHERE series_id = ? AND seq = ?',
     );
     this.seriesOfMetric = this.db.prepare(
       'SELECT id, dimensions FROM series WHERE tenant_id = ? AND metric = ?',
     );
-    this.pointsInRange = this.db.prepare(
-      'SELECT ts, value FROM points WHERE series_id = ? AND ts BETWEEN ? AND ? ORDER BY ts',
+    this.chunksInRange = this.db.prepare(
+      'SELECT data FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts <= ? ORDER BY seq',
+    );
+    this.migratePointsTable();
+    if (path !== ':memory:') {
+      this.log = new HeadLog(`${path}.head-log`);
+      this.replayLog();
+    }
+  }
+
+  write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
+    try {
+      this.append(tenantId, samples);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve({ accepted: samples.length, rejected: [] });
+  }
+
+  private append(tenantId: string, samples: readonly Sample[]): void {
+    const targets: HeadSeries[] = new Array(samples.length);
+    const declared: HeadSeries[] = [];
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i] as Sample;
+      if (typeof sample.value !== 'number' || !Number.isFinite(sample.timestampMs))
+        throw new TypeError(`sample ${i} has no numeric value and time`);
+      const series = this.headSeries(tenantId, sample.metric, sample.dimensions);
+      if (!series.logged) {
+        series.logged = true;
+        declared.push(series);
+      }
+      targets[i] = series;
+    }
+    const points: LoggedPoint[] = new Array(samples.length);
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i] as Sample;
+      points[i] = {
+        ref: (targets[i] as HeadSeries).ref,
+        timestampMs: sample.timestampMs,
+        value: sample.value,
+      };
+    }
+    try {
+      this.log?.append(declared, points);
+    } catch (error) {
+      for (const series of declared) series.logged = false;
+      throw error;
+    }
+    for (let i = 0; i < samples.length; i++) {
+      const series = targets[i] as HeadSeries;
+      series.timestamps.push((samples[i] as Sample).timestampMs);
+      series.values.push((samples[i] as Sample).value);
+    }
+    this.grew(samples.length);
+  }
+
+  private grew(samples: number): void {
+    if (samples === 0) return;
+    this.headSamples += samples;
+    if (this.headSamples >= this.checkpointSamples) {
+      setImmediate(() => this.checkpoint());
+    } else if (this.checkpointTimer === undefined) {
+      this.checkpointTimer = setTimeout(() => this.checkpoint(), this.checkpointIntervalMs);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  private headSeries(tenantId: string, metric: string, dimensions: Dimensions): HeadSeries {
+    let metrics = this.head.get(tenantId);
+    if (!metrics) {
+      metrics = new Map();
+      this.head.set(tenantId, metrics);
+    }
+    let byKey = metrics.get(metric);
+    if (!byKey) {
+      byKey = new Map();
+      metrics.set(metric, byKey);
+    }
+    const key = seriesKey(metric, dimensions);
+    let series = byKey.get(key);
+    if (!series) {
+      series = {
+        ref: this.nextRef++,
+        tenantId,
+        metric,
+        dimensions,
+        key,
+        timestamps: [],
+        values: [],
+        logged: false,
+      };
+      byKey.set(key, series);
+      this.byRef.set(series.ref, series);
+    }
+    return series;
+  }
+
+  /** Moves the head into SQLite chunks (one transaction), then empties the head log. */
+  checkpoint(): void {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    if (this.headSamples > 0) {
+      inTransaction(this.db, () => {
+        for (const series of this.byRef.values()) if (series.timestamps.length > 0) this.persist(series);
+      });
+    }
+    this.log?.truncate();
+    // Series that got nothing since the previous checkpoint leave the head; the rest start empty.
+    for (const [ref, series] of this.byRef) {
+      series.logged = false;
+      if (series.timestamps.length > 0) {
+        series.timestamps = [];
+        series.values = [];
+      } else {
+        this.byRef.delete(ref);
+        const byKey = this.head.get(series.tenantId)?.get(series.metric);
+        byKey?.delete(series.key);
+        if (byKey?.size === 0) this.head.get(series.tenantId)?.delete(series.metric);
+        if (this.head.get(series.tenantId)?.size === 0) this.head.delete(series.tenantId);
+      }
+    }
+    this.headSamples = 0;
+  }
+
+  private persist(series: HeadSeries): void {
+    series.sqliteId ??= this.sqliteSeriesId(series);
+    const fresh = series.timestamps.map((ts, i): Point => [ts, series.values[i] as number]);
+    const last = this.lastChunk.get(series.sqliteId) as
+      | { seq: number; points: number; data: Uint8Array }
+      | undefined;
+    if (last && last.points + fresh.length <= CHUNK_POINTS) {
+      const merged = latestPerTimestamp([...decodeChunk(last.data), ...fresh]);
+      this.updateChunk.run(
+        merged[0]?.[0] as number,
+        merged.at(-1)?.[0] as number,
+        merged.length,
+        encodeChunk(merged),
+        series.sqliteId,
+        last.seq,
+      );
+      return;
+    }
+    const points = latestPerTimestamp(fresh);
+    let seq = (last?.seq ?? 0) + 1;
+    for (let start = 0; start < points.length; start += CHUNK_POINTS, seq++) {
+      const chunk = points.slice(start, start + CHUNK_POINTS);
+      this.insertChunk.run(
+        series.sqliteId,
+        seq,
+        chunk[0]?.[0] as number,
+        chunk.at(-1)?.[0] as number,
+        chunk.length,
+        encodeChunk(chunk),
+      );
+    }
+  }
+
+  private sqliteSeriesId(series: HeadSeries): number {
+    const found = this.findSeries.get(series.tenantId, series.key) as { id: number } | undefined;
+    return (
+      found?.id ??
+      (
+        this.insertSeries.get(
+          series.tenantId,
+          series.metric,
+          series.key,
+          JSON.stringify(series.dimensions),
+        ) as { id: number }
+      ).id
     );
   }
 
-  /**
-   * Group commit: writes that arrive in the same turn of the event loop share one transaction (one
-   * WAL commit instead of one per request), and each is answered only after that commit.
-   */
-  write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ tenantId, samples, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    try {
-      inTransaction(this.db, () => {
-        for (const write of batch) this.insert(write.tenantId, write.samples);
-      });
-      for (const write of batch) write.resolve({ accepted: write.samples.length, rejected: [] });
-    } catch {
-      // One failing write must not fail the others: each alone, so only the faulty one is refused.
-      this.seriesIds.clear();
-      for (const write of batch) {
-        try {
-          inTransaction(this.db, () => this.insert(write.tenantId, write.samples));
-          write.resolve({ accepted: write.samples.length, rejected: [] });
-        } catch (error) {
-          this.seriesIds.clear();
-          write.reject(error);
-        }
-      }
-    }
-  }
-
-  private insert(tenantId: string, samples: readonly Sample[]): void {
-    for (const sample of samples) {
-      const id = this.seriesId(tenantId, sample.metric, sample.dimensions);
-      this.upsertPoint.run(id, sample.timestampMs, sample.value);
-    }
-  }
-
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
+    const found = new Map<string, { dimensions: Dimensions; points: Point[] }>();
     const rows = this.seriesOfMetric.all(tenantId, query.metric) as { id: number; dimensions: string }[];
-    const result: Series[] = [];
     for (const row of rows) {
       const dimensions = JSON.parse(row.dimensions) as Dimensions;
       if (!matchesFilters(dimensions, query.filters)) continue;
-      const points = (
-        this.pointsInRange.all(row.id, query.fromMs, query.toMs) as { ts: number; value: number }[]
-      ).map((p): Point => [p.ts, p.value]);
-      if (points.length > 0)
-        result.push({ metric: query.metric, dimensions, points: shapePoints(points, query) });
+      const points: Point[] = [];
+      for (const chunk of this.chunksInRange.all(row.id, query.fromMs, query.toMs) as { data: Uint8Array }[])
+        for (const p of decodeChunk(chunk.data))
+          if (p[0] >= query.fromMs && p[0] <= query.toMs) points.push(p);
+      // The key is recomputed: it holds NUL separators, which TEXT columns do not hand back.
+      found.set(seriesKey(query.metric, dimensions), { dimensions, points });
+    }
+    for (const series of this.head.get(tenantId)?.get(query.metric)?.values() ?? []) {
+      if (!matchesFilters(series.dimensions, query.filters)) continue;
+      let entry = found.get(series.key);
+      if (!entry) {
+        entry = { dimensions: series.dimensions, points: [] };
+        found.set(series.key, entry);
+      }
+      for (let i = 0; i < series.timestamps.length; i++) {
+        const ts = series.timestamps[i] as number;
+        if (ts >= query.fromMs && ts <= query.toMs) entry.points.push([ts, series.values[i] as number]);
+      }
+    }
+    const result: Series[] = [];
+    for (const { dimensions, points } of found.values()) {
+      if (points.length === 0) continue;
+      result.push({
+        metric: query.metric,
+        dimensions,
+        points: shapePoints(latestPerTimestamp(points), query),
+      });
     }
     return sortSeries(result);
   }
@@ -130,47 +322,123 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
 
   /** Every point of a tenant, one record per point (offboarding export). */
   async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    this.checkpoint();
     const series = this.db
       .prepare('SELECT id, metric, dimensions FROM series WHERE tenant_id = ? ORDER BY id')
       .all(tenantId) as { id: number; metric: string; dimensions: string }[];
-    const points = this.db.prepare('SELECT ts, value FROM points WHERE series_id = ? ORDER BY ts');
+    const chunks = this.db.prepare('SELECT data FROM chunks WHERE series_id = ? ORDER BY seq');
     for (const s of series) {
       const dimensions = JSON.parse(s.dimensions) as Dimensions;
-      for (const p of points.iterate(s.id) as Iterable<{ ts: number; value: number }>)
-        yield { metric: s.metric, dimensions, timestampMs: p.ts, value: p.value };
+      const points = (chunks.all(s.id) as { data: Uint8Array }[]).flatMap((c) => decodeChunk(c.data));
+      for (const [timestampMs, value] of latestPerTimestamp(points))
+        yield { metric: s.metric, dimensions, timestampMs, value };
     }
   }
 
   /** Removes every series and point of a tenant (offboarding); returns the points removed. */
   async deleteTenant(tenantId: string): Promise<number> {
-    const removed = inTransaction(this.db, () => {
-      const points = this.db
-        .prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE tenant_id = ?)')
-        .run(tenantId).changes;
+    // The head and its log first, so nothing of the tenant can come back from a replay.
+    this.checkpoint();
+    for (const metrics of this.head.get(tenantId)?.values() ?? [])
+      for (const series of metrics.values()) this.byRef.delete(series.ref);
+    this.head.delete(tenantId);
+    return inTransaction(this.db, () => {
+      const { points } = this.db
+        .prepare(
+          'SELECT COALESCE(SUM(points), 0) AS points FROM chunks WHERE series_id IN (SELECT id FROM series WHERE tenant_id = ?)',
+        )
+        .get(tenantId) as { points: number };
+      this.db
+        .prepare('DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE tenant_id = ?)')
+        .run(tenantId);
       this.db.prepare('DELETE FROM series WHERE tenant_id = ?').run(tenantId);
       return Number(points);
     });
-    for (const key of this.seriesIds.keys())
-      if (key.startsWith(`${tenantId}\u0002`)) this.seriesIds.delete(key);
-    return removed;
   }
 
-  /** Commits what is still pending, then closes. */
+  /** Checkpoints the head, then closes. */
   close(): void {
-    this.flush();
+    this.checkpoint();
+    this.log?.close();
     this.db.close();
   }
 
-  private seriesId(tenantId: string, metric: string, dimensions: Dimensions): number {
-    const key = seriesKey(metric, dimensions);
-    const cacheKey = `${tenantId}\u0002${key}`;
-    const cached = this.seriesIds.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const found = this.findSeries.get(tenantId, key) as { id: number } | undefined;
-    const id =
-      found?.id ??
-      (this.insertSeries.get(tenantId, metric, key, JSON.stringify(dimensions)) as { id: number }).id;
-    this.seriesIds.set(cacheKey, id);
-    return id;
+  private replayLog(): void {
+    const refs = new Map<number, HeadSeries>();
+    let replayed = 0;
+    this.log?.replay(
+      (logged) => refs.set(logged.ref, this.headSeries(logged.tenantId, logged.metric, logged.dimensions)),
+      (point) => {
+        const series = refs.get(point.ref);
+        if (!series) return;
+        series.timestamps.push(point.timestampMs);
+        series.values.push(point.value);
+        replayed++;
+      },
+    );
+    this.headSamples = replayed;
+    this.checkpoint();
   }
+
+  /** Stores written before chunks kept one row per point: fold them into chunks once. */
+  private migratePointsTable(): void {
+    const legacy = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'points'")
+      .get();
+    if (!legacy) return;
+    inTransaction(this.db, () => {
+      const ids = this.db.prepare('SELECT DISTINCT series_id FROM points').all() as { series_id: number }[];
+      const points = this.db.prepare('SELECT ts, value FROM points WHERE series_id = ? ORDER BY ts');
+      for (const { series_id } of ids) {
+        const all = (points.all(series_id) as { ts: number; value: number }[]).map(
+          (p): Point => [p.ts, p.value],
+        );
+        for (let start = 0, seq = 1; start < all.length; start += CHUNK_POINTS, seq++) {
+          const chunk = all.slice(start, start + CHUNK_POINTS);
+          this.insertChunk.run(
+            series_id,
+            seq,
+            chunk[0]?.[0] as number,
+            chunk.at(-1)?.[0] as number,
+            chunk.length,
+            encodeChunk(chunk),
+          );
+        }
+      }
+      this.db.exec('DROP TABLE points');
+    });
+  }
+}
+
+/** Sorted by time; of points sharing a timestamp, the one written last. */
+function latestPerTimestamp(points: Point[]): Point[] {
+  // Array#sort is stable: equal timestamps keep write order, so the last of each run is the latest.
+  const sorted = points.length > 1 ? [...points].sort((a, b) => a[0] - b[0]) : points;
+  const result: Point[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const p = sorted[i] as Point;
+    if (i + 1 < sorted.length && (sorted[i + 1] as Point)[0] === p[0]) continue;
+    result.push(p);
+  }
+  return result;
+}
+
+/** A chunk's blob: float64 pairs (time, value), little-endian, so values survive bit for bit. */
+function encodeChunk(points: readonly Point[]): Uint8Array {
+  const blob = new Uint8Array(points.length * 16);
+  const view = new DataView(blob.buffer);
+  for (let i = 0; i < points.length; i++) {
+    const [ts, value] = points[i] as Point;
+    view.setFloat64(16 * i, ts, true);
+    view.setFloat64(16 * i + 8, value, true);
+  }
+  return blob;
+}
+
+function decodeChunk(blob: Uint8Array): Point[] {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const points: Point[] = new Array(blob.byteLength / 16);
+  for (let i = 0; i < points.length; i++)
+    points[i] = [view.getFloat64(16 * i, true), view.getFloat64(16 * i + 8, true)];
+  return points;
 }
