@@ -1,4 +1,5 @@
 import type { TenantDataHolder } from '../../ports/tenant-data';
+import { openDatabase } from './sqlite';
 import { SqliteHaTracker } from './sqlite-ha-tracker';
 import { SqliteIdempotencyStore } from './sqlite-idempotency';
 import { SqliteTenantLimitsStore } from './sqlite-limits';
@@ -6,15 +7,20 @@ import { SqliteRateLimiter } from './sqlite-rate-limiter';
 import { SqliteSeriesRegistry } from './sqlite-series-registry';
 import { SqliteUsageLedger } from './sqlite-usage-ledger';
 
-/** The local twins of the guardrail stores, all in one SQLite file (DATA_DIR/guardrails.sqlite). */
+/**
+ * The local twins of the guardrail stores, all in one SQLite file (DATA_DIR/guardrails.sqlite) over
+ * one connection. A second call on the same file is a second instance sharing the state, as two
+ * Lambda instances share the DynamoDB table.
+ */
 export function sqliteGuardrailStores(path: string) {
+  const db = openDatabase(path);
   const stores = {
-    limits: new SqliteTenantLimitsStore(path),
-    rate: new SqliteRateLimiter(path),
-    series: new SqliteSeriesRegistry(path),
-    ha: new SqliteHaTracker(path),
-    idempotency: new SqliteIdempotencyStore(path),
-    usage: new SqliteUsageLedger(path),
+    limits: new SqliteTenantLimitsStore(db),
+    rate: new SqliteRateLimiter(db),
+    series: new SqliteSeriesRegistry(db),
+    ha: new SqliteHaTracker(db),
+    idempotency: new SqliteIdempotencyStore(db),
+    usage: new SqliteUsageLedger(db),
   };
   const all = Object.values(stores);
   return {
@@ -23,6 +29,7 @@ export function sqliteGuardrailStores(path: string) {
     holders: all as TenantDataHolder[],
     close: () => {
       for (const store of all) store.close();
+      db.close();
     },
   };
 }

@@ -1,15 +1,15 @@
 import { type HaLeader, haDecision } from '../../domain/guardrails/ha';
 import type { HaCheck, HaTracker } from '../../ports/ha-tracker';
 import { inTransaction } from './sqlite';
-import { SqliteTenantTable } from './sqlite-ingest-state';
+import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbHaTracker: the decision and its write in one transaction. */
 export class SqliteHaTracker extends SqliteTenantTable implements HaTracker {
   readonly dataName = 'ha-leaders';
 
-  constructor(path: string) {
+  constructor(file: SqliteFile) {
     super(
-      path,
+      file,
       'ha_leaders',
       `CREATE TABLE IF NOT EXISTS ha_leaders (
         tenant_id TEXT NOT NULL, cluster TEXT NOT NULL, replica TEXT NOT NULL, last_seen_ms INTEGER NOT NULL,
@@ -25,9 +25,9 @@ export class SqliteHaTracker extends SqliteTenantTable implements HaTracker {
     failoverTimeoutMs: number,
   ): Promise<HaCheck> {
     return inTransaction(this.db, () => {
-      const row = this.db
-        .prepare('SELECT replica, last_seen_ms FROM ha_leaders WHERE tenant_id = ? AND cluster = ?')
-        .get(tenantId, cluster) as { replica: string; last_seen_ms: number } | undefined;
+      const row = this.statement(
+        'SELECT replica, last_seen_ms FROM ha_leaders WHERE tenant_id = ? AND cluster = ?',
+      ).get(tenantId, cluster) as { replica: string; last_seen_ms: number } | undefined;
       const current: HaLeader | undefined = row && {
         replica: row.replica,
         lastSeenMs: Number(row.last_seen_ms),
@@ -35,12 +35,10 @@ export class SqliteHaTracker extends SqliteTenantTable implements HaTracker {
       const decision = haDecision(current, replica, nowMs, failoverTimeoutMs);
       if (!decision.accept) return { accept: false, leader: decision.leader };
       if (decision.write !== 'none') {
-        this.db
-          .prepare(
-            `INSERT INTO ha_leaders (tenant_id, cluster, replica, last_seen_ms) VALUES (?, ?, ?, ?)
+        this.statement(
+          `INSERT INTO ha_leaders (tenant_id, cluster, replica, last_seen_ms) VALUES (?, ?, ?, ?)
              ON CONFLICT (tenant_id, cluster) DO UPDATE SET replica = excluded.replica, last_seen_ms = excluded.last_seen_ms`,
-          )
-          .run(tenantId, cluster, replica, nowMs);
+        ).run(tenantId, cluster, replica, nowMs);
       }
       return { accept: true, leader: replica };
     });

@@ -5,7 +5,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { IdempotencyStore } from '../../ports/idempotency-store';
-import { SqliteTenantTable } from './sqlite-ingest-state';
+import { preparedStatement, type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 let puts = 0;
 
@@ -34,9 +34,10 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
   }
 
   protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
-    const row = this.db
-      .prepare('SELECT * FROM idempotency WHERE tenant_id = ? AND idempotency_key = ?')
-      .get(this.tenantId, idempotencyKey) as Row | undefined;
+    const row = preparedStatement(
+      this.db,
+      'SELECT * FROM idempotency WHERE tenant_id = ? AND idempotency_key = ?',
+    ).get(this.tenantId, idempotencyKey) as Row | undefined;
     if (!row) throw new IdempotencyItemNotFoundError();
     return toRecord(row);
   }
@@ -44,10 +45,11 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
   protected async _putRecord(record: IdempotencyRecord): Promise<void> {
     const nowMs = Date.now();
     // DynamoDB's TTL removes expired records; here every 500th put does.
-    if (++puts % 500 === 0) this.db.prepare('DELETE FROM idempotency WHERE expiry_s < ?').run(nowMs / 1000);
-    const result = this.db
-      .prepare(
-        `INSERT INTO idempotency (tenant_id, idempotency_key, status, expiry_s, in_progress_expiry_ms, response_data, payload_hash)
+    if (++puts % 500 === 0)
+      preparedStatement(this.db, 'DELETE FROM idempotency WHERE expiry_s < ?').run(nowMs / 1000);
+    const result = preparedStatement(
+      this.db,
+      `INSERT INTO idempotency (tenant_id, idempotency_key, status, expiry_s, in_progress_expiry_ms, response_data, payload_hash)
          VALUES (?, ?, ?, ?, ?, NULL, ?)
          ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET
            status = excluded.status, expiry_s = excluded.expiry_s,
@@ -55,17 +57,16 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
            payload_hash = excluded.payload_hash
          WHERE idempotency.expiry_s < ? OR (idempotency.status = 'INPROGRESS'
            AND idempotency.in_progress_expiry_ms IS NOT NULL AND idempotency.in_progress_expiry_ms < ?)`,
-      )
-      .run(
-        this.tenantId,
-        record.idempotencyKey,
-        record.getStatus(),
-        record.expiryTimestamp ?? 0,
-        record.inProgressExpiryTimestamp ?? null,
-        this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
-        nowMs / 1000,
-        nowMs,
-      );
+    ).run(
+      this.tenantId,
+      record.idempotencyKey,
+      record.getStatus(),
+      record.expiryTimestamp ?? 0,
+      record.inProgressExpiryTimestamp ?? null,
+      this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
+      nowMs / 1000,
+      nowMs,
+    );
     if (Number(result.changes) === 0) {
       const existing = await this._getRecord(record.idempotencyKey);
       throw new IdempotencyItemAlreadyExistsError(
@@ -76,25 +77,25 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
   }
 
   protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    this.db
-      .prepare(
-        `UPDATE idempotency SET status = ?, expiry_s = ?, response_data = ?,
+    preparedStatement(
+      this.db,
+      `UPDATE idempotency SET status = ?, expiry_s = ?, response_data = ?,
            payload_hash = COALESCE(?, payload_hash) WHERE tenant_id = ? AND idempotency_key = ?`,
-      )
-      .run(
-        record.getStatus(),
-        record.expiryTimestamp ?? 0,
-        record.responseData === undefined ? null : JSON.stringify(record.responseData),
-        this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
-        this.tenantId,
-        record.idempotencyKey,
-      );
+    ).run(
+      record.getStatus(),
+      record.expiryTimestamp ?? 0,
+      record.responseData === undefined ? null : JSON.stringify(record.responseData),
+      this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
+      this.tenantId,
+      record.idempotencyKey,
+    );
   }
 
   protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
-    this.db
-      .prepare('DELETE FROM idempotency WHERE tenant_id = ? AND idempotency_key = ?')
-      .run(this.tenantId, record.idempotencyKey);
+    preparedStatement(this.db, 'DELETE FROM idempotency WHERE tenant_id = ? AND idempotency_key = ?').run(
+      this.tenantId,
+      record.idempotencyKey,
+    );
   }
 }
 
@@ -114,9 +115,9 @@ export class SqliteIdempotencyStore extends SqliteTenantTable implements Idempot
   readonly dataName = 'idempotency';
   private readonly layers = new Map<string, SqlitePersistenceLayer>();
 
-  constructor(path: string) {
+  constructor(file: SqliteFile) {
     super(
-      path,
+      file,
       'idempotency',
       `CREATE TABLE IF NOT EXISTS idempotency (
         tenant_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, status TEXT NOT NULL, expiry_s REAL NOT NULL,

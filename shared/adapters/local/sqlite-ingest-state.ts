@@ -1,6 +1,30 @@
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { openDatabase } from './sqlite';
+
+/**
+ * A SQLite file to open, or a connection already open on it. The guardrail stores share one
+ * connection: separate connections to one file each re-read the pages the others changed before
+ * every transaction, which cost more than the transactions themselves.
+ */
+export type SqliteFile = string | DatabaseSync;
+
+const statementsByConnection = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/** A prepared statement, compiled once per connection (compiling costs more than running most of ours). */
+export function preparedStatement(db: DatabaseSync, sql: string): StatementSync {
+  let statements = statementsByConnection.get(db);
+  if (!statements) {
+    statements = new Map();
+    statementsByConnection.set(db, statements);
+  }
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
 
 /**
  * Base of the local ingest-state twins (rate limiter, series registry, HA tracker, idempotency,
@@ -10,14 +34,20 @@ import { openDatabase } from './sqlite';
 export abstract class SqliteTenantTable implements TenantDataHolder {
   abstract readonly dataName: string;
   protected readonly db: DatabaseSync;
+  private readonly ownsConnection: boolean;
 
   constructor(
-    path: string,
+    file: SqliteFile,
     protected readonly table: string,
     schema: string,
   ) {
-    this.db = openDatabase(path);
+    this.ownsConnection = typeof file === 'string';
+    this.db = typeof file === 'string' ? openDatabase(file) : file;
     this.db.exec(schema);
+  }
+
+  protected statement(sql: string): StatementSync {
+    return preparedStatement(this.db, sql);
   }
 
   async *exportTenant(tenantId: string): AsyncIterable<unknown> {
@@ -29,7 +59,8 @@ export abstract class SqliteTenantTable implements TenantDataHolder {
     return Number(this.db.prepare(`DELETE FROM ${this.table} WHERE tenant_id = ?`).run(tenantId).changes);
   }
 
+  /** Closes the connection if this store opened it (a shared one is closed by its opener). */
   close(): void {
-    this.db.close();
+    if (this.ownsConnection) this.db.close();
   }
 }

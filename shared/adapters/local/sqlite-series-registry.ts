@@ -8,7 +8,7 @@ import type {
   SeriesUsage,
 } from '../../ports/series-registry';
 import { inTransaction } from './sqlite';
-import { SqliteTenantTable } from './sqlite-ingest-state';
+import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /**
  * Local twin of DynamoDbSeriesRegistry: one row per (tenant, window, series); counts are COUNT(*)
@@ -16,10 +16,16 @@ import { SqliteTenantTable } from './sqlite-ingest-state';
  */
 export class SqliteSeriesRegistry extends SqliteTenantTable implements SeriesRegistry {
   readonly dataName = 'active-series';
+  /**
+   * Series this instance saw admitted in a tenant's current window. A row of the current window is
+   * never removed (only older windows are), so a known series passes without a read: a steady
+   * scrape of the same series costs no SQLite work at all.
+   */
+  private readonly admitted = new Map<string, { win: number; ids: Set<string> }>();
 
-  constructor(path: string) {
+  constructor(file: SqliteFile) {
     super(
-      path,
+      file,
       'active_series',
       `CREATE TABLE IF NOT EXISTS active_series (
         tenant_id TEXT NOT NULL, win INTEGER NOT NULL, series_id TEXT NOT NULL, metric TEXT NOT NULL,
@@ -36,13 +42,25 @@ export class SqliteSeriesRegistry extends SqliteTenantTable implements SeriesReg
   ): Promise<SeriesAdmission> {
     const win = Math.floor(nowMs / ACTIVE_SERIES_WINDOW_MS);
     const refused = new Map<string, SeriesRefusal>();
-    const exists = this.db.prepare(
+    let known = this.admitted.get(tenantId);
+    if (known?.win !== win) {
+      known = { win, ids: new Set() };
+      this.admitted.set(tenantId, known);
+    }
+    const { ids } = known;
+    const unseen = series.filter((s) => !ids.has(s.id));
+    if (unseen.length === 0) return { refused };
+    const exists = this.statement(
       'SELECT 1 FROM active_series WHERE tenant_id = ? AND win = ? AND series_id = ?',
     );
-    const insert = this.db.prepare(
+    const insert = this.statement(
       'INSERT OR IGNORE INTO active_series (tenant_id, win, series_id, metric) VALUES (?, ?, ?, ?)',
     );
-    const unknown = series.filter((s) => !exists.get(tenantId, win, s.id));
+    const unknown = unseen.filter((s) => {
+      if (!exists.get(tenantId, win, s.id)) return true;
+      ids.add(s.id);
+      return false;
+    });
     if (unknown.length === 0) return { refused };
     inTransaction(this.db, () => {
       let tenantCount: number | undefined;
@@ -66,20 +84,24 @@ export class SqliteSeriesRegistry extends SqliteTenantTable implements SeriesReg
         metricCounts.set(ref.metric, metricCount);
       }
       // Windows before the previous one no longer count.
-      this.db.prepare('DELETE FROM active_series WHERE tenant_id = ? AND win < ?').run(tenantId, win - 1);
+      this.statement('DELETE FROM active_series WHERE tenant_id = ? AND win < ?').run(tenantId, win - 1);
     });
+    for (const ref of unknown) if (!refused.has(ref.id)) ids.add(ref.id);
     return { refused };
+  }
+
+  override async deleteTenant(tenantId: string): Promise<number> {
+    this.admitted.delete(tenantId);
+    return super.deleteTenant(tenantId);
   }
 
   async usage(tenantId: string, nowMs: number): Promise<SeriesUsage> {
     const win = Math.floor(nowMs / ACTIVE_SERIES_WINDOW_MS);
     const perMetric = new Map<string, number>();
     for (const w of [win, win - 1]) {
-      const rows = this.db
-        .prepare(
-          'SELECT metric, COUNT(*) AS n FROM active_series WHERE tenant_id = ? AND win = ? GROUP BY metric',
-        )
-        .all(tenantId, w) as { metric: string; n: number }[];
+      const rows = this.statement(
+        'SELECT metric, COUNT(*) AS n FROM active_series WHERE tenant_id = ? AND win = ? GROUP BY metric',
+      ).all(tenantId, w) as { metric: string; n: number }[];
       for (const row of rows)
         perMetric.set(row.metric, Math.max(perMetric.get(row.metric) ?? 0, Number(row.n)));
     }
@@ -97,14 +119,13 @@ export class SqliteSeriesRegistry extends SqliteTenantTable implements SeriesReg
       Number(
         (
           (metric === undefined
-            ? this.db
-                .prepare('SELECT COUNT(*) AS n FROM active_series WHERE tenant_id = ? AND win = ?')
-                .get(tenantId, w)
-            : this.db
-                .prepare(
-                  'SELECT COUNT(*) AS n FROM active_series WHERE tenant_id = ? AND win = ? AND metric = ?',
-                )
-                .get(tenantId, w, metric)) as { n: number }
+            ? this.statement('SELECT COUNT(*) AS n FROM active_series WHERE tenant_id = ? AND win = ?').get(
+                tenantId,
+                w,
+              )
+            : this.statement(
+                'SELECT COUNT(*) AS n FROM active_series WHERE tenant_id = ? AND win = ? AND metric = ?',
+              ).get(tenantId, w, metric)) as { n: number }
         ).n,
       );
     return Math.max(count(win), count(win - 1));

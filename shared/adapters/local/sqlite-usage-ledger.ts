@@ -1,14 +1,14 @@
 import type { UsageCounts, UsageLedger, UsageMinute } from '../../ports/usage-ledger';
 import { inTransaction } from './sqlite';
-import { SqliteTenantTable } from './sqlite-ingest-state';
+import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbUsageLedger: one row per (tenant, minute, counter), added atomically. */
 export class SqliteUsageLedger extends SqliteTenantTable implements UsageLedger {
   readonly dataName = 'usage';
 
-  constructor(path: string) {
+  constructor(file: SqliteFile) {
     super(
-      path,
+      file,
       'usage_minutes',
       `CREATE TABLE IF NOT EXISTS usage_minutes (
         tenant_id TEXT NOT NULL, minute_ms INTEGER NOT NULL, counter TEXT NOT NULL, n INTEGER NOT NULL,
@@ -17,7 +17,7 @@ export class SqliteUsageLedger extends SqliteTenantTable implements UsageLedger 
   }
 
   async add(tenantId: string, minuteMs: number, counts: UsageCounts): Promise<void> {
-    const upsert = this.db.prepare(
+    const upsert = this.statement(
       `INSERT INTO usage_minutes (tenant_id, minute_ms, counter, n) VALUES (?, ?, ?, ?)
        ON CONFLICT (tenant_id, minute_ms, counter) DO UPDATE SET n = n + excluded.n`,
     );
@@ -25,18 +25,17 @@ export class SqliteUsageLedger extends SqliteTenantTable implements UsageLedger 
       for (const [counter, n] of Object.entries(counts))
         if (n !== 0) upsert.run(tenantId, minuteMs, counter, n);
       // Two days of minutes are enough for the usage view.
-      this.db
-        .prepare('DELETE FROM usage_minutes WHERE tenant_id = ? AND minute_ms < ?')
-        .run(tenantId, minuteMs - 2 * 86_400_000);
+      this.statement('DELETE FROM usage_minutes WHERE tenant_id = ? AND minute_ms < ?').run(
+        tenantId,
+        minuteMs - 2 * 86_400_000,
+      );
     });
   }
 
   async read(tenantId: string, fromMinuteMs: number, toMinuteMs: number): Promise<UsageMinute[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT minute_ms, counter, n FROM usage_minutes WHERE tenant_id = ? AND minute_ms BETWEEN ? AND ? ORDER BY minute_ms',
-      )
-      .all(tenantId, fromMinuteMs, toMinuteMs) as { minute_ms: number; counter: string; n: number }[];
+    const rows = this.statement(
+      'SELECT minute_ms, counter, n FROM usage_minutes WHERE tenant_id = ? AND minute_ms BETWEEN ? AND ? ORDER BY minute_ms',
+    ).all(tenantId, fromMinuteMs, toMinuteMs) as { minute_ms: number; counter: string; n: number }[];
     const minutes = new Map<number, Record<string, number>>();
     for (const row of rows) {
       const minute = Number(row.minute_ms);
