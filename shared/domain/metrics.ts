@@ -136,10 +136,26 @@ export function sampleProblem(sample: Sample, window: TimeWindow): string | unde
   );
 }
 
+/**
+ * The last key computed for a dimensions object. Decoders hand every sample of a series the same
+ * (immutable) dimensions object, and the guard, the registry and the store each need the key: it is
+ * built once per request, not three times.
+ */
+const keyOfDimensions = new WeakMap<Dimensions, { readonly metric: string; readonly key: string }>();
+
 /** A stable key for a series: metric plus sorted dimensions. */
 export function seriesKey(metric: string, dimensions: Dimensions): string {
-  const names = Object.keys(dimensions).sort();
+  const cached = keyOfDimensions.get(dimensions);
+  if (cached?.metric === metric) return cached.key;
+  const names = Object.keys(dimensions);
+  // Remote write and most collectors send names sorted already: check before paying for a sort.
+  for (let i = 1; i < names.length; i++)
+    if ((names[i - 1] as string) > (names[i] as string)) {
+      names.sort();
+      break;
+    }
   let key = metric;
   for (const name of names) key += `\u0000${name}\u0001${dimensions[name]}`;
+  keyOfDimensions.set(dimensions, { metric, key });
   return key;
 }

@@ -634,12 +634,20 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
   return { run, limitsFor };
 }
 
+/** Ids already hashed, so a steady scrape of the same series hashes nothing (bounded). */
+const seriesIds = new Map<string, string>();
+const MAX_REMEMBERED_SERIES_IDS = 200_000;
+
 /** Stable, short id of a series: sha-256 of its key. */
 export function seriesId(sample: Sample): string {
-  return createHash('sha256')
-    .update(seriesKey(sample.metric, sample.dimensions))
-    .digest('base64url')
-    .slice(0, 22);
+  const key = seriesKey(sample.metric, sample.dimensions);
+  let id = seriesIds.get(key);
+  if (id === undefined) {
+    id = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    if (seriesIds.size >= MAX_REMEMBERED_SERIES_IDS) seriesIds.clear();
+    seriesIds.set(key, id);
+  }
+  return id;
 }
 
 const minuteOf = (ms: number): number => ms - (ms % 60_000);

@@ -16,6 +16,14 @@ import { DimensionRules, emptyBatch, type IngestBatch, reject } from './batch';
 
 export const METRIC_NAME_LABEL = '__name__';
 
+/** What a label set maps to; depends on the labels alone, so it is kept per labels identity. */
+interface MappedLabels {
+  readonly metric: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly problem: string | undefined;
+}
+const mappedByIdentity = new WeakMap<object, MappedLabels>();
+
 /** Maps a decoded WriteRequest. */
 export function remoteWriteToBatch(request: WriteRequest, nowMs: number): IngestBatch {
   return remoteWriteBatchFrom((sink) => replayWriteRequest(request, sink), nowMs);
@@ -31,38 +39,11 @@ export function remoteWriteBatchFrom(read: (sink: WriteRequestSink) => void, now
   const window = acceptedTimeWindow(nowMs);
   let seriesIndex = 0;
   read({
-    series(labels, labelCount, values, timestamps, stale, sampleCount, histogramCount) {
+    series(labels, labelCount, values, timestamps, stale, sampleCount, histogramCount, identity) {
       const t = seriesIndex++;
-      let metric = '';
-      let problem: string | undefined;
-      const dims: Record<string, string> = {};
-      let count = 0;
-      let total = 0;
-      for (let i = 0; i < 2 * labelCount; i += 2) {
-        const name = labels[i]!;
-        const value = labels[i + 1]!;
-        if (name === METRIC_NAME_LABEL) {
-          if (metric !== '') problem ??= 'label __name__ appears twice';
-          metric = value;
-        } else if (value !== '') {
-          if (problem === undefined) {
-            const info = rules.nameInfo(name);
-            if (info.problem) problem = info.problem;
-            else if (Object.hasOwn(dims, name)) problem = `label "${name}" appears twice`;
-            else {
-              count++;
-              total += info.bytes + byteLength(value);
-            }
-          }
-          dims[name] = value;
-        }
-      }
-      if (metric === '') problem ??= 'series has no __name__ label';
-      else problem ??= rules.metricProblem(metric);
-      if (problem === undefined && count > LIMITS.maxDimensionsPerSample)
-        problem = `more than ${LIMITS.maxDimensionsPerSample} dimensions`;
-      if (problem === undefined && total > LIMITS.seriesDimensionsMaxBytes)
-        problem = `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes`;
+      const mapped = (identity && mappedByIdentity.get(identity)) ?? mapLabels(rules, labels, labelCount);
+      if (identity) mappedByIdentity.set(identity, mapped);
+      const { metric, dimensions: dims, problem } = mapped;
       for (let h = 0; h < histogramCount; h++) {
         batch.datapoints++;
         reject(
@@ -96,4 +77,39 @@ export function remoteWriteBatchFrom(read: (sink: WriteRequestSink) => void, now
     },
   });
   return batch;
+}
+
+/** A series' metric, dimensions and (when it cannot be stored) why, from its labels. */
+function mapLabels(rules: DimensionRules, labels: readonly string[], labelCount: number): MappedLabels {
+  let metric = '';
+  let problem: string | undefined;
+  const dims: Record<string, string> = {};
+  let count = 0;
+  let total = 0;
+  for (let i = 0; i < 2 * labelCount; i += 2) {
+    const name = labels[i]!;
+    const value = labels[i + 1]!;
+    if (name === METRIC_NAME_LABEL) {
+      if (metric !== '') problem ??= 'label __name__ appears twice';
+      metric = value;
+    } else if (value !== '') {
+      if (problem === undefined) {
+        const info = rules.nameInfo(name);
+        if (info.problem) problem = info.problem;
+        else if (Object.hasOwn(dims, name)) problem = `label "${name}" appears twice`;
+        else {
+          count++;
+          total += info.bytes + byteLength(value);
+        }
+      }
+      dims[name] = value;
+    }
+  }
+  if (metric === '') problem ??= 'series has no __name__ label';
+  else problem ??= rules.metricProblem(metric);
+  if (problem === undefined && count > LIMITS.maxDimensionsPerSample)
+    problem = `more than ${LIMITS.maxDimensionsPerSample} dimensions`;
+  if (problem === undefined && total > LIMITS.seriesDimensionsMaxBytes)
+    problem = `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes`;
+  return { metric, dimensions: dims, problem };
 }

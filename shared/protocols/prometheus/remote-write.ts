@@ -82,13 +82,53 @@ export interface WriteRequestSink {
     stale: Uint8Array,
     sampleCount: number,
     histogramCount: number,
+    /**
+     * The same object for every series whose labels arrive as the same bytes (across requests, while
+     * remembered): a consumer may key what it derives from the labels on it. Absent when unknown.
+     */
+    identity?: LabelsIdentity,
   ): void;
   metadata(metadata: MetricMetadata): void;
+}
+
+/** Labels already read once, kept by their exact bytes. Never mutated. */
+export interface LabelsIdentity {
+  readonly labels: readonly string[];
+  readonly labelCount: number;
+}
+
+/**
+ * Series labels by their encoded bytes. A collector re-sends the same series every scrape, so after
+ * the first request a series' labels cost a map lookup instead of decoding 2 strings per label
+ * (Prometheus keeps series refs for the same reason). Bounded: emptied when it reaches the cap.
+ */
+const labelsByBytes = new Map<string, LabelsIdentity>();
+const MAX_REMEMBERED_LABEL_SETS = 50_000;
+
+/** End of the run of label fields (field 1, length-delimited) at `pos`, or -1 when there is none. */
+function leadingLabelsEnd(buf: Uint8Array, pos: number, end: number): number {
+  let p = pos;
+  while (p < end && buf[p] === 0x0a) {
+    p++;
+    let length = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (p >= end || shift > 28) return -1;
+      b = buf[p++] as number;
+      length |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b >= 0x80);
+    p += length;
+  }
+  return p === pos || p > end ? -1 : p;
 }
 
 /** Scratch space of one read, grown as needed. */
 class SeriesScratch {
   labels: string[] = [];
+  /** The request's bytes as a Buffer, for latin1 keys of label runs. */
+  text: Buffer | undefined;
   values = new Float64Array(16);
   timestamps = new Float64Array(16);
   stale = new Uint8Array(16);
@@ -111,6 +151,7 @@ class SeriesScratch {
 export function readWriteRequest(bytes: Uint8Array, sink: WriteRequestSink): void {
   const r = new ProtoReader(bytes);
   const scratch = new SeriesScratch();
+  scratch.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
@@ -178,10 +219,19 @@ export function replayWriteRequest(request: WriteRequest, sink: WriteRequestSink
 }
 
 function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sink: WriteRequestSink): void {
-  const labels = scratch.labels;
+  let labels = scratch.labels;
   let labelCount = 0;
   let sampleCount = 0;
   let histogramCount = 0;
+  const labelsStart = r.pos;
+  const labelsEnd = leadingLabelsEnd(r.buf, labelsStart, end);
+  const labelsKey = labelsEnd < 0 ? undefined : scratch.text?.toString('latin1', labelsStart, labelsEnd);
+  let identity = labelsKey === undefined ? undefined : labelsByBytes.get(labelsKey);
+  if (identity) {
+    labels = identity.labels as string[];
+    labelCount = identity.labelCount;
+    r.pos = labelsEnd;
+  }
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
@@ -243,6 +293,14 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
     }
   }
   finish(r, end);
+  // Remember labels read whole from the leading run (a label field after the samples is not in it).
+  if (!identity && labelsKey !== undefined && labelCount > 0 && r.pos >= labelsEnd) {
+    identity = { labels: labels.slice(0, 2 * labelCount), labelCount };
+    if (identity.labelCount === countLabelFields(r.buf, labelsStart, labelsEnd)) {
+      if (labelsByBytes.size >= MAX_REMEMBERED_LABEL_SETS) labelsByBytes.clear();
+      labelsByBytes.set(labelsKey, identity);
+    } else identity = undefined;
+  }
   sink.series(
     labels,
     labelCount,
@@ -251,7 +309,28 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
     scratch.stale,
     sampleCount,
     histogramCount,
+    identity,
   );
+}
+
+/** How many label fields the run [start, end) holds (it was checked by leadingLabelsEnd). */
+function countLabelFields(buf: Uint8Array, start: number, end: number): number {
+  let count = 0;
+  let p = start;
+  while (p < end) {
+    p++;
+    let length = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = buf[p++] as number;
+      length |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b >= 0x80);
+    p += length;
+    count++;
+  }
+  return count;
 }
 
 function readMetadata(r: ProtoReader, end: number): MetricMetadata {

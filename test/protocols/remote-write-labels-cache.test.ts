@@ -1,0 +1,108 @@
+/**
+ * The remote-write reader remembers label sets by their bytes: a series re-sent by the next scrape
+ * gets the same identity (and its consumers the same mapping) without its labels being decoded again.
+ * The answers must not change: same labels, same samples, same refusals.
+ */
+import { describe, expect, it } from 'vitest';
+import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
+import {
+  decodeWriteRequest,
+  encodeWriteRequest,
+  type LabelsIdentity,
+  readWriteRequest,
+  type WriteRequest,
+} from '../../shared/protocols/prometheus/remote-write';
+
+const request = (value: number, instance = 'a:9100'): WriteRequest => ({
+  timeseries: [
+    {
+      labels: [
+        { name: '__name__', value: 'up' },
+        { name: 'instance', value: instance },
+        { name: 'job', value: 'node' },
+      ],
+      samples: [{ value, timestamp: 1_700_000_000_000, stale: false }],
+    },
+  ],
+  metadata: [],
+});
+
+function identities(bytes: Uint8Array): (LabelsIdentity | undefined)[] {
+  const seen: (LabelsIdentity | undefined)[] = [];
+  readWriteRequest(bytes, {
+    series: (_l, _n, _v, _t, _s, _c, _h, identity) => seen.push(identity),
+    metadata: () => {},
+  });
+  return seen;
+}
+
+describe('remote-write labels remembered by their bytes', () => {
+  it('hands the same identity to the same labels in later requests, whatever the samples', () => {
+    const first = identities(encodeWriteRequest(request(1, 'same:1')))[0];
+    const second = identities(encodeWriteRequest(request(2, 'same:1')))[0];
+    const other = identities(encodeWriteRequest(request(2, 'other:1')))[0];
+    expect(first).toBeDefined();
+    expect(second).toBe(first);
+    expect(other).not.toBe(first);
+    expect(second?.labels).toEqual(['__name__', 'up', 'instance', 'same:1', 'job', 'node']);
+  });
+
+  it('decodes a remembered series exactly as a new one', () => {
+    const bytes = encodeWriteRequest(request(3, 'again:1'));
+    const fresh = decodeWriteRequest(bytes);
+    const remembered = decodeWriteRequest(bytes);
+    expect(remembered).toEqual(fresh);
+    expect(remembered).toEqual(request(3, 'again:1'));
+  });
+
+  it('maps a remembered series to the same dimensions object, and still refuses what is invalid', () => {
+    const now = 1_700_000_000_000;
+    const batchOf = (r: WriteRequest) =>
+      remoteWriteBatchFrom((sink) => readWriteRequest(encodeWriteRequest(r), sink), now);
+    const a = batchOf(request(1, 'dims:1'));
+    const b = batchOf(request(2, 'dims:1'));
+    expect(b.samples[0]?.dimensions).toBe(a.samples[0]?.dimensions);
+    expect(b.samples[0]).toEqual({
+      metric: 'up',
+      dimensions: { instance: 'dims:1', job: 'node' },
+      timestampMs: now,
+      value: 2,
+    });
+    const unnamed: WriteRequest = {
+      timeseries: [
+        { labels: [{ name: 'job', value: 'x' }], samples: [{ value: 1, timestamp: now, stale: false }] },
+      ],
+      metadata: [],
+    };
+    for (let i = 0; i < 2; i++) {
+      const refused = batchOf(unnamed);
+      expect(refused.samples).toEqual([]);
+      expect(JSON.stringify(refused)).toContain('series has no __name__ label');
+    }
+  });
+
+  it('gives no identity to a series with a label after its samples (its labels are not one run)', () => {
+    const base = encodeWriteRequest(request(1, 'split:1'));
+    // Rebuild the TimeSeries as: label, sample, label, label.
+    const ts = decodeWriteRequest(base).timeseries[0]!;
+    const label = (name: string, value: string) =>
+      encodeWriteRequest({ timeseries: [{ labels: [{ name, value }], samples: [] }], metadata: [] }).subarray(
+        2,
+      );
+    const sample = encodeWriteRequest({
+      timeseries: [{ labels: [], samples: ts.samples }],
+      metadata: [],
+    }).subarray(2);
+    const body = Buffer.concat([
+      label('__name__', 'up'),
+      sample,
+      label('instance', 'split:1'),
+      label('job', 'node'),
+    ]);
+    const bytes = Buffer.concat([Buffer.from([0x0a, body.length]), body]);
+    for (let i = 0; i < 2; i++) {
+      expect(identities(bytes)).toEqual([undefined]);
+      expect(decodeWriteRequest(bytes)).toEqual(request(1, 'split:1'));
+    }
+  });
+});
