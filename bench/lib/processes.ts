@@ -141,3 +141,13 @@ export async function onboard(url: string, collectors = 1, name = 'bench') {
     );
   return { tenantId: tenant.tenantId as string, adminToken: tenant.adminToken as string, ingestKeys: keys };
 }
+
+/** Sets a tenant's limit overrides through the provider's limits API (PUT, unconditional). */
+export async function raiseLimits(url: string, tenantId: string, overrides: Record<string, number>) {
+  const response = await fetch(`${url}/admin/v1/tenants/${tenantId}/limits`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${PROVIDER_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(overrides),
+  });
+  if (response.status !== 200) throw new Error(`limits: ${response.status} ${await response.text()}`);
+}
