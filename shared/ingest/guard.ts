@@ -150,6 +150,8 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
    * never decreases), so a cost it cannot pay is refused without a write. Never admits anything.
    */
   const knownTat = new Map<string, number>();
+  /** Powertools' JMESPath functions, built once (each IdempotencyConfig would build its own). */
+  const jmesPathFunctions = new IdempotencyConfig({}).jmesPathOptions.customFunctions;
 
   function localRefusal(tenantId: string, bucket: BucketName, cost: number, spec: BucketSpec, nowMs: number) {
     const lower = knownTat.get(`${tenantId} ${bucket}`);
@@ -193,11 +195,31 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     });
   }
 
+  /**
+   * Per-tenant metrics are single-metric EMF documents with their own dimensions. One emitter serves
+   * them all: each addMetric publishes and clears its dimensions, and building a new one per request
+   * (singleMetric() constructs a Console) cost more than the rest of the guard's metrics.
+   */
+  let tenantMetrics: ReturnType<typeof emf.singleMetric> | undefined;
+  function tenantMetric(
+    dimensions: Record<string, string>,
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+  ) {
+    tenantMetrics ??= emf.singleMetric();
+    tenantMetrics.addDimensions(dimensions);
+    tenantMetrics.addMetric(name, unit, value);
+  }
+
   function discarded(tenantId: string, reason: DiscardReason, count: number) {
     if (count === 0) return;
-    const single = emf.singleMetric();
-    single.addDimensions({ [TENANT_METRIC_DIMENSION]: tenantId, reason });
-    single.addMetric(METRIC.samplesDiscarded, MetricUnit.Count, count);
+    tenantMetric(
+      { [TENANT_METRIC_DIMENSION]: tenantId, reason },
+      METRIC.samplesDiscarded,
+      MetricUnit.Count,
+      count,
+    );
   }
 
   /**
@@ -403,9 +425,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
   }
 
   async function record(tenantId: string, accepted: number, discards: Map<DiscardReason, number>) {
-    const single = emf.singleMetric();
-    single.addDimension(TENANT_METRIC_DIMENSION, tenantId);
-    single.addMetric(METRIC.samplesAccepted, MetricUnit.Count, accepted);
+    tenantMetric({ [TENANT_METRIC_DIMENSION]: tenantId }, METRIC.samplesAccepted, MetricUnit.Count, accepted);
     for (const [reason, n] of discards) discarded(tenantId, reason, n);
     const counts: Record<string, number> = {
       [USAGE_COUNTER.accepted]: accepted,
@@ -427,9 +447,12 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     try {
       const report = await usageReport(deps, tenantId, limits, nowMs);
       for (const warning of report.warnings) {
-        const single = emf.singleMetric();
-        single.addDimensions({ [TENANT_METRIC_DIMENSION]: tenantId, limit: warning.limit });
-        single.addMetric(METRIC.tenantLimitWarning, MetricUnit.Percent, Math.round(warning.ratio * 100));
+        tenantMetric(
+          { [TENANT_METRIC_DIMENSION]: tenantId, limit: warning.limit },
+          METRIC.tenantLimitWarning,
+          MetricUnit.Percent,
+          Math.round(warning.ratio * 100),
+        );
         logger.warn('tenant near a limit', { tenantId, ...warning });
         await deps.onLimitWarning?.(tenantId, warning);
       }
@@ -534,6 +557,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
       .digest('base64url');
     const persistenceStore = deps.idempotency.persistenceFor(tenantId);
     const config = new IdempotencyConfig({
+      jmesPathOptions: jmesPathFunctions,
       eventKeyJmesPath: '[tenantId, key]',
       payloadValidationJmesPath: 'bodyHash',
       expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,

@@ -30,17 +30,22 @@ interface Emitted {
   dimensions: Record<string, string>;
 }
 
-/** Just enough of Powertools Metrics to record what the guard emits. */
-function recordingMetrics(emitted: Emitted[], dimensions: Record<string, string> = {}): Metrics {
-  const own = { ...dimensions };
+/**
+ * Just enough of Powertools Metrics to record what the guard emits. A single-metric instance, like
+ * Powertools', publishes on each addMetric and then forgets its dimensions.
+ */
+function recordingMetrics(emitted: Emitted[], single = false): Metrics {
+  let own: Record<string, string> = {};
   return {
     addDimension: (name: string, value: string) => {
       own[name] = value;
     },
     addDimensions: (dims: Record<string, string>) => Object.assign(own, dims),
-    addMetric: (name: string, _unit: string, value: number) =>
-      emitted.push({ name, value, dimensions: { ...own } }),
-    singleMetric: () => recordingMetrics(emitted),
+    addMetric: (name: string, _unit: string, value: number) => {
+      emitted.push({ name, value, dimensions: { ...own } });
+      if (single) own = {};
+    },
+    singleMetric: () => recordingMetrics(emitted, true),
     publishStoredMetrics: () => undefined,
   } as unknown as Metrics;
 }
