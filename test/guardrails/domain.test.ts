@@ -101,6 +101,16 @@ describe('per-sample limits', () => {
     const tooNew = now + limits.maxFutureSkewSeconds * 1000 + 1;
     expect(sampleLimitViolation(sample({}, tooNew), limits, now)?.reason).toBe('sample-too-far-in-future');
   });
+
+  it('judges a shared dimensions object again under other limits, and every sample by its own time', () => {
+    const shared = { a: 'abcd' };
+    expect(sampleLimitViolation(sample(shared), limits, 1_000_000)?.reason).toBe('label-value-too-long');
+    const roomier = { ...limits, maxLabelValueLength: 10 };
+    expect(sampleLimitViolation(sample(shared), roomier, 1_000_000)).toBeUndefined();
+    const tooOld = 1_000_000 - roomier.maxSampleAgeSeconds * 1000 - 1;
+    expect(sampleLimitViolation(sample(shared, tooOld), roomier, 1_000_000)?.reason).toBe('sample-too-old');
+    expect(sampleLimitViolation(sample(shared), roomier, 1_000_000)).toBeUndefined();
+  });
 });
 
 describe('limits model', () => {

@@ -11,11 +11,29 @@ export interface SampleViolation {
   readonly field: string;
 }
 
+/**
+ * The label checks' verdict per dimensions object and limits: every sample of a series shares its
+ * dimensions object (and remote write reuses it across requests), so its labels are checked once.
+ */
+const labelVerdicts = new WeakMap<
+  Sample['dimensions'],
+  { readonly limits: TenantLimits; readonly violation: SampleViolation | undefined }
+>();
+
 export function sampleLimitViolation(
   sample: Sample,
   limits: TenantLimits,
   nowMs: number,
 ): SampleViolation | undefined {
+  let verdict = labelVerdicts.get(sample.dimensions);
+  if (verdict?.limits !== limits) {
+    verdict = { limits, violation: labelViolation(sample, limits) };
+    labelVerdicts.set(sample.dimensions, verdict);
+  }
+  return verdict.violation ?? timeViolation(sample, limits, nowMs);
+}
+
+function labelViolation(sample: Sample, limits: TenantLimits): SampleViolation | undefined {
   const names = Object.keys(sample.dimensions);
   if (names.length > limits.maxLabelNamesPerSeries) {
     return {
@@ -44,6 +62,10 @@ export function sampleLimitViolation(
       };
     }
   }
+  return undefined;
+}
+
+function timeViolation(sample: Sample, limits: TenantLimits, nowMs: number): SampleViolation | undefined {
   if (sample.timestampMs < nowMs - limits.maxSampleAgeSeconds * 1000) {
     return {
       reason: 'sample-too-old',
