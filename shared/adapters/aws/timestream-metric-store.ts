@@ -17,7 +17,7 @@ import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './re
 import { packWrites, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
 
-export { MAX_RECORDS_PER_WRITE, sharedDimensions, VALUE_COLUMN } from './timestream-packing';
+export { MAX_RECORDS_PER_WRITE, VALUE_COLUMN } from './timestream-packing';
 /**
  * Only for a sample without any dimension (Timestream refuses a record without one): the tenant id
  * stands in. Reserved (no client dimension can take the name) and never returned by a query.
