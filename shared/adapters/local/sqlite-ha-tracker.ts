@@ -1,6 +1,5 @@
 import { type HaLeader, haDecision } from '../../domain/guardrails/ha';
 import type { HaCheck, HaTracker } from '../../ports/ha-tracker';
-import { inTransaction } from './sqlite';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbHaTracker: the decision and its write in one transaction. */
@@ -24,7 +23,7 @@ export class SqliteHaTracker extends SqliteTenantTable implements HaTracker {
     nowMs: number,
     failoverTimeoutMs: number,
   ): Promise<HaCheck> {
-    return inTransaction(this.db, () => {
+    return this.inGroupCommit(() => {
       const row = this.statement(
         'SELECT replica, last_seen_ms FROM ha_leaders WHERE tenant_id = ? AND cluster = ?',
       ).get(tenantId, cluster) as { replica: string; last_seen_ms: number } | undefined;

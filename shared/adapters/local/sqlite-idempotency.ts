@@ -29,6 +29,8 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
   constructor(
     private readonly db: DatabaseSync,
     private readonly tenantId: string,
+    /** The connection's group commit: puts and updates of concurrent requests share a commit. */
+    private readonly write: <T>(work: () => T) => Promise<T>,
   ) {
     super();
   }
@@ -44,12 +46,14 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
 
   protected async _putRecord(record: IdempotencyRecord): Promise<void> {
     const nowMs = Date.now();
-    // DynamoDB's TTL removes expired records; here every 500th put does.
-    if (++puts % 500 === 0)
-      preparedStatement(this.db, 'DELETE FROM idempotency WHERE expiry_s < ?').run(nowMs / 1000);
-    const result = preparedStatement(
-      this.db,
-      `INSERT INTO idempotency (tenant_id, idempotency_key, status, expiry_s, in_progress_expiry_ms, response_data, payload_hash)
+    const changes = await this.write(() => {
+      // DynamoDB's TTL removes expired records; here every 500th put does.
+      if (++puts % 500 === 0)
+        preparedStatement(this.db, 'DELETE FROM idempotency WHERE expiry_s < ?').run(nowMs / 1000);
+      return Number(
+        preparedStatement(
+          this.db,
+          `INSERT INTO idempotency (tenant_id, idempotency_key, status, expiry_s, in_progress_expiry_ms, response_data, payload_hash)
          VALUES (?, ?, ?, ?, ?, NULL, ?)
          ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET
            status = excluded.status, expiry_s = excluded.expiry_s,
@@ -57,17 +61,19 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
            payload_hash = excluded.payload_hash
          WHERE idempotency.expiry_s < ? OR (idempotency.status = 'INPROGRESS'
            AND idempotency.in_progress_expiry_ms IS NOT NULL AND idempotency.in_progress_expiry_ms < ?)`,
-    ).run(
-      this.tenantId,
-      record.idempotencyKey,
-      record.getStatus(),
-      record.expiryTimestamp ?? 0,
-      record.inProgressExpiryTimestamp ?? null,
-      this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
-      nowMs / 1000,
-      nowMs,
-    );
-    if (Number(result.changes) === 0) {
+        ).run(
+          this.tenantId,
+          record.idempotencyKey,
+          record.getStatus(),
+          record.expiryTimestamp ?? 0,
+          record.inProgressExpiryTimestamp ?? null,
+          this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
+          nowMs / 1000,
+          nowMs,
+        ).changes,
+      );
+    });
+    if (changes === 0) {
       const existing = await this._getRecord(record.idempotencyKey);
       throw new IdempotencyItemAlreadyExistsError(
         `Failed to put record for already existing idempotency key: ${record.idempotencyKey}`,
@@ -77,24 +83,28 @@ class SqlitePersistenceLayer extends BasePersistenceLayer {
   }
 
   protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    preparedStatement(
-      this.db,
-      `UPDATE idempotency SET status = ?, expiry_s = ?, response_data = ?,
+    await this.write(() =>
+      preparedStatement(
+        this.db,
+        `UPDATE idempotency SET status = ?, expiry_s = ?, response_data = ?,
            payload_hash = COALESCE(?, payload_hash) WHERE tenant_id = ? AND idempotency_key = ?`,
-    ).run(
-      record.getStatus(),
-      record.expiryTimestamp ?? 0,
-      record.responseData === undefined ? null : JSON.stringify(record.responseData),
-      this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
-      this.tenantId,
-      record.idempotencyKey,
+      ).run(
+        record.getStatus(),
+        record.expiryTimestamp ?? 0,
+        record.responseData === undefined ? null : JSON.stringify(record.responseData),
+        this.isPayloadValidationEnabled() ? (record.payloadHash ?? null) : null,
+        this.tenantId,
+        record.idempotencyKey,
+      ),
     );
   }
 
   protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
-    preparedStatement(this.db, 'DELETE FROM idempotency WHERE tenant_id = ? AND idempotency_key = ?').run(
-      this.tenantId,
-      record.idempotencyKey,
+    await this.write(() =>
+      preparedStatement(this.db, 'DELETE FROM idempotency WHERE tenant_id = ? AND idempotency_key = ?').run(
+        this.tenantId,
+        record.idempotencyKey,
+      ),
     );
   }
 }
@@ -130,7 +140,7 @@ export class SqliteIdempotencyStore extends SqliteTenantTable implements Idempot
     let layer = this.layers.get(tenantId);
     if (!layer) {
       if (this.layers.size >= 1000) this.layers.clear();
-      layer = new SqlitePersistenceLayer(this.db, tenantId);
+      layer = new SqlitePersistenceLayer(this.db, tenantId, (work) => this.inGroupCommit(work));
       this.layers.set(tenantId, layer);
     }
     return layer;

@@ -1,6 +1,5 @@
 import { takeTokens } from '../../domain/guardrails/token-bucket';
 import type { BucketName, RateLimiter } from '../../ports/rate-limiter';
-import { inTransaction } from './sqlite';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbRateLimiter: the bucket's TAT in one row, read and written in one transaction. */
@@ -24,7 +23,7 @@ export class SqliteRateLimiter extends SqliteTenantTable implements RateLimiter 
     spec: Parameters<RateLimiter['take']>[3],
     nowMs: number,
   ) {
-    return inTransaction(this.db, () => {
+    return this.inGroupCommit(() => {
       const stored = this.read(tenantId, bucket);
       const decision = takeTokens(stored, nowMs, cost, spec);
       if (decision.allowed && spec.ratePerSecond > 0) {

@@ -1,5 +1,4 @@
 import type { UsageCounts, UsageLedger, UsageMinute } from '../../ports/usage-ledger';
-import { inTransaction } from './sqlite';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbUsageLedger: one row per (tenant, minute, counter), added atomically. */
@@ -21,7 +20,7 @@ export class SqliteUsageLedger extends SqliteTenantTable implements UsageLedger 
       `INSERT INTO usage_minutes (tenant_id, minute_ms, counter, n) VALUES (?, ?, ?, ?)
        ON CONFLICT (tenant_id, minute_ms, counter) DO UPDATE SET n = n + excluded.n`,
     );
-    inTransaction(this.db, () => {
+    await this.inGroupCommit(() => {
       for (const [counter, n] of Object.entries(counts))
         if (n !== 0) upsert.run(tenantId, minuteMs, counter, n);
       // Two days of minutes are enough for the usage view.
