@@ -23,6 +23,12 @@ export interface LoggedPoint {
   readonly value: number;
 }
 
+/** The points of one write: `refs[i]` is the series of `samples[i]`. */
+export interface LoggedPoints {
+  readonly refs: readonly number[];
+  readonly samples: readonly { readonly timestampMs: number; readonly value: number }[];
+}
+
 const HEADER_BYTES = 8;
 const SERIES_RECORD = 1;
 const POINTS_RECORD = 2;
@@ -37,13 +43,13 @@ export class HeadLog {
   }
 
   /** One write(2) holding the series declarations and the points of one store write. */
-  append(series: readonly LoggedSeries[], points: readonly LoggedPoint[]): void {
+  append(series: readonly LoggedSeries[], { refs, samples }: LoggedPoints): void {
     const encodedSeries = series.map((s) =>
       Buffer.from(JSON.stringify([s.ref, s.tenantId, s.metric, s.dimensions]), 'utf8'),
     );
     let size = 0;
     for (const body of encodedSeries) size += HEADER_BYTES + 1 + body.length;
-    if (points.length > 0) size += HEADER_BYTES + 1 + 4 + points.length * POINT_BYTES;
+    if (samples.length > 0) size += HEADER_BYTES + 1 + 4 + samples.length * POINT_BYTES;
     const buffer = Buffer.allocUnsafe(size);
     let offset = 0;
     for (const body of encodedSeries) {
@@ -53,16 +59,17 @@ export class HeadLog {
       offset += body.copy(buffer, offset);
       seal(buffer, start, offset);
     }
-    if (points.length > 0) {
+    if (samples.length > 0) {
       const start = offset;
       offset += HEADER_BYTES;
       buffer[offset++] = POINTS_RECORD;
-      buffer.writeUInt32LE(points.length, offset);
+      buffer.writeUInt32LE(samples.length, offset);
       offset += 4;
-      for (const p of points) {
-        buffer.writeUInt32LE(p.ref, offset);
-        buffer.writeDoubleLE(p.timestampMs, offset + 4);
-        buffer.writeDoubleLE(p.value, offset + 12);
+      for (let i = 0; i < samples.length; i++) {
+        const sample = samples[i] as LoggedPoints['samples'][number];
+        buffer.writeUInt32LE(refs[i] as number, offset);
+        buffer.writeDoubleLE(sample.timestampMs, offset + 4);
+        buffer.writeDoubleLE(sample.value, offset + 12);
         offset += POINT_BYTES;
       }
       seal(buffer, start, offset);

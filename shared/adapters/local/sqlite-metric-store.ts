@@ -10,7 +10,7 @@ import {
 } from '../../domain/query';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { HeadLog, type LoggedPoint, type LoggedSeries } from './head-log';
+import { HeadLog, type LoggedSeries } from './head-log';
 import { inTransaction, openDatabase } from './sqlite';
 
 export interface SqliteMetricStoreOptions {
@@ -129,6 +129,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
 
   private append(tenantId: string, samples: readonly Sample[]): void {
     const targets: HeadSeries[] = new Array(samples.length);
+    const refs: number[] = new Array(samples.length);
     const declared: HeadSeries[] = [];
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i] as Sample;
@@ -140,18 +141,10 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
         declared.push(series);
       }
       targets[i] = series;
-    }
-    const points: LoggedPoint[] = new Array(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      const sample = samples[i] as Sample;
-      points[i] = {
-        ref: (targets[i] as HeadSeries).ref,
-        timestampMs: sample.timestampMs,
-        value: sample.value,
-      };
+      refs[i] = series.ref;
     }
     try {
-      this.log?.append(declared, points);
+      this.log?.append(declared, { refs, samples });
     } catch (error) {
       for (const series of declared) series.logged = false;
       throw error;
@@ -234,10 +227,32 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
 
   private persist(series: HeadSeries): void {
     series.sqliteId ??= this.sqliteSeriesId(series);
-    const fresh = series.timestamps.map((ts, i): Point => [ts, series.values[i] as number]);
+    const { timestamps, values } = series;
     const last = this.lastChunk.get(series.sqliteId) as
       | { seq: number; points: number; data: Uint8Array }
       | undefined;
+    const mergeable = last !== undefined && last.points + timestamps.length <= CHUNK_POINTS;
+    if (
+      !mergeable &&
+      strictlyIncreasing(timestamps) &&
+      (!last || lastTimestamp(last.data) < (timestamps[0] as number))
+    ) {
+      // The usual case (a scrape appends later points): chunks straight from the head's arrays.
+      let seq = (last?.seq ?? 0) + 1;
+      for (let start = 0; start < timestamps.length; start += CHUNK_POINTS, seq++) {
+        const end = Math.min(start + CHUNK_POINTS, timestamps.length);
+        this.insertChunk.run(
+          series.sqliteId,
+          seq,
+          timestamps[start] as number,
+          timestamps[end - 1] as number,
+          end - start,
+          encodeArrays(timestamps, values, start, end),
+        );
+      }
+      return;
+    }
+    const fresh = timestamps.map((ts, i): Point => [ts, values[i] as number]);
     if (last && last.points + fresh.length <= CHUNK_POINTS) {
       const merged = latestPerTimestamp([...decodeChunk(last.data), ...fresh]);
       this.updateChunk.run(
@@ -421,6 +436,32 @@ function latestPerTimestamp(points: Point[]): Point[] {
     result.push(p);
   }
   return result;
+}
+
+function strictlyIncreasing(timestamps: readonly number[]): boolean {
+  for (let i = 1; i < timestamps.length; i++)
+    if ((timestamps[i] as number) <= (timestamps[i - 1] as number)) return false;
+  return true;
+}
+
+function lastTimestamp(blob: Uint8Array): number {
+  return new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getFloat64(blob.byteLength - 16, true);
+}
+
+/** A chunk's blob from the head's arrays [start, end). */
+function encodeArrays(
+  timestamps: readonly number[],
+  values: readonly number[],
+  start: number,
+  end: number,
+): Uint8Array {
+  const blob = new Uint8Array((end - start) * 16);
+  const view = new DataView(blob.buffer);
+  for (let i = start; i < end; i++) {
+    view.setFloat64(16 * (i - start), timestamps[i] as number, true);
+    view.setFloat64(16 * (i - start) + 8, values[i] as number, true);
+  }
+  return blob;
 }
 
 /** A chunk's blob: float64 pairs (time, value), little-endian, so values survive bit for bit. */
