@@ -74,8 +74,14 @@ export const ROUTES: readonly RouteSpec[] = [
 ];
 
 /** Matches a concrete path against a template; returns the path parameters or undefined. */
+const templateSegments = new Map<string, readonly string[]>();
+
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const t = template.split('/');
+  let t = templateSegments.get(template);
+  if (!t) {
+    t = template.split('/');
+    templateSegments.set(template, t);
+  }
   const p = path.split('/');
   if (t.length !== p.length) return undefined;
   const params: Record<string, string> = {};
