@@ -55,7 +55,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       samples.length > 0 ? await deps.metrics.write(tenantId, samples) : { accepted: 0, rejected: [] };
     if (deps.afterWrite) {
       const rejected = new Set(result.rejected.map((r) => r.index));
-      const stored = samples.filter((_, i) => !rejected.has(i));
+      const stored = rejected.size === 0 ? samples : samples.filter((_, i) => !rejected.has(i));
       if (stored.length > 0) await deps.afterWrite(tenantId, stored);
     }
     return result;
