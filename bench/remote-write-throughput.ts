@@ -10,7 +10,9 @@ import { typicalRemoteWriteBody } from './lib/payloads';
 import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
 import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
 
-const BODIES = Number(process.env.BENCH_RW_BODIES ?? 400);
+const BODIES = Number(process.env.BENCH_RW_BODIES ?? 1000);
+/** Each system runs this many times, alternating (ours, theirs, ours, …); the best run of each counts. */
+const ROUNDS = Number(process.env.BENCH_RW_ROUNDS ?? 2);
 const SERIES_PER_BODY = 500;
 const METRICS = 10;
 const CONCURRENCY = Number(process.env.BENCH_RW_CONCURRENCY ?? 8);
@@ -22,6 +24,8 @@ interface RunResult {
   readonly statuses: Record<string, number>;
   readonly queryable: number;
   readonly peakRssMiB: number;
+  /** CPU time the receiving process used during the run. */
+  readonly cpuMs: number;
 }
 
 async function drive(
@@ -39,6 +43,7 @@ async function drive(
   }, 100);
   const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS };
   if (token) headers.authorization = `Bearer ${token}`;
+  const cpuBefore = service.cpuMs();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -53,17 +58,21 @@ async function drive(
   );
   const seconds = (performance.now() - started) / 1000;
   clearInterval(rssTimer);
-  return { acknowledged, seconds, statuses, peakRssMiB: Math.max(peak, service.rssKiB()) / 1024 };
+  return {
+    acknowledged,
+    seconds,
+    statuses,
+    peakRssMiB: Math.max(peak, service.rssKiB()) / 1024,
+    cpuMs: service.cpuMs() - cpuBefore,
+  };
 }
 
-async function main() {
-  const t0 = Date.now() - BODIES * STEP_MS - 60_000;
-  const bodies = Array.from({ length: BODIES }, (_, b) =>
-    typicalRemoteWriteBody(t0 + b * STEP_MS, { series: SERIES_PER_BODY, metrics: METRICS, seed: b }),
-  );
-  const from = t0 - 1000;
-  const to = t0 + BODIES * STEP_MS + 1000;
-
+async function runPlatform(
+  bodies: readonly Uint8Array[],
+  t0: number,
+  from: number,
+  to: number,
+): Promise<RunResult> {
   const platform = await startLocalPlatform();
   let ours: RunResult;
   try {
@@ -104,6 +113,15 @@ async function main() {
     await platform.stop();
   }
 
+  return ours;
+}
+
+async function runPrometheus(
+  bodies: readonly Uint8Array[],
+  t0: number,
+  from: number,
+  to: number,
+): Promise<RunResult> {
   const prometheus = await startPrometheus();
   let theirs: RunResult;
   try {
@@ -135,7 +153,29 @@ async function main() {
     await prometheus.stop();
   }
 
-  const rate = (r: RunResult) => Math.min(r.acknowledged, r.queryable) / r.seconds;
+  return theirs;
+}
+
+const rate = (r: RunResult) => Math.min(r.acknowledged, r.queryable) / r.seconds;
+/** Per-core efficiency: Node serves on one thread, Prometheus on every core it can get. */
+const perCpuSecond = (r: RunResult) => Math.min(r.acknowledged, r.queryable) / Math.max(r.cpuMs / 1000, 0.01);
+
+async function main() {
+  const t0 = Date.now() - BODIES * STEP_MS - 60_000;
+  const bodies = Array.from({ length: BODIES }, (_, b) =>
+    typicalRemoteWriteBody(t0 + b * STEP_MS, { series: SERIES_PER_BODY, metrics: METRICS, seed: b }),
+  );
+  const from = t0 - 1000;
+  const to = t0 + BODIES * STEP_MS + 1000;
+
+  const better = (a: RunResult | undefined, b: RunResult) => (a && rate(a) >= rate(b) ? a : b);
+  let ours: RunResult | undefined;
+  let theirs: RunResult | undefined;
+  for (let round = 0; round < ROUNDS; round++) {
+    ours = better(ours, await runPlatform(bodies, t0, from, to));
+    theirs = better(theirs, await runPrometheus(bodies, t0, from, to));
+  }
+  if (!ours || !theirs) throw new Error('no rounds ran');
   const rows: BenchRow[] = [
     {
       figure: 'remote write end-to-end: samples/s accepted and queryable',
@@ -144,6 +184,14 @@ async function main() {
       ratio: ratio(rate(ours), rate(theirs)),
       goal: '≥ 1.00× Prometheus',
       verdict: rate(ours) >= rate(theirs) ? 'met' : 'missed',
+    },
+    {
+      figure: 'remote write: samples per CPU-second of the receiving process',
+      measured: `${fmt(perCpuSecond(ours))} /CPU-s (${fmt(ours.cpuMs / 1000 / ours.seconds, 2)} cores busy)`,
+      baseline: `${fmt(perCpuSecond(theirs))} /CPU-s (${fmt(theirs.cpuMs / 1000 / theirs.seconds, 2)} cores busy)`,
+      ratio: ratio(perCpuSecond(ours), perCpuSecond(theirs)),
+      goal: '—',
+      verdict: 'info',
     },
     {
       figure: 'remote write: peak RSS during the run',
@@ -157,7 +205,7 @@ async function main() {
   const describe = (name: string, r: RunResult) =>
     `${name}: ${fmt(r.acknowledged)} samples acknowledged in ${fmt(r.seconds, 2)} s, ${fmt(r.queryable)} queryable, statuses ${JSON.stringify(r.statuses)}`;
   const notes = [
-    `${BODIES} WriteRequests × ${SERIES_PER_BODY} series × 1 sample (node_exporter-like labels, ${METRICS} metric names), snappy protobuf, ${CONCURRENCY} concurrent keep-alive connections from one Node driver; Prometheus with storage.tsdb.out_of_order_time_window 2h so concurrent sends are not refused.`,
+    `Best of ${ROUNDS} alternating runs each (a fresh process and data directory every run). ${BODIES} WriteRequests × ${SERIES_PER_BODY} series × 1 sample (node_exporter-like labels, ${METRICS} metric names), snappy protobuf, ${CONCURRENCY} concurrent keep-alive connections from one Node driver; Prometheus with storage.tsdb.out_of_order_time_window 2h so concurrent sends are not refused.`,
     describe('platform', ours),
     describe('prometheus', theirs),
   ];

@@ -39,7 +39,20 @@ export interface Service {
   readonly child: ChildProcess;
   /** Peak RSS of the process in KiB (from /proc), sampled by `sampleRss`. */
   rssKiB(): number;
+  /** CPU time (user + system) the process has used so far, in ms (from /proc). */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+export function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 export function rssOf(pid: number | undefined): number {
@@ -94,7 +107,13 @@ export async function startLocalPlatform(extraEnv: Record<string, string> = {}):
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil('local platform', async () => (await fetch(`${url}/healthz`)).ok, child);
-  return { url, child, rssKiB: () => rssOf(child.pid), stop: stopper(child, dir) };
+  return {
+    url,
+    child,
+    rssKiB: () => rssOf(child.pid),
+    cpuMs: () => cpuMsOf(child.pid),
+    stop: stopper(child, dir),
+  };
 }
 
 /** Prometheus 2.42 (Debian package) as a remote-write receiver, out-of-order window open. */
@@ -119,7 +138,13 @@ export async function startPrometheus(binary = '/usr/bin/prometheus'): Promise<S
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil('prometheus', async () => (await fetch(`${url}/-/ready`)).ok, child);
-  return { url, child, rssKiB: () => rssOf(child.pid), stop: stopper(child, dir) };
+  return {
+    url,
+    child,
+    rssKiB: () => rssOf(child.pid),
+    cpuMs: () => cpuMsOf(child.pid),
+    stop: stopper(child, dir),
+  };
 }
 
 /** Onboards a tenant and `collectors` collectors on a running platform, through its public API. */
