@@ -8,7 +8,7 @@ import {
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '../../shared/adapters/aws/wiring';
-import { createObservability } from '../../shared/http/handler';
+import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { createAdminHandler } from './app';
 
@@ -16,7 +16,7 @@ export const handler = createAdminHandler({
   tenants: awsTenantStore(),
   providerTokenHash: providerTokenHashFromSecret(),
   clock: systemClock,
-  observability: createObservability('admin'),
+  observability: lambdaObservability('admin'),
   keys: awsKeyService(),
   audit: awsAuditLog(),
   archives: awsArchiveStore(),

@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ALERT_ENV, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
 import { awsAuditLog, awsKeyService, awsTenantStore, requiredEnv } from '../../shared/adapters/aws/wiring';
-import { createObservability } from '../../shared/http/handler';
+import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
 import { createAlertsHandler } from './app';
@@ -25,5 +25,5 @@ export const handler = createAlertsHandler({
   engine: awsAlertEngine({ tenants }),
   audit: awsAuditLog(),
   clock: systemClock,
-  observability: createObservability('alerts'),
+  observability: lambdaObservability('alerts'),
 });

@@ -1,5 +1,5 @@
 import { awsAuditLog, awsKeyService, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
-import { createObservability } from '../../shared/http/handler';
+import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { createApiHandler } from './app';
 
@@ -9,5 +9,5 @@ export const handler = createApiHandler({
   keys: awsKeyService(),
   audit: awsAuditLog(),
   clock: systemClock,
-  observability: createObservability('api'),
+  observability: lambdaObservability('api'),
 });

@@ -1,12 +1,12 @@
 import { alertBusConfigured } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '../../shared/adapters/aws/guardrails-wiring';
 import { awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
-import { createObservability } from '../../shared/http/handler';
+import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
 import { createIngestHandler } from './app';
 
-const observability = createObservability('ingest');
+const observability = lambdaObservability('ingest');
 const tenants = awsTenantStore();
 const metrics = awsMetricStore();
 // Evaluation on ingest when the alerting construct gave this function the bus (ALERT_BUS_NAME).

@@ -1,6 +1,6 @@
 import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
 import { awsTenantStore, providerTokenHashFromSecret } from '../../shared/adapters/aws/wiring';
-import { createObservability } from '../../shared/http/handler';
+import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { createLimitsHandler } from './app';
 
@@ -14,5 +14,5 @@ export const handler = createLimitsHandler({
   usage,
   providerTokenHash: providerTokenHashFromSecret(),
   clock: systemClock,
-  observability: createObservability('limits'),
+  observability: lambdaObservability('limits'),
 });

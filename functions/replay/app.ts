@@ -1,8 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { decodeSpilledBatch } from '../../shared/adapters/aws/spill-sqs-queue';
 import { UnavailableError } from '../../shared/domain/errors';
@@ -32,7 +31,7 @@ export type ReplayHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * retried; after the queue's maxReceiveCount it lands in the DLQ, never silently dropped.
  */
 export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
-  const { logger, metrics: emf, tracer } = deps.observability;
+  const { logger, metrics: emf, tracing } = deps.observability;
   const now = deps.now ?? Date.now;
 
   async function replay(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -65,8 +64,9 @@ export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
     return { batchItemFailures };
   }
 
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
-    .use(captureLambdaHandler(tracer))
+  const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>();
+  if (tracing) handler.use(tracing as MiddlewareObj<SQSEvent, SQSBatchResponse, Error, Context>);
+  return handler
     .use(injectLambdaContext(deps.observability.logger, { resetKeys: true }))
     .use(logMetrics(emf))
     .handler(replay) as unknown as ReplayHandler;

@@ -1,8 +1,8 @@
 import { awsMetricStore } from '../../shared/adapters/aws/wiring';
-import { createObservability } from '../../shared/http/handler';
+import { lambdaObservability } from '../../shared/http/tracing';
 import { createReplayHandler } from './app';
 
 export const handler = createReplayHandler({
   metrics: awsMetricStore({ spill: false }),
-  observability: createObservability('replay'),
+  observability: lambdaObservability('replay'),
 });

@@ -2,8 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { isRetryable } from '../adapters/aws/retry';
@@ -11,20 +9,27 @@ import { DomainError, NotFoundError, UnavailableError } from '../domain/errors';
 import { errorResult, internalErrorResult } from './response';
 import type { HttpEvent, HttpHandler, HttpResult } from './types';
 
+/** X-Ray tracing of each invocation: Powertools' captureLambdaHandler (shared/http/tracing.ts). */
+export type TracingMiddleware = MiddlewareObj<never, unknown, Error, Context>;
+
 /** Powertools utilities of one function, created once per module (cold start), injected. */
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
+  /**
+   * Present in the Lambda functions (lambdaObservability); absent where nothing collects traces
+   * (the local platform, tests), which then never load the X-Ray SDK (see tracing.ts).
+   */
+  readonly tracing?: TracingMiddleware;
 }
 
 export const METRICS_NAMESPACE = 'ObservabilityPlatform';
 
-export function createObservability(serviceName: string): Observability {
+export function createObservability(serviceName: string, tracing?: TracingMiddleware): Observability {
   return {
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ serviceName, namespace: METRICS_NAMESPACE }),
-    tracer: new Tracer({ serviceName }),
+    ...(tracing ? { tracing } : {}),
   };
 }
 
@@ -70,9 +75,10 @@ export function router(routes: Record<string, Route>): Route {
 
 /** The middy chain every HTTP function shares: tracer, logger context, EMF metrics, error mapping. */
 export function httpHandler(observability: Observability, route: Route): HttpHandler {
-  const { logger, metrics, tracer } = observability;
-  const handler = middy<HttpEvent, HttpResult, Error, Context>()
-    .use(captureLambdaHandler(tracer))
+  const { logger, metrics, tracing } = observability;
+  const handler = middy<HttpEvent, HttpResult, Error, Context>();
+  if (tracing) handler.use(tracing as MiddlewareObj<HttpEvent, HttpResult, Error, Context>);
+  handler
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(httpErrors(logger))
