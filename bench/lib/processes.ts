@@ -107,6 +107,10 @@ export async function startLocalPlatform(extraEnv: Record<string, string> = {}):
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil('local platform', async () => (await fetch(`${url}/healthz`)).ok, child);
+  return service(url, child, dir);
+}
+
+function service(url: string, child: ChildProcess, dir: string): Service {
   return {
     url,
     child,
@@ -138,13 +142,7 @@ export async function startPrometheus(binary = '/usr/bin/prometheus'): Promise<S
   );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil('prometheus', async () => (await fetch(`${url}/-/ready`)).ok, child);
-  return {
-    url,
-    child,
-    rssKiB: () => rssOf(child.pid),
-    cpuMs: () => cpuMsOf(child.pid),
-    stop: stopper(child, dir),
-  };
+  return service(url, child, dir);
 }
 
 /** Onboards a tenant and `collectors` collectors on a running platform, through its public API. */
