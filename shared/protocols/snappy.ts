@@ -57,6 +57,9 @@ export function withSnappyDecompressed<T>(
       `body is ${length} bytes uncompressed, more than the limit of ${maxBytes}`,
       'body',
     );
+  // The same walk as snappyDecompress: snappyjs loops forever on a negative literal length.
+  if (!snappyBlockIsWellFormed(block, length))
+    throw new BadRequestError('body is not a valid snappy block', 'body');
   if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2, 64 * 1024));
   const out = scratch.subarray(0, length);
   out.fill(0);

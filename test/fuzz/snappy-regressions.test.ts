@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { typicalRemoteWriteSeries } from '../../bench/lib/payloads';
 import { BadRequestError } from '../../shared/domain/errors';
-import { decodeRemoteWriteBody, encodeRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
+import {
+  decodeRemoteWriteBody,
+  encodeRemoteWriteBody,
+  readRemoteWriteBody,
+} from '../../shared/protocols/prometheus/remote-write';
 import { snappyCompress, snappyDecompress } from '../../shared/protocols/snappy';
 
 /** Inputs `npm run fuzz` found, kept so they stay fixed. */
@@ -12,6 +16,19 @@ describe('snappy block decoding (fuzz regressions)', () => {
     expect(() => snappyDecompress(Uint8Array.from([0x0a, 0xfc, 0xfa, 0xff, 0xff, 0xff]), 1 << 20)).toThrow(
       BadRequestError,
     );
+  });
+
+  it('refuses those blocks on the remote-write hot path too (reused buffer), which had skipped the walk', () => {
+    const sink = { series: () => {}, metadata: () => {} };
+    expect(() =>
+      readRemoteWriteBody(Uint8Array.from([0x0a, 0xfc, 0xfa, 0xff, 0xff, 0xff]), 1 << 20, sink),
+    ).toThrow(BadRequestError);
+    // Found by npm run fuzz against the ingest handler: a protobuf body sent without snappy.
+    const found = Buffer.from(
+      'CmwKGQoIX19uYW1lX18SDW5vZGVfbWV0cmljXzAKCAoDY3B1EhIEbm9kZQoKCgRtb2RlEgJtMBIQCQAAAAAAAPw/ELXLxeqhNApsChkKCF9fbmFtZV9fEg1ub2RlX21ldHJpY180CggKA2NwdRIBMAoaCghpbnN0YW5jZRIOMTAuMC4xLjIzOjkxMDAKCwoDam/vIH+ogRk1cGISBG5vZGUKCgoEbQ==',
+      'base64',
+    );
+    expect(() => readRemoteWriteBody(found, 1 << 20, sink)).toThrow(BadRequestError);
   });
 
   it('refuses a block whose tags write more or less than the declared length', () => {

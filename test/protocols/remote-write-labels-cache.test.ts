@@ -106,3 +106,12 @@ describe('remote-write labels remembered by their bytes', () => {
     }
   });
 });
+
+describe('remote-write label runs with hostile lengths', () => {
+  it('ends on a label length whose fifth varint byte reaches the sign bit (as an int32 it stepped back)', () => {
+    // Label tag, then a length of 0xfffffffa: as a signed 32-bit sum, -6, back onto the label tag.
+    const label = Buffer.from([0x0a, 0xfa, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
+    const request = Buffer.concat([Buffer.from([0x0a, label.length]), label]);
+    expect(() => decodeWriteRequest(request)).toThrow();
+  });
+});

@@ -116,12 +116,14 @@ function leadingLabelsEnd(buf: Uint8Array, pos: number, end: number): number {
     do {
       if (p >= end || shift > 28) return -1;
       b = buf[p++] as number;
-      length |= (b & 0x7f) << shift;
+      // Multiplication, not <<: a fifth byte would shift into the sign bit and step backwards.
+      length += (b & 0x7f) * 2 ** shift;
       shift += 7;
     } while (b >= 0x80);
+    if (length > end - p) return -1;
     p += length;
   }
-  return p === pos || p > end ? -1 : p;
+  return p === pos ? -1 : p;
 }
 
 /** Scratch space of one read, grown as needed. */
@@ -324,7 +326,7 @@ function countLabelFields(buf: Uint8Array, start: number, end: number): number {
     let b: number;
     do {
       b = buf[p++] as number;
-      length |= (b & 0x7f) << shift;
+      length += (b & 0x7f) * 2 ** shift;
       shift += 7;
     } while (b >= 0x80);
     p += length;
