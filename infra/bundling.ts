@@ -14,8 +14,8 @@
  * scope): the AWS SDK v3 and the Smithy runtime it is built on (our SigV4 signing for Amazon Managed
  * Prometheus uses @smithy/signature-v4 directly); the AWS Encryption SDK (per-tenant field
  * encryption; loaded on first use, it never costs a cold start that does not encrypt or decrypt);
- * and the X-Ray SDK under the Powertools tracer (~110 KB with semver and cls-hooked, in every
- * function; still loaded at init, so it still counts in the init figures).
+ * and the X-Ray SDK under the Powertools tracer (~110 KB with semver and cls-hooked; loaded at
+ * init by the functions that trace, shared/http/tracing.ts, so it still counts in their init figures).
  */
 export const EXTERNAL_MODULES: string[] = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*', 'aws-xray-sdk-core'];
 
