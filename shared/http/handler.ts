@@ -25,10 +25,24 @@ export interface Observability {
 
 export const METRICS_NAMESPACE = 'ObservabilityPlatform';
 
+/**
+ * Powertools Metrics' own warnings, minus "No application metrics to publish": many routes (reads,
+ * admin calls) rightly emit none, and the local server, running concurrent requests through one
+ * Metrics object, printed it on nearly every request. Its other warnings (bad dimension or metric) stay.
+ */
+const metricsWarnings = {
+  debug: (...args: unknown[]) => console.debug(...args),
+  info: (...args: unknown[]) => console.info(...args),
+  error: (...args: unknown[]) => console.error(...args),
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('No application metrics to publish')) console.warn(...args);
+  },
+};
+
 export function createObservability(serviceName: string, tracing?: TracingMiddleware): Observability {
   return {
     logger: new Logger({ serviceName }),
-    metrics: new Metrics({ serviceName, namespace: METRICS_NAMESPACE }),
+    metrics: new Metrics({ serviceName, namespace: METRICS_NAMESPACE, logger: metricsWarnings }),
     ...(tracing ? { tracing } : {}),
   };
 }

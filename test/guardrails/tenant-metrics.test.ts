@@ -5,6 +5,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createObservability } from '../../shared/http/handler';
 
 let saved: string | undefined;
 beforeEach(() => {
@@ -39,5 +40,19 @@ describe('a reused Powertools single-metric emitter', () => {
       doc._aws.CloudWatchMetrics[0]?.Dimensions;
     expect(dimensionSets(docs[0])?.flat()).not.toContain('reason');
     expect(dimensionSets(docs[1])?.flat()).toEqual(expect.arrayContaining(['tenant', 'reason']));
+  });
+});
+
+describe('createObservability metrics warnings', () => {
+  it('says nothing about an empty flush, and still warns about a bad dimension', () => {
+    const warned: string[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+      warned.push(String(args[0]));
+    });
+    const { metrics } = createObservability('api');
+    metrics.publishStoredMetrics(); // a read route: no metrics
+    expect(warned).toEqual([]);
+    metrics.addDimension('tenant', '');
+    expect(warned).toEqual([expect.stringContaining("doesn't meet the requirements")]);
   });
 });
