@@ -1,18 +1,33 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsAlertBus, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsTenantStore, regionMetricStore } from '../../shared/adapters/aws/wiring';
+import { createObservability, type Observability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import type { TenantStore } from '../../shared/ports/tenant-store';
+import { METRIC } from '../../shared/telemetry/metric-names';
 import { AlertEngine } from './engine';
 import { TenantStoreTopology } from './topology';
 
 /** The alert engine on AWS adapters (DynamoDB alert store, EventBridge bus, the region's metric store). */
-export function awsAlertEngine(deps: { tenants?: TenantStore; metrics?: MetricStore } = {}): AlertEngine {
+export function awsAlertEngine(
+  deps: {
+    tenants?: TenantStore;
+    metrics?: MetricStore;
+    /** The calling function's logger and metrics (outbox warnings and AlertEventsPending). */
+    observability?: Pick<Observability, 'logger' | 'metrics'>;
+  } = {},
+): AlertEngine {
+  const { logger, metrics } = deps.observability ?? createObservability('alert-engine');
   return new AlertEngine({
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),
     bus: awsAlertBus(),
     topology: new TenantStoreTopology(deps.tenants ?? awsTenantStore()),
     clock: systemClock,
+    log: (message, fields) => logger.warn(message, fields),
+    // A single metric is flushed at once: correct inside or outside the handler's logMetrics.
+    onEventsPending: (count) =>
+      metrics.singleMetric().addMetric(METRIC.alertEventsPending, MetricUnit.Count, count),
   });
 }

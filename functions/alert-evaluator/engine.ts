@@ -12,6 +12,12 @@
  * Bounded work: a tick evaluates at most `maxRulesPerTick` rules (continuing where the last tick
  * stopped), `maxSeriesPerRule` series per rule, `maxBaselineLoadsPerTick` history loads for dynamic
  * thresholds (baselines are cached for an hour), and `maxEscalationsPerTick` escalation stages.
+ *
+ * Transactional outbox: every event is written to the store's outbox before the bus is tried and
+ * removed once the bus accepted it. When the bus fails, the evaluation still succeeds and the events
+ * wait; each scheduled pass first drains the outbox (oldest first, `maxOutboxEventsPerTick`, stopping
+ * at the first bus failure). Events carry a stable `eventId`, so one published twice (the bus took it
+ * but the removal failed, or a partly failed batch is resent whole) is deduplicated by consumers.
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert, AlertCause } from '../../shared/domain/alerting/alert';
@@ -30,7 +36,12 @@ import {
   type EscalationChain,
   startEscalation,
 } from '../../shared/domain/alerting/escalation';
-import { type AlertBusEvent, alertSummaryOf, DETAIL_TYPE } from '../../shared/domain/alerting/events';
+import {
+  type AlertBusEvent,
+  alertSummaryOf,
+  DETAIL_TYPE,
+  withEventId,
+} from '../../shared/domain/alerting/events';
 import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '../../shared/domain/alerting/limit-rule';
 import { type AlertRule, resourceOf } from '../../shared/domain/alerting/rule';
 import {
@@ -51,7 +62,7 @@ import { ConflictError, NotFoundError } from '../../shared/domain/errors';
 import type { LimitUsage } from '../../shared/domain/guardrails/usage';
 import { type Dimensions, type Sample, seriesKey } from '../../shared/domain/metrics';
 import { aggregate, matchesFilters, type Series } from '../../shared/domain/query';
-import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
+import type { AlertStore, OutboxEntry, StoredSeriesState } from '../../shared/ports/alert-store';
 import type { Clock } from '../../shared/ports/clock';
 import type { AlertBus } from '../../shared/ports/event-bus';
 import type { MetricStore } from '../../shared/ports/metric-store';
@@ -68,6 +79,8 @@ export interface EngineLimits {
   readonly baselineTtlMs: number;
   /** Re-reads and re-evaluations of a rule × series whose state another evaluator wrote meanwhile. */
   readonly maxStateConflictRetries: number;
+  /** Outbox events a scheduled pass publishes before evaluating. */
+  readonly maxOutboxEventsPerTick: number;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -79,7 +92,10 @@ export const DEFAULT_LIMITS: EngineLimits = {
   ruleCacheMs: 10_000,
   baselineTtlMs: 3_600_000,
   maxStateConflictRetries: 5,
+  maxOutboxEventsPerTick: 500,
 };
+/** Outbox events per bus call while draining (EventBridge's PutEvents batch). */
+const DRAIN_BATCH = 10;
 
 export interface EngineDeps {
   readonly store: AlertStore;
@@ -89,6 +105,11 @@ export interface EngineDeps {
   readonly clock: Clock;
   readonly limits?: Partial<EngineLimits>;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Events left in the outbox after a publish or drain failed (0 after a drain that emptied it): the
+   * AWS wiring emits it as the AlertEventsPending metric.
+   */
+  readonly onEventsPending?: (count: number) => void;
 }
 
 export interface TickReport {
@@ -98,6 +119,8 @@ export interface TickReport {
   readonly escalations: number;
   /** False when rules remain for the next tick. */
   readonly complete: boolean;
+  /** Events from earlier failed publishes that this pass got onto the bus. */
+  readonly outboxPublished: number;
 }
 
 /** Time-ordered alert ids: a reverse query lists the newest first. */
@@ -143,6 +166,7 @@ export class AlertEngine {
 
   /** One scheduled pass: a bounded page of rules, then due escalation stages. */
   async tick(): Promise<TickReport> {
+    const outboxPublished = await this.drainOutbox();
     const now = this.deps.clock.now().getTime();
     const page = await this.deps.store.listEnabledRules({
       limit: this.limits.maxRulesPerTick,
@@ -184,6 +208,7 @@ export class AlertEngine {
       events: ruleEvents + escalations,
       escalations,
       complete: page.cursor === undefined,
+      outboxPublished,
     };
   }
 
@@ -694,8 +719,79 @@ export class AlertEngine {
     return openAlertId;
   }
 
+  /**
+   * Publishes events that older passes left in the outbox: oldest first, at most
+   * `maxOutboxEventsPerTick`, stopping at the first bus failure (the rest wait for the next pass).
+   * Never throws: the evaluation that follows matters more. Returns how many were published.
+   */
+  async drainOutbox(): Promise<number> {
+    let published = 0;
+    let pending: OutboxEntry[];
+    try {
+      pending = await this.deps.store.pendingEvents(this.limits.maxOutboxEventsPerTick);
+    } catch (error) {
+      this.deps.log?.('could not read the alert event outbox', { error: messageOf(error) });
+      return 0;
+    }
+    for (let i = 0; i < pending.length; i += DRAIN_BATCH) {
+      const batch = pending.slice(i, i + DRAIN_BATCH);
+      try {
+        await this.deps.bus.publish(batch.map((e) => e.event));
+      } catch (error) {
+        this.deps.log?.('alert event bus still failing; outbox events wait for the next pass', {
+          pending: pending.length - published,
+          error: messageOf(error),
+        });
+        this.deps.onEventsPending?.(pending.length - published);
+        return published;
+      }
+      published += batch.length;
+      await this.removePublished(batch);
+    }
+    if (published > 0) this.deps.log?.('published alert events from the outbox', { events: published });
+    this.deps.onEventsPending?.(0);
+    return published;
+  }
+
+  /** Outbox first, then the bus: a bus failure leaves the events queued and does not fail the caller. */
   private async publish(events: AlertBusEvent[]) {
-    if (events.length > 0) await this.deps.bus.publish(events);
+    if (events.length === 0) return;
+    const identified = events.map(withEventId);
+    let entries: OutboxEntry[];
+    try {
+      entries = await this.deps.store.enqueueEvents(identified, this.deps.clock.now().getTime());
+    } catch (error) {
+      // Without the outbox the bus is the only chance: publish directly and let a failure surface.
+      this.deps.log?.('could not enqueue alert events; publishing without the outbox', {
+        events: identified.length,
+        error: messageOf(error),
+      });
+      await this.deps.bus.publish(identified);
+      return;
+    }
+    try {
+      await this.deps.bus.publish(identified);
+    } catch (error) {
+      this.deps.log?.('alert event bus failed; events kept in the outbox for the next pass', {
+        events: entries.length,
+        error: messageOf(error),
+      });
+      this.deps.onEventsPending?.(entries.length);
+      return;
+    }
+    await this.removePublished(entries);
+  }
+
+  /** A removal that fails only means the events are published again later (consumers dedupe by id). */
+  private async removePublished(entries: readonly OutboxEntry[]) {
+    try {
+      await this.deps.store.removeEvents(entries);
+    } catch (error) {
+      this.deps.log?.('could not remove published alert events from the outbox', {
+        events: entries.length,
+        error: messageOf(error),
+      });
+    }
   }
 
   private withRuleLock<T>(rule: AlertRule, work: () => Promise<T>): Promise<T> {
@@ -780,6 +876,8 @@ export function machineConfig(rule: AlertRule): StateMachineConfig {
     ...(rule.flap ? { flap: rule.flap } : {}),
   };
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function stateChangedEvent(alert: Alert, transition: Transition): AlertBusEvent {
   return {

@@ -13,7 +13,7 @@ import { METRIC } from '../../shared/telemetry/metric-names';
 import { awsAlertEngine } from './aws-wiring';
 
 const { logger, metrics } = createObservability('alert-evaluator');
-const engine = awsAlertEngine();
+const engine = awsAlertEngine({ observability: { logger, metrics } });
 /** Stop starting new pages when less than this is left of the invocation. */
 const RESERVE_MS = 15_000;
 

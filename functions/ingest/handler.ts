@@ -10,7 +10,7 @@ const observability = lambdaObservability('ingest');
 const tenants = awsTenantStore();
 const metrics = awsMetricStore();
 // Evaluation on ingest when the alerting construct gave this function the bus (ALERT_BUS_NAME).
-const alerts = alertBusConfigured() ? awsAlertEngine({ tenants, metrics }) : undefined;
+const alerts = alertBusConfigured() ? awsAlertEngine({ tenants, metrics, observability }) : undefined;
 
 export const handler = createIngestHandler({
   tenants,

@@ -3,6 +3,13 @@
  * the stage (or, for a clear, of every stage already notified, each recipient once). A delivery that
  * fails after its channel's retries is parked in the dead-letter queue; only when parking itself fails
  * does the whole event fail (and the bus retries it, then parks the event in its own DLQ).
+ *
+ * Duplicates: the evaluator's outbox and EventBridge are at-least-once, so one notification can arrive
+ * twice. Its `detail.eventId` is stable (deterministic from what it describes), so (1) a processor
+ * skips an event id it already handled or is handling (the last `RECENT_EVENTS` ids, per process:
+ * the local platform, a warm Lambda), and (2) the delivery id, derived from the event id and the
+ * recipient, is the same on every copy: webhook receivers see the same `x-obs-event-id`, SNS messages
+ * carry the same `deliveryId` attribute, and PagerDuty dedups on the alert id.
  */
 import { createHash } from 'node:crypto';
 import { type Recipient, recipientKey, recipientsOf } from '../../shared/domain/alerting/escalation';
@@ -28,52 +35,83 @@ export interface NotificationOutcome {
   readonly parked: number;
 }
 
+/** Event ids a processor remembers as handled (a few minutes of a busy notifier). */
+const RECENT_EVENTS = 10_000;
+
 export function createNotificationProcessor(deps: NotifierDeps) {
-  return async (rawDetail: unknown, eventId: string): Promise<NotificationOutcome> => {
+  const recent = new Map<string, Promise<NotificationOutcome>>();
+  return async (rawDetail: unknown, envelopeId: string): Promise<NotificationOutcome> => {
     const detail: NotificationRequestedDetail = notificationRequestedDetailSchema.parse(rawDetail);
-    const chain = await deps.store.getChain(detail.tenantId, detail.chainId);
-    if (!chain) {
-      deps.log?.('escalation chain is gone; nothing to notify', {
-        chainId: detail.chainId,
-        alertId: detail.alertId,
-      });
-      return { delivered: 0, parked: 0 };
+    // Events from before stable ids fall back to the bus envelope's id (unique per put).
+    const eventId = detail.eventId ?? envelopeId;
+    const seen = recent.get(eventId);
+    if (seen) {
+      // A copy of an event handled (or being handled) here: wait for that one, deliver nothing more.
+      await seen.catch(() => undefined);
+      if (recent.get(eventId) === seen) {
+        deps.log?.('duplicate alert notification skipped', { eventId, alertId: detail.alertId });
+        return { delivered: 0, parked: 0 };
+      }
     }
-    const stages = detail.kind === 'alert' ? [detail.stage ?? 0] : (detail.notifiedStages ?? []);
-    const recipients = recipientsOf(chain, stages);
-    let delivered = 0;
-    let parked = 0;
-    await Promise.all(
-      recipients.map(async (recipient) => {
-        const delivery = {
-          // Same notification, same recipient → same id across retries, so receivers can dedup.
-          deliveryId: createHash('sha256')
-            .update(`${eventId}\u0000${recipientKey(recipient)}`)
-            .digest('hex')
-            .slice(0, 32),
-          recipient,
-          detail,
-        };
-        try {
-          // The secret is opened only here, for this delivery: never stored, parked or logged open.
-          const opened = deps.secrets
-            ? await deps.secrets.openRecipient(detail.tenantId, recipient)
-            : recipient;
-          if (hasSealedField(opened))
-            throw new Error('recipient secret is sealed and no key service is wired');
-          await deps.channels[recipient.type].deliver({ ...delivery, recipient: opened });
-          delivered++;
-        } catch (error) {
-          await deps.deadLetters.park(delivery, (error as Error).message);
-          parked++;
-          deps.log?.('delivery parked in the dead-letter queue', {
-            alertId: detail.alertId,
-            type: recipient.type,
-            reason: (error as Error).message,
-          });
-        }
-      }),
-    );
-    return { delivered, parked };
+    const processing = processOnce(deps, detail, eventId);
+    recent.set(eventId, processing);
+    if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value as string);
+    try {
+      return await processing;
+    } catch (error) {
+      // Failed (parking failed too): forget it, so the bus's retry is processed in full.
+      if (recent.get(eventId) === processing) recent.delete(eventId);
+      throw error;
+    }
   };
+}
+
+async function processOnce(
+  deps: NotifierDeps,
+  detail: NotificationRequestedDetail,
+  eventId: string,
+): Promise<NotificationOutcome> {
+  const chain = await deps.store.getChain(detail.tenantId, detail.chainId);
+  if (!chain) {
+    deps.log?.('escalation chain is gone; nothing to notify', {
+      chainId: detail.chainId,
+      alertId: detail.alertId,
+    });
+    return { delivered: 0, parked: 0 };
+  }
+  const stages = detail.kind === 'alert' ? [detail.stage ?? 0] : (detail.notifiedStages ?? []);
+  const recipients = recipientsOf(chain, stages);
+  let delivered = 0;
+  let parked = 0;
+  await Promise.all(
+    recipients.map(async (recipient) => {
+      const delivery = {
+        // Same notification, same recipient → same id across retries, so receivers can dedup.
+        deliveryId: createHash('sha256')
+          .update(`${eventId}\u0000${recipientKey(recipient)}`)
+          .digest('hex')
+          .slice(0, 32),
+        recipient,
+        detail,
+      };
+      try {
+        // The secret is opened only here, for this delivery: never stored, parked or logged open.
+        const opened = deps.secrets
+          ? await deps.secrets.openRecipient(detail.tenantId, recipient)
+          : recipient;
+        if (hasSealedField(opened)) throw new Error('recipient secret is sealed and no key service is wired');
+        await deps.channels[recipient.type].deliver({ ...delivery, recipient: opened });
+        delivered++;
+      } catch (error) {
+        await deps.deadLetters.park(delivery, (error as Error).message);
+        parked++;
+        deps.log?.('delivery parked in the dead-letter queue', {
+          alertId: detail.alertId,
+          type: recipient.type,
+          reason: (error as Error).message,
+        });
+      }
+    }),
+  );
+  return { delivered, parked };
 }

@@ -1,6 +1,7 @@
 import type { Alert, Incident } from '../domain/alerting/alert';
 import type { Downtime } from '../domain/alerting/downtime';
 import type { EscalationChain } from '../domain/alerting/escalation';
+import type { AlertBusEvent } from '../domain/alerting/events';
 import type { AlertRule } from '../domain/alerting/rule';
 import type { SeriesAlertState } from '../domain/alerting/state-machine';
 import type { Dimensions } from '../domain/metrics';
@@ -25,6 +26,18 @@ export interface StoredSeriesState {
    * checks it on write (optimistic concurrency), so two evaluators never both act on one old state.
    */
   readonly version?: number;
+}
+
+/** An alert event waiting in the outbox until the bus has accepted it. */
+export interface OutboxEntry {
+  /** The event's `detail.eventId`. */
+  readonly eventId: string;
+  readonly tenantId: string;
+  /** Epoch ms it was enqueued: the outbox lists oldest first. */
+  readonly enqueuedAt: number;
+  /** Order within one enqueue call (events of one evaluation keep their order). */
+  readonly sequence: number;
+  readonly event: AlertBusEvent;
 }
 
 export interface Page<T> {
@@ -74,4 +87,15 @@ export interface AlertStore extends TenantDataHolder {
 
   latestIncident(tenantId: string, resource: string): Promise<Incident | undefined>;
   putIncident(incident: Incident): Promise<void>;
+
+  /**
+   * The transactional outbox: events are written here before the bus is tried and removed once it
+   * accepted them, so a bus outage delays notifications instead of losing them. Every event must carry
+   * `detail.eventId`. Entries are keyed by enqueue time, order in the call, tenant and event id.
+   */
+  enqueueEvents(events: readonly AlertBusEvent[], nowMs: number): Promise<OutboxEntry[]>;
+  /** Pending events of every tenant, oldest first, at most `limit`. */
+  pendingEvents(limit: number): Promise<OutboxEntry[]>;
+  /** Removes published events (unknown ones are ignored). */
+  removeEvents(entries: readonly OutboxEntry[]): Promise<void>;
 }

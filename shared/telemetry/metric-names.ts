@@ -16,6 +16,8 @@ export const METRIC = {
   tenantLimitWarning: 'TenantLimitWarning',
   alertEvaluatorLagSeconds: 'AlertEvaluatorLagSeconds',
   alertsRaised: 'AlertsRaised',
+  /** Alert events waiting in the outbox after the bus failed (0 once a scheduled pass drained it). */
+  alertEventsPending: 'AlertEventsPending',
   notificationsSent: 'NotificationsSent',
   notificationFailures: 'NotificationFailures',
 } as const;

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
 import type { Alert } from '../../shared/domain/alerting/alert';
-import type { AlertBusEvent } from '../../shared/domain/alerting/events';
+import { type AlertBusEvent, DETAIL_TYPE, withEventId } from '../../shared/domain/alerting/events';
 import type { AlertRule } from '../../shared/domain/alerting/rule';
 import { INITIAL_STATE } from '../../shared/domain/alerting/state-machine';
 import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
@@ -39,6 +39,27 @@ export const alert = (tenantId: string, alertId: string, overrides: Partial<Aler
   history: [],
   ...overrides,
 });
+
+/** An `Alert State Changed` event of alert `alertId` (with its stable event id). */
+export const stateEvent = (tenantId: string, alertId: string, at = '2026-01-01T00:00:00.000Z') =>
+  withEventId({
+    detailType: DETAIL_TYPE.stateChanged,
+    detail: {
+      version: 1,
+      tenantId,
+      alertId,
+      ruleId: 'r1',
+      ruleName: 'rule r1',
+      severity: 'error',
+      metric: 'cpu',
+      dimensions: { host: 'web-1' },
+      status: 'open',
+      openedAt: at,
+      notify: true,
+      transition: 'opened',
+      at,
+    },
+  });
 
 export function alertStoreContract(name: string, create: () => Promise<AlertStore>) {
   describe(`AlertStore contract: ${name}`, () => {
@@ -244,6 +265,45 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       await store.putIncident(incident);
       expect(await store.latestIncident('t1', 'web-1')).toEqual(incident);
       expect(await store.latestIncident('t1', 'web-2')).toBeUndefined();
+    });
+
+    it('keeps outbox events of every tenant until removed, listing the oldest first in bounded pages', async () => {
+      expect(await store.pendingEvents(10)).toEqual([]);
+      const t0 = Date.UTC(2026, 0, 1);
+      // Enqueued newest first, from several tenants: enough ids to land in every shard.
+      for (let i = 9; i >= 0; i--)
+        await store.enqueueEvents(
+          [stateEvent(`t${i % 3}`, `a${i}`), stateEvent(`t${i % 3}`, `b${i}`)],
+          t0 + i,
+        );
+      const all = await store.pendingEvents(100);
+      expect(all.map((e) => e.event.detail.alertId)).toEqual(
+        Array.from({ length: 10 }, (_, i) => [`a${i}`, `b${i}`]).flat(),
+      );
+      expect(all[0]).toMatchObject({ tenantId: 't0', enqueuedAt: t0, sequence: 0 });
+      expect(all[0]?.event).toEqual(stateEvent('t0', 'a0'));
+      const page = await store.pendingEvents(3);
+      expect(page.map((e) => e.event.detail.alertId)).toEqual(['a0', 'b0', 'a1']);
+      await store.removeEvents(page);
+      // Removing twice (a retried removal) is harmless.
+      await store.removeEvents(page);
+      expect((await store.pendingEvents(2)).map((e) => e.event.detail.alertId)).toEqual(['b1', 'a2']);
+      await store.removeEvents(await store.pendingEvents(100));
+      expect(await store.pendingEvents(100)).toEqual([]);
+    });
+
+    it('refuses an outbox event without an event id', async () => {
+      const { eventId: _id, ...detail } = stateEvent('t1', 'a1').detail as Record<string, unknown>;
+      await expect(
+        store.enqueueEvents([{ detailType: DETAIL_TYPE.stateChanged, detail } as AlertBusEvent], 1),
+      ).rejects.toThrow(/eventId/);
+      expect(await store.pendingEvents(10)).toEqual([]);
+    });
+
+    it("erases a tenant's pending outbox events with its data", async () => {
+      await store.enqueueEvents([stateEvent('t1', 'a1'), stateEvent('t2', 'a2'), stateEvent('t1', 'a3')], 5);
+      expect(await store.deleteTenant('t1')).toBe(2);
+      expect((await store.pendingEvents(10)).map((e) => e.tenantId)).toEqual(['t2']);
     });
 
     it('exports a tenant without webhook secrets and then erases only that tenant', async () => {

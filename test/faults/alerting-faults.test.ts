@@ -11,8 +11,9 @@ import {
   type AlertBusEvent,
   DETAIL_TYPE,
   type NotificationRequestedDetail,
+  withEventId,
 } from '../../shared/domain/alerting/events';
-import type { Notifier } from '../../shared/ports/notifier';
+import type { Delivery, Notifier } from '../../shared/ports/notifier';
 
 const awsError = (name: string, status: number) =>
   Object.assign(new Error(name), {
@@ -164,5 +165,67 @@ describe('SNS failures', () => {
     sns.on(PublishCommand).rejects(awsError('InternalErrorException', 500));
     sqs.on(SendMessageCommand).rejects(awsError('ServiceUnavailable', 503));
     await expect(processor()(detail(2), 'event-2')).rejects.toThrow();
+  });
+});
+
+/**
+ * Duplicates: the evaluator's outbox resends an event the bus may already have taken (its removal
+ * failed, or a partly refused batch is resent whole), and EventBridge is at-least-once. The copies
+ * carry the same `eventId`: the notifier delivers once, and the delivery id is the same on every copy.
+ */
+describe('duplicate alert events', () => {
+  const chain: EscalationChain = {
+    tenantId: 't1',
+    chainId: 'chain-1',
+    name: 'on call',
+    stages: [{ recipients: [{ type: 'webhook', address: 'https://hooks.example/a' }] }],
+    stageIntervalSeconds: 300,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+
+  function processor(deliver: (delivery: Delivery) => Promise<void>) {
+    const webhook: Notifier = { deliver };
+    return createNotificationProcessor({
+      store: { getChain: async () => chain },
+      channels: { email: webhook, sms: webhook, webhook },
+      deadLetters: {
+        park: async () => {
+          throw new Error('dead-letter queue down');
+        },
+      },
+    });
+  }
+
+  const identified = (i: number) =>
+    withEventId({ detailType: DETAIL_TYPE.notificationRequested, detail: detail(i) })
+      .detail as NotificationRequestedDetail;
+
+  it('delivers an event once however many copies arrive (new envelope ids, even concurrently)', async () => {
+    const delivered: Delivery[] = [];
+    const process = processor(async (d) => void delivered.push(d));
+    const outcomes = await Promise.all([
+      process(identified(1), 'envelope-a'),
+      process(identified(1), 'envelope-b'),
+    ]);
+    expect(await process(identified(1), 'envelope-c')).toEqual({ delivered: 0, parked: 0 });
+    expect(outcomes.map((o) => o.delivered).sort()).toEqual([0, 1]);
+    await process(identified(2), 'envelope-d');
+    expect(delivered.map((d) => d.detail.alertId)).toEqual(['alert-1', 'alert-2']);
+  });
+
+  it('gives every copy the same delivery id, and processes a copy of an event that failed', async () => {
+    const ids: string[] = [];
+    let failing = true;
+    const process = processor(async (d) => {
+      ids.push(d.deliveryId);
+      if (failing) throw new Error('receiver down');
+    });
+    // Delivery and parking both failed: the event fails, so the bus retries it in full.
+    await expect(process(identified(3), 'envelope-a')).rejects.toThrow('dead-letter queue down');
+    failing = false;
+    expect(await process(identified(3), 'envelope-b')).toEqual({ delivered: 1, parked: 0 });
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
   });
 });

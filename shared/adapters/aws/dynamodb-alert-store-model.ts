@@ -12,10 +12,14 @@
  * | alert (history)        | TENANT#<tenant>  | ALERT#<alertId>²                  | ESCALATION³   | <nextAt, 15 digits>#<tenant>#<alertId> |
  * | open alert by resource | TENANT#<tenant>  | AOPEN#<h(resource)>#<alertId>     |               |                               |
  * | latest incident        | TENANT#<tenant>  | INCIDENT#<h(resource)>            |               |                               |
+ * | outbox event⁴          | OUTBOX#<shard>   | EV#<enqueued ISO>#<seq>#<tenant>#<eventId> |      |                               |
  *
  * ¹ only while enabled: the evaluator pages through every tenant's enabled rules on gsi1.
  * ² alert ids start with a time-ordered prefix, so a reverse Query lists the newest first.
  * ³ only while an escalation stage is pending: the evaluator queries gsi1sk ≤ now for due stages.
+ * ⁴ the transactional outbox (events not yet accepted by the bus), across tenants in OUTBOX_SHARDS
+ *   partitions (shard = hash of the event id), so no GSI is needed: one Query per shard lists its
+ *   events oldest first, and the shards' answers are merged. The outbox is normally empty.
  *
  * Access patterns: rules/chains/downtimes of a tenant (Query pk + begins_with sk); states of one rule
  * (Query begins_with ASTATE#<ruleId>#); alert history (reverse Query ALERT#); open alerts on a
@@ -29,8 +33,9 @@ import { createHash } from 'node:crypto';
 import type { Alert, Incident } from '../../domain/alerting/alert';
 import type { Downtime } from '../../domain/alerting/downtime';
 import { type EscalationChain, escalationPending } from '../../domain/alerting/escalation';
+import type { AlertBusEvent } from '../../domain/alerting/events';
 import type { AlertRule } from '../../domain/alerting/rule';
-import type { AlertStore, Page, StoredSeriesState } from '../../ports/alert-store';
+import type { AlertStore, OutboxEntry, Page, StoredSeriesState } from '../../ports/alert-store';
 
 export interface TableItem {
   readonly pk: string;
@@ -77,6 +82,13 @@ const h = (s: string) => createHash('sha256').update(s).digest('base64url').slic
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
 const PREFIXES = ['ALERTRULE#', 'ESCCHAIN#', 'DOWNTIME#', 'ASTATE#', 'ALERT#', 'AOPEN#', 'INCIDENT#'];
 const RULES_INDEX = 'ALERTRULES';
+/** Partitions of the outbox: spreads a backlog's writes without a GSI; a drain queries each. */
+export const OUTBOX_SHARDS = 4;
+const OUTBOX_PREFIX = 'EV#';
+const outboxPk = (eventId: string) =>
+  `OUTBOX#${createHash('sha256').update(eventId).digest().readUInt32BE(0) % OUTBOX_SHARDS}`;
+const outboxSk = (e: OutboxEntry) =>
+  `${OUTBOX_PREFIX}${new Date(e.enqueuedAt).toISOString()}#${String(e.sequence).padStart(6, '0')}#${e.tenantId}#${e.eventId}`;
 const ESCALATION_INDEX = 'ESCALATION';
 
 const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -309,6 +321,34 @@ export class ItemAlertStore implements AlertStore {
     );
   }
 
+  async enqueueEvents(events: readonly AlertBusEvent[], nowMs: number): Promise<OutboxEntry[]> {
+    const entries = events.map((event, sequence): OutboxEntry => {
+      const eventId = event.detail.eventId;
+      if (!eventId) throw new Error('an outbox event needs detail.eventId');
+      return { eventId, tenantId: event.detail.tenantId, enqueuedAt: nowMs, sequence, event };
+    });
+    // One write: up to 100 events atomically (DynamoDB transaction), beyond that in batches.
+    await this.table.write(
+      entries.map((e) => ({ pk: outboxPk(e.eventId), sk: outboxSk(e), item: JSON.stringify(e) })),
+      [],
+    );
+    return entries;
+  }
+
+  async pendingEvents(limit: number): Promise<OutboxEntry[]> {
+    const items: TableItem[] = [];
+    for (let shard = 0; shard < OUTBOX_SHARDS; shard++)
+      items.push(...(await this.table.query(`OUTBOX#${shard}`, { prefix: OUTBOX_PREFIX, limit })).items);
+    // Each shard answers oldest first; the oldest `limit` of all are among the shards' first `limit`.
+    items.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+    return items.slice(0, limit).map((i) => parse<OutboxEntry>(i));
+  }
+
+  async removeEvents(entries: readonly OutboxEntry[]): Promise<void> {
+    const keys = entries.map((e) => ({ pk: outboxPk(e.eventId), sk: outboxSk(e) }));
+    for (let i = 0; i < keys.length; i += 100) await this.table.write([], keys.slice(i, i + 100));
+  }
+
   async *exportTenant(tenantId: string): AsyncIterable<unknown> {
     for (const prefix of PREFIXES) {
       for (const i of await this.allItems(tenantPk(tenantId), prefix)) {
@@ -325,6 +365,14 @@ export class ItemAlertStore implements AlertStore {
     let removed = 0;
     for (const prefix of PREFIXES) {
       const items = await this.allItems(tenantPk(tenantId), prefix);
+      for (let i = 0; i < items.length; i += 100) await this.table.write([], items.slice(i, i + 100));
+      removed += items.length;
+    }
+    // Events of this tenant still waiting in the outbox carry its data too.
+    for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+      const items = (await this.allItems(`OUTBOX#${shard}`, OUTBOX_PREFIX)).filter(
+        (i) => parse<OutboxEntry>(i).tenantId === tenantId,
+      );
       for (let i = 0; i < items.length; i += 100) await this.table.write([], items.slice(i, i + 100));
       removed += items.length;
     }

@@ -9,6 +9,7 @@
  * - `Alert Notification Requested`: one escalation stage of one alert is due (or, with `kind: clear`,
  *   the recipients of the stages already notified get the clear). The notifier delivers it.
  */
+import { createHash } from 'node:crypto';
 import * as z from '../zod';
 import type { Alert } from './alert';
 import { SEVERITIES } from './thresholds';
@@ -39,6 +40,12 @@ const alertSummary = {
   suppressedBy: z.optional(z.string()),
   /** Whether people should hear of it (false in downtime, for dependent alerts). */
   notify: z.boolean(),
+  /**
+   * Stable id of what the event describes (`alertEventId`): the same transition or notification
+   * published twice (outbox retry, EventBridge at-least-once) carries the same id, so consumers
+   * deduplicate on it. Optional only for events published before it existed.
+   */
+  eventId: z.optional(z.string()),
 };
 
 export const alertStateChangedDetailSchema = z.object({
@@ -93,6 +100,34 @@ export function alertSummaryOf(alert: Alert, notify: boolean) {
     ...(alert.suppressedBy ? { suppressedBy: alert.suppressedBy } : {}),
     notify,
   };
+}
+
+/**
+ * The event's id, deterministic from what it describes: tenant, alert, detail type, and the
+ * transition (type, severity, time) or the notification (kind, chain, stage, time). 128 bits of SHA-256.
+ */
+export function alertEventId(event: AlertBusEvent): string {
+  const d = event.detail;
+  const what =
+    event.detailType === DETAIL_TYPE.stateChanged
+      ? [event.detail.transition, d.severity, event.detail.previousSeverity ?? '', d.at]
+      : [
+          event.detail.kind,
+          event.detail.chainId,
+          String(event.detail.stage ?? ''),
+          (event.detail.notifiedStages ?? []).join(','),
+          d.at,
+        ];
+  return createHash('sha256')
+    .update([event.detailType, d.tenantId, d.alertId, ...what].join('\u0000'))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** The event with its `eventId` set (kept when already there). */
+export function withEventId(event: AlertBusEvent): AlertBusEvent {
+  if (event.detail.eventId) return event;
+  return { ...event, detail: { ...event.detail, eventId: alertEventId(event) } } as AlertBusEvent;
 }
 
 /** The EventBridge envelope fields a pattern sees (local bus and tests build the same shape). */
