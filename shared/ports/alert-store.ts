@@ -35,7 +35,7 @@ export interface OutboxEntry {
   readonly tenantId: string;
   /** Epoch ms it was enqueued: the outbox lists oldest first. */
   readonly enqueuedAt: number;
-  /** Order within one enqueue call (events of one evaluation keep their order). */
+  /** Increases with every event a process enqueues: orders events enqueued within one millisecond. */
   readonly sequence: number;
   readonly event: AlertBusEvent;
 }

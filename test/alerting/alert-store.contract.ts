@@ -280,7 +280,14 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       expect(all.map((e) => e.event.detail.alertId)).toEqual(
         Array.from({ length: 10 }, (_, i) => [`a${i}`, `b${i}`]).flat(),
       );
-      expect(all[0]).toMatchObject({ tenantId: 't0', enqueuedAt: t0, sequence: 0 });
+      expect(all[0]).toMatchObject({ tenantId: 't0', enqueuedAt: t0 });
+      // Enqueued in one millisecond by separate calls: still in the order they were enqueued.
+      await store.enqueueEvents([stateEvent('t9', 'z1')], t0 - 1);
+      await store.enqueueEvents([stateEvent('t1', 'z2')], t0 - 1);
+      await store.enqueueEvents([stateEvent('t5', 'z3')], t0 - 1);
+      const sameMs = await store.pendingEvents(3);
+      expect(sameMs.map((e) => e.event.detail.alertId)).toEqual(['z1', 'z2', 'z3']);
+      await store.removeEvents(sameMs);
       expect(all[0]?.event).toEqual(stateEvent('t0', 'a0'));
       const page = await store.pendingEvents(3);
       expect(page.map((e) => e.event.detail.alertId)).toEqual(['a0', 'b0', 'a1']);

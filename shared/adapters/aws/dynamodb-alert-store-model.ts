@@ -88,7 +88,13 @@ const OUTBOX_PREFIX = 'EV#';
 const outboxPk = (eventId: string) =>
   `OUTBOX#${createHash('sha256').update(eventId).digest().readUInt32BE(0) % OUTBOX_SHARDS}`;
 const outboxSk = (e: OutboxEntry) =>
-  `${OUTBOX_PREFIX}${new Date(e.enqueuedAt).toISOString()}#${String(e.sequence).padStart(6, '0')}#${e.tenantId}#${e.eventId}`;
+  `${OUTBOX_PREFIX}${new Date(e.enqueuedAt).toISOString()}#${String(e.sequence).padStart(9, '0')}#${e.tenantId}#${e.eventId}`;
+/** Orders the events one process enqueues within one millisecond (wraps after 10⁹: harmless). */
+let outboxSequence = 0;
+const nextOutboxSequence = () => {
+  outboxSequence = (outboxSequence + 1) % 1_000_000_000;
+  return outboxSequence;
+};
 const ESCALATION_INDEX = 'ESCALATION';
 
 const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -322,11 +328,16 @@ export class ItemAlertStore implements AlertStore {
   }
 
   async enqueueEvents(events: readonly AlertBusEvent[], nowMs: number): Promise<OutboxEntry[]> {
-    const entries = events.map((event, sequence): OutboxEntry => {
-      const eventId = event.detail.eventId;
-      if (!eventId) throw new Error('an outbox event needs detail.eventId');
-      return { eventId, tenantId: event.detail.tenantId, enqueuedAt: nowMs, sequence, event };
-    });
+    if (events.some((e) => !e.detail.eventId)) throw new Error('an outbox event needs detail.eventId');
+    const entries = events.map(
+      (event): OutboxEntry => ({
+        eventId: event.detail.eventId as string,
+        tenantId: event.detail.tenantId,
+        enqueuedAt: nowMs,
+        sequence: nextOutboxSequence(),
+        event,
+      }),
+    );
     // One write: up to 100 events atomically (DynamoDB transaction), beyond that in batches.
     await this.table.write(
       entries.map((e) => ({ pk: outboxPk(e.eventId), sk: outboxSk(e), item: JSON.stringify(e) })),
