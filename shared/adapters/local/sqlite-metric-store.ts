@@ -22,8 +22,13 @@ export interface SqliteMetricStoreOptions {
 
 /** A chunk in SQLite grows until it holds this many points; then the series starts a new one. */
 const CHUNK_POINTS = 240;
-const DEFAULT_CHECKPOINT_SAMPLES = 250_000;
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
+/**
+ * The head holds up to a million samples (~25 MB) or a minute, as Prometheus' head holds its last
+ * hours: a checkpoint costs a transaction per run of it, and the head log (20 bytes a point, replayed
+ * in well under a second) keeps the head durable in between.
+ */
+const DEFAULT_CHECKPOINT_SAMPLES = 1_000_000;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 /** One series in the in-memory head: the samples written since the last checkpoint, in arrival order. */
 interface HeadSeries extends LoggedSeries {
