@@ -11,6 +11,7 @@ import { RecipientSecrets } from '../functions/alerts/recipient-secrets';
 import { createNotificationProcessor } from '../functions/notifier/app';
 import { LocalEventBus } from '../shared/adapters/local/event-bus';
 import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
+import { SqliteNotificationLedger } from '../shared/adapters/local/sqlite-notification-ledger';
 import {
   FileDeadLetters,
   OutboxNotifier,
@@ -77,8 +78,10 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   });
   const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
+  const ledger = new SqliteNotificationLedger(join(options.dataDir, 'alerts.sqlite'));
   const process = createNotificationProcessor({
     store,
+    ledger,
     channels: { webhook: new WebhookNotifier(options.webhook), email: outbox, sms: outbox },
     deadLetters: new FileDeadLetters(join(options.dataDir, 'notifications-dead-letter.jsonl')),
     secrets,
@@ -146,6 +149,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
       if (timer) clearInterval(timer);
       await running;
       await bus.idle();
+      ledger.close();
       store.close();
     },
   };

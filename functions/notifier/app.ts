@@ -7,9 +7,13 @@
  * Duplicates: the evaluator's outbox and EventBridge are at-least-once, so one notification can arrive
  * twice. Its `detail.eventId` is stable (deterministic from what it describes), so (1) a processor
  * skips an event id it already handled or is handling (the last `RECENT_EVENTS` ids, per process:
- * the local platform, a warm Lambda), and (2) the delivery id, derived from the event id and the
- * recipient, is the same on every copy: webhook receivers see the same `x-obs-event-id`, SNS messages
- * carry the same `deliveryId` attribute, and PagerDuty dedups on the alert id.
+ * the local platform, a warm Lambda, a cheap first check); (2) the delivery id, derived from the event
+ * id and the recipient, is the same on every copy, and every process claims it in the shared
+ * NotificationLedger before sending: a delivery already sent is skipped, one another process is
+ * sending right now fails the event (the bus retries it, and the retry finds it sent, or the claim
+ * released), a failed send releases its claim; (3) receivers can still dedup: webhook receivers see
+ * the same `x-obs-event-id`, SNS messages carry the same `deliveryId` attribute, and PagerDuty dedups
+ * on the alert id.
  */
 import { createHash } from 'node:crypto';
 import { type Recipient, recipientKey, recipientsOf } from '../../shared/domain/alerting/escalation';
@@ -18,6 +22,11 @@ import {
   notificationRequestedDetailSchema,
 } from '../../shared/domain/alerting/events';
 import type { AlertStore } from '../../shared/ports/alert-store';
+import {
+  type NotificationLedger,
+  SENDING_LEASE_MS,
+  SENT_CLAIM_RETENTION_MS,
+} from '../../shared/ports/notification-ledger';
 import type { DeadLetters, Notifier } from '../../shared/ports/notifier';
 import { hasSealedField, type RecipientSecrets } from '../alerts/recipient-secrets';
 
@@ -25,6 +34,10 @@ export interface NotifierDeps {
   readonly store: Pick<AlertStore, 'getChain'>;
   readonly channels: Readonly<Record<Recipient['type'], Notifier>>;
   readonly deadLetters: DeadLetters;
+  /** Deliveries claimed and sent by every notifier process; without it, only this process's memory dedups. */
+  readonly ledger?: NotificationLedger;
+  /** Epoch ms (claims' expiry); default Date.now. */
+  readonly now?: () => number;
   /** Opens sealed webhook secrets for signing; without it a recipient with a sealed secret is parked. */
   readonly secrets?: Pick<RecipientSecrets, 'openRecipient'>;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
@@ -33,6 +46,16 @@ export interface NotifierDeps {
 export interface NotificationOutcome {
   readonly delivered: number;
   readonly parked: number;
+  /** Deliveries skipped because another copy of the event already sent them. */
+  readonly deduplicated: number;
+}
+
+/** Another process holds the claim of a delivery of this event and is sending it: retry later. */
+export class DeliveryInFlightError extends Error {
+  constructor(readonly deliveries: number) {
+    super(`${deliveries} delivery(ies) of this notification are being sent by another process; retry later`);
+    this.name = 'DeliveryInFlightError';
+  }
 }
 
 /** Event ids a processor remembers as handled (a few minutes of a busy notifier). */
@@ -50,7 +73,7 @@ export function createNotificationProcessor(deps: NotifierDeps) {
       await seen.catch(() => undefined);
       if (recent.get(eventId) === seen) {
         deps.log?.('duplicate alert notification skipped', { eventId, alertId: detail.alertId });
-        return { delivered: 0, parked: 0 };
+        return { delivered: 0, parked: 0, deduplicated: 0 };
       }
     }
     const processing = processOnce(deps, detail, eventId);
@@ -77,12 +100,15 @@ async function processOnce(
       chainId: detail.chainId,
       alertId: detail.alertId,
     });
-    return { delivered: 0, parked: 0 };
+    return { delivered: 0, parked: 0, deduplicated: 0 };
   }
   const stages = detail.kind === 'alert' ? [detail.stage ?? 0] : (detail.notifiedStages ?? []);
   const recipients = recipientsOf(chain, stages);
   let delivered = 0;
   let parked = 0;
+  let deduplicated = 0;
+  let inFlight = 0;
+  const now = deps.now ?? Date.now;
   await Promise.all(
     recipients.map(async (recipient) => {
       const delivery = {
@@ -94,6 +120,17 @@ async function processOnce(
         recipient,
         detail,
       };
+      const claim = deps.ledger
+        ? await deps.ledger.claim(detail.tenantId, delivery.deliveryId, now() + SENDING_LEASE_MS, now())
+        : 'claimed';
+      if (claim === 'sent') {
+        deduplicated++;
+        return;
+      }
+      if (claim === 'sending') {
+        inFlight++;
+        return;
+      }
       try {
         // The secret is opened only here, for this delivery: never stored, parked or logged open.
         const opened = deps.secrets
@@ -103,6 +140,11 @@ async function processOnce(
         await deps.channels[recipient.type].deliver({ ...delivery, recipient: opened });
         delivered++;
       } catch (error) {
+        // Not sent: a later copy of the event (or the retry, if parking fails) may send it. A claim
+        // that cannot be released runs out with its lease; the delivery is parked either way.
+        await deps.ledger
+          ?.release(detail.tenantId, delivery.deliveryId)
+          .catch((e: Error) => deps.log?.('could not release a delivery claim', { reason: e.message }));
         await deps.deadLetters.park(delivery, (error as Error).message);
         parked++;
         deps.log?.('delivery parked in the dead-letter queue', {
@@ -110,8 +152,25 @@ async function processOnce(
           type: recipient.type,
           reason: (error as Error).message,
         });
+        return;
+      }
+      try {
+        await deps.ledger?.confirm(detail.tenantId, delivery.deliveryId, now() + SENT_CLAIM_RETENTION_MS);
+      } catch (error) {
+        // Sent all the same; only a copy arriving after the lease ran out would send it again.
+        deps.log?.('could not record a sent delivery', {
+          alertId: detail.alertId,
+          reason: (error as Error).message,
+        });
       }
     }),
   );
-  return { delivered, parked };
+  if (deduplicated > 0)
+    deps.log?.('deliveries already sent by another copy of this notification skipped', {
+      eventId,
+      alertId: detail.alertId,
+      deduplicated,
+    });
+  if (inFlight > 0) throw new DeliveryInFlightError(inFlight);
+  return { delivered, parked, deduplicated };
 }

@@ -9,12 +9,19 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SNSEvent } from 'aws-lambda';
+import { DynamoDbNotificationLedger } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import {
   awsAlertStore,
   awsDeadLetters,
   awsNotifierChannels,
 } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsKeyService, awsTenantStore } from '../../shared/adapters/aws/wiring';
+import {
+  awsKeyService,
+  awsTenantStore,
+  documentClient,
+  ENV,
+  requiredEnv,
+} from '../../shared/adapters/aws/wiring';
 import type { BusEnvelope } from '../../shared/domain/alerting/events';
 import { createObservability } from '../../shared/http/handler';
 import { METRIC } from '../../shared/telemetry/metric-names';
@@ -26,6 +33,8 @@ const processNotification = createNotificationProcessor({
   store: awsAlertStore(),
   channels: awsNotifierChannels(),
   deadLetters: awsDeadLetters(),
+  // Claims in the metadata table: a copy of an event reaching another container sends nothing again.
+  ledger: new DynamoDbNotificationLedger(documentClient(), requiredEnv(ENV.tableName)),
   secrets: new RecipientSecrets(awsKeyService(), awsTenantStore()),
   log: (message, fields) => logger.warn(message, fields),
 });
@@ -39,5 +48,6 @@ export const handler = middy<SNSEvent, void, Error, Context>()
       const outcome = await processNotification(envelope.detail, envelope.id);
       metrics.addMetric(METRIC.notificationsSent, MetricUnit.Count, outcome.delivered);
       metrics.addMetric(METRIC.notificationFailures, MetricUnit.Count, outcome.parked);
+      metrics.addMetric(METRIC.notificationsDeduplicated, MetricUnit.Count, outcome.deduplicated);
     }
   });

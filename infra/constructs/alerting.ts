@@ -164,7 +164,8 @@ export class Alerting extends Construct {
       timeout: Duration.seconds(60),
       asyncFailureKey: props.messagingKey,
     });
-    this.notifier.bindTable(props.table, 'read');
+    // Reads chains; claims each delivery before sending it (dynamodb-notification-ledger.ts).
+    this.notifier.bindTable(props.table, 'readClaimNotifications');
     // Opens webhook signing secrets (sealed by the alerts API under the tenant's key) to sign.
     this.notifier.bindTenantKeys('use', props.tenantKeyRegions ?? [stack.region]);
     this.notifier.fn.addEnvironment(ALERT_ENV.deadLetterQueueUrl, this.deliveryDeadLetterQueue.queueUrl);

@@ -2,8 +2,8 @@
  * The metadata (tenant) table: one DynamoDB global table (TableV2) with a replica in every region,
  * single-table design (pk/sk strings, GSI gsi1 on gsi1pk/gsi1sk, see
  * shared/adapters/aws/dynamodb-tenant-store.ts), on-demand, PITR, deletion protection, each replica
- * encrypted with its region's replica of one multi-region customer-managed key, and an AWS Backup
- * plan (daily and monthly) into a KMS-encrypted vault.
+ * encrypted with its region's replica of one multi-region customer-managed key, TTL on `expiresAt`
+ * (notification claims only), and an AWS Backup plan (daily and monthly) into a KMS-encrypted vault.
  */
 import { Arn, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
@@ -11,6 +11,7 @@ import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-c
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { METADATA_TTL_ATTRIBUTE } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 
 export const TABLE_GSI1 = 'gsi1';
 /** Tag the evidence checks read to tell customer data (confidential) from rebuildable state (ephemeral). */
@@ -50,6 +51,8 @@ export class MetadataTable extends Construct {
           projectionType: ProjectionType.ALL,
         },
       ],
+      // Only notification claims carry it (they expire after days); no other item has the attribute.
+      timeToLiveAttribute: METADATA_TTL_ATTRIBUTE,
       // Tags are per replica: every region carries the classification.
       replicas: props.replicaRegions.map((region) => ({ region, tags: [CONFIDENTIAL_TAG] })),
       encryption: TableEncryptionV2.customerManagedKey(props.tableKey, replicaKeyArns),

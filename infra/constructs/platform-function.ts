@@ -17,6 +17,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { NOTIFICATION_CLAIM_PK_PREFIX } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import { TENANT_KEY_TAG } from '../../shared/adapters/aws/kms-key-service';
 import { ENV } from '../../shared/adapters/aws/wiring';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../bundling';
@@ -29,8 +30,10 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 /**
  * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`), what a function
  * that authenticates but changes no metadata needs (every authentication is audited).
+ * `readClaimNotifications`: read everything, put and delete only notification claims (pk
+ * `NOTIFIED#…`), what the notifier needs to send each delivery once across its instances.
  */
-export type TableAccess = 'read' | 'readAppendAudit' | 'readWrite';
+export type TableAccess = 'read' | 'readAppendAudit' | 'readClaimNotifications' | 'readWrite';
 export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 export type TenantKeyAccess = 'use' | 'manage';
@@ -148,6 +151,17 @@ export class PlatformFunction extends Construct {
       return this;
     }
     table.grantReadData(this.fn);
+    if (access === 'readClaimNotifications') {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${NOTIFICATION_CLAIM_PK_PREFIX}*`] },
+          },
+        }),
+      );
+    }
     if (access === 'readAppendAudit') {
       this.fn.addToRolePolicy(
         new PolicyStatement({

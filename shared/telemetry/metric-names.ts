@@ -20,6 +20,8 @@ export const METRIC = {
   alertEventsPending: 'AlertEventsPending',
   notificationsSent: 'NotificationsSent',
   notificationFailures: 'NotificationFailures',
+  /** Deliveries the notifier skipped because another copy of the event had already sent them. */
+  notificationsDeduplicated: 'NotificationsDeduplicated',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */

@@ -187,7 +187,11 @@ describe('the engine and the notifier on the AWS adapters', () => {
       channels: { email: notifier, sms: notifier, webhook: notifier },
       deadLetters: { park: async () => undefined },
     });
-    expect(await processNotification(envelope.detail, envelope.id)).toEqual({ delivered: 2, parked: 0 });
+    expect(await processNotification(envelope.detail, envelope.id)).toEqual({
+      delivered: 2,
+      parked: 0,
+      deduplicated: 0,
+    });
     const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     const email = publishes.find((p) => p.TopicArn);
     expect(email).toEqual({

@@ -56,7 +56,7 @@ function build(region: string) {
       `${(error as Error).message}\n${report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`).join('\n')}`,
     );
   }
-  return { app, stack, template: Template.fromStack(stack), alerting };
+  return { app, stack, template: Template.fromStack(stack), alerting, table };
 }
 
 let eu: ReturnType<typeof build>;
@@ -206,6 +206,32 @@ describe('Alerting construct', () => {
     expect(JSON.stringify(statements[0]?.['Resource'])).toContain(':kms:eu-west-1:');
     // The alerts API seals them: its function spec asks for the same tenant-key use.
     expect(HTTP_FUNCTIONS.alerts.tenantKeys).toBe('use');
+  });
+
+  it('lets the notifier read the metadata table and put/delete only notification claims (pk NOTIFIED#…)', () => {
+    const notifier = eu.template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Description: 'Delivers alert notifications: e-mail and SMS through SNS, signed webhooks',
+      },
+    }) as Record<string, { Properties: { Role: { 'Fn::GetAtt': string[] } } }>;
+    const roleId = Object.values(notifier)[0]?.Properties.Role['Fn::GetAtt'][0];
+    const tableArn = {
+      'Fn::GetAtt': [eu.stack.getLogicalId(eu.table.node.defaultChild as CfnElement), 'Arn'],
+    };
+    const writes = Object.values(eu.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[])
+      .filter((s) =>
+        /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/.test(JSON.stringify(s['Action'])),
+      );
+    expect(writes).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NOTIFIED#*'] } },
+      },
+    ]);
   });
 
   it('lets the alerts API subscribe and unsubscribe email recipients on the email topic only', () => {

@@ -473,6 +473,7 @@ describe('global part', () => {
       KeySchema: unknown;
       GlobalSecondaryIndexes: { IndexName: string; KeySchema: unknown }[];
       SSESpecification: Json;
+      TimeToLiveSpecification?: Json;
     };
     expect(table.DeletionPolicy).toBe('Retain');
     expect(props.Replicas.map((r) => r.Region).sort()).toEqual([...REGIONS].sort());
@@ -486,6 +487,8 @@ describe('global part', () => {
         expect(JSON.stringify(replica.SSESpecification.KMSMasterKeyId)).toContain(`:kms:${replica.Region}:`);
     }
     expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    // Notification claims expire (the only items with the attribute); TTL applies to every replica.
+    expect(props.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(props.KeySchema).toEqual([
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },

@@ -1,0 +1,76 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
+
+/**
+ * The metadata table's TTL attribute (epoch seconds). Only notification claims carry it: the table's
+ * other items never expire.
+ */
+export const METADATA_TTL_ATTRIBUTE = 'expiresAt';
+/** Claims have a partition prefix of their own, so IAM can let the notifier write these items only. */
+export const NOTIFICATION_CLAIM_PK_PREFIX = 'NOTIFIED#';
+export const notificationClaimKey = (tenantId: string, deliveryId: string) => ({
+  pk: `${NOTIFICATION_CLAIM_PK_PREFIX}${tenantId}`,
+  sk: deliveryId,
+});
+/** Epoch seconds, rounded up: a claim never expires before the millisecond it was given. */
+export const toEpochSeconds = (ms: number) => Math.ceil(ms / 1000);
+
+/**
+ * Notification claims in the metadata table: pk `NOTIFIED#<tenant>`, sk the delivery id, `state`
+ * ('sending' | 'sent') and `expiresAt`. A claim is a conditional put (absent, or expired but not yet
+ * removed by TTL, which lags by up to days).
+ */
+export class DynamoDbNotificationLedger implements NotificationLedger {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(
+    tenantId: string,
+    deliveryId: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): Promise<ClaimOutcome> {
+    const key = notificationClaimKey(tenantId, deliveryId);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, state: 'sending', [METADATA_TTL_ATTRIBUTE]: toEpochSeconds(expiresAtMs) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #exp <= :now',
+          ExpressionAttributeNames: { '#exp': METADATA_TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': Math.floor(nowMs / 1000) },
+        }),
+      );
+      return 'claimed';
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    }
+    const existing = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    // Released between the put and the read: the copy holding it failed, and its retry will send.
+    return existing.Item?.['state'] === 'sent' ? 'sent' : 'sending';
+  }
+
+  async confirm(tenantId: string, deliveryId: string, expiresAtMs: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...notificationClaimKey(tenantId, deliveryId),
+          state: 'sent',
+          [METADATA_TTL_ATTRIBUTE]: toEpochSeconds(expiresAtMs),
+        },
+      }),
+    );
+  }
+
+  async release(tenantId: string, deliveryId: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: notificationClaimKey(tenantId, deliveryId) }),
+    );
+  }
+}
