@@ -51,6 +51,8 @@ export interface LocalAlerting {
   readonly engine: AlertEngine;
   readonly bus: LocalEventBus;
   readonly store: SqliteAlertStore;
+  /** The notifier's claims (offboarding erases them with the tenant's other data). */
+  readonly ledger: SqliteNotificationLedger;
   afterWrite(tenantId: string, samples: readonly Sample[]): Promise<void>;
   /** The ingest guard's usage check: the built-in tenant-limit alert (never fails the ingest). */
   onLimitUsage(tenantId: string, usage: readonly LimitUsage[]): Promise<void>;
@@ -128,6 +130,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     engine,
     bus,
     store,
+    ledger,
     afterWrite: async (tenantId, samples) => {
       try {
         await engine.onIngest(tenantId, samples);

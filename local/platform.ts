@@ -121,6 +121,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       holders: [
         ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
         alerting.store,
+        alerting.ledger,
         ...guardrails.holders,
       ],
     }),

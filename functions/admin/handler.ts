@@ -1,4 +1,4 @@
-import { awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
+import { awsAlertStore, awsNotificationLedger } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
 import {
   awsArchiveStore,
@@ -21,5 +21,10 @@ export const handler = createAdminHandler({
   audit: awsAuditLog(),
   archives: awsArchiveStore(),
   // Offboarding exports and erases these besides the tenant table and audit log.
-  holders: [awsMetricDataHolder(), awsAlertStore(), ...Object.values(awsGuardrailStores())],
+  holders: [
+    awsMetricDataHolder(),
+    awsAlertStore(),
+    awsNotificationLedger(),
+    ...Object.values(awsGuardrailStores()),
+  ],
 });

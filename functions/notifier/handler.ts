@@ -9,19 +9,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SNSEvent } from 'aws-lambda';
-import { DynamoDbNotificationLedger } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import {
   awsAlertStore,
   awsDeadLetters,
+  awsNotificationLedger,
   awsNotifierChannels,
 } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import {
-  awsKeyService,
-  awsTenantStore,
-  documentClient,
-  ENV,
-  requiredEnv,
-} from '../../shared/adapters/aws/wiring';
+import { awsKeyService, awsTenantStore } from '../../shared/adapters/aws/wiring';
 import type { BusEnvelope } from '../../shared/domain/alerting/events';
 import { createObservability } from '../../shared/http/handler';
 import { METRIC } from '../../shared/telemetry/metric-names';
@@ -34,7 +28,7 @@ const processNotification = createNotificationProcessor({
   channels: awsNotifierChannels(),
   deadLetters: awsDeadLetters(),
   // Claims in the metadata table: a copy of an event reaching another container sends nothing again.
-  ledger: new DynamoDbNotificationLedger(documentClient(), requiredEnv(ENV.tableName)),
+  ledger: awsNotificationLedger(),
   secrets: new RecipientSecrets(awsKeyService(), awsTenantStore()),
   log: (message, fields) => logger.warn(message, fields),
 });

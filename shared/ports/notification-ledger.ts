@@ -1,11 +1,13 @@
+import type { TenantDataHolder } from './tenant-data';
+
 /**
  * Which notification deliveries were sent, shared by every notifier process, so a copy of an event
  * (the outbox and EventBridge deliver at least once) reaching another process sends nothing again.
  * A delivery is claimed before it is sent (a short lease), confirmed once sent (kept for days), and
  * released when sending failed, so the retry sends it. Implementations: DynamoDB (conditional puts
- * in the metadata table, TTL) and SQLite.
+ * in the metadata table, TTL) and SQLite. Offboarding erases a tenant's claims with its other data.
  */
-export interface NotificationLedger {
+export interface NotificationLedger extends TenantDataHolder {
   /**
    * Claims `deliveryId` until `expiresAtMs` unless a claim that has not expired at `nowMs` exists.
    * 'claimed': the caller sends it; 'sent': it was sent; 'sending': another process holds the lease.

@@ -41,6 +41,25 @@ export function notificationLedgerContract(name: string, create: () => Promise<N
       expect(await ledger.claim('t1', 'd1', NOW + 20 * MINUTE, NOW + 10 * MINUTE)).toBe('claimed');
     });
 
+    it("exports and erases one tenant's claims at offboarding, and only its own", async () => {
+      const ledger = await create();
+      for (let i = 0; i < 30; i++)
+        await ledger.claim('gone', `d${String(i).padStart(2, '0')}`, NOW + MINUTE, NOW);
+      await ledger.confirm('gone', 'd00', NOW + 60 * MINUTE);
+      await ledger.claim('kept', 'd00', NOW + MINUTE, NOW);
+      const exported: { deliveryId: string; state: string }[] = [];
+      for await (const record of ledger.exportTenant('gone'))
+        exported.push(record as (typeof exported)[number]);
+      expect(exported).toHaveLength(30);
+      expect(exported.find((r) => r.deliveryId === 'd00')?.state).toBe('sent');
+      expect(await ledger.deleteTenant('gone')).toBe(30);
+      expect(await ledger.claim('gone', 'd00', NOW + MINUTE, NOW)).toBe('claimed');
+      expect(await ledger.claim('kept', 'd00', NOW + MINUTE, NOW)).toBe('sending');
+      const left: unknown[] = [];
+      for await (const record of ledger.exportTenant('gone')) left.push(record);
+      expect(left).toHaveLength(1);
+    });
+
     it('grants one of many concurrent claims', async () => {
       const ledger = await create();
       const outcomes = await Promise.all(

@@ -1,5 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
 
 /**
@@ -72,5 +79,51 @@ export class DynamoDbNotificationLedger implements NotificationLedger {
     await this.client.send(
       new DeleteCommand({ TableName: this.tableName, Key: notificationClaimKey(tenantId, deliveryId) }),
     );
+  }
+
+  /** Offboarding: the archive section name, see TenantDataHolder. */
+  readonly dataName = 'notification-claims';
+
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    for await (const item of this.claimsOf(tenantId))
+      yield { deliveryId: item.sk, state: item.state, expiresAt: item[METADATA_TTL_ATTRIBUTE] };
+  }
+
+  async deleteTenant(tenantId: string): Promise<number> {
+    let removed = 0;
+    let batch: Record<string, unknown>[] = [];
+    const flush = async () => {
+      let requests = batch.map((Key) => ({ DeleteRequest: { Key } }));
+      batch = [];
+      while (requests.length > 0) {
+        const result = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    };
+    for await (const item of this.claimsOf(tenantId)) {
+      batch.push({ pk: item.pk, sk: item.sk });
+      removed++;
+      if (batch.length === 25) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return removed;
+  }
+
+  private async *claimsOf(tenantId: string): AsyncIterable<Record<string, unknown>> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `${NOTIFICATION_CLAIM_PK_PREFIX}${tenantId}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield* page.Items ?? [];
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 }

@@ -3,11 +3,13 @@
  * the environment, failing fast when missing. The CDK construct (infra/constructs/alerting.ts) sets
  * these variables with the matching grants.
  */
+
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { WebhookNotifier } from '../local/webhook-notifier';
 import { DynamoDbAlertStore } from './dynamodb-alert-store';
+import { DynamoDbNotificationLedger } from './dynamodb-notification-ledger';
 import { EventBridgeAlertBus } from './eventbridge-alert-bus';
 import { SnsNotifier, SqsDeadLetters } from './sns-notifier';
 import { documentClient, ENV, requiredEnv } from './wiring';
@@ -22,6 +24,10 @@ export const ALERT_ENV = {
 } as const;
 
 export const awsAlertStore = () => new DynamoDbAlertStore(documentClient(), requiredEnv(ENV.tableName));
+
+/** Which notification deliveries were sent (the notifier's claims), in the metadata table. */
+export const awsNotificationLedger = () =>
+  new DynamoDbNotificationLedger(documentClient(), requiredEnv(ENV.tableName));
 
 export const awsAlertBus = () =>
   new EventBridgeAlertBus(new EventBridgeClient({}), requiredEnv(ALERT_ENV.busName));

@@ -57,6 +57,25 @@ export class SqliteNotificationLedger implements NotificationLedger {
       .run(tenantId, deliveryId);
   }
 
+  /** Offboarding: the archive section name, see TenantDataHolder. */
+  readonly dataName = 'notification-claims';
+
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    const rows = this.db
+      .prepare(
+        'SELECT delivery_id, state, expires_at_s FROM notification_claims WHERE tenant_id = ? ORDER BY delivery_id',
+      )
+      .all(tenantId) as { delivery_id: string; state: string; expires_at_s: number }[];
+    for (const row of rows)
+      yield { deliveryId: row.delivery_id, state: row.state, expiresAt: Number(row.expires_at_s) };
+  }
+
+  async deleteTenant(tenantId: string): Promise<number> {
+    return Number(
+      this.db.prepare('DELETE FROM notification_claims WHERE tenant_id = ?').run(tenantId).changes,
+    );
+  }
+
   /** Claims still stored (tests: expired ones are swept). */
   storedClaims(): number {
     return Number(
