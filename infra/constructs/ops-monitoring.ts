@@ -68,6 +68,9 @@ export class OpsMonitoring extends Construct {
     const throttled = emf(METRIC.ingestThrottled, OPS_SERVICE.ingest);
     const evaluatorLag = emf(METRIC.alertEvaluatorLagSeconds, OPS_SERVICE.alertEvaluator, 'Maximum');
     const notificationFailures = emf(METRIC.notificationFailures, OPS_SERVICE.notifier);
+    // The scheduled pass drains the outbox every minute and reports what is left (0 once drained).
+    const eventsPending = emf(METRIC.alertEventsPending, OPS_SERVICE.alertEvaluator, 'Maximum');
+    const deduplicated = emf(METRIC.notificationsDeduplicated, OPS_SERVICE.notifier);
     const rejectionRate = new MathExpression({
       expression: 'IF((a + r) > 0, 100 * r / (a + r), 0)',
       usingMetrics: { a: accepted, r: rejected },
@@ -89,6 +92,10 @@ export class OpsMonitoring extends Construct {
       topTenants('Top tenants: samples stored', METRIC.samplesAccepted, ''),
     );
     this.dashboard.addWidgets(
+      graph('Alert events waiting in the outbox', [eventsPending]),
+      graph('Notifications deduplicated (copies not sent again)', [deduplicated]),
+    );
+    this.dashboard.addWidgets(
       topTenants('Top tenants: samples discarded by the guardrails', METRIC.samplesDiscarded, ', reason'),
       topTenants('Tenants near a limit (% of limit)', METRIC.tenantLimitWarning, ', limit', 'MAX'),
     );
@@ -98,6 +105,12 @@ export class OpsMonitoring extends Construct {
     this.alarm('IngestThrottled', throttled, 100, 'Collectors throttled (429) more than 100 times in 5 min');
     this.alarm('AlertEvaluatorLag', evaluatorLag, 300, 'Alert evaluation more than 5 min behind');
     this.alarm('NotificationFailures', notificationFailures, 0, 'Notifications failed to send');
+    this.alarm(
+      'AlertEventsPending',
+      eventsPending,
+      0,
+      'Alert events stuck in the outbox: the event bus has refused them for 10 min (notifications delayed)',
+    );
   }
 
   /** API Gateway requests, 4xx/5xx, latency p50/p99: graphs, and alarms on 5xx and p99. */

@@ -611,6 +611,7 @@ describe('operations', () => {
       'IngestThrottled',
       'AlertEvaluatorLag',
       'NotificationFailures',
+      'AlertEventsPending',
       'IngestErrors',
       'IngestThrottles',
       'IngestSpillDlqDepth',
@@ -629,6 +630,8 @@ describe('operations', () => {
       'StoreRejectedRecords',
       'AlertEvaluatorLagSeconds',
       'NotificationFailures',
+      'AlertEventsPending',
+      'NotificationsDeduplicated',
     ])
       expect(body).toContain(name);
     expect(body).toContain('ObservabilityPlatform');
