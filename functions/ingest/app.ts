@@ -7,7 +7,7 @@ import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
 import { LIMITS, type Sample } from '../../shared/domain/metrics';
 import { nativePayloadToSamples } from '../../shared/domain/native-format';
 import { authenticate } from '../../shared/http/auth';
-import { mediaType, readBody, readJson, requireMediaType } from '../../shared/http/body';
+import { mediaType, rawBody, readBody, readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
 import { errorResult, json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
@@ -194,10 +194,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
         'Content-Encoding must be snappy for remote write',
         'content-encoding',
       );
-    const raw =
-      event.body == null
-        ? new Uint8Array(0)
-        : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    const raw = rawBody(event);
     return guardedBatch(
       event,
       tenantId,

@@ -19,13 +19,30 @@ export function requireMediaType(event: HttpEvent, accepted: readonly string[]):
   return type;
 }
 
+const rawBodies = new WeakMap<HttpEvent, Buffer>();
+
+/**
+ * The request body's bytes as sent (base64 decoded once per event: the ingest guard hashes them and
+ * the handler decodes them). Shared: callers must not modify it.
+ */
+export function rawBody(event: HttpEvent): Buffer {
+  let raw = rawBodies.get(event);
+  if (!raw) {
+    raw =
+      event.body == null
+        ? Buffer.alloc(0)
+        : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    rawBodies.set(event, raw);
+  }
+  return raw;
+}
+
 /**
  * The request body as bytes, gunzipped when Content-Encoding says gzip, never larger than
  * `maxBytes` uncompressed (a zip bomb stops at the limit, it is not inflated in full).
  */
 export function readBody(event: HttpEvent, maxBytes: number = LIMITS.maxBodyBytes): Buffer {
-  const raw =
-    event.body == null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const raw = rawBody(event);
   const encoding = (header(event, 'content-encoding') ?? 'identity').trim().toLowerCase();
   const tooLarge = () =>
     new PayloadTooLargeError(`body is larger than ${maxBytes} bytes uncompressed`, 'body');

@@ -38,6 +38,7 @@ import { type BucketSpec, retryAfterSeconds, takeTokens } from '../domain/guardr
 import type { LimitUsage } from '../domain/guardrails/usage';
 import type { RejectedSample, Sample, WriteResult } from '../domain/metrics';
 import { seriesKey } from '../domain/metrics';
+import { rawBody } from '../http/body';
 import type { Observability } from '../http/handler';
 import { json } from '../http/response';
 import { type HttpEvent, type HttpResult, header } from '../http/types';
@@ -530,10 +531,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
         );
       }
     }
-    const body =
-      event.body == null
-        ? Buffer.alloc(0)
-        : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    const body = rawBody(event);
     if (body.length > limits.maxRequestBytes) {
       throw new GuardrailRefusal(
         413,
