@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,6 +13,7 @@ import {
   type ItemTable,
   type TableItem,
 } from './dynamodb-alert-store-model';
+import { writeInBatches } from './dynamodb-batch';
 
 /** The ItemTable operations on DynamoDB (the model and its access patterns: dynamodb-alert-store-model.ts). */
 export class DynamoDbItemTable implements ItemTable {
@@ -48,17 +48,7 @@ export class DynamoDbItemTable implements ItemTable {
       ...puts.map((Item) => ({ PutRequest: { Item } })),
       ...deletes.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } })),
     ];
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: Record<string, unknown>[] = requests.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB kept unprocessed items after 8 retries');
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
-        const r = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
-        );
-        pending = (r.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-      }
-    }
+    await writeInBatches(this.client, this.tableName, requests, 'alert items');
   }
 
   async putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean> {

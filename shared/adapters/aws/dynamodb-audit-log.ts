@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -15,6 +14,7 @@ import type {
   StoredAuditEvent,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
+import { deleteKeys } from './dynamodb-batch';
 
 /**
  * The audit log in the tenant table: pk `AUDIT#<tenantId>`, sk `<at>#<eventId>` (see
@@ -83,18 +83,7 @@ export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHol
   async deleteTenant(tenantId: string): Promise<number> {
     const keys: { pk: string; sk: string }[] = [];
     for await (const item of this.all(tenantId)) keys.push({ pk: item.pk as string, sk: item.sk as string });
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB kept audit items unprocessed while offboarding; retry');
-        const result = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
-    }
-    return keys.length;
+    return deleteKeys(this.client, this.tableName, keys, 'audit items');
   }
 
   private async *all(tenantId: string): AsyncIterable<Record<string, unknown>> {

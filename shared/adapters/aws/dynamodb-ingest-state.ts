@@ -15,8 +15,10 @@
  *
  * Every item carries `expiresAt` (epoch seconds): the table's TTL attribute.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantDataHolder } from '../../ports/tenant-data';
+import { deleteKeys } from './dynamodb-batch';
 
 export const INGEST_STATE_TTL_ATTRIBUTE = 'expiresAt';
 export const tenantPk = (tenantId: string): string => `TENANT#${tenantId}`;
@@ -79,16 +81,7 @@ export abstract class DynamoDbTenantItems implements TenantDataHolder {
     for (const prefix of this.prefixes) {
       let batch: { pk: string; sk: string }[] = [];
       const flush = async () => {
-        let requests = batch.map((Key) => ({ DeleteRequest: { Key } }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed deletes');
-          const result = await this.client.send(
-            new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-          );
-          requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-          if (requests.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        }
-        deleted += batch.length;
+        deleted += await deleteKeys(this.client, this.tableName, batch, 'guardrail state deletes');
         batch = [];
       };
       for await (const item of queryPrefix(this.client, this.tableName, tenantPk(tenantId), prefix)) {

@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -8,6 +7,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
+import { deleteKeys } from './dynamodb-batch';
 
 /**
  * The metadata table's TTL attribute (epoch seconds). Only notification claims carry it: the table's
@@ -90,25 +90,9 @@ export class DynamoDbNotificationLedger implements NotificationLedger {
   }
 
   async deleteTenant(tenantId: string): Promise<number> {
-    let removed = 0;
-    let batch: Record<string, unknown>[] = [];
-    const flush = async () => {
-      let requests = batch.map((Key) => ({ DeleteRequest: { Key } }));
-      batch = [];
-      while (requests.length > 0) {
-        const result = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    };
-    for await (const item of this.claimsOf(tenantId)) {
-      batch.push({ pk: item.pk, sk: item.sk });
-      removed++;
-      if (batch.length === 25) await flush();
-    }
-    if (batch.length > 0) await flush();
-    return removed;
+    const keys: Record<string, unknown>[] = [];
+    for await (const item of this.claimsOf(tenantId)) keys.push({ pk: item.pk, sk: item.sk });
+    return deleteKeys(this.client, this.tableName, keys, 'notification claims');
   }
 
   private async *claimsOf(tenantId: string): AsyncIterable<Record<string, unknown>> {

@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -22,6 +21,7 @@ import {
   type ListFilter,
   type TenantStore,
 } from '../../ports/tenant-store';
+import { deleteKeys } from './dynamodb-batch';
 import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from './dynamodb-tenant-keys';
 
 /**
@@ -217,18 +217,7 @@ export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
     for await (const item of this.tenantItems(tenantId)) {
       if (item.sk !== 'META') keys.push({ pk: item.pk as string, sk: item.sk as string });
     }
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB kept items unprocessed while offboarding; retry');
-        const result = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
-    }
-    return keys.length;
+    return deleteKeys(this.client, this.tableName, keys, 'tenant items');
   }
 
   private async *tenantItems(tenantId: string): AsyncIterable<Record<string, unknown>> {
