@@ -243,44 +243,42 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       (!last || lastTimestamp(last.data) < (timestamps[0] as number))
     ) {
       // The usual case (a scrape appends later points): chunks straight from the head's arrays.
-      let seq = (last?.seq ?? 0) + 1;
-      for (let start = 0; start < timestamps.length; start += CHUNK_POINTS, seq++) {
-        const end = Math.min(start + CHUNK_POINTS, timestamps.length);
-        this.insertChunk.run(
-          series.sqliteId,
-          seq,
-          timestamps[start] as number,
-          timestamps[end - 1] as number,
-          end - start,
-          encodeArrays(timestamps, values, start, end),
-        );
-      }
+      this.insertChunks(series.sqliteId, (last?.seq ?? 0) + 1, timestamps, values);
       return;
     }
     const fresh = timestamps.map((ts, i): Point => [ts, values[i] as number]);
-    if (last && last.points + fresh.length <= CHUNK_POINTS) {
-      const merged = latestPerTimestamp([...decodeChunk(last.data), ...fresh]);
+    if (last && mergeable) {
+      const merged = columns(latestPerTimestamp([...decodeChunk(last.data), ...fresh]));
       this.updateChunk.run(
-        merged[0]?.[0] as number,
-        merged.at(-1)?.[0] as number,
-        merged.length,
-        encodeChunk(merged),
+        merged.timestamps[0] as number,
+        merged.timestamps.at(-1) as number,
+        merged.timestamps.length,
+        encodeChunk(merged.timestamps, merged.values, 0, merged.timestamps.length),
         series.sqliteId,
         last.seq,
       );
       return;
     }
-    const points = latestPerTimestamp(fresh);
-    let seq = (last?.seq ?? 0) + 1;
-    for (let start = 0; start < points.length; start += CHUNK_POINTS, seq++) {
-      const chunk = points.slice(start, start + CHUNK_POINTS);
+    const sorted = columns(latestPerTimestamp(fresh));
+    this.insertChunks(series.sqliteId, (last?.seq ?? 0) + 1, sorted.timestamps, sorted.values);
+  }
+
+  /** Sorted, distinct points as new chunks of up to CHUNK_POINTS, numbered from `seq`. */
+  private insertChunks(
+    seriesId: number,
+    seq: number,
+    timestamps: readonly number[],
+    values: readonly number[],
+  ): void {
+    for (let start = 0; start < timestamps.length; start += CHUNK_POINTS, seq++) {
+      const end = Math.min(start + CHUNK_POINTS, timestamps.length);
       this.insertChunk.run(
-        series.sqliteId,
+        seriesId,
         seq,
-        chunk[0]?.[0] as number,
-        chunk.at(-1)?.[0] as number,
-        chunk.length,
-        encodeChunk(chunk),
+        timestamps[start] as number,
+        timestamps[end - 1] as number,
+        end - start,
+        encodeChunk(timestamps, values, start, end),
       );
     }
   }
@@ -410,20 +408,13 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       const ids = this.db.prepare('SELECT DISTINCT series_id FROM points').all() as { series_id: number }[];
       const points = this.db.prepare('SELECT ts, value FROM points WHERE series_id = ? ORDER BY ts');
       for (const { series_id } of ids) {
-        const all = (points.all(series_id) as { ts: number; value: number }[]).map(
-          (p): Point => [p.ts, p.value],
+        const rows = points.all(series_id) as { ts: number; value: number }[];
+        this.insertChunks(
+          series_id,
+          1,
+          rows.map((r) => r.ts),
+          rows.map((r) => r.value),
         );
-        for (let start = 0, seq = 1; start < all.length; start += CHUNK_POINTS, seq++) {
-          const chunk = all.slice(start, start + CHUNK_POINTS);
-          this.insertChunk.run(
-            series_id,
-            seq,
-            chunk[0]?.[0] as number,
-            chunk.at(-1)?.[0] as number,
-            chunk.length,
-            encodeChunk(chunk),
-          );
-        }
       }
       this.db.exec('DROP TABLE points');
     });
@@ -453,8 +444,16 @@ function lastTimestamp(blob: Uint8Array): number {
   return new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getFloat64(blob.byteLength - 16, true);
 }
 
-/** A chunk's blob from the head's arrays [start, end). */
-function encodeArrays(
+/** Points as parallel arrays (what chunks are encoded from). */
+function columns(points: readonly Point[]): { timestamps: number[]; values: number[] } {
+  return { timestamps: points.map((p) => p[0]), values: points.map((p) => p[1]) };
+}
+
+/**
+ * A chunk's blob: float64 pairs (time, value) of [start, end), little-endian, so values survive bit
+ * for bit.
+ */
+function encodeChunk(
   timestamps: readonly number[],
   values: readonly number[],
   start: number,
@@ -465,18 +464,6 @@ function encodeArrays(
   for (let i = start; i < end; i++) {
     view.setFloat64(16 * (i - start), timestamps[i] as number, true);
     view.setFloat64(16 * (i - start) + 8, values[i] as number, true);
-  }
-  return blob;
-}
-
-/** A chunk's blob: float64 pairs (time, value), little-endian, so values survive bit for bit. */
-function encodeChunk(points: readonly Point[]): Uint8Array {
-  const blob = new Uint8Array(points.length * 16);
-  const view = new DataView(blob.buffer);
-  for (let i = 0; i < points.length; i++) {
-    const [ts, value] = points[i] as Point;
-    view.setFloat64(16 * i, ts, true);
-    view.setFloat64(16 * i + 8, value, true);
   }
   return blob;
 }
