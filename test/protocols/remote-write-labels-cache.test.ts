@@ -107,6 +107,41 @@ describe('remote-write labels remembered by their bytes', () => {
   });
 });
 
+describe('remote-write labels remembered, then extended', () => {
+  it('adds a label that follows the samples to a copy, never to the remembered labels', () => {
+    const known = request(1, 'extend:1');
+    const knownBytes = encodeWriteRequest(known);
+    decodeWriteRequest(knownBytes); // remembered now
+    // The same leading labels, then the sample, then one more label.
+    const ts = known.timeseries[0]!;
+    const leading = encodeWriteRequest({
+      timeseries: [{ labels: ts.labels, samples: ts.samples }],
+      metadata: [],
+    }).subarray(2);
+    const extra = encodeWriteRequest({
+      timeseries: [{ labels: [{ name: 'zone', value: 'a' }], samples: [] }],
+      metadata: [],
+    }).subarray(2);
+    const body = Buffer.concat([leading, extra]);
+    const extended = Buffer.concat([Buffer.from([0x0a, body.length]), body]);
+    expect(identities(extended)).toEqual([undefined]);
+    expect(decodeWriteRequest(extended).timeseries[0]?.labels).toEqual([
+      ...ts.labels,
+      { name: 'zone', value: 'a' },
+    ]);
+    // The remembered series is unchanged.
+    expect(decodeWriteRequest(knownBytes)).toEqual(known);
+    expect(identities(knownBytes)[0]?.labels).toEqual([
+      '__name__',
+      'up',
+      'instance',
+      'extend:1',
+      'job',
+      'node',
+    ]);
+  });
+});
+
 describe('remote-write label runs with hostile lengths', () => {
   it('ends on a label length whose fifth varint byte reaches the sign bit (as an int32 it stepped back)', () => {
     // Label tag, then a length of 0xfffffffa: as a signed 32-bit sum, -6, back onto the label tag.

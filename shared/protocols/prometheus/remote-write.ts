@@ -234,8 +234,21 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
     labelCount = identity.labelCount;
     r.pos = labelsEnd;
   }
+  // A label field after another field: the labels are not the leading run alone, so no identity.
+  let labelsSplit = false;
+  let seenOtherField = false;
   while (r.pos < end) {
     const tag = r.tag();
+    if (tag >>> 3 !== 1) seenOtherField = true;
+    else if (seenOtherField && !labelsSplit) {
+      labelsSplit = true;
+      if (identity) {
+        // Remembered labels are shared: add to a copy.
+        for (let i = 0; i < 2 * labelCount; i++) scratch.labels[i] = labels[i] as string;
+        labels = scratch.labels;
+        identity = undefined;
+      }
+    }
     switch (tag >>> 3) {
       case 1: {
         r.expect(tag, WIRE_LEN, 'labels');
@@ -295,13 +308,11 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
     }
   }
   finish(r, end);
-  // Remember labels read whole from the leading run (a label field after the samples is not in it).
-  if (!identity && labelsKey !== undefined && labelCount > 0 && r.pos >= labelsEnd) {
+  // Remember labels read whole from the leading run.
+  if (!identity && !labelsSplit && labelsKey !== undefined && labelCount > 0) {
     identity = { labels: labels.slice(0, 2 * labelCount), labelCount };
-    if (identity.labelCount === countLabelFields(r.buf, labelsStart, labelsEnd)) {
-      if (labelsByBytes.size >= MAX_REMEMBERED_LABEL_SETS) labelsByBytes.clear();
-      labelsByBytes.set(labelsKey, identity);
-    } else identity = undefined;
+    if (labelsByBytes.size >= MAX_REMEMBERED_LABEL_SETS) labelsByBytes.clear();
+    labelsByBytes.set(labelsKey, identity);
   }
   sink.series(
     labels,
@@ -313,26 +324,6 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
     histogramCount,
     identity,
   );
-}
-
-/** How many label fields the run [start, end) holds (it was checked by leadingLabelsEnd). */
-function countLabelFields(buf: Uint8Array, start: number, end: number): number {
-  let count = 0;
-  let p = start;
-  while (p < end) {
-    p++;
-    let length = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[p++] as number;
-      length += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b >= 0x80);
-    p += length;
-    count++;
-  }
-  return count;
 }
 
 function readMetadata(r: ProtoReader, end: number): MetricMetadata {
