@@ -67,6 +67,18 @@ async function drive(
   };
 }
 
+/** One write of other series at other times (JIT, SQLite pages, Go heap), as both systems get. */
+async function warmUp(url: string, t0: number, token?: string): Promise<void> {
+  const body = typicalRemoteWriteBody(t0 - 30_000, {
+    series: SERIES_PER_BODY,
+    metrics: METRICS,
+    instance: 'warm:1',
+  });
+  const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS };
+  if (token) headers.authorization = `Bearer ${token}`;
+  await (await fetch(`${url}/api/v1/write`, { method: 'POST', headers, body })).arrayBuffer();
+}
+
 async function runPlatform(
   bodies: readonly Uint8Array[],
   t0: number,
@@ -85,19 +97,7 @@ async function runPlatform(
       requestRate: 100_000,
       requestBurstSize: 100_000,
     });
-    // Warm-up (JIT, SQLite pages) with other timestamps, as both systems get.
-    const warm = typicalRemoteWriteBody(t0 - 30_000, {
-      series: SERIES_PER_BODY,
-      metrics: METRICS,
-      instance: 'warm:1',
-    });
-    await (
-      await fetch(`${platform.url}/api/v1/write`, {
-        method: 'POST',
-        headers: { ...REMOTE_WRITE_HEADERS, authorization: `Bearer ${ingestKeys[0]}` },
-        body: warm,
-      })
-    ).arrayBuffer();
+    await warmUp(platform.url, t0, ingestKeys[0]);
     const run = await drive(platform, `${platform.url}/api/v1/write`, bodies, ingestKeys[0]);
     let queryable = 0;
     for (let m = 0; m < METRICS; m++) {
@@ -125,18 +125,7 @@ async function runPrometheus(
   const prometheus = await startPrometheus();
   let theirs: RunResult;
   try {
-    const warm = typicalRemoteWriteBody(t0 - 30_000, {
-      series: SERIES_PER_BODY,
-      metrics: METRICS,
-      instance: 'warm:1',
-    });
-    await (
-      await fetch(`${prometheus.url}/api/v1/write`, {
-        method: 'POST',
-        headers: { ...REMOTE_WRITE_HEADERS },
-        body: warm,
-      })
-    ).arrayBuffer();
+    await warmUp(prometheus.url, t0);
     const run = await drive(prometheus, `${prometheus.url}/api/v1/write`, bodies);
     // One query per metric name: count_over_time drops __name__, so names must not share a vector.
     let queryable = 0;
