@@ -13,7 +13,7 @@ import {
   type ItemTable,
   type TableItem,
 } from './dynamodb-alert-store-model';
-import { writeInBatches } from './dynamodb-batch';
+import { writeInBatches } from './dynamodb-items';
 
 /** The ItemTable operations on DynamoDB (the model and its access patterns: dynamodb-alert-store-model.ts). */
 export class DynamoDbItemTable implements ItemTable {

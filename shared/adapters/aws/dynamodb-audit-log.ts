@@ -14,7 +14,7 @@ import type {
   StoredAuditEvent,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { deleteKeys } from './dynamodb-batch';
+import { deleteKeys, queryAll } from './dynamodb-items';
 
 /**
  * The audit log in the tenant table: pk `AUDIT#<tenantId>`, sk `<at>#<eventId>` (see
@@ -86,20 +86,12 @@ export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHol
     return deleteKeys(this.client, this.tableName, keys, 'audit items');
   }
 
-  private async *all(tenantId: string): AsyncIterable<Record<string, unknown>> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `AUDIT#${tenantId}` },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      yield* page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  private all(tenantId: string): AsyncIterable<Record<string, unknown>> {
+    return queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `AUDIT#${tenantId}` },
+      ConsistentRead: true,
+    });
   }
 }

@@ -16,9 +16,9 @@
  * Every item carries `expiresAt` (epoch seconds): the table's TTL attribute.
  */
 
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { deleteKeys } from './dynamodb-batch';
+import { deleteKeys, queryAll } from './dynamodb-items';
 
 export const INGEST_STATE_TTL_ATTRIBUTE = 'expiresAt';
 export const tenantPk = (tenantId: string): string => `TENANT#${tenantId}`;
@@ -41,24 +41,16 @@ export async function* queryPrefix(
   prefix: string,
   range?: { from: string; to: string },
 ): AsyncIterable<Record<string, unknown>> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: range
-          ? 'pk = :pk AND sk BETWEEN :from AND :to'
-          : 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: range
-          ? { ':pk': pk, ':from': range.from, ':to': range.to }
-          : { ':pk': pk, ':prefix': prefix },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of page.Items ?? []) yield item;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  yield* queryAll(client, {
+    TableName: tableName,
+    KeyConditionExpression: range
+      ? 'pk = :pk AND sk BETWEEN :from AND :to'
+      : 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: range
+      ? { ':pk': pk, ':from': range.from, ':to': range.to }
+      : { ':pk': pk, ':prefix': prefix },
+    ConsistentRead: true,
+  });
 }
 
 /** A TenantDataHolder over the items of some sort-key prefixes in a tenant's partition. */

@@ -1,13 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
-import { deleteKeys } from './dynamodb-batch';
+import { deleteKeys, queryAll } from './dynamodb-items';
 
 /**
  * The metadata table's TTL attribute (epoch seconds). Only notification claims carry it: the table's
@@ -95,19 +89,12 @@ export class DynamoDbNotificationLedger implements NotificationLedger {
     return deleteKeys(this.client, this.tableName, keys, 'notification claims');
   }
 
-  private async *claimsOf(tenantId: string): AsyncIterable<Record<string, unknown>> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `${NOTIFICATION_CLAIM_PK_PREFIX}${tenantId}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield* page.Items ?? [];
-      start = page.LastEvaluatedKey;
-    } while (start);
+  private claimsOf(tenantId: string): AsyncIterable<Record<string, unknown>> {
+    return queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `${NOTIFICATION_CLAIM_PK_PREFIX}${tenantId}` },
+      ConsistentRead: true,
+    });
   }
 }

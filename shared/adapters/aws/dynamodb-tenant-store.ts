@@ -21,7 +21,7 @@ import {
   type ListFilter,
   type TenantStore,
 } from '../../ports/tenant-store';
-import { deleteKeys } from './dynamodb-batch';
+import { deleteKeys, queryAll } from './dynamodb-items';
 import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from './dynamodb-tenant-keys';
 
 /**
@@ -196,7 +196,7 @@ export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
 
   async resourceDependencies(tenantId: string): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
-    for await (const item of this.queryAll({
+    for await (const item of queryAll(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':prefix': ENTITY_KEY_PREFIX.resource },
@@ -221,27 +221,18 @@ export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
   }
 
   private async *tenantItems(tenantId: string): AsyncIterable<Record<string, unknown>> {
-    yield* this.queryAll({
+    yield* queryAll(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}` },
       ConsistentRead: true,
     });
-    yield* this.queryAll({
+    yield* queryAll(this.client, {
       TableName: this.tableName,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}` },
     });
-  }
-
-  private async *queryAll(input: QueryCommandInput): AsyncIterable<Record<string, unknown>> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      yield* page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 
   private async pageByIndex<T>(gsi1pk: string, prefix: string, page: PageRequest): Promise<Page<T>> {

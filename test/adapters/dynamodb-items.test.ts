@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { deleteKeys } from '../../shared/adapters/aws/dynamodb-batch';
+import { deleteKeys, queryAll } from '../../shared/adapters/aws/dynamodb-items';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-west-2' }));
@@ -13,6 +13,29 @@ afterEach(() => {
 
 const keys = Array.from({ length: 30 }, (_, i) => ({ pk: 'TENANT#t', sk: `K#${i}` }));
 const deletes = (from: number, to: number) => keys.slice(from, to).map((Key) => ({ DeleteRequest: { Key } }));
+
+describe('DynamoDB queries', () => {
+  it('follows LastEvaluatedKey until the last page', async () => {
+    const next = { pk: 'TENANT#t', sk: 'K#1' };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ sk: 'K#0' }, next], LastEvaluatedKey: next })
+      .resolves({ Items: [{ sk: 'K#2' }] });
+    const items: unknown[] = [];
+    const input = {
+      TableName: 't',
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'TENANT#t' },
+    };
+    for await (const item of queryAll(client, input)) items.push(item.sk);
+    expect(items).toEqual(['K#0', 'K#1', 'K#2']);
+    const calls = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { ...input, ExclusiveStartKey: undefined },
+      { ...input, ExclusiveStartKey: next },
+    ]);
+  });
+});
 
 describe('DynamoDB batch writes', () => {
   it('sends batches of 25 and retries what DynamoDB left unprocessed', async () => {

@@ -1,4 +1,10 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+/** Item reads and writes every DynamoDB adapter needs: paginated queries, batched writes. */
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /** BatchWriteItem's limit on requests per call. */
 const BATCH_SIZE = 25;
@@ -45,4 +51,17 @@ export async function deleteKeys(
     what,
   );
   return keys.length;
+}
+
+/** Every item a query matches, page after page. */
+export async function* queryAll(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncIterable<Record<string, unknown>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
