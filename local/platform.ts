@@ -102,7 +102,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const metrics = options.wrapMetricStore?.(baseMetrics) ?? baseMetrics;
   // Ingest parks accepted batches on a durable on-disk spill while the store is down; a timer replays them.
   const spill = new SpillDirectory(join(dataDir, 'spill'));
-  const spillReplay = startSpillReplay(spill, metrics, options.spillReplayIntervalMs ?? 1000);
+  const spillReplay = startSpillReplay(spill, metrics, tenants, options.spillReplayIntervalMs ?? 1000);
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
@@ -119,6 +119,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       audit,
       archives,
       holders: [
+        // Parked batches before the store: the purge waits for a running replay, then the store's
+        // erasure removes whatever that replay wrote.
+        spill,
         ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
         alerting.store,
         alerting.ledger,

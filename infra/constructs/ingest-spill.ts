@@ -2,9 +2,11 @@
  * Where ingest parks accepted batches while the metric store is down (shared/adapters/aws/
  * spill-sqs-queue.ts), and the replay function that drains them back into the store
  * (functions/replay). Encrypted queue with a DLQ; a batch the replay cannot write is retried for
- * hours (store outages last that long) before it reaches the DLQ, whose first message alarms.
+ * hours (store outages last that long) before it reaches the DLQ, whose first message alarms. The
+ * replay reads each batch's tenant in the metadata table and drops the batches of offboarded tenants.
  */
 import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -21,6 +23,8 @@ export const SPILL_MAX_RECEIVE_COUNT = 60;
 export interface IngestSpillProps {
   readonly key: IKey;
   readonly metricStore: MetricStore;
+  /** The metadata table: the replay reads tenant status there (TABLE_NAME, read only). */
+  readonly table: ITableV2;
   /** The ingest function: gets SPILL_QUEUE_URL and send rights. */
   readonly ingest: PlatformFunction;
   /** Builds the replay function with the region's defaults (RegionalStack.newFunction). */
@@ -51,6 +55,7 @@ export class IngestSpill extends Construct {
     props.ingest.bindQueue(this.queue, ENV.spillQueueUrl, 'send');
     this.replay = props.newFunction('Replay', 'replay');
     this.replay.bindMetricStore(props.metricStore, 'write');
+    this.replay.bindTable(props.table, 'read');
     this.replay.fn.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,

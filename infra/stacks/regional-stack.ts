@@ -141,6 +141,7 @@ export class RegionalStack extends Stack {
     this.ingestSpill = new IngestSpill(this, 'IngestSpill', {
       key: this.keys.messaging,
       metricStore: this.metricStore,
+      table: this.table,
       ingest: this.functions.ingest,
       newFunction: (id, serviceName) =>
         this.newFunction(id, {

@@ -25,10 +25,15 @@ export interface ReplayReport {
   readonly replayed: number;
   /** Samples the store refused on replay (e.g. now out of retention); logged, not retried. */
   readonly rejectedSamples: number;
-  /** Batches left in the spill because the store is still down. */
+  /**
+   * Batches left in the spill: the store is still down, or (local spill) their tenant's offboarding is
+   * under way, which archives and deletes them itself.
+   */
   readonly remaining: number;
   /** Batches moved aside because they cannot be read (dead letters). */
   readonly deadLettered: number;
+  /** Batches deleted unwritten: their tenant is offboarded or unknown. */
+  readonly dropped: number;
 }
 
 export interface SpillingMetricStoreOptions {

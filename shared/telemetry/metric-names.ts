@@ -22,6 +22,11 @@ export const METRIC = {
   notificationFailures: 'NotificationFailures',
   /** Deliveries the notifier skipped because another copy of the event had already sent them. */
   notificationsDeduplicated: 'NotificationsDeduplicated',
+  /**
+   * Parked batches (spill queue, local spill directory) deleted unwritten on replay because their
+   * tenant is offboarding, offboarded or unknown: writing them would bring back erased data.
+   */
+  spillReplayDroppedBatches: 'SpillReplayDroppedBatches',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */

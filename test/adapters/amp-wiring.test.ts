@@ -11,6 +11,7 @@ afterEach(() => {
     ENV.ampRetentionDays,
     ENV.timestreamDatabase,
     ENV.timestreamMagneticRetentionDays,
+    ENV.tableName,
   ]) {
     if (saved[name] === undefined) delete process.env[name];
     else process.env[name] = saved[name];
@@ -38,12 +39,17 @@ describe('regionMetricStore', () => {
   it('builds Timestream by default and refuses an unknown store kind', () => {
     delete process.env[ENV.metricStore];
     process.env[ENV.timestreamDatabase] = 'db';
+    process.env[ENV.tableName] = 'metadata';
     delete process.env[ENV.timestreamMagneticRetentionDays];
     // The retention each tenant table is created with is required, not guessed.
     expect(() => regionMetricStore()).toThrow(/TIMESTREAM_MAGNETIC_RETENTION_DAYS is required/);
     process.env[ENV.timestreamMagneticRetentionDays] = 'forever';
     expect(() => regionMetricStore()).toThrow(/whole number of days/);
     process.env[ENV.timestreamMagneticRetentionDays] = '400';
+    // The tenant table: no tenant's table is created unless the tenant is active.
+    delete process.env[ENV.tableName];
+    expect(() => regionMetricStore()).toThrow(/TABLE_NAME is required/);
+    process.env[ENV.tableName] = 'metadata';
     expect(regionMetricStore()).toBeInstanceOf(TimestreamMetricStore);
     process.env[ENV.metricStore] = 'influx';
     expect(() => regionMetricStore()).toThrow(/METRIC_STORE must be timestream or amp/);

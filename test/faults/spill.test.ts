@@ -14,6 +14,7 @@ import {
 } from '../../shared/adapters/aws/spill-sqs-queue';
 import { SpillDirectory } from '../../shared/adapters/local/spill-directory';
 import { SpillingMetricStore } from '../../shared/adapters/spilling-metric-store';
+import type { TenantStatusSource } from '../../shared/adapters/tenant-status';
 import { UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import type { Sample } from '../../shared/domain/metrics';
 import { createObservability } from '../../shared/http/handler';
@@ -26,6 +27,16 @@ const samples = (n: number, t0 = 1_700_000_000_000): Sample[] =>
     timestampMs: t0 + i * 1000,
     value: i / 3,
   }));
+
+/** Every tenant is active: these tests are about outages, not offboarding (spill-offboarding.test.ts). */
+const everyoneActive: TenantStatusSource = {
+  getTenant: async (tenantId) => ({
+    tenantId,
+    name: 't',
+    status: 'active',
+    createdAt: '2024-01-01T00:00:00Z',
+  }),
+};
 
 describe('SpillingMetricStore over the local spill directory', () => {
   let dir: string;
@@ -98,19 +109,21 @@ describe('SpillingMetricStore over the local spill directory', () => {
     await first.write('t2', samples(2, 9_000));
     await first.write('t1', samples(1, 20_000));
 
-    expect(await spill.drain(store)).toEqual({
+    expect(await spill.drain(store, everyoneActive)).toEqual({
       replayed: 0,
       rejectedSamples: 0,
       remaining: 3,
       deadLettered: 0,
+      dropped: 0,
     });
     store.down = false;
     store.downAfterWrites = 2; // the outage comes back after two batches
-    expect(await spill.drain(store)).toEqual({
+    expect(await spill.drain(store, everyoneActive)).toEqual({
       replayed: 2,
       rejectedSamples: 0,
       remaining: 1,
       deadLettered: 0,
+      dropped: 0,
     });
     expect(recording.writes.map((w) => [w.tenantId, w.samples.length])).toEqual([
       ['t1', 3],
@@ -118,17 +131,19 @@ describe('SpillingMetricStore over the local spill directory', () => {
     ]);
     store.down = false;
     store.downAfterWrites = undefined;
-    expect(await spill.drain(store)).toEqual({
+    expect(await spill.drain(store, everyoneActive)).toEqual({
       replayed: 1,
       rejectedSamples: 0,
       remaining: 0,
       deadLettered: 0,
+      dropped: 0,
     });
-    expect(await spill.drain(store)).toEqual({
+    expect(await spill.drain(store, everyoneActive)).toEqual({
       replayed: 0,
       rejectedSamples: 0,
       remaining: 0,
       deadLettered: 0,
+      dropped: 0,
     });
     expect(recording.pointCount()).toBe(6);
     await spilling.write('t3', samples(1));
@@ -140,11 +155,12 @@ describe('SpillingMetricStore over the local spill directory', () => {
     const spill = new SpillDirectory(dir);
     writeFileSync(join(dir, '000000000000001-x.batch.json'), '{"half-written');
     await spill.park({ tenantId: 't1', samples: samples(2), spilledAtMs: 2 });
-    expect(await spill.drain(recording)).toEqual({
+    expect(await spill.drain(recording, everyoneActive)).toEqual({
       replayed: 1,
       rejectedSamples: 0,
       remaining: 0,
       deadLettered: 1,
+      dropped: 0,
     });
     expect(readdirSync(join(dir, 'dead'))).toEqual(['000000000000001-x.batch.json']);
     expect(recording.pointCount()).toBe(2);
@@ -198,7 +214,11 @@ describe('replay function', () => {
     const recording = new RecordingMetricStore();
     const store = new FlakyMetricStore(recording);
     store.downAfterWrites = 1;
-    const handler = createReplayHandler({ metrics: store, observability: createObservability('replay') });
+    const handler = createReplayHandler({
+      metrics: store,
+      tenants: everyoneActive,
+      observability: createObservability('replay'),
+    });
     const [ok] = encodeSpilledBatch({ tenantId: 't1', samples: samples(4), spilledAtMs: 1 });
     const [later] = encodeSpilledBatch({ tenantId: 't2', samples: samples(2), spilledAtMs: 1 });
     const event: SQSEvent = {

@@ -55,7 +55,11 @@ describe('Timestream faults', () => {
       new SqsSpillQueue(new SQSClient({ region: 'us-west-2' }), QUEUE_URL),
     );
     const platform = inProcessPlatform({ ingest: spilling, query: store });
-    const replay = createReplayHandler({ metrics: store, observability: createObservability('replay') });
+    const replay = createReplayHandler({
+      metrics: store,
+      tenants: platform.tenants,
+      observability: createObservability('replay'),
+    });
     const drainQueue = async () => {
       const messages = sqs.commandCalls(SendMessageCommand).map((call, i) => ({
         messageId: `m${i}`,

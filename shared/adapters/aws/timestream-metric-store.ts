@@ -13,6 +13,7 @@ import { UnavailableError } from '../../domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
 import type { MetricStore } from '../../ports/metric-store';
+import type { TenantStatusSource } from '../tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 import { packWrites, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
@@ -44,6 +45,8 @@ export interface TimestreamMetricStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Record version for upserts; later writes of the same point win. */
   readonly version?: () => number;
+  /** When set, a missing table is created only for an active tenant (timestream-tables.ts). */
+  readonly tenants?: TenantStatusSource;
 }
 
 /**
@@ -69,6 +72,7 @@ export class TimestreamMetricStore implements MetricStore {
       magneticRetentionDays: options.magneticRetentionDays,
       sleep: this.sleep,
       ...(options.tableBackoff ? { backoff: options.tableBackoff } : {}),
+      ...(options.tenants ? { tenants: options.tenants } : {}),
     });
   }
 

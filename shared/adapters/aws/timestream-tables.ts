@@ -8,6 +8,10 @@
  * cold start: Timestream allows 1 CRUD request per second per account, so the store writes
  * optimistically and creates only when the table is missing (ConflictException: someone else just
  * did). Each container remembers the tables it has created or waited for.
+ *
+ * Offboarding drops the tenant's table; with a tenant store at hand, no table is created for a tenant
+ * that is not active (one consistent read before each CreateTable, which is rare), so a late write — a
+ * replayed batch, a request on a credential cached before the suspension — cannot bring it back.
  */
 import {
   CreateTableCommand,
@@ -17,6 +21,12 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { UnavailableError } from '../../domain/errors';
 import { LIMITS } from '../../domain/metrics';
+import {
+  acceptsData,
+  TenantNotActiveError,
+  type TenantStatusSource,
+  tenantDataStatus,
+} from '../tenant-status';
 import { type BackoffPolicy, backoffDelayMs, isRetryable, sleep } from './retry';
 
 /** Timestream's table name rules: 3 to 256 characters of letters, digits, `_`, `.` and `-`. */
@@ -76,6 +86,8 @@ export interface TimestreamTenantTablesOptions {
   readonly magneticRetentionDays: number;
   readonly backoff?: BackoffPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** When set, CreateTable only for an active tenant (TenantNotActiveError otherwise). */
+  readonly tenants?: TenantStatusSource;
 }
 
 export class TimestreamTenantTables {
@@ -104,7 +116,7 @@ export class TimestreamTenantTables {
     const table = tenantTableName(tenantId);
     let ensured = this.ensured.get(table);
     if (!ensured) {
-      ensured = this.create(table);
+      ensured = this.create(tenantId, table);
       this.ensured.set(table, ensured);
       // A failed creation is not remembered: the next write tries again.
       ensured.catch(() => this.ensured.delete(table));
@@ -137,7 +149,11 @@ export class TimestreamTenantTables {
     }
   }
 
-  private async create(table: string): Promise<void> {
+  private async create(tenantId: string, table: string): Promise<void> {
+    if (this.options.tenants) {
+      const status = await tenantDataStatus(this.options.tenants, tenantId);
+      if (!acceptsData(status)) throw new TenantNotActiveError(tenantId, status);
+    }
     try {
       const created = await withRetries(
         () =>

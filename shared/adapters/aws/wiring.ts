@@ -13,6 +13,7 @@ import type { ArchiveStore } from '../../ports/archive-store';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { SpillingMetricStore, type SpillQueue } from '../spilling-metric-store';
+import type { TenantStatusSource } from '../tenant-status';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
@@ -75,6 +76,14 @@ export function awsTenantStore(): DynamoDbTenantStore {
   const store = new DynamoDbTenantStore(documentClient(), requiredEnv(ENV.tableName));
   configureAuth(store, { audit: awsAuditLog() });
   return store;
+}
+
+/**
+ * The tenant table for status reads only (the replay function, the metric store before it creates a
+ * tenant's table): no authentication is configured on it.
+ */
+export function awsTenantStatusSource(): TenantStatusSource {
+  return new DynamoDbTenantStore(documentClient(), requiredEnv(ENV.tableName));
 }
 
 export function awsAuditLog(): DynamoDbAuditLog {
@@ -150,6 +159,8 @@ export function regionMetricStore(): MetricStore {
     queryClient: new TimestreamQueryClient({ maxAttempts: 1 }),
     databaseName: requiredEnv(ENV.timestreamDatabase),
     magneticRetentionDays: Number(requiredEnv(ENV.timestreamMagneticRetentionDays)),
+    // No table is created again for an offboarded tenant (read only before a CreateTable).
+    tenants: awsTenantStatusSource(),
   });
 }
 

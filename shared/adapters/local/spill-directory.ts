@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { UnavailableError } from '../../domain/errors';
 import type { Sample } from '../../domain/metrics';
+import { createObservability, type Observability } from '../../http/handler';
 import type { MetricStore } from '../../ports/metric-store';
+import type { TenantDataHolder } from '../../ports/tenant-data';
+import { METRIC } from '../../telemetry/metric-names';
 import type { ReplayReport, SpilledBatch, SpillQueue } from '../spilling-metric-store';
+import {
+  acceptsData,
+  TenantNotActiveError,
+  type TenantStatusSource,
+  tenantDataStatus,
+} from '../tenant-status';
 
 const BATCH_SUFFIX = '.batch.json';
 const DEAD_DIR = 'dead';
@@ -15,8 +25,12 @@ const DEAD_DIR = 'dead';
  * temporary name, fsynced, renamed into place and the directory fsynced before `park` resolves, so a
  * kill -9 (or power loss) after the acknowledgement never loses it, and a half-written file is never
  * taken for a batch. `drain` replays files oldest first and deletes each once the store holds it.
+ *
+ * Parked batches are tenant data: offboarding archives and deletes a tenant's (TenantDataHolder), and
+ * a drain writes only an active tenant's, so nothing parked brings erased data back.
  */
-export class SpillDirectory implements SpillQueue {
+export class SpillDirectory implements SpillQueue, TenantDataHolder {
+  readonly dataName = 'spill';
   private draining: Promise<ReplayReport> | undefined;
 
   constructor(readonly directory: string) {
@@ -42,15 +56,46 @@ export class SpillDirectory implements SpillQueue {
     return (await readdir(this.directory)).filter((n) => n.endsWith(BATCH_SUFFIX)).sort();
   }
 
+  /** The samples of the tenant's parked batches (an offboarding archive's `spill` section). */
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    for (const { batch } of await this.batchesOf(tenantId)) yield* batch.samples;
+  }
+
   /**
-   * Replays parked batches into `store`, oldest first, stopping at the first outage. Overlapping
-   * calls share one run. Re-writing a batch that was written before a crash is idempotent.
+   * Deletes the tenant's parked batches; returns how many samples they held. A replay running now
+   * finishes first, so a batch it is writing lands before the metric store's own erasure (offboarding
+   * deletes this holder's data before the store's) and later replays see the tenant suspended.
+   */
+  async deleteTenant(tenantId: string): Promise<number> {
+    await this.settled();
+    let removed = 0;
+    for (const { name, batch } of await this.batchesOf(tenantId))
+      if (await removeIfPresent(join(this.directory, name))) removed += batch.samples.length;
+    if (removed > 0) await this.syncDirectory();
+    return removed;
+  }
+
+  /** Unreadable batches name no tenant: they stay under `dead/` for an operator to inspect. */
+  get erasureLimitation(): string | undefined {
+    const dead = readdirSync(join(this.directory, DEAD_DIR)).length;
+    return dead > 0
+      ? `${dead} unreadable spill file(s) under ${join(this.directory, DEAD_DIR)} name no tenant and were not examined; delete them by hand if they may hold this tenant's points`
+      : undefined;
+  }
+
+  /**
+   * Replays parked batches into `store`, oldest first, stopping at the first outage. The tenant is read
+   * afresh for each batch (a point read of the local tenant store): an offboarded or unknown tenant's
+   * batch is deleted unwritten; an offboarding one's is left for that offboarding to archive and
+   * delete. Overlapping calls share one run. Re-writing a batch that was written before a crash is
+   * idempotent.
    */
   drain(
     store: MetricStore,
+    tenants: TenantStatusSource,
     log: (message: string, details: object) => void = () => {},
   ): Promise<ReplayReport> {
-    this.draining ??= this.drainOnce(store, log).finally(() => {
+    this.draining ??= this.drainOnce(store, tenants, log).finally(() => {
       this.draining = undefined;
     });
     return this.draining;
@@ -63,12 +108,15 @@ export class SpillDirectory implements SpillQueue {
 
   private async drainOnce(
     store: MetricStore,
+    tenants: TenantStatusSource,
     log: (message: string, details: object) => void,
   ): Promise<ReplayReport> {
     const names = await this.pending();
     let replayed = 0;
     let rejectedSamples = 0;
     let deadLettered = 0;
+    let dropped = 0;
+    let held = 0;
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
       const path = join(this.directory, name);
@@ -76,9 +124,30 @@ export class SpillDirectory implements SpillQueue {
       try {
         batch = decodeBatch(await readFile(path, 'utf8'));
       } catch (error) {
+        if (isMissingFile(error)) continue; // deleted meanwhile (offboarding purged its tenant)
         await rename(path, join(this.directory, DEAD_DIR, name));
         deadLettered++;
         log('spilled batch unreadable; moved to dead letters', { name, error: String(error) });
+        continue;
+      }
+      const drop = async (tenantStatus: string) => {
+        await removeIfPresent(path);
+        dropped++;
+        log('spilled batch dropped: its tenant no longer accepts data', {
+          name,
+          tenantId: batch.tenantId,
+          tenantStatus,
+          samples: batch.samples.length,
+          spilledAtMs: batch.spilledAtMs,
+        });
+      };
+      const tenantStatus = await tenantDataStatus(tenants, batch.tenantId);
+      if (tenantStatus === 'offboarding') {
+        held++; // left for the tenant's offboarding, which archives and then deletes it
+        continue;
+      }
+      if (!acceptsData(tenantStatus)) {
+        await drop(tenantStatus);
         continue;
       }
       try {
@@ -88,16 +157,36 @@ export class SpillDirectory implements SpillQueue {
           log('store refused spilled samples on replay', { name, rejected: result.rejected.slice(0, 10) });
         }
       } catch (error) {
+        if (error instanceof TenantNotActiveError) {
+          await drop(error.tenantStatus);
+          continue;
+        }
         if (error instanceof UnavailableError) {
-          return { replayed, rejectedSamples, remaining: names.length - i, deadLettered };
+          if (replayed + dropped > 0) await this.syncDirectory();
+          return { replayed, rejectedSamples, remaining: held + names.length - i, deadLettered, dropped };
         }
         throw error;
       }
-      await unlink(path);
+      await removeIfPresent(path);
       replayed++;
     }
-    if (replayed > 0) await this.syncDirectory();
-    return { replayed, rejectedSamples, remaining: 0, deadLettered };
+    if (replayed + dropped > 0) await this.syncDirectory();
+    return { replayed, rejectedSamples, remaining: held, deadLettered, dropped };
+  }
+
+  /** The tenant's parked batches that can be read, oldest first. */
+  private async batchesOf(tenantId: string): Promise<{ name: string; batch: SpilledBatch }[]> {
+    const found: { name: string; batch: SpilledBatch }[] = [];
+    for (const name of await this.pending()) {
+      let batch: SpilledBatch;
+      try {
+        batch = decodeBatch(await readFile(join(this.directory, name), 'utf8'));
+      } catch {
+        continue; // replayed meanwhile, or unreadable (a drain moves it to dead letters)
+      }
+      if (batch.tenantId === tenantId) found.push({ name, batch });
+    }
+    return found;
   }
 
   private async syncDirectory(): Promise<void> {
@@ -107,6 +196,19 @@ export class SpillDirectory implements SpillQueue {
     } finally {
       await dir.close();
     }
+  }
+}
+
+const isMissingFile = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+
+/** Deletes a file; false when it was already gone (a drain and an offboarding purge may race). */
+async function removeIfPresent(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if (isMissingFile(error)) return false;
+    throw error;
   }
 }
 
@@ -122,15 +224,28 @@ function decodeBatch(text: string): SpilledBatch {
   return { tenantId: raw.tenantId, samples: raw.samples as Sample[], spilledAtMs: Number(raw.spilledAtMs) };
 }
 
-/** Drains the spill every `intervalMs` until stopped (the local stand-in for the replay Lambda). */
+/**
+ * Drains the spill every `intervalMs` until stopped (the local stand-in for the replay Lambda): logs
+ * through the `replay` service's logger and emits the replay function's dropped-batch metric.
+ */
 export function startSpillReplay(
   spill: SpillDirectory,
   store: MetricStore,
+  tenants: TenantStatusSource,
   intervalMs: number,
-  log: (message: string, details: object) => void = (message, details) => console.warn(message, details),
+  observability: Pick<Observability, 'logger' | 'metrics'> = createObservability('replay'),
 ): { stop(): Promise<void> } {
+  const { logger, metrics } = observability;
+  const log = (message: string, details: object) => logger.warn(message, { ...details });
   const tick = () =>
-    spill.drain(store, log).catch((error: unknown) => log('spill replay failed', { error: String(error) }));
+    spill
+      .drain(store, tenants, log)
+      .then((report) => {
+        if (report.dropped === 0) return;
+        metrics.addMetric(METRIC.spillReplayDroppedBatches, MetricUnit.Count, report.dropped);
+        metrics.publishStoredMetrics();
+      })
+      .catch((error: unknown) => log('spill replay failed', { error: String(error) }));
   const timer = setInterval(tick, intervalMs);
   timer.unref();
   void tick();
