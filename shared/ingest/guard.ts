@@ -151,8 +151,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
    * never decreases), so a cost it cannot pay is refused without a write. Never admits anything.
    */
   const knownTat = new Map<string, number>();
-  /** Powertools' JMESPath functions, built once (each IdempotencyConfig would build its own). */
-  const jmesPathFunctions = new IdempotencyConfig({}).jmesPathOptions.customFunctions;
+  const jmesPathFunctions = sharedJmesPathFunctions();
 
   function localRefusal(tenantId: string, bucket: BucketName, cost: number, spec: BucketSpec, nowMs: number) {
     const lower = knownTat.get(`${tenantId} ${bucket}`);
@@ -654,6 +653,20 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
   }
 
   return { run, limitsFor };
+}
+
+/**
+ * Powertools' JMESPath functions, built once (each IdempotencyConfig would build its own). Every
+ * search makes a TreeInterpreter that walks the functions' prototype chain again for their names;
+ * the names never change, so the walk is done here once.
+ */
+function sharedJmesPathFunctions() {
+  const functions = new IdempotencyConfig({}).jmesPathOptions.customFunctions;
+  if (functions) {
+    const names = functions.introspectMethods();
+    functions.introspectMethods = () => names;
+  }
+  return functions;
 }
 
 /** Ids already hashed, so a steady scrape of the same series hashes nothing (bounded). */
