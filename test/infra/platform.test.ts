@@ -309,6 +309,25 @@ describe('functions', () => {
     });
   });
 
+  it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it', () => {
+    for (const region of ['us-west-2', 'eu-west-2']) {
+      const stack = synthed.platform.regional.get(region)!;
+      const replay = stack.ingestSpill.replay;
+      const fn = synthed.regional(region).findResources('AWS::Lambda::Function')[
+        logicalId(region, replay.fn)
+      ]!;
+      const env = (fn.Properties as { Environment: { Variables: Json } }).Environment.Variables;
+      expect(env[ENV.tableName]).toBeDefined();
+      const dynamodb = actionsOf(statementsOf(region, logicalId(region, replay.fn.role!))).filter((a) =>
+        a.startsWith('dynamodb:'),
+      );
+      expect(dynamodb).toContain('dynamodb:GetItem');
+      expect(
+        dynamodb.filter((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
+      ).toEqual([]);
+    }
+  });
+
   it('gives the provider token only to the functions the registry names, and store access only where declared', () => {
     const region = 'us-east-1';
     const stack = synthed.platform.regional.get(region)!;
