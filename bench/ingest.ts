@@ -307,7 +307,7 @@ function main(): void {
   const notes = [
     `Node ${process.version}, ${process.arch}, ${cpus()[0]?.model ?? 'unknown CPU'}, one thread (one core), run as an esbuild bundle as Lambda runs it; each figure is the fastest of ${ROUNDS} rounds alternating ours and the baseline, after a warm-up. Load average at the start: ${LOAD_AT_START.toFixed(1)} on ${cpus().length} cores (a shared machine).`,
     'Timed: bytes or text in → samples with per-datapoint rejections out (decode + validate + map). Not timed: base64, gzip, authentication, the store write.',
-    'Remote write includes snappy decompression (snappyjs); its protobufjs baseline decodes the already-decompressed WriteRequest, so the ratio overstates our cost.',
+    'Remote write includes snappy decompression; its protobufjs baseline decodes the already-decompressed WriteRequest, so the ratio overstates our cost.',
     'Payloads: OTLP = one SDK resource (5 attributes), instruments of 10 points × 3 attributes, gauges and cumulative sums; remote write = one sample per series, 5 labels; native = instances × 10 datapoints × 10 values (a hand-written single-pass validator in shared/domain/native-format.ts; every refusal comes from the zod reference schema).',
     'Native JSON: values keyed by epoch are so compact that JSON.parse costs about 80 ns per datapoint, about what allocating one Sample costs; the fast path reads keys with Object.keys and values by numeric index to stay within 2×.',
   ];

@@ -3,8 +3,7 @@
  * uncompressed length is read from the block's varint preamble first, so an oversized body is refused
  * before anything is inflated.
  */
-import { compress, uncompress } from 'snappyjs';
-import { SnappyDecompressor } from 'snappyjs/snappy_decompressor.js';
+import { compress } from 'snappyjs';
 import { BadRequestError, PayloadTooLargeError } from '../domain/errors';
 
 /** The uncompressed length a snappy block declares, or undefined when the preamble is malformed. */
@@ -19,20 +18,11 @@ export function snappyUncompressedLength(block: Uint8Array): number | undefined 
 }
 
 export function snappyDecompress(block: Uint8Array, maxBytes: number): Uint8Array {
-  const length = snappyUncompressedLength(block);
-  if (length === undefined) throw new BadRequestError('body is not a valid snappy block', 'body');
-  if (length > maxBytes)
-    throw new PayloadTooLargeError(
-      `body is ${length} bytes uncompressed, more than the limit of ${maxBytes}`,
-      'body',
-    );
-  if (!snappyBlockIsWellFormed(block, length))
+  const length = checkedLength(block, maxBytes);
+  const out = new Uint8Array(length);
+  if (!snappyDecompressInto(block, out))
     throw new BadRequestError('body is not a valid snappy block', 'body');
-  try {
-    return uncompress(block, maxBytes);
-  } catch {
-    throw new BadRequestError('body is not a valid snappy block', 'body');
-  }
+  return out;
 }
 
 /** Reused output buffer of withSnappyDecompressed: one allocation instead of one per request. */
@@ -42,14 +32,24 @@ let scratch = new Uint8Array(0);
  * Decompresses into a buffer reused across calls and hands it to `use`, synchronously; `use` must
  * not keep the bytes (or views of them) after it returns. Cheaper than snappyDecompress for a hot
  * path: a fresh ArrayBuffer per request costs an allocation and, counted as external memory, extra
- * garbage collections. The used region is zeroed first, so a block that yields fewer bytes than it
- * declares leaves zeros (an invalid protobuf tag) behind, never a previous request's bytes.
+ * garbage collections. A block is only used when it wrote exactly the bytes it declared, so no
+ * byte of a previous request can show through.
  */
 export function withSnappyDecompressed<T>(
   block: Uint8Array,
   maxBytes: number,
   use: (bytes: Uint8Array) => T,
 ): T {
+  const length = checkedLength(block, maxBytes);
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2, 64 * 1024));
+  const out = scratch.subarray(0, length);
+  if (!snappyDecompressInto(block, out))
+    throw new BadRequestError('body is not a valid snappy block', 'body');
+  return use(out);
+}
+
+/** The declared uncompressed length, refused (400/413) before anything is inflated. */
+function checkedLength(block: Uint8Array, maxBytes: number): number {
   const length = snappyUncompressedLength(block);
   if (length === undefined) throw new BadRequestError('body is not a valid snappy block', 'body');
   if (length > maxBytes)
@@ -57,74 +57,78 @@ export function withSnappyDecompressed<T>(
       `body is ${length} bytes uncompressed, more than the limit of ${maxBytes}`,
       'body',
     );
-  // The same walk as snappyDecompress: snappyjs loops forever on a negative literal length.
-  if (!snappyBlockIsWellFormed(block, length))
-    throw new BadRequestError('body is not a valid snappy block', 'body');
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2, 64 * 1024));
-  const out = scratch.subarray(0, length);
-  out.fill(0);
-  const decompressor = new SnappyDecompressor(block);
-  if (decompressor.readUncompressedLength() !== length || !decompressor.uncompressToBuffer(out))
-    throw new BadRequestError('body is not a valid snappy block', 'body');
-  return use(out);
+  return length;
 }
 
-export function snappyCompress(bytes: Uint8Array): Uint8Array {
-  return compress(bytes);
-}
+/** Copies shorter than this go byte by byte: a native call costs more than the loop. */
+const NATIVE_COPY_MIN = 8;
 
 /**
- * Walks a block's tags once, in unsigned arithmetic, before snappyjs inflates it: snappyjs reads a
- * literal's 4-byte length as a signed int, so a negative length moves its cursor backwards and a
- * 6-byte body loops forever (found by `npm run fuzz`). Every tag must move forward, stay inside the
- * block, copy from bytes already written, and the output must come to exactly the declared length.
+ * Inflates a snappy block into `out`, whose length is the block's declared length. One pass that
+ * checks as it goes, in unsigned arithmetic: every tag stays inside the block, copies only from
+ * bytes already written, never writes past `out`, and the block must fill `out` exactly. (snappyjs,
+ * used before, read a literal's 4-byte length as a signed int: a negative length moved its cursor
+ * backwards and a 6-byte body looped forever, found by `npm run fuzz`; it also copied byte by byte.)
  */
-export function snappyBlockIsWellFormed(block: Uint8Array, declaredLength: number): boolean {
+export function snappyDecompressInto(block: Uint8Array, out: Uint8Array): boolean {
+  const end = block.length;
+  const outEnd = out.length;
   let pos = 0;
-  while (pos < block.length && (block[pos] as number) >= 0x80) pos++;
+  while (pos < end && (block[pos] as number) >= 0x80) pos++;
   pos++; // the last byte of the length preamble
-  let out = 0;
-  while (pos < block.length) {
+  let o = 0;
+  while (pos < end) {
     const tag = block[pos++] as number;
     let length: number;
     if ((tag & 0x3) === 0) {
       length = (tag >>> 2) + 1;
       if (length > 60) {
         const bytes = length - 60;
-        if (pos + bytes > block.length) return false;
+        if (pos + bytes > end) return false;
         length = 0;
         for (let i = 0; i < bytes; i++) length += (block[pos + i] as number) * 2 ** (8 * i);
         length += 1;
         pos += bytes;
       }
-      if (pos + length > block.length) return false;
+      if (pos + length > end || o + length > outEnd) return false;
+      if (length < NATIVE_COPY_MIN) for (let i = 0; i < length; i++) out[o + i] = block[pos + i] as number;
+      else out.set(block.subarray(pos, pos + length), o);
       pos += length;
-    } else {
-      let offset: number;
-      if ((tag & 0x3) === 1) {
-        if (pos + 1 > block.length) return false;
-        length = ((tag >>> 2) & 0x7) + 4;
-        offset = (block[pos] as number) + ((tag >>> 5) << 8);
-        pos += 1;
-      } else if ((tag & 0x3) === 2) {
-        if (pos + 2 > block.length) return false;
-        length = (tag >>> 2) + 1;
-        offset = (block[pos] as number) + (block[pos + 1] as number) * 256;
-        pos += 2;
-      } else {
-        if (pos + 4 > block.length) return false;
-        length = (tag >>> 2) + 1;
-        offset =
-          (block[pos] as number) +
-          (block[pos + 1] as number) * 2 ** 8 +
-          (block[pos + 2] as number) * 2 ** 16 +
-          (block[pos + 3] as number) * 2 ** 24;
-        pos += 4;
-      }
-      if (offset === 0 || offset > out) return false;
+      o += length;
+      continue;
     }
-    out += length;
-    if (out > declaredLength) return false;
+    let offset: number;
+    if ((tag & 0x3) === 1) {
+      if (pos + 1 > end) return false;
+      length = ((tag >>> 2) & 0x7) + 4;
+      offset = (block[pos] as number) + ((tag >>> 5) << 8);
+      pos += 1;
+    } else if ((tag & 0x3) === 2) {
+      if (pos + 2 > end) return false;
+      length = (tag >>> 2) + 1;
+      offset = (block[pos] as number) + (block[pos + 1] as number) * 256;
+      pos += 2;
+    } else {
+      if (pos + 4 > end) return false;
+      length = (tag >>> 2) + 1;
+      offset =
+        (block[pos] as number) +
+        (block[pos + 1] as number) * 2 ** 8 +
+        (block[pos + 2] as number) * 2 ** 16 +
+        (block[pos + 3] as number) * 2 ** 24;
+      pos += 4;
+    }
+    if (offset === 0 || offset > o || o + length > outEnd) return false;
+    const from = o - offset;
+    // An overlapping copy (offset < length) repeats a pattern: it must go forward byte by byte.
+    if (length < NATIVE_COPY_MIN || offset < length)
+      for (let i = 0; i < length; i++) out[o + i] = out[from + i] as number;
+    else out.copyWithin(o, from, from + length);
+    o += length;
   }
-  return out === declaredLength;
+  return o === outEnd;
+}
+
+export function snappyCompress(bytes: Uint8Array): Uint8Array {
+  return compress(bytes);
 }
