@@ -8,6 +8,7 @@ import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
 import {
   decodeWriteRequest,
   encodeWriteRequest,
+  hashBytes,
   type LabelsIdentity,
   readWriteRequest,
   type WriteRequest,
@@ -148,5 +149,50 @@ describe('remote-write label runs with hostile lengths', () => {
     const label = Buffer.from([0x0a, 0xfa, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
     const request = Buffer.concat([Buffer.from([0x0a, label.length]), label]);
     expect(() => decodeWriteRequest(request)).toThrow();
+  });
+});
+
+describe('remote-write labels whose bytes hash alike', () => {
+  /** The leading label run of {__name__="up", instance}, as the reader hashes it. */
+  const labelRun = (instance: string) =>
+    encodeWriteRequest({
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'up' },
+            { name: 'instance', value: instance },
+          ],
+          samples: [],
+        },
+      ],
+    }).subarray(2);
+  const hashOf = (bytes: Uint8Array) =>
+    hashBytes(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, 0, bytes.length);
+
+  it('keeps two label sets apart when their 32-bit hashes collide', () => {
+    // Found by searching host-0, host-1, …: these two hash alike.
+    expect(hashOf(labelRun('host-30005'))).toBe(hashOf(labelRun('host-40000')));
+    const one = (instance: string, value: number): WriteRequest => ({
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'up' },
+            { name: 'instance', value: instance },
+          ],
+          samples: [{ value, timestamp: 1_700_000_000_000, stale: false }],
+        },
+      ],
+      metadata: [],
+    });
+    for (let i = 0; i < 2; i++) {
+      const a = encodeWriteRequest(one('host-30005', i));
+      const b = encodeWriteRequest(one('host-40000', i));
+      expect(decodeWriteRequest(a)).toEqual(one('host-30005', i));
+      expect(decodeWriteRequest(b)).toEqual(one('host-40000', i));
+      const [identityA] = identities(a);
+      const [identityB] = identities(b);
+      expect(identityA).toBeDefined();
+      expect(identityB).not.toBe(identityA);
+    }
   });
 });

@@ -99,11 +99,55 @@ export interface LabelsIdentity {
 
 /**
  * Series labels by their encoded bytes. A collector re-sends the same series every scrape, so after
- * the first request a series' labels cost a map lookup instead of decoding 2 strings per label
- * (Prometheus keeps series refs for the same reason). Bounded: emptied when it reaches the cap.
+ * the first request a series' labels cost a hash and a compare of their bytes instead of decoding 2
+ * strings per label (Prometheus keeps series refs for the same reason). Keyed by a 32-bit hash, with
+ * the bytes kept to tell collisions apart: no key string is built per series. Bounded: emptied when
+ * it reaches the cap.
  */
-const labelsByBytes = new Map<string, LabelsIdentity>();
+interface RememberedLabels {
+  readonly bytes: Uint8Array;
+  readonly identity: LabelsIdentity;
+  /** Another label set with the same hash. */
+  readonly next: RememberedLabels | undefined;
+}
+const labelsByHash = new Map<number, RememberedLabels>();
+let rememberedLabelSets = 0;
 const MAX_REMEMBERED_LABEL_SETS = 50_000;
+
+/** FNV-1a-style hash of buf[start, end), four bytes a step (exported for the collision test). */
+export function hashBytes(view: DataView, buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start);
+  let p = start;
+  for (; p + 4 <= end; p += 4) h = Math.imul(h ^ view.getUint32(p, true), 0x01000193);
+  for (; p < end; p++) h = Math.imul(h ^ (buf[p] as number), 0x01000193);
+  return (h ^ (h >>> 15)) | 0;
+}
+
+function sameBytes(kept: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (kept.length !== end - start) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== buf[start + i]) return false;
+  return true;
+}
+
+function rememberedLabels(
+  hash: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): LabelsIdentity | undefined {
+  for (let entry = labelsByHash.get(hash); entry !== undefined; entry = entry.next)
+    if (sameBytes(entry.bytes, buf, start, end)) return entry.identity;
+  return undefined;
+}
+
+function rememberLabels(hash: number, buf: Uint8Array, start: number, end: number, identity: LabelsIdentity) {
+  if (rememberedLabelSets >= MAX_REMEMBERED_LABEL_SETS) {
+    labelsByHash.clear();
+    rememberedLabelSets = 0;
+  }
+  labelsByHash.set(hash, { bytes: buf.slice(start, end), identity, next: labelsByHash.get(hash) });
+  rememberedLabelSets++;
+}
 
 /** End of the run of label fields (field 1, length-delimited) at `pos`, or -1 when there is none. */
 function leadingLabelsEnd(buf: Uint8Array, pos: number, end: number): number {
@@ -129,8 +173,6 @@ function leadingLabelsEnd(buf: Uint8Array, pos: number, end: number): number {
 /** Scratch space of one read, grown as needed. */
 class SeriesScratch {
   labels: string[] = [];
-  /** The request's bytes as a Buffer, for latin1 keys of label runs. */
-  text: Buffer | undefined;
   values = new Float64Array(16);
   timestamps = new Float64Array(16);
   stale = new Uint8Array(16);
@@ -153,7 +195,6 @@ class SeriesScratch {
 export function readWriteRequest(bytes: Uint8Array, sink: WriteRequestSink): void {
   const r = new ProtoReader(bytes);
   const scratch = new SeriesScratch();
-  scratch.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
@@ -227,8 +268,8 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
   let histogramCount = 0;
   const labelsStart = r.pos;
   const labelsEnd = leadingLabelsEnd(r.buf, labelsStart, end);
-  const labelsKey = labelsEnd < 0 ? undefined : scratch.text?.toString('latin1', labelsStart, labelsEnd);
-  let identity = labelsKey === undefined ? undefined : labelsByBytes.get(labelsKey);
+  const labelsHash = labelsEnd < 0 ? 0 : hashBytes(r.view, r.buf, labelsStart, labelsEnd);
+  let identity = labelsEnd < 0 ? undefined : rememberedLabels(labelsHash, r.buf, labelsStart, labelsEnd);
   if (identity) {
     labels = identity.labels as string[];
     labelCount = identity.labelCount;
@@ -309,10 +350,9 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
   }
   finish(r, end);
   // Remember labels read whole from the leading run.
-  if (!identity && !labelsSplit && labelsKey !== undefined && labelCount > 0) {
+  if (!identity && !labelsSplit && labelsEnd >= 0 && labelCount > 0) {
     identity = { labels: labels.slice(0, 2 * labelCount), labelCount };
-    if (labelsByBytes.size >= MAX_REMEMBERED_LABEL_SETS) labelsByBytes.clear();
-    labelsByBytes.set(labelsKey, identity);
+    rememberLabels(labelsHash, r.buf, labelsStart, labelsEnd, identity);
   }
   sink.series(
     labels,
