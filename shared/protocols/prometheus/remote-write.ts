@@ -105,7 +105,9 @@ export interface LabelsIdentity {
  * it reaches the cap.
  */
 interface RememberedLabels {
+  /** The label bytes, and a view on them for word-at-a-time compares. */
   readonly bytes: Uint8Array;
+  readonly view: DataView;
   readonly identity: LabelsIdentity;
   /** Another label set with the same hash. */
   readonly next: RememberedLabels | undefined;
@@ -123,20 +125,31 @@ export function hashBytes(view: DataView, buf: Uint8Array, start: number, end: n
   return (h ^ (h >>> 15)) | 0;
 }
 
-function sameBytes(kept: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (kept.length !== end - start) return false;
-  for (let i = 0; i < kept.length; i++) if (kept[i] !== buf[start + i]) return false;
+function sameBytes(
+  kept: RememberedLabels,
+  view: DataView,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  const length = end - start;
+  if (kept.bytes.length !== length) return false;
+  let i = 0;
+  for (; i + 4 <= length; i += 4)
+    if (kept.view.getUint32(i, true) !== view.getUint32(start + i, true)) return false;
+  for (; i < length; i++) if (kept.bytes[i] !== buf[start + i]) return false;
   return true;
 }
 
 function rememberedLabels(
   hash: number,
+  view: DataView,
   buf: Uint8Array,
   start: number,
   end: number,
 ): LabelsIdentity | undefined {
   for (let entry = labelsByHash.get(hash); entry !== undefined; entry = entry.next)
-    if (sameBytes(entry.bytes, buf, start, end)) return entry.identity;
+    if (sameBytes(entry, view, buf, start, end)) return entry.identity;
   return undefined;
 }
 
@@ -145,7 +158,9 @@ function rememberLabels(hash: number, buf: Uint8Array, start: number, end: numbe
     labelsByHash.clear();
     rememberedLabelSets = 0;
   }
-  labelsByHash.set(hash, { bytes: buf.slice(start, end), identity, next: labelsByHash.get(hash) });
+  const bytes = buf.slice(start, end);
+  const view = new DataView(bytes.buffer);
+  labelsByHash.set(hash, { bytes, view, identity, next: labelsByHash.get(hash) });
   rememberedLabelSets++;
 }
 
@@ -269,7 +284,8 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
   const labelsStart = r.pos;
   const labelsEnd = leadingLabelsEnd(r.buf, labelsStart, end);
   const labelsHash = labelsEnd < 0 ? 0 : hashBytes(r.view, r.buf, labelsStart, labelsEnd);
-  let identity = labelsEnd < 0 ? undefined : rememberedLabels(labelsHash, r.buf, labelsStart, labelsEnd);
+  let identity =
+    labelsEnd < 0 ? undefined : rememberedLabels(labelsHash, r.view, r.buf, labelsStart, labelsEnd);
   if (identity) {
     labels = identity.labels as string[];
     labelCount = identity.labelCount;

@@ -131,6 +131,22 @@ export class ProtoReader {
 
   /** int64 (two's complement varint) as a number. */
   int64(): number {
+    // Fast path: a non-negative value of at most 7 bytes (49 bits: a millisecond timestamp is 6)
+    // is summed exactly in a double; anything longer, negative included, takes the 64-bit path.
+    const buf = this.buf;
+    const start = this.pos;
+    const limit = Math.min(start + 7, this.end);
+    let value = 0;
+    let scale = 1;
+    for (let pos = start; pos < limit; pos++) {
+      const b = buf[pos] as number;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return value;
+      }
+      scale *= 128;
+    }
     this.readLongBits();
     return (this.hi | 0) * TWO_32 + this.lo;
   }
