@@ -41,8 +41,11 @@ export function remoteWriteBatchFrom(read: (sink: WriteRequestSink) => void, now
   read({
     series(labels, labelCount, values, timestamps, stale, sampleCount, histogramCount, identity) {
       const t = seriesIndex++;
-      const mapped = (identity && mappedByIdentity.get(identity)) ?? mapLabels(rules, labels, labelCount);
-      if (identity) mappedByIdentity.set(identity, mapped);
+      let mapped = identity && mappedByIdentity.get(identity);
+      if (!mapped) {
+        mapped = mapLabels(rules, labels, labelCount);
+        if (identity) mappedByIdentity.set(identity, mapped);
+      }
       const { metric, dimensions: dims, problem } = mapped;
       for (let h = 0; h < histogramCount; h++) {
         batch.datapoints++;
