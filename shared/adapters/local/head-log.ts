@@ -36,6 +36,9 @@ const POINT_BYTES = 20;
 
 export class HeadLog {
   private readonly fd: number;
+  /** Reused for every append (the write is synchronous): a fresh 10 KB buffer per write was garbage. */
+  private scratch = Buffer.alloc(0);
+  private view = new DataView(this.scratch.buffer);
 
   constructor(readonly path: string) {
     // O_APPEND: every write lands at the end, also after a truncate.
@@ -50,7 +53,8 @@ export class HeadLog {
     let size = 0;
     for (const body of encodedSeries) size += HEADER_BYTES + 1 + body.length;
     if (samples.length > 0) size += HEADER_BYTES + 1 + 4 + samples.length * POINT_BYTES;
-    const buffer = Buffer.allocUnsafe(size);
+    const buffer = this.buffer(size);
+    const view = this.view;
     let offset = 0;
     for (const body of encodedSeries) {
       const start = offset;
@@ -63,19 +67,27 @@ export class HeadLog {
       const start = offset;
       offset += HEADER_BYTES;
       buffer[offset++] = POINTS_RECORD;
-      buffer.writeUInt32LE(samples.length, offset);
+      view.setUint32(offset, samples.length, true);
       offset += 4;
       for (let i = 0; i < samples.length; i++) {
         const sample = samples[i] as LoggedPoints['samples'][number];
-        buffer.writeUInt32LE(refs[i] as number, offset);
-        buffer.writeDoubleLE(sample.timestampMs, offset + 4);
-        buffer.writeDoubleLE(sample.value, offset + 12);
+        view.setUint32(offset, refs[i] as number, true);
+        view.setFloat64(offset + 4, sample.timestampMs, true);
+        view.setFloat64(offset + 12, sample.value, true);
         offset += POINT_BYTES;
       }
       seal(buffer, start, offset);
     }
     let written = 0;
-    while (written < buffer.length) written += writeSync(this.fd, buffer, written);
+    while (written < size) written += writeSync(this.fd, buffer, written, size - written);
+  }
+
+  private buffer(size: number): Buffer {
+    if (this.scratch.length < size) {
+      this.scratch = Buffer.alloc(Math.max(size, this.scratch.length * 2, 16 * 1024));
+      this.view = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
+    }
+    return this.scratch;
   }
 
   /**
