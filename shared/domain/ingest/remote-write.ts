@@ -16,13 +16,12 @@ import { DimensionRules, emptyBatch, type IngestBatch, reject } from './batch';
 
 export const METRIC_NAME_LABEL = '__name__';
 
-/** What a label set maps to; depends on the labels alone, so it is kept per labels identity. */
+/** What a label set maps to; depends on the labels alone, so it is kept with its labels identity. */
 interface MappedLabels {
   readonly metric: string;
   readonly dimensions: Readonly<Record<string, string>>;
   readonly problem: string | undefined;
 }
-const mappedByIdentity = new WeakMap<object, MappedLabels>();
 
 /** Maps a decoded WriteRequest. */
 export function remoteWriteToBatch(request: WriteRequest, nowMs: number): IngestBatch {
@@ -41,10 +40,10 @@ export function remoteWriteBatchFrom(read: (sink: WriteRequestSink) => void, now
   read({
     series(labels, labelCount, values, timestamps, stale, sampleCount, histogramCount, identity) {
       const t = seriesIndex++;
-      let mapped = identity && mappedByIdentity.get(identity);
+      let mapped = identity?.derived as MappedLabels | undefined;
       if (!mapped) {
         mapped = mapLabels(rules, labels, labelCount);
-        if (identity) mappedByIdentity.set(identity, mapped);
+        if (identity) identity.derived = mapped;
       }
       const { metric, dimensions: dims, problem } = mapped;
       for (let h = 0; h < histogramCount; h++) {

@@ -91,10 +91,15 @@ export interface WriteRequestSink {
   metadata(metadata: MetricMetadata): void;
 }
 
-/** Labels already read once, kept by their exact bytes. Never mutated. */
+/** Labels already read once, kept by their exact bytes. Never mutated, but for the consumer's `derived`. */
 export interface LabelsIdentity {
   readonly labels: readonly string[];
   readonly labelCount: number;
+  /**
+   * What the consumer derived from these labels (ingest keeps its mapping here): found with the
+   * identity, without a lookup per series. The reader never reads it.
+   */
+  derived: unknown;
 }
 
 /**
@@ -367,7 +372,7 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
   finish(r, end);
   // Remember labels read whole from the leading run.
   if (!identity && !labelsSplit && labelsEnd >= 0 && labelCount > 0) {
-    identity = { labels: labels.slice(0, 2 * labelCount), labelCount };
+    identity = { labels: labels.slice(0, 2 * labelCount), labelCount, derived: undefined };
     rememberLabels(labelsHash, r.buf, labelsStart, labelsEnd, identity);
   }
   sink.series(
