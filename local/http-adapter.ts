@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
+import { rememberRawBody } from '../shared/http/body';
 import type { HttpEvent, HttpResult } from '../shared/http/types';
 
 /** API Gateway's own payload limit. */
@@ -41,14 +42,23 @@ export interface EventParts {
 
 /** The event API Gateway (REST, binary media type `*\/*`) hands a Lambda: bodies always base64. */
 export function apiGatewayEvent(parts: EventParts): HttpEvent {
-  const last = (values: Readonly<Record<string, readonly string[]>>) =>
-    Object.fromEntries(Object.entries(values).map(([name, v]) => [name, v[v.length - 1] as string]));
-  const multi = (values: Readonly<Record<string, readonly string[]>>) =>
-    Object.fromEntries(Object.entries(values).map(([name, v]) => [name, [...v]]));
+  const last = (values: Readonly<Record<string, readonly string[]>>) => {
+    const result: Record<string, string> = {};
+    for (const name in values) {
+      const v = values[name] as readonly string[];
+      result[name] = v[v.length - 1] as string;
+    }
+    return result;
+  };
+  const multi = (values: Readonly<Record<string, readonly string[]>>) => {
+    const result: Record<string, string[]> = {};
+    for (const name in values) result[name] = [...(values[name] as readonly string[])];
+    return result;
+  };
   const hasQuery = Object.keys(parts.query).length > 0;
   const pathParameters = parts.pathParameters ?? {};
   const body = parts.body ?? Buffer.alloc(0);
-  return {
+  const event: HttpEvent = {
     resource: parts.resource,
     path: parts.path,
     httpMethod: parts.method,
@@ -58,7 +68,7 @@ export function apiGatewayEvent(parts: EventParts): HttpEvent {
     multiValueQueryStringParameters: hasQuery ? multi(parts.query) : null,
     pathParameters: Object.keys(pathParameters).length > 0 ? { ...pathParameters } : null,
     stageVariables: null,
-    body: body.length > 0 ? body.toString('base64') : null,
+    body: null,
     isBase64Encoded: body.length > 0,
     requestContext: {
       accountId: 'local',
@@ -91,6 +101,20 @@ export function apiGatewayEvent(parts: EventParts): HttpEvent {
       },
     },
   };
+  if (body.length > 0) {
+    // Base64 as API Gateway sends it, but encoded only if someone reads it: handlers read the bytes
+    // through rawBody, which gets them as they are.
+    let encoded: string | undefined;
+    Object.defineProperty(event, 'body', {
+      get: () => {
+        encoded ??= body.toString('base64');
+        return encoded;
+      },
+      enumerable: true,
+    });
+    rememberRawBody(event, body);
+  }
+  return event;
 }
 
 export function toApiGatewayEvent(
@@ -102,11 +126,18 @@ export function toApiGatewayEvent(
 ): HttpEvent {
   const headers: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    headers[name] = [...(headers[name] ?? []), req.rawHeaders[i + 1]!];
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    const values = headers[name];
+    if (values) values.push(value);
+    else headers[name] = [value];
   }
   const query: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) query[name] = [...(query[name] ?? []), value];
+  for (const [name, value] of url.searchParams) {
+    const values = query[name];
+    if (values) values.push(value);
+    else query[name] = [value];
+  }
   return apiGatewayEvent({
     method: req.method ?? 'GET',
     resource,

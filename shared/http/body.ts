@@ -22,6 +22,14 @@ export function requireMediaType(event: HttpEvent, accepted: readonly string[]):
 const rawBodies = new WeakMap<HttpEvent, Buffer>();
 
 /**
+ * Tells rawBody the bytes of an event's body, for a caller that had them before encoding the event
+ * (the local server): the body is then neither decoded from base64 nor kept twice.
+ */
+export function rememberRawBody(event: HttpEvent, bytes: Buffer): void {
+  rawBodies.set(event, bytes);
+}
+
+/**
  * The request body's bytes as sent (base64 decoded once per event: the ingest guard hashes them and
  * the handler decodes them). Shared: callers must not modify it.
  */
