@@ -14,6 +14,15 @@
  * released), a failed send releases its claim; (3) receivers can still dedup: webhook receivers see
  * the same `x-obs-event-id`, SNS messages carry the same `deliveryId` attribute, and PagerDuty dedups
  * on the alert id.
+ *
+ * A sent delivery whose confirm fails (the ledger's adapter already retried it with backoff) keeps its
+ * claim: it is never released, since it was sent. It is counted (`unconfirmed`, the
+ * NotificationConfirmFailures metric, which alarms), and this processor confirms it again alongside
+ * each later notification until the confirm lands. Why not a sending lease long enough to outlast a
+ * confirm outage instead: the lease is also what lets a retry send a delivery whose sender died
+ * mid-send (timeout, crash), so a long lease would hold such a page back for as long; a late or lost
+ * page is worse than a duplicate one. What remains is a copy reaching another process after the
+ * 2-minute lease and before a confirm lands: it sends again, and the alarm has said so.
  */
 import { createHash } from 'node:crypto';
 import { type Recipient, recipientKey, recipientsOf } from '../../shared/domain/alerting/escalation';
@@ -48,6 +57,8 @@ export interface NotificationOutcome {
   readonly parked: number;
   /** Deliveries skipped because another copy of the event already sent them. */
   readonly deduplicated: number;
+  /** Deliveries sent whose claim could not be confirmed: confirmed again with later notifications. */
+  readonly unconfirmed: number;
 }
 
 /** Another process holds the claim of a delivery of this event and is sending it: retry later. */
@@ -60,10 +71,22 @@ export class DeliveryInFlightError extends Error {
 
 /** Event ids a processor remembers as handled (a few minutes of a busy notifier). */
 const RECENT_EVENTS = 10_000;
+/** Sent deliveries whose confirm failed, kept to be confirmed again (oldest dropped beyond this). */
+const MAX_UNCONFIRMED = 1_000;
+
+interface UnconfirmedDelivery {
+  readonly tenantId: string;
+  readonly deliveryId: string;
+  readonly expiresAtMs: number;
+}
+
+/** Sent deliveries not yet recorded as sent in the ledger, by tenant and delivery id. */
+type UnconfirmedDeliveries = Map<string, UnconfirmedDelivery>;
 
 export function createNotificationProcessor(deps: NotifierDeps) {
   const recent = new Map<string, Promise<NotificationOutcome>>();
-  return async (rawDetail: unknown, envelopeId: string): Promise<NotificationOutcome> => {
+  const unconfirmed: UnconfirmedDeliveries = new Map();
+  const handle = async (rawDetail: unknown, envelopeId: string): Promise<NotificationOutcome> => {
     const detail: NotificationRequestedDetail = notificationRequestedDetailSchema.parse(rawDetail);
     // Events from before stable ids fall back to the bus envelope's id (unique per put).
     const eventId = detail.eventId ?? envelopeId;
@@ -73,10 +96,10 @@ export function createNotificationProcessor(deps: NotifierDeps) {
       await seen.catch(() => undefined);
       if (recent.get(eventId) === seen) {
         deps.log?.('duplicate alert notification skipped', { eventId, alertId: detail.alertId });
-        return { delivered: 0, parked: 0, deduplicated: 0 };
+        return { delivered: 0, parked: 0, deduplicated: 0, unconfirmed: 0 };
       }
     }
-    const processing = processOnce(deps, detail, eventId);
+    const processing = processOnce(deps, detail, eventId, unconfirmed);
     recent.set(eventId, processing);
     if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value as string);
     try {
@@ -87,12 +110,49 @@ export function createNotificationProcessor(deps: NotifierDeps) {
       throw error;
     }
   };
+  return async (rawDetail: unknown, envelopeId: string): Promise<NotificationOutcome> => {
+    // Alongside this notification, not before it: a ledger still failing must not delay new sends.
+    const confirmingEarlier = confirmAgain(deps, unconfirmed);
+    try {
+      return await handle(rawDetail, envelopeId);
+    } finally {
+      await confirmingEarlier;
+    }
+  };
+}
+
+/** Confirms the deliveries whose confirm failed before; those that fail again stay for the next time. */
+async function confirmAgain(deps: NotifierDeps, unconfirmed: UnconfirmedDeliveries): Promise<void> {
+  const ledger = deps.ledger;
+  if (!ledger || unconfirmed.size === 0) return;
+  const due = [...unconfirmed];
+  // Taken out while being confirmed, so concurrent notifications do not confirm them twice.
+  for (const [key] of due) unconfirmed.delete(key);
+  await Promise.all(
+    due.map(async ([key, delivery]) => {
+      try {
+        await ledger.confirm(delivery.tenantId, delivery.deliveryId, delivery.expiresAtMs);
+        deps.log?.('sent delivery recorded as sent at last', {
+          tenantId: delivery.tenantId,
+          deliveryId: delivery.deliveryId,
+        });
+      } catch {
+        remember(unconfirmed, key, delivery);
+      }
+    }),
+  );
+}
+
+function remember(unconfirmed: UnconfirmedDeliveries, key: string, delivery: UnconfirmedDelivery): void {
+  unconfirmed.set(key, delivery);
+  if (unconfirmed.size > MAX_UNCONFIRMED) unconfirmed.delete(unconfirmed.keys().next().value as string);
 }
 
 async function processOnce(
   deps: NotifierDeps,
   detail: NotificationRequestedDetail,
   eventId: string,
+  unconfirmedDeliveries: UnconfirmedDeliveries,
 ): Promise<NotificationOutcome> {
   const chain = await deps.store.getChain(detail.tenantId, detail.chainId);
   if (!chain) {
@@ -100,13 +160,14 @@ async function processOnce(
       chainId: detail.chainId,
       alertId: detail.alertId,
     });
-    return { delivered: 0, parked: 0, deduplicated: 0 };
+    return { delivered: 0, parked: 0, deduplicated: 0, unconfirmed: 0 };
   }
   const stages = detail.kind === 'alert' ? [detail.stage ?? 0] : (detail.notifiedStages ?? []);
   const recipients = recipientsOf(chain, stages);
   let delivered = 0;
   let parked = 0;
   let deduplicated = 0;
+  let unconfirmed = 0;
   let inFlight = 0;
   const now = deps.now ?? Date.now;
   await Promise.all(
@@ -154,12 +215,20 @@ async function processOnce(
         });
         return;
       }
+      const sent = {
+        tenantId: detail.tenantId,
+        deliveryId: delivery.deliveryId,
+        expiresAtMs: now() + SENT_CLAIM_RETENTION_MS,
+      };
       try {
-        await deps.ledger?.confirm(detail.tenantId, delivery.deliveryId, now() + SENT_CLAIM_RETENTION_MS);
+        await deps.ledger?.confirm(sent.tenantId, sent.deliveryId, sent.expiresAtMs);
       } catch (error) {
-        // Sent all the same; only a copy arriving after the lease ran out would send it again.
-        deps.log?.('could not record a sent delivery', {
+        // Sent all the same: the claim is kept, not released (see the top of this file).
+        unconfirmed++;
+        remember(unconfirmedDeliveries, `${sent.tenantId}\u0000${sent.deliveryId}`, sent);
+        deps.log?.('could not record a sent delivery; confirming it again with the next notifications', {
           alertId: detail.alertId,
+          deliveryId: delivery.deliveryId,
           reason: (error as Error).message,
         });
       }
@@ -172,5 +241,5 @@ async function processOnce(
       deduplicated,
     });
   if (inFlight > 0) throw new DeliveryInFlightError(inFlight);
-  return { delivered, parked, deduplicated };
+  return { delivered, parked, deduplicated, unconfirmed };
 }

@@ -43,5 +43,6 @@ export const handler = middy<SNSEvent, void, Error, Context>()
       metrics.addMetric(METRIC.notificationsSent, MetricUnit.Count, outcome.delivered);
       metrics.addMetric(METRIC.notificationFailures, MetricUnit.Count, outcome.parked);
       metrics.addMetric(METRIC.notificationsDeduplicated, MetricUnit.Count, outcome.deduplicated);
+      metrics.addMetric(METRIC.notificationConfirmFailures, MetricUnit.Count, outcome.unconfirmed);
     }
   });

@@ -13,7 +13,11 @@ export interface NotificationLedger extends TenantDataHolder {
    * 'claimed': the caller sends it; 'sent': it was sent; 'sending': another process holds the lease.
    */
   claim(tenantId: string, deliveryId: string, expiresAtMs: number, nowMs: number): Promise<ClaimOutcome>;
-  /** Marks a claimed delivery sent, kept until `expiresAtMs`. */
+  /**
+   * Marks a claimed delivery sent, kept until `expiresAtMs`; safe to repeat. Transient faults are
+   * retried inside (DynamoDB: backoff; SQLite: its busy timeout); a throw means it is not recorded,
+   * and the caller keeps the claim (a sent delivery is never released) and confirms again later.
+   */
   confirm(tenantId: string, deliveryId: string, expiresAtMs: number): Promise<void>;
   /** Drops the claim (sending failed): the next copy of the event claims and sends it. */
   release(tenantId: string, deliveryId: string): Promise<void>;

@@ -23,6 +23,11 @@ export const METRIC = {
   /** Deliveries the notifier skipped because another copy of the event had already sent them. */
   notificationsDeduplicated: 'NotificationsDeduplicated',
   /**
+   * Deliveries sent whose claim the notifier could not confirm as sent, after its retries: a copy of
+   * the event reaching another notifier once the claim's 2-minute lease has run out sends it again.
+   */
+  notificationConfirmFailures: 'NotificationConfirmFailures',
+  /**
    * Parked batches (spill queue, local spill directory) deleted unwritten on replay because their
    * tenant is offboarding, offboarded or unknown: writing them would bring back erased data.
    */

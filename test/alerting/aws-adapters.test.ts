@@ -191,6 +191,7 @@ describe('the engine and the notifier on the AWS adapters', () => {
       delivered: 2,
       parked: 0,
       deduplicated: 0,
+      unconfirmed: 0,
     });
     const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     const email = publishes.find((p) => p.TopicArn);

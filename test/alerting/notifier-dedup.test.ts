@@ -134,11 +134,13 @@ describe.each(backends)('notifier de-duplication across instances: %s', (_name, 
       delivered: 2,
       parked: 0,
       deduplicated: 0,
+      unconfirmed: 0,
     });
     expect(await b(notification('alert-1'), 'envelope-b')).toEqual({
       delivered: 0,
       parked: 0,
       deduplicated: 2,
+      unconfirmed: 0,
     });
     expect([outside.sentTo('webhook'), outside.sentTo('email')]).toEqual([1, 1]);
     // Another event is its own notification.
@@ -165,11 +167,12 @@ describe.each(backends)('notifier de-duplication across instances: %s', (_name, 
     await expect(b(notification('alert-1'), 'envelope-b')).rejects.toBeInstanceOf(DeliveryInFlightError);
     release();
     outside.hold = undefined;
-    expect(await first).toEqual({ delivered: 2, parked: 0, deduplicated: 0 });
+    expect(await first).toEqual({ delivered: 2, parked: 0, deduplicated: 0, unconfirmed: 0 });
     expect(await b(notification('alert-1'), 'envelope-b')).toEqual({
       delivered: 0,
       parked: 0,
       deduplicated: 2,
+      unconfirmed: 0,
     });
     expect(outside.sent).toHaveLength(2);
   });
@@ -183,12 +186,14 @@ describe.each(backends)('notifier de-duplication across instances: %s', (_name, 
       delivered: 1,
       parked: 1,
       deduplicated: 0,
+      unconfirmed: 0,
     });
     outside.failing.clear();
     expect(await b(notification('alert-1'), 'envelope-b')).toEqual({
       delivered: 1,
       parked: 0,
       deduplicated: 1,
+      unconfirmed: 0,
     });
     expect([outside.sentTo('webhook'), outside.sentTo('email')]).toEqual([1, 1]);
     expect(outside.parked.map((d) => d.recipient.type)).toEqual(['webhook']);
@@ -213,7 +218,12 @@ describe.each(backends)('notifier de-duplication across instances: %s', (_name, 
     outside.hold = undefined;
     await expect(a(detail, 'envelope-a')).rejects.toBeInstanceOf(DeliveryInFlightError);
     now += SENDING_LEASE_MS + 1000;
-    expect(await a(detail, 'envelope-b')).toEqual({ delivered: 2, parked: 0, deduplicated: 0 });
+    expect(await a(detail, 'envelope-b')).toEqual({
+      delivered: 2,
+      parked: 0,
+      deduplicated: 0,
+      unconfirmed: 0,
+    });
     expect(outside.sent).toHaveLength(2);
   });
 });

@@ -129,7 +129,7 @@ describe('webhook secrets at rest (local platform)', () => {
       },
       'event-1',
     );
-    expect(outcome).toEqual({ delivered: 0, parked: 1, deduplicated: 0 });
+    expect(outcome).toEqual({ delivered: 0, parked: 1, deduplicated: 0, unconfirmed: 0 });
     expect(delivered).toEqual([]);
     expect(JSON.stringify(parked)).not.toContain(SECRET);
   });

@@ -150,7 +150,12 @@ describe('SNS failures', () => {
       .rejects(awsError('ThrottledException', 400));
     sns.on(PublishCommand, { PhoneNumber: '+15555550100' }).resolves({ MessageId: 'sms-1' });
     sqs.on(SendMessageCommand).resolves({ MessageId: 'dl-1' });
-    expect(await processor()(detail(1), 'event-1')).toEqual({ delivered: 1, parked: 1, deduplicated: 0 });
+    expect(await processor()(detail(1), 'event-1')).toEqual({
+      delivered: 1,
+      parked: 1,
+      deduplicated: 0,
+      unconfirmed: 0,
+    });
     const parked = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
     expect(parked).toHaveLength(1);
     expect(parked[0]?.QueueUrl).toBe('https://sqs.us-west-2.amazonaws.com/123456789012/notify-dlq');
@@ -208,7 +213,12 @@ describe('duplicate alert events', () => {
       process(identified(1), 'envelope-a'),
       process(identified(1), 'envelope-b'),
     ]);
-    expect(await process(identified(1), 'envelope-c')).toEqual({ delivered: 0, parked: 0, deduplicated: 0 });
+    expect(await process(identified(1), 'envelope-c')).toEqual({
+      delivered: 0,
+      parked: 0,
+      deduplicated: 0,
+      unconfirmed: 0,
+    });
     expect(outcomes.map((o) => o.delivered).sort()).toEqual([0, 1]);
     await process(identified(2), 'envelope-d');
     expect(delivered.map((d) => d.detail.alertId)).toEqual(['alert-1', 'alert-2']);
@@ -224,7 +234,12 @@ describe('duplicate alert events', () => {
     // Delivery and parking both failed: the event fails, so the bus retries it in full.
     await expect(process(identified(3), 'envelope-a')).rejects.toThrow('dead-letter queue down');
     failing = false;
-    expect(await process(identified(3), 'envelope-b')).toEqual({ delivered: 1, parked: 0, deduplicated: 0 });
+    expect(await process(identified(3), 'envelope-b')).toEqual({
+      delivered: 1,
+      parked: 0,
+      deduplicated: 0,
+      unconfirmed: 0,
+    });
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBe(ids[0]);
   });

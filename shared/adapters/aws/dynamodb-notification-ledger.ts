@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
 import { deleteKeys, queryAll } from './dynamodb-items';
+import { type BackoffPolicy, backoffDelayMs, isRetryable, sleep } from './retry';
 
 /**
  * The metadata table's TTL attribute (epoch seconds). Only notification claims carry it: the table's
@@ -18,15 +19,35 @@ export const notificationClaimKey = (tenantId: string, deliveryId: string) => ({
 export const toEpochSeconds = (ms: number) => Math.ceil(ms / 1000);
 
 /**
+ * Retries of a confirm that DynamoDB throttled or failed (each on top of the SDK's own 3 attempts):
+ * at most about 11 s of waiting, well inside the 2-minute sending lease, since a throttled partition
+ * usually recovers within seconds and the delivery is already sent.
+ */
+export const CONFIRM_BACKOFF: BackoffPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 5_000 };
+
+export interface DynamoDbNotificationLedgerOptions {
+  readonly confirmBackoff?: BackoffPolicy;
+  /** Waits between confirm attempts (tests record them). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
  * Notification claims in the metadata table: pk `NOTIFIED#<tenant>`, sk the delivery id, `state`
  * ('sending' | 'sent') and `expiresAt`. A claim is a conditional put (absent, or expired but not yet
  * removed by TTL, which lags by up to days).
  */
 export class DynamoDbNotificationLedger implements NotificationLedger {
+  private readonly confirmBackoff: BackoffPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: DynamoDbNotificationLedgerOptions = {},
+  ) {
+    this.confirmBackoff = options.confirmBackoff ?? CONFIRM_BACKOFF;
+    this.sleep = options.sleep ?? sleep;
+  }
 
   async claim(
     tenantId: string,
@@ -56,17 +77,25 @@ export class DynamoDbNotificationLedger implements NotificationLedger {
     return existing.Item?.['state'] === 'sent' ? 'sent' : 'sending';
   }
 
+  /**
+   * An unconditional put, so sending it again is harmless: transient faults (throttling, 5xx) are
+   * retried with jittered backoff (CONFIRM_BACKOFF), other errors and the last failure thrown.
+   */
   async confirm(tenantId: string, deliveryId: string, expiresAtMs: number): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...notificationClaimKey(tenantId, deliveryId),
-          state: 'sent',
-          [METADATA_TTL_ATTRIBUTE]: toEpochSeconds(expiresAtMs),
-        },
-      }),
-    );
+    const item = {
+      ...notificationClaimKey(tenantId, deliveryId),
+      state: 'sent',
+      [METADATA_TTL_ATTRIBUTE]: toEpochSeconds(expiresAtMs),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+        return;
+      } catch (error) {
+        if (!isRetryable(error) || attempt + 1 >= this.confirmBackoff.maxAttempts) throw error;
+        await this.sleep(backoffDelayMs(attempt, this.confirmBackoff));
+      }
+    }
   }
 
   async release(tenantId: string, deliveryId: string): Promise<void> {
