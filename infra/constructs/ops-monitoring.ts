@@ -2,7 +2,8 @@
  * The provider's operational view of one region: a CloudWatch dashboard and alarms on what matters
  * (ingest volume and rejections, API latency p50/p99 and errors, throttles, metric-store rejects,
  * alert evaluator lag, notification failures, dead-letter queue depth, top tenants by usage), every
- * alarm notifying the provider's on-call SNS topic (KMS-encrypted). EMF names come from
+ * alarm notifying the provider's on-call SNS topic (KMS-encrypted), except informational ones (worth a
+ * look, not a page), which notify the notices topic. EMF names come from
  * shared/telemetry/metric-names.ts and the namespace from shared/http/handler.ts, the same constants
  * the functions emit with, so a rename cannot silently empty a graph.
  */
@@ -35,9 +36,19 @@ export const OPS_SERVICE = {
   ingest: 'ingest',
   alertEvaluator: 'alert-evaluator',
   notifier: 'notifier',
+  replay: 'replay',
 } as const;
 
 const FIVE_MINUTES = Duration.minutes(5);
+const FIFTEEN_MINUTES = Duration.minutes(15);
+
+/** How many periods an alarm looks at and how many must breach (default: 2 of 3). */
+interface AlarmEvaluation {
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+}
+/** Alarms on the first breaching period: for events that should never happen even once. */
+const FIRST_OCCURRENCE: AlarmEvaluation = { evaluationPeriods: 1, datapointsToAlarm: 1 };
 
 export interface OpsMonitoringProps {
   /** Key for the on-call topic (must let cloudwatch.amazonaws.com use it). */
@@ -49,6 +60,8 @@ export interface OpsMonitoringProps {
 
 export class OpsMonitoring extends Construct {
   readonly onCallTopic: Topic;
+  /** Informational alarms: something worth a look during working hours, never a page. */
+  readonly noticesTopic: Topic;
   readonly dashboard: Dashboard;
   readonly alarms: Alarm[] = [];
 
@@ -59,7 +72,16 @@ export class OpsMonitoring extends Construct {
       masterKey: props.topicKey,
       enforceSSL: true,
     });
-    if (props.onCallEmail) this.onCallTopic.addSubscription(new EmailSubscription(props.onCallEmail));
+    this.noticesTopic = new Topic(this, 'NoticesTopic', {
+      displayName: 'Observability platform notices (informational, not paged)',
+      masterKey: props.topicKey,
+      enforceSSL: true,
+    });
+    if (props.onCallEmail) {
+      // E-mail is not a page: notices reach the same inbox; a pager subscribes to the on-call topic only.
+      this.onCallTopic.addSubscription(new EmailSubscription(props.onCallEmail));
+      this.noticesTopic.addSubscription(new EmailSubscription(props.onCallEmail));
+    }
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
 
     const accepted = emf(METRIC.datapointsAccepted, OPS_SERVICE.ingest);
@@ -71,6 +93,7 @@ export class OpsMonitoring extends Construct {
     // The scheduled pass drains the outbox every minute and reports what is left (0 once drained).
     const eventsPending = emf(METRIC.alertEventsPending, OPS_SERVICE.alertEvaluator, 'Maximum');
     const deduplicated = emf(METRIC.notificationsDeduplicated, OPS_SERVICE.notifier);
+    const confirmFailures = emf(METRIC.notificationConfirmFailures, OPS_SERVICE.notifier);
     const rejectionRate = new MathExpression({
       expression: 'IF((a + r) > 0, 100 * r / (a + r), 0)',
       usingMetrics: { a: accepted, r: rejected },
@@ -94,6 +117,7 @@ export class OpsMonitoring extends Construct {
     this.dashboard.addWidgets(
       graph('Alert events waiting in the outbox', [eventsPending]),
       graph('Notifications deduplicated (copies not sent again)', [deduplicated]),
+      graph('Notifications sent but not recorded as sent (may be sent again)', [confirmFailures]),
     );
     this.dashboard.addWidgets(
       topTenants('Top tenants: samples discarded by the guardrails', METRIC.samplesDiscarded, ', reason'),
@@ -110,6 +134,15 @@ export class OpsMonitoring extends Construct {
       eventsPending,
       0,
       'Alert events stuck in the outbox: the event bus has refused them for 10 min (notifications delayed)',
+    );
+    // At the first one: a copy of that event reaching another notifier after the claim's 2-minute
+    // lease sends the notification again, and the ledger's table is failing writes.
+    this.alarm(
+      'NotificationConfirmFailures',
+      confirmFailures,
+      0,
+      'The notifier sent notifications it could not record as sent (metadata table writes failing): duplicates possible',
+      { evaluation: FIRST_OCCURRENCE },
     );
   }
 
@@ -137,6 +170,23 @@ export class OpsMonitoring extends Construct {
     this.alarm(`${pascal(name)}Throttles`, throttles, 0, `Function ${name} was throttled`);
   }
 
+  /**
+   * Parked batches the spill replay deleted unwritten because their tenant was offboarded (or is
+   * unknown): a graph, and an informational alarm (any in 15 min), since it is expected after
+   * offboarding a tenant during a store outage but should not happen otherwise.
+   */
+  watchSpillReplay(): void {
+    const dropped = emf(METRIC.spillReplayDroppedBatches, OPS_SERVICE.replay, 'Sum', FIFTEEN_MINUTES);
+    this.dashboard.addWidgets(graph('Spill replay: batches dropped (tenant offboarded)', [dropped]));
+    this.alarm(
+      'SpillReplayDroppedBatches',
+      dropped,
+      0,
+      'Informational: the spill replay dropped parked batches of an offboarded or unknown tenant in the last 15 min',
+      { evaluation: FIRST_OCCURRENCE, topic: this.noticesTopic },
+    );
+  }
+
   /** Any message in a dead-letter (or on-failure) queue is lost work: alarm at the first one. */
   watchDeadLetterQueue(name: string, queue: IQueue): void {
     const depth = queue.metricApproximateNumberOfMessagesVisible({
@@ -149,30 +199,36 @@ export class OpsMonitoring extends Construct {
     this.alarm(`${pascal(name)}DlqDepth`, depth, 0, `Dead-letter queue ${name} has messages`);
   }
 
-  private alarm(id: string, metric: IMetric, threshold: number, description: string): Alarm {
+  /** An alarm above `threshold` in 2 of 3 periods (or `evaluation`), notifying on-call (or `topic`). */
+  private alarm(
+    id: string,
+    metric: IMetric,
+    threshold: number,
+    description: string,
+    options: { evaluation?: AlarmEvaluation; topic?: Topic } = {},
+  ): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
+      ...(options.evaluation ?? { evaluationPeriods: 3, datapointsToAlarm: 2 }),
       // No data means nothing happened (no traffic, function not deployed yet): not an incident.
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     });
-    alarm.addAlarmAction(new SnsAction(this.onCallTopic));
+    alarm.addAlarmAction(new SnsAction(options.topic ?? this.onCallTopic));
     this.alarms.push(alarm);
     return alarm;
   }
 }
 
-function emf(metricName: string, service: string, statistic = 'Sum'): Metric {
+function emf(metricName: string, service: string, statistic = 'Sum', period = FIVE_MINUTES): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
     dimensionsMap: { service },
     statistic,
-    period: FIVE_MINUTES,
+    period,
   });
 }
 

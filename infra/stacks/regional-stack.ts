@@ -152,6 +152,7 @@ export class RegionalStack extends Stack {
         }),
     });
     this.ops.watchDeadLetterQueue('ingest-spill', this.ingestSpill.deadLetterQueue);
+    this.ops.watchSpillReplay();
 
     this.alerting = new Alerting(this, 'Alerting', {
       aggregationRegion: config.alertAggregationRegion,

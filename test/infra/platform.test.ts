@@ -614,13 +614,20 @@ describe('encryption at rest', () => {
 });
 
 describe('operations', () => {
-  it('alarms on every operational signal into the encrypted on-call topic', () => {
+  it('alarms on every operational signal into the encrypted on-call topic, notices into their own', () => {
     const region = 'us-west-2';
     const t = synthed.regional(region);
     const stack = synthed.platform.regional.get(region)!;
     const topic = logicalId(region, stack.ops.onCallTopic);
+    const noticesTopic = logicalId(region, stack.ops.noticesTopic);
     const alarms = Object.entries(t.findResources('AWS::CloudWatch::Alarm'));
-    for (const [, alarm] of alarms) expect((alarm.Properties as Json).AlarmActions).toEqual([{ Ref: topic }]);
+    // Informational alarms (worth a look, not a page) notify the notices topic only.
+    const informational = alarms.filter(([id]) => /SpillReplayDroppedBatches/.test(id));
+    expect(informational).toHaveLength(1);
+    for (const [id, alarm] of alarms)
+      expect((alarm.Properties as Json).AlarmActions, id).toEqual([
+        { Ref: informational.some(([i]) => i === id) ? noticesTopic : topic },
+      ]);
     const names = alarms.map(([id]) => id).join(' ');
     for (const signal of [
       'Api5xx',
@@ -631,12 +638,54 @@ describe('operations', () => {
       'AlertEvaluatorLag',
       'NotificationFailures',
       'AlertEventsPending',
+      'NotificationConfirmFailures',
+      'SpillReplayDroppedBatches',
       'IngestErrors',
       'IngestThrottles',
       'IngestSpillDlqDepth',
     ])
       expect(names).toContain(signal);
-    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    for (const id of [topic, noticesTopic])
+      expect(t.findResources('AWS::SNS::Topic')[id]?.Properties).toMatchObject({
+        KmsMasterKeyId: expect.anything(),
+      });
+  });
+
+  it('alarms at the first notification that was sent but could not be recorded as sent', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    synthed.regional(region).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ObservabilityPlatform',
+      MetricName: 'NotificationConfirmFailures',
+      Dimensions: [{ Name: 'service', Value: 'notifier' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: logicalId(region, stack.ops.onCallTopic) }],
+    });
+  });
+
+  it('raises an informational alarm, not a page, when the spill replay drops batches in 15 minutes', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    synthed.regional(region).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ObservabilityPlatform',
+      MetricName: 'SpillReplayDroppedBatches',
+      Dimensions: [{ Name: 'service', Value: 'replay' }],
+      Statistic: 'Sum',
+      Period: 900,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('^Informational: '),
+      AlarmActions: [{ Ref: logicalId(region, stack.ops.noticesTopic) }],
+    });
   });
 
   it('draws the dashboard from the shared EMF names, namespace and tenant dimension', () => {
@@ -651,8 +700,18 @@ describe('operations', () => {
       'NotificationFailures',
       'AlertEventsPending',
       'NotificationsDeduplicated',
+      'NotificationConfirmFailures',
+      'SpillReplayDroppedBatches',
     ])
       expect(body).toContain(name);
+    // The dropped-batches graph sits with the spill queue's: after the replay's errors and DLQ depth.
+    const titles = [...body.matchAll(/\\+"title\\+":\\+"([^"\\]+)/g)].map((m) => m[1]);
+    const spillWidgets = ['replay: errors / throttles', 'DLQ depth: ingest-spill'].map((title) =>
+      titles.indexOf(title),
+    );
+    const dropped = titles.indexOf('Spill replay: batches dropped (tenant offboarded)');
+    expect(spillWidgets.every((i) => i >= 0)).toBe(true);
+    expect(dropped).toBe(Math.max(...spillWidgets) + 1);
     expect(body).toContain('ObservabilityPlatform');
     expect(body).toContain('GROUP BY tenant');
     for (const perTenant of ['SamplesAccepted', 'SamplesDiscarded', 'TenantLimitWarning'])
