@@ -109,16 +109,40 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
 /** Headers other systems use to name a tenant; we only check they agree with the credential. */
 const TENANT_HEADERS = ['x-scope-orgid', 'x-tenant-id'] as const;
 
-interface Candidate {
-  readonly sample: Sample;
-  /** Index in the decoded request. */
-  readonly index: number;
+/**
+ * Samples still in the running, as parallel arrays (no wrapper object per sample): `samples[i]` came
+ * from the decoded request's `indices[i]`, or from its `i` when `indices` is absent (nothing dropped
+ * yet, so `samples` is the decoded array itself).
+ */
+interface Candidates {
+  readonly samples: readonly Sample[];
+  readonly indices: readonly number[] | undefined;
+}
+
+const indexIn = (c: Candidates, i: number): number =>
+  c.indices === undefined ? i : (c.indices[i] as number);
+
+/** The candidates `keep` says yes to; the same object when it says yes to all. */
+function filterCandidates(c: Candidates, keep: (sample: Sample, i: number) => boolean): Candidates {
+  let samples: Sample[] | undefined;
+  let indices: number[] | undefined;
+  for (let i = 0; i < c.samples.length; i++) {
+    const sample = c.samples[i] as Sample;
+    if (keep(sample, i)) {
+      samples?.push(sample);
+      indices?.push(indexIn(c, i));
+    } else if (samples === undefined) {
+      samples = c.samples.slice(0, i);
+      indices = Array.from({ length: i }, (_, j) => indexIn(c, j));
+    }
+  }
+  return samples === undefined ? c : { samples, indices };
 }
 
 /** What prepare() learned, for commit(). */
 interface Prepared {
   readonly decoded: readonly Sample[];
-  readonly valid: readonly Candidate[];
+  readonly valid: Candidates;
   readonly rejections: SampleRejection[];
   readonly discards: Map<DiscardReason, number>;
   readonly discard: (index: number, reason: DiscardReason, message: string, limit?: number) => void;
@@ -250,17 +274,20 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     };
 
     // HA dedup: samples of a non-leader replica are dropped; the leader's lose the replica label.
-    let candidates = decoded.map((sample, index) => ({ sample, index }));
+    let candidates: Candidates = { samples: decoded, indices: undefined };
     let deduplicated = 0;
     if (limits.ha.enabled) {
       const { clusterLabel, replicaLabel } = limits.ha;
       const verdicts = new Map<string, boolean>();
-      const kept: typeof candidates = [];
-      for (const c of candidates) {
-        const cluster = c.sample.dimensions[clusterLabel];
-        const replica = c.sample.dimensions[replicaLabel];
+      const samples: Sample[] = [];
+      const indices: number[] = [];
+      for (let i = 0; i < decoded.length; i++) {
+        const sample = decoded[i] as Sample;
+        const cluster = sample.dimensions[clusterLabel];
+        const replica = sample.dimensions[replicaLabel];
         if (cluster === undefined || replica === undefined) {
-          kept.push(c);
+          samples.push(sample);
+          indices.push(i);
           continue;
         }
         const group = `${cluster}\u0000${replica}`;
@@ -278,14 +305,15 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
         }
         if (!accept) {
           deduplicated++;
-          discard(c.index, 'ha-replica-not-leader', 'replica is not the cluster leader');
+          discard(i, 'ha-replica-not-leader', 'replica is not the cluster leader');
           continue;
         }
-        const { [replicaLabel]: _replica, ...dimensions } = c.sample.dimensions;
-        kept.push({ sample: { ...c.sample, dimensions }, index: c.index });
+        const { [replicaLabel]: _replica, ...dimensions } = sample.dimensions;
+        samples.push({ ...sample, dimensions });
+        indices.push(i);
       }
-      candidates = kept;
-      if (deduplicated > 0 && candidates.length === 0) {
+      candidates = { samples, indices };
+      if (deduplicated > 0 && samples.length === 0) {
         await record(tenantId, 0, discards);
         return json(202, {
           accepted: 0,
@@ -297,25 +325,24 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     }
 
     // Per-sample limits: cheap, no shared state.
-    const valid: typeof candidates = [];
-    for (const c of candidates) {
-      const violation = sampleLimitViolation(c.sample, limits, startMs);
-      if (violation) discard(c.index, violation.reason, violation.message, violation.limit);
-      else valid.push(c);
-    }
+    const valid = filterCandidates(candidates, (sample, i) => {
+      const violation = sampleLimitViolation(sample, limits, startMs);
+      if (violation) discard(indexIn(candidates, i), violation.reason, violation.message, violation.limit);
+      return violation === undefined;
+    });
 
     // Ingestion rate: the samples that could be stored cost tokens.
-    if (valid.length > limits.ingestionBurstSize) {
+    if (valid.samples.length > limits.ingestionBurstSize) {
       throw new GuardrailRefusal(
         400,
         GUARDRAIL_ERROR.requestExceedsBurst,
-        `request holds ${valid.length} samples, more than the burst of ${limits.ingestionBurstSize}; split it`,
+        `request holds ${valid.samples.length} samples, more than the burst of ${limits.ingestionBurstSize}; split it`,
         { limit: limits.ingestionBurstSize, field: 'body' },
       );
     }
     const sampleBucket = { ratePerSecond: limits.ingestionRate, burst: limits.ingestionBurstSize };
     const refuseRate = async (retryAfterMs: number) => {
-      await record(tenantId, 0, new Map([['rate-limited', valid.length]]));
+      await record(tenantId, 0, new Map([['rate-limited', valid.samples.length]]));
       return throttled(
         tenantId,
         GUARDRAIL_ERROR.ingestionRateLimited,
@@ -324,8 +351,8 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
         limits.ingestionRate,
       );
     };
-    if (valid.length > 0) {
-      const local = localRefusal(tenantId, 'samples', valid.length, sampleBucket, startMs);
+    if (valid.samples.length > 0) {
+      const local = localRefusal(tenantId, 'samples', valid.samples.length, sampleBucket, startMs);
       if (local) {
         // A retry of a request that already succeeded gets its answer, not a refusal.
         const answer = await completedAnswer();
@@ -355,45 +382,51 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     const { tenantId } = request;
     const { decoded, valid, rejections, discards, discard, deduplicated, sampleBucket, refuseRate } =
       prepared;
-    if (valid.length > 0) {
-      const decision = await takeTokensShared(tenantId, 'samples', valid.length, sampleBucket, startMs);
+    if (valid.samples.length > 0) {
+      const decision = await takeTokensShared(
+        tenantId,
+        'samples',
+        valid.samples.length,
+        sampleBucket,
+        startMs,
+      );
       if (!decision.allowed) throw await refuseRate(decision.retryAfterMs);
     }
 
     // Active series: new series beyond the limits are refused, existing ones pass.
-    const ids = valid.map((c) => seriesId(c.sample));
+    const ids = valid.samples.map(seriesId);
     const admission = await deps.series.admit(
       tenantId,
-      valid.map((c, i) => ({ id: ids[i]!, metric: c.sample.metric })),
+      valid.samples.map((sample, i) => ({ id: ids[i] as string, metric: sample.metric })),
       limits,
       startMs,
     );
-    const admitted: Candidate[] = [];
-    valid.forEach((c, i) => {
-      const refusal = admission.refused.get(ids[i]!);
-      if (refusal === 'max-series')
-        discard(
-          c.index,
-          refusal,
-          `new series would exceed the limit of ${limits.maxActiveSeries} active series`,
-          limits.maxActiveSeries,
-        );
-      else if (refusal === 'max-series-per-metric')
-        discard(
-          c.index,
-          refusal,
-          `new series of ${c.sample.metric} would exceed the limit of ${limits.maxActiveSeriesPerMetric} active series per metric`,
-          limits.maxActiveSeriesPerMetric,
-        );
-      else admitted.push(c);
-    });
+    const admitted =
+      admission.refused.size === 0
+        ? valid
+        : filterCandidates(valid, (sample, i) => {
+            const refusal = admission.refused.get(ids[i] as string);
+            if (refusal === 'max-series')
+              discard(
+                indexIn(valid, i),
+                refusal,
+                `new series would exceed the limit of ${limits.maxActiveSeries} active series`,
+                limits.maxActiveSeries,
+              );
+            else if (refusal === 'max-series-per-metric')
+              discard(
+                indexIn(valid, i),
+                refusal,
+                `new series of ${sample.metric} would exceed the limit of ${limits.maxActiveSeriesPerMetric} active series per metric`,
+                limits.maxActiveSeriesPerMetric,
+              );
+            return refusal === undefined;
+          });
 
     const result =
-      admitted.length > 0
-        ? await request.write(admitted.map((c) => c.sample))
-        : { accepted: 0, rejected: [] };
+      admitted.samples.length > 0 ? await request.write(admitted.samples) : { accepted: 0, rejected: [] };
     const storeRejected = result.rejected.map((r) => ({
-      index: admitted[r.index]?.index ?? r.index,
+      index: r.index < admitted.samples.length ? indexIn(admitted, r.index) : r.index,
       reason: r.reason,
     }));
     if (storeRejected.length > 0) discards.set('store-rejected', storeRejected.length);

@@ -238,3 +238,34 @@ describe('ingest guard: visibility', () => {
     expect(seen[0]?.usage.length).toBeGreaterThan(1);
   });
 });
+
+describe('ingest guard: refusals name the request’s own samples', () => {
+  it('gives each refusal the index it had in the request, after earlier samples were dropped', async () => {
+    await stores.limits.put(
+      tenantId,
+      { maxActiveSeries: 3, maxLabelValueLength: 20 },
+      0,
+      new Date().toISOString(),
+    );
+    // The store refuses the second sample it is handed.
+    store.write = async (_t, samples) => {
+      written.push(...samples);
+      return { accepted: samples.length - 1, rejected: [{ index: 1, reason: 'refused by the store' }] };
+    };
+    const payload = seriesPayload(nowS(), { series: 6 });
+    // 0 ok, 1 label value too long, 2 ok (store refuses it), 3 ok, 4 label too long, 5 a fourth series.
+    payload.instances[1]!.instanceName = 'x'.repeat(40);
+    payload.instances[4]!.instanceName = 'y'.repeat(40);
+    const result = await handlerWith()(payload);
+    expect(result.statusCode).toBe(400);
+    const body = JSON.parse(result.body);
+    expect(body.error.field).toBe('samples[1]');
+    expect(body.rejections.map((r: { index: number; reason: string }) => [r.index, r.reason])).toEqual([
+      [1, 'label-value-too-long'],
+      [4, 'label-value-too-long'],
+      [5, 'max-series'],
+    ]);
+    expect(body.rejected).toEqual([{ index: 2, reason: 'refused by the store' }]);
+    expect(written.map((s) => s.value)).toEqual([0, 2, 3]);
+  });
+});
