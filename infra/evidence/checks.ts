@@ -62,7 +62,23 @@ function resourcesOf(templates: TemplateSet, ...types: string[]): Found[] {
   return found;
 }
 
-const props = (f: Found) => (f.resource.Properties ?? {}) as Record<string, any>;
+/** A JSON object inside a template: a resource's properties or anything below them. */
+type CfnObject = Readonly<Record<string, unknown>>;
+const isCfnObject = (value: unknown): value is CfnObject => typeof value === 'object' && value !== null;
+/**
+ * The value at `path` below `value` (array elements by index), or undefined where a step is missing or
+ * not an object: optional chaining over JSON whose shape the checks do not trust.
+ */
+function at(value: unknown, ...path: readonly string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (!isCfnObject(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+/** A resource's property at `path` (see `at`). */
+const prop = (f: Found, ...path: readonly string[]) => at(f.resource.Properties, ...path);
 const where = (f: Found) => `${f.stack}/${f.id}`;
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const isAwsManagedKey = (v: unknown) => typeof v === 'string' && v.startsWith('alias/aws/');
@@ -93,11 +109,11 @@ function perResource(
  */
 function timestreamTenantTableRetention(templates: TemplateSet): CheckOutcome {
   const bound = resourcesOf(templates, 'AWS::Lambda::Function').filter(
-    (f) => props(f).Environment?.Variables?.[ENV.metricStore] === 'timestream',
+    (f) => prop(f, 'Environment', 'Variables', ENV.metricStore) === 'timestream',
   );
   const failures: string[] = [];
   for (const f of bound) {
-    const days = Number(props(f).Environment.Variables[ENV.timestreamMagneticRetentionDays]);
+    const days = Number(prop(f, 'Environment', 'Variables', ENV.timestreamMagneticRetentionDays));
     if (!Number.isInteger(days) || days < 1)
       failures.push(`${where(f)}: creates Timestream tenant tables with no bounded magnetic retention`);
   }
@@ -121,11 +137,12 @@ function requireSome(
 type Statement = PolicyStatementJson;
 
 function policyStatements(f: Found): Statement[] {
-  const p = props(f);
-  const documents = [p.PolicyDocument, ...list(p.Policies).map((x: any) => x?.PolicyDocument)].filter(
-    Boolean,
-  );
-  return documents.flatMap((d: any) => list(d.Statement) as Statement[]);
+  const documents = [
+    prop(f, 'PolicyDocument'),
+    ...list(prop(f, 'Policies')).map((policy) => at(policy, 'PolicyDocument')),
+  ].filter(Boolean);
+  // IAM statements are taken as written: the checks below read only Effect, Action and Resource.
+  return documents.flatMap((d) => list(at(d, 'Statement')) as Statement[]);
 }
 
 /** Logical ids referenced by a property whose key makes it a dead-letter destination. */
@@ -157,14 +174,20 @@ export const CHECKS: readonly Check[] = [
     run: (t) =>
       requireSome(
         perResource(t, ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'], 'DynamoDB tables', (f) => {
-          const p = props(f);
-          if (p.SSESpecification?.SSEType !== 'KMS' && p.SSESpecification?.SSEEnabled !== true)
+          if (
+            prop(f, 'SSESpecification', 'SSEType') !== 'KMS' &&
+            prop(f, 'SSESpecification', 'SSEEnabled') !== true
+          )
             return 'SSE with KMS not enabled';
           if (f.resource.Type === 'AWS::DynamoDB::Table')
-            return hasCmk(p.SSESpecification?.KMSMasterKeyId) ? undefined : 'no customer-managed key';
-          const bad = list(p.Replicas as any[]).filter((r) => !hasCmk(r.SSESpecification?.KMSMasterKeyId));
+            return hasCmk(prop(f, 'SSESpecification', 'KMSMasterKeyId'))
+              ? undefined
+              : 'no customer-managed key';
+          const bad = list(prop(f, 'Replicas')).filter(
+            (r) => !hasCmk(at(r, 'SSESpecification', 'KMSMasterKeyId')),
+          );
           return bad.length > 0
-            ? `replicas without a customer-managed key: ${bad.map((r) => r.Region).join(', ')}`
+            ? `replicas without a customer-managed key: ${bad.map((r) => at(r, 'Region')).join(', ')}`
             : undefined;
         }),
         t,
@@ -178,7 +201,7 @@ export const CHECKS: readonly Check[] = [
     criteria: ['CC6.1'],
     run: (t) =>
       perResource(t, ['AWS::KMS::Key'], 'KMS keys', (f) =>
-        props(f).EnableKeyRotation === true ? undefined : 'automatic rotation is off',
+        prop(f, 'EnableKeyRotation') === true ? undefined : 'automatic rotation is off',
       ),
   },
   {
@@ -187,7 +210,7 @@ export const CHECKS: readonly Check[] = [
     criteria: ['CC6.1'],
     run: (t) =>
       perResource(t, ['AWS::Logs::LogGroup'], 'log groups', (f) =>
-        hasCmk(props(f).KmsKeyId) ? undefined : 'no KmsKeyId',
+        hasCmk(prop(f, 'KmsKeyId')) ? undefined : 'no KmsKeyId',
       ),
   },
   {
@@ -197,10 +220,10 @@ export const CHECKS: readonly Check[] = [
     run: (t) =>
       combine(
         perResource(t, ['AWS::SNS::Topic'], 'SNS topics', (f) =>
-          hasCmk(props(f).KmsMasterKeyId) ? undefined : 'no customer-managed KmsMasterKeyId',
+          hasCmk(prop(f, 'KmsMasterKeyId')) ? undefined : 'no customer-managed KmsMasterKeyId',
         ),
         perResource(t, ['AWS::SQS::Queue'], 'SQS queues', (f) =>
-          hasCmk(props(f).KmsMasterKeyId) ? undefined : 'no customer-managed KmsMasterKeyId',
+          hasCmk(prop(f, 'KmsMasterKeyId')) ? undefined : 'no customer-managed KmsMasterKeyId',
         ),
       ),
   },
@@ -211,24 +234,27 @@ export const CHECKS: readonly Check[] = [
     run: (t) =>
       combine(
         perResource(t, ['AWS::Timestream::Database'], 'Timestream databases', (f) =>
-          hasCmk(props(f).KmsKeyId) ? undefined : 'no KmsKeyId',
+          hasCmk(prop(f, 'KmsKeyId')) ? undefined : 'no KmsKeyId',
         ),
         perResource(t, ['AWS::APS::Workspace'], 'AMP workspaces', (f) =>
-          hasCmk(props(f).KmsKeyArn) ? undefined : 'no KmsKeyArn',
+          hasCmk(prop(f, 'KmsKeyArn')) ? undefined : 'no KmsKeyArn',
         ),
         perResource(t, ['AWS::SecretsManager::Secret'], 'secrets', (f) =>
-          hasCmk(props(f).KmsKeyId) ? undefined : 'no KmsKeyId',
+          hasCmk(prop(f, 'KmsKeyId')) ? undefined : 'no KmsKeyId',
         ),
         perResource(t, ['AWS::Backup::BackupVault'], 'backup vaults', (f) =>
-          hasCmk(props(f).EncryptionKeyArn) ? undefined : 'no EncryptionKeyArn',
+          hasCmk(prop(f, 'EncryptionKeyArn')) ? undefined : 'no EncryptionKeyArn',
         ),
         perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) => {
-          const rules = list(props(f).BucketEncryption?.ServerSideEncryptionConfiguration as any[]);
-          const kms = rules.some(
-            (r) =>
-              r.ServerSideEncryptionByDefault?.SSEAlgorithm?.startsWith('aws:kms') &&
-              hasCmk(r.ServerSideEncryptionByDefault?.KMSMasterKeyID),
-          );
+          const rules = list(prop(f, 'BucketEncryption', 'ServerSideEncryptionConfiguration'));
+          const kms = rules.some((r) => {
+            const algorithm = at(r, 'ServerSideEncryptionByDefault', 'SSEAlgorithm');
+            return (
+              typeof algorithm === 'string' &&
+              algorithm.startsWith('aws:kms') &&
+              hasCmk(at(r, 'ServerSideEncryptionByDefault', 'KMSMasterKeyID'))
+            );
+          });
           return kms ? undefined : 'not SSE-KMS with a customer-managed key';
         }),
       ),
@@ -248,7 +274,7 @@ export const CHECKS: readonly Check[] = [
         policies.some(
           (p) =>
             p.stack === target.stack &&
-            mentions(props(p).Bucket ?? props(p).Topics ?? props(p).Queues, target.id) &&
+            mentions(prop(p, 'Bucket') ?? prop(p, 'Topics') ?? prop(p, 'Queues'), target.id) &&
             policyStatements(p).some(
               (s) => s.Effect === 'Deny' && JSON.stringify(s).includes('"aws:SecureTransport":"false"'),
             ),
@@ -261,9 +287,9 @@ export const CHECKS: readonly Check[] = [
           (f) => (deniesInsecure(f) ? undefined : 'no policy statement denying aws:SecureTransport=false'),
         ),
         perResource(t, ['AWS::ApiGateway::DomainName'], 'API custom domains', (f) =>
-          props(f).SecurityPolicy === 'TLS_1_2'
+          prop(f, 'SecurityPolicy') === 'TLS_1_2'
             ? undefined
-            : `security policy ${props(f).SecurityPolicy ?? 'TLS_1_0 (default)'}`,
+            : `security policy ${prop(f, 'SecurityPolicy') ?? 'TLS_1_0 (default)'}`,
         ),
       );
     },
@@ -276,20 +302,22 @@ export const CHECKS: readonly Check[] = [
       const acls = resourcesOf(t, 'AWS::WAFv2::WebACL');
       const associations = resourcesOf(t, 'AWS::WAFv2::WebACLAssociation');
       const aclFailures = acls.flatMap((acl) => {
-        const rules = list(props(acl).Rules as any[]);
+        const rules = list(prop(acl, 'Rules'));
         const out: string[] = [];
-        if (!rules.some((r) => r.Statement?.RateBasedStatement?.AggregateKeyType === 'IP'))
+        if (!rules.some((r) => at(r, 'Statement', 'RateBasedStatement', 'AggregateKeyType') === 'IP'))
           out.push(`${where(acl)}: no rate-based rule per source IP`);
-        if (!rules.some((r) => r.Statement?.ManagedRuleGroupStatement?.VendorName === 'AWS'))
+        if (!rules.some((r) => at(r, 'Statement', 'ManagedRuleGroupStatement', 'VendorName') === 'AWS'))
           out.push(`${where(acl)}: no AWS managed rule group`);
         return out;
       });
       const stages = perResource(t, ['AWS::ApiGateway::Stage'], 'API stages', (stage) => {
         const association = associations.find(
-          (a) => a.stack === stage.stack && mentions(props(a).ResourceArn, stage.id),
+          (a) => a.stack === stage.stack && mentions(prop(a, 'ResourceArn'), stage.id),
         );
         if (!association) return 'no WAF web ACL association';
-        const acl = acls.find((a) => a.stack === stage.stack && mentions(props(association).WebACLArn, a.id));
+        const acl = acls.find(
+          (a) => a.stack === stage.stack && mentions(prop(association, 'WebACLArn'), a.id),
+        );
         return acl ? undefined : 'associated web ACL not found in the template';
       });
       return requireSome(
@@ -309,10 +337,9 @@ export const CHECKS: readonly Check[] = [
     criteria: ['CC6.6', 'CC7.2'],
     run: (t) =>
       perResource(t, ['AWS::ApiGateway::Stage'], 'API stages', (f) => {
-        const p = props(f);
-        if (!p.AccessLogSetting?.DestinationArn) return 'no access log destination';
-        const throttled = list(p.MethodSettings as any[]).some(
-          (m) => typeof m.ThrottlingRateLimit === 'number',
+        if (!prop(f, 'AccessLogSetting', 'DestinationArn')) return 'no access log destination';
+        const throttled = list(prop(f, 'MethodSettings')).some(
+          (m) => typeof at(m, 'ThrottlingRateLimit') === 'number',
         );
         return throttled ? undefined : 'no throttling in method settings';
       }),
@@ -323,8 +350,12 @@ export const CHECKS: readonly Check[] = [
     criteria: ['CC6.6'],
     run: (t) =>
       perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) => {
-        const c = props(f).PublicAccessBlockConfiguration ?? {};
-        const all = c.BlockPublicAcls && c.BlockPublicPolicy && c.IgnorePublicAcls && c.RestrictPublicBuckets;
+        const blocks = (setting: string) => prop(f, 'PublicAccessBlockConfiguration', setting);
+        const all =
+          blocks('BlockPublicAcls') &&
+          blocks('BlockPublicPolicy') &&
+          blocks('IgnorePublicAcls') &&
+          blocks('RestrictPublicBuckets');
         return all ? undefined : 'public access is not fully blocked';
       }),
   },
@@ -357,7 +388,7 @@ export const CHECKS: readonly Check[] = [
     run: (t) =>
       combine(
         perResource(t, ['AWS::IAM::Role'], 'IAM roles', (f) => {
-          const arns = JSON.stringify(props(f).ManagedPolicyArns ?? []);
+          const arns = JSON.stringify(prop(f, 'ManagedPolicyArns') ?? []);
           return /AdministratorAccess|PowerUserAccess|IAMFullAccess/.test(arns)
             ? 'administrative managed policy'
             : undefined;
@@ -371,11 +402,11 @@ export const CHECKS: readonly Check[] = [
     criteria: ['CC7.2'],
     run: (t) =>
       perResource(t, ['AWS::Lambda::Function'], 'Lambda functions', (f) => {
-        const p = props(f);
+        const handler = prop(f, 'Handler');
         // CDK's cross-region reference providers are raw singleton handlers, not platform functions.
-        if (typeof p.Handler === 'string' && p.Handler.startsWith('__entrypoint__')) return undefined;
-        if (!p.LoggingConfig?.LogGroup) return 'no explicit log group';
-        return p.TracingConfig?.Mode === 'Active' ? undefined : 'tracing is not active';
+        if (typeof handler === 'string' && handler.startsWith('__entrypoint__')) return undefined;
+        if (!prop(f, 'LoggingConfig', 'LogGroup')) return 'no explicit log group';
+        return prop(f, 'TracingConfig', 'Mode') === 'Active' ? undefined : 'tracing is not active';
       }),
   },
   {
@@ -393,7 +424,7 @@ export const CHECKS: readonly Check[] = [
         if (!types.includes('AWS::CloudWatch::Alarm')) failures.push(`${stack}: no alarms`);
       }
       const alarms = perResource(t, ['AWS::CloudWatch::Alarm'], 'alarms', (f, all) => {
-        const actions = list(props(f).AlarmActions as unknown[]);
+        const actions = list(prop(f, 'AlarmActions'));
         const topics = Object.entries(all[f.stack]?.Resources ?? {})
           .filter(([, r]) => r.Type === 'AWS::SNS::Topic')
           .map(([id]) => id);
@@ -424,9 +455,11 @@ export const CHECKS: readonly Check[] = [
       );
       const alarms = resourcesOf(t, 'AWS::CloudWatch::Alarm');
       const alarmed = (q: Found) =>
-        alarms.some((a) => a.stack === q.stack && mentions(props(a).Dimensions ?? props(a).Metrics, q.id));
+        alarms.some(
+          (a) => a.stack === q.stack && mentions(prop(a, 'Dimensions') ?? prop(a, 'Metrics'), q.id),
+        );
       return perResource(t, ['AWS::SQS::Queue'], 'SQS queues', (q) => {
-        if (props(q).RedrivePolicy) return undefined;
+        if (prop(q, 'RedrivePolicy')) return undefined;
         // A queue without a redrive policy is terminal: a dead-letter queue, which must be alarmed.
         if (alarmed(q)) return undefined;
         return dlqIds.has(where(q))
@@ -449,26 +482,26 @@ export const CHECKS: readonly Check[] = [
         ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'],
         'DynamoDB tables',
         (f) => {
-          const p = props(f);
-          if (f.resource.Type === 'AWS::DynamoDB::Table')
-            return p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled ? undefined : 'PITR off';
-          const replicas = list(p.Replicas as any[]);
-          const noPitr = replicas.filter(
-            (r) => !r.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled,
+          const pitr = ['PointInTimeRecoverySpecification', 'PointInTimeRecoveryEnabled'];
+          if (f.resource.Type === 'AWS::DynamoDB::Table') return prop(f, ...pitr) ? undefined : 'PITR off';
+          const replicas = list(prop(f, 'Replicas'));
+          const noPitr = replicas.filter((r) => !at(r, ...pitr));
+          if (noPitr.length > 0) return `PITR off in ${noPitr.map((r) => at(r, 'Region')).join(', ')}`;
+          const classification = at(
+            replicas
+              .flatMap((r) => list(at(r, 'Tags') ?? []))
+              .find((tag) => at(tag, 'Key') === DATA_CLASSIFICATION_TAG),
+            'Value',
           );
-          if (noPitr.length > 0) return `PITR off in ${noPitr.map((r) => r.Region).join(', ')}`;
-          const classification = replicas
-            .flatMap((r) => (r.Tags ?? []) as { Key: string; Value: string }[])
-            .find((tag) => tag.Key === DATA_CLASSIFICATION_TAG)?.Value;
           if (classification === undefined) return `no ${DATA_CLASSIFICATION_TAG} tag`;
           if (classification !== 'confidential') return undefined;
           confidential++;
-          const unprotected = replicas.filter((r) => r.DeletionProtectionEnabled !== true);
+          const unprotected = replicas.filter((r) => at(r, 'DeletionProtectionEnabled') !== true);
           if (unprotected.length > 0)
-            return `deletion protection off in ${unprotected.map((r) => r.Region).join(', ')}`;
+            return `deletion protection off in ${unprotected.map((r) => at(r, 'Region')).join(', ')}`;
           if (replicas.length < 2) return 'fewer than two regions hold a replica';
           const backedUp = selections.some(
-            (s) => s.stack === f.stack && mentions(props(s).BackupSelection?.Resources, f.id),
+            (s) => s.stack === f.stack && mentions(prop(s, 'BackupSelection', 'Resources'), f.id),
           );
           return backedUp ? undefined : 'no AWS Backup selection covers it';
         },
@@ -508,31 +541,33 @@ export const CHECKS: readonly Check[] = [
     run: (t) =>
       combine(
         perResource(t, ['AWS::Logs::LogGroup'], 'log groups', (f) =>
-          typeof props(f).RetentionInDays === 'number' ? undefined : 'kept forever (no RetentionInDays)',
+          typeof prop(f, 'RetentionInDays') === 'number' ? undefined : 'kept forever (no RetentionInDays)',
         ),
-        perResource(t, ['AWS::Timestream::Table'], 'Timestream tables', (f) => {
-          const r = props(f).RetentionProperties ?? {};
-          return r.MemoryStoreRetentionPeriodInHours && r.MagneticStoreRetentionPeriodInDays
+        perResource(t, ['AWS::Timestream::Table'], 'Timestream tables', (f) =>
+          prop(f, 'RetentionProperties', 'MemoryStoreRetentionPeriodInHours') &&
+          prop(f, 'RetentionProperties', 'MagneticStoreRetentionPeriodInDays')
             ? undefined
-            : 'no retention';
-        }),
+            : 'no retention',
+        ),
         timestreamTenantTableRetention(t),
         perResource(t, ['AWS::APS::Workspace'], 'AMP workspaces', (f) =>
-          props(f).WorkspaceConfiguration?.RetentionPeriodInDays ? undefined : 'no retention period',
+          prop(f, 'WorkspaceConfiguration', 'RetentionPeriodInDays') ? undefined : 'no retention period',
         ),
         perResource(t, ['AWS::SQS::Queue'], 'SQS queues', (f) =>
-          props(f).MessageRetentionPeriod ? undefined : 'default retention not stated',
+          prop(f, 'MessageRetentionPeriod') ? undefined : 'default retention not stated',
         ),
         perResource(t, ['AWS::Backup::BackupPlan'], 'backup plans', (f) => {
-          const rules = list(props(f).BackupPlan?.BackupPlanRule as any[]);
-          const unbounded = rules.filter((r) => !r.Lifecycle?.DeleteAfterDays);
+          const rules = list(prop(f, 'BackupPlan', 'BackupPlanRule'));
+          const unbounded = rules.filter((r) => !at(r, 'Lifecycle', 'DeleteAfterDays'));
           return unbounded.length > 0
-            ? `rules kept forever: ${unbounded.map((r) => r.RuleName).join(', ')}`
+            ? `rules kept forever: ${unbounded.map((r) => at(r, 'RuleName')).join(', ')}`
             : undefined;
         }),
         perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) => {
-          const rules = list(props(f).LifecycleConfiguration?.Rules as any[]);
-          return rules.some((r) => r.Status === 'Enabled' && (r.ExpirationInDays || r.ExpirationDate))
+          const rules = list(prop(f, 'LifecycleConfiguration', 'Rules'));
+          return rules.some(
+            (r) => at(r, 'Status') === 'Enabled' && (at(r, 'ExpirationInDays') || at(r, 'ExpirationDate')),
+          )
             ? undefined
             : 'no expiring lifecycle rule';
         }),

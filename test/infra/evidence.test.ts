@@ -9,9 +9,30 @@ import {
 import { STACK_PREFIX } from '../../infra/platform';
 import { synthPlatform } from './support';
 
+type MutableObject = Record<string, unknown>;
 type Mutable = {
-  Resources: Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+  Resources: Record<string, { Type: string; Properties: MutableObject; DeletionPolicy?: string }>;
 };
+
+const isObject = (value: unknown): value is MutableObject => typeof value === 'object' && value !== null;
+
+/** The value at `path` below `value` (array elements by index), or undefined where a step is missing. */
+const valueAt = (value: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((current, key) => (isObject(current) ? current[key] : undefined), value);
+
+/** The JSON object at `path` below `value`; throws where there is none. */
+function objectAt(value: unknown, ...path: string[]): MutableObject {
+  const found = valueAt(value, ...path);
+  if (!isObject(found)) throw new Error(`no object at ${path.join('.')}`);
+  return found;
+}
+
+/** The JSON array at `path` below `value`; throws where there is none. */
+function arrayAt(value: unknown, ...path: string[]): unknown[] {
+  const found = valueAt(value, ...path);
+  if (!Array.isArray(found)) throw new Error(`no array at ${path.join('.')}`);
+  return found;
+}
 
 let templates: TemplateSet;
 beforeAll(() => {
@@ -87,7 +108,8 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     );
     expectFails(
       broken(globalTable, (t) => {
-        delete firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].Properties.Replicas[1].SSESpecification;
+        delete objectAt(firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].Properties, 'Replicas', '1')
+          .SSESpecification;
       }),
       'ENC-TABLES',
       'CC6.1',
@@ -98,7 +120,7 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
   it('CC6.3: a statement granting s3:GetObject on "*", or a service wildcard action', () => {
     expectFails(
       broken(regional, (t) => {
-        firstOf(t, 'AWS::IAM::Policy')[1].Properties.PolicyDocument.Statement.push({
+        arrayAt(firstOf(t, 'AWS::IAM::Policy')[1].Properties, 'PolicyDocument', 'Statement').push({
           Effect: 'Allow',
           Action: 's3:GetObject',
           Resource: '*',
@@ -110,7 +132,7 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     );
     expectFails(
       broken(regional, (t) => {
-        firstOf(t, 'AWS::IAM::Policy')[1].Properties.PolicyDocument.Statement.push({
+        arrayAt(firstOf(t, 'AWS::IAM::Policy')[1].Properties, 'PolicyDocument', 'Statement').push({
           Effect: 'Allow',
           Action: 'dynamodb:*',
           Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/x',
@@ -134,7 +156,9 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     expectFails(
       broken(regional, (t) => {
         const acl = firstOf(t, 'AWS::WAFv2::WebACL')[1];
-        acl.Properties.Rules = acl.Properties.Rules.filter((r: any) => !r.Statement.RateBasedStatement);
+        acl.Properties.Rules = arrayAt(acl.Properties, 'Rules').filter(
+          (r) => !objectAt(r, 'Statement').RateBasedStatement,
+        );
       }),
       'EDGE-WAF',
       'CC6.6',
@@ -160,11 +184,14 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
   it('C1.2: a function bound to Timestream without the retention its tenant tables are created with', () => {
     expectFails(
       broken(regional, (t) => {
-        const [id, ingest] = Object.entries<any>(t.Resources).find(
-          ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.METRIC_STORE,
+        const [id, ingest] = Object.entries(t.Resources).find(
+          ([, r]) =>
+            r.Type === 'AWS::Lambda::Function' &&
+            valueAt(r.Properties, 'Environment', 'Variables', 'METRIC_STORE'),
         )!;
-        expect(ingest.Properties.Environment.Variables.METRIC_STORE, id).toBe('timestream');
-        delete ingest.Properties.Environment.Variables.TIMESTREAM_MAGNETIC_RETENTION_DAYS;
+        const variables = objectAt(ingest.Properties, 'Environment', 'Variables');
+        expect(variables.METRIC_STORE, id).toBe('timestream');
+        delete variables.TIMESTREAM_MAGNETIC_RETENTION_DAYS;
       }),
       'DISP-RETENTION',
       'C1.2',
@@ -213,10 +240,11 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
   it('A1.2: PITR off in one replica, the backup selection gone, a table that would be deleted with its stack', () => {
     expectFails(
       broken(globalTable, (t) => {
-        firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].Properties.Replicas[2].PointInTimeRecoverySpecification =
-          {
-            PointInTimeRecoveryEnabled: false,
-          };
+        objectAt(
+          firstOf(t, 'AWS::DynamoDB::GlobalTable')[1].Properties,
+          'Replicas',
+          '2',
+        ).PointInTimeRecoverySpecification = { PointInTimeRecoveryEnabled: false };
       }),
       'BAK-TABLES',
       'A1.2',
@@ -251,7 +279,12 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     );
     expectFails(
       broken(globalTable, (t) => {
-        delete firstOf(t, 'AWS::Backup::BackupPlan')[1].Properties.BackupPlan.BackupPlanRule[0].Lifecycle;
+        delete objectAt(
+          firstOf(t, 'AWS::Backup::BackupPlan')[1].Properties,
+          'BackupPlan',
+          'BackupPlanRule',
+          '0',
+        ).Lifecycle;
       }),
       'DISP-RETENTION',
       'C1.2',
