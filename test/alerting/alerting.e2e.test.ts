@@ -3,81 +3,22 @@
  * evaluator (on ingest and on its timer, ticked by hand on a fake clock), the in-process bus, the
  * notifier, and a real HTTP webhook receiver.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../shared/domain/alerting/webhook';
-import { startTestPlatform, type TestPlatform } from '../support/platform';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
+import { describe, expect, it } from 'vitest';
+import { callApi } from '../support/api-call';
+import { signedWith, useAlertingPlatform } from './support/alerting-platform';
 
 const SECRET = 'a-webhook-secret-of-some-length';
 let now = Math.floor(Date.now() / 60_000) * 60_000 + 5_000;
-const clock = { now: () => new Date(now) };
 const advance = (seconds: number) => {
   now += seconds * 1000;
 };
+const e2e = useAlertingPlatform('alerting-e2e', () => now);
 
-let platform: TestPlatform;
-let receiver: WebhookReceiver;
-let adminToken: string;
-let ingestKey: string;
-
-beforeAll(async () => {
-  receiver = await startWebhookReceiver();
-  platform = await startTestPlatform({
-    clock,
-    alerting: {
-      tickIntervalMs: 0,
-      webhook: { retryDelayMs: () => 5, nowSeconds: () => Math.floor(now / 1000) },
-    },
-  });
-  ({ adminToken } = await platform.createTenant('alerting-e2e'));
-  ({ ingestKey } = await platform.createCollector(adminToken));
-});
-afterAll(async () => {
-  await platform?.destroy();
-  await receiver?.close();
-});
-
-async function api<T = Record<string, unknown>>(
-  method: string,
-  path: string,
-  body?: unknown,
-  status = 200,
-): Promise<T> {
-  const response = await platform.request(path, {
-    method,
-    token: adminToken,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  expect(response.status, text).toBe(status);
-  return (text ? JSON.parse(text) : {}) as T;
-}
-
-async function ingest(host: string, value: number) {
-  const response = await platform.request('/v1/ingest', {
-    method: 'POST',
-    token: ingestKey,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      resourceName: host,
-      resourceIds: { 'system.hostname': host },
-      dataSource: 'CPU',
-      instances: [
-        {
-          instanceName: 'cpu0',
-          dataPoints: [{ dataPointName: 'cpu_busy', values: { [Math.floor(now / 1000)]: value } }],
-        },
-      ],
-    }),
-  });
-  expect(response.status, await response.text()).toBe(202);
-  await platform.alerting.idle();
-}
-
-const tick = () => platform.alerting.tick();
-const hooks = (host: string) => receiver.received.filter((r) => (r.body['resource'] as string) === host);
+const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown, status = 200) =>
+  callApi<T>(e2e.platform, path, { token: e2e.adminToken, method, body, status });
+const ingest = (host: string, value: number) => e2e.ingestCpuBusy(host, value);
+const tick = () => e2e.platform.alerting.tick();
+const hooks = (host: string) => e2e.receiver.received.filter((r) => (r.body['resource'] as string) === host);
 
 describe('alerting end to end (local platform)', () => {
   let chainId: string;
@@ -90,8 +31,8 @@ describe('alerting end to end (local platform)', () => {
         name: 'on-call',
         stageIntervalSeconds: 300,
         stages: [
-          { recipients: [{ type: 'webhook', address: `${receiver.url}/hook`, secret: SECRET }] },
-          { recipients: [{ type: 'webhook', address: `${receiver.url}/hook`, secret: SECRET }] },
+          { recipients: [{ type: 'webhook', address: `${e2e.receiver.url}/hook`, secret: SECRET }] },
+          { recipients: [{ type: 'webhook', address: `${e2e.receiver.url}/hook`, secret: SECRET }] },
         ],
       },
       201,
@@ -144,9 +85,7 @@ describe('alerting end to end (local platform)', () => {
       ruleName: 'CPU busy',
       value: 95,
     });
-    expect(
-      verifyWebhook(SECRET, first.raw, first.headers['x-obs-signature'] as string, Math.floor(now / 1000)),
-    ).toBe(true);
+    expect(signedWith(first, SECRET, now)).toBe(true);
     expect(first.headers['x-obs-event-id']).toMatch(/^[0-9a-f]{32}$/);
 
     // Still breaching, before the stage interval: nothing new, however often it is evaluated.
@@ -195,7 +134,7 @@ describe('alerting end to end (local platform)', () => {
       { name: 'patching web-1', resources: ['web-1'], startsAt: now - 1000, endsAt: now + 3_600_000 },
       201,
     );
-    const before = receiver.received.length;
+    const before = e2e.receiver.received.length;
     advance(60);
     await ingest('web-1', 99);
     advance(60);
@@ -213,7 +152,7 @@ describe('alerting end to end (local platform)', () => {
     advance(60);
     await ingest('web-1', 5);
     await tick();
-    expect(receiver.received.length).toBe(before);
+    expect(e2e.receiver.received.length).toBe(before);
     const { alerts: cleared } = await api<{ alerts: Record<string, unknown>[] }>(
       'GET',
       '/v1/alerts?status=cleared&limit=1',
@@ -248,15 +187,15 @@ describe('alerting end to end (local platform)', () => {
   });
 
   it('parks a webhook that keeps failing in the dead-letter file instead of dropping it', async () => {
-    receiver.failNext(100, 503);
+    e2e.receiver.failNext(100, 503);
     advance(60);
     await ingest('web-3', 70);
     advance(60);
     await ingest('web-3', 70);
-    receiver.failNext(0);
+    e2e.receiver.failNext(0);
     expect(hooks('web-3')).toHaveLength(0);
     const { readFileSync } = await import('node:fs');
-    const parked = readFileSync(`${platform.dataDir}/notifications-dead-letter.jsonl`, 'utf8')
+    const parked = readFileSync(`${e2e.platform.dataDir}/notifications-dead-letter.jsonl`, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -269,7 +208,7 @@ describe('alerting end to end (local platform)', () => {
   });
 
   it('keeps read-only tokens to reads', async () => {
-    const response = await platform.request('/v1/alerts', { token: ingestKey });
+    const response = await e2e.platform.request('/v1/alerts', { token: e2e.ingestKey });
     expect(response.status).toBe(403);
   });
 });

@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
+import { callApi } from '../support/api-call';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:alert-email';
@@ -38,18 +39,8 @@ beforeEach(() => {
   sns.on(UnsubscribeCommand).resolves({});
 });
 
-async function api(method: string, path: string, body?: unknown, status = 200) {
-  const response = await platform.request(path, {
-    method,
-    token: adminToken,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  expect(response.status, text).toBe(status);
-  return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-}
+const api = (method: string, path: string, body?: unknown, status = 200) =>
+  callApi(platform, path, { token: adminToken, method, body, status });
 
 const email = (address: string) => ({ type: 'email', address });
 const chain = (...addresses: string[]) => ({

@@ -4,53 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createNotificationProcessor } from '../../functions/notifier/app';
 import { alertSummaryOf } from '../../shared/domain/alerting/events';
-import { verifyWebhook } from '../../shared/domain/alerting/webhook';
 import { CIPHERTEXT_PREFIX } from '../../shared/ports/key-service';
 import type { Delivery } from '../../shared/ports/notifier';
-import { startTestPlatform, type TestPlatform } from '../support/platform';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
+import { callApi } from '../support/api-call';
+import { signedWith, useAlertingPlatform } from './support/alerting-platform';
 
 const SECRET = 'sealed-webhook-secret-0123456789';
 const now = Math.floor(Date.now() / 60_000) * 60_000 + 5_000;
-let platform: TestPlatform;
-let receiver: WebhookReceiver;
-let adminToken: string;
-let ingestKey: string;
-let tenantId: string;
+const e2e = useAlertingPlatform('webhook-secrets', () => now);
 
-beforeAll(async () => {
-  receiver = await startWebhookReceiver();
-  platform = await startTestPlatform({
-    clock: { now: () => new Date(now) },
-    alerting: {
-      tickIntervalMs: 0,
-      webhook: { retryDelayMs: () => 5, nowSeconds: () => Math.floor(now / 1000) },
-    },
-  });
-  const tenant = await platform.createTenant('webhook-secrets');
-  adminToken = tenant.adminToken;
-  tenantId = tenant.tenantId;
-  ({ ingestKey } = await platform.createCollector(adminToken));
-});
-afterAll(async () => {
-  await platform?.destroy();
-  await receiver?.close();
-});
-
-async function api(method: string, path: string, body: unknown) {
-  const response = await platform.request(path, {
-    method,
-    token: adminToken,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, text).toBeLessThan(300);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const api = (method: string, path: string, body: unknown) =>
+  callApi(e2e.platform, path, { token: e2e.adminToken, method, body, status: '2xx' });
 
 describe('webhook secrets at rest (local platform)', () => {
   let chainId: string;
@@ -58,10 +25,10 @@ describe('webhook secrets at rest (local platform)', () => {
   it('stores the signing secret as ciphertext bound to the tenant', async () => {
     const chain = await api('POST', '/v1/escalation-chains', {
       name: 'sealed',
-      stages: [{ recipients: [{ type: 'webhook', address: `${receiver.url}/hook`, secret: SECRET }] }],
+      stages: [{ recipients: [{ type: 'webhook', address: `${e2e.receiver.url}/hook`, secret: SECRET }] }],
     });
     chainId = chain['chainId'] as string;
-    const stored = await platform.alerting.store.getChain(tenantId, chainId);
+    const stored = await e2e.platform.alerting.store.getChain(e2e.tenantId, chainId);
     const secret = stored?.stages[0]?.recipients[0]?.secret as string;
     expect(secret.startsWith(CIPHERTEXT_PREFIX)).toBe(true);
     expect(secret).not.toContain(SECRET);
@@ -69,7 +36,9 @@ describe('webhook secrets at rest (local platform)', () => {
       SECRET,
     );
     // Nor anywhere in the database file.
-    expect(readFileSync(join(platform.dataDir, 'alerts.sqlite')).toString('latin1')).not.toContain(SECRET);
+    expect(readFileSync(join(e2e.platform.dataDir, 'alerts.sqlite')).toString('latin1')).not.toContain(
+      SECRET,
+    );
   });
 
   it('still signs deliveries with the secret itself', async () => {
@@ -80,33 +49,14 @@ describe('webhook secrets at rest (local platform)', () => {
       triggerInterval: 1,
       escalationChainId: chainId,
     });
-    const response = await platform.request('/v1/ingest', {
-      method: 'POST',
-      token: ingestKey,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceName: 'db-1',
-        resourceIds: { 'system.hostname': 'db-1' },
-        dataSource: 'CPU',
-        instances: [
-          {
-            instanceName: 'cpu0',
-            dataPoints: [{ dataPointName: 'cpu_busy', values: { [Math.floor(now / 1000)]: 95 } }],
-          },
-        ],
-      }),
-    });
-    expect(response.status, await response.text()).toBe(202);
-    await platform.alerting.idle();
-    expect(receiver.received).toHaveLength(1);
-    const hook = receiver.received[0]!;
-    expect(
-      verifyWebhook(SECRET, hook.raw, hook.headers['x-obs-signature'] as string, Math.floor(now / 1000)),
-    ).toBe(true);
+    await e2e.ingestCpuBusy('db-1', 95);
+    expect(e2e.receiver.received).toHaveLength(1);
+    const hook = e2e.receiver.received[0]!;
+    expect(signedWith(hook, SECRET, now)).toBe(true);
   });
 
   it('parks (never signs with ciphertext) when the notifier has no key service', async () => {
-    const chain = await platform.alerting.store.getChain(tenantId, chainId);
+    const chain = await e2e.platform.alerting.store.getChain(e2e.tenantId, chainId);
     const delivered: Delivery[] = [];
     const parked: Delivery[] = [];
     const process = createNotificationProcessor({
@@ -118,7 +68,7 @@ describe('webhook secrets at rest (local platform)', () => {
       },
       deadLetters: { park: async (d) => void parked.push(d) },
     });
-    const [alert] = (await platform.alerting.store.listAlerts(tenantId, { limit: 1 })).items;
+    const [alert] = (await e2e.platform.alerting.store.listAlerts(e2e.tenantId, { limit: 1 })).items;
     const outcome = await process(
       {
         ...alertSummaryOf(alert!, true),
