@@ -11,56 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotificationProcessor, DeliveryInFlightError } from '../../functions/notifier/app';
 import { DynamoDbNotificationLedger } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
-import type { EscalationChain } from '../../shared/domain/alerting/escalation';
-import {
-  DETAIL_TYPE,
-  type NotificationRequestedDetail,
-  withEventId,
-} from '../../shared/domain/alerting/events';
 import type { NotificationLedger } from '../../shared/ports/notification-ledger';
 import { SENDING_LEASE_MS } from '../../shared/ports/notification-ledger';
 import type { Delivery } from '../../shared/ports/notifier';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
+import { notificationRequested, onCallChain, withNotificationEventId } from './support/notifications';
 
-const chain: EscalationChain = {
-  tenantId: 't1',
-  chainId: 'chain-1',
-  name: 'on call',
-  stages: [
-    {
-      recipients: [
-        { type: 'webhook', address: 'https://hooks.example/a' },
-        { type: 'email', address: 'oncall@example.com' },
-      ],
-    },
-  ],
-  stageIntervalSeconds: 300,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const chain = onCallChain(
+  { type: 'webhook', address: 'https://hooks.example/a' },
+  { type: 'email', address: 'oncall@example.com' },
+);
 
-const notification = (alertId: string) =>
-  withEventId({
-    detailType: DETAIL_TYPE.notificationRequested,
-    detail: {
-      version: 1,
-      tenantId: 't1',
-      alertId,
-      ruleId: 'r1',
-      ruleName: 'cpu high',
-      severity: 'critical',
-      metric: 'cpu',
-      dimensions: { host: 'web-1' },
-      value: 97,
-      status: 'open',
-      openedAt: '2026-01-01T00:00:00.000Z',
-      notify: true,
-      kind: 'alert',
-      chainId: 'chain-1',
-      stage: 0,
-      at: '2026-01-01T00:00:00.000Z',
-    },
-  }).detail as NotificationRequestedDetail;
+const notification = (alertId: string) => withNotificationEventId(notificationRequested(alertId, 'web-1'));
 
 /** What every notifier instance sends and parks, by channel. */
 class Outside {

@@ -6,14 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createNotificationProcessor } from '../../functions/notifier/app';
 import { EventBridgeAlertBus } from '../../shared/adapters/aws/eventbridge-alert-bus';
 import { SnsNotifier, SqsDeadLetters } from '../../shared/adapters/aws/sns-notifier';
-import type { EscalationChain } from '../../shared/domain/alerting/escalation';
-import {
-  type AlertBusEvent,
-  DETAIL_TYPE,
-  type NotificationRequestedDetail,
-  withEventId,
-} from '../../shared/domain/alerting/events';
+import { type AlertBusEvent, DETAIL_TYPE } from '../../shared/domain/alerting/events';
 import type { Delivery, Notifier } from '../../shared/ports/notifier';
+import {
+  notificationRequested,
+  onCallChain,
+  withNotificationEventId,
+} from '../alerting/support/notifications';
 
 const awsError = (name: string, status: number) =>
   Object.assign(new Error(name), {
@@ -22,24 +21,7 @@ const awsError = (name: string, status: number) =>
     $metadata: { httpStatusCode: status },
   });
 
-const detail = (i: number): NotificationRequestedDetail => ({
-  version: 1,
-  tenantId: 't1',
-  alertId: `alert-${i}`,
-  ruleId: 'r1',
-  ruleName: 'cpu high',
-  severity: 'critical',
-  metric: 'cpu',
-  dimensions: { host: `web-${i}` },
-  value: 97,
-  status: 'open',
-  openedAt: '2026-01-01T00:00:00.000Z',
-  notify: true,
-  kind: 'alert',
-  chainId: 'chain-1',
-  stage: 0,
-  at: '2026-01-01T00:00:00.000Z',
-});
+const detail = (i: number) => notificationRequested(`alert-${i}`, `web-${i}`);
 
 /**
  * EventBridge PutEvents partial failures: under random per-entry refusals, every alert event is
@@ -110,22 +92,10 @@ describe('SNS failures', () => {
     sqs.reset();
   });
 
-  const chain: EscalationChain = {
-    tenantId: 't1',
-    chainId: 'chain-1',
-    name: 'on call',
-    stages: [
-      {
-        recipients: [
-          { type: 'email', address: 'oncall@example.com' },
-          { type: 'sms', address: '+15555550100' },
-        ],
-      },
-    ],
-    stageIntervalSeconds: 300,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  };
+  const chain = onCallChain(
+    { type: 'email', address: 'oncall@example.com' },
+    { type: 'sms', address: '+15555550100' },
+  );
 
   function processor() {
     const webhook: Notifier = { deliver: async () => undefined };
@@ -179,15 +149,7 @@ describe('SNS failures', () => {
  * carry the same `eventId`: the notifier delivers once, and the delivery id is the same on every copy.
  */
 describe('duplicate alert events', () => {
-  const chain: EscalationChain = {
-    tenantId: 't1',
-    chainId: 'chain-1',
-    name: 'on call',
-    stages: [{ recipients: [{ type: 'webhook', address: 'https://hooks.example/a' }] }],
-    stageIntervalSeconds: 300,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  };
+  const chain = onCallChain({ type: 'webhook', address: 'https://hooks.example/a' });
 
   function processor(deliver: (delivery: Delivery) => Promise<void>) {
     const webhook: Notifier = { deliver };
@@ -202,9 +164,7 @@ describe('duplicate alert events', () => {
     });
   }
 
-  const identified = (i: number) =>
-    withEventId({ detailType: DETAIL_TYPE.notificationRequested, detail: detail(i) })
-      .detail as NotificationRequestedDetail;
+  const identified = (i: number) => withNotificationEventId(detail(i));
 
   it('delivers an event once however many copies arrive (new envelope ids, even concurrently)', async () => {
     const delivered: Delivery[] = [];
