@@ -77,6 +77,14 @@ function at(value: unknown, ...path: readonly string[]): unknown {
   }
   return current;
 }
+/**
+ * `at` below an entry of a list the check reads (a rule, a replica, a tag). The entry itself must be
+ * there: a null one is a broken template, and throwing makes the check fail as "could not run".
+ */
+function entryAt(entry: unknown, ...path: readonly string[]): unknown {
+  if (entry === null || entry === undefined) throw new TypeError(`a list entry is ${entry}`);
+  return at(entry, ...path);
+}
 /** A resource's property at `path` (see `at`). */
 const prop = (f: Found, ...path: readonly string[]) => at(f.resource.Properties, ...path);
 const where = (f: Found) => `${f.stack}/${f.id}`;
@@ -184,10 +192,10 @@ export const CHECKS: readonly Check[] = [
               ? undefined
               : 'no customer-managed key';
           const bad = list(prop(f, 'Replicas')).filter(
-            (r) => !hasCmk(at(r, 'SSESpecification', 'KMSMasterKeyId')),
+            (r) => !hasCmk(entryAt(r, 'SSESpecification', 'KMSMasterKeyId')),
           );
           return bad.length > 0
-            ? `replicas without a customer-managed key: ${bad.map((r) => at(r, 'Region')).join(', ')}`
+            ? `replicas without a customer-managed key: ${bad.map((r) => entryAt(r, 'Region')).join(', ')}`
             : undefined;
         }),
         t,
@@ -248,11 +256,11 @@ export const CHECKS: readonly Check[] = [
         perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) => {
           const rules = list(prop(f, 'BucketEncryption', 'ServerSideEncryptionConfiguration'));
           const kms = rules.some((r) => {
-            const algorithm = at(r, 'ServerSideEncryptionByDefault', 'SSEAlgorithm');
+            const algorithm = entryAt(r, 'ServerSideEncryptionByDefault', 'SSEAlgorithm');
             return (
               typeof algorithm === 'string' &&
               algorithm.startsWith('aws:kms') &&
-              hasCmk(at(r, 'ServerSideEncryptionByDefault', 'KMSMasterKeyID'))
+              hasCmk(entryAt(r, 'ServerSideEncryptionByDefault', 'KMSMasterKeyID'))
             );
           });
           return kms ? undefined : 'not SSE-KMS with a customer-managed key';
@@ -304,9 +312,9 @@ export const CHECKS: readonly Check[] = [
       const aclFailures = acls.flatMap((acl) => {
         const rules = list(prop(acl, 'Rules'));
         const out: string[] = [];
-        if (!rules.some((r) => at(r, 'Statement', 'RateBasedStatement', 'AggregateKeyType') === 'IP'))
+        if (!rules.some((r) => entryAt(r, 'Statement', 'RateBasedStatement', 'AggregateKeyType') === 'IP'))
           out.push(`${where(acl)}: no rate-based rule per source IP`);
-        if (!rules.some((r) => at(r, 'Statement', 'ManagedRuleGroupStatement', 'VendorName') === 'AWS'))
+        if (!rules.some((r) => entryAt(r, 'Statement', 'ManagedRuleGroupStatement', 'VendorName') === 'AWS'))
           out.push(`${where(acl)}: no AWS managed rule group`);
         return out;
       });
@@ -339,7 +347,7 @@ export const CHECKS: readonly Check[] = [
       perResource(t, ['AWS::ApiGateway::Stage'], 'API stages', (f) => {
         if (!prop(f, 'AccessLogSetting', 'DestinationArn')) return 'no access log destination';
         const throttled = list(prop(f, 'MethodSettings')).some(
-          (m) => typeof at(m, 'ThrottlingRateLimit') === 'number',
+          (m) => typeof entryAt(m, 'ThrottlingRateLimit') === 'number',
         );
         return throttled ? undefined : 'no throttling in method settings';
       }),
@@ -485,20 +493,20 @@ export const CHECKS: readonly Check[] = [
           const pitr = ['PointInTimeRecoverySpecification', 'PointInTimeRecoveryEnabled'];
           if (f.resource.Type === 'AWS::DynamoDB::Table') return prop(f, ...pitr) ? undefined : 'PITR off';
           const replicas = list(prop(f, 'Replicas'));
-          const noPitr = replicas.filter((r) => !at(r, ...pitr));
-          if (noPitr.length > 0) return `PITR off in ${noPitr.map((r) => at(r, 'Region')).join(', ')}`;
+          const noPitr = replicas.filter((r) => !entryAt(r, ...pitr));
+          if (noPitr.length > 0) return `PITR off in ${noPitr.map((r) => entryAt(r, 'Region')).join(', ')}`;
           const classification = at(
             replicas
-              .flatMap((r) => list(at(r, 'Tags') ?? []))
-              .find((tag) => at(tag, 'Key') === DATA_CLASSIFICATION_TAG),
+              .flatMap((r) => list(entryAt(r, 'Tags') ?? []))
+              .find((tag) => entryAt(tag, 'Key') === DATA_CLASSIFICATION_TAG),
             'Value',
           );
           if (classification === undefined) return `no ${DATA_CLASSIFICATION_TAG} tag`;
           if (classification !== 'confidential') return undefined;
           confidential++;
-          const unprotected = replicas.filter((r) => at(r, 'DeletionProtectionEnabled') !== true);
+          const unprotected = replicas.filter((r) => entryAt(r, 'DeletionProtectionEnabled') !== true);
           if (unprotected.length > 0)
-            return `deletion protection off in ${unprotected.map((r) => at(r, 'Region')).join(', ')}`;
+            return `deletion protection off in ${unprotected.map((r) => entryAt(r, 'Region')).join(', ')}`;
           if (replicas.length < 2) return 'fewer than two regions hold a replica';
           const backedUp = selections.some(
             (s) => s.stack === f.stack && mentions(prop(s, 'BackupSelection', 'Resources'), f.id),
@@ -558,15 +566,17 @@ export const CHECKS: readonly Check[] = [
         ),
         perResource(t, ['AWS::Backup::BackupPlan'], 'backup plans', (f) => {
           const rules = list(prop(f, 'BackupPlan', 'BackupPlanRule'));
-          const unbounded = rules.filter((r) => !at(r, 'Lifecycle', 'DeleteAfterDays'));
+          const unbounded = rules.filter((r) => !entryAt(r, 'Lifecycle', 'DeleteAfterDays'));
           return unbounded.length > 0
-            ? `rules kept forever: ${unbounded.map((r) => at(r, 'RuleName')).join(', ')}`
+            ? `rules kept forever: ${unbounded.map((r) => entryAt(r, 'RuleName')).join(', ')}`
             : undefined;
         }),
         perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) => {
           const rules = list(prop(f, 'LifecycleConfiguration', 'Rules'));
           return rules.some(
-            (r) => at(r, 'Status') === 'Enabled' && (at(r, 'ExpirationInDays') || at(r, 'ExpirationDate')),
+            (r) =>
+              entryAt(r, 'Status') === 'Enabled' &&
+              (entryAt(r, 'ExpirationInDays') || entryAt(r, 'ExpirationDate')),
           )
             ? undefined
             : 'no expiring lifecycle rule';
