@@ -118,25 +118,21 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
   });
 
   it('CC6.3: a statement granting s3:GetObject on "*", or a service wildcard action', () => {
-    expectFails(
+    const withStatement = (statement: MutableObject) =>
       broken(regional, (t) => {
-        arrayAt(firstOf(t, 'AWS::IAM::Policy')[1].Properties, 'PolicyDocument', 'Statement').push({
-          Effect: 'Allow',
-          Action: 's3:GetObject',
-          Resource: '*',
-        });
-      }),
+        arrayAt(firstOf(t, 'AWS::IAM::Policy')[1].Properties, 'PolicyDocument', 'Statement').push(statement);
+      });
+    expectFails(
+      withStatement({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }),
       'IAM-LEAST-PRIVILEGE',
       'CC6.3',
       /Resource "\*" for s3:GetObject/,
     );
     expectFails(
-      broken(regional, (t) => {
-        arrayAt(firstOf(t, 'AWS::IAM::Policy')[1].Properties, 'PolicyDocument', 'Statement').push({
-          Effect: 'Allow',
-          Action: 'dynamodb:*',
-          Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/x',
-        });
+      withStatement({
+        Effect: 'Allow',
+        Action: 'dynamodb:*',
+        Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/x',
       }),
       'IAM-LEAST-PRIVILEGE',
       'CC6.3',
