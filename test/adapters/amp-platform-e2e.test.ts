@@ -6,9 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusMetricStore } from '../../shared/adapters/aws/amp-prometheus';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../shared/protocols/prometheus/remote-write';
-import { nativePayload } from '../support/native-payload';
+import { lastHourOf, nativeBusySeries, nativePayload } from '../support/native-payload';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus';
+
+/** POSTs `nativePayload(nowS)` to /v1/ingest. */
+const pushNativePayload = (platform: TestPlatform, ingestKey: string, nowS: number) =>
+  platform.request('/v1/ingest', {
+    method: 'POST',
+    token: ingestKey,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(nativePayload(nowS)),
+  });
 
 describe('local platform with the metric store set to AMP (a real Prometheus)', () => {
   let prometheus: RunningPrometheus;
@@ -32,31 +41,14 @@ describe('local platform with the metric store set to AMP (a real Prometheus)', 
     platform.request(`/v1/metrics/query?${new URLSearchParams(params)}`, { token });
 
   it('native JSON push → query answers the points, with the datasource and instance as dimensions', async () => {
-    const response = await platform.request('/v1/ingest', {
-      method: 'POST',
-      token: ingestKey,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(nativePayload(nowS)),
-    });
+    const response = await pushNativePayload(platform, ingestKey, nowS);
     expect(response.status).toBe(202);
     expect(await bodyOf(response)).toEqual({ accepted: 3, rejected: [] });
     const answer = await query(tenant.adminToken, {
       metric: 'busy',
-      from: String((nowS - 3600) * 1000),
-      to: String((nowS + 60) * 1000),
+      ...lastHourOf(nowS),
     });
-    expect(await bodyOf(answer)).toEqual({
-      series: [
-        {
-          metric: 'busy',
-          dimensions: { 'system.hostname': 'web-01', datasource: 'LinuxCPU', instance: 'cpu0' },
-          points: [
-            [(nowS - 60) * 1000, 10],
-            [nowS * 1000, 12.5],
-          ],
-        },
-      ],
-    });
+    expect(await bodyOf(answer)).toEqual({ series: [nativeBusySeries(nowS)] });
   });
 
   it('Prometheus remote write → query with step and p95 aggregates in epoch-aligned buckets', async () => {
@@ -99,8 +91,7 @@ describe('local platform with the metric store set to AMP (a real Prometheus)', 
     const other = await platform.createTenant('globex');
     const answer = await query(other.adminToken, {
       metric: 'busy',
-      from: String((nowS - 3600) * 1000),
-      to: String((nowS + 60) * 1000),
+      ...lastHourOf(nowS),
     });
     expect(await bodyOf(answer)).toEqual({ series: [] });
   });
@@ -134,12 +125,7 @@ describe('offboarding through the admin API with the metric store set to AMP', (
     const nowS = Math.floor(Date.now() / 1000);
     for (const tenant of [leaving, staying]) {
       const { ingestKey } = await platform.createCollector(tenant.adminToken);
-      const pushed = await platform.request('/v1/ingest', {
-        method: 'POST',
-        token: ingestKey,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(nativePayload(nowS)),
-      });
+      const pushed = await pushNativePayload(platform, ingestKey, nowS);
       expect(pushed.status).toBe(202);
     }
     const response = await platform.request(`/admin/v1/tenants/${leaving.tenantId}/offboard`, {

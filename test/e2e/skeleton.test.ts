@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativePayload } from '../support/native-payload';
+import { lastHourOf, nativeBusySeries, nativePayload } from '../support/native-payload';
 import { bodyOf, startTestPlatform, type TestPlatform, tempDataDir } from '../support/platform';
 
 const json = { 'content-type': 'application/json' };
@@ -42,18 +42,7 @@ describe('walking skeleton on the local platform', () => {
       to: new Date((nowS + 60) * 1000).toISOString(),
     });
     expect(answer.status).toBe(200);
-    expect(await bodyOf(answer)).toEqual({
-      series: [
-        {
-          metric: 'busy',
-          dimensions: { 'system.hostname': 'web-01', datasource: 'LinuxCPU', instance: 'cpu0' },
-          points: [
-            [(nowS - 60) * 1000, 10],
-            [nowS * 1000, 12.5],
-          ],
-        },
-      ],
-    });
+    expect(await bodyOf(answer)).toEqual({ series: [nativeBusySeries(nowS)] });
   });
 
   it('accepts a gzip-encoded body', async () => {
@@ -77,8 +66,7 @@ describe('walking skeleton on the local platform', () => {
   it('aggregates with step and agg', async () => {
     const answer = await query(tenantA.adminToken, {
       metric: 'busy',
-      from: String((nowS - 3600) * 1000),
-      to: String((nowS + 60) * 1000),
+      ...lastHourOf(nowS),
       step: '60',
       agg: 'count',
       datasource: 'LinuxCPU',
@@ -95,8 +83,7 @@ describe('walking skeleton on the local platform', () => {
     const tenantB = await platform.createTenant('globex');
     const answer = await query(tenantB.adminToken, {
       metric: 'busy',
-      from: String((nowS - 3600) * 1000),
-      to: String((nowS + 60) * 1000),
+      ...lastHourOf(nowS),
     });
     expect(await bodyOf(answer)).toEqual({ series: [] });
   });
@@ -218,8 +205,7 @@ describe('walking skeleton on the local platform', () => {
       expect((await ingest(payload)).status).toBe(422);
       const answer = await query(tenantA.adminToken, {
         metric: 'busy',
-        from: String((nowS - 3600) * 1000),
-        to: String((nowS + 60) * 1000),
+        ...lastHourOf(nowS),
         datasource: 'Refused',
       });
       expect(await bodyOf(answer)).toEqual({ series: [] });

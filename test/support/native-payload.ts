@@ -17,3 +17,27 @@ export function nativePayload(nowS: number, overrides: Record<string, unknown> =
     ...overrides,
   };
 }
+
+/** The query window around `nativePayload(nowS)`: the last hour up to a minute ahead, in epoch ms. */
+export const lastHourOf = (nowS: number) => ({
+  from: String((nowS - 3600) * 1000),
+  to: String((nowS + 60) * 1000),
+});
+
+/** The `busy` series that `nativePayload(nowS)` stores, as the query API answers it. */
+export const nativeBusySeries = (nowS: number) => ({
+  metric: 'busy',
+  dimensions: { 'system.hostname': 'web-01', datasource: 'LinuxCPU', instance: 'cpu0' },
+  points: [
+    [(nowS - 60) * 1000, 10],
+    [nowS * 1000, 12.5],
+  ],
+});
+
+/** The smallest native payload: one `util` point of instance i on resource r1 (data source cpu). */
+export const onePointPayload = (atSeconds: number, value: number) => ({
+  resourceName: 'r1',
+  resourceIds: { 'system.hostname': 'r1' },
+  dataSource: 'cpu',
+  instances: [{ instanceName: 'i', dataPoints: [{ dataPointName: 'util', values: { [atSeconds]: value } }] }],
+});

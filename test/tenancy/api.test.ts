@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../shared/domain/credentials';
 import { ROUTES } from '../../shared/http/routes';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
+import { onePointPayload } from '../support/native-payload';
 import { type Harness, PROVIDER_TOKEN, SOURCE_IP, startHarness } from './support/harness';
 
 let ddb: DynamoDbLocal;
@@ -55,17 +56,7 @@ describe.each(['sqlite', 'dynamodb'] as const)('customer API on %s', (backend) =
     expect((await h.call('GET', '/v1/collector/config', { token: ingestKey })).status).toBe(200);
     const ingest = await h.call('POST', '/v1/ingest', {
       token: ingestKey,
-      body: {
-        resourceName: 'r1',
-        resourceIds: { 'system.hostname': 'r1' },
-        dataSource: 'cpu',
-        instances: [
-          {
-            instanceName: 'i',
-            dataPoints: [{ dataPointName: 'util', values: { [`${Math.floor(Date.now() / 1000)}`]: 1 } }],
-          },
-        ],
-      },
+      body: onePointPayload(Math.floor(Date.now() / 1000), 1),
     });
     expect(ingest.status).toBe(202);
     for (const route of ROUTES.filter((r) => r.function === 'api' && r.path !== '/openapi.json')) {

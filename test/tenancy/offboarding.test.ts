@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
+import { onePointPayload } from '../support/native-payload';
 import { PROVIDER_TOKEN, startHarness } from './support/harness';
 
 let ddb: DynamoDbLocal;
@@ -26,17 +27,7 @@ describe.each(['sqlite', 'dynamodb'] as const)('offboarding on %s', (backend) =>
     const ts = Date.now() - 60_000;
     const ingest = await h.call('POST', '/v1/ingest', {
       token: collector.ingestKey,
-      body: {
-        resourceName: 'r1',
-        resourceIds: { 'system.hostname': 'r1' },
-        dataSource: 'cpu',
-        instances: [
-          {
-            instanceName: 'i',
-            dataPoints: [{ dataPointName: 'util', values: { [`${Math.floor(ts / 1000)}`]: 42 } }],
-          },
-        ],
-      },
+      body: onePointPayload(Math.floor(ts / 1000), 42),
     });
     expect(ingest.status).toBe(202);
     await h.call('POST', '/v1/resources', {
