@@ -28,6 +28,20 @@ describe('local platform under a metric store outage', () => {
     return platform;
   }
 
+  /** A platform on a fresh data directory (removed after the test), with a tenant and its collector. */
+  async function startWithTenant() {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const flaky: { store?: FlakyMetricStore } = {};
+    const platform = await start(dataDir, flaky);
+    const { adminToken } = await platform.createTenant();
+    const { ingestKey } = await platform.createCollector(adminToken);
+    return { dataDir, flaky, platform, adminToken, ingestKey };
+  }
+
+  const spillIsEmpty = (dataDir: string) => async () =>
+    readdirSync(join(dataDir, 'spill')).every((n) => !n.endsWith('.batch.json'));
+
   const ingest = (platform: TestPlatform, ingestKey: string, body: unknown) =>
     platform.request('/v1/ingest', {
       method: 'POST',
@@ -37,12 +51,7 @@ describe('local platform under a metric store outage', () => {
     });
 
   it('acknowledges batches into the on-disk spill while the store is down and replays them exactly once', async () => {
-    const dataDir = tempDataDir();
-    dirs.push(dataDir);
-    const flaky: { store?: FlakyMetricStore } = {};
-    const platform = await start(dataDir, flaky);
-    const { adminToken } = await platform.createTenant();
-    const { ingestKey } = await platform.createCollector(adminToken);
+    const { dataDir, flaky, platform, adminToken, ingestKey } = await startWithTenant();
     const nowS = Math.floor(Date.now() / 1000);
 
     flaky.store!.down = true;
@@ -60,17 +69,12 @@ describe('local platform under a metric store outage', () => {
     expect(during.status).toBe(503);
 
     flaky.store!.down = false;
-    await waitFor(async () => readdirSync(join(dataDir, 'spill')).every((n) => !n.endsWith('.batch.json')));
+    await waitFor(spillIsEmpty(dataDir));
     await expectQueryableExactlyOnce(platform, adminToken, acknowledged);
   });
 
   it('answers 503 with Retry-After when the spill cannot be written either; the retry is stored once', async () => {
-    const dataDir = tempDataDir();
-    dirs.push(dataDir);
-    const flaky: { store?: FlakyMetricStore } = {};
-    const platform = await start(dataDir, flaky);
-    const { adminToken } = await platform.createTenant();
-    const { ingestKey } = await platform.createCollector(adminToken);
+    const { dataDir, flaky, platform, adminToken, ingestKey } = await startWithTenant();
     const batch = nativeBatch(Math.floor(Date.now() / 1000), { instances: 2, dataPoints: 2, values: 3 });
 
     flaky.store!.down = true;
@@ -89,12 +93,7 @@ describe('local platform under a metric store outage', () => {
   });
 
   it('keeps spilled batches across a restart and replays them on the next start', async () => {
-    const dataDir = tempDataDir();
-    dirs.push(dataDir);
-    const first: { store?: FlakyMetricStore } = {};
-    const platformA = await start(dataDir, first);
-    const { adminToken } = await platformA.createTenant();
-    const { ingestKey } = await platformA.createCollector(adminToken);
+    const { dataDir, flaky: first, platform: platformA, adminToken, ingestKey } = await startWithTenant();
     const batch = nativeBatch(Math.floor(Date.now() / 1000), { instances: 3, dataPoints: 2, values: 4 });
     first.store!.down = true;
     expect((await ingest(platformA, ingestKey, batch.body)).status).toBe(202);
@@ -102,7 +101,7 @@ describe('local platform under a metric store outage', () => {
     platforms.splice(platforms.indexOf(platformA), 1);
 
     const platformB = await start(dataDir, {});
-    await waitFor(async () => readdirSync(join(dataDir, 'spill')).every((n) => !n.endsWith('.batch.json')));
+    await waitFor(spillIsEmpty(dataDir));
     await expectQueryableExactlyOnce(platformB, adminToken, batch.points);
   });
 });
