@@ -303,8 +303,11 @@ const START = '<!-- alerting:start -->';
 const END = '<!-- alerting:end -->';
 const section = `${START}\n## Alerting (\`npm run bench:alerts\`)\n\nMeasured ${new Date().toISOString()}.\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n${END}`;
 const doc = readFileSync('BENCHMARKS.md', 'utf8');
+const startAt = doc.indexOf(START);
+// The end marker after the start one (an end marker left alone earlier must not pair with it).
+const endAt = startAt === -1 ? -1 : doc.indexOf(END, startAt);
 const updated =
-  doc.includes(START) && doc.includes(END)
-    ? doc.slice(0, doc.indexOf(START)) + section + doc.slice(doc.indexOf(END) + END.length)
+  startAt !== -1 && endAt !== -1
+    ? doc.slice(0, startAt) + section + doc.slice(endAt + END.length)
     : `${doc.trimEnd()}\n\n${section}\n`;
 writeFileSync('BENCHMARKS.md', updated);

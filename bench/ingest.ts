@@ -340,7 +340,12 @@ function writeBenchmarksSection(table: string, notes: readonly string[]): void {
   if (start === -1) {
     text = `${text.trimEnd()}\n\n${section}`;
   } else {
-    const next = text.indexOf('\n## ', start + 1);
+    // The section ends at the next heading or at another section's marker comment (the alerting
+    // section's start marker sits just before its heading, and must not be swallowed).
+    const ends = [text.indexOf('\n## ', start + 1), text.indexOf('\n<!-- ', start + 1)].filter(
+      (i) => i !== -1,
+    );
+    const next = ends.length > 0 ? Math.min(...ends) : -1;
     text =
       next === -1
         ? `${text.slice(0, start)}${section}`
