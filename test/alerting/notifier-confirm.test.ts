@@ -15,18 +15,12 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import type { Context, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createNotificationProcessor, DeliveryInFlightError } from '../../functions/notifier/app';
+import { DeliveryInFlightError, type NotificationOutcome } from '../../functions/notifier/app';
 import {
   CONFIRM_BACKOFF,
   DynamoDbNotificationLedger,
 } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
-import type { EscalationChain } from '../../shared/domain/alerting/escalation';
-import {
-  DETAIL_TYPE,
-  type NotificationRequestedDetail,
-  withEventId,
-} from '../../shared/domain/alerting/events';
 import {
   type NotificationLedger,
   SENDING_LEASE_MS,
@@ -34,6 +28,12 @@ import {
 } from '../../shared/ports/notification-ledger';
 import type { Delivery } from '../../shared/ports/notifier';
 import { METRIC } from '../../shared/telemetry/metric-names';
+import {
+  notificationRequested,
+  onCallChain,
+  processorServing,
+  withNotificationEventId,
+} from './support/notifications';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -84,6 +84,13 @@ const claimPut = (deliveryId: string, nowMs = NOW) => ({
 });
 const puts = () => ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
 
+/** PutItem answers {}, but a confirm (state `sent`) throws `fault()` whenever `fails()`, asked per confirm. */
+const confirmsFail = (fault: () => Error, fails: () => boolean = () => true) =>
+  ddb.on(PutCommand).callsFake((input: { Item: { state: string } }) => {
+    if (input.Item.state === 'sent' && fails()) throw fault();
+    return {};
+  });
+
 /** A ledger on the mocked client whose pauses are recorded instead of waited. */
 function mockedLedger() {
   const pauses: number[] = [];
@@ -131,38 +138,18 @@ describe('DynamoDbNotificationLedger.confirm', () => {
   });
 });
 
-const chain: EscalationChain = {
-  tenantId: 't1',
-  chainId: 'chain-1',
-  name: 'on call',
-  stages: [{ recipients: [{ type: 'webhook', address: 'https://hooks.example/a' }] }],
-  stageIntervalSeconds: 300,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const chain = onCallChain({ type: 'webhook', address: 'https://hooks.example/a' });
 
-const notification = (alertId: string) =>
-  withEventId({
-    detailType: DETAIL_TYPE.notificationRequested,
-    detail: {
-      version: 1,
-      tenantId: 't1',
-      alertId,
-      ruleId: 'r1',
-      ruleName: 'cpu high',
-      severity: 'critical',
-      metric: 'cpu',
-      dimensions: { host: 'web-1' },
-      value: 97,
-      status: 'open',
-      openedAt: '2026-01-01T00:00:00.000Z',
-      notify: true,
-      kind: 'alert',
-      chainId: 'chain-1',
-      stage: 0,
-      at: '2026-01-01T00:00:00.000Z',
-    },
-  }).detail as NotificationRequestedDetail;
+const notification = (alertId: string) => withNotificationEventId(notificationRequested(alertId, 'web-1'));
+
+/** The outcome of one notification: these counts, none of the others. */
+const outcome = (counts: Partial<NotificationOutcome>): NotificationOutcome => ({
+  delivered: 0,
+  parked: 0,
+  deduplicated: 0,
+  unconfirmed: 0,
+  ...counts,
+});
 
 /** Webhook sends (by every processor made here), parked deliveries and log lines. */
 class Outside {
@@ -171,11 +158,7 @@ class Outside {
   readonly logged: string[] = [];
 
   processor(ledger: NotificationLedger, now: () => number = () => NOW) {
-    const channel = { deliver: async (delivery: Delivery) => void this.sent.push(delivery) };
-    return createNotificationProcessor({
-      store: { getChain: async () => chain },
-      channels: { webhook: channel, email: channel, sms: channel },
-      deadLetters: { park: async (delivery) => void this.parked.push(delivery) },
+    return processorServing(chain, async (delivery) => void this.sent.push(delivery), this.parked, {
       ledger,
       now,
       log: (message) => void this.logged.push(message),
@@ -188,20 +171,17 @@ class Outside {
 }
 
 describe('the notifier when the confirm of a sent delivery fails (DynamoDB, exact requests)', () => {
+  /** A processor on the mocked DynamoDB ledger, and what it sends. */
+  const mockedNotifier = () => {
+    const outside = new Outside();
+    return { outside, notify: outside.processor(mockedLedger().ledger) };
+  };
+
   it('sends once and confirms on the retry when the first confirm is throttled', async () => {
     let sentPuts = 0;
-    ddb.on(PutCommand).callsFake((input: { Item: { state: string } }) => {
-      if (input.Item.state === 'sent' && ++sentPuts === 1) throw throttled();
-      return {};
-    });
-    const outside = new Outside();
-    const notify = outside.processor(mockedLedger().ledger);
-    expect(await notify(notification('alert-1'), 'envelope-1')).toEqual({
-      delivered: 1,
-      parked: 0,
-      deduplicated: 0,
-      unconfirmed: 0,
-    });
+    confirmsFail(throttled, () => ++sentPuts === 1);
+    const { outside, notify } = mockedNotifier();
+    expect(await notify(notification('alert-1'), 'envelope-1')).toEqual(outcome({ delivered: 1 }));
     const deliveryId = outside.sent[0]!.deliveryId;
     expect(puts()).toEqual([claimPut(deliveryId), sentPut(deliveryId), sentPut(deliveryId)]);
     expect(ddb.commandCalls(DeleteCommand)).toEqual([]);
@@ -209,18 +189,11 @@ describe('the notifier when the confirm of a sent delivery fails (DynamoDB, exac
 
   it('keeps the claim when the confirm fails throughout, and confirms it with the next notification', async () => {
     let ledgerDown = true;
-    ddb.on(PutCommand).callsFake((input: { Item: { state: string } }) => {
-      if (input.Item.state === 'sent' && ledgerDown) throw throttled();
-      return {};
-    });
-    const outside = new Outside();
-    const notify = outside.processor(mockedLedger().ledger);
-    expect(await notify(notification('alert-1'), 'envelope-1')).toEqual({
-      delivered: 1,
-      parked: 0,
-      deduplicated: 0,
-      unconfirmed: 1,
-    });
+    confirmsFail(throttled, () => ledgerDown);
+    const { outside, notify } = mockedNotifier();
+    expect(await notify(notification('alert-1'), 'envelope-1')).toEqual(
+      outcome({ delivered: 1, unconfirmed: 1 }),
+    );
     const first = outside.sent[0]!.deliveryId;
     expect(puts()).toEqual([claimPut(first), ...Array(CONFIRM_BACKOFF.maxAttempts).fill(sentPut(first))]);
     // Sent, so never released (no DeleteItem) and never parked; the failure is logged.
@@ -232,12 +205,7 @@ describe('the notifier when the confirm of a sent delivery fails (DynamoDB, exac
 
     ledgerDown = false;
     ddb.resetHistory();
-    expect(await notify(notification('alert-2'), 'envelope-2')).toEqual({
-      delivered: 1,
-      parked: 0,
-      deduplicated: 0,
-      unconfirmed: 0,
-    });
+    expect(await notify(notification('alert-2'), 'envelope-2')).toEqual(outcome({ delivered: 1 }));
     const second = outside.sent[1]!.deliveryId;
     // The first delivery's confirm again (the same item and expiry), then the new one's claim and confirm.
     expect(puts()).toEqual([sentPut(first), claimPut(second), sentPut(second)]);
@@ -296,12 +264,7 @@ describe('the notifier when the confirm of a sent delivery fails (SQLite ledger,
       ['alert-1', 'envelope-b2'],
       ['alert-2', 'envelope-b3'],
     ] as const)
-      expect(await b(notification(alertId), envelope)).toEqual({
-        delivered: 0,
-        parked: 0,
-        deduplicated: 1,
-        unconfirmed: 0,
-      });
+      expect(await b(notification(alertId), envelope)).toEqual(outcome({ deduplicated: 1 }));
     expect(outside.sentOf('alert-1')).toHaveLength(1);
     expect(outside.sentOf('alert-2')).toHaveLength(1);
     flaky.close();
@@ -316,17 +279,11 @@ describe('the notifier Lambda', () => {
       ALERT_EMAIL_TOPIC_ARN: 'arn:aws:sns:us-west-2:123456789012:alert-email',
       ALERT_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-west-2.amazonaws.com/123456789012/deliveries-dlq',
     });
-    const emailChain = {
-      ...chain,
-      stages: [{ recipients: [{ type: 'email', address: 'oncall@example.com' }] }],
-    };
+    const emailChain = onCallChain({ type: 'email', address: 'oncall@example.com' });
     ddb
       .on(GetCommand, { Key: { pk: 'TENANT#t1', sk: 'ESCCHAIN#chain-1' } })
       .resolves({ Item: { pk: 'TENANT#t1', sk: 'ESCCHAIN#chain-1', item: JSON.stringify(emailChain) } });
-    ddb.on(PutCommand).callsFake((input: { Item: { state: string } }) => {
-      if (input.Item.state === 'sent') throw accessDenied();
-      return {};
-    });
+    confirmsFail(accessDenied);
     sns.on(PublishCommand).resolves({ MessageId: 'm1' });
     const addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
     const { handler } = await import('../../functions/notifier/handler');

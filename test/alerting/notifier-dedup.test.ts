@@ -8,14 +8,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNotificationProcessor, DeliveryInFlightError } from '../../functions/notifier/app';
+import { DeliveryInFlightError } from '../../functions/notifier/app';
 import { DynamoDbNotificationLedger } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
 import type { NotificationLedger } from '../../shared/ports/notification-ledger';
 import { SENDING_LEASE_MS } from '../../shared/ports/notification-ledger';
 import type { Delivery } from '../../shared/ports/notifier';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
-import { notificationRequested, onCallChain, withNotificationEventId } from './support/notifications';
+import {
+  notificationRequested,
+  onCallChain,
+  processorServing,
+  withNotificationEventId,
+} from './support/notifications';
 
 const chain = onCallChain(
   { type: 'webhook', address: 'https://hooks.example/a' },
@@ -47,14 +52,7 @@ class Outside {
       if (this.failing.has(delivery.recipient.type)) throw new Error(`${delivery.recipient.type} down`);
       this.sent.push(delivery);
     };
-    const channel = { deliver };
-    return createNotificationProcessor({
-      store: { getChain: async () => chain },
-      channels: { webhook: channel, email: channel, sms: channel },
-      deadLetters: { park: async (delivery) => void this.parked.push(delivery) },
-      ledger,
-      now,
-    });
+    return processorServing(chain, deliver, this.parked, { ledger, now });
   }
 
   sentTo(type: string) {

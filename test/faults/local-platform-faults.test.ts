@@ -1,39 +1,16 @@
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { MetricStore } from '../../shared/ports/metric-store';
-import { startTestPlatform, type TestPlatform, tempDataDir } from '../support/platform';
+import { describe, expect, it } from 'vitest';
 import { expectQueryableExactlyOnce, waitFor } from './support/assertions';
-import { FlakyMetricStore } from './support/fault-stores';
+import { flakyPlatforms, ingest } from './support/flaky-platform';
 import { type ExpectedPoint, nativeBatch } from './support/payloads';
 
 describe('local platform under a metric store outage', () => {
-  const platforms: TestPlatform[] = [];
-  const dirs: string[] = [];
-  afterEach(async () => {
-    for (const p of platforms.splice(0)) await p.destroy();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
-  async function start(dataDir: string, flaky: { store?: FlakyMetricStore }) {
-    const platform = await startTestPlatform({
-      dataDir,
-      spillReplayIntervalMs: 20,
-      wrapMetricStore: (inner: MetricStore) => {
-        flaky.store = new FlakyMetricStore(inner);
-        return flaky.store;
-      },
-    });
-    platforms.push(platform);
-    return platform;
-  }
+  const { start, closed } = flakyPlatforms();
 
   /** A platform on a fresh data directory (removed after the test), with a tenant and its collector. */
   async function startWithTenant() {
-    const dataDir = tempDataDir();
-    dirs.push(dataDir);
-    const flaky: { store?: FlakyMetricStore } = {};
-    const platform = await start(dataDir, flaky);
+    const { dataDir, flaky, platform } = await start();
     const { adminToken } = await platform.createTenant();
     const { ingestKey } = await platform.createCollector(adminToken);
     return { dataDir, flaky, platform, adminToken, ingestKey };
@@ -42,19 +19,11 @@ describe('local platform under a metric store outage', () => {
   const spillIsEmpty = (dataDir: string) => async () =>
     readdirSync(join(dataDir, 'spill')).every((n) => !n.endsWith('.batch.json'));
 
-  const ingest = (platform: TestPlatform, ingestKey: string, body: unknown) =>
-    platform.request('/v1/ingest', {
-      method: 'POST',
-      token: ingestKey,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-
   it('acknowledges batches into the on-disk spill while the store is down and replays them exactly once', async () => {
     const { dataDir, flaky, platform, adminToken, ingestKey } = await startWithTenant();
     const nowS = Math.floor(Date.now() / 1000);
 
-    flaky.store!.down = true;
+    flaky.down = true;
     const acknowledged: ExpectedPoint[] = [];
     for (let seed = 0; seed < 5; seed++) {
       const batch = nativeBatch(nowS, { instances: 2, dataPoints: 2, values: 5 }, seed);
@@ -68,7 +37,7 @@ describe('local platform under a metric store outage', () => {
     });
     expect(during.status).toBe(503);
 
-    flaky.store!.down = false;
+    flaky.down = false;
     await waitFor(spillIsEmpty(dataDir));
     await expectQueryableExactlyOnce(platform, adminToken, acknowledged);
   });
@@ -77,7 +46,7 @@ describe('local platform under a metric store outage', () => {
     const { dataDir, flaky, platform, adminToken, ingestKey } = await startWithTenant();
     const batch = nativeBatch(Math.floor(Date.now() / 1000), { instances: 2, dataPoints: 2, values: 3 });
 
-    flaky.store!.down = true;
+    flaky.down = true;
     const spillDir = join(dataDir, 'spill');
     rmSync(spillDir, { recursive: true });
     writeFileSync(spillDir, ''); // the spill's disk is gone
@@ -86,7 +55,7 @@ describe('local platform under a metric store outage', () => {
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unavailable');
 
-    flaky.store!.down = false;
+    flaky.down = false;
     expect((await ingest(platform, ingestKey, batch.body)).status).toBe(202);
     expect((await ingest(platform, ingestKey, batch.body)).status).toBe(202); // a duplicate retry
     await expectQueryableExactlyOnce(platform, adminToken, batch.points);
@@ -95,12 +64,12 @@ describe('local platform under a metric store outage', () => {
   it('keeps spilled batches across a restart and replays them on the next start', async () => {
     const { dataDir, flaky: first, platform: platformA, adminToken, ingestKey } = await startWithTenant();
     const batch = nativeBatch(Math.floor(Date.now() / 1000), { instances: 3, dataPoints: 2, values: 4 });
-    first.store!.down = true;
+    first.down = true;
     expect((await ingest(platformA, ingestKey, batch.body)).status).toBe(202);
     await platformA.close();
-    platforms.splice(platforms.indexOf(platformA), 1);
+    closed(platformA);
 
-    const platformB = await start(dataDir, {});
+    const { platform: platformB } = await start(dataDir);
     await waitFor(spillIsEmpty(dataDir));
     await expectQueryableExactlyOnce(platformB, adminToken, batch.points);
   });

@@ -9,9 +9,10 @@ import type { Tenant } from '../../shared/domain/tenant';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import type { TenantDataHolder } from '../../shared/ports/tenant-data';
 import { METRIC } from '../../shared/telemetry/metric-names';
-import { startTestPlatform, type TestPlatform, tempDataDir } from '../support/platform';
+import type { TestPlatform } from '../support/platform';
 import { expectQueryableExactlyOnce, waitFor } from './support/assertions';
 import { FlakyMetricStore, RecordingMetricStore } from './support/fault-stores';
+import { flakyPlatforms, ingest } from './support/flaky-platform';
 import { nativeBatch } from './support/payloads';
 
 const samples = (n: number, t0 = 1_700_000_000_000): Sample[] =>
@@ -198,42 +199,7 @@ describe('SpillDirectory and tenants that are no longer active', () => {
 });
 
 describe('local platform: offboarding a tenant whose batches are parked', () => {
-  const platforms: TestPlatform[] = [];
-  const dirs: string[] = [];
-  afterEach(async () => {
-    for (const p of platforms.splice(0)) await p.destroy();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
-  async function start() {
-    const dataDir = tempDataDir();
-    dirs.push(dataDir);
-    const handles: { flaky?: FlakyMetricStore; inner?: MetricStore } = {};
-    const platform = await startTestPlatform({
-      dataDir,
-      spillReplayIntervalMs: 20,
-      wrapMetricStore: (inner: MetricStore) => {
-        handles.inner = inner;
-        handles.flaky = new FlakyMetricStore(inner);
-        return handles.flaky;
-      },
-    });
-    platforms.push(platform);
-    return {
-      platform,
-      dataDir,
-      flaky: handles.flaky!,
-      inner: handles.inner as MetricStore & TenantDataHolder,
-    };
-  }
-
-  const ingest = (platform: TestPlatform, ingestKey: string, body: unknown) =>
-    platform.request('/v1/ingest', {
-      method: 'POST',
-      token: ingestKey,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  const { start } = flakyPlatforms();
 
   const offboard = async (platform: TestPlatform, tenantId: string) => {
     const response = await platform.request(`/admin/v1/tenants/${tenantId}/offboard`, {

@@ -651,40 +651,39 @@ describe('operations', () => {
       });
   });
 
-  it('alarms at the first notification that was sent but could not be recorded as sent', () => {
+  /** eu-west-2 has an alarm on any `metric` of `service` summed over `periodSeconds`, notifying `topic`. */
+  const expectAlarmOnAny = (
+    metric: string,
+    service: string,
+    periodSeconds: number,
+    topic: 'onCallTopic' | 'noticesTopic',
+    more: Record<string, unknown> = {},
+  ) => {
     const region = 'eu-west-2';
     const stack = synthed.platform.regional.get(region)!;
     synthed.regional(region).hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'ObservabilityPlatform',
-      MetricName: 'NotificationConfirmFailures',
-      Dimensions: [{ Name: 'service', Value: 'notifier' }],
+      MetricName: metric,
+      Dimensions: [{ Name: 'service', Value: service }],
       Statistic: 'Sum',
-      Period: 300,
+      Period: periodSeconds,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 1,
       DatapointsToAlarm: 1,
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: logicalId(region, stack.ops.onCallTopic) }],
+      ...more,
+      AlarmActions: [{ Ref: logicalId(region, stack.ops[topic]) }],
     });
+  };
+
+  it('alarms at the first notification that was sent but could not be recorded as sent', () => {
+    expectAlarmOnAny('NotificationConfirmFailures', 'notifier', 300, 'onCallTopic');
   });
 
   it('raises an informational alarm, not a page, when the spill replay drops batches in 15 minutes', () => {
-    const region = 'eu-west-2';
-    const stack = synthed.platform.regional.get(region)!;
-    synthed.regional(region).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'ObservabilityPlatform',
-      MetricName: 'SpillReplayDroppedBatches',
-      Dimensions: [{ Name: 'service', Value: 'replay' }],
-      Statistic: 'Sum',
-      Period: 900,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      DatapointsToAlarm: 1,
-      TreatMissingData: 'notBreaching',
+    expectAlarmOnAny('SpillReplayDroppedBatches', 'replay', 900, 'noticesTopic', {
       AlarmDescription: Match.stringLikeRegexp('^Informational: '),
-      AlarmActions: [{ Ref: logicalId(region, stack.ops.noticesTopic) }],
     });
   });
 

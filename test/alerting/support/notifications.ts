@@ -1,13 +1,16 @@
 /**
  * The notifier tests' fixtures: tenant t1's one-stage escalation chain `chain-1` and the notification
- * its alert rule r1 requests for stage 0 of an open, critical `cpu` alert.
+ * its alert rule r1 requests for stage 0 of an open, critical `cpu` alert, and a notification processor
+ * serving that chain through one in-memory channel.
  */
+import { createNotificationProcessor, type NotifierDeps } from '../../../functions/notifier/app';
 import type { EscalationChain, Recipient } from '../../../shared/domain/alerting/escalation';
 import {
   DETAIL_TYPE,
   type NotificationRequestedDetail,
   withEventId,
 } from '../../../shared/domain/alerting/events';
+import type { Delivery } from '../../../shared/ports/notifier';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
@@ -46,3 +49,19 @@ export const notificationRequested = (alertId: string, host: string): Notificati
 export const withNotificationEventId = (detail: NotificationRequestedDetail) =>
   withEventId({ detailType: DETAIL_TYPE.notificationRequested, detail })
     .detail as NotificationRequestedDetail;
+
+/** A processor serving `chain`: every channel sends through `deliver`, dead letters go into `parked`. */
+export const processorServing = (
+  chain: EscalationChain,
+  deliver: (delivery: Delivery) => Promise<void>,
+  parked: Delivery[],
+  deps: Pick<NotifierDeps, 'ledger' | 'now' | 'log'>,
+) => {
+  const channel = { deliver };
+  return createNotificationProcessor({
+    store: { getChain: async () => chain },
+    channels: { webhook: channel, email: channel, sms: channel },
+    deadLetters: { park: async (delivery) => void parked.push(delivery) },
+    ...deps,
+  });
+};
