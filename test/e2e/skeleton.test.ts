@@ -215,15 +215,25 @@ describe('walking skeleton on the local platform', () => {
 
 describe('npm start', () => {
   let child: ChildProcess | undefined;
-  afterAll(() => {
-    child?.kill('SIGKILL');
-  });
+  /**
+   * Signals npm's whole process group: npm does not pass a signal on to the script it runs, so
+   * killing npm alone left the platform (tsx, node) running on the data dir the next start reuses.
+   */
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child?.pid === undefined || child.exitCode !== null) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  afterAll(() => signalGroup('SIGKILL'));
 
   /** Starts `npm start` and resolves with its URL and printed token once the banner is out. */
   async function start(dataDir: string): Promise<{ url: string; token: string; banner: string }> {
     const { PROVIDER_ADMIN_TOKEN: _ignored, ...inherited } = process.env;
     const env = { ...inherited, PORT: '0', DATA_DIR: dataDir };
-    child = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let banner = '';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no banner within 30 s:\n${banner}`)), 30_000);
@@ -243,7 +253,7 @@ describe('npm start', () => {
   }
   async function stop(): Promise<void> {
     const exited = new Promise((r) => child?.once('exit', r));
-    child?.kill('SIGTERM');
+    signalGroup('SIGTERM');
     await exited;
   }
 
