@@ -7,26 +7,45 @@ import { compress } from 'snappyjs';
 import { BadRequestError, PayloadTooLargeError } from '../domain/errors';
 
 /** The uncompressed length a snappy block declares, or undefined when the preamble is malformed. */
-export function snappyUncompressedLength(block: Uint8Array): number | undefined {
-  let result = 0;
+function declaredLength(block: Uint8Array): number | undefined {
+  let length = 0;
   for (let i = 0, shift = 0; i < block.length && i < 5; i++, shift += 7) {
-    const b = block[i]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return result > 0xffffffff ? undefined : result;
+    const b = block[i] as number;
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return length > 0xffffffff ? undefined : length;
   }
   return undefined;
 }
 
-export function snappyDecompress(block: Uint8Array, maxBytes: number): Uint8Array {
-  const length = checkedLength(block, maxBytes);
-  const out = new Uint8Array(length);
-  if (!snappyDecompressInto(block, out))
-    throw new BadRequestError('body is not a valid snappy block', 'body');
+/**
+ * Inflates `block` into the buffer `output` gives for its declared length. The length is checked
+ * (400 malformed, 413 over `maxBytes`) before anything is inflated, and the block must then fill that
+ * buffer exactly.
+ */
+function inflate(block: Uint8Array, maxBytes: number, output: (length: number) => Uint8Array): Uint8Array {
+  const length = declaredLength(block);
+  if (length === undefined) throw new BadRequestError('body is not a valid snappy block', 'body');
+  if (length > maxBytes)
+    throw new PayloadTooLargeError(
+      `body is ${length} bytes uncompressed, more than the limit of ${maxBytes}`,
+      'body',
+    );
+  const out = output(length);
+  if (!decompressInto(block, out)) throw new BadRequestError('body is not a valid snappy block', 'body');
   return out;
+}
+
+export function snappyDecompress(block: Uint8Array, maxBytes: number): Uint8Array {
+  return inflate(block, maxBytes, (length) => new Uint8Array(length));
 }
 
 /** Reused output buffer of withSnappyDecompressed: one allocation instead of one per request. */
 let scratch = new Uint8Array(0);
+
+function scratchOf(length: number): Uint8Array {
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2, 64 * 1024));
+  return scratch.subarray(0, length);
+}
 
 /**
  * Decompresses into a buffer reused across calls and hands it to `use`, synchronously; `use` must
@@ -40,24 +59,7 @@ export function withSnappyDecompressed<T>(
   maxBytes: number,
   use: (bytes: Uint8Array) => T,
 ): T {
-  const length = checkedLength(block, maxBytes);
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2, 64 * 1024));
-  const out = scratch.subarray(0, length);
-  if (!snappyDecompressInto(block, out))
-    throw new BadRequestError('body is not a valid snappy block', 'body');
-  return use(out);
-}
-
-/** The declared uncompressed length, refused (400/413) before anything is inflated. */
-function checkedLength(block: Uint8Array, maxBytes: number): number {
-  const length = snappyUncompressedLength(block);
-  if (length === undefined) throw new BadRequestError('body is not a valid snappy block', 'body');
-  if (length > maxBytes)
-    throw new PayloadTooLargeError(
-      `body is ${length} bytes uncompressed, more than the limit of ${maxBytes}`,
-      'body',
-    );
-  return length;
+  return use(inflate(block, maxBytes, scratchOf));
 }
 
 /** Copies shorter than this go byte by byte: a native call costs more than the loop. */
@@ -65,17 +67,17 @@ const NATIVE_COPY_MIN = 8;
 
 /**
  * Inflates a snappy block into `out`, whose length is the block's declared length. One pass that
- * checks as it goes, in unsigned arithmetic: every tag stays inside the block, copies only from
- * bytes already written, never writes past `out`, and the block must fill `out` exactly. (snappyjs,
- * used before, read a literal's 4-byte length as a signed int: a negative length moved its cursor
- * backwards and a 6-byte body looped forever, found by `npm run fuzz`; it also copied byte by byte.)
+ * checks as it goes, in unsigned arithmetic: every tag stays inside the block, copies only from bytes
+ * already written, never writes past `out`, and the block must fill `out` exactly. (snappyjs, used before, read a literal's 4-byte length as a signed int: a
+ * negative length moved its cursor backwards and a 6-byte body looped forever, found by `npm run
+ * fuzz`; it also copied byte by byte.)
  */
-export function snappyDecompressInto(block: Uint8Array, out: Uint8Array): boolean {
+function decompressInto(block: Uint8Array, out: Uint8Array): boolean {
   const end = block.length;
   const outEnd = out.length;
   let pos = 0;
   while (pos < end && (block[pos] as number) >= 0x80) pos++;
-  pos++; // the last byte of the length preamble
+  pos++; // the last byte of the length preamble (declaredLength read it)
   let o = 0;
   while (pos < end) {
     const tag = block[pos++] as number;
