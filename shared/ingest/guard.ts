@@ -46,7 +46,7 @@ import type { Clock } from '../ports/clock';
 import type { HaTracker } from '../ports/ha-tracker';
 import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
 import type { BucketName, RateLimiter } from '../ports/rate-limiter';
-import type { SeriesRegistry } from '../ports/series-registry';
+import type { SeriesRef, SeriesRegistry } from '../ports/series-registry';
 import type { TenantLimitsStore } from '../ports/tenant-limits';
 import { USAGE_COUNTER, type UsageLedger } from '../ports/usage-ledger';
 import { METRIC, TENANT_METRIC_DIMENSION } from '../telemetry/metric-names';
@@ -394,18 +394,13 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     }
 
     // Active series: new series beyond the limits are refused, existing ones pass.
-    const ids = valid.samples.map(seriesId);
-    const admission = await deps.series.admit(
-      tenantId,
-      valid.samples.map((sample, i) => ({ id: ids[i] as string, metric: sample.metric })),
-      limits,
-      startMs,
-    );
+    const series = valid.samples.map((sample) => ({ id: seriesId(sample), metric: sample.metric }));
+    const admission = await deps.series.admit(tenantId, series, limits, startMs);
     const admitted =
       admission.refused.size === 0
         ? valid
         : filterCandidates(valid, (sample, i) => {
-            const refusal = admission.refused.get(ids[i] as string);
+            const refusal = admission.refused.get((series[i] as SeriesRef).id);
             if (refusal === 'max-series')
               discard(
                 indexIn(valid, i),
