@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { UnavailableError } from '../../domain/errors';
 import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
-import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from './encryption-sdk';
+import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from '../crypto/encryption-sdk';
 import { isRetryable } from './retry';
 
 /**
