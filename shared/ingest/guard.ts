@@ -24,7 +24,6 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { isRetryable } from '../adapters/aws/retry';
 import { BadRequestError, DomainError, ForbiddenError, UnavailableError } from '../domain/errors';
 import {
   DISCARD_ERROR_ID,
@@ -43,6 +42,7 @@ import type { Observability } from '../http/handler';
 import { json } from '../http/response';
 import { type HttpEvent, type HttpResult, header } from '../http/types';
 import type { Clock } from '../ports/clock';
+import { isRetryable } from '../ports/dependency-failure';
 import type { HaTracker } from '../ports/ha-tracker';
 import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
 import type { BucketName, RateLimiter } from '../ports/rate-limiter';
