@@ -45,11 +45,11 @@ import type { Clock } from '../ports/clock';
 import { isRetryable } from '../ports/dependency-failure';
 import type { HaTracker } from '../ports/ha-tracker';
 import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
+import { METRIC, TENANT_METRIC_DIMENSION } from '../ports/operational-metrics';
 import type { BucketName, RateLimiter } from '../ports/rate-limiter';
 import type { SeriesRef, SeriesRegistry } from '../ports/series-registry';
 import type { TenantLimitsStore } from '../ports/tenant-limits';
 import { USAGE_COUNTER, type UsageLedger } from '../ports/usage-ledger';
-import { METRIC, TENANT_METRIC_DIMENSION } from '../telemetry/metric-names';
 import { usageReport } from './usage-report';
 
 export interface IngestGuardDeps {

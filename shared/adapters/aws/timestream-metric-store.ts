@@ -13,7 +13,7 @@ import { UnavailableError } from '../../domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
 import type { MetricStore } from '../../ports/metric-store';
-import type { TenantStatusSource } from '../tenant-status';
+import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 import { packWrites, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';

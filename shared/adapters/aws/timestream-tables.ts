@@ -27,7 +27,7 @@ import {
   TenantNotActiveError,
   type TenantStatusSource,
   tenantDataStatus,
-} from '../tenant-status';
+} from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, sleep } from './retry';
 
 /** Timestream's table name rules: 3 to 256 characters of letters, digits, `_`, `.` and `-`. */

@@ -1,7 +1,7 @@
-import { UnavailableError } from '../domain/errors';
-import type { Sample, WriteResult } from '../domain/metrics';
-import type { MetricQuery, Series } from '../domain/query';
-import type { MetricStore } from '../ports/metric-store';
+import { UnavailableError } from '../../domain/errors';
+import type { Sample, WriteResult } from '../../domain/metrics';
+import type { MetricQuery, Series } from '../../domain/query';
+import type { MetricStore } from '../../ports/metric-store';
 
 /** An accepted batch parked while the metric store is down. */
 export interface SpilledBatch {
