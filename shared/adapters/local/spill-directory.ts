@@ -8,8 +8,8 @@ import type { Sample } from '../../domain/metrics';
 import { createObservability, type Observability } from '../../http/handler';
 import type { MetricStore } from '../../ports/metric-store';
 import { METRIC } from '../../ports/operational-metrics';
+import type { ReplayReport, SpilledBatch, SpillQueue } from '../../ports/spill-queue';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import type { ReplayReport, SpilledBatch, SpillQueue } from '../spill/spilling-metric-store';
 import {
   acceptsData,
   TenantNotActiveError,
