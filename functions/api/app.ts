@@ -21,7 +21,6 @@ import {
 import { ConflictError, NotFoundError, UnprocessableError } from '../../shared/domain/errors';
 import { pageQuerySchema } from '../../shared/domain/pagination';
 import { AGGREGATIONS, parseMetricQuery } from '../../shared/domain/query';
-import type { Permission } from '../../shared/domain/roles';
 import type { Collector } from '../../shared/domain/tenant';
 import { parseOrThrow } from '../../shared/domain/validation';
 import * as z from '../../shared/domain/zod';
@@ -34,8 +33,8 @@ import {
 } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, type Route, router } from '../../shared/http/handler';
+import type { OperationDoc } from '../../shared/http/operations';
 import { json } from '../../shared/http/response';
-import type { RouteSpec } from '../../shared/http/routes';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
 import type { AuditLog, AuditLogReader } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
@@ -43,7 +42,7 @@ import type { KeyService } from '../../shared/ports/key-service';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import type { EntityKind, EntityTypes, TenantStore } from '../../shared/ports/tenant-store';
 import { FieldCrypto } from './field-crypto';
-import { buildOpenApiDocument } from './openapi';
+import { platformOpenApiDocument } from './openapi';
 import {
   auditEventView,
   collectorConfigView,
@@ -103,17 +102,9 @@ interface Request<B, Q> {
 }
 
 /** One route of the customer API: the router, the authorizer check and /openapi.json all read it. */
-export interface Operation {
-  readonly method: RouteSpec['method'];
-  readonly path: string;
-  readonly summary: string;
+export interface Operation extends Omit<OperationDoc, 'auth' | 'binaryBody'> {
   /** Which credential the route takes; `public` only for the API description itself. */
   readonly auth: 'tenant' | 'ingest' | 'public';
-  /** The one permission a tenant token's role must grant (least privilege per route). */
-  readonly permission?: Permission;
-  readonly body?: z.ZodMiniType;
-  readonly query?: z.ZodMiniType;
-  readonly responses: Readonly<Record<number, z.ZodMiniType | null>>;
   readonly run: (request: Request<unknown, unknown>) => Promise<HttpResult>;
 }
 
@@ -926,8 +917,10 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
       path: '/openapi.json',
       summary: 'This API, described in OpenAPI 3.1',
       auth: 'public',
-      responses: { 200: null },
-      run: async () => json(200, buildOpenApiDocument(operations)),
+      responses: {
+        200: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
+      },
+      run: async () => json(200, platformOpenApiDocument(operations)),
     }),
   );
   return operations;
@@ -935,7 +928,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
 
 /** The OpenAPI document without a running API (for docs and tests). */
 export function apiOpenApiDocument(): unknown {
-  return buildOpenApiDocument(apiOperations(undefined as unknown as ApiDeps));
+  return platformOpenApiDocument(apiOperations(undefined as unknown as ApiDeps));
 }
 
 /** The customer API: everything a tenant's own tooling does, scoped to the tenant of its token. */

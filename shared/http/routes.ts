@@ -1,6 +1,8 @@
 /**
  * The HTTP surface: one table, read by the CDK ingest API (to build API Gateway resources) and by
- * the local server (to dispatch to the same handlers). A route belongs to exactly one function.
+ * the local server (to dispatch to the same handlers). A route belongs to exactly one function, which
+ * describes it for /openapi.json in its operations table (functions/api/app.ts apiOperations,
+ * functions/<function>/operations.ts; test/tenancy/openapi.test.ts checks every route is there).
  */
 export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts';
 
