@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOpenApiDocument } from '../../functions/api/app';
 import { newId } from '../../shared/domain/credentials';
 import { type Permission, roleGrants } from '../../shared/domain/roles';
 import { ROUTES } from '../../shared/http/routes';
-import { startHarness } from './support/harness';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 interface DocOperation {
   'x-required-permission'?: string;
@@ -60,28 +60,45 @@ describe('/openapi.json', () => {
   });
 });
 
-describe('x-required-permission of the customer API', () => {
-  it('is the permission the api function enforces: a role without it gets 403, a role with it does not', async () => {
-    const h = await startHarness('sqlite');
-    const { adminToken } = await h.onboard();
-    const tokens: Record<string, string> = { admin: adminToken };
-    for (const role of ['operator', 'read-only'] as const)
-      tokens[role] = (
-        await h.call('POST', '/v1/tokens', { token: adminToken, body: { name: role, role } })
-      ).body.token;
+describe('x-required-permission of every tenant route', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform?.destroy();
+  });
+
+  it('is the permission its function enforces: a role without it gets 403, a role with it does not', async () => {
+    const { adminToken } = await platform.createTenant();
+    const tokens: Record<string, string> = {};
+    for (const role of ['operator', 'read-only'] as const) {
+      const issued = await platform.request('/v1/tokens', {
+        method: 'POST',
+        token: adminToken,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: role, role }),
+      });
+      tokens[role] = ((await issued.json()) as { token: string }).token;
+    }
     let checked = 0;
-    for (const route of ROUTES.filter((r) => r.function === 'api')) {
+    for (const route of ROUTES) {
       const permission = operationOf(route)?.['x-required-permission'];
       if (!permission?.includes(':')) continue;
       for (const role of ['read-only', 'operator'] as const) {
-        const path = route.path.replace(/\{[^}]+\}/g, newId());
-        const r = await h.call(route.method, path, { token: tokens[role], body: {} });
+        const r = await platform.request(route.path.replace(/\{[^}]+\}/g, newId()), {
+          method: route.method,
+          token: tokens[role],
+          ...(['POST', 'PUT', 'PATCH'].includes(route.method)
+            ? { headers: { 'content-type': 'application/json' }, body: '{}' }
+            : {}),
+        });
         const what = `${role} ${route.method} ${route.path} (${permission})`;
         if (roleGrants(role, permission as Permission)) expect(r.status, what).not.toBe(403);
         else expect(r.status, what).toBe(403);
         checked++;
       }
     }
-    expect(checked).toBeGreaterThan(40);
+    expect(checked).toBeGreaterThan(60);
   });
 });
