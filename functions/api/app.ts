@@ -20,7 +20,7 @@ import {
 } from '../../shared/domain/entities';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../shared/domain/errors';
 import { pageQuerySchema } from '../../shared/domain/pagination';
-import { AGGREGATIONS, parseMetricQuery } from '../../shared/domain/query';
+import { AGGREGATIONS, parseMetricQuery, seriesAsJson } from '../../shared/domain/query';
 import type { Permission } from '../../shared/domain/roles';
 import type { Collector } from '../../shared/domain/tenant';
 import { parseOrThrow } from '../../shared/domain/validation';
@@ -876,7 +876,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
       run: async ({ principal, event }) => {
         const params: Record<string, string | undefined> = { ...(event.queryStringParameters ?? {}) };
         const series = await deps.metrics.query(principal.tenantId, parseMetricQuery(params));
-        return json(200, { series });
+        return json(200, { series: seriesAsJson(series) });
       },
     }),
   ];

@@ -26,6 +26,14 @@ export function writeStaleMarker(view: DataView, offset: number, littleEndian: b
 }
 
 /**
+ * The value to write as raw bits for a sample that is not a stale marker: any NaN as the canonical
+ * quiet NaN, so a NaN whose payload happens to be the marker's never reads back as one.
+ */
+export function plainValue(value: number): number {
+  return Number.isNaN(value) ? Number.NaN : value;
+}
+
+/**
  * How a value travels in JSON (Prometheus' HTTP API convention): finite values as numbers in the
  * platform's own API, special values as the strings "NaN", "+Inf", "-Inf".
  */
