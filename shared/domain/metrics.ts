@@ -57,6 +57,8 @@ export const RESERVED_DIMENSION_NAMES: ReadonlySet<string> = new Set([
   'measure_name',
   'time',
   'value',
+  // Timestream's column for NaN, ±Inf and stale markers (timestream-packing.ts SPECIAL_COLUMN).
+  'special_value',
 ]);
 
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.:/-]*$/;

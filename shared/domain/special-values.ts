@@ -44,6 +44,15 @@ export function specialValueText(value: number): 'NaN' | '+Inf' | '-Inf' | undef
   return undefined;
 }
 
+/**
+ * A sample's value in a JSON record (offboarding exports): special values as their strings, a stale
+ * marker as `{value: "NaN", stale: true}`.
+ */
+export function jsonSampleValue(value: number, stale: boolean): { value: number | string; stale?: true } {
+  if (stale) return { value: 'NaN', stale: true };
+  return { value: specialValueText(value) ?? value };
+}
+
 /** Parses "NaN", "+Inf", "-Inf", "Inf" (any case, as Prometheus' strconv does) or a decimal number. */
 export function parseSampleValue(text: string): number | undefined {
   const t = text.trim().toLowerCase();

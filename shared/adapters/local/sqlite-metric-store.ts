@@ -8,7 +8,7 @@ import {
   shapePoints,
   sortSeries,
 } from '../../domain/query';
-import { isStaleMarkerAt, plainValue, specialValueText, writeStaleMarker } from '../../domain/special-values';
+import { isStaleMarkerAt, jsonSampleValue, plainValue, writeStaleMarker } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { HeadLog, type LoggedSeries } from './head-log';
@@ -358,9 +358,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       const points = (chunks.all(s.id) as { data: Uint8Array }[]).flatMap((c) => decodeChunk(c.data));
       // JSON lines: special values as their strings (JSON.stringify would turn NaN into null).
       for (const [timestampMs, value, stale] of latestPerTimestamp(points))
-        yield stale
-          ? { metric: s.metric, dimensions, timestampMs, value: 'NaN', stale: true }
-          : { metric: s.metric, dimensions, timestampMs, value: specialValueText(value) ?? value };
+        yield { metric: s.metric, dimensions, timestampMs, ...jsonSampleValue(value, stale === true) };
     }
   }
 
