@@ -25,7 +25,7 @@ import {
   type WriteResult,
 } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
-import { parseSampleValue, plainValue } from '../../domain/special-values';
+import { jsonSampleValue, parseSampleValue, plainValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../protocols/prometheus/remote-write';
@@ -308,7 +308,9 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     for (let start = toMs - this.retentionDays * 86_400_000; start <= toMs; start += 86_400_000) {
       const end = Math.min(toMs, start + 86_400_000 - 1);
       if ((await this.tenantSeries(tenantId, start, end)).length === 0) continue;
-      yield* this.rawSamples(selector, start, end);
+      // JSON lines: special values as their strings (JSON.stringify would turn NaN into null).
+      for await (const s of this.rawSamples(selector, start, end))
+        yield { ...s, ...jsonSampleValue(s.value, false) };
     }
   }
 
