@@ -122,9 +122,15 @@ export const nativePayloadSchema = z.strictObject({
 
 export type NativePayload = z.infer<typeof nativePayloadSchema>;
 
-/** A datapoint value given as a string, parsed strictly: "12.5", "NaN", "-Inf" yes; "12abc", "" no. */
+/**
+ * A datapoint value given as a string, parsed strictly: "12.5", "NaN", "-Inf" yes; "12abc", "" no,
+ * nor "1e400" (a number that overflows a double is a mistake, not an infinity).
+ */
 function stringValue(raw: string): number | undefined {
-  if (NUMERIC_STRING.test(raw)) return Number(raw);
+  if (NUMERIC_STRING.test(raw)) {
+    const value = Number(raw);
+    return Number.isFinite(value) ? value : undefined;
+  }
   return SPECIAL_STRING.test(raw) ? parseSampleValue(raw) : undefined;
 }
 
