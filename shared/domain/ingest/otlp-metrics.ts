@@ -62,6 +62,12 @@ export const OTEL_DIMENSIONS = {
 export const MAX_BUCKETS_PER_POINT = 1024;
 
 const TEMPORALITY_NAMES = ['unspecified', 'delta', 'cumulative'];
+/**
+ * OTLP/JSON spells NaN and ±Inf as the strings "NaN", "Infinity", "-Infinity"; the OpenTelemetry JS
+ * SDK's JSON exporter (JSON.stringify) writes them as null instead, which is a point without a value.
+ */
+const NO_VALUE =
+  'data point has neither asDouble nor asInt (in OTLP/JSON, NaN and ±Inf are the strings "NaN", "Infinity", "-Infinity"; a null is no value)';
 
 type Dims = Record<string, string>;
 
@@ -237,7 +243,7 @@ function mapPoint(
     case 'sum': {
       // A no-recorded-value point needs no value: it becomes a stale marker.
       const value = (point as NumberPoint).value ?? (stale ? Number.NaN : undefined);
-      if (value === undefined) return 'data point has neither asDouble nor asInt';
+      if (value === undefined) return NO_VALUE;
       ctx.pending.push({ metric: metric.name, dimensions: dims, timestampMs, value });
       return undefined;
     }
