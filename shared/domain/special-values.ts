@@ -63,3 +63,18 @@ export function parseSampleValue(text: string): number | undefined {
   const n = Number(t);
   return Number.isNaN(n) ? undefined : n;
 }
+
+/**
+ * JSON.stringify replacer for samples (spilled batches): a `value` JSON cannot spell travels as a
+ * string ("NaN", "+Inf", "-Inf", and "-0", whose sign JSON would drop); `stale` is a plain boolean.
+ */
+export function sampleJsonReplacer(key: string, value: unknown): unknown {
+  if (key !== 'value' || typeof value !== 'number') return value;
+  return specialValueText(value) ?? (Object.is(value, -0) ? '-0' : value);
+}
+
+/** JSON.parse reviver undoing sampleJsonReplacer. */
+export function sampleJsonReviver(key: string, value: unknown): unknown {
+  if (key !== 'value' || typeof value !== 'string') return value;
+  return parseSampleValue(value) ?? value;
+}
