@@ -65,8 +65,14 @@ const propertyMap = (what: string, max: number) =>
 
 const optionalText = (max: number) => z.optional(z.string().check(z.maxLength(max)));
 
-/** A datapoint value: a JSON number or a numeric string, as LogicMonitor accepts. */
-const datapointValue = z.union([z.number(), z.string().check(z.maxLength(VALUE_STRING_MAX_LENGTH))]);
+/** A datapoint value: a JSON number or a numeric string, as LogicMonitor accepts, or a special value. */
+const datapointValue = z
+  .union([z.number(), z.string().check(z.maxLength(VALUE_STRING_MAX_LENGTH))])
+  .check(
+    z.describe(
+      'A number, a numeric string, or NaN/±Inf as the strings "NaN", "+Inf", "-Inf" (also "Inf", "Infinity", "-Infinity", any case), which JSON numbers cannot spell',
+    ),
+  );
 
 export const nativePayloadSchema = z.strictObject({
   resourceName: name('resourceName'),
