@@ -1,5 +1,5 @@
 /** Metric queries over the tenant’s series. */
-import { AGGREGATIONS, parseMetricQuery } from '../../../shared/domain/query';
+import { AGGREGATIONS, parseMetricQuery, seriesAsJson } from '../../../shared/domain/query';
 import * as z from '../../../shared/domain/zod';
 import { json } from '../../../shared/http/response';
 import type { ApiContext } from '../api-context';
@@ -29,7 +29,7 @@ export function metricsQueryOperations(ctx: ApiContext): Operation[] {
       run: async ({ principal, event }) => {
         const params: Record<string, string | undefined> = { ...(event.queryStringParameters ?? {}) };
         const series = await deps.metrics.query(principal.tenantId, parseMetricQuery(params));
-        return json(200, { series });
+        return json(200, { series: seriesAsJson(series) });
       },
     }),
   ];
