@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsAlertBus, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsTenantStore, regionMetricStore } from '../../shared/adapters/aws/wiring';
+import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
 import { createObservability, type Observability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
@@ -19,11 +20,13 @@ export function awsAlertEngine(
   } = {},
 ): AlertEngine {
   const { logger, metrics } = deps.observability ?? createObservability('alert-engine');
+  const resources = new TenantResourceDirectory(deps.tenants ?? awsTenantStore());
   return new AlertEngine({
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),
     bus: awsAlertBus(),
-    topology: new TenantStoreTopology(deps.tenants ?? awsTenantStore()),
+    topology: new TenantStoreTopology(resources),
+    resources,
     clock: systemClock,
     log: (message, fields) => logger.warn(message, fields),
     // A single metric is flushed at once: correct inside or outside the handler's logMetrics.

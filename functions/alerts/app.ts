@@ -187,6 +187,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       chainId: existing?.chainId ?? id(),
       name: input.name,
       stageIntervalSeconds: input.stageIntervalSeconds,
+      notifyOnDeescalation: input.notifyOnDeescalation,
       stages: input.stages,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
