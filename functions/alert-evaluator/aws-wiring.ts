@@ -5,6 +5,7 @@ import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-d
 import { createObservability, type Observability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { METRIC } from '../../shared/telemetry/metric-names';
 import { AlertEngine } from './engine';
@@ -15,12 +16,14 @@ export function awsAlertEngine(
   deps: {
     tenants?: TenantStore;
     metrics?: MetricStore;
+    /** The calling function's resource directory (ingest shares its cache with push linking). */
+    resources?: ResourceDirectory;
     /** The calling function's logger and metrics (outbox warnings and AlertEventsPending). */
     observability?: Pick<Observability, 'logger' | 'metrics'>;
   } = {},
 ): AlertEngine {
   const { logger, metrics } = deps.observability ?? createObservability('alert-engine');
-  const resources = new TenantResourceDirectory(deps.tenants ?? awsTenantStore());
+  const resources = deps.resources ?? new TenantResourceDirectory(deps.tenants ?? awsTenantStore());
   return new AlertEngine({
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),

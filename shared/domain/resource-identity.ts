@@ -17,7 +17,8 @@
  * `resource` → `system.displayname`, `host`/`hostname`/`host.name` → `system.hostname`). Values are
  * compared exactly, except hostnames and names, compared case-insensitively (DNS is).
  */
-import { REDACTED } from './classification';
+import { createHash } from 'node:crypto';
+import { isSecurePropertyName, REDACTED } from './classification';
 import type { Resource } from './entities';
 import type { Dimensions } from './metrics';
 
@@ -174,3 +175,65 @@ export class ResourceIndex {
 export const ambiguityMessage = (link: Extract<ResourceLink, { kind: 'ambiguous' }>): string =>
   `${link.field} matches more than one resource (${link.resourceIds.join(', ')}): ` +
   'give identifying properties that only one resource has';
+
+/** What a native push says about its resource (LogicMonitor's push API fields). */
+export interface PushedResource {
+  readonly resourceName: string;
+  readonly resourceDescription?: string | undefined;
+  readonly resourceIds: Readonly<Record<string, string>>;
+  readonly resourceProperties?: Readonly<Record<string, string>> | undefined;
+}
+
+const DEVICE_ADDRESS = /^[A-Za-z0-9.:_-]+$/;
+
+/**
+ * The id of the resource a push creates: derived from the tenant and the push's resourceIds, so two
+ * pushes racing to create the same resource pick the same id and the store keeps one.
+ */
+export function pushedResourceId(tenantId: string, resourceIds: Readonly<Record<string, string>>): string {
+  const ids = Object.entries(resourceIds).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify([tenantId, ids]))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * The device a push with `?create=true` creates when nothing matches: named `resourceName`, addressed
+ * by its hostname (else its first IP, else its name when that is a valid address), with the push's
+ * resourceIds and resourceProperties as properties, so the next push finds it by any of them. Secret-
+ * named properties are left out (a push cannot seal them; set them through the API).
+ */
+export function resourceFromPush(
+  push: PushedResource,
+  ids: { tenantId: string; resourceId: string },
+  nowIso: string,
+): Resource {
+  const properties: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...push.resourceProperties, ...push.resourceIds })) {
+    const identity = canonicalIdentity(name);
+    if (identity === ID_PROPERTY || identity === NAME_PROPERTY || isSecurePropertyName(name)) continue;
+    properties[name] = value;
+  }
+  if (push.resourceDescription) properties['system.description'] ??= push.resourceDescription;
+  const hostname = Object.entries(push.resourceIds).find(
+    ([n]) => canonicalIdentity(n) === HOSTNAME_PROPERTY,
+  )?.[1];
+  const ip = push.resourceIds[IPS_PROPERTY]?.split(',')[0]?.trim();
+  const address =
+    [hostname, ip, push.resourceName].find((a) => a !== undefined && DEVICE_ADDRESS.test(a)) ??
+    ids.resourceId;
+  return {
+    tenantId: ids.tenantId,
+    resourceId: ids.resourceId,
+    type: 'device',
+    name: push.resourceName,
+    address,
+    properties,
+    groups: [],
+    dependsOn: [],
+    credentialIds: [],
+    version: 1,
+    createdAt: nowIso,
+  };
+}
