@@ -16,6 +16,7 @@ import { EventBridgeAlertBus } from '../../shared/adapters/aws/eventbridge-alert
 import { SnsNotifier, SqsDeadLetters } from '../../shared/adapters/aws/sns-notifier';
 import { SqliteAlertStore } from '../../shared/adapters/local/sqlite-alert-store';
 import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
+import type { Recipient } from '../../shared/domain/alerting/escalation';
 import {
   ALERT_EVENT_SOURCE,
   type AlertBusEvent,
@@ -23,6 +24,7 @@ import {
   DETAIL_TYPE,
   notificationRequestedDetailSchema,
 } from '../../shared/domain/alerting/events';
+import type { Severity } from '../../shared/domain/alerting/thresholds';
 import type { Delivery, Notifier } from '../../shared/ports/notifier';
 import { rule } from './alert-store.contract';
 
@@ -226,6 +228,104 @@ describe('the engine and the notifier on the AWS adapters', () => {
     ).toEqual([
       ['Alert State Changed', 'cleared'],
       ['Alert Notification Requested', 'clear'],
+    ]);
+    store.close();
+    metrics.close();
+  });
+
+  it('an escalation to critical is PutEvents on the critical route, and an SMS saying what it escalated from', async () => {
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
+    }));
+    sns.on(PublishCommand).resolves({ MessageId: 'm1' });
+    const dir = mkdtempSync(join(tmpdir(), 'aws-escalation-'));
+    const store = new SqliteAlertStore(join(dir, 'alerts.sqlite'));
+    const metrics = new SqliteMetricStore(join(dir, 'metrics.sqlite'));
+    let now = Date.UTC(2026, 5, 1, 12, 0, 5);
+    const engine = new AlertEngine({
+      store,
+      metrics,
+      bus: new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus'),
+      topology: { dependenciesOf: async () => [] },
+      clock: { now: () => new Date(now) },
+    });
+    const chain = (chainId: string, recipient: Recipient) => ({
+      tenantId: 't1',
+      chainId,
+      name: chainId,
+      stageIntervalSeconds: 600,
+      stages: [{ recipients: [recipient] }],
+      createdAt: 'x',
+      updatedAt: 'x',
+    });
+    await store.putChain(chain('mail', { type: 'email', address: 'team@example.com' }));
+    await store.putChain(chain('pager', { type: 'sms', address: '+15555550100' }));
+    const route = (routeId: string, priority: number, severity: Severity, chainId: string) => ({
+      tenantId: 't1',
+      routeId,
+      name: routeId,
+      priority,
+      enabled: true,
+      match: { severities: [severity] },
+      escalationChainId: chainId,
+      createdAt: 'x',
+      updatedAt: 'x',
+    });
+    await store.putRoute(route('pages', 1, 'critical', 'pager'));
+    await store.putRoute(route('mails', 2, 'warning', 'mail'));
+    await store.putRule(rule('t1', 'r1'));
+    const ingest = async (value: number) => {
+      const sample = { metric: 'cpu', dimensions: { host: 'web-1' }, timestampMs: now - 1000, value };
+      await metrics.write('t1', [sample]);
+      await engine.onIngest('t1', [sample]);
+    };
+    await ingest(65);
+    eventBridge.resetHistory();
+    now += 60_000;
+    await ingest(95);
+
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.DetailType)).toEqual(['Alert State Changed', 'Alert Notification Requested']);
+    const detail = JSON.parse(entries[1]?.Detail ?? '{}');
+    expect(entries[1]).toEqual({
+      EventBusName: 'alerts-bus',
+      Source: ALERT_EVENT_SOURCE,
+      DetailType: DETAIL_TYPE.notificationRequested,
+      Detail: expect.any(String),
+      Resources: expect.any(Array),
+    });
+    expect(detail).toMatchObject({
+      kind: 'alert',
+      stage: 0,
+      chainId: 'pager',
+      severity: 'critical',
+      previousSeverity: 'warning',
+      previousValue: 65,
+      value: 95,
+      notify: true,
+      sequence: 1,
+      eventId: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+
+    const notifier = new SnsNotifier({
+      client: new SNSClient({ region: 'us-west-2' }),
+      emailTopicArn: 'arn:aws:sns:us-west-2:123456789012:alert-email',
+      webhook: { deliver: async () => undefined },
+    });
+    const processNotification = createNotificationProcessor({
+      store,
+      channels: { email: notifier, sms: notifier, webhook: notifier },
+      deadLetters: { park: async () => undefined },
+    });
+    sns.resetHistory();
+    await processNotification(detail, 'evt-2');
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        PhoneNumber: '+15555550100',
+        Message: `[CRITICAL] rule r1 on web-1, escalated from warning (${detail.alertId.slice(-8)})`,
+        MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
+      },
     ]);
     store.close();
     metrics.close();
