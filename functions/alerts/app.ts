@@ -100,6 +100,8 @@ export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => a
 
 const listAlertsQuery = z.strictObject({
   status: z.optional(z.enum(['open', 'cleared'])),
+  /** The open alerts of one API resource (linked by any identity its series were pushed with). */
+  resourceId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
   cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
@@ -391,6 +393,14 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       'GET /v1/alerts': async (event) => {
         const principal = await principalFor(event, false);
         const query = parseOrThrow(listAlertsQuery, event.queryStringParameters ?? {});
+        if (query.resourceId !== undefined) {
+          // Served from the open-alerts-by-resource index: open alerts only, bounded by what is open.
+          if (query.status === 'cleared')
+            throw new UnprocessableError('status: with resourceId, only open alerts are listed', 'status');
+          const open = await store.openAlertsOnResources(principal.tenantId, [query.resourceId]);
+          const newestFirst = open.sort((a, b) => (a.alertId < b.alertId ? 1 : -1)).slice(0, query.limit);
+          return json(200, { alerts: newestFirst.map(alertView) });
+        }
         const page = await store.listAlerts(principal.tenantId, {
           limit: query.limit,
           ...(query.status ? { status: query.status } : {}),

@@ -221,6 +221,9 @@ describe('alert routing and resource linking through the API (local platform)', 
     await push('app-01.example.com', 99);
     const child = await openAlertOn('app-01.example.com');
     expect(child).toMatchObject({ resourceId: ids['app-01'], dependentOn: parent?.alertId });
+    // The resource's view of its open alerts follows the link too.
+    const onSwitch = await api<{ alerts: AlertView[] }>('GET', `/v1/alerts?resourceId=${ids['sw-01']}`);
+    expect(onSwitch.alerts.map((a) => a.alertId)).toEqual([parent?.alertId]);
     expect(hooks('/pager').filter((h) => h['resourceName'] === 'app-01')).toHaveLength(0);
   });
 
