@@ -166,8 +166,8 @@ interface RulePass {
 export class AlertEngine {
   private readonly limits: EngineLimits;
   private cursor: string | undefined;
-  private readonly ruleCache = new Map<string, { at: number; rules: Promise<AlertRule[]> }>();
-  private readonly routeCache = new Map<string, { at: number; routes: Promise<AlertRoute[]> }>();
+  private readonly ruleCache = new Map<string, { at: number; value: Promise<AlertRule[]> }>();
+  private readonly routeCache = new Map<string, { at: number; value: Promise<AlertRoute[]> }>();
   private readonly baselines = new Map<string, { at: number; baseline: Baseline }>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -401,13 +401,22 @@ export class AlertEngine {
   }
 
   private routesOf(tenantId: string): Promise<AlertRoute[]> {
+    return this.cachedPerTenant(this.routeCache, tenantId, () => this.deps.store.listRoutes(tenantId));
+  }
+
+  /** A tenant's list, read at most once per `ruleCacheMs` (a failed read is not kept). */
+  private cachedPerTenant<T>(
+    cache: Map<string, { at: number; value: Promise<T> }>,
+    tenantId: string,
+    read: () => Promise<T>,
+  ): Promise<T> {
     const now = Date.now();
-    const cached = this.routeCache.get(tenantId);
-    if (cached && now - cached.at < this.limits.ruleCacheMs) return cached.routes;
-    const routes = this.deps.store.listRoutes(tenantId);
-    this.routeCache.set(tenantId, { at: now, routes });
-    routes.catch(() => this.routeCache.delete(tenantId));
-    return routes;
+    const cached = cache.get(tenantId);
+    if (cached && now - cached.at < this.limits.ruleCacheMs) return cached.value;
+    const value = read();
+    cache.set(tenantId, { at: now, value });
+    value.catch(() => cache.delete(tenantId));
+    return value;
   }
 
   /** The API resource a series is linked to; an ambiguous link is left unlinked (and logged), never guessed. */
@@ -451,13 +460,7 @@ export class AlertEngine {
   }
 
   private rulesOf(tenantId: string): Promise<AlertRule[]> {
-    const now = Date.now();
-    const cached = this.ruleCache.get(tenantId);
-    if (cached && now - cached.at < this.limits.ruleCacheMs) return cached.rules;
-    const rules = this.deps.store.listRules(tenantId);
-    this.ruleCache.set(tenantId, { at: now, rules });
-    rules.catch(() => this.ruleCache.delete(tenantId));
-    return rules;
+    return this.cachedPerTenant(this.ruleCache, tenantId, () => this.deps.store.listRules(tenantId));
   }
 
   /**
