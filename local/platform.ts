@@ -155,6 +155,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onLimitUsage: alerting.onLimitUsage,
       }),
       afterWrite: alerting.afterWrite,
+      resources: alerting.resources,
     }),
     alerts: alerting.handler,
   };

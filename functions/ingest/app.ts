@@ -5,16 +5,18 @@ import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
 import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
 import { LIMITS, type Sample } from '../../shared/domain/metrics';
-import { nativePayloadToSamples } from '../../shared/domain/native-format';
+import { type NativePayload, nativePayloadToSamples } from '../../shared/domain/native-format';
 import { authenticate } from '../../shared/http/auth';
 import { mediaType, rawBody, readBody, readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
 import { errorResult, json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
 import type { GuardedRequest, IngestGuard } from '../../shared/ingest/guard';
+import { linkPushedResource } from '../../shared/ingest/push-resource';
 import type { Clock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import { METRIC } from '../../shared/ports/operational-metrics';
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
@@ -35,6 +37,11 @@ export interface IngestDeps {
   readonly afterWrite?: (tenantId: string, samples: readonly Sample[]) => Promise<void>;
   /** Per-tenant limits, idempotency and HA dedup (shared/ingest/guard.ts); every deployment wires it. */
   readonly guard?: IngestGuard;
+  /**
+   * Links a native push's resourceIds to API resources (ambiguous: 422) and creates the resource
+   * with `?create=true` (shared/ingest/push-resource.ts); absent, pushes are stored unlinked.
+   */
+  readonly resources?: ResourceDirectory;
 }
 
 /** Collector-facing ingest: authenticate the ingest key, decode, validate, map, write. */
@@ -68,7 +75,18 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       event,
       {
         tenantId,
-        decode: () => nativePayloadToSamples(readJson(event), deps.clock.now().getTime()),
+        decode: async () => {
+          const body = readJson(event);
+          const samples = nativePayloadToSamples(body, deps.clock.now().getTime());
+          if (deps.resources)
+            await linkPushedResource(
+              { directory: deps.resources, tenants: deps.tenants, clock: deps.clock },
+              tenantId,
+              body as NativePayload,
+              event.queryStringParameters?.['create'] === 'true',
+            );
+          return samples;
+        },
         write: (samples) => writeSamples(tenantId, samples),
         respond: (outcome) => {
           emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.accepted);
