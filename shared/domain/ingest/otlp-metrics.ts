@@ -36,7 +36,6 @@ import {
 import {
   acceptedTimeWindow,
   byteLength,
-  LIMITS,
   type Sample,
   type TimeWindow,
   timestampProblem,
