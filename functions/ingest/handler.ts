@@ -1,6 +1,6 @@
 import { alertBusConfigured } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '../../shared/adapters/aws/guardrails-wiring';
-import { awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
+import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
 import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
@@ -17,6 +17,7 @@ export const handler = createIngestHandler({
   metrics,
   clock: systemClock,
   observability,
+  metadata: awsMetricMetadata(),
   guard: awsIngestGuard(
     observability,
     systemClock,

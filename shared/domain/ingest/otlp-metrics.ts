@@ -33,13 +33,7 @@ import {
   type OtlpRequest,
   type SummaryPoint,
 } from '../../protocols/otlp/model';
-import {
-  acceptedTimeWindow,
-  byteLength,
-  type Sample,
-  type TimeWindow,
-  timestampProblem,
-} from '../metrics';
+import { acceptedTimeWindow, byteLength, type Sample, type TimeWindow, timestampProblem } from '../metrics';
 import {
   DimensionRules,
   type DimensionsMeasure,
