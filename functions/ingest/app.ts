@@ -75,6 +75,13 @@ function writtenHeaders(written: RemoteWriteWritten): Record<string, string> {
 
 const NOTHING_WRITTEN: RemoteWriteWritten = { samples: 0, histograms: 0, exemplars: 0 };
 
+/** What one remote-write request got to, as far as it got: its batch, what was stored, the counts. */
+interface RemoteWriteExchange {
+  batch?: RemoteWriteBatch;
+  stored?: readonly Sample[];
+  written?: RemoteWriteWritten;
+}
+
 /** Collector-facing ingest: authenticate the ingest key, decode, validate, map, write. */
 export function createIngestHandler(deps: IngestDeps): HttpHandler {
   const emf = deps.observability.metrics;
@@ -229,6 +236,29 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
    */
   async function ingestRemoteWrite(event: HttpEvent, context?: Context): Promise<HttpResult> {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
+    const exchange: RemoteWriteExchange = {};
+    let result: HttpResult;
+    try {
+      result = await guardedRemoteWrite(event, tenantId, exchange, context);
+    } catch (error) {
+      // A refusal still says what was stored (nothing, or what the guard let through); our faults stay 5xx.
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      result = errorResult(error);
+    }
+    const { batch, stored } = exchange;
+    if (batch && recordMetadata) await recordMetadata(tenantId, batch.metadata.entries());
+    const written =
+      exchange.written ?? (batch && stored ? writtenFromStored(batch, stored) : NOTHING_WRITTEN);
+    return { ...result, headers: { ...result.headers, ...writtenHeaders(written) } };
+  }
+
+  /** Checks the content type and encoding, then decodes, maps and writes through the guard. */
+  async function guardedRemoteWrite(
+    event: HttpEvent,
+    tenantId: string,
+    exchange: RemoteWriteExchange,
+    context?: Context,
+  ): Promise<HttpResult> {
     requireMediaType(event, ['application/x-protobuf']);
     const version = remoteWriteVersion(header(event, 'content-type') ?? '');
     const encoding = (header(event, 'content-encoding') ?? '').trim().toLowerCase();
@@ -242,45 +272,30 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       version === 2
         ? (sink: WriteRequestSink) => readRemoteWriteV2Body(raw, LIMITS.maxBodyBytes, sink)
         : (sink: WriteRequestSink) => readRemoteWriteBody(raw, LIMITS.maxBodyBytes, sink);
-    let batch: RemoteWriteBatch | undefined;
-    let stored: readonly Sample[] | undefined;
-    let written: RemoteWriteWritten | undefined;
-    let result: HttpResult;
-    try {
-      result = await guardedBatch(
-        event,
-        tenantId,
-        () => {
-          batch = remoteWriteBatchFrom(readBodyInto, deps.clock.now().getTime());
-          return batch;
-        },
-        (outcome, guardResult) => {
-          written = remoteWriteWritten(
-            batch as RemoteWriteBatch,
-            guardResult.rejected.map((r) => r.index),
-          );
-          if (outcome.rejected > 0)
-            return errorResult(
-              new BadRequestError(rejectionSummary(outcome, 'samples and histograms'), 'body'),
-            );
-          return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
-        },
-        context,
-        async (samples) => {
-          const writeResult = await writeSamples(tenantId, samples);
-          const refused = new Set(writeResult.rejected.map((r) => r.index));
-          stored = refused.size === 0 ? samples : samples.filter((_, i) => !refused.has(i));
-          return writeResult;
-        },
-      );
-    } catch (error) {
-      // A refusal still says what was stored (nothing, or what the guard let through); our faults stay 5xx.
-      if (!(error instanceof DomainError) || error.status >= 500) throw error;
-      result = errorResult(error);
-    }
-    if (batch && recordMetadata) await recordMetadata(tenantId, batch.metadata.entries());
-    written ??= batch && stored ? writtenFromStored(batch, stored) : NOTHING_WRITTEN;
-    return { ...result, headers: { ...result.headers, ...writtenHeaders(written) } };
+    return guardedBatch(
+      event,
+      tenantId,
+      () => {
+        exchange.batch = remoteWriteBatchFrom(readBodyInto, deps.clock.now().getTime());
+        return exchange.batch;
+      },
+      (outcome, guardResult) => {
+        exchange.written = remoteWriteWritten(
+          exchange.batch as RemoteWriteBatch,
+          guardResult.rejected.map((r) => r.index),
+        );
+        if (outcome.rejected > 0)
+          return errorResult(new BadRequestError(rejectionSummary(outcome, 'samples'), 'body'));
+        return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+      },
+      context,
+      async (samples) => {
+        const writeResult = await writeSamples(tenantId, samples);
+        const refused = new Set(writeResult.rejected.map((r) => r.index));
+        exchange.stored = refused.size === 0 ? samples : samples.filter((_, i) => !refused.has(i));
+        return writeResult;
+      },
+    );
   }
 
   /** Written counts when the guard answered itself (its limits refused some samples): by the stored samples. */
