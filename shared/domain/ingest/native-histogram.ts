@@ -72,7 +72,8 @@ export function formatBound(bound: number): string {
 
 /** The histogram's classic buckets, or why it cannot be converted. Work is bounded by MAX_BUCKETS_PER_POINT. */
 export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string {
-  const custom = h.schema === CUSTOM_BUCKETS_SCHEMA;
+  // Custom buckets need their bounds: an OpenTelemetry scale of −53 is just out of range.
+  const custom = h.schema === CUSTOM_BUCKETS_SCHEMA && h.customBounds !== undefined;
   if (!custom && !(h.schema >= MIN_SCHEMA && h.schema <= MAX_SCHEMA))
     return `schema (scale) ${h.schema} is outside ${MIN_SCHEMA}…${MAX_SCHEMA} and is not ${CUSTOM_BUCKETS_SCHEMA} (custom buckets)`;
   const sideProblem = bucketsProblem(h.negative) ?? bucketsProblem(h.positive);
