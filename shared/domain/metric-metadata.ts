@@ -51,6 +51,13 @@ export function metadataEntry(metric: string, type: MetricType, help: string, un
 export class MetadataCollector {
   private readonly byMetric = new Map<string, MetricMetadataEntry>();
 
+  /** Adds the entry these fields make (see metadataEntry), allocating only when it is news. */
+  addFields(metric: string, type: MetricType, help: string, unit: string): void {
+    const kept = this.byMetric.get(metric);
+    if (kept && kept.type === type && kept.help === help && kept.unit === unit) return;
+    this.add(metadataEntry(metric, type, help, unit));
+  }
+
   add(entry: MetricMetadataEntry | undefined): void {
     if (!entry) return;
     if (this.byMetric.size >= MAX_METADATA_PER_REQUEST && !this.byMetric.has(entry.metric)) return;

@@ -6,12 +6,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../shared/domain/errors';
+import type { LabelsIdentity } from '../../shared/protocols/prometheus/remote-write';
 import {
   decodeWriteRequest,
   encodeWriteRequest,
   type WriteRequest,
 } from '../../shared/protocols/prometheus/remote-write';
-import { decodeWriteRequestV2 } from '../../shared/protocols/prometheus/remote-write-v2';
+import { decodeWriteRequestV2, readWriteRequestV2 } from '../../shared/protocols/prometheus/remote-write-v2';
 import {
   encodeRequestV2,
   expectedV2,
@@ -128,6 +129,38 @@ describe('remote write 2.0 decoder', () => {
     const symbolsEnd = bytes.indexOf(0x2a);
     const reordered = new Uint8Array([...bytes.subarray(symbolsEnd), ...bytes.subarray(0, symbolsEnd)]);
     expect(decodeWriteRequestV2(reordered).timeseries).toEqual(expectedV2(series));
+  });
+
+  it('hands the same labels the same identity across requests, whatever the symbol order, and only them', () => {
+    const identities = (labelSets: { name: string; value: string }[][]) => {
+      const seen: (LabelsIdentity | undefined)[] = [];
+      const body = encodeRequestV2(
+        labelSets.map((labels) => ({
+          labels,
+          samples: [],
+          histograms: [],
+          exemplars: [],
+          createdTimestamp: 0,
+        })),
+      );
+      readWriteRequestV2(body, { series: (read) => void seen.push(read.identity), metadata: () => {} });
+      return seen;
+    };
+    const a = [
+      { name: '__name__', value: 'v2_identity' },
+      { name: 'job', value: 'x' },
+    ];
+    const b = [
+      { name: '__name__', value: 'v2_identity' },
+      { name: 'job', value: 'y' },
+    ];
+    const [first] = identities([a]);
+    // b first: the symbols table numbers a's strings differently this time.
+    const [otherB, again] = identities([b, a]);
+    expect(first).toBeDefined();
+    expect(again).toBe(first);
+    expect(otherB).not.toBe(first);
+    expect(first!.labels).toEqual(['__name__', 'v2_identity', 'job', 'x']);
   });
 
   it('refuses a reference outside the symbols table and an odd number of label refs as decode errors', () => {

@@ -83,7 +83,7 @@ export function remoteWriteBatchFrom(
       batch.exemplars += series.exemplarCount;
       if (series.metadata) {
         const { type, help, unit } = series.metadata;
-        batch.metadata.add(metadataEntry(metric, metricTypeOf(type), help, unit));
+        batch.metadata.addFields(metric, metricTypeOf(type), help, unit);
       }
       for (let h = 0; h < series.histograms.length; h++) {
         const ordinal = batch.datapoints++;

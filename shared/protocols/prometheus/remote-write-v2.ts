@@ -7,10 +7,12 @@
  * Symbols may follow the series on the wire (protobuf allows any field order), so the table is read
  * first, in a pass that skips everything else.
  */
-import { ProtobufDecodeError, ProtoReader, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader';
+import { decodeUtf8, ProtobufDecodeError, ProtoReader, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader';
 import { withSnappyDecompressed } from '../snappy';
 import {
   finish,
+  hashBytes,
+  type LabelsIdentity,
   readHistogram,
   readSample,
   type SeriesMetadata,
@@ -51,6 +53,47 @@ export function readWriteRequestV2(bytes: Uint8Array, sink: WriteRequestSink): v
   }
 }
 
+/** The symbols table: the strings, and a hash of each one's bytes (for the labels identity). */
+interface Symbols {
+  readonly strings: string[];
+  readonly hashes: number[];
+}
+
+/**
+ * Series labels remembered by their strings, as 1.0's are by their bytes (remote-write.ts): a sender
+ * repeats its series every request, so a series' labels are mapped once, not per request. The key
+ * is a hash folded from the symbols' byte hashes (computed once per symbol, not per series); the
+ * strings are compared to tell collisions apart. Bounded: emptied when it reaches the cap.
+ */
+interface RememberedStrings {
+  readonly identity: LabelsIdentity;
+  readonly next: RememberedStrings | undefined;
+}
+const labelsByStrings = new Map<number, RememberedStrings>();
+let rememberedStringSets = 0;
+const MAX_REMEMBERED_STRING_SETS = 50_000;
+
+function identityOf(hash: number, labels: readonly string[], count: number): LabelsIdentity {
+  search: for (let entry = labelsByStrings.get(hash); entry !== undefined; entry = entry.next) {
+    const kept = entry.identity;
+    if (kept.labelCount * 2 !== count) continue;
+    for (let i = 0; i < count; i++) if (kept.labels[i] !== labels[i]) continue search;
+    return kept;
+  }
+  if (rememberedStringSets >= MAX_REMEMBERED_STRING_SETS) {
+    labelsByStrings.clear();
+    rememberedStringSets = 0;
+  }
+  const identity: LabelsIdentity = {
+    labels: labels.slice(0, count),
+    labelCount: count / 2,
+    derived: undefined,
+  };
+  labelsByStrings.set(hash, { identity, next: labelsByStrings.get(hash) });
+  rememberedStringSets++;
+  return identity;
+}
+
 /** Decodes a 2.0 Request whole. */
 export function decodeWriteRequestV2(bytes: Uint8Array): { timeseries: TimeSeriesV2[] } {
   const timeseries: TimeSeriesV2[] = [];
@@ -74,43 +117,61 @@ export function readRemoteWriteV2Body(body: Uint8Array, maxBytes: number, sink: 
   withSnappyDecompressed(body, maxBytes, (bytes) => readWriteRequestV2(bytes, sink));
 }
 
-function readSymbols(bytes: Uint8Array): string[] {
-  const symbols: string[] = [];
+function readSymbols(bytes: Uint8Array): Symbols {
+  const strings: string[] = [];
+  const hashes: number[] = [];
   const r = new ProtoReader(bytes);
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag >>> 3 === 4) {
       r.expect(tag, WIRE_LEN, 'symbols');
-      symbols.push(r.string());
+      const end = r.lengthEnd();
+      hashes.push(hashBytes(r.view, r.buf, r.pos, end));
+      strings.push(decodeSymbol(r, end));
     } else r.skip(tag & 7);
   }
-  return symbols;
+  return { strings, hashes };
 }
 
-function symbol(symbols: readonly string[], ref: number, what: string): string {
-  const s = symbols[ref];
-  if (s === undefined)
-    throw new ProtobufDecodeError(`${what} ${ref} is not in the symbols table (${symbols.length} symbols)`);
-  return s;
+function decodeSymbol(r: ProtoReader, end: number): string {
+  const start = r.pos;
+  r.pos = end;
+  return decodeUtf8(r.buf, start, end);
 }
 
-function readTimeSeriesV2(r: ProtoReader, end: number, symbols: readonly string[], scratch: SeriesScratch) {
+function symbolRef(symbols: Symbols, ref: number, what: string): number {
+  if (ref >= symbols.strings.length)
+    throw new ProtobufDecodeError(
+      `${what} ${ref} is not in the symbols table (${symbols.strings.length} symbols)`,
+    );
+  return ref;
+}
+
+function symbol(symbols: Symbols, ref: number, what: string): string {
+  return symbols.strings[symbolRef(symbols, ref, what)] as string;
+}
+
+function readTimeSeriesV2(r: ProtoReader, end: number, symbols: Symbols, scratch: SeriesScratch) {
   scratch.reset();
   const labels = scratch.buffer;
+  const { strings, hashes } = symbols;
   let refs = 0;
+  let hash = 0x811c9dc5;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
-      case 1:
-        if ((tag & 7) === WIRE_LEN) {
-          const refsEnd = r.lengthEnd();
-          while (r.pos < refsEnd) labels[refs++] = symbol(symbols, r.uint32(), 'labels_refs');
-          finish(r, refsEnd);
-        } else {
-          r.expect(tag, WIRE_VARINT, 'labels_refs');
-          labels[refs++] = symbol(symbols, r.uint32(), 'labels_refs');
-        }
+      case 1: {
+        const packed = (tag & 7) === WIRE_LEN;
+        if (!packed) r.expect(tag, WIRE_VARINT, 'labels_refs');
+        const refsEnd = packed ? r.lengthEnd() : -1;
+        do {
+          const ref = symbolRef(symbols, r.uint32(), 'labels_refs');
+          labels[refs++] = strings[ref] as string;
+          hash = Math.imul(hash ^ (hashes[ref] as number), 0x01000193);
+        } while (packed && r.pos < refsEnd);
+        if (packed) finish(r, refsEnd);
         break;
+      }
       case 2:
         r.expect(tag, WIRE_LEN, 'samples');
         readSample(r, r.lengthEnd(), scratch);
@@ -139,13 +200,18 @@ function readTimeSeriesV2(r: ProtoReader, end: number, symbols: readonly string[
   finish(r, end);
   if (refs % 2 !== 0) throw new ProtobufDecodeError(`labels_refs has an odd length (${refs})`);
   scratch.labelCount = refs / 2;
+  if (refs > 0) {
+    const identity = identityOf((hash ^ refs) | 0, labels, refs);
+    scratch.identity = identity;
+    scratch.labels = identity.labels;
+  }
 }
 
 /** A Metadata message; a repeated one merges into the previous (protobuf's rule for a singular message). */
 function readMetadataV2(
   r: ProtoReader,
   end: number,
-  symbols: readonly string[],
+  symbols: Symbols,
   previous: SeriesMetadata | undefined,
 ): SeriesMetadata {
   let type = previous?.type ?? 0;
