@@ -19,6 +19,7 @@ import {
   COMPARISON_OPS,
   type Expr,
   FUNCTIONS,
+  type NumberLiteral,
   SET_OPS,
   type Span,
   typeOf,
@@ -386,7 +387,18 @@ class Converter {
   }
 
   private binary(node: SyntaxNode, kids: SyntaxNode[]): Expr {
-    const lhs = this.expr(kids[0]!);
+    const first = kids[0]!;
+    const sign = this.text[first.from];
+    if (kids[1]?.name === 'Pow' && first.name === 'NumberDurationLiteral' && (sign === '-' || sign === '+')) {
+      // Lezer reads `-2 ^ 2` as (-2) ^ 2; in Prometheus `^` binds tighter than the sign: -(2 ^ 2).
+      const unsigned = { ...(this.expr(first) as NumberLiteral), value: Math.abs(this.number(first)) };
+      const inner = this.binaryOf(node, kids, unsigned);
+      return { type: 'Unary', op: sign, expr: inner, span: this.span(node) };
+    }
+    return this.binaryOf(node, kids, this.expr(first));
+  }
+
+  private binaryOf(node: SyntaxNode, kids: SyntaxNode[], lhs: Expr): Expr {
     const rhs = this.expr(kids[kids.length - 1]!);
     const opNode = kids[1]!;
     const op = BINARY_OPS[opNode.name];
