@@ -99,8 +99,43 @@ export function parseDurationMs(text: string): number | undefined {
   return total;
 }
 
+/**
+ * 2.42's holt_winters is called double_exponential_smoothing in the Prometheus 3 grammar, which has
+ * no rule for the old name: the call is renamed before parsing (outside string literals) and renamed
+ * back in the tree. Returns the text to parse and the offsets (in it) of the renamed calls.
+ */
+function renameHoltWinters(query: string): { text: string; renamed: number[] } {
+  const OLD = 'holt_winters';
+  const NEW = 'double_exponential_smoothing';
+  let text = '';
+  const renamed: number[] = [];
+  for (let i = 0; i < query.length; i++) {
+    const c = query[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      let j = i + 1;
+      while (j < query.length && query[j] !== c) j += query[j] === '\\' && c !== '`' ? 2 : 1;
+      text += query.slice(i, j + 1);
+      i = j;
+    } else if (
+      query.startsWith(OLD, i) &&
+      !/[\w:]/.test(query[i - 1] ?? '') &&
+      /^\s*\(/.test(query.slice(i + OLD.length))
+    ) {
+      renamed.push(text.length);
+      text += NEW;
+      i += OLD.length - 1;
+    } else text += c;
+  }
+  return { text, renamed };
+}
+
 class Converter {
-  constructor(private readonly text: string) {}
+  private readonly text: string;
+  private readonly renamed: number[];
+
+  constructor(private readonly original: string) {
+    ({ text: this.text, renamed: this.renamed } = renameHoltWinters(original));
+  }
 
   parse(): Expr {
     if (this.text.trim() === '') this.fail(0, 'no expression found in input');
@@ -121,8 +156,11 @@ class Converter {
     this.fail(offset, `unexpected character: ${JSON.stringify(this.text[offset])}`);
   }
 
-  fail(offset: number, detail: string): never {
-    const before = this.text.slice(0, offset);
+  fail(at: number, detail: string): never {
+    // Back to the caller's text: each renamed call before `at` made it longer.
+    const grown = 'double_exponential_smoothing'.length - 'holt_winters'.length;
+    const offset = at - grown * this.renamed.filter((r) => r < at).length;
+    const before = this.original.slice(0, offset);
     const line = before.split('\n').length;
     const column = offset - (before.lastIndexOf('\n') + 1) + 1;
     throw new PromQLParseError(detail, { offset, line, column });
@@ -451,7 +489,8 @@ class Converter {
 
   private call(node: SyntaxNode, kids: SyntaxNode[]): Expr {
     const identifier = this.children(kids[0]!)[0] ?? kids[0]!;
-    const func = this.src(identifier);
+    const written = this.src(identifier);
+    const func = this.renamed.includes(identifier.from) ? 'holt_winters' : written;
     const signature = FUNCTIONS[func];
     if (!signature) this.fail(node.from, `unknown function with name ${JSON.stringify(func)}`);
     const args = this.children(kids[1]!).map((a) => this.expr(a));
