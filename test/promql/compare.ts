@@ -93,36 +93,40 @@ export function compareData(want: ApiData, got: ApiData, options: CompareOptions
       ? undefined
       : `scalar ${g[1]}@${g[0]}, want ${want.result[1]}@${want.result[0]}`;
   }
-  const wantByKey = new Map(want.result.map((s) => [labelsKey(s.metric), s] as const));
-  const gotByKey = new Map((got.result as typeof want.result).map((s) => [labelsKey(s.metric), s] as const));
+  type Entry = { metric: Labels; value?: ApiSample; values?: ApiSample[] };
+  const wantSeries = want.result as Entry[];
+  const gotSeries = got.result as Entry[];
+  const wantByKey = new Map(wantSeries.map((s) => [labelsKey(s.metric), s] as const));
+  const gotByKey = new Map(gotSeries.map((s) => [labelsKey(s.metric), s] as const));
   const missing = [...wantByKey.keys()].filter((k) => !gotByKey.has(k));
   const extra = [...gotByKey.keys()].filter((k) => !wantByKey.has(k));
-  if (missing.length > 0 || extra.length > 0 || want.result.length !== got.result.length) {
+  if (missing.length > 0 || extra.length > 0 || wantSeries.length !== gotSeries.length) {
     const show = (keys: string[], from: Map<string, { metric: Labels }>) =>
       keys
         .slice(0, 3)
         .map((k) => labelsString(from.get(k)!.metric))
         .join(' ');
-    return `series differ: ${missing.length} missing (${show(missing, wantByKey)}), ${extra.length} extra (${show(extra, gotByKey)}), ${got.result.length} got vs ${want.result.length} want`;
+    return `series differ: ${missing.length} missing (${show(missing, wantByKey)}), ${extra.length} extra (${show(extra, gotByKey)}), ${gotSeries.length} got vs ${wantSeries.length} want`;
   }
   for (const [key, w] of wantByKey) {
     const g = gotByKey.get(key)!;
-    if ('value' in w) {
-      const gv = (g as { value: ApiSample }).value;
+    if (w.value) {
+      const gv = g.value ?? [Number.NaN, ''];
       if (!samplesMatch(w.value, gv))
         return `${labelsString(w.metric)}: ${gv[1]}@${gv[0]}, want ${w.value[1]}@${w.value[0]}`;
       continue;
     }
-    const gv = (g as { values: ApiSample[] }).values;
-    if (gv.length !== w.values.length)
-      return `${labelsString(w.metric)}: ${gv.length} points, want ${w.values.length}`;
+    const gv = g.values ?? [];
+    const wv = w.values ?? [];
+    if (gv.length !== wv.length) return `${labelsString(w.metric)}: ${gv.length} points, want ${wv.length}`;
     for (let i = 0; i < gv.length; i++)
-      if (!samplesMatch(w.values[i]!, gv[i]!))
-        return `${labelsString(w.metric)}: point ${i} ${gv[i]![1]}@${gv[i]![0]}, want ${w.values[i]![1]}@${w.values[i]![0]}`;
+      if (!samplesMatch(wv[i]!, gv[i]!))
+        return `${labelsString(w.metric)}: point ${i} ${gv[i]![1]}@${gv[i]![0]}, want ${wv[i]![1]}@${wv[i]![0]}`;
   }
   if (options.ordered && want.resultType === 'vector') {
-    const values = (d: ApiData) => (d.result as { value: ApiSample }[]).map((s) => s.value[1]).join(',');
-    if (values(want) !== values(got)) return `order differs: ${values(got)}, want ${values(want)}`;
+    const values = (entries: Entry[]) => entries.map((s) => s.value?.[1]).join(',');
+    if (values(wantSeries) !== values(gotSeries))
+      return `order differs: ${values(gotSeries)}, want ${values(wantSeries)}`;
   }
   return undefined;
 }
