@@ -153,6 +153,9 @@ class Converter {
 
   private failAtError(offset: number): never {
     if (offset >= this.text.trimEnd().length) this.fail(offset, 'unexpected end of input');
+    const call = /([a-zA-Z_:][\w:]*)\s*$/.exec(this.text.slice(0, offset));
+    if (this.text[offset] === '(' && call)
+      this.fail(call.index, `unknown function with name ${JSON.stringify(call[1])}`);
     this.fail(offset, `unexpected character: ${JSON.stringify(this.text[offset])}`);
   }
 

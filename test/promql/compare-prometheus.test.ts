@@ -59,7 +59,8 @@ describe('PromQL engine against Prometheus 2.42', () => {
       const started = Date.now();
       await new Promise((r) => setTimeout(r, SCRAPE_SECONDS * 1000));
       const readSeconds = Math.floor(Date.now() / 1000);
-      endSeconds = readSeconds - 5;
+      // Queries look up to 10 s ahead (offset -10s): keep them inside what was read.
+      endSeconds = readSeconds - 20;
       const window = Math.ceil((Date.now() - started) / 1000) + 60;
       const raw = await api('/api/v1/query', {
         query: `{__name__=~".+"}[${window}s]`,

@@ -232,6 +232,7 @@ export function comparisonQueries(atSeconds: number): ComparisonQuery[] {
   add(
     'label_replace(up, "port", "$1", "instance", ".*:(.*)")',
     'label_replace(up, "instance", "", "instance", ".*")',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a PromQL replacement template, not JavaScript.
     'label_replace(up, "x", "${1}-$2", "job", "(pro)(.*)")',
     'label_replace(go_goroutines, "job", "a", "nonexistent", "(.*)")',
     'label_join(up, "address", "|", "job", "instance")',
@@ -256,7 +257,6 @@ export function comparisonQueries(atSeconds: number): ComparisonQuery[] {
     'minute(up * 1e9)',
     'year(vector(1e9))',
   );
-  for (const s of q) if (/^sort(_desc)?\(/.test(s.query)) Object.assign(s, { ordered: true });
 
   // Subqueries.
   add(
@@ -269,6 +269,45 @@ export function comparisonQueries(atSeconds: number): ComparisonQuery[] {
     'count_over_time(sum(up)[1m:3s])',
     'deriv(go_memstats_heap_alloc_bytes[1m:5s])',
     'go_goroutines[30s:10s]',
+    'max_over_time(sum_over_time(up[10s:2s])[30s:5s])',
+    'sum_over_time(up[2m:])',
+    `sum_over_time(go_goroutines @ ${atSeconds}[20s:5s])`,
+    'rate(prometheus_http_requests_total[30s:5s] offset 10s)',
   );
+
+  // Corners: float labels, nested aggregations, modifiers in both orders, errors.
+  add(
+    'count_values("v", scrape_duration_seconds)',
+    'count_values("v", go_gc_duration_seconds)',
+    'topk(2, rate(prometheus_http_requests_total[1m]))',
+    'bottomk(1, sum by (handler) (prometheus_http_requests_total))',
+    'quantile(0.5, rate(go_memstats_alloc_bytes_total[30s]))',
+    'max by (handler) (topk by (handler) (1, prometheus_http_requests_total))',
+    'scalar(sum(up))',
+    'vector(1) and on() up',
+    'up * on() group_left count(up)',
+    'go_goroutines == bool go_goroutines',
+    '-1 * go_goroutines',
+    `up offset 10s @ ${atSeconds}`,
+    `timestamp(go_goroutines @ ${atSeconds})`,
+    'label_replace(up, "x", "$1", "job", "(")',
+    'label_replace(up, "1x", "$1", "job", "(.*)")',
+    'count_values("1x", up)',
+    'sum(prometheus_http_requests_total) without ()',
+    'sum by () (prometheus_http_requests_total)',
+    'avg by (code) (rate(prometheus_http_requests_total[1m]))',
+    'stddev by (handler) (prometheus_http_requests_total)',
+    'increase(go_gc_duration_seconds_sum[1m])',
+    'rate(go_gc_duration_seconds_sum[1m]) / rate(go_gc_duration_seconds_count[1m])',
+    'go_memstats_heap_alloc_bytes / on() group_left sum(go_memstats_heap_sys_bytes)',
+    'predict_linear(go_memstats_heap_alloc_bytes[30s] offset 10s, 3600)',
+    'deriv(process_resident_memory_bytes[1m])',
+    'irate(prometheus_tsdb_head_samples_appended_total[15s])',
+    'sort_desc(rate(prometheus_http_requests_total[1m]))',
+    'absent(go_goroutines{job="nonexistent"})',
+    'absent(nonexistent_metric{job=~"a|b"})',
+    'up{job="prometheus"} unless on(job) up{job="other"}',
+  );
+  for (const s of q) if (/^sort(_desc)?\(/.test(s.query)) Object.assign(s, { ordered: true });
   return q;
 }
