@@ -7,7 +7,13 @@
  * Evaluation is step-wise like Prometheus' range evaluation: every node yields, for each series, one
  * value slot per evaluation step; an instant query is a range query of one step.
  */
-import { compileMatchers, type LabelMatcher, type Labels, METRIC_NAME_LABEL } from '../domain/label-matchers';
+import {
+  compileMatchers,
+  type LabelMatcher,
+  type Labels,
+  METRIC_NAME_LABEL,
+  re2Source,
+} from '../domain/label-matchers';
 import type { RawSeries, SelectSeries } from '../ports/series-source';
 import {
   type AggregateExpr,
@@ -516,14 +522,7 @@ class Evaluator {
       const input = asVector(this.eval(e.args[0]!));
       if (steps !== 1) return { kind: 'vector', series: input };
       const desc = name === 'sort_desc';
-      // Prometheus sorts NaN last in both directions.
-      const sorted = [...input].sort((a, b) => {
-        const x = a.values[0]!;
-        const y = b.values[0]!;
-        if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
-        if (Number.isNaN(y)) return -1;
-        return desc ? y - x : x - y;
-      });
+      const sorted = [...input].sort((a, b) => sortByValue(a.values[0]!, b.values[0]!, desc));
       return { kind: 'vector', series: sorted };
     }
     if (name === 'histogram_quantile') return this.histogramQuantile(e);
@@ -683,7 +682,7 @@ class Evaluator {
     const [dst, repl, src, regex] = e.args.slice(1).map(stringArg) as [string, string, string, string];
     let re: RegExp;
     try {
-      re = new RegExp(`^(?:${regex})$`, 's');
+      re = new RegExp(`^(?:${re2Source(regex)})$`, 's');
     } catch {
       throw new QueryExecutionError(`invalid regular expression in label_replace(): ${regex}`);
     }
@@ -946,7 +945,7 @@ class Evaluator {
     });
 
     if (e.op === 'topk' || e.op === 'bottomk') {
-      const targets = input.map((s) => out.target(s.labels));
+      const targets: (StepSeries | undefined)[] = new Array(input.length);
       const top = e.op === 'topk';
       for (let i = 0; i < steps; i++) {
         this.checkDeadline();
@@ -982,8 +981,14 @@ class Evaluator {
             heapPush(heap, s, less);
           }
         }
-        for (const heap of heaps.values())
-          for (const s of heap) SeriesCollector.set(targets[s]!, i, input[s]!.values[i]!);
+        for (const heap of heaps.values()) {
+          // An instant answer lists each group's samples by value, best first, as Prometheus does.
+          if (steps === 1) heap.sort((a, b) => sortByValue(input[a]!.values[0]!, input[b]!.values[0]!, top));
+          for (const s of heap) {
+            targets[s] ??= out.target(input[s]!.labels);
+            SeriesCollector.set(targets[s], i, input[s]!.values[i]!);
+          }
+        }
       }
       return { kind: 'vector', series: out.result() };
     }
@@ -1023,7 +1028,8 @@ class Evaluator {
               if (!Number.isFinite(v) && !Number.isNaN(v) && m > 0 === v > 0) break;
               if (Number.isFinite(v)) break;
             }
-            mean[g] = m + v / count[g]! - m / count[g]!;
+            // Go's `mean += v/n - mean/n`: the difference first, then the addition.
+            mean[g] = m + (v / count[g]! - m / count[g]!);
             break;
           }
           case 'max':
@@ -1085,6 +1091,13 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Arithmetic drops the metric name (Prometheus' shouldDropMetricName); comparisons and atan2 keep it. */
 const DROPS_METRIC_NAME: ReadonlySet<string> = new Set(['+', '-', '*', '/', '%', '^']);
+
+/** Ascending or descending by value, NaN last either way (Prometheus' sort and topk output order). */
+function sortByValue(x: number, y: number, descending: boolean): number {
+  if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+  if (Number.isNaN(y)) return -1;
+  return descending ? y - x : x - y;
+}
 
 function frameTimes(f: Frame): number[] {
   const out: number[] = [];

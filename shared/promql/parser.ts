@@ -100,17 +100,24 @@ export function parseDurationMs(text: string): number | undefined {
 }
 
 /**
- * 2.42's holt_winters is called double_exponential_smoothing in the Prometheus 3 grammar, which has
- * no rule for the old name: the call is renamed before parsing (outside string literals) and renamed
- * back in the tree. Returns the text to parse and the offsets (in it) of the renamed calls.
+ * Rewrites the two spellings Prometheus 2.42 accepts and the Prometheus 3 grammar does not, outside
+ * string literals: `holt_winters(` (now double_exponential_smoothing; renamed back in the tree) and a
+ * number with a trailing dot (`1.`, `5./6.`; a `0` is appended). Returns the text to parse, the offsets
+ * (in it) of the renamed calls, and every edit so error positions map back to the caller's text.
  */
-function renameHoltWinters(query: string): { text: string; renamed: number[] } {
+function normalise(query: string): {
+  text: string;
+  renamed: number[];
+  edits: { at: number; grew: number }[];
+} {
   const OLD = 'holt_winters';
   const NEW = 'double_exponential_smoothing';
   let text = '';
   const renamed: number[] = [];
+  const edits: { at: number; grew: number }[] = [];
   for (let i = 0; i < query.length; i++) {
     const c = query[i]!;
+    const prev = query[i - 1] ?? '';
     if (c === '"' || c === "'" || c === '`') {
       let j = i + 1;
       while (j < query.length && query[j] !== c) j += query[j] === '\\' && c !== '`' ? 2 : 1;
@@ -118,23 +125,33 @@ function renameHoltWinters(query: string): { text: string; renamed: number[] } {
       i = j;
     } else if (
       query.startsWith(OLD, i) &&
-      !/[\w:]/.test(query[i - 1] ?? '') &&
+      !/[\w:]/.test(prev) &&
       /^\s*\(/.test(query.slice(i + OLD.length))
     ) {
       renamed.push(text.length);
+      edits.push({ at: text.length, grew: NEW.length - OLD.length });
       text += NEW;
       i += OLD.length - 1;
+    } else if (/\d/.test(c) && !/[\w:.]/.test(prev)) {
+      const digits = /^\d+(\.?)(?![\w.])/.exec(query.slice(i));
+      const whole = /^[\w.]+/.exec(query.slice(i))![0];
+      if (digits?.[1] && whole === digits[0]) {
+        text += `${digits[0]}0`;
+        edits.push({ at: text.length - 1, grew: 1 });
+      } else text += whole;
+      i += (digits?.[1] && whole === digits[0] ? digits[0] : whole).length - 1;
     } else text += c;
   }
-  return { text, renamed };
+  return { text, renamed, edits };
 }
 
 class Converter {
   private readonly text: string;
   private readonly renamed: number[];
+  private readonly edits: { at: number; grew: number }[];
 
   constructor(private readonly original: string) {
-    ({ text: this.text, renamed: this.renamed } = renameHoltWinters(original));
+    ({ text: this.text, renamed: this.renamed, edits: this.edits } = normalise(original));
   }
 
   parse(): Expr {
@@ -160,9 +177,9 @@ class Converter {
   }
 
   fail(at: number, detail: string): never {
-    // Back to the caller's text: each renamed call before `at` made it longer.
-    const grown = 'double_exponential_smoothing'.length - 'holt_winters'.length;
-    const offset = at - grown * this.renamed.filter((r) => r < at).length;
+    // Back to the caller's text, which each edit before `at` made shorter.
+    let offset = at;
+    for (const edit of this.edits) if (edit.at < at) offset -= edit.grew;
     const before = this.original.slice(0, offset);
     const line = before.split('\n').length;
     const column = offset - (before.lastIndexOf('\n') + 1) + 1;
@@ -514,7 +531,8 @@ class Converter {
   }
 
   private aggregate(node: SyntaxNode, kids: SyntaxNode[]): Expr {
-    const op = this.src(kids[0]!) as AggregateOp;
+    // Keywords are case-insensitive in PromQL (`SUM BY (job)`); function names are not.
+    const op = this.src(kids[0]!).toLowerCase() as AggregateOp;
     if (!AGGREGATE_OPS.has(op)) this.fail(node.from, `unknown aggregation operator ${JSON.stringify(op)}`);
     const body = kids.find((k) => k.name === 'FunctionCallBody')!;
     const modifier = kids.find((k) => k.name === 'AggregateModifier');
