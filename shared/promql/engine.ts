@@ -42,11 +42,11 @@ import {
 import { QueryCanceledError, QueryLimitError, type QueryLimits } from './limits';
 import { parseExpr } from './parser';
 import {
-  compareLabels,
   DUPLICATE_LABELSET,
   dropMetricName,
   formatFloatPlain,
   labelsKey,
+  labelsSortKey,
   labelsString,
   type PointSeries,
   SeriesCollector,
@@ -167,7 +167,12 @@ export async function evaluateRange(q: RangeQuery): Promise<QueryResult> {
   const result = value.series
     .map((s) => toRange(s.labels, s.values, s.present))
     .filter((s) => s.values.length > 0);
-  result.sort((a, b) => compareLabels(a.metric, b.metric));
+  const keys = new Map(result.map((s) => [s, labelsSortKey(s.metric)] as const));
+  result.sort((a, b) => {
+    const x = keys.get(a)!;
+    const y = keys.get(b)!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
   return { resultType: 'matrix', result, warnings: [] };
 }
 
@@ -748,14 +753,11 @@ class Evaluator {
         const s = vector[k]!;
         if (!s.present[i]) continue;
         const v = s.values[i]!;
-        const [l, r] = swap ? [sv, v] : [v, sv];
-        let [value, keep] = elemBinop(e.op, l, r);
-        if (comparison && swap) value = r;
-        if (e.returnBool) {
-          value = keep ? 1 : 0;
-          keep = true;
-        }
-        if (keep) SeriesCollector.set(targets[k]!, i, value);
+        const l = swap ? sv : v;
+        const r = swap ? v : sv;
+        const keep = binopKeeps(e.op, l, r);
+        if (e.returnBool) SeriesCollector.set(targets[k]!, i, keep ? 1 : 0);
+        else if (keep) SeriesCollector.set(targets[k]!, i, comparison && swap ? r : binopValue(e.op, l, r));
       }
     }
     return { kind: 'vector', series: out.result() };
@@ -803,69 +805,83 @@ class Evaluator {
     }
 
     const oneToMany = matching.card === 'one-to-many';
-    const [lhs, rhs, lhsSig, rhsSig] = oneToMany ? [rhsIn, lhsIn, rsig, lsig] : [lhsIn, rhsIn, lsig, rsig];
-    const resultLabels = new Map<string, Labels>();
-    const targetFor = (li: number, ri: number): StepSeries => {
-      const key = `${li}:${ri}`;
-      let labels = resultLabels.get(key);
-      if (!labels) {
-        labels = resultMetric(lhs[li]!.labels, rhs[ri]!.labels, e);
-        if (e.returnBool) labels = dropMetricName(labels);
-        resultLabels.set(key, labels);
+    const [lhs, rhs, lhsSigText, rhsSigText] = oneToMany
+      ? [rhsIn, lhsIn, rsig, lsig]
+      : [lhsIn, rhsIn, lsig, rsig];
+    // Signatures as small integers, so each step's matching runs over typed arrays.
+    const sigIds = new Map<string, number>();
+    const idOf = (text: string) => {
+      let id = sigIds.get(text);
+      if (id === undefined) {
+        id = sigIds.size;
+        sigIds.set(text, id);
       }
-      return out.target(labels);
+      return id;
     };
-    const targets = new Map<string, StepSeries>();
+    const lhsSig = Int32Array.from(lhsSigText, idOf);
+    const rhsSig = Int32Array.from(rhsSigText, idOf);
+    const rightBySig = new Int32Array(sigIds.size).fill(-1);
+    const matchedSig = new Uint8Array(sigIds.size);
+    const oneToOne = matching.card === 'one-to-one';
+    const targets = new Map<number, StepSeries>();
+    const targetFor = (li: number, ri: number): StepSeries => {
+      const key = li * rhs.length + ri;
+      let target = targets.get(key);
+      if (!target) {
+        let labels = resultMetric(lhs[li]!.labels, rhs[ri]!.labels, e);
+        if (e.returnBool) labels = dropMetricName(labels);
+        target = out.target(labels);
+        targets.set(key, target);
+      }
+      return target;
+    };
     for (let i = 0; i < steps; i++) {
       this.checkDeadline();
-      const rightSigs = new Map<string, number>();
+      rightBySig.fill(-1);
+      matchedSig.fill(0);
+      let anyRight = false;
       for (let k = 0; k < rhs.length; k++) {
         if (!rhs[k]!.present[i]) continue;
         const s = rhsSig[k]!;
-        const dup = rightSigs.get(s);
-        if (dup !== undefined) {
+        const dup = rightBySig[s]!;
+        if (dup >= 0) {
           const side = oneToMany ? 'left' : 'right';
           const matched = matchLabels(rhs[k]!.labels, matching.on, matching.labels);
           throw new QueryExecutionError(
             `found duplicate series for the match group ${labelsString(matched)} on the ${side} hand-side of the operation: [${labelsString(rhs[k]!.labels)}, ${labelsString(rhs[dup]!.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
           );
         }
-        rightSigs.set(s, k);
+        rightBySig[s] = k;
+        anyRight = true;
       }
-      if (rightSigs.size === 0) continue;
-      const matched = new Map<string, Set<string>>();
+      if (!anyRight) continue;
+      // Output label sets per signature this step (group_left/right: each must be unique).
+      const inserted = oneToOne ? undefined : new Map<number, Set<StepSeries>>();
       for (let k = 0; k < lhs.length; k++) {
         if (!lhs[k]!.present[i]) continue;
         const s = lhsSig[k]!;
-        const ri = rightSigs.get(s);
-        if (ri === undefined) continue;
-        let vl = lhs[k]!.values[i]!;
-        let vr = rhs[ri]!.values[i]!;
-        if (oneToMany) [vl, vr] = [vr, vl];
-        let [value, keep] = elemBinop(e.op, vl, vr);
-        if (e.returnBool) value = keep ? 1 : 0;
-        else if (!keep) continue;
-        const tkey = `${k}:${ri}`;
-        let target = targets.get(tkey);
-        if (!target) {
-          target = targetFor(k, ri);
-          targets.set(tkey, target);
-        }
-        const inserted = matched.get(s);
-        if (matching.card === 'one-to-one') {
-          if (inserted)
+        const ri = rightBySig[s]!;
+        if (ri < 0) continue;
+        const vl = oneToMany ? rhs[ri]!.values[i]! : lhs[k]!.values[i]!;
+        const vr = oneToMany ? lhs[k]!.values[i]! : rhs[ri]!.values[i]!;
+        const keep = binopKeeps(e.op, vl, vr);
+        if (!keep && !e.returnBool) continue;
+        const value = e.returnBool ? (keep ? 1 : 0) : binopValue(e.op, vl, vr);
+        const target = targetFor(k, ri);
+        if (oneToOne) {
+          if (matchedSig[s])
             throw new QueryExecutionError(
               'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
             );
-          matched.set(s, new Set());
+          matchedSig[s] = 1;
         } else {
-          const labelKey = labelsKey(target.labels);
-          if (!inserted) matched.set(s, new Set([labelKey]));
-          else if (inserted.has(labelKey))
+          let set = inserted!.get(s);
+          if (!set) inserted!.set(s, (set = new Set()));
+          else if (set.has(target))
             throw new QueryExecutionError(
               'multiple matches for labels: grouping labels must ensure unique matches',
             );
-          else inserted.add(labelKey);
+          set.add(target);
         }
         SeriesCollector.set(target, i, value);
       }
@@ -1147,7 +1163,13 @@ function load(raw: readonly RawSeries[], matchers: readonly LabelMatcher[]): Loa
       stale: r.stale,
     });
   }
-  return out.sort((a, b) => compareLabels(a.labels, b.labels));
+  // Prometheus' series order (labels.Compare), through one precomputed key per series.
+  const keys = new Map(out.map((s) => [s, labelsSortKey(s.labels)] as const));
+  return out.sort((a, b) => {
+    const x = keys.get(a)!;
+    const y = keys.get(b)!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 function withoutStale(s: LoadedSeries): RangePoints {
@@ -1221,41 +1243,55 @@ function groupLabelsWith(labels: Labels, grouping: readonly string[], extra: str
 }
 
 function scalarBinop(op: BinaryExpr['op'], l: number, r: number): number {
-  const [value, keep] = elemBinop(op, l, r);
-  return COMPARISON_OPS.has(op) ? (keep ? 1 : 0) : value;
+  return COMPARISON_OPS.has(op) ? (binopKeeps(op, l, r) ? 1 : 0) : binopValue(op, l, r);
 }
 
-/** Prometheus' vectorElemBinop: the value, and for comparisons whether the sample is kept. */
-function elemBinop(op: BinaryExpr['op'], l: number, r: number): [number, boolean] {
+/** Prometheus' vectorElemBinop value: the arithmetic result, or for a comparison the left value. */
+function binopValue(op: BinaryExpr['op'], l: number, r: number): number {
   switch (op) {
     case '+':
-      return [l + r, true];
+      return l + r;
     case '-':
-      return [l - r, true];
+      return l - r;
     case '*':
-      return [l * r, true];
+      return l * r;
     case '/':
-      return [l / r, true];
+      return l / r;
     case '%':
-      return [l % r, true];
+      return l % r;
     case '^':
-      return [goPow(l, r), true];
+      return goPow(l, r);
     case 'atan2':
-      return [Math.atan2(l, r), true];
+      return Math.atan2(l, r);
     case '==':
-      return [l, l === r];
     case '!=':
-      return [l, l !== r];
     case '>':
-      return [l, l > r];
     case '<':
-      return [l, l < r];
     case '>=':
-      return [l, l >= r];
     case '<=':
-      return [l, l <= r];
+      return l;
     default:
       throw new QueryExecutionError(`operator "${op}" not allowed for operations between vectors`);
+  }
+}
+
+/** Whether a comparison keeps the sample (always, for arithmetic). */
+function binopKeeps(op: BinaryExpr['op'], l: number, r: number): boolean {
+  switch (op) {
+    case '==':
+      return l === r;
+    case '!=':
+      return l !== r;
+    case '>':
+      return l > r;
+    case '<':
+      return l < r;
+    case '>=':
+      return l >= r;
+    case '<=':
+      return l <= r;
+    default:
+      return true;
   }
 }
 

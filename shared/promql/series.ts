@@ -34,18 +34,14 @@ export function labelsKey(labels: Labels): string {
   return key;
 }
 
-/** Prometheus' labels.Compare: label pairs in name order, name then value, shorter set first. */
-export function compareLabels(a: Labels, b: Labels): number {
-  const an = Object.keys(a).sort();
-  const bn = Object.keys(b).sort();
-  const n = Math.min(an.length, bn.length);
-  for (let i = 0; i < n; i++) {
-    if (an[i] !== bn[i]) return an[i]! < bn[i]! ? -1 : 1;
-    const av = a[an[i]!]!;
-    const bv = b[bn[i]!]!;
-    if (av !== bv) return av < bv ? -1 : 1;
-  }
-  return an.length - bn.length;
+/**
+ * A string whose order is Prometheus' labels.Compare order (label pairs in name order, name then
+ * value, a shorter set first): NUL separators sort below every character a label can hold.
+ */
+export function labelsSortKey(labels: Labels): string {
+  let key = '';
+  for (const n of Object.keys(labels).sort()) key += `${n}\u0000${labels[n]}\u0000`;
+  return key;
 }
 
 export function dropMetricName(labels: Labels): Labels {
