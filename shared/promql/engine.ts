@@ -46,11 +46,11 @@ import {
   dropMetricName,
   formatFloatPlain,
   labelsKey,
-  labelsSortKey,
   labelsString,
   type PointSeries,
   SeriesCollector,
   type StepSeries,
+  sortByLabels,
   type Value,
 } from './series';
 
@@ -167,12 +167,7 @@ export async function evaluateRange(q: RangeQuery): Promise<QueryResult> {
   const result = value.series
     .map((s) => toRange(s.labels, s.values, s.present))
     .filter((s) => s.values.length > 0);
-  const keys = new Map(result.map((s) => [s, labelsSortKey(s.metric)] as const));
-  result.sort((a, b) => {
-    const x = keys.get(a)!;
-    const y = keys.get(b)!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  sortByLabels(result, (s) => s.metric);
   return { resultType: 'matrix', result, warnings: [] };
 }
 
@@ -1163,13 +1158,7 @@ function load(raw: readonly RawSeries[], matchers: readonly LabelMatcher[]): Loa
       stale: r.stale,
     });
   }
-  // Prometheus' series order (labels.Compare), through one precomputed key per series.
-  const keys = new Map(out.map((s) => [s, labelsSortKey(s.labels)] as const));
-  return out.sort((a, b) => {
-    const x = keys.get(a)!;
-    const y = keys.get(b)!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  return sortByLabels(out, (s) => s.labels);
 }
 
 function withoutStale(s: LoadedSeries): RangePoints {

@@ -50,6 +50,16 @@ export function dropMetricName(labels: Labels): Labels {
   return rest;
 }
 
+/** Sorts in place in Prometheus' series order (labels.Compare), one key computed per item. */
+export function sortByLabels<T>(items: T[], labelsOf: (item: T) => Labels): T[] {
+  const keys = new Map(items.map((item) => [item, labelsSortKey(labelsOf(item))] as const));
+  return items.sort((a, b) => {
+    const x = keys.get(a)!;
+    const y = keys.get(b)!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
 /** Prometheus' labels.String(): `{a="1", b="2"}` with the name first when present. */
 export function labelsString(labels: Labels): string {
   const names = Object.keys(labels).sort();
