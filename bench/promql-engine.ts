@@ -17,7 +17,7 @@ const INTERVAL_MS = 15_000;
 const HOUR_MS = 3_600_000;
 const END_MS = 1_700_000_000_000 - (1_700_000_000_000 % INTERVAL_MS);
 const START_MS = END_MS - HOUR_MS;
-const RUNS = Number(process.env.PROMQL_BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.PROMQL_BENCH_RUNS ?? 5);
 
 function synthetic(): RawSeries[] {
   const points = HOUR_MS / INTERVAL_MS + 1;

@@ -38,6 +38,7 @@ import {
   RANGE_ARGUMENT_INDEX,
   RANGE_FUNCTIONS,
   VECTOR_FUNCTIONS,
+  type Window,
 } from './functions';
 import { QueryCanceledError, QueryLimitError, type QueryLimits } from './limits';
 import { parseExpr } from './parser';
@@ -601,7 +602,21 @@ class Evaluator {
     const seen = new Set<string>();
     let windowPeak = 0;
     const args: number[] = new Array(scalars.length);
+    // One window object, updated in place for every series and step (no allocation per sample).
+    const w: { -readonly [K in keyof Window]: Window[K] } = {
+      ts: new Float64Array(0),
+      vs: new Float64Array(0),
+      lo: 0,
+      hi: 0,
+      stepMs: 0,
+      startMs: 0,
+      endMs: 0,
+      rangeMs: input.rangeMs,
+      args,
+    };
     for (const s of input.series) {
+      w.ts = s.ts;
+      w.vs = s.vs;
       this.checkDeadline();
       const values = new Float64Array(steps);
       const present = new Uint8Array(steps);
@@ -624,7 +639,12 @@ class Evaluator {
         if (hi <= lo) continue;
         if (hi - lo > windowPeak) windowPeak = hi - lo;
         for (let k = 0; k < scalars.length; k++) args[k] = scalars[k]![i]!;
-        const v = f({ ts: s.ts, vs: s.vs, lo, hi, stepMs: t, startMs, endMs, rangeMs: input.rangeMs, args });
+        w.lo = lo;
+        w.hi = hi;
+        w.stepMs = t;
+        w.startMs = startMs;
+        w.endMs = endMs;
+        const v = f(w);
         if (v === undefined) continue;
         values[i] = v;
         present[i] = 1;
