@@ -1,22 +1,24 @@
 /**
- * The engine against Prometheus 2.42 itself: a real Prometheus scrapes its own metrics every second
- * for about 80 s; the raw samples are read back through its API and handed to our engine through an
+ * The engine against Prometheus 2.42 itself: a real Prometheus scrapes its own metrics and a target
+ * whose series come, go and fail (so it writes stale markers) every second for about 80 s; the raw
+ * samples, stale markers included, are read back by remote read and handed to our engine through an
  * in-memory SelectSeries; every query of compare-queries.ts then runs as an instant query and as a
  * range query on both, and the answers must agree (same series, values within 1e-6, NaN = NaN).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSampleValue } from '../../shared/domain/special-values';
 import type { RawSeries } from '../../shared/ports/series-source';
 import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
 import { type LaunchedPrometheus, launchPrometheus } from '../support/prometheus';
 import { type ApiAnswer, compareAnswers, toApiData } from './compare';
 import { comparisonQueries } from './compare-queries';
+import { type FlappingTarget, remoteReadAll, startFlappingTarget } from './prometheus-raw';
 import { memorySelect } from './testdata-format';
 
 const SCRAPE_SECONDS = 80;
 const LIMITS = { maxSamples: 50_000_000, timeoutMs: 30_000 };
 
 let prometheus: LaunchedPrometheus | undefined;
+let target: FlappingTarget | undefined;
 let series: RawSeries[] = [];
 /** Whole seconds: the last time every query is evaluated at, safely before the last scrape read. */
 let endSeconds = 0;
@@ -41,6 +43,8 @@ async function ours(run: () => ReturnType<typeof evaluateInstant>): Promise<ApiA
 describe('PromQL engine against Prometheus 2.42', () => {
   beforeAll(
     async () => {
+      target = await startFlappingTarget();
+      const flappy = target.address;
       prometheus = await launchPrometheus(
         (port) =>
           [
@@ -52,6 +56,9 @@ describe('PromQL engine against Prometheus 2.42', () => {
             '  - job_name: prometheus',
             '    static_configs:',
             `      - targets: ['127.0.0.1:${port}']`,
+            '  - job_name: flappy',
+            '    static_configs:',
+            `      - targets: ['${flappy}']`,
             '',
           ].join('\n'),
         ['--log.level=warn'],
@@ -61,24 +68,16 @@ describe('PromQL engine against Prometheus 2.42', () => {
       const readSeconds = Math.floor(Date.now() / 1000);
       // Queries look up to 10 s ahead (offset -10s): keep them inside what was read.
       endSeconds = readSeconds - 20;
-      const window = Math.ceil((Date.now() - started) / 1000) + 60;
-      const raw = await api('/api/v1/query', {
-        query: `{__name__=~".+"}[${window}s]`,
-        time: String(readSeconds),
-      });
-      if (raw.status !== 'success' || raw.data.resultType !== 'matrix')
-        throw new Error(`cannot read raw samples back: ${JSON.stringify(raw).slice(0, 500)}`);
-      series = raw.data.result.map((s) => ({
-        labels: s.metric,
-        timestampsMs: s.values.map(([t]) => Math.round(t * 1000)),
-        values: s.values.map(([, v]) => parseSampleValue(v) ?? Number.NaN),
-      }));
+      series = await remoteReadAll(prometheus.url, started - 60_000, readSeconds * 1000);
+      const stale = series.reduce((n, s) => n + (s.stale?.reduce((a, b) => a + b, 0) ?? 0), 0);
+      if (stale === 0) throw new Error('no stale markers were read back: the flapping target did not flap');
     },
     (SCRAPE_SECONDS + 60) * 1000,
   );
 
   afterAll(async () => {
     await prometheus?.stop();
+    await target?.close();
   });
 
   it('answers every query of the list as Prometheus does, as instant and as range queries', async () => {

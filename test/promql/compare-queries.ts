@@ -308,6 +308,30 @@ export function comparisonQueries(atSeconds: number): ComparisonQuery[] {
     'absent(nonexistent_metric{job=~"a|b"})',
     'up{job="prometheus"} unless on(job) up{job="other"}',
   );
+  // Staleness: the flapping target's series disappear, fail and come back (prometheus-raw.ts).
+  add(
+    'flappy_gauge',
+    'flappy_gauge{n="2"}',
+    'count(flappy_gauge)',
+    'sum by (n) (flappy_gauge)',
+    'flappy_total',
+    'up{job="flappy"}',
+    'rate(flappy_total[10s])',
+    'increase(flappy_total[30s])',
+    'resets(flappy_total[30s])',
+    'irate(flappy_total[5s])',
+    'changes(flappy_gauge[20s])',
+    'count_over_time(flappy_gauge[15s])',
+    'last_over_time(flappy_gauge[20s])',
+    'present_over_time(flappy_gauge{n="2"}[5s])',
+    'absent(flappy_gauge{n="2"})',
+    'absent_over_time(flappy_gauge{n="2"}[5s])',
+    'timestamp(flappy_gauge)',
+    'max_over_time(flappy_gauge[1m:2s])',
+    'flappy_gauge offset 20s',
+    `flappy_gauge @ ${atSeconds}`,
+    'flappy_gauge * on(n) group_left flappy_gauge offset 5s',
+  );
   for (const s of q) if (/^sort(_desc)?\(/.test(s.query)) Object.assign(s, { ordered: true });
   return q;
 }
