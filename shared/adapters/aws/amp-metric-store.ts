@@ -16,7 +16,7 @@
  * aggregation would save transfer, not cost, and would give answers that can differ from the other
  * stores'. Equality is proven by the one MetricStore contract suite running on all three stores.
  */
-import { UnavailableError, UnprocessableError } from '../../domain/errors';
+import { BadRequestError, UnavailableError, UnprocessableError } from '../../domain/errors';
 import {
   type Dimensions,
   type RejectedSample,
@@ -378,6 +378,36 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     if (parsed.status !== 'success')
       throw new Error(`metric store query failed: ${parsed.error ?? 'unknown'}`);
     return parsed.data;
+  }
+
+  /**
+   * A Prometheus API read forwarded for the PromQL API (functions/query): the form parameters as
+   * given (repeated `match[]` kept), the workspace's refusals as the domain's errors (400 bad data,
+   * 422 execution), its `data` and `warnings` as answered.
+   */
+  async prometheusApi(
+    path: string,
+    params: readonly (readonly [string, string])[],
+  ): Promise<{ data: unknown; warnings: string[] }> {
+    const body = new TextEncoder().encode(new URLSearchParams(params as [string, string][]).toString());
+    let response: Response;
+    try {
+      response = await this.send('POST', path, { 'content-type': 'application/x-www-form-urlencoded' }, body);
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+      const message = (() => {
+        try {
+          return (JSON.parse(error.message) as PromResponse<unknown>).error ?? error.message;
+        } catch {
+          return error.message;
+        }
+      })();
+      if (error.status === 400) throw new BadRequestError(message, 'query');
+      throw new UnprocessableError(message, 'query');
+    }
+    const parsed = (await response.json()) as PromResponse<unknown> & { warnings?: string[] };
+    if (parsed.status !== 'success') throw new UnprocessableError(parsed.error ?? 'query failed', 'query');
+    return { data: parsed.data, warnings: parsed.warnings ?? [] };
   }
 
   /** One signed request; 429, 5xx and network faults retried with backoff and full jitter. */
