@@ -137,4 +137,8 @@ export class QueryBudget {
   get samplesRead(): number {
     return this.samples;
   }
+  /** Samples the query may still read. */
+  get samplesLeft(): number {
+    return Math.max(0, this.limits.maxSamples - this.samples);
+  }
 }

@@ -25,6 +25,7 @@ import {
   type WriteResult,
 } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../protocols/prometheus/remote-write';
@@ -102,6 +103,8 @@ export interface AmpMetricStoreOptions {
    * --web.enable-admin-api deletes the tenant's series at once.
    */
   readonly erasure?: 'retention' | 'prometheus-admin-api';
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 interface PromResponse<T> {
@@ -256,7 +259,12 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     if (Object.values(query.filters).some((v) => v === '')) return [];
     const selector = tenantSelector(tenantId, query.metric, query.filters);
     const samples: Sample[] = [];
-    for await (const sample of this.rawSamples(selector, query.fromMs, query.toMs)) samples.push(sample);
+    // Charged as the windows arrive: past the sample limit no further window is requested.
+    const budget = new QueryBudget(this.options.queryLimits ?? METRICS_QUERY_LIMITS);
+    for await (const sample of this.rawSamples(selector, query.fromMs, query.toMs)) {
+      budget.chargeSamples(1);
+      samples.push(sample);
+    }
     return seriesFromSamples(samples, query);
   }
 
