@@ -56,7 +56,11 @@ describe('Timestream: SELECT pages', () => {
       Data: [{ ScalarValue: 'cpu' }, { ScalarValue: '2023-11-14 22:13:20.000000000' }, { ScalarValue: '1' }],
     };
     queryMock.on(QueryCommand).resolves({
-      ColumnInfo: [{ Name: 'measure_name' }, { Name: 'time' }, { Name: 'value' }],
+      ColumnInfo: [
+        { Name: 'measure_name', Type: {} },
+        { Name: 'time', Type: {} },
+        { Name: 'value', Type: {} },
+      ],
       Rows: Array.from({ length: 1_000 }, () => row),
       NextToken: 'next',
     });

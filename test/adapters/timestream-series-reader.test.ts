@@ -23,7 +23,7 @@ const source = timestreamSeriesSource(
 const budget = (maxSeries = 100, maxSamples = 1_000) => new QueryBudget({ maxSeries, maxSamples });
 const m = (name: string, op: LabelMatcher['op'], value: string): LabelMatcher => ({ name, op, value });
 
-const columns = ['host', 'measure_name', 'time', 'value'].map((Name) => ({ Name }));
+const columns = ['host', 'measure_name', 'time', 'value'].map((Name) => ({ Name, Type: {} }));
 const row = (host: string, metric: string, time: string, value: string) => ({
   Data: [{ ScalarValue: host }, { ScalarValue: metric }, { ScalarValue: time }, { ScalarValue: value }],
 });
@@ -133,7 +133,11 @@ describe('Timestream series listing', () => {
     queryMock
       .on(QueryCommand, { QueryString: `DESCRIBE ${TABLE}` })
       .resolves({
-        ColumnInfo: [{ Name: 'Column' }, { Name: 'Type' }, { Name: 'Timestream attribute type' }],
+        ColumnInfo: [
+          { Name: 'Column', Type: {} },
+          { Name: 'Type', Type: {} },
+          { Name: 'Timestream attribute type', Type: {} },
+        ],
         Rows: [
           ['host', 'varchar', 'DIMENSION'],
           ['tenant_id', 'varchar', 'DIMENSION'],
@@ -150,7 +154,11 @@ describe('Timestream series listing', () => {
         ]),
       })
       .resolves({
-        ColumnInfo: [{ Name: 'measure_name' }, { Name: 'dc' }, { Name: 'host' }],
+        ColumnInfo: [
+          { Name: 'measure_name', Type: {} },
+          { Name: 'dc', Type: {} },
+          { Name: 'host', Type: {} },
+        ],
         Rows: [
           { Data: [{ ScalarValue: 'up' }, { NullValue: true }, { ScalarValue: 'a' }] },
           { Data: [{ ScalarValue: 'cpu' }, { ScalarValue: 'x' }, { ScalarValue: 'b' }] },
