@@ -70,8 +70,8 @@ function toAnswer(data: unknown, warnings: string[]): EngineAnswer {
       return {
         resultType,
         result: (result as PromVector[]).map((s) => ({
-          labels: tenantLabels(s.metric),
-          timestampMs: ms(s.value[0]),
+          metric: tenantLabels(s.metric),
+          timeMs: ms(s.value[0]),
           value: Number(s.value[1]),
         })),
         warnings,
@@ -80,7 +80,7 @@ function toAnswer(data: unknown, warnings: string[]): EngineAnswer {
       return {
         resultType,
         result: (result as PromMatrix[]).map((s) => ({
-          labels: tenantLabels(s.metric),
+          metric: tenantLabels(s.metric),
           timestampsMs: s.values.map((v) => ms(v[0])),
           values: s.values.map((v) => Number(v[1])),
         })),
@@ -88,11 +88,11 @@ function toAnswer(data: unknown, warnings: string[]): EngineAnswer {
       };
     case 'scalar': {
       const [t, v] = result as [number, string];
-      return { resultType, result: { timestampMs: ms(t), value: Number(v) }, warnings };
+      return { resultType, result: { timeMs: ms(t), value: Number(v) }, warnings };
     }
     default: {
       const [t, v] = result as [number, string];
-      return { resultType: 'string', result: { timestampMs: ms(t), value: v }, warnings };
+      return { resultType: 'string', result: { timeMs: ms(t), value: v }, warnings };
     }
   }
 }

@@ -8,13 +8,14 @@ import type { LabelMatcher, Labels } from '../../shared/domain/label-matchers';
 import type { QueryLimits } from '../../shared/domain/query-limits';
 import type { SelectSeries } from '../../shared/ports/series-source';
 
+/** The engine's result shapes (shared/promql/engine.ts). */
 export interface InstantSample {
-  readonly labels: Labels;
-  readonly timestampMs: number;
+  readonly metric: Labels;
+  readonly timeMs: number;
   readonly value: number;
 }
 export interface RangeSeries {
-  readonly labels: Labels;
+  readonly metric: Labels;
   readonly timestampsMs: ArrayLike<number>;
   readonly values: ArrayLike<number>;
 }
@@ -24,11 +25,11 @@ export type QueryResult =
   | { readonly resultType: 'matrix'; readonly result: readonly RangeSeries[] }
   | {
       readonly resultType: 'scalar';
-      readonly result: { readonly timestampMs: number; readonly value: number };
+      readonly result: { readonly timeMs: number; readonly value: number };
     }
   | {
       readonly resultType: 'string';
-      readonly result: { readonly timestampMs: number; readonly value: string };
+      readonly result: { readonly timeMs: number; readonly value: string };
     };
 
 export type EngineAnswer = QueryResult & { readonly warnings?: readonly string[] };

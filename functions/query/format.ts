@@ -47,8 +47,8 @@ export function prometheusData(answer: QueryResult): unknown {
       return {
         resultType: 'vector',
         result: answer.result.map((s) => ({
-          metric: s.labels,
-          value: [formatTime(s.timestampMs), formatValue(s.value)],
+          metric: s.metric,
+          value: [formatTime(s.timeMs), formatValue(s.value)],
         })),
       };
     case 'matrix':
@@ -58,16 +58,16 @@ export function prometheusData(answer: QueryResult): unknown {
           const values: [number, string][] = new Array(s.timestampsMs.length);
           for (let i = 0; i < s.timestampsMs.length; i++)
             values[i] = [formatTime(s.timestampsMs[i] as number), formatValue(s.values[i] as number)];
-          return { metric: s.labels, values };
+          return { metric: s.metric, values };
         }),
       };
     case 'scalar':
       return {
         resultType: 'scalar',
-        result: [formatTime(answer.result.timestampMs), formatValue(answer.result.value)],
+        result: [formatTime(answer.result.timeMs), formatValue(answer.result.value)],
       };
     case 'string':
-      return { resultType: 'string', result: [formatTime(answer.result.timestampMs), answer.result.value] };
+      return { resultType: 'string', result: [formatTime(answer.result.timeMs), answer.result.value] };
   }
 }
 

@@ -73,7 +73,7 @@ async function setup(
 
 const answer = (value: number): EngineAnswer => ({
   resultType: 'vector',
-  result: [{ labels: { __name__: 'up' }, timestampMs: 1_700_000_000_500, value }],
+  result: [{ metric: { __name__: 'up' }, timeMs: 1_700_000_000_500, value }],
 });
 const notUsed = async (): Promise<never> => {
   throw new Error('not used');
@@ -217,7 +217,7 @@ describe('Prometheus JSON', () => {
         resultType: 'matrix',
         result: [
           {
-            labels: { job: 'x' },
+            metric: { job: 'x' },
             timestampsMs: [1_700_000_000_000, 1_700_000_015_000],
             values: [0.5, Number.POSITIVE_INFINITY],
           },
