@@ -98,7 +98,13 @@ function toAnswer(data: unknown, warnings: string[]): EngineAnswer {
 }
 
 export function ampBackend(workspace: PrometheusApi, engine: PromqlEngine): QueryBackend {
-  const scoped = (ctx: QueryContext, query: string) => engine.withMatcher(query, tenantMatcher(ctx.tenantId));
+  // Every selector: the tenant's matcher first, the query's own matchers with names escaped as written
+  // (a matcher on `tenant_id` names a client dimension, escaped, so it can neither widen nor redirect).
+  const scoped = (ctx: QueryContext, query: string) =>
+    engine.rewriteSelectors(query, (matchers) => [
+      tenantMatcher(ctx.tenantId),
+      ...matchers.map(toWorkspaceMatcher),
+    ]);
   return {
     instant: async (ctx, query, timeMs) => {
       const { data, warnings } = await workspace.prometheusApi('/api/v1/query', [

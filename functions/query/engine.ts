@@ -50,6 +50,9 @@ export interface PromqlEngine {
   format(query: string): string;
   /** A series selector (`match[]`) as its matchers. */
   selectorMatchers(selector: string): LabelMatcher[];
-  /** The query with `matcher` added to every selector in it (tenancy on a shared Prometheus). */
-  withMatcher(query: string, matcher: LabelMatcher): string;
+  /**
+   * The query with every selector's matchers replaced by `rewrite(matchers)`, printed back
+   * (tenancy and name escaping on a shared Prometheus, as prom-label-proxy rewrites queries).
+   */
+  rewriteSelectors(query: string, rewrite: (matchers: readonly LabelMatcher[]) => LabelMatcher[]): string;
 }

@@ -14,7 +14,7 @@ export const promqlEngine: PromqlEngine = {
   instant: async () => notYet(),
   range: async () => notYet(),
   format: () => notYet(),
-  withMatcher: () => notYet(),
+  rewriteSelectors: () => notYet(),
   selectorMatchers: parseSelector,
 };
 
