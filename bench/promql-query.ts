@@ -127,8 +127,8 @@ async function main(): Promise<void> {
   try {
     const { tenantId, adminToken, ingestKeys } = await onboard(platform.url);
     await raiseLimits(platform.url, tenantId, {
-      ingestionRate: 10_000_000,
-      ingestionBurstSize: 100_000_000,
+      ingestionRate: 1_000_000,
+      ingestionBurstSize: 10_000_000,
       requestRate: 100_000,
       requestBurstSize: 100_000,
       maxActiveSeries: SERIES * 2,
