@@ -158,87 +158,88 @@ function readSeries(
   endMs: number,
   budget: QueryBudget,
 ): RawSeries {
-  const timestamps: number[] = [];
-  const values: number[] = [];
-  const stale: number[] = [];
-  let anyStale = false;
-  if (candidate.sqliteId !== undefined) {
-    const chunks = statements.chunksInRange.all(candidate.sqliteId, startMs, endMs) as {
-      points: number;
-      data: Uint8Array;
-    }[];
-    for (const { data } of chunks) {
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      const n = data.byteLength / 16;
-      let taken = 0;
-      for (let i = 0; i < n; i++) {
-        const t = view.getFloat64(16 * i, true);
-        if (t < startMs || t > endMs) continue;
-        const isStale = isStaleMarkerAt(view, 16 * i + 8, true);
-        timestamps.push(t);
-        values.push(isStale ? Number.NaN : view.getFloat64(16 * i + 8, true));
-        stale.push(isStale ? 1 : 0);
-        anyStale ||= isStale;
-        taken++;
-      }
-      budget.chargeSamples(taken);
-    }
-  }
+  const chunks =
+    candidate.sqliteId === undefined
+      ? []
+      : (statements.chunksInRange.all(candidate.sqliteId, startMs, endMs) as {
+          points: number;
+          data: Uint8Array;
+        }[]);
   const headSeries = candidate.head;
+  // Typed arrays sized once (chunk points + head points), filled in order, cut to length at the end.
+  let capacity = headSeries?.timestamps.length ?? 0;
+  for (const chunk of chunks) capacity += chunk.points;
+  let timestamps = new Float64Array(capacity);
+  let values = new Float64Array(capacity);
+  let stale = new Uint8Array(capacity);
+  let n = 0;
+  let anyStale = false;
+  for (const { data } of chunks) {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const points = data.byteLength / 16;
+    const before = n;
+    for (let i = 0; i < points; i++) {
+      const t = view.getFloat64(16 * i, true);
+      if (t < startMs || t > endMs) continue;
+      const v = view.getFloat64(16 * i + 8, true);
+      timestamps[n] = t;
+      values[n] = v;
+      // Only a NaN can be the marker: its exact bits decide.
+      if (Number.isNaN(v) && isStaleMarkerAt(view, 16 * i + 8, true)) {
+        stale[n] = 1;
+        anyStale = true;
+      }
+      n++;
+    }
+    budget.chargeSamples(n - before);
+  }
   if (headSeries) {
     const { timestamps: ht, values: hv, stale: hs } = headSeries;
-    const lastChunkTs = timestamps.length > 0 ? (timestamps[timestamps.length - 1] as number) : -Infinity;
     let ordered = true;
-    let prev = lastChunkTs;
-    let taken = 0;
+    let prev = n > 0 ? (timestamps[n - 1] as number) : Number.NEGATIVE_INFINITY;
+    const before = n;
     for (let i = 0; i < ht.length; i++) {
       const t = ht[i] as number;
       if (t < startMs || t > endMs) continue;
       if (t <= prev) ordered = false;
       prev = t;
-      taken++;
+      const isStale = hs?.[i] === 1;
+      timestamps[n] = t;
+      values[n] = isStale ? Number.NaN : (hv[i] as number);
+      stale[n] = isStale ? 1 : 0;
+      anyStale ||= isStale;
+      n++;
     }
-    budget.chargeSamples(taken);
-    if (ordered) {
-      for (let i = 0; i < ht.length; i++) {
-        const t = ht[i] as number;
-        if (t < startMs || t > endMs) continue;
-        const isStale = hs?.[i] === 1;
-        timestamps.push(t);
-        values.push(isStale ? Number.NaN : (hv[i] as number));
-        stale.push(isStale ? 1 : 0);
-        anyStale ||= isStale;
+    budget.chargeSamples(n - before);
+    if (!ordered) {
+      // A late or repeated point: by time, the later write (head after chunks, head in write order) winning ties.
+      const order = Array.from({ length: n }, (_, i) => i).sort(
+        (a, b) => (timestamps[a] as number) - (timestamps[b] as number) || a - b,
+      );
+      const t2 = new Float64Array(n);
+      const v2 = new Float64Array(n);
+      const s2 = new Uint8Array(n);
+      let m = 0;
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k] as number;
+        const next = order[k + 1];
+        if (next !== undefined && timestamps[next] === timestamps[i]) continue;
+        t2[m] = timestamps[i] as number;
+        v2[m] = values[i] as number;
+        s2[m] = stale[i] as number;
+        m++;
       }
-    } else {
-      // A late or repeated point: merge by time, the head (written later) winning ties, in write order.
-      const points: [number, number, number][] = timestamps.map((t, i) => [
-        t,
-        values[i] as number,
-        stale[i] as number,
-      ]);
-      for (let i = 0; i < ht.length; i++) {
-        const t = ht[i] as number;
-        if (t >= startMs && t <= endMs) points.push([t, hv[i] as number, hs?.[i] === 1 ? 1 : 0]);
-      }
-      points.sort((a, b) => a[0] - b[0]);
-      timestamps.length = 0;
-      values.length = 0;
-      stale.length = 0;
-      anyStale = false;
-      for (let i = 0; i < points.length; i++) {
-        const p = points[i] as [number, number, number];
-        if (i + 1 < points.length && (points[i + 1] as [number, number, number])[0] === p[0]) continue;
-        timestamps.push(p[0]);
-        values.push(p[2] === 1 ? Number.NaN : p[1]);
-        stale.push(p[2]);
-        anyStale ||= p[2] === 1;
-      }
+      timestamps = t2;
+      values = v2;
+      stale = s2;
+      n = m;
+      anyStale = stale.subarray(0, n).includes(1);
     }
   }
   return {
     labels: candidate.labels,
-    timestampsMs: Float64Array.from(timestamps),
-    values: Float64Array.from(values),
-    ...(anyStale ? { stale: Uint8Array.from(stale) } : {}),
+    timestampsMs: timestamps.subarray(0, n),
+    values: values.subarray(0, n),
+    ...(anyStale ? { stale: stale.subarray(0, n) } : {}),
   };
 }
