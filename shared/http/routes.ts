@@ -4,7 +4,7 @@
  * describes it for /openapi.json in its operations table (functions/api/routes/*.ts for the api function,
  * functions/<function>/operations.ts; test/tenancy/openapi.test.ts checks every route is there).
  */
-export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts';
+export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts' | 'query';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -78,6 +78,20 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/alerts', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts/{alertId}', function: 'alerts' },
   { method: 'POST', path: '/v1/alerts/{alertId}/ack', function: 'alerts' },
+  // Prometheus' HTTP API (functions/query/app.ts): Grafana and Prometheus tools, tenant tokens.
+  ...(['GET', 'POST'] as const).flatMap((method) =>
+    [
+      '/api/v1/query',
+      '/api/v1/query_range',
+      '/api/v1/series',
+      '/api/v1/labels',
+      '/api/v1/format_query',
+      '/api/v1/query_exemplars',
+    ].map((path) => ({ method, path, function: 'query' as const })),
+  ),
+  { method: 'GET', path: '/api/v1/label/{name}/values', function: 'query' },
+  { method: 'GET', path: '/api/v1/metadata', function: 'query' },
+  { method: 'GET', path: '/api/v1/status/buildinfo', function: 'query' },
 ];
 
 /** Matches a concrete path against a template; returns the path parameters or undefined. */

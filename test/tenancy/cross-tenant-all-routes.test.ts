@@ -118,6 +118,8 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         alertId: alertId!,
         archiveId: `${a.tenantId}-0000000000000`,
       };
+      // Path parameters that are not ids of A's: a label name (Prometheus API), answered for B's own data.
+      const names: Record<string, string> = { name: 'system.hostname' };
       const bodies: Record<string, unknown> = {
         'PUT /v1/alert-rules/{ruleId}': { ...ruleBody, name: 'hijacked', escalationChainId: undefined },
         'PUT /v1/escalation-chains/{chainId}': { ...chainBody, name: 'hijacked' },
@@ -144,7 +146,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
       let probes = 0;
       for (const route of ROUTES) {
         const path = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-          const id = ids[name];
+          const id = ids[name] ?? names[name];
           if (!id) throw new Error(`no id of tenant A for {${name}} in ${route.path}`);
           return id;
         });
@@ -152,6 +154,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         const sent = `${path} ${JSON.stringify(body ?? '')}`;
         const forbidden = [
           MARK,
+          'alpha-host',
           ...aSecrets,
           ...Object.values(ids).filter((id) => !id.endsWith('0000000000000') && !sent.includes(id)),
         ];
@@ -169,7 +172,8 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
           const what = `${route.method} ${route.path} with the ${who} → ${r.status}`;
           for (const marker of forbidden)
             expect(r.text.includes(marker), `${what} leaked ${marker}`).toBe(false);
-          if (path !== route.path) expect(r.status, `${what}: ${r.text}`).toBeGreaterThanOrEqual(400);
+          if (path !== route.path && !/\{name\}/.test(route.path))
+            expect(r.status, `${what}: ${r.text}`).toBeGreaterThanOrEqual(400);
         }
       }
       expect(probes).toBe(ROUTES.length * 2);

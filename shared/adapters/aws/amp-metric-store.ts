@@ -16,7 +16,7 @@
  * aggregation would save transfer, not cost, and would give answers that can differ from the other
  * stores'. Equality is proven by the one MetricStore contract suite running on all three stores.
  */
-import { UnavailableError, UnprocessableError } from '../../domain/errors';
+import { BadRequestError, UnavailableError, UnprocessableError } from '../../domain/errors';
 import {
   type Dimensions,
   type RejectedSample,
@@ -25,6 +25,7 @@ import {
   type WriteResult,
 } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
 import { jsonSampleValue, parseSampleValue, plainValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
@@ -103,6 +104,8 @@ export interface AmpMetricStoreOptions {
    * --web.enable-admin-api deletes the tenant's series at once.
    */
   readonly erasure?: 'retention' | 'prometheus-admin-api';
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 interface PromResponse<T> {
@@ -253,7 +256,12 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     if (Object.values(query.filters).some((v) => v === '')) return [];
     const selector = tenantSelector(tenantId, query.metric, query.filters);
     const samples: Sample[] = [];
-    for await (const sample of this.rawSamples(selector, query.fromMs, query.toMs)) samples.push(sample);
+    // Charged as the windows arrive: past the sample limit no further window is requested.
+    const budget = new QueryBudget(this.options.queryLimits ?? METRICS_QUERY_LIMITS);
+    for await (const sample of this.rawSamples(selector, query.fromMs, query.toMs)) {
+      budget.chargeSamples(1);
+      samples.push(sample);
+    }
     return seriesFromSamples(samples, query);
   }
 
@@ -378,6 +386,36 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     if (parsed.status !== 'success')
       throw new Error(`metric store query failed: ${parsed.error ?? 'unknown'}`);
     return parsed.data;
+  }
+
+  /**
+   * A Prometheus API read forwarded for the PromQL API (functions/query): the form parameters as
+   * given (repeated `match[]` kept), the workspace's refusals as the domain's errors (400 bad data,
+   * 422 execution), its `data` and `warnings` as answered.
+   */
+  async prometheusApi(
+    path: string,
+    params: readonly (readonly [string, string])[],
+  ): Promise<{ data: unknown; warnings: string[] }> {
+    const body = new TextEncoder().encode(new URLSearchParams(params as [string, string][]).toString());
+    let response: Response;
+    try {
+      response = await this.send('POST', path, { 'content-type': 'application/x-www-form-urlencoded' }, body);
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+      const message = (() => {
+        try {
+          return (JSON.parse(error.message) as PromResponse<unknown>).error ?? error.message;
+        } catch {
+          return error.message;
+        }
+      })();
+      if (error.status === 400) throw new BadRequestError(message, 'query');
+      throw new UnprocessableError(message, 'query');
+    }
+    const parsed = (await response.json()) as PromResponse<unknown> & { warnings?: string[] };
+    if (parsed.status !== 'success') throw new UnprocessableError(parsed.error ?? 'query failed', 'query');
+    return { data: parsed.data, warnings: parsed.warnings ?? [] };
   }
 
   /** One signed request; 429, 5xx and network faults retried with backoff and full jitter. */

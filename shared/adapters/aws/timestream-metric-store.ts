@@ -12,6 +12,7 @@ import {
 import { UnavailableError } from '../../domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
 import { parseSampleValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantStatusSource } from '../tenancy/tenant-status';
@@ -48,6 +49,8 @@ export interface TimestreamMetricStoreOptions {
   readonly version?: () => number;
   /** When set, a missing table is created only for an active tenant (timestream-tables.ts). */
   readonly tenants?: TenantStatusSource;
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 /**
@@ -102,6 +105,8 @@ export class TimestreamMetricStore implements MetricStore {
 
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
     const samples: Sample[] = [];
+    // Charged page by page: past the sample limit no further page is requested.
+    const budget = new QueryBudget(this.options.queryLimits ?? METRICS_QUERY_LIMITS);
     const sql = this.selectSql(tenantId, query);
     let nextToken: string | undefined;
     try {
@@ -112,6 +117,7 @@ export class TimestreamMetricStore implements MetricStore {
           this.sleep,
         );
         const columns = page.ColumnInfo ?? [];
+        budget.chargeSamples(page.Rows?.length ?? 0);
         for (const row of page.Rows ?? []) samples.push(rowToSample(columns, row));
         nextToken = page.NextToken;
       } while (nextToken);
@@ -201,7 +207,7 @@ export function isMissingTableOrColumn(error: unknown): boolean {
   );
 }
 
-const NON_DIMENSION_COLUMNS = new Set([
+export const NON_DIMENSION_COLUMNS: ReadonlySet<string> = new Set([
   'time',
   'measure_name',
   TENANT_DIMENSION,
@@ -217,7 +223,7 @@ export function timestreamTimeToMs(value: string): number {
   return Date.parse(`${match[1]}T${match[2]}.${millis}Z`);
 }
 
-function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
+export function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
   const dimensions: Record<string, string> = {};
   let metric = '';
   let timestampMs = 0;

@@ -8,17 +8,22 @@ import {
   shapePoints,
   sortSeries,
 } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
 import { isStaleMarkerAt, jsonSampleValue, plainValue, writeStaleMarker } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
+import type { SeriesReaderSource, TenantSeriesReader } from '../../ports/series-source';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { HeadLog, type LoggedSeries } from './head-log';
 import { inTransaction, openDatabase } from './sqlite';
+import { SqliteSeriesStatements, sqliteSeriesReader } from './sqlite-series-reader';
 
 export interface SqliteMetricStoreOptions {
   /** The head is checkpointed into SQLite once it holds this many samples … */
   readonly checkpointSamples?: number;
   /** … or this long after its first sample since the last checkpoint. */
   readonly checkpointIntervalMs?: number;
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 /** A chunk in SQLite grows until it holds this many points; then the series starts a new one. */
@@ -57,7 +62,7 @@ interface HeadSeries extends LoggedSeries {
  *
  * Opening replays whatever the log holds (a killed process) and checkpoints it.
  */
-export class SqliteMetricStore implements MetricStore, TenantDataHolder {
+export class SqliteMetricStore implements MetricStore, TenantDataHolder, SeriesReaderSource {
   private readonly db: DatabaseSync;
   private readonly log: HeadLog | undefined;
   /** tenant → metric → series key → head series. */
@@ -75,6 +80,8 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
   private readonly updateChunk: StatementSync;
   private readonly seriesOfMetric: StatementSync;
   private readonly chunksInRange: StatementSync;
+  private readonly seriesStatements: SqliteSeriesStatements;
+  private readonly queryLimits: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 
   constructor(path: string, options: SqliteMetricStoreOptions = {}) {
     this.checkpointSamples = options.checkpointSamples ?? DEFAULT_CHECKPOINT_SAMPLES;
@@ -119,6 +126,8 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     this.chunksInRange = this.db.prepare(
       'SELECT data FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts <= ? ORDER BY seq',
     );
+    this.seriesStatements = new SqliteSeriesStatements(this.db);
+    this.queryLimits = options.queryLimits ?? METRICS_QUERY_LIMITS;
     this.migratePointsTable();
     if (path !== ':memory:') {
       this.log = new HeadLog(`${path}.head-log`);
@@ -305,16 +314,28 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     );
   }
 
+  /** The PromQL read path (sqlite-series-reader.ts): one tenant, one query's budget. */
+  seriesReader(tenantId: string, budget: QueryBudget): TenantSeriesReader {
+    return sqliteSeriesReader(this.seriesStatements, tenantId, this.head.get(tenantId), budget);
+  }
+
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
+    const budget = new QueryBudget(this.queryLimits);
     const found = new Map<string, { dimensions: Dimensions; points: StoredPoint[] }>();
     const rows = this.seriesOfMetric.all(tenantId, query.metric) as { id: number; dimensions: string }[];
     for (const row of rows) {
       const dimensions = JSON.parse(row.dimensions) as Dimensions;
       if (!matchesFilters(dimensions, query.filters)) continue;
+      budget.chargeSeries();
       const points: StoredPoint[] = [];
-      for (const chunk of this.chunksInRange.all(row.id, query.fromMs, query.toMs) as { data: Uint8Array }[])
+      for (const chunk of this.chunksInRange.all(row.id, query.fromMs, query.toMs) as {
+        data: Uint8Array;
+      }[]) {
+        const before = points.length;
         for (const p of decodeChunk(chunk.data))
           if (p[0] >= query.fromMs && p[0] <= query.toMs) points.push(p);
+        budget.chargeSamples(points.length - before);
+      }
       // The key is recomputed: it holds NUL separators, which TEXT columns do not hand back.
       found.set(seriesKey(query.metric, dimensions), { dimensions, points });
     }
@@ -322,9 +343,11 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       if (!matchesFilters(series.dimensions, query.filters)) continue;
       let entry = found.get(series.key);
       if (!entry) {
+        budget.chargeSeries();
         entry = { dimensions: series.dimensions, points: [] };
         found.set(series.key, entry);
       }
+      const before = entry.points.length;
       for (let i = 0; i < series.timestamps.length; i++) {
         const ts = series.timestamps[i] as number;
         if (ts >= query.fromMs && ts <= query.toMs)
@@ -332,6 +355,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
             series.stale?.[i] === 1 ? [ts, Number.NaN, true] : [ts, series.values[i] as number],
           );
       }
+      budget.chargeSamples(entry.points.length - before);
     }
     const result: Series[] = [];
     for (const { dimensions, points } of found.values()) {
