@@ -895,8 +895,10 @@ class Evaluator {
           matchedSig[s] = 1;
         } else {
           let set = inserted!.get(s);
-          if (!set) inserted!.set(s, (set = new Set()));
-          else if (set.has(target))
+          if (!set) {
+            set = new Set();
+            inserted!.set(s, set);
+          } else if (set.has(target))
             throw new QueryExecutionError(
               'multiple matches for labels: grouping labels must ensure unique matches',
             );
