@@ -13,8 +13,8 @@ import {
   SqsSpillQueue,
 } from '../../shared/adapters/aws/spill-sqs-queue';
 import { SpillDirectory } from '../../shared/adapters/local/spill-directory';
-import { SpillingMetricStore } from '../../shared/adapters/spilling-metric-store';
-import type { TenantStatusSource } from '../../shared/adapters/tenant-status';
+import { SpillingMetricStore } from '../../shared/adapters/spill/spilling-metric-store';
+import type { TenantStatusSource } from '../../shared/adapters/tenancy/tenant-status';
 import { UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import type { Sample } from '../../shared/domain/metrics';
 import { createObservability } from '../../shared/http/handler';

@@ -14,7 +14,7 @@ import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../doma
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
 import { parseSampleValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
-import type { TenantStatusSource } from '../tenant-status';
+import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 import { packWrites, SPECIAL_COLUMN, STALE_TEXT, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';

@@ -8,15 +8,15 @@ import type { Sample } from '../../domain/metrics';
 import { jsonSampleValue, sampleJsonReplacer, sampleJsonReviver } from '../../domain/special-values';
 import { createObservability, type Observability } from '../../http/handler';
 import type { MetricStore } from '../../ports/metric-store';
+import { METRIC } from '../../ports/operational-metrics';
+import type { ReplayReport, SpilledBatch, SpillQueue } from '../../ports/spill-queue';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { METRIC } from '../../telemetry/metric-names';
-import type { ReplayReport, SpilledBatch, SpillQueue } from '../spilling-metric-store';
 import {
   acceptsData,
   TenantNotActiveError,
   type TenantStatusSource,
   tenantDataStatus,
-} from '../tenant-status';
+} from '../tenancy/tenant-status';
 
 const BATCH_SUFFIX = '.batch.json';
 const DEAD_DIR = 'dead';
