@@ -6,8 +6,10 @@
  *   kind (an ingest key on the customer API, a tenant token on ingest) or a role without the route's
  *   permission: 403.
  * - Decisions are cached per function instance for a short TTL (default 10 s, AUTH_CACHE_TTL_SECONDS),
- *   keyed by credential id *and* the hash of the presented secret, so a wrong secret never rides on a
- *   cached success. Revocation and rotation invalidate the cache of the instance that performs them
+ *   keyed by credential id *and* the hash of the whole presented token (kind prefix included), so a
+ *   wrong secret or a swapped kind prefix never rides on a cached success; the token's kind is checked
+ *   against the credential's on every request, cached or not, so the same string gets the same answer
+ *   whatever the cache holds. Revocation and rotation invalidate the cache of the instance that performs them
  *   at once; any other instance (another Lambda container, the ingest function) notices within the
  *   TTL. That TTL is the documented upper bound on how long a revoked token can still be used.
  * - With an audit log configured for the store (configureAuth), every decision that reaches the store
@@ -122,11 +124,13 @@ export async function authenticate(
   const parsed = token ? parseToken(token) : undefined;
   if (!parsed) throw await fail(PROVIDER_AUDIT_PARTITION, 'unknown', token ? 'malformed token' : 'no token');
 
-  const cacheKey = `${parsed.credentialId}:${hashSecret(parsed.secret)}`;
+  const cacheKey = `${parsed.credentialId}:${hashSecret(token!)}`;
   const cached = context.cache.get(cacheKey);
   let principal: Principal;
   if (cached && cached.expiresAt > now.getTime()) {
     principal = cached.principal;
+    if (principal.credential.kind !== parsed.kind)
+      throw await fail(principal.tenantId, parsed.credentialId, 'token kind does not match credential');
   } else {
     context.cache.delete(cacheKey);
     const credential = await store.getCredential(parsed.credentialId);

@@ -81,6 +81,37 @@ describe('authenticate', () => {
     );
   });
 
+  it('gives a token with a swapped kind prefix the same answer warm and cold', async () => {
+    const { instanceA, instanceB, tenantId, admin, advance } = await setup();
+    const ingest = issueCredential('ingest', tenantId, new Date('2026-01-01T00:00:00Z'));
+    await instanceA.createCredential(ingest.record);
+    const swapped = (token: string, to: 'tenant' | 'ingest') =>
+      token.replace(/^obs_(tenant|ingest)_/, `obs_${to}_`);
+    const tenantAsIngest = swapped(admin.token, 'ingest');
+    const ingestAsTenant = swapped(ingest.token, 'tenant');
+    // Cold (instance B has never seen either credential): a kind mismatch is 401.
+    await expect(authenticate(eventWith(tenantAsIngest), instanceB, 'ingest')).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    await expect(authenticate(eventWith(ingestAsTenant), instanceB, 'tenant')).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    // Warm (instance A has cached both genuine tokens): the same strings get the same answer.
+    advance(1);
+    await authenticate(eventWith(admin.token), instanceA, 'tenant');
+    await authenticate(eventWith(ingest.token), instanceA, 'ingest');
+    for (const [token, kind] of [
+      [tenantAsIngest, 'ingest'],
+      [tenantAsIngest, 'tenant'],
+      [ingestAsTenant, 'tenant'],
+      [ingestAsTenant, 'ingest'],
+    ] as const)
+      await expect(authenticate(eventWith(token), instanceA, kind)).rejects.toBeInstanceOf(UnauthorizedError);
+    // The genuine tokens still pass warm.
+    await expect(authenticate(eventWith(admin.token), instanceA, 'tenant')).resolves.toBeDefined();
+    await expect(authenticate(eventWith(ingest.token), instanceA, 'ingest')).resolves.toBeDefined();
+  });
+
   it('records a success once per TTL, every failure, and unknown credentials in the provider partition', async () => {
     const { instanceA, audit, tenantId, admin, advance } = await setup();
     await authenticate(eventWith(admin.token), instanceA, 'tenant');
