@@ -119,6 +119,10 @@ export class PlatformFunction extends Construct {
         // INFO by default; 1 % of invocations log at DEBUG (events carry credentials: never log them whole).
         POWERTOOLS_LOG_LEVEL: 'INFO',
         POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
+        // Responses and errors carry tokens, ingest keys and decrypted device credentials: never
+        // trace metadata (shared/http/tracing.ts annotates route, status and a tenant hash instead).
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         ...props.environment,
       },

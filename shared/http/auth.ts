@@ -79,6 +79,11 @@ export function invalidateTenant(store: TenantStore, tenantId: string): void {
   for (const [key, entry] of cache) if (entry.principal.tenantId === tenantId) cache.delete(key);
 }
 
+/** The tenant each event authenticated as (traces annotate a hash of it: shared/http/tracing.ts). */
+const authenticatedTenants = new WeakMap<HttpEvent, string>();
+export const authenticatedTenantOf = (event: HttpEvent): string | undefined =>
+  authenticatedTenants.get(event);
+
 export const sourceIpOf = (event: HttpEvent): string | undefined =>
   event.requestContext?.identity?.sourceIp ?? undefined;
 
@@ -155,6 +160,7 @@ export async function authenticate(
       new ForbiddenError(`this route needs a ${kind} credential`, 'authorization'),
     );
   }
+  authenticatedTenants.set(event, principal.tenantId);
   return principal;
 }
 
