@@ -74,6 +74,14 @@ export const redactRecipient = ({ secret, ...rest }: Recipient) => ({
 
 export const recipientKey = (r: Recipient): string => `${r.type}:${r.address}`;
 
+/** The email recipients of a chain (every stage). */
+export const emailsOf = (chain: EscalationChain | undefined): Set<string> =>
+  new Set(
+    (chain?.stages ?? []).flatMap((s) =>
+      s.recipients.filter((r) => r.type === 'email').map((r) => r.address),
+    ),
+  );
+
 export function startEscalation(chain: EscalationChain, openedAtMs: number): AlertEscalation {
   return {
     chainId: chain.chainId,
