@@ -14,6 +14,11 @@ import {
 } from '../../shared/domain/alerting/escalation';
 import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../shared/domain/alerting/rule';
 import { formatThreshold } from '../../shared/domain/alerting/thresholds';
+import {
+  AWS_WEBHOOK_POLICY,
+  type WebhookAddressPolicy,
+  webhookUrlProblem,
+} from '../../shared/domain/alerting/webhook-address';
 import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import { parseOrThrow } from '../../shared/domain/validation';
 import * as z from '../../shared/domain/zod';
@@ -37,6 +42,8 @@ export interface AlertsDeps {
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
   /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
   readonly emailSubscriptions?: EmailSubscriptions;
+  /** Where webhooks may point (default: AWS, https to public addresses only). */
+  readonly webhookPolicy?: WebhookAddressPolicy;
   readonly engine: Pick<AlertEngine, 'acknowledge' | 'invalidateRules'>;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -181,6 +188,13 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
 
   async function saveChain(event: HttpEvent, existing: EscalationChain | undefined, principal: Principal) {
     const input = parseOrThrow(escalationChainInputSchema, body(event));
+    for (const [i, stage] of input.stages.entries()) {
+      for (const [j, r] of stage.recipients.entries()) {
+        const problem =
+          r.type === 'webhook' && webhookUrlProblem(r.address, deps.webhookPolicy ?? AWS_WEBHOOK_POLICY);
+        if (problem) throw new UnprocessableError(problem, `stages[${i}].recipients[${j}].address`);
+      }
+    }
     const now = deps.clock.now().toISOString();
     const chain: EscalationChain = await deps.secrets.sealChain({
       tenantId: principal.tenantId,
