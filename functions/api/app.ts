@@ -833,14 +833,22 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
       responses: { 200: tokenView, 404: null, 409: null, ...std },
       run: async (request) => {
         const current = await ownToken(request.principal, request.params.tokenId);
-        if (!current.revokedAt && current.role === 'admin' && !(await anotherActiveAdmin(current)))
-          throw new ConflictError(
-            'this is the last admin token; create another admin token first',
-            'tokenId',
-          );
+        const lastAdmin = () =>
+          new ConflictError('this is the last admin token; create another admin token first', 'tokenId');
+        // An admin goes only while another stays active: checked in the same transaction as the
+        // revocation (the listing reads an eventually consistent index; the check does not).
+        const keeper =
+          !current.revokedAt && current.role === 'admin' ? await anotherActiveAdmin(current) : undefined;
+        if (!current.revokedAt && current.role === 'admin' && !keeper) throw lastAdmin();
         const stored = current.revokedAt
           ? current
-          : await deps.tenants.updateCredential({ ...current, revokedAt: now() }, current.version ?? 1);
+          : await deps.tenants
+              .updateCredential({ ...current, revokedAt: now() }, current.version ?? 1, {
+                ...(keeper ? { whileActive: keeper } : {}),
+              })
+              .catch((error: unknown) => {
+                throw keeper && error instanceof ConflictError ? lastAdmin() : error;
+              });
         invalidateCredential(deps.tenants, current.credentialId);
         await audit(request, 'token.revoke', `token/${current.credentialId}`, {
           before: redact('credential', current),
@@ -889,8 +897,8 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     return credential;
   }
 
-  /** Whether the tenant keeps an admin token once `token` is revoked (so it cannot lock itself out). */
-  async function anotherActiveAdmin(token: CredentialRecord): Promise<boolean> {
+  /** An admin token the tenant keeps once `token` is revoked (so it cannot lock itself out). */
+  async function anotherActiveAdmin(token: CredentialRecord): Promise<string | undefined> {
     let cursor: string | undefined;
     do {
       const page = await deps.tenants.listCredentials(token.tenantId, { limit: 100, cursor });
@@ -901,10 +909,10 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
           !c.revokedAt &&
           c.credentialId !== token.credentialId
         )
-          return true;
+          return c.credentialId;
       cursor = page.nextCursor;
     } while (cursor);
-    return false;
+    return undefined;
   }
 
   async function revokeIngestKeys(tenantId: string, collectorId: string): Promise<void> {
