@@ -142,6 +142,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       providerTokenHash: async () => tokenHash,
       clock,
       observability: createObservability('limits'),
+      audit,
     }),
     ingest: createIngestHandler({
       tenants,
