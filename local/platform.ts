@@ -25,6 +25,7 @@ import { json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
 import type { HttpHandler } from '../shared/http/types';
 import { createIngestGuard } from '../shared/ingest/guard';
+import type { AuthFailureCount } from '../shared/ports/audit-log';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
@@ -50,6 +51,8 @@ export interface PlatformOptions {
    * Prometheus (`npm start` with METRIC_STORE=prometheus: shared/adapters/aws/amp-prometheus.ts).
    */
   readonly metricStore?: MetricStore;
+  /** Fault injection for tests: wraps the audit log (e.g. a throttled partition). */
+  readonly wrapAudit?: (audit: SqliteAuditLog) => SqliteAuditLog;
   /** Fault injection for tests (test/faults): wraps the embedded metric store. */
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
@@ -69,6 +72,8 @@ export interface RunningPlatform {
   /** True when this start generated the token. */
   readonly tokenGenerated: boolean;
   readonly alerting: LocalAlerting;
+  /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
+  authFailures(minutes?: number): Promise<AuthFailureCount[]>;
   close(): Promise<void>;
 }
 
@@ -92,7 +97,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
   // Security: per-tenant key files under DATA_DIR/keys, the audit log, offboarding archives.
   const keys = new LocalKeyService(dataDir, clock);
-  const audit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const sqliteAudit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const audit = options.wrapAudit?.(sqliteAudit) ?? sqliteAudit;
   const archives = new FileArchiveStore(dataDir);
   configureAuth(tenants, { audit, clock });
   const sqliteMetrics = options.metricStore
@@ -214,6 +220,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     providerAdminToken: token,
     tokenGenerated: generated,
     alerting,
+    authFailures: (minutes = 10) => {
+      const now = clock.now().getTime();
+      const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+      return audit.authFailures(minute(now - minutes * 60_000), minute(now));
+    },
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
@@ -221,7 +232,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await alerting.close();
       tenants.close();
       guardrails.close();
-      audit.close();
+      sqliteAudit.close();
       sqliteMetrics?.close();
     },
   };

@@ -28,8 +28,9 @@ import { RuntimeDependenciesLayer } from './runtime-dependencies-layer';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`), what a function
- * that authenticates but changes no metadata needs (every authentication is audited).
+ * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`) and the counters of
+ * failed authentications (pk `AUTHFAIL#…`, UpdateItem ADD), what a function that authenticates but
+ * changes no metadata needs (every authentication is audited).
  * `readClaimNotifications`: read everything, put and delete only notification claims (pk
  * `NOTIFIED#…`), what the notifier needs to send each delivery once across its instances.
  */
@@ -172,6 +173,13 @@ export class PlatformFunction extends Construct {
           actions: ['dynamodb:PutItem'],
           resources: [table.tableArn],
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+        }),
+      );
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUTHFAIL#*'] } },
         }),
       );
     }

@@ -287,7 +287,7 @@ describe('functions', () => {
     });
   });
 
-  it('lets ingest append audit events and nothing else to the metadata table', () => {
+  it('lets ingest append audit events, count failed authentications and nothing else in the metadata table', () => {
     const region = 'us-east-1';
     const stack = synthed.platform.regional.get(region)!;
     const tableArn = JSON.stringify(
@@ -302,11 +302,10 @@ describe('functions', () => {
       actionsOf([s]).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
     );
     const onMetadata = writes.filter((s) => s.Condition !== undefined);
-    expect(onMetadata).toHaveLength(1);
-    expect(actionsOf(onMetadata)).toEqual(['dynamodb:PutItem']);
-    expect(onMetadata[0]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] },
-    });
+    expect(onMetadata.map((s) => [actionsOf([s]), s.Condition])).toEqual([
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } }],
+      [['dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUTHFAIL#*'] } }],
+    ]);
   });
 
   it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it', () => {

@@ -112,7 +112,7 @@ describe('authenticate', () => {
     await expect(authenticate(eventWith(ingest.token), instanceA, 'ingest')).resolves.toBeDefined();
   });
 
-  it('records a success once per TTL, every failure, and unknown credentials in the provider partition', async () => {
+  it('records a success once per TTL, every failure, and counts unknown credentials per source and minute', async () => {
     const { instanceA, audit, tenantId, admin, advance } = await setup();
     await authenticate(eventWith(admin.token), instanceA, 'tenant');
     await authenticate(eventWith(admin.token), instanceA, 'tenant');
@@ -143,8 +143,16 @@ describe('authenticate', () => {
     await expect(
       authenticate(eventWith(`obs_tenant_${newId()}_${'x'.repeat(43)}`), instanceA, 'tenant'),
     ).rejects.toBeInstanceOf(UnauthorizedError);
-    const provider = (await audit.query(PROVIDER_AUDIT_PARTITION, {}, { limit: 50 })).items;
-    expect(provider[0]).toMatchObject({ action: 'auth.failure', reason: 'unknown credential' });
+    // Anyone can present an unknown credential: counted apart, never an event in the provider's partition.
+    expect((await audit.query(PROVIDER_AUDIT_PARTITION, {}, { limit: 50 })).items).toEqual([]);
+    expect(await audit.authFailures('2026-01-01T00:00', '2026-01-01T00:01')).toEqual([
+      expect.objectContaining({
+        reason: 'unknown credential',
+        sourceIp: '192.0.2.1',
+        target: 'GET /v1/resources',
+        count: 1,
+      }),
+    ]);
   });
 
   it('fails closed with 503 when the decision cannot be recorded', async () => {
