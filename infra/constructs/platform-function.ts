@@ -52,8 +52,6 @@ export interface PlatformFunctionProps {
   readonly memorySize?: number;
   /** Default 10 s, well under API Gateway's 29 s integration timeout. */
   readonly timeout?: Duration;
-  /** Caps concurrency (protects the stores and the account's pool); undefined = unreserved. */
-  readonly reservedConcurrency?: number;
   /** Warm instances through a `live` alias; callers invoke `invokeTarget`. */
   readonly provisionedConcurrency?: number;
   /**
@@ -112,7 +110,8 @@ export class PlatformFunction extends Construct {
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      // No reserved concurrency: a new account's quota (10) must stay unreserved, so any reservation
+      // fails the deploy there. API Gateway throttling bounds the HTTP functions instead.
       onFailure: this.failureQueue ? new SqsDestination(this.failureQueue) : undefined,
       retryAttempts: this.failureQueue ? 2 : undefined,
       environment: {
@@ -230,6 +229,9 @@ export class PlatformFunction extends Construct {
           ...tagged,
           Null: { ...tagged.Null, 'kms:EncryptionContext:tenant': 'false' },
           'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'field'] },
+          // The key's tenant tag is the tenant the data is for: one tenant's context never opens
+          // (nor seals with) another tenant's key, whatever a caller passes.
+          StringEquals: { 'kms:EncryptionContext:tenant': `\${aws:ResourceTag/${TENANT_KEY_TAG}}` },
         },
       }),
     );

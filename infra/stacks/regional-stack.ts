@@ -110,7 +110,6 @@ export class RegionalStack extends Stack {
         description: spec.description,
         serviceName: name,
         memorySize: spec.memorySize,
-        reservedConcurrency: spec.reservedConcurrency,
       });
       if (spec.table) fn.bindTable(this.table, spec.table);
       if (spec.ingestState) fn.bindTable(this.ingestState.table, spec.ingestState, INGEST_STATE_TABLE_ENV);
