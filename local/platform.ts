@@ -13,6 +13,7 @@ import { createLimitsHandler } from '../functions/limits/app';
 import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
 import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
+import { truncateWriteAheadLogs } from '../shared/adapters/local/sqlite';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
@@ -78,6 +79,7 @@ export interface RunningPlatform {
 }
 
 const TOKEN_FILE = 'provider-admin-token';
+const OFFBOARD_PATH = '/admin/v1/tenants/{tenantId}/offboard';
 
 function providerToken(dataDir: string, fromEnv: string | undefined): { token: string; generated: boolean } {
   if (fromEnv) return { token: fromEnv, generated: false };
@@ -194,6 +196,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         event,
         lambdaContext(match.route.function, event.requestContext.requestId),
       );
+      // Offboarding erased the tenant's rows (secure_delete overwrote them); the write-ahead logs
+      // still hold the pages from before until they are checkpointed and truncated.
+      if (match.route.path === OFFBOARD_PATH && result.statusCode === 200) truncateWriteAheadLogs();
       writeResult(res, result);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
