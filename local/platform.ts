@@ -16,6 +16,7 @@ import { regionBackend } from '../functions/query/region-backend';
 import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
 import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
+import { truncateWriteAheadLogs } from '../shared/adapters/local/sqlite';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
 import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
@@ -30,6 +31,7 @@ import { json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
 import type { HttpHandler } from '../shared/http/types';
 import { createIngestGuard } from '../shared/ingest/guard';
+import type { AuthFailureCount } from '../shared/ports/audit-log';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
@@ -55,6 +57,8 @@ export interface PlatformOptions {
    * Prometheus (`npm start` with METRIC_STORE=prometheus: shared/adapters/aws/amp-prometheus.ts).
    */
   readonly metricStore?: MetricStore;
+  /** Fault injection for tests: wraps the audit log (e.g. a throttled partition). */
+  readonly wrapAudit?: (audit: SqliteAuditLog) => SqliteAuditLog;
   /** Fault injection for tests (test/faults): wraps the embedded metric store. */
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
   /** Query limits of the Prometheus API (functions/query), e.g. small ones in tests. */
@@ -76,10 +80,13 @@ export interface RunningPlatform {
   /** True when this start generated the token. */
   readonly tokenGenerated: boolean;
   readonly alerting: LocalAlerting;
+  /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
+  authFailures(minutes?: number): Promise<AuthFailureCount[]>;
   close(): Promise<void>;
 }
 
 const TOKEN_FILE = 'provider-admin-token';
+const OFFBOARD_PATH = '/admin/v1/tenants/{tenantId}/offboard';
 
 function providerToken(dataDir: string, fromEnv: string | undefined): { token: string; generated: boolean } {
   if (fromEnv) return { token: fromEnv, generated: false };
@@ -99,7 +106,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
   // Security: per-tenant key files under DATA_DIR/keys, the audit log, offboarding archives.
   const keys = new LocalKeyService(dataDir, clock);
-  const audit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const sqliteAudit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const audit = options.wrapAudit?.(sqliteAudit) ?? sqliteAudit;
   const archives = new FileArchiveStore(dataDir);
   configureAuth(tenants, { audit, clock });
   const sqliteMetrics = options.metricStore
@@ -152,6 +160,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       providerTokenHash: async () => tokenHash,
       clock,
       observability: createObservability('limits'),
+      audit,
     }),
     ingest: createIngestHandler({
       tenants,
@@ -208,6 +217,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         event,
         lambdaContext(match.route.function, event.requestContext.requestId),
       );
+      // Offboarding erased the tenant's rows (secure_delete overwrote them); the write-ahead logs
+      // still hold the pages from before until they are checkpointed and truncated.
+      if (match.route.path === OFFBOARD_PATH && result.statusCode === 200) truncateWriteAheadLogs();
       writeResult(res, result);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
@@ -234,6 +246,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     providerAdminToken: token,
     tokenGenerated: generated,
     alerting,
+    authFailures: (minutes = 10) => {
+      const now = clock.now().getTime();
+      const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+      return audit.authFailures(minute(now - minutes * 60_000), minute(now));
+    },
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
@@ -242,7 +259,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants.close();
       guardrails.close();
       metricMetadata.close();
-      audit.close();
+      sqliteAudit.close();
       sqliteMetrics?.close();
     },
   };
