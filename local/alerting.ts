@@ -12,13 +12,13 @@ import { createNotificationProcessor } from '../functions/notifier/app';
 import { LocalEventBus } from '../shared/adapters/local/event-bus';
 import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '../shared/adapters/local/sqlite-notification-ledger';
+import { TenantResourceDirectory } from '../shared/adapters/tenant-resource-directory';
 import {
   FileDeadLetters,
   OutboxNotifier,
   WebhookNotifier,
   type WebhookNotifierOptions,
-} from '../shared/adapters/local/webhook-notifier';
-import { TenantResourceDirectory } from '../shared/adapters/tenant-resource-directory';
+} from '../shared/adapters/webhook/webhook-notifier';
 import { notificationPattern } from '../shared/domain/alerting/events';
 import { SEVERITIES } from '../shared/domain/alerting/thresholds';
 import type { LimitUsage } from '../shared/domain/guardrails/usage';

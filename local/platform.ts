@@ -15,9 +15,10 @@ import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
+import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
-import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
+import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
 import { configureAuth } from '../shared/http/auth';
 import { createObservability } from '../shared/http/handler';
@@ -106,6 +107,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
+  // Metric metadata (type, help, unit) senders send; the PromQL API's /api/v1/metadata reads it.
+  const metricMetadata = new SqliteMetricMetadata(join(dataDir, 'metric-metadata.sqlite'));
   const ingestObservability = createObservability('ingest');
   const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
 
@@ -126,6 +129,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         alerting.store,
         alerting.ledger,
         ...guardrails.holders,
+        metricMetadata,
       ],
     }),
     api: createApiHandler({
@@ -156,6 +160,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       }),
       afterWrite: alerting.afterWrite,
       resources: alerting.resources,
+      metadata: metricMetadata,
     }),
     alerts: alerting.handler,
   };
@@ -221,6 +226,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await alerting.close();
       tenants.close();
       guardrails.close();
+      metricMetadata.close();
       audit.close();
       sqliteMetrics?.close();
     },

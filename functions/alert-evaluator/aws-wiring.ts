@@ -5,9 +5,9 @@ import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-d
 import { createObservability, type Observability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import { METRIC } from '../../shared/ports/operational-metrics';
 import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
-import { METRIC } from '../../shared/telemetry/metric-names';
 import { AlertEngine } from './engine';
 import { TenantStoreTopology } from './topology';
 

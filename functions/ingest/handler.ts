@@ -1,6 +1,6 @@
 import { alertBusConfigured } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '../../shared/adapters/aws/guardrails-wiring';
-import { awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
+import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
 import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
 import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
@@ -23,6 +23,7 @@ export const handler = createIngestHandler({
   clock: systemClock,
   observability,
   resources,
+  metadata: awsMetricMetadata(),
   guard: awsIngestGuard(
     observability,
     systemClock,

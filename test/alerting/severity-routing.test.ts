@@ -14,7 +14,7 @@ import { LocalEventBus } from '../../shared/adapters/local/event-bus';
 import { SqliteAlertStore } from '../../shared/adapters/local/sqlite-alert-store';
 import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
 import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
-import { FileDeadLetters, WebhookNotifier } from '../../shared/adapters/local/webhook-notifier';
+import { FileDeadLetters, WebhookNotifier } from '../../shared/adapters/webhook/webhook-notifier';
 import type { EscalationChain } from '../../shared/domain/alerting/escalation';
 import { notificationPattern } from '../../shared/domain/alerting/events';
 import type { AlertRoute } from '../../shared/domain/alerting/routing';

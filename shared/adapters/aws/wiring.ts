@@ -11,12 +11,14 @@ import { hashSecret } from '../../domain/credentials';
 import { configureAuth } from '../../http/auth';
 import type { ArchiveStore } from '../../ports/archive-store';
 import type { MetricStore } from '../../ports/metric-store';
+import type { SpillQueue } from '../../ports/spill-queue';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { SpillingMetricStore, type SpillQueue } from '../spilling-metric-store';
-import type { TenantStatusSource } from '../tenant-status';
+import { SpillingMetricStore } from '../spill/spilling-metric-store';
+import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
+import { DynamoDbMetricMetadata } from './dynamodb-metric-metadata';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
 import { TimestreamMetricStore } from './timestream-metric-store';
@@ -88,6 +90,11 @@ export function awsTenantStatusSource(): TenantStatusSource {
 
 export function awsAuditLog(): DynamoDbAuditLog {
   return new DynamoDbAuditLog(documentClient(), requiredEnv(ENV.tableName));
+}
+
+/** Metric metadata (type, help, unit per metric) in the metadata table, in METRICMETA#<tenantId> partitions. */
+export function awsMetricMetadata(): DynamoDbMetricMetadata {
+  return new DynamoDbMetricMetadata(documentClient(), requiredEnv(ENV.tableName));
 }
 
 /** Per-tenant customer-managed KMS keys (created at onboarding, destroyed at offboarding). */
