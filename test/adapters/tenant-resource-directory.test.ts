@@ -2,20 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
 import type { Resource } from '../../shared/domain/entities';
 import type { PageRequest } from '../../shared/domain/pagination';
+import { deviceResource } from '../support/resources';
 
-const device = (i: number): Resource => ({
-  tenantId: 't1',
-  resourceId: `id-${i}`,
-  type: 'device',
-  name: `host-${i}`,
-  address: `host-${i}.example.com`,
-  properties: {},
-  groups: [],
-  dependsOn: [],
-  credentialIds: [],
-  version: 1,
-  createdAt: 'x',
-});
+const device = (i: number) => deviceResource(`id-${i}`, `host-${i}`, `host-${i}.example.com`);
 
 /** A tenant store answering pages of 100 from `resources`, counting the pages read. */
 function storeOf(resources: Resource[]) {
