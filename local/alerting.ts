@@ -17,7 +17,7 @@ import {
   OutboxNotifier,
   WebhookNotifier,
   type WebhookNotifierOptions,
-} from '../shared/adapters/local/webhook-notifier';
+} from '../shared/adapters/webhook/webhook-notifier';
 import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../shared/domain/alerting/events';
 import type { LimitUsage } from '../shared/domain/guardrails/usage';
 import type { Sample } from '../shared/domain/metrics';

@@ -20,7 +20,7 @@ import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
-import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
+import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
 import type { QueryLimits } from '../shared/domain/query-limits';
 import { configureAuth } from '../shared/http/auth';

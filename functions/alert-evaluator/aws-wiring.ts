@@ -4,8 +4,8 @@ import { awsTenantStore, regionMetricStore } from '../../shared/adapters/aws/wir
 import { createObservability, type Observability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import { METRIC } from '../../shared/ports/operational-metrics';
 import type { TenantStore } from '../../shared/ports/tenant-store';
-import { METRIC } from '../../shared/telemetry/metric-names';
 import { AlertEngine } from './engine';
 import { TenantStoreTopology } from './topology';
 

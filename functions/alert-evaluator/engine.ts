@@ -53,6 +53,7 @@ import {
   type Transition,
 } from '../../shared/domain/alerting/state-machine';
 import {
+  judgeableValues,
   maxSeverity,
   type Severity,
   severityRank,
@@ -431,15 +432,25 @@ export class AlertEngine {
       if (values.length === 0) continue;
       if (++count > this.limits.maxSeriesPerRule) break;
       pass.seriesEvaluated++;
-      const value = aggregate(values, rule.aggregation);
+      const judged = judgeableValues(values, rule.aggregation);
+      // Only NaN in the window (or +Inf and -Inf averaged): nothing to judge, the state holds.
+      const value = judged.length > 0 ? aggregate(judged, rule.aggregation) : Number.NaN;
       // Static-only rules judge synchronously: no await per series on the hot path.
-      const { severity, cause } = rule.dynamic
-        ? await this.judge(rule, key, s.dimensions, value, pass)
-        : {
-            severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
-            cause: 'threshold' as const,
-          };
-      const observation: Observation = severity ? { kind: 'breach', severity, value } : { kind: 'ok', value };
+      const { severity, cause } = Number.isNaN(value)
+        ? { severity: undefined, cause: 'threshold' as const }
+        : rule.dynamic
+          ? await this.judge(rule, key, s.dimensions, value, pass)
+          : {
+              severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
+              cause: 'threshold' as const,
+            };
+      // ±Inf breaches or clears, but is not kept as the value: DynamoDB and JSON cannot hold it.
+      const shown = Number.isFinite(value) ? { value } : {};
+      const observation: Observation = Number.isNaN(value)
+        ? { kind: 'undecided' }
+        : severity
+          ? { kind: 'breach', severity, ...shown }
+          : { kind: 'ok', ...shown };
       pending.set(key, (stored) => ({
         dimensions: s.dimensions,
         observation,

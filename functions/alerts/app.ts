@@ -15,7 +15,6 @@ import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../share
 import { formatThreshold } from '../../shared/domain/alerting/thresholds';
 import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import { parseOrThrow } from '../../shared/domain/validation';
-import * as z from '../../shared/domain/zod';
 import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
@@ -27,6 +26,7 @@ import type { Clock } from '../../shared/ports/clock';
 import type { EmailSubscriptions } from '../../shared/ports/email-subscriptions';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
+import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
 
 export interface AlertsDeps {
@@ -85,12 +85,6 @@ const downtimeView = ({ tenantId: _t, startsAt, endsAt, ...d }: Downtime) => ({
   endsAt: new Date(endsAt).toISOString(),
 });
 export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
-
-const listAlertsQuery = z.strictObject({
-  status: z.optional(z.enum(['open', 'cleared'])),
-  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
-  cursor: z.optional(z.string().check(z.maxLength(2048))),
-});
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   const { store } = deps;

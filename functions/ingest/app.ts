@@ -14,6 +14,7 @@ import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../..
 import type { GuardedRequest, IngestGuard } from '../../shared/ingest/guard';
 import type { Clock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import { METRIC } from '../../shared/ports/operational-metrics';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
@@ -24,7 +25,6 @@ import {
   grpcCodeForHttpStatus,
 } from '../../shared/protocols/otlp/response';
 import { readRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
-import { METRIC } from '../../shared/telemetry/metric-names';
 
 export interface IngestDeps {
   readonly tenants: TenantStore;

@@ -61,7 +61,7 @@ export interface AlertingProps {
   readonly aggregationRegion: string;
   /** Encrypts topics and queues (its key policy lets EventBridge and SNS use it). */
   readonly messagingKey: IKey;
-  /** The metadata table: alert rules, states, history (dynamodb-alert-store-model.ts). */
+  /** The metadata table: alert rules, states, history (items/alert-store-items.ts). */
   readonly table: ITableV2;
   readonly metricStore: MetricStore;
   /** The HTTP `alerts` function: publishes acknowledgements. */

@@ -1,6 +1,7 @@
 import { UnprocessableError } from './errors';
 import { type Dimensions, type Sample, seriesKey } from './metrics';
 import { checkQueryLength, METRICS_QUERY_LIMITS } from './query-limits';
+import { specialValueText } from './special-values';
 
 export const AGGREGATIONS = ['avg', 'min', 'max', 'sum', 'count', 'p95'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -161,6 +162,8 @@ export function shapePoints(points: readonly Point[], query: MetricQuery): Point
 export function seriesFromSamples(samples: Iterable<Sample>, query: MetricQuery): Series[] {
   const bySeries = new Map<string, { dimensions: Dimensions; points: Point[] }>();
   for (const s of samples) {
+    // A stale marker ends a series; it is not a value to return or aggregate.
+    if (s.stale) continue;
     if (s.metric !== query.metric || s.timestampMs < query.fromMs || s.timestampMs > query.toMs) continue;
     if (!matchesFilters(s.dimensions, query.filters)) continue;
     const k = seriesKey(s.metric, s.dimensions);
@@ -178,6 +181,20 @@ export function seriesFromSamples(samples: Iterable<Sample>, query: MetricQuery)
       points: shapePoints(e.points, query),
     })),
   );
+}
+
+/** A point as JSON carries it: finite values as numbers, NaN and ±Inf as "NaN", "+Inf", "-Inf". */
+export type JsonPoint = readonly [epochMs: number, value: number | 'NaN' | '+Inf' | '-Inf'];
+
+/** Series as the query API answers them (JSON has no NaN or Infinity: JSON.stringify would say null). */
+export function seriesAsJson(
+  series: readonly Series[],
+): { metric: string; dimensions: Dimensions; points: JsonPoint[] }[] {
+  return series.map((s) => ({
+    metric: s.metric,
+    dimensions: s.dimensions,
+    points: s.points.map(([t, v]): JsonPoint => [t, specialValueText(v) ?? v]),
+  }));
 }
 
 /** Deterministic series order: by their sorted dimension pairs. */

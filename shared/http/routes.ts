@@ -1,6 +1,8 @@
 /**
  * The HTTP surface: one table, read by the CDK ingest API (to build API Gateway resources) and by
- * the local server (to dispatch to the same handlers). A route belongs to exactly one function.
+ * the local server (to dispatch to the same handlers). A route belongs to exactly one function, which
+ * describes it for /openapi.json in its operations table (functions/api/routes/*.ts for the api function,
+ * functions/<function>/operations.ts; test/tenancy/openapi.test.ts checks every route is there).
  */
 export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts' | 'query';
 
@@ -16,7 +18,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/collectors', function: 'api' },
   { method: 'GET', path: '/v1/collectors', function: 'api' },
   { method: 'GET', path: '/v1/metrics/query', function: 'api' },
-  // Customer API (functions/api/app.ts apiOperations: the permission of each route is declared there).
+  // Customer API (functions/api/routes/, one module per resource: each route declares its permission there).
   { method: 'GET', path: '/openapi.json', function: 'api' },
   { method: 'GET', path: '/v1/collectors/{collectorId}', function: 'api' },
   { method: 'PATCH', path: '/v1/collectors/{collectorId}', function: 'api' },

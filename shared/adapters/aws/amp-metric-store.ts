@@ -26,6 +26,7 @@ import {
 } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
 import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
+import { jsonSampleValue, parseSampleValue, plainValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../protocols/prometheus/remote-write';
@@ -185,10 +186,6 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
         });
         return;
       }
-      if (!Number.isFinite(sample.value)) {
-        rejected.push({ index, reason: 'value is not a finite number' });
-        return;
-      }
       const key = seriesKey(sample.metric, sample.dimensions);
       let group = groups.get(key);
       if (!group) {
@@ -302,7 +299,8 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
       for (const [seconds, value] of entry.values) {
         const timestampMs = Math.round(seconds * 1000);
         if (timestampMs < start || timestampMs > end) continue;
-        samples.push({ metric, dimensions, timestampMs, value: Number(value) });
+        // "NaN", "+Inf", "-Inf" as the Prometheus API spells them (Number() reads "+Inf" as NaN).
+        samples.push({ metric, dimensions, timestampMs, value: parseSampleValue(value) ?? Number.NaN });
       }
     }
     return samples;
@@ -318,7 +316,9 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     for (let start = toMs - this.retentionDays * 86_400_000; start <= toMs; start += 86_400_000) {
       const end = Math.min(toMs, start + 86_400_000 - 1);
       if ((await this.tenantSeries(tenantId, start, end)).length === 0) continue;
-      yield* this.rawSamples(selector, start, end);
+      // JSON lines: special values as their strings (JSON.stringify would turn NaN into null).
+      for await (const s of this.rawSamples(selector, start, end))
+        yield { ...s, ...jsonSampleValue(s.value, false) };
     }
   }
 
@@ -471,8 +471,11 @@ interface WriteEntry {
 
 /** Consecutive entries of one series (same label array) become one TimeSeries. */
 function encodeBatch(batch: readonly WriteEntry[]): Uint8Array {
-  const timeseries: { labels: PromLabel[]; samples: { value: number; timestamp: number; stale: false }[] }[] =
-    [];
+  // Remote write carries IEEE bits as they are; the encoder writes a stale marker's exact bits.
+  const timeseries: {
+    labels: PromLabel[];
+    samples: { value: number; timestamp: number; stale: boolean }[];
+  }[] = [];
   let lastTimestamp = Number.NaN;
   for (const entry of batch) {
     let current = timeseries[timeseries.length - 1];
@@ -483,17 +486,17 @@ function encodeBatch(batch: readonly WriteEntry[]): Uint8Array {
     }
     if (entry.sample.timestampMs === lastTimestamp) {
       // Same series, same instant: the later sample in the call wins, as in the other stores.
-      current.samples[current.samples.length - 1] = {
-        value: entry.sample.value,
-        timestamp: entry.sample.timestampMs,
-        stale: false,
-      };
+      current.samples[current.samples.length - 1] = wireSample(entry.sample);
       continue;
     }
-    current.samples.push({ value: entry.sample.value, timestamp: entry.sample.timestampMs, stale: false });
+    current.samples.push(wireSample(entry.sample));
     lastTimestamp = entry.sample.timestampMs;
   }
   return encodeRemoteWriteBody({ timeseries });
+}
+
+function wireSample(sample: Sample): { value: number; timestamp: number; stale: boolean } {
+  return { value: plainValue(sample.value), timestamp: sample.timestampMs, stale: sample.stale === true };
 }
 
 /**

@@ -13,13 +13,14 @@ import { UnavailableError } from '../../domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
 import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
+import { parseSampleValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
-import type { TenantStatusSource } from '../tenant-status';
+import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
-import { packWrites, VALUE_COLUMN } from './timestream-packing';
+import { packWrites, SPECIAL_COLUMN, STALE_TEXT, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
 
-export { MAX_RECORDS_PER_WRITE, VALUE_COLUMN } from './timestream-packing';
+export { MAX_RECORDS_PER_WRITE, SPECIAL_COLUMN, VALUE_COLUMN } from './timestream-packing';
 /**
  * Only for a sample without any dimension (Timestream refuses a record without one): the tenant id
  * stands in. Reserved (no client dimension can take the name) and never returned by a query.
@@ -211,6 +212,7 @@ export const NON_DIMENSION_COLUMNS: ReadonlySet<string> = new Set([
   'measure_name',
   TENANT_DIMENSION,
   VALUE_COLUMN,
+  SPECIAL_COLUMN,
 ]);
 
 /** Timestream renders time as `2024-01-02 03:04:05.123456789` (UTC). */
@@ -226,6 +228,7 @@ export function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
   let metric = '';
   let timestampMs = 0;
   let value = Number.NaN;
+  let stale = false;
   (row.Data ?? []).forEach((datum, i) => {
     const name = columns[i]?.Name;
     const scalar = datum.ScalarValue;
@@ -233,9 +236,17 @@ export function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
     if (name === 'time') timestampMs = timestreamTimeToMs(scalar);
     else if (name === 'measure_name') metric = scalar;
     else if (name === VALUE_COLUMN) value = Number(scalar);
+    else if (name === SPECIAL_COLUMN) ({ value, stale } = decodeSpecial(scalar));
     else if (!NON_DIMENSION_COLUMNS.has(name)) dimensions[name] = scalar;
   });
-  return { metric, dimensions: dimensions as Dimensions, timestampMs, value };
+  const sample = { metric, dimensions: dimensions as Dimensions, timestampMs, value };
+  return stale ? { ...sample, stale: true } : sample;
+}
+
+/** The `special_value` measure back: 'NaN' | '+Inf' | '-Inf', or a stale marker. */
+export function decodeSpecial(text: string): { value: number; stale: boolean } {
+  if (text === STALE_TEXT) return { value: Number.NaN, stale: true };
+  return { value: parseSampleValue(text) ?? Number.NaN, stale: false };
 }
 
 /** A SQL string literal: single quotes doubled. */
