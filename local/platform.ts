@@ -18,6 +18,7 @@ import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
+import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
 import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
@@ -112,6 +113,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
+  // Metric metadata (type, help, unit) senders send; the PromQL API's /api/v1/metadata reads it.
+  const metricMetadata = new SqliteMetricMetadata(join(dataDir, 'metric-metadata.sqlite'));
   const ingestObservability = createObservability('ingest');
   const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
 
@@ -132,6 +135,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         alerting.store,
         alerting.ledger,
         ...guardrails.holders,
+        metricMetadata,
       ],
     }),
     api: createApiHandler({
@@ -161,6 +165,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onLimitUsage: alerting.onLimitUsage,
       }),
       afterWrite: alerting.afterWrite,
+      resources: alerting.resources,
+      metadata: metricMetadata,
     }),
     alerts: alerting.handler,
     query: createQueryHandler({
@@ -235,6 +241,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await alerting.close();
       tenants.close();
       guardrails.close();
+      metricMetadata.close();
       audit.close();
       sqliteMetrics?.close();
     },

@@ -5,6 +5,7 @@ import {
   awsAuditLog,
   awsKeyService,
   awsMetricDataHolder,
+  awsMetricMetadata,
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '../../shared/adapters/aws/wiring';
@@ -23,6 +24,7 @@ export const handler = createAdminHandler({
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),
+    awsMetricMetadata(),
     awsAlertStore(),
     awsNotificationLedger(),
     ...Object.values(awsGuardrailStores()),

@@ -4,6 +4,7 @@
  */
 import { downtimeInputSchema } from '../../shared/domain/alerting/downtime';
 import { escalationChainInputSchema } from '../../shared/domain/alerting/escalation';
+import { alertRouteInputSchema } from '../../shared/domain/alerting/routing';
 import { alertRuleInputSchema } from '../../shared/domain/alerting/rule';
 import { SEVERITIES } from '../../shared/domain/alerting/thresholds';
 import * as z from '../../shared/domain/zod';
@@ -11,6 +12,8 @@ import type { OperationDoc } from '../../shared/http/operations';
 
 export const listAlertsQuery = z.strictObject({
   status: z.optional(z.enum(['open', 'cleared'])),
+  /** The open alerts of one API resource (linked by any identity its series were pushed with). */
+  resourceId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
   cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
@@ -37,6 +40,13 @@ const downtimeView = z.looseObject({
   startsAt: z.string(),
   endsAt: z.string(),
 });
+const routeView = z.looseObject({
+  routeId: z.string(),
+  name: z.string(),
+  priority: z.number(),
+  escalationChainId: z.string(),
+  ...stamps,
+});
 const alertView = z.looseObject({
   alertId: z.string(),
   ruleId: z.string(),
@@ -54,6 +64,43 @@ const read = { auth: 'tenant', permission: 'alerts:read' } as const;
 const write = { auth: 'tenant', permission: 'alerts:write' } as const;
 
 export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
+  {
+    method: 'POST',
+    path: '/v1/alert-routes',
+    summary: 'Create an alert routing rule (ordered by priority, first match wins)',
+    ...write,
+    body: alertRouteInputSchema,
+    responses: { 201: routeView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alert-routes',
+    summary: 'List alert routing rules in priority order',
+    ...read,
+    responses: { 200: z.object({ routes: z.array(routeView) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alert-routes/{routeId}',
+    summary: 'Get an alert routing rule',
+    ...read,
+    responses: { 200: routeView, ...errors },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/alert-routes/{routeId}',
+    summary: 'Replace an alert routing rule',
+    ...write,
+    body: alertRouteInputSchema,
+    responses: { 200: routeView, ...errors },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/alert-routes/{routeId}',
+    summary: 'Delete an alert routing rule',
+    ...write,
+    responses: { 204: null, ...errors },
+  },
   {
     method: 'POST',
     path: '/v1/alert-rules',

@@ -467,7 +467,7 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     ]);
   });
 
-  it('refuses native histograms (not remote write 1.0) with 400', async () => {
+  it('refuses a native histogram that carries no timestamp with 400, naming it', async () => {
     // TimeSeries{labels: [__name__="h"], histograms: [{}]} encoded by hand: field 4, empty message.
     const series = Buffer.concat([
       Buffer.from([0x0a, 0x0d, 0x0a, 0x08]),
@@ -479,7 +479,8 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     const body = snappyCompress(Buffer.concat([Buffer.from([0x0a, series.length]), series]));
     const result = await h.invoke('/api/v1/write', { headers: { ...REMOTE_WRITE_HEADERS }, body });
     expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body).error.message).toContain('native histograms');
+    expect(JSON.parse(result.body).error.message).toContain('timeseries[0] (h).histograms[0]: timestamp');
+    expect(result.headers?.['x-prometheus-remote-write-histograms-written']).toBe('0');
   });
 
   it('accepts a metadata-only request', async () => {
@@ -492,14 +493,14 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     );
   });
 
-  it('answers 415 without snappy, for other content types, and for remote write 2.0', async () => {
+  it('answers 415 without snappy, for other content types, and for a proto it does not know', async () => {
     const body = encodeRemoteWriteBody(writeRequest(Date.now()));
     const cases: Record<string, string>[] = [
       { 'Content-Type': 'application/x-protobuf' },
       { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip' },
       { 'Content-Type': 'application/json', 'Content-Encoding': 'snappy' },
       {
-        'Content-Type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
+        'Content-Type': 'application/x-protobuf;proto=io.prometheus.write.v3.Request',
         'Content-Encoding': 'snappy',
       },
     ];

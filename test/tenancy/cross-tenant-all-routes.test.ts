@@ -70,6 +70,13 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         escalationChainId: chain.chainId,
       };
       const rule = await ok('POST', '/v1/alert-rules', a.adminToken, ruleBody);
+      const routeBody = {
+        name: `${MARK}-route`,
+        priority: 10,
+        match: { severities: ['critical'] },
+        escalationChainId: chain.chainId,
+      };
+      const route = await ok('POST', '/v1/alert-routes', a.adminToken, routeBody);
       const now = Date.now();
       const downtime = await ok('POST', '/v1/downtimes', a.adminToken, {
         name: `${MARK}-downtime`,
@@ -107,6 +114,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         ruleId: rule.ruleId,
         chainId: chain.chainId,
         downtimeId: downtime.downtimeId,
+        routeId: route.routeId,
         alertId: alertId!,
         archiveId: `${a.tenantId}-0000000000000`,
       };
@@ -115,6 +123,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
       const bodies: Record<string, unknown> = {
         'PUT /v1/alert-rules/{ruleId}': { ...ruleBody, name: 'hijacked', escalationChainId: undefined },
         'PUT /v1/escalation-chains/{chainId}': { ...chainBody, name: 'hijacked' },
+        'PUT /v1/alert-routes/{routeId}': { ...routeBody, name: 'hijacked', priority: 11 },
         'PATCH /v1/resources/{resourceId}': { name: 'hijacked' },
         'PATCH /v1/collectors/{collectorId}': { name: 'hijacked' },
         'PATCH /v1/users/{userId}': { name: 'hijacked' },
@@ -180,6 +189,9 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         JSON.stringify(await ok('GET', `/v1/escalation-chains/${chain.chainId}`, a.adminToken, undefined)),
       ).toContain(`${MARK}-chain`);
       expect((await call('GET', `/v1/downtimes`, a.adminToken)).text).toContain(downtime.downtimeId);
+      expect((await ok('GET', `/v1/alert-routes/${route.routeId}`, a.adminToken, undefined)).name).toBe(
+        `${MARK}-route`,
+      );
       expect((await call('GET', '/v1/resources', token.token)).status).toBe(200);
       expect((await call('GET', '/v1/collector/config', aCollector.ingestKey)).status).toBe(200);
     } finally {

@@ -19,6 +19,7 @@ import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
+import { DynamoDbMetricMetadata } from './dynamodb-metric-metadata';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
 import { TimestreamMetricStore } from './timestream-metric-store';
@@ -91,6 +92,11 @@ export function awsTenantStatusSource(): TenantStatusSource {
 
 export function awsAuditLog(): DynamoDbAuditLog {
   return new DynamoDbAuditLog(documentClient(), requiredEnv(ENV.tableName));
+}
+
+/** Metric metadata (type, help, unit per metric) in the metadata table, in METRICMETA#<tenantId> partitions. */
+export function awsMetricMetadata(): DynamoDbMetricMetadata {
+  return new DynamoDbMetricMetadata(documentClient(), requiredEnv(ENV.tableName));
 }
 
 /** Per-tenant customer-managed KMS keys (created at onboarding, destroyed at offboarding). */
