@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiAnswer, compareAnswers } from '../promql/compare';
 import { comparisonQueries } from '../promql/compare-queries';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
-import { type LaunchedPrometheus, launchPrometheus } from '../support/prometheus';
+import { type LaunchedPrometheus, launchPrometheus, selfScrapeConfig } from '../support/prometheus';
 
 const SCRAPE_SECONDS = 70;
 
@@ -39,23 +39,7 @@ describe('the Prometheus API of the platform against Prometheus 2.42 (remote wri
       const { ingestKey } = await platform.createCollector(tenant.adminToken);
       prometheus = await launchPrometheus(
         (port) =>
-          [
-            'global:',
-            '  scrape_interval: 1s',
-            '  scrape_timeout: 900ms',
-            '  evaluation_interval: 1m',
-            'scrape_configs:',
-            '  - job_name: prometheus',
-            '    static_configs:',
-            `      - targets: ['127.0.0.1:${port}']`,
-            'remote_write:',
-            `  - url: ${platform.url}/api/v1/write`,
-            '    authorization:',
-            `      credentials: ${ingestKey}`,
-            '    queue_config:',
-            '      batch_send_deadline: 1s',
-            '',
-          ].join('\n'),
+          selfScrapeConfig(port, { remoteWrite: { url: `${platform.url}/api/v1/write`, token: ingestKey } }),
         ['--log.level=warn'],
       );
       await new Promise((r) => setTimeout(r, SCRAPE_SECONDS * 1000));
