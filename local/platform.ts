@@ -183,6 +183,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       // The store itself, not its fault-injection wrapper: reads go where the samples are.
       backend: regionBackend(baseMetrics, promqlEngine),
       engine: promqlEngine,
+      metadata: metricMetadata,
       ...(options.queryLimits ? { limits: options.queryLimits } : {}),
       clock,
       observability: createObservability('query'),
