@@ -10,6 +10,9 @@ import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
+import { createQueryHandler } from '../functions/query/app';
+import { promqlEngine } from '../functions/query/promql';
+import { regionBackend } from '../functions/query/region-backend';
 import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
 import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
@@ -18,8 +21,9 @@ import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrail
 import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
-import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
+import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
+import type { QueryLimits } from '../shared/domain/query-limits';
 import { configureAuth } from '../shared/http/auth';
 import { createObservability } from '../shared/http/handler';
 import { json } from '../shared/http/response';
@@ -53,6 +57,8 @@ export interface PlatformOptions {
   readonly metricStore?: MetricStore;
   /** Fault injection for tests (test/faults): wraps the embedded metric store. */
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
+  /** Query limits of the Prometheus API (functions/query), e.g. small ones in tests. */
+  readonly queryLimits?: Partial<QueryLimits>;
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
   readonly spillReplayIntervalMs?: number;
   /** Alert evaluator timer (0: off, tests tick by hand), engine limits, webhook retry settings. */
@@ -159,9 +165,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onLimitUsage: alerting.onLimitUsage,
       }),
       afterWrite: alerting.afterWrite,
+      resources: alerting.resources,
       metadata: metricMetadata,
     }),
     alerts: alerting.handler,
+    query: createQueryHandler({
+      tenants,
+      // The store itself, not its fault-injection wrapper: reads go where the samples are.
+      backend: regionBackend(baseMetrics, promqlEngine),
+      engine: promqlEngine,
+      ...(options.queryLimits ? { limits: options.queryLimits } : {}),
+      clock,
+      observability: createObservability('query'),
+    }),
   };
 
   const server: Server = createServer(async (req, res) => {

@@ -11,7 +11,7 @@ import {
   remoteWriteWritten,
 } from '../../shared/domain/ingest/remote-write';
 import { LIMITS, type Sample } from '../../shared/domain/metrics';
-import { nativePayloadToSamples } from '../../shared/domain/native-format';
+import { type NativePayload, nativePayloadToSamples } from '../../shared/domain/native-format';
 import { authenticate } from '../../shared/http/auth';
 import { mediaType, rawBody, readBody, readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
@@ -19,9 +19,12 @@ import { errorResult, json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
 import type { GuardedRequest, IngestOutcome as GuardOutcome, IngestGuard } from '../../shared/ingest/guard';
 import { metadataRecorder } from '../../shared/ingest/metadata-recorder';
+import { linkPushedResource } from '../../shared/ingest/push-resource';
 import type { Clock } from '../../shared/ports/clock';
 import type { MetricMetadataStore } from '../../shared/ports/metric-metadata';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import { METRIC } from '../../shared/ports/operational-metrics';
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
@@ -37,7 +40,6 @@ import {
   REMOTE_WRITE_V2_PROTO,
   readRemoteWriteV2Body,
 } from '../../shared/protocols/prometheus/remote-write-v2';
-import { METRIC } from '../../shared/telemetry/metric-names';
 
 export interface IngestDeps {
   readonly tenants: TenantStore;
@@ -48,6 +50,11 @@ export interface IngestDeps {
   readonly afterWrite?: (tenantId: string, samples: readonly Sample[]) => Promise<void>;
   /** Per-tenant limits, idempotency and HA dedup (shared/ingest/guard.ts); every deployment wires it. */
   readonly guard?: IngestGuard;
+  /**
+   * Links a native push's resourceIds to API resources (ambiguous: 422) and creates the resource
+   * with `?create=true` (shared/ingest/push-resource.ts); absent, pushes are stored unlinked.
+   */
+  readonly resources?: ResourceDirectory;
   /** Where the metric metadata senders send (type, help, unit) is kept; not kept when absent. */
   readonly metadata?: MetricMetadataStore;
 }
@@ -120,7 +127,18 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       event,
       {
         tenantId,
-        decode: () => nativePayloadToSamples(readJson(event), deps.clock.now().getTime()),
+        decode: async () => {
+          const body = readJson(event);
+          const samples = nativePayloadToSamples(body, deps.clock.now().getTime());
+          if (deps.resources)
+            await linkPushedResource(
+              { directory: deps.resources, tenants: deps.tenants, clock: deps.clock },
+              tenantId,
+              body as NativePayload,
+              event.queryStringParameters?.['create'] === 'true',
+            );
+          return samples;
+        },
         write: (samples) => writeSamples(tenantId, samples),
         respond: (outcome) => {
           emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.accepted);

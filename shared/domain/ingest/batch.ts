@@ -33,7 +33,7 @@ export interface IngestBatch {
   rejected: number;
   /** The first MAX_DESCRIBED_REJECTIONS refusals, described. */
   readonly rejections: IngestRejection[];
-  /** Datapoints that carry no value by design (stale markers, OTLP no-recorded-value): neither stored nor refused. */
+  /** Datapoints that carry nothing to store by design: neither stored nor refused (stale markers are stored). */
   skipped: number;
 }
 

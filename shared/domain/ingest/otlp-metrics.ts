@@ -18,9 +18,9 @@
  *   −base^index), the zero bucket (upper bound zero_threshold), positive buckets (upper bound
  *   base^(index+1)), `+Inf`; base = 2^(2^−scale).
  * - Summary: `<name>_count`, `<name>_sum`, and `<name>` with dimension `quantile`.
- * - Time: time_unix_nano truncated to milliseconds. A point flagged NO_RECORDED_VALUE is skipped
- *   (neither stored nor rejected). A point without a value or time, or with a non-finite value, is
- *   rejected.
+ * - Values: any IEEE double (NaN, ±Inf). A point flagged NO_RECORDED_VALUE becomes Prometheus stale
+ *   markers on every series it would have written, as Prometheus' own OTLP translator does.
+ * - Time: time_unix_nano truncated to milliseconds. A point without a value or time is rejected.
  * - All samples of one data point share its fate: if any would be refused, the point is rejected.
  */
 import {
@@ -55,6 +55,12 @@ export const OTEL_DIMENSIONS = {
 } as const;
 
 const TEMPORALITY_NAMES = ['unspecified', 'delta', 'cumulative'];
+/**
+ * OTLP/JSON spells NaN and ±Inf as the strings "NaN", "Infinity", "-Infinity"; the OpenTelemetry JS
+ * SDK's JSON exporter (JSON.stringify) writes them as null instead, which is a point without a value.
+ */
+const NO_VALUE =
+  'data point has neither asDouble nor asInt (in OTLP/JSON, NaN and ±Inf are the strings "NaN", "Infinity", "-Infinity"; a null is no value)';
 
 type Dims = Record<string, string>;
 
@@ -144,20 +150,17 @@ function mapMetric(
   for (let p = 0; p < points.length; p++) {
     const point = points[p]!;
     const ordinal = ctx.batch.datapoints++;
-    if ((point.flags & FLAG_NO_RECORDED_VALUE) !== 0) {
-      ctx.batch.skipped++;
-      continue;
-    }
+    const stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     const problem =
       (nameProblem ? `metric name: ${nameProblem}` : undefined) ??
-      mapPoint(ctx, metric, point, metricBase, baseMeasure, baseProto);
+      mapPoint(ctx, metric, point, metricBase, baseMeasure, baseProto, stale);
     if (problem) {
       ctx.pending.length = 0;
       reject(ctx.batch, at(p), problem);
       continue;
     }
     for (const sample of ctx.pending) {
-      ctx.batch.samples.push(sample);
+      ctx.batch.samples.push(stale ? { ...sample, value: Number.NaN, stale: true } : sample);
       ctx.batch.sourceOf.push(ordinal);
     }
     ctx.pending.length = 0;
@@ -176,6 +179,7 @@ function mapPoint(
   base: Dims,
   baseMeasure: DimensionsMeasure,
   baseProto: boolean,
+  stale: boolean,
 ): string | undefined {
   if (point.timeUnixNano === 0) return 'timeUnixNano is missing';
   const timestampMs = Math.floor(point.timeUnixNano / 1e6);
@@ -230,9 +234,9 @@ function mapPoint(
   switch (metric.type) {
     case 'gauge':
     case 'sum': {
-      const value = (point as NumberPoint).value;
-      if (value === undefined) return 'data point has neither asDouble nor asInt';
-      if (!Number.isFinite(value)) return `value ${value} is not a finite number`;
+      // A no-recorded-value point needs no value: it becomes a stale marker.
+      const value = (point as NumberPoint).value ?? (stale ? Number.NaN : undefined);
+      if (value === undefined) return NO_VALUE;
       ctx.pending.push({ metric: metric.name, dimensions: dims, timestampMs, value });
       return undefined;
     }
@@ -266,7 +270,6 @@ function addAggregates(
     const metric = name + suffix;
     const problem = ctx.rules.metricProblem(metric);
     if (problem) return `metric name ${metric}: ${problem}`;
-    if (!Number.isFinite(value)) return `${suffix.slice(1)} ${value} is not a finite number`;
     ctx.pending.push({ metric, dimensions: dims, timestampMs, value });
   }
   return undefined;
@@ -377,7 +380,6 @@ function mapSummary(
   let longest = 0;
   for (const q of point.quantileValues) {
     if (!(q.quantile >= 0 && q.quantile <= 1)) return `quantile ${q.quantile} is outside 0…1`;
-    if (!Number.isFinite(q.value)) return `the value of quantile ${q.quantile} is not a finite number`;
     longest = Math.max(longest, String(q.quantile).length);
   }
   const fits = labelFits(size, OTEL_DIMENSIONS.quantile, longest);

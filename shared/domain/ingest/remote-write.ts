@@ -1,9 +1,10 @@
 /**
  * Prometheus remote write 1.0 and 2.0 (read by shared/protocols/prometheus) into an IngestBatch:
  * `__name__` is the metric, every other label a dimension (a label with an empty value is absent, as
- * in Prometheus), timestamps are already milliseconds. Stale markers are skipped (Prometheus's way of
- * saying a series ended; they are not values). A sample is refused with its reason when its series
- * has no `__name__`, repeats a label, breaks a store limit, or its value or timestamp cannot be stored.
+ * in Prometheus), timestamps are already milliseconds. Every IEEE value is stored (NaN, ±Inf); a
+ * stale marker (Prometheus's way of saying a series ended) becomes a Sample flagged `stale`. A sample
+ * is refused with its reason when its series has no `__name__`, repeats a label, breaks a store
+ * limit, or its timestamp cannot be stored.
  *
  * Native histograms become classic series (native-histogram.ts): `<name>_bucket{le}`, `<name>_count`,
  * `<name>_sum`; each histogram is one source datapoint, refused whole or stored whole. Exemplars are
@@ -106,18 +107,18 @@ export function remoteWriteBatchFrom(
       }
       for (let s = 0; s < sampleCount; s++) {
         const ordinal = batch.datapoints++;
-        if (stale[s] === 1) {
-          batch.skipped++;
-          continue;
-        }
-        const value = values[s]!;
         const timestampMs = timestamps[s]!;
-        const sampleProblem = problem ?? timestampProblem(timestampMs, window) ?? valueProblem(value);
+        const sampleProblem = problem ?? timestampProblem(timestampMs, window);
         if (sampleProblem) {
           reject(batch, () => `timeseries[${t}] (${metric || 'unnamed'}).samples[${s}]`, sampleProblem);
           continue;
         }
-        batch.samples.push({ metric, dimensions: dims, timestampMs, value });
+        // NaN and ±Inf are values; the stale marker is kept as a marker (the end of the series).
+        batch.samples.push(
+          stale[s] === 1
+            ? { metric, dimensions: dims, timestampMs, value: Number.NaN, stale: true }
+            : { metric, dimensions: dims, timestampMs, value: values[s]! },
+        );
         batch.sourceOf.push(ordinal);
       }
     },
@@ -126,11 +127,6 @@ export function remoteWriteBatchFrom(
     },
   });
   return batch;
-}
-
-/** Why a sample value (or a histogram's sum) cannot be stored, or undefined. */
-function valueProblem(value: number): string | undefined {
-  return Number.isFinite(value) ? undefined : `value ${value} is not a finite number`;
 }
 
 /** The native histogram as the shared converter reads it. */
@@ -179,8 +175,6 @@ function mapHistogram(
     const nameProblem = rules.metricProblem(metric + suffix);
     if (nameProblem) return `metric name ${metric + suffix}: ${nameProblem}`;
   }
-  const sumProblem = valueProblem(h.sum);
-  if (sumProblem) return `sum: ${sumProblem}`;
   let longest = 0;
   for (const bound of buckets.bounds) longest = Math.max(longest, bound.length);
   const measure = rules.measure(dimensions);
