@@ -72,7 +72,9 @@ describe('aggregation', () => {
     expect(aggregate([1, Number.NaN, 0], 'min')).toBeNaN();
   });
   it('accepts exactly 32 days', () => {
-    expect(parseMetricQuery({ metric: 'm', from: '0', to: String(32 * 86_400_000) }).toMs).toBe(32 * 86_400_000);
+    expect(parseMetricQuery({ metric: 'm', from: '0', to: String(32 * 86_400_000) }).toMs).toBe(
+      32 * 86_400_000,
+    );
   });
   it('computes p95 by linear interpolation between closest ranks', () => {
     const values = Array.from({ length: 101 }, (_, i) => i);
