@@ -8,7 +8,6 @@ import { BadRequestError, DomainError, UnprocessableError } from '../../shared/d
 import {
   QUERY_LIMIT_NAMES,
   QueryLimitExceededError,
-  type QueryLimitName,
   QueryUnavailableError,
 } from '../../shared/domain/query-limits';
 import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
@@ -28,12 +27,7 @@ function translated(error: unknown): unknown {
   if (error instanceof QueryLimitError)
     return error.limit === 'query_timeout'
       ? new QueryUnavailableError(QUERY_LIMIT_NAMES.timeoutMs, error.message)
-      : new QueryLimitExceededError(
-          (error.limit === 'max_concurrent_queries'
-            ? QUERY_LIMIT_NAMES.maxConcurrentQueries
-            : error.limit) as QueryLimitName,
-          error.message,
-        );
+      : new QueryLimitExceededError(error.limit, error.message);
   if (error instanceof QueryCanceledError)
     return new QueryUnavailableError(QUERY_LIMIT_NAMES.timeoutMs, error.message);
   if (error instanceof QueryExecutionError) return new UnprocessableError(error.message, 'query');

@@ -1,16 +1,15 @@
 /**
- * Query limits, named as Grafana Mimir names them, with its defaults where it has them. The engine
- * enforces maxSamples, maxSeries and the timeout; the API enforces the rest before evaluation.
+ * Query limits as the engine sees them: the names and defaults are the domain's (Mimir's names), so the
+ * engine and the API refuse with the same words. The engine enforces maxSamples, maxSeries and the
+ * timeout; the API enforces the rest before evaluation.
  */
+import type { QueryLimitName } from '../domain/query-limits';
 
-export type QueryLimitName =
-  | 'max_samples'
-  | 'max_fetched_series_per_query'
-  | 'query_timeout'
-  | 'max_query_length'
-  | 'max_resolution_points'
-  | 'max_concurrent_queries';
+export type { QueryLimitName } from '../domain/query-limits';
+/** One set of defaults for the engine and the API that binds it (shared/domain/query-limits.ts). */
+export { DEFAULT_QUERY_LIMITS } from '../domain/query-limits';
 
+/** What the engine itself enforces; the API enforces the rest of QueryLimits before evaluation. */
 export interface QueryLimits {
   /** Samples held in memory at once (Prometheus' --query.max-samples). */
   readonly maxSamples: number;
@@ -18,21 +17,6 @@ export interface QueryLimits {
   readonly maxSeries?: number;
   readonly timeoutMs: number;
 }
-
-export const DEFAULT_QUERY_LIMITS = {
-  /** Prometheus' and Mimir's 50 M. */
-  maxSamples: 50_000_000,
-  /** Mimir's max_fetched_series_per_query is unlimited by default; a tenant here gets a bound. */
-  maxSeries: 500_000,
-  /** Mimir's querier.timeout, Prometheus' --query.timeout: 2 minutes. */
-  timeoutMs: 120_000,
-  /** Mimir's max_query_length is unlimited; AMP's 32 days. */
-  maxQueryLengthMs: 32 * 24 * 3600 * 1000,
-  /** Prometheus refuses a query_range with more than 11,000 points per series. */
-  maxResolutionPoints: 11_000,
-  /** Queries one tenant runs at once. */
-  maxConcurrentQueries: 20,
-} as const;
 
 /** The refusal text for each limit, Mimir's wording where it has one. */
 export const QUERY_LIMIT_MESSAGES: Readonly<Record<QueryLimitName, string>> = {
@@ -42,7 +26,7 @@ export const QUERY_LIMIT_MESSAGES: Readonly<Record<QueryLimitName, string>> = {
   max_query_length: 'the query time range exceeds the limit',
   max_resolution_points:
     'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
-  max_concurrent_queries: 'too many concurrent queries for this tenant',
+  max_concurrent_queries_per_tenant: 'too many concurrent queries for this tenant',
 };
 
 /** A query refused because it would exceed a limit; `limit` names which. */
