@@ -132,11 +132,8 @@ describe('Prometheus → POST /api/v1/write', () => {
       // Our codec reads Prometheus's bytes as protobufjs does.
       const raw = uncompress(new Uint8Array(w.body));
       expect(withoutStaleFlags(decoded(w.body))).toEqual(referenceWriteRequest(raw));
-      // The 2.0 Written headers, on 1.0 too: every non-stale sample was stored.
-      const samples = decoded(w.body).timeseries.reduce(
-        (n, t) => n + t.samples.filter((x) => !x.stale).length,
-        0,
-      );
+      // The 2.0 Written headers, on 1.0 too: every sample was stored, stale markers included.
+      const samples = decoded(w.body).timeseries.reduce((n, t) => n + t.samples.length, 0);
       expect(w.responseHeaders['x-prometheus-remote-write-samples-written']).toBe(String(samples));
       expect(w.responseHeaders['x-prometheus-remote-write-histograms-written']).toBe('0');
     }
