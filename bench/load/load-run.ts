@@ -1,29 +1,53 @@
 /**
- * `npm run load`: drives the local platform (`npm start` as a child process, loopback only) at a
- * fixed request rate for LOAD_SECONDS (default 60) with many tenants and collectors sending all
- * three ingest formats, plus queries; reports p50/p99 latency, errors and the server's RSS over time.
- * Open loop: requests start on schedule whether or not earlier ones finished (in flight is capped,
- * and a request that cannot start counts as an error), so a slow server shows up as latency.
+ * `npm run load`: finds the knee of the local platform (`npm start` as a child process, loopback
+ * only). The offered rate starts at LOAD_START_RPS (default 50 req/s) and grows ×LOAD_FACTOR (1.5)
+ * every LOAD_STEP_SECONDS (10 s), with many well-behaved tenants and one noisy tenant sending
+ * NOISY_FACTOR times a well-behaved tenant's rate against low limits of its own. Each step mixes
+ * native/OTLP/remote write ingest (100 series) and 5% queries. The run stops at the first step where
+ * the well-behaved tenants' p99 passes LOAD_P99_MS (100 ms) or any error appears (5xx, network error
+ * or timeout, a request that could not start, a 4xx other than the noisy tenant's 429s), or after
+ * LOAD_MAX_STEPS; it reports the last step that held: requests/s and samples/s, per core, with the
+ * server's CPU time (/proc) and RSS. The noisy tenant's 429s are expected and counted apart.
+ * Open loop: requests start on schedule whether or not earlier ones finished, so a slow server shows
+ * up as latency; between steps the run waits for the requests in flight.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REMOTE_WRITE_HEADERS } from '../../shared/protocols/prometheus/remote-write';
 import { typicalNative, typicalOtlpJson, typicalRemoteWriteBody } from '../lib/payloads';
-import { onboard, startLocalPlatform } from '../lib/processes';
+import { onboard, raiseLimits, startLocalPlatform } from '../lib/processes';
 import { fmt, markdownTable, RESULTS_DIR } from '../lib/results';
 
-const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
-const RPS = Number(process.env.LOAD_RPS ?? 50);
+const START_RPS = Number(process.env.LOAD_START_RPS ?? 50);
+const FACTOR = Number(process.env.LOAD_FACTOR ?? 1.5);
+const STEP_SECONDS = Number(process.env.LOAD_STEP_SECONDS ?? 10);
+const MAX_STEPS = Number(process.env.LOAD_MAX_STEPS ?? 14);
+const P99_LIMIT_MS = Number(process.env.LOAD_P99_MS ?? 100);
 const TENANTS = Number(process.env.LOAD_TENANTS ?? 20);
 const COLLECTORS_PER_TENANT = Number(process.env.LOAD_COLLECTORS ?? 5);
-const MAX_IN_FLIGHT = 256;
-const WINDOW_S = 10;
+const NOISY_FACTOR = Number(process.env.LOAD_NOISY_FACTOR ?? 5);
+/** The noisy tenant's own limits: low, so it is throttled from the first step. */
+const NOISY_LIMITS = { requestRate: 5, requestBurstSize: 10, ingestionRate: 500, ingestionBurstSize: 1000 };
+/** The well-behaved tenants' limits: out of the way, so only the server can make them fail. */
+const OPEN_LIMITS = {
+  requestRate: 100_000,
+  requestBurstSize: 1_000_000,
+  ingestionRate: 1_000_000,
+  ingestionBurstSize: 10_000_000,
+};
+const MAX_IN_FLIGHT = 512;
+const TIMEOUT_MS = 10_000;
+/** Distinct bodies per ingest format, built before the run so the client spends its CPU on sending. */
+const POOL = 600;
+const SAMPLES = { native: 40, otlp: 40, 'remote-write': 100, query: 0 } as const;
+type Kind = keyof typeof SAMPLES;
 
-interface Sample {
-  readonly at: number;
+interface Outcome {
   readonly ms: number;
   readonly status: number | 'error';
-  readonly kind: string;
+  readonly noisy: boolean;
+  readonly kind: Kind;
 }
 
 const quantile = (sorted: readonly number[], q: number) =>
@@ -31,159 +55,223 @@ const quantile = (sorted: readonly number[], q: number) =>
     ? Number.NaN
     : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
 
-async function main() {
-  const platform = await startLocalPlatform();
-  const rss: { at: number; kib: number }[] = [];
-  try {
-    const tenants = [];
-    for (let t = 0; t < TENANTS; t++)
-      tenants.push(await onboard(platform.url, COLLECTORS_PER_TENANT, `load-${t}`));
-    const collectors = tenants.flatMap((t) => t.ingestKeys.map((key) => ({ key, admin: t.adminToken })));
-    const samples: Sample[] = [];
-    let inFlight = 0;
-    let overloaded = 0;
-    let sent = 0;
-    const started = performance.now();
-    const startedS = Math.floor(Date.now() / 1000);
+/** An error for a well-behaved tenant: anything but a 2xx. For the noisy one: anything but 2xx or 429. */
+const isError = (o: Outcome) =>
+  o.status === 'error' || o.status >= 500 || (o.status >= 400 && !(o.noisy && o.status === 429));
 
-    const request = (i: number) => {
-      const collector = collectors[i % collectors.length] as (typeof collectors)[number];
-      const kind = i % 20 === 19 ? 'query' : (['native', 'otlp', 'remote-write'][i % 3] as string);
-      // Each request brings new points: a per-request offset in the last 20 minutes.
-      const offsetS = i % 1200;
-      const host = `host-${i % collectors.length}`;
-      let init: RequestInit & { headers: Record<string, string> };
-      let path: string;
-      if (kind === 'native') {
-        path = '/v1/ingest';
-        init = {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(typicalNative(startedS - offsetS, host, i)),
-        };
-      } else if (kind === 'otlp') {
-        path = '/v1/metrics';
-        init = {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(typicalOtlpJson((startedS - offsetS) * 1000, host, i)),
-        };
-      } else if (kind === 'remote-write') {
-        path = '/api/v1/write';
-        init = {
-          method: 'POST',
-          headers: { ...REMOTE_WRITE_HEADERS },
-          body: typicalRemoteWriteBody((startedS - offsetS) * 1000, {
-            series: 100,
-            instance: `${host}:9100`,
-            seed: i,
-          }),
-        };
-      } else {
-        path = `/v1/metrics/query?metric=busy&from=${(startedS - 1800) * 1000}&to=${Date.now()}&step=60&agg=avg`;
-        init = { method: 'GET', headers: {} };
-      }
-      init.headers.authorization = `Bearer ${kind === 'query' ? collector.admin : collector.key}`;
-      return { path, init, kind };
+async function main() {
+  const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg();
+  const cores = cpus().length;
+  const platform = await startLocalPlatform();
+  try {
+    type Collector = { key: string; admin: string };
+    const withCollectors = (t: Awaited<ReturnType<typeof onboard>>) => ({
+      ...t,
+      collectors: t.ingestKeys.map((key): Collector => ({ key, admin: t.adminToken })),
+    });
+    const good: ReturnType<typeof withCollectors>[] = [];
+    for (let t = 0; t < TENANTS; t++) {
+      const tenant = await onboard(platform.url, COLLECTORS_PER_TENANT, `load-${t}`);
+      await raiseLimits(platform.url, tenant.tenantId, OPEN_LIMITS);
+      good.push(withCollectors(tenant));
+    }
+    const noisy = withCollectors(await onboard(platform.url, COLLECTORS_PER_TENANT, 'load-noisy'));
+    await raiseLimits(platform.url, noisy.tenantId, NOISY_LIMITS);
+    // Out of every TENANTS + NOISY_FACTOR requests, NOISY_FACTOR go to the noisy tenant.
+    const cycle = TENANTS + NOISY_FACTOR;
+
+    const nowS = Math.floor(Date.now() / 1000);
+    const bodies = {
+      // Each body brings other points: an offset in the last 20 minutes, its own host and values.
+      native: Array.from({ length: POOL }, (_, i) =>
+        JSON.stringify(typicalNative(nowS - 2 * i, `host-${i % 100}`, i)),
+      ),
+      otlp: Array.from({ length: POOL }, (_, i) =>
+        JSON.stringify(typicalOtlpJson((nowS - 2 * i) * 1000, `svc-${i % 100}`, i)),
+      ),
+      'remote-write': Array.from({ length: POOL }, (_, i) =>
+        typicalRemoteWriteBody((nowS - 2 * i) * 1000, {
+          series: 100,
+          instance: `host-${i % 100}:9100`,
+          seed: i,
+        }),
+      ),
     };
 
-    const fire = (i: number) => {
-      const { path, init, kind } = request(i);
-      const at = performance.now();
+    let inFlight = 0;
+    const send = (i: number, outcomes: Outcome[]) => {
+      const isNoisy = i % cycle >= TENANTS;
+      // Round robin over the tenants of each kind, then over each tenant's collectors.
+      const round = Math.floor(i / cycle);
+      const collector = isNoisy
+        ? (noisy.collectors[
+            (round * NOISY_FACTOR + (i % cycle) - TENANTS) % COLLECTORS_PER_TENANT
+          ] as Collector)
+        : (() => {
+            const j = round * TENANTS + (i % cycle);
+            return (good[j % TENANTS] as (typeof good)[number]).collectors[
+              Math.floor(j / TENANTS) % COLLECTORS_PER_TENANT
+            ] as Collector;
+          })();
+      const kind: Kind =
+        i % 20 === 19 ? 'query' : ((['native', 'otlp', 'remote-write'] as const)[i % 3] as Kind);
+      const body = i % POOL;
+      const [path, init]: [string, RequestInit & { headers: Record<string, string> }] =
+        kind === 'native'
+          ? [
+              '/v1/ingest',
+              { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies.native[body] },
+            ]
+          : kind === 'otlp'
+            ? [
+                '/v1/metrics',
+                { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies.otlp[body] },
+              ]
+            : kind === 'remote-write'
+              ? [
+                  '/api/v1/write',
+                  {
+                    method: 'POST',
+                    headers: { ...REMOTE_WRITE_HEADERS },
+                    body: bodies['remote-write'][body],
+                  },
+                ]
+              : [
+                  `/v1/metrics/query?metric=busy&from=${(nowS - 1800) * 1000}&to=${Date.now()}&step=60&agg=avg`,
+                  { method: 'GET', headers: {} },
+                ];
+      init.headers.authorization = `Bearer ${kind === 'query' ? collector.admin : collector.key}`;
       if (inFlight >= MAX_IN_FLIGHT) {
-        samples.push({ at: (at - started) / 1000, ms: 0, status: 'error', kind: 'overload' });
-        overloaded++;
+        outcomes.push({ ms: 0, status: 'error', noisy: isNoisy, kind });
         return;
       }
       inFlight++;
-      fetch(`${platform.url}${path}`, { ...init, signal: AbortSignal.timeout(30_000) })
+      const at = performance.now();
+      fetch(`${platform.url}${path}`, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) })
         .then(async (response) => {
           await response.arrayBuffer();
-          samples.push({
-            at: (at - started) / 1000,
-            ms: performance.now() - at,
-            status: response.status,
-            kind,
-          });
+          outcomes.push({ ms: performance.now() - at, status: response.status, noisy: isNoisy, kind });
         })
-        .catch(() =>
-          samples.push({ at: (at - started) / 1000, ms: performance.now() - at, status: 'error', kind }),
-        )
+        .catch(() => outcomes.push({ ms: performance.now() - at, status: 'error', noisy: isNoisy, kind }))
         .finally(() => {
           inFlight--;
         });
     };
 
-    const rssTimer = setInterval(
-      () => rss.push({ at: (performance.now() - started) / 1000, kib: platform.rssKiB() }),
-      1000,
-    );
-    // Fixed rate: every 10 ms, start as many requests as the schedule says are due.
-    await new Promise<void>((resolve) => {
-      const tick = setInterval(() => {
-        const elapsed = (performance.now() - started) / 1000;
-        if (elapsed >= SECONDS) {
-          clearInterval(tick);
-          resolve();
-          return;
-        }
-        const due = Math.floor(elapsed * RPS);
-        while (sent < due) fire(sent++);
-      }, 10);
-    });
-    const drainDeadline = Date.now() + 30_000;
-    while (inFlight > 0 && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
-    clearInterval(rssTimer);
-
-    // Per-window latency, errors and RSS: memory must stay flat.
-    const windows: string[][] = [];
-    for (let w = 0; w < Math.ceil(SECONDS / WINDOW_S); w++) {
-      const inWindow = samples.filter((s) => s.at >= w * WINDOW_S && s.at < (w + 1) * WINDOW_S);
-      const ms = inWindow
-        .filter((s) => s.status !== 'error')
-        .map((s) => s.ms)
+    /** One step: RPS for STEP_SECONDS on a 10 ms schedule, then wait for what is in flight. */
+    let next = 0;
+    const runStep = async (rps: number) => {
+      const outcomes: Outcome[] = [];
+      const cpuBefore = platform.cpuMs();
+      const clientCpuBefore = process.cpuUsage();
+      let rssMax = 0;
+      const started = performance.now();
+      let sent = 0;
+      await new Promise<void>((resolve) => {
+        const tick = setInterval(() => {
+          rssMax = Math.max(rssMax, platform.rssKiB());
+          const elapsed = (performance.now() - started) / 1000;
+          const due = Math.floor(Math.min(elapsed, STEP_SECONDS) * rps);
+          while (sent < due) {
+            send(next++, outcomes);
+            sent++;
+          }
+          if (elapsed >= STEP_SECONDS) {
+            clearInterval(tick);
+            resolve();
+          }
+        }, 10);
+      });
+      const drainDeadline = Date.now() + TIMEOUT_MS + 1000;
+      while (inFlight > 0 && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 20));
+      const wallS = (performance.now() - started) / 1000;
+      const serverCores = (platform.cpuMs() - cpuBefore) / 1000 / wallS;
+      const clientCpu = process.cpuUsage(clientCpuBefore);
+      const clientCores = (clientCpu.user + clientCpu.system) / 1e6 / wallS;
+      const goodMs = outcomes
+        .filter((o) => !o.noisy && o.status !== 'error')
+        .map((o) => o.ms)
         .sort((a, b) => a - b);
-      const errors = inWindow.filter(
-        (s) => s.status === 'error' || s.status >= 500 || s.status === 429,
-      ).length;
-      const rssIn = rss.filter((r) => r.at >= w * WINDOW_S && r.at < (w + 1) * WINDOW_S).map((r) => r.kib);
-      windows.push([
-        `${w * WINDOW_S}–${(w + 1) * WINDOW_S} s`,
-        String(inWindow.length),
-        fmt(quantile(ms, 0.5), 1),
-        fmt(quantile(ms, 0.99), 1),
-        String(errors),
-        rssIn.length ? fmt(Math.max(...rssIn) / 1024, 0) : '—',
-      ]);
+      const stored = outcomes.filter((o) => typeof o.status === 'number' && o.status < 300);
+      const samples = stored.reduce((n, o) => n + SAMPLES[o.kind], 0);
+      const errors = outcomes.filter(isError);
+      const statuses: Record<string, number> = {};
+      for (const o of errors) statuses[String(o.status)] = (statuses[String(o.status)] ?? 0) + 1;
+      const p99 = quantile(goodMs, 0.99);
+      return {
+        rps,
+        sent,
+        completed: outcomes.length,
+        achievedRps: stored.length / STEP_SECONDS,
+        samplesPerS: samples / STEP_SECONDS,
+        p50: quantile(goodMs, 0.5),
+        p99,
+        max: goodMs[goodMs.length - 1] ?? Number.NaN,
+        noisy: outcomes.filter((o) => o.noisy).length,
+        noisy429: outcomes.filter((o) => o.noisy && o.status === 429).length,
+        errors: errors.length,
+        errorStatuses: statuses,
+        serverCores,
+        clientCores,
+        rssMiB: rssMax / 1024,
+        held: errors.length === 0 && outcomes.length === sent && p99 <= P99_LIMIT_MS,
+      };
+    };
+
+    const steps: Awaited<ReturnType<typeof runStep>>[] = [];
+    for (let s = 0; s < MAX_STEPS; s++) {
+      const step = await runStep(Math.round(START_RPS * FACTOR ** s));
+      steps.push(step);
+      console.log(
+        `step ${s + 1}: ${step.rps} req/s offered, p99 ${fmt(step.p99, 1)} ms, errors ${step.errors}, noisy 429 ${step.noisy429}, server ${fmt(step.serverCores, 2)} cores`,
+      );
+      if (!step.held) break;
     }
-    const ok = samples
-      .filter((s) => s.status !== 'error')
-      .map((s) => s.ms)
-      .sort((a, b) => a - b);
-    const statuses: Record<string, number> = {};
-    for (const s of samples) statuses[String(s.status)] = (statuses[String(s.status)] ?? 0) + 1;
-    const errors = samples.filter((s) => s.status === 'error' || s.status >= 500 || s.status === 429).length;
-    const clientErrors = samples.filter(
-      (s) => typeof s.status === 'number' && s.status >= 400 && s.status < 500 && s.status !== 429,
-    ).length;
-    // Flat memory: RSS of the last third against the second third (after warm-up).
-    const third = Math.floor(rss.length / 3);
-    const mean = (xs: { kib: number }[]) => xs.reduce((n, r) => n + r.kib, 0) / Math.max(1, xs.length);
-    const middle = mean(rss.slice(third, 2 * third));
-    const last = mean(rss.slice(2 * third));
-    const growth = (last - middle) / Math.max(1, middle);
-    const flat = growth < 0.1 || last - middle < 20 * 1024;
+    const knee = [...steps].reverse().find((s) => s.held);
+    const broke = steps.find((s) => !s.held);
+    const loadAtEnd = loadavg();
 
     const table = markdownTable(
-      ['window', 'requests', 'p50 ms', 'p99 ms', 'errors (5xx/429/net)', 'server RSS MiB (max)'],
-      windows,
+      [
+        'offered req/s',
+        'served req/s (2xx)',
+        'samples/s',
+        'p50 ms',
+        'p99 ms (well-behaved)',
+        'noisy requests / 429',
+        'errors',
+        'server CPU (cores)',
+        'client CPU (cores)',
+        'server RSS MiB (max)',
+        'held',
+      ],
+      steps.map((s) => [
+        String(s.rps),
+        fmt(s.achievedRps, 1),
+        fmt(s.samplesPerS, 0),
+        fmt(s.p50, 1),
+        fmt(s.p99, 1),
+        `${s.noisy} / ${s.noisy429}`,
+        s.errors === 0 ? '0' : `${s.errors} ${JSON.stringify(s.errorStatuses)}`,
+        fmt(s.serverCores, 2),
+        fmt(s.clientCores, 2),
+        fmt(s.rssMiB, 0),
+        s.held ? 'yes' : 'NO',
+      ]),
     );
+    const perCore = (x: number, s: { serverCores: number }) =>
+      `${fmt(x / cores, 0)} per machine core (${cores} cores), ${fmt(x / Math.max(0.01, s.serverCores), 0)} per core of server CPU time`;
     const summary = [
-      `load: ${SECONDS} s at ${RPS} req/s, ${TENANTS} tenants × ${COLLECTORS_PER_TENANT} collectors, mix native/OTLP/remote write (100 series) + 5% queries`,
-      `requests ${samples.length} (of ${sent} scheduled), statuses ${JSON.stringify(statuses)}`,
-      `latency p50 ${fmt(quantile(ok, 0.5), 1)} ms, p99 ${fmt(quantile(ok, 0.99), 1)} ms, max ${fmt(ok[ok.length - 1] ?? 0, 1)} ms`,
-      `errors (5xx, 429, network, overload) ${errors}, of which not started because ${MAX_IN_FLIGHT} were in flight: ${overloaded}; client errors (4xx) ${clientErrors}`,
-      `server RSS: second third ${fmt(middle / 1024, 1)} MiB → last third ${fmt(last / 1024, 1)} MiB (${fmt(growth * 100, 1)} %): ${flat ? 'flat' : 'GROWING'}`,
+      `load (knee): ${START_RPS} req/s ×${FACTOR} every ${STEP_SECONDS} s until the well-behaved p99 passes ${P99_LIMIT_MS} ms or an error appears (at most ${MAX_STEPS} steps); ${TENANTS} well-behaved tenants × ${COLLECTORS_PER_TENANT} collectors + 1 noisy tenant at ${NOISY_FACTOR}× a well-behaved tenant's rate against its limits (${NOISY_LIMITS.requestRate} req/s, ${NOISY_LIMITS.ingestionRate} samples/s: its 429s are expected, not errors); mix native/OTLP/remote write (100 series) + 5% queries`,
+      knee
+        ? `last rate that held: ${knee.rps} req/s offered, ${fmt(knee.achievedRps, 1)} req/s served (${perCore(knee.achievedRps, knee)}), ${fmt(knee.samplesPerS, 0)} samples/s (${perCore(knee.samplesPerS, knee)}); p50 ${fmt(knee.p50, 1)} ms, p99 ${fmt(knee.p99, 1)} ms; server CPU ${fmt(knee.serverCores, 2)} cores, load generator ${fmt(knee.clientCores, 2)} cores on the same machine; server RSS ${fmt(knee.rssMiB, 0)} MiB`
+        : `no step held (first step: p99 ${fmt(steps[0]?.p99 ?? Number.NaN, 1)} ms, errors ${steps[0]?.errors})`,
+      broke
+        ? `broke at ${broke.rps} req/s: p99 ${fmt(broke.p99, 1)} ms, errors ${broke.errors} ${JSON.stringify(broke.errorStatuses)}${broke.completed < broke.sent ? `, ${broke.sent - broke.completed} still in flight after the drain` : ''}`
+        : `did not break within ${MAX_STEPS} steps`,
+      `noisy tenant: ${steps.reduce((n, s) => n + s.noisy429, 0)} of ${steps.reduce((n, s) => n + s.noisy, 0)} requests throttled (429)`,
+      `load average ${loadAtStart.map((l) => fmt(l, 2)).join(' / ')} at the start, ${loadAtEnd.map((l) => fmt(l, 2)).join(' / ')} at the end (1/5/15 min, ${cores} cores; other processes may be running)`,
     ];
     console.log(table);
     console.log(summary.join('\n'));
@@ -191,13 +279,9 @@ async function main() {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, 'report.json'),
-      JSON.stringify(
-        { at: new Date().toISOString(), flat, errors, summary, windows, rss, statuses },
-        null,
-        2,
-      ),
+      JSON.stringify({ at: startedAt, cores, loadAtStart, loadAtEnd, knee, summary, table, steps }, null, 2),
     );
-    if (errors > 0 || !flat) process.exitCode = 1;
+    if (!knee) process.exitCode = 1;
   } finally {
     await platform.stop();
   }
@@ -208,7 +292,7 @@ const guard = setTimeout(
     console.error('load run exceeded its time bound');
     process.exit(2);
   },
-  (SECONDS + 120) * 1000,
+  (MAX_STEPS * (STEP_SECONDS + TIMEOUT_MS / 1000 + 2) + 180) * 1000,
 );
 guard.unref();
 await main();
