@@ -22,6 +22,8 @@ import { fmt, markdownTable, RESULTS_DIR } from '../lib/results';
 const START_RPS = Number(process.env.LOAD_START_RPS ?? 50);
 const FACTOR = Number(process.env.LOAD_FACTOR ?? 1.5);
 const STEP_SECONDS = Number(process.env.LOAD_STEP_SECONDS ?? 10);
+/** Before the first step, unreported: JIT, SQLite page cache and connection pools warm up. */
+const WARMUP_SECONDS = Number(process.env.LOAD_WARMUP_SECONDS ?? 5);
 const MAX_STEPS = Number(process.env.LOAD_MAX_STEPS ?? 14);
 const P99_LIMIT_MS = Number(process.env.LOAD_P99_MS ?? 100);
 const TENANTS = Number(process.env.LOAD_TENANTS ?? 20);
@@ -161,7 +163,7 @@ async function main() {
 
     /** One step: RPS for STEP_SECONDS on a 10 ms schedule, then wait for what is in flight. */
     let next = 0;
-    const runStep = async (rps: number) => {
+    const runStep = async (rps: number, seconds = STEP_SECONDS) => {
       const outcomes: Outcome[] = [];
       const cpuBefore = platform.cpuMs();
       const clientCpuBefore = process.cpuUsage();
@@ -172,12 +174,12 @@ async function main() {
         const tick = setInterval(() => {
           rssMax = Math.max(rssMax, platform.rssKiB());
           const elapsed = (performance.now() - started) / 1000;
-          const due = Math.floor(Math.min(elapsed, STEP_SECONDS) * rps);
+          const due = Math.floor(Math.min(elapsed, seconds) * rps);
           while (sent < due) {
             send(next++, outcomes);
             sent++;
           }
-          if (elapsed >= STEP_SECONDS) {
+          if (elapsed >= seconds) {
             clearInterval(tick);
             resolve();
           }
@@ -203,8 +205,8 @@ async function main() {
         rps,
         sent,
         completed: outcomes.length,
-        achievedRps: stored.length / STEP_SECONDS,
-        samplesPerS: samples / STEP_SECONDS,
+        achievedRps: stored.length / seconds,
+        samplesPerS: samples / seconds,
         p50: quantile(goodMs, 0.5),
         p99,
         max: goodMs[goodMs.length - 1] ?? Number.NaN,
@@ -219,6 +221,7 @@ async function main() {
       };
     };
 
+    if (WARMUP_SECONDS > 0) await runStep(START_RPS, WARMUP_SECONDS);
     const steps: Awaited<ReturnType<typeof runStep>>[] = [];
     for (let s = 0; s < MAX_STEPS; s++) {
       const step = await runStep(Math.round(START_RPS * FACTOR ** s));
@@ -263,7 +266,7 @@ async function main() {
     const perCore = (x: number, s: { serverCores: number }) =>
       `${fmt(x / cores, 0)} per machine core (${cores} cores), ${fmt(x / Math.max(0.01, s.serverCores), 0)} per core of server CPU time`;
     const summary = [
-      `load (knee): ${START_RPS} req/s ×${FACTOR} every ${STEP_SECONDS} s until the well-behaved p99 passes ${P99_LIMIT_MS} ms or an error appears (at most ${MAX_STEPS} steps); ${TENANTS} well-behaved tenants × ${COLLECTORS_PER_TENANT} collectors + 1 noisy tenant at ${NOISY_FACTOR}× a well-behaved tenant's rate against its limits (${NOISY_LIMITS.requestRate} req/s, ${NOISY_LIMITS.ingestionRate} samples/s: its 429s are expected, not errors); mix native/OTLP/remote write (100 series) + 5% queries`,
+      `load (knee): ${START_RPS} req/s ×${FACTOR} every ${STEP_SECONDS} s until the well-behaved p99 passes ${P99_LIMIT_MS} ms or an error appears (at most ${MAX_STEPS} steps, after ${WARMUP_SECONDS} s of unreported warm-up at ${START_RPS} req/s); ${TENANTS} well-behaved tenants × ${COLLECTORS_PER_TENANT} collectors + 1 noisy tenant at ${NOISY_FACTOR}× a well-behaved tenant's rate against its limits (${NOISY_LIMITS.requestRate} req/s, ${NOISY_LIMITS.ingestionRate} samples/s: its 429s are expected, not errors); mix native/OTLP/remote write (100 series) + 5% queries`,
       knee
         ? `last rate that held: ${knee.rps} req/s offered, ${fmt(knee.achievedRps, 1)} req/s served (${perCore(knee.achievedRps, knee)}), ${fmt(knee.samplesPerS, 0)} samples/s (${perCore(knee.samplesPerS, knee)}); p50 ${fmt(knee.p50, 1)} ms, p99 ${fmt(knee.p99, 1)} ms; server CPU ${fmt(knee.serverCores, 2)} cores, load generator ${fmt(knee.clientCores, 2)} cores on the same machine; server RSS ${fmt(knee.rssMiB, 0)} MiB`
         : `no step held (first step: p99 ${fmt(steps[0]?.p99 ?? Number.NaN, 1)} ms, errors ${steps[0]?.errors})`,
@@ -292,7 +295,7 @@ const guard = setTimeout(
     console.error('load run exceeded its time bound');
     process.exit(2);
   },
-  (MAX_STEPS * (STEP_SECONDS + TIMEOUT_MS / 1000 + 2) + 180) * 1000,
+  (WARMUP_SECONDS + MAX_STEPS * (STEP_SECONDS + TIMEOUT_MS / 1000 + 2) + 180) * 1000,
 );
 guard.unref();
 await main();
