@@ -10,6 +10,11 @@ import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
+import {
+  CognitoError,
+  LOCAL_CONSOLE_CLIENT_ID,
+  LocalConsoleIdentity,
+} from '../shared/adapters/local/console-identity';
 import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
 import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
@@ -30,6 +35,7 @@ import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
 import type { TenantDataHolder } from '../shared/ports/tenant-data';
 import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting';
+import { consoleSite, DEFAULT_CONSOLE_DIR } from './console-site';
 import {
   lambdaContext,
   RequestTooLargeError,
@@ -59,6 +65,8 @@ export interface PlatformOptions {
     LocalAlertingOptions,
     'tickIntervalMs' | 'limits' | 'webhook' | 'emailSubscriptions'
   >;
+  /** The built console (default web/dist). */
+  readonly consoleDir?: string;
 }
 
 export interface RunningPlatform {
@@ -94,7 +102,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const keys = new LocalKeyService(dataDir, clock);
   const audit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
   const archives = new FileArchiveStore(dataDir);
-  configureAuth(tenants, { audit, clock });
+  // Console sign-in: the embedded twin of the Cognito user pool (same protocol, same token shape).
+  const consoleIdentity = await LocalConsoleIdentity.open({
+    path: join(dataDir, 'console-identity.sqlite'),
+    keyPath: join(dataDir, 'console-signing-key.jwk'),
+    audit,
+    clock,
+  });
+  configureAuth(tenants, { audit, clock, consoleTokens: consoleIdentity });
+  const site = consoleSite(
+    { authEndpoint: CONSOLE_AUTH_PATH, clientId: LOCAL_CONSOLE_CLIENT_ID, apiBase: '' },
+    options.consoleDir ?? DEFAULT_CONSOLE_DIR,
+  );
   const sqliteMetrics = options.metricStore
     ? undefined
     : new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
@@ -118,6 +137,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       keys,
       audit,
       archives,
+      consoleTokens: consoleIdentity,
+      consoleUsers: consoleIdentity,
       holders: [
         // Parked batches before the store: the purge waits for a running replay, then the store's
         // erasure removes whatever that replay wrote.
@@ -135,6 +156,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       audit,
       clock,
       observability: createObservability('api'),
+      consoleUsers: consoleIdentity,
     }),
     limits: createLimitsHandler({
       ...guardrails,
@@ -164,6 +186,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/healthz')
         return writeResult(res, json(200, { status: 'ok' }));
+      if (req.method === 'POST' && url.pathname === CONSOLE_AUTH_PATH) {
+        const input = await readRequestBody(req, 64 * 1024);
+        return writeResult(
+          res,
+          await cognitoCall(consoleIdentity, req.headers['x-amz-target'], input, req.socket.remoteAddress),
+        );
+      }
+      if (site.serve(req.method ?? 'GET', url.pathname, res)) return;
       const candidates = ROUTES.map((route) => ({
         route,
         params: matchPath(route.path, url.pathname),
@@ -221,9 +251,39 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants.close();
       guardrails.close();
       audit.close();
+      consoleIdentity.close();
       sqliteMetrics?.close();
     },
   };
+}
+
+/** Where the console signs in locally (in AWS: the Cognito user pool's endpoint). */
+const CONSOLE_AUTH_PATH = '/console-auth';
+
+/** One call of Cognito's JSON protocol on the local twin: 200 with the answer, 400 `{__type, message}`. */
+async function cognitoCall(
+  identity: LocalConsoleIdentity,
+  target: string | string[] | undefined,
+  body: Buffer,
+  sourceIp: string | undefined,
+) {
+  const answer = (status: number, payload: unknown) => ({
+    ...json(status, payload),
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'cache-control': 'no-store' },
+  });
+  try {
+    const action = String(target ?? '').replace(/^AWSCognitoIdentityProviderService\./, '');
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}');
+    } catch {
+      throw new CognitoError('InvalidParameterException', 'the body must be JSON');
+    }
+    return answer(200, await identity.call(action, input, sourceIp));
+  } catch (error) {
+    if (error instanceof CognitoError) return answer(400, { __type: error.type, message: error.message });
+    throw error;
+  }
 }
 
 const isTenantDataHolder = (store: unknown): store is TenantDataHolder =>

@@ -39,6 +39,7 @@ import type { RouteSpec } from '../../shared/http/routes';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
 import type { AuditLog, AuditLogReader } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
+import type { ConsoleUserDirectory } from '../../shared/ports/console-identity';
 import type { KeyService } from '../../shared/ports/key-service';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import type { EntityKind, EntityTypes, TenantStore } from '../../shared/ports/tenant-store';
@@ -49,6 +50,7 @@ import {
   collectorConfigView,
   collectorCreatedView,
   collectorView,
+  consoleInvitationView,
   deviceCredentialView,
   pageOf,
   resourceView,
@@ -72,6 +74,8 @@ export interface ApiDeps {
   readonly audit?: AuditLog & AuditLogReader;
   readonly clock: Clock;
   readonly observability: Observability;
+  /** Console logins (Cognito user pool / local twin); without one, console access is 404. */
+  readonly consoleUsers?: ConsoleUserDirectory;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {
@@ -767,6 +771,27 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
         const removed = await remove('user', request, request.params.userId);
         await audit(request, 'user.delete', `user/${removed.userId}`, { before: redact('user', removed) });
         return { statusCode: 204, headers: {}, body: '' };
+      },
+    }),
+
+    op({
+      method: 'POST',
+      path: `${userPath}/console-access`,
+      summary: 'Let a person sign in to the console: a temporary password (shown once), then TOTP enrolment',
+      auth: 'tenant',
+      permission: 'users:write',
+      responses: { 201: consoleInvitationView, 404: null, 409: null, ...std },
+      run: async (request) => {
+        if (!deps.consoleUsers) throw new NotFoundError('console sign-in is not configured here');
+        const user = await openUser(await mustGet('user', request.principal.tenantId, request.params.userId));
+        const invitation = await deps.consoleUsers.invite({
+          email: user.email,
+          tenantId: user.tenantId,
+          userId: user.userId,
+          group: user.role,
+        });
+        await audit(request, 'user.console-access', `user/${user.userId}`);
+        return json(201, invitation);
       },
     }),
 
