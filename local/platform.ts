@@ -24,9 +24,10 @@ import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store'
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
 import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
-import { configureAuth } from '../shared/http/auth';
-import { createObservability } from '../shared/http/handler';
-import { json } from '../shared/http/response';
+import { DomainError } from '../shared/domain/errors';
+import { parseMetricQuery } from '../shared/domain/query';
+import { authenticateProviderAudited, configureAuth } from '../shared/http/auth';
+import { errorResult, json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
 import type { HttpHandler } from '../shared/http/types';
 import { createIngestGuard } from '../shared/ingest/guard';
@@ -43,6 +44,7 @@ import {
   toApiGatewayEvent,
   writeResult,
 } from './http-adapter';
+import { PlatformMetrics } from './platform-metrics';
 
 export interface PlatformOptions {
   readonly port?: number;
@@ -77,6 +79,8 @@ export interface RunningPlatform {
   /** True when this start generated the token. */
   readonly tokenGenerated: boolean;
   readonly alerting: LocalAlerting;
+  /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
+  readonly platformMetrics: PlatformMetrics;
   close(): Promise<void>;
 }
 
@@ -125,7 +129,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
-  const ingestObservability = createObservability('ingest');
+  // The functions' EMF metrics and the server's request metrics, for the provider view.
+  const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
+  const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
+  const ingestObservability = platformMetrics.observability('ingest');
   const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
 
   const handlers: Record<FunctionName, HttpHandler> = {
@@ -133,7 +140,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants,
       providerTokenHash: async () => tokenHash,
       clock,
-      observability: createObservability('admin'),
+      observability: platformMetrics.observability('admin'),
       keys,
       audit,
       archives,
@@ -155,7 +162,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       keys,
       audit,
       clock,
-      observability: createObservability('api'),
+      observability: platformMetrics.observability('api'),
       consoleUsers: consoleIdentity,
     }),
     limits: createLimitsHandler({
@@ -163,7 +170,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants,
       providerTokenHash: async () => tokenHash,
       clock,
-      observability: createObservability('limits'),
+      observability: platformMetrics.observability('limits'),
     }),
     ingest: createIngestHandler({
       tenants,
@@ -182,6 +189,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
 
   const server: Server = createServer(async (req, res) => {
+    const startedAt = performance.now();
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/healthz')
@@ -194,6 +202,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         );
       }
       if (site.serve(req.method ?? 'GET', url.pathname, res)) return;
+      if (req.method === 'GET' && url.pathname === PLATFORM_METRICS_PATH) {
+        const event = toApiGatewayEvent(req, url, Buffer.alloc(0), PLATFORM_METRICS_PATH, {});
+        try {
+          await authenticateProviderAudited(event, tokenHash, audit, clock, consoleIdentity);
+          const query = parseMetricQuery({ ...(event.queryStringParameters ?? {}) });
+          return writeResult(res, json(200, { series: await platformMetrics.query(query) }));
+        } catch (error) {
+          if (error instanceof DomainError) return writeResult(res, errorResult(error));
+          throw error;
+        }
+      }
       const candidates = ROUTES.map((route) => ({
         route,
         params: matchPath(route.path, url.pathname),
@@ -218,6 +237,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         lambdaContext(match.route.function, event.requestContext.requestId),
       );
       writeResult(res, result);
+      // What API Gateway publishes per API in AWS (Latency, 4XXError, 5XXError), per function here.
+      const dimensions = { function: match.route.function };
+      platformMetrics.record('Latency', dimensions, performance.now() - startedAt, 'Milliseconds');
+      if (result.statusCode >= 400)
+        platformMetrics.record(result.statusCode >= 500 ? '5XXError' : '4XXError', dimensions, 1);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
         return writeResult(
@@ -243,9 +267,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     providerAdminToken: token,
     tokenGenerated: generated,
     alerting,
+    platformMetrics,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await platformMetrics.close();
+      platformMetricStore.close();
       await spillReplay.stop();
       await alerting.close();
       tenants.close();
@@ -256,6 +283,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     },
   };
 }
+
+/** The provider view's metrics, local only (in AWS the provider's CloudWatch dashboard shows them). */
+const PLATFORM_METRICS_PATH = '/admin/v1/platform-metrics/query';
 
 /** Where the console signs in locally (in AWS: the Cognito user pool's endpoint). */
 const CONSOLE_AUTH_PATH = '/console-auth';

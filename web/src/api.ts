@@ -57,7 +57,10 @@ export interface SeriesQuery {
   readonly filters?: Readonly<Record<string, string>>;
   readonly fromMs: number;
   readonly toMs: number;
+  /** 0: the raw points. */
   readonly stepSeconds: number;
+  /** How points fold into a step (default avg). */
+  readonly agg?: 'avg' | 'sum' | 'max';
 }
 
 const seriesLabel = (metric: string, dimensions: Readonly<Record<string, string>>): string => {
@@ -72,9 +75,11 @@ export async function series(query: SeriesQuery, path = '/v1/metrics/query'): Pr
     metric: query.metric,
     from: String(Math.floor(query.fromMs)),
     to: String(Math.ceil(query.toMs)),
-    step: String(query.stepSeconds),
-    agg: 'avg',
   });
+  if (query.stepSeconds > 0) {
+    params.set('step', String(query.stepSeconds));
+    params.set('agg', query.agg ?? 'avg');
+  }
   for (const [name, value] of Object.entries(query.filters ?? {})) params.append(name, value);
   const body = await call<{
     series: { metric: string; dimensions: Record<string, string>; points: [number, number | string][] }[];
@@ -113,8 +118,12 @@ export interface AlertRule {
   readonly filters?: Readonly<Record<string, string>>;
 }
 
-export const alertRules = async (): Promise<AlertRule[]> =>
-  (await call<{ rules?: AlertRule[]; items?: AlertRule[] }>('/v1/alert-rules')).rules ?? [];
+export const alertRules = async (): Promise<AlertRule[]> => {
+  const { rules } = await call<{
+    rules: { ruleId: string; name: string; selector: { metric: string; filters?: Record<string, string> } }[];
+  }>('/v1/alert-rules');
+  return rules.map((r) => ({ ruleId: r.ruleId, name: r.name, ...r.selector }));
+};
 
 export interface Resource {
   readonly resourceId: string;

@@ -73,7 +73,7 @@ export function overviewView(root: HTMLElement): View {
           filters: r.filters ?? {},
           fromMs: now - 15 * 60_000,
           toMs: now,
-          stepSeconds: 15,
+          stepSeconds: 0,
         }),
       ),
     );

@@ -46,7 +46,15 @@ export function providerView(root: HTMLElement): View {
       charts.map(async ({ panel, chart: c }) => {
         const all: ChartSeries[] = [];
         for (const metric of panel.metrics)
-          all.push(...(await platformSeries({ metric, fromMs, toMs, stepSeconds: 60 })));
+          all.push(
+            ...(await platformSeries({
+              metric,
+              fromMs,
+              toMs,
+              stepSeconds: 60,
+              agg: metric.startsWith('Latency') ? 'max' : 'sum',
+            })),
+          );
         c.update(all);
         return all;
       }),
