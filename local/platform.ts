@@ -237,11 +237,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         lambdaContext(match.route.function, event.requestContext.requestId),
       );
       writeResult(res, result);
-      // What API Gateway publishes per API in AWS (Latency, 4XXError, 5XXError), per function here.
-      const dimensions = { function: match.route.function };
-      platformMetrics.record('Latency', dimensions, performance.now() - startedAt, 'Milliseconds');
+      // What API Gateway publishes per API in AWS: Latency, 4XXError, 5XXError.
+      platformMetrics.record('Latency', {}, performance.now() - startedAt, 'Milliseconds');
       if (result.statusCode >= 400)
-        platformMetrics.record(result.statusCode >= 500 ? '5XXError' : '4XXError', dimensions, 1);
+        platformMetrics.record(result.statusCode >= 500 ? '5XXError' : '4XXError', {}, 1);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
         return writeResult(

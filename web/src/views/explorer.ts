@@ -66,14 +66,15 @@ export function explorerView(root: HTMLElement): View {
     if (!metric.value) return;
     const rangeSeconds = Number(range.value);
     const toMs = Date.now();
+    const fromMs = toMs - rangeSeconds * 1000;
     const result = await series({
       metric: metric.value,
       filters: parseFilters(filters.value),
-      fromMs: toMs - rangeSeconds * 1000,
+      fromMs,
       toMs,
       stepSeconds: Number(step.value) || autoStep(rangeSeconds),
     });
-    plot.update(result);
+    plot.update(result, { fromMs, toMs });
     status.classList.remove('error');
     status.textContent = `${result.length} series, updated ${new Date().toLocaleTimeString()}`;
   };

@@ -55,7 +55,7 @@ export function providerView(root: HTMLElement): View {
               agg: metric.startsWith('Latency') ? 'max' : 'sum',
             })),
           );
-        c.update(all);
+        c.update(all, { fromMs, toMs });
         return all;
       }),
     );
