@@ -11,6 +11,7 @@ import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypt
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import { idTokenClaims } from '../../domain/console-token';
 import { ConflictError } from '../../domain/errors';
 import { matchTotp, newTotpSecret } from '../../domain/totp';
 import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../../ports/audit-log';
@@ -53,8 +54,13 @@ export class CognitoError extends Error {
 /** The pool's password policy (the CDK pool sets the same: infra/constructs/console-user-pool.ts). */
 export function passwordProblem(password: string): string | undefined {
   if (password.length < 12) return 'Password must have at least 12 characters';
-  if (!/[a-z]/.test(password) || !/[A-Z]/.test(password) || !/[0-9]/.test(password))
-    return 'Password must have upper and lower case letters and digits';
+  if (
+    !/[a-z]/.test(password) ||
+    !/[A-Z]/.test(password) ||
+    !/[0-9]/.test(password) ||
+    !/[^A-Za-z0-9]/.test(password)
+  )
+    return 'Password must have upper and lower case letters, digits and symbols';
   return undefined;
 }
 
@@ -93,8 +99,8 @@ const passwordMatches = (password: string, stored: string): boolean => {
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 };
 
-/** Cognito's temporary passwords meet the policy: upper, lower, digit, 16 characters. */
-const temporaryPassword = (): string => `Tmp${randomBytes(12).toString('base64url')}9a`;
+/** Temporary passwords meet the policy: upper, lower, digit, symbol. */
+const temporaryPassword = (): string => `Tmp${randomBytes(12).toString('base64url')}9a!`;
 
 export interface ConsoleIdentityOptions {
   /** SQLite file of the logins. */
@@ -453,17 +459,4 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       ChallengeParameters: {},
     };
   }
-}
-
-/** The API's view of a verified ID token's payload (shared with the Cognito verifier). */
-export function idTokenClaims(payload: Record<string, unknown>): ConsoleClaims | undefined {
-  if (payload.token_use !== 'id' || typeof payload.sub !== 'string') return undefined;
-  const groups = Array.isArray(payload['cognito:groups']) ? payload['cognito:groups'].map(String) : [];
-  const tenantId = payload['custom:tenant_id'];
-  return {
-    sub: payload.sub,
-    groups,
-    issuedAtMs: Number(payload.iat ?? 0) * 1000,
-    ...(typeof tenantId === 'string' && tenantId ? { tenantId } : {}),
-  };
 }

@@ -91,7 +91,7 @@ export function loginView(root: HTMLElement, signedIn: (session: Session) => voi
         field(
           'New password',
           password,
-          'At least 12 characters, with upper and lower case letters and digits.',
+          'At least 12 characters, with upper and lower case letters, digits and symbols.',
         ),
       ],
       'Save password',
