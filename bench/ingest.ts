@@ -26,7 +26,12 @@ import {
   type TimeSeries,
   type WriteRequestSink,
 } from '../shared/protocols/prometheus/remote-write';
+import { readRemoteWriteV2Body, readWriteRequestV2 } from '../shared/protocols/prometheus/remote-write-v2';
 import { PROMETHEUS_REMOTE_DESCRIPTOR, PROMETHEUS_TYPES } from '../shared/protocols/prometheus/schema';
+import {
+  PROMETHEUS_REMOTE_V2_DESCRIPTOR,
+  PROMETHEUS_V2_TYPES,
+} from '../shared/protocols/prometheus/schema-v2';
 import { snappyCompress } from '../shared/protocols/snappy';
 import { type BenchRow, fmt, markdownTable, writeReport } from './lib/results';
 
@@ -38,6 +43,9 @@ const MAX_BYTES = 64 * 1024 * 1024;
 const ExportRequest = protobuf.Root.fromJSON(OTLP_METRICS_DESCRIPTOR).lookupType(OTLP_TYPES.request);
 const PromWriteRequest = protobuf.Root.fromJSON(PROMETHEUS_REMOTE_DESCRIPTOR).lookupType(
   PROMETHEUS_TYPES.writeRequest,
+);
+const PromV2Request = protobuf.Root.fromJSON(PROMETHEUS_REMOTE_V2_DESCRIPTOR).lookupType(
+  PROMETHEUS_V2_TYPES.request,
 );
 
 // ---- payloads: what real senders send ----
@@ -100,6 +108,33 @@ function remoteWriteSeries(datapoints: number, nowMs: number): TimeSeries[] {
     ],
     samples: [{ value: i * 1.5, timestamp: nowMs - 15_000, stale: false }],
   }));
+}
+
+/**
+ * The same series as a remote write 2.0 Request, as Prometheus 3 sends it: strings in the symbols
+ * table, each series with its metadata (type gauge, help text).
+ */
+function remoteWriteV2Request(series: readonly TimeSeries[]) {
+  const symbols = [''];
+  const refs = new Map<string, number>([['', 0]]);
+  const ref = (text: string) => {
+    let i = refs.get(text);
+    if (i === undefined) {
+      i = symbols.length;
+      symbols.push(text);
+      refs.set(text, i);
+    }
+    return i;
+  };
+  const timeseries = series.map((t) => {
+    const name = t.labels[0]!.value;
+    return {
+      labelsRefs: t.labels.flatMap((l) => [ref(l.name), ref(l.value)]),
+      samples: t.samples.map((x) => ({ value: x.value, timestamp: x.timestamp })),
+      metadata: { type: 2, helpRef: ref(`Help text of ${name}.`), unitRef: 0 },
+    };
+  });
+  return { symbols, timeseries };
 }
 
 /** The native push format at its per-payload limits: instances × 10 datapoints × 10 values. */
@@ -241,6 +276,42 @@ function measure(size: number): Measurement[] {
     goal: 'rate',
   });
 
+  const v2Bytes = PromV2Request.encode(
+    PromV2Request.fromObject(remoteWriteV2Request(remoteWriteSeries(size, nowMs))),
+  ).finish();
+  const v2Body = snappyCompress(v2Bytes);
+  assertMapped(
+    'remote write 2.0',
+    viaSink((sink) => readRemoteWriteV2Body(v2Body, MAX_BYTES, sink)).samples.length,
+    size,
+  );
+  const v2 = compare(
+    () => viaSink((sink) => readRemoteWriteV2Body(v2Body, MAX_BYTES, sink)),
+    () => PromV2Request.decode(v2Bytes),
+  );
+  out.push({
+    format: 'Remote write 2.0 (snappy + protobuf)',
+    datapoints: size,
+    bytes: v2Body.length,
+    oursSeconds: v2.ours,
+    baselineName: 'protobufjs decode (uncompressed)',
+    baselineSeconds: v2.baseline,
+    goal: 'rate',
+  });
+  const v2Raw = compare(
+    () => viaSink((sink) => readWriteRequestV2(v2Bytes, sink)),
+    () => PromV2Request.decode(v2Bytes),
+  );
+  out.push({
+    format: 'Remote write 2.0 (protobuf only, no snappy)',
+    datapoints: size,
+    bytes: v2Bytes.length,
+    oursSeconds: v2Raw.ours,
+    baselineName: 'protobufjs decode',
+    baselineSeconds: v2Raw.baseline,
+    goal: 'rate',
+  });
+
   const nowS = Math.floor(nowMs / 1000);
   const nativeText = JSON.stringify(nativePayload(size, nowS));
   assertMapped('native', nativePayloadToSamples(JSON.parse(nativeText), nowMs).length, size);
@@ -308,7 +379,7 @@ function main(): void {
     `Node ${process.version}, ${process.arch}, ${cpus()[0]?.model ?? 'unknown CPU'}, one thread (one core), run as an esbuild bundle as Lambda runs it; each figure is the fastest of ${ROUNDS} rounds alternating ours and the baseline, after a warm-up. Load average at the start: ${LOAD_AT_START.toFixed(1)} on ${cpus().length} cores (a shared machine).`,
     'Timed: bytes or text in → samples with per-datapoint rejections out (decode + validate + map). Not timed: base64, gzip, authentication, the store write.',
     'Remote write includes snappy decompression; its protobufjs baseline decodes the already-decompressed WriteRequest, so the ratio overstates our cost.',
-    'Payloads: OTLP = one SDK resource (5 attributes), instruments of 10 points × 3 attributes, gauges and cumulative sums; remote write = one sample per series, 5 labels; native = instances × 10 datapoints × 10 values (a hand-written single-pass validator in shared/domain/native-format.ts; every refusal comes from the zod reference schema).',
+    'Payloads: OTLP = one SDK resource (5 attributes), instruments of 10 points × 3 attributes, gauges and cumulative sums; remote write = one sample per series, 5 labels (2.0: the same series, strings in the symbols table, each series with its metadata, as Prometheus 3 sends); native = instances × 10 datapoints × 10 values (a hand-written single-pass validator in shared/domain/native-format.ts; every refusal comes from the zod reference schema).',
     'Native JSON: values keyed by epoch are so compact that JSON.parse costs about 80 ns per datapoint, about what allocating one Sample costs; the fast path reads keys with Object.keys and values by numeric index to stay within 2×.',
   ];
   writeReport('ingest', { section: 'Ingest decode', rows: benchRows, notes });

@@ -25,6 +25,8 @@ export interface FunctionSpec {
   readonly providerToken?: boolean;
   readonly memorySize?: number;
   readonly reservedConcurrency?: number;
+  /** Lambda timeout (default 10 s, platform-function.ts). */
+  readonly timeoutSeconds?: number;
 }
 
 export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
@@ -65,6 +67,17 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     metricStore: 'read',
     // Seals webhook signing secrets under the tenant's key before a chain is stored.
     tenantKeys: 'use',
+  },
+  query: {
+    entry: 'functions/query/handler.ts',
+    description: 'Prometheus HTTP API: PromQL queries, series, labels (Grafana)',
+    // Authenticates tenant tokens; appends the audit event of each authentication.
+    table: 'readAppendAudit',
+    metricStore: 'read',
+    // The engine holds a query's samples in memory (max_samples bounds them).
+    memorySize: 1769,
+    // API Gateway's 29 s integration limit caps a query anyway (the handler's query_timeout is 28 s).
+    timeoutSeconds: 29,
   },
   limits: {
     entry: 'functions/limits/handler.ts',

@@ -12,13 +12,15 @@ import { createNotificationProcessor } from '../functions/notifier/app';
 import { LocalEventBus } from '../shared/adapters/local/event-bus';
 import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '../shared/adapters/local/sqlite-notification-ledger';
+import { TenantResourceDirectory } from '../shared/adapters/tenant-resource-directory';
 import {
   FileDeadLetters,
   OutboxNotifier,
   WebhookNotifier,
   type WebhookNotifierOptions,
-} from '../shared/adapters/local/webhook-notifier';
-import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../shared/domain/alerting/events';
+} from '../shared/adapters/webhook/webhook-notifier';
+import { notificationPattern } from '../shared/domain/alerting/events';
+import { SEVERITIES } from '../shared/domain/alerting/thresholds';
 import type { LimitUsage } from '../shared/domain/guardrails/usage';
 import type { Sample } from '../shared/domain/metrics';
 import { createObservability } from '../shared/http/handler';
@@ -50,6 +52,8 @@ export interface LocalAlerting {
   readonly handler: HttpHandler;
   readonly engine: AlertEngine;
   readonly bus: LocalEventBus;
+  /** The tenants' resources by identity (native pushes link and create resources through it). */
+  readonly resources: TenantResourceDirectory;
   readonly store: SqliteAlertStore;
   /** The notifier's claims (offboarding erases them with the tenant's other data). */
   readonly ledger: SqliteNotificationLedger;
@@ -69,11 +73,16 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   const bus = new LocalEventBus({
     onDeadLetter: (entry) => logger.error('bus target failed every retry; event dead-lettered', { ...entry }),
   });
+  // On the platform's clock, so a test moving it past the cache's 30 s sees resources it just created.
+  const resources = new TenantResourceDirectory(options.tenants, {
+    now: () => options.clock.now().getTime(),
+  });
   const engine = new AlertEngine({
     store,
     metrics: options.metrics,
     bus,
-    topology: new TenantStoreTopology(options.tenants),
+    topology: new TenantStoreTopology(resources),
+    resources,
     clock: options.clock,
     ...(options.limits ? { limits: options.limits } : {}),
     log: (message, fields) => logger.warn(message, fields),
@@ -89,18 +98,17 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     secrets,
     log: (message, fields) => logger.warn(message, fields),
   });
-  // The same routing the CDK construct sets up: notification requests meant for people go to the notifier.
-  bus.addRule({
-    name: 'notify',
-    pattern: {
-      source: [ALERT_EVENT_SOURCE],
-      'detail-type': [DETAIL_TYPE.notificationRequested],
-      detail: { notify: [true] },
-    },
-    target: async (event) => {
-      await process(event.detail, event.id);
-    },
-  });
+  // The same routing the CDK construct sets up: notification requests meant for people, one rule per
+  // severity (the severity the alert has now: an escalation travels its new severity's route), to the
+  // notifier.
+  for (const severity of SEVERITIES)
+    bus.addRule({
+      name: `notify-${severity}`,
+      pattern: notificationPattern(severity),
+      target: async (event) => {
+        await process(event.detail, event.id);
+      },
+    });
 
   const handler = createAlertsHandler({
     tenants: options.tenants,
@@ -129,6 +137,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     handler,
     engine,
     bus,
+    resources,
     store,
     ledger,
     afterWrite: async (tenantId, samples) => {

@@ -10,6 +10,9 @@ import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
+import { createQueryHandler } from '../functions/query/app';
+import { promqlEngine } from '../functions/query/promql';
+import { regionBackend } from '../functions/query/region-backend';
 import {
   CognitoError,
   LOCAL_CONSOLE_CLIENT_ID,
@@ -20,12 +23,14 @@ import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
+import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
 import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
-import { SpillingMetricStore } from '../shared/adapters/spilling-metric-store';
+import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
 import { hashSecret } from '../shared/domain/credentials';
 import { DomainError } from '../shared/domain/errors';
 import { parseMetricQuery } from '../shared/domain/query';
+import type { QueryLimits } from '../shared/domain/query-limits';
 import { authenticateProviderAudited, configureAuth } from '../shared/http/auth';
 import { errorResult, json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
@@ -60,6 +65,8 @@ export interface PlatformOptions {
   readonly metricStore?: MetricStore;
   /** Fault injection for tests (test/faults): wraps the embedded metric store. */
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
+  /** Query limits of the Prometheus API (functions/query), e.g. small ones in tests. */
+  readonly queryLimits?: Partial<QueryLimits>;
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
   readonly spillReplayIntervalMs?: number;
   /** Alert evaluator timer (0: off, tests tick by hand), engine limits, webhook retry settings. */
@@ -129,6 +136,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
+  // Metric metadata (type, help, unit) senders send; the PromQL API's /api/v1/metadata reads it.
+  const metricMetadata = new SqliteMetricMetadata(join(dataDir, 'metric-metadata.sqlite'));
   // The functions' EMF metrics and the server's request metrics, for the provider view.
   const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
   const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
@@ -154,6 +163,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         alerting.store,
         alerting.ledger,
         ...guardrails.holders,
+        metricMetadata,
       ],
     }),
     api: createApiHandler({
@@ -184,8 +194,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onLimitUsage: alerting.onLimitUsage,
       }),
       afterWrite: alerting.afterWrite,
+      resources: alerting.resources,
+      metadata: metricMetadata,
     }),
     alerts: alerting.handler,
+    query: createQueryHandler({
+      tenants,
+      // The store itself, not its fault-injection wrapper: reads go where the samples are.
+      backend: regionBackend(baseMetrics, promqlEngine),
+      engine: promqlEngine,
+      ...(options.queryLimits ? { limits: options.queryLimits } : {}),
+      clock,
+      observability: platformMetrics.observability('query'),
+    }),
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -276,6 +297,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await alerting.close();
       tenants.close();
       guardrails.close();
+      metricMetadata.close();
       audit.close();
       consoleIdentity.close();
       sqliteMetrics?.close();

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../shared/domain/errors';
 import { pageQuerySchema } from '../../shared/domain/pagination';
 import { createTenantSchema, type Tenant } from '../../shared/domain/tenant';
 import { parseOrThrow } from '../../shared/domain/validation';
-import * as z from '../../shared/domain/zod';
+
 import { authenticateProvider, authenticateProviderAudited } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
@@ -21,6 +21,7 @@ import type { KeyService } from '../../shared/ports/key-service';
 import type { TenantDataHolder } from '../../shared/ports/tenant-data';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { offboardTenant } from './offboarding';
+import { consoleUserSchema, providerAuditQuery } from './operations';
 
 export interface AdminDeps {
   readonly tenants: TenantStore;
@@ -40,10 +41,6 @@ export interface AdminDeps {
   readonly consoleUsers?: ConsoleUserDirectory;
 }
 
-const consoleUserSchema = z.strictObject({
-  email: z.email('email must be an email address').check(z.maxLength(254)),
-});
-
 const tenantView = (t: Tenant) => ({
   tenantId: t.tenantId,
   name: t.name,
@@ -51,10 +48,6 @@ const tenantView = (t: Tenant) => ({
   createdAt: t.createdAt,
   ...(t.offboardedAt ? { offboardedAt: t.offboardedAt } : {}),
   version: t.version ?? 1,
-});
-
-const auditQuery = z.extend(pageQuerySchema, {
-  tenantId: z.optional(z.string().check(z.regex(/^[a-f0-9]{32}$/))),
 });
 
 /** The provider's API: it manages tenants and nothing inside them. */
@@ -146,7 +139,9 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
 
   async function providerAudit(event: HttpEvent) {
     await authorize(event);
-    const { tenantId, ...page } = parseOrThrow(auditQuery, { ...(event.queryStringParameters ?? {}) });
+    const { tenantId, ...page } = parseOrThrow(providerAuditQuery, {
+      ...(event.queryStringParameters ?? {}),
+    });
     const result = (await deps.audit?.query(PROVIDER_AUDIT_PARTITION, {}, page)) ?? { items: [] };
     const items = tenantId ? result.items.filter((e) => e.target === `tenant/${tenantId}`) : result.items;
     return json(200, { ...result, items });

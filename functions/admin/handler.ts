@@ -7,6 +7,7 @@ import {
   awsConsoleUsers,
   awsKeyService,
   awsMetricDataHolder,
+  awsMetricMetadata,
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '../../shared/adapters/aws/wiring';
@@ -27,6 +28,7 @@ export const handler = createAdminHandler({
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),
+    awsMetricMetadata(),
     awsAlertStore(),
     awsNotificationLedger(),
     ...Object.values(awsGuardrailStores()),

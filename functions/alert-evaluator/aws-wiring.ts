@@ -1,11 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsAlertBus, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsTenantStore, regionMetricStore } from '../../shared/adapters/aws/wiring';
+import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
 import { createObservability, type Observability } from '../../shared/http/handler';
 import { systemClock } from '../../shared/ports/clock';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import { METRIC } from '../../shared/ports/operational-metrics';
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
-import { METRIC } from '../../shared/telemetry/metric-names';
 import { AlertEngine } from './engine';
 import { TenantStoreTopology } from './topology';
 
@@ -14,16 +16,20 @@ export function awsAlertEngine(
   deps: {
     tenants?: TenantStore;
     metrics?: MetricStore;
+    /** The calling function's resource directory (ingest shares its cache with push linking). */
+    resources?: ResourceDirectory;
     /** The calling function's logger and metrics (outbox warnings and AlertEventsPending). */
     observability?: Pick<Observability, 'logger' | 'metrics'>;
   } = {},
 ): AlertEngine {
   const { logger, metrics } = deps.observability ?? createObservability('alert-engine');
+  const resources = deps.resources ?? new TenantResourceDirectory(deps.tenants ?? awsTenantStore());
   return new AlertEngine({
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),
     bus: awsAlertBus(),
-    topology: new TenantStoreTopology(deps.tenants ?? awsTenantStore()),
+    topology: new TenantStoreTopology(resources),
+    resources,
     clock: systemClock,
     log: (message, fields) => logger.warn(message, fields),
     // A single metric is flushed at once: correct inside or outside the handler's logMetrics.

@@ -20,8 +20,8 @@
  * but the removal failed, or a partly failed batch is resent whole) is deduplicated by consumers.
  */
 import { randomBytes } from 'node:crypto';
-import type { Alert, AlertCause } from '../../shared/domain/alerting/alert';
-import { isNotifiable } from '../../shared/domain/alerting/alert';
+import type { Alert, AlertCause, EarlierEscalation } from '../../shared/domain/alerting/alert';
+import { isNotifiable, resourceKeyOf, resourceNamesOf } from '../../shared/domain/alerting/alert';
 import {
   type Baseline,
   dynamicSeverity,
@@ -34,15 +34,18 @@ import {
   afterStageNotified,
   dueStage,
   type EscalationChain,
+  notifiedChains,
   startEscalation,
 } from '../../shared/domain/alerting/escalation';
 import {
   type AlertBusEvent,
+  type AlertStateChangedDetail,
   alertSummaryOf,
   DETAIL_TYPE,
   withEventId,
 } from '../../shared/domain/alerting/events';
 import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '../../shared/domain/alerting/limit-rule';
+import { type AlertRoute, type AlertRouting, routingOf } from '../../shared/domain/alerting/routing';
 import { type AlertRule, resourceOf } from '../../shared/domain/alerting/rule';
 import {
   INITIAL_STATE,
@@ -53,6 +56,7 @@ import {
   type Transition,
 } from '../../shared/domain/alerting/state-machine';
 import {
+  judgeableValues,
   maxSeverity,
   type Severity,
   severityRank,
@@ -62,10 +66,12 @@ import { ConflictError, NotFoundError } from '../../shared/domain/errors';
 import type { LimitUsage } from '../../shared/domain/guardrails/usage';
 import { type Dimensions, type Sample, seriesKey } from '../../shared/domain/metrics';
 import { aggregate, matchesFilters, type Series } from '../../shared/domain/query';
+import type { LinkedResource } from '../../shared/domain/resource-identity';
 import type { AlertStore, OutboxEntry, StoredSeriesState } from '../../shared/ports/alert-store';
 import type { Clock } from '../../shared/ports/clock';
 import type { AlertBus } from '../../shared/ports/event-bus';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { ResourceTopology } from '../../shared/ports/resource-topology';
 
 export interface EngineLimits {
@@ -102,6 +108,11 @@ export interface EngineDeps {
   readonly metrics: MetricStore;
   readonly bus: AlertBus;
   readonly topology: ResourceTopology;
+  /**
+   * Links series to API resources by the identities collectors name them by (resource-identity.ts);
+   * without it an alert's resource is its series' resource value alone.
+   */
+  readonly resources?: ResourceDirectory;
   readonly clock: Clock;
   readonly limits?: Partial<EngineLimits>;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
@@ -156,7 +167,8 @@ interface RulePass {
 export class AlertEngine {
   private readonly limits: EngineLimits;
   private cursor: string | undefined;
-  private readonly ruleCache = new Map<string, { at: number; rules: Promise<AlertRule[]> }>();
+  private readonly ruleCache = new Map<string, { at: number; value: Promise<AlertRule[]> }>();
+  private readonly routeCache = new Map<string, { at: number; value: Promise<AlertRoute[]> }>();
   private readonly baselines = new Map<string, { at: number; baseline: Baseline }>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -261,11 +273,8 @@ export class AlertEngine {
     for (const [rule, series] of byRule)
       await this.withRuleLock(rule, () => this.evaluateRule(rule, series, pass, 'ingest'));
     await this.publish(pass.events);
-    // A stage that opened just now is due now: send it without waiting for the next tick.
-    if (
-      pass.events.some((e) => e.detailType === DETAIL_TYPE.stateChanged && e.detail.transition === 'opened')
-    )
-      await this.processEscalations(now);
+    // A chain run that started just now is due now: send its first stage without waiting for the tick.
+    if (startsChainRun(pass.events)) await this.processEscalations(now);
   }
 
   /**
@@ -284,10 +293,7 @@ export class AlertEngine {
       this.evaluateRule(rule, limitUsageSeries(usage, now), pass, 'ingest'),
     );
     await this.publish(pass.events);
-    if (
-      pass.events.some((e) => e.detailType === DETAIL_TYPE.stateChanged && e.detail.transition === 'opened')
-    )
-      await this.processEscalations(now);
+    if (startsChainRun(pass.events)) await this.processEscalations(now);
   }
 
   /** Marks an open alert acknowledged: stops its escalation chain. Idempotent. */
@@ -348,11 +354,7 @@ export class AlertEngine {
         downtimes.set(alert.tenantId, await this.deps.store.listDowntimes(alert.tenantId));
       const inDowntime = activeDowntime(
         downtimes.get(alert.tenantId) ?? [],
-        {
-          ruleId: alert.ruleId,
-          ...(alert.resource ? { resource: alert.resource } : {}),
-          dimensions: alert.dimensions,
-        },
+        { ruleId: alert.ruleId, resources: resourceNamesOf(alert), dimensions: alert.dimensions },
         now,
       );
       if (inDowntime) {
@@ -372,6 +374,15 @@ export class AlertEngine {
           kind: 'alert',
           chainId: chain.chainId,
           stage,
+          ...(escalation.sequence === undefined ? {} : { sequence: escalation.sequence }),
+          ...(escalation.escalatedFrom
+            ? {
+                previousSeverity: escalation.escalatedFrom.severity,
+                ...(escalation.escalatedFrom.value === undefined
+                  ? {}
+                  : { previousValue: escalation.escalatedFrom.value }),
+              }
+            : {}),
           at: new Date(now).toISOString(),
         },
       });
@@ -384,19 +395,73 @@ export class AlertEngine {
     return events.length;
   }
 
-  /** Forget a tenant's cached rules (the API calls this after a change). */
+  /** Forget a tenant's cached rules and routes (the API calls this after a change). */
   invalidateRules(tenantId: string): void {
     this.ruleCache.delete(tenantId);
+    this.routeCache.delete(tenantId);
+  }
+
+  private routesOf(tenantId: string): Promise<AlertRoute[]> {
+    return this.cachedPerTenant(this.routeCache, tenantId, () => this.deps.store.listRoutes(tenantId));
+  }
+
+  /** A tenant's list, read at most once per `ruleCacheMs` (a failed read is not kept). */
+  private cachedPerTenant<T>(
+    cache: Map<string, { at: number; value: Promise<T> }>,
+    tenantId: string,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    const now = Date.now();
+    const cached = cache.get(tenantId);
+    if (cached && now - cached.at < this.limits.ruleCacheMs) return cached.value;
+    const value = read();
+    cache.set(tenantId, { at: now, value });
+    value.catch(() => cache.delete(tenantId));
+    return value;
+  }
+
+  /** The API resource a series is linked to; an ambiguous link is left unlinked (and logged), never guessed. */
+  private async linkOf(
+    tenantId: string,
+    dimensions: Dimensions,
+    resourceValue: string | undefined,
+  ): Promise<LinkedResource | undefined> {
+    if (!this.deps.resources) return undefined;
+    const link = (await this.deps.resources.indexOf(tenantId)).linkSeries(dimensions, resourceValue);
+    if (link.kind === 'ambiguous')
+      this.deps.log?.('series matches more than one resource; alert left unlinked', {
+        tenantId,
+        field: link.field,
+        resourceIds: link.resourceIds,
+      });
+    return link.kind === 'linked' ? link.resource : undefined;
+  }
+
+  /** Where an alert of this severity goes now: the rule's own chain, else the first matching route. */
+  private async routingFor(
+    rule: AlertRule,
+    alert: Pick<Alert, 'severity' | 'ruleId' | 'metric' | 'dimensions' | 'resource' | 'resourceId'>,
+    linked?: LinkedResource,
+  ): Promise<AlertRouting> {
+    if (rule.escalationChainId) return routingOf(rule, [], alert);
+    const routes = await this.routesOf(rule.tenantId);
+    if (routes.length === 0) return { by: 'unrouted' };
+    const resource =
+      linked ??
+      (alert.resourceId && this.deps.resources
+        ? (await this.deps.resources.indexOf(rule.tenantId)).get(alert.resourceId)
+        : undefined);
+    return routingOf(rule, routes, { ...alert, linked: resource });
+  }
+
+  /** The chain an alert's notifications start on, if it is notified and routed to one that exists. */
+  private async chainFor(tenantId: string, routing: AlertRouting, notifiable: boolean) {
+    if (!notifiable || routing.by === 'unrouted') return undefined;
+    return this.deps.store.getChain(tenantId, routing.chainId);
   }
 
   private rulesOf(tenantId: string): Promise<AlertRule[]> {
-    const now = Date.now();
-    const cached = this.ruleCache.get(tenantId);
-    if (cached && now - cached.at < this.limits.ruleCacheMs) return cached.rules;
-    const rules = this.deps.store.listRules(tenantId);
-    this.ruleCache.set(tenantId, { at: now, rules });
-    rules.catch(() => this.ruleCache.delete(tenantId));
-    return rules;
+    return this.cachedPerTenant(this.ruleCache, tenantId, () => this.deps.store.listRules(tenantId));
   }
 
   /**
@@ -431,15 +496,25 @@ export class AlertEngine {
       if (values.length === 0) continue;
       if (++count > this.limits.maxSeriesPerRule) break;
       pass.seriesEvaluated++;
-      const value = aggregate(values, rule.aggregation);
+      const judged = judgeableValues(values, rule.aggregation);
+      // Only NaN in the window (or +Inf and -Inf averaged): nothing to judge, the state holds.
+      const value = judged.length > 0 ? aggregate(judged, rule.aggregation) : Number.NaN;
       // Static-only rules judge synchronously: no await per series on the hot path.
-      const { severity, cause } = rule.dynamic
-        ? await this.judge(rule, key, s.dimensions, value, pass)
-        : {
-            severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
-            cause: 'threshold' as const,
-          };
-      const observation: Observation = severity ? { kind: 'breach', severity, value } : { kind: 'ok', value };
+      const { severity, cause } = Number.isNaN(value)
+        ? { severity: undefined, cause: 'threshold' as const }
+        : rule.dynamic
+          ? await this.judge(rule, key, s.dimensions, value, pass)
+          : {
+              severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
+              cause: 'threshold' as const,
+            };
+      // ±Inf breaches or clears, but is not kept as the value: DynamoDB and JSON cannot hold it.
+      const shown = Number.isFinite(value) ? { value } : {};
+      const observation: Observation = Number.isNaN(value)
+        ? { kind: 'undecided' }
+        : severity
+          ? { kind: 'breach', severity, ...shown }
+          : { kind: 'ok', ...shown };
       pending.set(key, (stored) => ({
         dimensions: s.dimensions,
         observation,
@@ -620,32 +695,45 @@ export class AlertEngine {
       // The id was chosen with the state write that claimed this transition.
       const alertId = openAlertId ?? newAlertId(pass.now);
       const resource = resourceOf(rule, dimensions);
+      const linked = await this.linkOf(rule.tenantId, dimensions, resource);
+      const resourceFields = {
+        ...(resource ? { resource } : {}),
+        ...(linked ? { resourceId: linked.resourceId, resourceName: linked.name } : {}),
+      };
       const downtime = activeDowntime(
         pass.downtimes ?? [],
-        { ruleId: rule.ruleId, ...(resource ? { resource } : {}), dimensions },
+        { ruleId: rule.ruleId, resources: resourceNamesOf(resourceFields), dimensions },
         pass.now,
       );
+      // Correlation keys on the linked resource's id (dependencies are declared between API
+      // resources), else on the series' resource value.
+      const correlationKey = resourceKeyOf(resourceFields);
       let dependentOn: string | undefined;
       let incidentId: string | undefined;
-      if (resource) {
-        const dependencies = await this.deps.topology.dependenciesOf(rule.tenantId, resource);
+      if (correlationKey) {
+        const dependencies = await this.deps.topology.dependenciesOf(rule.tenantId, correlationKey);
         if (dependencies.length > 0)
           dependentOn = explainingAlert(
             dependencies,
             await store.openAlertsOnResources(rule.tenantId, dependencies),
           )?.alertId;
         const incident = joinIncident(
-          await store.latestIncident(rule.tenantId, resource),
-          { tenantId: rule.tenantId, alertId, openedAt: nowIso, resource },
+          await store.latestIncident(rule.tenantId, correlationKey),
+          { tenantId: rule.tenantId, alertId, openedAt: nowIso, resource: correlationKey },
           newId,
         );
         await store.putIncident(incident);
         incidentId = incident.incidentId;
       }
-      const chain =
-        rule.escalationChainId && !downtime && !dependentOn
-          ? await store.getChain(rule.tenantId, rule.escalationChainId)
-          : undefined;
+      const routed = {
+        severity: transition.severity,
+        ruleId: rule.ruleId,
+        metric: rule.selector.metric,
+        dimensions,
+        ...resourceFields,
+      };
+      const routing = await this.routingFor(rule, routed, linked);
+      const chain = await this.chainFor(rule.tenantId, routing, !downtime && !dependentOn);
       const alert: Alert = {
         tenantId: rule.tenantId,
         alertId,
@@ -654,7 +742,7 @@ export class AlertEngine {
         seriesKey: key,
         metric: rule.selector.metric,
         dimensions,
-        ...(resource ? { resource } : {}),
+        ...resourceFields,
         cause,
         status: 'open',
         severity: transition.severity,
@@ -664,6 +752,7 @@ export class AlertEngine {
         ...(incidentId ? { incidentId } : {}),
         ...(dependentOn ? { dependentOn } : {}),
         ...(downtime ? { suppressedBy: downtime.downtimeId } : {}),
+        routing,
         ...(chain ? { escalation: startEscalation(chain, pass.now) } : {}),
         history: [transition],
       };
@@ -690,24 +779,27 @@ export class AlertEngine {
       };
       await store.putAlert(cleared);
       pass.events.push(stateChangedEvent(cleared, transition));
-      const notified = alert.escalation?.notifiedStages ?? [];
-      if (alert.escalation && notified.length > 0)
+      // Everyone who heard of it hears of the clear: this chain run's and earlier runs' recipients.
+      for (const notified of notifiedChains(alert))
         pass.events.push({
           detailType: DETAIL_TYPE.notificationRequested,
           detail: {
             ...alertSummaryOf(cleared, true),
             kind: 'clear',
-            chainId: alert.escalation.chainId,
-            notifiedStages: [...notified],
+            ...notified,
+            sequence: alert.history.length,
             at: nowIso,
           },
         });
       return undefined;
     }
-    if (transition.type === 'escalated' || transition.type === 'deescalated') {
-      const { acknowledgedAt: _a, acknowledgedBy: _b, ...unacknowledged } = alert;
+    if (transition.type === 'escalated') {
+      await this.escalate(rule, alert, transition, value, pass);
+      return openAlertId;
+    }
+    if (transition.type === 'deescalated') {
       const changed: Alert = {
-        ...(transition.type === 'escalated' ? unacknowledged : alert),
+        ...alert,
         severity: transition.severity,
         updatedAt: nowIso,
         ...(value === undefined ? {} : { value }),
@@ -715,8 +807,70 @@ export class AlertEngine {
       };
       await store.putAlert(changed);
       pass.events.push(stateChangedEvent(changed, transition));
+      // The chain run goes on; its recipients hear of the improvement only where the chain asks.
+      if (isNotifiable(alert))
+        for (const notified of notifiedChains(alert)) {
+          const chain = await store.getChain(rule.tenantId, notified.chainId);
+          if (!chain?.notifyOnDeescalation) continue;
+          pass.events.push({
+            detailType: DETAIL_TYPE.notificationRequested,
+            detail: {
+              ...alertSummaryOf(changed, true),
+              kind: 'deescalated',
+              ...notified,
+              sequence: alert.history.length,
+              previousSeverity: transition.from,
+              ...(alert.value === undefined ? {} : { previousValue: alert.value }),
+              at: nowIso,
+            },
+          });
+        }
     }
     return openAlertId;
+  }
+
+  /**
+   * An escalation to a worse severity is routed as a new alert of that severity would be, and starts
+   * that route's chain from its first stage (processEscalations sends it), saying what it escalated
+   * from. The acknowledgement is dropped (a worse problem needs a fresh look); the recipients the
+   * replaced run notified are kept for the clear.
+   */
+  private async escalate(
+    rule: AlertRule,
+    alert: Alert,
+    transition: Extract<Transition, { from: Severity }>,
+    value: number | undefined,
+    pass: RulePass,
+  ) {
+    const { acknowledgedAt: _a, acknowledgedBy: _b, escalation, earlierEscalations, ...rest } = alert;
+    const routing = await this.routingFor(rule, { ...alert, severity: transition.severity });
+    const chain = await this.chainFor(rule.tenantId, routing, isNotifiable(alert));
+    const earlier: EarlierEscalation[] = [...(earlierEscalations ?? [])];
+    if (escalation && escalation.notifiedStages.length > 0)
+      earlier.push({ chainId: escalation.chainId, notifiedStages: escalation.notifiedStages });
+    const sequence = alert.history.length;
+    const changed: Alert = {
+      ...rest,
+      severity: transition.severity,
+      updatedAt: new Date(pass.now).toISOString(),
+      ...(value === undefined ? {} : { value }),
+      routing,
+      ...(earlier.length > 0 ? { earlierEscalations: earlier } : {}),
+      ...(chain
+        ? {
+            escalation: startEscalation(chain, pass.now, {
+              sequence,
+              escalatedFrom: {
+                severity: transition.from,
+                ...(alert.value === undefined ? {} : { value: alert.value }),
+              },
+            }),
+          }
+        : {}),
+      history: [...alert.history, transition],
+    };
+    await this.deps.store.putAlert(changed);
+    pass.events.push(stateChangedEvent(changed, transition));
   }
 
   /**
@@ -876,6 +1030,15 @@ export function machineConfig(rule: AlertRule): StateMachineConfig {
     ...(rule.flap ? { flap: rule.flap } : {}),
   };
 }
+
+/** Whether a transition among the events starts a chain run (an opening or an escalation). */
+const startsChainRun = (events: readonly AlertBusEvent[]): boolean =>
+  events.some(
+    (e) =>
+      e.detailType === DETAIL_TYPE.stateChanged &&
+      ((e.detail as AlertStateChangedDetail).transition === 'opened' ||
+        (e.detail as AlertStateChangedDetail).transition === 'escalated'),
+  );
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

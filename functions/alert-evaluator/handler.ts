@@ -9,7 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createObservability } from '../../shared/http/handler';
-import { METRIC } from '../../shared/telemetry/metric-names';
+import { METRIC } from '../../shared/ports/operational-metrics';
 import { awsAlertEngine } from './aws-wiring';
 
 const { logger, metrics } = createObservability('alert-evaluator');

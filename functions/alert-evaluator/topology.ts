@@ -1,21 +1,21 @@
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { ResourceTopology } from '../../shared/ports/resource-topology';
-import type { TenantStore } from '../../shared/ports/tenant-store';
 
 /**
- * Resource dependencies from the tenant store's resources (`dependsOn`, keyed by resource id), with
- * transitive closure (nearest first, cycles ignored, at most `maxDepth` hops) and a short per-tenant
- * cache, since correlation asks once per opened alert.
+ * Resource dependencies from the tenant's resources (`dependsOn`, keyed by resource id, read through
+ * the resource directory and its short per-tenant cache, since correlation asks once per opened
+ * alert), with transitive closure (nearest first, cycles ignored, at most `maxDepth` hops). The
+ * engine asks with the resource a series is linked to (resource-identity.ts), so a dependency declared
+ * on resources created through the API holds for series pushed with only a hostname.
  */
 export class TenantStoreTopology implements ResourceTopology {
-  private readonly cache = new Map<string, { at: number; graph: Promise<Record<string, string[]>> }>();
-
   constructor(
-    private readonly tenants: Pick<TenantStore, 'resourceDependencies'>,
-    private readonly options: { ttlMs?: number; maxDepth?: number; now?: () => number } = {},
+    private readonly resources: ResourceDirectory,
+    private readonly options: { maxDepth?: number } = {},
   ) {}
 
   async dependenciesOf(tenantId: string, resource: string): Promise<string[]> {
-    const graph = await this.graphOf(tenantId);
+    const graph = (await this.resources.indexOf(tenantId)).dependencies();
     const result: string[] = [];
     const seen = new Set([resource]);
     let frontier = [resource];
@@ -31,15 +31,5 @@ export class TenantStoreTopology implements ResourceTopology {
       frontier = next;
     }
     return result;
-  }
-
-  private graphOf(tenantId: string): Promise<Record<string, string[]>> {
-    const now = this.options.now?.() ?? Date.now();
-    const cached = this.cache.get(tenantId);
-    if (cached && now - cached.at < (this.options.ttlMs ?? 30_000)) return cached.graph;
-    const graph = this.tenants.resourceDependencies(tenantId);
-    this.cache.set(tenantId, { at: now, graph });
-    graph.catch(() => this.cache.delete(tenantId));
-    return graph;
   }
 }

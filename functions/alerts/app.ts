@@ -1,6 +1,6 @@
 /**
- * The customer alerting API: alert rules, escalation chains, scheduled downtime, alert history and
- * acknowledgement. Thin: authenticate (tenant token), check the permission (alerts:read for reads,
+ * The customer alerting API: alert rules, escalation chains, alert routing rules, scheduled downtime,
+ * alert history and acknowledgement. Thin: authenticate (tenant token), check the permission (alerts:read for reads,
  * alerts:write for changes), validate with zod, call the store or the engine, audit every change.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,11 +11,16 @@ import {
   escalationChainInputSchema,
   redactRecipient,
 } from '../../shared/domain/alerting/escalation';
+import {
+  type AlertRoute,
+  alertRouteInputSchema,
+  byPriority,
+  routeFromInput,
+} from '../../shared/domain/alerting/routing';
 import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../shared/domain/alerting/rule';
 import { formatThreshold } from '../../shared/domain/alerting/thresholds';
 import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import { parseOrThrow } from '../../shared/domain/validation';
-import * as z from '../../shared/domain/zod';
 import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
@@ -27,6 +32,7 @@ import type { Clock } from '../../shared/ports/clock';
 import type { EmailSubscriptions } from '../../shared/ports/email-subscriptions';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
+import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
 
 export interface AlertsDeps {
@@ -53,6 +59,11 @@ export const ALERT_ROUTES = [
   'GET /v1/escalation-chains/{chainId}',
   'PUT /v1/escalation-chains/{chainId}',
   'DELETE /v1/escalation-chains/{chainId}',
+  'POST /v1/alert-routes',
+  'GET /v1/alert-routes',
+  'GET /v1/alert-routes/{routeId}',
+  'PUT /v1/alert-routes/{routeId}',
+  'DELETE /v1/alert-routes/{routeId}',
   'POST /v1/downtimes',
   'GET /v1/downtimes',
   'DELETE /v1/downtimes/{downtimeId}',
@@ -79,18 +90,13 @@ export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) =
   ...chain,
   stages: stages.map((s) => ({ recipients: s.recipients.map(redactRecipient) })),
 });
+const routeView = ({ tenantId: _t, ...route }: AlertRoute) => route;
 const downtimeView = ({ tenantId: _t, startsAt, endsAt, ...d }: Downtime) => ({
   ...d,
   startsAt: new Date(startsAt).toISOString(),
   endsAt: new Date(endsAt).toISOString(),
 });
 export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
-
-const listAlertsQuery = z.strictObject({
-  status: z.optional(z.enum(['open', 'cleared'])),
-  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
-  cursor: z.optional(z.string().check(z.maxLength(2048))),
-});
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   const { store } = deps;
@@ -161,6 +167,38 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     return rule;
   }
 
+  async function saveRoute(event: HttpEvent, existing: AlertRoute | undefined, principal: Principal) {
+    const input = parseOrThrow(alertRouteInputSchema, body(event));
+    await checkChain(principal.tenantId, input.escalationChainId);
+    // First match wins, so two routes of one priority would leave the order to chance: refused.
+    const clash = (await store.listRoutes(principal.tenantId)).find(
+      (r) => r.priority === input.priority && r.routeId !== existing?.routeId,
+    );
+    if (clash)
+      throw new UnprocessableError(
+        `priority: route ${clash.routeId} (${clash.name}) already has priority ${input.priority}`,
+        'priority',
+      );
+    const now = deps.clock.now().toISOString();
+    const route = routeFromInput(
+      input,
+      { tenantId: principal.tenantId, routeId: existing?.routeId ?? id() },
+      now,
+      existing?.createdAt ?? now,
+    );
+    await store.putRoute(route);
+    deps.engine.invalidateRules(principal.tenantId);
+    await audit(
+      event,
+      principal,
+      existing ? 'alert-route.update' : 'alert-route.create',
+      `alert-route/${route.routeId}`,
+      existing && routeView(existing),
+      routeView(route),
+    );
+    return route;
+  }
+
   async function subscribe(address: string) {
     try {
       await deps.emailSubscriptions?.subscribe(address);
@@ -187,6 +225,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       chainId: existing?.chainId ?? id(),
       name: input.name,
       stageIntervalSeconds: input.stageIntervalSeconds,
+      notifyOnDeescalation: input.notifyOnDeescalation,
       stages: input.stages,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
@@ -275,6 +314,37 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         );
         return { statusCode: 204, headers: {}, body: '' };
       },
+      'POST /v1/alert-routes': async (event) => {
+        const principal = await principalFor(event, true);
+        return json(201, routeView(await saveRoute(event, undefined, principal)));
+      },
+      'GET /v1/alert-routes': async (event) => {
+        const principal = await principalFor(event, false);
+        const routes = (await store.listRoutes(principal.tenantId)).sort(byPriority);
+        return json(200, { routes: routes.map(routeView) });
+      },
+      'GET /v1/alert-routes/{routeId}': async (event) => {
+        const principal = await principalFor(event, false);
+        const route = await store.getRoute(principal.tenantId, param(event, 'routeId'));
+        if (!route) throw new NotFoundError('no such alert route', 'routeId');
+        return json(200, routeView(route));
+      },
+      'PUT /v1/alert-routes/{routeId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const existing = await store.getRoute(principal.tenantId, param(event, 'routeId'));
+        if (!existing) throw new NotFoundError('no such alert route', 'routeId');
+        return json(200, routeView(await saveRoute(event, existing, principal)));
+      },
+      'DELETE /v1/alert-routes/{routeId}': async (event) => {
+        const principal = await principalFor(event, true);
+        const routeId = param(event, 'routeId');
+        const existing = await store.getRoute(principal.tenantId, routeId);
+        if (!existing || !(await store.deleteRoute(principal.tenantId, routeId)))
+          throw new NotFoundError('no such alert route', 'routeId');
+        deps.engine.invalidateRules(principal.tenantId);
+        await audit(event, principal, 'alert-route.delete', `alert-route/${routeId}`, routeView(existing));
+        return { statusCode: 204, headers: {}, body: '' };
+      },
       'POST /v1/downtimes': async (event) => {
         const principal = await principalFor(event, true);
         const input = parseOrThrow(downtimeInputSchema, body(event));
@@ -315,6 +385,14 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       'GET /v1/alerts': async (event) => {
         const principal = await principalFor(event, false);
         const query = parseOrThrow(listAlertsQuery, event.queryStringParameters ?? {});
+        if (query.resourceId !== undefined) {
+          // Served from the open-alerts-by-resource index: open alerts only, bounded by what is open.
+          if (query.status === 'cleared')
+            throw new UnprocessableError('status: with resourceId, only open alerts are listed', 'status');
+          const open = await store.openAlertsOnResources(principal.tenantId, [query.resourceId]);
+          const newestFirst = open.sort((a, b) => (a.alertId < b.alertId ? 1 : -1)).slice(0, query.limit);
+          return json(200, { alerts: newestFirst.map(alertView) });
+        }
         const page = await store.listAlerts(principal.tenantId, {
           limit: query.limit,
           ...(query.status ? { status: query.status } : {}),

@@ -1,27 +1,61 @@
 /**
- * OpenAPI 3.1 from the operations table: request bodies and queries are the very zod schemas the
- * handlers validate with (zod 4's toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 expects).
+ * OpenAPI 3.1 of every route in shared/http/routes.ts, from each function's operations table: request
+ * bodies and queries are the very zod schemas the handlers validate with (zod 4's toJSONSchema, JSON
+ * Schema 2020-12 as OpenAPI 3.1 expects), and each route names what authorizes it
+ * (`x-required-permission`).
  */
 import * as z from '../../shared/domain/zod';
-import { ROUTES } from '../../shared/http/routes';
-import type { Operation } from './app';
+import { type BinaryContent, type OperationDoc, requiredPermission } from '../../shared/http/operations';
+import { ADMIN_OPERATIONS } from '../admin/operations';
+import { ALERTS_OPERATIONS } from '../alerts/operations';
+import { INGEST_OPERATIONS } from '../ingest/operations';
+import { LIMITS_OPERATIONS } from '../limits/operations';
 import { errorView } from './views';
+
+/** The routes the other functions serve; the api function's own come from its operations table. */
+const OTHER_FUNCTIONS_OPERATIONS: readonly OperationDoc[] = [
+  ...INGEST_OPERATIONS,
+  ...ALERTS_OPERATIONS,
+  ...LIMITS_OPERATIONS,
+  ...ADMIN_OPERATIONS,
+];
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   201: 'Created',
+  202: 'Accepted',
   204: 'No content',
+  302: 'Found: the Location header points to the content',
+  400: 'Malformed body',
   401: 'Missing, unknown, revoked or malformed token',
   403: 'The token’s kind or role does not allow this',
   404: 'Not found (or not yours)',
   409: 'Changed since the version you read (If-Match)',
+  413: 'Body too large',
+  415: 'Unsupported media type',
   422: 'Invalid input; `error.field` names the field',
+  429: 'Over a limit; retry after Retry-After',
+  503: 'Unavailable; retry after Retry-After',
+};
+
+const SECURITY: Record<OperationDoc['auth'], unknown[]> = {
+  public: [],
+  tenant: [{ tenantToken: [] }],
+  ingest: [{ ingestKey: [] }],
+  provider: [{ providerToken: [] }],
 };
 
 const schemaOf = (schema: z.ZodMiniType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
 
-export function buildOpenApiDocument(operations: readonly Operation[]): Record<string, unknown> {
+const isBinary = (body: z.ZodMiniType | BinaryContent): body is BinaryContent => 'binary' in body;
+
+/** The document for the api function's own operations plus every other function's. */
+export function platformOpenApiDocument(apiOperations: readonly OperationDoc[]): Record<string, unknown> {
+  return buildOpenApiDocument([...apiOperations, ...OTHER_FUNCTIONS_OPERATIONS]);
+}
+
+export function buildOpenApiDocument(operations: readonly OperationDoc[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const o of operations) {
     const parameters: unknown[] = [];
@@ -45,64 +79,36 @@ export function buildOpenApiDocument(operations: readonly Operation[]): Record<s
       const code = Number(status);
       const description = STATUS_TEXT[code] ?? 'See description';
       const body = schema ?? (code >= 400 ? errorView : undefined);
-      responses[status] = body
-        ? { description, content: { 'application/json': { schema: schemaOf(body, 'output') } } }
-        : { description };
+      responses[status] = !body
+        ? { description }
+        : isBinary(body)
+          ? { description, content: { [body.binary]: { schema: { type: 'string', format: 'binary' } } } }
+          : { description, content: { 'application/json': { schema: schemaOf(body, 'output') } } };
     }
+    const content: Record<string, unknown> = {};
+    if (o.body) content['application/json'] = { schema: schemaOf(o.body, 'input') };
+    for (const type of o.binaryBody ?? []) content[type] ??= { schema: { type: 'string', format: 'binary' } };
     paths[o.path] ??= {};
     paths[o.path]![o.method.toLowerCase()] = {
       summary: o.summary,
       operationId: `${o.method.toLowerCase()}${o.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string = '') => c.toUpperCase())}`,
-      ...(o.auth === 'public'
-        ? { security: [] }
-        : { security: [{ [o.auth === 'ingest' ? 'ingestKey' : 'tenantToken']: [] }] }),
-      ...(o.permission ? { 'x-required-permission': o.permission } : {}),
+      security: SECURITY[o.auth],
+      'x-required-permission': requiredPermission(o),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(o.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: schemaOf(o.body, 'input') } },
-            },
-          }
-        : {}),
+      ...(Object.keys(content).length > 0 ? { requestBody: { required: true, content } } : {}),
       responses,
-    };
-  }
-  // Routes served by other functions (ingest, alerting, usage) are listed too, so the document names
-  // every route a tenant can call; their owners describe bodies in their own schemas.
-  for (const route of ROUTES) {
-    if (route.function === 'api' || route.path.startsWith('/admin/')) continue;
-    const method = route.method.toLowerCase();
-    paths[route.path] ??= {};
-    if (paths[route.path]![method]) continue;
-    const parameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
-      name: m[1],
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
-    paths[route.path]![method] = {
-      summary: `Served by the ${route.function} function`,
-      operationId: `${method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string = '') => c.toUpperCase())}`,
-      security: [{ [route.function === 'ingest' ? 'ingestKey' : 'tenantToken']: [] }],
-      ...(parameters.length > 0 ? { parameters } : {}),
-      responses: {
-        default: {
-          description: 'See the function’s documentation; errors are `{error: {code, message, field?}}`',
-          content: { 'application/json': { schema: schemaOf(errorView, 'output') } },
-        },
-      },
     };
   }
   return {
     openapi: '3.1.0',
     info: {
-      title: 'Observability platform — customer API',
+      title: 'Observability platform API',
       version: '1.0.0',
       description:
-        'Every request is scoped to the tenant of its token. Lists are paged with opaque cursors. ' +
-        'Secrets (device credentials, tokens, ingest keys) are write-only: shown once or never.',
+        'Every customer request is scoped to the tenant of its token; /admin/v1/* is the provider’s. ' +
+        'Lists are paged with opaque cursors. Secrets (device credentials, tokens, ingest keys) are ' +
+        'write-only: shown once or never. `x-required-permission` names what authorizes each route: ' +
+        'the tenant token role permission, `any-tenant-token`, `ingest-key`, `provider-token` or `none`.',
     },
     components: {
       securitySchemes: {
@@ -115,6 +121,11 @@ export function buildOpenApiDocument(operations: readonly Operation[]): Record<s
           type: 'http',
           scheme: 'bearer',
           description: 'obs_ingest_… (ingest and own config only)',
+        },
+        providerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The provider’s admin token (/admin/v1/* only)',
         },
       },
     },

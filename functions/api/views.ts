@@ -97,7 +97,18 @@ export const seriesView = z.object({
     z.object({
       metric: z.string(),
       dimensions: z.record(z.string(), z.string()),
-      points: z.array(z.tuple([z.number(), z.number()])),
+      points: z.array(
+        z.tuple([
+          z.number(),
+          z
+            .union([z.number(), z.enum(['NaN', '+Inf', '-Inf'])])
+            .check(
+              z.describe(
+                'Finite values are JSON numbers; NaN, +Inf and -Inf (which JSON cannot spell) are the strings "NaN", "+Inf", "-Inf", as in the Prometheus HTTP API. Stale markers are not values and are never returned.',
+              ),
+            ),
+        ]),
+      ),
     }),
   ),
 });

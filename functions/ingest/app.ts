@@ -3,17 +3,27 @@ import type { Context } from 'aws-lambda';
 import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
 import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/domain/ingest/batch';
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
-import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
+import {
+  type RemoteWriteBatch,
+  type RemoteWriteWritten,
+  remoteWriteBatchFrom,
+  remoteWriteWritten,
+} from '../../shared/domain/ingest/remote-write';
 import { LIMITS, type Sample } from '../../shared/domain/metrics';
-import { nativePayloadToSamples } from '../../shared/domain/native-format';
+import { type NativePayload, nativePayloadToSamples } from '../../shared/domain/native-format';
 import { authenticate } from '../../shared/http/auth';
 import { mediaType, rawBody, readBody, readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
 import { errorResult, json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
-import type { GuardedRequest, IngestGuard } from '../../shared/ingest/guard';
+import type { GuardedRequest, IngestOutcome as GuardOutcome, IngestGuard } from '../../shared/ingest/guard';
+import { metadataRecorder } from '../../shared/ingest/metadata-recorder';
+import { linkPushedResource } from '../../shared/ingest/push-resource';
 import type { Clock } from '../../shared/ports/clock';
+import type { MetricMetadataStore } from '../../shared/ports/metric-metadata';
 import type { MetricStore } from '../../shared/ports/metric-store';
+import { METRIC } from '../../shared/ports/operational-metrics';
+import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
@@ -23,8 +33,11 @@ import {
   exportMetricsResponseJson,
   grpcCodeForHttpStatus,
 } from '../../shared/protocols/otlp/response';
-import { readRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
-import { METRIC } from '../../shared/telemetry/metric-names';
+import { readRemoteWriteBody, type WriteRequestSink } from '../../shared/protocols/prometheus/remote-write';
+import {
+  REMOTE_WRITE_V2_PROTO,
+  readRemoteWriteV2Body,
+} from '../../shared/protocols/prometheus/remote-write-v2';
 
 export interface IngestDeps {
   readonly tenants: TenantStore;
@@ -35,11 +48,55 @@ export interface IngestDeps {
   readonly afterWrite?: (tenantId: string, samples: readonly Sample[]) => Promise<void>;
   /** Per-tenant limits, idempotency and HA dedup (shared/ingest/guard.ts); every deployment wires it. */
   readonly guard?: IngestGuard;
+  /**
+   * Links a native push's resourceIds to API resources (ambiguous: 422) and creates the resource
+   * with `?create=true` (shared/ingest/push-resource.ts); absent, pushes are stored unlinked.
+   */
+  readonly resources?: ResourceDirectory;
+  /** Where the metric metadata senders send (type, help, unit) is kept; not kept when absent. */
+  readonly metadata?: MetricMetadataStore;
+}
+
+/** The Content-Type proto parameter of remote write 1.0 (also what no parameter means). */
+const REMOTE_WRITE_V1_PROTO = 'prometheus.WriteRequest';
+
+/** The remote-write version a Content-Type asks for: 1 or 2; 415 for any other proto. */
+export function remoteWriteVersion(contentType: string): 1 | 2 {
+  const proto = /;\s*proto\s*=\s*"?([^;\s"]+)"?/i.exec(contentType)?.[1];
+  if (proto === undefined || proto === REMOTE_WRITE_V1_PROTO) return 1;
+  if (proto === REMOTE_WRITE_V2_PROTO) return 2;
+  throw new UnsupportedMediaTypeError(
+    `remote write accepts proto=${REMOTE_WRITE_V1_PROTO} (1.0, also the default) or proto=${REMOTE_WRITE_V2_PROTO} (2.0), not ${proto}`,
+    'content-type',
+  );
+}
+
+/** The remote write 2.0 response headers (sent for 1.0 too): what the request stored. */
+function writtenHeaders(written: RemoteWriteWritten): Record<string, string> {
+  return {
+    'x-prometheus-remote-write-samples-written': String(written.samples),
+    'x-prometheus-remote-write-histograms-written': String(written.histograms),
+    'x-prometheus-remote-write-exemplars-written': String(written.exemplars),
+  };
+}
+
+const NOTHING_WRITTEN: RemoteWriteWritten = { samples: 0, histograms: 0, exemplars: 0 };
+
+/** What one remote-write request got to, as far as it got: its batch, what was stored, the counts. */
+interface RemoteWriteExchange {
+  batch?: RemoteWriteBatch;
+  stored?: readonly Sample[];
+  written?: RemoteWriteWritten;
 }
 
 /** Collector-facing ingest: authenticate the ingest key, decode, validate, map, write. */
 export function createIngestHandler(deps: IngestDeps): HttpHandler {
   const emf = deps.observability.metrics;
+  const recordMetadata =
+    deps.metadata &&
+    metadataRecorder(deps.metadata, (error) =>
+      deps.observability.logger.error('recording metric metadata failed', { error: error as Error }),
+    );
 
   /** Runs one request through the guard (limits, idempotency, HA dedup) when there is one. */
   async function guarded(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult> {
@@ -68,7 +125,18 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       event,
       {
         tenantId,
-        decode: () => nativePayloadToSamples(readJson(event), deps.clock.now().getTime()),
+        decode: async () => {
+          const body = readJson(event);
+          const samples = nativePayloadToSamples(body, deps.clock.now().getTime());
+          if (deps.resources)
+            await linkPushedResource(
+              { directory: deps.resources, tenants: deps.tenants, clock: deps.clock },
+              tenantId,
+              body as NativePayload,
+              event.queryStringParameters?.['create'] === 'true',
+            );
+          return samples;
+        },
         write: (samples) => writeSamples(tenantId, samples),
         respond: (outcome) => {
           emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.accepted);
@@ -92,8 +160,10 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
     event: HttpEvent,
     tenantId: string,
     decode: () => IngestBatch,
-    answer: (outcome: ReturnType<typeof ingestOutcome>) => HttpResult,
+    answer: (outcome: ReturnType<typeof ingestOutcome>, result: GuardOutcome) => HttpResult,
     context?: Context,
+    write: (samples: readonly Sample[]) => ReturnType<typeof writeSamples> = (samples) =>
+      writeSamples(tenantId, samples),
   ): Promise<HttpResult> {
     let batch: IngestBatch | undefined;
     return guarded(
@@ -104,12 +174,12 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
           batch = decode();
           return batch.samples;
         },
-        write: (samples) => writeSamples(tenantId, samples),
+        write,
         respond: (result) => {
           const outcome = ingestOutcome(batch as IngestBatch, result);
           emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, outcome.samplesWritten);
           emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, outcome.rejected);
-          return answer(outcome);
+          return answer(outcome, result);
         },
       },
       context,
@@ -176,18 +246,39 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
   }
 
   /**
-   * Prometheus remote write 1.0: snappy-framed WriteRequest. Success is 204; any refused sample makes
-   * it a 400 (after the rest is stored), which a sender does not retry; 5xx only for our faults.
+   * Prometheus remote write 1.0 and 2.0 (chosen by the Content-Type proto parameter; 415 for another,
+   * so a 2.0 sender falls back): a snappy-framed WriteRequest or v2 Request. Success is 204; any
+   * refused sample or histogram makes it a 400 (after the rest is stored), which a sender does not
+   * retry; 5xx only for our faults. Every answer says what was stored in the
+   * X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written headers.
    */
   async function ingestRemoteWrite(event: HttpEvent, context?: Context): Promise<HttpResult> {
     const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
+    const exchange: RemoteWriteExchange = {};
+    let result: HttpResult;
+    try {
+      result = await guardedRemoteWrite(event, tenantId, exchange, context);
+    } catch (error) {
+      // A refusal still says what was stored (nothing, or what the guard let through); our faults stay 5xx.
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      result = errorResult(error);
+    }
+    const { batch, stored } = exchange;
+    if (batch && recordMetadata) await recordMetadata(tenantId, batch.metadata.entries());
+    const written =
+      exchange.written ?? (batch && stored ? writtenFromStored(batch, stored) : NOTHING_WRITTEN);
+    return { ...result, headers: { ...result.headers, ...writtenHeaders(written) } };
+  }
+
+  /** Checks the content type and encoding, then decodes, maps and writes through the guard. */
+  async function guardedRemoteWrite(
+    event: HttpEvent,
+    tenantId: string,
+    exchange: RemoteWriteExchange,
+    context?: Context,
+  ): Promise<HttpResult> {
     requireMediaType(event, ['application/x-protobuf']);
-    const proto = /;\s*proto=([^;\s]+)/i.exec(header(event, 'content-type') ?? '')?.[1];
-    if (proto && proto !== 'prometheus.WriteRequest')
-      throw new UnsupportedMediaTypeError(
-        `only remote write 1.0 (prometheus.WriteRequest) is accepted, not ${proto}`,
-        'content-type',
-      );
+    const version = remoteWriteVersion(header(event, 'content-type') ?? '');
     const encoding = (header(event, 'content-encoding') ?? '').trim().toLowerCase();
     if (encoding !== 'snappy')
       throw new UnsupportedMediaTypeError(
@@ -195,20 +286,42 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
         'content-encoding',
       );
     const raw = rawBody(event);
+    const readBodyInto =
+      version === 2
+        ? (sink: WriteRequestSink) => readRemoteWriteV2Body(raw, LIMITS.maxBodyBytes, sink)
+        : (sink: WriteRequestSink) => readRemoteWriteBody(raw, LIMITS.maxBodyBytes, sink);
     return guardedBatch(
       event,
       tenantId,
-      () =>
-        remoteWriteBatchFrom(
-          (sink) => readRemoteWriteBody(raw, LIMITS.maxBodyBytes, sink),
-          deps.clock.now().getTime(),
-        ),
-      (outcome) => {
-        if (outcome.rejected > 0) throw new BadRequestError(rejectionSummary(outcome, 'samples'), 'body');
+      () => {
+        exchange.batch = remoteWriteBatchFrom(readBodyInto, deps.clock.now().getTime());
+        return exchange.batch;
+      },
+      (outcome, guardResult) => {
+        exchange.written = remoteWriteWritten(
+          exchange.batch as RemoteWriteBatch,
+          guardResult.rejected.map((r) => r.index),
+        );
+        if (outcome.rejected > 0)
+          return errorResult(new BadRequestError(rejectionSummary(outcome, 'samples'), 'body'));
         return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
       },
       context,
+      async (samples) => {
+        const writeResult = await writeSamples(tenantId, samples);
+        const refused = new Set(writeResult.rejected.map((r) => r.index));
+        exchange.stored = refused.size === 0 ? samples : samples.filter((_, i) => !refused.has(i));
+        return writeResult;
+      },
     );
+  }
+
+  /** Written counts when the guard answered itself (its limits refused some samples): by the stored samples. */
+  function writtenFromStored(batch: RemoteWriteBatch, stored: readonly Sample[]): RemoteWriteWritten {
+    const kept = new Set(stored);
+    const notStored: number[] = [];
+    for (let i = 0; i < batch.samples.length; i++) if (!kept.has(batch.samples[i]!)) notStored.push(i);
+    return remoteWriteWritten(batch, notStored);
   }
 
   return httpHandler(

@@ -1,6 +1,7 @@
 import { alertBusConfigured } from '../../shared/adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '../../shared/adapters/aws/guardrails-wiring';
-import { awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
+import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
+import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
 import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
@@ -9,14 +10,20 @@ import { createIngestHandler } from './app';
 const observability = lambdaObservability('ingest');
 const tenants = awsTenantStore();
 const metrics = awsMetricStore();
+// One cached index of the tenants' resources for linking pushes and for on-ingest evaluation.
+const resources = new TenantResourceDirectory(tenants);
 // Evaluation on ingest when the alerting construct gave this function the bus (ALERT_BUS_NAME).
-const alerts = alertBusConfigured() ? awsAlertEngine({ tenants, metrics, observability }) : undefined;
+const alerts = alertBusConfigured()
+  ? awsAlertEngine({ tenants, metrics, resources, observability })
+  : undefined;
 
 export const handler = createIngestHandler({
   tenants,
   metrics,
   clock: systemClock,
   observability,
+  resources,
+  metadata: awsMetricMetadata(),
   guard: awsIngestGuard(
     observability,
     systemClock,

@@ -18,7 +18,7 @@ import {
 import { awsKeyService, awsTenantStore } from '../../shared/adapters/aws/wiring';
 import type { BusEnvelope } from '../../shared/domain/alerting/events';
 import { createObservability } from '../../shared/http/handler';
-import { METRIC } from '../../shared/telemetry/metric-names';
+import { METRIC } from '../../shared/ports/operational-metrics';
 import { RecipientSecrets } from '../alerts/recipient-secrets';
 import { createNotificationProcessor } from './app';
 

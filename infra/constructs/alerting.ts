@@ -34,7 +34,7 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALERT_ENV } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../../shared/domain/alerting/events';
+import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '../../shared/domain/alerting/events';
 import { SEVERITIES, type Severity } from '../../shared/domain/alerting/thresholds';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction } from './platform-function';
@@ -61,7 +61,7 @@ export interface AlertingProps {
   readonly aggregationRegion: string;
   /** Encrypts topics and queues (its key policy lets EventBridge and SNS use it). */
   readonly messagingKey: IKey;
-  /** The metadata table: alert rules, states, history (dynamodb-alert-store-model.ts). */
+  /** The metadata table: alert rules, states, history (items/alert-store-items.ts). */
   readonly table: ITableV2;
   readonly metricStore: MetricStore;
   /** The HTTP `alerts` function: publishes acknowledgements. */
@@ -123,16 +123,15 @@ export class Alerting extends Construct {
     ) as Record<Severity, Topic>;
     this.emailTopic = topic('EmailTopic', 'Alert e-mail delivery');
 
-    // Route notification requests meant for people (not in downtime, not dependent) by severity.
+    // Route notification requests meant for people (not in downtime, not dependent) by the severity
+    // the alert has now: an escalation's first stage travels its new severity's route. The pattern is
+    // the one the local bus routes with (notificationPattern).
     for (const severity of SEVERITIES) {
+      const { 'detail-type': detailType, ...pattern } = notificationPattern(severity);
       new Rule(this, `${pascal(severity)}NotificationRule`, {
         eventBus: this.bus,
         description: `${DETAIL_TYPE.notificationRequested} (${severity}) to its topic`,
-        eventPattern: {
-          source: [ALERT_EVENT_SOURCE],
-          detailType: [DETAIL_TYPE.notificationRequested],
-          detail: { severity: [severity], notify: [true] },
-        },
+        eventPattern: { ...pattern, detailType },
         targets: [
           new SnsTopic(this.severityTopics[severity], {
             deadLetterQueue: this.targetDeadLetterQueue,

@@ -4,7 +4,7 @@
  * alert evaluator lag, notification failures, dead-letter queue depth, top tenants by usage), every
  * alarm notifying the provider's on-call SNS topic (KMS-encrypted), except informational ones (worth a
  * look, not a page), which notify the notices topic. EMF names come from
- * shared/telemetry/metric-names.ts and the namespace from shared/http/handler.ts, the same constants
+ * shared/ports/operational-metrics.ts and the namespace from shared/http/handler.ts, the same constants
  * the functions emit with, so a rename cannot silently empty a graph.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -29,7 +29,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../shared/http/handler';
-import { METRIC, TENANT_METRIC_DIMENSION } from '../../shared/telemetry/metric-names';
+import { METRIC, TENANT_METRIC_DIMENSION } from '../../shared/ports/operational-metrics';
 
 /** Powertools `service` dimension values the dashboards read (POWERTOOLS_SERVICE_NAME of each function). */
 export const OPS_SERVICE = {

@@ -17,6 +17,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_METADATA_PK_PREFIX } from '../../shared/adapters/aws/dynamodb-metric-metadata';
 import { NOTIFICATION_CLAIM_PK_PREFIX } from '../../shared/adapters/aws/dynamodb-notification-ledger';
 import { TENANT_KEY_TAG } from '../../shared/adapters/aws/kms-key-service';
 import { ENV } from '../../shared/adapters/aws/wiring';
@@ -28,8 +29,9 @@ import { RuntimeDependenciesLayer } from './runtime-dependencies-layer';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`), what a function
- * that authenticates but changes no metadata needs (every authentication is audited).
+ * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`) and metric metadata
+ * (pk `METRICMETA#…`), what ingest needs: it authenticates but changes no tenant metadata (every
+ * authentication is audited), and keeps the metric metadata senders send.
  * `readClaimNotifications`: read everything, put and delete only notification claims (pk
  * `NOTIFIED#…`), what the notifier needs to send each delivery once across its instances.
  */
@@ -168,6 +170,16 @@ export class PlatformFunction extends Construct {
           actions: ['dynamodb:PutItem'],
           resources: [table.tableArn],
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+        }),
+      );
+      // Ingest records the metric metadata senders send (type, help, unit) in its own partitions.
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${METRIC_METADATA_PK_PREFIX}*`] },
+          },
         }),
       );
     }

@@ -3,7 +3,7 @@
  * the ingest API built from ROUTES, and the provider's dashboard and alarms. The stack only wires
  * constructs together; what other constructs need (alerting) is exposed as public readonly fields.
  */
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -115,6 +115,7 @@ export class RegionalStack extends Stack {
         serviceName: name,
         memorySize: spec.memorySize,
         reservedConcurrency: spec.reservedConcurrency,
+        ...(spec.timeoutSeconds ? { timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
       });
       if (spec.table) fn.bindTable(this.table, spec.table);
       if (spec.ingestState) fn.bindTable(this.ingestState.table, spec.ingestState, INGEST_STATE_TABLE_ENV);

@@ -26,6 +26,66 @@ export class InvalidMatcherError extends Error {
   }
 }
 
+const flipCase = (c: string) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
+
+/**
+ * A Go (RE2) pattern as a JavaScript RegExp source. RE2's inline flags have no JavaScript equivalent
+ * before V8's regexp modifiers: `(?i)` and `(?i:…)` become explicit case alternatives (`[aA]`), and
+ * `(?s)` (always on here, as Prometheus compiles with it) is dropped. Everything else passes through.
+ */
+export function re2Source(pattern: string): string {
+  if (!pattern.includes('(?')) return pattern;
+  let out = '';
+  // Case-insensitivity of each open group; a group inherits its parent's.
+  const stack: boolean[] = [false];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    const ci = stack[stack.length - 1]!;
+    if (c === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      else if (ci && /[a-zA-Z]/.test(c)) {
+        const range = /^([a-zA-Z])-([a-zA-Z])/.exec(pattern.slice(i));
+        if (range) {
+          out += `${range[0]}${flipCase(range[1]!)}-${flipCase(range[2]!)}`;
+          i += 2;
+          continue;
+        }
+        out += c + flipCase(c);
+        continue;
+      }
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      if (pattern[i + 1] === ']') out += pattern[++i];
+      continue;
+    }
+    const flags = /^\(\?([imsU]*)(?:-([imsU]*))?(:|\))/.exec(pattern.slice(i));
+    if (flags) {
+      const on = flags[1]!.includes('i') ? true : flags[2]?.includes('i') ? false : ci;
+      if (flags[3] === ':') {
+        stack.push(on);
+        out += '(?:';
+      } else stack[stack.length - 1] = on;
+      i += flags[0].length - 1;
+      continue;
+    }
+    if (c === '(') stack.push(ci);
+    else if (c === ')' && stack.length > 1) stack.pop();
+    out += ci && /[a-zA-Z]/.test(c) ? `[${c}${flipCase(c)}]` : c;
+  }
+  return out;
+}
+
 /** Compiles a matcher into a predicate on one label value ('' when the label is absent). */
 export function compileMatcher(matcher: LabelMatcher): (value: string) => boolean {
   const { op, value } = matcher;
@@ -33,7 +93,7 @@ export function compileMatcher(matcher: LabelMatcher): (value: string) => boolea
   if (op === '!=') return (v) => v !== value;
   let re: RegExp;
   try {
-    re = new RegExp(`^(?:${value})$`, 's');
+    re = new RegExp(`^(?:${re2Source(value)})$`, 's');
   } catch (e) {
     throw new InvalidMatcherError(
       `invalid regular expression ${JSON.stringify(value)}: ${(e as Error).message}`,

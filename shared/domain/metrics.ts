@@ -10,7 +10,13 @@ export interface Sample {
   readonly metric: string;
   readonly dimensions: Dimensions;
   readonly timestampMs: number;
+  /** Any IEEE double: NaN, +Inf, -Inf and -0 are data like any other value. */
   readonly value: number;
+  /**
+   * Prometheus' stale marker: not a value but the end of the series at `timestampMs` (value is NaN).
+   * A flag because V8 does not keep NaN payloads (special-values.ts); stores keep it as a marker.
+   */
+  readonly stale?: true;
 }
 
 export interface MetricBatch {
@@ -51,6 +57,8 @@ export const RESERVED_DIMENSION_NAMES: ReadonlySet<string> = new Set([
   'measure_name',
   'time',
   'value',
+  // Timestream's column for NaN, ±Inf and stale markers (timestream-packing.ts SPECIAL_COLUMN).
+  'special_value',
 ]);
 
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.:/-]*$/;
@@ -132,7 +140,7 @@ export function sampleProblem(sample: Sample, window: TimeWindow): string | unde
     metricNameProblem(sample.metric) ??
     dimensionsProblem(sample.dimensions) ??
     timestampProblem(sample.timestampMs, window) ??
-    (Number.isFinite(sample.value) ? undefined : 'value is not a finite number')
+    (typeof sample.value === 'number' ? undefined : 'value is not a number')
   );
 }
 

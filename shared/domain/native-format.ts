@@ -12,6 +12,7 @@ import {
   type Sample,
   timestampProblem,
 } from './metrics';
+import { parseSampleValue } from './special-values';
 import { parseOrThrow } from './validation';
 import * as z from './zod';
 
@@ -40,8 +41,13 @@ const name = (what: string) =>
 
 /** Resource and instance property keys (they become dimension names). */
 const PROPERTY_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,59}$/;
-/** A datapoint value given as a string: "12.5" yes, "12abc", "", "NaN", "Infinity" no. */
+/** A datapoint value given as a string: "12.5" yes, "12abc", "" no. */
 const NUMERIC_STRING = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+/**
+ * The IEEE special values JSON numbers cannot spell, as strings (any case): "NaN", "+Inf", "-Inf",
+ * "Inf", "Infinity", "+Infinity", "-Infinity" (Prometheus' and JavaScript's spellings).
+ */
+const SPECIAL_STRING = /^\s*(nan|[-+]?inf(inity)?)\s*$/i;
 const VALUE_STRING_MAX_LENGTH = 64;
 const DESCRIPTION_MAX_LENGTH = 1024;
 const DATA_POINT_TYPES = ['GAUGE', 'COUNTER', 'DERIVE'] as const;
@@ -59,8 +65,14 @@ const propertyMap = (what: string, max: number) =>
 
 const optionalText = (max: number) => z.optional(z.string().check(z.maxLength(max)));
 
-/** A datapoint value: a JSON number or a numeric string, as LogicMonitor accepts. */
-const datapointValue = z.union([z.number(), z.string().check(z.maxLength(VALUE_STRING_MAX_LENGTH))]);
+/** A datapoint value: a JSON number or a numeric string, as LogicMonitor accepts, or a special value. */
+const datapointValue = z
+  .union([z.number(), z.string().check(z.maxLength(VALUE_STRING_MAX_LENGTH))])
+  .check(
+    z.describe(
+      'A number, a numeric string, or NaN/±Inf as the strings "NaN", "+Inf", "-Inf" (also "Inf", "Infinity", "-Infinity", any case), which JSON numbers cannot spell',
+    ),
+  );
 
 export const nativePayloadSchema = z.strictObject({
   resourceName: name('resourceName'),
@@ -116,11 +128,16 @@ export const nativePayloadSchema = z.strictObject({
 
 export type NativePayload = z.infer<typeof nativePayloadSchema>;
 
-/** Parses a numeric datapoint value strictly: "12.5" yes, "12abc", "", "NaN", "Infinity" no. */
-function numericValue(raw: number | string): number {
-  if (typeof raw === 'number') return raw;
-  if (!NUMERIC_STRING.test(raw)) return Number.NaN;
-  return Number(raw);
+/**
+ * A datapoint value given as a string, parsed strictly: "12.5", "NaN", "-Inf" yes; "12abc", "" no,
+ * nor "1e400" (a number that overflows a double is a mistake, not an infinity).
+ */
+function stringValue(raw: string): number | undefined {
+  if (NUMERIC_STRING.test(raw)) {
+    const value = Number(raw);
+    return Number.isFinite(value) ? value : undefined;
+  }
+  return SPECIAL_STRING.test(raw) ? parseSampleValue(raw) : undefined;
 }
 
 /**
@@ -149,9 +166,13 @@ export function nativePayloadToSamplesReference(body: unknown, nowMs: number): S
         const timestampMs = Number(epochSeconds) * 1000;
         const tsProblem = timestampProblem(timestampMs, window);
         if (tsProblem) throw new UnprocessableError(`${field}: ${tsProblem}`, field);
-        const value = numericValue(raw);
-        if (!Number.isFinite(value))
-          throw new UnprocessableError(`${field}: value is not a finite number`, field);
+        // zod's number() already refused a non-finite JSON number (JSON cannot spell one anyway).
+        const value = typeof raw === 'number' ? raw : stringValue(raw);
+        if (value === undefined)
+          throw new UnprocessableError(
+            `${field}: value must be a number, a numeric string, or one of "NaN", "+Inf", "-Inf"`,
+            field,
+          );
         samples.push({ metric: dp.dataPointName, dimensions, timestampMs, value });
       }
     });
@@ -357,12 +378,11 @@ export function nativePayloadToSamplesFast(body: unknown, nowMs: number): Sample
         if (timestampMs < earliestMs || timestampMs > latestMs) return undefined;
         // By number: a string key that is an array index takes V8's slow path, a number does not.
         const raw = values[seconds];
-        let value: number;
-        if (typeof raw === 'number') value = raw;
-        else if (typeof raw === 'string' && raw.length <= VALUE_STRING_MAX_LENGTH && NUMERIC_STRING.test(raw))
-          value = Number(raw);
-        else return undefined;
-        if (!Number.isFinite(value)) return undefined;
+        let value: number | undefined;
+        // A non-finite number cannot come from JSON: the reference (zod) refuses one built in code.
+        if (typeof raw === 'number') value = Number.isFinite(raw) ? raw : undefined;
+        else if (typeof raw === 'string' && raw.length <= VALUE_STRING_MAX_LENGTH) value = stringValue(raw);
+        if (value === undefined) return undefined;
         samples.push({ metric, dimensions, timestampMs, value });
       }
     }

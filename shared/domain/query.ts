@@ -1,5 +1,7 @@
 import { UnprocessableError } from './errors';
 import { type Dimensions, type Sample, seriesKey } from './metrics';
+import { checkQueryLength, METRICS_QUERY_LIMITS } from './query-limits';
+import { specialValueText } from './special-values';
 
 export const AGGREGATIONS = ['avg', 'min', 'max', 'sum', 'count', 'p95'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -29,14 +31,20 @@ const RESERVED_PARAMS = new Set(['metric', 'from', 'to', 'step', 'agg']);
 /** At most this many buckets per series, so one query cannot ask for unbounded work. */
 export const MAX_BUCKETS = 11_000;
 
-/** Parses epoch milliseconds or RFC 3339. */
+/** The last millisecond of year 9999: no instant a query names lies later (RFC 3339's own range). */
+export const MAX_INSTANT_MS = 253_402_300_799_999;
+
+/** Parses epoch milliseconds (up to MAX_INSTANT_MS) or RFC 3339. */
 export function parseInstant(raw: string, field: string): number {
-  if (/^\d{1,16}$/.test(raw)) return Number(raw);
+  if (/^\d{1,15}$/.test(raw) && Number(raw) <= MAX_INSTANT_MS) return Number(raw);
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(raw)) {
     const ms = Date.parse(raw);
     if (Number.isFinite(ms)) return ms;
   }
-  throw new UnprocessableError(`${field} must be epoch milliseconds or an RFC 3339 timestamp`, field);
+  throw new UnprocessableError(
+    `${field} must be epoch milliseconds (at most ${MAX_INSTANT_MS}) or an RFC 3339 timestamp`,
+    field,
+  );
 }
 
 /** Builds a MetricQuery from API query-string parameters; every other parameter is a dimension filter. */
@@ -48,6 +56,8 @@ export function parseMetricQuery(params: Readonly<Record<string, string | undefi
   const fromMs = parseInstant(params['from'], 'from');
   const toMs = parseInstant(params['to'], 'to');
   if (toMs < fromMs) throw new UnprocessableError('to must not be before from', 'to');
+  // Before any store is asked: a range bounds the requests (AMP windows) and rows (Timestream) a read costs.
+  checkQueryLength(fromMs, toMs, METRICS_QUERY_LIMITS);
 
   let stepSeconds: number | undefined;
   if (params['step'] !== undefined) {
@@ -108,9 +118,10 @@ export function aggregate(values: readonly number[], aggregation: Aggregation): 
     case 'avg':
       return values.reduce((a, b) => a + b, 0) / values.length;
     case 'min':
-      return Math.min(...values);
+      // A loop, not Math.min(...values): spreading a bucket's values overflows the stack past ~125 k.
+      return values.reduce((a, b) => (b < a || Number.isNaN(b) ? b : a), Number.POSITIVE_INFINITY);
     case 'max':
-      return Math.max(...values);
+      return values.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), Number.NEGATIVE_INFINITY);
     case 'p95':
       return percentile(
         [...values].sort((a, b) => a - b),
@@ -151,6 +162,8 @@ export function shapePoints(points: readonly Point[], query: MetricQuery): Point
 export function seriesFromSamples(samples: Iterable<Sample>, query: MetricQuery): Series[] {
   const bySeries = new Map<string, { dimensions: Dimensions; points: Point[] }>();
   for (const s of samples) {
+    // A stale marker ends a series; it is not a value to return or aggregate.
+    if (s.stale) continue;
     if (s.metric !== query.metric || s.timestampMs < query.fromMs || s.timestampMs > query.toMs) continue;
     if (!matchesFilters(s.dimensions, query.filters)) continue;
     const k = seriesKey(s.metric, s.dimensions);
@@ -168,6 +181,20 @@ export function seriesFromSamples(samples: Iterable<Sample>, query: MetricQuery)
       points: shapePoints(e.points, query),
     })),
   );
+}
+
+/** A point as JSON carries it: finite values as numbers, NaN and ±Inf as "NaN", "+Inf", "-Inf". */
+export type JsonPoint = readonly [epochMs: number, value: number | 'NaN' | '+Inf' | '-Inf'];
+
+/** Series as the query API answers them (JSON has no NaN or Infinity: JSON.stringify would say null). */
+export function seriesAsJson(
+  series: readonly Series[],
+): { metric: string; dimensions: Dimensions; points: JsonPoint[] }[] {
+  return series.map((s) => ({
+    metric: s.metric,
+    dimensions: s.dimensions,
+    points: s.points.map(([t, v]): JsonPoint => [t, specialValueText(v) ?? v]),
+  }));
 }
 
 /** Deterministic series order: by their sorted dimension pairs. */

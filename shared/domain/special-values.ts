@@ -26,6 +26,14 @@ export function writeStaleMarker(view: DataView, offset: number, littleEndian: b
 }
 
 /**
+ * The value to write as raw bits for a sample that is not a stale marker: any NaN as the canonical
+ * quiet NaN, so a NaN whose payload happens to be the marker's never reads back as one.
+ */
+export function plainValue(value: number): number {
+  return Number.isNaN(value) ? Number.NaN : value;
+}
+
+/**
  * How a value travels in JSON (Prometheus' HTTP API convention): finite values as numbers in the
  * platform's own API, special values as the strings "NaN", "+Inf", "-Inf".
  */
@@ -34,6 +42,15 @@ export function specialValueText(value: number): 'NaN' | '+Inf' | '-Inf' | undef
   if (value === Number.POSITIVE_INFINITY) return '+Inf';
   if (value === Number.NEGATIVE_INFINITY) return '-Inf';
   return undefined;
+}
+
+/**
+ * A sample's value in a JSON record (offboarding exports): special values as their strings, a stale
+ * marker as `{value: "NaN", stale: true}`.
+ */
+export function jsonSampleValue(value: number, stale: boolean): { value: number | string; stale?: true } {
+  if (stale) return { value: 'NaN', stale: true };
+  return { value: specialValueText(value) ?? value };
 }
 
 /** Parses "NaN", "+Inf", "-Inf", "Inf" (any case, as Prometheus' strconv does) or a decimal number. */
@@ -45,4 +62,19 @@ export function parseSampleValue(text: string): number | undefined {
   if (t === '') return undefined;
   const n = Number(t);
   return Number.isNaN(n) ? undefined : n;
+}
+
+/**
+ * JSON.stringify replacer for samples (spilled batches): a `value` JSON cannot spell travels as a
+ * string ("NaN", "+Inf", "-Inf", and "-0", whose sign JSON would drop); `stale` is a plain boolean.
+ */
+export function sampleJsonReplacer(key: string, value: unknown): unknown {
+  if (key !== 'value' || typeof value !== 'number') return value;
+  return specialValueText(value) ?? (Object.is(value, -0) ? '-0' : value);
+}
+
+/** JSON.parse reviver undoing sampleJsonReplacer. */
+export function sampleJsonReviver(key: string, value: unknown): unknown {
+  if (key !== 'value' || typeof value !== 'string') return value;
+  return parseSampleValue(value) ?? value;
 }

@@ -1,8 +1,10 @@
 /**
  * The HTTP surface: one table, read by the CDK ingest API (to build API Gateway resources) and by
- * the local server (to dispatch to the same handlers). A route belongs to exactly one function.
+ * the local server (to dispatch to the same handlers). A route belongs to exactly one function, which
+ * describes it for /openapi.json in its operations table (functions/api/routes/*.ts for the api function,
+ * functions/<function>/operations.ts; test/tenancy/openapi.test.ts checks every route is there).
  */
-export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts';
+export type FunctionName = 'ingest' | 'api' | 'admin' | 'limits' | 'alerts' | 'query';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -16,7 +18,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/collectors', function: 'api' },
   { method: 'GET', path: '/v1/collectors', function: 'api' },
   { method: 'GET', path: '/v1/metrics/query', function: 'api' },
-  // Customer API (functions/api/app.ts apiOperations: the permission of each route is declared there).
+  // Customer API (functions/api/routes/, one module per resource: each route declares its permission there).
   { method: 'GET', path: '/openapi.json', function: 'api' },
   { method: 'GET', path: '/v1/collectors/{collectorId}', function: 'api' },
   { method: 'PATCH', path: '/v1/collectors/{collectorId}', function: 'api' },
@@ -67,12 +69,31 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/escalation-chains/{chainId}', function: 'alerts' },
   { method: 'PUT', path: '/v1/escalation-chains/{chainId}', function: 'alerts' },
   { method: 'DELETE', path: '/v1/escalation-chains/{chainId}', function: 'alerts' },
+  { method: 'POST', path: '/v1/alert-routes', function: 'alerts' },
+  { method: 'GET', path: '/v1/alert-routes', function: 'alerts' },
+  { method: 'GET', path: '/v1/alert-routes/{routeId}', function: 'alerts' },
+  { method: 'PUT', path: '/v1/alert-routes/{routeId}', function: 'alerts' },
+  { method: 'DELETE', path: '/v1/alert-routes/{routeId}', function: 'alerts' },
   { method: 'POST', path: '/v1/downtimes', function: 'alerts' },
   { method: 'GET', path: '/v1/downtimes', function: 'alerts' },
   { method: 'DELETE', path: '/v1/downtimes/{downtimeId}', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts/{alertId}', function: 'alerts' },
   { method: 'POST', path: '/v1/alerts/{alertId}/ack', function: 'alerts' },
+  // Prometheus' HTTP API (functions/query/app.ts): Grafana and Prometheus tools, tenant tokens.
+  ...(['GET', 'POST'] as const).flatMap((method) =>
+    [
+      '/api/v1/query',
+      '/api/v1/query_range',
+      '/api/v1/series',
+      '/api/v1/labels',
+      '/api/v1/format_query',
+      '/api/v1/query_exemplars',
+    ].map((path) => ({ method, path, function: 'query' as const })),
+  ),
+  { method: 'GET', path: '/api/v1/label/{name}/values', function: 'query' },
+  { method: 'GET', path: '/api/v1/metadata', function: 'query' },
+  { method: 'GET', path: '/api/v1/status/buildinfo', function: 'query' },
 ];
 
 /** Matches a concrete path against a template; returns the path parameters or undefined. */

@@ -24,7 +24,6 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { isRetryable } from '../adapters/aws/retry';
 import { BadRequestError, DomainError, ForbiddenError, UnavailableError } from '../domain/errors';
 import {
   DISCARD_ERROR_ID,
@@ -43,13 +42,14 @@ import type { Observability } from '../http/handler';
 import { json } from '../http/response';
 import { type HttpEvent, type HttpResult, header } from '../http/types';
 import type { Clock } from '../ports/clock';
+import { isRetryable } from '../ports/dependency-failure';
 import type { HaTracker } from '../ports/ha-tracker';
 import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
+import { METRIC, TENANT_METRIC_DIMENSION } from '../ports/operational-metrics';
 import type { BucketName, RateLimiter } from '../ports/rate-limiter';
 import type { SeriesRef, SeriesRegistry } from '../ports/series-registry';
 import type { TenantLimitsStore } from '../ports/tenant-limits';
 import { USAGE_COUNTER, type UsageLedger } from '../ports/usage-ledger';
-import { METRIC, TENANT_METRIC_DIMENSION } from '../telemetry/metric-names';
 import { usageReport } from './usage-report';
 
 export interface IngestGuardDeps {

@@ -2,6 +2,7 @@ import type { Alert, Incident } from '../domain/alerting/alert';
 import type { Downtime } from '../domain/alerting/downtime';
 import type { EscalationChain } from '../domain/alerting/escalation';
 import type { AlertBusEvent } from '../domain/alerting/events';
+import type { AlertRoute } from '../domain/alerting/routing';
 import type { AlertRule } from '../domain/alerting/rule';
 import type { SeriesAlertState } from '../domain/alerting/state-machine';
 import type { Dimensions } from '../domain/metrics';
@@ -61,6 +62,12 @@ export interface AlertStore extends TenantDataHolder {
   listChains(tenantId: string): Promise<EscalationChain[]>;
   deleteChain(tenantId: string, chainId: string): Promise<boolean>;
 
+  putRoute(route: AlertRoute): Promise<void>;
+  getRoute(tenantId: string, routeId: string): Promise<AlertRoute | undefined>;
+  /** The tenant's routing rules (any order: routing sorts them by priority). */
+  listRoutes(tenantId: string): Promise<AlertRoute[]>;
+  deleteRoute(tenantId: string, routeId: string): Promise<boolean>;
+
   putDowntime(downtime: Downtime): Promise<void>;
   listDowntimes(tenantId: string): Promise<Downtime[]>;
   deleteDowntime(tenantId: string, downtimeId: string): Promise<boolean>;
@@ -73,7 +80,10 @@ export interface AlertStore extends TenantDataHolder {
    */
   putSeriesStates(tenantId: string, ruleId: string, states: readonly StoredSeriesState[]): Promise<string[]>;
 
-  /** Creates or replaces an alert; keeps the open-by-resource and escalation indexes in step. */
+  /**
+   * Creates or replaces an alert; keeps the open-by-resource (by `resourceKeyOf`: the linked resource
+   * id, else the series' resource value) and escalation indexes in step.
+   */
   putAlert(alert: Alert): Promise<void>;
   getAlert(tenantId: string, alertId: string): Promise<Alert | undefined>;
   /** Newest first. */
@@ -81,6 +91,7 @@ export interface AlertStore extends TenantDataHolder {
     tenantId: string,
     options: { status?: 'open' | 'cleared'; limit: number; cursor?: string },
   ): Promise<Page<Alert>>;
+  /** Open alerts whose `resourceKeyOf` is one of `resources`. */
   openAlertsOnResources(tenantId: string, resources: readonly string[]): Promise<Alert[]>;
   /** Open alerts of every tenant whose next escalation stage is due at `nowMs`. */
   dueEscalations(nowMs: number, limit: number): Promise<Alert[]>;

@@ -1,4 +1,5 @@
 import type { LabelMatcher, Labels } from '../domain/label-matchers';
+import type { QueryBudget } from '../domain/query-limits';
 
 /** One selector's worth of raw data: the series matching all matchers, samples in [startMs, endMs]. */
 export interface SeriesSelection {
@@ -27,3 +28,20 @@ export interface RawSeries {
  * throw a QueryLimitError (or the store's UnavailableError) rather than read without bound.
  */
 export type SelectSeries = (selection: SeriesSelection) => Promise<readonly RawSeries[]>;
+
+/**
+ * Which series exist, labels only (no samples): what Prometheus' /api/v1/series, /api/v1/labels and
+ * /api/v1/label/{name}/values answer from. Bound to one tenant by the caller, like SelectSeries.
+ */
+export type ListSeries = (selection: SeriesSelection) => Promise<readonly Labels[]>;
+
+/** One tenant's series as one query reads them, every read charged to that query's budget. */
+export interface TenantSeriesReader {
+  readonly select: SelectSeries;
+  readonly listSeries: ListSeries;
+}
+
+/** A store the PromQL API reads: the tenant comes from the credential, the budget from the query. */
+export interface SeriesReaderSource {
+  seriesReader(tenantId: string, budget: QueryBudget): TenantSeriesReader;
+}

@@ -359,6 +359,35 @@ describe('AmpMetricStore queries', () => {
   });
 });
 
+describe('AmpMetricStore special values', () => {
+  it('writes the stale marker as the marker (the series ends there for PromQL) and NaN as a value', async () => {
+    const { store, prometheus } = await ampOnPrometheus();
+    const t0 = minute();
+    const stale: Sample = { ...at(t0 + 10_000, Number.NaN), stale: true };
+    expect(await store.write('t', [at(t0, 1), stale, at(t0, Number.NaN, { host: 'b' })])).toEqual({
+      accepted: 3,
+      rejected: [],
+    });
+    const instant = async (ms: number) => {
+      const form = new URLSearchParams({ query: 'cpu', time: (ms / 1000).toFixed(3) });
+      const body = (await (await fetch(`${prometheus.url}/api/v1/query?${form}`)).json()) as {
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
+      return body.data.result.map((r) => [r.metric['host'], r.value[1]]);
+    };
+    // Within the 5-minute lookback, host=a is present before its marker and absent after it.
+    expect(await instant(t0 + 5_000)).toEqual([
+      ['a', '1'],
+      ['b', 'NaN'],
+    ]);
+    expect(await instant(t0 + 20_000)).toEqual([['b', 'NaN']]);
+    expect(await store.query('t', range(t0))).toEqual([
+      { metric: 'cpu', dimensions: { host: 'a' }, points: [[t0, 1]] },
+      { metric: 'cpu', dimensions: { host: 'b' }, points: [[t0, Number.NaN]] },
+    ]);
+  });
+});
+
 describe('AmpMetricStore offboarding (TenantDataHolder)', () => {
   it('exports every sample of the tenant and nothing of another', async () => {
     const { store } = await ampOnPrometheus();

@@ -41,7 +41,9 @@ interface StoredRecord {
   readonly dimensions: Record<string, string>;
   readonly measureName: string;
   readonly timeMs: number;
-  readonly value: string;
+  /** The DOUBLE `value` measure, or the VARCHAR `special_value` one (NaN, ±Inf, stale markers). */
+  readonly value: string | undefined;
+  readonly special: string | undefined;
   readonly version: number;
 }
 
@@ -90,17 +92,29 @@ class FakeTimestreamDatabase {
       const dimensions: Record<string, string> = {};
       for (const d of [...(common.Dimensions ?? []), ...(record.Dimensions ?? [])])
         dimensions[d.Name as string] = d.Value as string;
-      const value = record.MeasureValues?.find((m) => m.Name === 'value')?.Value as string;
+      const measure = (name: string, type: string) => {
+        const m = record.MeasureValues?.find((v) => v.Name === name);
+        if (m && m.Type !== type) throw new Error(`measure ${name} must be ${type}`);
+        // Timestream refuses NaN and ±Infinity in a DOUBLE.
+        if (m && type === 'DOUBLE' && !Number.isFinite(Number(m.Value)))
+          rejected.push({ RecordIndex: index, Reason: `Invalid measure value ${m.Value}` });
+        return m?.Value;
+      };
+      const value = measure('value', 'DOUBLE');
+      const special = measure('special_value', 'VARCHAR');
+      if (rejected.at(-1)?.RecordIndex === index) return;
       const stored: StoredRecord = {
         dimensions,
         measureName: record.MeasureName as string,
         timeMs: Number(record.Time ?? common.Time),
         value,
+        special,
         version: record.Version ?? common.Version ?? 0,
       };
       const key = JSON.stringify([Object.entries(dimensions).sort(), stored.measureName, stored.timeMs]);
       const existing = table.get(key);
-      if (existing && existing.value !== value && existing.version >= stored.version) {
+      const same = existing?.value === value && existing?.special === special;
+      if (existing && !same && existing.version >= stored.version) {
         rejected.push({ RecordIndex: index, Reason: 'A record with a higher or equal version exists.' });
         return;
       }
@@ -151,7 +165,12 @@ class FakeTimestreamDatabase {
       { Name: 'measure_name', Type: { ScalarType: 'VARCHAR' } },
       { Name: 'time', Type: { ScalarType: 'TIMESTAMP' } },
       { Name: 'value', Type: { ScalarType: 'DOUBLE' } },
+      // A measure column exists once a record of the table had it.
+      ...(all.some((r) => r.special !== undefined)
+        ? [{ Name: 'special_value', Type: { ScalarType: 'VARCHAR' as const } }]
+        : []),
     ];
+    const scalar = (v: string | undefined) => (v === undefined ? { NullValue: true } : { ScalarValue: v });
     const rows: Row[] = matching.map((r) => ({
       Data: [
         ...dimensionColumns.map((name) =>
@@ -159,7 +178,8 @@ class FakeTimestreamDatabase {
         ),
         { ScalarValue: r.measureName },
         { ScalarValue: renderTime(r.timeMs) },
-        { ScalarValue: r.value },
+        scalar(r.value),
+        ...(columns.length > dimensionColumns.length + 3 ? [scalar(r.special)] : []),
       ],
     }));
     // Paginate like Timestream does, so the adapter's NextToken loop is exercised.

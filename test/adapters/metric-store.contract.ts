@@ -149,6 +149,57 @@ export function metricStoreContract(
       expect((await store.query('t', range(t0)))[0]?.points.map((p) => p[1])).toEqual(values);
     });
 
+    it('stores IEEE special values as data: NaN, +Inf, -Inf, -0 and the largest and smallest doubles', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 60_000) * 60_000;
+      const values = [
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        -0,
+        Number.MAX_VALUE,
+        Number.MIN_VALUE,
+        -Number.MAX_VALUE,
+      ];
+      const result = await store.write('t', series(t0, 'cpu', { host: 'a' }, values));
+      expect(result).toEqual({ accepted: values.length, rejected: [] });
+      const read = (await store.query('t', range(t0)))[0]?.points.map((p) => p[1]);
+      // toEqual compares numbers with Object.is: NaN equals NaN, -0 differs from 0.
+      expect(read).toEqual(values);
+      expect(Object.is(read?.[3], -0)).toBe(true);
+    });
+
+    it('keeps a stale marker out of the values: it is neither returned nor aggregated', async () => {
+      const store = await makeStore();
+      const t0 = Math.floor(baseMs() / 60_000) * 60_000;
+      const marker: Sample = {
+        metric: 'cpu',
+        dimensions: { host: 'a' },
+        timestampMs: t0 + 10_000,
+        value: Number.NaN,
+        stale: true,
+      };
+      const result = await store.write('t', [
+        ...series(t0, 'cpu', { host: 'a' }, [1]),
+        marker,
+        ...series(t0 + 20_000, 'cpu', { host: 'a' }, [Number.NaN]),
+      ]);
+      expect(result).toEqual({ accepted: 3, rejected: [] });
+      expect(await store.query('t', range(t0))).toEqual([
+        {
+          metric: 'cpu',
+          dimensions: { host: 'a' },
+          points: [
+            [t0, 1],
+            [t0 + 20_000, Number.NaN],
+          ],
+        },
+      ]);
+      expect(await store.query('t', range(t0, { stepSeconds: 60, aggregation: 'count' }))).toEqual([
+        { metric: 'cpu', dimensions: { host: 'a' }, points: [[t0, 2]] },
+      ]);
+    });
+
     it('buckets are epoch-aligned [start, start + step): a boundary point opens the next bucket, the range clips both ends', async () => {
       const store = await makeStore();
       const t0 = Math.floor(baseMs() / 60_000) * 60_000;

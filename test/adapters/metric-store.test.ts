@@ -172,6 +172,53 @@ describe('SqliteMetricStore head and head log', () => {
     reopened.close();
   });
 
+  it('keeps NaN, ±Inf, -0 and stale markers bit for bit through the head log, its replay, chunks and export', async () => {
+    const path = dbPath();
+    const killed = new SqliteMetricStore(path);
+    const marker: Sample = { ...cpu('a', 2000, Number.NaN), stale: true };
+    await killed.write('t', [
+      cpu('a', 1000, Number.NaN),
+      marker,
+      cpu('a', 3000, -0),
+      cpu('a', 4000, Number.POSITIVE_INFINITY),
+      cpu('a', 5000, Number.NEGATIVE_INFINITY),
+    ]);
+    // No close(): the head log is all there is; replaying it must tell the marker from a NaN.
+    const recovered = new SqliteMetricStore(path);
+    const expected: Point[] = [
+      [1000, Number.NaN],
+      [3000, -0],
+      [4000, Number.POSITIVE_INFINITY],
+      [5000, Number.NEGATIVE_INFINITY],
+    ];
+    expect((await recovered.query('t', all))[0]?.points).toEqual(expected);
+    // The replay checkpointed into a chunk: the marker is written as its own bits, the NaN as a quiet NaN.
+    const db = new DatabaseSync(path);
+    const { data } = db.prepare('SELECT data FROM chunks').get() as { data: Uint8Array };
+    db.close();
+    const words = (i: number) => {
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      return [view.getUint32(16 * i + 12, true), view.getUint32(16 * i + 8, true)];
+    };
+    expect(words(0)).toEqual([0x7ff80000, 0]);
+    expect(words(1)).toEqual([0x7ff00000, 2]);
+    expect(words(2)).toEqual([0x80000000, 0]);
+    const exported: unknown[] = [];
+    for await (const record of recovered.exportTenant('t')) exported.push(record);
+    const base = { metric: 'cpu', dimensions: { host: 'a' } };
+    expect(exported).toEqual([
+      { ...base, timestampMs: 1000, value: 'NaN' },
+      { ...base, timestampMs: 2000, value: 'NaN', stale: true },
+      { ...base, timestampMs: 3000, value: -0 },
+      { ...base, timestampMs: 4000, value: '+Inf' },
+      { ...base, timestampMs: 5000, value: '-Inf' },
+    ]);
+    // A value written later at the marker's time replaces it, as any rewrite does.
+    await recovered.write('t', [cpu('a', 2000, 7)]);
+    expect((await recovered.query('t', all))[0]?.points).toContainEqual([2000, 7]);
+    recovered.close();
+  });
+
   it('folds a store written by the earlier one-row-per-point schema into chunks', async () => {
     const path = dbPath();
     const legacy = new DatabaseSync(path);

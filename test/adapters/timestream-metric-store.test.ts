@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { billedUnits } from '../../shared/adapters/aws/timestream-metering';
+import { billedUnits, meteredBytes } from '../../shared/adapters/aws/timestream-metering';
 import {
   refusalReason,
   TimestreamMetricStore,
@@ -506,5 +506,113 @@ describe('queries of a tenant without a table', () => {
     await expect(store().query('new', q)).resolves.toEqual([]);
     await expect(store().query('new', q)).resolves.toEqual([]);
     await expect(store().query('new', q)).rejects.toThrow(/mismatched input/);
+  });
+});
+
+describe('special values (Timestream cannot write NaN or ±Infinity into a DOUBLE)', () => {
+  const t0 = 1_700_000_000_000;
+  const cpu = (i: number, value: number, extra: Partial<Sample> = {}): Sample => ({
+    metric: 'cpu',
+    dimensions: { host: 'a' },
+    timestampMs: t0 + i,
+    value,
+    ...extra,
+  });
+
+  it('writes NaN, ±Inf and stale markers as a VARCHAR special_value measure, ordinary values (and -0) as the DOUBLE', async () => {
+    writeMock.on(WriteRecordsCommand).resolves({});
+    const samples = [
+      cpu(0, 1.5),
+      cpu(1, Number.NaN),
+      cpu(2, Number.POSITIVE_INFINITY),
+      cpu(3, Number.NEGATIVE_INFINITY),
+      cpu(4, Number.NaN, { stale: true }),
+      cpu(5, -0),
+      cpu(6, Number.MAX_VALUE),
+      cpu(7, Number.MIN_VALUE),
+    ];
+    expect(await store().write('t', samples)).toEqual({ accepted: 8, rejected: [] });
+    const measures = (name: string, value: string, type: 'DOUBLE' | 'VARCHAR') => [
+      { Name: name, Value: value, Type: type },
+    ];
+    const records = writeMock.commandCalls(WriteRecordsCommand)[0]?.args[0].input.Records;
+    expect(records?.map((r) => r.MeasureValues)).toEqual([
+      measures('value', '1.5', 'DOUBLE'),
+      measures('special_value', 'NaN', 'VARCHAR'),
+      measures('special_value', '+Inf', 'VARCHAR'),
+      measures('special_value', '-Inf', 'VARCHAR'),
+      measures('special_value', 'stale', 'VARCHAR'),
+      measures('value', '-0', 'DOUBLE'),
+      measures('value', '1.7976931348623157e+308', 'DOUBLE'),
+      measures('value', '5e-324', 'DOUBLE'),
+    ]);
+    expect(records?.[1]).toEqual({
+      Dimensions: [],
+      MeasureName: 'cpu',
+      MeasureValues: [{ Name: 'special_value', Value: 'NaN', Type: 'VARCHAR' }],
+      Time: String(t0 + 1),
+    });
+  });
+
+  it('bills an ordinary sample exactly as before and a special one no more than 5 bytes more', () => {
+    const record = (MeasureValues: { Name: string; Value: string; Type: 'DOUBLE' | 'VARCHAR' }[]) => ({
+      Records: [{ MeasureName: 'cpu', MeasureValues, Time: '0' }],
+    });
+    const bytes = (r: ReturnType<typeof record>) => meteredBytes(r);
+    // 'value' (5) + a DOUBLE (8) + 'cpu' (3) + the timestamp (8).
+    expect(bytes(record([{ Name: 'value', Value: '1.5', Type: 'DOUBLE' }]))).toBe(24);
+    // 'special_value' (13) + the text ('NaN' 3, '+Inf'/'-Inf' 4, 'stale' 5) instead of 13 bytes.
+    expect(bytes(record([{ Name: 'special_value', Value: 'NaN', Type: 'VARCHAR' }]))).toBe(27);
+    expect(bytes(record([{ Name: 'special_value', Value: 'stale', Type: 'VARCHAR' }]))).toBe(29);
+  });
+
+  it('decodes special_value rows of a query back to NaN and ±Inf, and leaves stale markers out of the values', async () => {
+    const columns = [
+      { Name: 'host', Type: { ScalarType: 'VARCHAR' } },
+      { Name: 'measure_name', Type: { ScalarType: 'VARCHAR' } },
+      { Name: 'time', Type: { ScalarType: 'TIMESTAMP' } },
+      { Name: 'value', Type: { ScalarType: 'DOUBLE' } },
+      { Name: 'special_value', Type: { ScalarType: 'VARCHAR' } },
+    ] as const;
+    const row = (second: number, value: string | null, special: string | null) => ({
+      Data: [
+        { ScalarValue: 'a' },
+        { ScalarValue: 'cpu' },
+        { ScalarValue: `2023-11-14 22:13:2${second}.000000000` },
+        value === null ? { NullValue: true } : { ScalarValue: value },
+        special === null ? { NullValue: true } : { ScalarValue: special },
+      ],
+    });
+    queryMock.on(QueryCommand).resolves({
+      ColumnInfo: [...columns],
+      Rows: [
+        row(0, '2', null),
+        row(1, null, 'NaN'),
+        row(2, null, '+Inf'),
+        row(3, null, '-Inf'),
+        row(4, null, 'stale'),
+        row(5, '-0.0', null),
+      ],
+    });
+    const series = await store().query('t', {
+      metric: 'cpu',
+      fromMs: t0,
+      toMs: t0 + 10_000,
+      aggregation: 'avg',
+      filters: {},
+    });
+    expect(series).toEqual([
+      {
+        metric: 'cpu',
+        dimensions: { host: 'a' },
+        points: [
+          [t0, 2],
+          [t0 + 1000, Number.NaN],
+          [t0 + 2000, Number.POSITIVE_INFINITY],
+          [t0 + 3000, Number.NEGATIVE_INFINITY],
+          [t0 + 5000, -0],
+        ],
+      },
+    ]);
   });
 });

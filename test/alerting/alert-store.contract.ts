@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
 import type { Alert } from '../../shared/domain/alerting/alert';
 import { type AlertBusEvent, DETAIL_TYPE, withEventId } from '../../shared/domain/alerting/events';
+import type { AlertRoute } from '../../shared/domain/alerting/routing';
 import type { AlertRule } from '../../shared/domain/alerting/rule';
 import { INITIAL_STATE } from '../../shared/domain/alerting/state-machine';
 import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
@@ -236,6 +237,41 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       expect(await store.openAlertsOnResources('t1', ['switch-1'])).toEqual([]);
     });
 
+    it('indexes an alert linked to an API resource by that resource id, not the series value', async () => {
+      const linked = { resource: 'sw1.example.com', resourceId: 'res-1', resourceName: 'sw1' };
+      await store.putAlert(alert('t1', 'a1', { ...linked, severity: 'critical' }));
+      expect((await store.openAlertsOnResources('t1', ['res-1'])).map((a) => a.alertId)).toEqual(['a1']);
+      expect(await store.openAlertsOnResources('t1', ['sw1.example.com'])).toEqual([]);
+      await store.putAlert(alert('t1', 'a1', { ...linked, status: 'cleared' }));
+      expect(await store.openAlertsOnResources('t1', ['res-1'])).toEqual([]);
+    });
+
+    it('keeps alert routing rules per tenant', async () => {
+      const route = (tenantId: string, routeId: string, priority: number): AlertRoute => ({
+        tenantId,
+        routeId,
+        name: `route ${routeId}`,
+        priority,
+        enabled: true,
+        match: { severities: ['critical'], resource: { groups: ['db*'] } },
+        escalationChainId: 'c1',
+        createdAt: 'x',
+        updatedAt: 'x',
+      });
+      await store.putRoute(route('t1', 'r1', 10));
+      await store.putRoute(route('t1', 'r2', 5));
+      await store.putRoute(route('t2', 'r3', 1));
+      expect((await store.listRoutes('t1')).map((r) => r.routeId).sort()).toEqual(['r1', 'r2']);
+      expect(await store.getRoute('t1', 'r2')).toEqual(route('t1', 'r2', 5));
+      expect(await store.getRoute('t1', 'r3')).toBeUndefined();
+      await store.putRoute({ ...route('t1', 'r2', 5), name: 'renamed' });
+      expect((await store.getRoute('t1', 'r2'))?.name).toBe('renamed');
+      expect(await store.deleteRoute('t1', 'r2')).toBe(true);
+      expect(await store.deleteRoute('t1', 'r2')).toBe(false);
+      expect(await store.deleteRoute('t2', 'r1')).toBe(false);
+      expect((await store.listRoutes('t1')).map((r) => r.routeId)).toEqual(['r1']);
+    });
+
     it('finds due escalations across tenants and drops them once acknowledged', async () => {
       const escalation = (nextAt: number) => ({
         chainId: 'c',
@@ -330,11 +366,24 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
         createdAt: 'x',
         updatedAt: 'x',
       });
+      await store.putRoute({
+        tenantId: 't1',
+        routeId: 'rt1',
+        name: 'pages',
+        priority: 1,
+        enabled: true,
+        match: {},
+        escalationChainId: 'c1',
+        createdAt: 'x',
+        updatedAt: 'x',
+      });
       const exported: unknown[] = [];
       for await (const record of store.exportTenant('t1')) exported.push(record);
-      expect(exported).toHaveLength(4);
+      expect(exported).toHaveLength(5);
+      expect(exported).toContainEqual(expect.objectContaining({ kind: 'alertroute', routeId: 'rt1' }));
       expect(JSON.stringify(exported)).not.toContain('very-secret-value-123');
-      expect(await store.deleteTenant('t1')).toBe(4);
+      expect(await store.deleteTenant('t1')).toBe(5);
+      expect(await store.listRoutes('t1')).toEqual([]);
       expect(await store.listRules('t1')).toEqual([]);
       expect(await store.getAlert('t1', 'a1')).toBeUndefined();
       expect((await store.listRules('t2')).map((r) => r.ruleId)).toEqual(['b']);

@@ -16,6 +16,7 @@ import { EventBridgeAlertBus } from '../../shared/adapters/aws/eventbridge-alert
 import { SnsNotifier, SqsDeadLetters } from '../../shared/adapters/aws/sns-notifier';
 import { SqliteAlertStore } from '../../shared/adapters/local/sqlite-alert-store';
 import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
+import type { Recipient } from '../../shared/domain/alerting/escalation';
 import {
   ALERT_EVENT_SOURCE,
   type AlertBusEvent,
@@ -23,6 +24,7 @@ import {
   DETAIL_TYPE,
   notificationRequestedDetailSchema,
 } from '../../shared/domain/alerting/events';
+import type { Severity } from '../../shared/domain/alerting/thresholds';
 import type { Delivery, Notifier } from '../../shared/ports/notifier';
 import { rule } from './alert-store.contract';
 
@@ -110,24 +112,44 @@ describe('EventBridgeAlertBus', () => {
   });
 });
 
+/**
+ * The engine on EventBridge (PutEvents accepted) and the notifier on SNS (Publish accepted), over
+ * SQLite alert and metric stores, on a clock the test moves (`clock.nowMs`).
+ */
+function engineOnAws() {
+  eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
+  }));
+  sns.on(PublishCommand).resolves({ MessageId: 'm1' });
+  const dir = mkdtempSync(join(tmpdir(), 'aws-alerting-'));
+  const store = new SqliteAlertStore(join(dir, 'alerts.sqlite'));
+  const metrics = new SqliteMetricStore(join(dir, 'metrics.sqlite'));
+  const clock = { nowMs: Date.UTC(2026, 5, 1, 12, 0, 5) };
+  const engine = new AlertEngine({
+    store,
+    metrics,
+    bus: new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus'),
+    topology: { dependenciesOf: async () => [] },
+    clock: { now: () => new Date(clock.nowMs) },
+  });
+  const webhook: Notifier = { deliver: async () => undefined };
+  const notifier = new SnsNotifier({
+    client: new SNSClient({ region: 'us-west-2' }),
+    emailTopicArn: 'arn:aws:sns:us-west-2:123456789012:alert-email',
+    webhook,
+  });
+  const processNotification = createNotificationProcessor({
+    store,
+    channels: { email: notifier, sms: notifier, webhook: notifier },
+    deadLetters: { park: async () => undefined },
+  });
+  return { store, metrics, engine, clock, processNotification };
+}
+
 describe('the engine and the notifier on the AWS adapters', () => {
   it('a breaching series becomes PutEvents, and the notification event becomes SNS publishes', async () => {
-    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
-      FailedEntryCount: 0,
-      Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
-    }));
-    sns.on(PublishCommand).resolves({ MessageId: 'm1' });
-    const dir = mkdtempSync(join(tmpdir(), 'aws-alerting-'));
-    const store = new SqliteAlertStore(join(dir, 'alerts.sqlite'));
-    const metrics = new SqliteMetricStore(join(dir, 'metrics.sqlite'));
-    let now = Date.UTC(2026, 5, 1, 12, 0, 5);
-    const engine = new AlertEngine({
-      store,
-      metrics,
-      bus: new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus'),
-      topology: { dependenciesOf: async () => [] },
-      clock: { now: () => new Date(now) },
-    });
+    const { store, metrics, engine, clock, processNotification } = engineOnAws();
     await store.putChain({
       tenantId: 't1',
       chainId: 'c1',
@@ -145,7 +167,12 @@ describe('the engine and the notifier on the AWS adapters', () => {
       updatedAt: 'x',
     });
     await store.putRule({ ...rule('t1', 'r1'), escalationChainId: 'c1' });
-    const sample = { metric: 'cpu', dimensions: { host: 'web-1' }, timestampMs: now - 1000, value: 95 };
+    const sample = {
+      metric: 'cpu',
+      dimensions: { host: 'web-1' },
+      timestampMs: clock.nowMs - 1000,
+      value: 95,
+    };
     await metrics.write('t1', [sample]);
     await engine.onIngest('t1', [sample]);
 
@@ -176,17 +203,6 @@ describe('the engine and the notifier on the AWS adapters', () => {
       resources: ['tenant/t1'],
       detail: JSON.parse(entries[1]?.Detail ?? '{}'),
     };
-    const webhook: Notifier = { deliver: async () => undefined };
-    const notifier = new SnsNotifier({
-      client: new SNSClient({ region: 'us-west-2' }),
-      emailTopicArn: 'arn:aws:sns:us-west-2:123456789012:alert-email',
-      webhook,
-    });
-    const processNotification = createNotificationProcessor({
-      store,
-      channels: { email: notifier, sms: notifier, webhook: notifier },
-      deadLetters: { park: async () => undefined },
-    });
     expect(await processNotification(envelope.detail, envelope.id)).toEqual({
       delivered: 2,
       parked: 0,
@@ -213,8 +229,8 @@ describe('the engine and the notifier on the AWS adapters', () => {
 
     // Recovery: one clear request for the stages already notified.
     eventBridge.resetHistory();
-    now += 60_000;
-    const recovered = { ...sample, timestampMs: now - 1000, value: 10 };
+    clock.nowMs += 60_000;
+    const recovered = { ...sample, timestampMs: clock.nowMs - 1000, value: 10 };
     await metrics.write('t1', [recovered]);
     await engine.onIngest('t1', [recovered]);
     const after = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
@@ -226,6 +242,79 @@ describe('the engine and the notifier on the AWS adapters', () => {
     ).toEqual([
       ['Alert State Changed', 'cleared'],
       ['Alert Notification Requested', 'clear'],
+    ]);
+    store.close();
+    metrics.close();
+  });
+
+  it('an escalation to critical is PutEvents on the critical route, and an SMS saying what it escalated from', async () => {
+    const { store, metrics, engine, clock, processNotification } = engineOnAws();
+    const chain = (chainId: string, recipient: Recipient) => ({
+      tenantId: 't1',
+      chainId,
+      name: chainId,
+      stageIntervalSeconds: 600,
+      stages: [{ recipients: [recipient] }],
+      createdAt: 'x',
+      updatedAt: 'x',
+    });
+    await store.putChain(chain('mail', { type: 'email', address: 'team@example.com' }));
+    await store.putChain(chain('pager', { type: 'sms', address: '+15555550100' }));
+    const route = (routeId: string, priority: number, severity: Severity, chainId: string) => ({
+      tenantId: 't1',
+      routeId,
+      name: routeId,
+      priority,
+      enabled: true,
+      match: { severities: [severity] },
+      escalationChainId: chainId,
+      createdAt: 'x',
+      updatedAt: 'x',
+    });
+    await store.putRoute(route('pages', 1, 'critical', 'pager'));
+    await store.putRoute(route('mails', 2, 'warning', 'mail'));
+    await store.putRule(rule('t1', 'r1'));
+    const ingest = async (value: number) => {
+      const sample = { metric: 'cpu', dimensions: { host: 'web-1' }, timestampMs: clock.nowMs - 1000, value };
+      await metrics.write('t1', [sample]);
+      await engine.onIngest('t1', [sample]);
+    };
+    await ingest(65);
+    eventBridge.resetHistory();
+    clock.nowMs += 60_000;
+    await ingest(95);
+
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.DetailType)).toEqual(['Alert State Changed', 'Alert Notification Requested']);
+    const detail = JSON.parse(entries[1]?.Detail ?? '{}');
+    expect(entries[1]).toEqual({
+      EventBusName: 'alerts-bus',
+      Source: ALERT_EVENT_SOURCE,
+      DetailType: DETAIL_TYPE.notificationRequested,
+      Detail: expect.any(String),
+      Resources: expect.any(Array),
+    });
+    expect(detail).toMatchObject({
+      kind: 'alert',
+      stage: 0,
+      chainId: 'pager',
+      severity: 'critical',
+      previousSeverity: 'warning',
+      previousValue: 65,
+      value: 95,
+      notify: true,
+      sequence: 1,
+      eventId: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+
+    sns.resetHistory();
+    await processNotification(detail, 'evt-2');
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        PhoneNumber: '+15555550100',
+        Message: `[CRITICAL] rule r1 on web-1, escalated from warning (${detail.alertId.slice(-8)})`,
+        MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
+      },
     ]);
     store.close();
     metrics.close();

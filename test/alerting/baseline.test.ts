@@ -132,6 +132,22 @@ describe('seasonal median/MAD baseline', () => {
     expect(b.upper - b.lower).toBeLessThan((a.upper - a.lower) * 1.5);
   });
 
+  it('skips NaN and ±Inf in its history: the same baseline as without them', () => {
+    const s = synthetic(3);
+    const specials = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    const withSpecials = s.history.flatMap(([t, v], i): Point[] =>
+      i % 7 === 0
+        ? [
+            [t, v],
+            [t + 1, specials[i % 3] as number],
+          ]
+        : [[t, v]],
+    );
+    expect(learnBaseline(withSpecials, { seasonality: 'weekly' })).toEqual(
+      learnBaseline(s.history, { seasonality: 'weekly' }),
+    );
+  });
+
   it('does not judge a slot it has no history for', () => {
     const baseline = learnBaseline([[START, 1]], { seasonality: 'daily' });
     expect(dynamicSeverity(baseline, START, 1_000_000)).toBeUndefined();

@@ -129,6 +129,64 @@ describe('AlertEngine', () => {
     expect(stateChanges()).toMatchObject([{ transition: 'opened' }]);
   });
 
+  it('a NaN sample neither breaches nor clears a threshold, even "!="', async () => {
+    const e = engine();
+    await store.putRule(rule('t1', 'r1'));
+    await store.putRule({ ...rule('t1', 'r2'), threshold: { operator: '!=', critical: 0 } });
+    await write(e, sample('web-1', 95));
+    expect(stateChanges().map((s) => [s.ruleId, s.transition])).toEqual([
+      ['r1', 'opened'],
+      ['r2', 'opened'],
+    ]);
+    await write(e, sample('web-2', Number.NaN));
+    for (let i = 0; i < 3; i++) {
+      now += 60_000;
+      await write(e, sample('web-1', Number.NaN));
+      await write(e, sample('web-2', Number.NaN));
+    }
+    // web-1 stays open on both rules, web-2 never opens on "!= 0" although NaN !== 0.
+    expect(stateChanges()).toHaveLength(2);
+    now += 60_000;
+    await write(e, sample('web-1', 0));
+    expect(stateChanges().map((s) => [s.ruleId, s.transition])).toEqual([
+      ['r1', 'opened'],
+      ['r2', 'opened'],
+      ['r1', 'cleared'],
+      ['r2', 'cleared'],
+    ]);
+  });
+
+  it('a series that sends only NaN is not silent: no no-data alert', async () => {
+    const e = engine();
+    await store.putRule({ ...rule('t1', 'r1'), noData: { afterSeconds: 300, severity: 'error' } });
+    await write(e, sample('web-1', 10));
+    for (let i = 0; i < 8; i++) {
+      now += 60_000;
+      await write(e, sample('web-1', Number.NaN));
+      await e.tick();
+    }
+    await bus.idle();
+    expect(stateChanges()).toEqual([]);
+    // The same silence without the NaN samples does raise it.
+    now += 6 * 60_000;
+    await e.tick();
+    await bus.idle();
+    expect(stateChanges()).toMatchObject([{ transition: 'opened', severity: 'error' }]);
+  });
+
+  it('±Inf compares as IEEE says: +Inf breaches "> 90", -Inf breaches "< 10", and neither is kept as a number', async () => {
+    const e = engine();
+    await store.putRule(rule('t1', 'r1'));
+    await store.putRule({ ...rule('t1', 'r2'), threshold: { operator: '<', warning: 10 } });
+    await write(e, sample('web-1', Number.POSITIVE_INFINITY), sample('web-2', Number.NEGATIVE_INFINITY));
+    const changes = stateChanges();
+    expect(changes.map((s) => [s.ruleId, s.resource, s.transition, s.severity])).toEqual([
+      ['r1', 'web-1', 'opened', 'critical'],
+      ['r2', 'web-2', 'opened', 'warning'],
+    ]);
+    for (const change of changes) expect(change).not.toHaveProperty('value');
+  });
+
   it('escalates and de-escalates with the value, and only opens once', async () => {
     const e = engine();
     await store.putRule(rule('t1', 'r1'));

@@ -27,7 +27,7 @@ import {
   SENT_CLAIM_RETENTION_MS,
 } from '../../shared/ports/notification-ledger';
 import type { Delivery } from '../../shared/ports/notifier';
-import { METRIC } from '../../shared/telemetry/metric-names';
+import { METRIC } from '../../shared/ports/operational-metrics';
 import {
   notificationRequested,
   onCallChain,

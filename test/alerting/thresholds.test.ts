@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { alertRuleInputSchema } from '../../shared/domain/alerting/rule';
-import { formatThreshold, parseThreshold, staticSeverity } from '../../shared/domain/alerting/thresholds';
+import {
+  formatThreshold,
+  judgeableValues,
+  parseThreshold,
+  staticSeverity,
+} from '../../shared/domain/alerting/thresholds';
 import { UnprocessableError } from '../../shared/domain/errors';
 
 describe('parseThreshold', () => {
@@ -42,6 +47,23 @@ describe('staticSeverity', () => {
     ['!= - - 200', 200, undefined],
   ] as const)('%s with %d → %s', (expr, value, severity) => {
     expect(staticSeverity(value, parseThreshold(expr))).toBe(severity);
+  });
+});
+
+describe('judgeableValues', () => {
+  it('leaves NaN out of what a threshold judges (it compares with nothing), but counts it', () => {
+    const window = [70, Number.NaN, 90, Number.POSITIVE_INFINITY];
+    expect(judgeableValues(window, 'avg')).toEqual([70, 90, Number.POSITIVE_INFINITY]);
+    expect(judgeableValues(window, 'max')).toEqual([70, 90, Number.POSITIVE_INFINITY]);
+    expect(judgeableValues(window, 'count')).toEqual(window);
+    expect(judgeableValues([Number.NaN], 'avg')).toEqual([]);
+  });
+
+  it('±Inf compares as IEEE says', () => {
+    const above = { operator: '>' as const, warning: 60, critical: 90 };
+    expect(staticSeverity(Number.POSITIVE_INFINITY, above)).toBe('critical');
+    expect(staticSeverity(Number.NEGATIVE_INFINITY, above)).toBeUndefined();
+    expect(staticSeverity(Number.NEGATIVE_INFINITY, { operator: '<', warning: 10 })).toBe('warning');
   });
 });
 

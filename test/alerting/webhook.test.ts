@@ -23,8 +23,43 @@ const detail: NotificationRequestedDetail = {
 };
 
 describe('webhook bodies', () => {
-  it('generic JSON carries the whole detail', () => {
-    expect(webhookBody('generic', detail)).toEqual({ type: 'alert.notification', ...detail });
+  it('generic JSON carries the whole detail and its one-line message', () => {
+    expect(webhookBody('generic', detail)).toEqual({
+      type: 'alert.notification',
+      message: '[ERROR] CPU busy: cpu_busy = 85 on web-1',
+      ...detail,
+    });
+  });
+
+  it('an escalation says what it escalated from, with the values, in every format', () => {
+    const escalated = {
+      ...detail,
+      severity: 'critical' as const,
+      value: 95,
+      previousSeverity: 'warning' as const,
+      previousValue: 65,
+      sequence: 1,
+    };
+    const line = '[CRITICAL] CPU busy: cpu_busy = 95 on web-1 (escalated from warning to critical: 65 → 95)';
+    expect(webhookBody('generic', escalated)).toMatchObject({ type: 'alert.notification', message: line });
+    expect(webhookBody('slack', escalated)).toMatchObject({ text: line });
+    expect(webhookBody('pagerduty', escalated)).toMatchObject({
+      event_action: 'trigger',
+      payload: { summary: line, severity: 'critical' },
+    });
+    expect(
+      webhookBody('generic', {
+        ...escalated,
+        kind: 'deescalated',
+        severity: 'warning',
+        previousSeverity: 'critical',
+        value: 65,
+        previousValue: 95,
+      }),
+    ).toMatchObject({
+      type: 'alert.deescalated',
+      message: '[WARNING] CPU busy: cpu_busy = 65 on web-1 (de-escalated from critical to warning: 95 → 65)',
+    });
   });
 
   it('Slack style: text and a coloured attachment', () => {

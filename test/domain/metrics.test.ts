@@ -57,11 +57,12 @@ describe('sampleProblem', () => {
     expect(sampleProblem({ ...sample, timestampMs: window.earliestMs }, window)).toBeUndefined();
     expect(sampleProblem({ ...sample, timestampMs: window.latestMs }, window)).toBeUndefined();
   });
-  it('refuses samples older than retention or too far in the future, and non-finite values', () => {
+  it('refuses samples older than retention or too far in the future; NaN and ±Inf are values', () => {
     expect(sampleProblem({ ...sample, timestampMs: window.earliestMs - 1 }, window)).toMatch(/older/);
     expect(sampleProblem({ ...sample, timestampMs: window.latestMs + 1 }, window)).toMatch(/future/);
-    expect(sampleProblem({ ...sample, value: Number.NaN }, window)).toMatch(/finite/);
-    expect(sampleProblem({ ...sample, value: Number.POSITIVE_INFINITY }, window)).toMatch(/finite/);
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0])
+      expect(sampleProblem({ ...sample, value }, window)).toBeUndefined();
+    expect(sampleProblem({ ...sample, value: Number.NaN, stale: true }, window)).toBeUndefined();
   });
 });
 

@@ -53,7 +53,14 @@ const numericString = fc.oneof(
   fc.integer().map((n) => ` ${n} `),
   fc.stringMatching(/^[-+]?(\d{1,5}\.?\d{0,4}|\.\d{1,4})([eE][-+]?\d{1,2})?$/),
 );
-const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), numericString);
+/** NaN and ±Inf as the native format spells them (JSON numbers cannot). */
+const specialString = fc.constantFrom('NaN', '+Inf', '-Inf', 'Inf', 'Infinity', '-Infinity', 'nan', ' -inf ');
+const value = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+  numericString,
+  specialString,
+);
 
 /** A payload every rule accepts at nowMs; its epoch keys reach both edges of the accepted window. */
 const validPayload = (nowMs: number) => {
@@ -152,6 +159,7 @@ const badPropertyKey = fc.constantFrom(
   'measure_name',
 );
 
+/** Values at the edge of the rules (some accepted, like the special strings): both paths must agree. */
 const badValue = fc.constantFrom<unknown>(
   'NaN',
   'Infinity',

@@ -51,9 +51,26 @@ describe('nativePayloadToSamples', () => {
   const withValues = (values: Record<string, unknown>, dataPointName = 'busy') =>
     nativePayload(nowS, { instances: [{ instanceName: 'cpu0', dataPoints: [{ dataPointName, values }] }] });
 
-  it('refuses non-finite and non-numeric values, naming the value', () => {
-    for (const bad of ['NaN', 'Infinity', '12abc', '', '1e400']) {
+  it('refuses non-numeric values and numbers that overflow a double, naming the value', () => {
+    for (const bad of ['12abc', '', '1e400', 'Infinityx', 'nan nan', 'inf.0']) {
       expect(problemField(withValues({ [nowS]: bad }))).toBe(`instances[0].dataPoints[0].values.${nowS}`);
+    }
+  });
+
+  it('takes NaN and ±Inf as the strings JSON numbers cannot spell', () => {
+    const spelled: [string, number][] = [
+      ['NaN', Number.NaN],
+      ['+Inf', Number.POSITIVE_INFINITY],
+      ['-Inf', Number.NEGATIVE_INFINITY],
+      ['Inf', Number.POSITIVE_INFINITY],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+      ['nan', Number.NaN],
+      [' +inf ', Number.POSITIVE_INFINITY],
+    ];
+    for (const [text, value] of spelled) {
+      const samples = nativePayloadToSamples(withValues({ [nowS]: text }), nowMs);
+      expect(samples.map((s) => s.value)).toEqual([value]);
     }
   });
 

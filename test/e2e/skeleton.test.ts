@@ -176,12 +176,12 @@ describe('walking skeleton on the local platform', () => {
         `instances[0].dataPoints[0].values.${nowS + 3600}`,
       ],
       [
-        'a non-finite value',
+        'a non-numeric value',
         () =>
           ingest(
             nativePayload(nowS, {
               instances: [
-                { instanceName: 'i', dataPoints: [{ dataPointName: 'x', values: { [nowS]: 'NaN' } }] },
+                { instanceName: 'i', dataPoints: [{ dataPointName: 'x', values: { [nowS]: '12abc' } }] },
               ],
             }),
           ),
@@ -201,7 +201,7 @@ describe('walking skeleton on the local platform', () => {
 
     it('stores nothing from a refused payload', async () => {
       const payload = nativePayload(nowS, { dataSource: 'Refused' });
-      (payload.instances[0]!.dataPoints[1]!.values as Record<string, unknown>)[nowS] = 'NaN';
+      (payload.instances[0]!.dataPoints[1]!.values as Record<string, unknown>)[nowS] = '12abc';
       expect((await ingest(payload)).status).toBe(422);
       const answer = await query(tenantA.adminToken, {
         metric: 'busy',

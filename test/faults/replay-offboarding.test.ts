@@ -14,11 +14,11 @@ import { createReplayHandler } from '../../functions/replay/app';
 import { DynamoDbTenantStore } from '../../shared/adapters/aws/dynamodb-tenant-store';
 import { encodeSpilledBatch } from '../../shared/adapters/aws/spill-sqs-queue';
 import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
-import { TenantNotActiveError } from '../../shared/adapters/tenant-status';
+import { TenantNotActiveError } from '../../shared/adapters/tenancy/tenant-status';
 import type { Sample } from '../../shared/domain/metrics';
 import type { Tenant } from '../../shared/domain/tenant';
 import { createObservability } from '../../shared/http/handler';
-import { METRIC } from '../../shared/telemetry/metric-names';
+import { METRIC } from '../../shared/ports/operational-metrics';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

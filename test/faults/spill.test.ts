@@ -13,8 +13,8 @@ import {
   SqsSpillQueue,
 } from '../../shared/adapters/aws/spill-sqs-queue';
 import { SpillDirectory } from '../../shared/adapters/local/spill-directory';
-import { SpillingMetricStore } from '../../shared/adapters/spilling-metric-store';
-import type { TenantStatusSource } from '../../shared/adapters/tenant-status';
+import { SpillingMetricStore } from '../../shared/adapters/spill/spilling-metric-store';
+import type { TenantStatusSource } from '../../shared/adapters/tenancy/tenant-status';
 import { UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import type { Sample } from '../../shared/domain/metrics';
 import { createObservability } from '../../shared/http/handler';
@@ -53,6 +53,21 @@ describe('SpillingMetricStore over the local spill directory', () => {
     const result = await new SpillingMetricStore(store, spill).write('t1', samples(3));
     expect(result).toEqual({ accepted: 3, rejected: [] });
     expect(await spill.pending()).toEqual([]);
+  });
+
+  it('parks and replays NaN, ±Inf, -0 and stale markers as they were written', async () => {
+    const recording = new RecordingMetricStore();
+    const store = new FlakyMetricStore(recording);
+    store.down = true;
+    const spill = new SpillDirectory(dir);
+    const batch: Sample[] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0].map(
+      (value, i) => ({ ...samples(1)[0]!, timestampMs: 1_700_000_000_000 + i, value }),
+    );
+    batch.push({ ...samples(1)[0]!, value: Number.NaN, stale: true });
+    await new SpillingMetricStore(store, spill).write('t1', batch);
+    store.down = false;
+    await spill.drain(store, everyoneActive);
+    expect(recording.writes).toEqual([{ tenantId: 't1', samples: batch }]);
   });
 
   it('parks the batch durably and reports success when the store is unavailable', async () => {
@@ -183,6 +198,20 @@ describe('SqsSpillQueue', () => {
       'spill-encoding': { DataType: 'String', StringValue: SPILL_ENCODING },
     });
     expect(decodeSpilledBatch(input.MessageBody as string)).toEqual(batch);
+  });
+
+  it('carries NaN, ±Inf, -0 and stale markers through a message (JSON alone would write null and 0)', () => {
+    const special: Sample[] = [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      -0,
+      Number.MIN_VALUE,
+    ].map((value, i) => ({ ...samples(1)[0]!, timestampMs: 1_700_000_000_000 + i, value }));
+    special.push({ ...samples(1)[0]!, value: Number.NaN, stale: true });
+    const batch = { tenantId: 't1', samples: special, spilledAtMs: 7 };
+    const [body] = encodeSpilledBatch(batch);
+    expect(decodeSpilledBatch(body!)).toEqual(batch);
   });
 
   it('splits a batch larger than the message limit into parts that together hold every sample', () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createReplayHandler } from '../../functions/replay/app';
 import { SqsSpillQueue } from '../../shared/adapters/aws/spill-sqs-queue';
 import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
-import { SpillingMetricStore } from '../../shared/adapters/spilling-metric-store';
+import { SpillingMetricStore } from '../../shared/adapters/spill/spilling-metric-store';
 import { createObservability } from '../../shared/http/handler';
 import { inProcessPlatform } from './support/in-process';
 import { type ExpectedPoint, nativeBatch } from './support/payloads';

@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz`: a long, bounded fuzz run over every ingest decoder (native JSON, OTLP/JSON,
- * OTLP/protobuf, Prometheus remote write) and the API's JSON bodies through the real handlers,
+ * OTLP/protobuf, Prometheus remote write 1.0 and 2.0, native histograms included) and the API's JSON bodies through the real handlers,
  * in-process. Inputs are seed payloads mutated at byte level (flips, interesting bytes, inserts,
  * deletes, duplicated ranges, splices, truncation) plus structured fast-check mutations. An input
  * passes when it is decoded or refused with a client error (DomainError < 500; a handler answer

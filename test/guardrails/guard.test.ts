@@ -77,13 +77,15 @@ beforeEach(async () => {
   );
   ingestKey = key.token;
   emitted = [];
-  written = [];
+  // This test's own array: a write a deadline test left running lands in its test's array, not a later one's.
+  const writtenHere: Sample[] = [];
+  written = writtenHere;
   store = {
     delayMs: 0,
     async write(_t: string, samples: readonly Sample[]): Promise<WriteResult> {
       if (this.fail) throw this.fail;
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-      written.push(...samples);
+      writtenHere.push(...samples);
       return { accepted: samples.length, rejected: [] };
     },
     async query() {

@@ -14,7 +14,9 @@ import { ALERT_BUS_NAME, Alerting } from '../../infra/constructs/alerting';
 import { MetricStore } from '../../infra/constructs/metric-store';
 import { PlatformFunction } from '../../infra/constructs/platform-function';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
-import { ALERT_EVENT_SOURCE, DETAIL_TYPE } from '../../shared/domain/alerting/events';
+import { matchesPattern } from '../../shared/adapters/local/event-bus-pattern';
+import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '../../shared/domain/alerting/events';
+import { SEVERITIES } from '../../shared/domain/alerting/thresholds';
 
 function build(region: string) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -94,6 +96,47 @@ describe('Alerting construct', () => {
     const topics = eu.template.findResources('AWS::SNS::Topic');
     expect(Object.keys(topics)).toHaveLength(5); // three severities, e-mail, one tenant route
     for (const topic of Object.values(topics)) expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+  });
+
+  it('routes an escalated notification by its new severity: only the critical rule, as the local bus does', () => {
+    const detail = {
+      version: 1,
+      tenantId: 't1',
+      alertId: 'a1',
+      ruleId: 'r1',
+      ruleName: 'CPU busy',
+      severity: 'critical',
+      previousSeverity: 'warning',
+      previousValue: 65,
+      value: 95,
+      metric: 'cpu_busy',
+      dimensions: {},
+      status: 'open',
+      openedAt: '2026-01-01T00:00:00.000Z',
+      notify: true,
+      kind: 'alert',
+      chainId: 'pager',
+      stage: 0,
+      sequence: 1,
+      at: '2026-01-01T00:01:00.000Z',
+    };
+    const envelope = { source: ALERT_EVENT_SOURCE, 'detail-type': DETAIL_TYPE.notificationRequested, detail };
+    const rules = Object.values(eu.template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern?.detail?.severity,
+    );
+    expect(rules).toHaveLength(3);
+    const matching = rules.filter((r) => matchesPattern(r.Properties.EventPattern, envelope));
+    expect(matching.map((r) => r.Properties.EventPattern.detail.severity)).toEqual([['critical']]);
+    // The template's patterns are the local bus's (one definition of the route per severity).
+    for (const severity of SEVERITIES)
+      expect(rules.map((r) => r.Properties.EventPattern)).toContainEqual(notificationPattern(severity));
+    // De-escalated to warning, the same alert travels the warning route.
+    const calmer = { ...envelope, detail: { ...detail, kind: 'deescalated', severity: 'warning' } };
+    expect(
+      rules
+        .filter((r) => matchesPattern(r.Properties.EventPattern, calmer))
+        .map((r) => r.Properties.EventPattern.detail.severity),
+    ).toEqual([['warning']]);
   });
 
   it('routes by tenant when a tenant asks for its own topic', () => {

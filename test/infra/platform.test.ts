@@ -289,7 +289,7 @@ describe('functions', () => {
     });
   });
 
-  it('lets ingest append audit events and nothing else to the metadata table', () => {
+  it('lets ingest append audit events and metric metadata, and nothing else, to the metadata table', () => {
     const region = 'us-east-1';
     const stack = synthed.platform.regional.get(region)!;
     const tableArn = JSON.stringify(
@@ -304,10 +304,14 @@ describe('functions', () => {
       actionsOf([s]).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
     );
     const onMetadata = writes.filter((s) => s.Condition !== undefined);
-    expect(onMetadata).toHaveLength(1);
-    expect(actionsOf(onMetadata)).toEqual(['dynamodb:PutItem']);
+    expect(onMetadata).toHaveLength(2);
+    expect(actionsOf([onMetadata[0]!])).toEqual(['dynamodb:PutItem']);
     expect(onMetadata[0]!.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] },
+    });
+    expect(actionsOf([onMetadata[1]!]).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    expect(onMetadata[1]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['METRICMETA#*'] },
     });
   });
 

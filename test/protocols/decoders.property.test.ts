@@ -324,15 +324,18 @@ describe('remote-write decoder', () => {
     );
   });
 
-  it('answers 204 or 400 (never 5xx) for valid requests, storing only finite non-stale samples', async () => {
+  it('answers 204 or 400 (never 5xx) for valid requests, storing every value (NaN, ±Inf) and every stale marker as one', async () => {
     await fc.assert(
       fc.asyncProperty(writeRequest, async (request) => {
         h.store.written.length = 0;
         const code = await status('/api/v1/write', headers, encodeRemoteWriteBody(request));
         expect([204, 400]).toContain(code);
-        expect(h.store.written.every((s) => Number.isFinite(s.value))).toBe(true);
-        const sent = request.timeseries.reduce((n, t) => n + t.samples.filter((s) => !s.stale).length, 0);
-        if (code === 204) expect(h.store.written).toHaveLength(sent);
+        expect(h.store.written.every((s) => !s.stale || Number.isNaN(s.value))).toBe(true);
+        const sent = request.timeseries.flatMap((t) => t.samples);
+        if (code === 204) {
+          expect(h.store.written.map((s) => s.stale === true)).toEqual(sent.map((s) => s.stale));
+          expect(h.store.written.map((s) => s.value)).toEqual(sent.map((s) => s.value));
+        }
       }),
       { numRuns: 200 },
     );
@@ -364,7 +367,7 @@ describe('DimensionRules', () => {
 describe('OTLP mapping', () => {
   /** The mapping rules, written the slow, obvious way: merge, drop empties, judge the whole set. */
   function naiveGaugeSamples(request: OtlpRequest, nowMs: number) {
-    const out: { metric: string; dimensions: Record<string, string>; value: number }[] = [];
+    const out: { metric: string; dimensions: Record<string, string>; value: number; stale?: true }[] = [];
     for (const rm of request.resourceMetrics)
       for (const sm of rm.scopeMetrics)
         for (const m of sm.metrics) {
@@ -381,7 +384,6 @@ describe('OTLP mapping', () => {
             if (sm.name) entries.set('otel.scope.name', sm.name);
             if (sm.version) entries.set('otel.scope.version', sm.version);
             apply(p.attributes);
-            if (p.flags & 1) continue;
             if (entries.has('__proto__')) continue;
             const dimensions = Object.fromEntries(entries);
             const ms = Math.floor(p.timeUnixNano / 1e6);
@@ -389,9 +391,11 @@ describe('OTLP mapping', () => {
               metricNameProblem(m.name) === undefined &&
               dimensionsProblem(dimensions) === undefined &&
               timestampProblem(ms, acceptedTimeWindow(nowMs)) === undefined &&
-              p.value !== undefined &&
-              Number.isFinite(p.value);
-            if (ok) out.push({ metric: m.name, dimensions, value: p.value! });
+              (p.value !== undefined || (p.flags & 1) === 1);
+            // Flagged no-recorded-value: a stale marker, as Prometheus' OTLP translator writes it.
+            if (ok && (p.flags & 1) === 1)
+              out.push({ metric: m.name, dimensions, value: Number.NaN, stale: true });
+            else if (ok) out.push({ metric: m.name, dimensions, value: p.value! });
           }
         }
     return out;
@@ -415,7 +419,8 @@ describe('OTLP mapping', () => {
     const point = fc.record({
       attributes: attrs,
       timeUnixNano: fc.constant(nowNs),
-      asDouble: fc.double({ noNaN: true }),
+      asDouble: fc.double(),
+      flags: fc.constantFrom(0, 0, 1),
     });
     const withBig = fc.record({
       resourceMetrics: fc.array(
@@ -452,6 +457,7 @@ describe('OTLP mapping', () => {
           metric: s.metric,
           dimensions: { ...s.dimensions },
           value: s.value,
+          ...(s.stale ? { stale: s.stale } : {}),
         }));
         expect(mapped).toEqual(naiveGaugeSamples(decoded, now));
       }),

@@ -224,21 +224,33 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     }) as {
       partialSuccess: { rejectedDataPoints: number; errorMessage: string };
     };
-    expect(response.partialSuccess.rejectedDataPoints).toBe(5);
+    expect(response.partialSuccess.rejectedDataPoints).toBe(4);
     const message = response.partialSuccess.errorMessage;
-    expect(message).toContain('5 of 7 data points rejected');
+    expect(message).toContain('4 of 7 data points rejected');
     expect(message).toContain('dataPoints[1]: dimension names and values together exceed 2048 bytes');
     expect(message).toContain('older than the 24 h retention');
-    expect(message).toContain('not a finite number');
     expect(message).toContain('dimension name "bad name"');
     expect(message).toContain('"9starts-with-digit"');
-    // The valid point is stored; the no-recorded-value point is neither stored nor rejected.
-    expect(h.store.written.map((s) => s.value)).toEqual([1]);
+    // The valid point and the NaN are stored; the no-recorded-value point becomes a stale marker.
+    const stored = () => h.store.written.map((s) => [s.value, s.stale === true]);
+    expect(stored()).toEqual([
+      [1, false],
+      [Number.NaN, false],
+      [Number.NaN, true],
+    ]);
 
-    const json = await h.invoke('/v1/metrics', { headers: JSON_TYPE, body: JSON.stringify(request) });
+    // OTLP/JSON spells NaN as the string "NaN" (protobuf's JSON mapping).
+    h.store.written.length = 0;
+    const body = JSON.stringify(request, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? 'NaN' : v));
+    const json = await h.invoke('/v1/metrics', { headers: JSON_TYPE, body });
     expect(json.statusCode).toBe(200);
     const jsonBody = JSON.parse(json.body) as { partialSuccess: { rejectedDataPoints: string } };
-    expect(jsonBody.partialSuccess.rejectedDataPoints).toBe('5');
+    expect(jsonBody.partialSuccess.rejectedDataPoints).toBe('4');
+    expect(stored()).toEqual([
+      [1, false],
+      [Number.NaN, false],
+      [Number.NaN, true],
+    ]);
   });
 
   it('counts data points the store refuses in partial success', async () => {
@@ -389,7 +401,7 @@ function writeRequest(nowMs: number): WriteRequest {
 }
 
 describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
-  it('stores samples under __name__ with labels as dimensions, skips stale markers, answers 204', async () => {
+  it('stores samples under __name__ with labels as dimensions, stale markers flagged, answers 204', async () => {
     const now = Date.now();
     const result = await h.invoke('/api/v1/write', {
       headers: { ...REMOTE_WRITE_HEADERS },
@@ -408,6 +420,13 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
         dimensions: { code: '200', job: 'api' },
         timestampMs: now - 1000,
         value: 12,
+      },
+      {
+        metric: 'http_requests_total',
+        dimensions: { code: '200', job: 'api' },
+        timestampMs: now,
+        value: Number.NaN,
+        stale: true,
       },
       { metric: 'temperature', dimensions: { room: 'lab' }, timestampMs: now, value: -3.5 },
     ]);
@@ -436,18 +455,19 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     });
     expect(result.statusCode).toBe(400);
     const { error } = JSON.parse(result.body) as { error: { message: string } };
-    expect(error.message).toContain('3 of 7 samples rejected');
+    expect(error.message).toContain('2 of 7 samples rejected');
     expect(error.message).toContain('series has no __name__ label');
-    expect(error.message).toContain('value NaN is not a finite number');
     expect(error.message).toContain('older than the 24 h retention');
-    expect(h.store.written.map((s) => s.metric)).toEqual([
-      'http_requests_total',
-      'http_requests_total',
-      'temperature',
+    expect(h.store.written.map((s) => [s.metric, s.value])).toEqual([
+      ['http_requests_total', 10],
+      ['http_requests_total', 12],
+      ['http_requests_total', Number.NaN],
+      ['temperature', -3.5],
+      ['nan_gauge', Number.NaN],
     ]);
   });
 
-  it('refuses native histograms (not remote write 1.0) with 400', async () => {
+  it('refuses a native histogram that carries no timestamp with 400, naming it', async () => {
     // TimeSeries{labels: [__name__="h"], histograms: [{}]} encoded by hand: field 4, empty message.
     const series = Buffer.concat([
       Buffer.from([0x0a, 0x0d, 0x0a, 0x08]),
@@ -459,7 +479,8 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     const body = snappyCompress(Buffer.concat([Buffer.from([0x0a, series.length]), series]));
     const result = await h.invoke('/api/v1/write', { headers: { ...REMOTE_WRITE_HEADERS }, body });
     expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body).error.message).toContain('native histograms');
+    expect(JSON.parse(result.body).error.message).toContain('timeseries[0] (h).histograms[0]: timestamp');
+    expect(result.headers?.['x-prometheus-remote-write-histograms-written']).toBe('0');
   });
 
   it('accepts a metadata-only request', async () => {
@@ -472,14 +493,14 @@ describe('POST /api/v1/write (Prometheus remote write 1.0)', () => {
     );
   });
 
-  it('answers 415 without snappy, for other content types, and for remote write 2.0', async () => {
+  it('answers 415 without snappy, for other content types, and for a proto it does not know', async () => {
     const body = encodeRemoteWriteBody(writeRequest(Date.now()));
     const cases: Record<string, string>[] = [
       { 'Content-Type': 'application/x-protobuf' },
       { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip' },
       { 'Content-Type': 'application/json', 'Content-Encoding': 'snappy' },
       {
-        'Content-Type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
+        'Content-Type': 'application/x-protobuf;proto=io.prometheus.write.v3.Request',
         'Content-Encoding': 'snappy',
       },
     ];

@@ -204,3 +204,94 @@ describe('OpenTelemetry JS SDK → POST /v1/metrics', () => {
     });
   });
 });
+
+/** Raw series of the query API: special values arrive as the strings "NaN", "+Inf", "-Inf". */
+async function rawPoints(token: string, metric: string): Promise<Record<string, unknown[]>> {
+  const params = new URLSearchParams({
+    metric,
+    from: String(Date.now() - 3600_000),
+    to: String(Date.now() + 60_000),
+  });
+  const response = await platform.request(`/v1/metrics/query?${params}`, { token });
+  expect(response.status).toBe(200);
+  const { series } = (await response.json()) as {
+    series: { dimensions: Record<string, string>; points: [number, unknown][] }[];
+  };
+  return Object.fromEntries(series.map((s) => [s.dimensions['le'] ?? '', s.points.map((p) => p[1])]));
+}
+
+/** Gauges at +Inf, -Inf and NaN, and histograms that saw no observation (the SDK drops a NaN record). */
+async function recordSpecialAndFlush(exporter: PushMetricExporter): Promise<void> {
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  const provider = new MeterProvider({
+    readers: [reader],
+    views: [{ instrumentName: 'empty_exp', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+  });
+  const meter = provider.getMeter('special-meter');
+  meter.createGauge('gauge_pos_inf').record(Number.POSITIVE_INFINITY);
+  meter.createGauge('gauge_neg_inf').record(Number.NEGATIVE_INFINITY);
+  meter.createGauge('gauge_nan').record(Number.NaN);
+  meter.createHistogram('empty_hist', { advice: { explicitBucketBoundaries: [1, 10] } }).record(Number.NaN);
+  meter.createHistogram('empty_exp').record(Number.NaN);
+  await provider.shutdown();
+}
+
+describe('OpenTelemetry JS SDK → POST /v1/metrics: special values', () => {
+  const emptyHistograms = async (adminToken: string) => {
+    expect(await rawPoints(adminToken, 'empty_hist_count')).toEqual({ '': [0] });
+    expect(await rawPoints(adminToken, 'empty_hist_sum')).toEqual({ '': [0] });
+    expect(await rawPoints(adminToken, 'empty_hist_bucket')).toEqual({ '1': [0], '10': [0], '+Inf': [0] });
+    expect(await rawPoints(adminToken, 'empty_exp_count')).toEqual({ '': [0] });
+    expect((await rawPoints(adminToken, 'empty_exp_bucket'))['+Inf']).toEqual([0]);
+  };
+
+  it('the protobuf exporter: gauges at +Inf, -Inf and NaN and histograms without observations, all stored and read back', async () => {
+    const { adminToken, ingestKey } = await newTenant();
+    const before = proxy.exchanges.length;
+    await recordSpecialAndFlush(
+      new OtlpProtoExporter({
+        url: `${proxy.url}/v1/metrics`,
+        headers: { authorization: `Bearer ${ingestKey}` },
+      }),
+    );
+    const [exchange] = proxy.exchanges.slice(before);
+    expect(exchange?.status).toBe(200);
+    // Nothing refused: an empty ExportMetricsServiceResponse.
+    expect(ExportResponse.toObject(ExportResponse.decode(exchange!.responseBody))).toEqual({});
+    expect(decodeOtlpProtobuf(exchange!.body)).toEqual(referenceOtlp(exchange!.body));
+    expect(await rawPoints(adminToken, 'gauge_pos_inf')).toEqual({ '': ['+Inf'] });
+    expect(await rawPoints(adminToken, 'gauge_neg_inf')).toEqual({ '': ['-Inf'] });
+    expect(await rawPoints(adminToken, 'gauge_nan')).toEqual({ '': ['NaN'] });
+    await emptyHistograms(adminToken);
+  });
+
+  it('the JSON exporter: histograms without observations stored; its gauges at ±Inf and NaN arrive as null and are refused by name, not lost silently', async () => {
+    const { adminToken, ingestKey } = await newTenant();
+    const before = proxy.exchanges.length;
+    await recordSpecialAndFlush(
+      new OtlpJsonExporter({
+        url: `${proxy.url}/v1/metrics`,
+        headers: { authorization: `Bearer ${ingestKey}` },
+      }),
+    );
+    const [exchange] = proxy.exchanges.slice(before);
+    // The SDK serialises with JSON.stringify: ±Inf and NaN become null, not "Infinity"/"NaN".
+    const sent = JSON.parse(exchange!.body.toString());
+    const gauges = sent.resourceMetrics[0].scopeMetrics[0].metrics.filter(
+      (m: { gauge?: unknown }) => m.gauge,
+    );
+    expect(
+      gauges.map((m: { gauge: { dataPoints: { asDouble: unknown }[] } }) => m.gauge.dataPoints[0]?.asDouble),
+    ).toEqual([null, null, null]);
+    expect(exchange?.status).toBe(200);
+    const { partialSuccess } = JSON.parse(exchange!.responseBody.toString()) as {
+      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
+    };
+    expect(partialSuccess.rejectedDataPoints).toBe('3');
+    expect(partialSuccess.errorMessage).toContain(
+      '("gauge_pos_inf").dataPoints[0]: data point has neither asDouble nor asInt',
+    );
+    expect(partialSuccess.errorMessage).toContain('a null is no value');
+    await emptyHistograms(adminToken);
+  });
+});

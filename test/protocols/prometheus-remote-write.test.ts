@@ -1,7 +1,7 @@
 /**
  * A real, unmodified Prometheus scrapes a small target served by this test and remote-writes to the
  * local platform (through a recording proxy) with the ingest key as bearer token. Every sample it
- * sent is found through the query API with its labels; stale markers arrive and are not stored; the
+ * sent is found through the query API with its labels; stale markers arrive and are not returned; the
  * bytes it sent decode the same with our codec and with protobufjs.
  */
 import { createServer, type Server } from 'node:http';
@@ -178,7 +178,7 @@ describe('Prometheus → POST /api/v1/write', () => {
       job: 'shop',
       region: 'eu',
     });
-    // The stale marker ended the series; it was not stored as a value.
+    // The stale marker ended the series; it is kept as a marker, never returned as a value.
     const ephemeral = await query(adminToken, 'shop_ephemeral', { id: 'x' });
     expect(ephemeral[0]!.points.every(([, v]) => v === 1)).toBe(true);
   }, 90_000);

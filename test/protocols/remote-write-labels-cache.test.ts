@@ -31,7 +31,9 @@ const request = (value: number, instance = 'a:9100'): WriteRequest => ({
 function identities(bytes: Uint8Array): (LabelsIdentity | undefined)[] {
   const seen: (LabelsIdentity | undefined)[] = [];
   readWriteRequest(bytes, {
-    series: (_l, _n, _v, _t, _s, _c, _h, identity) => seen.push(identity),
+    series: (read) => {
+      seen.push(read.identity);
+    },
     metadata: () => {},
   });
   return seen;

@@ -39,18 +39,19 @@ export interface LaunchedPrometheus {
 }
 
 /**
- * Starts the real binary with `config` (YAML) and `flags` on an ephemeral port with a temporary TSDB
- * directory, and resolves once `/-/ready` answers; fails loudly (with its log) when it cannot start.
+ * Starts the real binary with `config` (YAML, or a function of its port, for a Prometheus that scrapes
+ * itself) and `flags` on an ephemeral port with a temporary TSDB directory, and resolves once
+ * `/-/ready` answers; fails loudly (with its log) when it cannot start.
  */
 export async function launchPrometheus(
-  config: string,
+  config: string | ((port: number) => string),
   flags: readonly string[] = [],
 ): Promise<LaunchedPrometheus> {
   requirePrometheusBinary();
   const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, config);
   const port = await freePort();
+  writeFileSync(configFile, typeof config === 'string' ? config : config(port));
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,

@@ -16,7 +16,7 @@
  * aggregation would save transfer, not cost, and would give answers that can differ from the other
  * stores'. Equality is proven by the one MetricStore contract suite running on all three stores.
  */
-import { UnavailableError, UnprocessableError } from '../../domain/errors';
+import { BadRequestError, UnavailableError, UnprocessableError } from '../../domain/errors';
 import {
   type Dimensions,
   type RejectedSample,
@@ -25,6 +25,8 @@ import {
   type WriteResult,
 } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
+import { jsonSampleValue, parseSampleValue, plainValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../protocols/prometheus/remote-write';
@@ -102,6 +104,8 @@ export interface AmpMetricStoreOptions {
    * --web.enable-admin-api deletes the tenant's series at once.
    */
   readonly erasure?: 'retention' | 'prometheus-admin-api';
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 interface PromResponse<T> {
@@ -182,10 +186,6 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
         });
         return;
       }
-      if (!Number.isFinite(sample.value)) {
-        rejected.push({ index, reason: 'value is not a finite number' });
-        return;
-      }
       const key = seriesKey(sample.metric, sample.dimensions);
       let group = groups.get(key);
       if (!group) {
@@ -256,7 +256,12 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     if (Object.values(query.filters).some((v) => v === '')) return [];
     const selector = tenantSelector(tenantId, query.metric, query.filters);
     const samples: Sample[] = [];
-    for await (const sample of this.rawSamples(selector, query.fromMs, query.toMs)) samples.push(sample);
+    // Charged as the windows arrive: past the sample limit no further window is requested.
+    const budget = new QueryBudget(this.options.queryLimits ?? METRICS_QUERY_LIMITS);
+    for await (const sample of this.rawSamples(selector, query.fromMs, query.toMs)) {
+      budget.chargeSamples(1);
+      samples.push(sample);
+    }
     return seriesFromSamples(samples, query);
   }
 
@@ -294,7 +299,8 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
       for (const [seconds, value] of entry.values) {
         const timestampMs = Math.round(seconds * 1000);
         if (timestampMs < start || timestampMs > end) continue;
-        samples.push({ metric, dimensions, timestampMs, value: Number(value) });
+        // "NaN", "+Inf", "-Inf" as the Prometheus API spells them (Number() reads "+Inf" as NaN).
+        samples.push({ metric, dimensions, timestampMs, value: parseSampleValue(value) ?? Number.NaN });
       }
     }
     return samples;
@@ -310,7 +316,9 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     for (let start = toMs - this.retentionDays * 86_400_000; start <= toMs; start += 86_400_000) {
       const end = Math.min(toMs, start + 86_400_000 - 1);
       if ((await this.tenantSeries(tenantId, start, end)).length === 0) continue;
-      yield* this.rawSamples(selector, start, end);
+      // JSON lines: special values as their strings (JSON.stringify would turn NaN into null).
+      for await (const s of this.rawSamples(selector, start, end))
+        yield { ...s, ...jsonSampleValue(s.value, false) };
     }
   }
 
@@ -380,6 +388,36 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     return parsed.data;
   }
 
+  /**
+   * A Prometheus API read forwarded for the PromQL API (functions/query): the form parameters as
+   * given (repeated `match[]` kept), the workspace's refusals as the domain's errors (400 bad data,
+   * 422 execution), its `data` and `warnings` as answered.
+   */
+  async prometheusApi(
+    path: string,
+    params: readonly (readonly [string, string])[],
+  ): Promise<{ data: unknown; warnings: string[] }> {
+    const body = new TextEncoder().encode(new URLSearchParams(params as [string, string][]).toString());
+    let response: Response;
+    try {
+      response = await this.send('POST', path, { 'content-type': 'application/x-www-form-urlencoded' }, body);
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+      const message = (() => {
+        try {
+          return (JSON.parse(error.message) as PromResponse<unknown>).error ?? error.message;
+        } catch {
+          return error.message;
+        }
+      })();
+      if (error.status === 400) throw new BadRequestError(message, 'query');
+      throw new UnprocessableError(message, 'query');
+    }
+    const parsed = (await response.json()) as PromResponse<unknown> & { warnings?: string[] };
+    if (parsed.status !== 'success') throw new UnprocessableError(parsed.error ?? 'query failed', 'query');
+    return { data: parsed.data, warnings: parsed.warnings ?? [] };
+  }
+
   /** One signed request; 429, 5xx and network faults retried with backoff and full jitter. */
   private async send(
     method: 'GET' | 'POST',
@@ -433,8 +471,11 @@ interface WriteEntry {
 
 /** Consecutive entries of one series (same label array) become one TimeSeries. */
 function encodeBatch(batch: readonly WriteEntry[]): Uint8Array {
-  const timeseries: { labels: PromLabel[]; samples: { value: number; timestamp: number; stale: false }[] }[] =
-    [];
+  // Remote write carries IEEE bits as they are; the encoder writes a stale marker's exact bits.
+  const timeseries: {
+    labels: PromLabel[];
+    samples: { value: number; timestamp: number; stale: boolean }[];
+  }[] = [];
   let lastTimestamp = Number.NaN;
   for (const entry of batch) {
     let current = timeseries[timeseries.length - 1];
@@ -445,17 +486,17 @@ function encodeBatch(batch: readonly WriteEntry[]): Uint8Array {
     }
     if (entry.sample.timestampMs === lastTimestamp) {
       // Same series, same instant: the later sample in the call wins, as in the other stores.
-      current.samples[current.samples.length - 1] = {
-        value: entry.sample.value,
-        timestamp: entry.sample.timestampMs,
-        stale: false,
-      };
+      current.samples[current.samples.length - 1] = wireSample(entry.sample);
       continue;
     }
-    current.samples.push({ value: entry.sample.value, timestamp: entry.sample.timestampMs, stale: false });
+    current.samples.push(wireSample(entry.sample));
     lastTimestamp = entry.sample.timestampMs;
   }
   return encodeRemoteWriteBody({ timeseries });
+}
+
+function wireSample(sample: Sample): { value: number; timestamp: number; stale: boolean } {
+  return { value: plainValue(sample.value), timestamp: sample.timestampMs, stale: sample.stale === true };
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type ItemPage,
   type ItemTable,
   type TableItem,
-} from './dynamodb-alert-store-model';
+} from '../items/alert-store-items';
 import { writeInBatches } from './dynamodb-items';
 
 /** The ItemTable operations on DynamoDB (the model and its access patterns: dynamodb-alert-store-model.ts). */

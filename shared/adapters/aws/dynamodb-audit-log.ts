@@ -4,7 +4,6 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { newId } from '../../domain/credentials';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
 import type {
   AuditEvent,
@@ -14,6 +13,7 @@ import type {
   StoredAuditEvent,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
+import { auditEventId } from '../items/audit-event-id';
 import { deleteKeys, queryAll } from './dynamodb-items';
 
 /**
@@ -22,17 +22,6 @@ import { deleteKeys, queryAll } from './dynamodb-items';
  * updates an event, and the functions' IAM policies deny UpdateItem/DeleteItem on `AUDIT#*` leading
  * keys to everything but offboarding (the CDK wiring list in the report says how).
  */
-let sequence = 0;
-
-/**
- * Event ids sort in append order within one process (a counter, then randomness), so two events of
- * the same millisecond read back in the order they happened; across processes the instant decides.
- */
-export function auditEventId(): string {
-  sequence = (sequence + 1) % 0xffffffff;
-  return `${sequence.toString(16).padStart(8, '0')}${newId().slice(8)}`;
-}
-
 export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHolder {
   readonly dataName = 'audit';
 

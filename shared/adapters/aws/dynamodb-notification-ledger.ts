@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isRetryable } from '../../ports/dependency-failure';
 import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
 import { deleteKeys, queryAll } from './dynamodb-items';
-import { type BackoffPolicy, backoffDelayMs, isRetryable, sleep } from './retry';
+import { type BackoffPolicy, backoffDelayMs, sleep } from './retry';
 
 /**
  * The metadata table's TTL attribute (epoch seconds). Only notification claims carry it: the table's

@@ -21,8 +21,8 @@ import {
   type ListFilter,
   type TenantStore,
 } from '../../ports/tenant-store';
+import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from '../items/tenant-store-items';
 import { deleteKeys, queryAll } from './dynamodb-items';
-import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from './dynamodb-tenant-keys';
 
 /**
  * Tenant metadata in one DynamoDB table (single-table design). The table is encrypted at rest with a

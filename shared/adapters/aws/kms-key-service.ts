@@ -8,9 +8,9 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { UnavailableError } from '../../domain/errors';
+import { isRetryable } from '../../ports/dependency-failure';
 import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
-import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from './encryption-sdk';
-import { isRetryable } from './retry';
+import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from '../crypto/encryption-sdk';
 
 /**
  * KMS errors seen during one decrypt. The Encryption SDK folds every KMS error on decrypt into one

@@ -14,20 +14,3 @@ export const backoffDelayMs = (
 ): number => Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Error names AWS services use for transient faults worth another try. */
-const RETRYABLE_NAMES = new Set([
-  'ThrottlingException',
-  'InternalServerException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TimeoutError',
-]);
-
-export function isRetryable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return RETRYABLE_NAMES.has(error.name) || (status !== undefined && status >= 500);
-}

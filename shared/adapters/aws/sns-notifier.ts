@@ -4,7 +4,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { NotificationRequestedDetail } from '../../domain/alerting/events';
+import { type NotificationRequestedDetail, notificationMessage } from '../../domain/alerting/events';
 import type { DeadLetters, Delivery, Notifier } from '../../ports/notifier';
 
 export interface SnsNotifierOptions {
@@ -20,10 +20,13 @@ export interface SnsNotifierOptions {
 
 function text(d: NotificationRequestedDetail): { subject: string; body: string } {
   const state = d.kind === 'clear' ? 'CLEARED' : d.severity.toUpperCase();
-  const where = d.resource ?? Object.values(d.dimensions).join('/');
-  const subject = `[${state}] ${d.ruleName} on ${where}`.replace(/[\r\n]/g, ' ').slice(0, 99);
+  const where = d.resourceName ?? d.resource ?? Object.values(d.dimensions).join('/');
+  const change = d.previousSeverity
+    ? `, ${d.kind === 'deescalated' ? 'de-escalated' : 'escalated'} from ${d.previousSeverity}`
+    : '';
+  const subject = `[${state}] ${d.ruleName} on ${where}${change}`.replace(/[\r\n]/g, ' ').slice(0, 99);
   const body = [
-    subject,
+    notificationMessage(d),
     `metric: ${d.metric}${d.value === undefined ? '' : ` = ${d.value}`}`,
     `opened: ${d.openedAt}`,
     ...(d.stage === undefined ? [] : [`escalation stage: ${d.stage + 1}`]),

@@ -1,7 +1,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Sample } from '../../domain/metrics';
-import type { SpilledBatch, SpillQueue } from '../spilling-metric-store';
+import { sampleJsonReplacer, sampleJsonReviver } from '../../domain/special-values';
+import type { SpilledBatch, SpillQueue } from '../../ports/spill-queue';
 
 /** SQS's classic message size limit; kept as the bound so any queue configuration accepts a message. */
 export const MAX_SPILL_MESSAGE_BYTES = 256 * 1024;
@@ -41,7 +42,7 @@ export class SqsSpillQueue implements SpillQueue {
 
 /** Message bodies for a batch, each at most `maxBytes`. */
 export function encodeSpilledBatch(batch: SpilledBatch, maxBytes = MAX_SPILL_MESSAGE_BYTES): string[] {
-  const body = gzipSync(JSON.stringify({ v: 1, ...batch })).toString('base64');
+  const body = gzipSync(JSON.stringify({ v: 1, ...batch }, sampleJsonReplacer)).toString('base64');
   if (body.length <= maxBytes) return [body];
   if (batch.samples.length <= 1) throw new Error('one sample does not fit a spill message');
   const half = Math.ceil(batch.samples.length / 2);
@@ -52,7 +53,7 @@ export function encodeSpilledBatch(batch: SpilledBatch, maxBytes = MAX_SPILL_MES
 }
 
 export function decodeSpilledBatch(body: string): SpilledBatch {
-  const raw = JSON.parse(gunzipSync(Buffer.from(body, 'base64')).toString('utf8')) as {
+  const raw = JSON.parse(gunzipSync(Buffer.from(body, 'base64')).toString('utf8'), sampleJsonReviver) as {
     v?: unknown;
     tenantId?: unknown;
     samples?: unknown;

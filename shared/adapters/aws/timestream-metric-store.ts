@@ -12,13 +12,15 @@ import {
 import { UnavailableError } from '../../domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '../../domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
+import { parseSampleValue } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
-import type { TenantStatusSource } from '../tenant-status';
+import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
-import { packWrites, VALUE_COLUMN } from './timestream-packing';
+import { packWrites, SPECIAL_COLUMN, STALE_TEXT, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
 
-export { MAX_RECORDS_PER_WRITE, VALUE_COLUMN } from './timestream-packing';
+export { MAX_RECORDS_PER_WRITE, SPECIAL_COLUMN, VALUE_COLUMN } from './timestream-packing';
 /**
  * Only for a sample without any dimension (Timestream refuses a record without one): the tenant id
  * stands in. Reserved (no client dimension can take the name) and never returned by a query.
@@ -47,6 +49,8 @@ export interface TimestreamMetricStoreOptions {
   readonly version?: () => number;
   /** When set, a missing table is created only for an active tenant (timestream-tables.ts). */
   readonly tenants?: TenantStatusSource;
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 /**
@@ -101,6 +105,8 @@ export class TimestreamMetricStore implements MetricStore {
 
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
     const samples: Sample[] = [];
+    // Charged page by page: past the sample limit no further page is requested.
+    const budget = new QueryBudget(this.options.queryLimits ?? METRICS_QUERY_LIMITS);
     const sql = this.selectSql(tenantId, query);
     let nextToken: string | undefined;
     try {
@@ -111,6 +117,7 @@ export class TimestreamMetricStore implements MetricStore {
           this.sleep,
         );
         const columns = page.ColumnInfo ?? [];
+        budget.chargeSamples(page.Rows?.length ?? 0);
         for (const row of page.Rows ?? []) samples.push(rowToSample(columns, row));
         nextToken = page.NextToken;
       } while (nextToken);
@@ -200,7 +207,13 @@ export function isMissingTableOrColumn(error: unknown): boolean {
   );
 }
 
-const NON_DIMENSION_COLUMNS = new Set(['time', 'measure_name', TENANT_DIMENSION, VALUE_COLUMN]);
+export const NON_DIMENSION_COLUMNS: ReadonlySet<string> = new Set([
+  'time',
+  'measure_name',
+  TENANT_DIMENSION,
+  VALUE_COLUMN,
+  SPECIAL_COLUMN,
+]);
 
 /** Timestream renders time as `2024-01-02 03:04:05.123456789` (UTC). */
 export function timestreamTimeToMs(value: string): number {
@@ -210,11 +223,12 @@ export function timestreamTimeToMs(value: string): number {
   return Date.parse(`${match[1]}T${match[2]}.${millis}Z`);
 }
 
-function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
+export function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
   const dimensions: Record<string, string> = {};
   let metric = '';
   let timestampMs = 0;
   let value = Number.NaN;
+  let stale = false;
   (row.Data ?? []).forEach((datum, i) => {
     const name = columns[i]?.Name;
     const scalar = datum.ScalarValue;
@@ -222,9 +236,17 @@ function rowToSample(columns: readonly ColumnInfo[], row: Row): Sample {
     if (name === 'time') timestampMs = timestreamTimeToMs(scalar);
     else if (name === 'measure_name') metric = scalar;
     else if (name === VALUE_COLUMN) value = Number(scalar);
+    else if (name === SPECIAL_COLUMN) ({ value, stale } = decodeSpecial(scalar));
     else if (!NON_DIMENSION_COLUMNS.has(name)) dimensions[name] = scalar;
   });
-  return { metric, dimensions: dimensions as Dimensions, timestampMs, value };
+  const sample = { metric, dimensions: dimensions as Dimensions, timestampMs, value };
+  return stale ? { ...sample, stale: true } : sample;
+}
+
+/** The `special_value` measure back: 'NaN' | '+Inf' | '-Inf', or a stale marker. */
+export function decodeSpecial(text: string): { value: number; stale: boolean } {
+  if (text === STALE_TEXT) return { value: Number.NaN, stale: true };
+  return { value: parseSampleValue(text) ?? Number.NaN, stale: false };
 }
 
 /** A SQL string literal: single quotes doubled. */

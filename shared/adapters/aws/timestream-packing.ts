@@ -14,14 +14,22 @@
  * records are batched; every call keeps the index of each record's sample so a rejected record maps
  * back to its sample.
  */
-import type { _Record, Dimension } from '@aws-sdk/client-timestream-write';
+import type { _Record, Dimension, MeasureValue } from '@aws-sdk/client-timestream-write';
 import type { Sample } from '../../domain/metrics';
+import { specialValueText } from '../../domain/special-values';
 import { billedUnits } from './timestream-metering';
 
 /** Timestream's limit on records per WriteRecords call. */
 export const MAX_RECORDS_PER_WRITE = 100;
-/** The one measure column of every multi-measure record. */
+/** The measure column of every ordinary sample's multi-measure record (DOUBLE). */
 export const VALUE_COLUMN = 'value';
+/**
+ * Timestream cannot write NaN or ±Infinity into a DOUBLE (its data types page says so): a sample with
+ * one of them, or a stale marker, is a record with this VARCHAR measure instead of `value`
+ * ('NaN' | '+Inf' | '-Inf' | 'stale'). Ordinary records are unchanged, so they cost what they did.
+ */
+export const SPECIAL_COLUMN = 'special_value';
+export const STALE_TEXT = 'stale';
 /**
  * More dimension-name sets than this in one write and grouping is not tried: each group costs at
  * least one call (and one rounding to KiB), so many small groups never beat the in-order packing.
@@ -125,7 +133,15 @@ function toRecord(
       .sort()
       .map((name) => ({ Name: name, Value: dimensions[name], DimensionValueType: 'VARCHAR' })),
     MeasureName: sample.metric,
-    MeasureValues: [{ Name: VALUE_COLUMN, Value: String(sample.value), Type: 'DOUBLE' }],
+    MeasureValues: [measureValue(sample)],
     Time: String(sample.timestampMs),
   };
+}
+
+/** `value` as a DOUBLE (-0 spelled so: String(-0) is "0"), or the special-value measure. */
+function measureValue(sample: Sample): MeasureValue {
+  const special = sample.stale ? STALE_TEXT : specialValueText(sample.value);
+  if (special !== undefined) return { Name: SPECIAL_COLUMN, Value: special, Type: 'VARCHAR' };
+  const value = Object.is(sample.value, -0) ? '-0' : String(sample.value);
+  return { Name: VALUE_COLUMN, Value: value, Type: 'DOUBLE' };
 }

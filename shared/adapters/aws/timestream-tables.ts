@@ -21,13 +21,14 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { UnavailableError } from '../../domain/errors';
 import { LIMITS } from '../../domain/metrics';
+import { isRetryable } from '../../ports/dependency-failure';
 import {
   acceptsData,
   TenantNotActiveError,
   type TenantStatusSource,
   tenantDataStatus,
-} from '../tenant-status';
-import { type BackoffPolicy, backoffDelayMs, isRetryable, sleep } from './retry';
+} from '../tenancy/tenant-status';
+import { type BackoffPolicy, backoffDelayMs, sleep } from './retry';
 
 /** Timestream's table name rules: 3 to 256 characters of letters, digits, `_`, `.` and `-`. */
 export const TIMESTREAM_TABLE_NAME = /^[a-zA-Z0-9_.-]{3,256}$/;

@@ -3,9 +3,12 @@ import {
   type QueryCommandOutput,
   type TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
+import { jsonSampleValue } from '../../domain/special-values';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import {
+  decodeSpecial,
   isMissingTableOrColumn,
+  SPECIAL_COLUMN,
   sqlIdentifier,
   TENANT_DIMENSION,
   timestreamTimeToMs,
@@ -68,7 +71,10 @@ export class TimestreamTenantData implements TenantDataHolder {
           if (name === 'time') out.timestampMs = timestreamTimeToMs(value);
           else if (name === 'measure_name') out.metric = value;
           else if (name === VALUE_COLUMN) out.value = Number(value);
-          else if (name !== TENANT_DIMENSION) dimensions[name] = value;
+          else if (name === SPECIAL_COLUMN) {
+            const { value: decoded, stale } = decodeSpecial(value);
+            Object.assign(out, jsonSampleValue(decoded, stale));
+          } else if (name !== TENANT_DIMENSION) dimensions[name] = value;
         });
         yield out;
       }

@@ -13,16 +13,20 @@ import { configureAuth } from '../../http/auth';
 import type { ArchiveStore } from '../../ports/archive-store';
 import type { ConsoleTokenVerifier } from '../../ports/console-identity';
 import type { MetricStore } from '../../ports/metric-store';
+import type { SeriesReaderSource } from '../../ports/series-source';
+import type { SpillQueue } from '../../ports/spill-queue';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { SpillingMetricStore, type SpillQueue } from '../spilling-metric-store';
-import type { TenantStatusSource } from '../tenant-status';
+import { SpillingMetricStore } from '../spill/spilling-metric-store';
+import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { CognitoConsoleUsers, cognitoTokenVerifier, consolePoolFromEnv } from './cognito-console-identity';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
+import { DynamoDbMetricMetadata } from './dynamodb-metric-metadata';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
 import { TimestreamMetricStore } from './timestream-metric-store';
+import { timestreamSeriesSource } from './timestream-series-reader';
 import { TimestreamTenantData } from './timestream-tenant-data';
 
 export function requiredEnv(name: string): string {
@@ -111,6 +115,11 @@ export function awsAuditLog(): DynamoDbAuditLog {
   return new DynamoDbAuditLog(documentClient(), requiredEnv(ENV.tableName));
 }
 
+/** Metric metadata (type, help, unit per metric) in the metadata table, in METRICMETA#<tenantId> partitions. */
+export function awsMetricMetadata(): DynamoDbMetricMetadata {
+  return new DynamoDbMetricMetadata(documentClient(), requiredEnv(ENV.tableName));
+}
+
 /** Per-tenant customer-managed KMS keys (created at onboarding, destroyed at offboarding). */
 export function awsKeyService(): KmsKeyService {
   const replicaRegions = (process.env[ENV.kmsReplicaRegions] ?? '')
@@ -183,6 +192,19 @@ export function regionMetricStore(): MetricStore {
     // No table is created again for an offboarded tenant (read only before a CreateTable).
     tenants: awsTenantStatusSource(),
   });
+}
+
+/**
+ * The region's store as the PromQL API reads it: AMP answers PromQL itself (functions/query forwards
+ * to it); Timestream is read series by series for the engine, on each tenant's own table.
+ */
+export function regionQueryStore(): AmpMetricStore | SeriesReaderSource {
+  const store = regionMetricStore();
+  if (store instanceof AmpMetricStore) return store;
+  return timestreamSeriesSource(
+    store as TimestreamMetricStore,
+    new TimestreamQueryClient({ maxAttempts: 1 }),
+  );
 }
 
 /** The provider admin token lives in Secrets Manager; functions keep only its hash, fetched once. */

@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { Dimensions } from '../../domain/metrics';
+import { isStaleMarkerAt, plainValue, writeStaleMarker } from '../../domain/special-values';
 
 /**
  * The local metric store's write-ahead log: what the in-memory head holds and SQLite does not yet.
@@ -21,12 +22,18 @@ export interface LoggedPoint {
   readonly ref: number;
   readonly timestampMs: number;
   readonly value: number;
+  /** A Prometheus stale marker (logged as its exact bits). */
+  readonly stale: boolean;
 }
 
 /** The points of one write: `refs[i]` is the series of `samples[i]`. */
 export interface LoggedPoints {
   readonly refs: readonly number[];
-  readonly samples: readonly { readonly timestampMs: number; readonly value: number }[];
+  readonly samples: readonly {
+    readonly timestampMs: number;
+    readonly value: number;
+    readonly stale?: true;
+  }[];
 }
 
 const HEADER_BYTES = 8;
@@ -73,7 +80,9 @@ export class HeadLog {
         const sample = samples[i] as LoggedPoints['samples'][number];
         view.setUint32(offset, refs[i] as number, true);
         view.setFloat64(offset + 4, sample.timestampMs, true);
-        view.setFloat64(offset + 12, sample.value, true);
+        // Values bit for bit (NaN, ±Inf, -0); a stale marker as its own NaN bits.
+        if (sample.stale) writeStaleMarker(view, offset + 12, true);
+        else view.setFloat64(offset + 12, plainValue(sample.value), true);
         offset += POINT_BYTES;
       }
       seal(buffer, start, offset);
@@ -113,11 +122,13 @@ export class HeadLog {
         onSeries({ ref, tenantId, metric, dimensions });
       } else if (payload[0] === POINTS_RECORD) {
         const count = payload.readUInt32LE(1);
+        const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
         for (let i = 0, at = 5; i < count; i++, at += POINT_BYTES)
           onPoint({
             ref: payload.readUInt32LE(at),
             timestampMs: payload.readDoubleLE(at + 4),
             value: payload.readDoubleLE(at + 12),
+            stale: isStaleMarkerAt(view, at + 12, true),
           });
       } else break;
       offset = end;

@@ -5,7 +5,7 @@ import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/cl
 import type { Clock } from '../../ports/clock';
 import { systemClock } from '../../ports/clock';
 import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
-import { openValue, sealValue } from '../aws/encryption-sdk';
+import { openValue, sealValue } from '../crypto/encryption-sdk';
 
 const KEY_NAMESPACE = 'obs-local-tenant-keys';
 

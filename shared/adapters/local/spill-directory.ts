@@ -5,17 +5,18 @@ import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { UnavailableError } from '../../domain/errors';
 import type { Sample } from '../../domain/metrics';
+import { jsonSampleValue, sampleJsonReplacer, sampleJsonReviver } from '../../domain/special-values';
 import { createObservability, type Observability } from '../../http/handler';
 import type { MetricStore } from '../../ports/metric-store';
+import { METRIC } from '../../ports/operational-metrics';
+import type { ReplayReport, SpilledBatch, SpillQueue } from '../../ports/spill-queue';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { METRIC } from '../../telemetry/metric-names';
-import type { ReplayReport, SpilledBatch, SpillQueue } from '../spilling-metric-store';
 import {
   acceptsData,
   TenantNotActiveError,
   type TenantStatusSource,
   tenantDataStatus,
-} from '../tenant-status';
+} from '../tenancy/tenant-status';
 
 const BATCH_SUFFIX = '.batch.json';
 const DEAD_DIR = 'dead';
@@ -42,7 +43,7 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
     const temporary = join(this.directory, `.${name}.tmp`);
     const file = await open(temporary, 'wx', 0o600);
     try {
-      await file.writeFile(JSON.stringify({ v: 1, ...batch }));
+      await file.writeFile(JSON.stringify({ v: 1, ...batch }, sampleJsonReplacer));
       await file.sync();
     } finally {
       await file.close();
@@ -58,7 +59,8 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
 
   /** The samples of the tenant's parked batches (an offboarding archive's `spill` section). */
   async *exportTenant(tenantId: string): AsyncIterable<unknown> {
-    for (const { batch } of await this.batchesOf(tenantId)) yield* batch.samples;
+    for (const { batch } of await this.batchesOf(tenantId))
+      for (const s of batch.samples) yield { ...s, ...jsonSampleValue(s.value, s.stale === true) };
   }
 
   /**
@@ -213,7 +215,7 @@ async function removeIfPresent(path: string): Promise<boolean> {
 }
 
 function decodeBatch(text: string): SpilledBatch {
-  const raw = JSON.parse(text) as {
+  const raw = JSON.parse(text, sampleJsonReviver) as {
     v?: unknown;
     tenantId?: unknown;
     samples?: unknown;

@@ -5,7 +5,7 @@ import {
   type ItemPage,
   type ItemTable,
   type TableItem,
-} from '../aws/dynamodb-alert-store-model';
+} from '../items/alert-store-items';
 import { inTransaction, openDatabase } from './sqlite';
 
 type Row = {

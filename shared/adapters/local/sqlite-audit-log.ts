@@ -8,7 +8,7 @@ import type {
   StoredAuditEvent,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
-import { auditEventId } from '../aws/dynamodb-audit-log';
+import { auditEventId } from '../items/audit-event-id';
 import { inTransaction, openDatabase } from './sqlite';
 
 /**

@@ -8,16 +8,22 @@ import {
   shapePoints,
   sortSeries,
 } from '../../domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
+import { isStaleMarkerAt, jsonSampleValue, plainValue, writeStaleMarker } from '../../domain/special-values';
 import type { MetricStore } from '../../ports/metric-store';
+import type { SeriesReaderSource, TenantSeriesReader } from '../../ports/series-source';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { HeadLog, type LoggedSeries } from './head-log';
 import { inTransaction, openDatabase } from './sqlite';
+import { SqliteSeriesStatements, sqliteSeriesReader } from './sqlite-series-reader';
 
 export interface SqliteMetricStoreOptions {
   /** The head is checkpointed into SQLite once it holds this many samples … */
   readonly checkpointSamples?: number;
   /** … or this long after its first sample since the last checkpoint. */
   readonly checkpointIntervalMs?: number;
+  /** Bounds of /v1/metrics/query reads (METRICS_QUERY_LIMITS by default). */
+  readonly queryLimits?: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 }
 
 /** A chunk in SQLite grows until it holds this many points; then the series starts a new one. */
@@ -35,6 +41,8 @@ interface HeadSeries extends LoggedSeries {
   readonly key: string;
   timestamps: number[];
   values: number[];
+  /** 1 where the sample is a stale marker; allocated with the series' first marker. */
+  stale: (0 | 1)[] | undefined;
   /** Declared in the head log since its last truncation. */
   logged: boolean;
   /** Its row in SQLite's `series` table, once it has one. */
@@ -54,7 +62,7 @@ interface HeadSeries extends LoggedSeries {
  *
  * Opening replays whatever the log holds (a killed process) and checkpoints it.
  */
-export class SqliteMetricStore implements MetricStore, TenantDataHolder {
+export class SqliteMetricStore implements MetricStore, TenantDataHolder, SeriesReaderSource {
   private readonly db: DatabaseSync;
   private readonly log: HeadLog | undefined;
   /** tenant → metric → series key → head series. */
@@ -72,6 +80,8 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
   private readonly updateChunk: StatementSync;
   private readonly seriesOfMetric: StatementSync;
   private readonly chunksInRange: StatementSync;
+  private readonly seriesStatements: SqliteSeriesStatements;
+  private readonly queryLimits: Pick<QueryLimits, 'maxSeries' | 'maxSamples'>;
 
   constructor(path: string, options: SqliteMetricStoreOptions = {}) {
     this.checkpointSamples = options.checkpointSamples ?? DEFAULT_CHECKPOINT_SAMPLES;
@@ -116,6 +126,8 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     this.chunksInRange = this.db.prepare(
       'SELECT data FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts <= ? ORDER BY seq',
     );
+    this.seriesStatements = new SqliteSeriesStatements(this.db);
+    this.queryLimits = options.queryLimits ?? METRICS_QUERY_LIMITS;
     this.migratePointsTable();
     if (path !== ':memory:') {
       this.log = new HeadLog(`${path}.head-log`);
@@ -155,9 +167,8 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       throw error;
     }
     for (let i = 0; i < samples.length; i++) {
-      const series = targets[i] as HeadSeries;
-      series.timestamps.push((samples[i] as Sample).timestampMs);
-      series.values.push((samples[i] as Sample).value);
+      const sample = samples[i] as Sample;
+      pushPoint(targets[i] as HeadSeries, sample.timestampMs, sample.value, sample.stale === true);
     }
     this.grew(samples.length);
   }
@@ -195,6 +206,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
         key,
         timestamps: [],
         values: [],
+        stale: undefined,
         logged: false,
       };
       byKey.set(key, series);
@@ -219,6 +231,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       if (series.timestamps.length > 0) {
         series.timestamps = [];
         series.values = [];
+        series.stale = undefined;
       } else {
         this.byRef.delete(ref);
         const byKey = this.head.get(series.tenantId)?.get(series.metric);
@@ -232,7 +245,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
 
   private persist(series: HeadSeries): void {
     series.sqliteId ??= this.sqliteSeriesId(series);
-    const { timestamps, values } = series;
+    const { timestamps, values, stale } = series;
     const last = this.lastChunk.get(series.sqliteId) as
       | { seq: number; points: number; data: Uint8Array }
       | undefined;
@@ -243,24 +256,26 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       (!last || lastTimestamp(last.data) < (timestamps[0] as number))
     ) {
       // The usual case (a scrape appends later points): chunks straight from the head's arrays.
-      this.insertChunks(series.sqliteId, (last?.seq ?? 0) + 1, timestamps, values);
+      this.insertChunks(series.sqliteId, (last?.seq ?? 0) + 1, timestamps, values, stale);
       return;
     }
-    const fresh = timestamps.map((ts, i): Point => [ts, values[i] as number]);
+    const fresh = timestamps.map(
+      (ts, i): StoredPoint => (stale?.[i] === 1 ? [ts, Number.NaN, true] : [ts, values[i] as number]),
+    );
     if (last && mergeable) {
       const merged = columns(latestPerTimestamp([...decodeChunk(last.data), ...fresh]));
       this.updateChunk.run(
         merged.timestamps[0] as number,
         merged.timestamps.at(-1) as number,
         merged.timestamps.length,
-        encodeChunk(merged.timestamps, merged.values, 0, merged.timestamps.length),
+        encodeChunk(merged.timestamps, merged.values, merged.stale, 0, merged.timestamps.length),
         series.sqliteId,
         last.seq,
       );
       return;
     }
     const sorted = columns(latestPerTimestamp(fresh));
-    this.insertChunks(series.sqliteId, (last?.seq ?? 0) + 1, sorted.timestamps, sorted.values);
+    this.insertChunks(series.sqliteId, (last?.seq ?? 0) + 1, sorted.timestamps, sorted.values, sorted.stale);
   }
 
   /** Sorted, distinct points as new chunks of up to CHUNK_POINTS, numbered from `seq`. */
@@ -269,6 +284,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     seq: number,
     timestamps: readonly number[],
     values: readonly number[],
+    stale: readonly (0 | 1)[] | undefined,
   ): void {
     for (let start = 0; start < timestamps.length; start += CHUNK_POINTS, seq++) {
       const end = Math.min(start + CHUNK_POINTS, timestamps.length);
@@ -278,7 +294,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
         timestamps[start] as number,
         timestamps[end - 1] as number,
         end - start,
-        encodeChunk(timestamps, values, start, end),
+        encodeChunk(timestamps, values, stale, start, end),
       );
     }
   }
@@ -298,16 +314,28 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     );
   }
 
+  /** The PromQL read path (sqlite-series-reader.ts): one tenant, one query's budget. */
+  seriesReader(tenantId: string, budget: QueryBudget): TenantSeriesReader {
+    return sqliteSeriesReader(this.seriesStatements, tenantId, this.head.get(tenantId), budget);
+  }
+
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {
-    const found = new Map<string, { dimensions: Dimensions; points: Point[] }>();
+    const budget = new QueryBudget(this.queryLimits);
+    const found = new Map<string, { dimensions: Dimensions; points: StoredPoint[] }>();
     const rows = this.seriesOfMetric.all(tenantId, query.metric) as { id: number; dimensions: string }[];
     for (const row of rows) {
       const dimensions = JSON.parse(row.dimensions) as Dimensions;
       if (!matchesFilters(dimensions, query.filters)) continue;
-      const points: Point[] = [];
-      for (const chunk of this.chunksInRange.all(row.id, query.fromMs, query.toMs) as { data: Uint8Array }[])
+      budget.chargeSeries();
+      const points: StoredPoint[] = [];
+      for (const chunk of this.chunksInRange.all(row.id, query.fromMs, query.toMs) as {
+        data: Uint8Array;
+      }[]) {
+        const before = points.length;
         for (const p of decodeChunk(chunk.data))
           if (p[0] >= query.fromMs && p[0] <= query.toMs) points.push(p);
+        budget.chargeSamples(points.length - before);
+      }
       // The key is recomputed: it holds NUL separators, which TEXT columns do not hand back.
       found.set(seriesKey(query.metric, dimensions), { dimensions, points });
     }
@@ -315,22 +343,26 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       if (!matchesFilters(series.dimensions, query.filters)) continue;
       let entry = found.get(series.key);
       if (!entry) {
+        budget.chargeSeries();
         entry = { dimensions: series.dimensions, points: [] };
         found.set(series.key, entry);
       }
+      const before = entry.points.length;
       for (let i = 0; i < series.timestamps.length; i++) {
         const ts = series.timestamps[i] as number;
-        if (ts >= query.fromMs && ts <= query.toMs) entry.points.push([ts, series.values[i] as number]);
+        if (ts >= query.fromMs && ts <= query.toMs)
+          entry.points.push(
+            series.stale?.[i] === 1 ? [ts, Number.NaN, true] : [ts, series.values[i] as number],
+          );
       }
+      budget.chargeSamples(entry.points.length - before);
     }
     const result: Series[] = [];
     for (const { dimensions, points } of found.values()) {
-      if (points.length === 0) continue;
-      result.push({
-        metric: query.metric,
-        dimensions,
-        points: shapePoints(latestPerTimestamp(points), query),
-      });
+      // Stale markers end a series; they are not values (but a later write at their time replaces them).
+      const values = latestPerTimestamp(points).filter((p): p is Point => p[2] !== true);
+      if (values.length === 0) continue;
+      result.push({ metric: query.metric, dimensions, points: shapePoints(values, query) });
     }
     return sortSeries(result);
   }
@@ -348,8 +380,9 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
     for (const s of series) {
       const dimensions = JSON.parse(s.dimensions) as Dimensions;
       const points = (chunks.all(s.id) as { data: Uint8Array }[]).flatMap((c) => decodeChunk(c.data));
-      for (const [timestampMs, value] of latestPerTimestamp(points))
-        yield { metric: s.metric, dimensions, timestampMs, value };
+      // JSON lines: special values as their strings (JSON.stringify would turn NaN into null).
+      for (const [timestampMs, value, stale] of latestPerTimestamp(points))
+        yield { metric: s.metric, dimensions, timestampMs, ...jsonSampleValue(value, stale === true) };
     }
   }
 
@@ -389,8 +422,7 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       (point) => {
         const series = refs.get(point.ref);
         if (!series) return;
-        series.timestamps.push(point.timestampMs);
-        series.values.push(point.value);
+        pushPoint(series, point.timestampMs, point.value, point.stale);
         replayed++;
       },
     );
@@ -408,12 +440,14 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
       const ids = this.db.prepare('SELECT DISTINCT series_id FROM points').all() as { series_id: number }[];
       const points = this.db.prepare('SELECT ts, value FROM points WHERE series_id = ? ORDER BY ts');
       for (const { series_id } of ids) {
-        const rows = points.all(series_id) as { ts: number; value: number }[];
+        const rows = points.all(series_id) as { ts: number; value: number | null }[];
         this.insertChunks(
           series_id,
           1,
           rows.map((r) => r.ts),
-          rows.map((r) => r.value),
+          // A REAL column stores NaN as NULL (±Inf it keeps): NULL can only have been a NaN.
+          rows.map((r) => r.value ?? Number.NaN),
+          undefined,
         );
       }
       this.db.exec('DROP TABLE points');
@@ -421,14 +455,24 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder {
   }
 }
 
+/** A point as the store keeps it: a value, or (third element true) a stale marker whose value is NaN. */
+type StoredPoint = readonly [epochMs: number, value: number, stale?: true];
+
+function pushPoint(series: HeadSeries, timestampMs: number, value: number, stale: boolean): void {
+  if (stale && series.stale === undefined) series.stale = new Array(series.timestamps.length).fill(0);
+  series.timestamps.push(timestampMs);
+  series.values.push(value);
+  series.stale?.push(stale ? 1 : 0);
+}
+
 /** Sorted by time; of points sharing a timestamp, the one written last. */
-function latestPerTimestamp(points: Point[]): Point[] {
+function latestPerTimestamp(points: StoredPoint[]): StoredPoint[] {
   // Array#sort is stable: equal timestamps keep write order, so the last of each run is the latest.
   const sorted = points.length > 1 ? [...points].sort((a, b) => a[0] - b[0]) : points;
-  const result: Point[] = [];
+  const result: StoredPoint[] = [];
   for (let i = 0; i < sorted.length; i++) {
-    const p = sorted[i] as Point;
-    if (i + 1 < sorted.length && (sorted[i + 1] as Point)[0] === p[0]) continue;
+    const p = sorted[i] as StoredPoint;
+    if (i + 1 < sorted.length && (sorted[i + 1] as StoredPoint)[0] === p[0]) continue;
     result.push(p);
   }
   return result;
@@ -445,17 +489,23 @@ function lastTimestamp(blob: Uint8Array): number {
 }
 
 /** Points as parallel arrays (what chunks are encoded from). */
-function columns(points: readonly Point[]): { timestamps: number[]; values: number[] } {
-  return { timestamps: points.map((p) => p[0]), values: points.map((p) => p[1]) };
+function columns(points: readonly StoredPoint[]): {
+  timestamps: number[];
+  values: number[];
+  stale: (0 | 1)[] | undefined;
+} {
+  const stale = points.some((p) => p[2]) ? points.map((p): 0 | 1 => (p[2] ? 1 : 0)) : undefined;
+  return { timestamps: points.map((p) => p[0]), values: points.map((p) => p[1]), stale };
 }
 
 /**
  * A chunk's blob: float64 pairs (time, value) of [start, end), little-endian, so values survive bit
- * for bit.
+ * for bit (NaN, ±Inf, -0); a stale marker is written as its own NaN bits (0x7ff0000000000002).
  */
 function encodeChunk(
   timestamps: readonly number[],
   values: readonly number[],
+  stale: readonly (0 | 1)[] | undefined,
   start: number,
   end: number,
 ): Uint8Array {
@@ -463,15 +513,20 @@ function encodeChunk(
   const view = new DataView(blob.buffer);
   for (let i = start; i < end; i++) {
     view.setFloat64(16 * (i - start), timestamps[i] as number, true);
-    view.setFloat64(16 * (i - start) + 8, values[i] as number, true);
+    if (stale?.[i] === 1) writeStaleMarker(view, 16 * (i - start) + 8, true);
+    else view.setFloat64(16 * (i - start) + 8, plainValue(values[i] as number), true);
   }
   return blob;
 }
 
-function decodeChunk(blob: Uint8Array): Point[] {
+function decodeChunk(blob: Uint8Array): StoredPoint[] {
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  const points: Point[] = new Array(blob.byteLength / 16);
-  for (let i = 0; i < points.length; i++)
-    points[i] = [view.getFloat64(16 * i, true), view.getFloat64(16 * i + 8, true)];
+  const points: StoredPoint[] = new Array(blob.byteLength / 16);
+  for (let i = 0; i < points.length; i++) {
+    const t = view.getFloat64(16 * i, true);
+    points[i] = isStaleMarkerAt(view, 16 * i + 8, true)
+      ? [t, Number.NaN, true]
+      : [t, view.getFloat64(16 * i + 8, true)];
+  }
   return points;
 }

@@ -12,7 +12,7 @@ import {
   type ListFilter,
   type TenantStore,
 } from '../../ports/tenant-store';
-import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from '../aws/dynamodb-tenant-keys';
+import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from '../items/tenant-store-items';
 import { inTransaction, openDatabase } from './sqlite';
 
 interface Row {

@@ -87,7 +87,8 @@ function spreadOf(residuals: number[], config: DynamicThreshold, level: number):
 export function learnBaseline(history: readonly Point[], config: DynamicThreshold): Baseline {
   const slotCount = Math.round(SEASON_MS[config.seasonality] / slotMs(config));
   const bySlot: Point[][] = Array.from({ length: slotCount }, () => []);
-  for (const p of history) bySlot[slotIndex(p[0], config)]?.push(p);
+  // NaN and ±Inf are data, but no median or spread can be learned from them.
+  for (const p of history) if (Number.isFinite(p[1])) bySlot[slotIndex(p[0], config)]?.push(p);
   const minHistory = config.minHistory ?? 6;
   const around = (i: number) => [
     ...(bySlot[i] ?? []),

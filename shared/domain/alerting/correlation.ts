@@ -5,7 +5,7 @@
  * - Incidents: alerts on the same resource that open within `windowMs` of the incident's latest alert
  *   join it; otherwise a new incident starts.
  */
-import type { Alert, Incident } from './alert';
+import { type Alert, type Incident, resourceKeyOf } from './alert';
 
 export const INCIDENT_WINDOW_MS = 10 * 60_000;
 
@@ -21,9 +21,10 @@ export function explainingAlert(
   openAlertsOnDependencies: readonly Alert[],
 ): Alert | undefined {
   const deps = new Set(dependencies);
-  return openAlertsOnDependencies.find(
-    (a) => a.resource !== undefined && deps.has(a.resource) && isUnreachableSignal(a),
-  );
+  return openAlertsOnDependencies.find((a) => {
+    const resource = resourceKeyOf(a);
+    return resource !== undefined && deps.has(resource) && isUnreachableSignal(a);
+  });
 }
 
 /** The incident an alert joins (updated) or a new one. */

@@ -1,6 +1,8 @@
 /**
  * Scheduled downtime (maintenance windows): while one covers an alert, the alert is still evaluated
- * and recorded, but its notifications are suppressed. A window covers resources by name, a group of
+ * and recorded, but its notifications are suppressed. A window covers resources (by the linked API
+ * resource's id or name, or the series' resource value: a downtime on the resource `web-01` covers a
+ * series pushed with only `system.hostname: web-01.example.com` when that links to it), a group of
  * series by dimension filters (e.g. `{"group": "db"}`), or whole rules.
  */
 import type { Dimensions } from '../metrics';
@@ -50,14 +52,15 @@ export const downtimeInputSchema = z
 
 export interface DowntimeTarget {
   readonly ruleId: string;
-  readonly resource?: string;
+  /** Every name the alert's resource goes by (resourceNamesOf: id, name, series value). */
+  readonly resources: readonly string[];
   readonly dimensions: Dimensions;
 }
 
 export function downtimeCovers(downtime: Downtime, target: DowntimeTarget, atMs: number): boolean {
   if (atMs < downtime.startsAt || atMs >= downtime.endsAt) return false;
   if (downtime.ruleIds?.length && !downtime.ruleIds.includes(target.ruleId)) return false;
-  if (downtime.resources?.length && !(target.resource && downtime.resources.includes(target.resource)))
+  if (downtime.resources?.length && !target.resources.some((r) => downtime.resources?.includes(r)))
     return false;
   if (downtime.filters && !matchesFilters(target.dimensions, downtime.filters)) return false;
   return true;

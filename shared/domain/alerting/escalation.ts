@@ -31,6 +31,8 @@ export interface EscalationChain {
   readonly name: string;
   readonly stages: readonly EscalationStage[];
   readonly stageIntervalSeconds: number;
+  /** Tell the recipients already notified when the alert turns less severe (default: only clears). */
+  readonly notifyOnDeescalation?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -60,6 +62,7 @@ const recipientSchema = z
 export const escalationChainInputSchema = z.strictObject({
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
   stageIntervalSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86_400)), 900),
+  notifyOnDeescalation: z._default(z.boolean(), false),
   stages: z
     .array(z.strictObject({ recipients: z.array(recipientSchema).check(z.minLength(1), z.maxLength(20)) }))
     .check(z.minLength(1), z.maxLength(10)),
@@ -74,14 +77,42 @@ export const redactRecipient = ({ secret, ...rest }: Recipient) => ({
 
 export const recipientKey = (r: Recipient): string => `${r.type}:${r.address}`;
 
-export function startEscalation(chain: EscalationChain, openedAtMs: number): AlertEscalation {
+/**
+ * A new run of the chain from its first stage, due at `atMs`: when the alert opens (sequence 0) or
+ * escalates to a worse severity (the escalation's index in the history, and what it escalated from).
+ */
+export function startEscalation(
+  chain: EscalationChain,
+  atMs: number,
+  run: Pick<AlertEscalation, 'sequence' | 'escalatedFrom'> = { sequence: 0 },
+): AlertEscalation {
   return {
     chainId: chain.chainId,
     stageCount: chain.stages.length,
     nextStage: 0,
-    nextAt: openedAtMs,
+    nextAt: atMs,
     notifiedStages: [],
+    ...run,
   };
+}
+
+/**
+ * The chains and stages whose recipients heard of the alert (the current run and the runs escalations
+ * replaced), one entry per chain: the clear and a de-escalation go to them.
+ */
+export function notifiedChains(alert: Alert): { chainId: string; notifiedStages: number[] }[] {
+  const byChain = new Map<string, Set<number>>();
+  const runs = [...(alert.earlierEscalations ?? []), ...(alert.escalation ? [alert.escalation] : [])];
+  for (const run of runs) {
+    if (run.notifiedStages.length === 0) continue;
+    const stages = byChain.get(run.chainId) ?? new Set<number>();
+    for (const s of run.notifiedStages) stages.add(s);
+    byChain.set(run.chainId, stages);
+  }
+  return [...byChain].map(([chainId, stages]) => ({
+    chainId,
+    notifiedStages: [...stages].sort((a, b) => a - b),
+  }));
 }
 
 /** The stage due now for an alert, or undefined (stopped by ack/clear, chain done, not yet time). */

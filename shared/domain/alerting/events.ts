@@ -7,7 +7,10 @@
  *   acknowledged), including suppressed and dependent ones: history and the cross-region copy want all.
  *   `notify` says whether it is meant for people.
  * - `Alert Notification Requested`: one escalation stage of one alert is due (or, with `kind: clear`,
- *   the recipients of the stages already notified get the clear). The notifier delivers it.
+ *   the recipients of the stages already notified get the clear; with `kind: deescalated`, they hear
+ *   the alert turned less severe, where the chain asks for it). The notifier delivers it. Its
+ *   `severity` is the alert's severity now, which the EventBridge rules route on: an escalation to
+ *   critical travels the critical route, as a new critical alert would.
  */
 import { createHash } from 'node:crypto';
 import * as z from '../zod';
@@ -32,6 +35,9 @@ const alertSummary = {
   metric: z.string(),
   dimensions: z.record(z.string(), z.string()),
   resource: z.optional(z.string()),
+  /** The API resource the series is linked to, and its name. */
+  resourceId: z.optional(z.string()),
+  resourceName: z.optional(z.string()),
   value: z.optional(z.number()),
   status: z.enum(['open', 'cleared']),
   openedAt: z.string(),
@@ -56,14 +62,25 @@ export const alertStateChangedDetailSchema = z.object({
 });
 export type AlertStateChangedDetail = z.infer<typeof alertStateChangedDetailSchema>;
 
+export const NOTIFICATION_KINDS = ['alert', 'clear', 'deescalated'] as const;
+
 export const notificationRequestedDetailSchema = z.object({
   ...alertSummary,
-  kind: z.enum(['alert', 'clear']),
+  kind: z.enum(NOTIFICATION_KINDS),
   chainId: z.string(),
-  /** `alert`: the stage to notify; `clear`: absent. */
+  /** `alert`: the stage to notify; otherwise absent. */
   stage: z.optional(z.number().check(z.int(), z.gte(0))),
-  /** `clear`: the stages whose recipients were notified. */
+  /** `clear`, `deescalated`: the stages whose recipients were notified. */
   notifiedStages: z.optional(z.array(z.number().check(z.int(), z.gte(0)))),
+  /**
+   * The transition the notification follows, as its index in the alert's history (`alert`: the one
+   * that started the chain's run, 0 for the opening). With the alert, kind, chain and stage it makes
+   * the event id, so concurrent evaluators sending the same stage send the same event.
+   */
+  sequence: z.optional(z.number().check(z.int(), z.gte(0))),
+  /** After a severity change: the severity (and value) the alert changed from. */
+  previousSeverity: z.optional(z.enum(SEVERITIES)),
+  previousValue: z.optional(z.number()),
   at: z.string(),
 });
 export type NotificationRequestedDetail = z.infer<typeof notificationRequestedDetailSchema>;
@@ -92,6 +109,8 @@ export function alertSummaryOf(alert: Alert, notify: boolean) {
     metric: alert.metric,
     dimensions: { ...alert.dimensions },
     ...(alert.resource === undefined ? {} : { resource: alert.resource }),
+    ...(alert.resourceId === undefined ? {} : { resourceId: alert.resourceId }),
+    ...(alert.resourceName === undefined ? {} : { resourceName: alert.resourceName }),
     ...(alert.value === undefined ? {} : { value: alert.value }),
     status: alert.status,
     openedAt: alert.openedAt,
@@ -104,7 +123,11 @@ export function alertSummaryOf(alert: Alert, notify: boolean) {
 
 /**
  * The event's id, deterministic from what it describes: tenant, alert, detail type, and the
- * transition (type, severity, time) or the notification (kind, chain, stage, time). 128 bits of SHA-256.
+ * transition (type, severity, time) or the notification (kind, chain, stage, and either the
+ * transition's `sequence` or, for events from before it, the time). A notification with a sequence
+ * names the rule, the alert (one rule × series episode), the severity and the transition, not the
+ * moment an evaluator happened to send it: two evaluators sending the same stage of the same run
+ * produce the same id, and the notifier's ledger sends it once. 128 bits of SHA-256.
  */
 export function alertEventId(event: AlertBusEvent): string {
   const d = event.detail;
@@ -116,7 +139,9 @@ export function alertEventId(event: AlertBusEvent): string {
           event.detail.chainId,
           String(event.detail.stage ?? ''),
           (event.detail.notifiedStages ?? []).join(','),
-          d.at,
+          ...(event.detail.sequence === undefined
+            ? [d.at]
+            : [d.ruleId, d.severity, `#${event.detail.sequence}`]),
         ];
   return createHash('sha256')
     .update([event.detailType, d.tenantId, d.alertId, ...what].join('\u0000'))
@@ -130,6 +155,17 @@ export function withEventId(event: AlertBusEvent): AlertBusEvent {
   return { ...event, detail: { ...event.detail, eventId: alertEventId(event) } } as AlertBusEvent;
 }
 
+/**
+ * The EventBridge pattern of the notification requests of one severity meant for people (not in
+ * downtime, not dependent): the CDK rule per severity and the local bus's rules are this pattern.
+ * A request carries the alert's severity now, so an escalation to critical matches the critical rule.
+ */
+export const notificationPattern = (severity: (typeof SEVERITIES)[number]) => ({
+  source: [ALERT_EVENT_SOURCE],
+  'detail-type': [DETAIL_TYPE.notificationRequested],
+  detail: { severity: [severity], notify: [true] },
+});
+
 /** The EventBridge envelope fields a pattern sees (local bus and tests build the same shape). */
 export interface BusEnvelope<D = unknown> {
   readonly version: '0';
@@ -141,4 +177,22 @@ export interface BusEnvelope<D = unknown> {
   readonly region: string;
   readonly resources: readonly string[];
   readonly detail: D;
+}
+
+/** The severity change a notification reports, in words ("escalated from warning to critical: 65 → 95"). */
+function changeText(d: NotificationRequestedDetail): string | undefined {
+  if (!d.previousSeverity) return undefined;
+  const verb = d.kind === 'deescalated' ? 'de-escalated' : 'escalated';
+  const values =
+    d.previousValue !== undefined && d.value !== undefined ? `: ${d.previousValue} → ${d.value}` : '';
+  return `${verb} from ${d.previousSeverity} to ${d.severity}${values}`;
+}
+
+/** The one-line text of a notification (webhook `message`, Slack and PagerDuty summaries, e-mail subject). */
+export function notificationMessage(d: NotificationRequestedDetail): string {
+  const where = d.resourceName ?? d.resource ?? Object.values(d.dimensions).join('/');
+  const what = `${d.ruleName}: ${d.metric}${d.value === undefined ? '' : ` = ${d.value}`} on ${where}`;
+  const change = changeText(d);
+  const state = d.kind === 'clear' ? 'CLEARED' : d.severity.toUpperCase();
+  return `[${state}] ${what}${change ? ` (${change})` : ''}`;
 }

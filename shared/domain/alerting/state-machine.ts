@@ -12,7 +12,7 @@
  * - Flap suppression: open/clear transitions are remembered for `flap.windowMs`; once there are
  *   `flap.maxTransitions` of them the series is flapping and a clear needs `clearMultiplier` times the
  *   clear interval, so a flapping series stays one open alert instead of a storm of open/clear pairs.
- * - No data holds the state as it is (the evaluator turns no data into a breach when a rule asks for
+ * - No data, and data no threshold can judge (NaN), hold the state as it is (the evaluator turns no data into a breach when a rule asks for
  *   no-data alerting).
  */
 import { type Severity, severityRank } from './thresholds';
@@ -20,7 +20,9 @@ import { type Severity, severityRank } from './thresholds';
 export type Observation =
   | { readonly kind: 'breach'; readonly severity: Severity; readonly value?: number }
   | { readonly kind: 'ok'; readonly value?: number }
-  | { readonly kind: 'no-data' };
+  | { readonly kind: 'no-data' }
+  /** Data no threshold can judge (NaN): holds the state like no data, though the series is not silent. */
+  | { readonly kind: 'undecided' };
 
 export type StateInput =
   | { readonly type: 'evaluate'; readonly at: number; readonly observation: Observation }
@@ -94,7 +96,8 @@ export function step(state: SeriesAlertState, input: StateInput, config: StateMa
     };
   }
   const { observation } = input;
-  if (observation.kind === 'no-data') return { state: { ...state, lastEvaluatedAt: at }, transitions: [] };
+  if (observation.kind === 'no-data' || observation.kind === 'undecided')
+    return { state: { ...state, lastEvaluatedAt: at }, transitions: [] };
   const recent = state.transitions.filter((t) => t > at - flap.windowMs);
   const base = {
     ...state,

@@ -79,6 +79,16 @@ export function formatThreshold(threshold: StaticThreshold): string {
   return `${threshold.operator} ${levels.join(' ')}`;
 }
 
+/**
+ * The values of a rule's window that a threshold can judge. NaN is data (the series is not silent)
+ * but compares with nothing, so it neither breaches nor clears: it is left out, except from `count`,
+ * which counts samples. ±Inf stays and compares as IEEE says.
+ */
+export function judgeableValues(values: readonly number[], aggregation: string): readonly number[] {
+  if (aggregation === 'count') return values;
+  return values.some(Number.isNaN) ? values.filter((v) => !Number.isNaN(v)) : values;
+}
+
 /** The highest severity whose level the value breaches, or undefined when none. */
 export function staticSeverity(value: number, threshold: StaticThreshold): Severity | undefined {
   for (let i = SEVERITIES.length - 1; i >= 0; i--) {

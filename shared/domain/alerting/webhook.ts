@@ -9,18 +9,18 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WebhookFormat } from './escalation';
-import type { NotificationRequestedDetail } from './events';
+import { type NotificationRequestedDetail, notificationMessage } from './events';
 
 export const SIGNATURE_HEADER = 'x-obs-signature';
 export const EVENT_ID_HEADER = 'x-obs-event-id';
 
 const COLOURS = { warning: '#f2c744', error: '#f28c28', critical: '#d1242f', clear: '#2da44e' } as const;
 
-function summary(d: NotificationRequestedDetail): string {
-  const where = d.resource ?? Object.values(d.dimensions).join('/');
-  const what = `${d.ruleName}: ${d.metric}${d.value === undefined ? '' : ` = ${d.value}`} on ${where}`;
-  return d.kind === 'clear' ? `[CLEARED] ${what}` : `[${d.severity.toUpperCase()}] ${what}`;
-}
+const GENERIC_TYPE = {
+  alert: 'alert.notification',
+  clear: 'alert.cleared',
+  deescalated: 'alert.deescalated',
+} as const;
 
 export function webhookBody(
   format: WebhookFormat,
@@ -29,10 +29,10 @@ export function webhookBody(
 ): unknown {
   switch (format) {
     case 'generic':
-      return { type: detail.kind === 'clear' ? 'alert.cleared' : 'alert.notification', ...detail };
+      return { type: GENERIC_TYPE[detail.kind], message: notificationMessage(detail), ...detail };
     case 'slack':
       return {
-        text: summary(detail),
+        text: notificationMessage(detail),
         attachments: [
           {
             color: detail.kind === 'clear' ? COLOURS.clear : COLOURS[detail.severity],
@@ -54,7 +54,7 @@ export function webhookBody(
         event_action: detail.kind === 'clear' ? 'resolve' : 'trigger',
         dedup_key: detail.alertId,
         payload: {
-          summary: summary(detail).slice(0, 1024),
+          summary: notificationMessage(detail).slice(0, 1024),
           source: detail.resource ?? detail.metric,
           severity: detail.severity,
           timestamp: detail.at,

@@ -33,7 +33,7 @@ export interface IngestBatch {
   rejected: number;
   /** The first MAX_DESCRIBED_REJECTIONS refusals, described. */
   readonly rejections: IngestRejection[];
-  /** Datapoints that carry no value by design (stale markers, OTLP no-recorded-value): neither stored nor refused. */
+  /** Datapoints that carry nothing to store by design: neither stored nor refused (stale markers are stored). */
   skipped: number;
 }
 
@@ -171,5 +171,23 @@ export function limitsProblem(count: number, bytes: number): string | undefined 
   if (count > LIMITS.maxDimensionsPerSample) return `more than ${LIMITS.maxDimensionsPerSample} dimensions`;
   if (bytes > LIMITS.seriesDimensionsMaxBytes)
     return `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes`;
+  return undefined;
+}
+
+/**
+ * Whether one more dimension `name` (le, quantile), with values up to `longestValue` bytes, keeps a
+ * series of `size` within the dimension count and byte limits; why not, or undefined.
+ */
+export function labelFits(
+  size: { readonly count: number; readonly bytes: number },
+  name: string,
+  longestValue: number,
+): string | undefined {
+  const count = size.count + 1;
+  const total = size.bytes + byteLength(name) + longestValue;
+  if (count > LIMITS.maxDimensionsPerSample)
+    return `more than ${LIMITS.maxDimensionsPerSample} dimensions with "${name}"`;
+  if (total > LIMITS.seriesDimensionsMaxBytes)
+    return `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes with "${name}"`;
   return undefined;
 }

@@ -13,13 +13,14 @@
  * - Histogram: `<name>_count`, `<name>_sum` (when set), `<name>_min`/`<name>_max` (when set) and
  *   `<name>_bucket` with dimension `le` = upper bound (JavaScript number spelling, `+Inf` last), value
  *   = cumulative count, as Prometheus stores histograms; plus `otel.temporality`.
- * - ExponentialHistogram: the same series; its buckets become `le` buckets: negative buckets (upper
- *   bound −base^index), the zero bucket (upper bound zero_threshold), positive buckets (upper bound
+ * - ExponentialHistogram: the same series; its buckets become `le` buckets by the conversion
+ *   Prometheus native histograms share (native-histogram.ts): negative buckets (upper bound
+ *   −base^index), the zero bucket (upper bound zero_threshold), positive buckets (upper bound
  *   base^(index+1)), `+Inf`; base = 2^(2^−scale).
  * - Summary: `<name>_count`, `<name>_sum`, and `<name>` with dimension `quantile`.
- * - Time: time_unix_nano truncated to milliseconds. A point flagged NO_RECORDED_VALUE is skipped
- *   (neither stored nor rejected). A point without a value or time, or with a non-finite value, is
- *   rejected.
+ * - Values: any IEEE double (NaN, ±Inf). A point flagged NO_RECORDED_VALUE becomes Prometheus stale
+ *   markers on every series it would have written, as Prometheus' own OTLP translator does.
+ * - Time: time_unix_nano truncated to milliseconds. A point without a value or time is rejected.
  * - All samples of one data point share its fate: if any would be refused, the point is rejected.
  */
 import {
@@ -32,22 +33,17 @@ import {
   type OtlpRequest,
   type SummaryPoint,
 } from '../../protocols/otlp/model';
-import {
-  acceptedTimeWindow,
-  byteLength,
-  LIMITS,
-  type Sample,
-  type TimeWindow,
-  timestampProblem,
-} from '../metrics';
+import { acceptedTimeWindow, byteLength, type Sample, type TimeWindow, timestampProblem } from '../metrics';
 import {
   DimensionRules,
   type DimensionsMeasure,
   emptyBatch,
   type IngestBatch,
+  labelFits,
   limitsProblem,
   reject,
 } from './batch';
+import { classicBuckets, formatBound, fromOtelBuckets } from './native-histogram';
 
 export const OTEL_DIMENSIONS = {
   scopeName: 'otel.scope.name',
@@ -58,10 +54,13 @@ export const OTEL_DIMENSIONS = {
   quantile: 'quantile',
 } as const;
 
-/** More buckets than this on one side of an exponential histogram point is refused, not stored. */
-export const MAX_BUCKETS_PER_POINT = 1024;
-
 const TEMPORALITY_NAMES = ['unspecified', 'delta', 'cumulative'];
+/**
+ * OTLP/JSON spells NaN and ±Inf as the strings "NaN", "Infinity", "-Infinity"; the OpenTelemetry JS
+ * SDK's JSON exporter (JSON.stringify) writes them as null instead, which is a point without a value.
+ */
+const NO_VALUE =
+  'data point has neither asDouble nor asInt (in OTLP/JSON, NaN and ±Inf are the strings "NaN", "Infinity", "-Infinity"; a null is no value)';
 
 type Dims = Record<string, string>;
 
@@ -151,20 +150,17 @@ function mapMetric(
   for (let p = 0; p < points.length; p++) {
     const point = points[p]!;
     const ordinal = ctx.batch.datapoints++;
-    if ((point.flags & FLAG_NO_RECORDED_VALUE) !== 0) {
-      ctx.batch.skipped++;
-      continue;
-    }
+    const stale = (point.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     const problem =
       (nameProblem ? `metric name: ${nameProblem}` : undefined) ??
-      mapPoint(ctx, metric, point, metricBase, baseMeasure, baseProto);
+      mapPoint(ctx, metric, point, metricBase, baseMeasure, baseProto, stale);
     if (problem) {
       ctx.pending.length = 0;
       reject(ctx.batch, at(p), problem);
       continue;
     }
     for (const sample of ctx.pending) {
-      ctx.batch.samples.push(sample);
+      ctx.batch.samples.push(stale ? { ...sample, value: Number.NaN, stale: true } : sample);
       ctx.batch.sourceOf.push(ordinal);
     }
     ctx.pending.length = 0;
@@ -183,6 +179,7 @@ function mapPoint(
   base: Dims,
   baseMeasure: DimensionsMeasure,
   baseProto: boolean,
+  stale: boolean,
 ): string | undefined {
   if (point.timeUnixNano === 0) return 'timeUnixNano is missing';
   const timestampMs = Math.floor(point.timeUnixNano / 1e6);
@@ -237,9 +234,9 @@ function mapPoint(
   switch (metric.type) {
     case 'gauge':
     case 'sum': {
-      const value = (point as NumberPoint).value;
-      if (value === undefined) return 'data point has neither asDouble nor asInt';
-      if (!Number.isFinite(value)) return `value ${value} is not a finite number`;
+      // A no-recorded-value point needs no value: it becomes a stale marker.
+      const value = (point as NumberPoint).value ?? (stale ? Number.NaN : undefined);
+      if (value === undefined) return NO_VALUE;
       ctx.pending.push({ metric: metric.name, dimensions: dims, timestampMs, value });
       return undefined;
     }
@@ -273,7 +270,6 @@ function addAggregates(
     const metric = name + suffix;
     const problem = ctx.rules.metricProblem(metric);
     if (problem) return `metric name ${metric}: ${problem}`;
-    if (!Number.isFinite(value)) return `${suffix.slice(1)} ${value} is not a finite number`;
     ctx.pending.push({ metric, dimensions: dims, timestampMs, value });
   }
   return undefined;
@@ -291,23 +287,6 @@ function withLabel(dims: Dims, name: string, value: string): Dims | string {
 interface Size {
   readonly count: number;
   readonly bytes: number;
-}
-
-/** Checks the extra dimension (le / quantile) keeps a series within the byte and count limits. */
-function labelFits(size: Size, name: string, longestValue: number): string | undefined {
-  const count = size.count + 1;
-  const total = size.bytes + byteLength(name) + longestValue;
-  if (count > LIMITS.maxDimensionsPerSample)
-    return `more than ${LIMITS.maxDimensionsPerSample} dimensions with "${name}"`;
-  if (total > LIMITS.seriesDimensionsMaxBytes)
-    return `dimension names and values together exceed ${LIMITS.seriesDimensionsMaxBytes} bytes with "${name}"`;
-  return undefined;
-}
-
-export function formatBound(bound: number): string {
-  if (bound === Number.POSITIVE_INFINITY) return '+Inf';
-  if (bound === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(bound);
 }
 
 function addBuckets(
@@ -373,49 +352,18 @@ function mapExponential(
   size: Size,
   timestampMs: number,
 ): string | undefined {
-  const { scale, positive, negative } = point;
-  if (scale < -10 || scale > 20) return `scale ${scale} is outside −10…20`;
-  if (
-    positive.bucketCounts.length > MAX_BUCKETS_PER_POINT ||
-    negative.bucketCounts.length > MAX_BUCKETS_PER_POINT
-  )
-    return `more than ${MAX_BUCKETS_PER_POINT} buckets on one side`;
-  if (!Number.isFinite(point.zeroThreshold) || point.zeroThreshold < 0)
-    return 'zeroThreshold is not a finite number ≥ 0';
+  const buckets = classicBuckets({
+    schema: point.scale,
+    count: point.count,
+    zeroThreshold: point.zeroThreshold,
+    zeroCount: point.zeroCount,
+    negative: fromOtelBuckets(point.negative.offset, point.negative.bucketCounts),
+    positive: fromOtelBuckets(point.positive.offset, point.positive.bucketCounts),
+  });
+  if (typeof buckets === 'string') return buckets;
   const aggregates = addAggregates(ctx, name, dims, timestampMs, point);
   if (aggregates) return aggregates;
-
-  const step = 2 ** -scale;
-  const bounds: string[] = [];
-  const cumulative: number[] = [];
-  let running = 0;
-  const seen = new Set<string>();
-  const push = (bound: number, count: number): string | undefined => {
-    if (!Number.isFinite(bound)) return 'a bucket bound is outside the range of a double';
-    running += count;
-    const label = formatBound(bound);
-    if (seen.has(label)) return `two buckets share the upper bound ${label}`;
-    seen.add(label);
-    bounds.push(label);
-    cumulative.push(running);
-    return undefined;
-  };
-  // Negative buckets in ascending order of their upper bound −base^index: highest index first.
-  for (let k = negative.bucketCounts.length - 1; k >= 0; k--) {
-    const problem = push(-(2 ** ((negative.offset + k) * step)), negative.bucketCounts[k]!);
-    if (problem) return problem;
-  }
-  const zero = push(point.zeroThreshold, point.zeroCount);
-  if (zero) return zero;
-  for (let k = 0; k < positive.bucketCounts.length; k++) {
-    const upper = 2 ** ((positive.offset + k + 1) * step);
-    if (upper <= point.zeroThreshold) return 'a positive bucket lies inside the zero bucket';
-    const problem = push(upper, positive.bucketCounts[k]!);
-    if (problem) return problem;
-  }
-  bounds.push('+Inf');
-  cumulative.push(point.count);
-  return addBuckets(ctx, name, dims, size, timestampMs, bounds, cumulative);
+  return addBuckets(ctx, name, dims, size, timestampMs, buckets.bounds, buckets.cumulative);
 }
 
 function mapSummary(
@@ -432,7 +380,6 @@ function mapSummary(
   let longest = 0;
   for (const q of point.quantileValues) {
     if (!(q.quantile >= 0 && q.quantile <= 1)) return `quantile ${q.quantile} is outside 0…1`;
-    if (!Number.isFinite(q.value)) return `the value of quantile ${q.quantile} is not a finite number`;
     longest = Math.max(longest, String(q.quantile).length);
   }
   const fits = labelFits(size, OTEL_DIMENSIONS.quantile, longest);

@@ -24,11 +24,46 @@ export interface RemoteSample {
   readonly stale: boolean;
 }
 
+export interface BucketSpan {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * A native histogram (prompb.Histogram, the same message in remote write 1.0 field 4 and 2.0 field
+ * 3). `float` says the count came as count_float: bucket counts are then absolute (`*Counts`), else
+ * deltas (`*Deltas`). Converted to classic buckets by shared/domain/ingest/native-histogram.ts.
+ */
+export interface Histogram {
+  readonly count: number;
+  readonly float: boolean;
+  readonly sum: number;
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly negativeSpans: readonly BucketSpan[];
+  readonly negativeDeltas: readonly number[];
+  readonly negativeCounts: readonly number[];
+  readonly positiveSpans: readonly BucketSpan[];
+  readonly positiveDeltas: readonly number[];
+  readonly positiveCounts: readonly number[];
+  /** 0 unknown, 1 yes, 2 no, 3 gauge (a gauge histogram). */
+  readonly resetHint: number;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** Bounds of the custom buckets (schema −53). */
+  readonly customValues: readonly number[];
+  /** True when sum is the stale-marker NaN: the histogram series ended. */
+  readonly stale: boolean;
+}
+
 export interface TimeSeries {
   readonly labels: readonly Label[];
   readonly samples: readonly RemoteSample[];
-  /** Native histograms (field 4) present on the wire; remote write 1.0 ingest does not store them. */
-  readonly histogramCount?: number;
+  /** Native histograms (field 4). */
+  readonly histograms?: readonly Histogram[];
+  /** Exemplars (field 3): counted, not decoded (no store keeps them). */
+  readonly exemplarCount?: number;
 }
 
 export const METRIC_TYPE = {
@@ -65,29 +100,45 @@ export const REMOTE_WRITE_HEADERS = {
 const STALE_HI = 0x7ff00000;
 const STALE_LO = 0x00000002;
 
+/** Per-series metadata of remote write 2.0 (1.0 sends metadata per metric family instead). */
+export interface SeriesMetadata {
+  readonly type: number;
+  readonly help: string;
+  readonly unit: string;
+}
+
 /**
- * Receives a WriteRequest as it is read, without building it: the fast path of ingest. The arrays are
- * reused from one series to the next; copy what must outlive the call.
+ * One TimeSeries as it is read. The reader reuses this object and its arrays from one series to the
+ * next; copy what must outlive the call.
+ */
+export interface SeriesRead {
+  /** `labels[0 … 2·labelCount)` = name0, value0, name1, value1, … */
+  labels: readonly string[];
+  labelCount: number;
+  /** Samples in `values`/`timestamps`/`stale` [0, sampleCount). */
+  values: Float64Array;
+  timestamps: Float64Array;
+  stale: Uint8Array;
+  sampleCount: number;
+  histograms: readonly Histogram[];
+  exemplarCount: number;
+  /**
+   * The same object for every series whose labels arrive as the same bytes (across requests, while
+   * remembered): a consumer may key what it derives from the labels on it. Absent when unknown.
+   */
+  identity: LabelsIdentity | undefined;
+  /** Remote write 2.0: the series' metadata when sent. */
+  metadata: SeriesMetadata | undefined;
+  /** Remote write 2.0: created_timestamp (ms), 0 when not sent. */
+  createdTimestamp: number;
+}
+
+/**
+ * Receives a WriteRequest (1.0 or 2.0) as it is read, without building it: the fast path of ingest.
  */
 export interface WriteRequestSink {
-  /**
-   * One TimeSeries: `labels[0 … 2·labelCount)` = name0, value0, name1, value1, …; samples in
-   * `values`/`timestamps`/`stale` [0, sampleCount); native histograms counted, not decoded.
-   */
-  series(
-    labels: readonly string[],
-    labelCount: number,
-    values: Float64Array,
-    timestamps: Float64Array,
-    stale: Uint8Array,
-    sampleCount: number,
-    histogramCount: number,
-    /**
-     * The same object for every series whose labels arrive as the same bytes (across requests, while
-     * remembered): a consumer may key what it derives from the labels on it. Absent when unknown.
-     */
-    identity?: LabelsIdentity,
-  ): void;
+  series(series: SeriesRead): void;
+  /** Remote write 1.0 metadata, per metric family. */
   metadata(metadata: MetricMetadata): void;
 }
 
@@ -190,12 +241,49 @@ function leadingLabelsEnd(buf: Uint8Array, pos: number, end: number): number {
   return p === pos ? -1 : p;
 }
 
-/** Scratch space of one read, grown as needed. */
-class SeriesScratch {
-  labels: string[] = [];
+const NO_HISTOGRAMS: readonly Histogram[] = [];
+
+/** Scratch space of one read, grown as needed; handed to the sink as the SeriesRead. */
+export class SeriesScratch implements SeriesRead {
+  /** The scratch's own label array; `labels` may instead lend a remembered identity's. */
+  readonly buffer: string[] = [];
+  labels: readonly string[] = this.buffer;
+  labelCount = 0;
   values = new Float64Array(16);
   timestamps = new Float64Array(16);
   stale = new Uint8Array(16);
+  sampleCount = 0;
+  histograms: readonly Histogram[] = NO_HISTOGRAMS;
+  exemplarCount = 0;
+  identity: LabelsIdentity | undefined = undefined;
+  metadata: SeriesMetadata | undefined = undefined;
+  createdTimestamp = 0;
+
+  /** Starts a series: no samples, histograms, exemplars or metadata yet. */
+  reset(): void {
+    this.labels = this.buffer;
+    this.labelCount = 0;
+    this.sampleCount = 0;
+    this.histograms = NO_HISTOGRAMS;
+    this.exemplarCount = 0;
+    this.identity = undefined;
+    this.metadata = undefined;
+    this.createdTimestamp = 0;
+  }
+
+  addSample(value: number, timestamp: number, stale: number): void {
+    const n = this.sampleCount;
+    if (n === this.values.length) this.growSamples();
+    this.values[n] = value;
+    this.timestamps[n] = timestamp;
+    this.stale[n] = stale;
+    this.sampleCount = n + 1;
+  }
+
+  addHistogram(h: Histogram): void {
+    if (this.histograms === NO_HISTOGRAMS) this.histograms = [h];
+    else (this.histograms as Histogram[]).push(h);
+  }
 
   growSamples(): void {
     const size = this.values.length * 2;
@@ -232,18 +320,8 @@ export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
   const timeseries: TimeSeries[] = [];
   const metadata: MetricMetadata[] = [];
   readWriteRequest(bytes, {
-    series(labels, labelCount, values, timestamps, stale, sampleCount, histogramCount) {
-      const seriesLabels: Label[] = new Array(labelCount);
-      for (let i = 0; i < labelCount; i++)
-        seriesLabels[i] = { name: labels[2 * i]!, value: labels[2 * i + 1]! };
-      const samples: RemoteSample[] = new Array(sampleCount);
-      for (let i = 0; i < sampleCount; i++)
-        samples[i] = { value: values[i]!, timestamp: timestamps[i]!, stale: stale[i] === 1 };
-      timeseries.push(
-        histogramCount > 0
-          ? { labels: seriesLabels, samples, histogramCount }
-          : { labels: seriesLabels, samples },
-      );
+    series(read) {
+      timeseries.push(timeSeriesOf(read));
     },
     metadata(m) {
       metadata.push(m);
@@ -252,40 +330,46 @@ export function decodeWriteRequest(bytes: Uint8Array): WriteRequest {
   return { timeseries, metadata };
 }
 
+/** A read series as a decoded TimeSeries (copied: the read's arrays are reused). */
+export function timeSeriesOf(read: SeriesRead): TimeSeries {
+  const labels: Label[] = new Array(read.labelCount);
+  for (let i = 0; i < read.labelCount; i++)
+    labels[i] = { name: read.labels[2 * i]!, value: read.labels[2 * i + 1]! };
+  const samples: RemoteSample[] = new Array(read.sampleCount);
+  for (let i = 0; i < read.sampleCount; i++)
+    samples[i] = { value: read.values[i]!, timestamp: read.timestamps[i]!, stale: read.stale[i] === 1 };
+  return {
+    labels,
+    samples,
+    ...(read.histograms.length > 0 ? { histograms: [...read.histograms] } : {}),
+    ...(read.exemplarCount > 0 ? { exemplarCount: read.exemplarCount } : {}),
+  };
+}
+
 /** Replays a decoded WriteRequest into a sink (so one consumer serves both forms). */
 export function replayWriteRequest(request: WriteRequest, sink: WriteRequestSink): void {
   const scratch = new SeriesScratch();
   for (const series of request.timeseries) {
-    const labels = scratch.labels;
+    scratch.reset();
+    const labels = scratch.buffer;
     let n = 0;
     for (const label of series.labels) {
       labels[n++] = label.name;
       labels[n++] = label.value;
     }
-    while (scratch.values.length < series.samples.length) scratch.growSamples();
-    series.samples.forEach((s, i) => {
-      scratch.values[i] = s.value;
-      scratch.timestamps[i] = s.timestamp;
-      scratch.stale[i] = s.stale ? 1 : 0;
-    });
-    sink.series(
-      labels,
-      series.labels.length,
-      scratch.values,
-      scratch.timestamps,
-      scratch.stale,
-      series.samples.length,
-      series.histogramCount ?? 0,
-    );
+    scratch.labelCount = series.labels.length;
+    for (const s of series.samples) scratch.addSample(s.value, s.timestamp, s.stale ? 1 : 0);
+    for (const h of series.histograms ?? []) scratch.addHistogram(h);
+    scratch.exemplarCount = series.exemplarCount ?? 0;
+    sink.series(scratch);
   }
   for (const m of request.metadata ?? []) sink.metadata(m);
 }
 
 function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sink: WriteRequestSink): void {
-  let labels = scratch.labels;
+  scratch.reset();
+  let labels = scratch.buffer;
   let labelCount = 0;
-  let sampleCount = 0;
-  let histogramCount = 0;
   const labelsStart = r.pos;
   const labelsEnd = leadingLabelsEnd(r.buf, labelsStart, end);
   const labelsHash = labelsEnd < 0 ? 0 : hashBytes(r.view, r.buf, labelsStart, labelsEnd);
@@ -306,8 +390,8 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
       labelsSplit = true;
       if (identity) {
         // Remembered labels are shared: add to a copy.
-        for (let i = 0; i < 2 * labelCount; i++) scratch.labels[i] = labels[i] as string;
-        labels = scratch.labels;
+        for (let i = 0; i < 2 * labelCount; i++) scratch.buffer[i] = labels[i] as string;
+        labels = scratch.buffer;
         identity = undefined;
       }
     }
@@ -330,40 +414,18 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
         labelCount++;
         break;
       }
-      case 2: {
+      case 2:
         r.expect(tag, WIRE_LEN, 'samples');
-        const sampleEnd = r.lengthEnd();
-        let value = 0;
-        let timestamp = 0;
-        let stale = 0;
-        while (r.pos < sampleEnd) {
-          const t = r.tag();
-          if (t === 0x09) {
-            const at = r.pos;
-            value = r.double();
-            stale =
-              Number.isNaN(value) &&
-              r.view.getUint32(at + 4, true) === STALE_HI &&
-              r.view.getUint32(at, true) === STALE_LO
-                ? 1
-                : 0;
-          } else if (t === 0x10) timestamp = r.int64();
-          else if (t >>> 3 === 1) r.expect(t, WIRE_FIXED64, 'sample.value');
-          else if (t >>> 3 === 2) r.expect(t, WIRE_VARINT, 'sample.timestamp');
-          else r.skip(t & 7);
-        }
-        finish(r, sampleEnd);
-        if (sampleCount === scratch.values.length) scratch.growSamples();
-        scratch.values[sampleCount] = value;
-        scratch.timestamps[sampleCount] = timestamp;
-        scratch.stale[sampleCount] = stale;
-        sampleCount++;
+        readSample(r, r.lengthEnd(), scratch);
         break;
-      }
+      case 3:
+        r.expect(tag, WIRE_LEN, 'exemplars');
+        r.skip(WIRE_LEN);
+        scratch.exemplarCount++;
+        break;
       case 4:
         r.expect(tag, WIRE_LEN, 'histograms');
-        r.skip(WIRE_LEN);
-        histogramCount++;
+        scratch.addHistogram(readHistogram(r, r.lengthEnd()));
         break;
       default:
         r.skip(tag & 7);
@@ -375,16 +437,187 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
     identity = { labels: labels.slice(0, 2 * labelCount), labelCount, derived: undefined };
     rememberLabels(labelsHash, r.buf, labelsStart, labelsEnd, identity);
   }
-  sink.series(
-    labels,
-    labelCount,
-    scratch.values,
-    scratch.timestamps,
-    scratch.stale,
-    sampleCount,
-    histogramCount,
-    identity,
+  scratch.labels = labels;
+  scratch.labelCount = labelCount;
+  scratch.identity = identity;
+  sink.series(scratch);
+}
+
+/** A Sample message (the same in 1.0 and 2.0) into the scratch; the stale-marker NaN is flagged. */
+export function readSample(r: ProtoReader, sampleEnd: number, scratch: SeriesScratch): void {
+  let value = 0;
+  let timestamp = 0;
+  let stale = 0;
+  while (r.pos < sampleEnd) {
+    const t = r.tag();
+    if (t === 0x09) {
+      const at = r.pos;
+      value = r.double();
+      stale = isStaleNaN(r.view, at, value) ? 1 : 0;
+    } else if (t === 0x10) timestamp = r.int64();
+    else if (t >>> 3 === 1) r.expect(t, WIRE_FIXED64, 'sample.value');
+    else if (t >>> 3 === 2) r.expect(t, WIRE_VARINT, 'sample.timestamp');
+    else r.skip(t & 7);
+  }
+  finish(r, sampleEnd);
+  scratch.addSample(value, timestamp, stale);
+}
+
+/** Whether the double just read at `at` (as `value`) is the stale-marker NaN, by its exact bits. */
+function isStaleNaN(view: DataView, at: number, value: number): boolean {
+  return (
+    Number.isNaN(value) && view.getUint32(at + 4, true) === STALE_HI && view.getUint32(at, true) === STALE_LO
   );
+}
+
+/** A Histogram message (the same field numbers in 1.0 and 2.0). */
+export function readHistogram(r: ProtoReader, end: number): Histogram {
+  let count = 0;
+  let float = false;
+  let sum = 0;
+  let stale = false;
+  let schema = 0;
+  let zeroThreshold = 0;
+  let zeroCount = 0;
+  const negativeSpans: BucketSpan[] = [];
+  const negativeDeltas: number[] = [];
+  const negativeCounts: number[] = [];
+  const positiveSpans: BucketSpan[] = [];
+  const positiveDeltas: number[] = [];
+  const positiveCounts: number[] = [];
+  let resetHint = 0;
+  let timestamp = 0;
+  const customValues: number[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        r.expect(tag, WIRE_VARINT, 'histogram.count_int');
+        count = r.uint64();
+        float = false;
+        break;
+      case 2:
+        r.expect(tag, WIRE_FIXED64, 'histogram.count_float');
+        count = r.double();
+        float = true;
+        break;
+      case 3: {
+        r.expect(tag, WIRE_FIXED64, 'histogram.sum');
+        const at = r.pos;
+        sum = r.double();
+        stale = isStaleNaN(r.view, at, sum);
+        break;
+      }
+      case 4:
+        r.expect(tag, WIRE_VARINT, 'histogram.schema');
+        schema = r.sint32();
+        break;
+      case 5:
+        r.expect(tag, WIRE_FIXED64, 'histogram.zero_threshold');
+        zeroThreshold = r.double();
+        break;
+      case 6:
+        r.expect(tag, WIRE_VARINT, 'histogram.zero_count_int');
+        zeroCount = r.uint64();
+        break;
+      case 7:
+        r.expect(tag, WIRE_FIXED64, 'histogram.zero_count_float');
+        zeroCount = r.double();
+        break;
+      case 8:
+        r.expect(tag, WIRE_LEN, 'histogram.negative_spans');
+        negativeSpans.push(readBucketSpan(r, r.lengthEnd()));
+        break;
+      case 9:
+        readSint64s(r, tag, negativeDeltas, 'histogram.negative_deltas');
+        break;
+      case 10:
+        readDoubles(r, tag, negativeCounts, 'histogram.negative_counts');
+        break;
+      case 11:
+        r.expect(tag, WIRE_LEN, 'histogram.positive_spans');
+        positiveSpans.push(readBucketSpan(r, r.lengthEnd()));
+        break;
+      case 12:
+        readSint64s(r, tag, positiveDeltas, 'histogram.positive_deltas');
+        break;
+      case 13:
+        readDoubles(r, tag, positiveCounts, 'histogram.positive_counts');
+        break;
+      case 14:
+        r.expect(tag, WIRE_VARINT, 'histogram.reset_hint');
+        resetHint = r.int32();
+        break;
+      case 15:
+        r.expect(tag, WIRE_VARINT, 'histogram.timestamp');
+        timestamp = r.int64();
+        break;
+      case 16:
+        readDoubles(r, tag, customValues, 'histogram.custom_values');
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  finish(r, end);
+  return {
+    count,
+    float,
+    sum,
+    schema,
+    zeroThreshold,
+    zeroCount,
+    negativeSpans,
+    negativeDeltas,
+    negativeCounts,
+    positiveSpans,
+    positiveDeltas,
+    positiveCounts,
+    resetHint,
+    timestamp,
+    customValues,
+    stale,
+  };
+}
+
+function readBucketSpan(r: ProtoReader, end: number): BucketSpan {
+  let offset = 0;
+  let length = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 0x08) offset = r.sint32();
+    else if (tag === 0x10) length = r.uint32();
+    else if (tag >>> 3 === 1 || tag >>> 3 === 2) r.expect(tag, WIRE_VARINT, 'bucket_span');
+    else r.skip(tag & 7);
+  }
+  finish(r, end);
+  return { offset, length };
+}
+
+/** A repeated sint64, packed or not (a parser must accept both). */
+function readSint64s(r: ProtoReader, tag: number, out: number[], what: string): void {
+  const zigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
+  if ((tag & 7) === WIRE_LEN) {
+    const end = r.lengthEnd();
+    while (r.pos < end) out.push(zigzag(r.uint64()));
+    finish(r, end);
+  } else {
+    r.expect(tag, WIRE_VARINT, what);
+    out.push(zigzag(r.uint64()));
+  }
+}
+
+/** A repeated double, packed or not. */
+function readDoubles(r: ProtoReader, tag: number, out: number[], what: string): void {
+  if ((tag & 7) === WIRE_LEN) {
+    const end = r.lengthEnd();
+    if ((end - r.pos) % 8 !== 0)
+      throw new ProtobufDecodeError(`${what}: packed length is not a multiple of 8`);
+    while (r.pos < end) out.push(r.double());
+  } else {
+    r.expect(tag, WIRE_FIXED64, what);
+    out.push(r.double());
+  }
 }
 
 function readMetadata(r: ProtoReader, end: number): MetricMetadata {
@@ -419,7 +652,7 @@ function readMetadata(r: ProtoReader, end: number): MetricMetadata {
   return { type, metricFamilyName, help, unit };
 }
 
-function finish(r: ProtoReader, end: number): void {
+export function finish(r: ProtoReader, end: number): void {
   if (r.pos !== end) throw new ProtobufDecodeError(`field overruns its enclosing message at byte ${r.pos}`);
 }
 
@@ -440,6 +673,13 @@ export function encodeWriteRequest(request: WriteRequest): Uint8Array {
       if (sample.timestamp !== 0) w.tag(2, WIRE_VARINT).int64(sample.timestamp);
       w.join();
     }
+    // Exemplars are only counted on decode: empty ones keep the count.
+    for (let e = 0; e < (series.exemplarCount ?? 0); e++) w.tag(3, WIRE_LEN).fork().join();
+    for (const h of series.histograms ?? []) {
+      w.tag(4, WIRE_LEN).fork();
+      writeHistogram(w, h);
+      w.join();
+    }
     w.join();
   }
   for (const m of request.metadata ?? []) {
@@ -451,6 +691,48 @@ export function encodeWriteRequest(request: WriteRequest): Uint8Array {
     w.join();
   }
   return w.finish();
+}
+
+/** A Histogram message's fields (1.0 and 2.0 share them); zero values are left out, as protobuf does. */
+export function writeHistogram(w: ProtoWriter, h: Histogram): void {
+  // The count oneof is always written: which member is set says integer or float histogram.
+  if (h.float) w.tag(2, WIRE_FIXED64).double(h.count);
+  else w.tag(1, WIRE_VARINT).int64(h.count);
+  if (h.stale) w.tag(3, WIRE_FIXED64).fixed64Words(STALE_LO, STALE_HI);
+  else if (!Object.is(h.sum, 0)) w.tag(3, WIRE_FIXED64).double(h.sum);
+  if (h.schema !== 0) w.tag(4, WIRE_VARINT).sint32(h.schema);
+  if (!Object.is(h.zeroThreshold, 0)) w.tag(5, WIRE_FIXED64).double(h.zeroThreshold);
+  if (h.float) w.tag(7, WIRE_FIXED64).double(h.zeroCount);
+  else w.tag(6, WIRE_VARINT).int64(h.zeroCount);
+  const spans = (field: number, list: readonly BucketSpan[]) => {
+    for (const span of list) {
+      w.tag(field, WIRE_LEN).fork();
+      if (span.offset !== 0) w.tag(1, WIRE_VARINT).sint32(span.offset);
+      if (span.length !== 0) w.tag(2, WIRE_VARINT).uint32(span.length);
+      w.join();
+    }
+  };
+  const sint64s = (field: number, list: readonly number[]) => {
+    if (list.length === 0) return;
+    w.tag(field, WIRE_LEN).fork();
+    for (const n of list) w.sint64(n);
+    w.join();
+  };
+  const doubles = (field: number, list: readonly number[]) => {
+    if (list.length === 0) return;
+    w.tag(field, WIRE_LEN).fork();
+    for (const n of list) w.double(n);
+    w.join();
+  };
+  spans(8, h.negativeSpans);
+  sint64s(9, h.negativeDeltas);
+  doubles(10, h.negativeCounts);
+  spans(11, h.positiveSpans);
+  sint64s(12, h.positiveDeltas);
+  doubles(13, h.positiveCounts);
+  if (h.resetHint !== 0) w.tag(14, WIRE_VARINT).int64(h.resetHint);
+  if (h.timestamp !== 0) w.tag(15, WIRE_VARINT).int64(h.timestamp);
+  doubles(16, h.customValues);
 }
 
 /** A remote-write request body: the WriteRequest, snappy block-compressed. */

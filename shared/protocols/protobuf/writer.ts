@@ -61,6 +61,16 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Zigzag varint of a 32-bit signed integer. */
+  sint32(value: number): this {
+    return this.uint32((value << 1) ^ (value >> 31));
+  }
+
+  /** Zigzag varint of a signed integer up to ±2^53. */
+  sint64(value: number): this {
+    return this.int64(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
   bool(value: boolean): this {
     return this.uint32(value ? 1 : 0);
   }

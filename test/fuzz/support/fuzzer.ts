@@ -5,7 +5,7 @@ import { typicalNative, typicalOtlpJson, typicalRemoteWriteSeries } from '../../
 import { SqliteMetricStore } from '../../../shared/adapters/local/sqlite-metric-store';
 import { DomainError } from '../../../shared/domain/errors';
 import { otlpToBatch } from '../../../shared/domain/ingest/otlp-metrics';
-import { remoteWriteToBatch } from '../../../shared/domain/ingest/remote-write';
+import { remoteWriteBatchFrom, remoteWriteToBatch } from '../../../shared/domain/ingest/remote-write';
 import { LIMITS } from '../../../shared/domain/metrics';
 import { nativePayloadToSamples } from '../../../shared/domain/native-format';
 import { decodeOtlpJson } from '../../../shared/protocols/otlp/decode-json';
@@ -16,8 +16,13 @@ import {
   encodeWriteRequest,
   REMOTE_WRITE_HEADERS,
 } from '../../../shared/protocols/prometheus/remote-write';
+import {
+  REMOTE_WRITE_V2_HEADERS,
+  readRemoteWriteV2Body,
+} from '../../../shared/protocols/prometheus/remote-write-v2';
 import { snappyCompress } from '../../../shared/protocols/snappy';
 import { inProcessPlatform } from '../../faults/support/in-process';
+import { encodeRequestV2, type SeriesV2 } from '../../protocols/support/native-histograms';
 import { mutated, nastyValue, queryParameters } from './arbitraries';
 import { invoke } from './http-event';
 
@@ -126,8 +131,61 @@ export async function runFuzzer(
   const otlpProtoCorpus = [0, 1].map((i) =>
     otlpType.encode(otlpType.fromObject(typicalOtlpJson(nowMs - i * 1000, `s${i}`, i))).finish(),
   );
+  // A native histogram (integer deltas, two spans, a negative bucket) for the 1.0 and 2.0 corpora.
+  const histogram = {
+    count: 9,
+    float: false,
+    sum: 12.5,
+    schema: 1,
+    zeroThreshold: 0.001,
+    zeroCount: 1,
+    negativeSpans: [{ offset: 1, length: 1 }],
+    negativeDeltas: [1],
+    negativeCounts: [],
+    positiveSpans: [
+      { offset: 0, length: 2 },
+      { offset: 1, length: 1 },
+    ],
+    positiveDeltas: [2, -1, 3],
+    positiveCounts: [],
+    resetHint: 2,
+    timestamp: nowMs,
+    customValues: [],
+    stale: false,
+  };
+  const histogramLabels = [
+    { name: '__name__', value: 'request_seconds' },
+    { name: 'job', value: 'api' },
+  ];
   const rwCorpus = [5, 20, 50].map((series, i) =>
-    encodeWriteRequest({ timeseries: typicalRemoteWriteSeries(nowMs - i * 1000, { series, seed: i }) }),
+    encodeWriteRequest({
+      timeseries: [
+        ...typicalRemoteWriteSeries(nowMs - i * 1000, { series, seed: i }),
+        { labels: histogramLabels, samples: [], histograms: [histogram], exemplarCount: 1 },
+      ],
+    }),
+  );
+  const rw2Corpus = [5, 20, 50].map((series, i) =>
+    encodeRequestV2([
+      ...typicalRemoteWriteSeries(nowMs - i * 1000, { series, seed: i }).map(
+        (t): SeriesV2 => ({
+          labels: [...t.labels],
+          samples: [...t.samples],
+          histograms: [],
+          exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 1, timestamp: nowMs }],
+          metadata: { type: 2, help: 'A gauge.', unit: 'bytes' },
+          createdTimestamp: nowMs - 3600_000,
+        }),
+      ),
+      {
+        labels: histogramLabels,
+        samples: [],
+        histograms: [histogram, { ...histogram, float: true, schema: -53, customValues: [0.1, 1, 10] }],
+        exemplars: [],
+        metadata: { type: 3, help: 'Latency.', unit: 'seconds' },
+        createdTimestamp: 0,
+      },
+    ]),
   );
 
   const metrics = new SqliteMetricStore(':memory:');
@@ -228,17 +286,33 @@ export async function runFuzzer(
       },
     },
     {
-      name: 'handler: ingest (all three routes)',
+      name: 'decoder: remote write 2.0 (snappy+protobuf)',
+      run: (i) => {
+        const input =
+          i % 5 === 0
+            ? mutateBytes(snappyCompress(pick(rw2Corpus)), rw2Corpus, random)
+            : snappyCompress(mutateBytes(pick(rw2Corpus), rw2Corpus, random));
+        return {
+          input,
+          outcome: decoderOutcome(input, () =>
+            remoteWriteBatchFrom((sink) => readRemoteWriteV2Body(input, LIMITS.maxBodyBytes, sink), nowMs),
+          ),
+        };
+      },
+    },
+    {
+      name: 'handler: ingest (all three routes, remote write 1.0 and 2.0)',
       run: async (i) => {
         const route = i % 3;
-        const corpus = route === 0 ? nativeCorpus : route === 1 ? otlpJsonCorpus : rwCorpus;
+        const v2 = route === 2 && random(2) === 0;
+        const corpus = route === 0 ? nativeCorpus : route === 1 ? otlpJsonCorpus : v2 ? rw2Corpus : rwCorpus;
         const raw = mutateBytes(pick(corpus), corpus, random);
         const input = route === 2 && random(2) === 0 ? snappyCompress(raw) : raw;
         remember(input);
         const resource = route === 0 ? '/v1/ingest' : route === 1 ? '/v1/metrics' : '/api/v1/write';
         const headers: Record<string, string> =
           route === 2
-            ? { ...REMOTE_WRITE_HEADERS }
+            ? { ...(v2 ? REMOTE_WRITE_V2_HEADERS : REMOTE_WRITE_HEADERS) }
             : { 'content-type': pick(['application/json', 'application/x-protobuf', 'text/plain', '']) };
         const result = await invoke(platform.handlers.ingest, {
           method: 'POST',
@@ -289,8 +363,10 @@ export async function runFuzzer(
       },
     },
   ];
-  // Decoders are cheap and get most inputs; the handlers (Powertools, middy, SQLite) about one in nine.
-  const schedule = [0, 1, 2, 3, 0, 1, 2, 3, 4, 0, 1, 2, 3, 0, 1, 2, 3, 4, 0, 1, 2, 3, 0, 1, 2, 3, 5];
+  // Decoders are cheap and get most inputs; the ingest handler (Powertools, middy, SQLite) about one in 16.
+  const schedule = [
+    0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 6,
+  ];
 
   const started = Date.now();
   let total = 0;

@@ -8,6 +8,7 @@ import type { OtlpRequest } from '../../../shared/protocols/otlp/model';
 import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '../../../shared/protocols/otlp/schema';
 import type { WriteRequest } from '../../../shared/protocols/prometheus/remote-write';
 import { PROMETHEUS_REMOTE_DESCRIPTOR, PROMETHEUS_TYPES } from '../../../shared/protocols/prometheus/schema';
+import { histogramFromObject, TO_OBJECT as WITH_ONEOFS } from './native-histograms';
 
 export const otlpRoot = protobuf.Root.fromJSON(OTLP_METRICS_DESCRIPTOR);
 export const ExportRequest = otlpRoot.lookupType(OTLP_TYPES.request);
@@ -30,11 +31,12 @@ export function referenceOtlp(bytes: Uint8Array): OtlpRequest {
 }
 
 export function referenceWriteRequest(bytes: Uint8Array): WriteRequest {
-  const o = PromWriteRequest.toObject(PromWriteRequest.decode(bytes), { ...TO_OBJECT, defaults: true }) as {
+  const o = PromWriteRequest.toObject(PromWriteRequest.decode(bytes), WITH_ONEOFS) as {
     timeseries: {
       labels: { name: string; value: string }[];
       samples: { value: number; timestamp: number }[];
-      histograms: unknown[];
+      histograms: Parameters<typeof histogramFromObject>[0][];
+      exemplars: unknown[];
     }[];
     metadata: { type: number; metricFamilyName: string; help: string; unit: string }[];
   };
@@ -42,7 +44,8 @@ export function referenceWriteRequest(bytes: Uint8Array): WriteRequest {
     timeseries: o.timeseries.map((t) => ({
       labels: t.labels.map((l) => ({ name: l.name, value: l.value })),
       samples: t.samples.map((s) => ({ value: s.value, timestamp: s.timestamp, stale: false })),
-      ...(t.histograms.length > 0 ? { histogramCount: t.histograms.length } : {}),
+      ...(t.histograms.length > 0 ? { histograms: t.histograms.map(histogramFromObject) } : {}),
+      ...(t.exemplars.length > 0 ? { exemplarCount: t.exemplars.length } : {}),
     })),
     metadata: o.metadata,
   };

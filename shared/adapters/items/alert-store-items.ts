@@ -7,11 +7,12 @@
  * |------------------------|------------------|-----------------------------------|---------------|-------------------------------|
  * | alert rule             | TENANT#<tenant>  | ALERTRULE#<ruleId>                | ALERTRULES¹   | <tenant>#<ruleId>             |
  * | escalation chain       | TENANT#<tenant>  | ESCCHAIN#<chainId>                |               |                               |
+ * | alert routing rule     | TENANT#<tenant>  | ALERTROUTE#<routeId>              |               |                               |
  * | downtime               | TENANT#<tenant>  | DOWNTIME#<downtimeId>             |               |                               |
  * | series state           | TENANT#<tenant>  | ASTATE#<ruleId>#<h(seriesKey)>    |               |                               |
  * | alert (history)        | TENANT#<tenant>  | ALERT#<alertId>²                  | ESCALATION³   | <nextAt, 15 digits>#<tenant>#<alertId> |
- * | open alert by resource | TENANT#<tenant>  | AOPEN#<h(resource)>#<alertId>     |               |                               |
- * | latest incident        | TENANT#<tenant>  | INCIDENT#<h(resource)>            |               |                               |
+ * | open alert by resource⁵| TENANT#<tenant>  | AOPEN#<h(resource)>#<alertId>     |               |                               |
+ * | latest incident⁵       | TENANT#<tenant>  | INCIDENT#<h(resource)>            |               |                               |
  * | outbox event⁴          | OUTBOX#<shard>   | EV#<enqueued ISO>#<seq>#<tenant>#<eventId> |      |                               |
  *
  * ¹ only while enabled: the evaluator pages through every tenant's enabled rules on gsi1.
@@ -20,6 +21,7 @@
  * ⁴ the transactional outbox (events not yet accepted by the bus), across tenants in OUTBOX_SHARDS
  *   partitions (shard = hash of the event id), so no GSI is needed: one Query per shard lists its
  *   events oldest first, and the shards' answers are merged. The outbox is normally empty.
+ * ⁵ `resource` is the alert's resourceKeyOf: the linked API resource's id, else the series' value.
  *
  * Access patterns: rules/chains/downtimes of a tenant (Query pk + begins_with sk); states of one rule
  * (Query begins_with ASTATE#<ruleId>#); alert history (reverse Query ALERT#); open alerts on a
@@ -30,10 +32,11 @@
  * evaluation and the scheduled evaluator racing on one rule × series cannot both act on one old state.
  */
 import { createHash } from 'node:crypto';
-import type { Alert, Incident } from '../../domain/alerting/alert';
+import { type Alert, type Incident, resourceKeyOf } from '../../domain/alerting/alert';
 import type { Downtime } from '../../domain/alerting/downtime';
 import { type EscalationChain, escalationPending } from '../../domain/alerting/escalation';
 import type { AlertBusEvent } from '../../domain/alerting/events';
+import type { AlertRoute } from '../../domain/alerting/routing';
 import type { AlertRule } from '../../domain/alerting/rule';
 import type { AlertStore, OutboxEntry, Page, StoredSeriesState } from '../../ports/alert-store';
 
@@ -80,7 +83,16 @@ export interface ItemTable {
 
 const h = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 22);
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
-const PREFIXES = ['ALERTRULE#', 'ESCCHAIN#', 'DOWNTIME#', 'ASTATE#', 'ALERT#', 'AOPEN#', 'INCIDENT#'];
+const PREFIXES = [
+  'ALERTRULE#',
+  'ESCCHAIN#',
+  'ALERTROUTE#',
+  'DOWNTIME#',
+  'ASTATE#',
+  'ALERT#',
+  'AOPEN#',
+  'INCIDENT#',
+];
 const RULES_INDEX = 'ALERTRULES';
 /** Partitions of the outbox: spreads a backlog's writes without a GSI; a drain queries each. */
 export const OUTBOX_SHARDS = 4;
@@ -189,6 +201,26 @@ export class ItemAlertStore implements AlertStore {
     return this.deleteOne(tenantPk(tenantId), `ESCCHAIN#${chainId}`);
   }
 
+  async putRoute(route: AlertRoute) {
+    await this.table.write(
+      [{ pk: tenantPk(route.tenantId), sk: `ALERTROUTE#${route.routeId}`, item: JSON.stringify(route) }],
+      [],
+    );
+  }
+
+  async getRoute(tenantId: string, routeId: string) {
+    const i = await this.table.get(tenantPk(tenantId), `ALERTROUTE#${routeId}`);
+    return i && parse<AlertRoute>(i);
+  }
+
+  listRoutes(tenantId: string) {
+    return this.all<AlertRoute>(tenantId, 'ALERTROUTE#');
+  }
+
+  deleteRoute(tenantId: string, routeId: string) {
+    return this.deleteOne(tenantPk(tenantId), `ALERTROUTE#${routeId}`);
+  }
+
   async putDowntime(downtime: Downtime) {
     await this.table.write(
       [
@@ -255,7 +287,8 @@ export class ItemAlertStore implements AlertStore {
         : {}),
       item: JSON.stringify(alert),
     };
-    const pointer = alert.resource ? { pk, sk: `AOPEN#${h(alert.resource)}#${alert.alertId}` } : undefined;
+    const resource = resourceKeyOf(alert);
+    const pointer = resource ? { pk, sk: `AOPEN#${h(resource)}#${alert.alertId}` } : undefined;
     if (pointer && alert.status === 'open')
       await this.table.write([alertItem, { ...pointer, item: JSON.stringify(alert) }], []);
     else await this.table.write([alertItem], pointer ? [pointer] : []);

@@ -1,0 +1,192 @@
+/**
+ * PromQL query_range latency: the local platform (`npm start`: SQLite store, the query function's
+ * engine) against a real Prometheus 2.42 holding the same samples, both fed by the same remote-write
+ * bodies (time-major, so Prometheus' head accepts them in order), both asked the same queries over
+ * HTTP with the same parameters. Each query runs ROUNDS times per system, alternating; p50 and p99
+ * over all runs, and the peak RSS of each server while querying.
+ *
+ * Size: BENCH_PROMQL_SERIES series (default 1,000) over BENCH_PROMQL_HOURS hours (default 6) at 15 s,
+ * the issue's 10 k series × 24 h with BENCH_PROMQL_SERIES=10000 BENCH_PROMQL_HOURS=23.
+ */
+import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../shared/protocols/prometheus/remote-write';
+import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
+import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
+
+const SERIES = Number(process.env.BENCH_PROMQL_SERIES ?? 1_000);
+const HOURS = Number(process.env.BENCH_PROMQL_HOURS ?? 6);
+const ROUNDS = Number(process.env.BENCH_PROMQL_ROUNDS ?? 10);
+const SCRAPE_MS = 15_000;
+const STEP_SECONDS = 60;
+const METRICS = 10;
+const SERIES_PER_BODY = 2_000;
+
+const QUERIES = [
+  'sum(rate(bench_requests_0[5m]))',
+  'sum by (code) (rate(bench_requests_1[5m]))',
+  'topk(5, rate(bench_requests_2[5m]))',
+  'max_over_time(bench_requests_3[10m])',
+  'histogram_quantile(0.9, sum by (le) (rate(bench_latency_bucket[5m])))',
+];
+
+const LE = ['0.1', '0.5', '1', '5', '+Inf'];
+
+/** Every body to write: one timestamp's samples of every series, time ascending. */
+function bodies(endMs: number): Uint8Array[] {
+  const points = Math.floor((HOURS * 3_600_000) / SCRAPE_MS);
+  const start = endMs - points * SCRAPE_MS;
+  const labels = Array.from({ length: SERIES }, (_, i) =>
+    i < SERIES - LE.length * 10
+      ? [
+          { name: '__name__', value: `bench_requests_${i % METRICS}` },
+          { name: 'code', value: String(200 + (i % 5)) },
+          { name: 'instance', value: `10.0.${Math.floor(i / 250)}.${i % 250}:9100` },
+          { name: 'job', value: 'bench' },
+        ]
+      : [
+          { name: '__name__', value: 'bench_latency_bucket' },
+          { name: 'instance', value: `i${Math.floor((SERIES - i - 1) / LE.length)}` },
+          { name: 'job', value: 'bench' },
+          { name: 'le', value: LE[(SERIES - i - 1) % LE.length] as string },
+        ],
+  );
+  const out: Uint8Array[] = [];
+  for (let p = 0; p < points; p++) {
+    const t = start + p * SCRAPE_MS;
+    for (let from = 0; from < SERIES; from += SERIES_PER_BODY) {
+      const timeseries = labels.slice(from, from + SERIES_PER_BODY).map((l, k) => {
+        const i = from + k;
+        const le = l.find((x) => x.name === 'le')?.value;
+        // Counters; buckets cumulative in le.
+        const rate = le ? LE.indexOf(le) + 1 : (i % 7) + 1;
+        return { labels: l, samples: [{ value: p * rate, timestamp: t, stale: false }] };
+      });
+      out.push(encodeRemoteWriteBody({ timeseries }));
+    }
+  }
+  return out;
+}
+
+async function write(url: string, all: readonly Uint8Array[], token?: string): Promise<void> {
+  const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS };
+  if (token) headers.authorization = `Bearer ${token}`;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < all.length) {
+        const body = all[next++] as Uint8Array;
+        const response = await fetch(url, { method: 'POST', headers, body });
+        if (!response.ok)
+          throw new Error(`remote write to ${url}: ${response.status} ${await response.text()}`);
+      }
+    }),
+  );
+}
+
+interface Timing {
+  readonly ms: number[];
+  peakRssMiB: number;
+}
+
+async function queryOnce(
+  service: Service,
+  query: string,
+  startS: number,
+  endS: number,
+  token?: string,
+): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${service.url}/api/v1/query_range`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: new URLSearchParams({
+      query,
+      start: String(startS),
+      end: String(endS),
+      step: String(STEP_SECONDS),
+    }),
+  });
+  const body = (await response.json()) as { status: string; error?: string };
+  const ms = performance.now() - started;
+  if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
+  return ms;
+}
+
+const percentile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+};
+
+async function main(): Promise<void> {
+  const endMs = Math.floor(Date.now() / SCRAPE_MS) * SCRAPE_MS - 60_000;
+  const all = bodies(endMs);
+  const platform = await startLocalPlatform();
+  const prometheus = await startPrometheus();
+  try {
+    const { tenantId, adminToken, ingestKeys } = await onboard(platform.url);
+    await raiseLimits(platform.url, tenantId, {
+      ingestionRate: 1_000_000,
+      ingestionBurstSize: 10_000_000,
+      requestRate: 100_000,
+      requestBurstSize: 100_000,
+      maxActiveSeries: SERIES * 2,
+      maxActiveSeriesPerMetric: SERIES * 2,
+    });
+    await write(`${platform.url}/api/v1/write`, all, ingestKeys[0]);
+    await write(`${prometheus.url}/api/v1/write`, all);
+    const endS = endMs / 1000;
+    const startS = endS - HOURS * 3600 + 600;
+    const ours: Timing = { ms: [], peakRssMiB: 0 };
+    const theirs: Timing = { ms: [], peakRssMiB: 0 };
+    // One untimed pass each: the first query compiles V8's code and warms Prometheus' caches.
+    for (const q of QUERIES) {
+      await queryOnce(platform, q, startS, endS, adminToken);
+      await queryOnce(prometheus, q, startS, endS);
+    }
+    for (let round = 0; round < ROUNDS; round++)
+      for (const q of QUERIES) {
+        ours.ms.push(await queryOnce(platform, q, startS, endS, adminToken));
+        ours.peakRssMiB = Math.max(ours.peakRssMiB, platform.rssKiB() / 1024);
+        theirs.ms.push(await queryOnce(prometheus, q, startS, endS));
+        theirs.peakRssMiB = Math.max(theirs.peakRssMiB, prometheus.rssKiB() / 1024);
+      }
+    const row = (figure: string, a: number, b: number, unit: string): BenchRow => ({
+      figure,
+      measured: `${fmt(a, 1)} ${unit}`,
+      baseline: `${fmt(b, 1)} ${unit} (Prometheus 2.42)`,
+      ratio: ratio(a, b),
+      goal: '≤ 1.0×',
+      verdict: a <= b ? 'met' : 'missed',
+    });
+    writeReport('promql-query', {
+      section: 'PromQL query_range',
+      rows: [
+        row('query_range p50', percentile(ours.ms, 0.5), percentile(theirs.ms, 0.5), 'ms'),
+        row('query_range p99', percentile(ours.ms, 0.99), percentile(theirs.ms, 0.99), 'ms'),
+        {
+          ...row('peak RSS while querying', ours.peakRssMiB, theirs.peakRssMiB, 'MiB'),
+          goal: '—',
+          verdict: 'info',
+        },
+      ],
+      notes: [
+        `${fmt(SERIES)} series × ${HOURS} h at 15 s (${fmt((SERIES * HOURS * 3600) / 15)} samples), written by remote write to both; ` +
+          `${QUERIES.length} queries × ${ROUNDS} rounds, range ${HOURS} h minus 10 min, step ${STEP_SECONDS} s, over HTTP on loopback.`,
+        `Queries: ${QUERIES.map((q) => `\`${q}\``).join(', ')}.`,
+      ],
+    });
+    console.info(
+      `PromQL query_range: p50 ${fmt(percentile(ours.ms, 0.5), 1)} ms vs ${fmt(percentile(theirs.ms, 0.5), 1)} ms, ` +
+        `p99 ${fmt(percentile(ours.ms, 0.99), 1)} ms vs ${fmt(percentile(theirs.ms, 0.99), 1)} ms, ` +
+        `RSS ${fmt(ours.peakRssMiB)} MiB vs ${fmt(theirs.peakRssMiB)} MiB`,
+    );
+  } finally {
+    await platform.stop();
+    await prometheus.stop();
+  }
+}
+
+const limit = deadline(Number(process.env.BENCH_PROMQL_TIMEOUT_MS ?? 540_000), 'promql-query bench');
+await Promise.race([main(), limit.promise]).finally(() => limit.clear());

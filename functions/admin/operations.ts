@@ -1,0 +1,99 @@
+/**
+ * The provider API's routes as /openapi.json describes them, with the zod schemas its handler
+ * validates with (functions/admin/app.ts). Provider token only.
+ */
+import { pageQuerySchema } from '../../shared/domain/pagination';
+import { createTenantSchema } from '../../shared/domain/tenant';
+import * as z from '../../shared/domain/zod';
+import type { OperationDoc } from '../../shared/http/operations';
+
+export const providerAuditQuery = z.extend(pageQuerySchema, {
+  tenantId: z.optional(z.string().check(z.regex(/^[a-f0-9]{32}$/))),
+});
+
+export const consoleUserSchema = z.strictObject({
+  email: z.email('email must be an email address').check(z.maxLength(254)),
+});
+
+const tenantView = z.object({
+  tenantId: z.string(),
+  name: z.string(),
+  status: z.string(),
+  createdAt: z.string(),
+  offboardedAt: z.optional(z.string()),
+  version: z.number().check(z.int()),
+});
+const page = <T extends z.ZodMiniType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.optional(z.string()) });
+const receiptView = z.looseObject({
+  tenantId: z.string(),
+  status: z.literal('offboarded'),
+  archive: z.looseObject({ archiveId: z.string(), downloadPath: z.string(), sha256: z.string() }),
+});
+
+const errors = { 401: null, 404: null, 422: null } as const;
+const provider = { auth: 'provider' } as const;
+
+export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
+  {
+    method: 'POST',
+    path: '/admin/v1/tenants',
+    summary: 'Onboard a tenant; its first admin token is shown once',
+    ...provider,
+    body: createTenantSchema,
+    responses: {
+      201: z.object({ tenantId: z.string(), name: z.string(), adminToken: z.string() }),
+      ...errors,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/tenants',
+    summary: 'List tenants',
+    ...provider,
+    query: pageQuerySchema,
+    responses: { 200: page(tenantView), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/tenants/{tenantId}',
+    summary: 'Get a tenant',
+    ...provider,
+    responses: { 200: tenantView, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/tenants/{tenantId}/offboard',
+    summary: 'Offboard a tenant: archive, then erase its data and key; answers the receipt',
+    ...provider,
+    responses: { 200: receiptView, 409: null, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/exports/{archiveId}',
+    summary: "Download an offboarded tenant's archive (JSON lines, gzip), or a redirect to it",
+    ...provider,
+    responses: { 200: { binary: 'application/gzip' }, 302: null, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/audit-events',
+    summary: "The provider's audit trail, newest first",
+    ...provider,
+    query: providerAuditQuery,
+    responses: { 200: page(z.looseObject({ at: z.string(), action: z.string() })), ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/console-users',
+    summary:
+      "A console login for one of the provider's people: a temporary password (shown once), then TOTP enrolment",
+    ...provider,
+    body: consoleUserSchema,
+    responses: {
+      201: z.object({ username: z.string(), temporaryPassword: z.string() }),
+      409: null,
+      ...errors,
+    },
+  },
+];

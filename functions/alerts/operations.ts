@@ -1,0 +1,222 @@
+/**
+ * The alerts function's routes as /openapi.json describes them: the permission each one checks and
+ * the zod schemas its handler validates with (functions/alerts/app.ts).
+ */
+import { downtimeInputSchema } from '../../shared/domain/alerting/downtime';
+import { escalationChainInputSchema } from '../../shared/domain/alerting/escalation';
+import { alertRouteInputSchema } from '../../shared/domain/alerting/routing';
+import { alertRuleInputSchema } from '../../shared/domain/alerting/rule';
+import { SEVERITIES } from '../../shared/domain/alerting/thresholds';
+import * as z from '../../shared/domain/zod';
+import type { OperationDoc } from '../../shared/http/operations';
+
+export const listAlertsQuery = z.strictObject({
+  status: z.optional(z.enum(['open', 'cleared'])),
+  /** The open alerts of one API resource (linked by any identity its series were pushed with). */
+  resourceId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+});
+
+const stamps = { createdAt: z.string(), updatedAt: z.string() };
+const ruleView = z.looseObject({
+  ruleId: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  threshold: z.optional(z.string()),
+  escalationChainId: z.optional(z.string()),
+  ...stamps,
+});
+const chainView = z.looseObject({
+  chainId: z.string(),
+  name: z.string(),
+  stages: z.array(z.object({ recipients: z.array(z.looseObject({ type: z.string() })) })),
+  stageIntervalSeconds: z.number(),
+  ...stamps,
+});
+const downtimeView = z.looseObject({
+  downtimeId: z.string(),
+  name: z.string(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+});
+const routeView = z.looseObject({
+  routeId: z.string(),
+  name: z.string(),
+  priority: z.number(),
+  escalationChainId: z.string(),
+  ...stamps,
+});
+const alertView = z.looseObject({
+  alertId: z.string(),
+  ruleId: z.string(),
+  ruleName: z.string(),
+  metric: z.string(),
+  dimensions: z.record(z.string(), z.string()),
+  status: z.enum(['open', 'cleared']),
+  severity: z.enum(SEVERITIES),
+  openedAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const errors = { 401: null, 403: null, 404: null, 422: null } as const;
+const read = { auth: 'tenant', permission: 'alerts:read' } as const;
+const write = { auth: 'tenant', permission: 'alerts:write' } as const;
+
+export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
+  {
+    method: 'POST',
+    path: '/v1/alert-routes',
+    summary: 'Create an alert routing rule (ordered by priority, first match wins)',
+    ...write,
+    body: alertRouteInputSchema,
+    responses: { 201: routeView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alert-routes',
+    summary: 'List alert routing rules in priority order',
+    ...read,
+    responses: { 200: z.object({ routes: z.array(routeView) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alert-routes/{routeId}',
+    summary: 'Get an alert routing rule',
+    ...read,
+    responses: { 200: routeView, ...errors },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/alert-routes/{routeId}',
+    summary: 'Replace an alert routing rule',
+    ...write,
+    body: alertRouteInputSchema,
+    responses: { 200: routeView, ...errors },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/alert-routes/{routeId}',
+    summary: 'Delete an alert routing rule',
+    ...write,
+    responses: { 204: null, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/v1/alert-rules',
+    summary: 'Create an alert rule',
+    ...write,
+    body: alertRuleInputSchema,
+    responses: { 201: ruleView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alert-rules',
+    summary: 'List alert rules',
+    ...read,
+    responses: { 200: z.object({ rules: z.array(ruleView) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alert-rules/{ruleId}',
+    summary: 'Get an alert rule',
+    ...read,
+    responses: { 200: ruleView, ...errors },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/alert-rules/{ruleId}',
+    summary: 'Replace an alert rule',
+    ...write,
+    body: alertRuleInputSchema,
+    responses: { 200: ruleView, ...errors },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/alert-rules/{ruleId}',
+    summary: 'Delete an alert rule and its series states',
+    ...write,
+    responses: { 204: null, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/v1/escalation-chains',
+    summary: 'Create an escalation chain (webhook secrets are write-only)',
+    ...write,
+    body: escalationChainInputSchema,
+    responses: { 201: chainView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/escalation-chains',
+    summary: 'List escalation chains',
+    ...read,
+    responses: { 200: z.object({ chains: z.array(chainView) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/escalation-chains/{chainId}',
+    summary: 'Get an escalation chain',
+    ...read,
+    responses: { 200: chainView, ...errors },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/escalation-chains/{chainId}',
+    summary: 'Replace an escalation chain',
+    ...write,
+    body: escalationChainInputSchema,
+    responses: { 200: chainView, ...errors },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/escalation-chains/{chainId}',
+    summary: 'Delete an escalation chain',
+    ...write,
+    responses: { 204: null, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/v1/downtimes',
+    summary: 'Schedule a downtime',
+    ...write,
+    body: downtimeInputSchema,
+    responses: { 201: downtimeView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/downtimes',
+    summary: 'List downtimes',
+    ...read,
+    responses: { 200: z.object({ downtimes: z.array(downtimeView) }), ...errors },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/downtimes/{downtimeId}',
+    summary: 'Delete a downtime',
+    ...write,
+    responses: { 204: null, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts',
+    summary: 'List alerts, newest first',
+    ...read,
+    query: listAlertsQuery,
+    responses: { 200: z.object({ alerts: z.array(alertView), cursor: z.optional(z.string()) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/{alertId}',
+    summary: 'Get an alert with its history',
+    ...read,
+    responses: { 200: alertView, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/v1/alerts/{alertId}/ack',
+    summary: 'Acknowledge an alert (stops its escalation)',
+    ...write,
+    responses: { 200: alertView, ...errors },
+  },
+];

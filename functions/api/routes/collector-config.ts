@@ -1,0 +1,54 @@
+/** A collector's own configuration, read with its ingest key: its resources with their credentials in clear. */
+import type { Resource } from '../../../shared/domain/entities';
+import { json } from '../../../shared/http/response';
+import type { ApiContext } from '../api-context';
+import { type Operation, op } from '../operation';
+import { collectorConfigView, toCollectorView, toResourceView } from '../views';
+
+export function collectorConfigOperations(ctx: ApiContext): Operation[] {
+  const { deps, crypto, audit, mustGet } = ctx;
+
+  return [
+    op({
+      method: 'GET',
+      path: '/v1/collector/config',
+      summary: 'The calling collector’s own configuration, with the credentials it needs in clear',
+      auth: 'ingest',
+      responses: { 200: collectorConfigView, 401: null, 403: null },
+      run: async (request) => {
+        const { tenantId, credential } = request.principal;
+        const collector = await mustGet('collector', tenantId, credential.collectorId);
+        const resources: Resource[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await deps.tenants.listEntities('resource', tenantId, { limit: 100, cursor });
+          resources.push(...page.items.filter((r) => r.collectorId === collector.collectorId));
+          cursor = page.nextCursor;
+        } while (cursor);
+        const out = [];
+        for (const r of resources) {
+          const secure = r.secureProperties
+            ? (JSON.parse(
+                await crypto.open('resource', tenantId, 'secureProperties', r.secureProperties),
+              ) as Record<string, string>)
+            : {};
+          const credentials = [];
+          for (const id of r.credentialIds) {
+            const d = await deps.tenants.getEntity('device-credential', tenantId, id);
+            if (!d) continue;
+            credentials.push({
+              deviceCredentialId: d.deviceCredentialId,
+              type: d.type,
+              secrets: JSON.parse(await crypto.open('device-credential', tenantId, 'secrets', d.secrets)),
+            });
+          }
+          out.push({ ...toResourceView(r), properties: { ...r.properties, ...secure }, credentials });
+        }
+        await audit(request, 'collector.config.read', `collector/${collector.collectorId}`, {
+          after: { resources: resources.length },
+        });
+        return json(200, { collector: toCollectorView(collector), resources: out });
+      },
+    }),
+  ];
+}

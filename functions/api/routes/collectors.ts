@@ -1,0 +1,150 @@
+/** Collectors and their ingest keys (each key is shown once). */
+import { redact } from '../../../shared/domain/classification';
+import { issueCredential, newId } from '../../../shared/domain/credentials';
+import { collectorInputSchema, collectorPatchSchema } from '../../../shared/domain/entities';
+import { pageQuerySchema } from '../../../shared/domain/pagination';
+import type { Collector } from '../../../shared/domain/tenant';
+import * as z from '../../../shared/domain/zod';
+import { invalidateCredential } from '../../../shared/http/auth';
+import { json } from '../../../shared/http/response';
+import type { ApiContext } from '../api-context';
+import { type Operation, op, std, withEtag } from '../operation';
+import { collectorCreatedView, collectorView, pageOf, toCollectorView } from '../views';
+
+const collectorPath = '/v1/collectors/{collectorId}';
+
+export function collectorOperations(ctx: ApiContext): Operation[] {
+  const { deps, now, audit, mustGet, modify, remove } = ctx;
+
+  async function revokeIngestKeys(tenantId: string, collectorId: string): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.tenants.listCredentials(tenantId, { limit: 100, cursor });
+      for (const c of page.items) {
+        if (c.kind !== 'ingest' || c.collectorId !== collectorId || c.revokedAt) continue;
+        await deps.tenants.updateCredential({ ...c, revokedAt: now() }, c.version ?? 1);
+        invalidateCredential(deps.tenants, c.credentialId);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  return [
+    op({
+      method: 'POST',
+      path: '/v1/collectors',
+      summary: 'Create a collector and its ingest key (the key is shown once)',
+      auth: 'tenant',
+      permission: 'collectors:write',
+      body: collectorInputSchema,
+      responses: { 201: collectorCreatedView, ...std },
+      run: async (request) => {
+        const at = deps.clock.now();
+        const collector: Collector = {
+          tenantId: request.principal.tenantId,
+          collectorId: newId(),
+          name: request.body.name,
+          createdAt: at.toISOString(),
+        };
+        const ingestKey = issueCredential('ingest', collector.tenantId, at, {
+          collectorId: collector.collectorId,
+        });
+        await deps.tenants.createCollector(collector, ingestKey.record);
+        await audit(request, 'collector.create', `collector/${collector.collectorId}`, {
+          after: redact('collector', collector),
+        });
+        return json(201, { ...toCollectorView({ ...collector, version: 1 }), ingestKey: ingestKey.token });
+      },
+    }),
+    op({
+      method: 'GET',
+      path: '/v1/collectors',
+      summary: 'List collectors',
+      auth: 'tenant',
+      permission: 'collectors:read',
+      query: pageQuerySchema,
+      responses: { 200: pageOf(collectorView), ...std },
+      run: async ({ principal, query }) => {
+        const page = await deps.tenants.listEntities('collector', principal.tenantId, query);
+        // The first version of this route answered `collectors`; kept beside `items`.
+        const items = page.items.map(toCollectorView);
+        return json(200, {
+          items,
+          collectors: items,
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        });
+      },
+    }),
+    op({
+      method: 'GET',
+      path: collectorPath,
+      summary: 'Get a collector',
+      auth: 'tenant',
+      permission: 'collectors:read',
+      responses: { 200: collectorView, 404: null, ...std },
+      run: async ({ principal, params }) =>
+        withEtag(200, toCollectorView(await mustGet('collector', principal.tenantId, params.collectorId))),
+    }),
+    op({
+      method: 'PATCH',
+      path: collectorPath,
+      summary: 'Rename a collector',
+      auth: 'tenant',
+      permission: 'collectors:write',
+      body: collectorPatchSchema,
+      responses: { 200: collectorView, 404: null, 409: null, ...std },
+      run: async (request) => {
+        const { before, after } = await modify(
+          'collector',
+          request,
+          request.params.collectorId,
+          async (c) => ({
+            ...c,
+            name: request.body.name,
+          }),
+        );
+        await audit(request, 'collector.update', `collector/${after.collectorId}`, {
+          before: redact('collector', before),
+          after: redact('collector', after),
+        });
+        return withEtag(200, toCollectorView(after));
+      },
+    }),
+    op({
+      method: 'DELETE',
+      path: collectorPath,
+      summary: 'Delete a collector and revoke its ingest keys',
+      auth: 'tenant',
+      permission: 'collectors:write',
+      responses: { 204: null, 404: null, 409: null, ...std },
+      run: async (request) => {
+        const removed = await remove('collector', request, request.params.collectorId);
+        await revokeIngestKeys(request.principal.tenantId, removed.collectorId);
+        await audit(request, 'collector.delete', `collector/${removed.collectorId}`, {
+          before: redact('collector', removed),
+        });
+        return { statusCode: 204, headers: {}, body: '' };
+      },
+    }),
+    op({
+      method: 'POST',
+      path: `${collectorPath}/rotate-key`,
+      summary: 'Issue a new ingest key for a collector; the old keys stop working at once',
+      auth: 'tenant',
+      permission: 'collectors:write',
+      responses: { 201: z.object({ collectorId: z.string(), ingestKey: z.string() }), 404: null, ...std },
+      run: async (request) => {
+        const collector = await mustGet('collector', request.principal.tenantId, request.params.collectorId);
+        await revokeIngestKeys(collector.tenantId, collector.collectorId);
+        const key = issueCredential('ingest', collector.tenantId, deps.clock.now(), {
+          collectorId: collector.collectorId,
+        });
+        await deps.tenants.createCredential(key.record);
+        await audit(request, 'collector.rotate-key', `collector/${collector.collectorId}`, {
+          after: { credentialId: key.record.credentialId },
+        });
+        return json(201, { collectorId: collector.collectorId, ingestKey: key.token });
+      },
+    }),
+  ];
+}

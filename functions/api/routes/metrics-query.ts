@@ -1,0 +1,36 @@
+/** Metric queries over the tenant’s series. */
+import { AGGREGATIONS, parseMetricQuery, seriesAsJson } from '../../../shared/domain/query';
+import * as z from '../../../shared/domain/zod';
+import { json } from '../../../shared/http/response';
+import type { ApiContext } from '../api-context';
+import { type Operation, op, std } from '../operation';
+import { seriesView } from '../views';
+
+const metricQueryDoc = z.looseObject({
+  metric: z.string(),
+  from: z.string().check(z.describe('epoch ms or RFC 3339')),
+  to: z.string().check(z.describe('epoch ms or RFC 3339')),
+  step: z.optional(z.string()).check(z.describe('seconds')),
+  agg: z.optional(z.enum(AGGREGATIONS)),
+});
+
+export function metricsQueryOperations(ctx: ApiContext): Operation[] {
+  const { deps } = ctx;
+
+  return [
+    op({
+      method: 'GET',
+      path: '/v1/metrics/query',
+      summary: 'Query a metric; other query parameters filter on dimensions',
+      auth: 'tenant',
+      permission: 'metrics:read',
+      query: metricQueryDoc,
+      responses: { 200: seriesView, ...std },
+      run: async ({ principal, event }) => {
+        const params: Record<string, string | undefined> = { ...(event.queryStringParameters ?? {}) };
+        const series = await deps.metrics.query(principal.tenantId, parseMetricQuery(params));
+        return json(200, { series: seriesAsJson(series) });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,47 @@
+import { type LabelMatcher, type Labels, METRIC_NAME_LABEL } from '../../shared/domain/label-matchers';
+import { QueryBudget } from '../../shared/domain/query-limits';
+import type { SeriesReaderSource } from '../../shared/ports/series-source';
+import type { ListRequest, QueryBackend, QueryContext } from './backend';
+import type { PromqlEngine } from './engine';
+
+/** Every series: what /api/v1/labels and label values list without a `match[]`. */
+export const ANY_SERIES: readonly LabelMatcher[] = [{ name: METRIC_NAME_LABEL, op: '=~', value: '.+' }];
+
+/**
+ * The engine over a store: one budget per query, charged by every selector the engine reads and by
+ * every series a listing finds, so the query's series and sample limits hold while the store reads.
+ */
+export function engineBackend(store: SeriesReaderSource, engine: PromqlEngine): QueryBackend {
+  const reader = (ctx: QueryContext) =>
+    store.seriesReader(ctx.tenantId, new QueryBudget(ctx.limits, ctx.signal));
+  return {
+    instant: (ctx, query, timeMs) =>
+      engine.instant({ query, timeMs, select: reader(ctx).select, limits: ctx.limits, signal: ctx.signal }),
+    range: (ctx, query, startMs, endMs, stepMs) =>
+      engine.range({
+        query,
+        startMs,
+        endMs,
+        stepMs,
+        select: reader(ctx).select,
+        limits: ctx.limits,
+        signal: ctx.signal,
+      }),
+    series: async (ctx, request: ListRequest) => {
+      const { listSeries } = reader(ctx);
+      const found = new Map<string, Labels>();
+      for (const matchers of request.selectors)
+        for (const labels of await listSeries({ matchers, startMs: request.startMs, endMs: request.endMs }))
+          found.set(labelsKey(labels), labels);
+      return [...found.values()];
+    },
+  };
+}
+
+/** A series' identity: its label pairs in name order. */
+export function labelsKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((name) => `${name}\u0000${labels[name]}`)
+    .join('\u0001');
+}

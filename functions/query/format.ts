@@ -1,0 +1,117 @@
+/**
+ * Prometheus' JSON: the `{status, data, errorType, error, warnings}` envelope, sample values as
+ * strings written like Go's strconv.FormatFloat(v, 'f', -1, 64) (no exponent; "NaN", "+Inf",
+ * "-Inf"), timestamps as float Unix seconds.
+ */
+import {
+  BadRequestError,
+  DomainError,
+  UnavailableError,
+  UnprocessableError,
+} from '../../shared/domain/errors';
+import type { Labels } from '../../shared/domain/label-matchers';
+import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '../../shared/domain/query-limits';
+import { specialValueText } from '../../shared/domain/special-values';
+import { json } from '../../shared/http/response';
+import type { HttpResult } from '../../shared/http/types';
+import type { QueryResult } from './engine';
+
+/** A sample value as Prometheus writes it. */
+export function formatValue(value: number): string {
+  const special = specialValueText(value);
+  if (special) return special;
+  const text = String(value);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  // Shortest round-trip digits, the decimal point moved by the exponent (Go's 'f' with precision -1).
+  const negative = text.startsWith('-');
+  const mantissa = text.slice(negative ? 1 : 0, e);
+  const exponent = Number(text.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  const digits = mantissa.replace('.', '');
+  const point = (dot < 0 ? mantissa.length : dot) + exponent;
+  const body =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return negative ? `-${body}` : body;
+}
+
+export const formatTime = (ms: number): number => ms / 1000;
+
+export function prometheusData(answer: QueryResult): unknown {
+  switch (answer.resultType) {
+    case 'vector':
+      return {
+        resultType: 'vector',
+        result: answer.result.map((s) => ({
+          metric: s.metric,
+          value: [formatTime(s.timeMs), formatValue(s.value)],
+        })),
+      };
+    case 'matrix':
+      return {
+        resultType: 'matrix',
+        result: answer.result.map((s) => {
+          const values: [number, string][] = new Array(s.timestampsMs.length);
+          for (let i = 0; i < s.timestampsMs.length; i++)
+            values[i] = [formatTime(s.timestampsMs[i] as number), formatValue(s.values[i] as number)];
+          return { metric: s.metric, values };
+        }),
+      };
+    case 'scalar':
+      return {
+        resultType: 'scalar',
+        result: [formatTime(answer.result.timeMs), formatValue(answer.result.value)],
+      };
+    case 'string':
+      return { resultType: 'string', result: [formatTime(answer.result.timeMs), answer.result.value] };
+  }
+}
+
+export function success(data: unknown, warnings: readonly string[] = []): HttpResult {
+  return json(200, { status: 'success', data, ...(warnings.length > 0 ? { warnings } : {}) });
+}
+
+/** Sorted label sets, as Prometheus lists series. */
+export function sortedLabelSets(sets: readonly Labels[]): Labels[] {
+  const key = (l: Labels) =>
+    Object.keys(l)
+      .sort()
+      .map((k) => `${k}\u0000${l[k]}`)
+      .join('\u0001');
+  return [...sets].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export type ErrorType =
+  | 'bad_data'
+  | 'execution'
+  | 'timeout'
+  | 'unavailable'
+  | 'internal'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found';
+
+/** A Prometheus error answer; undefined for an error that is not the caller's to see (a 500). */
+export function prometheusError(error: unknown): HttpResult | undefined {
+  if (!(error instanceof DomainError)) return undefined;
+  let errorType: ErrorType;
+  if (error instanceof QueryUnavailableError && error.limit === QUERY_LIMIT_NAMES.timeoutMs)
+    errorType = 'timeout';
+  else if (error instanceof UnavailableError) errorType = 'unavailable';
+  else if (error instanceof BadRequestError) errorType = 'bad_data';
+  else if (error instanceof UnprocessableError) errorType = 'execution';
+  else if (error.status === 401) errorType = 'unauthorized';
+  else if (error.status === 403) errorType = 'forbidden';
+  else if (error.status === 404) errorType = 'not_found';
+  else errorType = error.status >= 500 ? 'unavailable' : 'bad_data';
+  const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+  return json(
+    error.status,
+    { status: 'error', errorType, error: error.message },
+    retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+  );
+}

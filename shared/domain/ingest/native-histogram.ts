@@ -1,0 +1,168 @@
+/**
+ * Exponential (native) histograms as classic cumulative buckets: the one conversion behind OTLP
+ * ExponentialHistogram points and Prometheus native histograms (remote write 1.0 field 4, 2.0
+ * histograms), so both protocols store the same series for the same histogram. The README's
+ * "OTLP and Prometheus remote write" section repeats these rules for users.
+ *
+ * - Prometheus's schema is OpenTelemetry's scale: base = 2^(2^−schema). Prometheus numbers a bucket
+ *   by its upper bound, OpenTelemetry by its lower one, so Prometheus index = OpenTelemetry index + 1:
+ *   positive bucket i is (base^(i−1), base^i], negative bucket i is [−base^i, −base^(i−1)).
+ * - Classic buckets, ascending: the negative buckets (upper bound −base^(i−1), highest index first),
+ *   the zero bucket (upper bound zero_threshold), the positive buckets (upper bound base^i), `+Inf`
+ *   (the histogram's count); each value is the cumulative count up to that bound.
+ * - Custom buckets (schema −53, Prometheus' classic layout carried natively): positive bucket i has
+ *   upper bound custom_values[i]; the one at index len(custom_values) is the `+Inf` bucket.
+ * - Integer histograms carry bucket deltas (each bucket's count minus the previous one's, across
+ *   spans); float histograms carry absolute counts.
+ */
+
+/** A run of consecutive buckets; for every span after the first, offset is the gap after the previous run. */
+export interface BucketSpan {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** One side (positive or negative) of an exponential histogram, in Prometheus numbering. */
+export interface SparseBuckets {
+  readonly spans: readonly BucketSpan[];
+  /** One per bucket of the spans: absolute counts, or (when `deltas`) differences from the previous bucket. */
+  readonly counts: readonly number[];
+  readonly deltas: boolean;
+}
+
+export interface ExponentialHistogram {
+  readonly schema: number;
+  /** Observations in all buckets (the `+Inf` bucket). */
+  readonly count: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly negative: SparseBuckets;
+  readonly positive: SparseBuckets;
+  /** Upper bounds of the custom buckets (schema −53 only). */
+  readonly customBounds?: readonly number[];
+}
+
+/** Classic buckets: `le` label values (`+Inf` last) and the cumulative count at each. */
+export interface ClassicBuckets {
+  readonly bounds: string[];
+  readonly cumulative: number[];
+}
+
+/** More buckets than this on one side of one histogram is refused, not stored. */
+export const MAX_BUCKETS_PER_POINT = 1024;
+export const CUSTOM_BUCKETS_SCHEMA = -53;
+const MIN_SCHEMA = -10;
+const MAX_SCHEMA = 20;
+
+/** OpenTelemetry's dense buckets (offset = index of the first, lower-bound numbering) in Prometheus' form. */
+export function fromOtelBuckets(offset: number, bucketCounts: readonly number[]): SparseBuckets {
+  return {
+    spans: bucketCounts.length > 0 ? [{ offset: offset + 1, length: bucketCounts.length }] : [],
+    counts: bucketCounts,
+    deltas: false,
+  };
+}
+
+/** The `le` label spelling of a bound: JavaScript number spelling, `+Inf`/`-Inf` for infinities. */
+export function formatBound(bound: number): string {
+  if (bound === Number.POSITIVE_INFINITY) return '+Inf';
+  if (bound === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(bound);
+}
+
+/** The histogram's classic buckets, or why it cannot be converted. Work is bounded by MAX_BUCKETS_PER_POINT. */
+export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string {
+  // Custom buckets need their bounds: an OpenTelemetry scale of −53 is just out of range.
+  const custom = h.schema === CUSTOM_BUCKETS_SCHEMA && h.customBounds !== undefined;
+  if (!custom && !(h.schema >= MIN_SCHEMA && h.schema <= MAX_SCHEMA))
+    return `schema (scale) ${h.schema} is outside ${MIN_SCHEMA}…${MAX_SCHEMA} and is not ${CUSTOM_BUCKETS_SCHEMA} (custom buckets)`;
+  const sideProblem = bucketsProblem(h.negative) ?? bucketsProblem(h.positive);
+  if (sideProblem) return sideProblem;
+  if (!(Number.isFinite(h.count) && h.count >= 0)) return `count ${h.count} is not a finite number ≥ 0`;
+
+  const out: ClassicBuckets = { bounds: [], cumulative: [] };
+  let running = 0;
+  let previous = Number.NEGATIVE_INFINITY;
+  const push = (bound: number, count: number): string | undefined => {
+    if (!Number.isFinite(bound)) return 'a bucket bound is outside the range of a double';
+    if (!(count >= 0 && Number.isFinite(count))) return `bucket count ${count} is not a finite number ≥ 0`;
+    if (bound <= previous) return `two buckets share the upper bound ${formatBound(bound)}`;
+    previous = bound;
+    running += count;
+    out.bounds.push(formatBound(bound));
+    out.cumulative.push(running);
+    return undefined;
+  };
+
+  if (custom) {
+    const bounds = h.customBounds ?? [];
+    for (let i = 0; i < bounds.length; i++)
+      if (!Number.isFinite(bounds[i]!) || (i > 0 && bounds[i]! <= bounds[i - 1]!))
+        return 'custom bucket bounds are not finite and strictly increasing';
+    if (h.negative.counts.length > 0) return 'a custom-bucket histogram has negative buckets';
+    let problem: string | undefined;
+    forEachBucket(h.positive, (index, count) => {
+      if (problem) return;
+      if (index < 0 || index > bounds.length)
+        problem = `bucket index ${index} is outside the ${bounds.length} custom bounds`;
+      // Index len(bounds) is the +Inf bucket: the count below covers it.
+      else if (index < bounds.length) problem = push(bounds[index]!, count);
+      else if (!(count >= 0)) problem = `bucket count ${count} is not a finite number ≥ 0`;
+    });
+    if (problem) return problem;
+  } else {
+    if (!(Number.isFinite(h.zeroThreshold) && h.zeroThreshold >= 0))
+      return 'zeroThreshold is not a finite number ≥ 0';
+    const step = 2 ** -h.schema;
+    // Negative buckets in ascending order of their upper bound −base^(i−1): highest index first.
+    const negative: number[] = [];
+    forEachBucket(h.negative, (index, count) => negative.push(index, count));
+    for (let k = negative.length - 2; k >= 0; k -= 2) {
+      const problem = push(-(2 ** ((negative[k]! - 1) * step)), negative[k + 1]!);
+      if (problem) return problem;
+    }
+    const zero = push(h.zeroThreshold, h.zeroCount);
+    if (zero) return zero;
+    let problem: string | undefined;
+    forEachBucket(h.positive, (index, count) => {
+      if (problem) return;
+      const upper = 2 ** (index * step);
+      problem =
+        upper <= h.zeroThreshold ? 'a positive bucket lies inside the zero bucket' : push(upper, count);
+    });
+    if (problem) return problem;
+  }
+  out.bounds.push('+Inf');
+  out.cumulative.push(h.count);
+  return out;
+}
+
+/** Why one side's spans and counts do not fit together, or undefined. */
+function bucketsProblem(side: SparseBuckets): string | undefined {
+  if (side.counts.length > MAX_BUCKETS_PER_POINT)
+    return `more than ${MAX_BUCKETS_PER_POINT} buckets on one side`;
+  let covered = 0;
+  for (let s = 0; s < side.spans.length; s++) {
+    const span = side.spans[s]!;
+    if (s > 0 && span.offset < 0) return `bucket span ${s} has a negative offset`;
+    covered += span.length;
+  }
+  if (covered !== side.counts.length)
+    return `bucket spans cover ${covered} buckets, but ${side.counts.length} counts are given`;
+  return undefined;
+}
+
+/** Calls `each(index, absolute count)` for every bucket, in index order (spans checked by bucketsProblem). */
+function forEachBucket(side: SparseBuckets, each: (index: number, count: number) => void): void {
+  let k = 0;
+  let index = 0;
+  let count = 0;
+  for (let s = 0; s < side.spans.length; s++) {
+    const span = side.spans[s]!;
+    index += span.offset;
+    for (let j = 0; j < span.length; j++, k++, index++) {
+      count = side.deltas ? count + side.counts[k]! : side.counts[k]!;
+      each(index, count);
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  classicBuckets,
+  type ExponentialHistogram,
+  fromOtelBuckets,
+  MAX_BUCKETS_PER_POINT,
+} from '../../shared/domain/ingest/native-histogram';
+import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
+import { remoteWriteToBatch } from '../../shared/domain/ingest/remote-write';
+import type { ExponentialHistogramPoint } from '../../shared/protocols/otlp/model';
+import type { Histogram } from '../../shared/protocols/prometheus/remote-write';
+
+const none = { spans: [], counts: [], deltas: false };
+const base: ExponentialHistogram = {
+  schema: 0,
+  count: 0,
+  zeroThreshold: 0,
+  zeroCount: 0,
+  negative: none,
+  positive: none,
+};
+
+describe('native histogram → classic buckets', () => {
+  it('numbers buckets by their upper bound (Prometheus): base^i, negatives −base^(i−1), zero bucket between', () => {
+    expect(
+      classicBuckets({
+        schema: 1, // base √2
+        count: 10,
+        zeroThreshold: 0.25,
+        zeroCount: 1,
+        negative: { spans: [{ offset: 2, length: 1 }], counts: [2], deltas: true },
+        positive: {
+          spans: [
+            { offset: -1, length: 2 },
+            { offset: 2, length: 1 },
+          ],
+          counts: [1, 2, -2],
+          deltas: true,
+        },
+      }),
+    ).toEqual({
+      bounds: [String(-(2 ** 0.5)), '0.25', String(2 ** -0.5), '1', String(2 ** 1.5), '+Inf'],
+      // negative index 2: 2, zero 1, positive index −1: 1, index 0: 3, index 3 (after a gap of 2): 1;
+      // +Inf is the count.
+      cumulative: [2, 3, 4, 7, 8, 10],
+    });
+  });
+
+  it('reads custom buckets (schema −53) by custom_values, the bucket past the last bound being +Inf', () => {
+    expect(
+      classicBuckets({
+        ...base,
+        schema: -53,
+        count: 7,
+        positive: { spans: [{ offset: 1, length: 3 }], counts: [2, 0.5, 4.5], deltas: false },
+        customBounds: [0.1, 1, 10],
+      }),
+    ).toEqual({ bounds: ['1', '10', '+Inf'], cumulative: [2, 2.5, 7] });
+  });
+
+  it('gives OpenTelemetry buckets (index + 1) the same classic buckets as the Prometheus form', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -10, max: 20 }),
+        fc.integer({ min: -30, max: 30 }),
+        fc.array(fc.nat(1000), { maxLength: 8 }),
+        fc.integer({ min: -30, max: 30 }),
+        fc.array(fc.nat(1000), { maxLength: 8 }),
+        (scale, positiveOffset, positiveCounts, negativeOffset, negativeCounts) => {
+          const otel = classicBuckets({
+            ...base,
+            schema: scale,
+            count: 1e6,
+            positive: fromOtelBuckets(positiveOffset, positiveCounts),
+            negative: fromOtelBuckets(negativeOffset, negativeCounts),
+          });
+          const deltas = (counts: number[]) => counts.map((c, i) => c - (i > 0 ? counts[i - 1]! : 0));
+          const side = (offset: number, counts: number[]) => ({
+            spans: counts.length > 0 ? [{ offset: offset + 1, length: counts.length }] : [],
+            counts: deltas(counts),
+            deltas: true,
+          });
+          const prometheus = classicBuckets({
+            ...base,
+            schema: scale,
+            count: 1e6,
+            positive: side(positiveOffset, positiveCounts),
+            negative: side(negativeOffset, negativeCounts),
+          });
+          expect(prometheus).toEqual(otel);
+        },
+      ),
+    );
+  });
+
+  it.each([
+    [{ ...base, schema: 21 }, 'schema (scale) 21 is outside -10…20'],
+    [{ ...base, schema: -53 }, 'schema (scale) -53 is outside'],
+    [
+      { ...base, positive: { spans: [{ offset: 0, length: 2 }], counts: [1], deltas: true } },
+      'bucket spans cover 2 buckets, but 1 counts are given',
+    ],
+    [
+      { ...base, positive: { spans: [{ offset: 0, length: 4294967295 }], counts: [1], deltas: true } },
+      'bucket spans cover 4294967295 buckets',
+    ],
+    [
+      {
+        ...base,
+        positive: {
+          spans: [
+            { offset: 0, length: 1 },
+            { offset: -1, length: 1 },
+          ],
+          counts: [1, 1],
+          deltas: false,
+        },
+      },
+      'bucket span 1 has a negative offset',
+    ],
+    [
+      { ...base, positive: { spans: [{ offset: 0, length: 2 }], counts: [3, -4], deltas: true } },
+      'bucket count -1 is not a finite number ≥ 0',
+    ],
+    [
+      { ...base, positive: { spans: [{ offset: 2000, length: 1 }], counts: [1], deltas: false } },
+      'outside the range of a double',
+    ],
+    [
+      {
+        ...base,
+        zeroThreshold: 2,
+        positive: { spans: [{ offset: 0, length: 1 }], counts: [1], deltas: false },
+      },
+      'a positive bucket lies inside the zero bucket',
+    ],
+    [
+      {
+        ...base,
+        schema: -53,
+        customBounds: [1],
+        positive: { spans: [{ offset: 2, length: 1 }], counts: [1], deltas: false },
+      },
+      'bucket index 2 is outside the 1 custom bounds',
+    ],
+    [
+      { ...base, schema: -53, customBounds: [2, 1] },
+      'custom bucket bounds are not finite and strictly increasing',
+    ],
+    [{ ...base, count: Number.NaN }, 'count NaN is not a finite number ≥ 0'],
+  ] as [ExponentialHistogram, string][])('refuses %#: %s', (h, reason) => {
+    expect(classicBuckets(h)).toContain(reason);
+  });
+
+  it('refuses more than MAX_BUCKETS_PER_POINT buckets on a side before expanding them', () => {
+    const counts = new Array(MAX_BUCKETS_PER_POINT + 1).fill(0);
+    expect(
+      classicBuckets({
+        ...base,
+        positive: { spans: [{ offset: 0, length: counts.length }], counts, deltas: false },
+      }),
+    ).toBe(`more than ${MAX_BUCKETS_PER_POINT} buckets on one side`);
+  });
+});
+
+describe('one histogram, two protocols', () => {
+  it('stores the same bucket, count and sum values from OTLP and from remote write', () => {
+    const nowMs = Date.now();
+    const point: ExponentialHistogramPoint = {
+      attributes: [],
+      timeUnixNano: nowMs * 1e6,
+      flags: 0,
+      count: 12,
+      sum: 40,
+      scale: 2,
+      zeroCount: 2,
+      zeroThreshold: 0.001,
+      positive: { offset: 3, bucketCounts: [1, 0, 4] },
+      negative: { offset: -2, bucketCounts: [3, 2] },
+      min: undefined,
+      max: undefined,
+    };
+    const otlp = otlpToBatch(
+      {
+        resourceMetrics: [
+          {
+            attributes: [],
+            scopeMetrics: [
+              {
+                name: '',
+                version: '',
+                attributes: [],
+                metrics: [{ name: 'lat', type: 'exponentialHistogram', temporality: 2, points: [point] }],
+              },
+            ],
+          },
+        ],
+      },
+      nowMs,
+    );
+    const native: Histogram = {
+      count: 12,
+      float: false,
+      sum: 40,
+      schema: 2,
+      zeroThreshold: 0.001,
+      zeroCount: 2,
+      negativeSpans: [{ offset: -1, length: 2 }],
+      negativeDeltas: [3, -1],
+      negativeCounts: [],
+      positiveSpans: [{ offset: 4, length: 3 }],
+      positiveDeltas: [1, -1, 4],
+      positiveCounts: [],
+      resetHint: 0,
+      timestamp: nowMs,
+      customValues: [],
+      stale: false,
+    };
+    const rw = remoteWriteToBatch(
+      { timeseries: [{ labels: [{ name: '__name__', value: 'lat' }], samples: [], histograms: [native] }] },
+      nowMs,
+    );
+    const values = (samples: typeof rw.samples) =>
+      samples.map((s) => [s.metric, s.dimensions.le ?? '', s.value]).sort();
+    expect(rw.rejections).toEqual([]);
+    expect(otlp.rejections).toEqual([]);
+    expect(values(rw.samples)).toEqual(values(otlp.samples));
+    expect(rw.samples).toHaveLength(2 + 1 + 3 + 1 + 2);
+  });
+});
