@@ -138,7 +138,15 @@ describe('the console in Chromium', () => {
     await expect.poll(() => figure.getAttribute('data-points'), { timeout: 15_000 }).toBe('4');
     await expect.poll(() => figure.locator('canvas').count()).toBe(1);
     expect(await page.locator('.u-legend').textContent()).toContain('busy');
+    // The same series through PromQL (the Prometheus HTTP API's query_range, as Grafana calls it).
+    await page.getByLabel('PromQL (instead of metric and filters)').fill('max_over_time(busy[5m])');
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
+      .toContain('1 series');
+    await expect.poll(async () => Number(await figure.getAttribute('data-points'))).toBeGreaterThan(4);
     await shot(page, 'explorer');
+    await page.getByLabel('PromQL (instead of metric and filters)').fill('');
   });
 
   it('shows an alert live as it opens, and acknowledges it', async () => {

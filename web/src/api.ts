@@ -1,7 +1,8 @@
 /**
  * Everything the console reads or changes, in one place: views never call fetch themselves. Charts
- * read through `series()`, today `GET /v1/metrics/query`; when the Prometheus-compatible API lands,
- * only this module changes (query_range, labels, label values).
+ * read through `series()` (GET /v1/metrics/query: a metric and exact dimension filters, dotted
+ * dimension names as they are) or `promqlSeries()` (the Prometheus HTTP API's query_range, as Grafana
+ * calls it); metric names come from /api/v1/label/__name__/values.
  */
 import { loadConfig, session, signOut } from './auth';
 
@@ -38,7 +39,8 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     onUnauthorized();
   }
   if (!response.ok) {
-    const error = body.error ?? {};
+    // The platform's `{error: {message, field}}`, or the Prometheus API's `{error: "…"}`.
+    const error = typeof body.error === 'string' ? { message: body.error } : (body.error ?? {});
     throw new ApiError(response.status, error.message ?? `HTTP ${response.status}`, error.field);
   }
   return body as T;
@@ -91,6 +93,37 @@ export async function series(query: SeriesQuery, path = '/v1/metrics/query'): Pr
     values: s.points.map((p) => toNumber(p[1])),
   }));
 }
+
+/** PromQL over a range: GET /api/v1/query_range, the matrix as chart series. */
+export async function promqlSeries(query: {
+  readonly promql: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly stepSeconds: number;
+}): Promise<ChartSeries[]> {
+  const params = new URLSearchParams({
+    query: query.promql,
+    start: String(query.fromMs / 1000),
+    end: String(query.toMs / 1000),
+    step: String(query.stepSeconds),
+  });
+  const body = await call<{
+    data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+  }>(`/api/v1/query_range?${params}`);
+  return body.data.result.map((r) => {
+    const { __name__: name = '', ...labels } = r.metric;
+    return {
+      label: seriesLabel(name, labels),
+      dimensions: labels,
+      timestampsMs: r.values.map((v) => v[0] * 1000),
+      values: r.values.map((v) => toNumber(v[1])),
+    };
+  });
+}
+
+/** Every metric name of the tenant (the explorer's picker). */
+export const metricNames = async (): Promise<string[]> =>
+  (await call<{ data: string[] }>('/api/v1/label/__name__/values')).data;
 
 export interface Alert {
   readonly alertId: string;

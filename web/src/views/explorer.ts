@@ -1,5 +1,9 @@
-/** Metric explorer: metric and dimension filters, time range and step, a live chart. */
-import { alertRules, series } from '../api';
+/**
+ * Metric explorer: a metric with dimension filters, or a PromQL expression (a plain text box: the
+ * CodeMirror PromQL editor would fit the JS budget but is not wired yet), time range and step, a
+ * live chart.
+ */
+import { metricNames, promqlSeries, series } from '../api';
 import { chart } from '../chart';
 import { field, h, mount, statusLine } from '../dom';
 import { poll, type View } from './view';
@@ -38,7 +42,6 @@ export function explorerView(root: HTMLElement): View {
   const metric = h('input', {
     name: 'metric',
     list: 'metric-names',
-    required: true,
     value: params.get('metric') ?? '',
   });
   const names = h('datalist', { id: 'metric-names' });
@@ -58,22 +61,32 @@ export function explorerView(root: HTMLElement): View {
     { name: 'step' },
     STEPS.map(([label, s]) => h('option', { value: s }, label)),
   );
+  const promql = h('textarea', {
+    name: 'promql',
+    rows: 2,
+    spellcheck: false,
+    placeholder: 'rate(http_requests_total[5m])',
+  });
+  promql.value = params.get('promql') ?? '';
   const live = h('input', { type: 'checkbox', name: 'live', checked: true });
   const status = statusLine();
   const plot = chart('Query result', 320);
 
   const refresh = async () => {
-    if (!metric.value) return;
+    if (!metric.value && !promql.value.trim()) return;
     const rangeSeconds = Number(range.value);
     const toMs = Date.now();
     const fromMs = toMs - rangeSeconds * 1000;
-    const result = await series({
-      metric: metric.value,
-      filters: parseFilters(filters.value),
-      fromMs,
-      toMs,
-      stepSeconds: Number(step.value) || autoStep(rangeSeconds),
-    });
+    const stepSeconds = Number(step.value) || autoStep(rangeSeconds);
+    const result = promql.value.trim()
+      ? await promqlSeries({ promql: promql.value.trim(), fromMs, toMs, stepSeconds })
+      : await series({
+          metric: metric.value,
+          filters: parseFilters(filters.value),
+          fromMs,
+          toMs,
+          stepSeconds,
+        });
     plot.update(result, { fromMs, toMs });
     status.classList.remove('error');
     status.textContent = `${result.length} series, updated ${new Date().toLocaleTimeString()}`;
@@ -103,28 +116,18 @@ export function explorerView(root: HTMLElement): View {
     field('Metric', metric, 'An OTLP name, a Prometheus __name__ or a native dataPointName.'),
     names,
     field('Dimension filters', filters, 'Exact matches, comma separated.'),
+    field('PromQL (instead of metric and filters)', promql),
     field('Range', range),
     field('Step', step),
     h('label', { class: 'check' }, live, ' Live (every 10 s)'),
     h('button', { type: 'submit' }, 'Run query'),
   );
-  mount(
-    root,
-    h('h1', null, 'Metric explorer'),
-    h(
-      'p',
-      { class: 'note' },
-      'PromQL arrives with the Prometheus-compatible query API; until then a query is one metric with exact-match filters.',
-    ),
-    form,
-    status,
-    plot.element,
-  );
-  alertRules()
-    .then((rules) =>
+  mount(root, h('h1', null, 'Metric explorer'), form, status, plot.element);
+  metricNames()
+    .then((all) =>
       mount(
         names,
-        [...new Set(rules.map((r) => r.metric))].map((m) => h('option', { value: m })),
+        all.map((m) => h('option', { value: m })),
       ),
     )
     .catch(() => undefined);
