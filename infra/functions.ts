@@ -24,7 +24,6 @@ export interface FunctionSpec {
   /** Reads the provider admin token secret: sets PROVIDER_TOKEN_SECRET_ARN. */
   readonly providerToken?: boolean;
   readonly memorySize?: number;
-  readonly reservedConcurrency?: number;
   /** Lambda timeout (default 10 s, platform-function.ts). */
   readonly timeoutSeconds?: number;
 }
@@ -57,8 +56,6 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     tenantKeys: 'manage',
     archives: 'readWrite',
     providerToken: true,
-    // Operator traffic only: a small cap limits the blast radius of a leaked provider token.
-    reservedConcurrency: 5,
   },
   alerts: {
     entry: 'functions/alerts/handler.ts',

@@ -115,6 +115,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     store,
     secrets,
     ...(options.emailSubscriptions ? { emailSubscriptions: options.emailSubscriptions } : {}),
+    webhookPolicy: { allowLoopback: options.webhook?.allowLoopback === true },
     engine,
     audit: options.audit,
     clock: options.clock,

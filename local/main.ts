@@ -1,6 +1,7 @@
 /**
  * `npm start`: the platform on this machine. PORT (default 8080), DATA_DIR (default .data),
- * PROVIDER_ADMIN_TOKEN (default: generated once, kept under DATA_DIR).
+ * PROVIDER_ADMIN_TOKEN (default: generated once, kept under DATA_DIR, printed only then),
+ * WEBHOOKS_ALLOW_LOOPBACK=true to let webhooks reach this machine (off: as in AWS).
  */
 // Local defaults for the Lambda utilities: no EMF metric lines on stdout, no X-Ray.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -22,13 +23,18 @@ const platform = await startPlatform({
   providerAdminToken: process.env.PROVIDER_ADMIN_TOKEN || undefined,
   // METRIC_STORE=prometheus + PROMETHEUS_URL: store metrics in a Prometheus, as an AMP region does.
   metricStore: localMetricStoreFromEnv(process.env),
+  alerting: { webhook: { allowLoopback: process.env.WEBHOOKS_ALLOW_LOOPBACK === 'true' } },
 });
 
-const tokenSource = process.env.PROVIDER_ADMIN_TOKEN
-  ? 'from PROVIDER_ADMIN_TOKEN'
+// The token is shown once, when this start generated it; otherwise the banner says where it is.
+const tokenLines = process.env.PROVIDER_ADMIN_TOKEN
+  ? ['  provider token from PROVIDER_ADMIN_TOKEN']
   : platform.tokenGenerated
-    ? `generated, saved to ${platform.dataDir}/provider-admin-token`
-    : `from ${platform.dataDir}/provider-admin-token`;
+    ? [
+        `  provider token ${platform.providerAdminToken}`,
+        `                 (generated, saved to ${platform.dataDir}/provider-admin-token; shown only now)`,
+      ]
+    : [`  provider token in ${platform.dataDir}/provider-admin-token`];
 console.log(
   [
     '',
@@ -36,8 +42,7 @@ console.log(
     `  listening on   ${platform.url}`,
     `  console        ${platform.url}/  (sign-in with MFA; first logins: README, "The console")`,
     `  data kept in   ${platform.dataDir}`,
-    `  provider token ${platform.providerAdminToken}`,
-    `                 (${tokenSource})`,
+    ...tokenLines,
     '',
     `  try: curl -s -X POST ${platform.url}/admin/v1/tenants -H "Authorization: Bearer $TOKEN" \\`,
     `         -H 'Content-Type: application/json' -d '{"name":"acme"}'`,

@@ -21,6 +21,7 @@ import {
 import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
 import { LocalKeyService } from '../shared/adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
+import { truncateWriteAheadLogs } from '../shared/adapters/local/sqlite';
 import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
 import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
@@ -36,6 +37,7 @@ import { errorResult, json } from '../shared/http/response';
 import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
 import type { HttpHandler } from '../shared/http/types';
 import { createIngestGuard } from '../shared/ingest/guard';
+import type { AuthFailureCount } from '../shared/ports/audit-log';
 import type { Clock } from '../shared/ports/clock';
 import { systemClock } from '../shared/ports/clock';
 import type { MetricStore } from '../shared/ports/metric-store';
@@ -63,6 +65,8 @@ export interface PlatformOptions {
    * Prometheus (`npm start` with METRIC_STORE=prometheus: shared/adapters/aws/amp-prometheus.ts).
    */
   readonly metricStore?: MetricStore;
+  /** Fault injection for tests: wraps the audit log (e.g. a throttled partition). */
+  readonly wrapAudit?: (audit: SqliteAuditLog) => SqliteAuditLog;
   /** Fault injection for tests (test/faults): wraps the embedded metric store. */
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
   /** Query limits of the Prometheus API (functions/query), e.g. small ones in tests. */
@@ -88,10 +92,13 @@ export interface RunningPlatform {
   readonly alerting: LocalAlerting;
   /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
   readonly platformMetrics: PlatformMetrics;
+  /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
+  authFailures(minutes?: number): Promise<AuthFailureCount[]>;
   close(): Promise<void>;
 }
 
 const TOKEN_FILE = 'provider-admin-token';
+const OFFBOARD_PATH = '/admin/v1/tenants/{tenantId}/offboard';
 
 function providerToken(dataDir: string, fromEnv: string | undefined): { token: string; generated: boolean } {
   if (fromEnv) return { token: fromEnv, generated: false };
@@ -111,7 +118,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
   // Security: per-tenant key files under DATA_DIR/keys, the audit log, offboarding archives.
   const keys = new LocalKeyService(dataDir, clock);
-  const audit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const sqliteAudit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  const audit = options.wrapAudit?.(sqliteAudit) ?? sqliteAudit;
   const archives = new FileArchiveStore(dataDir);
   // Console sign-in: the embedded twin of the Cognito user pool (same protocol, same token shape).
   const consoleIdentity = await LocalConsoleIdentity.open({
@@ -181,6 +189,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       providerTokenHash: async () => tokenHash,
       clock,
       observability: platformMetrics.observability('limits'),
+      audit,
     }),
     ingest: createIngestHandler({
       tenants,
@@ -203,6 +212,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       // The store itself, not its fault-injection wrapper: reads go where the samples are.
       backend: regionBackend(baseMetrics, promqlEngine),
       engine: promqlEngine,
+      metadata: metricMetadata,
       ...(options.queryLimits ? { limits: options.queryLimits } : {}),
       clock,
       observability: platformMetrics.observability('query'),
@@ -257,6 +267,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         event,
         lambdaContext(match.route.function, event.requestContext.requestId),
       );
+      // Offboarding erased the tenant's rows (secure_delete overwrote them); the write-ahead logs
+      // still hold the pages from before until they are checkpointed and truncated.
+      if (match.route.path === OFFBOARD_PATH && result.statusCode === 200) truncateWriteAheadLogs();
       writeResult(res, result);
       // What API Gateway publishes per API in AWS: Latency, 4XXError, 5XXError.
       platformMetrics.record('Latency', {}, performance.now() - startedAt, 'Milliseconds');
@@ -288,6 +301,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     tokenGenerated: generated,
     alerting,
     platformMetrics,
+    authFailures: (minutes = 10) => {
+      const now = clock.now().getTime();
+      const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+      return audit.authFailures(minute(now - minutes * 60_000), minute(now));
+    },
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
@@ -298,7 +316,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants.close();
       guardrails.close();
       metricMetadata.close();
-      audit.close();
+      sqliteAudit.close();
       consoleIdentity.close();
       sqliteMetrics?.close();
     },

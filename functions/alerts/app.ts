@@ -8,6 +8,7 @@ import type { Alert } from '../../shared/domain/alerting/alert';
 import { type Downtime, downtimeInputSchema } from '../../shared/domain/alerting/downtime';
 import {
   type EscalationChain,
+  emailsOf,
   escalationChainInputSchema,
   redactRecipient,
 } from '../../shared/domain/alerting/escalation';
@@ -19,6 +20,11 @@ import {
 } from '../../shared/domain/alerting/routing';
 import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../shared/domain/alerting/rule';
 import { formatThreshold } from '../../shared/domain/alerting/thresholds';
+import {
+  AWS_WEBHOOK_POLICY,
+  type WebhookAddressPolicy,
+  webhookUrlProblem,
+} from '../../shared/domain/alerting/webhook-address';
 import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
 import { parseOrThrow } from '../../shared/domain/validation';
 import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
@@ -42,6 +48,8 @@ export interface AlertsDeps {
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
   /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
   readonly emailSubscriptions?: EmailSubscriptions;
+  /** Where webhooks may point (default: AWS, https to public addresses only). */
+  readonly webhookPolicy?: WebhookAddressPolicy;
   readonly engine: Pick<AlertEngine, 'acknowledge' | 'invalidateRules'>;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -73,14 +81,6 @@ export const ALERT_ROUTES = [
 ] as const;
 
 const id = () => randomBytes(12).toString('hex');
-
-/** The email recipients of a chain (every stage). */
-const emailsOf = (chain: EscalationChain | undefined): Set<string> =>
-  new Set(
-    (chain?.stages ?? []).flatMap((s) =>
-      s.recipients.filter((r) => r.type === 'email').map((r) => r.address),
-    ),
-  );
 
 export const ruleView = ({ tenantId: _t, threshold, ...rule }: AlertRule) => ({
   ...rule,
@@ -208,17 +208,31 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     }
   }
 
-  /** Unsubscribes those of `addresses` that no chain of the tenant has as a recipient any more. */
+  /**
+   * Unsubscribes those of `addresses` that no chain of any tenant has as a recipient any more: the
+   * subscription is one per address on the region's topic, shared by every tenant that names it, so
+   * the tenant's reference goes first and the subscription only with the last reference.
+   */
   async function unsubscribeUnused(tenantId: string, addresses: ReadonlySet<string>) {
     if (!deps.emailSubscriptions || addresses.size === 0) return;
     const inUse = new Set<string>();
     for (const chain of await store.listChains(tenantId)) for (const a of emailsOf(chain)) inUse.add(a);
-    for (const address of addresses)
-      if (!inUse.has(address)) await deps.emailSubscriptions.unsubscribe(address);
+    for (const address of addresses) {
+      if (inUse.has(address)) continue;
+      if (await store.releaseEmailRecipient(tenantId, address))
+        await deps.emailSubscriptions.unsubscribe(address);
+    }
   }
 
   async function saveChain(event: HttpEvent, existing: EscalationChain | undefined, principal: Principal) {
     const input = parseOrThrow(escalationChainInputSchema, body(event));
+    for (const [i, stage] of input.stages.entries()) {
+      for (const [j, r] of stage.recipients.entries()) {
+        const problem =
+          r.type === 'webhook' && webhookUrlProblem(r.address, deps.webhookPolicy ?? AWS_WEBHOOK_POLICY);
+        if (problem) throw new UnprocessableError(problem, `stages[${i}].recipients[${j}].address`);
+      }
+    }
     const now = deps.clock.now().toISOString();
     const chain: EscalationChain = await deps.secrets.sealChain({
       tenantId: principal.tenantId,
@@ -231,7 +245,11 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       updatedAt: now,
     });
     // Subscribe first: a chain is never stored with an email recipient that cannot receive.
-    for (const address of emailsOf(chain)) if (!emailsOf(existing).has(address)) await subscribe(address);
+    for (const address of emailsOf(chain)) {
+      if (emailsOf(existing).has(address)) continue;
+      if (deps.emailSubscriptions) await store.referenceEmailRecipient(principal.tenantId, address);
+      await subscribe(address);
+    }
     await store.putChain(chain);
     await unsubscribeUnused(principal.tenantId, emailsOf(existing));
     await audit(

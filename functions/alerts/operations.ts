@@ -32,6 +32,7 @@ const chainView = z.looseObject({
   name: z.string(),
   stages: z.array(z.object({ recipients: z.array(z.looseObject({ type: z.string() })) })),
   stageIntervalSeconds: z.number(),
+  notifyOnDeescalation: z.optional(z.boolean()),
   ...stamps,
 });
 const downtimeView = z.looseObject({
@@ -57,6 +58,18 @@ const alertView = z.looseObject({
   severity: z.enum(SEVERITIES),
   openedAt: z.string(),
   updatedAt: z.string(),
+  resource: z.optional(z.string()),
+  /** The API resource the series is linked to (by any of its identifying properties), and its name. */
+  resourceId: z.optional(z.string()),
+  resourceName: z.optional(z.string()),
+  /** How its notifications were routed: the rule's own chain, a routing rule, or not at all. */
+  routing: z.optional(
+    z.looseObject({
+      by: z.enum(['rule', 'route', 'unrouted']),
+      routeId: z.optional(z.string()),
+      chainId: z.optional(z.string()),
+    }),
+  ),
 });
 
 const errors = { 401: null, 403: null, 404: null, 422: null } as const;

@@ -10,6 +10,7 @@ import { ADMIN_OPERATIONS } from '../admin/operations';
 import { ALERTS_OPERATIONS } from '../alerts/operations';
 import { INGEST_OPERATIONS } from '../ingest/operations';
 import { LIMITS_OPERATIONS } from '../limits/operations';
+import { QUERY_OPERATIONS } from '../query/operations';
 import { errorView } from './views';
 
 /** The routes the other functions serve; the api function's own come from its operations table. */
@@ -17,6 +18,7 @@ const OTHER_FUNCTIONS_OPERATIONS: readonly OperationDoc[] = [
   ...INGEST_OPERATIONS,
   ...ALERTS_OPERATIONS,
   ...LIMITS_OPERATIONS,
+  ...QUERY_OPERATIONS,
   ...ADMIN_OPERATIONS,
 ];
 
@@ -87,6 +89,7 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): Recor
     }
     const content: Record<string, unknown> = {};
     if (o.body) content['application/json'] = { schema: schemaOf(o.body, 'input') };
+    if (o.formBody) content['application/x-www-form-urlencoded'] = { schema: schemaOf(o.formBody, 'input') };
     for (const type of o.binaryBody ?? []) content[type] ??= { schema: { type: 'string', format: 'binary' } };
     paths[o.path] ??= {};
     paths[o.path]![o.method.toLowerCase()] = {

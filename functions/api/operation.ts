@@ -18,7 +18,7 @@ export interface Request<B, Q> {
 }
 
 /** One route of the customer API: the router, the authorizer check and /openapi.json all read it. */
-export interface Operation extends Omit<OperationDoc, 'auth' | 'binaryBody'> {
+export interface Operation extends Omit<OperationDoc, 'auth' | 'binaryBody' | 'formBody'> {
   /** Which credential the route takes; `public` only for the API description itself. */
   readonly auth: 'tenant' | 'ingest' | 'public';
   readonly run: (request: Request<unknown, unknown>) => Promise<HttpResult>;

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
 import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/domain/ingest/batch';
+import { otlpMetadata } from '../../shared/domain/ingest/otlp-metadata';
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
 import {
   type RemoteWriteBatch,
@@ -27,6 +28,7 @@ import type { ResourceDirectory } from '../../shared/ports/resource-directory';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
+import type { OtlpRequest } from '../../shared/protocols/otlp/model';
 import {
   encodeExportMetricsResponse,
   encodeStatus,
@@ -192,11 +194,12 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
     try {
       const { tenantId } = await authenticate(event, deps.tenants, 'ingest');
       const type = requireMediaType(event, ['application/x-protobuf', 'application/json']);
+      let request: OtlpRequest | undefined;
       result = await guardedBatch(
         event,
         tenantId,
         () => {
-          const request =
+          request =
             type === 'application/json'
               ? decodeOtlpJson(readJson(event))
               : decodeOtlpProtobuf(readBody(event));
@@ -205,6 +208,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
         (outcome) => otlpAnswer(type, outcome),
         context,
       );
+      if (request && recordMetadata) await recordMetadata(tenantId, otlpMetadata(request).entries());
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       result = errorResult(error);

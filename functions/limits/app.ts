@@ -6,12 +6,13 @@ import {
   tenantLimitOverridesSchema,
 } from '../../shared/domain/guardrails/limits';
 import { parseOrThrow } from '../../shared/domain/validation';
-import { authenticate, authenticateProvider } from '../../shared/http/auth';
+import { authenticate, authenticateProviderAudited } from '../../shared/http/auth';
 import { readJson, requireMediaType } from '../../shared/http/body';
 import { httpHandler, type Observability, router } from '../../shared/http/handler';
 import { json } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, header } from '../../shared/http/types';
 import { type UsageReportDeps, usageReport } from '../../shared/ingest/usage-report';
+import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
 import type { TenantLimitsStore } from '../../shared/ports/tenant-limits';
 import type { TenantStore } from '../../shared/ports/tenant-store';
@@ -23,6 +24,8 @@ export interface LimitsDeps extends UsageReportDeps {
   readonly providerTokenHash: () => Promise<string>;
   readonly clock: Clock;
   readonly observability: Observability;
+  /** Every provider authentication and every limit change is recorded here. */
+  readonly audit: AuditLog;
 }
 
 /**
@@ -47,7 +50,7 @@ export function createLimitsHandler(deps: LimitsDeps): HttpHandler {
   }
 
   async function existingTenant(event: HttpEvent): Promise<string> {
-    authenticateProvider(event, await deps.providerTokenHash());
+    await authenticateProviderAudited(event, await deps.providerTokenHash(), deps.audit, deps.clock);
     const tenantId = event.pathParameters?.tenantId ?? '';
     const tenant = await deps.tenants.getTenant(tenantId);
     if (!tenant) throw new NotFoundError(`tenant ${tenantId} does not exist`, 'tenantId');
@@ -74,15 +77,27 @@ export function createLimitsHandler(deps: LimitsDeps): HttpHandler {
         'requestBurstSize',
       );
     const ifMatch = header(event, 'if-match');
-    let expected: number;
+    let expected: number | undefined;
     if (ifMatch !== undefined) {
       const parsed = /^"?(\d+)"?$/.exec(ifMatch.trim());
       if (!parsed) throw new UnprocessableError('If-Match must be a version ETag such as "3"', 'if-match');
       expected = Number(parsed[1]);
-    } else {
-      expected = (await deps.limits.get(tenantId))?.version ?? 0;
     }
-    const stored = await deps.limits.put(tenantId, overrides, expected, deps.clock.now().toISOString());
+    const before = await deps.limits.get(tenantId);
+    expected ??= before?.version ?? 0;
+    const now = deps.clock.now().toISOString();
+    const stored = await deps.limits.put(tenantId, overrides, expected, now);
+    // The provider's trail (ids and numbers only, so it may outlive offboarding), like tenant.create.
+    await deps.audit.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: now,
+      action: 'tenant.limits.update',
+      actor: 'provider',
+      outcome: 'success',
+      target: `tenant/${tenantId}`,
+      before: { overrides: before?.overrides ?? {}, version: before?.version ?? 0 },
+      after: { overrides: stored.overrides, version: stored.version },
+    });
     deps.observability.logger.info('tenant limits changed', { tenantId, overrides, version: stored.version });
     return view(tenantId, stored);
   }

@@ -1,5 +1,5 @@
 import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
-import { awsTenantStore, providerTokenHashFromSecret } from '../../shared/adapters/aws/wiring';
+import { awsAuditLog, awsTenantStore, providerTokenHashFromSecret } from '../../shared/adapters/aws/wiring';
 import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { createLimitsHandler } from './app';
@@ -15,4 +15,5 @@ export const handler = createLimitsHandler({
   providerTokenHash: providerTokenHashFromSecret(),
   clock: systemClock,
   observability: lambdaObservability('limits'),
+  audit: awsAuditLog(),
 });

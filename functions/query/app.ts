@@ -17,6 +17,7 @@ import { httpHandler, type Observability, type Route, router } from '../../share
 import { internalErrorResult } from '../../shared/http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
 import type { Clock } from '../../shared/ports/clock';
+import { type MetricMetadataStore, prometheusMetadataData } from '../../shared/ports/metric-metadata';
 import type { TenantStore } from '../../shared/ports/tenant-store';
 import type { QueryBackend, QueryContext } from './backend';
 import { TenantConcurrency, withDeadline } from './concurrency';
@@ -39,6 +40,8 @@ export interface QueryDeps {
   /** Parses selectors and formats queries (the backend evaluates). */
   readonly engine: PromqlEngine;
   readonly limits?: Partial<QueryLimits>;
+  /** What senders said each metric is (/api/v1/metadata); empty answers without it. */
+  readonly metadata?: MetricMetadataStore;
   readonly clock: Clock;
   readonly observability: Observability;
 }
@@ -237,7 +240,15 @@ export function createQueryHandler(deps: QueryDeps): HttpHandler {
     const { data, warnings } = truncated([...values].sort(), limitOf(params));
     return success(data, warnings);
   });
-  routes[`GET ${QUERY_PATHS.metadata}`] = endpoint(async () => success({}), { bounded: false });
+  routes[`GET ${QUERY_PATHS.metadata}`] = endpoint(async (params, _event, context) => {
+    const { tenantId } = await context();
+    const metric = param(params, 'metric') || undefined;
+    const limit = limitOf(params);
+    const entries = deps.metadata
+      ? await deps.metadata.list(tenantId, { ...(metric ? { metric } : {}), ...(limit ? { limit } : {}) })
+      : [];
+    return success(prometheusMetadataData(entries));
+  });
   routes[`GET ${QUERY_PATHS.buildInfo}`] = endpoint(async () => success(BUILD_INFO), { bounded: false });
   both(
     QUERY_PATHS.formatQuery,

@@ -1,6 +1,7 @@
 import { type LabelMatcher, type Labels, METRIC_NAME_LABEL } from '../../shared/domain/label-matchers';
 import { QueryBudget } from '../../shared/domain/query-limits';
 import type { SeriesReaderSource } from '../../shared/ports/series-source';
+import { labelsKey } from '../../shared/promql/series';
 import type { ListRequest, QueryBackend, QueryContext } from './backend';
 import type { PromqlEngine } from './engine';
 
@@ -36,12 +37,4 @@ export function engineBackend(store: SeriesReaderSource, engine: PromqlEngine): 
       return [...found.values()];
     },
   };
-}
-
-/** A series' identity: its label pairs in name order. */
-export function labelsKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((name) => `${name}\u0000${labels[name]}`)
-    .join('\u0001');
 }

@@ -11,33 +11,13 @@ import {
 } from '../../shared/domain/errors';
 import type { Labels } from '../../shared/domain/label-matchers';
 import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '../../shared/domain/query-limits';
-import { specialValueText } from '../../shared/domain/special-values';
 import { json } from '../../shared/http/response';
 import type { HttpResult } from '../../shared/http/types';
+import { formatFloatPlain, sortByLabels } from '../../shared/promql/series';
 import type { QueryResult } from './engine';
 
-/** A sample value as Prometheus writes it. */
-export function formatValue(value: number): string {
-  const special = specialValueText(value);
-  if (special) return special;
-  const text = String(value);
-  const e = text.indexOf('e');
-  if (e < 0) return text;
-  // Shortest round-trip digits, the decimal point moved by the exponent (Go's 'f' with precision -1).
-  const negative = text.startsWith('-');
-  const mantissa = text.slice(negative ? 1 : 0, e);
-  const exponent = Number(text.slice(e + 1));
-  const dot = mantissa.indexOf('.');
-  const digits = mantissa.replace('.', '');
-  const point = (dot < 0 ? mantissa.length : dot) + exponent;
-  const body =
-    point <= 0
-      ? `0.${'0'.repeat(-point)}${digits}`
-      : point >= digits.length
-        ? digits + '0'.repeat(point - digits.length)
-        : `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return negative ? `-${body}` : body;
-}
+/** A sample value as Prometheus writes it (the engine's formatter). */
+export const formatValue = formatFloatPlain;
 
 export const formatTime = (ms: number): number => ms / 1000;
 
@@ -75,15 +55,8 @@ export function success(data: unknown, warnings: readonly string[] = []): HttpRe
   return json(200, { status: 'success', data, ...(warnings.length > 0 ? { warnings } : {}) });
 }
 
-/** Sorted label sets, as Prometheus lists series. */
-export function sortedLabelSets(sets: readonly Labels[]): Labels[] {
-  const key = (l: Labels) =>
-    Object.keys(l)
-      .sort()
-      .map((k) => `${k}\u0000${l[k]}`)
-      .join('\u0001');
-  return [...sets].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
+/** Sorted label sets, as Prometheus lists series (labels.Compare order). */
+export const sortedLabelSets = (sets: readonly Labels[]): Labels[] => sortByLabels([...sets], (l) => l);
 
 export type ErrorType =
   | 'bad_data'

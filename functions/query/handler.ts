@@ -1,4 +1,4 @@
-import { awsTenantStore, regionQueryStore } from '../../shared/adapters/aws/wiring';
+import { awsMetricMetadata, awsTenantStore, regionQueryStore } from '../../shared/adapters/aws/wiring';
 import { DEFAULT_QUERY_LIMITS } from '../../shared/domain/query-limits';
 import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
@@ -10,6 +10,7 @@ export const handler = createQueryHandler({
   tenants: awsTenantStore(),
   backend: regionBackend(regionQueryStore(), promqlEngine),
   engine: promqlEngine,
+  metadata: awsMetricMetadata(),
   // API Gateway answers 504 at 29 s: the query stops first, with its own 503 naming query_timeout.
   limits: { timeoutMs: Math.min(DEFAULT_QUERY_LIMITS.timeoutMs, 28_000) },
   clock: systemClock,

@@ -1,79 +1,76 @@
 /**
- * The PromqlEngine port bound to an engine. STAND-IN until shared/promql lands on main: series
- * selectors are parsed here (metric name and `{label op "value"}` matchers), expressions are refused.
+ * The PromqlEngine port bound to the engine (shared/promql), its errors translated into the domain's:
+ * a parse or type error is a BadRequestError (400 bad_data), a limit a QueryLimitExceededError (422)
+ * or, for the timeout and a cancelled query, a QueryUnavailableError naming query_timeout (503), an
+ * execution error an UnprocessableError (422). The store's own errors pass unchanged.
  */
-import { BadRequestError, UnprocessableError } from '../../shared/domain/errors';
-import { type LabelMatcher, type MatchOp, METRIC_NAME_LABEL } from '../../shared/domain/label-matchers';
+import { BadRequestError, DomainError, UnprocessableError } from '../../shared/domain/errors';
+import {
+  QUERY_LIMIT_NAMES,
+  QueryLimitExceededError,
+  type QueryLimitName,
+  QueryUnavailableError,
+} from '../../shared/domain/query-limits';
+import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
+import {
+  BadQueryError,
+  QueryCanceledError,
+  QueryExecutionError,
+  QueryLimitError,
+} from '../../shared/promql/errors';
+import { exprString, formatExpr, mapSelectors } from '../../shared/promql/format';
+import { parseExpr } from '../../shared/promql/parser';
 import type { PromqlEngine } from './engine';
 
-const notYet = (): never => {
-  throw new UnprocessableError('PromQL evaluation is not available in this build', 'query');
+function translated(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  if (error instanceof BadQueryError) return new BadRequestError(error.message, 'query');
+  if (error instanceof QueryLimitError)
+    return error.limit === 'query_timeout'
+      ? new QueryUnavailableError(QUERY_LIMIT_NAMES.timeoutMs, error.message)
+      : new QueryLimitExceededError(
+          (error.limit === 'max_concurrent_queries'
+            ? QUERY_LIMIT_NAMES.maxConcurrentQueries
+            : error.limit) as QueryLimitName,
+          error.message,
+        );
+  if (error instanceof QueryCanceledError)
+    return new QueryUnavailableError(QUERY_LIMIT_NAMES.timeoutMs, error.message);
+  if (error instanceof QueryExecutionError) return new UnprocessableError(error.message, 'query');
+  return error;
+}
+
+const parse = (query: string) => {
+  try {
+    return parseExpr(query);
+  } catch (error) {
+    throw translated(error);
+  }
 };
 
 export const promqlEngine: PromqlEngine = {
-  instant: async () => notYet(),
-  range: async () => notYet(),
-  format: () => notYet(),
-  rewriteSelectors: () => notYet(),
-  selectorMatchers: parseSelector,
+  instant: ({ limits, ...rest }) =>
+    evaluateInstant({
+      ...rest,
+      limits: { maxSamples: limits.maxSamples, maxSeries: limits.maxSeries, timeoutMs: limits.timeoutMs },
+    }).catch((error: unknown) => Promise.reject(translated(error))),
+  range: ({ limits, ...rest }) =>
+    evaluateRange({
+      ...rest,
+      limits: { maxSamples: limits.maxSamples, maxSeries: limits.maxSeries, timeoutMs: limits.timeoutMs },
+    }).catch((error: unknown) => Promise.reject(translated(error))),
+  format: (query) => formatExpr(parse(query)),
+  selectorMatchers: (selector) => {
+    const expr = parse(selector);
+    if (expr.type !== 'VectorSelector')
+      throw new BadRequestError(
+        `invalid parameter "match[]": ${JSON.stringify(selector)} is not a series selector`,
+        'match[]',
+      );
+    return [...expr.matchers];
+  },
+  rewriteSelectors: (query, rewrite) =>
+    exprString(
+      mapSelectors(parse(query), (vs) => ({ ...vs, name: undefined, matchers: rewrite(vs.matchers) })),
+    ),
 };
-
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*/;
-const OP = /^(=~|!~|!=|=)/;
-
-function parseSelector(text: string): LabelMatcher[] {
-  let rest = text.trim();
-  const bad = (why: string) =>
-    new BadRequestError(`invalid series selector ${JSON.stringify(text)}: ${why}`, 'match[]');
-  const matchers: LabelMatcher[] = [];
-  const name = NAME.exec(rest);
-  if (name) {
-    matchers.push({ name: METRIC_NAME_LABEL, op: '=', value: name[0] });
-    rest = rest.slice(name[0].length).trim();
-  }
-  if (rest.startsWith('{')) {
-    rest = rest.slice(1).trim();
-    while (!rest.startsWith('}')) {
-      const label = LABEL.exec(rest);
-      if (!label) throw bad('expected a label name');
-      rest = rest.slice(label[0].length).trim();
-      const op = OP.exec(rest);
-      if (!op) throw bad('expected =, !=, =~ or !~');
-      rest = rest.slice(op[0].length).trim();
-      const [value, after] = stringLiteral(rest, bad);
-      matchers.push({ name: label[0], op: op[0] as MatchOp, value });
-      rest = after.trim();
-      if (rest.startsWith(',')) rest = rest.slice(1).trim();
-      else if (!rest.startsWith('}')) throw bad('expected , or }');
-    }
-    rest = rest.slice(1).trim();
-  }
-  if (rest !== '') throw bad('unexpected text after the selector');
-  if (!matchers.some((m) => !compileEmpty(m)))
-    throw bad('vector selector must contain at least one non-empty matcher');
-  return matchers;
-}
-
-/** True when the matcher matches the empty string (Prometheus refuses selectors of only those). */
-function compileEmpty(m: LabelMatcher): boolean {
-  if (m.op === '=') return m.value === '';
-  if (m.op === '!=') return m.value !== '';
-  const re = new RegExp(`^(?:${m.value})$`, 's');
-  return m.op === '=~' ? re.test('') : !re.test('');
-}
-
-function stringLiteral(text: string, bad: (why: string) => Error): [string, string] {
-  const quote = text[0];
-  if (quote !== '"' && quote !== "'" && quote !== '`') throw bad('expected a quoted string');
-  let out = '';
-  for (let i = 1; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === quote) return [out, text.slice(i + 1)];
-    if (c === '\\' && quote !== '`') {
-      const next = text[++i];
-      out += next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : (next ?? '');
-    } else out += c;
-  }
-  throw bad('unterminated string');
-}

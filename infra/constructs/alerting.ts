@@ -52,7 +52,6 @@ export interface AlertingFunctionProps {
   readonly serviceName: string;
   readonly timeout?: Duration;
   readonly memorySize?: number;
-  readonly reservedConcurrency?: number;
   readonly asyncFailureKey?: IKey;
 }
 
@@ -187,8 +186,8 @@ export class Alerting extends Construct {
       serviceName: 'alert-evaluator',
       timeout: EVALUATOR_TIMEOUT,
       memorySize: 1024,
-      // One pass at a time per region: passes must not overlap on the same alert state.
-      reservedConcurrency: 1,
+      // No reservation (a new account has none to give): overlapping passes are safe, series states
+      // are written only from the version read and each notification is claimed once.
       asyncFailureKey: props.messagingKey,
     });
     this.evaluator.bindTable(props.table, 'readWrite');

@@ -5,7 +5,7 @@
  * TLS 1.2), access logs, stage throttling, a request validator, WAF managed rules, a per-IP rate rule
  * and an edge size limit. Optional: a custom domain, and Route 53 latency records with health checks.
  */
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   DomainName,
@@ -172,7 +172,12 @@ export class IngestApi extends Construct {
       metricName: name,
       sampledRequestsEnabled: true,
     });
-    const managed = (priority: number, name: string, overrides: string[] = []) => ({
+    const managed = (
+      priority: number,
+      name: string,
+      overrides: string[] = [],
+      scopeDownStatement?: CfnWebACL.StatementProperty,
+    ) => ({
       name,
       priority,
       overrideAction: { none: {} },
@@ -181,10 +186,33 @@ export class IngestApi extends Construct {
           vendorName: 'AWS',
           name,
           ruleActionOverrides: overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+          ...(scopeDownStatement ? { scopeDownStatement } : {}),
         },
       },
       visibilityConfig: visibility(name),
     });
+    // Ingest bodies are snappy, protobuf or gzip: the Common Rule Set's body rules read them as text,
+    // and label values such as http://10.0.0.1:9100 match its RFI/LFI rules, rejecting whole batches.
+    // The group applies to every other route (JSON); ingest keeps the other rules, the size rule and
+    // its own decoders' validation. ENDS_WITH: the path arrives with or without the stage prefix.
+    const notIngest: CfnWebACL.StatementProperty = {
+      notStatement: {
+        statement: {
+          orStatement: {
+            statements: props.routes
+              .filter((r) => r.function === 'ingest')
+              .map((r) => ({
+                byteMatchStatement: {
+                  fieldToMatch: { uriPath: {} },
+                  positionalConstraint: 'ENDS_WITH',
+                  searchString: r.path,
+                  textTransformations: [{ priority: 0, type: 'NONE' }],
+                },
+              })),
+          },
+        },
+      },
+    };
     const acl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
@@ -193,7 +221,7 @@ export class IngestApi extends Construct {
         managed(0, 'AWSManagedRulesAmazonIpReputationList'),
         // Metric batches are legitimately larger than the group's 8 KB body rule: count, don't block;
         // the size rule below and the handlers' 1 MiB limit (413) bound bodies instead.
-        managed(1, 'AWSManagedRulesCommonRuleSet', ['SizeRestrictions_BODY']),
+        managed(1, 'AWSManagedRulesCommonRuleSet', ['SizeRestrictions_BODY'], notIngest),
         managed(2, 'AWSManagedRulesKnownBadInputsRuleSet'),
         {
           name: 'RatePerSourceIp',
@@ -223,9 +251,10 @@ export class IngestApi extends Construct {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: acl.attrArn,
     });
-    // WAF requires the log group name to start with aws-waf-logs-.
+    // WAF requires the log group name to start with aws-waf-logs-. The group is retained when the
+    // stack goes, so its name carries the stack instance's id: a redeploy never meets the old one.
     const wafLogs = new LogGroup(this, 'WafLogs', {
-      logGroupName: `aws-waf-logs-${stack.stackName}`,
+      logGroupName: `aws-waf-logs-${stack.stackName}-${Fn.select(2, Fn.split('/', stack.stackId))}`,
       retention: props.logRetentionDays,
       encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,

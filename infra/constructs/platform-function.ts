@@ -29,9 +29,10 @@ import { RuntimeDependenciesLayer } from './runtime-dependencies-layer';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`) and metric metadata
- * (pk `METRICMETA#…`), what ingest needs: it authenticates but changes no tenant metadata (every
- * authentication is audited), and keeps the metric metadata senders send.
+ * `readAppendAudit`: read everything, write only new audit events (pk `AUDIT#…`), the counters of
+ * failed authentications (pk `AUTHFAIL#…`, UpdateItem ADD) and metric metadata (pk `METRICMETA#…`):
+ * what ingest needs. It authenticates but changes no tenant metadata (every authentication is
+ * audited), and keeps the metric metadata senders send.
  * `readClaimNotifications`: read everything, put and delete only notification claims (pk
  * `NOTIFIED#…`), what the notifier needs to send each delivery once across its instances.
  */
@@ -53,8 +54,6 @@ export interface PlatformFunctionProps {
   readonly memorySize?: number;
   /** Default 10 s, well under API Gateway's 29 s integration timeout. */
   readonly timeout?: Duration;
-  /** Caps concurrency (protects the stores and the account's pool); undefined = unreserved. */
-  readonly reservedConcurrency?: number;
   /** Warm instances through a `live` alias; callers invoke `invokeTarget`. */
   readonly provisionedConcurrency?: number;
   /**
@@ -113,7 +112,8 @@ export class PlatformFunction extends Construct {
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      // No reserved concurrency: a new account's quota (10) must stay unreserved, so any reservation
+      // fails the deploy there. API Gateway throttling bounds the HTTP functions instead.
       onFailure: this.failureQueue ? new SqsDestination(this.failureQueue) : undefined,
       retryAttempts: this.failureQueue ? 2 : undefined,
       environment: {
@@ -121,6 +121,10 @@ export class PlatformFunction extends Construct {
         // INFO by default; 1 % of invocations log at DEBUG (events carry credentials: never log them whole).
         POWERTOOLS_LOG_LEVEL: 'INFO',
         POWERTOOLS_LOGGER_SAMPLE_RATE: '0.01',
+        // Responses and errors carry tokens, ingest keys and decrypted device credentials: never
+        // trace metadata (shared/http/tracing.ts annotates route, status and a tenant hash instead).
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         ...props.environment,
       },
@@ -170,6 +174,13 @@ export class PlatformFunction extends Construct {
           actions: ['dynamodb:PutItem'],
           resources: [table.tableArn],
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+        }),
+      );
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUTHFAIL#*'] } },
         }),
       );
       // Ingest records the metric metadata senders send (type, help, unit) in its own partitions.
@@ -230,6 +241,9 @@ export class PlatformFunction extends Construct {
           ...tagged,
           Null: { ...tagged.Null, 'kms:EncryptionContext:tenant': 'false' },
           'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'field'] },
+          // The key's tenant tag is the tenant the data is for: one tenant's context never opens
+          // (nor seals with) another tenant's key, whatever a caller passes.
+          StringEquals: { 'kms:EncryptionContext:tenant': `\${aws:ResourceTag/${TENANT_KEY_TAG}}` },
         },
       }),
     );

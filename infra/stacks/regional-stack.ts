@@ -114,7 +114,6 @@ export class RegionalStack extends Stack {
         description: spec.description,
         serviceName: name,
         memorySize: spec.memorySize,
-        reservedConcurrency: spec.reservedConcurrency,
         ...(spec.timeoutSeconds ? { timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
       });
       if (spec.table) fn.bindTable(this.table, spec.table);

@@ -109,6 +109,16 @@ export function percentile(sortedValues: readonly number[], q: number): number {
   return loValue + ((sortedValues[hi] as number) - loValue) * (rank - lo);
 }
 
+/**
+ * Numeric order with NaN first, as Go's sort.Float64s (and so Prometheus' quantile functions) orders
+ * it: `a - b` alone is no order at all once a NaN is among the values.
+ */
+export function ascendingNaNFirst(a: number, b: number): number {
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : -1;
+  if (Number.isNaN(b)) return 1;
+  return a - b;
+}
+
 export function aggregate(values: readonly number[], aggregation: Aggregation): number {
   switch (aggregation) {
     case 'count':
@@ -123,10 +133,7 @@ export function aggregate(values: readonly number[], aggregation: Aggregation): 
     case 'max':
       return values.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), Number.NEGATIVE_INFINITY);
     case 'p95':
-      return percentile(
-        [...values].sort((a, b) => a - b),
-        0.95,
-      );
+      return percentile([...values].sort(ascendingNaNFirst), 0.95);
   }
 }
 

@@ -6,8 +6,10 @@
  *   kind (an ingest key on the customer API, a tenant token on ingest) or a role without the route's
  *   permission: 403.
  * - Decisions are cached per function instance for a short TTL (default 10 s, AUTH_CACHE_TTL_SECONDS),
- *   keyed by credential id *and* the hash of the presented secret, so a wrong secret never rides on a
- *   cached success. Revocation and rotation invalidate the cache of the instance that performs them
+ *   keyed by credential id *and* the hash of the whole presented token (kind prefix included), so a
+ *   wrong secret or a swapped kind prefix never rides on a cached success; the token's kind is checked
+ *   against the credential's on every request, cached or not, so the same string gets the same answer
+ *   whatever the cache holds. Revocation and rotation invalidate the cache of the instance that performs them
  *   at once; any other instance (another Lambda container, the ingest function) notices within the
  *   TTL. That TTL is the documented upper bound on how long a revoked token can still be used.
  * - With an audit log configured for the store (configureAuth), every decision that reaches the store
@@ -29,7 +31,7 @@ import {
 } from '../domain/credentials';
 import { ForbiddenError, UnauthorizedError, UnavailableError } from '../domain/errors';
 import { type Permission, roleAtLeast, roleGrants } from '../domain/roles';
-import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../ports/audit-log';
+import { type AuditLog, isAuthFailureLog, PROVIDER_AUDIT_PARTITION } from '../ports/audit-log';
 import { type Clock, systemClock } from '../ports/clock';
 import { type ConsoleTokenVerifier, PROVIDER_GROUP } from '../ports/console-identity';
 import type { TenantStore } from '../ports/tenant-store';
@@ -84,6 +86,11 @@ export function invalidateTenant(store: TenantStore, tenantId: string): void {
   for (const [key, entry] of cache) if (entry.principal.tenantId === tenantId) cache.delete(key);
 }
 
+/** The tenant each event authenticated as (traces annotate a hash of it: shared/http/tracing.ts). */
+const authenticatedTenants = new WeakMap<HttpEvent, string>();
+export const authenticatedTenantOf = (event: HttpEvent): string | undefined =>
+  authenticatedTenants.get(event);
+
 export const sourceIpOf = (event: HttpEvent): string | undefined =>
   event.requestContext?.identity?.sourceIp ?? undefined;
 
@@ -98,30 +105,36 @@ export async function authenticate(
   const { audit, clock = systemClock } = context.options;
   const ttl = context.options.cacheTtlMs ?? envTtlMs();
   const now = clock.now();
+  const target = `${event.httpMethod} ${event.resource}`;
   const record = async (
     outcome: 'success' | 'failure',
     tenantId: string,
     actor: string,
     reason?: string,
   ): Promise<void> => {
+    await audit?.append({
+      tenantId,
+      at: now.toISOString(),
+      action: `auth.${outcome}`,
+      actor,
+      outcome,
+      target,
+      ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) } : {}),
+      ...(reason ? { reason } : {}),
+    });
+  };
+  const succeed = async (tenantId: string, actor: string) => {
     try {
-      await audit?.append({
-        tenantId,
-        at: now.toISOString(),
-        action: `auth.${outcome}`,
-        actor,
-        outcome,
-        target: `${event.httpMethod} ${event.resource}`,
-        ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) } : {}),
-        ...(reason ? { reason } : {}),
-      });
+      await record('success', tenantId, actor);
     } catch (cause) {
       // Fail closed: an authentication that cannot be recorded does not happen.
       throw new UnavailableError('the audit log is unavailable; retry', 1, { cause });
     }
   };
+  // A refusal stays a refusal whether or not it could be recorded: anyone can cause one, so its
+  // write must never decide anything (a throttled audit table would otherwise answer 503).
   const fail = async (tenantId: string, actor: string, reason: string, error: Error = unauthorized()) => {
-    await record('failure', tenantId, actor, reason);
+    await recordFailure(audit, tenantId, actor, reason, event, now).catch(() => undefined);
     return error;
   };
 
@@ -157,11 +170,13 @@ export async function authenticate(
   const parsed = token ? parseToken(token) : undefined;
   if (!parsed) throw await fail(PROVIDER_AUDIT_PARTITION, 'unknown', token ? 'malformed token' : 'no token');
 
-  const cacheKey = `${parsed.credentialId}:${hashSecret(parsed.secret)}`;
+  const cacheKey = `${parsed.credentialId}:${hashSecret(token!)}`;
   const cached = context.cache.get(cacheKey);
   let principal: Principal;
   if (cached && cached.expiresAt > now.getTime()) {
     principal = cached.principal;
+    if (principal.credential.kind !== parsed.kind)
+      throw await fail(principal.tenantId, parsed.credentialId, 'token kind does not match credential');
   } else {
     context.cache.delete(cacheKey);
     const credential = await store.getCredential(parsed.credentialId);
@@ -176,7 +191,7 @@ export async function authenticate(
       throw await fail(credential.tenantId, parsed.credentialId, 'tenant not active');
     principal = { tenantId: credential.tenantId, credential };
     if (ttl > 0) context.cache.set(cacheKey, { principal, expiresAt: now.getTime() + ttl });
-    if (credential.kind === kind) await record('success', credential.tenantId, credential.credentialId);
+    if (credential.kind === kind) await succeed(credential.tenantId, credential.credentialId);
   }
   if (principal.credential.kind !== kind) {
     throw await fail(
@@ -186,6 +201,7 @@ export async function authenticate(
       new ForbiddenError(`this route needs a ${kind} credential`, 'authorization'),
     );
   }
+  authenticatedTenants.set(event, principal.tenantId);
   return principal;
 }
 
@@ -216,8 +232,9 @@ function consoleRole(groups: readonly string[]): TenantRole | undefined {
 const looksLikeJwt = (token: string): boolean => token.startsWith('eyJ') && token.split('.').length === 3;
 
 /**
- * authenticateProvider, recording success and failure in the provider's audit partition. With
- * `consoleTokens`, a console ID token of the `provider` group is accepted too (the provider view).
+ * authenticateProvider, recording success in the provider's audit partition (fail closed) and counting
+ * failure apart (recordFailure), never letting that count decide the answer. With `consoleTokens`, a
+ * console ID token of the `provider` group is accepted too (the provider view).
  */
 export async function authenticateProviderAudited(
   event: HttpEvent,
@@ -226,7 +243,7 @@ export async function authenticateProviderAudited(
   clock: Clock = systemClock,
   consoleTokens?: ConsoleTokenVerifier,
 ): Promise<void> {
-  let outcome: 'success' | 'failure' = 'success';
+  const now = clock.now();
   let actor = 'provider';
   try {
     const token = bearerToken(header(event, 'authorization'));
@@ -236,20 +253,61 @@ export async function authenticateProviderAudited(
       if (!claims?.groups.includes(PROVIDER_GROUP) || claims.tenantId) throw unauthorized();
     } else authenticateProvider(event, providerTokenHash);
   } catch (error) {
-    outcome = 'failure';
+    await recordFailure(
+      audit,
+      PROVIDER_AUDIT_PARTITION,
+      'provider',
+      'provider token mismatch',
+      event,
+      now,
+    ).catch(() => undefined);
     throw error;
-  } finally {
+  }
+  try {
     await audit.append({
       tenantId: PROVIDER_AUDIT_PARTITION,
-      at: clock.now().toISOString(),
-      action: `auth.${outcome}`,
+      at: now.toISOString(),
+      action: 'auth.success',
       actor,
-      outcome,
+      outcome: 'success',
       target: `${event.httpMethod} ${event.resource}`,
       ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) } : {}),
-      ...(outcome === 'failure' ? { reason: 'provider token mismatch' } : {}),
     });
+  } catch (cause) {
+    throw new UnavailableError('the audit log is unavailable; retry', 1, { cause });
   }
+}
+
+/**
+ * A failure naming no tenant (the provider partition's) is counted per source, reason and minute in
+ * its own sharded partitions (AuthFailureLog) where the audit log can; one naming a tenant is an
+ * event of that tenant's trail.
+ */
+async function recordFailure(
+  audit: AuditLog | undefined,
+  tenantId: string,
+  actor: string,
+  reason: string,
+  event: HttpEvent,
+  at: Date,
+): Promise<void> {
+  if (!audit) return;
+  const target = `${event.httpMethod} ${event.resource}`;
+  const sourceIp = sourceIpOf(event);
+  if (tenantId === PROVIDER_AUDIT_PARTITION && isAuthFailureLog(audit)) {
+    await audit.countAuthFailure({ at: at.toISOString(), reason, target, ...(sourceIp ? { sourceIp } : {}) });
+    return;
+  }
+  await audit.append({
+    tenantId,
+    at: at.toISOString(),
+    action: 'auth.failure',
+    actor,
+    outcome: 'failure',
+    target,
+    ...(sourceIp ? { sourceIp } : {}),
+    reason,
+  });
 }
 
 function envTtlMs(): number {

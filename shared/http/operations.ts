@@ -17,6 +17,8 @@ export interface OperationDoc {
   readonly permission?: Permission;
   /** A JSON body, validated with this schema. */
   readonly body?: z.ZodMiniType;
+  /** A form body (application/x-www-form-urlencoded) with these fields. */
+  readonly formBody?: z.ZodMiniType;
   /** A body that is not JSON (protobuf, snappy), by media type; described as binary. */
   readonly binaryBody?: readonly string[];
   readonly query?: z.ZodMiniType;

@@ -61,6 +61,13 @@ export interface AlertStore extends TenantDataHolder {
   getChain(tenantId: string, chainId: string): Promise<EscalationChain | undefined>;
   listChains(tenantId: string): Promise<EscalationChain[]>;
   deleteChain(tenantId: string, chainId: string): Promise<boolean>;
+  /**
+   * Email recipients are one SNS subscription per address shared by every tenant naming it: each
+   * tenant's use is a reference. Idempotent.
+   */
+  referenceEmailRecipient(tenantId: string, address: string): Promise<void>;
+  /** Drops the tenant's reference; true when no tenant references the address any more. */
+  releaseEmailRecipient(tenantId: string, address: string): Promise<boolean>;
 
   putRoute(route: AlertRoute): Promise<void>;
   getRoute(tenantId: string, routeId: string): Promise<AlertRoute | undefined>;

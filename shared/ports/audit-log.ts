@@ -25,8 +25,9 @@ export interface StoredAuditEvent extends AuditEvent {
   readonly eventId: string;
 }
 
-/** The audit partition of the provider's own actions (tenant onboarding, offboarding) and of
- * authentication failures that name no known tenant. Kept when a tenant is offboarded. */
+/** The audit partition of the provider's own actions (tenant onboarding, offboarding, limits) and
+ * of its successful authentications (failures that name no tenant are counted apart: AuthFailureLog).
+ * Kept when a tenant is offboarded. */
 export const PROVIDER_AUDIT_PARTITION = 'provider';
 
 export interface AuditLog {
@@ -45,3 +46,56 @@ export interface AuditQuery {
 export interface AuditLogReader {
   query(tenantId: string, query: AuditQuery, page: PageRequest): Promise<Page<StoredAuditEvent>>;
 }
+
+/**
+ * A failed authentication that names no known tenant (no token, a malformed one, an unknown
+ * credential, a wrong provider token). Anyone can cause one, so they are counted, not listed: one
+ * row per source, reason, target and minute, spread over AUTH_FAILURE_SHARDS partitions by source
+ * (never the provider's partition, which successful provider calls must always be able to write),
+ * each row expiring after AUTH_FAILURE_TTL_DAYS.
+ */
+export interface AuthFailure {
+  /** ISO-8601; counted in its minute. */
+  readonly at: string;
+  readonly sourceIp?: string;
+  readonly reason: string;
+  /** `METHOD /resource`. */
+  readonly target: string;
+}
+
+export interface AuthFailureCount {
+  /** `YYYY-MM-DDTHH:MM`. */
+  readonly minute: string;
+  readonly sourceIp: string;
+  readonly reason: string;
+  readonly target: string;
+  readonly count: number;
+  /** Epoch seconds after which the row is gone. */
+  readonly expiresAt: number;
+}
+
+export interface AuthFailureLog {
+  countAuthFailure(failure: AuthFailure): Promise<void>;
+  /** The counts of each minute from `fromMinute` to `toMinute` (inclusive), all shards. */
+  authFailures(fromMinute: string, toMinute: string): Promise<AuthFailureCount[]>;
+}
+
+export const AUTH_FAILURE_SHARDS = 8;
+export const AUTH_FAILURE_TTL_DAYS = 7;
+export const UNKNOWN_SOURCE = 'unknown';
+
+export const authFailureMinute = (at: string): string => at.slice(0, 16);
+
+/** The partition a failure is counted in: its minute and a shard chosen by its source. */
+export function authFailurePartition(failure: AuthFailure): string {
+  const source = failure.sourceIp ?? UNKNOWN_SOURCE;
+  let hash = 0;
+  for (let i = 0; i < source.length; i++) hash = (hash * 31 + source.charCodeAt(i)) >>> 0;
+  return `AUTHFAIL#${authFailureMinute(failure.at)}#${hash % AUTH_FAILURE_SHARDS}`;
+}
+
+export const authFailureExpiry = (at: string): number =>
+  Math.floor(Date.parse(at) / 1000) + AUTH_FAILURE_TTL_DAYS * 86_400;
+
+export const isAuthFailureLog = (log: unknown): log is AuthFailureLog =>
+  typeof (log as AuthFailureLog | undefined)?.countAuthFailure === 'function';

@@ -53,7 +53,15 @@ export interface TenantStore {
 
   getCredential(credentialId: string): Promise<CredentialRecord | undefined>;
   createCredential(record: CredentialRecord): Promise<void>;
-  updateCredential(record: CredentialRecord, expectedVersion: number): Promise<CredentialRecord>;
+  /**
+   * With `whileActive`, the update happens only if that credential of the same tenant is active (not
+   * revoked) at the same moment, atomically (revoking an admin keeps another one: ConflictError).
+   */
+  updateCredential(
+    record: CredentialRecord,
+    expectedVersion: number,
+    options?: { readonly whileActive?: string },
+  ): Promise<CredentialRecord>;
   /** Tokens and ingest keys of a tenant (hashes only). */
   listCredentials(tenantId: string, page: PageRequest): Promise<Page<CredentialRecord>>;
 

@@ -175,16 +175,16 @@ export async function evaluateRange(q: RangeQuery): Promise<QueryResult> {
 /** One fetched series, ready for evaluation: sorted labels order, typed arrays, stale flags. */
 interface LoadedSeries {
   readonly labels: Labels;
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
+  readonly ts: ArrayLike<number>;
+  readonly vs: ArrayLike<number>;
   readonly stale: Uint8Array | undefined;
 }
 
 /** A series' points without stale markers (what range selectors see). */
 interface RangePoints {
   readonly labels: Labels;
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
+  readonly ts: ArrayLike<number>;
+  readonly vs: ArrayLike<number>;
 }
 
 /** The times one evaluation context runs at. */
@@ -350,7 +350,11 @@ class Evaluator {
         for (const s of range.series) {
           const [lo, hi] = windowBounds(s.ts, range.refMs(t) - range.rangeMs, range.refMs(t));
           if (hi > lo)
-            series.push({ labels: s.labels, timestampsMs: s.ts.slice(lo, hi), values: s.vs.slice(lo, hi) });
+            series.push({
+              labels: s.labels,
+              timestampsMs: Float64Array.from({ length: hi - lo }, (_, k) => s.ts[lo + k]!),
+              values: Float64Array.from({ length: hi - lo }, (_, k) => s.vs[lo + k]!),
+            });
         }
         return { kind: 'matrix', series };
       }
@@ -604,8 +608,8 @@ class Evaluator {
     const args: number[] = new Array(scalars.length);
     // One window object, updated in place for every series and step (no allocation per sample).
     const w: { -readonly [K in keyof Window]: Window[K] } = {
-      ts: new Float64Array(0),
-      vs: new Float64Array(0),
+      ts: [],
+      vs: [],
       lo: 0,
       hi: 0,
       stepMs: 0,
@@ -891,8 +895,10 @@ class Evaluator {
           matchedSig[s] = 1;
         } else {
           let set = inserted!.get(s);
-          if (!set) inserted!.set(s, (set = new Set()));
-          else if (set.has(target))
+          if (!set) {
+            set = new Set();
+            inserted!.set(s, set);
+          } else if (set.has(target))
             throw new QueryExecutionError(
               'multiple matches for labels: grouping labels must ensure unique matches',
             );
@@ -986,6 +992,10 @@ class Evaluator {
         const k = Math.trunc(f);
         if (k < 1) continue;
         const heaps = new Map<number, number[]>();
+        const at = (idx: number) => input[idx]!.values[i]!;
+        const less = top
+          ? (a: number, b: number) => Number.isNaN(at(a)) || at(a) < at(b)
+          : (a: number, b: number) => Number.isNaN(at(a)) || at(a) > at(b);
         for (let s = 0; s < input.length; s++) {
           if (!input[s]!.present[i]) continue;
           const g = groupIndex[s]!;
@@ -995,10 +1005,6 @@ class Evaluator {
             heaps.set(g, [s]);
             continue;
           }
-          const at = (idx: number) => input[idx]!.values[i]!;
-          const less = top
-            ? (a: number, b: number) => Number.isNaN(at(a)) || at(a) < at(b)
-            : (a: number, b: number) => Number.isNaN(at(a)) || at(a) > at(b);
           const rootValue = at(heap[0]!);
           const better = top ? rootValue < v : rootValue > v;
           if (heap.length < k || better || Number.isNaN(rootValue)) {
@@ -1171,12 +1177,8 @@ function load(raw: readonly RawSeries[], matchers: readonly LabelMatcher[]): Loa
   for (const r of raw) {
     // The store pushes matchers down; checking again keeps a lenient store from widening a query.
     if (!matches(r.labels)) continue;
-    out.push({
-      labels: r.labels,
-      ts: Float64Array.from(r.timestampsMs),
-      vs: Float64Array.from(r.values),
-      stale: r.stale,
-    });
+    // The store's arrays are read in place, never copied.
+    out.push({ labels: r.labels, ts: r.timestampsMs, vs: r.values, stale: r.stale });
   }
   return sortByLabels(out, (s) => s.labels);
 }
@@ -1194,7 +1196,7 @@ function withoutStale(s: LoadedSeries): RangePoints {
 }
 
 /** Indices [lo, hi) of timestamps within [startMs, endMs]. */
-function windowBounds(ts: Float64Array, startMs: number, endMs: number): [number, number] {
+function windowBounds(ts: ArrayLike<number>, startMs: number, endMs: number): [number, number] {
   let lo = 0;
   while (lo < ts.length && ts[lo]! < startMs) lo++;
   let hi = lo;

@@ -6,8 +6,8 @@
 
 /** One series' points inside a range window: indices [lo, hi) of ts/vs, never empty. */
 export interface Window {
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
+  readonly ts: ArrayLike<number>;
+  readonly vs: ArrayLike<number>;
   readonly lo: number;
   readonly hi: number;
   /** The evaluation step's time (ms). */
@@ -136,7 +136,7 @@ export function quantile(q: number, input: number[]): number {
 }
 
 function windowValues(w: Window): number[] {
-  return Array.from(w.vs.subarray(w.lo, w.hi));
+  return Array.from({ length: w.hi - w.lo }, (_, k) => w.vs[w.lo + k]!);
 }
 
 function variance(w: Window): number {

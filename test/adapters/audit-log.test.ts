@@ -5,11 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAuditLog } from '../../shared/adapters/aws/dynamodb-audit-log';
 import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log';
 import { newId } from '../../shared/domain/credentials';
-import type { AuditLog, AuditLogReader, StoredAuditEvent } from '../../shared/ports/audit-log';
+import {
+  AUTH_FAILURE_TTL_DAYS,
+  type AuditLog,
+  type AuditLogReader,
+  type AuthFailureLog,
+  type StoredAuditEvent,
+} from '../../shared/ports/audit-log';
 import type { TenantDataHolder } from '../../shared/ports/tenant-data';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 
-type Log = AuditLog & AuditLogReader & TenantDataHolder;
+type Log = AuditLog & AuditLogReader & AuthFailureLog & TenantDataHolder;
 
 let ddb: DynamoDbLocal;
 beforeAll(async () => {
@@ -77,6 +83,36 @@ function auditLogContract(name: string, make: () => Promise<Log>): void {
       await log.append(event(t, '2026-01-01T00:00:00.000Z', 'a'));
       await log.append(event(t, '2026-01-01T00:00:00.000Z', 'b'));
       expect((await log.query(t, {}, { limit: 50 })).items).toHaveLength(2);
+    });
+
+    it('counts failed authentications per source, reason, target and minute, each row with a TTL', async () => {
+      const log = await make();
+      const failure = (at: string, sourceIp: string, reason = 'no token') => ({
+        at,
+        sourceIp,
+        reason,
+        target: 'GET /v1/resources',
+      });
+      for (let i = 0; i < 5; i++)
+        await log.countAuthFailure(failure('2026-03-01T10:00:0' + i + '.000Z', '203.0.113.9'));
+      await log.countAuthFailure(failure('2026-03-01T10:00:30.000Z', '203.0.113.9', 'malformed token'));
+      await log.countAuthFailure(failure('2026-03-01T10:00:40.000Z', '198.51.100.1'));
+      await log.countAuthFailure(failure('2026-03-01T10:01:00.000Z', '203.0.113.9'));
+      const counts = await log.authFailures('2026-03-01T10:00', '2026-03-01T10:01');
+      const key = (c: { minute: string; sourceIp: string; reason: string }) =>
+        `${c.minute} ${c.sourceIp} ${c.reason}`;
+      expect(Object.fromEntries(counts.map((c) => [key(c), c.count]))).toEqual({
+        '2026-03-01T10:00 203.0.113.9 no token': 5,
+        '2026-03-01T10:00 203.0.113.9 malformed token': 1,
+        '2026-03-01T10:00 198.51.100.1 no token': 1,
+        '2026-03-01T10:01 203.0.113.9 no token': 1,
+      });
+      for (const c of counts)
+        expect(c.expiresAt).toBeGreaterThanOrEqual(
+          Date.parse('2026-03-01T10:00:00Z') / 1000 + AUTH_FAILURE_TTL_DAYS * 86_400,
+        );
+      // Nothing of it in any tenant's or the provider's event trail.
+      expect((await log.query('provider', {}, { limit: 10 })).items).toEqual([]);
     });
 
     it('exports and deletes one tenant’s events for offboarding', async () => {

@@ -89,6 +89,30 @@ describe('SQLite SelectSeries', () => {
     expect(Array.from(b!.values)).toEqual([0, 42, 2]);
   });
 
+  it('carries stale markers as flags, from the head and from checkpointed chunks, and NaN as a value', async () => {
+    store = new SqliteMetricStore(':memory:');
+    const at = (i: number, value: number, stale?: true): Sample => ({
+      metric: 'up',
+      dimensions: {},
+      timestampMs: t0 + i * 15_000,
+      value,
+      ...(stale ? { stale } : {}),
+    });
+    await store.write('t1', [at(0, 1), at(1, Number.NaN), at(2, Number.NaN, true)]);
+    const read = async () =>
+      (
+        await store
+          .seriesReader('t1', budget())
+          .select({ matchers: [eq('__name__', 'up')], startMs: t0, endMs: t0 + 60_000 })
+      )[0]!;
+    for (const where of ['head', 'chunks']) {
+      const series = await read();
+      expect(Array.from(series.stale ?? []), where).toEqual([0, 0, 1]);
+      expect(Number.isNaN(series.values[1]), where).toBe(true);
+      store.checkpoint();
+    }
+  });
+
   it('stops reading at the sample limit, charging chunk by chunk', async () => {
     await seeded();
     const limited = budget(1_000, 500);

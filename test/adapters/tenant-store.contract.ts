@@ -208,6 +208,38 @@ export function tenantStoreContract(name: string, makeStore: () => Promise<Store
       for (const c of listed.items) expect(c.tenantId).toBe(t.tenantId);
     });
 
+    it('revokes one of two admins only while the other is active, atomically: two crossed revocations leave one admin', async () => {
+      const store = await makeStore();
+      const t = tenant();
+      const a = issueCredential('tenant', t.tenantId, now, { role: 'admin' }).record;
+      const b = issueCredential('tenant', t.tenantId, now, { role: 'admin' }).record;
+      await store.createTenant(t, a);
+      await store.createCredential(b);
+      const revoke = (c: typeof a, other: typeof a) =>
+        store.updateCredential({ ...c, revokedAt: now.toISOString() }, 1, {
+          whileActive: other.credentialId,
+        });
+      const outcomes = await Promise.allSettled([revoke(a, b), revoke(b, a)]);
+      const active = [
+        await store.getCredential(a.credentialId),
+        await store.getCredential(b.credentialId),
+      ].filter((c) => !c?.revokedAt);
+      expect(active).toHaveLength(1);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      // A failed condition is a 409; a transaction conflict a retryable 503, never "already exists".
+      expect([409, 503]).toContain(refused.reason.status);
+      // The survivor cannot go while no other admin is active.
+      const survivor = active[0]!;
+      const other = survivor.credentialId === a.credentialId ? b : a;
+      await expect(
+        store.updateCredential({ ...survivor, revokedAt: now.toISOString() }, survivor.version ?? 1, {
+          whileActive: other.credentialId,
+        }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect((await store.getCredential(survivor.credentialId))?.revokedAt).toBeUndefined();
+    });
+
     it('lists tenants and updates a tenant by version', async () => {
       const store = await makeStore();
       const t = await onboard(store);

@@ -97,6 +97,26 @@ describe('Timestream SelectSeries', () => {
     ]);
   });
 
+  it('reads NaN and stale markers from the special_value column', async () => {
+    const cols = ['measure_name', 'time', 'special_value'].map((Name) => ({ Name, Type: {} }));
+    const special = (time: string, text: string) => ({
+      Data: [{ ScalarValue: 'up' }, { ScalarValue: time }, { ScalarValue: text }],
+    });
+    queryMock.on(QueryCommand).resolves({
+      ColumnInfo: cols,
+      Rows: [
+        special('2023-11-14 22:13:35.000000000', 'stale'),
+        special('2023-11-14 22:13:20.000000000', 'NaN'),
+      ],
+    });
+    const [series] = await source
+      .seriesReader('t1', budget())
+      .select({ matchers: [m('__name__', '=', 'up')], startMs: from, endMs: to });
+    expect(Array.from(series!.timestampsMs)).toEqual([1_700_000_000_000, 1_700_000_015_000]);
+    expect(Array.from(series!.stale ?? [])).toEqual([0, 1]);
+    expect(Number.isNaN(series!.values[0])).toBe(true);
+  });
+
   it('asks for no more rows than the budget has left and stops paging once it is exceeded', async () => {
     const page = {
       ColumnInfo: columns,

@@ -216,6 +216,28 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       expect(await store.getChain('t1', 'c1')).toBeUndefined();
     });
 
+    it('counts email recipient references across tenants; erasing a tenant drops its references', async () => {
+      const address = 'shared@example.com';
+      await store.referenceEmailRecipient('t1', address);
+      await store.referenceEmailRecipient('t1', address);
+      await store.referenceEmailRecipient('t2', address);
+      expect(await store.releaseEmailRecipient('t1', address)).toBe(false);
+      expect(await store.releaseEmailRecipient('t2', address)).toBe(true);
+      await store.referenceEmailRecipient('t3', address);
+      await store.putChain({
+        tenantId: 't3',
+        chainId: 'c1',
+        name: 'ops',
+        stageIntervalSeconds: 60,
+        stages: [{ recipients: [{ type: 'email', address }] }],
+        createdAt: 'x',
+        updatedAt: 'x',
+      });
+      await store.referenceEmailRecipient('t4', address);
+      await store.deleteTenant('t3');
+      expect(await store.releaseEmailRecipient('t4', address)).toBe(true);
+    });
+
     it('lists alerts newest first, filters by status, and pages with a cursor', async () => {
       for (let i = 0; i < 5; i++)
         await store.putAlert(alert('t1', `a${i}`, { status: i % 2 === 0 ? 'open' : 'cleared' }));

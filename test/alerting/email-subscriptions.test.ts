@@ -113,6 +113,28 @@ describe('email subscriptions for chain recipients', () => {
     ]);
   });
 
+  it('keeps an address another tenant still uses, and unsubscribes it with the last tenant', async () => {
+    const { adminToken: otherTenant } = await platform.createTenant('email-subs-other');
+    const create = (token: string) =>
+      callApi(platform, '/v1/escalation-chains', {
+        token,
+        method: 'POST',
+        body: chain('shared@example.com'),
+        status: 201,
+      });
+    const remove = (token: string, id: unknown) =>
+      callApi(platform, `/v1/escalation-chains/${id}`, { token, method: 'DELETE', status: 204 });
+    const mine = (await create(adminToken))['chainId'];
+    const theirs = (await create(otherTenant))['chainId'];
+    sns.on(ListSubscriptionsByTopicCommand).resolves(listed(['shared@example.com', `${TOPIC}:sub-shared`]));
+    await remove(adminToken, mine);
+    expect(sns.commandCalls(UnsubscribeCommand)).toHaveLength(0);
+    await remove(otherTenant, theirs);
+    expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      { SubscriptionArn: `${TOPIC}:sub-shared` },
+    ]);
+  });
+
   it('does not store a chain whose recipient could not be subscribed', async () => {
     sns.on(SubscribeCommand).rejects(new Error('throttled'));
     const before = await api('GET', '/v1/escalation-chains');

@@ -108,6 +108,13 @@ describe('alert routing and resource linking through the API (local platform)', 
     for (const route of created) await api('POST', '/v1/alert-routes', route, 201);
     const { routes } = await api<{ routes: { name: string; priority: number }[] }>('GET', '/v1/alert-routes');
     expect(routes.map((r) => r.priority)).toEqual([5, 10, 20]);
+    const openapi = await api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json');
+    expect(Object.keys(openapi.paths['/v1/alert-routes'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(openapi.paths['/v1/alert-routes/{routeId}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'put',
+    ]);
     await api(
       'POST',
       '/v1/alert-rules',

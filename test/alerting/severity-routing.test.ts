@@ -195,7 +195,6 @@ describe('severity changes notify the route of the new severity', () => {
   it('de-escalation notifies only where the chain asks for it', async () => {
     const a = evaluator(0);
     await setUp(a, true);
-    await a.store.putRoute(route('rest-to-email', 20, { severities: ['warning', 'error'] }, 'email'));
     await push(a, 'web-2', 95); // critical: the pager (no de-escalation notices)
     now += 60_000;
     await push(a, 'web-2', 65); // warning: the pager chain does not ask

@@ -7,7 +7,7 @@ import {
   MAX_BUCKETS_PER_POINT,
 } from '../../shared/domain/ingest/native-histogram';
 import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
-import { remoteWriteToBatch } from '../../shared/domain/ingest/remote-write';
+import { remoteWriteToBatch, remoteWriteWritten } from '../../shared/domain/ingest/remote-write';
 import type { ExponentialHistogramPoint } from '../../shared/protocols/otlp/model';
 import type { Histogram } from '../../shared/protocols/prometheus/remote-write';
 
@@ -227,5 +227,38 @@ describe('one histogram, two protocols', () => {
     expect(otlp.rejections).toEqual([]);
     expect(values(rw.samples)).toEqual(values(otlp.samples));
     expect(rw.samples).toHaveLength(2 + 1 + 3 + 1 + 2);
+  });
+});
+
+describe('a stale native histogram', () => {
+  it('ends its _count and _sum series with stale markers and counts as written', () => {
+    const nowMs = Date.now();
+    const stale: Histogram = {
+      count: 0,
+      float: false,
+      sum: Number.NaN,
+      schema: 0,
+      zeroThreshold: 0,
+      zeroCount: 0,
+      negativeSpans: [],
+      negativeDeltas: [],
+      negativeCounts: [],
+      positiveSpans: [],
+      positiveDeltas: [],
+      positiveCounts: [],
+      resetHint: 0,
+      timestamp: nowMs,
+      customValues: [],
+      stale: true,
+    };
+    const batch = remoteWriteToBatch(
+      { timeseries: [{ labels: [{ name: '__name__', value: 'lat' }], samples: [], histograms: [stale] }] },
+      nowMs,
+    );
+    expect(batch.samples).toEqual([
+      { metric: 'lat_count', dimensions: {}, timestampMs: nowMs, value: Number.NaN, stale: true },
+      { metric: 'lat_sum', dimensions: {}, timestampMs: nowMs, value: Number.NaN, stale: true },
+    ]);
+    expect(remoteWriteWritten(batch, [])).toEqual({ samples: 0, histograms: 1, exemplars: 0 });
   });
 });

@@ -83,6 +83,15 @@ describe('aggregation', () => {
     expect(percentile([7], 0.95)).toBe(7);
     expect(aggregate([20, 10], 'p95')).toBeCloseTo(19.5);
   });
+  it('orders NaN first for p95 (as Prometheus does), whatever order the values came in; ±Inf as IEEE', () => {
+    const values = [3, Number.NaN, 1, Number.POSITIVE_INFINITY, 2, Number.NaN];
+    const p95 = aggregate(values, 'p95');
+    expect(aggregate([...values].reverse(), 'p95')).toBe(p95);
+    expect(p95).toBe(Number.POSITIVE_INFINITY);
+    expect(aggregate([5, Number.NaN], 'p95')).toBeNaN();
+    expect(aggregate([1, Number.NaN], 'avg')).toBeNaN();
+    expect(aggregate([1, Number.NEGATIVE_INFINITY], 'min')).toBe(Number.NEGATIVE_INFINITY);
+  });
 });
 
 describe('shapePoints', () => {

@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Resource } from '../../shared/domain/entities';
 import { pushedResourceId, ResourceIndex, resourceFromPush } from '../../shared/domain/resource-identity';
+import { deviceResource } from '../support/resources';
 
-const device = (
-  resourceId: string,
-  name: string,
-  address: string,
-  extra: Partial<Resource> = {},
-): Resource => ({
-  tenantId: 't1',
-  resourceId,
-  type: 'device',
-  name,
-  address,
-  properties: {},
-  groups: [],
-  dependsOn: [],
-  credentialIds: [],
-  version: 1,
-  createdAt: 'x',
-  ...extra,
-});
+const device = deviceResource;
 
 const index = new ResourceIndex([
   device('id-web', 'web-01', 'web-01.example.com', {

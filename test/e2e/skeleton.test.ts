@@ -230,9 +230,12 @@ describe('npm start', () => {
   afterAll(() => signalGroup('SIGKILL'));
 
   /** Starts `npm start` and resolves with its URL and printed token once the banner is out. */
-  async function start(dataDir: string): Promise<{ url: string; token: string; banner: string }> {
+  async function start(
+    dataDir: string,
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ url: string; token: string | undefined; banner: string }> {
     const { PROVIDER_ADMIN_TOKEN: _ignored, ...inherited } = process.env;
-    const env = { ...inherited, PORT: '0', DATA_DIR: dataDir };
+    const env = { ...inherited, PORT: '0', DATA_DIR: dataDir, ...extraEnv };
     child = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let banner = '';
     return new Promise((resolve, reject) => {
@@ -240,8 +243,8 @@ describe('npm start', () => {
       const onData = (chunk: Buffer) => {
         banner += chunk;
         const url = /listening on\s+(\S+)/.exec(banner)?.[1];
-        const token = /provider token\s+(\S+)/.exec(banner)?.[1];
-        if (url && token) {
+        const token = /provider token\s+(obs_provider_\S+)/.exec(banner)?.[1];
+        if (url && /provider token/.test(banner)) {
           clearTimeout(timer);
           resolve({ url, token, banner });
         }
@@ -270,20 +273,32 @@ describe('npm start', () => {
         headers: { ...json, authorization: `Bearer ${token}` },
         body: JSON.stringify(body),
       });
-    const tenant = await bodyOf(await post(first.url, '/admin/v1/tenants', first.token, { name: 'acme' }));
+    const providerToken = first.token as string;
+    expect(providerToken).toMatch(/^obs_provider_/);
+    const tenant = await bodyOf(await post(first.url, '/admin/v1/tenants', providerToken, { name: 'acme' }));
     const collector = await bodyOf(await post(first.url, '/v1/collectors', tenant.adminToken, { name: 'c' }));
     const nowS = Math.floor(Date.now() / 1000);
     expect((await post(first.url, '/v1/ingest', collector.ingestKey, nativePayload(nowS))).status).toBe(202);
     await stop();
 
+    // The token is shown once, when generated: a restart says where it is, not what it is.
     const second = await start(dataDir);
-    expect(second.token).toBe(first.token);
+    expect(second.banner).not.toContain(providerToken);
+    expect(second.banner).toContain(`${dataDir}/provider-admin-token`);
     expect(second.banner).not.toMatch(/generated/);
+    expect((await post(second.url, '/admin/v1/tenants', providerToken, { name: 'again' })).status).toBe(201);
     const answer = await fetch(
       `${second.url}/v1/metrics/query?metric=idle&from=${(nowS - 60) * 1000}&to=${(nowS + 60) * 1000}`,
       { headers: { authorization: `Bearer ${tenant.adminToken}` } },
     );
     expect((await bodyOf(answer)).series[0].points).toEqual([[nowS * 1000, 87.5]]);
+    await stop();
+
+    // A token from PROVIDER_ADMIN_TOKEN is the operator's own: never printed.
+    const fromEnv = 'obs_provider_from-the-environment-0123456789abcdefghijklmnopqr';
+    const third = await start(tempDataDir('obs-start-env-'), { PROVIDER_ADMIN_TOKEN: fromEnv });
+    expect(third.banner).not.toContain(fromEnv);
+    expect(third.banner).toContain('PROVIDER_ADMIN_TOKEN');
     await stop();
   }, 90_000);
 });

@@ -61,6 +61,47 @@ describe('tenant limits admin API', () => {
 });
 
 describe('tenant identity on ingest', () => {
+  it('audits every limit change (before and after) and every provider authentication on the limits API', async () => {
+    const { tenantId } = await platform.createTenant('limits-audit');
+    const path = `/admin/v1/tenants/${tenantId}/limits`;
+    const provider = platform.providerAdminToken;
+    const put = (body: unknown) =>
+      platform.request(path, {
+        method: 'PUT',
+        token: provider,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await put({ requestRate: 5, requestBurstSize: 10 })).status).toBe(200);
+    expect((await put({ requestRate: 7, requestBurstSize: 10 })).status).toBe(200);
+    expect((await platform.request(path, { token: 'obs_provider_wrong' })).status).toBe(401);
+    const trail = await bodyOf(
+      await platform.request(`/admin/v1/audit-events?tenantId=${tenantId}&limit=100`, { token: provider }),
+    );
+    const changes = trail.items
+      .filter((e: { action: string }) => e.action === 'tenant.limits.update')
+      .reverse();
+    expect(changes).toHaveLength(2);
+    expect(changes[0]).toMatchObject({
+      actor: 'provider',
+      outcome: 'success',
+      target: `tenant/${tenantId}`,
+      before: { overrides: {}, version: 0 },
+      after: { overrides: { requestRate: 5, requestBurstSize: 10 }, version: 1 },
+    });
+    expect(changes[1]).toMatchObject({
+      before: { overrides: { requestRate: 5, requestBurstSize: 10 }, version: 1 },
+      after: { overrides: { requestRate: 7, requestBurstSize: 10 }, version: 2 },
+    });
+    const all = await bodyOf(await platform.request('/admin/v1/audit-events?limit=100', { token: provider }));
+    expect(all.items).toContainEqual(
+      expect.objectContaining({ action: 'auth.failure', target: 'GET /admin/v1/tenants/{tenantId}/limits' }),
+    );
+    expect(all.items).toContainEqual(
+      expect.objectContaining({ action: 'auth.success', target: 'PUT /admin/v1/tenants/{tenantId}/limits' }),
+    );
+  });
+
   it('is the ingest key: none is 401, another kind is 403, another tenant named in a header is 403', async () => {
     const { tenantId, adminToken, ingestKey } = await tenantWithLimits(platform);
     const payload = seriesPayload(nowS());

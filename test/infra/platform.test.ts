@@ -206,6 +206,12 @@ describe('functions', () => {
         expect(props.Runtime, name).toBe('nodejs22.x');
         expect(props.Architectures).toEqual(['arm64']);
         expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+        // Responses and errors carry secrets: never trace metadata (shared/http/tracing.ts).
+        const env = (props.Environment as { Variables: Json }).Variables;
+        expect(env.POWERTOOLS_TRACER_CAPTURE_RESPONSE, name).toBe('false');
+        expect(env.POWERTOOLS_TRACER_CAPTURE_ERROR, name).toBe('false');
+        // A reservation can fail the deploy on a new account (quota 10, 10 must stay unreserved).
+        expect(props.ReservedConcurrentExecutions, name).toBeUndefined();
         expect(props.LoggingConfig).toMatchObject({ LogGroup: { Ref: logicalId(region, fn.logGroup) } });
       }
       const ingestEnv = (
@@ -286,10 +292,13 @@ describe('functions', () => {
     expect(use[0]!.Condition).toEqual({
       Null: { 'aws:ResourceTag/obs:tenant': 'false', 'kms:EncryptionContext:tenant': 'false' },
       'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'field'] },
+      // The key's tenant tag must be the tenant the data is encrypted for, not just present.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+      StringEquals: { 'kms:EncryptionContext:tenant': '${aws:ResourceTag/obs:tenant}' },
     });
   });
 
-  it('lets ingest append audit events and metric metadata, and nothing else, to the metadata table', () => {
+  it('lets ingest append audit events and metric metadata, count failed authentications and nothing else in the metadata table', () => {
     const region = 'us-east-1';
     const stack = synthed.platform.regional.get(region)!;
     const tableArn = JSON.stringify(
@@ -304,15 +313,14 @@ describe('functions', () => {
       actionsOf([s]).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
     );
     const onMetadata = writes.filter((s) => s.Condition !== undefined);
-    expect(onMetadata).toHaveLength(2);
-    expect(actionsOf([onMetadata[0]!])).toEqual(['dynamodb:PutItem']);
-    expect(onMetadata[0]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] },
-    });
-    expect(actionsOf([onMetadata[1]!]).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
-    expect(onMetadata[1]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['METRICMETA#*'] },
-    });
+    expect(onMetadata.map((s) => [actionsOf([s]).sort(), s.Condition])).toEqual([
+      [['dynamodb:PutItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } }],
+      [['dynamodb:UpdateItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUTHFAIL#*'] } }],
+      [
+        ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['METRICMETA#*'] } },
+      ],
+    ]);
   });
 
   it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it', () => {
@@ -445,6 +453,38 @@ describe('ingest API', () => {
       ]),
     });
     t.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    // Binary bodies (snappy, protobuf, gzip) never meet the Common Rule Set's body rules: the group
+    // applies to every route but the ingest routes (label values like http://10.0.0.1:9100 match RFI).
+    const rules = (Object.values(t.findResources('AWS::WAFv2::WebACL'))[0]!.Properties as { Rules: Json[] })
+      .Rules;
+    const common = rules.find((r) => r.Name === 'AWSManagedRulesCommonRuleSet') as {
+      Statement: { ManagedRuleGroupStatement: { ScopeDownStatement: Json } };
+    };
+    const ingestPaths = ROUTES.filter((r) => r.function === 'ingest').map((r) => r.path);
+    expect(ingestPaths.length).toBeGreaterThan(0);
+    expect(common.Statement.ManagedRuleGroupStatement.ScopeDownStatement).toEqual({
+      NotStatement: {
+        Statement: {
+          OrStatement: {
+            Statements: ingestPaths.map((path) => ({
+              ByteMatchStatement: {
+                FieldToMatch: { UriPath: {} },
+                PositionalConstraint: 'ENDS_WITH',
+                SearchString: path,
+                TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+              },
+            })),
+          },
+        },
+      },
+    });
+    // The WAF log group's name changes with each stack instance: a retained group from a deleted
+    // stack never blocks a redeploy.
+    const wafLogs = Object.values(t.findResources('AWS::Logs::LogGroup')).filter((g) =>
+      JSON.stringify(g.Properties).includes('aws-waf-logs-'),
+    );
+    expect(wafLogs).toHaveLength(1);
+    expect(JSON.stringify(wafLogs[0]!.Properties)).toContain('AWS::StackId');
     t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
     });

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawSeries } from '../../shared/ports/series-source';
 import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
-import { type LaunchedPrometheus, launchPrometheus } from '../support/prometheus';
+import { type LaunchedPrometheus, launchPrometheus, selfScrapeConfig } from '../support/prometheus';
 import { type ApiAnswer, compareAnswers, toApiData } from './compare';
 import { comparisonQueries } from './compare-queries';
 import { type FlappingTarget, remoteReadAll, startFlappingTarget } from './prometheus-raw';
@@ -47,20 +47,13 @@ describe('PromQL engine against Prometheus 2.42', () => {
       const flappy = target.address;
       prometheus = await launchPrometheus(
         (port) =>
-          [
-            'global:',
-            '  scrape_interval: 1s',
-            '  scrape_timeout: 900ms',
-            '  evaluation_interval: 1m',
-            'scrape_configs:',
-            '  - job_name: prometheus',
-            '    static_configs:',
-            `      - targets: ['127.0.0.1:${port}']`,
-            '  - job_name: flappy',
-            '    static_configs:',
-            `      - targets: ['${flappy}']`,
-            '',
-          ].join('\n'),
+          selfScrapeConfig(port, {
+            extraScrapeConfigs: [
+              '  - job_name: flappy',
+              '    static_configs:',
+              `      - targets: ['${flappy}']`,
+            ],
+          }),
         ['--log.level=warn'],
       );
       const started = Date.now();

@@ -253,6 +253,83 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     ]);
   });
 
+  it('turns no-recorded-value points of every type into stale markers on exactly the series they would write', async () => {
+    const t = nowNs();
+    const plain = everyType(t);
+    await h.invoke('/v1/metrics', { headers: JSON_TYPE, body: JSON.stringify(plain) });
+    const series = h.store.written.map((s) => [s.metric, s.dimensions]);
+    h.store.written.length = 0;
+    const flagged = JSON.parse(JSON.stringify(plain), (key, value) =>
+      key === 'dataPoints' ? value.map((p: object) => ({ ...p, flags: 1 })) : value,
+    );
+    const result = await h.invoke('/v1/metrics', { headers: JSON_TYPE, body: JSON.stringify(flagged) });
+    expect(JSON.parse(result.body)).toEqual({});
+    expect(h.store.written.map((s) => [s.metric, s.dimensions])).toEqual(series);
+    expect(h.store.written.every((s) => s.stale === true && Number.isNaN(s.value))).toBe(true);
+  });
+
+  it('stores NaN and ±Inf in sums, summaries and histograms as values (a summary without observations)', async () => {
+    const t = nowNs();
+    const request = {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'q',
+                  summary: {
+                    dataPoints: [
+                      {
+                        timeUnixNano: t,
+                        count: 0,
+                        sum: 0,
+                        quantileValues: [
+                          { quantile: 0.5, value: 'NaN' },
+                          { quantile: 0.99, value: 'NaN' },
+                        ],
+                      },
+                    ],
+                  },
+                },
+                {
+                  name: 's',
+                  sum: {
+                    aggregationTemporality: 2,
+                    dataPoints: [{ timeUnixNano: t, asDouble: 'Infinity' }],
+                  },
+                },
+                {
+                  name: 'h',
+                  histogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [
+                      { timeUnixNano: t, count: 1, sum: '-Infinity', bucketCounts: [1], explicitBounds: [] },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const result = await h.invoke('/v1/metrics', { headers: JSON_TYPE, body: JSON.stringify(request) });
+    expect(JSON.parse(result.body)).toEqual({});
+    expect(
+      h.store.written.map((s) => [s.metric, s.dimensions['quantile'] ?? s.dimensions['le'], s.value]),
+    ).toEqual([
+      ['q_count', undefined, 0],
+      ['q_sum', undefined, 0],
+      ['q', '0.5', Number.NaN],
+      ['q', '0.99', Number.NaN],
+      ['s', undefined, Number.POSITIVE_INFINITY],
+      ['h_count', undefined, 1],
+      ['h_sum', undefined, Number.NEGATIVE_INFINITY],
+      ['h_bucket', '+Inf', 1],
+    ]);
+  });
+
   it('counts data points the store refuses in partial success', async () => {
     h.store.refuse = (s) => (s.metric === 'h_bucket' ? 'duplicate with another value' : undefined);
     const result = await h.invoke('/v1/metrics', {

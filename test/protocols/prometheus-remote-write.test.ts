@@ -6,8 +6,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { uncompress } from 'snappyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteMetricMetadata } from '../../shared/adapters/local/sqlite-metric-metadata';
 import { decodeRemoteWriteBody, type WriteRequest } from '../../shared/protocols/prometheus/remote-write';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { type CaptureProxy, startCaptureProxy } from './support/capture-proxy';
@@ -91,7 +93,7 @@ async function query(token: string, metric: string, filters: Record<string, stri
 
 describe('Prometheus → POST /api/v1/write', () => {
   it('stores every sample a real Prometheus remote-writes, with its labels, and no stale markers', async () => {
-    const { adminToken } = await platform.createTenant();
+    const { tenantId, adminToken } = await platform.createTenant();
     const { ingestKey } = await platform.createCollector(adminToken);
     const { port } = target.address() as AddressInfo;
     prometheus = await startScrapingPrometheus({
@@ -130,9 +132,21 @@ describe('Prometheus → POST /api/v1/write', () => {
       // Our codec reads Prometheus's bytes as protobufjs does.
       const raw = uncompress(new Uint8Array(w.body));
       expect(withoutStaleFlags(decoded(w.body))).toEqual(referenceWriteRequest(raw));
+      // The 2.0 Written headers, on 1.0 too: every non-stale sample was stored.
+      const samples = decoded(w.body).timeseries.reduce(
+        (n, t) => n + t.samples.filter((x) => !x.stale).length,
+        0,
+      );
+      expect(w.responseHeaders['x-prometheus-remote-write-samples-written']).toBe(String(samples));
+      expect(w.responseHeaders['x-prometheus-remote-write-histograms-written']).toBe('0');
     }
-    // Metadata-only requests were among them (metadata_config), and were accepted.
+    // Metadata-only requests were among them (metadata_config), and were accepted and kept.
     expect(writes.some((w) => (decoded(w.body).metadata ?? []).length > 0)).toBe(true);
+    const metadata = new SqliteMetricMetadata(join(platform.dataDir, 'metric-metadata.sqlite'));
+    const kept = await metadata.list(tenantId);
+    metadata.close();
+    expect(kept).toContainEqual({ metric: 'shop_orders_total', type: 'counter', help: '', unit: '' });
+    expect(kept).toContainEqual({ metric: 'shop_latency_seconds', type: 'histogram', help: '', unit: '' });
 
     // Every non-stale sample sent is queryable, exactly, under its labels.
     const sent = new Map<

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
-import { type LaunchedPrometheus, launchPrometheus } from '../support/prometheus';
+import { type LaunchedPrometheus, launchPrometheus, selfScrapeConfig } from '../support/prometheus';
 
 let platform: TestPlatform;
 beforeAll(async () => {
@@ -35,22 +35,7 @@ describe('a stock Prometheus scraping itself and remote-writing to the platform'
     const { ingestKey } = await platform.createCollector(adminToken);
     const prometheus = await launchPrometheus(
       (port) =>
-        [
-          'global:',
-          '  scrape_interval: 1s',
-          '  scrape_timeout: 900ms',
-          'scrape_configs:',
-          '  - job_name: prometheus',
-          '    static_configs:',
-          `      - targets: ['127.0.0.1:${port}']`,
-          'remote_write:',
-          `  - url: ${platform.url}/api/v1/write`,
-          '    authorization:',
-          '      type: Bearer',
-          `      credentials: ${ingestKey}`,
-          '    queue_config: {batch_send_deadline: 1s}',
-          '',
-        ].join('\n'),
+        selfScrapeConfig(port, { remoteWrite: { url: `${platform.url}/api/v1/write`, token: ingestKey } }),
       ['--log.level=warn'],
     );
     try {

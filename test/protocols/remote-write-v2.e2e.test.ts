@@ -15,6 +15,7 @@ import { REMOTE_WRITE_V2_HEADERS } from '../../shared/protocols/prometheus/remot
 import { snappyCompress } from '../../shared/protocols/snappy';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { encodeRequestV2, type SeriesV2 } from './support/native-histograms';
+import { encodeOtlp } from './support/reference';
 
 let platform: TestPlatform;
 let tenantId: string;
@@ -271,5 +272,86 @@ describe('remote write 2.0 (Content-Type proto=io.prometheus.write.v2.Request)',
     expect(result.status).toBe(400);
     expect(JSON.parse(result.body).error.message).toContain('labels_refs 9 is not in the symbols table');
     expect(result.written).toEqual({ samples: '0', histograms: '0', exemplars: '0' });
+  });
+});
+
+describe('OTLP metric metadata', () => {
+  it("keeps each metric's type, description and unit, from protobuf and from JSON", async () => {
+    const timeUnixNano = now * 1e6;
+    const request = {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'otlp.requests',
+                  description: 'Requests served.',
+                  unit: '{request}',
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [{ timeUnixNano, asInt: 3 }],
+                  },
+                },
+                {
+                  name: 'otlp.queue',
+                  unit: '1',
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: false,
+                    dataPoints: [{ timeUnixNano, asDouble: 2 }],
+                  },
+                },
+                {
+                  name: 'otlp.latency',
+                  description: 'Latency.',
+                  unit: 's',
+                  exponentialHistogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [
+                      { timeUnixNano, count: 1, scale: 0, positive: { offset: 0, bucketCounts: [1] } },
+                    ],
+                  },
+                },
+                { name: 'otlp.nothing', description: 'No points, no entry.', gauge: { dataPoints: [] } },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const proto = await platform.request('/v1/metrics', {
+      method: 'POST',
+      token: ingestKey,
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: Buffer.from(encodeOtlp(request)),
+    });
+    expect(proto.status).toBe(200);
+    const kept = await metadata();
+    expect(kept).toContainEqual({
+      metric: 'otlp.requests',
+      type: 'counter',
+      help: 'Requests served.',
+      unit: '{request}',
+    });
+    expect(kept).toContainEqual({ metric: 'otlp.queue', type: 'gauge', help: '', unit: '1' });
+    expect(kept).toContainEqual({ metric: 'otlp.latency', type: 'histogram', help: 'Latency.', unit: 's' });
+    expect(kept.map((e) => e.metric)).not.toContain('otlp.nothing');
+
+    const renamed = JSON.parse(JSON.stringify(request).replaceAll('Latency.', 'Latency, in JSON.'));
+    const json = await platform.request('/v1/metrics', {
+      method: 'POST',
+      token: ingestKey,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(renamed),
+    });
+    expect(json.status).toBe(200);
+    expect(await metadata()).toContainEqual({
+      metric: 'otlp.latency',
+      type: 'histogram',
+      help: 'Latency, in JSON.',
+      unit: 's',
+    });
   });
 });

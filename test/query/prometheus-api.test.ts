@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusMetricStore } from '../../shared/adapters/aws/amp-prometheus';
+import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../shared/protocols/prometheus/remote-write';
 import { nativePayload } from '../support/native-payload';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus';
@@ -124,8 +125,26 @@ describe.each(['sqlite', 'amp'] as const)('Prometheus API on the %s store', (sto
       expect(limited.warnings).toEqual(['results truncated due to limit']);
     });
 
-    it('metadata and exemplars answer empty', async () => {
-      expect(await bodyOf(await get('/api/v1/metadata', {}, bearer(alpha.adminToken)))).toEqual({
+    it('metadata: what the tenant’s senders said (remote write 1.0 here), never another tenant’s; exemplars empty', async () => {
+      // Remote write 1.0 metadata only (no samples: the series of the other tests stay as they are).
+      const sent = await platform.request('/api/v1/write', {
+        method: 'POST',
+        token: alphaIngestKey,
+        headers: { ...REMOTE_WRITE_HEADERS },
+        body: encodeRemoteWriteBody({
+          timeseries: [],
+          metadata: [{ type: 2, metricFamilyName: 'queue_depth', help: 'Jobs waiting', unit: '' }],
+        }),
+      });
+      expect(sent.status).toBe(204);
+      const mine = await bodyOf(
+        await get('/api/v1/metadata', { metric: 'queue_depth' }, bearer(alpha.adminToken)),
+      );
+      expect(mine).toMatchObject({
+        status: 'success',
+        data: { queue_depth: [{ type: 'gauge', help: 'Jobs waiting' }] },
+      });
+      expect(await bodyOf(await get('/api/v1/metadata', {}, bearer(bravo.adminToken)))).toEqual({
         status: 'success',
         data: {},
       });
@@ -133,10 +152,7 @@ describe.each(['sqlite', 'amp'] as const)('Prometheus API on the %s store', (sto
         await bodyOf(
           await get('/api/v1/query_exemplars', { query: 'busy', ...range }, bearer(alpha.adminToken)),
         ),
-      ).toEqual({
-        status: 'success',
-        data: [],
-      });
+      ).toEqual({ status: 'success', data: [] });
     });
   });
 
@@ -209,6 +225,93 @@ describe.each(['sqlite', 'amp'] as const)('Prometheus API on the %s store', (sto
       );
       expect(tooLong.status).toBe(422);
       expect((await bodyOf(tooLong)).error).toContain('max_query_length');
+    });
+  });
+
+  describe('PromQL through the query function', () => {
+    it('instant query (GET, Bearer) and range query (POST form, Basic) answer in Prometheus’ shapes', async () => {
+      const instant = await bodyOf(
+        await get('/api/v1/query', { query: 'busy', time: String(nowS) }, bearer(alpha.adminToken)),
+      );
+      expect(instant).toEqual({
+        status: 'success',
+        data: {
+          resultType: 'vector',
+          result: [
+            {
+              metric: {
+                __name__: 'busy',
+                datasource: 'LinuxCPU',
+                instance: 'cpu0',
+                'system.hostname': 'alpha-host',
+              },
+              value: [nowS, '12.5'],
+            },
+          ],
+        },
+      });
+      const range = await platform.request('/api/v1/query_range', {
+        method: 'POST',
+        headers: { ...basic(alpha.adminToken), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          query: 'sum by (instance) (busy)',
+          start: String(nowS - 60),
+          end: String(nowS),
+          step: '30s',
+        }).toString(),
+      });
+      expect(await bodyOf(range)).toEqual({
+        status: 'success',
+        data: {
+          resultType: 'matrix',
+          result: [
+            {
+              metric: { instance: 'cpu0' },
+              values: [
+                [nowS - 60, '10'],
+                [nowS - 30, '10'],
+                [nowS, '12.5'],
+              ],
+            },
+          ],
+        },
+      });
+    });
+
+    it('aggregates over the tenant’s own series only, whatever the selector', async () => {
+      for (const query of [
+        'count({__name__=~".+"})',
+        'sum(busy)',
+        `count(busy{tenant_id!="${alpha.tenantId}"})`,
+      ]) {
+        const body = await bodyOf(
+          await get('/api/v1/query', { query, time: String(nowS) }, bearer(alpha.adminToken)),
+        );
+        expect(body.status, query).toBe('success');
+        const values = body.data.result.map((s: { value: [number, string] }) => s.value[1]);
+        expect(values, query).toEqual(
+          { 'count({__name__=~".+"})': ['2'], 'sum(busy)': ['12.5'] }[query] ?? ['1'],
+        );
+      }
+    });
+
+    it('formats a query; a parse error is 400 bad_data, a range vector in query_range too', async () => {
+      expect(
+        await bodyOf(
+          await get('/api/v1/format_query', { query: 'sum(busy)by(instance)' }, bearer(alpha.adminToken)),
+        ),
+      ).toEqual({
+        status: 'success',
+        data: 'sum by (instance) (busy)',
+      });
+      for (const [path, params] of [
+        ['/api/v1/query', { query: 'sum(' }],
+        ['/api/v1/query_range', { query: 'busy[5m]', start: range.start, end: range.end, step: '60' }],
+      ] as const) {
+        const response = await get(path, params, bearer(alpha.adminToken));
+        expect(response.status, path).toBe(400);
+        expect(await bodyOf(response)).toMatchObject({ status: 'error', errorType: 'bad_data' });
+      }
     });
   });
 });

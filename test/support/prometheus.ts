@@ -131,3 +131,36 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   );
   return { url, stop };
 }
+
+/**
+ * prometheus.yml for a Prometheus scraping itself every second (`port` is its own), optionally
+ * remote-writing what it scrapes to `remoteWrite` with a bearer token, plus `extraScrapeConfigs`
+ * (YAML lines under scrape_configs).
+ */
+export function selfScrapeConfig(
+  port: number,
+  options: { remoteWrite?: { url: string; token: string }; extraScrapeConfigs?: readonly string[] } = {},
+): string {
+  return [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 900ms',
+    '  evaluation_interval: 1m',
+    'scrape_configs:',
+    '  - job_name: prometheus',
+    '    static_configs:',
+    `      - targets: ['127.0.0.1:${port}']`,
+    ...(options.extraScrapeConfigs ?? []),
+    ...(options.remoteWrite
+      ? [
+          'remote_write:',
+          `  - url: ${options.remoteWrite.url}`,
+          '    authorization:',
+          '      type: Bearer',
+          `      credentials: ${options.remoteWrite.token}`,
+          '    queue_config: {batch_send_deadline: 1s}',
+        ]
+      : []),
+    '',
+  ].join('\n');
+}

@@ -81,7 +81,38 @@ describe('authenticate', () => {
     );
   });
 
-  it('records a success once per TTL, every failure, and unknown credentials in the provider partition', async () => {
+  it('gives a token with a swapped kind prefix the same answer warm and cold', async () => {
+    const { instanceA, instanceB, tenantId, admin, advance } = await setup();
+    const ingest = issueCredential('ingest', tenantId, new Date('2026-01-01T00:00:00Z'));
+    await instanceA.createCredential(ingest.record);
+    const swapped = (token: string, to: 'tenant' | 'ingest') =>
+      token.replace(/^obs_(tenant|ingest)_/, `obs_${to}_`);
+    const tenantAsIngest = swapped(admin.token, 'ingest');
+    const ingestAsTenant = swapped(ingest.token, 'tenant');
+    // Cold (instance B has never seen either credential): a kind mismatch is 401.
+    await expect(authenticate(eventWith(tenantAsIngest), instanceB, 'ingest')).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    await expect(authenticate(eventWith(ingestAsTenant), instanceB, 'tenant')).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    // Warm (instance A has cached both genuine tokens): the same strings get the same answer.
+    advance(1);
+    await authenticate(eventWith(admin.token), instanceA, 'tenant');
+    await authenticate(eventWith(ingest.token), instanceA, 'ingest');
+    for (const [token, kind] of [
+      [tenantAsIngest, 'ingest'],
+      [tenantAsIngest, 'tenant'],
+      [ingestAsTenant, 'tenant'],
+      [ingestAsTenant, 'ingest'],
+    ] as const)
+      await expect(authenticate(eventWith(token), instanceA, kind)).rejects.toBeInstanceOf(UnauthorizedError);
+    // The genuine tokens still pass warm.
+    await expect(authenticate(eventWith(admin.token), instanceA, 'tenant')).resolves.toBeDefined();
+    await expect(authenticate(eventWith(ingest.token), instanceA, 'ingest')).resolves.toBeDefined();
+  });
+
+  it('records a success once per TTL, every failure, and counts unknown credentials per source and minute', async () => {
     const { instanceA, audit, tenantId, admin, advance } = await setup();
     await authenticate(eventWith(admin.token), instanceA, 'tenant');
     await authenticate(eventWith(admin.token), instanceA, 'tenant');
@@ -112,8 +143,16 @@ describe('authenticate', () => {
     await expect(
       authenticate(eventWith(`obs_tenant_${newId()}_${'x'.repeat(43)}`), instanceA, 'tenant'),
     ).rejects.toBeInstanceOf(UnauthorizedError);
-    const provider = (await audit.query(PROVIDER_AUDIT_PARTITION, {}, { limit: 50 })).items;
-    expect(provider[0]).toMatchObject({ action: 'auth.failure', reason: 'unknown credential' });
+    // Anyone can present an unknown credential: counted apart, never an event in the provider's partition.
+    expect((await audit.query(PROVIDER_AUDIT_PARTITION, {}, { limit: 50 })).items).toEqual([]);
+    expect(await audit.authFailures('2026-01-01T00:00', '2026-01-01T00:01')).toEqual([
+      expect.objectContaining({
+        reason: 'unknown credential',
+        sourceIp: '192.0.2.1',
+        target: 'GET /v1/resources',
+        count: 1,
+      }),
+    ]);
   });
 
   it('fails closed with 503 when the decision cannot be recorded', async () => {

@@ -158,6 +158,39 @@ describe('TimestreamTenantData', () => {
     expect(data.erasureMethod).toMatch(/DeleteTable of the tenant's own Timestream table/);
   });
 
+  it('exports special values from the special_value measure as strings, stale markers flagged', async () => {
+    const row = (second: number, value: string | null, special: string | null) => ({
+      Data: [
+        { ScalarValue: 'cpu' },
+        { ScalarValue: `2026-01-01 00:00:0${second}.000000000` },
+        value === null ? { NullValue: true } : { ScalarValue: value },
+        special === null ? { NullValue: true } : { ScalarValue: special },
+      ],
+    });
+    ts.on(QueryCommand).resolves({
+      ColumnInfo: [
+        { Name: 'measure_name' },
+        { Name: 'time' },
+        { Name: 'value' },
+        { Name: 'special_value' },
+      ] as ColumnInfo[],
+      Rows: [row(0, '1', null), row(1, null, 'NaN'), row(2, null, '-Inf'), row(3, null, 'stale')],
+    });
+    const rows: unknown[] = [];
+    for await (const r of holder().exportTenant('t')) rows.push(r);
+    const at = (second: number) => ({
+      metric: 'cpu',
+      timestampMs: Date.parse(`2026-01-01T00:00:0${second}Z`),
+      dimensions: {},
+    });
+    expect(rows).toEqual([
+      { ...at(0), value: 1 },
+      { ...at(1), value: 'NaN' },
+      { ...at(2), value: '-Inf' },
+      { ...at(3), value: 'NaN', stale: true },
+    ]);
+  });
+
   it('exports nothing and deletes nothing for a tenant that never wrote (no table)', async () => {
     ts.on(QueryCommand).rejects(missingTable());
     tsWrite.on(DeleteTableCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'nf' }));

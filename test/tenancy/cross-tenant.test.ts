@@ -93,7 +93,7 @@ function bodyFor(route: RouteSpec, ids: Record<string, string>): unknown {
 }
 
 const QUERY: Record<string, Record<string, string>> = {
-  'GET /v1/metrics/query': { metric: 'util', from: '0', to: String(Date.now()) },
+  'GET /v1/metrics/query': { metric: 'util', from: String(Date.now() - 3_600_000), to: String(Date.now()) },
 };
 
 describe.each(['sqlite', 'dynamodb'] as const)('cross-tenant matrix on %s', (backend) => {

@@ -23,8 +23,8 @@ export function tokenOperations(ctx: ApiContext): Operation[] {
     return credential;
   }
 
-  /** Whether the tenant keeps an admin token once `token` is revoked (so it cannot lock itself out). */
-  async function anotherActiveAdmin(token: CredentialRecord): Promise<boolean> {
+  /** An admin token the tenant keeps once `token` is revoked (so it cannot lock itself out). */
+  async function anotherActiveAdmin(token: CredentialRecord): Promise<string | undefined> {
     let cursor: string | undefined;
     do {
       const page = await deps.tenants.listCredentials(token.tenantId, { limit: 100, cursor });
@@ -35,10 +35,10 @@ export function tokenOperations(ctx: ApiContext): Operation[] {
           !c.revokedAt &&
           c.credentialId !== token.credentialId
         )
-          return true;
+          return c.credentialId;
       cursor = page.nextCursor;
     } while (cursor);
-    return false;
+    return undefined;
   }
 
   return [
@@ -104,14 +104,22 @@ export function tokenOperations(ctx: ApiContext): Operation[] {
       responses: { 200: tokenView, 404: null, 409: null, ...std },
       run: async (request) => {
         const current = await ownToken(request.principal, request.params.tokenId);
-        if (!current.revokedAt && current.role === 'admin' && !(await anotherActiveAdmin(current)))
-          throw new ConflictError(
-            'this is the last admin token; create another admin token first',
-            'tokenId',
-          );
+        const lastAdmin = () =>
+          new ConflictError('this is the last admin token; create another admin token first', 'tokenId');
+        // An admin goes only while another stays active: checked in the same transaction as the
+        // revocation (the listing reads an eventually consistent index; the check does not).
+        const keeper =
+          !current.revokedAt && current.role === 'admin' ? await anotherActiveAdmin(current) : undefined;
+        if (!current.revokedAt && current.role === 'admin' && !keeper) throw lastAdmin();
         const stored = current.revokedAt
           ? current
-          : await deps.tenants.updateCredential({ ...current, revokedAt: now() }, current.version ?? 1);
+          : await deps.tenants
+              .updateCredential({ ...current, revokedAt: now() }, current.version ?? 1, {
+                ...(keeper ? { whileActive: keeper } : {}),
+              })
+              .catch((error: unknown) => {
+                throw keeper && error instanceof ConflictError ? lastAdmin() : error;
+              });
         invalidateCredential(deps.tenants, current.credentialId);
         await audit(request, 'token.revoke', `token/${current.credentialId}`, {
           before: redact('credential', current),

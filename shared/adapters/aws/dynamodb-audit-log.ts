@@ -3,18 +3,28 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
-import type {
-  AuditEvent,
-  AuditLog,
-  AuditLogReader,
-  AuditQuery,
-  StoredAuditEvent,
+import {
+  AUTH_FAILURE_SHARDS,
+  type AuditEvent,
+  type AuditLog,
+  type AuditLogReader,
+  type AuditQuery,
+  type AuthFailure,
+  type AuthFailureCount,
+  type AuthFailureLog,
+  authFailureExpiry,
+  authFailureMinute,
+  authFailurePartition,
+  type StoredAuditEvent,
+  UNKNOWN_SOURCE,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { auditEventId } from '../items/audit-event-id';
 import { deleteKeys, queryAll } from './dynamodb-items';
+import { METADATA_TTL_ATTRIBUTE } from './dynamodb-notification-ledger';
 
 /**
  * The audit log in the tenant table: pk `AUDIT#<tenantId>`, sk `<at>#<eventId>` (see
@@ -22,7 +32,7 @@ import { deleteKeys, queryAll } from './dynamodb-items';
  * updates an event, and the functions' IAM policies deny UpdateItem/DeleteItem on `AUDIT#*` leading
  * keys to everything but offboarding (the CDK wiring list in the report says how).
  */
-export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHolder {
+export class DynamoDbAuditLog implements AuditLog, AuditLogReader, AuthFailureLog, TenantDataHolder {
   readonly dataName = 'audit';
 
   constructor(
@@ -39,6 +49,62 @@ export class DynamoDbAuditLog implements AuditLog, AuditLogReader, TenantDataHol
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+  }
+
+  /**
+   * pk `AUTHFAIL#<minute>#<shard>`, sk `<source>#<reason>#<target>`: one counter per row (ADD), with
+   * the table's TTL attribute, so a flood costs one small item per source and minute.
+   */
+  async countAuthFailure(failure: AuthFailure): Promise<void> {
+    const sourceIp = failure.sourceIp ?? UNKNOWN_SOURCE;
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: {
+          pk: authFailurePartition(failure),
+          sk: `${sourceIp}#${failure.reason}#${failure.target}`,
+        },
+        UpdateExpression:
+          'ADD #count :one SET #minute = :minute, sourceIp = :source, reason = :reason, target = :target, #ttl = :ttl',
+        ExpressionAttributeNames: { '#count': 'count', '#minute': 'minute', '#ttl': METADATA_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':minute': authFailureMinute(failure.at),
+          ':source': sourceIp,
+          ':reason': failure.reason,
+          ':target': failure.target,
+          ':ttl': authFailureExpiry(failure.at),
+        },
+      }),
+    );
+  }
+
+  async authFailures(fromMinute: string, toMinute: string): Promise<AuthFailureCount[]> {
+    const counts: AuthFailureCount[] = [];
+    for (
+      let minute = Date.parse(`${fromMinute}:00Z`);
+      minute <= Date.parse(`${toMinute}:00Z`);
+      minute += 60_000
+    ) {
+      const at = new Date(minute).toISOString();
+      for (let shard = 0; shard < AUTH_FAILURE_SHARDS; shard++) {
+        const pk = `AUTHFAIL#${authFailureMinute(at)}#${shard}`;
+        for await (const item of queryAll(this.client, {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+        }))
+          counts.push({
+            minute: item.minute as string,
+            sourceIp: item.sourceIp as string,
+            reason: item.reason as string,
+            target: item.target as string,
+            count: item.count as number,
+            expiresAt: item[METADATA_TTL_ATTRIBUTE] as number,
+          });
+      }
+    }
+    return counts;
   }
 
   async query(tenantId: string, query: AuditQuery, page: PageRequest): Promise<Page<StoredAuditEvent>> {

@@ -9,7 +9,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { CredentialRecord } from '../../domain/credentials';
-import { ConflictError, NotFoundError } from '../../domain/errors';
+import { ConflictError, NotFoundError, UnavailableError } from '../../domain/errors';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
 import type { Collector, Tenant } from '../../domain/tenant';
 import type { TenantDataHolder } from '../../ports/tenant-data';
@@ -110,8 +110,48 @@ export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
     await this.insertAll([{ ...TABLE_KEYS.credential(record), ...withVersion(record) }]);
   }
 
-  async updateCredential(record: CredentialRecord, expectedVersion: number): Promise<CredentialRecord> {
-    return this.update(TABLE_KEYS.credential(record), record, expectedVersion);
+  async updateCredential(
+    record: CredentialRecord,
+    expectedVersion: number,
+    options: { readonly whileActive?: string } = {},
+  ): Promise<CredentialRecord> {
+    if (!options.whileActive) return this.update(TABLE_KEYS.credential(record), record, expectedVersion);
+    // One transaction: the write and a strongly consistent check of the other credential, so two
+    // crossed revocations (A while B, B while A) cannot both succeed.
+    const keys = TABLE_KEYS.credential(record);
+    const stored = { ...record, version: expectedVersion + 1 };
+    const other = TABLE_KEYS.credential({ credentialId: options.whileActive });
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...keys, ...stored },
+                ConditionExpression: `attribute_exists(pk) AND ${VERSION_IS}`,
+                ExpressionAttributeValues: versionValues(expectedVersion),
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: { pk: other.pk, sk: other.sk },
+                ConditionExpression:
+                  'attribute_exists(pk) AND attribute_not_exists(revokedAt) AND tenantId = :tenant',
+                ExpressionAttributeValues: { ':tenant': record.tenantId },
+              },
+            },
+          ],
+        }),
+      );
+      return stored;
+    } catch (error) {
+      throw cancellationError(
+        error,
+        `${keys.sk} changed since version ${expectedVersion}, or ${options.whileActive} is no longer active`,
+      );
+    }
   }
 
   async listCredentials(tenantId: string, page: PageRequest): Promise<Page<CredentialRecord>> {
@@ -288,8 +328,7 @@ export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw new ConflictError('item already exists');
-      throw error;
+      throw cancellationError(error, 'item already exists');
     }
   }
 }
@@ -297,6 +336,29 @@ export class DynamoDbTenantStore implements TenantStore, TenantDataHolder {
 /** Items written before versioning count as version 1. */
 const VERSION_IS = '(version = :expected OR (attribute_not_exists(version) AND :expected = :one))';
 const versionValues = (expected: number) => ({ ':expected': expected, ':one': 1 });
+
+/** Cancellation reasons DynamoDB gives when the transaction may succeed if sent again. */
+const RETRYABLE_CANCELLATIONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * What a cancelled transaction means, read from its CancellationReasons: a failed condition is a
+ * conflict (409, `conflictMessage`); a concurrent transaction or throttling is a retryable 503.
+ */
+function cancellationError(error: unknown, conflictMessage: string): unknown {
+  if (!(error instanceof TransactionCanceledException)) return error;
+  const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+  if (codes.includes('ConditionalCheckFailed')) return new ConflictError(conflictMessage);
+  if (codes.some((c) => RETRYABLE_CANCELLATIONS.has(c)))
+    return new UnavailableError('the change met a concurrent change or throttling; retry', 1, {
+      cause: error,
+    });
+  return error;
+}
 
 function conditionError(error: unknown, what: string, expectedVersion: number | undefined): unknown {
   if (!(error instanceof ConditionalCheckFailedException)) return error;

@@ -36,7 +36,7 @@ export const awsAlertBus = () =>
 export const alertBusConfigured = (): boolean => Boolean(process.env[ALERT_ENV.busName]);
 
 export function awsNotifierChannels() {
-  const webhook = new WebhookNotifier({ maxAttempts: 3, timeoutMs: 5000 });
+  const webhook = new WebhookNotifier({ maxAttempts: 3 });
   const sns = new SnsNotifier({
     client: new SNSClient({}),
     emailTopicArn: requiredEnv(ALERT_ENV.emailTopicArn),

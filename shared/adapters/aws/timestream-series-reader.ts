@@ -119,7 +119,7 @@ export function timestreamSeriesReader(
   return {
     select: async (selection) => {
       const plan = planSelector(selection.matchers);
-      const bySeries = new Map<string, { labels: Labels; timestamps: number[]; values: number[] }>();
+      const bySeries = new Map<string, CollectedSeries>();
       for await (const page of pages(selectSql(table, selection, budget.samplesLeft + 1))) {
         const columns = page.ColumnInfo ?? [];
         const rows = page.Rows ?? [];
@@ -132,11 +132,12 @@ export function timestreamSeriesReader(
             const labels = seriesLabelsOf(sample.metric, sample.dimensions);
             if (!plan.matches(labels)) continue;
             budget.chargeSeries();
-            series = { labels, timestamps: [], values: [] };
+            series = { labels, timestamps: [], values: [], stale: [] };
             bySeries.set(key, series);
           }
           series.timestamps.push(sample.timestampMs);
           series.values.push(sample.value);
+          series.stale.push(sample.stale === true ? 1 : 0);
         }
       }
       return [...bySeries.values()].map(sortedSeries);
@@ -199,26 +200,37 @@ function labelsOfRow(
   return seriesLabelsOf(metric, dimensions as Dimensions);
 }
 
+interface CollectedSeries {
+  labels: Labels;
+  timestamps: number[];
+  values: number[];
+  stale: number[];
+}
+
 /** Rows arrive in no particular order: by time, one point per timestamp. */
-function sortedSeries(series: { labels: Labels; timestamps: number[]; values: number[] }): RawSeries {
+function sortedSeries(series: CollectedSeries): RawSeries {
   const order = series.timestamps
     .map((_, i) => i)
     .sort((a, b) => (series.timestamps[a] as number) - (series.timestamps[b] as number));
   const timestamps: number[] = [];
   const values: number[] = [];
+  const stale: number[] = [];
   for (const i of order) {
     const t = series.timestamps[i] as number;
-    if (timestamps.length > 0 && timestamps[timestamps.length - 1] === t)
+    if (timestamps.length > 0 && timestamps[timestamps.length - 1] === t) {
       values[values.length - 1] = series.values[i] as number;
-    else {
+      stale[stale.length - 1] = series.stale[i] as number;
+    } else {
       timestamps.push(t);
       values.push(series.values[i] as number);
+      stale.push(series.stale[i] as number);
     }
   }
   return {
     labels: series.labels,
     timestampsMs: Float64Array.from(timestamps),
     values: Float64Array.from(values),
+    ...(stale.includes(1) ? { stale: Uint8Array.from(stale) } : {}),
   };
 }
 

@@ -14,6 +14,7 @@
  * | open alert by resource⁵| TENANT#<tenant>  | AOPEN#<h(resource)>#<alertId>     |               |                               |
  * | latest incident⁵       | TENANT#<tenant>  | INCIDENT#<h(resource)>            |               |                               |
  * | outbox event⁴          | OUTBOX#<shard>   | EV#<enqueued ISO>#<seq>#<tenant>#<eventId> |      |                               |
+ * | email recipient ref⁶   | EMAILREF#<h(address)> | TENANT#<tenant>              |               |                               |
  *
  * ¹ only while enabled: the evaluator pages through every tenant's enabled rules on gsi1.
  * ² alert ids start with a time-ordered prefix, so a reverse Query lists the newest first.
@@ -22,6 +23,8 @@
  *   partitions (shard = hash of the event id), so no GSI is needed: one Query per shard lists its
  *   events oldest first, and the shards' answers are merged. The outbox is normally empty.
  * ⁵ `resource` is the alert's resourceKeyOf: the linked API resource's id, else the series' value.
+ * ⁶ one per tenant whose chains name the address (the SNS subscription is per address, region-wide):
+ *   the subscription goes when the last reference does. The address itself is not stored, its hash is.
  *
  * Access patterns: rules/chains/downtimes of a tenant (Query pk + begins_with sk); states of one rule
  * (Query begins_with ASTATE#<ruleId>#); alert history (reverse Query ALERT#); open alerts on a
@@ -34,7 +37,7 @@
 import { createHash } from 'node:crypto';
 import { type Alert, type Incident, resourceKeyOf } from '../../domain/alerting/alert';
 import type { Downtime } from '../../domain/alerting/downtime';
-import { type EscalationChain, escalationPending } from '../../domain/alerting/escalation';
+import { type EscalationChain, emailsOf, escalationPending } from '../../domain/alerting/escalation';
 import type { AlertBusEvent } from '../../domain/alerting/events';
 import type { AlertRoute } from '../../domain/alerting/routing';
 import type { AlertRule } from '../../domain/alerting/rule';
@@ -83,6 +86,7 @@ export interface ItemTable {
 
 const h = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 22);
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+const emailRefPk = (address: string) => `EMAILREF#${h(address)}`;
 const PREFIXES = [
   'ALERTRULE#',
   'ESCCHAIN#',
@@ -219,6 +223,15 @@ export class ItemAlertStore implements AlertStore {
 
   deleteRoute(tenantId: string, routeId: string) {
     return this.deleteOne(tenantPk(tenantId), `ALERTROUTE#${routeId}`);
+  }
+
+  async referenceEmailRecipient(tenantId: string, address: string) {
+    await this.table.write([{ pk: emailRefPk(address), sk: tenantPk(tenantId), item: '{}' }], []);
+  }
+
+  async releaseEmailRecipient(tenantId: string, address: string) {
+    await this.table.write([], [{ pk: emailRefPk(address), sk: tenantPk(tenantId) }]);
+    return (await this.table.query(emailRefPk(address), { prefix: 'TENANT#', limit: 1 })).items.length === 0;
   }
 
   async putDowntime(downtime: Downtime) {
@@ -407,6 +420,9 @@ export class ItemAlertStore implements AlertStore {
 
   async deleteTenant(tenantId: string): Promise<number> {
     let removed = 0;
+    // The tenant's references to shared email subscriptions (found through its chains, still here).
+    const addresses = new Set((await this.listChains(tenantId)).flatMap((c) => [...emailsOf(c)]));
+    for (const address of addresses) await this.releaseEmailRecipient(tenantId, address);
     for (const prefix of PREFIXES) {
       const items = await this.allItems(tenantPk(tenantId), prefix);
       for (let i = 0; i < items.length; i += 100) await this.table.write([], items.slice(i, i + 100));

@@ -1,11 +1,18 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
-import type {
-  AuditEvent,
-  AuditLog,
-  AuditLogReader,
-  AuditQuery,
-  StoredAuditEvent,
+import {
+  type AuditEvent,
+  type AuditLog,
+  type AuditLogReader,
+  type AuditQuery,
+  type AuthFailure,
+  type AuthFailureCount,
+  type AuthFailureLog,
+  authFailureExpiry,
+  authFailureMinute,
+  authFailurePartition,
+  type StoredAuditEvent,
+  UNKNOWN_SOURCE,
 } from '../../ports/audit-log';
 import type { TenantDataHolder } from '../../ports/tenant-data';
 import { auditEventId } from '../items/audit-event-id';
@@ -16,7 +23,7 @@ import { inTransaction, openDatabase } from './sqlite';
  * Append-only is enforced by the database itself: a trigger aborts any UPDATE; rows leave only by
  * tenant offboarding (deleteTenant).
  */
-export class SqliteAuditLog implements AuditLog, AuditLogReader, TenantDataHolder {
+export class SqliteAuditLog implements AuditLog, AuditLogReader, AuthFailureLog, TenantDataHolder {
   readonly dataName = 'audit';
   private readonly db: DatabaseSync;
 
@@ -32,7 +39,64 @@ export class SqliteAuditLog implements AuditLog, AuditLogReader, TenantDataHolde
       ) WITHOUT ROWID;
       CREATE TRIGGER IF NOT EXISTS audit_events_append_only BEFORE UPDATE ON audit_events
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TABLE IF NOT EXISTS auth_failures (
+        partition TEXT NOT NULL,
+        minute TEXT NOT NULL,
+        source_ip TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        target TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (partition, source_ip, reason, target)
+      ) WITHOUT ROWID;
     `);
+  }
+
+  /** One upsert per failure (DynamoDB: UpdateItem ADD); expired rows go as DynamoDB's TTL would. */
+  async countAuthFailure(failure: AuthFailure): Promise<void> {
+    const expiresAt = authFailureExpiry(failure.at);
+    this.db
+      .prepare(
+        `INSERT INTO auth_failures (partition, minute, source_ip, reason, target, count, expires_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?)
+         ON CONFLICT DO UPDATE SET count = count + 1, expires_at = excluded.expires_at`,
+      )
+      .run(
+        authFailurePartition(failure),
+        authFailureMinute(failure.at),
+        failure.sourceIp ?? UNKNOWN_SOURCE,
+        failure.reason,
+        failure.target,
+        expiresAt,
+      );
+    // "Now" is the failure's own instant: the platform's clock, not this machine's.
+    this.db
+      .prepare('DELETE FROM auth_failures WHERE expires_at < ?')
+      .run(Math.floor(Date.parse(failure.at) / 1000));
+  }
+
+  async authFailures(fromMinute: string, toMinute: string): Promise<AuthFailureCount[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT minute, source_ip, reason, target, count, expires_at FROM auth_failures
+         WHERE minute >= ? AND minute <= ? ORDER BY minute, source_ip, reason, target`,
+      )
+      .all(fromMinute, toMinute) as {
+      minute: string;
+      source_ip: string;
+      reason: string;
+      target: string;
+      count: number;
+      expires_at: number;
+    }[];
+    return rows.map((r) => ({
+      minute: r.minute,
+      sourceIp: r.source_ip,
+      reason: r.reason,
+      target: r.target,
+      count: r.count,
+      expiresAt: r.expires_at,
+    }));
   }
 
   async append(event: AuditEvent): Promise<void> {

@@ -94,8 +94,19 @@ export class SqliteTenantStore implements TenantStore, TenantDataHolder {
     this.insert(TABLE_KEYS.credential(record), withVersion(record));
   }
 
-  async updateCredential(record: CredentialRecord, expectedVersion: number): Promise<CredentialRecord> {
-    return this.update(TABLE_KEYS.credential(record), record, expectedVersion);
+  async updateCredential(
+    record: CredentialRecord,
+    expectedVersion: number,
+    options: { readonly whileActive?: string } = {},
+  ): Promise<CredentialRecord> {
+    const { whileActive } = options;
+    if (!whileActive) return this.update(TABLE_KEYS.credential(record), record, expectedVersion);
+    return inTransaction(this.db, () => {
+      const other = this.get<CredentialRecord>(TABLE_KEYS.credential({ credentialId: whileActive }));
+      if (!other || other.revokedAt || other.tenantId !== record.tenantId)
+        throw new ConflictError(`${whileActive} is no longer active`);
+      return this.update(TABLE_KEYS.credential(record), record, expectedVersion);
+    });
   }
 
   async listCredentials(tenantId: string, page: PageRequest): Promise<Page<CredentialRecord>> {

@@ -77,6 +77,14 @@ export const redactRecipient = ({ secret, ...rest }: Recipient) => ({
 
 export const recipientKey = (r: Recipient): string => `${r.type}:${r.address}`;
 
+/** The email recipients of a chain (every stage). */
+export const emailsOf = (chain: EscalationChain | undefined): Set<string> =>
+  new Set(
+    (chain?.stages ?? []).flatMap((s) =>
+      s.recipients.filter((r) => r.type === 'email').map((r) => r.address),
+    ),
+  );
+
 /**
  * A new run of the chain from its first stage, due at `atMs`: when the alert opens (sequence 0) or
  * escalates to a worse severity (the escalation's index in the history, and what it escalated from).

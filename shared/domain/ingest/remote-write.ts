@@ -89,14 +89,13 @@ export function remoteWriteBatchFrom(
       for (let h = 0; h < series.histograms.length; h++) {
         const ordinal = batch.datapoints++;
         const histogram = series.histograms[h]!;
-        if (histogram.stale) {
-          batch.skipped++;
-          continue;
-        }
         const where = () => `timeseries[${t}] (${metric || 'unnamed'}).histograms[${h}]`;
         const before = batch.samples.length;
         const histogramProblem =
-          problem ?? mapHistogram(rules, batch.samples, metric, dims, histogram, window);
+          problem ??
+          (histogram.stale
+            ? staleHistogram(rules, batch.samples, metric, dims, histogram.timestamp, window)
+            : mapHistogram(rules, batch.samples, metric, dims, histogram, window));
         if (histogramProblem) {
           batch.samples.length = before;
           reject(batch, where, histogramProblem);
@@ -190,6 +189,28 @@ function mapHistogram(
     });
   out.push({ metric: `${metric}_count`, dimensions, timestampMs, value: h.count });
   out.push({ metric: `${metric}_sum`, dimensions, timestampMs, value: h.sum });
+  return undefined;
+}
+
+/**
+ * A stale native histogram (sum = the stale NaN) ends its `_count` and `_sum` series with stale
+ * markers; its buckets are not named by a stale histogram, so the `_bucket` series end by lookback.
+ */
+function staleHistogram(
+  rules: DimensionRules,
+  out: Sample[],
+  metric: string,
+  dimensions: Readonly<Record<string, string>>,
+  timestampMs: number,
+  window: TimeWindow,
+): string | undefined {
+  const timeProblem = timestampProblem(timestampMs, window);
+  if (timeProblem) return timeProblem;
+  for (const suffix of ['_count', '_sum']) {
+    const nameProblem = rules.metricProblem(metric + suffix);
+    if (nameProblem) return `metric name ${metric + suffix}: ${nameProblem}`;
+    out.push({ metric: metric + suffix, dimensions, timestampMs, value: Number.NaN, stale: true });
+  }
   return undefined;
 }
 

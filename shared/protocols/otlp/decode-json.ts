@@ -178,6 +178,15 @@ function scopeMetrics(v: unknown): OtlpScopeMetrics {
 
 function metric(v: unknown): OtlpMetric {
   const o = object(v, '');
+  const described = metricData(o);
+  const description = o['description'] == null ? '' : field(o, 'description', str);
+  const unit = o['unit'] == null ? '' : field(o, 'unit', str);
+  if (description) described.description = description;
+  if (unit) described.unit = unit;
+  return described;
+}
+
+function metricData(o: Json): OtlpMetric {
   const name = field(o, 'name', str);
   // A oneof: a sender sets one; should a JSON object carry several, this fixed order decides.
   if (o['gauge'] != null)

@@ -110,6 +110,8 @@ function readScopeMetrics(r: ProtoReader, end: number): OtlpScopeMetrics {
 
 function readMetric(r: ProtoReader, end: number): OtlpMetric {
   let name = '';
+  let description = '';
+  let unit = '';
   let metric: OtlpMetric | undefined;
   while (r.pos < end) {
     const tag = r.tag();
@@ -117,6 +119,12 @@ function readMetric(r: ProtoReader, end: number): OtlpMetric {
     if (field === 1) {
       r.expect(tag, WIRE_LEN, 'metric.name');
       name = r.string();
+    } else if (field === 2) {
+      r.expect(tag, WIRE_LEN, 'metric.description');
+      description = r.string();
+    } else if (field === 3) {
+      r.expect(tag, WIRE_LEN, 'metric.unit');
+      unit = r.string();
     } else if (field === 5 || field === 7 || field === 9 || field === 10 || field === 11) {
       r.expect(tag, WIRE_LEN, 'metric.data');
       // A oneof: the last one on the wire wins.
@@ -124,8 +132,10 @@ function readMetric(r: ProtoReader, end: number): OtlpMetric {
     } else r.skip(tag & 7);
   }
   finish(r, end);
-  if (!metric) return { name, type: 'empty', points: [] };
+  metric ??= { name, type: 'empty', points: [] };
   metric.name = name;
+  if (description) metric.description = description;
+  if (unit) metric.unit = unit;
   return metric;
 }
 

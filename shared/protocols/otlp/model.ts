@@ -1,7 +1,8 @@
 /**
  * The decoded form of an OTLP ExportMetricsServiceRequest, shared by the protobuf and the JSON
  * decoders so one mapper (shared/domain/ingest/otlp-metrics.ts) serves both. It keeps what ingest
- * stores and drops the rest (exemplars, descriptions, units, dropped-attribute counts, schema URLs):
+ * stores and drops the rest (exemplars, dropped-attribute counts, schema URLs); a metric's description
+ * and unit are kept for the metric-metadata store:
  * - attributes are flattened to `[key0, value0, key1, value1, …]` with every AnyValue rendered as a
  *   string (see anyValueString);
  * - 64-bit integers (timestamps in ns, counts, asInt) are JavaScript numbers (exact up to 2^53).
@@ -28,19 +29,27 @@ export interface OtlpScopeMetrics {
   metrics: OtlpMetric[];
 }
 
-export type OtlpMetric =
-  | { name: string; type: 'gauge'; points: NumberPoint[] }
-  | { name: string; type: 'sum'; temporality: number; monotonic: boolean; points: NumberPoint[] }
-  | { name: string; type: 'histogram'; temporality: number; points: HistogramPoint[] }
-  | {
-      name: string;
-      type: 'exponentialHistogram';
-      temporality: number;
-      points: ExponentialHistogramPoint[];
-    }
-  | { name: string; type: 'summary'; points: SummaryPoint[] }
-  /** A metric with no data field set (or one this version does not know): nothing to store. */
-  | { name: string; type: 'empty'; points: [] };
+export type OtlpMetric = MetricDescription &
+  (
+    | { name: string; type: 'gauge'; points: NumberPoint[] }
+    | { name: string; type: 'sum'; temporality: number; monotonic: boolean; points: NumberPoint[] }
+    | { name: string; type: 'histogram'; temporality: number; points: HistogramPoint[] }
+    | {
+        name: string;
+        type: 'exponentialHistogram';
+        temporality: number;
+        points: ExponentialHistogramPoint[];
+      }
+    | { name: string; type: 'summary'; points: SummaryPoint[] }
+    /** A metric with no data field set (or one this version does not know): nothing to store. */
+    | { name: string; type: 'empty'; points: [] }
+  );
+
+/** What a metric says of itself besides its name; absent when empty (as protobuf leaves them). */
+export interface MetricDescription {
+  description?: string;
+  unit?: string;
+}
 
 interface PointBase {
   attributes: Attributes;

@@ -34,7 +34,12 @@ export function useAlertingPlatform(tenantName: string, now: () => number): Aler
       clock: { now: () => new Date(now()) },
       alerting: {
         tickIntervalMs: 0,
-        webhook: { retryDelayMs: () => 5, nowSeconds: () => Math.floor(now() / 1000) },
+        // The receiver is on 127.0.0.1: the local platform's explicit loopback setting.
+        webhook: {
+          retryDelayMs: () => 5,
+          nowSeconds: () => Math.floor(now() / 1000),
+          allowLoopback: true,
+        },
       },
     });
     fixture.platform = platform;

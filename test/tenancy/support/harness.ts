@@ -20,7 +20,7 @@ import { SqliteMetricStore } from '../../../shared/adapters/local/sqlite-metric-
 import { SqliteTenantStore } from '../../../shared/adapters/local/sqlite-tenant-store';
 import { hashSecret } from '../../../shared/domain/credentials';
 import { configureAuth } from '../../../shared/http/auth';
-import { createObservability } from '../../../shared/http/handler';
+import { createObservability, type Observability } from '../../../shared/http/handler';
 import { matchPath, ROUTES } from '../../../shared/http/routes';
 import type { HttpEvent, HttpHandler } from '../../../shared/http/types';
 import type { AuditLog, AuditLogReader } from '../../../shared/ports/audit-log';
@@ -75,6 +75,8 @@ export interface HarnessOptions {
   wrapAudit?: (
     audit: AuditLog & AuditLogReader & TenantDataHolder,
   ) => AuditLog & AuditLogReader & TenantDataHolder;
+  /** Each function's Powertools utilities (default: createObservability, no tracer). */
+  observability?: (serviceName: string) => Observability;
 }
 
 export async function startHarness(
@@ -84,6 +86,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tenancy-'));
   const clock = options.clock ?? systemClock;
+  const observability = options.observability ?? createObservability;
   let tenants: TenantStore & TenantDataHolder;
   let audit: AuditLog & AuditLogReader & TenantDataHolder;
   let storedText: () => Promise<string>;
@@ -125,7 +128,7 @@ export async function startHarness(
       tenants,
       providerTokenHash: async () => hashSecret(PROVIDER_TOKEN),
       clock,
-      observability: createObservability('admin'),
+      observability: observability('admin'),
       keys,
       audit,
       archives: new FileArchiveStore(dataDir),
@@ -137,9 +140,9 @@ export async function startHarness(
       keys,
       audit,
       clock,
-      observability: createObservability('api'),
+      observability: observability('api'),
     }),
-    ingest: createIngestHandler({ tenants, metrics, clock, observability: createObservability('ingest') }),
+    ingest: createIngestHandler({ tenants, metrics, clock, observability: observability('ingest') }),
   };
 
   async function call(method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
