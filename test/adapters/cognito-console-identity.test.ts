@@ -71,7 +71,7 @@ describe('cognitoTokenVerifier', () => {
     return { pair, jwks: createLocalJWKSet({ keys: [jwk] }) };
   };
   const token = (
-    key: CryptoKey,
+    key: Parameters<SignJWT['sign']>[0],
     claims: Record<string, unknown>,
     issuer = cognitoIssuer(pool),
     audience = pool.clientId,
