@@ -52,6 +52,25 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
   );
 }
 
+/** A table with column headers, or `empty` said in a paragraph when there are no rows. */
+export function dataTable(head: readonly string[], rows: readonly HTMLElement[], empty: string): HTMLElement {
+  if (rows.length === 0) return h('p', { class: 'empty' }, empty);
+  return h(
+    'table',
+    null,
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        head.map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    h('tbody', null, rows),
+  );
+}
+
 /** A status line read out by screen readers when it changes. */
 export function statusLine(): HTMLParagraphElement {
   return h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });

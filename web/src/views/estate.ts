@@ -1,23 +1,7 @@
 /** Collectors with their last-seen health, and usage against the tenant's limits. */
 import { collectors, usage } from '../api';
-import { h, mount, relativeAge, statusLine } from '../dom';
+import { dataTable, h, mount, relativeAge, statusLine } from '../dom';
 import { poll, type View } from './view';
-
-const table = (head: readonly string[], rows: readonly HTMLElement[]) =>
-  h(
-    'table',
-    null,
-    h(
-      'thead',
-      null,
-      h(
-        'tr',
-        null,
-        head.map((t) => h('th', { scope: 'col' }, t)),
-      ),
-    ),
-    h('tbody', null, rows),
-  );
 
 function live(
   root: HTMLElement,
@@ -48,8 +32,7 @@ export const collectorsView = (root: HTMLElement): View =>
     'Collectors',
     async () => {
       const items = await collectors();
-      if (items.length === 0) return h('p', { class: 'empty' }, 'No collectors registered.');
-      return table(
+      return dataTable(
         ['Name', 'Id', 'Registered', 'Last seen'],
         items.map((c) =>
           h(
@@ -61,6 +44,7 @@ export const collectorsView = (root: HTMLElement): View =>
             h('td', null, c.lastSeenAt ? `${relativeAge(c.lastSeenAt)} ago` : 'not reported'),
           ),
         ),
+        'No collectors registered.',
       );
     },
     15_000,
@@ -84,7 +68,7 @@ export const usageView = (root: HTMLElement): View =>
       return h(
         'div',
         null,
-        table(
+        dataTable(
           ['Limit', 'Used', 'Limit value', 'Share'],
           report.usage.map((u) =>
             h(
@@ -109,6 +93,7 @@ export const usageView = (root: HTMLElement): View =>
               ),
             ),
           ),
+          'No limits reported.',
         ),
         h(
           'p',

@@ -1,6 +1,6 @@
 /** Resources with their open alerts, and the latest value of every series the alert rules watch. */
 import { alertRules, alerts, resources, series } from '../api';
-import { h, mount, statusLine } from '../dom';
+import { dataTable, h, mount, statusLine } from '../dom';
 import { seriesText } from './alerts';
 import { poll, type View } from './view';
 
@@ -26,41 +26,26 @@ export function overviewView(root: HTMLElement): View {
       SEVERITIES.find((s) => openAlerts.some((a) => a.severity === s && matches(a)));
     mount(
       resourceTable,
-      items.length === 0
-        ? h('p', { class: 'empty' }, 'No resources yet.')
-        : h(
-            'table',
+      dataTable(
+        ['Resource', 'Properties', 'Alert state'],
+        items.map((r) => {
+          const state = worst((a) => a.resource === r.resourceId || a.resource === r.name);
+          return h(
+            'tr',
             null,
+            h('td', null, r.name),
             h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                ['Resource', 'Properties', 'Alert state'].map((t) => h('th', { scope: 'col' }, t)),
-              ),
+              'td',
+              { class: 'mono' },
+              Object.entries(r.properties)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', '),
             ),
-            h(
-              'tbody',
-              null,
-              items.map((r) => {
-                const state = worst((a) => a.resource === r.resourceId || a.resource === r.name);
-                return h(
-                  'tr',
-                  null,
-                  h('td', null, r.name),
-                  h(
-                    'td',
-                    { class: 'mono' },
-                    Object.entries(r.properties)
-                      .map(([k, v]) => `${k}=${v}`)
-                      .join(', '),
-                  ),
-                  h('td', null, state ? h('span', { class: `badge ${state}` }, state) : 'ok'),
-                );
-              }),
-            ),
-          ),
+            h('td', null, state ? h('span', { class: `badge ${state}` }, state) : 'ok'),
+          );
+        }),
+        'No resources yet.',
+      ),
     );
     const now = Date.now();
     const watched = [
@@ -91,22 +76,11 @@ export function overviewView(root: HTMLElement): View {
     });
     mount(
       latest,
-      rows.length === 0
-        ? h('p', { class: 'empty' }, 'No series watched by an alert rule has data in the last 15 minutes.')
-        : h(
-            'table',
-            null,
-            h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                ['Series', 'Latest', 'At', 'Alert state'].map((t) => h('th', { scope: 'col' }, t)),
-              ),
-            ),
-            h('tbody', null, rows),
-          ),
+      dataTable(
+        ['Series', 'Latest', 'At', 'Alert state'],
+        rows,
+        'No series watched by an alert rule has data in the last 15 minutes.',
+      ),
     );
     status.classList.remove('error');
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;

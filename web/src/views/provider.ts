@@ -4,7 +4,7 @@
  */
 import { type ChartSeries, platformSeries, tenants } from '../api';
 import { chart } from '../chart';
-import { h, mount, statusLine } from '../dom';
+import { dataTable, h, mount, statusLine } from '../dom';
 import { poll, type View } from './view';
 
 interface Panel {
@@ -69,34 +69,19 @@ export function providerView(root: HTMLElement): View {
       .slice(0, 10);
     mount(
       top,
-      perTenant.length === 0
-        ? h('p', { class: 'empty' }, 'No tenant has sent samples in the last hour.')
-        : h(
-            'table',
+      dataTable(
+        ['Tenant', 'Id', 'Samples'],
+        perTenant.map((t) =>
+          h(
+            'tr',
             null,
-            h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                ['Tenant', 'Id', 'Samples'].map((t) => h('th', { scope: 'col' }, t)),
-              ),
-            ),
-            h(
-              'tbody',
-              null,
-              perTenant.map((t) =>
-                h(
-                  'tr',
-                  null,
-                  h('td', null, names.get(t.tenant) ?? '—'),
-                  h('td', { class: 'mono' }, t.tenant),
-                  h('td', { class: 'num' }, t.total.toLocaleString()),
-                ),
-              ),
-            ),
+            h('td', null, names.get(t.tenant) ?? '—'),
+            h('td', { class: 'mono' }, t.tenant),
+            h('td', { class: 'num' }, t.total.toLocaleString()),
           ),
+        ),
+        'No tenant has sent samples in the last hour.',
+      ),
     );
     status.classList.remove('error');
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
