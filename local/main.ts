@@ -40,6 +40,7 @@ console.log(
     '',
     '  Observability platform (local)',
     `  listening on   ${platform.url}`,
+    `  console        ${platform.url}/  (sign-in with MFA; first logins: README, "The console")`,
     `  data kept in   ${platform.dataDir}`,
     ...tokenLines,
     '',

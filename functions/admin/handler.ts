@@ -3,6 +3,8 @@ import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring'
 import {
   awsArchiveStore,
   awsAuditLog,
+  awsConsoleTokens,
+  awsConsoleUsers,
   awsKeyService,
   awsMetricDataHolder,
   awsMetricMetadata,
@@ -21,6 +23,8 @@ export const handler = createAdminHandler({
   keys: awsKeyService(),
   audit: awsAuditLog(),
   archives: awsArchiveStore(),
+  consoleTokens: awsConsoleTokens(),
+  consoleUsers: awsConsoleUsers(),
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),

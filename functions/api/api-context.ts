@@ -7,6 +7,7 @@ import { sourceIpOf } from '../../shared/http/auth';
 import type { Observability } from '../../shared/http/handler';
 import type { AuditLog, AuditLogReader } from '../../shared/ports/audit-log';
 import type { Clock } from '../../shared/ports/clock';
+import type { ConsoleUserDirectory } from '../../shared/ports/console-identity';
 import type { KeyService } from '../../shared/ports/key-service';
 import type { MetricStore } from '../../shared/ports/metric-store';
 import type { EntityKind, EntityTypes, TenantStore } from '../../shared/ports/tenant-store';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   readonly audit?: AuditLog & AuditLogReader;
   readonly clock: Clock;
   readonly observability: Observability;
+  /** Console logins (Cognito user pool / local twin); without one, console access is 404. */
+  readonly consoleUsers?: ConsoleUserDirectory;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {

@@ -1,4 +1,10 @@
-import { awsAuditLog, awsKeyService, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
+import {
+  awsAuditLog,
+  awsConsoleUsers,
+  awsKeyService,
+  awsMetricStore,
+  awsTenantStore,
+} from '../../shared/adapters/aws/wiring';
 import { lambdaObservability } from '../../shared/http/tracing';
 import { systemClock } from '../../shared/ports/clock';
 import { createApiHandler } from './app';
@@ -10,4 +16,5 @@ export const handler = createApiHandler({
   audit: awsAuditLog(),
   clock: systemClock,
   observability: lambdaObservability('api'),
+  consoleUsers: awsConsoleUsers(),
 });

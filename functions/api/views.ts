@@ -66,6 +66,12 @@ export const tokenView = z.object({
 export const tokenIssuedView = z.extend(tokenView, {
   token: z.string().check(z.describe('Shown once; only its hash is stored')),
 });
+export const consoleInvitationView = z.object({
+  username: z.string(),
+  temporaryPassword: z
+    .string()
+    .check(z.describe('Shown once; the first sign-in replaces it and enrols a TOTP authenticator')),
+});
 export const auditEventView = z.object({
   eventId: z.string(),
   at: z.string(),

@@ -50,11 +50,13 @@ function logicalId(region: string, construct: { node: { defaultChild?: unknown }
 }
 
 describe('stacks', () => {
-  it('synthesizes one regional stack per configured region plus the global part', () => {
+  it('synthesizes one regional stack per configured region plus the global part and the console', () => {
     const ids = synthed.assembly.stacks.map((s) => s.stackName).sort();
     expect(ids).toEqual(
       [
         ...REGIONS.map((r) => `${STACK_PREFIX}-${r}`),
+        `${STACK_PREFIX}-ConsoleIdentity`,
+        `${STACK_PREFIX}-ConsoleSite`,
         `${STACK_PREFIX}-GlobalKeys`,
         `${STACK_PREFIX}-GlobalTable`,
         ...REGIONS.filter((r) => r !== 'us-west-2').map((r) => `${STACK_PREFIX}-Keys-${r}`),
@@ -624,10 +626,13 @@ describe('encryption at rest', () => {
             IgnorePublicAcls: true,
             RestrictPublicBuckets: true,
           },
-          LifecycleConfiguration: {
-            Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
-          },
         });
+        // Customer data expires; the console's public files (tagged DataClassification=public) do not.
+        const tags = ((r.Properties as Json).Tags ?? []) as { Key: string; Value: string }[];
+        if (!tags.some((tag) => tag.Key === 'DataClassification' && tag.Value === 'public'))
+          expect((r.Properties as Json).LifecycleConfiguration, id).toMatchObject({
+            Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
+          });
         t.hasResourceProperties('AWS::S3::BucketPolicy', {
           Bucket: { Ref: id },
           PolicyDocument: {

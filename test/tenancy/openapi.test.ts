@@ -17,7 +17,7 @@ const operationOf = (route: (typeof ROUTES)[number]) =>
   document.paths[route.path]?.[route.method.toLowerCase()];
 
 /** Actions on an existing item: POST without a body. Every other POST, PUT and PATCH takes one. */
-const BODILESS_ACTION = /\/(rotate-key|rotate|offboard|ack)$/;
+const BODILESS_ACTION = /\/(rotate-key|rotate|offboard|ack|console-access)$/;
 
 describe('/openapi.json', () => {
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('describes %s', (_, route) => {
