@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleCsp } from '../shared/http/console-csp';
+import { consoleCsp } from '#http/console-csp';
 
 /** Locally the sign-in twin and the API share the console's origin: connect-src 'self' only. */
 export const CONSOLE_CSP = consoleCsp();

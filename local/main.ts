@@ -9,7 +9,7 @@ process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const { startPlatform } = await import('./platform');
-const { localMetricStoreFromEnv } = await import('../shared/adapters/aws/amp-prometheus');
+const { localMetricStoreFromEnv } = await import('#adapters/aws/amp-prometheus');
 
 const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

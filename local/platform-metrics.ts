@@ -9,10 +9,10 @@
  * each): counts as their sum, milliseconds as `<name>_p50` and `<name>_p99` of the bucket.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Sample } from '../shared/domain/metrics';
-import type { MetricQuery, Series } from '../shared/domain/query';
-import { createObservability, METRICS_NAMESPACE, type Observability } from '../shared/http/handler';
-import type { MetricStore } from '../shared/ports/metric-store';
+import type { Sample } from '#domain/metrics';
+import type { MetricQuery, Series } from '#domain/query';
+import { createObservability, METRICS_NAMESPACE, type Observability } from '#http/handler';
+import type { MetricStore } from '#ports/metric-store';
 
 export const PLATFORM_TENANT = 'platform';
 const BUCKET_MS = 10_000;

@@ -6,6 +6,35 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import {
+  CognitoError,
+  LOCAL_CONSOLE_CLIENT_ID,
+  LocalConsoleIdentity,
+} from '#adapters/local/console-identity';
+import { FileArchiveStore } from '#adapters/local/file-archive-store';
+import { LocalKeyService } from '#adapters/local/local-key-service';
+import { SpillDirectory, startSpillReplay } from '#adapters/local/spill-directory';
+import { truncateWriteAheadLogs } from '#adapters/local/sqlite';
+import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
+import { sqliteGuardrailStores } from '#adapters/local/sqlite-guardrails';
+import { SqliteMetricMetadata } from '#adapters/local/sqlite-metric-metadata';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
+import { hashSecret } from '#domain/credentials';
+import { DomainError } from '#domain/errors';
+import { parseMetricQuery } from '#domain/query';
+import type { QueryLimits } from '#domain/query-limits';
+import { authenticateProviderAudited, configureAuth } from '#http/auth';
+import { errorResult, json } from '#http/response';
+import { type FunctionName, matchPath, ROUTES } from '#http/routes';
+import type { HttpHandler } from '#http/types';
+import { createIngestGuard } from '#ingest/guard';
+import type { AuthFailureCount } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import { systemClock } from '#ports/clock';
+import type { MetricStore } from '#ports/metric-store';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
@@ -13,35 +42,6 @@ import { createLimitsHandler } from '../functions/limits/app';
 import { createQueryHandler } from '../functions/query/app';
 import { promqlEngine } from '../functions/query/promql';
 import { regionBackend } from '../functions/query/region-backend';
-import {
-  CognitoError,
-  LOCAL_CONSOLE_CLIENT_ID,
-  LocalConsoleIdentity,
-} from '../shared/adapters/local/console-identity';
-import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
-import { LocalKeyService } from '../shared/adapters/local/local-key-service';
-import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
-import { truncateWriteAheadLogs } from '../shared/adapters/local/sqlite';
-import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
-import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
-import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
-import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
-import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
-import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
-import { hashSecret } from '../shared/domain/credentials';
-import { DomainError } from '../shared/domain/errors';
-import { parseMetricQuery } from '../shared/domain/query';
-import type { QueryLimits } from '../shared/domain/query-limits';
-import { authenticateProviderAudited, configureAuth } from '../shared/http/auth';
-import { errorResult, json } from '../shared/http/response';
-import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
-import type { HttpHandler } from '../shared/http/types';
-import { createIngestGuard } from '../shared/ingest/guard';
-import type { AuthFailureCount } from '../shared/ports/audit-log';
-import type { Clock } from '../shared/ports/clock';
-import { systemClock } from '../shared/ports/clock';
-import type { MetricStore } from '../shared/ports/metric-store';
-import type { TenantDataHolder } from '../shared/ports/tenant-data';
 import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting';
 import { consoleSite, DEFAULT_CONSOLE_DIR } from './console-site';
 import {

@@ -1,25 +1,25 @@
-import { issueCredential, newId } from '../../shared/domain/credentials';
-import { NotFoundError } from '../../shared/domain/errors';
-import { pageQuerySchema } from '../../shared/domain/pagination';
-import { createTenantSchema, type Tenant } from '../../shared/domain/tenant';
-import { parseOrThrow } from '../../shared/domain/validation';
+import { issueCredential, newId } from '#domain/credentials';
+import { NotFoundError } from '#domain/errors';
+import { pageQuerySchema } from '#domain/pagination';
+import { createTenantSchema, type Tenant } from '#domain/tenant';
+import { parseOrThrow } from '#domain/validation';
 
-import { authenticateProvider, authenticateProviderAudited } from '../../shared/http/auth';
-import { readJson, requireMediaType } from '../../shared/http/body';
-import { httpHandler, type Observability, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
-import type { HttpEvent, HttpHandler, HttpResult } from '../../shared/http/types';
-import type { ArchiveStore } from '../../shared/ports/archive-store';
-import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
-import type { Clock } from '../../shared/ports/clock';
+import { authenticateProvider, authenticateProviderAudited } from '#http/auth';
+import { readJson, requireMediaType } from '#http/body';
+import { httpHandler, type Observability, router } from '#http/handler';
+import { json } from '#http/response';
+import type { HttpEvent, HttpHandler, HttpResult } from '#http/types';
+import type { ArchiveStore } from '#ports/archive-store';
+import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
 import {
   type ConsoleTokenVerifier,
   type ConsoleUserDirectory,
   PROVIDER_GROUP,
-} from '../../shared/ports/console-identity';
-import type { KeyService } from '../../shared/ports/key-service';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+} from '#ports/console-identity';
+import type { KeyService } from '#ports/key-service';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import type { TenantStore } from '#ports/tenant-store';
 import { offboardTenant } from './offboarding';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 

@@ -1,5 +1,5 @@
-import { awsAlertStore, awsNotificationLedger } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
+import { awsAlertStore, awsNotificationLedger } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
@@ -10,9 +10,9 @@ import {
   awsMetricMetadata,
   awsTenantStore,
   providerTokenHashFromSecret,
-} from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+} from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { createAdminHandler } from './app';
 
 export const handler = createAdminHandler({

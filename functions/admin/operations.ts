@@ -2,10 +2,10 @@
  * The provider API's routes as /openapi.json describes them, with the zod schemas its handler
  * validates with (functions/admin/app.ts). Provider token only.
  */
-import { pageQuerySchema } from '../../shared/domain/pagination';
-import { createTenantSchema } from '../../shared/domain/tenant';
-import * as z from '../../shared/domain/zod';
-import type { OperationDoc } from '../../shared/http/operations';
+import { pageQuerySchema } from '#domain/pagination';
+import { createTenantSchema } from '#domain/tenant';
+import * as z from '#domain/zod';
+import type { OperationDoc } from '#http/operations';
 
 export const providerAuditQuery = z.extend(pageQuerySchema, {
   tenantId: z.optional(z.string().check(z.regex(/^[a-f0-9]{32}$/))),

@@ -4,9 +4,9 @@ import {
   awsKeyService,
   awsMetricStore,
   awsTenantStore,
-} from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+} from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { createApiHandler } from './app';
 
 export const handler = createApiHandler({

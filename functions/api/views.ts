@@ -2,18 +2,18 @@
  * What the API returns: the stored records with ciphertext, hashes and tenant ids removed. The zod
  * schemas here document the responses in /openapi.json.
  */
-import { REDACTED } from '../../shared/domain/classification';
-import type { CredentialRecord } from '../../shared/domain/credentials';
+import { REDACTED } from '#domain/classification';
+import type { CredentialRecord } from '#domain/credentials';
 import {
   DEVICE_CREDENTIAL_TYPES,
   type DeviceCredential,
   RESOURCE_TYPES,
   type Resource,
   type User,
-} from '../../shared/domain/entities';
-import { TENANT_ROLES } from '../../shared/domain/roles';
-import type { Collector } from '../../shared/domain/tenant';
-import * as z from '../../shared/domain/zod';
+} from '#domain/entities';
+import { TENANT_ROLES } from '#domain/roles';
+import type { Collector } from '#domain/tenant';
+import * as z from '#domain/zod';
 
 const meta = {
   version: z.number().check(z.int(), z.describe('Send it back in If-Match to update only this version')),

@@ -23,7 +23,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { consoleCsp } from '../../shared/http/console-csp';
+import { consoleCsp } from '#http/console-csp';
 
 /** Tag naming what a store holds; `public`: no customer data (the SOC 2 disposal checks skip it). */
 export const DATA_CLASSIFICATION_TAG = 'DataClassification';

@@ -18,7 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { PROVIDER_GROUP } from '../../shared/ports/console-identity';
+import { PROVIDER_GROUP } from '#ports/console-identity';
 
 export const CONSOLE_GROUPS = ['admin', 'operator', 'read-only', PROVIDER_GROUP] as const;
 

@@ -5,7 +5,7 @@
  * templates.
  */
 
-import { ENV } from '../../shared/adapters/aws/wiring';
+import { ENV } from '#adapters/aws/wiring';
 import {
   ACTIONS_WITHOUT_RESOURCE_TYPES,
   type PolicyStatementJson,

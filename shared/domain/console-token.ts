@@ -1,5 +1,5 @@
 /** What the API reads from a console ID token's verified payload (Cognito's shape; the local twin's too). */
-import type { ConsoleClaims } from '../ports/console-identity';
+import type { ConsoleClaims } from '#ports/console-identity';
 
 export function idTokenClaims(payload: Record<string, unknown>): ConsoleClaims | undefined {
   if (payload.token_use !== 'id' || typeof payload.sub !== 'string') return undefined;

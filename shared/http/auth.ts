@@ -28,13 +28,13 @@ import {
   parseToken,
   secretMatches,
   type TenantRole,
-} from '../domain/credentials';
-import { ForbiddenError, UnauthorizedError, UnavailableError } from '../domain/errors';
-import { type Permission, roleAtLeast, roleGrants } from '../domain/roles';
-import { type AuditLog, isAuthFailureLog, PROVIDER_AUDIT_PARTITION } from '../ports/audit-log';
-import { type Clock, systemClock } from '../ports/clock';
-import { type ConsoleTokenVerifier, PROVIDER_GROUP } from '../ports/console-identity';
-import type { TenantStore } from '../ports/tenant-store';
+} from '#domain/credentials';
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '#domain/errors';
+import { type Permission, roleAtLeast, roleGrants } from '#domain/roles';
+import { type AuditLog, isAuthFailureLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import { type Clock, systemClock } from '#ports/clock';
+import { type ConsoleTokenVerifier, PROVIDER_GROUP } from '#ports/console-identity';
+import type { TenantStore } from '#ports/tenant-store';
 import { type HttpEvent, header } from './types';
 
 export interface Principal {

@@ -12,8 +12,8 @@ import {
   CognitoConsoleUsers,
   cognitoIssuer,
   cognitoTokenVerifier,
-} from '../../shared/adapters/aws/cognito-console-identity';
-import { ConflictError } from '../../shared/domain/errors';
+} from '#adapters/aws/cognito-console-identity';
+import { ConflictError } from '#domain/errors';
 
 const pool = { region: 'us-west-2', userPoolId: 'us-west-2_AbC123', clientId: 'client-1' };
 

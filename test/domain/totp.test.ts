@@ -1,7 +1,7 @@
 /** TOTP (shared/domain/totp.ts) against RFC 6238's test vector and against otplib's codes. */
 import { generateSecret, generateSync } from 'otplib';
 import { describe, expect, it } from 'vitest';
-import { base32Encode, matchTotp, newTotpSecret, totpCode, totpStep } from '../../shared/domain/totp';
+import { base32Encode, matchTotp, newTotpSecret, totpCode, totpStep } from '#domain/totp';
 
 describe('totp', () => {
   it("gives RFC 6238's SHA-1 code at T = 59 s (94287082, six digits 287082)", () => {

@@ -6,9 +6,9 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { CONSOLE_ENV } from '#adapters/aws/cognito-console-identity';
+import { consoleCsp } from '#http/console-csp';
 import { STACK_PREFIX } from '../../infra/platform';
-import { CONSOLE_ENV } from '../../shared/adapters/aws/cognito-console-identity';
-import { consoleCsp } from '../../shared/http/console-csp';
 import { synthPlatform } from './support';
 
 const synthed = synthPlatform();

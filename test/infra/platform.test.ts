@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '#adapters/aws/wiring';
+import { ROUTES } from '#http/routes';
 import { ACTIONS_WITHOUT_RESOURCE_TYPES, starStatementIsJustified } from '../../infra/acknowledgements';
 import { DEFAULT_CONFIG } from '../../infra/config';
 import { REPO_ROOT } from '../../infra/constructs/platform-function';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
-import { ENV } from '../../shared/adapters/aws/wiring';
-import { ROUTES } from '../../shared/http/routes';
 import { type SynthedPlatform, synthPlatform } from './support';
 
 const REGIONS = DEFAULT_CONFIG.regions.map((r) => r.region);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '#domain/credentials';
+import { type Permission, roleGrants } from '#domain/roles';
+import { ROUTES } from '#http/routes';
 import { apiOpenApiDocument } from '../../functions/api/app';
-import { newId } from '../../shared/domain/credentials';
-import { type Permission, roleGrants } from '../../shared/domain/roles';
-import { ROUTES } from '../../shared/http/routes';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 interface DocOperation {

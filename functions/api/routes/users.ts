@@ -1,10 +1,10 @@
 /** Users of the tenant: personal data, encrypted at rest. */
-import { redact } from '../../../shared/domain/classification';
-import { newId } from '../../../shared/domain/credentials';
-import { type User, userInputSchema, userPatchSchema } from '../../../shared/domain/entities';
-import { NotFoundError } from '../../../shared/domain/errors';
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import { json } from '../../../shared/http/response';
+import { redact } from '#domain/classification';
+import { newId } from '#domain/credentials';
+import { type User, userInputSchema, userPatchSchema } from '#domain/entities';
+import { NotFoundError } from '#domain/errors';
+import { pageQuerySchema } from '#domain/pagination';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std, withEtag } from '../operation';
 import { consoleInvitationView, pageOf, toUserView, userView } from '../views';

@@ -12,15 +12,15 @@ import {
   UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { idTokenClaims } from '../../domain/console-token';
-import { ConflictError } from '../../domain/errors';
+import { idTokenClaims } from '#domain/console-token';
+import { ConflictError } from '#domain/errors';
 import type {
   ConsoleClaims,
   ConsoleInvitation,
   ConsoleTokenVerifier,
   ConsoleUser,
   ConsoleUserDirectory,
-} from '../../ports/console-identity';
+} from '#ports/console-identity';
 
 export const CONSOLE_ENV = {
   region: 'CONSOLE_USER_POOL_REGION',

@@ -11,18 +11,18 @@ import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypt
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
-import { idTokenClaims } from '../../domain/console-token';
-import { ConflictError } from '../../domain/errors';
-import { matchTotp, newTotpSecret } from '../../domain/totp';
-import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../../ports/audit-log';
-import type { Clock } from '../../ports/clock';
+import { idTokenClaims } from '#domain/console-token';
+import { ConflictError } from '#domain/errors';
+import { matchTotp, newTotpSecret } from '#domain/totp';
+import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
 import type {
   ConsoleClaims,
   ConsoleInvitation,
   ConsoleTokenVerifier,
   ConsoleUser,
   ConsoleUserDirectory,
-} from '../../ports/console-identity';
+} from '#ports/console-identity';
 import { openDatabase } from './sqlite';
 
 export const LOCAL_CONSOLE_ISSUER = 'urn:observability:local-console-identity';
