@@ -427,11 +427,13 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     if (storeRejected.length > 0) discards.set('store-rejected', storeRejected.length);
     refusalStreak.delete(tenantId);
     await record(tenantId, result.accepted, discards);
-    emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, result.accepted);
-    emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, storeRejected.length + rejections.length);
     await warnNearLimits(tenantId, limits, startMs);
 
     if (rejections.length > 0) {
+      // The guard answers this request itself, so it counts it; otherwise the handler's respond does
+      // (it sees the protocol's datapoints), and a request is never counted twice.
+      emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, result.accepted);
+      emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, storeRejected.length + rejections.length);
       rejections.sort((a, b) => a.index - b.index);
       const first = rejections[0]!;
       return json(400, {
