@@ -16,13 +16,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalEventBus } from '#adapters/local/event-bus';
+import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import type { AlertRule } from '#domain/alerting/rule';
+import type { Sample } from '#domain/metrics';
 import { AlertEngine } from '../functions/alert-evaluator/engine';
 import { startPlatform } from '../local/platform';
-import { LocalEventBus } from '../shared/adapters/local/event-bus';
-import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
-import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
-import type { AlertRule } from '../shared/domain/alerting/rule';
-import type { Sample } from '../shared/domain/metrics';
 import { type BenchRow, fmt, writeReport } from './lib/results';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

@@ -13,26 +13,23 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import protobuf from 'protobufjs';
-import { otlpToBatch } from '../shared/domain/ingest/otlp-metrics';
-import { remoteWriteBatchFrom } from '../shared/domain/ingest/remote-write';
-import { nativePayloadToSamples } from '../shared/domain/native-format';
-import { decodeOtlpJson } from '../shared/protocols/otlp/decode-json';
-import { decodeOtlpProtobuf } from '../shared/protocols/otlp/decode-protobuf';
-import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '../shared/protocols/otlp/schema';
+import { otlpToBatch } from '#domain/ingest/otlp-metrics';
+import { remoteWriteBatchFrom } from '#domain/ingest/remote-write';
+import { nativePayloadToSamples } from '#domain/native-format';
+import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
+import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '#protocols/otlp/schema';
 import {
   encodeWriteRequest,
   readRemoteWriteBody,
   readWriteRequest,
   type TimeSeries,
   type WriteRequestSink,
-} from '../shared/protocols/prometheus/remote-write';
-import { readRemoteWriteV2Body, readWriteRequestV2 } from '../shared/protocols/prometheus/remote-write-v2';
-import { PROMETHEUS_REMOTE_DESCRIPTOR, PROMETHEUS_TYPES } from '../shared/protocols/prometheus/schema';
-import {
-  PROMETHEUS_REMOTE_V2_DESCRIPTOR,
-  PROMETHEUS_V2_TYPES,
-} from '../shared/protocols/prometheus/schema-v2';
-import { snappyCompress } from '../shared/protocols/snappy';
+} from '#protocols/prometheus/remote-write';
+import { readRemoteWriteV2Body, readWriteRequestV2 } from '#protocols/prometheus/remote-write-v2';
+import { PROMETHEUS_REMOTE_DESCRIPTOR, PROMETHEUS_TYPES } from '#protocols/prometheus/schema';
+import { PROMETHEUS_REMOTE_V2_DESCRIPTOR, PROMETHEUS_V2_TYPES } from '#protocols/prometheus/schema-v2';
+import { snappyCompress } from '#protocols/snappy';
 import { type BenchRow, fmt, markdownTable, writeReport } from './lib/results';
 
 const LOAD_AT_START = loadavg()[0] ?? 0;

@@ -17,16 +17,16 @@
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AmpMetricStore } from '../shared/adapters/aws/amp-metric-store';
-import { unsignedRequests } from '../shared/adapters/aws/amp-sigv4';
-import { billedUnits } from '../shared/adapters/aws/timestream-metering';
-import { TimestreamMetricStore } from '../shared/adapters/aws/timestream-metric-store';
-import { otlpToBatch } from '../shared/domain/ingest/otlp-metrics';
-import { remoteWriteToBatch } from '../shared/domain/ingest/remote-write';
-import type { Sample } from '../shared/domain/metrics';
-import { nativePayloadToSamples } from '../shared/domain/native-format';
-import { decodeOtlpJson } from '../shared/protocols/otlp/decode-json';
-import { decodeRemoteWriteBody } from '../shared/protocols/prometheus/remote-write';
+import { AmpMetricStore } from '#adapters/aws/amp-metric-store';
+import { unsignedRequests } from '#adapters/aws/amp-sigv4';
+import { billedUnits } from '#adapters/aws/timestream-metering';
+import { TimestreamMetricStore } from '#adapters/aws/timestream-metric-store';
+import { otlpToBatch } from '#domain/ingest/otlp-metrics';
+import { remoteWriteToBatch } from '#domain/ingest/remote-write';
+import type { Sample } from '#domain/metrics';
+import { nativePayloadToSamples } from '#domain/native-format';
+import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import { decodeRemoteWriteBody } from '#protocols/prometheus/remote-write';
 import { typicalNative, typicalOtlpJson, typicalRemoteWriteBody } from './lib/payloads';
 import { type BenchRow, fmt, writeReport } from './lib/results';
 

@@ -5,10 +5,10 @@
  * median and p99 wall time over repeated runs, and the heap a query leaves allocated at its peak.
  * `tsx bench/promql-engine.ts`; also run by `npm run bench` (about 30 s).
  */
-import { compileMatchers } from '../shared/domain/label-matchers';
-import type { RawSeries, SelectSeries } from '../shared/ports/series-source';
-import { evaluateInstant, evaluateRange } from '../shared/promql/engine';
-import { DEFAULT_QUERY_LIMITS } from '../shared/promql/limits';
+import { compileMatchers } from '#domain/label-matchers';
+import type { RawSeries, SelectSeries } from '#ports/series-source';
+import { evaluateInstant, evaluateRange } from '#promql/engine';
+import { DEFAULT_QUERY_LIMITS } from '#promql/limits';
 import { fmt, writeReport } from './lib/results';
 
 const SERIES = 10_000;

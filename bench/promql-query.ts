@@ -8,7 +8,7 @@
  * Size: BENCH_PROMQL_SERIES series (default 1,000) over BENCH_PROMQL_HOURS hours (default 6) at 15 s,
  * the issue's 10 k series × 24 h with BENCH_PROMQL_SERIES=10000 BENCH_PROMQL_HOURS=23.
  */
-import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../shared/protocols/prometheus/remote-write';
+import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
 import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
 

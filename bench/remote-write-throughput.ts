@@ -9,7 +9,7 @@
  * earlier times, the same concurrency), as a server that has been up for a while has seen. Without it
  * a one-second run mostly measured V8 compiling the handlers (Go's binary has nothing to warm up).
  */
-import { REMOTE_WRITE_HEADERS } from '../shared/protocols/prometheus/remote-write';
+import { REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { typicalRemoteWriteBody } from './lib/payloads';
 import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
 import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';

@@ -9,10 +9,10 @@
  *    receipt (suspend, export, delete, destroy key, verify, tombstone).
  */
 import { performance } from 'node:perf_hooks';
-import { newId } from '../shared/domain/credentials';
-import type { Sample } from '../shared/domain/metrics';
-import { authenticate, configureAuth } from '../shared/http/auth';
-import type { HttpEvent } from '../shared/http/types';
+import { newId } from '#domain/credentials';
+import type { Sample } from '#domain/metrics';
+import { authenticate, configureAuth } from '#http/auth';
+import type { HttpEvent } from '#http/types';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local';
 import { PROVIDER_TOKEN, startHarness } from '../test/tenancy/support/harness';
 import { type BenchRow, fmt, markdownTable, writeReport } from './lib/results';

@@ -13,9 +13,9 @@
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
-import { billedUnits } from '../shared/adapters/aws/timestream-metering';
-import { TimestreamMetricStore } from '../shared/adapters/aws/timestream-metric-store';
-import { REMOTE_WRITE_HEADERS } from '../shared/protocols/prometheus/remote-write';
+import { billedUnits } from '#adapters/aws/timestream-metering';
+import { TimestreamMetricStore } from '#adapters/aws/timestream-metric-store';
+import { REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { inProcessPlatform } from '../test/faults/support/in-process';
 import { invoke } from '../test/fuzz/support/http-event';
 import { typicalNative, typicalOtlpJson, typicalRemoteWriteBody } from './lib/payloads';

@@ -48,6 +48,8 @@ export interface PlatformConfig {
   /** E-mail address subscribed to the provider's on-call topic (optional; add PagerDuty etc. by hand). */
   readonly onCallEmail?: string;
   readonly latencyRouting?: LatencyRoutingConfig;
+  /** The built console (web/dist) to upload to the console site; absent: bucket and distribution only. */
+  readonly consoleAssetsDir?: string;
 }
 
 export const TIMESTREAM_RESOURCE_TYPE = 'AWS::Timestream::Database';

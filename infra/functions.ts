@@ -3,7 +3,7 @@
  * shared/http/routes.ts refer to, with exactly the access it needs. Adding a function is one entry
  * here (the type forces it when FunctionName grows); routes pick it up from ROUTES.
  */
-import type { FunctionName } from '../shared/http/routes';
+import type { FunctionName } from '#http/routes';
 import type { MetricStoreAccess } from './constructs/metric-store';
 import type { TableAccess, TenantKeyAccess } from './constructs/platform-function';
 

@@ -5,6 +5,7 @@
  */
 import type { Stage } from 'aws-cdk-lib';
 import { assertDeployable, type PlatformConfig } from './config';
+import { ConsoleIdentityStack, ConsoleSiteStack } from './stacks/console-stacks';
 import { GlobalKeysStack, GlobalTableStack, RegionKeysStack } from './stacks/global-stacks';
 import { RegionalStack } from './stacks/regional-stack';
 
@@ -21,6 +22,8 @@ export interface Platform {
   readonly regionKeys: ReadonlyMap<string, RegionKeysStack>;
   readonly globalTable: GlobalTableStack;
   readonly regional: ReadonlyMap<string, RegionalStack>;
+  readonly consoleIdentity: ConsoleIdentityStack;
+  readonly consoleSite: ConsoleSiteStack;
 }
 
 export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
@@ -54,6 +57,12 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
   // Table replicas are encrypted with the replica keys: those must exist first.
   for (const stack of regionKeys.values()) globalTable.addStackDependency(stack);
 
+  const consoleIdentity = new ConsoleIdentityStack(scope, `${STACK_PREFIX}-ConsoleIdentity`, {
+    ...common,
+    env: env(config.primaryRegion),
+    description: 'Observability platform: the console user pool (MFA required)',
+  });
+
   const regional = new Map<string, RegionalStack>();
   for (const regionConfig of config.regions) {
     const { region } = regionConfig;
@@ -66,9 +75,19 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
       regionConfig,
       tableName: globalTable.metadata.table.tableName,
       tableKeyArn: keys ? keys.tableKeyArn : globalKeys.tableKey.keyArn,
+      consoleUsers: consoleIdentity.users,
     });
     stack.addStackDependency(globalTable);
     regional.set(region, stack);
   }
-  return { globalKeys, regionKeys, globalTable, regional };
+  const primary = regional.get(config.primaryRegion) as RegionalStack;
+  const consoleSite = new ConsoleSiteStack(scope, `${STACK_PREFIX}-ConsoleSite`, {
+    ...common,
+    env: env(config.primaryRegion),
+    description: 'Observability platform: the console (S3 + CloudFront) in front of the primary API',
+    users: consoleIdentity.users,
+    api: primary.ingestApi.api,
+    ...(config.consoleAssetsDir ? { assetsDir: config.consoleAssetsDir } : {}),
+  });
+  return { globalKeys, regionKeys, globalTable, regional, consoleIdentity, consoleSite };
 }

@@ -4,33 +4,33 @@
  * real HTTP, an outbox file for email/SMS, a dead-letter file, and a timer for the evaluator.
  */
 import { join } from 'node:path';
-import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
-import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
-import { createAlertsHandler } from '../functions/alerts/app';
-import { RecipientSecrets } from '../functions/alerts/recipient-secrets';
-import { createNotificationProcessor } from '../functions/notifier/app';
-import { LocalEventBus } from '../shared/adapters/local/event-bus';
-import { SqliteAlertStore } from '../shared/adapters/local/sqlite-alert-store';
-import { SqliteNotificationLedger } from '../shared/adapters/local/sqlite-notification-ledger';
-import { TenantResourceDirectory } from '../shared/adapters/tenant-resource-directory';
+import { LocalEventBus } from '#adapters/local/event-bus';
+import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
+import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
+import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
 import {
   FileDeadLetters,
   OutboxNotifier,
   WebhookNotifier,
   type WebhookNotifierOptions,
-} from '../shared/adapters/webhook/webhook-notifier';
-import { notificationPattern } from '../shared/domain/alerting/events';
-import { SEVERITIES } from '../shared/domain/alerting/thresholds';
-import type { LimitUsage } from '../shared/domain/guardrails/usage';
-import type { Sample } from '../shared/domain/metrics';
-import { createObservability } from '../shared/http/handler';
-import type { HttpHandler } from '../shared/http/types';
-import type { AuditLog } from '../shared/ports/audit-log';
-import type { Clock } from '../shared/ports/clock';
-import type { EmailSubscriptions } from '../shared/ports/email-subscriptions';
-import type { KeyService } from '../shared/ports/key-service';
-import type { MetricStore } from '../shared/ports/metric-store';
-import type { TenantStore } from '../shared/ports/tenant-store';
+} from '#adapters/webhook/webhook-notifier';
+import { notificationPattern } from '#domain/alerting/events';
+import { SEVERITIES } from '#domain/alerting/thresholds';
+import type { LimitUsage } from '#domain/guardrails/usage';
+import type { Sample } from '#domain/metrics';
+import { createObservability } from '#http/handler';
+import type { HttpHandler } from '#http/types';
+import type { AuditLog } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import type { EmailSubscriptions } from '#ports/email-subscriptions';
+import type { KeyService } from '#ports/key-service';
+import type { MetricStore } from '#ports/metric-store';
+import type { TenantStore } from '#ports/tenant-store';
+import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
+import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
+import { createAlertsHandler } from '../functions/alerts/app';
+import { RecipientSecrets } from '../functions/alerts/recipient-secrets';
+import { createNotificationProcessor } from '../functions/notifier/app';
 
 export interface LocalAlertingOptions {
   readonly dataDir: string;

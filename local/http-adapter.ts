@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import { rememberRawBody } from '../shared/http/body';
-import type { HttpEvent, HttpResult } from '../shared/http/types';
+import { rememberRawBody } from '#http/body';
+import type { HttpEvent, HttpResult } from '#http/types';
 
 /** API Gateway's own payload limit. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;

@@ -9,7 +9,7 @@ process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const { startPlatform } = await import('./platform');
-const { localMetricStoreFromEnv } = await import('../shared/adapters/aws/amp-prometheus');
+const { localMetricStoreFromEnv } = await import('#adapters/aws/amp-prometheus');
 
 const port = Number(process.env.PORT ?? 8080);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -40,6 +40,7 @@ console.log(
     '',
     '  Observability platform (local)',
     `  listening on   ${platform.url}`,
+    `  console        ${platform.url}/  (sign-in with MFA; first logins: README, "The console")`,
     `  data kept in   ${platform.dataDir}`,
     ...tokenLines,
     '',

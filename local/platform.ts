@@ -6,6 +6,35 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import {
+  CognitoError,
+  LOCAL_CONSOLE_CLIENT_ID,
+  LocalConsoleIdentity,
+} from '#adapters/local/console-identity';
+import { FileArchiveStore } from '#adapters/local/file-archive-store';
+import { LocalKeyService } from '#adapters/local/local-key-service';
+import { SpillDirectory, startSpillReplay } from '#adapters/local/spill-directory';
+import { truncateWriteAheadLogs } from '#adapters/local/sqlite';
+import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
+import { sqliteGuardrailStores } from '#adapters/local/sqlite-guardrails';
+import { SqliteMetricMetadata } from '#adapters/local/sqlite-metric-metadata';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
+import { hashSecret } from '#domain/credentials';
+import { DomainError } from '#domain/errors';
+import { parseMetricQuery } from '#domain/query';
+import type { QueryLimits } from '#domain/query-limits';
+import { authenticateProviderAudited, configureAuth } from '#http/auth';
+import { errorResult, json } from '#http/response';
+import { type FunctionName, matchPath, ROUTES } from '#http/routes';
+import type { HttpHandler } from '#http/types';
+import { createIngestGuard } from '#ingest/guard';
+import type { AuthFailureCount } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import { systemClock } from '#ports/clock';
+import type { MetricStore } from '#ports/metric-store';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { createAdminHandler } from '../functions/admin/app';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
@@ -13,30 +42,8 @@ import { createLimitsHandler } from '../functions/limits/app';
 import { createQueryHandler } from '../functions/query/app';
 import { promqlEngine } from '../functions/query/promql';
 import { regionBackend } from '../functions/query/region-backend';
-import { FileArchiveStore } from '../shared/adapters/local/file-archive-store';
-import { LocalKeyService } from '../shared/adapters/local/local-key-service';
-import { SpillDirectory, startSpillReplay } from '../shared/adapters/local/spill-directory';
-import { truncateWriteAheadLogs } from '../shared/adapters/local/sqlite';
-import { SqliteAuditLog } from '../shared/adapters/local/sqlite-audit-log';
-import { sqliteGuardrailStores } from '../shared/adapters/local/sqlite-guardrails';
-import { SqliteMetricMetadata } from '../shared/adapters/local/sqlite-metric-metadata';
-import { SqliteMetricStore } from '../shared/adapters/local/sqlite-metric-store';
-import { SqliteTenantStore } from '../shared/adapters/local/sqlite-tenant-store';
-import { SpillingMetricStore } from '../shared/adapters/spill/spilling-metric-store';
-import { hashSecret } from '../shared/domain/credentials';
-import type { QueryLimits } from '../shared/domain/query-limits';
-import { configureAuth } from '../shared/http/auth';
-import { createObservability } from '../shared/http/handler';
-import { json } from '../shared/http/response';
-import { type FunctionName, matchPath, ROUTES } from '../shared/http/routes';
-import type { HttpHandler } from '../shared/http/types';
-import { createIngestGuard } from '../shared/ingest/guard';
-import type { AuthFailureCount } from '../shared/ports/audit-log';
-import type { Clock } from '../shared/ports/clock';
-import { systemClock } from '../shared/ports/clock';
-import type { MetricStore } from '../shared/ports/metric-store';
-import type { TenantDataHolder } from '../shared/ports/tenant-data';
 import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting';
+import { consoleSite, DEFAULT_CONSOLE_DIR } from './console-site';
 import {
   lambdaContext,
   RequestTooLargeError,
@@ -44,6 +51,7 @@ import {
   toApiGatewayEvent,
   writeResult,
 } from './http-adapter';
+import { PlatformMetrics } from './platform-metrics';
 
 export interface PlatformOptions {
   readonly port?: number;
@@ -70,6 +78,8 @@ export interface PlatformOptions {
     LocalAlertingOptions,
     'tickIntervalMs' | 'limits' | 'webhook' | 'emailSubscriptions'
   >;
+  /** The built console (default web/dist). */
+  readonly consoleDir?: string;
 }
 
 export interface RunningPlatform {
@@ -80,6 +90,8 @@ export interface RunningPlatform {
   /** True when this start generated the token. */
   readonly tokenGenerated: boolean;
   readonly alerting: LocalAlerting;
+  /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
+  readonly platformMetrics: PlatformMetrics;
   /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
   authFailures(minutes?: number): Promise<AuthFailureCount[]>;
   close(): Promise<void>;
@@ -109,7 +121,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const sqliteAudit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
   const audit = options.wrapAudit?.(sqliteAudit) ?? sqliteAudit;
   const archives = new FileArchiveStore(dataDir);
-  configureAuth(tenants, { audit, clock });
+  // Console sign-in: the embedded twin of the Cognito user pool (same protocol, same token shape).
+  const consoleIdentity = await LocalConsoleIdentity.open({
+    path: join(dataDir, 'console-identity.sqlite'),
+    keyPath: join(dataDir, 'console-signing-key.jwk'),
+    audit,
+    clock,
+  });
+  configureAuth(tenants, { audit, clock, consoleTokens: consoleIdentity });
+  const site = consoleSite(
+    { authEndpoint: CONSOLE_AUTH_PATH, clientId: LOCAL_CONSOLE_CLIENT_ID, apiBase: '' },
+    options.consoleDir ?? DEFAULT_CONSOLE_DIR,
+  );
   const sqliteMetrics = options.metricStore
     ? undefined
     : new SqliteMetricStore(join(dataDir, 'metrics.sqlite'));
@@ -123,7 +146,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
   // Metric metadata (type, help, unit) senders send; the PromQL API's /api/v1/metadata reads it.
   const metricMetadata = new SqliteMetricMetadata(join(dataDir, 'metric-metadata.sqlite'));
-  const ingestObservability = createObservability('ingest');
+  // The functions' EMF metrics and the server's request metrics, for the provider view.
+  const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
+  const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
+  const ingestObservability = platformMetrics.observability('ingest');
   const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
 
   const handlers: Record<FunctionName, HttpHandler> = {
@@ -131,10 +157,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants,
       providerTokenHash: async () => tokenHash,
       clock,
-      observability: createObservability('admin'),
+      observability: platformMetrics.observability('admin'),
       keys,
       audit,
       archives,
+      consoleTokens: consoleIdentity,
+      consoleUsers: consoleIdentity,
       holders: [
         // Parked batches before the store: the purge waits for a running replay, then the store's
         // erasure removes whatever that replay wrote.
@@ -152,14 +180,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       keys,
       audit,
       clock,
-      observability: createObservability('api'),
+      observability: platformMetrics.observability('api'),
+      consoleUsers: consoleIdentity,
     }),
     limits: createLimitsHandler({
       ...guardrails,
       tenants,
       providerTokenHash: async () => tokenHash,
       clock,
-      observability: createObservability('limits'),
+      observability: platformMetrics.observability('limits'),
       audit,
     }),
     ingest: createIngestHandler({
@@ -186,15 +215,35 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       metadata: metricMetadata,
       ...(options.queryLimits ? { limits: options.queryLimits } : {}),
       clock,
-      observability: createObservability('query'),
+      observability: platformMetrics.observability('query'),
     }),
   };
 
   const server: Server = createServer(async (req, res) => {
+    const startedAt = performance.now();
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/healthz')
         return writeResult(res, json(200, { status: 'ok' }));
+      if (req.method === 'POST' && url.pathname === CONSOLE_AUTH_PATH) {
+        const input = await readRequestBody(req, 64 * 1024);
+        return writeResult(
+          res,
+          await cognitoCall(consoleIdentity, req.headers['x-amz-target'], input, req.socket.remoteAddress),
+        );
+      }
+      if (site.serve(req.method ?? 'GET', url.pathname, res)) return;
+      if (req.method === 'GET' && url.pathname === PLATFORM_METRICS_PATH) {
+        const event = toApiGatewayEvent(req, url, Buffer.alloc(0), PLATFORM_METRICS_PATH, {});
+        try {
+          await authenticateProviderAudited(event, tokenHash, audit, clock, consoleIdentity);
+          const query = parseMetricQuery({ ...(event.queryStringParameters ?? {}) });
+          return writeResult(res, json(200, { series: await platformMetrics.query(query) }));
+        } catch (error) {
+          if (error instanceof DomainError) return writeResult(res, errorResult(error));
+          throw error;
+        }
+      }
       const candidates = ROUTES.map((route) => ({
         route,
         params: matchPath(route.path, url.pathname),
@@ -222,6 +271,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       // still hold the pages from before until they are checkpointed and truncated.
       if (match.route.path === OFFBOARD_PATH && result.statusCode === 200) truncateWriteAheadLogs();
       writeResult(res, result);
+      // What API Gateway publishes per API in AWS: Latency, 4XXError, 5XXError.
+      platformMetrics.record('Latency', {}, performance.now() - startedAt, 'Milliseconds');
+      if (result.statusCode >= 400)
+        platformMetrics.record(result.statusCode >= 500 ? '5XXError' : '4XXError', {}, 1);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
         return writeResult(
@@ -247,6 +300,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     providerAdminToken: token,
     tokenGenerated: generated,
     alerting,
+    platformMetrics,
     authFailures: (minutes = 10) => {
       const now = clock.now().getTime();
       const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
@@ -255,15 +309,50 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await platformMetrics.close();
+      platformMetricStore.close();
       await spillReplay.stop();
       await alerting.close();
       tenants.close();
       guardrails.close();
       metricMetadata.close();
       sqliteAudit.close();
+      consoleIdentity.close();
       sqliteMetrics?.close();
     },
   };
+}
+
+/** The provider view's metrics, local only (in AWS the provider's CloudWatch dashboard shows them). */
+const PLATFORM_METRICS_PATH = '/admin/v1/platform-metrics/query';
+
+/** Where the console signs in locally (in AWS: the Cognito user pool's endpoint). */
+const CONSOLE_AUTH_PATH = '/console-auth';
+
+/** One call of Cognito's JSON protocol on the local twin: 200 with the answer, 400 `{__type, message}`. */
+async function cognitoCall(
+  identity: LocalConsoleIdentity,
+  target: string | string[] | undefined,
+  body: Buffer,
+  sourceIp: string | undefined,
+) {
+  const answer = (status: number, payload: unknown) => ({
+    ...json(status, payload),
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'cache-control': 'no-store' },
+  });
+  try {
+    const action = String(target ?? '').replace(/^AWSCognitoIdentityProviderService\./, '');
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}');
+    } catch {
+      throw new CognitoError('InvalidParameterException', 'the body must be JSON');
+    }
+    return answer(200, await identity.call(action, input, sourceIp));
+  } catch (error) {
+    if (error instanceof CognitoError) return answer(400, { __type: error.type, message: error.message });
+    throw error;
+  }
 }
 
 const isTenantDataHolder = (store: unknown): store is TenantDataHolder =>

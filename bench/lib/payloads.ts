@@ -3,7 +3,7 @@
  * push of one resource, an OpenTelemetry SDK export of a service's metrics, a Prometheus remote-write
  * shard of node_exporter series.
  */
-import { encodeRemoteWriteBody, type TimeSeries } from '../../shared/protocols/prometheus/remote-write';
+import { encodeRemoteWriteBody, type TimeSeries } from '#protocols/prometheus/remote-write';
 
 /** Native push: one host, 8 CPU instances × 5 datapoints, one value each (one collection interval). */
 export function typicalNative(nowS: number, host = 'web-01', seed = 0) {

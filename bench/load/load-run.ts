@@ -14,7 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { REMOTE_WRITE_HEADERS } from '../../shared/protocols/prometheus/remote-write';
+import { REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { typicalNative, typicalOtlpJson, typicalRemoteWriteBody } from '../lib/payloads';
 import { onboard, raiseLimits, startLocalPlatform } from '../lib/processes';
 import { fmt, markdownTable, RESULTS_DIR } from '../lib/results';

@@ -1,22 +1,27 @@
-import { issueCredential, newId } from '../../shared/domain/credentials';
-import { NotFoundError } from '../../shared/domain/errors';
-import { pageQuerySchema } from '../../shared/domain/pagination';
-import { createTenantSchema, type Tenant } from '../../shared/domain/tenant';
-import { parseOrThrow } from '../../shared/domain/validation';
+import { issueCredential, newId } from '#domain/credentials';
+import { NotFoundError } from '#domain/errors';
+import { pageQuerySchema } from '#domain/pagination';
+import { createTenantSchema, type Tenant } from '#domain/tenant';
+import { parseOrThrow } from '#domain/validation';
 
-import { authenticateProvider, authenticateProviderAudited } from '../../shared/http/auth';
-import { readJson, requireMediaType } from '../../shared/http/body';
-import { httpHandler, type Observability, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
-import type { HttpEvent, HttpHandler, HttpResult } from '../../shared/http/types';
-import type { ArchiveStore } from '../../shared/ports/archive-store';
-import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
-import type { Clock } from '../../shared/ports/clock';
-import type { KeyService } from '../../shared/ports/key-service';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import { authenticateProvider, authenticateProviderAudited } from '#http/auth';
+import { readJson, requireMediaType } from '#http/body';
+import { httpHandler, type Observability, router } from '#http/handler';
+import { json } from '#http/response';
+import type { HttpEvent, HttpHandler, HttpResult } from '#http/types';
+import type { ArchiveStore } from '#ports/archive-store';
+import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import {
+  type ConsoleTokenVerifier,
+  type ConsoleUserDirectory,
+  PROVIDER_GROUP,
+} from '#ports/console-identity';
+import type { KeyService } from '#ports/key-service';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import type { TenantStore } from '#ports/tenant-store';
 import { offboardTenant } from './offboarding';
-import { providerAuditQuery } from './operations';
+import { consoleUserSchema, providerAuditQuery } from './operations';
 
 export interface AdminDeps {
   readonly tenants: TenantStore;
@@ -30,6 +35,10 @@ export interface AdminDeps {
   readonly archives?: ArchiveStore;
   /** Stores offboarding exports and erases (the tenant store and audit log are added by default). */
   readonly holders?: readonly TenantDataHolder[];
+  /** Console ID tokens of the provider's users (group `provider`) are accepted beside the admin token. */
+  readonly consoleTokens?: ConsoleTokenVerifier;
+  /** Where the provider's console logins are created (Cognito user pool / local twin). */
+  readonly consoleUsers?: ConsoleUserDirectory;
 }
 
 const tenantView = (t: Tenant) => ({
@@ -45,7 +54,8 @@ const tenantView = (t: Tenant) => ({
 export function createAdminHandler(deps: AdminDeps): HttpHandler {
   async function authorize(event: HttpEvent) {
     const hash = await deps.providerTokenHash();
-    if (deps.audit) await authenticateProviderAudited(event, hash, deps.audit, deps.clock);
+    if (deps.audit)
+      await authenticateProviderAudited(event, hash, deps.audit, deps.clock, deps.consoleTokens);
     else authenticateProvider(event, hash);
   }
 
@@ -137,9 +147,28 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     return json(200, { ...result, items });
   }
 
+  /** A console login for one of the provider's people: temporary password (shown once), then MFA enrolment. */
+  async function inviteConsoleUser(event: HttpEvent) {
+    await authorize(event);
+    requireMediaType(event, ['application/json']);
+    const { email } = parseOrThrow(consoleUserSchema, readJson(event));
+    if (!deps.consoleUsers) throw new NotFoundError('console sign-in is not configured here');
+    const invitation = await deps.consoleUsers.invite({ email, group: PROVIDER_GROUP });
+    await deps.audit?.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: deps.clock.now().toISOString(),
+      action: 'console-user.invite',
+      actor: 'provider',
+      outcome: 'success',
+      target: 'console-user',
+    });
+    return json(201, invitation);
+  }
+
   return httpHandler(
     deps.observability,
     router({
+      'POST /admin/v1/console-users': inviteConsoleUser,
       'POST /admin/v1/tenants': createTenant,
       'GET /admin/v1/tenants': listTenants,
       'GET /admin/v1/tenants/{tenantId}': getTenant,

@@ -1,16 +1,18 @@
-import { awsAlertStore, awsNotificationLedger } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
+import { awsAlertStore, awsNotificationLedger } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
+  awsConsoleTokens,
+  awsConsoleUsers,
   awsKeyService,
   awsMetricDataHolder,
   awsMetricMetadata,
   awsTenantStore,
   providerTokenHashFromSecret,
-} from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+} from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { createAdminHandler } from './app';
 
 export const handler = createAdminHandler({
@@ -21,6 +23,8 @@ export const handler = createAdminHandler({
   keys: awsKeyService(),
   audit: awsAuditLog(),
   archives: awsArchiveStore(),
+  consoleTokens: awsConsoleTokens(),
+  consoleUsers: awsConsoleUsers(),
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),

@@ -7,15 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { ConflictError, NotFoundError } from '../../shared/domain/errors';
-import type { Tenant } from '../../shared/domain/tenant';
-import { invalidateTenant } from '../../shared/http/auth';
-import type { ArchiveStore } from '../../shared/ports/archive-store';
-import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
-import type { Clock } from '../../shared/ports/clock';
-import type { KeyService } from '../../shared/ports/key-service';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import { ConflictError, NotFoundError } from '#domain/errors';
+import type { Tenant } from '#domain/tenant';
+import { invalidateTenant } from '#http/auth';
+import type { ArchiveStore } from '#ports/archive-store';
+import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import type { KeyService } from '#ports/key-service';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import type { TenantStore } from '#ports/tenant-store';
 
 export interface OffboardingDeps {
   readonly tenants: TenantStore;

@@ -2,13 +2,17 @@
  * The provider API's routes as /openapi.json describes them, with the zod schemas its handler
  * validates with (functions/admin/app.ts). Provider token only.
  */
-import { pageQuerySchema } from '../../shared/domain/pagination';
-import { createTenantSchema } from '../../shared/domain/tenant';
-import * as z from '../../shared/domain/zod';
-import type { OperationDoc } from '../../shared/http/operations';
+import { pageQuerySchema } from '#domain/pagination';
+import { createTenantSchema } from '#domain/tenant';
+import * as z from '#domain/zod';
+import type { OperationDoc } from '#http/operations';
 
 export const providerAuditQuery = z.extend(pageQuerySchema, {
   tenantId: z.optional(z.string().check(z.regex(/^[a-f0-9]{32}$/))),
+});
+
+export const consoleUserSchema = z.strictObject({
+  email: z.email('email must be an email address').check(z.maxLength(254)),
 });
 
 const tenantView = z.object({
@@ -78,5 +82,18 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     ...provider,
     query: providerAuditQuery,
     responses: { 200: page(z.looseObject({ at: z.string(), action: z.string() })), ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/console-users',
+    summary:
+      "A console login for one of the provider's people: a temporary password (shown once), then TOTP enrolment",
+    ...provider,
+    body: consoleUserSchema,
+    responses: {
+      201: z.object({ username: z.string(), temporaryPassword: z.string() }),
+      409: null,
+      ...errors,
+    },
   },
 ];

@@ -1,13 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { awsAlertBus, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsTenantStore, regionMetricStore } from '../../shared/adapters/aws/wiring';
-import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
-import { createObservability, type Observability } from '../../shared/http/handler';
-import { systemClock } from '../../shared/ports/clock';
-import type { MetricStore } from '../../shared/ports/metric-store';
-import { METRIC } from '../../shared/ports/operational-metrics';
-import type { ResourceDirectory } from '../../shared/ports/resource-directory';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import { awsAlertBus, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
+import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import { createObservability, type Observability } from '#http/handler';
+import { systemClock } from '#ports/clock';
+import type { MetricStore } from '#ports/metric-store';
+import { METRIC } from '#ports/operational-metrics';
+import type { ResourceDirectory } from '#ports/resource-directory';
+import type { TenantStore } from '#ports/tenant-store';
 import { AlertEngine } from './engine';
 import { TenantStoreTopology } from './topology';
 

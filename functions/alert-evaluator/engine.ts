@@ -20,33 +20,28 @@
  * but the removal failed, or a partly failed batch is resent whole) is deduplicated by consumers.
  */
 import { randomBytes } from 'node:crypto';
-import type { Alert, AlertCause, EarlierEscalation } from '../../shared/domain/alerting/alert';
-import { isNotifiable, resourceKeyOf, resourceNamesOf } from '../../shared/domain/alerting/alert';
-import {
-  type Baseline,
-  dynamicSeverity,
-  historyMs,
-  learnBaseline,
-} from '../../shared/domain/alerting/baseline';
-import { explainingAlert, joinIncident } from '../../shared/domain/alerting/correlation';
-import { activeDowntime, type Downtime } from '../../shared/domain/alerting/downtime';
+import type { Alert, AlertCause, EarlierEscalation } from '#domain/alerting/alert';
+import { isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
+import { type Baseline, dynamicSeverity, historyMs, learnBaseline } from '#domain/alerting/baseline';
+import { explainingAlert, joinIncident } from '#domain/alerting/correlation';
+import { activeDowntime, type Downtime } from '#domain/alerting/downtime';
 import {
   afterStageNotified,
   dueStage,
   type EscalationChain,
   notifiedChains,
   startEscalation,
-} from '../../shared/domain/alerting/escalation';
+} from '#domain/alerting/escalation';
 import {
   type AlertBusEvent,
   type AlertStateChangedDetail,
   alertSummaryOf,
   DETAIL_TYPE,
   withEventId,
-} from '../../shared/domain/alerting/events';
-import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '../../shared/domain/alerting/limit-rule';
-import { type AlertRoute, type AlertRouting, routingOf } from '../../shared/domain/alerting/routing';
-import { type AlertRule, resourceOf } from '../../shared/domain/alerting/rule';
+} from '#domain/alerting/events';
+import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '#domain/alerting/limit-rule';
+import { type AlertRoute, type AlertRouting, routingOf } from '#domain/alerting/routing';
+import { type AlertRule, resourceOf } from '#domain/alerting/rule';
 import {
   INITIAL_STATE,
   type Observation,
@@ -54,25 +49,25 @@ import {
   type StateMachineConfig,
   step,
   type Transition,
-} from '../../shared/domain/alerting/state-machine';
+} from '#domain/alerting/state-machine';
 import {
   judgeableValues,
   maxSeverity,
   type Severity,
   severityRank,
   staticSeverity,
-} from '../../shared/domain/alerting/thresholds';
-import { ConflictError, NotFoundError } from '../../shared/domain/errors';
-import type { LimitUsage } from '../../shared/domain/guardrails/usage';
-import { type Dimensions, type Sample, seriesKey } from '../../shared/domain/metrics';
-import { aggregate, matchesFilters, type Series } from '../../shared/domain/query';
-import type { LinkedResource } from '../../shared/domain/resource-identity';
-import type { AlertStore, OutboxEntry, StoredSeriesState } from '../../shared/ports/alert-store';
-import type { Clock } from '../../shared/ports/clock';
-import type { AlertBus } from '../../shared/ports/event-bus';
-import type { MetricStore } from '../../shared/ports/metric-store';
-import type { ResourceDirectory } from '../../shared/ports/resource-directory';
-import type { ResourceTopology } from '../../shared/ports/resource-topology';
+} from '#domain/alerting/thresholds';
+import { ConflictError, NotFoundError } from '#domain/errors';
+import type { LimitUsage } from '#domain/guardrails/usage';
+import { type Dimensions, type Sample, seriesKey } from '#domain/metrics';
+import { aggregate, matchesFilters, type Series } from '#domain/query';
+import type { LinkedResource } from '#domain/resource-identity';
+import type { AlertStore, OutboxEntry, StoredSeriesState } from '#ports/alert-store';
+import type { Clock } from '#ports/clock';
+import type { AlertBus } from '#ports/event-bus';
+import type { MetricStore } from '#ports/metric-store';
+import type { ResourceDirectory } from '#ports/resource-directory';
+import type { ResourceTopology } from '#ports/resource-topology';
 
 export interface EngineLimits {
   readonly maxRulesPerTick: number;

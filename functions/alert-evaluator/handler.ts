@@ -8,8 +8,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createObservability } from '../../shared/http/handler';
-import { METRIC } from '../../shared/ports/operational-metrics';
+import { createObservability } from '#http/handler';
+import { METRIC } from '#ports/operational-metrics';
 import { awsAlertEngine } from './aws-wiring';
 
 const { logger, metrics } = createObservability('alert-evaluator');

@@ -1,5 +1,5 @@
-import type { ResourceDirectory } from '../../shared/ports/resource-directory';
-import type { ResourceTopology } from '../../shared/ports/resource-topology';
+import type { ResourceDirectory } from '#ports/resource-directory';
+import type { ResourceTopology } from '#ports/resource-topology';
 
 /**
  * Resource dependencies from the tenant's resources (`dependsOn`, keyed by resource id, read through

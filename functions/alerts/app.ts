@@ -4,39 +4,34 @@
  * alerts:write for changes), validate with zod, call the store or the engine, audit every change.
  */
 import { randomBytes } from 'node:crypto';
-import type { Alert } from '../../shared/domain/alerting/alert';
-import { type Downtime, downtimeInputSchema } from '../../shared/domain/alerting/downtime';
+import type { Alert } from '#domain/alerting/alert';
+import { type Downtime, downtimeInputSchema } from '#domain/alerting/downtime';
 import {
   type EscalationChain,
   emailsOf,
   escalationChainInputSchema,
   redactRecipient,
-} from '../../shared/domain/alerting/escalation';
-import {
-  type AlertRoute,
-  alertRouteInputSchema,
-  byPriority,
-  routeFromInput,
-} from '../../shared/domain/alerting/routing';
-import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '../../shared/domain/alerting/rule';
-import { formatThreshold } from '../../shared/domain/alerting/thresholds';
+} from '#domain/alerting/escalation';
+import { type AlertRoute, alertRouteInputSchema, byPriority, routeFromInput } from '#domain/alerting/routing';
+import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '#domain/alerting/rule';
+import { formatThreshold } from '#domain/alerting/thresholds';
 import {
   AWS_WEBHOOK_POLICY,
   type WebhookAddressPolicy,
   webhookUrlProblem,
-} from '../../shared/domain/alerting/webhook-address';
-import { NotFoundError, UnavailableError, UnprocessableError } from '../../shared/domain/errors';
-import { parseOrThrow } from '../../shared/domain/validation';
-import { authenticate, type Principal, requirePermission, sourceIpOf } from '../../shared/http/auth';
-import { readJson, requireMediaType } from '../../shared/http/body';
-import { httpHandler, type Observability, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
-import type { HttpEvent, HttpHandler } from '../../shared/http/types';
-import type { AlertStore } from '../../shared/ports/alert-store';
-import type { AuditLog } from '../../shared/ports/audit-log';
-import type { Clock } from '../../shared/ports/clock';
-import type { EmailSubscriptions } from '../../shared/ports/email-subscriptions';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+} from '#domain/alerting/webhook-address';
+import { NotFoundError, UnavailableError, UnprocessableError } from '#domain/errors';
+import { parseOrThrow } from '#domain/validation';
+import { authenticate, type Principal, requirePermission, sourceIpOf } from '#http/auth';
+import { readJson, requireMediaType } from '#http/body';
+import { httpHandler, type Observability, router } from '#http/handler';
+import { json } from '#http/response';
+import type { HttpEvent, HttpHandler } from '#http/types';
+import type { AlertStore } from '#ports/alert-store';
+import type { AuditLog } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import type { EmailSubscriptions } from '#ports/email-subscriptions';
+import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';

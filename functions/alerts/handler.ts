@@ -1,9 +1,9 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ALERT_ENV, awsAlertStore } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
-import { awsAuditLog, awsKeyService, awsTenantStore, requiredEnv } from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+import { ALERT_ENV, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
+import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
+import { awsAuditLog, awsKeyService, awsTenantStore, requiredEnv } from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
 import { createAlertsHandler } from './app';
 import { RecipientSecrets } from './recipient-secrets';

@@ -2,13 +2,13 @@
  * The alerts function's routes as /openapi.json describes them: the permission each one checks and
  * the zod schemas its handler validates with (functions/alerts/app.ts).
  */
-import { downtimeInputSchema } from '../../shared/domain/alerting/downtime';
-import { escalationChainInputSchema } from '../../shared/domain/alerting/escalation';
-import { alertRouteInputSchema } from '../../shared/domain/alerting/routing';
-import { alertRuleInputSchema } from '../../shared/domain/alerting/rule';
-import { SEVERITIES } from '../../shared/domain/alerting/thresholds';
-import * as z from '../../shared/domain/zod';
-import type { OperationDoc } from '../../shared/http/operations';
+import { downtimeInputSchema } from '#domain/alerting/downtime';
+import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { alertRouteInputSchema } from '#domain/alerting/routing';
+import { alertRuleInputSchema } from '#domain/alerting/rule';
+import { SEVERITIES } from '#domain/alerting/thresholds';
+import * as z from '#domain/zod';
+import type { OperationDoc } from '#http/operations';
 
 export const listAlertsQuery = z.strictObject({
   status: z.optional(z.enum(['open', 'cleared'])),

@@ -1,7 +1,7 @@
-import type { EscalationChain, Recipient } from '../../shared/domain/alerting/escalation';
-import { confidentialFields } from '../../shared/domain/classification';
-import { CIPHERTEXT_PREFIX, type KeyService } from '../../shared/ports/key-service';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import type { EscalationChain, Recipient } from '#domain/alerting/escalation';
+import { confidentialFields } from '#domain/classification';
+import { CIPHERTEXT_PREFIX, type KeyService } from '#ports/key-service';
+import type { TenantStore } from '#ports/tenant-store';
 import { FieldCrypto } from '../api/field-crypto';
 
 const ENTITY = 'escalation-recipient';

@@ -2,14 +2,15 @@
  * What the customer API's resource modules share: the dependencies, field encryption, the audit
  * trail of every change, and the read-change-conditional-write cycle with If-Match.
  */
-import { ConflictError, NotFoundError } from '../../shared/domain/errors';
-import { sourceIpOf } from '../../shared/http/auth';
-import type { Observability } from '../../shared/http/handler';
-import type { AuditLog, AuditLogReader } from '../../shared/ports/audit-log';
-import type { Clock } from '../../shared/ports/clock';
-import type { KeyService } from '../../shared/ports/key-service';
-import type { MetricStore } from '../../shared/ports/metric-store';
-import type { EntityKind, EntityTypes, TenantStore } from '../../shared/ports/tenant-store';
+import { ConflictError, NotFoundError } from '#domain/errors';
+import { sourceIpOf } from '#http/auth';
+import type { Observability } from '#http/handler';
+import type { AuditLog, AuditLogReader } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import type { ConsoleUserDirectory } from '#ports/console-identity';
+import type { KeyService } from '#ports/key-service';
+import type { MetricStore } from '#ports/metric-store';
+import type { EntityKind, EntityTypes, TenantStore } from '#ports/tenant-store';
 import { FieldCrypto } from './field-crypto';
 import { ifMatch, type Request } from './operation';
 
@@ -22,6 +23,8 @@ export interface ApiDeps {
   readonly audit?: AuditLog & AuditLogReader;
   readonly clock: Clock;
   readonly observability: Observability;
+  /** Console logins (Cognito user pool / local twin); without one, console access is 404. */
+  readonly consoleUsers?: ConsoleUserDirectory;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {

@@ -2,13 +2,13 @@
  * The customer API: one module per resource under routes/, each returning its operations; this file
  * composes them, serves /openapi.json and dispatches (authenticate, check the permission, parse).
  */
-import { parseOrThrow } from '../../shared/domain/validation';
-import * as z from '../../shared/domain/zod';
-import { authenticate, type Principal, requirePermission } from '../../shared/http/auth';
-import { readJson, requireMediaType } from '../../shared/http/body';
-import { httpHandler, type Route, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
-import type { HttpHandler } from '../../shared/http/types';
+import { parseOrThrow } from '#domain/validation';
+import * as z from '#domain/zod';
+import { authenticate, type Principal, requirePermission } from '#http/auth';
+import { readJson, requireMediaType } from '#http/body';
+import { httpHandler, type Route, router } from '#http/handler';
+import { json } from '#http/response';
+import type { HttpHandler } from '#http/types';
 import { type ApiDeps, createApiContext } from './api-context';
 import { platformOpenApiDocument } from './openapi';
 import { type Operation, op } from './operation';

@@ -1,6 +1,6 @@
-import { type ClassifiedEntity, confidentialFields } from '../../shared/domain/classification';
-import type { KeyService } from '../../shared/ports/key-service';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import { type ClassifiedEntity, confidentialFields } from '#domain/classification';
+import type { KeyService } from '#ports/key-service';
+import type { TenantStore } from '#ports/tenant-store';
 
 /**
  * Encrypts and decrypts the fields the classification table marks customer-confidential, under the

@@ -1,6 +1,12 @@
-import { awsAuditLog, awsKeyService, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+import {
+  awsAuditLog,
+  awsConsoleUsers,
+  awsKeyService,
+  awsMetricStore,
+  awsTenantStore,
+} from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { createApiHandler } from './app';
 
 export const handler = createApiHandler({
@@ -10,4 +16,5 @@ export const handler = createApiHandler({
   audit: awsAuditLog(),
   clock: systemClock,
   observability: lambdaObservability('api'),
+  consoleUsers: awsConsoleUsers(),
 });

@@ -4,8 +4,8 @@
  * Schema 2020-12 as OpenAPI 3.1 expects), and each route names what authorizes it
  * (`x-required-permission`).
  */
-import * as z from '../../shared/domain/zod';
-import { type BinaryContent, type OperationDoc, requiredPermission } from '../../shared/http/operations';
+import * as z from '#domain/zod';
+import { type BinaryContent, type OperationDoc, requiredPermission } from '#http/operations';
 import { ADMIN_OPERATIONS } from '../admin/operations';
 import { ALERTS_OPERATIONS } from '../alerts/operations';
 import { INGEST_OPERATIONS } from '../ingest/operations';

@@ -2,12 +2,12 @@
  * One route of the customer API and the helpers every resource module's routes share. The resource
  * modules (routes/*.ts) each return their operations; app.ts composes them.
  */
-import { UnprocessableError } from '../../shared/domain/errors';
-import type * as z from '../../shared/domain/zod';
-import type { Principal } from '../../shared/http/auth';
-import type { OperationDoc } from '../../shared/http/operations';
-import { json } from '../../shared/http/response';
-import { type HttpEvent, type HttpResult, header } from '../../shared/http/types';
+import { UnprocessableError } from '#domain/errors';
+import type * as z from '#domain/zod';
+import type { Principal } from '#http/auth';
+import type { OperationDoc } from '#http/operations';
+import { json } from '#http/response';
+import { type HttpEvent, type HttpResult, header } from '#http/types';
 
 export interface Request<B, Q> {
   readonly event: HttpEvent;

@@ -2,18 +2,18 @@
  * What the API returns: the stored records with ciphertext, hashes and tenant ids removed. The zod
  * schemas here document the responses in /openapi.json.
  */
-import { REDACTED } from '../../shared/domain/classification';
-import type { CredentialRecord } from '../../shared/domain/credentials';
+import { REDACTED } from '#domain/classification';
+import type { CredentialRecord } from '#domain/credentials';
 import {
   DEVICE_CREDENTIAL_TYPES,
   type DeviceCredential,
   RESOURCE_TYPES,
   type Resource,
   type User,
-} from '../../shared/domain/entities';
-import { TENANT_ROLES } from '../../shared/domain/roles';
-import type { Collector } from '../../shared/domain/tenant';
-import * as z from '../../shared/domain/zod';
+} from '#domain/entities';
+import { TENANT_ROLES } from '#domain/roles';
+import type { Collector } from '#domain/tenant';
+import * as z from '#domain/zod';
 
 const meta = {
   version: z.number().check(z.int(), z.describe('Send it back in If-Match to update only this version')),
@@ -65,6 +65,12 @@ export const tokenView = z.object({
 });
 export const tokenIssuedView = z.extend(tokenView, {
   token: z.string().check(z.describe('Shown once; only its hash is stored')),
+});
+export const consoleInvitationView = z.object({
+  username: z.string(),
+  temporaryPassword: z
+    .string()
+    .check(z.describe('Shown once; the first sign-in replaces it and enrols a TOTP authenticator')),
 });
 export const auditEventView = z.object({
   eventId: z.string(),

@@ -1,45 +1,42 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '../../shared/domain/errors';
-import { type IngestBatch, ingestOutcome, rejectionSummary } from '../../shared/domain/ingest/batch';
-import { otlpMetadata } from '../../shared/domain/ingest/otlp-metadata';
-import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
+import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '#domain/errors';
+import { type IngestBatch, ingestOutcome, rejectionSummary } from '#domain/ingest/batch';
+import { otlpMetadata } from '#domain/ingest/otlp-metadata';
+import { otlpToBatch } from '#domain/ingest/otlp-metrics';
 import {
   type RemoteWriteBatch,
   type RemoteWriteWritten,
   remoteWriteBatchFrom,
   remoteWriteWritten,
-} from '../../shared/domain/ingest/remote-write';
-import { LIMITS, type Sample } from '../../shared/domain/metrics';
-import { type NativePayload, nativePayloadToSamples } from '../../shared/domain/native-format';
-import { authenticate } from '../../shared/http/auth';
-import { mediaType, rawBody, readBody, readJson, requireMediaType } from '../../shared/http/body';
-import { httpHandler, type Observability, router } from '../../shared/http/handler';
-import { errorResult, json } from '../../shared/http/response';
-import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
-import type { GuardedRequest, IngestOutcome as GuardOutcome, IngestGuard } from '../../shared/ingest/guard';
-import { metadataRecorder } from '../../shared/ingest/metadata-recorder';
-import { linkPushedResource } from '../../shared/ingest/push-resource';
-import type { Clock } from '../../shared/ports/clock';
-import type { MetricMetadataStore } from '../../shared/ports/metric-metadata';
-import type { MetricStore } from '../../shared/ports/metric-store';
-import { METRIC } from '../../shared/ports/operational-metrics';
-import type { ResourceDirectory } from '../../shared/ports/resource-directory';
-import type { TenantStore } from '../../shared/ports/tenant-store';
-import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
-import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
-import type { OtlpRequest } from '../../shared/protocols/otlp/model';
+} from '#domain/ingest/remote-write';
+import { LIMITS, type Sample } from '#domain/metrics';
+import { type NativePayload, nativePayloadToSamples } from '#domain/native-format';
+import { authenticate } from '#http/auth';
+import { mediaType, rawBody, readBody, readJson, requireMediaType } from '#http/body';
+import { httpHandler, type Observability, router } from '#http/handler';
+import { errorResult, json } from '#http/response';
+import { type HttpEvent, type HttpHandler, type HttpResult, header } from '#http/types';
+import type { GuardedRequest, IngestOutcome as GuardOutcome, IngestGuard } from '#ingest/guard';
+import { metadataRecorder } from '#ingest/metadata-recorder';
+import { linkPushedResource } from '#ingest/push-resource';
+import type { Clock } from '#ports/clock';
+import type { MetricMetadataStore } from '#ports/metric-metadata';
+import type { MetricStore } from '#ports/metric-store';
+import { METRIC } from '#ports/operational-metrics';
+import type { ResourceDirectory } from '#ports/resource-directory';
+import type { TenantStore } from '#ports/tenant-store';
+import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
+import type { OtlpRequest } from '#protocols/otlp/model';
 import {
   encodeExportMetricsResponse,
   encodeStatus,
   exportMetricsResponseJson,
   grpcCodeForHttpStatus,
-} from '../../shared/protocols/otlp/response';
-import { readRemoteWriteBody, type WriteRequestSink } from '../../shared/protocols/prometheus/remote-write';
-import {
-  REMOTE_WRITE_V2_PROTO,
-  readRemoteWriteV2Body,
-} from '../../shared/protocols/prometheus/remote-write-v2';
+} from '#protocols/otlp/response';
+import { readRemoteWriteBody, type WriteRequestSink } from '#protocols/prometheus/remote-write';
+import { REMOTE_WRITE_V2_PROTO, readRemoteWriteV2Body } from '#protocols/prometheus/remote-write-v2';
 
 export interface IngestDeps {
   readonly tenants: TenantStore;

@@ -1,9 +1,9 @@
-import { alertBusConfigured } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsIngestGuard } from '../../shared/adapters/aws/guardrails-wiring';
-import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '../../shared/adapters/aws/wiring';
-import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+import { alertBusConfigured } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsIngestGuard } from '#adapters/aws/guardrails-wiring';
+import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '#adapters/aws/wiring';
+import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
 import { createIngestHandler } from './app';
 

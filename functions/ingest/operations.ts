@@ -2,9 +2,9 @@
  * The ingest function's routes as /openapi.json describes them (functions/ingest/app.ts): the
  * native JSON body is the zod schema the decoder validates with; OTLP and remote write are protobuf.
  */
-import { nativePayloadSchema } from '../../shared/domain/native-format';
-import * as z from '../../shared/domain/zod';
-import type { OperationDoc } from '../../shared/http/operations';
+import { nativePayloadSchema } from '#domain/native-format';
+import * as z from '#domain/zod';
+import type { OperationDoc } from '#http/operations';
 
 const refusals = {
   400: null,

@@ -1,21 +1,21 @@
-import { NotFoundError, UnprocessableError } from '../../shared/domain/errors';
+import { NotFoundError, UnprocessableError } from '#domain/errors';
 import {
   DEFAULT_TENANT_LIMITS,
   effectiveLimits,
   type StoredLimitOverrides,
   tenantLimitOverridesSchema,
-} from '../../shared/domain/guardrails/limits';
-import { parseOrThrow } from '../../shared/domain/validation';
-import { authenticate, authenticateProviderAudited } from '../../shared/http/auth';
-import { readJson, requireMediaType } from '../../shared/http/body';
-import { httpHandler, type Observability, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
-import { type HttpEvent, type HttpHandler, header } from '../../shared/http/types';
-import { type UsageReportDeps, usageReport } from '../../shared/ingest/usage-report';
-import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
-import type { Clock } from '../../shared/ports/clock';
-import type { TenantLimitsStore } from '../../shared/ports/tenant-limits';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+} from '#domain/guardrails/limits';
+import { parseOrThrow } from '#domain/validation';
+import { authenticate, authenticateProviderAudited } from '#http/auth';
+import { readJson, requireMediaType } from '#http/body';
+import { httpHandler, type Observability, router } from '#http/handler';
+import { json } from '#http/response';
+import { type HttpEvent, type HttpHandler, header } from '#http/types';
+import { type UsageReportDeps, usageReport } from '#ingest/usage-report';
+import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import type { Clock } from '#ports/clock';
+import type { TenantLimitsStore } from '#ports/tenant-limits';
+import type { TenantStore } from '#ports/tenant-store';
 
 export interface LimitsDeps extends UsageReportDeps {
   readonly tenants: TenantStore;

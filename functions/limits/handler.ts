@@ -1,7 +1,7 @@
-import { awsGuardrailStores } from '../../shared/adapters/aws/guardrails-wiring';
-import { awsAuditLog, awsTenantStore, providerTokenHashFromSecret } from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
+import { awsAuditLog, awsTenantStore, providerTokenHashFromSecret } from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { createLimitsHandler } from './app';
 
 const { limits, rate, series, usage } = awsGuardrailStores();

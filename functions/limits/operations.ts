@@ -2,9 +2,9 @@
  * The limits function's routes as /openapi.json describes them, with the zod schema its handler
  * validates the overrides with (functions/limits/app.ts).
  */
-import { tenantLimitOverridesSchema } from '../../shared/domain/guardrails/limits';
-import * as z from '../../shared/domain/zod';
-import type { OperationDoc } from '../../shared/http/operations';
+import { tenantLimitOverridesSchema } from '#domain/guardrails/limits';
+import * as z from '#domain/zod';
+import type { OperationDoc } from '#http/operations';
 
 const limitsView = z.object({
   tenantId: z.string(),

@@ -25,18 +25,15 @@
  * 2-minute lease and before a confirm lands: it sends again, and the alarm has said so.
  */
 import { createHash } from 'node:crypto';
-import { type Recipient, recipientKey, recipientsOf } from '../../shared/domain/alerting/escalation';
-import {
-  type NotificationRequestedDetail,
-  notificationRequestedDetailSchema,
-} from '../../shared/domain/alerting/events';
-import type { AlertStore } from '../../shared/ports/alert-store';
+import { type Recipient, recipientKey, recipientsOf } from '#domain/alerting/escalation';
+import { type NotificationRequestedDetail, notificationRequestedDetailSchema } from '#domain/alerting/events';
+import type { AlertStore } from '#ports/alert-store';
 import {
   type NotificationLedger,
   SENDING_LEASE_MS,
   SENT_CLAIM_RETENTION_MS,
-} from '../../shared/ports/notification-ledger';
-import type { DeadLetters, Notifier } from '../../shared/ports/notifier';
+} from '#ports/notification-ledger';
+import type { DeadLetters, Notifier } from '#ports/notifier';
 import { hasSealedField, type RecipientSecrets } from '../alerts/recipient-secrets';
 
 export interface NotifierDeps {

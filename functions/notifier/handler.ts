@@ -14,11 +14,11 @@ import {
   awsDeadLetters,
   awsNotificationLedger,
   awsNotifierChannels,
-} from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { awsKeyService, awsTenantStore } from '../../shared/adapters/aws/wiring';
-import type { BusEnvelope } from '../../shared/domain/alerting/events';
-import { createObservability } from '../../shared/http/handler';
-import { METRIC } from '../../shared/ports/operational-metrics';
+} from '#adapters/aws/eventbridge-alert-wiring';
+import { awsKeyService, awsTenantStore } from '#adapters/aws/wiring';
+import type { BusEnvelope } from '#domain/alerting/events';
+import { createObservability } from '#http/handler';
+import { METRIC } from '#ports/operational-metrics';
 import { RecipientSecrets } from '../alerts/recipient-secrets';
 import { createNotificationProcessor } from './app';
 

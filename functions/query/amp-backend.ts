@@ -12,10 +12,10 @@ import {
   nameFromPrometheus,
   promqlString,
   TENANT_LABEL,
-} from '../../shared/adapters/aws/amp-labels';
-import type { LabelMatcher, Labels } from '../../shared/domain/label-matchers';
-import { QUERY_LIMIT_NAMES, QueryLimitExceededError } from '../../shared/domain/query-limits';
-import { seriesLabelsOf } from '../../shared/domain/selector-plan';
+} from '#adapters/aws/amp-labels';
+import type { LabelMatcher, Labels } from '#domain/label-matchers';
+import { QUERY_LIMIT_NAMES, QueryLimitExceededError } from '#domain/query-limits';
+import { seriesLabelsOf } from '#domain/selector-plan';
 import type { ListRequest, QueryBackend, QueryContext } from './backend';
 import type { EngineAnswer, PromqlEngine } from './engine';
 

@@ -4,21 +4,21 @@
  * Prometheus' parameters, check the query limits, answer from the region's backend (the engine over
  * the store, or the AMP workspace) in Prometheus' envelope. The tenant comes from the credential only.
  */
-import { BadRequestError } from '../../shared/domain/errors';
-import type { LabelMatcher, Labels } from '../../shared/domain/label-matchers';
+import { BadRequestError } from '#domain/errors';
+import type { LabelMatcher, Labels } from '#domain/label-matchers';
 import {
   checkQueryLength,
   checkResolution,
   DEFAULT_QUERY_LIMITS,
   type QueryLimits,
-} from '../../shared/domain/query-limits';
-import { authenticate, requirePermission } from '../../shared/http/auth';
-import { httpHandler, type Observability, type Route, router } from '../../shared/http/handler';
-import { internalErrorResult } from '../../shared/http/response';
-import { type HttpEvent, type HttpHandler, type HttpResult, header } from '../../shared/http/types';
-import type { Clock } from '../../shared/ports/clock';
-import { type MetricMetadataStore, prometheusMetadataData } from '../../shared/ports/metric-metadata';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+} from '#domain/query-limits';
+import { authenticate, requirePermission } from '#http/auth';
+import { httpHandler, type Observability, type Route, router } from '#http/handler';
+import { internalErrorResult } from '#http/response';
+import { type HttpEvent, type HttpHandler, type HttpResult, header } from '#http/types';
+import type { Clock } from '#ports/clock';
+import { type MetricMetadataStore, prometheusMetadataData } from '#ports/metric-metadata';
+import type { TenantStore } from '#ports/tenant-store';
 import type { QueryBackend, QueryContext } from './backend';
 import { TenantConcurrency, withDeadline } from './concurrency';
 import type { PromqlEngine } from './engine';

@@ -3,8 +3,8 @@
  * Timestream), or the AMP workspace's own Prometheus API with the tenant's matcher injected.
  * Both get the tenant from the credential and the limits of the query; neither can see past the tenant.
  */
-import type { LabelMatcher, Labels } from '../../shared/domain/label-matchers';
-import type { QueryLimits } from '../../shared/domain/query-limits';
+import type { LabelMatcher, Labels } from '#domain/label-matchers';
+import type { QueryLimits } from '#domain/query-limits';
 import type { EngineAnswer } from './engine';
 
 export interface ListRequest {

@@ -1,4 +1,4 @@
-import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '../../shared/domain/query-limits';
+import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '#domain/query-limits';
 
 /**
  * Queries each tenant runs at once in this instance. Over its share a tenant's query is refused at

@@ -1,7 +1,7 @@
-import { type LabelMatcher, type Labels, METRIC_NAME_LABEL } from '../../shared/domain/label-matchers';
-import { QueryBudget } from '../../shared/domain/query-limits';
-import type { SeriesReaderSource } from '../../shared/ports/series-source';
-import { labelsKey } from '../../shared/promql/series';
+import { type LabelMatcher, type Labels, METRIC_NAME_LABEL } from '#domain/label-matchers';
+import { QueryBudget } from '#domain/query-limits';
+import type { SeriesReaderSource } from '#ports/series-source';
+import { labelsKey } from '#promql/series';
 import type { ListRequest, QueryBackend, QueryContext } from './backend';
 import type { PromqlEngine } from './engine';
 

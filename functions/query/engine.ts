@@ -4,9 +4,9 @@
  * into the domain's (a parse error is a BadRequestError, a limit a QueryLimitExceededError, anything
  * else the engine refuses an UnprocessableError), so one mapping turns them into Prometheus' answers.
  */
-import type { LabelMatcher, Labels } from '../../shared/domain/label-matchers';
-import type { QueryLimits } from '../../shared/domain/query-limits';
-import type { SelectSeries } from '../../shared/ports/series-source';
+import type { LabelMatcher, Labels } from '#domain/label-matchers';
+import type { QueryLimits } from '#domain/query-limits';
+import type { SelectSeries } from '#ports/series-source';
 
 /** The engine's result shapes (shared/promql/engine.ts). */
 export interface InstantSample {

@@ -3,17 +3,12 @@
  * strings written like Go's strconv.FormatFloat(v, 'f', -1, 64) (no exponent; "NaN", "+Inf",
  * "-Inf"), timestamps as float Unix seconds.
  */
-import {
-  BadRequestError,
-  DomainError,
-  UnavailableError,
-  UnprocessableError,
-} from '../../shared/domain/errors';
-import type { Labels } from '../../shared/domain/label-matchers';
-import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '../../shared/domain/query-limits';
-import { json } from '../../shared/http/response';
-import type { HttpResult } from '../../shared/http/types';
-import { formatFloatPlain, sortByLabels } from '../../shared/promql/series';
+import { BadRequestError, DomainError, UnavailableError, UnprocessableError } from '#domain/errors';
+import type { Labels } from '#domain/label-matchers';
+import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '#domain/query-limits';
+import { json } from '#http/response';
+import type { HttpResult } from '#http/types';
+import { formatFloatPlain, sortByLabels } from '#promql/series';
 import type { QueryResult } from './engine';
 
 /** A sample value as Prometheus writes it (the engine's formatter). */

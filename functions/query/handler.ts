@@ -1,7 +1,7 @@
-import { awsMetricMetadata, awsTenantStore, regionQueryStore } from '../../shared/adapters/aws/wiring';
-import { DEFAULT_QUERY_LIMITS } from '../../shared/domain/query-limits';
-import { lambdaObservability } from '../../shared/http/tracing';
-import { systemClock } from '../../shared/ports/clock';
+import { awsMetricMetadata, awsTenantStore, regionQueryStore } from '#adapters/aws/wiring';
+import { DEFAULT_QUERY_LIMITS } from '#domain/query-limits';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
 import { createQueryHandler } from './app';
 import { promqlEngine } from './promql';
 import { regionBackend } from './region-backend';

@@ -5,8 +5,8 @@
  * Paths are spelled out rather than taken from app.ts's QUERY_PATHS, so the api function, which serves
  * /openapi.json, does not bundle the query engine.
  */
-import * as z from '../../shared/domain/zod';
-import type { OperationDoc } from '../../shared/http/operations';
+import * as z from '#domain/zod';
+import type { OperationDoc } from '#http/operations';
 
 const time = (what: string) => z.optional(z.string().check(z.describe(`${what}: RFC 3339 or Unix seconds`)));
 const matchers = z.optional(z.array(z.string()).check(z.describe('series selectors, repeatable as match[]')));

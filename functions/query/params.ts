@@ -3,9 +3,9 @@
  * Go's ParseForm does), times as RFC 3339 or float Unix seconds, durations as `5m`/`1h30m` or float
  * seconds, repeated `match[]`.
  */
-import { BadRequestError } from '../../shared/domain/errors';
-import { readBody } from '../../shared/http/body';
-import { type HttpEvent, header } from '../../shared/http/types';
+import { BadRequestError } from '#domain/errors';
+import { readBody } from '#http/body';
+import { type HttpEvent, header } from '#http/types';
 
 export type Params = ReadonlyMap<string, readonly string[]>;
 

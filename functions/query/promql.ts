@@ -4,21 +4,12 @@
  * or, for the timeout and a cancelled query, a QueryUnavailableError naming query_timeout (503), an
  * execution error an UnprocessableError (422). The store's own errors pass unchanged.
  */
-import { BadRequestError, DomainError, UnprocessableError } from '../../shared/domain/errors';
-import {
-  QUERY_LIMIT_NAMES,
-  QueryLimitExceededError,
-  QueryUnavailableError,
-} from '../../shared/domain/query-limits';
-import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
-import {
-  BadQueryError,
-  QueryCanceledError,
-  QueryExecutionError,
-  QueryLimitError,
-} from '../../shared/promql/errors';
-import { exprString, formatExpr, mapSelectors } from '../../shared/promql/format';
-import { parseExpr } from '../../shared/promql/parser';
+import { BadRequestError, DomainError, UnprocessableError } from '#domain/errors';
+import { QUERY_LIMIT_NAMES, QueryLimitExceededError, QueryUnavailableError } from '#domain/query-limits';
+import { evaluateInstant, evaluateRange } from '#promql/engine';
+import { BadQueryError, QueryCanceledError, QueryExecutionError, QueryLimitError } from '#promql/errors';
+import { exprString, formatExpr, mapSelectors } from '#promql/format';
+import { parseExpr } from '#promql/parser';
 import type { PromqlEngine } from './engine';
 
 function translated(error: unknown): unknown {

@@ -1,4 +1,4 @@
-import type { SeriesReaderSource } from '../../shared/ports/series-source';
+import type { SeriesReaderSource } from '#ports/series-source';
 import { ampBackend, type PrometheusApi } from './amp-backend';
 import type { QueryBackend } from './backend';
 import type { PromqlEngine } from './engine';

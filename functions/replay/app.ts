@@ -3,19 +3,19 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { decodeSpilledBatch } from '../../shared/adapters/aws/spill-sqs-queue';
+import { decodeSpilledBatch } from '#adapters/aws/spill-sqs-queue';
 import {
   acceptsData,
   type TenantDataStatus,
   TenantNotActiveError,
   TenantStatusCache,
   type TenantStatusSource,
-} from '../../shared/adapters/tenancy/tenant-status';
-import { UnavailableError } from '../../shared/domain/errors';
-import type { Observability } from '../../shared/http/handler';
-import type { MetricStore } from '../../shared/ports/metric-store';
-import { METRIC } from '../../shared/ports/operational-metrics';
-import type { SpilledBatch } from '../../shared/ports/spill-queue';
+} from '#adapters/tenancy/tenant-status';
+import { UnavailableError } from '#domain/errors';
+import type { Observability } from '#http/handler';
+import type { MetricStore } from '#ports/metric-store';
+import { METRIC } from '#ports/operational-metrics';
+import type { SpilledBatch } from '#ports/spill-queue';
 
 export interface ReplayDeps {
   /** The plain metric store (never the spilling decorator: a replay must not park again). */

@@ -1,5 +1,5 @@
-import { awsMetricStore, awsTenantStatusSource } from '../../shared/adapters/aws/wiring';
-import { lambdaObservability } from '../../shared/http/tracing';
+import { awsMetricStore, awsTenantStatusSource } from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
 import { createReplayHandler } from './app';
 
 export const handler = createReplayHandler({

@@ -33,9 +33,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALERT_ENV } from '../../shared/adapters/aws/eventbridge-alert-wiring';
-import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '../../shared/domain/alerting/events';
-import { SEVERITIES, type Severity } from '../../shared/domain/alerting/thresholds';
+import { ALERT_ENV } from '#adapters/aws/eventbridge-alert-wiring';
+import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '#domain/alerting/events';
+import { SEVERITIES, type Severity } from '#domain/alerting/thresholds';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction } from './platform-function';
 

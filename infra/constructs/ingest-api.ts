@@ -27,7 +27,7 @@ import { ARecord, HealthCheck, HealthCheckType, HostedZone, RecordTarget } from 
 import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import type { FunctionName, RouteSpec } from '../../shared/http/routes';
+import type { FunctionName, RouteSpec } from '#http/routes';
 import type { CustomDomainConfig, LatencyRoutingConfig } from '../config';
 
 export const API_STAGE_NAME = 'live';

@@ -11,7 +11,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/adapters/aws/wiring';
+import { ENV } from '#adapters/aws/wiring';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction } from './platform-function';
 

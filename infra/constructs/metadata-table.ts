@@ -11,7 +11,7 @@ import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-c
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { METADATA_TTL_ATTRIBUTE } from '../../shared/adapters/aws/dynamodb-notification-ledger';
+import { METADATA_TTL_ATTRIBUTE } from '#adapters/aws/dynamodb-notification-ledger';
 
 export const TABLE_GSI1 = 'gsi1';
 /** Tag the evidence checks read to tell customer data (confidential) from rebuildable state (ephemeral). */

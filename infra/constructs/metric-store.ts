@@ -11,7 +11,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnDatabase } from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
-import { ENV } from '../../shared/adapters/aws/wiring';
+import { ENV } from '#adapters/aws/wiring';
 import type { MetricStoreKind } from '../config';
 
 /**

@@ -28,8 +28,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../shared/http/handler';
-import { METRIC, TENANT_METRIC_DIMENSION } from '../../shared/ports/operational-metrics';
+import { METRICS_NAMESPACE } from '#http/handler';
+import { METRIC, TENANT_METRIC_DIMENSION } from '#ports/operational-metrics';
 
 /** Powertools `service` dimension values the dashboards read (POWERTOOLS_SERVICE_NAME of each function). */
 export const OPS_SERVICE = {

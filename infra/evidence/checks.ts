@@ -5,7 +5,7 @@
  * templates.
  */
 
-import { ENV } from '../../shared/adapters/aws/wiring';
+import { ENV } from '#adapters/aws/wiring';
 import {
   ACTIONS_WITHOUT_RESOURCE_TYPES,
   type PolicyStatementJson,
@@ -572,6 +572,13 @@ export const CHECKS: readonly Check[] = [
             : undefined;
         }),
         perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) => {
+          // Disposal is about customer data: a bucket classified public (the console's files) has none.
+          if (
+            list(prop(f, 'Tags')).some(
+              (tag) => entryAt(tag, 'Key') === 'DataClassification' && entryAt(tag, 'Value') === 'public',
+            )
+          )
+            return undefined;
           const rules = list(prop(f, 'LifecycleConfiguration', 'Rules'));
           return rules.some(
             (r) =>

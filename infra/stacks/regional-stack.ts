@@ -8,12 +8,14 @@ import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { INGEST_STATE_TABLE_ENV } from '../../shared/adapters/aws/guardrails-wiring';
-import { ENV } from '../../shared/adapters/aws/wiring';
-import { type FunctionName, ROUTES } from '../../shared/http/routes';
+import { CONSOLE_ENV } from '#adapters/aws/cognito-console-identity';
+import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
+import { ENV } from '#adapters/aws/wiring';
+import { type FunctionName, ROUTES } from '#http/routes';
 import type { PlatformConfig, RegionConfig } from '../config';
 import { Alerting } from '../constructs/alerting';
 import { ArchiveBucket } from '../constructs/archive-bucket';
+import type { ConsoleUserPool } from '../constructs/console-user-pool';
 import { IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
@@ -30,6 +32,8 @@ export interface RegionalStackProps extends StackProps {
   readonly tableName: string;
   /** This region's key for the table (the multi-region primary or its replica here). */
   readonly tableKeyArn: string;
+  /** The console's user pool: the API verifies its ID tokens, the api and admin functions create logins. */
+  readonly consoleUsers?: ConsoleUserPool;
 }
 
 /** Props for RegionalStack.newFunction: the log key and retention come from the stack. */
@@ -125,6 +129,16 @@ export class RegionalStack extends Stack {
       functions[name] = fn;
     }
     this.functions = functions as Record<FunctionName, PlatformFunction>;
+    if (props.consoleUsers) {
+      const { pool, client } = props.consoleUsers;
+      for (const fn of Object.values(this.functions)) {
+        fn.fn.addEnvironment(CONSOLE_ENV.region, pool.stack.region);
+        fn.fn.addEnvironment(CONSOLE_ENV.userPoolId, pool.userPoolId);
+        fn.fn.addEnvironment(CONSOLE_ENV.clientId, client.userPoolClientId);
+      }
+      props.consoleUsers.grantInvite(this.functions.api.fn);
+      props.consoleUsers.grantInvite(this.functions.admin.fn);
+    }
 
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       routes: ROUTES,

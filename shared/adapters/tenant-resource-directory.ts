@@ -1,7 +1,7 @@
-import type { Resource } from '../domain/entities';
-import { ResourceIndex } from '../domain/resource-identity';
-import type { ResourceDirectory } from '../ports/resource-directory';
-import type { TenantStore } from '../ports/tenant-store';
+import type { Resource } from '#domain/entities';
+import { ResourceIndex } from '#domain/resource-identity';
+import type { ResourceDirectory } from '#ports/resource-directory';
+import type { TenantStore } from '#ports/tenant-store';
 
 /** Pages a tenant reads at most per refresh (100 resources a page). */
 const MAX_PAGES = 100;

@@ -15,6 +15,10 @@
  * - With an audit log configured for the store (configureAuth), every decision that reaches the store
  *   is recorded (`auth.success` / `auth.failure` with source IP, credential id and a reason, never the
  *   secret); cached successes are not recorded again within the TTL, failures are never cached.
+ * - Console users present an ID token (a JWT: Cognito's, or the local twin's of the same shape) where
+ *   tenant tokens go; with a verifier configured (configureAuth `consoleTokens`) it stands for a tenant
+ *   credential with the role of its `cognito:groups` and the tenant of its `custom:tenant_id`. Their
+ *   sign-ins are audited by the identity provider; failures here are audited as above.
  */
 import {
   bearerToken,
@@ -24,12 +28,13 @@ import {
   parseToken,
   secretMatches,
   type TenantRole,
-} from '../domain/credentials';
-import { ForbiddenError, UnauthorizedError, UnavailableError } from '../domain/errors';
-import { type Permission, roleAtLeast, roleGrants } from '../domain/roles';
-import { type AuditLog, isAuthFailureLog, PROVIDER_AUDIT_PARTITION } from '../ports/audit-log';
-import { type Clock, systemClock } from '../ports/clock';
-import type { TenantStore } from '../ports/tenant-store';
+} from '#domain/credentials';
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '#domain/errors';
+import { type Permission, roleAtLeast, roleGrants } from '#domain/roles';
+import { type AuditLog, isAuthFailureLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
+import { type Clock, systemClock } from '#ports/clock';
+import { type ConsoleTokenVerifier, PROVIDER_GROUP } from '#ports/console-identity';
+import type { TenantStore } from '#ports/tenant-store';
 import { type HttpEvent, header } from './types';
 
 export interface Principal {
@@ -42,6 +47,8 @@ export interface AuthOptions {
   readonly clock?: Clock;
   /** Decision cache TTL; 0 disables caching. */
   readonly cacheTtlMs?: number;
+  /** Verifies console users' ID tokens; without one, a JWT is refused like any malformed token. */
+  readonly consoleTokens?: ConsoleTokenVerifier;
 }
 
 export const DEFAULT_AUTH_CACHE_TTL_MS = 10_000;
@@ -132,6 +139,34 @@ export async function authenticate(
   };
 
   const token = bearerToken(header(event, 'authorization'));
+  if (token && context.options.consoleTokens && looksLikeJwt(token)) {
+    const claims = await context.options.consoleTokens.verify(token);
+    if (!claims) throw await fail(PROVIDER_AUDIT_PARTITION, 'console', 'invalid console token');
+    const actor = `console:${claims.sub}`;
+    if (!claims.tenantId) throw await fail(PROVIDER_AUDIT_PARTITION, actor, 'console token names no tenant');
+    const role = consoleRole(claims.groups);
+    if (!role) throw await fail(claims.tenantId, actor, 'console token carries no tenant role');
+    if ((await store.getTenant(claims.tenantId))?.status !== 'active')
+      throw await fail(claims.tenantId, actor, 'tenant not active');
+    if (kind !== 'tenant')
+      throw await fail(
+        claims.tenantId,
+        actor,
+        `a console token where ${kind} is needed`,
+        new ForbiddenError(`this route needs a ${kind} credential`, 'authorization'),
+      );
+    return {
+      tenantId: claims.tenantId,
+      credential: {
+        credentialId: actor,
+        kind: 'tenant',
+        tenantId: claims.tenantId,
+        secretHash: '',
+        role,
+        createdAt: new Date(claims.issuedAtMs).toISOString(),
+      },
+    };
+  }
   const parsed = token ? parseToken(token) : undefined;
   if (!parsed) throw await fail(PROVIDER_AUDIT_PARTITION, 'unknown', token ? 'malformed token' : 'no token');
 
@@ -188,19 +223,35 @@ export function authenticateProvider(event: HttpEvent, providerTokenHash: string
   if (!token || !secretMatches(token, providerTokenHash)) throw unauthorized();
 }
 
+/** A console ID token's tenant role: the highest role among its groups. */
+function consoleRole(groups: readonly string[]): TenantRole | undefined {
+  const roles = (['admin', 'operator', 'read-only'] as const).filter((r) => groups.includes(r));
+  return roles[0];
+}
+
+const looksLikeJwt = (token: string): boolean => token.startsWith('eyJ') && token.split('.').length === 3;
+
 /**
  * authenticateProvider, recording success in the provider's audit partition (fail closed) and counting
- * failure apart (recordFailure), never letting that count decide the answer.
+ * failure apart (recordFailure), never letting that count decide the answer. With `consoleTokens`, a
+ * console ID token of the `provider` group is accepted too (the provider view).
  */
 export async function authenticateProviderAudited(
   event: HttpEvent,
   providerTokenHash: string,
   audit: AuditLog,
   clock: Clock = systemClock,
+  consoleTokens?: ConsoleTokenVerifier,
 ): Promise<void> {
   const now = clock.now();
+  let actor = 'provider';
   try {
-    authenticateProvider(event, providerTokenHash);
+    const token = bearerToken(header(event, 'authorization'));
+    if (token && consoleTokens && looksLikeJwt(token)) {
+      const claims = await consoleTokens.verify(token);
+      if (claims) actor = `console:${claims.sub}`;
+      if (!claims?.groups.includes(PROVIDER_GROUP) || claims.tenantId) throw unauthorized();
+    } else authenticateProvider(event, providerTokenHash);
   } catch (error) {
     await recordFailure(
       audit,
@@ -217,7 +268,7 @@ export async function authenticateProviderAudited(
       tenantId: PROVIDER_AUDIT_PARTITION,
       at: now.toISOString(),
       action: 'auth.success',
-      actor: 'provider',
+      actor,
       outcome: 'success',
       target: `${event.httpMethod} ${event.resource}`,
       ...(sourceIpOf(event) ? { sourceIp: sourceIpOf(event) } : {}),

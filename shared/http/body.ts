@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors';
-import { LIMITS } from '../domain/metrics';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#domain/errors';
+import { LIMITS } from '#domain/metrics';
 import { type HttpEvent, header } from './types';
 
 /** The media type of a request, lower-cased, without parameters. */

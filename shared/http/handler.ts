@@ -4,8 +4,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DomainError, NotFoundError, UnavailableError } from '../domain/errors';
-import { isRetryable } from '../ports/dependency-failure';
+import { DomainError, NotFoundError, UnavailableError } from '#domain/errors';
+import { isRetryable } from '#ports/dependency-failure';
 import { errorResult, internalErrorResult } from './response';
 import type { HttpEvent, HttpHandler, HttpResult } from './types';
 

@@ -1,5 +1,5 @@
-import type { Permission } from '../domain/roles';
-import type * as z from '../domain/zod';
+import type { Permission } from '#domain/roles';
+import type * as z from '#domain/zod';
 import type { RouteSpec } from './routes';
 
 /**

@@ -1,4 +1,4 @@
-import type { DomainError } from '../domain/errors';
+import type { DomainError } from '#domain/errors';
 import type { HttpResult } from './types';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;

@@ -24,32 +24,32 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { BadRequestError, DomainError, ForbiddenError, UnavailableError } from '../domain/errors';
+import { BadRequestError, DomainError, ForbiddenError, UnavailableError } from '#domain/errors';
 import {
   DISCARD_ERROR_ID,
   type DiscardReason,
   GUARDRAIL_ERROR,
   type SampleRejection,
-} from '../domain/guardrails/errors';
-import { effectiveLimits, LIMITS_CACHE_TTL_MS, type TenantLimits } from '../domain/guardrails/limits';
-import { sampleLimitViolation } from '../domain/guardrails/sample-limits';
-import { type BucketSpec, retryAfterSeconds, takeTokens } from '../domain/guardrails/token-bucket';
-import type { LimitUsage } from '../domain/guardrails/usage';
-import type { RejectedSample, Sample, WriteResult } from '../domain/metrics';
-import { seriesKey } from '../domain/metrics';
-import { rawBody } from '../http/body';
-import type { Observability } from '../http/handler';
-import { json } from '../http/response';
-import { type HttpEvent, type HttpResult, header } from '../http/types';
-import type { Clock } from '../ports/clock';
-import { isRetryable } from '../ports/dependency-failure';
-import type { HaTracker } from '../ports/ha-tracker';
-import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '../ports/idempotency-store';
-import { METRIC, TENANT_METRIC_DIMENSION } from '../ports/operational-metrics';
-import type { BucketName, RateLimiter } from '../ports/rate-limiter';
-import type { SeriesRef, SeriesRegistry } from '../ports/series-registry';
-import type { TenantLimitsStore } from '../ports/tenant-limits';
-import { USAGE_COUNTER, type UsageLedger } from '../ports/usage-ledger';
+} from '#domain/guardrails/errors';
+import { effectiveLimits, LIMITS_CACHE_TTL_MS, type TenantLimits } from '#domain/guardrails/limits';
+import { sampleLimitViolation } from '#domain/guardrails/sample-limits';
+import { type BucketSpec, retryAfterSeconds, takeTokens } from '#domain/guardrails/token-bucket';
+import type { LimitUsage } from '#domain/guardrails/usage';
+import type { RejectedSample, Sample, WriteResult } from '#domain/metrics';
+import { seriesKey } from '#domain/metrics';
+import { rawBody } from '#http/body';
+import type { Observability } from '#http/handler';
+import { json } from '#http/response';
+import { type HttpEvent, type HttpResult, header } from '#http/types';
+import type { Clock } from '#ports/clock';
+import { isRetryable } from '#ports/dependency-failure';
+import type { HaTracker } from '#ports/ha-tracker';
+import { IDEMPOTENCY_KEY_PREFIX, type IdempotencyStore } from '#ports/idempotency-store';
+import { METRIC, TENANT_METRIC_DIMENSION } from '#ports/operational-metrics';
+import type { BucketName, RateLimiter } from '#ports/rate-limiter';
+import type { SeriesRef, SeriesRegistry } from '#ports/series-registry';
+import type { TenantLimitsStore } from '#ports/tenant-limits';
+import { USAGE_COUNTER, type UsageLedger } from '#ports/usage-ledger';
 import { usageReport } from './usage-report';
 
 export interface IngestGuardDeps {
@@ -427,11 +427,13 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     if (storeRejected.length > 0) discards.set('store-rejected', storeRejected.length);
     refusalStreak.delete(tenantId);
     await record(tenantId, result.accepted, discards);
-    emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, result.accepted);
-    emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, storeRejected.length + rejections.length);
     await warnNearLimits(tenantId, limits, startMs);
 
     if (rejections.length > 0) {
+      // The guard answers this request itself, so it counts it; otherwise the handler's respond does
+      // (it sees the protocol's datapoints), and a request is never counted twice.
+      emf.addMetric(METRIC.datapointsAccepted, MetricUnit.Count, result.accepted);
+      emf.addMetric(METRIC.datapointsRejected, MetricUnit.Count, storeRejected.length + rejections.length);
       rejections.sort((a, b) => a.index - b.index);
       const first = rejections[0]!;
       return json(400, {

@@ -4,8 +4,8 @@
  * write per request would cost more than the samples. Never fails ingest: the samples are stored
  * by then; a failed record is logged and retried with the next request that carries the entries.
  */
-import type { MetricMetadataEntry } from '../domain/metric-metadata';
-import type { MetricMetadataStore } from '../ports/metric-metadata';
+import type { MetricMetadataEntry } from '#domain/metric-metadata';
+import type { MetricMetadataStore } from '#ports/metric-metadata';
 
 /** Entries remembered as recorded (tenant × metric); the memory is emptied when it fills. */
 const MAX_REMEMBERED = 50_000;

@@ -5,17 +5,17 @@
  * no resource creates it. A push that matches nothing without `create` is stored all the same,
  * unlinked (collectors that never register resources keep working).
  */
-import { ConflictError, UnprocessableError } from '../domain/errors';
+import { ConflictError, UnprocessableError } from '#domain/errors';
 import {
   ambiguityMessage,
   type PushedResource,
   pushedResourceId,
   type ResourceLink,
   resourceFromPush,
-} from '../domain/resource-identity';
-import type { Clock } from '../ports/clock';
-import type { ResourceDirectory } from '../ports/resource-directory';
-import type { TenantStore } from '../ports/tenant-store';
+} from '#domain/resource-identity';
+import type { Clock } from '#ports/clock';
+import type { ResourceDirectory } from '#ports/resource-directory';
+import type { TenantStore } from '#ports/tenant-store';
 
 export interface PushResourceDeps {
   readonly directory: ResourceDirectory;

@@ -1,10 +1,10 @@
 /** A tenant's usage against its limits: GET /v1/usage, and the ingest guard's 80 % warnings. */
-import type { TenantLimits } from '../domain/guardrails/limits';
-import { burstUsed } from '../domain/guardrails/token-bucket';
-import { type LimitUsage, limitUsage, limitWarnings } from '../domain/guardrails/usage';
-import type { RateLimiter } from '../ports/rate-limiter';
-import type { SeriesRegistry } from '../ports/series-registry';
-import { USAGE_COUNTER, type UsageLedger, type UsageMinute } from '../ports/usage-ledger';
+import type { TenantLimits } from '#domain/guardrails/limits';
+import { burstUsed } from '#domain/guardrails/token-bucket';
+import { type LimitUsage, limitUsage, limitWarnings } from '#domain/guardrails/usage';
+import type { RateLimiter } from '#ports/rate-limiter';
+import type { SeriesRegistry } from '#ports/series-registry';
+import { USAGE_COUNTER, type UsageLedger, type UsageMinute } from '#ports/usage-ledger';
 
 export interface UsageReportDeps {
   readonly rate: RateLimiter;

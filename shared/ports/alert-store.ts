@@ -1,11 +1,11 @@
-import type { Alert, Incident } from '../domain/alerting/alert';
-import type { Downtime } from '../domain/alerting/downtime';
-import type { EscalationChain } from '../domain/alerting/escalation';
-import type { AlertBusEvent } from '../domain/alerting/events';
-import type { AlertRoute } from '../domain/alerting/routing';
-import type { AlertRule } from '../domain/alerting/rule';
-import type { SeriesAlertState } from '../domain/alerting/state-machine';
-import type { Dimensions } from '../domain/metrics';
+import type { Alert, Incident } from '#domain/alerting/alert';
+import type { Downtime } from '#domain/alerting/downtime';
+import type { EscalationChain } from '#domain/alerting/escalation';
+import type { AlertBusEvent } from '#domain/alerting/events';
+import type { AlertRoute } from '#domain/alerting/routing';
+import type { AlertRule } from '#domain/alerting/rule';
+import type { SeriesAlertState } from '#domain/alerting/state-machine';
+import type { Dimensions } from '#domain/metrics';
 import type { TenantDataHolder } from './tenant-data';
 
 /** The alert state of one rule × series, as the evaluator keeps it between evaluations. */

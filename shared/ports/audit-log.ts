@@ -1,4 +1,4 @@
-import type { Page, PageRequest } from '../domain/pagination';
+import type { Page, PageRequest } from '#domain/pagination';
 
 /**
  * Append-only record of authentications and operational changes. Never holds a secret: callers pass

@@ -1,4 +1,4 @@
-import type { AlertBusEvent } from '../domain/alerting/events';
+import type { AlertBusEvent } from '#domain/alerting/events';
 
 /**
  * Where alert events go: an EventBridge custom bus (AWS) or the in-process bus (local). `publish`

@@ -3,9 +3,9 @@
  * and 2.0, OTLP), one entry per metric name, the latest recorded wins. The PromQL API serves
  * /api/v1/metadata from `list`. Adapters are TenantDataHolders (offboarding exports and erases it).
  */
-import type { MetricMetadataEntry } from '../domain/metric-metadata';
+import type { MetricMetadataEntry } from '#domain/metric-metadata';
 
-export type { MetricMetadataEntry, MetricType } from '../domain/metric-metadata';
+export type { MetricMetadataEntry, MetricType } from '#domain/metric-metadata';
 
 export interface MetricMetadataQuery {
   /** Only this metric's entry. */

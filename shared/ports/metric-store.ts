@@ -1,5 +1,5 @@
-import type { Sample, WriteResult } from '../domain/metrics';
-import type { MetricQuery, Series } from '../domain/query';
+import type { Sample, WriteResult } from '#domain/metrics';
+import type { MetricQuery, Series } from '#domain/query';
 
 /** Where samples live. Implementations: Timestream (AWS) and an embedded SQLite store (local). */
 export interface MetricStore {

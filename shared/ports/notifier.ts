@@ -1,5 +1,5 @@
-import type { Recipient } from '../domain/alerting/escalation';
-import type { NotificationRequestedDetail } from '../domain/alerting/events';
+import type { Recipient } from '#domain/alerting/escalation';
+import type { NotificationRequestedDetail } from '#domain/alerting/events';
 
 export interface Delivery {
   /** Stable per notification and recipient: receivers can dedup retries with it. */

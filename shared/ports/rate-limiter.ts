@@ -1,4 +1,4 @@
-import type { BucketDecision, BucketSpec } from '../domain/guardrails/token-bucket';
+import type { BucketDecision, BucketSpec } from '#domain/guardrails/token-bucket';
 
 export type BucketName = 'samples' | 'requests';
 

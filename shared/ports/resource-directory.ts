@@ -1,4 +1,4 @@
-import type { ResourceIndex } from '../domain/resource-identity';
+import type { ResourceIndex } from '#domain/resource-identity';
 
 /**
  * A tenant's resources, indexed by the identities collectors name them by (resource-identity.ts).

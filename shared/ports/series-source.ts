@@ -1,5 +1,5 @@
-import type { LabelMatcher, Labels } from '../domain/label-matchers';
-import type { QueryBudget } from '../domain/query-limits';
+import type { LabelMatcher, Labels } from '#domain/label-matchers';
+import type { QueryBudget } from '#domain/query-limits';
 
 /** One selector's worth of raw data: the series matching all matchers, samples in [startMs, endMs]. */
 export interface SeriesSelection {

@@ -1,4 +1,4 @@
-import type { Sample } from '../domain/metrics';
+import type { Sample } from '#domain/metrics';
 
 /** An accepted batch parked while the metric store is down. */
 export interface SpilledBatch {

@@ -1,4 +1,4 @@
-import type { StoredLimitOverrides, TenantLimitOverrides } from '../domain/guardrails/limits';
+import type { StoredLimitOverrides, TenantLimitOverrides } from '#domain/guardrails/limits';
 
 /**
  * A tenant's limit overrides, kept with the tenant (metadata table, pk TENANT#<id>, sk LIMITS).

@@ -1,7 +1,7 @@
-import type { CredentialRecord } from '../domain/credentials';
-import type { DeviceCredential, Resource, User } from '../domain/entities';
-import type { Page, PageRequest } from '../domain/pagination';
-import type { Collector, Tenant } from '../domain/tenant';
+import type { CredentialRecord } from '#domain/credentials';
+import type { DeviceCredential, Resource, User } from '#domain/entities';
+import type { Page, PageRequest } from '#domain/pagination';
+import type { Collector, Tenant } from '#domain/tenant';
 
 /** Tenant-scoped entities kept in the tenant's partition. */
 export interface EntityTypes {

@@ -2,7 +2,7 @@
  * The PromQL syntax tree the engine evaluates: Prometheus' own node kinds (promql/parser/ast.go) as
  * plain data. Offsets and `@` live on the selector or subquery they modify, as in Prometheus.
  */
-import type { LabelMatcher } from '../domain/label-matchers';
+import type { LabelMatcher } from '#domain/label-matchers';
 
 export type ValueType = 'scalar' | 'vector' | 'matrix' | 'string';
 

@@ -13,8 +13,8 @@ import {
   type Labels,
   METRIC_NAME_LABEL,
   re2Source,
-} from '../domain/label-matchers';
-import type { RawSeries, SelectSeries } from '../ports/series-source';
+} from '#domain/label-matchers';
+import type { RawSeries, SelectSeries } from '#ports/series-source';
 import {
   type AggregateExpr,
   type AtModifier,

@@ -3,8 +3,8 @@
  * its prettifier (prettier.go, what /api/v1/format_query answers), plus the selector rewrite AMP
  * forwarding uses to bind every selector to one tenant (prom-label-proxy's enforcement).
  */
-import type { LabelMatcher } from '../domain/label-matchers';
-import { METRIC_NAME_LABEL } from '../domain/label-matchers';
+import type { LabelMatcher } from '#domain/label-matchers';
+import { METRIC_NAME_LABEL } from '#domain/label-matchers';
 import type { AtModifier, Expr, VectorSelector } from './ast';
 import { parseExpr } from './parser';
 

@@ -3,11 +3,11 @@
  * engine and the API refuse with the same words. The engine enforces maxSamples, maxSeries and the
  * timeout; the API enforces the rest before evaluation.
  */
-import type { QueryLimitName } from '../domain/query-limits';
+import type { QueryLimitName } from '#domain/query-limits';
 
-export type { QueryLimitName } from '../domain/query-limits';
+export type { QueryLimitName } from '#domain/query-limits';
 /** One set of defaults for the engine and the API that binds it (shared/domain/query-limits.ts). */
-export { DEFAULT_QUERY_LIMITS } from '../domain/query-limits';
+export { DEFAULT_QUERY_LIMITS } from '#domain/query-limits';
 
 /** What the engine itself enforces; the API enforces the rest of QueryLimits before evaluation. */
 export interface QueryLimits {

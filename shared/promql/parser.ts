@@ -11,7 +11,7 @@
  */
 import type { SyntaxNode } from '@lezer/common';
 import { parser as lezer } from '@prometheus-io/lezer-promql';
-import { compileMatcher, type LabelMatcher, type MatchOp, METRIC_NAME_LABEL } from '../domain/label-matchers';
+import { compileMatcher, type LabelMatcher, type MatchOp, METRIC_NAME_LABEL } from '#domain/label-matchers';
 import {
   type AggregateOp,
   type AtModifier,

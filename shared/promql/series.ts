@@ -3,7 +3,7 @@
  * (one value slot per step and a presence flag), so labels are computed once per series rather than
  * once per step; a range vector is raw points per series.
  */
-import { type Labels, METRIC_NAME_LABEL } from '../domain/label-matchers';
+import { type Labels, METRIC_NAME_LABEL } from '#domain/label-matchers';
 import { QueryExecutionError } from './errors';
 
 export interface StepSeries {

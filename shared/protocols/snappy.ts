@@ -4,7 +4,7 @@
  * before anything is inflated.
  */
 import { compress } from 'snappyjs';
-import { BadRequestError, PayloadTooLargeError } from '../domain/errors';
+import { BadRequestError, PayloadTooLargeError } from '#domain/errors';
 
 /** The uncompressed length a snappy block declares, or undefined when the preamble is malformed. */
 function declaredLength(block: Uint8Array): number | undefined {

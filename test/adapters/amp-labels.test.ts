@@ -9,8 +9,8 @@ import {
   seriesLabels,
   TENANT_LABEL,
   tenantSelector,
-} from '../../shared/adapters/aws/amp-labels';
-import { dimensionsProblem, metricNameProblem } from '../../shared/domain/metrics';
+} from '#adapters/aws/amp-labels';
+import { dimensionsProblem, metricNameProblem } from '#domain/metrics';
 
 /** Names the domain accepts (shared/domain/metrics.ts), the only ones that reach a store. */
 const metricName = fc

@@ -4,12 +4,12 @@ import {
   type AmpMetricStoreOptions,
   PROMETHEUS_REMOTE_WRITE_PATH,
   TokenBucket,
-} from '../../shared/adapters/aws/amp-metric-store';
-import { sigv4Signer, unsignedRequests } from '../../shared/adapters/aws/amp-sigv4';
-import { UnavailableError } from '../../shared/domain/errors';
-import type { Sample } from '../../shared/domain/metrics';
-import type { MetricQuery } from '../../shared/domain/query';
-import { decodeRemoteWriteBody } from '../../shared/protocols/prometheus/remote-write';
+} from '#adapters/aws/amp-metric-store';
+import { sigv4Signer, unsignedRequests } from '#adapters/aws/amp-sigv4';
+import { UnavailableError } from '#domain/errors';
+import type { Sample } from '#domain/metrics';
+import type { MetricQuery } from '#domain/query';
+import { decodeRemoteWriteBody } from '#protocols/prometheus/remote-write';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus';
 import { metricStoreContract } from './metric-store.contract';
 

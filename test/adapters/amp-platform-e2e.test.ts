@@ -4,8 +4,8 @@
  * query API, must answer exactly as on the embedded store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prometheusMetricStore } from '../../shared/adapters/aws/amp-prometheus';
-import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../shared/protocols/prometheus/remote-write';
+import { prometheusMetricStore } from '#adapters/aws/amp-prometheus';
+import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { lastHourOf, nativeBusySeries, nativePayload } from '../support/native-payload';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus';

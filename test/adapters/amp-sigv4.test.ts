@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { regionFromWorkspaceUrl, sigv4Signer, unsignedRequests } from '../../shared/adapters/aws/amp-sigv4';
+import { regionFromWorkspaceUrl, sigv4Signer, unsignedRequests } from '#adapters/aws/amp-sigv4';
 
 /** The credentials and instant of AWS's published SigV4 test suite (aws-sig-v4-test-suite). */
 const SUITE = {

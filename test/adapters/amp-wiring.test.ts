@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AmpMetricStore } from '../../shared/adapters/aws/amp-metric-store';
-import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
-import { ENV, regionMetricStore } from '../../shared/adapters/aws/wiring';
+import { AmpMetricStore } from '#adapters/aws/amp-metric-store';
+import { TimestreamMetricStore } from '#adapters/aws/timestream-metric-store';
+import { ENV, regionMetricStore } from '#adapters/aws/wiring';
 
 const saved = { ...process.env };
 afterEach(() => {

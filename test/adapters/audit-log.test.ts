@@ -2,17 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbAuditLog } from '../../shared/adapters/aws/dynamodb-audit-log';
-import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log';
-import { newId } from '../../shared/domain/credentials';
+import { DynamoDbAuditLog } from '#adapters/aws/dynamodb-audit-log';
+import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
+import { newId } from '#domain/credentials';
 import {
   AUTH_FAILURE_TTL_DAYS,
   type AuditLog,
   type AuditLogReader,
   type AuthFailureLog,
   type StoredAuditEvent,
-} from '../../shared/ports/audit-log';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
+} from '#ports/audit-log';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 
 type Log = AuditLog & AuditLogReader & AuthFailureLog & TenantDataHolder;

@@ -7,10 +7,10 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoDbTenantStore } from '../../shared/adapters/aws/dynamodb-tenant-store';
-import { issueCredential, newId } from '../../shared/domain/credentials';
-import { ConflictError, UnavailableError } from '../../shared/domain/errors';
-import { errorResult } from '../../shared/http/response';
+import { DynamoDbTenantStore } from '#adapters/aws/dynamodb-tenant-store';
+import { issueCredential, newId } from '#domain/credentials';
+import { ConflictError, UnavailableError } from '#domain/errors';
+import { errorResult } from '#http/response';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 afterEach(() => ddb.reset());

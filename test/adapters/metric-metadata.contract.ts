@@ -4,8 +4,8 @@
  * limit, tenants apart, and offboarding exports then erases a tenant's entries and nothing else.
  */
 import { describe, expect, it } from 'vitest';
-import type { MetricMetadataEntry, MetricMetadataStore } from '../../shared/ports/metric-metadata';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
+import type { MetricMetadataEntry, MetricMetadataStore } from '#ports/metric-metadata';
+import type { TenantDataHolder } from '#ports/tenant-data';
 
 let tenantSeq = 0;
 const tenant = () => `t${Date.now().toString(36)}${tenantSeq++}`;

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { DynamoDbMetricMetadata } from '../../shared/adapters/aws/dynamodb-metric-metadata';
-import { SqliteMetricMetadata } from '../../shared/adapters/local/sqlite-metric-metadata';
+import { DynamoDbMetricMetadata } from '#adapters/aws/dynamodb-metric-metadata';
+import { SqliteMetricMetadata } from '#adapters/local/sqlite-metric-metadata';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import { metricMetadataContract } from './metric-metadata.contract';
 

@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
+import { TimestreamMetricStore } from '#adapters/aws/timestream-metric-store';
 import { metricStoreContract } from './metric-store.contract';
 
 const DATABASE = 'metrics_db';

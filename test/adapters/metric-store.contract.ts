@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../shared/domain/metrics';
-import { type MetricQuery, type Point, shapePoints } from '../../shared/domain/query';
-import type { MetricStore } from '../../shared/ports/metric-store';
+import type { Sample } from '#domain/metrics';
+import { type MetricQuery, type Point, shapePoints } from '#domain/query';
+import type { MetricStore } from '#ports/metric-store';
 
 /**
  * The behaviour every MetricStore must show, whatever engine is behind it. `makeStore` returns a

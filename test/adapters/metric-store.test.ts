@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
-import { type Sample, seriesKey } from '../../shared/domain/metrics';
-import type { MetricQuery, Point } from '../../shared/domain/query';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { type Sample, seriesKey } from '#domain/metrics';
+import type { MetricQuery, Point } from '#domain/query';
 import { metricStoreContract } from './metric-store.contract';
 
 const dbPath = () => join(mkdtempSync(join(tmpdir(), 'ms-')), 'metrics.sqlite');

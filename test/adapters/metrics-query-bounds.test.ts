@@ -7,10 +7,10 @@ import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AmpMetricStore } from '../../shared/adapters/aws/amp-metric-store';
-import { unsignedRequests } from '../../shared/adapters/aws/amp-sigv4';
-import { TimestreamMetricStore } from '../../shared/adapters/aws/timestream-metric-store';
-import { parseMetricQuery } from '../../shared/domain/query';
+import { AmpMetricStore } from '#adapters/aws/amp-metric-store';
+import { unsignedRequests } from '#adapters/aws/amp-sigv4';
+import { TimestreamMetricStore } from '#adapters/aws/timestream-metric-store';
+import { parseMetricQuery } from '#domain/query';
 
 const queryMock = mockClient(TimestreamQueryClient);
 afterEach(() => queryMock.reset());

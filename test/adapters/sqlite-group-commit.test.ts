@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { SqliteTenantTable } from '../../shared/adapters/local/sqlite-ingest-state';
+import { SqliteTenantTable } from '#adapters/local/sqlite-ingest-state';
 
 class Counters extends SqliteTenantTable {
   readonly dataName = 'counters';

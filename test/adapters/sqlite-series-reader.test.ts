@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
-import type { LabelMatcher } from '../../shared/domain/label-matchers';
-import type { Sample } from '../../shared/domain/metrics';
-import { QueryBudget, QueryLimitExceededError } from '../../shared/domain/query-limits';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import type { LabelMatcher } from '#domain/label-matchers';
+import type { Sample } from '#domain/metrics';
+import { QueryBudget, QueryLimitExceededError } from '#domain/query-limits';
 
 const t0 = 1_700_000_000_000;
 let store: SqliteMetricStore;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TenantResourceDirectory } from '../../shared/adapters/tenant-resource-directory';
-import type { Resource } from '../../shared/domain/entities';
-import type { PageRequest } from '../../shared/domain/pagination';
+import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import type { Resource } from '#domain/entities';
+import type { PageRequest } from '#domain/pagination';
 import { deviceResource } from '../support/resources';
 
 const device = (i: number) => deviceResource(`id-${i}`, `host-${i}`, `host-${i}.example.com`);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { issueCredential, newId, rotateCredential } from '../../shared/domain/credentials';
-import type { Resource } from '../../shared/domain/entities';
-import { ConflictError, NotFoundError, UnprocessableError } from '../../shared/domain/errors';
-import { encodeCursor } from '../../shared/domain/pagination';
-import type { Tenant } from '../../shared/domain/tenant';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import { issueCredential, newId, rotateCredential } from '#domain/credentials';
+import type { Resource } from '#domain/entities';
+import { ConflictError, NotFoundError, UnprocessableError } from '#domain/errors';
+import { encodeCursor } from '#domain/pagination';
+import type { Tenant } from '#domain/tenant';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import type { TenantStore } from '#ports/tenant-store';
 
 type Store = TenantStore & TenantDataHolder;
 

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { DynamoDbTenantStore } from '../../shared/adapters/aws/dynamodb-tenant-store';
-import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
+import { DynamoDbTenantStore } from '#adapters/aws/dynamodb-tenant-store';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import { tenantStoreContract } from './tenant-store.contract';
 

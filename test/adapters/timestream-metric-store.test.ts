@@ -17,15 +17,15 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { billedUnits, meteredBytes } from '../../shared/adapters/aws/timestream-metering';
+import { billedUnits, meteredBytes } from '#adapters/aws/timestream-metering';
 import {
   refusalReason,
   TimestreamMetricStore,
   timestreamTimeToMs,
-} from '../../shared/adapters/aws/timestream-metric-store';
-import { tenantTableName } from '../../shared/adapters/aws/timestream-tables';
-import { UnavailableError } from '../../shared/domain/errors';
-import { LIMITS, type Sample } from '../../shared/domain/metrics';
+} from '#adapters/aws/timestream-metric-store';
+import { tenantTableName } from '#adapters/aws/timestream-tables';
+import { UnavailableError } from '#domain/errors';
+import { LIMITS, type Sample } from '#domain/metrics';
 
 const writeMock = mockClient(TimestreamWriteClient);
 const queryMock = mockClient(TimestreamQueryClient);

@@ -6,9 +6,9 @@ import {
   matcherCondition,
   selectSql,
   timestreamSeriesSource,
-} from '../../shared/adapters/aws/timestream-series-reader';
-import type { LabelMatcher } from '../../shared/domain/label-matchers';
-import { QueryBudget } from '../../shared/domain/query-limits';
+} from '#adapters/aws/timestream-series-reader';
+import type { LabelMatcher } from '#domain/label-matchers';
+import { QueryBudget } from '#domain/query-limits';
 
 const queryMock = mockClient(TimestreamQueryClient);
 afterEach(() => queryMock.reset());

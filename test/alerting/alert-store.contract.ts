@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Alert } from '#domain/alerting/alert';
+import { type AlertBusEvent, DETAIL_TYPE, withEventId } from '#domain/alerting/events';
+import type { AlertRoute } from '#domain/alerting/routing';
+import type { AlertRule } from '#domain/alerting/rule';
+import { INITIAL_STATE } from '#domain/alerting/state-machine';
+import type { AlertStore, StoredSeriesState } from '#ports/alert-store';
+import type { MetricStore } from '#ports/metric-store';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
-import type { Alert } from '../../shared/domain/alerting/alert';
-import { type AlertBusEvent, DETAIL_TYPE, withEventId } from '../../shared/domain/alerting/events';
-import type { AlertRoute } from '../../shared/domain/alerting/routing';
-import type { AlertRule } from '../../shared/domain/alerting/rule';
-import { INITIAL_STATE } from '../../shared/domain/alerting/state-machine';
-import type { AlertStore, StoredSeriesState } from '../../shared/ports/alert-store';
-import type { MetricStore } from '../../shared/ports/metric-store';
 
 export const rule = (tenantId: string, ruleId: string, enabled = true): AlertRule => ({
   tenantId,

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { DynamoDbAlertStore } from '../../shared/adapters/aws/dynamodb-alert-store';
-import { SqliteAlertStore } from '../../shared/adapters/local/sqlite-alert-store';
+import { DynamoDbAlertStore } from '#adapters/aws/dynamodb-alert-store';
+import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import { alertStoreContract } from './alert-store.contract';
 

@@ -10,22 +10,22 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlertEngine } from '../../functions/alert-evaluator/engine';
-import { createNotificationProcessor } from '../../functions/notifier/app';
-import { EventBridgeAlertBus } from '../../shared/adapters/aws/eventbridge-alert-bus';
-import { SnsNotifier, SqsDeadLetters } from '../../shared/adapters/aws/sns-notifier';
-import { SqliteAlertStore } from '../../shared/adapters/local/sqlite-alert-store';
-import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
-import type { Recipient } from '../../shared/domain/alerting/escalation';
+import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-alert-bus';
+import { SnsNotifier, SqsDeadLetters } from '#adapters/aws/sns-notifier';
+import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import type { Recipient } from '#domain/alerting/escalation';
 import {
   ALERT_EVENT_SOURCE,
   type AlertBusEvent,
   type BusEnvelope,
   DETAIL_TYPE,
   notificationRequestedDetailSchema,
-} from '../../shared/domain/alerting/events';
-import type { Severity } from '../../shared/domain/alerting/thresholds';
-import type { Delivery, Notifier } from '../../shared/ports/notifier';
+} from '#domain/alerting/events';
+import type { Severity } from '#domain/alerting/thresholds';
+import type { Delivery, Notifier } from '#ports/notifier';
+import { AlertEngine } from '../../functions/alert-evaluator/engine';
+import { createNotificationProcessor } from '../../functions/notifier/app';
 import { rule } from './alert-store.contract';
 
 const eventBridge = mockClient(EventBridgeClient);

@@ -5,8 +5,8 @@
  * level shift; some on weekends, where a daily-only baseline cannot tell the difference.
  */
 import { describe, expect, it } from 'vitest';
-import { dynamicSeverity, expectedBand, learnBaseline } from '../../shared/domain/alerting/baseline';
-import type { Point } from '../../shared/domain/query';
+import { dynamicSeverity, expectedBand, learnBaseline } from '#domain/alerting/baseline';
+import type { Point } from '#domain/query';
 
 const STEP = 10 * 60_000;
 const WEEK = 7 * 86_400_000;

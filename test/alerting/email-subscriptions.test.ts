@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SnsEmailSubscriptions } from '../../shared/adapters/aws/sns-email-subscriptions';
+import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import { callApi } from '../support/api-call';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 

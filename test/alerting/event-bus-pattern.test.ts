@@ -4,7 +4,7 @@
  * event patterns"): the same events, the same patterns, the documented outcome.
  */
 import { describe, expect, it } from 'vitest';
-import { matchesPattern, validatePattern } from '../../shared/adapters/local/event-bus-pattern';
+import { matchesPattern, validatePattern } from '#adapters/local/event-bus-pattern';
 
 const ec2Termination = {
   version: '0',

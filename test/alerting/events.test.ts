@@ -5,7 +5,7 @@ import {
   ALERT_EVENT_SOURCE,
   alertStateChangedDetailSchema,
   notificationRequestedDetailSchema,
-} from '../../shared/domain/alerting/events';
+} from '#domain/alerting/events';
 
 describe('alert bus events', () => {
   it('documents exactly the schemas producer and consumer use (docs/alert-events.schema.json)', () => {

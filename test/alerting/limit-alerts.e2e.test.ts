@@ -4,8 +4,8 @@
  * more while it stays above 80 %, and one clear when usage falls below.
  */
 import { describe, expect, it } from 'vitest';
-import { TENANT_LIMITS_RULE_ID } from '../../shared/domain/alerting/limit-rule';
-import { ACTIVE_SERIES_WINDOW_MS } from '../../shared/domain/guardrails/limits';
+import { TENANT_LIMITS_RULE_ID } from '#domain/alerting/limit-rule';
+import { ACTIVE_SERIES_WINDOW_MS } from '#domain/guardrails/limits';
 import { callApi } from '../support/api-call';
 import { signedWith, useAlertingPlatform } from './support/alerting-platform';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NotificationLedger } from '../../shared/ports/notification-ledger';
+import type { NotificationLedger } from '#ports/notification-ledger';
 
 const NOW = 1_800_000_000_000;
 const MINUTE = 60_000;

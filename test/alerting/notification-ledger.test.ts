@@ -7,8 +7,8 @@ import {
   DynamoDbNotificationLedger,
   METADATA_TTL_ATTRIBUTE,
   notificationClaimKey,
-} from '../../shared/adapters/aws/dynamodb-notification-ledger';
-import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
+} from '#adapters/aws/dynamodb-notification-ledger';
+import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import { notificationLedgerContract } from './notification-ledger.contract';
 

@@ -15,19 +15,16 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import type { Context, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DeliveryInFlightError, type NotificationOutcome } from '../../functions/notifier/app';
-import {
-  CONFIRM_BACKOFF,
-  DynamoDbNotificationLedger,
-} from '../../shared/adapters/aws/dynamodb-notification-ledger';
-import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
+import { CONFIRM_BACKOFF, DynamoDbNotificationLedger } from '#adapters/aws/dynamodb-notification-ledger';
+import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
 import {
   type NotificationLedger,
   SENDING_LEASE_MS,
   SENT_CLAIM_RETENTION_MS,
-} from '../../shared/ports/notification-ledger';
-import type { Delivery } from '../../shared/ports/notifier';
-import { METRIC } from '../../shared/ports/operational-metrics';
+} from '#ports/notification-ledger';
+import type { Delivery } from '#ports/notifier';
+import { METRIC } from '#ports/operational-metrics';
+import { DeliveryInFlightError, type NotificationOutcome } from '../../functions/notifier/app';
 import {
   notificationRequested,
   onCallChain,

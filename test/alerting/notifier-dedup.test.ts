@@ -8,12 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbNotificationLedger } from '#adapters/aws/dynamodb-notification-ledger';
+import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
+import type { NotificationLedger } from '#ports/notification-ledger';
+import { SENDING_LEASE_MS } from '#ports/notification-ledger';
+import type { Delivery } from '#ports/notifier';
 import { DeliveryInFlightError } from '../../functions/notifier/app';
-import { DynamoDbNotificationLedger } from '../../shared/adapters/aws/dynamodb-notification-ledger';
-import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
-import type { NotificationLedger } from '../../shared/ports/notification-ledger';
-import { SENDING_LEASE_MS } from '../../shared/ports/notification-ledger';
-import type { Delivery } from '../../shared/ports/notifier';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import {
   notificationRequested,

@@ -5,7 +5,7 @@ import {
   firstMatchingRoute,
   globMatches,
   routingOf,
-} from '../../shared/domain/alerting/routing';
+} from '#domain/alerting/routing';
 
 const route = (
   routeId: string,

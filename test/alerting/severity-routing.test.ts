@@ -8,19 +8,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalEventBus } from '#adapters/local/event-bus';
+import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
+import { FileDeadLetters, WebhookNotifier } from '#adapters/webhook/webhook-notifier';
+import type { EscalationChain } from '#domain/alerting/escalation';
+import { notificationPattern } from '#domain/alerting/events';
+import type { AlertRoute } from '#domain/alerting/routing';
+import { SEVERITIES } from '#domain/alerting/thresholds';
+import type { Sample } from '#domain/metrics';
+import type { AlertStore } from '#ports/alert-store';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
 import { createNotificationProcessor } from '../../functions/notifier/app';
-import { LocalEventBus } from '../../shared/adapters/local/event-bus';
-import { SqliteAlertStore } from '../../shared/adapters/local/sqlite-alert-store';
-import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
-import { SqliteNotificationLedger } from '../../shared/adapters/local/sqlite-notification-ledger';
-import { FileDeadLetters, WebhookNotifier } from '../../shared/adapters/webhook/webhook-notifier';
-import type { EscalationChain } from '../../shared/domain/alerting/escalation';
-import { notificationPattern } from '../../shared/domain/alerting/events';
-import type { AlertRoute } from '../../shared/domain/alerting/routing';
-import { SEVERITIES } from '../../shared/domain/alerting/thresholds';
-import type { Sample } from '../../shared/domain/metrics';
-import type { AlertStore } from '../../shared/ports/alert-store';
 import { rule } from './alert-store.contract';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
@@ -72,7 +72,7 @@ function evaluator(clockOffsetMs: number, wrap: (store: AlertStore) => AlertStor
     store,
     ledger,
     channels: {
-      webhook: new WebhookNotifier({ retryDelayMs: () => 5 }),
+      webhook: new WebhookNotifier({ retryDelayMs: () => 5, allowLoopback: true }),
       email: { deliver: async () => undefined },
       sms: { deliver: async () => undefined },
     },

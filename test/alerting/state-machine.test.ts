@@ -8,8 +8,8 @@ import {
   type StateMachineConfig,
   step,
   type Transition,
-} from '../../shared/domain/alerting/state-machine';
-import { SEVERITIES, severityRank } from '../../shared/domain/alerting/thresholds';
+} from '#domain/alerting/state-machine';
+import { SEVERITIES, severityRank } from '#domain/alerting/thresholds';
 
 const observation: fc.Arbitrary<Observation> = fc.oneof(
   fc.constantFrom(...SEVERITIES).map((severity) => ({ kind: 'breach' as const, severity })),

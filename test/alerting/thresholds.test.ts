@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { alertRuleInputSchema } from '../../shared/domain/alerting/rule';
+import { alertRuleInputSchema } from '#domain/alerting/rule';
 import {
   formatThreshold,
   judgeableValues,
   parseThreshold,
   staticSeverity,
-} from '../../shared/domain/alerting/thresholds';
-import { UnprocessableError } from '../../shared/domain/errors';
+} from '#domain/alerting/thresholds';
+import { UnprocessableError } from '#domain/errors';
 
 describe('parseThreshold', () => {
   it('reads LogicMonitor notation as warning, error, critical', () => {

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { alertSummaryOf } from '#domain/alerting/events';
+import { CIPHERTEXT_PREFIX } from '#ports/key-service';
+import type { Delivery } from '#ports/notifier';
 import { createNotificationProcessor } from '../../functions/notifier/app';
-import { alertSummaryOf } from '../../shared/domain/alerting/events';
-import { CIPHERTEXT_PREFIX } from '../../shared/ports/key-service';
-import type { Delivery } from '../../shared/ports/notifier';
 import { callApi } from '../support/api-call';
 import { signedWith, useAlertingPlatform } from './support/alerting-platform';
 

@@ -9,13 +9,9 @@ import type { LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DeliveryFailedError,
-  guardedLookup,
-  WebhookNotifier,
-} from '../../shared/adapters/webhook/webhook-notifier';
-import { escalationChainInputSchema } from '../../shared/domain/alerting/escalation';
-import { ipAllowed, webhookUrlProblem } from '../../shared/domain/alerting/webhook-address';
+import { DeliveryFailedError, guardedLookup, WebhookNotifier } from '#adapters/webhook/webhook-notifier';
+import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { ipAllowed, webhookUrlProblem } from '#domain/alerting/webhook-address';
 import { callApi } from '../support/api-call';
 import { startTestPlatform } from '../support/platform';
 import { notificationRequested } from './support/notifications';

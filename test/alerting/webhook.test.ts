@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NotificationRequestedDetail } from '../../shared/domain/alerting/events';
-import { signWebhook, verifyWebhook, webhookBody } from '../../shared/domain/alerting/webhook';
+import type { NotificationRequestedDetail } from '#domain/alerting/events';
+import { signWebhook, verifyWebhook, webhookBody } from '#domain/alerting/webhook';
 
 const detail: NotificationRequestedDetail = {
   version: 1,

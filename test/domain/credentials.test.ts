@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bearerToken,
-  hashSecret,
-  issueCredential,
-  parseToken,
-  secretMatches,
-} from '../../shared/domain/credentials';
+import { bearerToken, hashSecret, issueCredential, parseToken, secretMatches } from '#domain/credentials';
 
 describe('credentials', () => {
   const now = new Date('2026-01-01T00:00:00Z');

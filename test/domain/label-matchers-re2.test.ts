@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileMatcher, re2Source } from '../../shared/domain/label-matchers';
+import { compileMatcher, re2Source } from '#domain/label-matchers';
 
 describe('RE2 inline flags in label matchers', () => {
   it('turns (?i) and (?i:…) into case alternatives JavaScript understands', () => {

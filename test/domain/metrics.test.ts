@@ -7,7 +7,7 @@ import {
   metricNameProblem,
   sampleProblem,
   seriesKey,
-} from '../../shared/domain/metrics';
+} from '#domain/metrics';
 
 describe('byteLength', () => {
   it('counts UTF-8 bytes of ASCII, 2-, 3- and 4-byte characters', () => {

@@ -5,13 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESERVED_DIMENSION_NAMES } from '../../shared/domain/metrics';
+import { RESERVED_DIMENSION_NAMES } from '#domain/metrics';
 import {
   NATIVE_LIMITS,
   nativePayloadToSamples,
   nativePayloadToSamplesFast,
   nativePayloadToSamplesReference,
-} from '../../shared/domain/native-format';
+} from '#domain/native-format';
 
 type Json = Record<string, unknown>;
 type Outcome =

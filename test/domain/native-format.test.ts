@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UnprocessableError } from '../../shared/domain/errors';
-import { NATIVE_LIMITS, nativePayloadToSamples } from '../../shared/domain/native-format';
+import { UnprocessableError } from '#domain/errors';
+import { NATIVE_LIMITS, nativePayloadToSamples } from '#domain/native-format';
 import { nativePayload } from '../support/native-payload';
 
 const nowMs = Date.UTC(2026, 5, 1, 12);

@@ -5,11 +5,11 @@ import {
   type ExponentialHistogram,
   fromOtelBuckets,
   MAX_BUCKETS_PER_POINT,
-} from '../../shared/domain/ingest/native-histogram';
-import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
-import { remoteWriteToBatch, remoteWriteWritten } from '../../shared/domain/ingest/remote-write';
-import type { ExponentialHistogramPoint } from '../../shared/protocols/otlp/model';
-import type { Histogram } from '../../shared/protocols/prometheus/remote-write';
+} from '#domain/ingest/native-histogram';
+import { otlpToBatch } from '#domain/ingest/otlp-metrics';
+import { remoteWriteToBatch, remoteWriteWritten } from '#domain/ingest/remote-write';
+import type { ExponentialHistogramPoint } from '#protocols/otlp/model';
+import type { Histogram } from '#protocols/prometheus/remote-write';
 
 const none = { spans: [], counts: [], deltas: false };
 const base: ExponentialHistogram = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnprocessableError } from '../../shared/domain/errors';
+import { UnprocessableError } from '#domain/errors';
 import {
   aggregate,
   type MetricQuery,
@@ -7,7 +7,7 @@ import {
   percentile,
   seriesFromSamples,
   shapePoints,
-} from '../../shared/domain/query';
+} from '#domain/query';
 
 describe('parseMetricQuery', () => {
   it('reads epoch ms and RFC 3339, step, agg and treats the rest as dimension filters', () => {

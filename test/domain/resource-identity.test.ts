@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pushedResourceId, ResourceIndex, resourceFromPush } from '../../shared/domain/resource-identity';
+import { pushedResourceId, ResourceIndex, resourceFromPush } from '#domain/resource-identity';
 import { deviceResource } from '../support/resources';
 
 const device = deviceResource;

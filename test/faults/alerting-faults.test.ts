@@ -3,11 +3,11 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-alert-bus';
+import { SnsNotifier, SqsDeadLetters } from '#adapters/aws/sns-notifier';
+import { type AlertBusEvent, DETAIL_TYPE } from '#domain/alerting/events';
+import type { Delivery, Notifier } from '#ports/notifier';
 import { createNotificationProcessor } from '../../functions/notifier/app';
-import { EventBridgeAlertBus } from '../../shared/adapters/aws/eventbridge-alert-bus';
-import { SnsNotifier, SqsDeadLetters } from '../../shared/adapters/aws/sns-notifier';
-import { type AlertBusEvent, DETAIL_TYPE } from '../../shared/domain/alerting/events';
-import type { Delivery, Notifier } from '../../shared/ports/notifier';
 import {
   notificationRequested,
   onCallChain,

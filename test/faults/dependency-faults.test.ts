@@ -3,12 +3,12 @@ import { DecryptCommand, GenerateDataKeyCommand, KMS, KMSClient } from '@aws-sdk
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoDbTenantStore } from '../../shared/adapters/aws/dynamodb-tenant-store';
-import { KmsKeyService } from '../../shared/adapters/aws/kms-key-service';
-import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
-import { createObservability, httpHandler, router } from '../../shared/http/handler';
-import { json } from '../../shared/http/response';
-import type { TenantStore } from '../../shared/ports/tenant-store';
+import { DynamoDbTenantStore } from '#adapters/aws/dynamodb-tenant-store';
+import { KmsKeyService } from '#adapters/aws/kms-key-service';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { createObservability, httpHandler, router } from '#http/handler';
+import { json } from '#http/response';
+import type { TenantStore } from '#ports/tenant-store';
 import { invoke } from '../fuzz/support/http-event';
 import { RecordingMetricStore } from './support/fault-stores';
 import { inProcessPlatform } from './support/in-process';

@@ -5,19 +5,19 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createReplayHandler } from '../../functions/replay/app';
 import {
   decodeSpilledBatch,
   encodeSpilledBatch,
   SPILL_ENCODING,
   SqsSpillQueue,
-} from '../../shared/adapters/aws/spill-sqs-queue';
-import { SpillDirectory } from '../../shared/adapters/local/spill-directory';
-import { SpillingMetricStore } from '../../shared/adapters/spill/spilling-metric-store';
-import type { TenantStatusSource } from '../../shared/adapters/tenancy/tenant-status';
-import { UnavailableError, UnprocessableError } from '../../shared/domain/errors';
-import type { Sample } from '../../shared/domain/metrics';
-import { createObservability } from '../../shared/http/handler';
+} from '#adapters/aws/spill-sqs-queue';
+import { SpillDirectory } from '#adapters/local/spill-directory';
+import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
+import type { TenantStatusSource } from '#adapters/tenancy/tenant-status';
+import { UnavailableError, UnprocessableError } from '#domain/errors';
+import type { Sample } from '#domain/metrics';
+import { createObservability } from '#http/handler';
+import { createReplayHandler } from '../../functions/replay/app';
 import { FlakyMetricStore, RecordingMetricStore } from './support/fault-stores';
 
 const samples = (n: number, t0 = 1_700_000_000_000): Sample[] =>

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
-import type { HttpHandler, HttpResult } from '../../shared/http/types';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import type { HttpHandler, HttpResult } from '#http/types';
 import { inProcessPlatform } from '../faults/support/in-process';
 import { anyJsonBody, contentType, queryParameters, validNativePayload } from './support/arbitraries';
 import { invoke } from './support/http-event';

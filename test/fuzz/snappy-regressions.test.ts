@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { typicalRemoteWriteSeries } from '../../bench/lib/payloads';
-import { BadRequestError } from '../../shared/domain/errors';
+import { BadRequestError } from '#domain/errors';
 import {
   decodeRemoteWriteBody,
   encodeRemoteWriteBody,
   readRemoteWriteBody,
-} from '../../shared/protocols/prometheus/remote-write';
-import { snappyCompress, snappyDecompress } from '../../shared/protocols/snappy';
+} from '#protocols/prometheus/remote-write';
+import { snappyCompress, snappyDecompress } from '#protocols/snappy';
+import { typicalRemoteWriteSeries } from '../../bench/lib/payloads';
 
 /** Inputs `npm run fuzz` found, kept so they stay fixed. */
 describe('snappy block decoding (fuzz regressions)', () => {

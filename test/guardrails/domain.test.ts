@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { HA_UPDATE_TIMEOUT_MS, haDecision } from '../../shared/domain/guardrails/ha';
+import { HA_UPDATE_TIMEOUT_MS, haDecision } from '#domain/guardrails/ha';
 import {
   DEFAULT_TENANT_LIMITS,
   effectiveLimits,
   STORE_CAPS,
   tenantLimitOverridesSchema,
-} from '../../shared/domain/guardrails/limits';
-import { sampleLimitViolation } from '../../shared/domain/guardrails/sample-limits';
-import { burstUsed, retryAfterSeconds, takeTokens } from '../../shared/domain/guardrails/token-bucket';
-import { limitUsage, limitWarnings } from '../../shared/domain/guardrails/usage';
+} from '#domain/guardrails/limits';
+import { sampleLimitViolation } from '#domain/guardrails/sample-limits';
+import { burstUsed, retryAfterSeconds, takeTokens } from '#domain/guardrails/token-bucket';
+import { limitUsage, limitWarnings } from '#domain/guardrails/usage';
 
 describe('token bucket (GCRA)', () => {
   const spec = { ratePerSecond: 10, burst: 100 };

@@ -3,7 +3,7 @@
  * wrapped to count (and optionally slow) writes; the platform clock can be moved forward.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricStore } from '../../shared/ports/metric-store';
+import type { MetricStore } from '#ports/metric-store';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
 import { push, seriesPayload, storedSeries, tenantWithLimits } from './support';
 

@@ -3,7 +3,7 @@
  * error id and the limit's value) and headers; the valid part of a request is stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TENANT_LIMITS } from '../../shared/domain/guardrails/limits';
+import { DEFAULT_TENANT_LIMITS } from '#domain/guardrails/limits';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
 import { push, seriesPayload, storedSeries, tenantWithLimits } from './support';
 

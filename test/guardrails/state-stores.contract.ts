@@ -5,14 +5,14 @@
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../shared/domain/errors';
-import type { HaTracker } from '../../shared/ports/ha-tracker';
-import type { IdempotencyStore } from '../../shared/ports/idempotency-store';
-import type { RateLimiter } from '../../shared/ports/rate-limiter';
-import type { SeriesRegistry } from '../../shared/ports/series-registry';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
-import type { TenantLimitsStore } from '../../shared/ports/tenant-limits';
-import type { UsageLedger } from '../../shared/ports/usage-ledger';
+import { ConflictError } from '#domain/errors';
+import type { HaTracker } from '#ports/ha-tracker';
+import type { IdempotencyStore } from '#ports/idempotency-store';
+import type { RateLimiter } from '#ports/rate-limiter';
+import type { SeriesRegistry } from '#ports/series-registry';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import type { TenantLimitsStore } from '#ports/tenant-limits';
+import type { UsageLedger } from '#ports/usage-ledger';
 
 export interface GuardrailStores {
   readonly rate: RateLimiter & TenantDataHolder;

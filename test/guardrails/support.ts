@@ -1,5 +1,5 @@
 /** Helpers for guardrail tests: tenants with limits, native payloads of N series, usage reads. */
-import type { TenantLimitOverrides } from '../../shared/domain/guardrails/limits';
+import type { TenantLimitOverrides } from '#domain/guardrails/limits';
 import { bodyOf, type TestPlatform } from '../support/platform';
 
 export interface GuardedTenant {

@@ -5,7 +5,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createObservability } from '../../shared/http/handler';
+import { createObservability } from '#http/handler';
 
 let saved: string | undefined;
 beforeEach(() => {

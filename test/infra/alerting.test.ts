@@ -9,14 +9,14 @@ import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { matchesPattern } from '#adapters/local/event-bus-pattern';
+import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '#domain/alerting/events';
+import { SEVERITIES } from '#domain/alerting/thresholds';
 import { addPlatformChecks } from '../../infra/acknowledgements';
 import { ALERT_BUS_NAME, Alerting } from '../../infra/constructs/alerting';
 import { MetricStore } from '../../infra/constructs/metric-store';
 import { PlatformFunction } from '../../infra/constructs/platform-function';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
-import { matchesPattern } from '../../shared/adapters/local/event-bus-pattern';
-import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '../../shared/domain/alerting/events';
-import { SEVERITIES } from '../../shared/domain/alerting/thresholds';
 
 function build(region: string) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

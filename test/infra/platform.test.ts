@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '#adapters/aws/wiring';
+import { ROUTES } from '#http/routes';
 import { ACTIONS_WITHOUT_RESOURCE_TYPES, starStatementIsJustified } from '../../infra/acknowledgements';
 import { DEFAULT_CONFIG } from '../../infra/config';
 import { REPO_ROOT } from '../../infra/constructs/platform-function';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
-import { ENV } from '../../shared/adapters/aws/wiring';
-import { ROUTES } from '../../shared/http/routes';
 import { type SynthedPlatform, synthPlatform } from './support';
 
 const REGIONS = DEFAULT_CONFIG.regions.map((r) => r.region);
@@ -50,11 +50,13 @@ function logicalId(region: string, construct: { node: { defaultChild?: unknown }
 }
 
 describe('stacks', () => {
-  it('synthesizes one regional stack per configured region plus the global part', () => {
+  it('synthesizes one regional stack per configured region plus the global part and the console', () => {
     const ids = synthed.assembly.stacks.map((s) => s.stackName).sort();
     expect(ids).toEqual(
       [
         ...REGIONS.map((r) => `${STACK_PREFIX}-${r}`),
+        `${STACK_PREFIX}-ConsoleIdentity`,
+        `${STACK_PREFIX}-ConsoleSite`,
         `${STACK_PREFIX}-GlobalKeys`,
         `${STACK_PREFIX}-GlobalTable`,
         ...REGIONS.filter((r) => r !== 'us-west-2').map((r) => `${STACK_PREFIX}-Keys-${r}`),
@@ -624,10 +626,13 @@ describe('encryption at rest', () => {
             IgnorePublicAcls: true,
             RestrictPublicBuckets: true,
           },
-          LifecycleConfiguration: {
-            Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
-          },
         });
+        // Customer data expires; the console's public files (tagged DataClassification=public) do not.
+        const tags = ((r.Properties as Json).Tags ?? []) as { Key: string; Value: string }[];
+        if (!tags.some((tag) => tag.Key === 'DataClassification' && tag.Value === 'public'))
+          expect((r.Properties as Json).LifecycleConfiguration, id).toMatchObject({
+            Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
+          });
         t.hasResourceProperties('AWS::S3::BucketPolicy', {
           Bucket: { Ref: id },
           PolicyDocument: {

@@ -6,8 +6,8 @@
  * range query on both, and the answers must agree (same series, values within 1e-6, NaN = NaN).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawSeries } from '../../shared/ports/series-source';
-import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
+import type { RawSeries } from '#ports/series-source';
+import { evaluateInstant, evaluateRange } from '#promql/engine';
 import { type LaunchedPrometheus, launchPrometheus, selfScrapeConfig } from '../support/prometheus';
 import { type ApiAnswer, compareAnswers, toApiData } from './compare';
 import { comparisonQueries } from './compare-queries';

@@ -4,10 +4,10 @@
  * values within 1e-6 relative, NaN equal to NaN. Used against a real Prometheus for the engine and,
  * through the platform's /api/v1 endpoints, for the whole read path.
  */
-import type { Labels } from '../../shared/domain/label-matchers';
-import { parseSampleValue, specialValueText } from '../../shared/domain/special-values';
-import type { QueryResult } from '../../shared/promql/engine';
-import { labelsKey, labelsString } from '../../shared/promql/series';
+import type { Labels } from '#domain/label-matchers';
+import { parseSampleValue, specialValueText } from '#domain/special-values';
+import type { QueryResult } from '#promql/engine';
+import { labelsKey, labelsString } from '#promql/series';
 
 type ApiSample = [number, string];
 

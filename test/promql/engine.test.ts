@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { RawSeries, SeriesSelection } from '../../shared/ports/series-source';
-import { evaluateInstant, evaluateRange } from '../../shared/promql/engine';
-import { BadQueryError, QueryCanceledError, QueryExecutionError } from '../../shared/promql/errors';
-import { DEFAULT_QUERY_LIMITS, QueryLimitError } from '../../shared/promql/limits';
+import type { RawSeries, SeriesSelection } from '#ports/series-source';
+import { evaluateInstant, evaluateRange } from '#promql/engine';
+import { BadQueryError, QueryCanceledError, QueryExecutionError } from '#promql/errors';
+import { DEFAULT_QUERY_LIMITS, QueryLimitError } from '#promql/limits';
 import { memorySelect } from './testdata-format';
 
 const MIN = 60_000;

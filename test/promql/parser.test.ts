@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PromQLParseError } from '../../shared/promql/errors';
-import { exprString, formatExpr, injectMatcher, selectorsOf } from '../../shared/promql/format';
-import { parseExpr } from '../../shared/promql/parser';
+import { PromQLParseError } from '#promql/errors';
+import { exprString, formatExpr, injectMatcher, selectorsOf } from '#promql/format';
+import { parseExpr } from '#promql/parser';
 
 const canonical = (q: string) => exprString(parseExpr(q));
 

@@ -6,9 +6,9 @@
  * scrape target whose series come, go and fail, so Prometheus writes stale markers.
  */
 import { createServer, type Server } from 'node:http';
-import type { RawSeries } from '../../shared/ports/series-source';
-import { decodeWriteRequest } from '../../shared/protocols/prometheus/remote-write';
-import { snappyCompress, snappyDecompress } from '../../shared/protocols/snappy';
+import type { RawSeries } from '#ports/series-source';
+import { decodeWriteRequest } from '#protocols/prometheus/remote-write';
+import { snappyCompress, snappyDecompress } from '#protocols/snappy';
 
 function varint(n: number): number[] {
   const out: number[] = [];

@@ -4,13 +4,13 @@
  * <query>` / `eval_ordered` / `eval_fail` with the expected samples below. Our own cases in this format
  * live in test/promql/testdata/*.test.
  */
-import type { Labels } from '../../shared/domain/label-matchers';
-import { compileMatchers } from '../../shared/domain/label-matchers';
-import { parseSampleValue } from '../../shared/domain/special-values';
-import type { RawSeries, SelectSeries } from '../../shared/ports/series-source';
-import { evaluateInstant, type QueryResult } from '../../shared/promql/engine';
-import { parseDurationMs, parseExpr } from '../../shared/promql/parser';
-import { labelsKey, labelsString } from '../../shared/promql/series';
+import type { Labels } from '#domain/label-matchers';
+import { compileMatchers } from '#domain/label-matchers';
+import { parseSampleValue } from '#domain/special-values';
+import type { RawSeries, SelectSeries } from '#ports/series-source';
+import { evaluateInstant, type QueryResult } from '#promql/engine';
+import { parseDurationMs, parseExpr } from '#promql/parser';
+import { labelsKey, labelsString } from '#promql/series';
 
 export interface EvalCase {
   readonly line: number;

@@ -6,24 +6,19 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DimensionRules } from '../../shared/domain/ingest/batch';
-import { otlpToBatch } from '../../shared/domain/ingest/otlp-metrics';
-import {
-  acceptedTimeWindow,
-  dimensionsProblem,
-  metricNameProblem,
-  timestampProblem,
-} from '../../shared/domain/metrics';
-import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
-import type { OtlpRequest } from '../../shared/protocols/otlp/model';
+import { DimensionRules } from '#domain/ingest/batch';
+import { otlpToBatch } from '#domain/ingest/otlp-metrics';
+import { acceptedTimeWindow, dimensionsProblem, metricNameProblem, timestampProblem } from '#domain/metrics';
+import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
+import type { OtlpRequest } from '#protocols/otlp/model';
 import {
   decodeWriteRequest,
   encodeRemoteWriteBody,
   encodeWriteRequest,
   REMOTE_WRITE_HEADERS,
   type WriteRequest,
-} from '../../shared/protocols/prometheus/remote-write';
-import { snappyCompress } from '../../shared/protocols/snappy';
+} from '#protocols/prometheus/remote-write';
+import { snappyCompress } from '#protocols/snappy';
 import { type IngestHarness, startIngestHarness } from './support/ingest-harness';
 import {
   ExportRequest,

@@ -5,15 +5,15 @@
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ThrottledError, UnavailableError } from '../../shared/domain/errors';
-import { LIMITS } from '../../shared/domain/metrics';
+import { ThrottledError, UnavailableError } from '#domain/errors';
+import { LIMITS } from '#domain/metrics';
 import {
   encodeRemoteWriteBody,
   encodeWriteRequest,
   REMOTE_WRITE_HEADERS,
   type WriteRequest,
-} from '../../shared/protocols/prometheus/remote-write';
-import { snappyCompress } from '../../shared/protocols/snappy';
+} from '#protocols/prometheus/remote-write';
+import { snappyCompress } from '#protocols/snappy';
 import { type IngestHarness, resultBytes, startIngestHarness } from './support/ingest-harness';
 import { ExportResponse, encodeOtlp } from './support/reference';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricMetadataEntry } from '../../shared/domain/metric-metadata';
-import { metadataRecorder } from '../../shared/ingest/metadata-recorder';
-import type { MetricMetadataStore } from '../../shared/ports/metric-metadata';
+import type { MetricMetadataEntry } from '#domain/metric-metadata';
+import { metadataRecorder } from '#ingest/metadata-recorder';
+import type { MetricMetadataStore } from '#ports/metric-metadata';
 
 const entry: MetricMetadataEntry = { metric: 'up', type: 'gauge', help: 'Up.', unit: '' };
 

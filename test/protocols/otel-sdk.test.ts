@@ -16,8 +16,8 @@ import {
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeOtlpJson } from '../../shared/protocols/otlp/decode-json';
-import { decodeOtlpProtobuf } from '../../shared/protocols/otlp/decode-protobuf';
+import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { type CaptureProxy, startCaptureProxy } from './support/capture-proxy';
 import { ExportResponse, referenceOtlp } from './support/reference';

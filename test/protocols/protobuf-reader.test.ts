@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtobufDecodeError, ProtoReader } from '../../shared/protocols/protobuf/reader';
+import { ProtobufDecodeError, ProtoReader } from '#protocols/protobuf/reader';
 
 /** A 64-bit varint as protobuf writes it: two's complement, so a negative value takes 10 bytes. */
 function varint64(value: bigint): Uint8Array {

@@ -4,7 +4,7 @@
  * The answers must not change: same labels, same samples, same refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { remoteWriteBatchFrom } from '../../shared/domain/ingest/remote-write';
+import { remoteWriteBatchFrom } from '#domain/ingest/remote-write';
 import {
   decodeWriteRequest,
   encodeWriteRequest,
@@ -12,7 +12,7 @@ import {
   type LabelsIdentity,
   readWriteRequest,
   type WriteRequest,
-} from '../../shared/protocols/prometheus/remote-write';
+} from '#protocols/prometheus/remote-write';
 
 const request = (value: number, instance = 'a:9100'): WriteRequest => ({
   timeseries: [

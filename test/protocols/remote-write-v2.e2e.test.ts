@@ -5,14 +5,14 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteMetricMetadata } from '../../shared/adapters/local/sqlite-metric-metadata';
+import { SqliteMetricMetadata } from '#adapters/local/sqlite-metric-metadata';
 import {
   encodeRemoteWriteBody,
   type Histogram,
   REMOTE_WRITE_HEADERS,
-} from '../../shared/protocols/prometheus/remote-write';
-import { REMOTE_WRITE_V2_HEADERS } from '../../shared/protocols/prometheus/remote-write-v2';
-import { snappyCompress } from '../../shared/protocols/snappy';
+} from '#protocols/prometheus/remote-write';
+import { REMOTE_WRITE_V2_HEADERS } from '#protocols/prometheus/remote-write-v2';
+import { snappyCompress } from '#protocols/snappy';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { encodeRequestV2, type SeriesV2 } from './support/native-histograms';
 import { encodeOtlp } from './support/reference';

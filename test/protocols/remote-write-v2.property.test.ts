@@ -5,14 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../../shared/domain/errors';
-import type { LabelsIdentity } from '../../shared/protocols/prometheus/remote-write';
+import { BadRequestError } from '#domain/errors';
+import type { LabelsIdentity } from '#protocols/prometheus/remote-write';
 import {
   decodeWriteRequest,
   encodeWriteRequest,
   type WriteRequest,
-} from '../../shared/protocols/prometheus/remote-write';
-import { decodeWriteRequestV2, readWriteRequestV2 } from '../../shared/protocols/prometheus/remote-write-v2';
+} from '#protocols/prometheus/remote-write';
+import { decodeWriteRequestV2, readWriteRequestV2 } from '#protocols/prometheus/remote-write-v2';
 import {
   encodeRequestV2,
   expectedV2,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { uncompress } from 'snappyjs';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, PayloadTooLargeError } from '../../shared/domain/errors';
-import { snappyCompress, snappyDecompress, withSnappyDecompressed } from '../../shared/protocols/snappy';
+import { BadRequestError, PayloadTooLargeError } from '#domain/errors';
+import { snappyCompress, snappyDecompress, withSnappyDecompressed } from '#protocols/snappy';
 
 /** One snappy element: literal bytes, or a copy of `length` bytes from `offset` back, in a given tag form. */
 type Element =

@@ -5,8 +5,8 @@
  * Unix seconds, the token as Bearer (custom header) or as the Basic-auth password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prometheusMetricStore } from '../../shared/adapters/aws/amp-prometheus';
-import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../shared/protocols/prometheus/remote-write';
+import { prometheusMetricStore } from '#adapters/aws/amp-prometheus';
+import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { nativePayload } from '../support/native-payload';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus';

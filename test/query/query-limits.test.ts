@@ -4,6 +4,13 @@
  * the store as it reads, and Prometheus' JSON for every result type.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { issueCredential } from '#domain/credentials';
+import type { QueryLimits } from '#domain/query-limits';
+import { createObservability } from '#http/handler';
+import type { HttpResult } from '#http/types';
+import { systemClock } from '#ports/clock';
 import { createQueryHandler } from '../../functions/query/app';
 import type { QueryBackend } from '../../functions/query/backend';
 import type { EngineAnswer, PromqlEngine } from '../../functions/query/engine';
@@ -11,13 +18,6 @@ import { engineBackend } from '../../functions/query/engine-backend';
 import { formatValue } from '../../functions/query/format';
 import { promqlEngine } from '../../functions/query/promql';
 import { apiGatewayEvent, lambdaContext } from '../../local/http-adapter';
-import { SqliteMetricStore } from '../../shared/adapters/local/sqlite-metric-store';
-import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
-import { issueCredential } from '../../shared/domain/credentials';
-import type { QueryLimits } from '../../shared/domain/query-limits';
-import { createObservability } from '../../shared/http/handler';
-import type { HttpResult } from '../../shared/http/types';
-import { systemClock } from '../../shared/ports/clock';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';

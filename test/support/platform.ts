@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prometheusMetricStore } from '#adapters/aws/amp-prometheus';
+import type { MetricStore } from '#ports/metric-store';
 import { type PlatformOptions, type RunningPlatform, startPlatform } from '../../local/platform';
-import { prometheusMetricStore } from '../../shared/adapters/aws/amp-prometheus';
-import type { MetricStore } from '../../shared/ports/metric-store';
 import { startPrometheus } from './prometheus';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

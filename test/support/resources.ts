@@ -1,5 +1,5 @@
 /** A device resource of tenant t1, as the tenant store keeps it, for tests of resource linking. */
-import type { Resource } from '../../shared/domain/entities';
+import type { Resource } from '#domain/entities';
 
 export const deviceResource = (
   resourceId: string,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../shared/domain/credentials';
-import { ROUTES } from '../../shared/http/routes';
+import { newId } from '#domain/credentials';
+import { ROUTES } from '#http/routes';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import { onePointPayload } from '../support/native-payload';
 import { type Harness, PROVIDER_TOKEN, SOURCE_IP, startHarness } from './support/harness';

@@ -7,14 +7,14 @@
  * onboards tenants while the flood runs, and every flood request is a plain 401.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../shared/domain/credentials';
+import { newId } from '#domain/credentials';
 import {
   type AuditEvent,
   type AuditLog,
   type AuthFailure,
   authFailurePartition,
   isAuthFailureLog,
-} from '../../shared/ports/audit-log';
+} from '#ports/audit-log';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const WRITES_PER_PARTITION_PER_SECOND = 40;

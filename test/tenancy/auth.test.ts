@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteAuditLog } from '../../shared/adapters/local/sqlite-audit-log';
-import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
-import { issueCredential, newId } from '../../shared/domain/credentials';
-import { ForbiddenError, UnauthorizedError, UnavailableError } from '../../shared/domain/errors';
-import { ROLE_PERMISSIONS } from '../../shared/domain/roles';
+import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { issueCredential, newId } from '#domain/credentials';
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '#domain/errors';
+import { ROLE_PERMISSIONS } from '#domain/roles';
 import {
   authenticate,
   configureAuth,
@@ -14,9 +14,9 @@ import {
   type Principal,
   requirePermission,
   requireRole,
-} from '../../shared/http/auth';
-import type { HttpEvent } from '../../shared/http/types';
-import { PROVIDER_AUDIT_PARTITION } from '../../shared/ports/audit-log';
+} from '#http/auth';
+import type { HttpEvent } from '#http/types';
+import { PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 
 const eventWith = (token: string): HttpEvent =>
   ({

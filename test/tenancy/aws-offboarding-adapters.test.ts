@@ -12,14 +12,14 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { S3ArchiveStore } from '#adapters/aws/s3-archive-store';
+import { TimestreamTenantTables } from '#adapters/aws/timestream-tables';
+import { TimestreamTenantData } from '#adapters/aws/timestream-tenant-data';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { issueCredential } from '#domain/credentials';
+import type { KeyService } from '#ports/key-service';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { offboardTenant } from '../../functions/admin/offboarding';
-import { S3ArchiveStore } from '../../shared/adapters/aws/s3-archive-store';
-import { TimestreamTenantTables } from '../../shared/adapters/aws/timestream-tables';
-import { TimestreamTenantData } from '../../shared/adapters/aws/timestream-tenant-data';
-import { SqliteTenantStore } from '../../shared/adapters/local/sqlite-tenant-store';
-import { issueCredential } from '../../shared/domain/credentials';
-import type { KeyService } from '../../shared/ports/key-service';
-import type { TenantDataHolder } from '../../shared/ports/tenant-data';
 
 const archiveId = `${'a'.repeat(32)}-1764241200000`;
 

@@ -5,7 +5,7 @@ import {
   isSecurePropertyName,
   REDACTED,
   redact,
-} from '../../shared/domain/classification';
+} from '#domain/classification';
 
 describe('data classification', () => {
   it('marks device secrets, secret properties and personal data customer-confidential', () => {

@@ -6,7 +6,7 @@
  * parameters fails the test.
  */
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../shared/http/routes';
+import { ROUTES } from '#http/routes';
 import { startTestPlatform } from '../support/platform';
 
 const MARK = 'ALLROUTES-MARKER';

@@ -4,7 +4,7 @@
  * anything of A's. A route added to ROUTES without a case here fails this test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type RouteSpec } from '../../shared/http/routes';
+import { ROUTES, type RouteSpec } from '#http/routes';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
 import { type Harness, startHarness } from './support/harness';
 

@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KmsKeyService } from '../../shared/adapters/aws/kms-key-service';
-import { LocalKeyService } from '../../shared/adapters/local/local-key-service';
-import { newId } from '../../shared/domain/credentials';
-import { CIPHERTEXT_PREFIX } from '../../shared/ports/key-service';
+import { KmsKeyService } from '#adapters/aws/kms-key-service';
+import { LocalKeyService } from '#adapters/local/local-key-service';
+import { newId } from '#domain/credentials';
+import { CIPHERTEXT_PREFIX } from '#ports/key-service';
 
 describe('LocalKeyService (raw AES keyring, per-tenant key files)', () => {
   const make = () => new LocalKeyService(mkdtempSync(join(tmpdir(), 'keys-')));

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '#domain/credentials';
+import { type Permission, roleGrants } from '#domain/roles';
+import { ROUTES } from '#http/routes';
 import { apiOpenApiDocument } from '../../functions/api/app';
-import { newId } from '../../shared/domain/credentials';
-import { type Permission, roleGrants } from '../../shared/domain/roles';
-import { ROUTES } from '../../shared/http/routes';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 interface DocOperation {
@@ -17,7 +17,7 @@ const operationOf = (route: (typeof ROUTES)[number]) =>
   document.paths[route.path]?.[route.method.toLowerCase()];
 
 /** Actions on an existing item: POST without a body. Every other POST, PUT and PATCH takes one. */
-const BODILESS_ACTION = /\/(rotate-key|rotate|offboard|ack)$/;
+const BODILESS_ACTION = /\/(rotate-key|rotate|offboard|ack|console-access)$/;
 
 describe('/openapi.json', () => {
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('describes %s', (_, route) => {

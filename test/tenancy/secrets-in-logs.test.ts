@@ -4,7 +4,7 @@
  * level with everything the Powertools logger (and anything else) writes captured, then scan it.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { KeyService } from '../../shared/ports/key-service';
+import type { KeyService } from '#ports/key-service';
 import { PROVIDER_TOKEN, startHarness } from './support/harness';
 
 describe('logs', () => {

@@ -1,7 +1,7 @@
 /** The tenant's audit log, newest first. */
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import * as z from '../../../shared/domain/zod';
-import { json } from '../../../shared/http/response';
+import { pageQuerySchema } from '#domain/pagination';
+import * as z from '#domain/zod';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std } from '../operation';
 import { auditEventView, pageOf } from '../views';

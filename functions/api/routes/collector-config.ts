@@ -1,6 +1,6 @@
 /** A collector's own configuration, read with its ingest key: its resources with their credentials in clear. */
-import type { Resource } from '../../../shared/domain/entities';
-import { json } from '../../../shared/http/response';
+import type { Resource } from '#domain/entities';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op } from '../operation';
 import { collectorConfigView, toCollectorView, toResourceView } from '../views';

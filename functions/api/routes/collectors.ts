@@ -1,12 +1,12 @@
 /** Collectors and their ingest keys (each key is shown once). */
-import { redact } from '../../../shared/domain/classification';
-import { issueCredential, newId } from '../../../shared/domain/credentials';
-import { collectorInputSchema, collectorPatchSchema } from '../../../shared/domain/entities';
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import type { Collector } from '../../../shared/domain/tenant';
-import * as z from '../../../shared/domain/zod';
-import { invalidateCredential } from '../../../shared/http/auth';
-import { json } from '../../../shared/http/response';
+import { redact } from '#domain/classification';
+import { issueCredential, newId } from '#domain/credentials';
+import { collectorInputSchema, collectorPatchSchema } from '#domain/entities';
+import { pageQuerySchema } from '#domain/pagination';
+import type { Collector } from '#domain/tenant';
+import * as z from '#domain/zod';
+import { invalidateCredential } from '#http/auth';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std, withEtag } from '../operation';
 import { collectorCreatedView, collectorView, pageOf, toCollectorView } from '../views';

@@ -1,9 +1,9 @@
 /** Credentials of monitored systems: the secrets are write-only. */
-import { redact } from '../../../shared/domain/classification';
-import { newId } from '../../../shared/domain/credentials';
-import { type DeviceCredential, deviceCredentialInputSchema } from '../../../shared/domain/entities';
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import { json } from '../../../shared/http/response';
+import { redact } from '#domain/classification';
+import { newId } from '#domain/credentials';
+import { type DeviceCredential, deviceCredentialInputSchema } from '#domain/entities';
+import { pageQuerySchema } from '#domain/pagination';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std, withEtag } from '../operation';
 import { deviceCredentialView, pageOf, toDeviceCredentialView } from '../views';

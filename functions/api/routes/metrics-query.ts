@@ -1,7 +1,7 @@
 /** Metric queries over the tenant’s series. */
-import { AGGREGATIONS, parseMetricQuery, seriesAsJson } from '../../../shared/domain/query';
-import * as z from '../../../shared/domain/zod';
-import { json } from '../../../shared/http/response';
+import { AGGREGATIONS, parseMetricQuery, seriesAsJson } from '#domain/query';
+import * as z from '#domain/zod';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std } from '../operation';
 import { seriesView } from '../views';

@@ -1,13 +1,13 @@
 /** Monitored resources (devices, websites): properties, groups, dependencies; secret-named properties are sealed. */
 
-import { isSecurePropertyName, REDACTED, redact } from '../../../shared/domain/classification';
-import { newId } from '../../../shared/domain/credentials';
-import { type Resource, resourceInputSchema, resourcePatchSchema } from '../../../shared/domain/entities';
-import { UnprocessableError } from '../../../shared/domain/errors';
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import { parseOrThrow } from '../../../shared/domain/validation';
-import * as z from '../../../shared/domain/zod';
-import { json } from '../../../shared/http/response';
+import { isSecurePropertyName, REDACTED, redact } from '#domain/classification';
+import { newId } from '#domain/credentials';
+import { type Resource, resourceInputSchema, resourcePatchSchema } from '#domain/entities';
+import { UnprocessableError } from '#domain/errors';
+import { pageQuerySchema } from '#domain/pagination';
+import { parseOrThrow } from '#domain/validation';
+import * as z from '#domain/zod';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std, withEtag } from '../operation';
 import { pageOf, resourceView, toResourceView } from '../views';

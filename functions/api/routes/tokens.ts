@@ -1,11 +1,11 @@
 /** The tenant's API tokens: issued, rotated and revoked; a tenant cannot revoke its last admin token. */
-import { redact } from '../../../shared/domain/classification';
-import { type CredentialRecord, issueCredential, rotateCredential } from '../../../shared/domain/credentials';
-import { tokenInputSchema } from '../../../shared/domain/entities';
-import { ConflictError, NotFoundError } from '../../../shared/domain/errors';
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import { invalidateCredential, type Principal } from '../../../shared/http/auth';
-import { json } from '../../../shared/http/response';
+import { redact } from '#domain/classification';
+import { type CredentialRecord, issueCredential, rotateCredential } from '#domain/credentials';
+import { tokenInputSchema } from '#domain/entities';
+import { ConflictError, NotFoundError } from '#domain/errors';
+import { pageQuerySchema } from '#domain/pagination';
+import { invalidateCredential, type Principal } from '#http/auth';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std } from '../operation';
 import { pageOf, tokenIssuedView, tokenView, toTokenView } from '../views';

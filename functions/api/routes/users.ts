@@ -1,12 +1,13 @@
 /** Users of the tenant: personal data, encrypted at rest. */
-import { redact } from '../../../shared/domain/classification';
-import { newId } from '../../../shared/domain/credentials';
-import { type User, userInputSchema, userPatchSchema } from '../../../shared/domain/entities';
-import { pageQuerySchema } from '../../../shared/domain/pagination';
-import { json } from '../../../shared/http/response';
+import { redact } from '#domain/classification';
+import { newId } from '#domain/credentials';
+import { type User, userInputSchema, userPatchSchema } from '#domain/entities';
+import { NotFoundError } from '#domain/errors';
+import { pageQuerySchema } from '#domain/pagination';
+import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std, withEtag } from '../operation';
-import { pageOf, toUserView, userView } from '../views';
+import { consoleInvitationView, pageOf, toUserView, userView } from '../views';
 
 const userPath = '/v1/users/{userId}';
 
@@ -103,6 +104,26 @@ export function userOperations(ctx: ApiContext): Operation[] {
         const removed = await remove('user', request, request.params.userId);
         await audit(request, 'user.delete', `user/${removed.userId}`, { before: redact('user', removed) });
         return { statusCode: 204, headers: {}, body: '' };
+      },
+    }),
+    op({
+      method: 'POST',
+      path: `${userPath}/console-access`,
+      summary: 'Let a person sign in to the console: a temporary password (shown once), then TOTP enrolment',
+      auth: 'tenant',
+      permission: 'users:write',
+      responses: { 201: consoleInvitationView, 404: null, 409: null, ...std },
+      run: async (request) => {
+        if (!deps.consoleUsers) throw new NotFoundError('console sign-in is not configured here');
+        const user = await openUser(await mustGet('user', request.principal.tenantId, request.params.userId));
+        const invitation = await deps.consoleUsers.invite({
+          email: user.email,
+          tenantId: user.tenantId,
+          userId: user.userId,
+          group: user.role,
+        });
+        await audit(request, 'user.console-access', `user/${user.userId}`);
+        return json(201, invitation);
       },
     }),
   ];

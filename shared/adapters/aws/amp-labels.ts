@@ -13,7 +13,7 @@
  * escaped too, so `tenant_id` from a client becomes `U__tenant__id` and cannot override or widen the
  * tenant matcher.
  */
-import type { Dimensions } from '../../domain/metrics';
+import type { Dimensions } from '#domain/metrics';
 
 export const TENANT_LABEL = 'tenant_id';
 export const METRIC_NAME_LABEL = '__name__';

@@ -16,20 +16,20 @@
  * aggregation would save transfer, not cost, and would give answers that can differ from the other
  * stores'. Equality is proven by the one MetricStore contract suite running on all three stores.
  */
-import { BadRequestError, UnavailableError, UnprocessableError } from '../../domain/errors';
+import { BadRequestError, UnavailableError, UnprocessableError } from '#domain/errors';
 import {
   type Dimensions,
   type RejectedSample,
   type Sample,
   seriesKey,
   type WriteResult,
-} from '../../domain/metrics';
-import { type MetricQuery, type Series, seriesFromSamples } from '../../domain/query';
-import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
-import { jsonSampleValue, parseSampleValue, plainValue } from '../../domain/special-values';
-import type { MetricStore } from '../../ports/metric-store';
-import type { TenantDataHolder } from '../../ports/tenant-data';
-import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '../../protocols/prometheus/remote-write';
+} from '#domain/metrics';
+import { type MetricQuery, type Series, seriesFromSamples } from '#domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '#domain/query-limits';
+import { jsonSampleValue, parseSampleValue, plainValue } from '#domain/special-values';
+import type { MetricStore } from '#ports/metric-store';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import {
   dimensionsFromLabels,
   nameFromPrometheus,

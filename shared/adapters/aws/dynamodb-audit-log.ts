@@ -5,7 +5,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
 import {
   AUTH_FAILURE_SHARDS,
   type AuditEvent,
@@ -20,8 +20,8 @@ import {
   authFailurePartition,
   type StoredAuditEvent,
   UNKNOWN_SOURCE,
-} from '../../ports/audit-log';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+} from '#ports/audit-log';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { auditEventId } from '../items/audit-event-id';
 import { deleteKeys, queryAll } from './dynamodb-items';
 import { METADATA_TTL_ATTRIBUTE } from './dynamodb-notification-ledger';

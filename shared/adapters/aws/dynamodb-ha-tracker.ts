@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type HaLeader, haDecision } from '../../domain/guardrails/ha';
-import type { HaCheck, HaTracker } from '../../ports/ha-tracker';
+import { type HaLeader, haDecision } from '#domain/guardrails/ha';
+import type { HaCheck, HaTracker } from '#ports/ha-tracker';
 import { DynamoDbTenantItems, SK_PREFIX, tenantPk } from './dynamodb-ingest-state';
 
 /**

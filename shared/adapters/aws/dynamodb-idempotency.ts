@@ -2,7 +2,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyStore } from '../../ports/idempotency-store';
+import type { IdempotencyStore } from '#ports/idempotency-store';
 import {
   DynamoDbTenantItems,
   INGEST_STATE_TTL_ATTRIBUTE,

@@ -17,7 +17,7 @@
  */
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { deleteKeys, queryAll } from './dynamodb-items';
 
 export const INGEST_STATE_TTL_ATTRIBUTE = 'expiresAt';

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../../domain/errors';
-import type { StoredLimitOverrides, TenantLimitOverrides } from '../../domain/guardrails/limits';
-import type { TenantLimitsStore } from '../../ports/tenant-limits';
+import { ConflictError } from '#domain/errors';
+import type { StoredLimitOverrides, TenantLimitOverrides } from '#domain/guardrails/limits';
+import type { TenantLimitsStore } from '#ports/tenant-limits';
 import { DynamoDbTenantItems, tenantPk } from './dynamodb-ingest-state';
 
 export const LIMITS_SK = 'LIMITS';

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MetricMetadataEntry, MetricType } from '../../domain/metric-metadata';
-import type { MetricMetadataQuery, MetricMetadataStore } from '../../ports/metric-metadata';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import type { MetricMetadataEntry, MetricType } from '#domain/metric-metadata';
+import type { MetricMetadataQuery, MetricMetadataStore } from '#ports/metric-metadata';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { deleteKeys, queryAll, writeInBatches } from './dynamodb-items';
 
 /**

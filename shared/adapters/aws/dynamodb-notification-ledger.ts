@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isRetryable } from '../../ports/dependency-failure';
-import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
+import { isRetryable } from '#ports/dependency-failure';
+import type { ClaimOutcome, NotificationLedger } from '#ports/notification-ledger';
 import { deleteKeys, queryAll } from './dynamodb-items';
 import { type BackoffPolicy, backoffDelayMs, sleep } from './retry';
 

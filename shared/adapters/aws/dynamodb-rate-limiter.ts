@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type BucketSpec, takeTokens, toleranceMs, unitCostMs } from '../../domain/guardrails/token-bucket';
-import type { BucketName, RateLimiter } from '../../ports/rate-limiter';
+import { type BucketSpec, takeTokens, toleranceMs, unitCostMs } from '#domain/guardrails/token-bucket';
+import type { BucketName, RateLimiter } from '#ports/rate-limiter';
 import { DynamoDbTenantItems, SK_PREFIX, tenantPk } from './dynamodb-ingest-state';
 
 /**

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { UnavailableError } from '../../domain/errors';
-import { ACTIVE_SERIES_WINDOW_MS } from '../../domain/guardrails/limits';
+import { UnavailableError } from '#domain/errors';
+import { ACTIVE_SERIES_WINDOW_MS } from '#domain/guardrails/limits';
 import type {
   SeriesAdmission,
   SeriesLimits,
@@ -9,7 +9,7 @@ import type {
   SeriesRefusal,
   SeriesRegistry,
   SeriesUsage,
-} from '../../ports/series-registry';
+} from '#ports/series-registry';
 import { DynamoDbTenantItems, pad, queryPrefix, SK_PREFIX, tenantPk } from './dynamodb-ingest-state';
 
 /** Series per transaction: each series is one Put, plus one count update per metric and the tenant's. */

@@ -8,11 +8,11 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { CredentialRecord } from '../../domain/credentials';
-import { ConflictError, NotFoundError, UnavailableError } from '../../domain/errors';
-import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
-import type { Collector, Tenant } from '../../domain/tenant';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import type { CredentialRecord } from '#domain/credentials';
+import { ConflictError, NotFoundError, UnavailableError } from '#domain/errors';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
+import type { Collector, Tenant } from '#domain/tenant';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import {
   ENTITY_ID_FIELD,
   ENTITY_KEY_PREFIX,
@@ -20,7 +20,7 @@ import {
   type EntityTypes,
   type ListFilter,
   type TenantStore,
-} from '../../ports/tenant-store';
+} from '#ports/tenant-store';
 import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from '../items/tenant-store-items';
 import { deleteKeys, queryAll } from './dynamodb-items';
 

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { UsageCounts, UsageLedger, UsageMinute } from '../../ports/usage-ledger';
+import type { UsageCounts, UsageLedger, UsageMinute } from '#ports/usage-ledger';
 import { DynamoDbTenantItems, pad, queryPrefix, SK_PREFIX, tenantPk } from './dynamodb-ingest-state';
 
 /** Per-minute usage counters: one UpdateItem of atomic ADDs per request, kept two days (TTL). */

@@ -3,8 +3,8 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import { ALERT_EVENT_SOURCE, type AlertBusEvent } from '../../domain/alerting/events';
-import type { AlertBus } from '../../ports/event-bus';
+import { ALERT_EVENT_SOURCE, type AlertBusEvent } from '#domain/alerting/events';
+import type { AlertBus } from '#ports/event-bus';
 
 export interface EventBridgeAlertBusOptions {
   /** Attempts for entries EventBridge refuses (throttling, internal errors); default 4. */

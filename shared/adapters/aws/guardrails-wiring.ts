@@ -3,9 +3,9 @@
  * buckets, active series, HA leaders, idempotency records, usage counters; TTL attribute
  * `expiresAt`) and the tenant limits beside the tenant in the metadata table (TABLE_NAME).
  */
-import type { Observability } from '../../http/handler';
-import { createIngestGuard, type IngestGuard, type IngestGuardDeps } from '../../ingest/guard';
-import type { Clock } from '../../ports/clock';
+import type { Observability } from '#http/handler';
+import { createIngestGuard, type IngestGuard, type IngestGuardDeps } from '#ingest/guard';
+import type { Clock } from '#ports/clock';
 import { DynamoDbHaTracker } from './dynamodb-ha-tracker';
 import { DynamoDbIdempotencyStore } from './dynamodb-idempotency';
 import { DynamoDbTenantLimitsStore } from './dynamodb-limits';

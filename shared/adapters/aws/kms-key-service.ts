@@ -7,9 +7,9 @@ import {
   ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { UnavailableError } from '../../domain/errors';
-import { isRetryable } from '../../ports/dependency-failure';
-import type { EncryptionScope, KeyDestruction, KeyService } from '../../ports/key-service';
+import { UnavailableError } from '#domain/errors';
+import { isRetryable } from '#ports/dependency-failure';
+import type { EncryptionScope, KeyDestruction, KeyService } from '#ports/key-service';
 import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from '../crypto/encryption-sdk';
 
 /**

@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ARCHIVE_ID_PATTERN, type ArchiveDownload, type ArchiveStore } from '../../ports/archive-store';
+import { ARCHIVE_ID_PATTERN, type ArchiveDownload, type ArchiveStore } from '#ports/archive-store';
 
 /** Seconds a download link stays valid. */
 export const ARCHIVE_URL_TTL_SECONDS = 900;

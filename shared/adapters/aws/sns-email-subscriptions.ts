@@ -4,7 +4,7 @@ import {
   SubscribeCommand,
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
-import type { EmailSubscriptions } from '../../ports/email-subscriptions';
+import type { EmailSubscriptions } from '#ports/email-subscriptions';
 
 /** The filter policy that lets an email subscription receive only the messages addressed to it. */
 export const recipientFilterPolicy = (address: string): string => JSON.stringify({ recipient: [address] });

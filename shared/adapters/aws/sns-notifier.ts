@@ -4,8 +4,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type NotificationRequestedDetail, notificationMessage } from '../../domain/alerting/events';
-import type { DeadLetters, Delivery, Notifier } from '../../ports/notifier';
+import { type NotificationRequestedDetail, notificationMessage } from '#domain/alerting/events';
+import type { DeadLetters, Delivery, Notifier } from '#ports/notifier';
 
 export interface SnsNotifierOptions {
   readonly client: SNSClient;

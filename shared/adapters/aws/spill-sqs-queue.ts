@@ -1,8 +1,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Sample } from '../../domain/metrics';
-import { sampleJsonReplacer, sampleJsonReviver } from '../../domain/special-values';
-import type { SpilledBatch, SpillQueue } from '../../ports/spill-queue';
+import type { Sample } from '#domain/metrics';
+import { sampleJsonReplacer, sampleJsonReviver } from '#domain/special-values';
+import type { SpilledBatch, SpillQueue } from '#ports/spill-queue';
 
 /** SQS's classic message size limit; kept as the bound so any queue configuration accepts a message. */
 export const MAX_SPILL_MESSAGE_BYTES = 256 * 1024;

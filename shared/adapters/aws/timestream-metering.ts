@@ -6,7 +6,7 @@
  * units. One definition for the adapter (which packs requests to lower it) and the cost benchmark.
  */
 import type { _Record, WriteRecordsCommandInput } from '@aws-sdk/client-timestream-write';
-import { byteLength } from '../../domain/metrics';
+import { byteLength } from '#domain/metrics';
 
 /** Timestream's write unit. */
 export const WRITE_UNIT_BYTES = 1024;

@@ -15,8 +15,8 @@
  * back to its sample.
  */
 import type { _Record, Dimension, MeasureValue } from '@aws-sdk/client-timestream-write';
-import type { Sample } from '../../domain/metrics';
-import { specialValueText } from '../../domain/special-values';
+import type { Sample } from '#domain/metrics';
+import { specialValueText } from '#domain/special-values';
 import { billedUnits } from './timestream-metering';
 
 /** Timestream's limit on records per WriteRecords call. */

@@ -16,21 +16,16 @@ import {
   type QueryCommandOutput,
   type TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
-import {
-  compileMatcher,
-  type LabelMatcher,
-  type Labels,
-  METRIC_NAME_LABEL,
-} from '../../domain/label-matchers';
-import { type Dimensions, RESERVED_DIMENSION_NAMES, seriesKey } from '../../domain/metrics';
-import type { QueryBudget } from '../../domain/query-limits';
-import { planSelector, seriesLabelsOf } from '../../domain/selector-plan';
+import { compileMatcher, type LabelMatcher, type Labels, METRIC_NAME_LABEL } from '#domain/label-matchers';
+import { type Dimensions, RESERVED_DIMENSION_NAMES, seriesKey } from '#domain/metrics';
+import type { QueryBudget } from '#domain/query-limits';
+import { planSelector, seriesLabelsOf } from '#domain/selector-plan';
 import type {
   RawSeries,
   SeriesReaderSource,
   SeriesSelection,
   TenantSeriesReader,
-} from '../../ports/series-source';
+} from '#ports/series-source';
 import { type BackoffPolicy, DEFAULT_BACKOFF, sleep } from './retry';
 import {
   isMissingTableOrColumn,

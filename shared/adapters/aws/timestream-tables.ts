@@ -19,9 +19,9 @@ import {
   DescribeTableCommand,
   type TimestreamWriteClient,
 } from '@aws-sdk/client-timestream-write';
-import { UnavailableError } from '../../domain/errors';
-import { LIMITS } from '../../domain/metrics';
-import { isRetryable } from '../../ports/dependency-failure';
+import { UnavailableError } from '#domain/errors';
+import { LIMITS } from '#domain/metrics';
+import { isRetryable } from '#ports/dependency-failure';
 import {
   acceptsData,
   TenantNotActiveError,

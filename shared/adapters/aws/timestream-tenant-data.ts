@@ -3,8 +3,8 @@ import {
   type QueryCommandOutput,
   type TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
-import { jsonSampleValue } from '../../domain/special-values';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import { jsonSampleValue } from '#domain/special-values';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import {
   decodeSpecial,
   isMissingTableOrColumn,

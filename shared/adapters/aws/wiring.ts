@@ -2,22 +2,25 @@
  * AWS adapters as the Lambda functions build them: clients created once per cold start, configuration
  * read from the environment once, failing fast when a variable is missing.
  */
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { hashSecret } from '../../domain/credentials';
-import { configureAuth } from '../../http/auth';
-import type { ArchiveStore } from '../../ports/archive-store';
-import type { MetricStore } from '../../ports/metric-store';
-import type { SeriesReaderSource } from '../../ports/series-source';
-import type { SpillQueue } from '../../ports/spill-queue';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import { hashSecret } from '#domain/credentials';
+import { configureAuth } from '#http/auth';
+import type { ArchiveStore } from '#ports/archive-store';
+import type { ConsoleTokenVerifier } from '#ports/console-identity';
+import type { MetricStore } from '#ports/metric-store';
+import type { SeriesReaderSource } from '#ports/series-source';
+import type { SpillQueue } from '#ports/spill-queue';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { SpillingMetricStore } from '../spill/spilling-metric-store';
 import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
+import { CognitoConsoleUsers, cognitoTokenVerifier, consolePoolFromEnv } from './cognito-console-identity';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
 import { DynamoDbMetricMetadata } from './dynamodb-metric-metadata';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
@@ -78,8 +81,26 @@ export function documentClient(): DynamoDBDocumentClient {
  */
 export function awsTenantStore(): DynamoDbTenantStore {
   const store = new DynamoDbTenantStore(documentClient(), requiredEnv(ENV.tableName));
-  configureAuth(store, { audit: awsAuditLog() });
+  const pool = consolePoolFromEnv();
+  configureAuth(store, {
+    audit: awsAuditLog(),
+    ...(pool ? { consoleTokens: cognitoTokenVerifier(pool) } : {}),
+  });
   return store;
+}
+
+/** Console logins in the Cognito user pool, where the console is deployed. */
+export function awsConsoleUsers(): CognitoConsoleUsers | undefined {
+  const pool = consolePoolFromEnv();
+  return pool
+    ? new CognitoConsoleUsers(new CognitoIdentityProviderClient({ region: pool.region }), pool.userPoolId)
+    : undefined;
+}
+
+/** Console ID tokens of the provider's people (admin API), where the console is deployed. */
+export function awsConsoleTokens(): ConsoleTokenVerifier | undefined {
+  const pool = consolePoolFromEnv();
+  return pool ? cognitoTokenVerifier(pool) : undefined;
 }
 
 /**

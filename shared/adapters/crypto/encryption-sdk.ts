@@ -5,7 +5,7 @@
  * moved to another tenant or field is refused even before its key is tried.
  */
 import type { KeyringNode } from '@aws-crypto/client-node';
-import { CIPHERTEXT_PREFIX, type EncryptionScope } from '../../ports/key-service';
+import { CIPHERTEXT_PREFIX, type EncryptionScope } from '#ports/key-service';
 
 export type EncryptionSdkModule = typeof import('@aws-crypto/client-node');
 

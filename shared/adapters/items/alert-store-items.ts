@@ -35,13 +35,13 @@
  * evaluation and the scheduled evaluator racing on one rule × series cannot both act on one old state.
  */
 import { createHash } from 'node:crypto';
-import { type Alert, type Incident, resourceKeyOf } from '../../domain/alerting/alert';
-import type { Downtime } from '../../domain/alerting/downtime';
-import { type EscalationChain, emailsOf, escalationPending } from '../../domain/alerting/escalation';
-import type { AlertBusEvent } from '../../domain/alerting/events';
-import type { AlertRoute } from '../../domain/alerting/routing';
-import type { AlertRule } from '../../domain/alerting/rule';
-import type { AlertStore, OutboxEntry, Page, StoredSeriesState } from '../../ports/alert-store';
+import { type Alert, type Incident, resourceKeyOf } from '#domain/alerting/alert';
+import type { Downtime } from '#domain/alerting/downtime';
+import { type EscalationChain, emailsOf, escalationPending } from '#domain/alerting/escalation';
+import type { AlertBusEvent } from '#domain/alerting/events';
+import type { AlertRoute } from '#domain/alerting/routing';
+import type { AlertRule } from '#domain/alerting/rule';
+import type { AlertStore, OutboxEntry, Page, StoredSeriesState } from '#ports/alert-store';
 
 export interface TableItem {
   readonly pk: string;

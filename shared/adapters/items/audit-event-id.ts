@@ -1,4 +1,4 @@
-import { newId } from '../../domain/credentials';
+import { newId } from '#domain/credentials';
 
 let sequence = 0;
 

@@ -2,8 +2,8 @@
  * The single-table key scheme, shared by the DynamoDB adapter and its SQLite twin so both store the
  * very same items (layout and access patterns: dynamodb-tenant-store.ts).
  */
-import type { CredentialRecord } from '../../domain/credentials';
-import { ENTITY_ID_FIELD, ENTITY_KEY_PREFIX, type EntityKind } from '../../ports/tenant-store';
+import type { CredentialRecord } from '#domain/credentials';
+import { ENTITY_ID_FIELD, ENTITY_KEY_PREFIX, type EntityKind } from '#ports/tenant-store';
 
 export interface TableKeys {
   pk: string;

@@ -4,8 +4,8 @@
  * dead-letter list when every attempt fails, as EventBridge does with a target's DLQ.
  */
 import { randomUUID } from 'node:crypto';
-import { ALERT_EVENT_SOURCE, type AlertBusEvent, type BusEnvelope } from '../../domain/alerting/events';
-import type { AlertBus } from '../../ports/event-bus';
+import { ALERT_EVENT_SOURCE, type AlertBusEvent, type BusEnvelope } from '#domain/alerting/events';
+import type { AlertBus } from '#ports/event-bus';
 import { matchesPattern, validatePattern } from './event-bus-pattern';
 
 export type BusTarget = (event: BusEnvelope) => Promise<void>;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHIVE_ID_PATTERN, type ArchiveDownload, type ArchiveStore } from '../../ports/archive-store';
+import { ARCHIVE_ID_PATTERN, type ArchiveDownload, type ArchiveStore } from '#ports/archive-store';
 
 /** Offboarding archives as files under `<dataDir>/exports` (mode 0600), served by the admin API. */
 export class FileArchiveStore implements ArchiveStore {

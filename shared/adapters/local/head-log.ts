@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import type { Dimensions } from '../../domain/metrics';
-import { isStaleMarkerAt, plainValue, writeStaleMarker } from '../../domain/special-values';
+import type { Dimensions } from '#domain/metrics';
+import { isStaleMarkerAt, plainValue, writeStaleMarker } from '#domain/special-values';
 
 /**
  * The local metric store's write-ahead log: what the in-memory head holds and SQLite does not yet.

@@ -3,14 +3,14 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { UnavailableError } from '../../domain/errors';
-import type { Sample } from '../../domain/metrics';
-import { jsonSampleValue, sampleJsonReplacer, sampleJsonReviver } from '../../domain/special-values';
-import { createObservability, type Observability } from '../../http/handler';
-import type { MetricStore } from '../../ports/metric-store';
-import { METRIC } from '../../ports/operational-metrics';
-import type { ReplayReport, SpilledBatch, SpillQueue } from '../../ports/spill-queue';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import { UnavailableError } from '#domain/errors';
+import type { Sample } from '#domain/metrics';
+import { jsonSampleValue, sampleJsonReplacer, sampleJsonReviver } from '#domain/special-values';
+import { createObservability, type Observability } from '#http/handler';
+import type { MetricStore } from '#ports/metric-store';
+import { METRIC } from '#ports/operational-metrics';
+import type { ReplayReport, SpilledBatch, SpillQueue } from '#ports/spill-queue';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import {
   acceptsData,
   TenantNotActiveError,

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
 import {
   type AuditEvent,
   type AuditLog,
@@ -13,8 +13,8 @@ import {
   authFailurePartition,
   type StoredAuditEvent,
   UNKNOWN_SOURCE,
-} from '../../ports/audit-log';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+} from '#ports/audit-log';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { auditEventId } from '../items/audit-event-id';
 import { inTransaction, openDatabase } from './sqlite';
 

@@ -1,4 +1,4 @@
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { openDatabase } from './sqlite';
 import { SqliteHaTracker } from './sqlite-ha-tracker';
 import { SqliteIdempotencyStore } from './sqlite-idempotency';

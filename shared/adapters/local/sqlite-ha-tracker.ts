@@ -1,5 +1,5 @@
-import { type HaLeader, haDecision } from '../../domain/guardrails/ha';
-import type { HaCheck, HaTracker } from '../../ports/ha-tracker';
+import { type HaLeader, haDecision } from '#domain/guardrails/ha';
+import type { HaCheck, HaTracker } from '#ports/ha-tracker';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbHaTracker: the decision and its write in one transaction. */

@@ -4,7 +4,7 @@ import {
   IdempotencyItemNotFoundError,
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import type { IdempotencyStore } from '../../ports/idempotency-store';
+import type { IdempotencyStore } from '#ports/idempotency-store';
 import { preparedStatement, type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 let puts = 0;

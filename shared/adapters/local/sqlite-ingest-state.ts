@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { openDatabase } from './sqlite';
 
 /**

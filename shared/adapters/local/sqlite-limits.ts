@@ -1,6 +1,6 @@
-import { ConflictError } from '../../domain/errors';
-import type { StoredLimitOverrides, TenantLimitOverrides } from '../../domain/guardrails/limits';
-import type { TenantLimitsStore } from '../../ports/tenant-limits';
+import { ConflictError } from '#domain/errors';
+import type { StoredLimitOverrides, TenantLimitOverrides } from '#domain/guardrails/limits';
+import type { TenantLimitsStore } from '#ports/tenant-limits';
 import { inTransaction } from './sqlite';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 

@@ -1,5 +1,5 @@
-import type { MetricMetadataEntry, MetricType } from '../../domain/metric-metadata';
-import type { MetricMetadataQuery, MetricMetadataStore } from '../../ports/metric-metadata';
+import type { MetricMetadataEntry, MetricType } from '#domain/metric-metadata';
+import type { MetricMetadataQuery, MetricMetadataStore } from '#ports/metric-metadata';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbMetricMetadata: one row per (tenant, metric), replaced on record. */

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { type Dimensions, type Sample, seriesKey, type WriteResult } from '../../domain/metrics';
+import { type Dimensions, type Sample, seriesKey, type WriteResult } from '#domain/metrics';
 import {
   type MetricQuery,
   matchesFilters,
@@ -7,12 +7,12 @@ import {
   type Series,
   shapePoints,
   sortSeries,
-} from '../../domain/query';
-import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '../../domain/query-limits';
-import { isStaleMarkerAt, jsonSampleValue, plainValue, writeStaleMarker } from '../../domain/special-values';
-import type { MetricStore } from '../../ports/metric-store';
-import type { SeriesReaderSource, TenantSeriesReader } from '../../ports/series-source';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+} from '#domain/query';
+import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '#domain/query-limits';
+import { isStaleMarkerAt, jsonSampleValue, plainValue, writeStaleMarker } from '#domain/special-values';
+import type { MetricStore } from '#ports/metric-store';
+import type { SeriesReaderSource, TenantSeriesReader } from '#ports/series-source';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { HeadLog, type LoggedSeries } from './head-log';
 import { inTransaction, openDatabase } from './sqlite';
 import { SqliteSeriesStatements, sqliteSeriesReader } from './sqlite-series-reader';

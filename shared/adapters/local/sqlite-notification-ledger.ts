@@ -1,4 +1,4 @@
-import type { ClaimOutcome, NotificationLedger } from '../../ports/notification-ledger';
+import type { ClaimOutcome, NotificationLedger } from '#ports/notification-ledger';
 import { inTransaction } from './sqlite';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 

@@ -1,5 +1,5 @@
-import { takeTokens } from '../../domain/guardrails/token-bucket';
-import type { BucketName, RateLimiter } from '../../ports/rate-limiter';
+import { takeTokens } from '#domain/guardrails/token-bucket';
+import type { BucketName, RateLimiter } from '#ports/rate-limiter';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbRateLimiter: the bucket's TAT in one row, read and written in one transaction. */

@@ -9,12 +9,12 @@
  * recognised from the blob's bits (isStaleMarkerAt) into RawSeries.stale.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { Labels } from '../../domain/label-matchers';
-import { type Dimensions, seriesKey } from '../../domain/metrics';
-import type { QueryBudget } from '../../domain/query-limits';
-import { planSelector, type SelectorPlan, seriesLabelsOf } from '../../domain/selector-plan';
-import { isStaleMarkerAt } from '../../domain/special-values';
-import type { RawSeries, SeriesSelection, TenantSeriesReader } from '../../ports/series-source';
+import type { Labels } from '#domain/label-matchers';
+import { type Dimensions, seriesKey } from '#domain/metrics';
+import type { QueryBudget } from '#domain/query-limits';
+import { planSelector, type SelectorPlan, seriesLabelsOf } from '#domain/selector-plan';
+import { isStaleMarkerAt } from '#domain/special-values';
+import type { RawSeries, SeriesSelection, TenantSeriesReader } from '#ports/series-source';
 
 /** What the reader needs of a head series (sqlite-metric-store.ts HeadSeries). */
 export interface HeadSeriesView {

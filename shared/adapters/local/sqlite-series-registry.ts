@@ -1,4 +1,4 @@
-import { ACTIVE_SERIES_WINDOW_MS } from '../../domain/guardrails/limits';
+import { ACTIVE_SERIES_WINDOW_MS } from '#domain/guardrails/limits';
 import type {
   SeriesAdmission,
   SeriesLimits,
@@ -6,7 +6,7 @@ import type {
   SeriesRefusal,
   SeriesRegistry,
   SeriesUsage,
-} from '../../ports/series-registry';
+} from '#ports/series-registry';
 import { inTransaction } from './sqlite';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 

@@ -1,9 +1,9 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { CredentialRecord } from '../../domain/credentials';
-import { ConflictError, NotFoundError } from '../../domain/errors';
-import { decodeCursor, encodeCursor, type Page, type PageRequest } from '../../domain/pagination';
-import type { Collector, Tenant } from '../../domain/tenant';
-import type { TenantDataHolder } from '../../ports/tenant-data';
+import type { CredentialRecord } from '#domain/credentials';
+import { ConflictError, NotFoundError } from '#domain/errors';
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
+import type { Collector, Tenant } from '#domain/tenant';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import {
   ENTITY_ID_FIELD,
   ENTITY_KEY_PREFIX,
@@ -11,7 +11,7 @@ import {
   type EntityTypes,
   type ListFilter,
   type TenantStore,
-} from '../../ports/tenant-store';
+} from '#ports/tenant-store';
 import { entityKeys, TABLE_KEYS, type TableKeys, withVersion } from '../items/tenant-store-items';
 import { inTransaction, openDatabase } from './sqlite';
 

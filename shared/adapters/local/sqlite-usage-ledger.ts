@@ -1,4 +1,4 @@
-import type { UsageCounts, UsageLedger, UsageMinute } from '../../ports/usage-ledger';
+import type { UsageCounts, UsageLedger, UsageMinute } from '#ports/usage-ledger';
 import { type SqliteFile, SqliteTenantTable } from './sqlite-ingest-state';
 
 /** Local twin of DynamoDbUsageLedger: one row per (tenant, minute, counter), added atomically. */

@@ -1,8 +1,8 @@
-import { UnavailableError } from '../../domain/errors';
-import type { Sample, WriteResult } from '../../domain/metrics';
-import type { MetricQuery, Series } from '../../domain/query';
-import type { MetricStore } from '../../ports/metric-store';
-import type { SpilledBatch, SpillQueue } from '../../ports/spill-queue';
+import { UnavailableError } from '#domain/errors';
+import type { Sample, WriteResult } from '#domain/metrics';
+import type { MetricQuery, Series } from '#domain/query';
+import type { MetricStore } from '#ports/metric-store';
+import type { SpilledBatch, SpillQueue } from '#ports/spill-queue';
 
 export interface SpillingMetricStoreOptions {
   readonly now?: () => number;

@@ -5,9 +5,9 @@
  * it back. Ingest itself is covered by authentication (a tenant that is not active has no credential
  * that works).
  */
-import { ForbiddenError } from '../../domain/errors';
-import type { Tenant } from '../../domain/tenant';
-import type { TenantStore } from '../../ports/tenant-store';
+import { ForbiddenError } from '#domain/errors';
+import type { Tenant } from '#domain/tenant';
+import type { TenantStore } from '#ports/tenant-store';
 
 /** All a status check needs of the tenant store. */
 export type TenantStatusSource = Pick<TenantStore, 'getTenant'>;

@@ -15,14 +15,14 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { dirname } from 'node:path';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook, webhookBody } from '../../domain/alerting/webhook';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook, webhookBody } from '#domain/alerting/webhook';
 import {
   AWS_WEBHOOK_POLICY,
   ipAllowed,
   type WebhookAddressPolicy,
   webhookUrlProblem,
-} from '../../domain/alerting/webhook-address';
-import type { DeadLetters, Delivery, Notifier } from '../../ports/notifier';
+} from '#domain/alerting/webhook-address';
+import type { DeadLetters, Delivery, Notifier } from '#ports/notifier';
 
 /** The most of a webhook's response that is read (the status decides; the body is discarded). */
 export const WEBHOOK_RESPONSE_CAP_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@
  * exponential histogram a histogram; summary), its description as help, its unit. Names are the
  * stored metric names (a histogram's base name).
  */
-import type { OtlpRequest } from '../../protocols/otlp/model';
+import type { OtlpRequest } from '#protocols/otlp/model';
 import { MetadataCollector, type MetricType } from '../metric-metadata';
 
 export function otlpMetadata(request: OtlpRequest): MetadataCollector {

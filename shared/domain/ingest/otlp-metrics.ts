@@ -32,7 +32,7 @@ import {
   type OtlpMetric,
   type OtlpRequest,
   type SummaryPoint,
-} from '../../protocols/otlp/model';
+} from '#protocols/otlp/model';
 import { acceptedTimeWindow, byteLength, type Sample, type TimeWindow, timestampProblem } from '../metrics';
 import {
   DimensionRules,

@@ -17,7 +17,7 @@ import {
   replayWriteRequest,
   type WriteRequest,
   type WriteRequestSink,
-} from '../../protocols/prometheus/remote-write';
+} from '#protocols/prometheus/remote-write';
 import { MetadataCollector, metadataEntry, metricTypeOf } from '../metric-metadata';
 import {
   acceptedTimeWindow,

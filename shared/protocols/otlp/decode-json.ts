@@ -5,7 +5,7 @@
  * span ids, which only exemplars carry and ingest does not keep). Unknown fields are ignored, as the
  * spec requires; `null` is the default value. A field of the wrong JSON type is a 400 naming the field.
  */
-import { BadRequestError } from '../../domain/errors';
+import { BadRequestError } from '#domain/errors';
 import { type AnyValueJs, MAX_ANY_VALUE_DEPTH, renderAnyValue } from './any-value';
 import type {
   Attributes,

@@ -4,7 +4,7 @@
  * 64-bit field we read is a count, a nanosecond timestamp or a sample value, where that is enough.
  * Any malformed input throws ProtobufDecodeError (a 400 for the caller), never a TypeError.
  */
-import { BadRequestError } from '../../domain/errors';
+import { BadRequestError } from '#domain/errors';
 
 export class ProtobufDecodeError extends BadRequestError {
   constructor(message: string) {

@@ -4,7 +4,7 @@
  * time, a real webhook receiver, and one tenant onboarded through the API with a collector.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { verifyWebhook } from '../../../shared/domain/alerting/webhook';
+import { verifyWebhook } from '#domain/alerting/webhook';
 import { startTestPlatform, type TestPlatform } from '../../support/platform';
 import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 

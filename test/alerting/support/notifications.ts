@@ -3,14 +3,11 @@
  * its alert rule r1 requests for stage 0 of an open, critical `cpu` alert, and a notification processor
  * serving that chain through one in-memory channel.
  */
+
+import type { EscalationChain, Recipient } from '#domain/alerting/escalation';
+import { DETAIL_TYPE, type NotificationRequestedDetail, withEventId } from '#domain/alerting/events';
+import type { Delivery } from '#ports/notifier';
 import { createNotificationProcessor, type NotifierDeps } from '../../../functions/notifier/app';
-import type { EscalationChain, Recipient } from '../../../shared/domain/alerting/escalation';
-import {
-  DETAIL_TYPE,
-  type NotificationRequestedDetail,
-  withEventId,
-} from '../../../shared/domain/alerting/events';
-import type { Delivery } from '../../../shared/ports/notifier';
 
 const AT = '2026-01-01T00:00:00.000Z';
 

@@ -5,7 +5,7 @@
  * test listens. Writes the secrets it was handed to the file named by SECRETS_OUT.
  */
 import { writeFileSync } from 'node:fs';
-import { lambdaObservability } from '../../../shared/http/tracing';
+import { lambdaObservability } from '#http/tracing';
 import { startHarness } from '../../tenancy/support/harness';
 
 const h = await startHarness('sqlite', undefined, { observability: lambdaObservability });

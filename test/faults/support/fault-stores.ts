@@ -1,8 +1,8 @@
-import { UnavailableError } from '../../../shared/domain/errors';
-import { type Sample, seriesKey, type WriteResult } from '../../../shared/domain/metrics';
-import type { MetricQuery, Series } from '../../../shared/domain/query';
-import { seriesFromSamples } from '../../../shared/domain/query';
-import type { MetricStore } from '../../../shared/ports/metric-store';
+import { UnavailableError } from '#domain/errors';
+import { type Sample, seriesKey, type WriteResult } from '#domain/metrics';
+import type { MetricQuery, Series } from '#domain/query';
+import { seriesFromSamples } from '#domain/query';
+import type { MetricStore } from '#ports/metric-store';
 
 /** An in-memory store keyed like the real ones (tenant, series, time): a re-write is an upsert. */
 export class RecordingMetricStore implements MetricStore {

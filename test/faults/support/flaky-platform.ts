@@ -4,8 +4,8 @@
  */
 import { rmSync } from 'node:fs';
 import { afterEach } from 'vitest';
-import type { MetricStore } from '../../../shared/ports/metric-store';
-import type { TenantDataHolder } from '../../../shared/ports/tenant-data';
+import type { MetricStore } from '#ports/metric-store';
+import type { TenantDataHolder } from '#ports/tenant-data';
 import { startTestPlatform, type TestPlatform, tempDataDir } from '../../support/platform';
 import { FlakyMetricStore } from './fault-stores';
 

@@ -2,16 +2,17 @@
  * The platform's handlers in-process over a given metric store (a Timestream adapter on a mocked
  * client, a faulty wrapper…), onboarding through the admin and customer APIs as a user would.
  */
+
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { hashSecret } from '#domain/credentials';
+import { createObservability } from '#http/handler';
+import type { HttpHandler, HttpResult } from '#http/types';
+import { systemClock } from '#ports/clock';
+import type { MetricStore } from '#ports/metric-store';
+import type { TenantStore } from '#ports/tenant-store';
 import { createAdminHandler } from '../../../functions/admin/app';
 import { createApiHandler } from '../../../functions/api/app';
 import { createIngestHandler } from '../../../functions/ingest/app';
-import { SqliteTenantStore } from '../../../shared/adapters/local/sqlite-tenant-store';
-import { hashSecret } from '../../../shared/domain/credentials';
-import { createObservability } from '../../../shared/http/handler';
-import type { HttpHandler, HttpResult } from '../../../shared/http/types';
-import { systemClock } from '../../../shared/ports/clock';
-import type { MetricStore } from '../../../shared/ports/metric-store';
-import type { TenantStore } from '../../../shared/ports/tenant-store';
 import { invoke } from '../../fuzz/support/http-event';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

@@ -17,7 +17,7 @@ import {
   type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
-import { tenantTableName } from '../../../shared/adapters/aws/timestream-tables';
+import { tenantTableName } from '#adapters/aws/timestream-tables';
 
 export type Fault =
   | { readonly kind: 'throttle' }

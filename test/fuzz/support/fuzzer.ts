@@ -1,26 +1,23 @@
 /** The fuzz loop of `npm run fuzz` (test/fuzz/fuzz-run.ts runs it in a watched worker). */
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
-import { typicalNative, typicalOtlpJson, typicalRemoteWriteSeries } from '../../../bench/lib/payloads';
-import { SqliteMetricStore } from '../../../shared/adapters/local/sqlite-metric-store';
-import { DomainError } from '../../../shared/domain/errors';
-import { otlpToBatch } from '../../../shared/domain/ingest/otlp-metrics';
-import { remoteWriteBatchFrom, remoteWriteToBatch } from '../../../shared/domain/ingest/remote-write';
-import { LIMITS } from '../../../shared/domain/metrics';
-import { nativePayloadToSamples } from '../../../shared/domain/native-format';
-import { decodeOtlpJson } from '../../../shared/protocols/otlp/decode-json';
-import { decodeOtlpProtobuf } from '../../../shared/protocols/otlp/decode-protobuf';
-import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '../../../shared/protocols/otlp/schema';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { DomainError } from '#domain/errors';
+import { otlpToBatch } from '#domain/ingest/otlp-metrics';
+import { remoteWriteBatchFrom, remoteWriteToBatch } from '#domain/ingest/remote-write';
+import { LIMITS } from '#domain/metrics';
+import { nativePayloadToSamples } from '#domain/native-format';
+import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
+import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '#protocols/otlp/schema';
 import {
   decodeRemoteWriteBody,
   encodeWriteRequest,
   REMOTE_WRITE_HEADERS,
-} from '../../../shared/protocols/prometheus/remote-write';
-import {
-  REMOTE_WRITE_V2_HEADERS,
-  readRemoteWriteV2Body,
-} from '../../../shared/protocols/prometheus/remote-write-v2';
-import { snappyCompress } from '../../../shared/protocols/snappy';
+} from '#protocols/prometheus/remote-write';
+import { REMOTE_WRITE_V2_HEADERS, readRemoteWriteV2Body } from '#protocols/prometheus/remote-write-v2';
+import { snappyCompress } from '#protocols/snappy';
+import { typicalNative, typicalOtlpJson, typicalRemoteWriteSeries } from '../../../bench/lib/payloads';
 import { inProcessPlatform } from '../../faults/support/in-process';
 import { encodeRequestV2, type SeriesV2 } from '../../protocols/support/native-histograms';
 import { mutated, nastyValue, queryParameters } from './arbitraries';

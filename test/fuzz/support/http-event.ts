@@ -2,8 +2,9 @@
  * API Gateway REST events built in-process, so tests, the fuzz run and the benchmarks call the Lambda
  * handlers directly, without a socket.
  */
+
+import type { HttpEvent, HttpHandler, HttpResult } from '#http/types';
 import { apiGatewayEvent, lambdaContext } from '../../../local/http-adapter';
-import type { HttpEvent, HttpHandler, HttpResult } from '../../../shared/http/types';
 
 export interface EventSpec {
   readonly method: string;

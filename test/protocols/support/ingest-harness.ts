@@ -6,15 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import { issueCredential, newId } from '#domain/credentials';
+import type { Sample, WriteResult } from '#domain/metrics';
+import type { MetricQuery, Series } from '#domain/query';
+import { createObservability } from '#http/handler';
+import type { HttpEvent, HttpResult } from '#http/types';
+import type { MetricStore } from '#ports/metric-store';
 import { createIngestHandler } from '../../../functions/ingest/app';
 import { lambdaContext } from '../../../local/http-adapter';
-import { SqliteTenantStore } from '../../../shared/adapters/local/sqlite-tenant-store';
-import { issueCredential, newId } from '../../../shared/domain/credentials';
-import type { Sample, WriteResult } from '../../../shared/domain/metrics';
-import type { MetricQuery, Series } from '../../../shared/domain/query';
-import { createObservability } from '../../../shared/http/handler';
-import type { HttpEvent, HttpResult } from '../../../shared/http/types';
-import type { MetricStore } from '../../../shared/ports/metric-store';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';

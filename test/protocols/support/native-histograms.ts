@@ -4,12 +4,9 @@
  */
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
-import type { Histogram, Label, RemoteSample } from '../../../shared/protocols/prometheus/remote-write';
-import type { TimeSeriesV2 } from '../../../shared/protocols/prometheus/remote-write-v2';
-import {
-  PROMETHEUS_REMOTE_V2_DESCRIPTOR,
-  PROMETHEUS_V2_TYPES,
-} from '../../../shared/protocols/prometheus/schema-v2';
+import type { Histogram, Label, RemoteSample } from '#protocols/prometheus/remote-write';
+import type { TimeSeriesV2 } from '#protocols/prometheus/remote-write-v2';
+import { PROMETHEUS_REMOTE_V2_DESCRIPTOR, PROMETHEUS_V2_TYPES } from '#protocols/prometheus/schema-v2';
 
 export const PromV2Request = protobuf.Root.fromJSON(PROMETHEUS_REMOTE_V2_DESCRIPTOR).lookupType(
   PROMETHEUS_V2_TYPES.request,

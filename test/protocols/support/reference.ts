@@ -3,11 +3,11 @@
  * against, and the encoder tests use to build messages.
  */
 import protobuf from 'protobufjs';
-import { decodeOtlpJson } from '../../../shared/protocols/otlp/decode-json';
-import type { OtlpRequest } from '../../../shared/protocols/otlp/model';
-import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '../../../shared/protocols/otlp/schema';
-import type { WriteRequest } from '../../../shared/protocols/prometheus/remote-write';
-import { PROMETHEUS_REMOTE_DESCRIPTOR, PROMETHEUS_TYPES } from '../../../shared/protocols/prometheus/schema';
+import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import type { OtlpRequest } from '#protocols/otlp/model';
+import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '#protocols/otlp/schema';
+import type { WriteRequest } from '#protocols/prometheus/remote-write';
+import { PROMETHEUS_REMOTE_DESCRIPTOR, PROMETHEUS_TYPES } from '#protocols/prometheus/schema';
 import { histogramFromObject, TO_OBJECT as WITH_ONEOFS } from './native-histograms';
 
 export const otlpRoot = protobuf.Root.fromJSON(OTLP_METRICS_DESCRIPTOR);

@@ -1,0 +1,144 @@
+/**
+ * The console as a static site: a private S3 bucket read by CloudFront through origin access control
+ * (no public bucket, no OAI), HTTPS only with TLS 1.2+ (on the deployment's own domain and ACM
+ * certificate when configured), and a response headers policy carrying the console's CSP
+ * (shared/http/console-csp.ts, the one the local server sends) plus HSTS, nosniff, DENY framing and
+ * no referrer. The built files (npm run build:web → web/dist) and config.json (where to sign in, where
+ * the API is) are uploaded by a deployment when `assetsDir` is given.
+ */
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import {
+  Distribution,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  HttpVersion,
+  PriceClass,
+  ResponseHeadersPolicy,
+  SecurityPolicyProtocol,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { consoleCsp } from '#http/console-csp';
+
+/** Tag naming what a store holds; `public`: no customer data (the SOC 2 disposal checks skip it). */
+export const DATA_CLASSIFICATION_TAG = 'DataClassification';
+
+export interface ConsoleSiteProps {
+  /** Origins the console calls besides its own: the Cognito endpoint and the regional APIs. */
+  readonly connectSources: readonly string[];
+  /** What the console reads at /config.json. */
+  readonly config: Readonly<Record<string, string>>;
+  /** The built console; without it only the bucket and distribution are made (tests, first synth). */
+  readonly assetsDir?: string;
+  /** The console's own domain and its certificate (us-east-1); without it, CloudFront's domain. */
+  readonly domain?: { readonly names: readonly string[]; readonly certificate: ICertificate };
+}
+
+export class ConsoleSite extends Construct {
+  readonly bucket: Bucket;
+  readonly distribution: Distribution;
+  readonly headers: ResponseHeadersPolicy;
+
+  constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
+    super(scope, id);
+    // The console's own files: public code, no customer data (tagged so the disposal checks, which are
+    // about customer data, know it). Encrypted with a rotated customer-managed key all the same;
+    // origin access control grants CloudFront decrypt in the key policy.
+    const key = new Key(this, 'Key', {
+      description: 'Console site files',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.bucket = new Bucket(this, 'Site', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      lifecycleRules: [
+        { id: 'ExpireReplacedFiles', noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'AbortUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Tags.of(this.bucket).add(DATA_CLASSIFICATION_TAG, 'public');
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        "The bucket holds the console's public static files and is read by CloudFront only; who reads data is recorded by the API access logs, the audit log and Cognito.",
+    });
+    this.headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Console: CSP and security headers',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp(props.connectSources), override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'Observability console',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: this.headers,
+      },
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+      ...(props.domain
+        ? { domainNames: [...props.domain.names], certificate: props.domain.certificate }
+        : {}),
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR3',
+      reason:
+        'The distribution serves public static files; requests for data pass to the API, whose access logs, WAF logs and audit log record them.',
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason:
+        'The console serves the tenants of every region the platform runs in; who may use it is decided by sign-in with MFA, not by geography.',
+    });
+    Validations.of(this.distribution).acknowledge({
+      id: 'AwsSolutions-CFR2',
+      reason:
+        'The distribution serves static files only; the APIs it calls sit behind their own regional WAF (ingest API), and sign-in behind Cognito threat protection.',
+    });
+    if (!props.domain) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'Without a configured console domain CloudFront serves its default certificate, whose TLS floor CloudFront sets; with consoleDomain the viewer policy is TLSv1.2_2021.',
+      });
+    }
+    if (props.assetsDir) {
+      const deployment = new BucketDeployment(this, 'Files', {
+        sources: [Source.asset(props.assetsDir), Source.jsonData('config.json', props.config)],
+        destinationBucket: this.bucket,
+        distribution: this.distribution,
+        prune: true,
+      });
+      Validations.of(deployment).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'The upload function is provided by aws-s3-deployment; its runtime is chosen by the CDK version.',
+      });
+    }
+  }
+}
