@@ -32,9 +32,12 @@ describe('local platform under a metric store outage', () => {
       acknowledged.push(...batch.points);
     }
     expect(readdirSync(join(dataDir, 'spill')).filter((n) => n.endsWith('.batch.json'))).toHaveLength(5);
-    const during = await platform.request(`/v1/metrics/query?metric=dp0&from=0&to=${Date.now()}`, {
-      token: adminToken,
-    });
+    const during = await platform.request(
+      `/v1/metrics/query?metric=dp0&from=${Date.now() - 3_600_000}&to=${Date.now()}`,
+      {
+        token: adminToken,
+      },
+    );
     expect(during.status).toBe(503);
 
     flaky.down = false;
