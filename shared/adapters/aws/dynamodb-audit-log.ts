@@ -28,7 +28,7 @@ import { METADATA_TTL_ATTRIBUTE } from './dynamodb-notification-ledger';
 
 /**
  * The audit log in the tenant table: pk `AUDIT#<tenantId>`, sk `<at>#<eventId>` (see
- * dynamodb-tenant-store.ts). Append-only: each event is a Put conditioned on a new key; nothing here
+ * shared/adapters/items/tenant-store-items.ts). Append-only: each event is a Put conditioned on a new key; nothing here
  * updates an event, and the functions' IAM policies deny UpdateItem/DeleteItem on `AUDIT#*` leading
  * keys to everything but offboarding (the CDK wiring list in the report says how).
  */
