@@ -5,6 +5,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { auditEventId } from '#adapters/items/audit-event-id';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
 import {
   AUTH_FAILURE_SHARDS,
@@ -22,7 +23,6 @@ import {
   UNKNOWN_SOURCE,
 } from '#ports/audit-log';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { auditEventId } from '../items/audit-event-id';
 import { deleteKeys, queryAll } from './dynamodb-items';
 import { METADATA_TTL_ATTRIBUTE } from './dynamodb-notification-ledger';
 
