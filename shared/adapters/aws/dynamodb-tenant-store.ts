@@ -9,8 +9,11 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type ActiveCredential,
+  type IndexQuery,
   type ItemKey,
   ItemTenantStore,
+  type PartitionQuery,
   type Refusal,
   type TenantItem,
   type TenantItemTable,
@@ -73,7 +76,7 @@ export class DynamoDbTenantItemTable implements TenantItemTable {
   async replaceIfVersionWhileActive(
     item: TenantItem,
     expectedVersion: number,
-    active: { readonly key: ItemKey; readonly tenantId: string },
+    active: ActiveCredential,
   ): Promise<boolean> {
     // One transaction: the write and a strongly consistent check of the other credential.
     try {
@@ -127,15 +130,7 @@ export class DynamoDbTenantItemTable implements TenantItemTable {
     }
   }
 
-  async query(
-    pk: string,
-    options: {
-      readonly prefix: string;
-      readonly limit: number;
-      readonly afterSk?: string;
-      readonly inGroup?: string;
-    },
-  ): Promise<{ items: TenantItem[]; lastSk?: string }> {
+  async query(pk: string, options: PartitionQuery): Promise<{ items: TenantItem[]; lastSk?: string }> {
     const input: QueryCommandInput = {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -156,7 +151,7 @@ export class DynamoDbTenantItemTable implements TenantItemTable {
 
   async queryIndex(
     gsi1pk: string,
-    options: { readonly prefix: string; readonly after?: string; readonly limit: number },
+    options: IndexQuery,
   ): Promise<{ items: TenantItem[]; lastGsi1sk?: string }> {
     // Each gsi1 partition holds one key family (TENANTS: TENANT#…, TENANT#<id>: CRED#…), so
     // "after the prefix" bounds the family without begins_with.

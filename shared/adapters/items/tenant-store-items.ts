@@ -66,6 +66,31 @@ export type TenantItem = TableKeys & Record<string, unknown>;
 /** Why a conditional write or delete was refused: no item, or an item at another version. */
 export type Refusal = 'missing' | 'conflict';
 
+/**
+ * One page of a partition's items whose sk starts with `prefix`, ascending, after `afterSk`: `limit`
+ * items read, then those whose `groups` list lacks `inGroup` dropped (a DynamoDB Query with Limit and
+ * FilterExpression).
+ */
+export interface PartitionQuery {
+  readonly prefix: string;
+  readonly limit: number;
+  readonly afterSk?: string;
+  readonly inGroup?: string;
+}
+
+/** One page of a gsi1 partition's items with gsi1sk > `after` (at least `prefix`), ascending. */
+export interface IndexQuery {
+  readonly prefix: string;
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** The credential that must stay active while another one changes. */
+export interface ActiveCredential {
+  readonly key: ItemKey;
+  readonly tenantId: string;
+}
+
 /** The few table operations the model needs; DynamoDB and SQLite each implement them. */
 export interface TenantItemTable {
   /** The item, read strongly consistent. */
@@ -81,29 +106,14 @@ export interface TenantItemTable {
   replaceIfVersionWhileActive(
     item: TenantItem,
     expectedVersion: number,
-    active: { readonly key: ItemKey; readonly tenantId: string },
+    active: ActiveCredential,
   ): Promise<boolean>;
   /** Deletes the item (only at `expectedVersion` when given): the deleted item, or why not. */
   deleteIfVersion(key: ItemKey, expectedVersion: number | undefined): Promise<TenantItem | Refusal>;
-  /**
-   * One page of `pk`'s items whose sk starts with `prefix`, ascending, after `afterSk`: `limit` items
-   * read, then those whose `groups` list lacks `inGroup` dropped (a DynamoDB Query with Limit and
-   * FilterExpression). `lastSk` when more may follow.
-   */
-  query(
-    pk: string,
-    options: {
-      readonly prefix: string;
-      readonly limit: number;
-      readonly afterSk?: string;
-      readonly inGroup?: string;
-    },
-  ): Promise<{ items: TenantItem[]; lastSk?: string }>;
-  /** One page of gsi1 `gsi1pk`'s items with gsi1sk > `after` (at least `prefix`), ascending. */
-  queryIndex(
-    gsi1pk: string,
-    options: { readonly prefix: string; readonly after?: string; readonly limit: number },
-  ): Promise<{ items: TenantItem[]; lastGsi1sk?: string }>;
+  /** See PartitionQuery; `lastSk` when more may follow. */
+  query(pk: string, options: PartitionQuery): Promise<{ items: TenantItem[]; lastSk?: string }>;
+  /** See IndexQuery (eventually consistent on DynamoDB); `lastGsi1sk` when more may follow. */
+  queryIndex(gsi1pk: string, options: IndexQuery): Promise<{ items: TenantItem[]; lastGsi1sk?: string }>;
   /** These attributes of every item of `pk` whose sk starts with `prefix`. */
   project(pk: string, prefix: string, attributes: readonly string[]): AsyncIterable<Record<string, unknown>>;
   /** Every item whose pk or gsi1pk is `key` (a tenant's whole footprint). */

@@ -1,7 +1,10 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import {
+  type ActiveCredential,
+  type IndexQuery,
   type ItemKey,
   ItemTenantStore,
+  type PartitionQuery,
   type Refusal,
   type TenantItem,
   type TenantItemTable,
@@ -94,7 +97,7 @@ export class SqliteTenantItemTable implements TenantItemTable {
   async replaceIfVersionWhileActive(
     item: TenantItem,
     expectedVersion: number,
-    active: { readonly key: ItemKey; readonly tenantId: string },
+    active: ActiveCredential,
   ): Promise<boolean> {
     return inTransaction(this.db, () => {
       const other = this.read(active.key);
@@ -113,15 +116,7 @@ export class SqliteTenantItemTable implements TenantItemTable {
     });
   }
 
-  async query(
-    pk: string,
-    options: {
-      readonly prefix: string;
-      readonly limit: number;
-      readonly afterSk?: string;
-      readonly inGroup?: string;
-    },
-  ): Promise<{ items: TenantItem[]; lastSk?: string }> {
+  async query(pk: string, options: PartitionQuery): Promise<{ items: TenantItem[]; lastSk?: string }> {
     // Like a DynamoDB Query with Limit and a FilterExpression: read `limit` keys, then filter.
     const rows = this.db
       .prepare('SELECT * FROM items WHERE pk = ? AND sk > ? AND sk < ? ORDER BY sk LIMIT ?')
@@ -141,7 +136,7 @@ export class SqliteTenantItemTable implements TenantItemTable {
 
   async queryIndex(
     gsi1pk: string,
-    options: { readonly prefix: string; readonly after?: string; readonly limit: number },
+    options: IndexQuery,
   ): Promise<{ items: TenantItem[]; lastGsi1sk?: string }> {
     const rows = this.db
       .prepare('SELECT * FROM items WHERE gsi1pk = ? AND gsi1sk > ? AND gsi1sk < ? ORDER BY gsi1sk LIMIT ?')
