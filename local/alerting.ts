@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
-import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import {
   FileDeadLetters,
   OutboxNotifier,

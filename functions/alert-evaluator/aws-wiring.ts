@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsAlertBus, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
-import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import { createObservability, type Observability } from '#http/handler';
 import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';

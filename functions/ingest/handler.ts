@@ -1,7 +1,7 @@
 import { alertBusConfigured } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '#adapters/aws/guardrails-wiring';
 import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '#adapters/aws/wiring';
-import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';

@@ -1,7 +1,7 @@
 /**
  * The metadata (tenant) table: one DynamoDB global table (TableV2) with a replica in every region,
  * single-table design (pk/sk strings, GSI gsi1 on gsi1pk/gsi1sk, see
- * shared/adapters/aws/dynamodb-tenant-store.ts), on-demand, PITR, deletion protection, each replica
+ * shared/adapters/items/tenant-store-items.ts), on-demand, PITR, deletion protection, each replica
  * encrypted with its region's replica of one multi-region customer-managed key, TTL on `expiresAt`
  * (notification claims only), and an AWS Backup plan (daily and monthly) into a KMS-encrypted vault.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import type { Resource } from '#domain/entities';
 import type { PageRequest } from '#domain/pagination';
 import { deviceResource } from '../support/resources';

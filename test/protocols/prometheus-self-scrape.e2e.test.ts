@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyOf, startTestPlatform, type TestPlatform } from '../support/platform';
-import { type LaunchedPrometheus, launchPrometheus, selfScrapeConfig } from '../support/prometheus';
+import { launchPrometheus, selfMetric, selfScrapeConfig } from '../support/prometheus';
 
 let platform: TestPlatform;
 beforeAll(async () => {
@@ -19,15 +19,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A counter from the sender's own /metrics, summed over its label sets. */
-async function selfMetric(prometheus: LaunchedPrometheus, name: string): Promise<number> {
-  const text = await (await fetch(`${prometheus.url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').at(-1));
-  return total;
-}
 
 describe('a stock Prometheus scraping itself and remote-writing to the platform', () => {
   it('sends for 30 s with nothing failed or retried, and its NaN quantiles read back as "NaN"', async () => {
@@ -40,10 +31,10 @@ describe('a stock Prometheus scraping itself and remote-writing to the platform'
     );
     try {
       const counters = async () => ({
-        sent: await selfMetric(prometheus, 'prometheus_remote_storage_samples_total'),
-        failed: await selfMetric(prometheus, 'prometheus_remote_storage_samples_failed_total'),
-        retried: await selfMetric(prometheus, 'prometheus_remote_storage_samples_retried_total'),
-        dropped: await selfMetric(prometheus, 'prometheus_remote_storage_samples_dropped_total'),
+        sent: await selfMetric(prometheus.url, 'prometheus_remote_storage_samples_total'),
+        failed: await selfMetric(prometheus.url, 'prometheus_remote_storage_samples_failed_total'),
+        retried: await selfMetric(prometheus.url, 'prometheus_remote_storage_samples_retried_total'),
+        dropped: await selfMetric(prometheus.url, 'prometheus_remote_storage_samples_dropped_total'),
       });
       // Prometheus scrapes after its first service-discovery update (a few seconds), then sends.
       const deadline = Date.now() + 30_000;

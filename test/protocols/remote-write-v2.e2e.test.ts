@@ -14,6 +14,7 @@ import {
 import { REMOTE_WRITE_V2_HEADERS } from '#protocols/prometheus/remote-write-v2';
 import { snappyCompress } from '#protocols/snappy';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { integerHistogram } from './support/histogram-fixtures';
 import { encodeRequestV2, type SeriesV2 } from './support/native-histograms';
 import { encodeOtlp } from './support/reference';
 
@@ -34,27 +35,7 @@ afterAll(async () => {
 const now = Date.now() - 5000;
 
 /** Schema 0 (base 2), integer deltas: negative bucket 1, zero bucket, positive buckets 0, 1 and 3. */
-const intHistogram: Histogram = {
-  count: 9,
-  float: false,
-  sum: 12.5,
-  schema: 0,
-  zeroThreshold: 0.001,
-  zeroCount: 1,
-  negativeSpans: [{ offset: 1, length: 1 }],
-  negativeDeltas: [1],
-  negativeCounts: [],
-  positiveSpans: [
-    { offset: 0, length: 2 },
-    { offset: 1, length: 1 },
-  ],
-  positiveDeltas: [2, -1, 3],
-  positiveCounts: [],
-  resetHint: 2,
-  timestamp: now,
-  customValues: [],
-  stale: false,
-};
+const intHistogram: Histogram = integerHistogram(now);
 
 /** The classic buckets intHistogram becomes: le → cumulative count. */
 const intHistogramBuckets = { '-1': 1, '0.001': 2, '1': 4, '2': 5, '8': 9, '+Inf': 9 };

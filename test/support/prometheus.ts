@@ -164,3 +164,12 @@ export function selfScrapeConfig(
     '',
   ].join('\n');
 }
+
+/** A counter from a Prometheus server's own /metrics (what it says of itself), summed over its label sets. */
+export async function selfMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').at(-1));
+  return total;
+}

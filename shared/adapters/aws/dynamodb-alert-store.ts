@@ -12,10 +12,10 @@ import {
   type ItemPage,
   type ItemTable,
   type TableItem,
-} from '../items/alert-store-items';
+} from '#adapters/items/alert-store-items';
 import { writeInBatches } from './dynamodb-items';
 
-/** The ItemTable operations on DynamoDB (the model and its access patterns: dynamodb-alert-store-model.ts). */
+/** The ItemTable operations on DynamoDB (the model and its access patterns: items/alert-store-items.ts). */
 export class DynamoDbItemTable implements ItemTable {
   constructor(
     private readonly client: DynamoDBDocumentClient,

@@ -5,6 +5,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { auditEventId } from '#adapters/items/audit-event-id';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
 import {
   AUTH_FAILURE_SHARDS,
@@ -22,13 +23,12 @@ import {
   UNKNOWN_SOURCE,
 } from '#ports/audit-log';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { auditEventId } from '../items/audit-event-id';
 import { deleteKeys, queryAll } from './dynamodb-items';
 import { METADATA_TTL_ATTRIBUTE } from './dynamodb-notification-ledger';
 
 /**
  * The audit log in the tenant table: pk `AUDIT#<tenantId>`, sk `<at>#<eventId>` (see
- * dynamodb-tenant-store.ts). Append-only: each event is a Put conditioned on a new key; nothing here
+ * shared/adapters/items/tenant-store-items.ts). Append-only: each event is a Put conditioned on a new key; nothing here
  * updates an event, and the functions' IAM policies deny UpdateItem/DeleteItem on `AUDIT#*` leading
  * keys to everything but offboarding (the CDK wiring list in the report says how).
  */

@@ -7,7 +7,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { WebhookNotifier } from '../webhook/webhook-notifier';
+import { WebhookNotifier } from '#adapters/webhook/webhook-notifier';
 import { DynamoDbAlertStore } from './dynamodb-alert-store';
 import { DynamoDbNotificationLedger } from './dynamodb-notification-ledger';
 import { EventBridgeAlertBus } from './eventbridge-alert-bus';

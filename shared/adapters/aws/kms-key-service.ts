@@ -7,10 +7,15 @@ import {
   ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import {
+  DecryptionRefusedError,
+  loadEncryptionSdk,
+  openValue,
+  sealValue,
+} from '#adapters/crypto/encryption-sdk';
 import { UnavailableError } from '#domain/errors';
 import { isRetryable } from '#ports/dependency-failure';
 import type { EncryptionScope, KeyDestruction, KeyService } from '#ports/key-service';
-import { DecryptionRefusedError, loadEncryptionSdk, openValue, sealValue } from '../crypto/encryption-sdk';
 
 /**
  * KMS errors seen during one decrypt. The Encryption SDK folds every KMS error on decrypt into one

@@ -9,13 +9,13 @@ import {
   type TimestreamWriteClient,
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
+import type { TenantStatusSource } from '#adapters/tenancy/tenant-status';
 import { UnavailableError } from '#domain/errors';
 import type { Dimensions, RejectedSample, Sample, WriteResult } from '#domain/metrics';
 import { type MetricQuery, type Series, seriesFromSamples } from '#domain/query';
 import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '#domain/query-limits';
 import { parseSampleValue } from '#domain/special-values';
 import type { MetricStore } from '#ports/metric-store';
-import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 import { packWrites, SPECIAL_COLUMN, STALE_TEXT, VALUE_COLUMN } from './timestream-packing';
 import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';

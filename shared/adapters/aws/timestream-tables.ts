@@ -19,15 +19,15 @@ import {
   DescribeTableCommand,
   type TimestreamWriteClient,
 } from '@aws-sdk/client-timestream-write';
-import { UnavailableError } from '#domain/errors';
-import { LIMITS } from '#domain/metrics';
-import { isRetryable } from '#ports/dependency-failure';
 import {
   acceptsData,
   TenantNotActiveError,
   type TenantStatusSource,
   tenantDataStatus,
-} from '../tenancy/tenant-status';
+} from '#adapters/tenancy/tenant-status';
+import { UnavailableError } from '#domain/errors';
+import { LIMITS } from '#domain/metrics';
+import { isRetryable } from '#ports/dependency-failure';
 import { type BackoffPolicy, backoffDelayMs, sleep } from './retry';
 
 /** Timestream's table name rules: 3 to 256 characters of letters, digits, `_`, `.` and `-`. */

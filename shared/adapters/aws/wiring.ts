@@ -8,6 +8,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
+import type { TenantStatusSource } from '#adapters/tenancy/tenant-status';
 import { hashSecret } from '#domain/credentials';
 import { configureAuth } from '#http/auth';
 import type { ArchiveStore } from '#ports/archive-store';
@@ -16,8 +18,6 @@ import type { MetricStore } from '#ports/metric-store';
 import type { SeriesReaderSource } from '#ports/series-source';
 import type { SpillQueue } from '#ports/spill-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { SpillingMetricStore } from '../spill/spilling-metric-store';
-import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { CognitoConsoleUsers, cognitoTokenVerifier, consolePoolFromEnv } from './cognito-console-identity';

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node';
+import { openValue, sealValue } from '#adapters/crypto/encryption-sdk';
 import type { Clock } from '#ports/clock';
 import { systemClock } from '#ports/clock';
 import type { EncryptionScope, KeyDestruction, KeyService } from '#ports/key-service';
-import { openValue, sealValue } from '../crypto/encryption-sdk';
 
 const KEY_NAMESPACE = 'obs-local-tenant-keys';
 

@@ -3,6 +3,12 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  acceptsData,
+  TenantNotActiveError,
+  type TenantStatusSource,
+  tenantDataStatus,
+} from '#adapters/tenancy/tenant-status';
 import { UnavailableError } from '#domain/errors';
 import type { Sample } from '#domain/metrics';
 import { jsonSampleValue, sampleJsonReplacer, sampleJsonReviver } from '#domain/special-values';
@@ -11,12 +17,6 @@ import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
 import type { ReplayReport, SpilledBatch, SpillQueue } from '#ports/spill-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import {
-  acceptsData,
-  TenantNotActiveError,
-  type TenantStatusSource,
-  tenantDataStatus,
-} from '../tenancy/tenant-status';
 
 const BATCH_SUFFIX = '.batch.json';
 const DEAD_DIR = 'dead';

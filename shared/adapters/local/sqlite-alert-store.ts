@@ -5,7 +5,7 @@ import {
   type ItemPage,
   type ItemTable,
   type TableItem,
-} from '../items/alert-store-items';
+} from '#adapters/items/alert-store-items';
 import { inTransaction, openDatabase } from './sqlite';
 
 type Row = {

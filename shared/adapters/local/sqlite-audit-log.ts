@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { auditEventId } from '#adapters/items/audit-event-id';
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from '#domain/pagination';
 import {
   type AuditEvent,
@@ -15,7 +16,6 @@ import {
   UNKNOWN_SOURCE,
 } from '#ports/audit-log';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { auditEventId } from '../items/audit-event-id';
 import { inTransaction, openDatabase } from './sqlite';
 
 /**

@@ -19,6 +19,7 @@ import { REMOTE_WRITE_V2_HEADERS, readRemoteWriteV2Body } from '#protocols/prome
 import { snappyCompress } from '#protocols/snappy';
 import { typicalNative, typicalOtlpJson, typicalRemoteWriteSeries } from '../../../bench/lib/payloads';
 import { inProcessPlatform } from '../../faults/support/in-process';
+import { integerHistogram } from '../../protocols/support/histogram-fixtures';
 import { encodeRequestV2, type SeriesV2 } from '../../protocols/support/native-histograms';
 import { mutated, nastyValue, queryParameters } from './arbitraries';
 import { invoke } from './http-event';
@@ -129,27 +130,7 @@ export async function runFuzzer(
     otlpType.encode(otlpType.fromObject(typicalOtlpJson(nowMs - i * 1000, `s${i}`, i))).finish(),
   );
   // A native histogram (integer deltas, two spans, a negative bucket) for the 1.0 and 2.0 corpora.
-  const histogram = {
-    count: 9,
-    float: false,
-    sum: 12.5,
-    schema: 1,
-    zeroThreshold: 0.001,
-    zeroCount: 1,
-    negativeSpans: [{ offset: 1, length: 1 }],
-    negativeDeltas: [1],
-    negativeCounts: [],
-    positiveSpans: [
-      { offset: 0, length: 2 },
-      { offset: 1, length: 1 },
-    ],
-    positiveDeltas: [2, -1, 3],
-    positiveCounts: [],
-    resetHint: 2,
-    timestamp: nowMs,
-    customValues: [],
-    stale: false,
-  };
+  const histogram = integerHistogram(nowMs, 1);
   const histogramLabels = [
     { name: '__name__', value: 'request_seconds' },
     { name: 'job', value: 'api' },
