@@ -356,7 +356,7 @@ export class AlertEngine {
         // Maintenance started after the alert opened: hold the chain until the window ends.
         await this.deps.store.putAlert({
           ...alert,
-          escalation: { ...escalation, nextAt: inDowntime.endsAt },
+          escalation: { ...escalation, nextAt: inDowntime.windowEndsAt },
         });
         continue;
       }
@@ -697,7 +697,12 @@ export class AlertEngine {
       };
       const downtime = activeDowntime(
         pass.downtimes ?? [],
-        { ruleId: rule.ruleId, resources: resourceNamesOf(resourceFields), dimensions },
+        {
+          ruleId: rule.ruleId,
+          resources: resourceNamesOf(resourceFields),
+          ...(linked ? { groups: linked.groups } : {}),
+          dimensions,
+        },
         pass.now,
       );
       // Correlation keys on the linked resource's id (dependencies are declared between API

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert } from '#domain/alerting/alert';
-import { type Downtime, downtimeInputSchema } from '#domain/alerting/downtime';
+import { type Downtime, downtimeInputSchema, upcomingWindows } from '#domain/alerting/downtime';
 import {
   type EscalationChain,
   emailsOf,
@@ -86,11 +86,20 @@ export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) =
   stages: stages.map((s) => ({ recipients: s.recipients.map(redactRecipient) })),
 });
 const routeView = ({ tenantId: _t, ...route }: AlertRoute) => route;
-const downtimeView = ({ tenantId: _t, startsAt, endsAt, ...d }: Downtime) => ({
-  ...d,
-  startsAt: new Date(startsAt).toISOString(),
-  endsAt: new Date(endsAt).toISOString(),
-});
+const iso = (ms: number) => new Date(ms).toISOString();
+/** A downtime as the API shows it, with its next windows (the open one first) in UTC. */
+const downtimeView = (downtime: Downtime, nowMs: number) => {
+  const { tenantId: _t, startsAt, endsAt, ...d } = downtime;
+  return {
+    ...d,
+    startsAt: iso(startsAt),
+    ...(endsAt !== undefined ? { endsAt: iso(endsAt) } : {}),
+    nextWindows: upcomingWindows(downtime, nowMs, 5).map((w) => ({
+      startsAt: iso(w.startsAt),
+      endsAt: iso(w.endsAt),
+    })),
+  };
+};
 export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
@@ -366,8 +375,11 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           downtimeId: id(),
           name: input.name,
           startsAt: input.startsAt,
-          endsAt: input.endsAt,
+          ...(input.endsAt !== undefined ? { endsAt: input.endsAt } : {}),
+          ...(input.recurrence ? { recurrence: input.recurrence } : {}),
           ...(input.resources ? { resources: input.resources } : {}),
+          ...(input.groups ? { groups: input.groups } : {}),
+          ...(input.datasources ? { datasources: input.datasources } : {}),
           ...(input.filters ? { filters: input.filters } : {}),
           ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
           createdAt: deps.clock.now().toISOString(),
@@ -379,13 +391,15 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           'downtime.create',
           `downtime/${downtime.downtimeId}`,
           undefined,
-          downtimeView(downtime),
+          downtimeView(downtime, deps.clock.now().getTime()),
         );
-        return json(201, downtimeView(downtime));
+        return json(201, downtimeView(downtime, deps.clock.now().getTime()));
       },
       'GET /v1/downtimes': async (event) => {
         const principal = await principalFor(event, false);
-        return json(200, { downtimes: (await store.listDowntimes(principal.tenantId)).map(downtimeView) });
+        const now = deps.clock.now().getTime();
+        const downtimes = await store.listDowntimes(principal.tenantId);
+        return json(200, { downtimes: downtimes.map((d) => downtimeView(d, now)) });
       },
       'DELETE /v1/downtimes/{downtimeId}': async (event) => {
         const principal = await principalFor(event, true);

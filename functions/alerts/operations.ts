@@ -4,6 +4,7 @@
  */
 import { downtimeInputSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
 import { alertRuleInputSchema } from '#domain/alerting/rule';
 import { SEVERITIES } from '#domain/alerting/thresholds';
@@ -39,7 +40,9 @@ const downtimeView = z.looseObject({
   downtimeId: z.string(),
   name: z.string(),
   startsAt: z.string(),
-  endsAt: z.string(),
+  endsAt: z.optional(z.string()),
+  recurrence: z.optional(recurrenceSchema),
+  nextWindows: z.array(z.object({ startsAt: z.string(), endsAt: z.string() })),
 });
 const routeView = z.looseObject({
   routeId: z.string(),
