@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert, AlertCause, EarlierEscalation } from '#domain/alerting/alert';
-import { isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
+import { alertIdTimePrefix, isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
 import { type Baseline, dynamicSeverity, historyMs, learnBaseline } from '#domain/alerting/baseline';
 import { explainingAlert, joinIncident } from '#domain/alerting/correlation';
 import { activeDowntime, type Downtime } from '#domain/alerting/downtime';
@@ -131,7 +131,7 @@ export interface TickReport {
 
 /** Time-ordered alert ids: a reverse query lists the newest first. */
 export const newAlertId = (nowMs: number): string =>
-  `${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+  `${alertIdTimePrefix(nowMs)}${randomBytes(8).toString('hex')}`;
 const newId = () => randomBytes(16).toString('hex');
 
 /** What one evaluation of a rule × series observed. */

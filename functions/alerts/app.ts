@@ -33,6 +33,7 @@ import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
+import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
 
@@ -71,6 +72,7 @@ export const ALERT_ROUTES = [
   'GET /v1/downtimes',
   'DELETE /v1/downtimes/{downtimeId}',
   'GET /v1/alerts',
+  ...ALERT_HISTORY_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
 ] as const;
@@ -270,6 +272,13 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   return httpHandler(
     deps.observability,
     router({
+      ...alertHistoryRoutes({
+        store,
+        clock: deps.clock,
+        principalFor: (event) => principalFor(event, false),
+        audit,
+        view: alertView,
+      }),
       'POST /v1/alert-rules': async (event) => {
         const principal = await principalFor(event, true);
         return json(201, ruleView(await saveRule(event, undefined, principal)));

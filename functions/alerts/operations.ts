@@ -4,6 +4,7 @@
  */
 import { downtimeInputSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { alertHistoryQuerySchema } from '#domain/alerting/history';
 import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
 import { alertRuleInputSchema } from '#domain/alerting/rule';
@@ -220,6 +221,25 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     ...read,
     query: listAlertsQuery,
     responses: { 200: z.object({ alerts: z.array(alertView), cursor: z.optional(z.string()) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/history',
+    summary: 'Alert history within the retention, newest first by opening time, filtered and paged',
+    ...read,
+    query: alertHistoryQuerySchema,
+    responses: {
+      200: z.object({ alerts: z.array(alertView), scanned: z.number(), cursor: z.optional(z.string()) }),
+      ...errors,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/history/export',
+    summary: 'Export alert history as NDJSON or CSV, a page at a time (Link rel="next" carries the cursor)',
+    ...read,
+    query: alertHistoryQuerySchema,
+    responses: { 200: z.string(), ...errors },
   },
   {
     method: 'GET',
