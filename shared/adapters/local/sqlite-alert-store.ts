@@ -102,14 +102,22 @@ export class SqliteItemTable implements ItemTable {
     options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
   ): Promise<ItemPage> {
     const limit = options.limit ?? 1000;
-    const upper = `${options.prefix}\uffff`;
-    const cmp = options.reverse ? '<' : '>';
+    // One lower and one upper bound: SQLite's range search uses a single bound on each side, so a
+    // second `sk < ?` would be checked row by row from the end of the prefix (a scan of half the table).
+    let lower = options.prefix;
+    let upper = `${options.prefix}\uffff`;
+    let lowerOp = '>=';
+    if (options.after && options.reverse && options.after.sk < upper) upper = options.after.sk;
+    if (options.after && !options.reverse && options.after.sk >= lower) {
+      lower = options.after.sk;
+      lowerOp = '>';
+    }
     const rows = this.db
       .prepare(
-        `SELECT * FROM alert_items WHERE pk = ? AND sk >= ? AND sk < ?${options.after ? ` AND sk ${cmp} ?` : ''}
+        `SELECT * FROM alert_items WHERE pk = ? AND sk ${lowerOp} ? AND sk < ?
          ORDER BY sk ${options.reverse ? 'DESC' : 'ASC'} LIMIT ?`,
       )
-      .all(pk, options.prefix, upper, ...(options.after ? [options.after.sk] : []), limit + 1) as Row[];
+      .all(pk, lower, upper, limit + 1) as Row[];
     const items = rows.slice(0, limit).map(toItem);
     const last = rows.length > limit ? items.at(-1) : undefined;
     return { items, ...(last ? { last: { pk: last.pk, sk: last.sk } } : {}) };
