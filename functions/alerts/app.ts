@@ -31,15 +31,19 @@ import type { AlertStore } from '#ports/alert-store';
 import type { AuditLog } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
+import type { MetricStore } from '#ports/metric-store';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
 import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
+import { SLA_ROUTES, slaRoutes } from './sla-routes';
 
 export interface AlertsDeps {
   readonly tenants: TenantStore;
   readonly store: AlertStore;
+  /** The region's metric store, for metric-defined SLA reports. */
+  readonly metrics?: MetricStore;
   /** Seals webhook secrets before a chain is stored. */
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
   /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
@@ -73,6 +77,7 @@ export const ALERT_ROUTES = [
   'DELETE /v1/downtimes/{downtimeId}',
   'GET /v1/alerts',
   ...ALERT_HISTORY_ROUTES,
+  ...SLA_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
 ] as const;
@@ -279,6 +284,15 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         audit,
         view: alertView,
       }),
+      ...slaRoutes({
+        store,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        tenants: deps.tenants,
+        clock: deps.clock,
+        principalFor: (event) => principalFor(event, false),
+        body,
+        audit,
+      }),
       'POST /v1/alert-rules': async (event) => {
         const principal = await principalFor(event, true);
         return json(201, ruleView(await saveRule(event, undefined, principal)));
@@ -391,6 +405,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           ...(input.datasources ? { datasources: input.datasources } : {}),
           ...(input.filters ? { filters: input.filters } : {}),
           ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
           createdAt: deps.clock.now().toISOString(),
         };
         await store.putDowntime(downtime);

@@ -9,6 +9,7 @@ import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
 import { alertRuleInputSchema } from '#domain/alerting/rule';
 import { SEVERITIES } from '#domain/alerting/thresholds';
+import { slaReportInputSchema } from '#domain/reports/sla';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
 
@@ -240,6 +241,22 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     ...read,
     query: alertHistoryQuerySchema,
     responses: { 200: z.string(), ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/v1/reports/sla',
+    summary:
+      'Availability over a period with scheduled downtime excluded (JSON, or a PDF with a timeline chart when format is pdf)',
+    ...read,
+    body: slaReportInputSchema,
+    responses: {
+      200: z.looseObject({
+        averageAvailability: z.nullable(z.number()),
+        allOkAvailability: z.nullable(z.number()),
+        resources: z.array(z.looseObject({ resource: z.string(), availability: z.nullable(z.number()) })),
+      }),
+      ...errors,
+    },
   },
   {
     method: 'GET',

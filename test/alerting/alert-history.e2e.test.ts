@@ -148,4 +148,72 @@ describe('alert history (local platform)', () => {
     const audit = await api<{ items: { action: string }[] }>('GET', '/v1/audit-events?limit=100');
     expect(audit.items.filter((e) => e.action === 'alert-history.export').length).toBeGreaterThanOrEqual(4);
   });
+
+  it('reports availability with an after-the-fact downtime correction excluded, as JSON and PDF', async () => {
+    const from = opened[0]!.at - 60_000;
+    const to = now + 60_000;
+    const body = {
+      title: 'November',
+      from,
+      to,
+      stepSeconds: 60,
+      resources: ['host-0', 'host-9', 'host-1'],
+      availability: { kind: 'alerts', severity: 'critical' },
+    };
+    type Report = {
+      resources: { resource: string; availability: number; downSeconds: number }[];
+      allOkAvailability: number;
+    };
+    const before = await api<Report>('POST', '/v1/reports/sla', body);
+    const byName = (r: Report) => Object.fromEntries(r.resources.map((x) => [x.resource, x]));
+    // host-0 was critical from its push until the clears; host-1 only warning: always available.
+    expect(byName(before)['host-0']?.availability).toBeLessThan(100);
+    expect(byName(before)['host-1']?.availability).toBe(100);
+    expect(byName(before)['host-9']?.downSeconds).toBeGreaterThan(0);
+    const correction = await api<{ downtimeId: string }>(
+      'POST',
+      '/v1/downtimes',
+      {
+        name: 'host-0 was being replaced',
+        resources: ['host-0'],
+        startsAt: from,
+        endsAt: to,
+        reason: 'hardware swap, agreed with the customer',
+      },
+      201,
+    );
+    const after = await api<Report & { excluded: { downtimeId: string; reason: string }[] }>(
+      'POST',
+      '/v1/reports/sla',
+      body,
+    );
+    expect(byName(after)['host-0']?.availability).toBeNull();
+    expect(after.excluded).toEqual([
+      expect.objectContaining({
+        downtimeId: correction.downtimeId,
+        reason: 'hardware swap, agreed with the customer',
+      }),
+    ]);
+    expect(after.allOkAvailability).toBeGreaterThan(before.allOkAvailability);
+    const pdf = await e2e.platform.request('/v1/reports/sla', {
+      method: 'POST',
+      token: e2e.adminToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, format: 'pdf' }),
+    });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
+    const refused = await api<{ error: { field: string } }>(
+      'POST',
+      '/v1/reports/sla',
+      { ...body, to: from - 1 },
+      422,
+    );
+    expect(refused.error.field).toBe('to');
+  });
 });

@@ -30,6 +30,8 @@ export interface Downtime {
   readonly datasources?: readonly string[];
   readonly filters?: Dimensions;
   readonly ruleIds?: readonly string[];
+  /** Why: a downtime made after the fact is a correction of the SLA reports (audited like any other). */
+  readonly reason?: string;
   readonly createdAt: string;
 }
 
@@ -48,6 +50,7 @@ export const downtimeInputSchema = z
       datasources: z.optional(z.array(text(1, 256)).check(z.maxLength(100))),
       filters: z.optional(z.record(text(1, 60), text(1, 2048))),
       ruleIds: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
+      reason: z.optional(text(1, 1000)),
     }),
     z.transform((d) => ({
       ...d,
