@@ -17,7 +17,15 @@
  * and the X-Ray SDK under the Powertools tracer (~110 KB with semver and cls-hooked; loaded at
  * init by the functions that trace, shared/http/tracing.ts, so it still counts in their init figures).
  */
-export const EXTERNAL_MODULES: string[] = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*', 'aws-xray-sdk-core'];
+export const EXTERNAL_MODULES: string[] = [
+  '@aws-sdk/*',
+  '@smithy/*',
+  '@aws-crypto/*',
+  'aws-xray-sdk-core',
+  // SLA report PDFs (functions/alerts/sla-pdf.ts): pdfkit reads its standard fonts' metrics from
+  // files beside its code at run time, which a bundle would not carry.
+  'pdfkit',
+];
 
 /** Whether a package (or a module path inside one) is one of EXTERNAL_MODULES. */
 export function isLayerPackage(request: string): boolean {

@@ -113,6 +113,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   const handler = createAlertsHandler({
     tenants: options.tenants,
     store,
+    metrics: options.metrics,
     secrets,
     ...(options.emailSubscriptions ? { emailSubscriptions: options.emailSubscriptions } : {}),
     webhookPolicy: { allowLoopback: options.webhook?.allowLoopback === true },

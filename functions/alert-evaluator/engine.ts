@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert, AlertCause, EarlierEscalation } from '#domain/alerting/alert';
-import { isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
+import { alertIdTimePrefix, isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
 import { type Baseline, dynamicSeverity, historyMs, learnBaseline } from '#domain/alerting/baseline';
 import { explainingAlert, joinIncident } from '#domain/alerting/correlation';
 import { activeDowntime, type Downtime } from '#domain/alerting/downtime';
@@ -131,7 +131,7 @@ export interface TickReport {
 
 /** Time-ordered alert ids: a reverse query lists the newest first. */
 export const newAlertId = (nowMs: number): string =>
-  `${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+  `${alertIdTimePrefix(nowMs)}${randomBytes(8).toString('hex')}`;
 const newId = () => randomBytes(16).toString('hex');
 
 /** What one evaluation of a rule × series observed. */
@@ -356,7 +356,7 @@ export class AlertEngine {
         // Maintenance started after the alert opened: hold the chain until the window ends.
         await this.deps.store.putAlert({
           ...alert,
-          escalation: { ...escalation, nextAt: inDowntime.endsAt },
+          escalation: { ...escalation, nextAt: inDowntime.windowEndsAt },
         });
         continue;
       }
@@ -697,7 +697,12 @@ export class AlertEngine {
       };
       const downtime = activeDowntime(
         pass.downtimes ?? [],
-        { ruleId: rule.ruleId, resources: resourceNamesOf(resourceFields), dimensions },
+        {
+          ruleId: rule.ruleId,
+          resources: resourceNamesOf(resourceFields),
+          ...(linked ? { groups: linked.groups } : {}),
+          dimensions,
+        },
         pass.now,
       );
       // Correlation keys on the linked resource's id (dependencies are declared between API

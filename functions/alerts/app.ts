@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert } from '#domain/alerting/alert';
-import { type Downtime, downtimeInputSchema } from '#domain/alerting/downtime';
+import { type Downtime, downtimeInputSchema, upcomingWindows } from '#domain/alerting/downtime';
 import {
   type EscalationChain,
   emailsOf,
@@ -31,14 +31,19 @@ import type { AlertStore } from '#ports/alert-store';
 import type { AuditLog } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
+import type { MetricStore } from '#ports/metric-store';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
+import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
+import { SLA_ROUTES, slaRoutes } from './sla-routes';
 
 export interface AlertsDeps {
   readonly tenants: TenantStore;
   readonly store: AlertStore;
+  /** The region's metric store, for metric-defined SLA reports. */
+  readonly metrics?: MetricStore;
   /** Seals webhook secrets before a chain is stored. */
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
   /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
@@ -71,6 +76,8 @@ export const ALERT_ROUTES = [
   'GET /v1/downtimes',
   'DELETE /v1/downtimes/{downtimeId}',
   'GET /v1/alerts',
+  ...ALERT_HISTORY_ROUTES,
+  ...SLA_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
 ] as const;
@@ -86,11 +93,20 @@ export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) =
   stages: stages.map((s) => ({ recipients: s.recipients.map(redactRecipient) })),
 });
 const routeView = ({ tenantId: _t, ...route }: AlertRoute) => route;
-const downtimeView = ({ tenantId: _t, startsAt, endsAt, ...d }: Downtime) => ({
-  ...d,
-  startsAt: new Date(startsAt).toISOString(),
-  endsAt: new Date(endsAt).toISOString(),
-});
+const iso = (ms: number) => new Date(ms).toISOString();
+/** A downtime as the API shows it, with its next windows (the open one first) in UTC. */
+const downtimeView = (downtime: Downtime, nowMs: number) => {
+  const { tenantId: _t, startsAt, endsAt, ...d } = downtime;
+  return {
+    ...d,
+    startsAt: iso(startsAt),
+    ...(endsAt !== undefined ? { endsAt: iso(endsAt) } : {}),
+    nextWindows: upcomingWindows(downtime, nowMs, 5).map((w) => ({
+      startsAt: iso(w.startsAt),
+      endsAt: iso(w.endsAt),
+    })),
+  };
+};
 export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
@@ -261,6 +277,22 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   return httpHandler(
     deps.observability,
     router({
+      ...alertHistoryRoutes({
+        store,
+        clock: deps.clock,
+        principalFor: (event) => principalFor(event, false),
+        audit,
+        view: alertView,
+      }),
+      ...slaRoutes({
+        store,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        tenants: deps.tenants,
+        clock: deps.clock,
+        principalFor: (event) => principalFor(event, false),
+        body,
+        audit,
+      }),
       'POST /v1/alert-rules': async (event) => {
         const principal = await principalFor(event, true);
         return json(201, ruleView(await saveRule(event, undefined, principal)));
@@ -366,10 +398,14 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           downtimeId: id(),
           name: input.name,
           startsAt: input.startsAt,
-          endsAt: input.endsAt,
+          ...(input.endsAt !== undefined ? { endsAt: input.endsAt } : {}),
+          ...(input.recurrence ? { recurrence: input.recurrence } : {}),
           ...(input.resources ? { resources: input.resources } : {}),
+          ...(input.groups ? { groups: input.groups } : {}),
+          ...(input.datasources ? { datasources: input.datasources } : {}),
           ...(input.filters ? { filters: input.filters } : {}),
           ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
           createdAt: deps.clock.now().toISOString(),
         };
         await store.putDowntime(downtime);
@@ -379,13 +415,15 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           'downtime.create',
           `downtime/${downtime.downtimeId}`,
           undefined,
-          downtimeView(downtime),
+          downtimeView(downtime, deps.clock.now().getTime()),
         );
-        return json(201, downtimeView(downtime));
+        return json(201, downtimeView(downtime, deps.clock.now().getTime()));
       },
       'GET /v1/downtimes': async (event) => {
         const principal = await principalFor(event, false);
-        return json(200, { downtimes: (await store.listDowntimes(principal.tenantId)).map(downtimeView) });
+        const now = deps.clock.now().getTime();
+        const downtimes = await store.listDowntimes(principal.tenantId);
+        return json(200, { downtimes: downtimes.map((d) => downtimeView(d, now)) });
       },
       'DELETE /v1/downtimes/{downtimeId}': async (event) => {
         const principal = await principalFor(event, true);

@@ -1,7 +1,13 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ALERT_ENV, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
 import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
-import { awsAuditLog, awsKeyService, awsTenantStore, requiredEnv } from '#adapters/aws/wiring';
+import {
+  awsAuditLog,
+  awsKeyService,
+  awsTenantStore,
+  regionMetricStore,
+  requiredEnv,
+} from '#adapters/aws/wiring';
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
 import { awsAlertEngine } from '../alert-evaluator/aws-wiring';
@@ -9,10 +15,12 @@ import { createAlertsHandler } from './app';
 import { RecipientSecrets } from './recipient-secrets';
 
 const tenants = awsTenantStore();
+const metrics = regionMetricStore();
 
 export const handler = createAlertsHandler({
   tenants,
   store: awsAlertStore(),
+  metrics,
   secrets: new RecipientSecrets(awsKeyService(), tenants),
   ...(process.env[ALERT_ENV.emailTopicArn]
     ? {
@@ -22,7 +30,7 @@ export const handler = createAlertsHandler({
         ),
       }
     : {}),
-  engine: awsAlertEngine({ tenants }),
+  engine: awsAlertEngine({ tenants, metrics }),
   audit: awsAuditLog(),
   clock: systemClock,
   observability: lambdaObservability('alerts'),

@@ -4,9 +4,12 @@
  */
 import { downtimeInputSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { alertHistoryQuerySchema } from '#domain/alerting/history';
+import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
 import { alertRuleInputSchema } from '#domain/alerting/rule';
 import { SEVERITIES } from '#domain/alerting/thresholds';
+import { slaReportInputSchema } from '#domain/reports/sla';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
 
@@ -39,7 +42,9 @@ const downtimeView = z.looseObject({
   downtimeId: z.string(),
   name: z.string(),
   startsAt: z.string(),
-  endsAt: z.string(),
+  endsAt: z.optional(z.string()),
+  recurrence: z.optional(recurrenceSchema),
+  nextWindows: z.array(z.object({ startsAt: z.string(), endsAt: z.string() })),
 });
 const routeView = z.looseObject({
   routeId: z.string(),
@@ -217,6 +222,41 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     ...read,
     query: listAlertsQuery,
     responses: { 200: z.object({ alerts: z.array(alertView), cursor: z.optional(z.string()) }), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/history',
+    summary: 'Alert history within the retention, newest first by opening time, filtered and paged',
+    ...read,
+    query: alertHistoryQuerySchema,
+    responses: {
+      200: z.object({ alerts: z.array(alertView), scanned: z.number(), cursor: z.optional(z.string()) }),
+      ...errors,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/history/export',
+    summary: 'Export alert history as NDJSON or CSV, a page at a time (Link rel="next" carries the cursor)',
+    ...read,
+    query: alertHistoryQuerySchema,
+    responses: { 200: z.string(), ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/v1/reports/sla',
+    summary:
+      'Availability over a period with scheduled downtime excluded (JSON, or a PDF with a timeline chart when format is pdf)',
+    ...read,
+    body: slaReportInputSchema,
+    responses: {
+      200: z.looseObject({
+        averageAvailability: z.nullable(z.number()),
+        allOkAvailability: z.nullable(z.number()),
+        resources: z.array(z.looseObject({ resource: z.string(), availability: z.nullable(z.number()) })),
+      }),
+      ...errors,
+    },
   },
   {
     method: 'GET',

@@ -78,6 +78,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/downtimes', function: 'alerts' },
   { method: 'DELETE', path: '/v1/downtimes/{downtimeId}', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts', function: 'alerts' },
+  // Before /v1/alerts/{alertId}: the local server takes the first template that matches.
+  { method: 'GET', path: '/v1/alerts/history', function: 'alerts' },
+  { method: 'GET', path: '/v1/alerts/history/export', function: 'alerts' },
+  { method: 'POST', path: '/v1/reports/sla', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts/{alertId}', function: 'alerts' },
   { method: 'POST', path: '/v1/alerts/{alertId}/ack', function: 'alerts' },
   // Prometheus' HTTP API (functions/query/app.ts): Grafana and Prometheus tools, tenant tokens.

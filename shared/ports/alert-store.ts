@@ -2,6 +2,7 @@ import type { Alert, Incident } from '#domain/alerting/alert';
 import type { Downtime } from '#domain/alerting/downtime';
 import type { EscalationChain } from '#domain/alerting/escalation';
 import type { AlertBusEvent } from '#domain/alerting/events';
+import type { AlertHistoryFilter } from '#domain/alerting/history';
 import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
 import type { SeriesAlertState } from '#domain/alerting/state-machine';
@@ -45,6 +46,11 @@ export interface Page<T> {
   readonly items: T[];
   /** Absent on the last page. */
   readonly cursor?: string;
+}
+
+/** A page of alert history: `scanned` stored alerts were read to find `items`. */
+export interface AlertHistoryPage extends Page<Alert> {
+  readonly scanned: number;
 }
 
 /** Alerting's persistent state. Implementations: DynamoDB (single table) and SQLite, same key scheme. */
@@ -98,6 +104,23 @@ export interface AlertStore extends TenantDataHolder {
     tenantId: string,
     options: { status?: 'open' | 'cleared'; limit: number; cursor?: string },
   ): Promise<Page<Alert>>;
+  /**
+   * Alert history newest first by opening time in [fromMs, toMs), filtered, reading at most `maxScan`
+   * stored alerts (default MAX_HISTORY_SCAN): a page may hold fewer than `limit` items and a cursor.
+   * Cleared alerts expire after the retention (hidden at once, deleted by the table's TTL).
+   */
+  alertHistory(
+    tenantId: string,
+    query: {
+      fromMs?: number;
+      toMs?: number;
+      filter: AlertHistoryFilter;
+      limit: number;
+      cursor?: string;
+      nowMs: number;
+      maxScan?: number;
+    },
+  ): Promise<AlertHistoryPage>;
   /** Open alerts whose `resourceKeyOf` is one of `resources`. */
   openAlertsOnResources(tenantId: string, resources: readonly string[]): Promise<Alert[]>;
   /** Open alerts of every tenant whose next escalation stage is due at `nowMs`. */

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Alert } from '#domain/alerting/alert';
+import { type Alert, alertIdTimePrefix } from '#domain/alerting/alert';
 import { type AlertBusEvent, DETAIL_TYPE, withEventId } from '#domain/alerting/events';
 import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
@@ -248,6 +248,89 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       const open = await store.listAlerts('t1', { status: 'open', limit: 10 });
       expect(open.items.map((a) => a.alertId)).toEqual(['a4', 'a2', 'a0']);
       expect(open.cursor).toBeUndefined();
+    });
+
+    it('keeps alert history by opening time: a time range, filters, a bounded scan and a cursor', async () => {
+      const t0 = Date.parse('2026-03-01T00:00:00Z');
+      const id = (minute: number) =>
+        `${alertIdTimePrefix(t0 + minute * 60_000)}${String(minute).padStart(16, '0')}`;
+      for (let m = 0; m < 40; m++)
+        await store.putAlert(
+          alert('t1', id(m), {
+            openedAt: new Date(t0 + m * 60_000).toISOString(),
+            severity: m % 4 === 0 ? 'critical' : 'warning',
+            ruleId: m % 10 === 0 ? 'r-disk' : 'r1',
+            ruleName: m % 10 === 0 ? 'Disk full' : 'rule r1',
+            status: m < 30 ? 'cleared' : 'open',
+            ...(m < 30 ? { clearedAt: new Date(t0 + m * 60_000 + 30_000).toISOString() } : {}),
+            ...(m === 7 ? { acknowledgedAt: '2026-03-01T00:08:00Z', acknowledgedBy: 'u1' } : {}),
+          }),
+        );
+      await store.putAlert(alert('t2', id(5), { openedAt: new Date(t0 + 5 * 60_000).toISOString() }));
+      const nowMs = t0 + 3_600_000;
+      const ids = (page: { items: Alert[] }) => page.items.map((a) => a.alertId);
+      const range = await store.alertHistory('t1', {
+        fromMs: t0 + 10 * 60_000,
+        toMs: t0 + 20 * 60_000,
+        filter: {},
+        limit: 100,
+        nowMs,
+      });
+      expect(ids(range)).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10].map(id));
+      const critical = await store.alertHistory('t1', { filter: { severity: 'critical' }, limit: 3, nowMs });
+      expect(ids(critical)).toEqual([36, 32, 28].map(id));
+      const next = await store.alertHistory('t1', {
+        filter: { severity: 'critical' },
+        limit: 100,
+        nowMs,
+        ...(critical.cursor ? { cursor: critical.cursor } : {}),
+      });
+      expect(ids(next)).toEqual([24, 20, 16, 12, 8, 4, 0].map(id));
+      expect(next.cursor).toBeUndefined();
+      expect(ids(await store.alertHistory('t1', { filter: { text: 'disk' }, limit: 100, nowMs }))).toEqual(
+        [30, 20, 10, 0].map(id),
+      );
+      expect(
+        ids(await store.alertHistory('t1', { filter: { state: 'acknowledged' }, limit: 10, nowMs })),
+      ).toEqual([id(7)]);
+      expect(ids(await store.alertHistory('t2', { filter: {}, limit: 10, nowMs }))).toEqual([id(5)]);
+      // A rare match with a small scan budget: fewer items and a cursor, never an unbounded read.
+      const bounded = await store.alertHistory('t1', {
+        filter: { ruleId: 'r-disk' },
+        limit: 10,
+        nowMs,
+        maxScan: 15,
+      });
+      expect(bounded.scanned).toBe(15);
+      expect(ids(bounded)).toEqual([30].map(id));
+      expect(bounded.cursor).toBeDefined();
+      const rest = await store.alertHistory('t1', {
+        filter: { ruleId: 'r-disk' },
+        limit: 10,
+        nowMs,
+        maxScan: 100,
+        ...(bounded.cursor ? { cursor: bounded.cursor } : {}),
+      });
+      expect(ids(rest)).toEqual([20, 10, 0].map(id));
+    });
+
+    it('expires cleared alerts after the retention, never open ones', async () => {
+      const openedAt = '2025-01-01T00:00:00.000Z';
+      await store.putAlert(
+        alert('t1', `${alertIdTimePrefix(Date.parse(openedAt))}a`, {
+          openedAt,
+          status: 'cleared',
+          clearedAt: openedAt,
+        }),
+      );
+      await store.putAlert(alert('t1', `${alertIdTimePrefix(Date.parse(openedAt))}b`, { openedAt }));
+      const at = (iso: string) =>
+        store
+          .alertHistory('t1', { filter: {}, limit: 10, nowMs: Date.parse(iso) })
+          .then((p) => p.items.map((a) => a.status));
+      expect(await at('2026-01-01T00:00:00Z')).toEqual(['open', 'cleared']);
+      // 396 days after it cleared it is gone; the open one stays.
+      expect(await at('2026-02-01T00:00:01Z')).toEqual(['open']);
     });
 
     it('indexes open alerts by resource until they clear', async () => {

@@ -219,6 +219,66 @@ describe('alert routing and resource linking through the API (local platform)', 
     expect(e2e.receiver.received.length).toBe(afterClear);
   });
 
+  it('a recurring downtime on a resource group cascades to its resources inside the window only', async () => {
+    const member = await api<{ resourceId: string }>(
+      'POST',
+      '/v1/resources',
+      { type: 'device', name: 'db-09', address: 'db-09.example.com', groups: ['databases'] },
+      201,
+    );
+    const refused = await e2e.platform.request('/v1/downtimes', {
+      method: 'POST',
+      token: e2e.adminToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'nightly',
+        groups: ['databases'],
+        startsAt: now,
+        recurrence: { frequency: 'daily', timeZone: 'Europe/Lodnon', startTime: '02:00', endTime: '03:00' },
+      }),
+    });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { error: { field: string } }).error.field).toBe('recurrence.timeZone');
+
+    // A daily UTC window from two minutes ago to half an hour ahead (wall clock), open-ended.
+    const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const downtime = await api<{ downtimeId: string; nextWindows: { startsAt: string; endsAt: string }[] }>(
+      'POST',
+      '/v1/downtimes',
+      {
+        name: 'database maintenance',
+        groups: ['databases'],
+        startsAt: now - 86_400_000,
+        recurrence: {
+          frequency: 'daily',
+          timeZone: 'UTC',
+          startTime: clock(now - 120_000),
+          endTime: clock(now + 1_800_000),
+        },
+      },
+      201,
+    );
+    const [open, next] = downtime.nextWindows.map((w) => [Date.parse(w.startsAt), Date.parse(w.endsAt)]);
+    expect(open?.[0]).toBeLessThanOrEqual(now);
+    expect(open?.[1]).toBeGreaterThan(now);
+    expect(next?.[0]).toBe((open?.[0] ?? 0) + 86_400_000);
+
+    const before = e2e.receiver.received.length;
+    advance();
+    await push('db-09.example.com', 97);
+    await push('web-03.example.com', 97); // not in the group: notified as usual
+    await e2e.platform.alerting.tick();
+    expect(await openAlertOn('db-09.example.com')).toMatchObject({
+      resourceId: member.resourceId,
+      suppressedBy: downtime.downtimeId,
+    });
+    expect(await openAlertOn('web-03.example.com')).not.toHaveProperty('suppressedBy');
+    const sent = e2e.receiver.received.slice(before).map((r) => r.body['resourceName'] ?? r.body['resource']);
+    expect(sent).not.toContain('db-09');
+    expect(sent.length).toBeGreaterThan(0);
+    await api('DELETE', `/v1/downtimes/${downtime.downtimeId}`, undefined, 204);
+  });
+
   it('a dependency declared between API resources holds for hostname-keyed pushes', async () => {
     advance();
     await push('sw-01.example.com', 99);

@@ -35,13 +35,20 @@
  * evaluation and the scheduled evaluator racing on one rule × series cannot both act on one old state.
  */
 import { createHash } from 'node:crypto';
-import { type Alert, type Incident, resourceKeyOf } from '#domain/alerting/alert';
+import { type Alert, alertIdTimePrefix, type Incident, resourceKeyOf } from '#domain/alerting/alert';
 import type { Downtime } from '#domain/alerting/downtime';
 import { type EscalationChain, emailsOf, escalationPending } from '#domain/alerting/escalation';
 import type { AlertBusEvent } from '#domain/alerting/events';
+import {
+  type AlertHistoryFilter,
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  historyExpiry,
+  MAX_HISTORY_SCAN,
+  matchesHistoryFilter,
+} from '#domain/alerting/history';
 import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
-import type { AlertStore, OutboxEntry, Page, StoredSeriesState } from '#ports/alert-store';
+import type { AlertHistoryPage, AlertStore, OutboxEntry, Page, StoredSeriesState } from '#ports/alert-store';
 
 export interface TableItem {
   readonly pk: string;
@@ -51,6 +58,8 @@ export interface TableItem {
   readonly item: string;
   /** Optimistic-concurrency version (series states only). */
   readonly version?: number;
+  /** Epoch seconds after which the item may be deleted (the table's TTL attribute); cleared alerts only. */
+  readonly expiresAt?: number;
 }
 
 export interface ItemKey {
@@ -139,8 +148,14 @@ function redactChain(chain: EscalationChain): EscalationChain {
 
 export class ItemAlertStore implements AlertStore {
   readonly dataName = 'alerts';
+  private readonly historyRetentionDays: number;
 
-  constructor(private readonly table: ItemTable) {}
+  constructor(
+    private readonly table: ItemTable,
+    options: { historyRetentionDays?: number } = {},
+  ) {
+    this.historyRetentionDays = options.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS;
+  }
 
   async putRule(rule: AlertRule): Promise<void> {
     await this.table.write(
@@ -289,9 +304,11 @@ export class ItemAlertStore implements AlertStore {
   async putAlert(alert: Alert): Promise<void> {
     const pk = tenantPk(alert.tenantId);
     const pending = escalationPending(alert);
+    const expiresAt = historyExpiry(alert, this.historyRetentionDays);
     const alertItem: TableItem = {
       pk,
       sk: `ALERT#${alert.alertId}`,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(pending
         ? {
             gsi1pk: ESCALATION_INDEX,
@@ -335,6 +352,56 @@ export class ItemAlertStore implements AlertStore {
       }
       if (!page.last) return { items };
       after = page.last;
+    }
+  }
+
+  async alertHistory(
+    tenantId: string,
+    query: {
+      fromMs?: number;
+      toMs?: number;
+      filter: AlertHistoryFilter;
+      limit: number;
+      cursor?: string;
+      nowMs: number;
+      maxScan?: number;
+    },
+  ): Promise<AlertHistoryPage> {
+    const pk = tenantPk(tenantId);
+    const lowest = query.fromMs === undefined ? undefined : `ALERT#${alertIdTimePrefix(query.fromMs)}`;
+    // Newest first from just below `to` (ids start with the opening time, so the key range is the time range).
+    let after: ItemKey | undefined =
+      decodeCursor(query.cursor) ??
+      (query.toMs === undefined ? undefined : { pk, sk: `ALERT#${alertIdTimePrefix(query.toMs)}` });
+    const maxScan = query.maxScan ?? MAX_HISTORY_SCAN;
+    const nowSeconds = query.nowMs / 1000;
+    const items: Alert[] = [];
+    let scanned = 0;
+    for (;;) {
+      const page = await this.table.query(pk, {
+        prefix: 'ALERT#',
+        reverse: true,
+        limit: Math.min(maxScan - scanned, Math.max(query.limit - items.length, 100)),
+        ...(after ? { after } : {}),
+      });
+      for (const i of page.items) {
+        if (lowest !== undefined && i.sk < lowest) return { items, scanned };
+        scanned++;
+        after = { pk: i.pk, sk: i.sk };
+        // DynamoDB deletes expired items within days; they are gone for the API at once.
+        if (i.expiresAt !== undefined && i.expiresAt < nowSeconds) continue;
+        const alert = parse<Alert>(i);
+        if (!matchesHistoryFilter(alert, query.filter)) continue;
+        items.push(alert);
+        if (items.length === query.limit) {
+          const more = i !== page.items.at(-1) || page.last !== undefined;
+          return { items, scanned, ...(more ? { cursor: encodeCursor(after) } : {}) };
+        }
+      }
+      if (!page.last) return { items, scanned };
+      after = page.last;
+      // The scan budget is spent: answer what matched so far, and where to go on.
+      if (scanned >= maxScan) return { items, scanned, cursor: encodeCursor(after) };
     }
   }
 

@@ -15,6 +15,7 @@ type Row = {
   gsi1sk: string | null;
   item: string;
   version: number | null;
+  expires_at: number | null;
 };
 const toItem = (r: Row): TableItem => ({
   pk: r.pk,
@@ -22,6 +23,7 @@ const toItem = (r: Row): TableItem => ({
   ...(r.gsi1pk === null ? {} : { gsi1pk: r.gsi1pk, gsi1sk: r.gsi1sk as string }),
   item: r.item,
   ...(r.version === null ? {} : { version: r.version }),
+  ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }),
 });
 
 /** The local twin of DynamoDB's table operations, on SQLite: same keys, same index, same paging. */
@@ -32,7 +34,7 @@ export class SqliteItemTable implements ItemTable {
     db.exec(`
       CREATE TABLE IF NOT EXISTS alert_items (
         pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, gsi1sk TEXT, item TEXT NOT NULL,
-        version INTEGER, PRIMARY KEY (pk, sk)
+        version INTEGER, expires_at INTEGER, PRIMARY KEY (pk, sk)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alert_items_gsi1 ON alert_items (gsi1pk, gsi1sk, pk, sk);
     `);
@@ -40,10 +42,16 @@ export class SqliteItemTable implements ItemTable {
     const columns = db.prepare('PRAGMA table_info(alert_items)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'version'))
       db.exec('ALTER TABLE alert_items ADD COLUMN version INTEGER');
+    if (!columns.some((c) => c.name === 'expires_at'))
+      db.exec('ALTER TABLE alert_items ADD COLUMN expires_at INTEGER');
+    // DynamoDB's TTL deletes expired items in the background; here they go at start-up.
+    db.prepare('DELETE FROM alert_items WHERE expires_at IS NOT NULL AND expires_at < ?').run(
+      Math.floor(Date.now() / 1000),
+    );
     this.statements = {
       get: db.prepare('SELECT * FROM alert_items WHERE pk = ? AND sk = ?'),
       put: db.prepare(
-        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       delete: db.prepare('DELETE FROM alert_items WHERE pk = ? AND sk = ?'),
     };
@@ -64,6 +72,7 @@ export class SqliteItemTable implements ItemTable {
           i.gsi1sk ?? null,
           i.item,
           i.version ?? null,
+          i.expiresAt ?? null,
         );
       for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
     });
@@ -82,6 +91,7 @@ export class SqliteItemTable implements ItemTable {
         i.gsi1sk ?? null,
         i.item,
         (expected ?? 0) + 1,
+        i.expiresAt ?? null,
       );
       return true;
     });
@@ -92,14 +102,22 @@ export class SqliteItemTable implements ItemTable {
     options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
   ): Promise<ItemPage> {
     const limit = options.limit ?? 1000;
-    const upper = `${options.prefix}\uffff`;
-    const cmp = options.reverse ? '<' : '>';
+    // One lower and one upper bound: SQLite's range search uses a single bound on each side, so a
+    // second `sk < ?` would be checked row by row from the end of the prefix (a scan of half the table).
+    let lower = options.prefix;
+    let upper = `${options.prefix}\uffff`;
+    let lowerOp = '>=';
+    if (options.after && options.reverse && options.after.sk < upper) upper = options.after.sk;
+    if (options.after && !options.reverse && options.after.sk >= lower) {
+      lower = options.after.sk;
+      lowerOp = '>';
+    }
     const rows = this.db
       .prepare(
-        `SELECT * FROM alert_items WHERE pk = ? AND sk >= ? AND sk < ?${options.after ? ` AND sk ${cmp} ?` : ''}
+        `SELECT * FROM alert_items WHERE pk = ? AND sk ${lowerOp} ? AND sk < ?
          ORDER BY sk ${options.reverse ? 'DESC' : 'ASC'} LIMIT ?`,
       )
-      .all(pk, options.prefix, upper, ...(options.after ? [options.after.sk] : []), limit + 1) as Row[];
+      .all(pk, lower, upper, limit + 1) as Row[];
     const items = rows.slice(0, limit).map(toItem);
     const last = rows.length > limit ? items.at(-1) : undefined;
     return { items, ...(last ? { last: { pk: last.pk, sk: last.sk } } : {}) };

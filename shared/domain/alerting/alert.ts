@@ -67,6 +67,13 @@ export interface Alert {
   readonly history: readonly Transition[];
 }
 
+/**
+ * The first characters of an alert id opened at `ms`: its opening time in base 36, 9 digits (good past
+ * the year 5000), so ids sort by opening time and a time range is a key range.
+ */
+export const alertIdTimePrefix = (ms: number): string =>
+  Math.max(0, Math.floor(ms)).toString(36).padStart(9, '0');
+
 /** Alerts whose notifications go out: not in downtime and not explained by a dependency. */
 export const isNotifiable = (alert: Pick<Alert, 'suppressedBy' | 'dependentOn'>): boolean =>
   alert.suppressedBy === undefined && alert.dependentOn === undefined;

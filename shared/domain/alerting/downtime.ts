@@ -1,25 +1,37 @@
 /**
- * Scheduled downtime (maintenance windows): while one covers an alert, the alert is still evaluated
- * and recorded, but its notifications are suppressed. A window covers resources (by the linked API
- * resource's id or name, or the series' resource value: a downtime on the resource `web-01` covers a
- * series pushed with only `system.hostname: web-01.example.com` when that links to it), a group of
- * series by dimension filters (e.g. `{"group": "db"}`), or whole rules.
+ * Scheduled downtime (maintenance windows, LogicMonitor's SDT): while one covers an alert, the alert
+ * is still evaluated and recorded, but its notifications are suppressed. A downtime is one window or
+ * a recurrence (daily, weekly, monthly by day or by week, in a named time zone) effective from
+ * `startsAt` until `endsAt` (open-ended when absent).
+ *
+ * What it covers, cascading from the broadest target down to every series under it: resources (by
+ * the linked API resource's id or name, or the series' resource value: a downtime on the resource
+ * `web-01` covers a series pushed with only `system.hostname: web-01.example.com` when that links to
+ * it; websites are resources of type website), resource groups (every resource in the group),
+ * datasources (every instance of the datasource), a group of series by dimension filters (e.g.
+ * `{"group": "db"}`), or whole rules. Targets of different kinds narrow each other.
  */
 import type { Dimensions } from '../metrics';
 import { matchesFilters } from '../query';
 import * as z from '../zod';
+import { type Recurrence, recurrenceSchema, type Window, windowAt, windowsBetween } from './recurrence';
 
 export interface Downtime {
   readonly tenantId: string;
   readonly downtimeId: string;
   readonly name: string;
-  /** Epoch ms, inclusive. */
+  /** Epoch ms, inclusive: the window's start, or when a recurrence takes effect. */
   readonly startsAt: number;
-  /** Epoch ms, exclusive. */
-  readonly endsAt: number;
+  /** Epoch ms, exclusive: the window's end, or when a recurrence stops (absent: never). */
+  readonly endsAt?: number;
+  readonly recurrence?: Recurrence;
   readonly resources?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly datasources?: readonly string[];
   readonly filters?: Dimensions;
   readonly ruleIds?: readonly string[];
+  /** Why: a downtime made after the fact is a correction of the SLA reports (audited like any other). */
+  readonly reason?: string;
   readonly createdAt: string;
 }
 
@@ -31,22 +43,38 @@ export const downtimeInputSchema = z
     z.strictObject({
       name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
       startsAt: instant,
-      endsAt: instant,
+      endsAt: z.optional(instant),
+      recurrence: z.optional(recurrenceSchema),
       resources: z.optional(z.array(text(1, 2048)).check(z.maxLength(100))),
+      groups: z.optional(z.array(text(1, 64)).check(z.maxLength(50))),
+      datasources: z.optional(z.array(text(1, 256)).check(z.maxLength(100))),
       filters: z.optional(z.record(text(1, 60), text(1, 2048))),
       ruleIds: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
+      reason: z.optional(text(1, 1000)),
     }),
     z.transform((d) => ({
       ...d,
       startsAt: typeof d.startsAt === 'number' ? d.startsAt : Date.parse(d.startsAt),
-      endsAt: typeof d.endsAt === 'number' ? d.endsAt : Date.parse(d.endsAt),
+      endsAt: d.endsAt === undefined || typeof d.endsAt === 'number' ? d.endsAt : Date.parse(d.endsAt),
     })),
   )
   .check(
-    z.refine((d) => d.endsAt > d.startsAt, { message: 'endsAt must be after startsAt', path: ['endsAt'] }),
+    z.refine((d) => d.endsAt !== undefined || d.recurrence !== undefined, {
+      message: 'a one-time downtime needs endsAt (a recurring one may leave it open)',
+      path: ['endsAt'],
+    }),
+    z.refine((d) => d.endsAt === undefined || d.endsAt > d.startsAt, {
+      message: 'endsAt must be after startsAt',
+      path: ['endsAt'],
+    }),
     z.refine(
-      (d) => d.resources?.length || (d.filters && Object.keys(d.filters).length) || d.ruleIds?.length,
-      { message: 'a downtime needs resources, filters or ruleIds', path: ['resources'] },
+      (d) =>
+        d.resources?.length ||
+        d.groups?.length ||
+        d.datasources?.length ||
+        (d.filters && Object.keys(d.filters).length) ||
+        d.ruleIds?.length,
+      { message: 'a downtime needs resources, groups, datasources, filters or ruleIds', path: ['resources'] },
     ),
   );
 
@@ -54,18 +82,65 @@ export interface DowntimeTarget {
   readonly ruleId: string;
   /** Every name the alert's resource goes by (resourceNamesOf: id, name, series value). */
   readonly resources: readonly string[];
+  /** The linked resource's groups, when it is linked. */
+  readonly groups?: readonly string[];
   readonly dimensions: Dimensions;
 }
 
-export function downtimeCovers(downtime: Downtime, target: DowntimeTarget, atMs: number): boolean {
-  if (atMs < downtime.startsAt || atMs >= downtime.endsAt) return false;
+/** The window of a downtime that contains an instant, if any. */
+export function downtimeWindowAt(downtime: Downtime, atMs: number): Window | undefined {
+  if (atMs < downtime.startsAt) return undefined;
+  if (!downtime.recurrence)
+    return downtime.endsAt !== undefined && atMs < downtime.endsAt
+      ? { startsAt: downtime.startsAt, endsAt: downtime.endsAt }
+      : undefined;
+  const window = windowAt(downtime.recurrence, atMs);
+  // An occurrence belongs to the downtime when it starts inside the effective range.
+  if (!window || window.startsAt < downtime.startsAt) return undefined;
+  if (downtime.endsAt !== undefined && window.startsAt >= downtime.endsAt) return undefined;
+  return window;
+}
+
+/** The next windows (the current one first, if open) from an instant, at most `limit`, within a year. */
+export function upcomingWindows(downtime: Downtime, fromMs: number, limit: number): Window[] {
+  const current = downtimeWindowAt(downtime, fromMs);
+  if (!downtime.recurrence) {
+    if (current) return [current];
+    return downtime.endsAt !== undefined && downtime.startsAt > fromMs
+      ? [{ startsAt: downtime.startsAt, endsAt: downtime.endsAt }]
+      : [];
+  }
+  const horizon = Math.min(downtime.endsAt ?? Number.POSITIVE_INFINITY, fromMs + 366 * 86_400_000);
+  const later = windowsBetween(downtime.recurrence, Math.max(fromMs + 1, downtime.startsAt), horizon, limit);
+  return (current ? [current, ...later] : later).slice(0, limit);
+}
+
+const coversAny = (listed: readonly string[] | undefined, values: readonly string[]) =>
+  !listed?.length || values.some((v) => listed.includes(v));
+
+/** Whether the downtime's targets include this alert's (whenever its windows are). */
+export function downtimeTargets(downtime: Downtime, target: DowntimeTarget): boolean {
   if (downtime.ruleIds?.length && !downtime.ruleIds.includes(target.ruleId)) return false;
-  if (downtime.resources?.length && !target.resources.some((r) => downtime.resources?.includes(r)))
-    return false;
+  if (!coversAny(downtime.resources, target.resources)) return false;
+  if (!coversAny(downtime.groups, target.groups ?? [])) return false;
+  const datasource = target.dimensions.datasource;
+  if (!coversAny(downtime.datasources, datasource === undefined ? [] : [datasource])) return false;
   if (downtime.filters && !matchesFilters(target.dimensions, downtime.filters)) return false;
   return true;
 }
 
-/** The first downtime covering the target now, if any. */
-export const activeDowntime = (downtimes: readonly Downtime[], target: DowntimeTarget, atMs: number) =>
-  downtimes.find((d) => downtimeCovers(d, target, atMs));
+export const downtimeCovers = (downtime: Downtime, target: DowntimeTarget, atMs: number): boolean =>
+  downtimeTargets(downtime, target) && downtimeWindowAt(downtime, atMs) !== undefined;
+
+/** The first downtime covering the target now, with the end of its current window, if any. */
+export function activeDowntime(
+  downtimes: readonly Downtime[],
+  target: DowntimeTarget,
+  atMs: number,
+): (Downtime & { readonly windowEndsAt: number }) | undefined {
+  for (const downtime of downtimes) {
+    const window = downtimeTargets(downtime, target) ? downtimeWindowAt(downtime, atMs) : undefined;
+    if (window) return { ...downtime, windowEndsAt: window.endsAt };
+  }
+  return undefined;
+}
