@@ -4,8 +4,8 @@
  */
 import { downtimeInputSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { anyAlertRuleInputSchema } from '#domain/alerting/expr-rule';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
-import { alertRuleInputSchema } from '#domain/alerting/rule';
 import { SEVERITIES } from '#domain/alerting/thresholds';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
@@ -119,7 +119,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     path: '/v1/alert-rules',
     summary: 'Create an alert rule',
     ...write,
-    body: alertRuleInputSchema,
+    body: anyAlertRuleInputSchema,
     responses: { 201: ruleView, ...errors },
   },
   {
@@ -141,7 +141,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     path: '/v1/alert-rules/{ruleId}',
     summary: 'Replace an alert rule',
     ...write,
-    body: alertRuleInputSchema,
+    body: anyAlertRuleInputSchema,
     responses: { 200: ruleView, ...errors },
   },
   {
