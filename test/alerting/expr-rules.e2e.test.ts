@@ -249,9 +249,7 @@ describe('PromQL alert rules: evaluation on the local platform', () => {
     await ingest('a', 'web-2', 20);
     await platform.alerting.tick();
     const alerts = await alertsOf('a', rule.ruleId);
-    expect(alerts.map((a) => [a.resource, a.severity, a.status])).toEqual([
-      ['web-1', 'error', 'open'],
-    ]);
+    expect(alerts.map((a) => [a.resource, a.severity, a.status])).toEqual([['web-1', 'error', 'open']]);
     await api('a', 'DELETE', `/v1/alert-rules/${rule.ruleId}`, undefined, 204);
   });
 });
