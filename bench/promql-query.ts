@@ -124,6 +124,8 @@ async function writeStore(
         tenantId,
         named.map((s) => ({ metric: s.metric, dimensions: s.dimensions, timestampMs: t, value: p * s.rate })),
       );
+      // The store checkpoints its head on setImmediate: let it, or the head grows without bound.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     store.close();
