@@ -6,8 +6,12 @@
  * over all runs, and the peak RSS of each server while querying.
  *
  * Size: BENCH_PROMQL_SERIES series (default 1,000) over BENCH_PROMQL_HOURS hours (default 6) at 15 s,
- * the issue's 10 k series × 24 h with BENCH_PROMQL_SERIES=10000 BENCH_PROMQL_HOURS=23.
+ * the issue's 10 k series × 24 h with BENCH_PROMQL_SERIES=10000 BENCH_PROMQL_HOURS=24
+ * BENCH_PROMQL_LOAD=direct (the platform's store written in-process: remote-writing 55 M samples
+ * twice takes the machine for most of an hour; Prometheus is still fed by remote write).
  */
+import { join } from 'node:path';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
 import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
 import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
@@ -19,6 +23,9 @@ const SCRAPE_MS = 15_000;
 const STEP_SECONDS = 60;
 const METRICS = 10;
 const SERIES_PER_BODY = 2_000;
+const WINDOW_POINTS = 20;
+/** `remote-write` (both fed over HTTP) or `direct` (the platform's store written in-process). */
+const LOAD = process.env.BENCH_PROMQL_LOAD ?? 'remote-write';
 
 const QUERIES = [
   'sum(rate(bench_requests_0[5m]))',
@@ -30,56 +37,99 @@ const QUERIES = [
 
 const LE = ['0.1', '0.5', '1', '5', '+Inf'];
 
-/** Every body to write: one timestamp's samples of every series, time ascending. */
-function bodies(endMs: number): Uint8Array[] {
-  const points = Math.floor((HOURS * 3_600_000) / SCRAPE_MS);
-  const start = endMs - points * SCRAPE_MS;
-  const labels = Array.from({ length: SERIES }, (_, i) =>
-    i < SERIES - LE.length * 10
-      ? [
+interface BenchSeries {
+  readonly labels: { name: string; value: string }[];
+  /** Counter increase per scrape; buckets cumulative in le. */
+  readonly rate: number;
+}
+
+function benchSeries(): BenchSeries[] {
+  return Array.from({ length: SERIES }, (_, i) => {
+    if (i < SERIES - LE.length * 10)
+      return {
+        labels: [
           { name: '__name__', value: `bench_requests_${i % METRICS}` },
           { name: 'code', value: String(200 + (i % 5)) },
           { name: 'instance', value: `10.0.${Math.floor(i / 250)}.${i % 250}:9100` },
           { name: 'job', value: 'bench' },
-        ]
-      : [
-          { name: '__name__', value: 'bench_latency_bucket' },
-          { name: 'instance', value: `i${Math.floor((SERIES - i - 1) / LE.length)}` },
-          { name: 'job', value: 'bench' },
-          { name: 'le', value: LE[(SERIES - i - 1) % LE.length] as string },
         ],
-  );
-  const out: Uint8Array[] = [];
-  for (let p = 0; p < points; p++) {
-    const t = start + p * SCRAPE_MS;
-    for (let from = 0; from < SERIES; from += SERIES_PER_BODY) {
-      const timeseries = labels.slice(from, from + SERIES_PER_BODY).map((l, k) => {
-        const i = from + k;
-        const le = l.find((x) => x.name === 'le')?.value;
-        // Counters; buckets cumulative in le.
-        const rate = le ? LE.indexOf(le) + 1 : (i % 7) + 1;
-        return { labels: l, samples: [{ value: p * rate, timestamp: t, stale: false }] };
-      });
-      out.push(encodeRemoteWriteBody({ timeseries }));
-    }
-  }
-  return out;
+        rate: (i % 7) + 1,
+      };
+    const le = LE[(SERIES - i - 1) % LE.length] as string;
+    return {
+      labels: [
+        { name: '__name__', value: 'bench_latency_bucket' },
+        { name: 'instance', value: `i${Math.floor((SERIES - i - 1) / LE.length)}` },
+        { name: 'job', value: 'bench' },
+        { name: 'le', value: le },
+      ],
+      rate: LE.indexOf(le) + 1,
+    };
+  });
 }
 
-async function write(url: string, all: readonly Uint8Array[], token?: string): Promise<void> {
+/**
+ * The remote-write bodies, built as they are sent (55 M samples do not fit in memory as bodies):
+ * WINDOW_POINTS scrapes of SERIES_PER_BODY series each, windows in time order, so a Prometheus head
+ * (2 h out-of-order window) accepts them.
+ */
+function* bodies(series: readonly BenchSeries[], startMs: number, points: number): Generator<Uint8Array> {
+  for (let p0 = 0; p0 < points; p0 += WINDOW_POINTS)
+    for (let from = 0; from < series.length; from += SERIES_PER_BODY) {
+      const timeseries = series.slice(from, from + SERIES_PER_BODY).map((s) => {
+        const samples = [];
+        for (let p = p0; p < Math.min(points, p0 + WINDOW_POINTS); p++)
+          samples.push({ value: p * s.rate, timestamp: startMs + p * SCRAPE_MS, stale: false });
+        return { labels: s.labels, samples };
+      });
+      yield encodeRemoteWriteBody({ timeseries });
+    }
+}
+
+async function write(url: string, all: Iterator<Uint8Array>, token?: string): Promise<void> {
   const headers: Record<string, string> = { ...REMOTE_WRITE_HEADERS };
   if (token) headers.authorization = `Bearer ${token}`;
-  let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
-      while (next < all.length) {
-        const body = all[next++] as Uint8Array;
-        const response = await fetch(url, { method: 'POST', headers, body });
+      for (let next = all.next(); !next.done; next = all.next()) {
+        const response = await fetch(url, { method: 'POST', headers, body: next.value });
         if (!response.ok)
           throw new Error(`remote write to ${url}: ${response.status} ${await response.text()}`);
       }
     }),
   );
+}
+
+/**
+ * The same samples written straight into the platform's SQLite store (the fastest load: no HTTP, no
+ * decoding), one scrape of every series per write, while the platform serves reads from that file.
+ */
+async function writeStore(
+  dataDir: string,
+  tenantId: string,
+  series: readonly BenchSeries[],
+  startMs: number,
+  points: number,
+): Promise<void> {
+  const store = new SqliteMetricStore(join(dataDir, 'metrics.sqlite'), { checkpointSamples: 2_000_000 });
+  const named = series.map((s) => ({
+    metric: s.labels[0]!.value,
+    dimensions: Object.fromEntries(s.labels.slice(1).map((l) => [l.name, l.value])),
+    rate: s.rate,
+  }));
+  try {
+    for (let p = 0; p < points; p++) {
+      const t = startMs + p * SCRAPE_MS;
+      await store.write(
+        tenantId,
+        named.map((s) => ({ metric: s.metric, dimensions: s.dimensions, timestampMs: t, value: p * s.rate })),
+      );
+      // The store checkpoints its head on setImmediate: let it, or the head grows without bound.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    store.close();
+  }
 }
 
 interface Timing {
@@ -121,7 +171,9 @@ const percentile = (values: number[], q: number) => {
 
 async function main(): Promise<void> {
   const endMs = Math.floor(Date.now() / SCRAPE_MS) * SCRAPE_MS - 60_000;
-  const all = bodies(endMs);
+  const points = Math.floor((HOURS * 3_600_000) / SCRAPE_MS);
+  const startMs = endMs - points * SCRAPE_MS;
+  const series = benchSeries();
   const platform = await startLocalPlatform();
   const prometheus = await startPrometheus();
   try {
@@ -134,8 +186,15 @@ async function main(): Promise<void> {
       maxActiveSeries: SERIES * 2,
       maxActiveSeriesPerMetric: SERIES * 2,
     });
-    await write(`${platform.url}/api/v1/write`, all, ingestKeys[0]);
-    await write(`${prometheus.url}/api/v1/write`, all);
+    const loadStarted = performance.now();
+    if (LOAD === 'direct') await writeStore(platform.dataDir, tenantId, series, startMs, points);
+    else await write(`${platform.url}/api/v1/write`, bodies(series, startMs, points), ingestKeys[0]);
+    const platformLoadS = (performance.now() - loadStarted) / 1000;
+    await write(`${prometheus.url}/api/v1/write`, bodies(series, startMs, points));
+    const prometheusLoadS = (performance.now() - loadStarted) / 1000 - platformLoadS;
+    console.info(
+      `loaded: platform ${fmt(platformLoadS, 1)} s (${LOAD}), Prometheus ${fmt(prometheusLoadS, 1)} s`,
+    );
     const endS = endMs / 1000;
     const startS = endS - HOURS * 3600 + 600;
     const ours: Timing = { ms: [], peakRssMiB: 0 };
@@ -172,7 +231,8 @@ async function main(): Promise<void> {
         },
       ],
       notes: [
-        `${fmt(SERIES)} series × ${HOURS} h at 15 s (${fmt((SERIES * HOURS * 3600) / 15)} samples), written by remote write to both; ` +
+        `${fmt(SERIES)} series × ${HOURS} h at 15 s (${fmt(SERIES * points)} samples), written by remote write to Prometheus ` +
+          `(${fmt(prometheusLoadS, 1)} s) and ${LOAD === 'direct' ? 'straight into the platform’s SQLite store' : 'by remote write to the platform'} (${fmt(platformLoadS, 1)} s); ` +
           `${QUERIES.length} queries × ${ROUNDS} rounds, range ${HOURS} h minus 10 min, step ${STEP_SECONDS} s, over HTTP on loopback.`,
         `Queries: ${QUERIES.map((q) => `\`${q}\``).join(', ')}.`,
       ],

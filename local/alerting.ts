@@ -25,6 +25,7 @@ import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
 import type { KeyService } from '#ports/key-service';
 import type { MetricStore } from '#ports/metric-store';
+import type { RuleExpressions } from '#ports/rule-expressions';
 import type { TenantStore } from '#ports/tenant-store';
 import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
 import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
@@ -36,6 +37,8 @@ export interface LocalAlertingOptions {
   readonly dataDir: string;
   readonly tenants: TenantStore;
   readonly metrics: MetricStore;
+  /** Evaluates PromQL rules (the query API's backend over the same store). */
+  readonly expressions?: RuleExpressions;
   readonly audit: AuditLog;
   readonly clock: Clock;
   /** Seals webhook secrets in stored chains; the notifier opens them to sign. */
@@ -80,6 +83,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   const engine = new AlertEngine({
     store,
     metrics: options.metrics,
+    ...(options.expressions ? { expressions: options.expressions } : {}),
     bus,
     topology: new TenantStoreTopology(resources),
     resources,

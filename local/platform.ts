@@ -36,6 +36,7 @@ import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import { createAdminHandler } from '../functions/admin/app';
+import { backendRuleExpressions, RULE_QUERY_LIMITS } from '../functions/alert-evaluator/rule-expressions';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
@@ -71,6 +72,8 @@ export interface PlatformOptions {
   readonly wrapMetricStore?: (store: MetricStore) => MetricStore;
   /** Query limits of the Prometheus API (functions/query), e.g. small ones in tests. */
   readonly queryLimits?: Partial<QueryLimits>;
+  /** Query limits of PromQL alert rules' evaluation (default RULE_QUERY_LIMITS). */
+  readonly ruleQueryLimits?: Partial<QueryLimits>;
   /** How often parked batches under DATA_DIR/spill are replayed (default 1 s). */
   readonly spillReplayIntervalMs?: number;
   /** Alert evaluator timer (0: off, tests tick by hand), engine limits, webhook retry settings. */
@@ -150,7 +153,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
   const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
   const ingestObservability = platformMetrics.observability('ingest');
-  const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
+  // PromQL rules read through the query API's backend: the same engine, selector port and limits.
+  const expressions = backendRuleExpressions(regionBackend(baseMetrics, promqlEngine), {
+    ...RULE_QUERY_LIMITS,
+    ...options.ruleQueryLimits,
+  });
+  const alerting = startLocalAlerting({
+    dataDir,
+    tenants,
+    metrics,
+    expressions,
+    audit,
+    clock,
+    keys,
+    ...options.alerting,
+  });
 
   const handlers: Record<FunctionName, HttpHandler> = {
     admin: createAdminHandler({

@@ -37,6 +37,8 @@ export async function waitUntil(
 export interface Service {
   readonly url: string;
   readonly child: ChildProcess;
+  /** The process' data directory (removed by stop). */
+  readonly dataDir: string;
   /** Peak RSS of the process in KiB (from /proc), sampled by `sampleRss`. */
   rssKiB(): number;
   /** CPU time (user + system) the process has used so far, in ms (from /proc). */
@@ -114,6 +116,7 @@ function service(url: string, child: ChildProcess, dir: string): Service {
   return {
     url,
     child,
+    dataDir: dir,
     rssKiB: () => rssOf(child.pid),
     cpuMs: () => cpuMsOf(child.pid),
     stop: stopper(child, dir),

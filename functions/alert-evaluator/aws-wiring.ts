@@ -7,6 +7,7 @@ import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
 import type { ResourceDirectory } from '#ports/resource-directory';
+import type { RuleExpressions } from '#ports/rule-expressions';
 import type { TenantStore } from '#ports/tenant-store';
 import { AlertEngine } from './engine';
 import { TenantStoreTopology } from './topology';
@@ -18,6 +19,8 @@ export function awsAlertEngine(
     metrics?: MetricStore;
     /** The calling function's resource directory (ingest shares its cache with push linking). */
     resources?: ResourceDirectory;
+    /** PromQL rules' evaluation: wired by the scheduled evaluator, the only caller that evaluates them. */
+    expressions?: RuleExpressions;
     /** The calling function's logger and metrics (outbox warnings and AlertEventsPending). */
     observability?: Pick<Observability, 'logger' | 'metrics'>;
   } = {},
@@ -27,6 +30,7 @@ export function awsAlertEngine(
   return new AlertEngine({
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),
+    ...(deps.expressions ? { expressions: deps.expressions } : {}),
     bus: awsAlertBus(),
     topology: new TenantStoreTopology(resources),
     resources,

@@ -39,6 +39,7 @@ import {
   DETAIL_TYPE,
   withEventId,
 } from '#domain/alerting/events';
+import { exprSeries, exprSeverity, isExprRule } from '#domain/alerting/expr-rule';
 import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '#domain/alerting/limit-rule';
 import { type AlertRoute, type AlertRouting, routingOf } from '#domain/alerting/routing';
 import { type AlertRule, resourceOf } from '#domain/alerting/rule';
@@ -68,6 +69,7 @@ import type { AlertBus } from '#ports/event-bus';
 import type { MetricStore } from '#ports/metric-store';
 import type { ResourceDirectory } from '#ports/resource-directory';
 import type { ResourceTopology } from '#ports/resource-topology';
+import type { RuleExpressions } from '#ports/rule-expressions';
 
 export interface EngineLimits {
   readonly maxRulesPerTick: number;
@@ -108,6 +110,8 @@ export interface EngineDeps {
    * without it an alert's resource is its series' resource value alone.
    */
   readonly resources?: ResourceDirectory;
+  /** Evaluates PromQL rules' expressions (expr-rule.ts); without it those rules are skipped and logged. */
+  readonly expressions?: RuleExpressions;
   readonly clock: Clock;
   readonly limits?: Partial<EngineLimits>;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
@@ -183,20 +187,25 @@ export class AlertEngine {
     const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
     const groups = new Map<string, AlertRule[]>();
     for (const rule of page.items) {
-      const key = `${rule.tenantId}\u0000${rule.selector.metric}`;
+      // PromQL rules group by their expression (held in selector.metric), apart from metric rules.
+      const key = `${isExprRule(rule) ? 'expr' : 'metric'}\u0000${rule.tenantId}\u0000${rule.selector.metric}`;
       groups.set(key, [...(groups.get(key) ?? []), rule]);
     }
     for (const rules of groups.values()) {
       const first = rules[0] as AlertRule;
       const windowMs = Math.max(...rules.map((r) => r.windowSeconds)) * 1000;
-      // One query per tenant × metric; each rule filters the answer in memory.
-      const series = await this.deps.metrics.query(first.tenantId, {
-        metric: first.selector.metric,
-        fromMs: now - windowMs,
-        toMs: now,
-        aggregation: 'avg',
-        filters: rules.length === 1 ? first.selector.filters : {},
-      });
+      // One query per tenant × metric (or expression); each rule filters the answer in memory.
+      const series = isExprRule(first)
+        ? await this.evaluateExpr(first, now)
+        : await this.deps.metrics.query(first.tenantId, {
+            metric: first.selector.metric,
+            fromMs: now - windowMs,
+            toMs: now,
+            aggregation: 'avg',
+            filters: rules.length === 1 ? first.selector.filters : {},
+          });
+      // An expression the engine refused (a limit, the store): its rules hold their states this pass.
+      if (!series) continue;
       const downtimes = await this.deps.store.listDowntimes(first.tenantId);
       for (const rule of rules) {
         pass.downtimes = downtimes;
@@ -222,7 +231,8 @@ export class AlertEngine {
   /** Evaluation on ingest: the rules of this tenant that watch the series just written. */
   async onIngest(tenantId: string, samples: readonly Sample[]): Promise<void> {
     if (samples.length === 0) return;
-    const rules = (await this.rulesOf(tenantId)).filter((r) => r.enabled);
+    // PromQL rules are evaluated on the schedule only, as Prometheus evaluates its rule groups.
+    const rules = (await this.rulesOf(tenantId)).filter((r) => r.enabled && !isExprRule(r));
     if (rules.length === 0) return;
     const now = this.deps.clock.now().getTime();
     // Group what was written by metric: one store query per metric, narrowed by the dimensions all
@@ -497,12 +507,14 @@ export class AlertEngine {
       // Static-only rules judge synchronously: no await per series on the hot path.
       const { severity, cause } = Number.isNaN(value)
         ? { severity: undefined, cause: 'threshold' as const }
-        : rule.dynamic
-          ? await this.judge(rule, key, s.dimensions, value, pass)
-          : {
-              severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
-              cause: 'threshold' as const,
-            };
+        : isExprRule(rule)
+          ? { severity: exprSeverity(rule, value), cause: 'threshold' as const }
+          : rule.dynamic
+            ? await this.judge(rule, key, s.dimensions, value, pass)
+            : {
+                severity: rule.threshold ? staticSeverity(value, rule.threshold) : undefined,
+                cause: 'threshold' as const,
+              };
       // ±Inf breaches or clears, but is not kept as the value: DynamoDB and JSON cannot hold it.
       const shown = Number.isFinite(value) ? { value } : {};
       const observation: Observation = Number.isNaN(value)
@@ -517,7 +529,17 @@ export class AlertEngine {
         lastSeenAt: Math.max(lastSeen, stored?.lastSeenAt ?? 0),
       }));
     }
-    if (mode === 'tick') {
+    if (mode === 'tick' && isExprRule(rule)) {
+      // A series gone from the expression's result is healthy (Prometheus resolves its alert).
+      const gone = (stored: StoredSeriesState | undefined): Evaluation | undefined =>
+        stored && {
+          dimensions: stored.dimensions,
+          observation: { kind: 'ok' },
+          cause: 'threshold',
+          lastSeenAt: stored.lastSeenAt,
+        };
+      for (const key of states.keys()) if (!pending.has(key)) pending.set(key, gone);
+    } else if (mode === 'tick') {
       const noData = (stored: StoredSeriesState | undefined): Evaluation | undefined => {
         if (!stored) return undefined;
         const silentFor = now - stored.lastSeenAt;
@@ -561,6 +583,28 @@ export class AlertEngine {
       }
       for (const key of pending.keys()) if (!refused.has(key)) pending.delete(key);
       states = await this.deps.store.getSeriesStates(rule.tenantId, rule.ruleId);
+    }
+  }
+
+  /**
+   * A PromQL rule's expression at `now`, as the rule's series; undefined (logged, with the limit it
+   * hit) when it cannot be evaluated, so one rule's expensive expression never fails the pass.
+   */
+  private async evaluateExpr(rule: AlertRule & { expr: string }, now: number): Promise<Series[] | undefined> {
+    if (!this.deps.expressions) {
+      this.deps.log?.('no PromQL evaluator wired; PromQL rule skipped', { ruleId: rule.ruleId });
+      return undefined;
+    }
+    try {
+      return exprSeries(rule, await this.deps.expressions.instant(rule.tenantId, rule.expr, now), now);
+    } catch (error) {
+      this.deps.log?.('PromQL rule expression refused; its alerts hold their state', {
+        tenantId: rule.tenantId,
+        ruleId: rule.ruleId,
+        ...(error instanceof Error && 'limit' in error ? { limit: error.limit } : {}),
+        error: messageOf(error),
+      });
+      return undefined;
     }
   }
 

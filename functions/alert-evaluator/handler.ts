@@ -8,12 +8,20 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { regionQueryStore } from '#adapters/aws/wiring';
 import { createObservability } from '#http/handler';
 import { METRIC } from '#ports/operational-metrics';
+import { promqlEngine } from '../query/promql';
+import { regionBackend } from '../query/region-backend';
 import { awsAlertEngine } from './aws-wiring';
+import { backendRuleExpressions } from './rule-expressions';
 
 const { logger, metrics } = createObservability('alert-evaluator');
-const engine = awsAlertEngine({ observability: { logger, metrics } });
+const engine = awsAlertEngine({
+  observability: { logger, metrics },
+  // PromQL rules: the query function's backend for the region's store (engine or AMP forwarding).
+  expressions: backendRuleExpressions(regionBackend(regionQueryStore(), promqlEngine)),
+});
 /** Stop starting new pages when less than this is left of the invocation. */
 const RESERVE_MS = 15_000;
 

@@ -12,8 +12,9 @@ import {
   escalationChainInputSchema,
   redactRecipient,
 } from '#domain/alerting/escalation';
+import { ruleFromBody } from '#domain/alerting/expr-rule';
 import { type AlertRoute, alertRouteInputSchema, byPriority, routeFromInput } from '#domain/alerting/routing';
-import { type AlertRule, alertRuleInputSchema, ruleFromInput } from '#domain/alerting/rule';
+import type { AlertRule } from '#domain/alerting/rule';
 import { formatThreshold } from '#domain/alerting/thresholds';
 import {
   AWS_WEBHOOK_POLICY,
@@ -85,7 +86,10 @@ export const ALERT_ROUTES = [
 const id = () => randomBytes(12).toString('hex');
 
 export const ruleView = ({ tenantId: _t, threshold, ...rule }: AlertRule) => ({
-  ...rule,
+  // A PromQL rule's expression is its selector, window and aggregation: shown as `expr` alone.
+  ...(rule.expr === undefined
+    ? rule
+    : (({ selector: _s, windowSeconds: _w, aggregation: _a, ...exprRule }) => exprRule)(rule)),
   ...(threshold ? { threshold: formatThreshold(threshold), thresholdLevels: threshold } : {}),
 });
 export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) => ({
@@ -156,15 +160,15 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   }
 
   async function saveRule(event: HttpEvent, existing: AlertRule | undefined, principal: Principal) {
-    const input = parseOrThrow(alertRuleInputSchema, body(event));
-    await checkChain(principal.tenantId, input.escalationChainId);
     const now = deps.clock.now().toISOString();
-    const rule = ruleFromInput(
-      input,
+    // A metric rule, or a PromQL rule when the body has `expr` (expr-rule.ts).
+    const rule = ruleFromBody(
+      body(event),
       { tenantId: principal.tenantId, ruleId: existing?.ruleId ?? id() },
       now,
       existing?.createdAt ?? now,
     );
+    await checkChain(principal.tenantId, rule.escalationChainId);
     await store.putRule(rule);
     deps.engine.invalidateRules(principal.tenantId);
     await audit(

@@ -4,10 +4,10 @@
  */
 import { downtimeInputSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
+import { anyAlertRuleInputSchema } from '#domain/alerting/expr-rule';
 import { alertHistoryQuerySchema } from '#domain/alerting/history';
 import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
-import { alertRuleInputSchema } from '#domain/alerting/rule';
 import { SEVERITIES } from '#domain/alerting/thresholds';
 import { slaReportInputSchema } from '#domain/reports/sla';
 import * as z from '#domain/zod';
@@ -124,7 +124,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     path: '/v1/alert-rules',
     summary: 'Create an alert rule',
     ...write,
-    body: alertRuleInputSchema,
+    body: anyAlertRuleInputSchema,
     responses: { 201: ruleView, ...errors },
   },
   {
@@ -146,7 +146,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     path: '/v1/alert-rules/{ruleId}',
     summary: 'Replace an alert rule',
     ...write,
-    body: alertRuleInputSchema,
+    body: anyAlertRuleInputSchema,
     responses: { 200: ruleView, ...errors },
   },
   {

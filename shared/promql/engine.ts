@@ -532,7 +532,8 @@ class Evaluator {
     }
     if (name === 'histogram_quantile') return this.histogramQuantile(e);
     if (name === 'histogram_count' || name === 'histogram_sum' || name === 'histogram_fraction') {
-      // Native histograms only: classic float samples are skipped, so the result is empty.
+      // Native histograms only: float samples are skipped, so the result is empty (native histograms
+      // are stored as classic buckets: docs/promql-native-histograms.md).
       for (const a of e.args) this.eval(a);
       return { kind: 'vector', series: [] };
     }

@@ -40,10 +40,23 @@ describe('native histogram → classic buckets', () => {
         },
       }),
     ).toEqual({
-      bounds: [String(-(2 ** 0.5)), '0.25', String(2 ** -0.5), '1', String(2 ** 1.5), '+Inf'],
+      bounds: [
+        '-2',
+        String(-(2 ** 0.5)),
+        '-0.25',
+        '0.25',
+        '0.5',
+        String(2 ** -0.5),
+        '1',
+        '2',
+        String(2 ** 1.5),
+        '+Inf',
+      ],
       // negative index 2: 2, zero 1, positive index −1: 1, index 0: 3, index 3 (after a gap of 2): 1;
-      // +Inf is the count.
-      cumulative: [2, 3, 4, 7, 8, 10],
+      // +Inf is the count. Before each bucket whose lower bound is not the previous bound (the first
+      // negative, the zero bucket, positive index −1 after it, index 3 after the gap), that lower
+      // bound with the count so far, as Prometheus' quantile interpolates from it.
+      cumulative: [0, 2, 2, 3, 3, 4, 7, 7, 8, 10],
     });
   });
 
@@ -56,7 +69,7 @@ describe('native histogram → classic buckets', () => {
         positive: { spans: [{ offset: 1, length: 3 }], counts: [2, 0.5, 4.5], deltas: false },
         customBounds: [0.1, 1, 10],
       }),
-    ).toEqual({ bounds: ['1', '10', '+Inf'], cumulative: [2, 2.5, 7] });
+    ).toEqual({ bounds: ['0.1', '1', '10', '+Inf'], cumulative: [0, 2, 2.5, 7] });
   });
 
   it('gives OpenTelemetry buckets (index + 1) the same classic buckets as the Prometheus form', () => {
@@ -226,7 +239,9 @@ describe('one histogram, two protocols', () => {
     expect(rw.rejections).toEqual([]);
     expect(otlp.rejections).toEqual([]);
     expect(values(rw.samples)).toEqual(values(otlp.samples));
-    expect(rw.samples).toHaveLength(2 + 1 + 3 + 1 + 2);
+    // Buckets 2 + 1 + 3, +Inf, the empty lower bounds of the first negative, the zero and the first
+    // positive bucket, then _count and _sum.
+    expect(rw.samples).toHaveLength(2 + 1 + 3 + 1 + 3 + 2);
   });
 });
 

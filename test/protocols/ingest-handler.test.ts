@@ -139,10 +139,12 @@ describe('POST /v1/metrics (OTLP/HTTP)', () => {
     ]);
     const cumulative = { ...base, 'otel.temporality': 'cumulative' };
     // scale 0: base 2. Negative bucket index 1 covers [-4, -2): upper bound -2; zero bucket; positive
-    // bucket index 0 covers (1, 2].
+    // bucket index 0 covers (1, 2]. Each lower bound that is not the previous bound comes first, empty.
     expect(got['e_bucket']).toEqual([
+      { dims: { ...cumulative, le: '-4' }, value: 0 },
       { dims: { ...cumulative, le: '-2' }, value: 1 },
       { dims: { ...cumulative, le: '0' }, value: 2 },
+      { dims: { ...cumulative, le: '1' }, value: 2 },
       { dims: { ...cumulative, le: '2' }, value: 4 },
       { dims: { ...cumulative, le: '+Inf' }, value: 4 },
     ]);

@@ -37,8 +37,22 @@ const now = Date.now() - 5000;
 /** Schema 0 (base 2), integer deltas: negative bucket 1, zero bucket, positive buckets 0, 1 and 3. */
 const intHistogram: Histogram = integerHistogram(now);
 
-/** The classic buckets intHistogram becomes: le → cumulative count. */
-const intHistogramBuckets = { '-1': 1, '0.001': 2, '1': 4, '2': 5, '8': 9, '+Inf': 9 };
+/**
+ * The classic buckets intHistogram becomes: le → cumulative count, with an empty bucket at each lower
+ * bound that is not the previous bound (−2, −0.001, 0.5 and 4).
+ */
+const intHistogramBuckets = {
+  '-2': 0,
+  '-1': 1,
+  '-0.001': 1,
+  '0.001': 2,
+  '0.5': 2,
+  '1': 4,
+  '2': 5,
+  '4': 5,
+  '8': 9,
+  '+Inf': 9,
+};
 
 async function write(headers: Record<string, string>, body: Uint8Array) {
   const response = await platform.request('/api/v1/write', {

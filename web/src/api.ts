@@ -153,9 +153,15 @@ export interface AlertRule {
 
 export const alertRules = async (): Promise<AlertRule[]> => {
   const { rules } = await call<{
-    rules: { ruleId: string; name: string; selector: { metric: string; filters?: Record<string, string> } }[];
+    rules: {
+      ruleId: string;
+      name: string;
+      selector?: { metric: string; filters?: Record<string, string> };
+      /** A PromQL rule's expression: shown where a metric rule shows its metric. */
+      expr?: string;
+    }[];
   }>('/v1/alert-rules');
-  return rules.map((r) => ({ ruleId: r.ruleId, name: r.name, ...r.selector }));
+  return rules.map((r) => ({ ruleId: r.ruleId, name: r.name, ...(r.selector ?? { metric: r.expr ?? '' }) }));
 };
 
 export interface Resource {

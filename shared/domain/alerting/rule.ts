@@ -28,6 +28,13 @@ export interface AlertRule {
   /** The dimension that names the resource (for downtime, correlation, incidents). */
   readonly resourceDimension?: string;
   readonly escalationChainId?: string;
+  /**
+   * A PromQL rule (expr-rule.ts): the expression replaces metric, filters, window and aggregation
+   * (`selector.metric` holds the expression); its output series are the rule's series.
+   */
+  readonly expr?: string;
+  /** The severity of a PromQL rule's output series when it has no threshold. */
+  readonly severity?: Severity;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -53,10 +60,10 @@ export function resourceOf(
 }
 
 const severity = z.enum(SEVERITIES);
-const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
-const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+export const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
+export const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
-const thresholdSchema = z.union([
+export const thresholdSchema = z.union([
   z.pipe(
     z.string(),
     z.transform((s, ctx) => {
@@ -102,6 +109,18 @@ const dynamicSchema = z.strictObject({
   utcOffsetMinutes: z.optional(int(-720, 840)),
 });
 
+export const flapSchema = z.strictObject({
+  windowSeconds: int(60, 86_400),
+  maxTransitions: int(2, 100),
+  clearMultiplier: int(1, 20),
+});
+
+export const flapConfigOf = (flap: z.infer<typeof flapSchema>): FlapConfig => ({
+  windowMs: flap.windowSeconds * 1000,
+  maxTransitions: flap.maxTransitions,
+  clearMultiplier: flap.clearMultiplier,
+});
+
 /** The body of POST/PUT /v1/alert-rules. */
 export const alertRuleInputSchema = z
   .strictObject({
@@ -116,13 +135,7 @@ export const alertRuleInputSchema = z
     triggerInterval: z._default(int(1, 100), 1),
     clearInterval: z._default(int(1, 100), 1),
     noData: z.optional(z.strictObject({ afterSeconds: int(60, 86_400), severity: severity })),
-    flap: z.optional(
-      z.strictObject({
-        windowSeconds: int(60, 86_400),
-        maxTransitions: int(2, 100),
-        clearMultiplier: int(1, 20),
-      }),
-    ),
+    flap: z.optional(flapSchema),
     resourceDimension: z.optional(text(1, 60)),
     escalationChainId: z.optional(text(1, 64)),
   })
@@ -154,15 +167,7 @@ export function ruleFromInput(
     triggerInterval: input.triggerInterval,
     clearInterval: input.clearInterval,
     ...(input.noData ? { noData: input.noData } : {}),
-    ...(input.flap
-      ? {
-          flap: {
-            windowMs: input.flap.windowSeconds * 1000,
-            maxTransitions: input.flap.maxTransitions,
-            clearMultiplier: input.flap.clearMultiplier,
-          },
-        }
-      : {}),
+    ...(input.flap ? { flap: flapConfigOf(input.flap) } : {}),
     ...(input.resourceDimension ? { resourceDimension: input.resourceDimension } : {}),
     ...(input.escalationChainId ? { escalationChainId: input.escalationChainId } : {}),
     createdAt,

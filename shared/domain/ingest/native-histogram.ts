@@ -9,7 +9,10 @@
  *   positive bucket i is (base^(i−1), base^i], negative bucket i is [−base^i, −base^(i−1)).
  * - Classic buckets, ascending: the negative buckets (upper bound −base^(i−1), highest index first),
  *   the zero bucket (upper bound zero_threshold), the positive buckets (upper bound base^i), `+Inf`
- *   (the histogram's count); each value is the cumulative count up to that bound.
+ *   (the histogram's count); each value is the cumulative count up to that bound. Where a bucket's
+ *   lower bound is not the previous bound (skipped empty buckets, around the zero bucket), an empty
+ *   bucket at that lower bound comes first, so histogram_quantile over the classic buckets
+ *   interpolates as Prometheus does over the native histogram.
  * - Custom buckets (schema −53, Prometheus' classic layout carried natively): positive bucket i has
  *   upper bound custom_values[i]; the one at index len(custom_values) is the `+Inf` bucket.
  * - Integer histograms carry bucket deltas (each bucket's count minus the previous one's, across
@@ -83,6 +86,13 @@ export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string
   const out: ClassicBuckets = { bounds: [], cumulative: [] };
   let running = 0;
   let previous = Number.NEGATIVE_INFINITY;
+  /**
+   * Before a bucket whose lower bound is not the previous bucket's upper bound (the first bucket, one
+   * after empty buckets the spans skip, the zero bucket and the one after it), an empty bucket at that
+   * lower bound: histogram_quantile interpolates within a classic bucket from the previous bound, and
+   * Prometheus interpolates within a native bucket from its own lower bound. So the two agree.
+   */
+  const lowerBound = (bound: number): string | undefined => (bound > previous ? push(bound, 0) : undefined);
   const push = (bound: number, count: number): string | undefined => {
     if (!Number.isFinite(bound)) return 'a bucket bound is outside the range of a double';
     if (!(count >= 0 && Number.isFinite(count))) return `bucket count ${count} is not a finite number ≥ 0`;
@@ -106,7 +116,8 @@ export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string
       if (index < 0 || index > bounds.length)
         problem = `bucket index ${index} is outside the ${bounds.length} custom bounds`;
       // Index len(bounds) is the +Inf bucket: the count below covers it.
-      else if (index < bounds.length) problem = push(bounds[index]!, count);
+      else if (index < bounds.length)
+        problem = (index > 0 ? lowerBound(bounds[index - 1]!) : undefined) ?? push(bounds[index]!, count);
       else if (!(count >= 0)) problem = `bucket count ${count} is not a finite number ≥ 0`;
     });
     if (problem) return problem;
@@ -118,9 +129,15 @@ export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string
     const negative: number[] = [];
     forEachBucket(h.negative, (index, count) => negative.push(index, count));
     for (let k = negative.length - 2; k >= 0; k -= 2) {
-      const problem = push(-(2 ** ((negative[k]! - 1) * step)), negative[k + 1]!);
+      const problem =
+        lowerBound(-(2 ** (negative[k]! * step))) ??
+        push(-(2 ** ((negative[k]! - 1) * step)), negative[k + 1]!);
       if (problem) return problem;
     }
+    // The zero bucket is [−threshold, threshold]; Prometheus takes 0 as its lower bound when there are
+    // no negative buckets, as a classic first bucket with a positive bound does.
+    const zeroLower = negative.length > 0 && h.zeroThreshold > 0 ? lowerBound(-h.zeroThreshold) : undefined;
+    if (zeroLower) return zeroLower;
     const zero = push(h.zeroThreshold, h.zeroCount);
     if (zero) return zero;
     let problem: string | undefined;
@@ -128,7 +145,9 @@ export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string
       if (problem) return;
       const upper = 2 ** (index * step);
       problem =
-        upper <= h.zeroThreshold ? 'a positive bucket lies inside the zero bucket' : push(upper, count);
+        upper <= h.zeroThreshold
+          ? 'a positive bucket lies inside the zero bucket'
+          : (lowerBound(2 ** ((index - 1) * step)) ?? push(upper, count));
     });
     if (problem) return problem;
   }
