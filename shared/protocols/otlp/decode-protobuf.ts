@@ -459,7 +459,7 @@ function readRepeatedFixed64(r: ProtoReader, tag: number, into: number[], asDoub
 }
 
 /** Appends one KeyValue to a flattened attribute list: `key, rendered value`. */
-function readKeyValue(r: ProtoReader, end: number, into: Attributes): void {
+export function readKeyValue(r: ProtoReader, end: number, into: Attributes): void {
   let key = '';
   let value = '';
   while (r.pos < end) {
@@ -492,7 +492,7 @@ function readStringAnyValue(r: ProtoReader, end: number): string {
   return renderAnyValue(readAnyValue(r, end, 0));
 }
 
-function readAnyValue(r: ProtoReader, end: number, depth: number): AnyValueJs {
+export function readAnyValue(r: ProtoReader, end: number, depth: number): AnyValueJs {
   if (depth > MAX_ANY_VALUE_DEPTH) throw new ProtobufDecodeError('AnyValue nested too deeply');
   let value: AnyValueJs = null;
   while (r.pos < end) {
@@ -576,6 +576,6 @@ function readAnyValue(r: ProtoReader, end: number, depth: number): AnyValueJs {
 }
 
 /** A nested message must end exactly at its length; a field running past it is malformed. */
-function finish(r: ProtoReader, end: number): void {
+export function finish(r: ProtoReader, end: number): void {
   if (r.pos !== end) throw new ProtobufDecodeError(`field overruns its enclosing message at byte ${r.pos}`);
 }
