@@ -22,17 +22,24 @@ export interface DecodedLogs {
   readonly refusals: LogRefusal[];
 }
 
-/** Attribute values may be strings, numbers or booleans; anything else is refused. */
+/**
+ * Attribute values may be strings, numbers or booleans; anything else is refused. A map of strings
+ * only (the usual case) is kept as parsed, not copied.
+ */
 function stringMap(v: unknown, path: string): Record<string, string> | string {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) return `${path} must be an object of strings`;
-  const out: Record<string, string> = {};
-  for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof value === 'string') out[k] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') out[k] = String(value);
-    else return `${path}.${k} must be a string, number or boolean`;
+  const o = v as Record<string, unknown>;
+  let out: Record<string, string> | undefined;
+  for (const k in o) {
+    const value = o[k];
+    if (typeof value === 'string') continue;
+    if (typeof value !== 'number' && typeof value !== 'boolean')
+      return `${path}.${k} must be a string, number or boolean`;
+    out ??= { ...(o as Record<string, string>) };
+    out[k] = String(value);
   }
-  return out;
+  return out ?? (o as Record<string, string>);
 }
 
 /** Epoch ms from a number (ms, or s when below 1e11) or an RFC 3339 string. */
@@ -47,29 +54,37 @@ function timestampOf(v: unknown, nowMs: number): number | undefined {
   return undefined;
 }
 
+const invalidRecord = (index: number, message: string, field: string): LogRefusal => ({
+  index,
+  reason: 'invalid',
+  message,
+  field,
+});
+
+/** No closures on this path: it runs once per record. */
 function nativeRecord(v: unknown, index: number, nowMs: number): LogRecord | LogRefusal {
   const path = `[${index}]`;
-  const invalid = (message: string, field: string): LogRefusal => ({
-    index,
-    reason: 'invalid',
-    message,
-    field,
-  });
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return invalid(`${path} must be an object`, path);
+    return invalidRecord(index, `${path} must be an object`, path);
   const o = v as Record<string, unknown>;
   const message = o['message'] ?? o['msg'];
-  if (typeof message !== 'string') return invalid(`${path}.message must be a string`, `${path}.message`);
+  if (typeof message !== 'string')
+    return invalidRecord(index, `${path}.message must be a string`, `${path}.message`);
   const timestampMs = timestampOf(o['timestamp'], nowMs);
   if (timestampMs === undefined)
-    return invalid(`${path}.timestamp must be epoch ms or an RFC 3339 instant`, `${path}.timestamp`);
+    return invalidRecord(
+      index,
+      `${path}.timestamp must be epoch ms or an RFC 3339 instant`,
+      `${path}.timestamp`,
+    );
   const severityRaw = o['severity'];
   if (severityRaw !== undefined && typeof severityRaw !== 'string')
-    return invalid(`${path}.severity must be a string`, `${path}.severity`);
-  const resource = stringMap(o['resourceIds'] ?? o['_lm.resourceId'], `${path}.resourceIds`);
-  if (typeof resource === 'string') return invalid(resource, `${path}.resourceIds`);
-  const attributes = stringMap(o['attributes'], `${path}.attributes`);
-  if (typeof attributes === 'string') return invalid(attributes, `${path}.attributes`);
+    return invalidRecord(index, `${path}.severity must be a string`, `${path}.severity`);
+  const resource = stringMap(o['resourceIds'] ?? o['_lm.resourceId'], 'resourceIds');
+  if (typeof resource === 'string') return invalidRecord(index, `${path}.${resource}`, `${path}.resourceIds`);
+  const attributes = stringMap(o['attributes'], 'attributes');
+  if (typeof attributes === 'string')
+    return invalidRecord(index, `${path}.${attributes}`, `${path}.attributes`);
   const severity = normaliseSeverity(severityRaw ?? '');
   return { timestampMs, severity, severityNumber: severityNumberOf(severity), message, resource, attributes };
 }

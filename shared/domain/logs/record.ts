@@ -85,10 +85,17 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** Whether a string exceeds `max` UTF-8 bytes, measuring only when its length leaves it open. */
+function longerThan(s: string, max: number): boolean {
+  if (s.length > max) return true; // every UTF-16 unit is at least one byte
+  if (s.length * 3 <= max) return false; // and at most three
+  return utf8Length(s) > max;
+}
+
 /** The record's limit violation, or undefined; `index` names it in the answer. */
 export function logRecordViolation(record: LogRecord, index: number, path: string): LogRefusal | undefined {
-  const bytes = utf8Length(record.message);
-  if (bytes > LOG_LIMITS.maxMessageBytes)
+  if (longerThan(record.message, LOG_LIMITS.maxMessageBytes)) {
+    const bytes = utf8Length(record.message);
     return {
       index,
       reason: 'message-too-large',
@@ -96,20 +103,14 @@ export function logRecordViolation(record: LogRecord, index: number, path: strin
       field: `${path}.message`,
       limit: LOG_LIMITS.maxMessageBytes,
     };
-  const names = [...Object.keys(record.resource), ...Object.keys(record.attributes)];
-  if (names.length > LOG_LIMITS.maxAttributes)
-    return {
-      index,
-      reason: 'too-many-attributes',
-      message: `${names.length} attributes, more than the limit of ${LOG_LIMITS.maxAttributes}`,
-      field: `${path}.attributes`,
-      limit: LOG_LIMITS.maxAttributes,
-    };
+  }
+  let count = 0;
   for (const map of [record.resource, record.attributes])
-    for (const [name, value] of Object.entries(map)) {
+    for (const name in map) {
+      count++;
       if (
-        utf8Length(name) > LOG_LIMITS.maxAttributeNameBytes ||
-        utf8Length(value) > LOG_LIMITS.maxAttributeValueBytes
+        longerThan(name, LOG_LIMITS.maxAttributeNameBytes) ||
+        longerThan(map[name] as string, LOG_LIMITS.maxAttributeValueBytes)
       )
         return {
           index,
@@ -119,6 +120,14 @@ export function logRecordViolation(record: LogRecord, index: number, path: strin
           limit: LOG_LIMITS.maxAttributeValueBytes,
         };
     }
+  if (count > LOG_LIMITS.maxAttributes)
+    return {
+      index,
+      reason: 'too-many-attributes',
+      message: `${count} attributes, more than the limit of ${LOG_LIMITS.maxAttributes}`,
+      field: `${path}.attributes`,
+      limit: LOG_LIMITS.maxAttributes,
+    };
   return undefined;
 }
 
