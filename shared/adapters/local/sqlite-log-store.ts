@@ -16,7 +16,9 @@ import type { LogHistogram, LogHistogramRequest, LogSearch, LogSearchPage, LogSt
 import { inTransaction, openDatabase } from './sqlite';
 
 const PER_MS = 1024;
-const SCAN_BATCH = 512;
+/** The first batch of a scan; each next one doubles (every batch re-runs the MATCH), up to the maximum. */
+const FIRST_BATCH = 256;
+const MAX_BATCH = 16_384;
 
 interface Row {
   rowid: number | bigint;
@@ -148,8 +150,10 @@ export class SqliteLogStore implements LogStore {
     let high = Math.min(Math.max(0, toMs) * PER_MS, startBelow ?? Number.MAX_SAFE_INTEGER);
     let scanned = 0;
     let lastRowid: number | undefined;
+    let batchSize = FIRST_BATCH;
     while (scanned < maxScan) {
-      const want = Math.min(SCAN_BATCH, maxScan - scanned);
+      const want = Math.min(batchSize, maxScan - scanned);
+      batchSize = Math.min(MAX_BATCH, batchSize * 2);
       const batch = this.rows(tbl, match, low, high, want);
       for (const row of batch) {
         scanned++;
