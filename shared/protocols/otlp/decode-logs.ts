@@ -24,7 +24,7 @@ import {
   object,
   str,
 } from './decode-json';
-import { finish, readAnyValue, readKeyValue } from './decode-protobuf';
+import { finish, readAnyValue, readKeyValue, readResource } from './decode-protobuf';
 import type { Attributes } from './model';
 
 const NS_PER_MS = 1_000_000;
@@ -96,15 +96,7 @@ function readResourceLogs(r: ProtoReader, end: number, nowMs: number, out: LogRe
     const fieldNumber = tag >>> 3;
     if (fieldNumber === 1) {
       r.expect(tag, WIRE_LEN, 'resource');
-      const resourceEnd = r.lengthEnd();
-      while (r.pos < resourceEnd) {
-        const t = r.tag();
-        if (t >>> 3 === 1) {
-          r.expect(t, WIRE_LEN, 'resource.attributes');
-          readKeyValue(r, r.lengthEnd(), attributes);
-        } else r.skip(t & 7);
-      }
-      finish(r, resourceEnd);
+      readResource(r, attributes);
     } else if (fieldNumber === 2) {
       // The resource may come after its scopes: remember where they are, read them once it is known.
       r.expect(tag, WIRE_LEN, 'scope_logs');

@@ -38,19 +38,10 @@ function readResourceMetrics(r: ProtoReader, end: number): OtlpResourceMetrics {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
-      case 1: {
+      case 1:
         r.expect(tag, WIRE_LEN, 'resource');
-        const resourceEnd = r.lengthEnd();
-        while (r.pos < resourceEnd) {
-          const t = r.tag();
-          if (t >>> 3 === 1) {
-            r.expect(t, WIRE_LEN, 'resource.attributes');
-            readKeyValue(r, r.lengthEnd(), attributes);
-          } else r.skip(t & 7);
-        }
-        finish(r, resourceEnd);
+        readResource(r, attributes);
         break;
-      }
       case 2:
         r.expect(tag, WIRE_LEN, 'scope_metrics');
         scopeMetrics.push(readScopeMetrics(r, r.lengthEnd()));
@@ -61,6 +52,19 @@ function readResourceMetrics(r: ProtoReader, end: number): OtlpResourceMetrics {
   }
   finish(r, end);
   return { attributes, scopeMetrics };
+}
+
+/** A Resource message (its length next), its attributes appended to `into`. */
+export function readResource(r: ProtoReader, into: Attributes): void {
+  const resourceEnd = r.lengthEnd();
+  while (r.pos < resourceEnd) {
+    const t = r.tag();
+    if (t >>> 3 === 1) {
+      r.expect(t, WIRE_LEN, 'resource.attributes');
+      readKeyValue(r, r.lengthEnd(), into);
+    } else r.skip(t & 7);
+  }
+  finish(r, resourceEnd);
 }
 
 function readScopeMetrics(r: ProtoReader, end: number): OtlpScopeMetrics {
