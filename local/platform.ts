@@ -17,6 +17,7 @@ import { SpillDirectory, startSpillReplay } from '#adapters/local/spill-director
 import { truncateWriteAheadLogs } from '#adapters/local/sqlite';
 import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
 import { sqliteGuardrailStores } from '#adapters/local/sqlite-guardrails';
+import { SqliteLogStore } from '#adapters/local/sqlite-log-store';
 import { SqliteMetricMetadata } from '#adapters/local/sqlite-metric-metadata';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
@@ -153,6 +154,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
   const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
   const ingestObservability = platformMetrics.observability('ingest');
+  // Logs: SQLite FTS5, one table per tenant (docs/logs.md).
+  const logs = new SqliteLogStore(join(dataDir, 'logs.sqlite'));
   // PromQL rules read through the query API's backend: the same engine, selector port and limits.
   const expressions = backendRuleExpressions(regionBackend(baseMetrics, promqlEngine), {
     ...RULE_QUERY_LIMITS,
@@ -189,6 +192,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         alerting.ledger,
         ...guardrails.holders,
         metricMetadata,
+        logs,
       ],
     }),
     api: createApiHandler({
@@ -199,6 +203,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       clock,
       observability: platformMetrics.observability('api'),
       consoleUsers: consoleIdentity,
+      logs,
     }),
     limits: createLimitsHandler({
       ...guardrails,
@@ -222,6 +227,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       afterWrite: alerting.afterWrite,
       resources: alerting.resources,
       metadata: metricMetadata,
+      logs,
     }),
     alerts: alerting.handler,
     query: createQueryHandler({
@@ -333,6 +339,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants.close();
       guardrails.close();
       metricMetadata.close();
+      logs.close();
       sqliteAudit.close();
       consoleIdentity.close();
       sqliteMetrics?.close();

@@ -9,6 +9,7 @@ import type { AuditLog, AuditLogReader } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { ConsoleUserDirectory } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
+import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import type { EntityKind, EntityTypes, TenantStore } from '#ports/tenant-store';
 import { FieldCrypto } from './field-crypto';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly observability: Observability;
   /** Console logins (Cognito user pool / local twin); without one, console access is 404. */
   readonly consoleUsers?: ConsoleUserDirectory;
+  /** The log store; without one log search is 404. */
+  readonly logs?: LogStore;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {

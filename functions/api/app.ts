@@ -16,6 +16,7 @@ import { auditEventOperations } from './routes/audit-events';
 import { collectorConfigOperations } from './routes/collector-config';
 import { collectorOperations } from './routes/collectors';
 import { deviceCredentialOperations } from './routes/device-credentials';
+import { logOperations } from './routes/logs';
 import { metricsQueryOperations } from './routes/metrics-query';
 import { resourceOperations } from './routes/resources';
 import { tokenOperations } from './routes/tokens';
@@ -36,6 +37,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     ...tokenOperations(ctx),
     ...auditEventOperations(ctx),
     ...metricsQueryOperations(ctx),
+    ...logOperations(ctx),
   ];
   operations.push(
     op({

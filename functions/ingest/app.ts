@@ -29,14 +29,11 @@ import type { TenantStore } from '#ports/tenant-store';
 import { decodeOtlpJson } from '#protocols/otlp/decode-json';
 import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
 import type { OtlpRequest } from '#protocols/otlp/model';
-import {
-  encodeExportMetricsResponse,
-  encodeStatus,
-  exportMetricsResponseJson,
-  grpcCodeForHttpStatus,
-} from '#protocols/otlp/response';
+import { encodeExportMetricsResponse, exportMetricsResponseJson } from '#protocols/otlp/response';
 import { readRemoteWriteBody, type WriteRequestSink } from '#protocols/prometheus/remote-write';
 import { REMOTE_WRITE_V2_PROTO, readRemoteWriteV2Body } from '#protocols/prometheus/remote-write-v2';
+import { type LogIngestDeps, logIngestRoutes } from './logs';
+import { otlpFailure } from './otlp-failure';
 
 export interface IngestDeps {
   readonly tenants: TenantStore;
@@ -54,6 +51,9 @@ export interface IngestDeps {
   readonly resources?: ResourceDirectory;
   /** Where the metric metadata senders send (type, help, unit) is kept; not kept when absent. */
   readonly metadata?: MetricMetadataStore;
+  /** The log store (functions/ingest/logs.ts); without one the log routes are not served. */
+  readonly logs?: LogIngestDeps['logs'];
+  readonly afterLogWrite?: LogIngestDeps['afterLogWrite'];
 }
 
 /** The Content-Type proto parameter of remote write 1.0 (also what no parameter means). */
@@ -213,25 +213,6 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
     return result.statusCode >= 400 ? otlpFailure(mediaType(event), result) : result;
   }
 
-  /**
-   * OTLP/HTTP: every 4xx/5xx carries a google.rpc.Status in the request's encoding. A protobuf client
-   * gets the Status alone; a JSON client gets its fields beside the platform's `error` object.
-   */
-  function otlpFailure(type: string, failure: HttpResult): HttpResult {
-    const platformBody = JSON.parse(failure.body) as { error?: { message?: string } };
-    const message = platformBody.error?.message ?? '';
-    const code = grpcCodeForHttpStatus(failure.statusCode);
-    if (type !== 'application/x-protobuf') {
-      return { ...failure, body: JSON.stringify({ code, message, ...platformBody }) };
-    }
-    return {
-      ...failure,
-      headers: { ...failure.headers, 'content-type': 'application/x-protobuf' },
-      body: Buffer.from(encodeStatus(code, message)).toString('base64'),
-      isBase64Encoded: true,
-    };
-  }
-
   function otlpAnswer(type: string, outcome: ReturnType<typeof ingestOutcome>): HttpResult {
     const partial =
       outcome.rejected > 0
@@ -331,6 +312,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       'POST /v1/ingest': ingestNative,
       'POST /v1/metrics': ingestOtlp,
       'POST /api/v1/write': ingestRemoteWrite,
+      ...(deps.logs ? logIngestRoutes({ ...deps, logs: deps.logs }) : {}),
     }),
   );
 }

@@ -6,6 +6,23 @@ import { nativePayloadSchema } from '#domain/native-format';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
 
+/** For /openapi.json: the decoder (shared/domain/logs/native-format.ts) checks each record itself. */
+const nativeLogsSchema = z
+  .array(
+    z.looseObject({
+      message: z.string().check(z.describe('up to 32 KB (UTF-8); `msg` is accepted too')),
+      timestamp: z
+        .optional(z.union([z.number(), z.string()]))
+        .check(z.describe('epoch ms (or s) or RFC 3339')),
+      severity: z.optional(z.string()),
+      resourceIds: z
+        .optional(z.record(z.string(), z.string()))
+        .check(z.describe('`_lm.resourceId` is accepted too')),
+      attributes: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+    }),
+  )
+  .check(z.describe('log records; an invalid or oversized one is refused by its index, the rest stored'));
+
 const refusals = {
   400: null,
   401: null,
@@ -60,5 +77,36 @@ export const INGEST_OPERATIONS: readonly OperationDoc[] = [
     auth: 'ingest',
     binaryBody: ['application/x-protobuf'],
     responses: { 204: null, ...refusals },
+  },
+  {
+    method: 'POST',
+    path: '/v1/logs',
+    summary: 'OTLP/HTTP logs export (protobuf or JSON, gzip; 8 MB a body, 32 KB a message)',
+    auth: 'ingest',
+    binaryBody: ['application/x-protobuf', 'application/json'],
+    responses: {
+      200: z
+        .looseObject({
+          partialSuccess: z.optional(
+            z.looseObject({
+              rejectedLogRecords: z.optional(z.string()),
+              errorMessage: z.optional(z.string()),
+            }),
+          ),
+        })
+        .check(z.describe('ExportLogsServiceResponse (protobuf when the request was protobuf)')),
+      ...refusals,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/logs/ingest',
+    summary: 'Ingest log records in the native JSON array format (LM Logs limits: 8 MB, 32 KB a message)',
+    auth: 'ingest',
+    body: nativeLogsSchema,
+    responses: {
+      202: z.object({ accepted: z.number().check(z.int()), rejected: z.array(z.looseObject({})) }),
+      ...refusals,
+    },
   },
 ];

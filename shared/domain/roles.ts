@@ -8,6 +8,7 @@ export const TENANT_ROLES = ['admin', 'operator', 'read-only'] as const satisfie
 
 export const PERMISSIONS = [
   'metrics:read',
+  'logs:read',
   'resources:read',
   'resources:write',
   'collectors:read',
@@ -25,6 +26,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const READ: readonly Permission[] = [
   'metrics:read',
+  'logs:read',
   'resources:read',
   'collectors:read',
   'credentials:read',

@@ -56,6 +56,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/ingest', function: 'ingest' },
   { method: 'POST', path: '/v1/metrics', function: 'ingest' },
   { method: 'POST', path: '/api/v1/write', function: 'ingest' },
+  // Logs (docs/logs.md): OTLP and native ingest, search.
+  { method: 'POST', path: '/v1/logs', function: 'ingest' },
+  { method: 'POST', path: '/v1/logs/ingest', function: 'ingest' },
+  { method: 'GET', path: '/v1/logs/search', function: 'api' },
   { method: 'GET', path: '/admin/v1/tenants/{tenantId}/limits', function: 'limits' },
   { method: 'PUT', path: '/admin/v1/tenants/{tenantId}/limits', function: 'limits' },
   { method: 'GET', path: '/v1/usage', function: 'limits' },

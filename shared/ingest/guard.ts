@@ -84,6 +84,19 @@ export interface GuardedRequest {
   respond(outcome: IngestOutcome): HttpResult;
 }
 
+/**
+ * What a log route hands the guard: its records are charged in bytes to the tenant's `log-bytes`
+ * bucket (logIngestionBytesRate / logIngestionBurstBytes); request rate, body size (LM Logs' 8 MB),
+ * idempotent retries, the deadline and the answers (429 + Retry-After …) are the metrics routes'.
+ */
+export interface GuardedLogRequest {
+  readonly tenantId: string;
+  /** Decodes the request (a 4xx DomainError for bad input) and says what storing it costs. */
+  decode(): Promise<{ readonly bytes: number }>;
+  /** Stores what decode kept and answers (partial success, 413 naming oversized records …). */
+  write(): Promise<HttpResult>;
+}
+
 export interface IngestOutcome {
   readonly accepted: number;
   /** Samples the store or its validation refused, indices into the decoded request. */
@@ -95,6 +108,13 @@ export interface IngestOutcome {
 export interface IngestGuard {
   /** `context` (the Lambda's) bounds the deadline by the function's own remaining time. */
   run(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult>;
+  /** The same guard for a log request (`maxBodyBytes`: the route's body limit, LM Logs' 8 MB). */
+  runLogs(
+    event: HttpEvent,
+    request: GuardedLogRequest,
+    maxBodyBytes: number,
+    context?: Context,
+  ): Promise<HttpResult>;
   limitsFor(tenantId: string): Promise<TenantLimits>;
 }
 
@@ -492,8 +512,90 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     }
   }
 
-  async function run(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult> {
+  /** Decides a request before its idempotent step: an answer, or the step that writes and answers. */
+  type Prepare = (
+    limits: TenantLimits,
+    startMs: number,
+    completedAnswer: () => Promise<HttpResult | undefined>,
+  ) => Promise<HttpResult | (() => Promise<HttpResult>)>;
+
+  function run(event: HttpEvent, request: GuardedRequest, context?: Context): Promise<HttpResult> {
+    return runWith(
+      event,
+      request.tenantId,
+      (limits) => limits.maxRequestBytes,
+      (limits, startMs, completedAnswer) => prepare(request, limits, startMs, completedAnswer),
+      context,
+    );
+  }
+
+  function runLogs(
+    event: HttpEvent,
+    request: GuardedLogRequest,
+    maxBodyBytes: number,
+    context?: Context,
+  ): Promise<HttpResult> {
+    return runWith(
+      event,
+      request.tenantId,
+      () => maxBodyBytes,
+      (limits, startMs, completedAnswer) => prepareLogs(request, limits, startMs, completedAnswer),
+      context,
+    );
+  }
+
+  /** Log requests cost their bytes; a request larger than the burst can never pass (413, split it). */
+  async function prepareLogs(
+    request: GuardedLogRequest,
+    limits: TenantLimits,
+    startMs: number,
+    completedAnswer: () => Promise<HttpResult | undefined>,
+  ): Promise<HttpResult | (() => Promise<HttpResult>)> {
     const { tenantId } = request;
+    const { bytes } = await request.decode();
+    const rate = limits.logIngestionBytesRate;
+    const burst = limits.logIngestionBurstBytes;
+    if (bytes > burst)
+      throw new GuardrailRefusal(
+        413,
+        GUARDRAIL_ERROR.logRequestExceedsBurst,
+        `request holds ${bytes} bytes of logs, more than the burst of ${burst} bytes; split it`,
+        { limit: burst, field: 'body' },
+      );
+    const bucket = { ratePerSecond: rate, burst };
+    const refuse = (retryAfterMs: number) =>
+      throttled(
+        tenantId,
+        GUARDRAIL_ERROR.logIngestionRateLimited,
+        `log ingestion rate limit of ${rate} bytes/s (burst ${burst} bytes) exceeded`,
+        retryAfterMs,
+        rate,
+      );
+    if (bytes > 0) {
+      const local = localRefusal(tenantId, 'log-bytes', bytes, bucket, startMs);
+      if (local) {
+        const answer = await completedAnswer();
+        if (answer) return answer;
+        throw refuse(local.retryAfterMs);
+      }
+    }
+    return async () => {
+      if (bytes > 0) {
+        const decision = await takeTokensShared(tenantId, 'log-bytes', bytes, bucket, startMs);
+        if (!decision.allowed) throw refuse(decision.retryAfterMs);
+      }
+      refusalStreak.delete(tenantId);
+      return request.write();
+    };
+  }
+
+  async function runWith(
+    event: HttpEvent,
+    tenantId: string,
+    maxBodyBytes: (limits: TenantLimits) => number,
+    prepareRequest: Prepare,
+    context?: Context,
+  ): Promise<HttpResult> {
     const startMs = deps.clock.now().getTime();
     // Answer before whichever comes first: our deadline, the gateway's 29 s since it received the
     // request, or the function's own timeout (minus a margin to send the answer).
@@ -528,7 +630,10 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
       );
     });
     try {
-      return await Promise.race([guarded(event, request, startMs, deadlineAt), deadline]);
+      return await Promise.race([
+        guarded(event, tenantId, maxBodyBytes, prepareRequest, startMs, deadlineAt),
+        deadline,
+      ]);
     } catch (error) {
       return refusalResult(error, tenantId);
     } finally {
@@ -536,8 +641,14 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     }
   }
 
-  async function guarded(event: HttpEvent, request: GuardedRequest, startMs: number, deadlineAt: number) {
-    const { tenantId } = request;
+  async function guarded(
+    event: HttpEvent,
+    tenantId: string,
+    maxBodyBytes: (limits: TenantLimits) => number,
+    prepareRequest: Prepare,
+    startMs: number,
+    deadlineAt: number,
+  ) {
     // The tenant is the credential's; a request naming another one (Mimir's X-Scope-OrgID) is refused.
     for (const name of TENANT_HEADERS) {
       const named = header(event, name);
@@ -561,12 +672,13 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
       }
     }
     const body = rawBody(event);
-    if (body.length > limits.maxRequestBytes) {
+    const maxBytes = maxBodyBytes(limits);
+    if (body.length > maxBytes) {
       throw new GuardrailRefusal(
         413,
         GUARDRAIL_ERROR.maxRequestSize,
-        `request body of ${body.length} bytes is larger than the limit of ${limits.maxRequestBytes} bytes`,
-        { limit: limits.maxRequestBytes, field: 'body' },
+        `request body of ${body.length} bytes is larger than the limit of ${maxBytes} bytes`,
+        { limit: maxBytes, field: 'body' },
       );
     }
     const headerKey = header(event, 'idempotency-key');
@@ -607,7 +719,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
       }
     };
     try {
-      const prepared = await prepare(request, limits, startMs, completedAnswer);
+      const prepared = await prepareRequest(limits, startMs, completedAnswer);
       if (typeof prepared !== 'function') return prepared;
       const idempotent = makeIdempotent(
         async (_input: { tenantId: string; key: string; bodyHash: string }) => prepared(),
@@ -682,7 +794,7 @@ export function createIngestGuard(deps: IngestGuardDeps): IngestGuard {
     );
   }
 
-  return { run, limitsFor };
+  return { run, runLogs, limitsFor };
 }
 
 /**

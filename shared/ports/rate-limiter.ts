@@ -1,6 +1,7 @@
 import type { BucketDecision, BucketSpec } from '#domain/guardrails/token-bucket';
 
-export type BucketName = 'samples' | 'requests';
+/** `log-bytes`: the tenant's log ingestion, in bytes (shared/domain/logs/record.ts logRecordBytes). */
+export type BucketName = 'samples' | 'requests' | 'log-bytes';
 
 /**
  * Token buckets shared by every function instance (DynamoDB conditional writes in AWS, one SQLite

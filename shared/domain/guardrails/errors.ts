@@ -31,6 +31,10 @@ export const GUARDRAIL_ERROR = {
   idempotencyInProgress: 'err-tenant-idempotency-in-progress',
   /** 202: samples from an HA replica that is not the cluster's leader; not stored. */
   haReplicaNotLeader: 'err-tenant-ha-replica-not-leader',
+  /** 429: log bytes/s above the tenant's log bucket. Retry later. */
+  logIngestionRateLimited: 'err-tenant-log-ingestion-rate-limited',
+  /** 413: one log request holds more bytes than the tenant's log burst; it can never pass. Split it. */
+  logRequestExceedsBurst: 'err-tenant-log-request-exceeds-burst',
   /** 503: our own store or limit state is unavailable or throttled. */
   unavailable: 'err-tenant-ingest-unavailable',
   /** 503: the request could not finish before the deadline (API Gateway answers 504 at 29 s). */

@@ -47,6 +47,10 @@ export interface TenantLimits {
   /** How far in the future a sample's timestamp may be. */
   readonly maxFutureSkewSeconds: number;
   readonly ha: HaLimits;
+  /** Log bytes per second (records as stored: message and attributes), across every instance. */
+  readonly logIngestionBytesRate: number;
+  /** Log bytes a tenant may send at once above the steady rate; one request never holds more. */
+  readonly logIngestionBurstBytes: number;
 }
 
 /** The hard ceiling of each limit: what our stores accept (shared/domain/metrics.ts LIMITS). */
@@ -78,6 +82,9 @@ export const DEFAULT_TENANT_LIMITS: TenantLimits = {
   maxSampleAgeSeconds: STORE_CAPS.maxSampleAgeSeconds,
   maxFutureSkewSeconds: 600,
   ha: { enabled: false, clusterLabel: 'cluster', replicaLabel: '__replica__', failoverTimeoutSeconds: 30 },
+  // 5 MiB/s steady, 16 MiB at once: twice LM Logs' 8 MB payload passes from a full bucket.
+  logIngestionBytesRate: 5 * 1024 * 1024,
+  logIngestionBurstBytes: 16 * 1024 * 1024,
 };
 
 /** How long limits read from the store are trusted by one function instance. */
@@ -109,6 +116,8 @@ export const tenantLimitOverridesSchema = z.strictObject({
   maxRequestBytes: z.optional(positive(STORE_CAPS.maxRequestBytes)),
   maxSampleAgeSeconds: z.optional(positive(STORE_CAPS.maxSampleAgeSeconds)),
   maxFutureSkewSeconds: z.optional(count(STORE_CAPS.maxFutureSkewSeconds)),
+  logIngestionBytesRate: z.optional(positive(1024 * 1024 * 1024)),
+  logIngestionBurstBytes: z.optional(positive(4 * 1024 * 1024 * 1024)),
   ha: z.optional(
     z.strictObject({
       enabled: z.optional(z.boolean()),

@@ -21,7 +21,7 @@ import type {
 } from './model';
 
 /** A shape error on its way up: each level prepends its path segment. */
-class JsonShapeError extends Error {
+export class JsonShapeError extends Error {
   constructor(
     message: string,
     public path: string,
@@ -60,14 +60,14 @@ export function decodeOtlpJson(body: unknown): OtlpRequest {
   }
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function object(v: unknown, segment: string): Json {
+export function object(v: unknown, segment: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw shape(segment, 'must be an object');
   return v as Json;
 }
 
-function list<T>(v: unknown, segment: string, item: (v: unknown) => T): T[] {
+export function list<T>(v: unknown, segment: string, item: (v: unknown) => T): T[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw shape(segment, 'must be an array');
   const out = new Array<T>(v.length);
@@ -81,7 +81,7 @@ function list<T>(v: unknown, segment: string, item: (v: unknown) => T): T[] {
   return out;
 }
 
-function field<T>(o: Json, name: string, read: (v: unknown, name: string) => T): T {
+export function field<T>(o: Json, name: string, read: (v: unknown, name: string) => T): T {
   try {
     return read(o[name], name);
   } catch (error) {
@@ -89,7 +89,7 @@ function field<T>(o: Json, name: string, read: (v: unknown, name: string) => T):
   }
 }
 
-function str(v: unknown, segment: string): string {
+export function str(v: unknown, segment: string): string {
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw shape(segment, 'must be a string');
   return v;
@@ -102,7 +102,7 @@ function bool(v: unknown, segment: string): boolean {
 }
 
 /** int64/uint64/fixed64: a JSON number or a decimal string. */
-function int64(v: unknown, segment: string): number {
+export function int64(v: unknown, segment: string): number {
   if (typeof v === 'string') {
     const c = v.charCodeAt(0);
     const n = Number(v);
@@ -117,7 +117,7 @@ function int64(v: unknown, segment: string): number {
   throw shape(segment, 'must be an integer (a number or a decimal string)');
 }
 
-function int32(v: unknown, segment: string): number {
+export function int32(v: unknown, segment: string): number {
   const n = int64(v, segment);
   if (n < -2147483648 || n > 4294967295) throw shape(segment, 'is out of 32-bit range');
   return n;
@@ -312,7 +312,7 @@ function summaryPoint(v: unknown): SummaryPoint {
   };
 }
 
-function attributeList(v: unknown, segment: string): Attributes {
+export function attributeList(v: unknown, segment: string): Attributes {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw shape(segment, 'must be an array');
   const out: Attributes = [];
@@ -339,7 +339,7 @@ function attributeList(v: unknown, segment: string): Attributes {
   return out;
 }
 
-function anyValue(v: unknown, segment: string, depth: number): AnyValueJs {
+export function anyValue(v: unknown, segment: string, depth: number): AnyValueJs {
   if (depth > MAX_ANY_VALUE_DEPTH) throw shape(segment, 'is nested too deeply');
   if (v === undefined || v === null) return null;
   const o = object(v, segment);

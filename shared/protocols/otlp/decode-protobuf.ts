@@ -38,19 +38,10 @@ function readResourceMetrics(r: ProtoReader, end: number): OtlpResourceMetrics {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag >>> 3) {
-      case 1: {
+      case 1:
         r.expect(tag, WIRE_LEN, 'resource');
-        const resourceEnd = r.lengthEnd();
-        while (r.pos < resourceEnd) {
-          const t = r.tag();
-          if (t >>> 3 === 1) {
-            r.expect(t, WIRE_LEN, 'resource.attributes');
-            readKeyValue(r, r.lengthEnd(), attributes);
-          } else r.skip(t & 7);
-        }
-        finish(r, resourceEnd);
+        readResource(r, attributes);
         break;
-      }
       case 2:
         r.expect(tag, WIRE_LEN, 'scope_metrics');
         scopeMetrics.push(readScopeMetrics(r, r.lengthEnd()));
@@ -61,6 +52,19 @@ function readResourceMetrics(r: ProtoReader, end: number): OtlpResourceMetrics {
   }
   finish(r, end);
   return { attributes, scopeMetrics };
+}
+
+/** A Resource message (its length next), its attributes appended to `into`. */
+export function readResource(r: ProtoReader, into: Attributes): void {
+  const resourceEnd = r.lengthEnd();
+  while (r.pos < resourceEnd) {
+    const t = r.tag();
+    if (t >>> 3 === 1) {
+      r.expect(t, WIRE_LEN, 'resource.attributes');
+      readKeyValue(r, r.lengthEnd(), into);
+    } else r.skip(t & 7);
+  }
+  finish(r, resourceEnd);
 }
 
 function readScopeMetrics(r: ProtoReader, end: number): OtlpScopeMetrics {
@@ -459,7 +463,7 @@ function readRepeatedFixed64(r: ProtoReader, tag: number, into: number[], asDoub
 }
 
 /** Appends one KeyValue to a flattened attribute list: `key, rendered value`. */
-function readKeyValue(r: ProtoReader, end: number, into: Attributes): void {
+export function readKeyValue(r: ProtoReader, end: number, into: Attributes): void {
   let key = '';
   let value = '';
   while (r.pos < end) {
@@ -492,7 +496,7 @@ function readStringAnyValue(r: ProtoReader, end: number): string {
   return renderAnyValue(readAnyValue(r, end, 0));
 }
 
-function readAnyValue(r: ProtoReader, end: number, depth: number): AnyValueJs {
+export function readAnyValue(r: ProtoReader, end: number, depth: number): AnyValueJs {
   if (depth > MAX_ANY_VALUE_DEPTH) throw new ProtobufDecodeError('AnyValue nested too deeply');
   let value: AnyValueJs = null;
   while (r.pos < end) {
@@ -576,6 +580,6 @@ function readAnyValue(r: ProtoReader, end: number, depth: number): AnyValueJs {
 }
 
 /** A nested message must end exactly at its length; a field running past it is malformed. */
-function finish(r: ProtoReader, end: number): void {
+export function finish(r: ProtoReader, end: number): void {
   if (r.pos !== end) throw new ProtobufDecodeError(`field overruns its enclosing message at byte ${r.pos}`);
 }

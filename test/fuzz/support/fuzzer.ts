@@ -5,9 +5,11 @@ import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { DomainError } from '#domain/errors';
 import { otlpToBatch } from '#domain/ingest/otlp-metrics';
 import { remoteWriteBatchFrom, remoteWriteToBatch } from '#domain/ingest/remote-write';
+import { decodeNativeLogs } from '#domain/logs/native-format';
 import { LIMITS } from '#domain/metrics';
 import { nativePayloadToSamples } from '#domain/native-format';
 import { decodeOtlpJson } from '#protocols/otlp/decode-json';
+import { decodeOtlpLogsJson, decodeOtlpLogsProtobuf } from '#protocols/otlp/decode-logs';
 import { decodeOtlpProtobuf } from '#protocols/otlp/decode-protobuf';
 import { OTLP_METRICS_DESCRIPTOR, OTLP_TYPES } from '#protocols/otlp/schema';
 import {
@@ -19,6 +21,7 @@ import { REMOTE_WRITE_V2_HEADERS, readRemoteWriteV2Body } from '#protocols/prome
 import { snappyCompress } from '#protocols/snappy';
 import { typicalNative, typicalOtlpJson, typicalRemoteWriteSeries } from '../../../bench/lib/payloads';
 import { inProcessPlatform } from '../../faults/support/in-process';
+import { encodeOtlpLogsProtobuf, otlpLogsJson, typicalOtlpLogs } from '../../logs/support/otlp-logs';
 import { integerHistogram } from '../../protocols/support/histogram-fixtures';
 import { encodeRequestV2, type SeriesV2 } from '../../protocols/support/native-histograms';
 import { mutated, nastyValue, queryParameters } from './arbitraries';
@@ -166,6 +169,27 @@ export async function runFuzzer(
     ]),
   );
 
+  const logsRequests = [0, 1].map((i) => typicalOtlpLogs(nowMs - i * 1000, `h${i}`, 3 + i));
+  const otlpLogsJsonCorpus = logsRequests.map((r) => text.encode(JSON.stringify(otlpLogsJson(r))));
+  const otlpLogsProtoCorpus = logsRequests.map(encodeOtlpLogsProtobuf);
+  const nativeLogsCorpus = [
+    text.encode(
+      JSON.stringify([
+        {
+          message: 'link down',
+          timestamp: nowMs,
+          severity: 'error',
+          resourceIds: { 'system.hostname': 'sw1' },
+        },
+        {
+          msg: 'ok',
+          timestamp: '2026-12-06T12:00:00Z',
+          '_lm.resourceId': { id: 1 },
+          attributes: { a: true },
+        },
+      ]),
+    ),
+  ];
   const metrics = new SqliteMetricStore(':memory:');
   const platform = inProcessPlatform({ ingest: metrics, query: metrics });
   const keys = await platform.onboard();
@@ -215,6 +239,33 @@ export async function runFuzzer(
   };
   const pick = <T>(list: readonly T[]) => list[random(list.length)] as T;
   const targets: Target[] = [
+    {
+      name: 'decoder: native logs JSON',
+      run: () => {
+        const input = mutateBytes(pick(nativeLogsCorpus), nativeLogsCorpus, random);
+        return {
+          input,
+          outcome: decoderOutcome(input, () => decodeNativeLogs(JSON.parse(utf8.decode(input)), nowMs)),
+        };
+      },
+    },
+    {
+      name: 'decoder: OTLP logs JSON',
+      run: () => {
+        const input = mutateBytes(pick(otlpLogsJsonCorpus), otlpLogsJsonCorpus, random);
+        return {
+          input,
+          outcome: decoderOutcome(input, () => decodeOtlpLogsJson(JSON.parse(utf8.decode(input)), nowMs)),
+        };
+      },
+    },
+    {
+      name: 'decoder: OTLP logs protobuf',
+      run: () => {
+        const input = mutateBytes(pick(otlpLogsProtoCorpus), otlpLogsProtoCorpus, random);
+        return { input, outcome: decoderOutcome(input, () => decodeOtlpLogsProtobuf(input, nowMs)) };
+      },
+    },
     {
       name: 'decoder: native JSON',
       run: (i) => {

@@ -1,0 +1,111 @@
+/**
+ * Log search: time range, full text, attribute and resource filters, newest first, cursor paging,
+ * a bounded scan and a histogram of matches for the console. Device logs are Customer Sensitive:
+ * every search is recorded in the tenant's audit log (action `logs.search`, the query as target).
+ */
+import { NotFoundError } from '#domain/errors';
+import { formatLogQuery } from '#domain/logs/query';
+import { LOG_SEARCH_LIMITS, logRecordView, parseLogSearch } from '#domain/logs/search';
+import * as z from '#domain/zod';
+import { json } from '#http/response';
+import type { ApiContext } from '../api-context';
+import { type Operation, op, std } from '../operation';
+
+const logSearchQuery = z.looseObject({
+  q: z
+    .optional(z.string())
+    .check(
+      z.describe('words, "phrases", severity:error, resource.<name>:value, <attribute>:value; all must hold'),
+    ),
+  from: z.optional(z.string()).check(z.describe('epoch ms or RFC 3339; default an hour before `to`')),
+  to: z.optional(z.string()).check(z.describe('epoch ms or RFC 3339 (exclusive); default now')),
+  limit: z
+    .optional(z.string())
+    .check(z.describe(`1–${LOG_SEARCH_LIMITS.maxPageSize}, default ${LOG_SEARCH_LIMITS.defaultPageSize}`)),
+  cursor: z.optional(z.string()),
+  interval: z
+    .optional(z.string())
+    .check(z.describe('seconds: also answer a histogram of matches per interval')),
+});
+
+const logRecordDoc = z.looseObject({
+  id: z.string(),
+  timestamp: z.string(),
+  severity: z.string(),
+  message: z.string(),
+  resource: z.record(z.string(), z.string()),
+  attributes: z.record(z.string(), z.string()),
+});
+
+const logSearchResult = z.object({
+  items: z.array(logRecordDoc),
+  nextCursor: z.optional(z.string()),
+  scanned: z.number().check(z.int()),
+  scanLimited: z.boolean().check(z.describe('the page stopped at the scan bound; nextCursor resumes it')),
+  histogram: z.optional(
+    z.object({
+      intervalMs: z.number(),
+      buckets: z.array(z.object({ start: z.string(), count: z.number() })),
+      scanLimited: z.boolean(),
+    }),
+  ),
+});
+
+export function logOperations(ctx: ApiContext): Operation[] {
+  const { deps, audit } = ctx;
+  return [
+    op({
+      method: 'GET',
+      path: '/v1/logs/search',
+      summary: 'Search the tenant’s logs, newest first (audited)',
+      auth: 'tenant',
+      permission: 'logs:read',
+      query: logSearchQuery,
+      responses: { 200: logSearchResult, ...std },
+      run: async (request) => {
+        if (!deps.logs) throw new NotFoundError('logs are not enabled in this deployment');
+        const tenantId = request.principal.tenantId;
+        const params = parseLogSearch(request.event.queryStringParameters ?? {}, deps.clock.now().getTime());
+        const bounds = { fromMs: params.fromMs, toMs: params.toMs, query: params.query };
+        const [page, histogram] = await Promise.all([
+          deps.logs.search(tenantId, {
+            ...bounds,
+            limit: params.limit,
+            maxScan: LOG_SEARCH_LIMITS.maxScan,
+            ...(params.cursor ? { cursor: params.cursor } : {}),
+          }),
+          params.intervalMs === undefined || params.cursor
+            ? undefined
+            : deps.logs.histogram(tenantId, {
+                ...bounds,
+                intervalMs: params.intervalMs,
+                maxScan: LOG_SEARCH_LIMITS.maxScan,
+              }),
+        ]);
+        await audit(
+          request,
+          'logs.search',
+          `logs?q=${formatLogQuery(params.query)}&from=${new Date(params.fromMs).toISOString()}&to=${new Date(params.toMs).toISOString()}`,
+        );
+        return json(200, {
+          items: page.records.map(logRecordView),
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          scanned: page.scanned,
+          scanLimited: page.scanLimited,
+          ...(histogram && params.intervalMs
+            ? {
+                histogram: {
+                  intervalMs: params.intervalMs,
+                  buckets: histogram.buckets.map((b) => ({
+                    start: new Date(b.startMs).toISOString(),
+                    count: b.count,
+                  })),
+                  scanLimited: histogram.scanLimited,
+                },
+              }
+            : {}),
+        });
+      },
+    }),
+  ];
+}
