@@ -1,6 +1,7 @@
 import { issueCredential, newId } from '#domain/credentials';
 import { NotFoundError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
+import { benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema, type Tenant } from '#domain/tenant';
 import { parseOrThrow } from '#domain/validation';
 
@@ -9,6 +10,7 @@ import { readJson, requireMediaType } from '#http/body';
 import { httpHandler, type Observability, router } from '#http/handler';
 import { json } from '#http/response';
 import type { HttpEvent, HttpHandler, HttpResult } from '#http/types';
+import type { AlertStore } from '#ports/alert-store';
 import type { ArchiveStore } from '#ports/archive-store';
 import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
@@ -18,8 +20,10 @@ import {
   PROVIDER_GROUP,
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
+import type { MetricStore } from '#ports/metric-store';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import type { TenantStore } from '#ports/tenant-store';
+import { computeBenchmarks } from './benchmarks';
 import { offboardTenant } from './offboarding';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 
@@ -39,6 +43,9 @@ export interface AdminDeps {
   readonly consoleTokens?: ConsoleTokenVerifier;
   /** Where the provider's console logins are created (Cognito user pool / local twin). */
   readonly consoleUsers?: ConsoleUserDirectory;
+  /** Read across tenants only for the anonymised benchmarks. */
+  readonly metrics?: MetricStore;
+  readonly alerts?: AlertStore;
 }
 
 const tenantView = (t: Tenant) => ({
@@ -165,6 +172,25 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     return json(201, invitation);
   }
 
+  /** Cross-tenant benchmarks, k-anonymous: no tenant id or resource name in the answer. */
+  async function benchmarks(event: HttpEvent) {
+    await authorize(event);
+    const query = parseOrThrow(benchmarkQuerySchema, { ...(event.queryStringParameters ?? {}) });
+    const report = await computeBenchmarks(
+      { tenants: deps.tenants, clock: deps.clock, metrics: deps.metrics, alerts: deps.alerts },
+      query,
+    );
+    await deps.audit?.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: deps.clock.now().toISOString(),
+      action: 'benchmarks.read',
+      actor: 'provider',
+      outcome: 'success',
+      target: `benchmarks/${query.metric}?k=${report.k}&maxShare=${report.maxShare}&from=${report.from}&to=${report.to}`,
+    });
+    return json(200, report);
+  }
+
   return httpHandler(
     deps.observability,
     router({
@@ -175,6 +201,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       'POST /admin/v1/tenants/{tenantId}/offboard': offboard,
       'GET /admin/v1/exports/{archiveId}': downloadArchive,
       'GET /admin/v1/audit-events': providerAudit,
+      'GET /admin/v1/benchmarks': benchmarks,
     }),
   );
 }
