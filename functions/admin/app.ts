@@ -154,6 +154,17 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     return json(200, { ...result, items });
   }
 
+  async function auditProviderAction(action: string, target: string) {
+    await deps.audit?.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: deps.clock.now().toISOString(),
+      action,
+      actor: 'provider',
+      outcome: 'success',
+      target,
+    });
+  }
+
   /** A console login for one of the provider's people: temporary password (shown once), then MFA enrolment. */
   async function inviteConsoleUser(event: HttpEvent) {
     await authorize(event);
@@ -161,14 +172,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     const { email } = parseOrThrow(consoleUserSchema, readJson(event));
     if (!deps.consoleUsers) throw new NotFoundError('console sign-in is not configured here');
     const invitation = await deps.consoleUsers.invite({ email, group: PROVIDER_GROUP });
-    await deps.audit?.append({
-      tenantId: PROVIDER_AUDIT_PARTITION,
-      at: deps.clock.now().toISOString(),
-      action: 'console-user.invite',
-      actor: 'provider',
-      outcome: 'success',
-      target: 'console-user',
-    });
+    await auditProviderAction('console-user.invite', 'console-user');
     return json(201, invitation);
   }
 
@@ -180,14 +184,10 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       { tenants: deps.tenants, clock: deps.clock, metrics: deps.metrics, alerts: deps.alerts },
       query,
     );
-    await deps.audit?.append({
-      tenantId: PROVIDER_AUDIT_PARTITION,
-      at: deps.clock.now().toISOString(),
-      action: 'benchmarks.read',
-      actor: 'provider',
-      outcome: 'success',
-      target: `benchmarks/${query.metric}?k=${report.k}&maxShare=${report.maxShare}&from=${report.from}&to=${report.to}`,
-    });
+    await auditProviderAction(
+      'benchmarks.read',
+      `benchmarks/${query.metric}?k=${report.k}&maxShare=${report.maxShare}&from=${report.from}&to=${report.to}`,
+    );
     return json(200, report);
   }
 
