@@ -183,6 +183,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       archives,
       consoleTokens: consoleIdentity,
       consoleUsers: consoleIdentity,
+      metrics,
+      alerts: alerting.store,
       holders: [
         // Parked batches before the store: the purge waits for a running replay, then the store's
         // erasure removes whatever that replay wrote.

@@ -1,6 +1,7 @@
 import { issueCredential, newId } from '#domain/credentials';
 import { NotFoundError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
+import { benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema, type Tenant } from '#domain/tenant';
 import { parseOrThrow } from '#domain/validation';
 
@@ -9,6 +10,7 @@ import { readJson, requireMediaType } from '#http/body';
 import { httpHandler, type Observability, router } from '#http/handler';
 import { json } from '#http/response';
 import type { HttpEvent, HttpHandler, HttpResult } from '#http/types';
+import type { AlertStore } from '#ports/alert-store';
 import type { ArchiveStore } from '#ports/archive-store';
 import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
@@ -18,8 +20,10 @@ import {
   PROVIDER_GROUP,
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
+import type { MetricStore } from '#ports/metric-store';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import type { TenantStore } from '#ports/tenant-store';
+import { computeBenchmarks } from './benchmarks';
 import { offboardTenant } from './offboarding';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 
@@ -39,6 +43,9 @@ export interface AdminDeps {
   readonly consoleTokens?: ConsoleTokenVerifier;
   /** Where the provider's console logins are created (Cognito user pool / local twin). */
   readonly consoleUsers?: ConsoleUserDirectory;
+  /** Read across tenants only for the anonymised benchmarks. */
+  readonly metrics?: MetricStore;
+  readonly alerts?: AlertStore;
 }
 
 const tenantView = (t: Tenant) => ({
@@ -147,6 +154,17 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     return json(200, { ...result, items });
   }
 
+  async function auditProviderAction(action: string, target: string) {
+    await deps.audit?.append({
+      tenantId: PROVIDER_AUDIT_PARTITION,
+      at: deps.clock.now().toISOString(),
+      action,
+      actor: 'provider',
+      outcome: 'success',
+      target,
+    });
+  }
+
   /** A console login for one of the provider's people: temporary password (shown once), then MFA enrolment. */
   async function inviteConsoleUser(event: HttpEvent) {
     await authorize(event);
@@ -154,15 +172,23 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     const { email } = parseOrThrow(consoleUserSchema, readJson(event));
     if (!deps.consoleUsers) throw new NotFoundError('console sign-in is not configured here');
     const invitation = await deps.consoleUsers.invite({ email, group: PROVIDER_GROUP });
-    await deps.audit?.append({
-      tenantId: PROVIDER_AUDIT_PARTITION,
-      at: deps.clock.now().toISOString(),
-      action: 'console-user.invite',
-      actor: 'provider',
-      outcome: 'success',
-      target: 'console-user',
-    });
+    await auditProviderAction('console-user.invite', 'console-user');
     return json(201, invitation);
+  }
+
+  /** Cross-tenant benchmarks, k-anonymous: no tenant id or resource name in the answer. */
+  async function benchmarks(event: HttpEvent) {
+    await authorize(event);
+    const query = parseOrThrow(benchmarkQuerySchema, { ...(event.queryStringParameters ?? {}) });
+    const report = await computeBenchmarks(
+      { tenants: deps.tenants, clock: deps.clock, metrics: deps.metrics, alerts: deps.alerts },
+      query,
+    );
+    await auditProviderAction(
+      'benchmarks.read',
+      `benchmarks/${query.metric}?k=${report.k}&maxShare=${report.maxShare}&from=${report.from}&to=${report.to}`,
+    );
+    return json(200, report);
   }
 
   return httpHandler(
@@ -175,6 +201,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       'POST /admin/v1/tenants/{tenantId}/offboard': offboard,
       'GET /admin/v1/exports/{archiveId}': downloadArchive,
       'GET /admin/v1/audit-events': providerAudit,
+      'GET /admin/v1/benchmarks': benchmarks,
     }),
   );
 }

@@ -10,10 +10,13 @@ import {
   awsMetricMetadata,
   awsTenantStore,
   providerTokenHashFromSecret,
+  regionMetricStore,
 } from '#adapters/aws/wiring';
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
 import { createAdminHandler } from './app';
+
+const alerts = awsAlertStore();
 
 export const handler = createAdminHandler({
   tenants: awsTenantStore(),
@@ -25,11 +28,14 @@ export const handler = createAdminHandler({
   archives: awsArchiveStore(),
   consoleTokens: awsConsoleTokens(),
   consoleUsers: awsConsoleUsers(),
+  // Read only by the anonymised benchmarks (GET /admin/v1/benchmarks).
+  metrics: regionMetricStore(),
+  alerts,
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),
     awsMetricMetadata(),
-    awsAlertStore(),
+    alerts,
     awsNotificationLedger(),
     ...Object.values(awsGuardrailStores()),
   ],

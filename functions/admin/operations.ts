@@ -3,6 +3,7 @@
  * validates with (functions/admin/app.ts). Provider token only.
  */
 import { pageQuerySchema } from '#domain/pagination';
+import { benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema } from '#domain/tenant';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
@@ -93,6 +94,36 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     responses: {
       201: z.object({ username: z.string(), temporaryPassword: z.string() }),
       409: null,
+      ...errors,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/benchmarks',
+    summary:
+      'Cross-tenant benchmarks (median/p90 of a metric per datasource, alert counts per datasource), k-anonymous: a cell needs >= k tenants (floor 5) and no tenant over maxShare of it',
+    ...provider,
+    query: benchmarkQuerySchema,
+    responses: {
+      200: z.looseObject({
+        k: z.number(),
+        maxShare: z.number(),
+        from: z.number(),
+        to: z.number(),
+        alertsCapped: z.boolean(),
+        published: z.array(
+          z.object({
+            kind: z.enum(['metric', 'alerts']),
+            metric: z.string(),
+            datasource: z.string(),
+            tenants: z.number(),
+            observations: z.number(),
+            median: z.number(),
+            p90: z.number(),
+          }),
+        ),
+        suppressed: z.object({ tooFewTenants: z.number(), dominated: z.number() }),
+      }),
       ...errors,
     },
   },

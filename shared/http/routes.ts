@@ -52,6 +52,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/admin/v1/tenants/{tenantId}/offboard', function: 'admin' },
   { method: 'GET', path: '/admin/v1/exports/{archiveId}', function: 'admin' },
   { method: 'GET', path: '/admin/v1/audit-events', function: 'admin' },
+  { method: 'GET', path: '/admin/v1/benchmarks', function: 'admin' },
   { method: 'POST', path: '/admin/v1/console-users', function: 'admin' },
   { method: 'POST', path: '/v1/ingest', function: 'ingest' },
   { method: 'POST', path: '/v1/metrics', function: 'ingest' },
