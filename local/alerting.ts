@@ -18,6 +18,7 @@ import { notificationPattern } from '#domain/alerting/events';
 import { SEVERITIES } from '#domain/alerting/thresholds';
 import type { LimitUsage } from '#domain/guardrails/usage';
 import type { Sample } from '#domain/metrics';
+import type { RegionSettings } from '#domain/region';
 import { createObservability } from '#http/handler';
 import type { HttpHandler } from '#http/types';
 import type { AuditLog } from '#ports/audit-log';
@@ -34,6 +35,10 @@ import { createNotificationProcessor } from '../functions/notifier/app';
 
 export interface LocalAlertingOptions {
   readonly dataDir: string;
+  /** Where the alert state and notification claims live (the global table's twin), default dataDir. */
+  readonly metadataDir?: string;
+  /** The region this platform serves: its evaluator handles only tenants homed here. */
+  readonly region?: RegionSettings;
   readonly tenants: TenantStore;
   readonly metrics: MetricStore;
   readonly audit: AuditLog;
@@ -68,7 +73,8 @@ export interface LocalAlerting {
 }
 
 export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting {
-  const store = new SqliteAlertStore(join(options.dataDir, 'alerts.sqlite'));
+  const metadataDir = options.metadataDir ?? options.dataDir;
+  const store = new SqliteAlertStore(join(metadataDir, 'alerts.sqlite'));
   const logger = createObservability('notifier').logger;
   const bus = new LocalEventBus({
     onDeadLetter: (entry) => logger.error('bus target failed every retry; event dead-lettered', { ...entry }),
@@ -89,7 +95,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   });
   const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
-  const ledger = new SqliteNotificationLedger(join(options.dataDir, 'alerts.sqlite'));
+  const ledger = new SqliteNotificationLedger(join(metadataDir, 'alerts.sqlite'));
   const process = createNotificationProcessor({
     store,
     ledger,

@@ -8,6 +8,7 @@ import {
   awsKeyService,
   awsMetricDataHolder,
   awsMetricMetadata,
+  awsRegionSettings,
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '#adapters/aws/wiring';
@@ -25,6 +26,7 @@ export const handler = createAdminHandler({
   archives: awsArchiveStore(),
   consoleTokens: awsConsoleTokens(),
   consoleUsers: awsConsoleUsers(),
+  region: awsRegionSettings(),
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),

@@ -3,6 +3,7 @@
  * trail of every change, and the read-change-conditional-write cycle with If-Match.
  */
 import { ConflictError, NotFoundError } from '#domain/errors';
+import type { RegionSettings } from '#domain/region';
 import { sourceIpOf } from '#http/auth';
 import type { Observability } from '#http/handler';
 import type { AuditLog, AuditLogReader } from '#ports/audit-log';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly observability: Observability;
   /** Console logins (Cognito user pool / local twin); without one, console access is 404. */
   readonly consoleUsers?: ConsoleUserDirectory;
+  /** Home regions: the collector config names the tenant's home and its endpoints. */
+  readonly region?: RegionSettings;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {
