@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
+import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
 import {
   FileDeadLetters,
@@ -92,6 +93,13 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     clock: options.clock,
     ...(options.limits ? { limits: options.limits } : {}),
     log: (message, fields) => logger.warn(message, fields),
+    ...(options.region
+      ? {
+          owns: tenantOwnership(options.tenants, options.region, {
+            now: () => options.clock.now().getTime(),
+          }),
+        }
+      : {}),
   });
   const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));

@@ -4,6 +4,7 @@ import {
   type ItemKey,
   type ItemPage,
   type ItemTable,
+  type MarkCondition,
   type TableItem,
 } from '../items/alert-store-items';
 import { inTransaction, openDatabase } from './sqlite';
@@ -15,6 +16,7 @@ type Row = {
   gsi1sk: string | null;
   item: string;
   version: number | null;
+  mark: string | null;
 };
 const toItem = (r: Row): TableItem => ({
   pk: r.pk,
@@ -22,6 +24,7 @@ const toItem = (r: Row): TableItem => ({
   ...(r.gsi1pk === null ? {} : { gsi1pk: r.gsi1pk, gsi1sk: r.gsi1sk as string }),
   item: r.item,
   ...(r.version === null ? {} : { version: r.version }),
+  ...(r.mark === null ? {} : { mark: r.mark }),
 });
 
 /** The local twin of DynamoDB's table operations, on SQLite: same keys, same index, same paging. */
@@ -32,7 +35,7 @@ export class SqliteItemTable implements ItemTable {
     db.exec(`
       CREATE TABLE IF NOT EXISTS alert_items (
         pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, gsi1sk TEXT, item TEXT NOT NULL,
-        version INTEGER, PRIMARY KEY (pk, sk)
+        version INTEGER, mark TEXT, PRIMARY KEY (pk, sk)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alert_items_gsi1 ON alert_items (gsi1pk, gsi1sk, pk, sk);
     `);
@@ -40,10 +43,11 @@ export class SqliteItemTable implements ItemTable {
     const columns = db.prepare('PRAGMA table_info(alert_items)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'version'))
       db.exec('ALTER TABLE alert_items ADD COLUMN version INTEGER');
+    if (!columns.some((c) => c.name === 'mark')) db.exec('ALTER TABLE alert_items ADD COLUMN mark TEXT');
     this.statements = {
       get: db.prepare('SELECT * FROM alert_items WHERE pk = ? AND sk = ?'),
       put: db.prepare(
-        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version, mark) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       delete: db.prepare('DELETE FROM alert_items WHERE pk = ? AND sk = ?'),
     };
@@ -55,18 +59,31 @@ export class SqliteItemTable implements ItemTable {
   }
 
   async write(puts: readonly TableItem[], deletes: readonly ItemKey[]) {
-    inTransaction(this.db, () => {
-      for (const i of puts)
-        this.statements['put']!.run(
-          i.pk,
-          i.sk,
-          i.gsi1pk ?? null,
-          i.gsi1sk ?? null,
-          i.item,
-          i.version ?? null,
-        );
-      for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
+    inTransaction(this.db, () => this.writeAll(puts, deletes));
+  }
+
+  async writeIfMarked(puts: readonly TableItem[], deletes: readonly ItemKey[], condition: MarkCondition) {
+    // Check and write in one synchronous transaction: atomic for every connection to the file.
+    return inTransaction(this.db, () => {
+      const row = this.statements['get']!.get(condition.pk, condition.sk) as Row | undefined;
+      if (!row || (row.mark !== null && row.mark !== condition.mark)) return false;
+      this.writeAll(puts, deletes);
+      return true;
     });
+  }
+
+  private writeAll(puts: readonly TableItem[], deletes: readonly ItemKey[]) {
+    for (const i of puts)
+      this.statements['put']!.run(
+        i.pk,
+        i.sk,
+        i.gsi1pk ?? null,
+        i.gsi1sk ?? null,
+        i.item,
+        i.version ?? null,
+        i.mark ?? null,
+      );
+    for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
   }
 
   async putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean> {
@@ -82,6 +99,7 @@ export class SqliteItemTable implements ItemTable {
         i.gsi1sk ?? null,
         i.item,
         (expected ?? 0) + 1,
+        i.mark ?? null,
       );
       return true;
     });
