@@ -144,7 +144,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
   // Security: per-tenant key files under DATA_DIR/keys, the audit log, offboarding archives.
   const keys = new LocalKeyService(dataDir, clock);
-  const sqliteAudit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  // The audit log is in the metadata table in AWS: failovers and audits of every region in one trail.
+  const sqliteAudit = new SqliteAuditLog(join(metadataDir, 'audit.sqlite'));
   const audit = options.wrapAudit?.(sqliteAudit) ?? sqliteAudit;
   const archives = new FileArchiveStore(dataDir);
   // Console sign-in: the embedded twin of the Cognito user pool (same protocol, same token shape).

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import type { RegionEndpoints } from '#domain/region';
+import type { PlatformOptions } from '../../local/platform';
 import { freePort } from '../support/free-port';
 import { startTestPlatform, type TestPlatform, tempDataDir } from '../support/platform';
 
@@ -27,7 +28,11 @@ export interface TwoRegions {
   destroy(): Promise<void>;
 }
 
-export async function startTwoRegions(names: readonly [string, string], defaultHome = names[0]) {
+export async function startTwoRegions(
+  names: readonly [string, string],
+  defaultHome = names[0],
+  extra: Partial<PlatformOptions> = {},
+) {
   const metadataDir = tempDataDir('obs-metadata-');
   const ports = [await freePort(), await freePort()];
   const endpoints: Record<string, RegionEndpoints> = {};
@@ -58,6 +63,8 @@ export async function startTwoRegions(names: readonly [string, string], defaultH
           defaultHomeRegion: defaultHome,
           regionEndpoints: endpoints,
           alerting: { tickIntervalMs: 0 },
+          spillReplayIntervalMs: 100,
+          ...extra,
         });
         return region.platform;
       },
