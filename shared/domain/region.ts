@@ -55,20 +55,30 @@ export function requireHomeRegion(tenant: Pick<Tenant, 'tenantId' | 'region'>, s
   );
 }
 
+/** The environment variables of regionSettingsFromEnv (the CDK stacks set DEFAULT_HOME_REGION). */
+export const REGION_ENV = {
+  region: 'REGION',
+  defaultHomeRegion: 'DEFAULT_HOME_REGION',
+  endpoints: 'REGION_ENDPOINTS',
+  domain: 'PLATFORM_DOMAIN',
+} as const;
+
 /**
  * Settings from the environment (Lambda and `npm start`): REGION (else AWS_REGION, else us-west-2
  * locally), DEFAULT_HOME_REGION (else the serving region), REGION_ENDPOINTS (JSON
  * `{"eu-west-2":{"ingest":"…","api":"…"}}`), PLATFORM_DOMAIN.
  */
 export function regionSettingsFromEnv(env: Record<string, string | undefined>): RegionSettings {
-  const region = env['REGION'] || env['AWS_REGION'] || 'us-west-2';
-  const endpoints = env['REGION_ENDPOINTS']
-    ? (JSON.parse(env['REGION_ENDPOINTS']) as Record<string, RegionEndpoints>)
+  const region = env[REGION_ENV.region] || env['AWS_REGION'] || 'us-west-2';
+  const endpointsJson = env[REGION_ENV.endpoints];
+  const endpoints = endpointsJson
+    ? (JSON.parse(endpointsJson) as Record<string, RegionEndpoints>)
     : undefined;
+  const domain = env[REGION_ENV.domain];
   return {
     region,
-    defaultHomeRegion: env['DEFAULT_HOME_REGION'] || region,
+    defaultHomeRegion: env[REGION_ENV.defaultHomeRegion] || region,
     ...(endpoints ? { endpoints } : {}),
-    ...(env['PLATFORM_DOMAIN'] ? { domain: env['PLATFORM_DOMAIN'] } : {}),
+    ...(domain ? { domain } : {}),
   };
 }

@@ -91,16 +91,7 @@ export class SqliteItemTable implements ItemTable {
     return inTransaction(this.db, () => {
       const row = this.statements['get']!.get(item.pk, item.sk) as Row | undefined;
       if (expected === undefined ? row !== undefined : !row || (row.version ?? 0) !== expected) return false;
-      const i = item;
-      this.statements['put']!.run(
-        i.pk,
-        i.sk,
-        i.gsi1pk ?? null,
-        i.gsi1sk ?? null,
-        i.item,
-        (expected ?? 0) + 1,
-        i.mark ?? null,
-      );
+      this.writeAll([{ ...item, version: (expected ?? 0) + 1 }], []);
       return true;
     });
   }
