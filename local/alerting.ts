@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
+import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import {
   FileDeadLetters,
@@ -18,6 +19,7 @@ import { notificationPattern } from '#domain/alerting/events';
 import { SEVERITIES } from '#domain/alerting/thresholds';
 import type { LimitUsage } from '#domain/guardrails/usage';
 import type { Sample } from '#domain/metrics';
+import type { RegionSettings } from '#domain/region';
 import { createObservability } from '#http/handler';
 import type { HttpHandler } from '#http/types';
 import type { AuditLog } from '#ports/audit-log';
@@ -35,6 +37,10 @@ import { createNotificationProcessor } from '../functions/notifier/app';
 
 export interface LocalAlertingOptions {
   readonly dataDir: string;
+  /** Where the alert state and notification claims live (the global table's twin), default dataDir. */
+  readonly metadataDir?: string;
+  /** The region this platform serves: its evaluator handles only tenants homed here. */
+  readonly region?: RegionSettings;
   readonly tenants: TenantStore;
   readonly metrics: MetricStore;
   /** Evaluates PromQL rules (the query API's backend over the same store). */
@@ -71,7 +77,8 @@ export interface LocalAlerting {
 }
 
 export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting {
-  const store = new SqliteAlertStore(join(options.dataDir, 'alerts.sqlite'));
+  const metadataDir = options.metadataDir ?? options.dataDir;
+  const store = new SqliteAlertStore(join(metadataDir, 'alerts.sqlite'));
   const logger = createObservability('notifier').logger;
   const bus = new LocalEventBus({
     onDeadLetter: (entry) => logger.error('bus target failed every retry; event dead-lettered', { ...entry }),
@@ -90,10 +97,17 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     clock: options.clock,
     ...(options.limits ? { limits: options.limits } : {}),
     log: (message, fields) => logger.warn(message, fields),
+    ...(options.region
+      ? {
+          owns: tenantOwnership(options.tenants, options.region, {
+            now: () => options.clock.now().getTime(),
+          }),
+        }
+      : {}),
   });
   const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
-  const ledger = new SqliteNotificationLedger(join(options.dataDir, 'alerts.sqlite'));
+  const ledger = new SqliteNotificationLedger(join(metadataDir, 'alerts.sqlite'));
   const process = createNotificationProcessor({
     store,
     ledger,

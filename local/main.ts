@@ -1,6 +1,7 @@
 /**
  * `npm start`: the platform on this machine. PORT (default 8080), DATA_DIR (default .data),
  * PROVIDER_ADMIN_TOKEN (default: generated once, kept under DATA_DIR, printed only then),
+ * REGION (default us-west-2: the region this platform serves; tenants homed elsewhere get 421),
  * WEBHOOKS_ALLOW_LOOPBACK=true to let webhooks reach this machine (off: as in AWS).
  */
 // Local defaults for the Lambda utilities: no EMF metric lines on stdout, no X-Ray.

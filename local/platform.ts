@@ -26,6 +26,7 @@ import { hashSecret } from '#domain/credentials';
 import { DomainError } from '#domain/errors';
 import { parseMetricQuery } from '#domain/query';
 import type { QueryLimits } from '#domain/query-limits';
+import { type RegionEndpoints, type RegionSettings, regionSettingsFromEnv } from '#domain/region';
 import { authenticateProviderAudited, configureAuth } from '#http/auth';
 import { errorResult, json } from '#http/response';
 import { type FunctionName, matchPath, ROUTES } from '#http/routes';
@@ -84,6 +85,19 @@ export interface PlatformOptions {
   >;
   /** The built console (default web/dist). */
   readonly consoleDir?: string;
+  /**
+   * The region this platform serves (default REGION env, else us-west-2), the default home of new
+   * tenants, and the other regions' endpoints (its own defaults to its URL). Tenants homed elsewhere
+   * get 421 (shared/domain/region.ts).
+   */
+  readonly region?: string;
+  readonly defaultHomeRegion?: string;
+  readonly regionEndpoints?: Readonly<Record<string, RegionEndpoints>>;
+  /**
+   * Where the metadata lives (tenants, alert state, notification claims), default dataDir: two local
+   * platforms given the same directory are two regions over one global table.
+   */
+  readonly metadataDir?: string;
 }
 
 export interface RunningPlatform {
@@ -96,6 +110,8 @@ export interface RunningPlatform {
   readonly alerting: LocalAlerting;
   /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
   readonly platformMetrics: PlatformMetrics;
+  /** The region this platform serves and the endpoints it knows. */
+  readonly region: RegionSettings;
   /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
   authFailures(minutes?: number): Promise<AuthFailureCount[]>;
   close(): Promise<void>;
@@ -119,10 +135,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { token, generated } = providerToken(dataDir, options.providerAdminToken);
   const clock = options.clock ?? systemClock;
-  const tenants = new SqliteTenantStore(join(dataDir, 'tenants.sqlite'));
+  const metadataDir = resolve(options.metadataDir ?? dataDir);
+  const tenants = new SqliteTenantStore(join(metadataDir, 'tenants.sqlite'));
+  const fromEnv = regionSettingsFromEnv(process.env);
+  const serving = options.region ?? fromEnv.region;
+  // Filled in with this platform's own URL once it listens (requests come after that).
+  const endpoints: Record<string, RegionEndpoints> = { ...fromEnv.endpoints, ...options.regionEndpoints };
+  const region: RegionSettings = {
+    region: serving,
+    defaultHomeRegion: options.defaultHomeRegion ?? (options.region ? serving : fromEnv.defaultHomeRegion),
+    endpoints,
+  };
   // Security: per-tenant key files under DATA_DIR/keys, the audit log, offboarding archives.
   const keys = new LocalKeyService(dataDir, clock);
-  const sqliteAudit = new SqliteAuditLog(join(dataDir, 'audit.sqlite'));
+  // The audit log is in the metadata table in AWS: failovers and audits of every region in one trail.
+  const sqliteAudit = new SqliteAuditLog(join(metadataDir, 'audit.sqlite'));
   const audit = options.wrapAudit?.(sqliteAudit) ?? sqliteAudit;
   const archives = new FileArchiveStore(dataDir);
   // Console sign-in: the embedded twin of the Cognito user pool (same protocol, same token shape).
@@ -132,7 +159,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     audit,
     clock,
   });
-  configureAuth(tenants, { audit, clock, consoleTokens: consoleIdentity });
+  configureAuth(tenants, { audit, clock, consoleTokens: consoleIdentity, region });
   const site = consoleSite(
     { authEndpoint: CONSOLE_AUTH_PATH, clientId: LOCAL_CONSOLE_CLIENT_ID, apiBase: '' },
     options.consoleDir ?? DEFAULT_CONSOLE_DIR,
@@ -163,6 +190,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   });
   const alerting = startLocalAlerting({
     dataDir,
+    metadataDir,
+    region,
     tenants,
     metrics,
     expressions,
@@ -185,6 +214,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       consoleUsers: consoleIdentity,
       metrics,
       alerts: alerting.store,
+      region,
       holders: [
         // Parked batches before the store: the purge waits for a running replay, then the store's
         // erasure removes whatever that replay wrote.
@@ -206,6 +236,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       observability: platformMetrics.observability('api'),
       consoleUsers: consoleIdentity,
       logs,
+      region,
     }),
     limits: createLimitsHandler({
       ...guardrails,
@@ -318,8 +349,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     server.listen(options.port ?? 8080, host, () => resolvePromise());
   });
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+  endpoints[serving] ??= { ingest: url, api: url };
   return {
-    url: `http://${host}:${port}`,
+    url,
+    region,
     port,
     dataDir,
     providerAdminToken: token,

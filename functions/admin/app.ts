@@ -1,6 +1,7 @@
 import { issueCredential, newId } from '#domain/credentials';
-import { NotFoundError } from '#domain/errors';
+import { NotFoundError, UnprocessableError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
+import { endpointsOf, homeRegionOf, type RegionSettings } from '#domain/region';
 import { benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema, type Tenant } from '#domain/tenant';
 import { parseOrThrow } from '#domain/validation';
@@ -46,16 +47,26 @@ export interface AdminDeps {
   /** Read across tenants only for the anonymised benchmarks. */
   readonly metrics?: MetricStore;
   readonly alerts?: AlertStore;
+  /** Home regions: the default for onboarding, the regions there are, their endpoints. */
+  readonly region?: RegionSettings;
 }
 
-const tenantView = (t: Tenant) => ({
+const tenantView = (t: Tenant, region: RegionSettings | undefined) => ({
   tenantId: t.tenantId,
   name: t.name,
   status: t.status,
   createdAt: t.createdAt,
+  ...(region ? regionView(t, region) : {}),
   ...(t.offboardedAt ? { offboardedAt: t.offboardedAt } : {}),
   version: t.version ?? 1,
 });
+
+/** The tenant's home region and the endpoints its collectors and users must use there. */
+function regionView(t: Tenant, settings: RegionSettings) {
+  const region = homeRegionOf(t, settings);
+  const endpoints = endpointsOf(region, settings);
+  return { region, ...(endpoints ? { endpoints } : {}) };
+}
 
 /** The provider's API: it manages tenants and nothing inside them. */
 export function createAdminHandler(deps: AdminDeps): HttpHandler {
@@ -69,7 +80,11 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
   async function createTenant(event: HttpEvent) {
     await authorize(event);
     requireMediaType(event, ['application/json']);
-    const { name } = parseOrThrow(createTenantSchema, readJson(event));
+    const { name, region: asked } = parseOrThrow(createTenantSchema, readJson(event));
+    const region = asked ?? deps.region?.defaultHomeRegion;
+    const known = deps.region?.endpoints;
+    if (region && known && !(region in known))
+      throw new UnprocessableError(`region ${region} is not one this platform serves`, 'region');
     const now = deps.clock.now();
     const tenantId = newId();
     const keyRef = deps.keys ? await deps.keys.createTenantKey(tenantId) : undefined;
@@ -79,6 +94,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       status: 'active',
       createdAt: now.toISOString(),
       ...(keyRef ? { keyRef } : {}),
+      ...(region ? { region } : {}),
     };
     const admin = issueCredential('tenant', tenant.tenantId, now, { role: 'admin', name: 'initial admin' });
     await deps.tenants.createTenant(tenant, admin.record);
@@ -90,23 +106,33 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       outcome: 'success',
       target: `tenant/${tenantId}`,
       // No tenant name here: the provider trail outlives offboarding and keeps ids only.
-      after: { tenantId, status: tenant.status, adminCredentialId: admin.record.credentialId },
+      after: {
+        tenantId,
+        status: tenant.status,
+        adminCredentialId: admin.record.credentialId,
+        ...(region ? { region } : {}),
+      },
     });
-    return json(201, { tenantId: tenant.tenantId, name: tenant.name, adminToken: admin.token });
+    return json(201, {
+      tenantId: tenant.tenantId,
+      name: tenant.name,
+      adminToken: admin.token,
+      ...(deps.region ? regionView(tenant, deps.region) : {}),
+    });
   }
 
   async function listTenants(event: HttpEvent) {
     await authorize(event);
     const page = parseOrThrow(pageQuerySchema, { ...(event.queryStringParameters ?? {}) });
     const result = await deps.tenants.listTenants(page);
-    return json(200, { ...result, items: result.items.map(tenantView) });
+    return json(200, { ...result, items: result.items.map((t) => tenantView(t, deps.region)) });
   }
 
   async function getTenant(event: HttpEvent) {
     await authorize(event);
     const tenant = await deps.tenants.getTenant(event.pathParameters?.tenantId ?? '');
     if (!tenant) throw new NotFoundError('no such tenant');
-    return json(200, tenantView(tenant));
+    return json(200, tenantView(tenant, deps.region));
   }
 
   async function offboard(event: HttpEvent) {

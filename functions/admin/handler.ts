@@ -8,6 +8,7 @@ import {
   awsKeyService,
   awsMetricDataHolder,
   awsMetricMetadata,
+  awsRegionSettings,
   awsTenantStore,
   providerTokenHashFromSecret,
   regionMetricStore,
@@ -31,6 +32,7 @@ export const handler = createAdminHandler({
   // Read only by the anonymised benchmarks (GET /admin/v1/benchmarks).
   metrics: regionMetricStore(),
   alerts,
+  region: awsRegionSettings(),
   // Offboarding exports and erases these besides the tenant table and audit log.
   holders: [
     awsMetricDataHolder(),

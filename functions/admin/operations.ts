@@ -16,11 +16,17 @@ export const consoleUserSchema = z.strictObject({
   email: z.email('email must be an email address').check(z.maxLength(254)),
 });
 
+/** The tenant's home region and its endpoints there (shared/domain/region.ts). */
+const homeRegionView = {
+  region: z.optional(z.string()),
+  endpoints: z.optional(z.object({ ingest: z.string(), api: z.string() })),
+};
 const tenantView = z.object({
   tenantId: z.string(),
   name: z.string(),
   status: z.string(),
   createdAt: z.string(),
+  ...homeRegionView,
   offboardedAt: z.optional(z.string()),
   version: z.number().check(z.int()),
 });
@@ -43,7 +49,7 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     ...provider,
     body: createTenantSchema,
     responses: {
-      201: z.object({ tenantId: z.string(), name: z.string(), adminToken: z.string() }),
+      201: z.object({ tenantId: z.string(), name: z.string(), adminToken: z.string(), ...homeRegionView }),
       ...errors,
     },
   },

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsAlertBus, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
-import { awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
+import { awsRegionSettings, awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
+import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import { createObservability, type Observability } from '#http/handler';
 import { systemClock } from '#ports/clock';
@@ -26,7 +27,8 @@ export function awsAlertEngine(
   } = {},
 ): AlertEngine {
   const { logger, metrics } = deps.observability ?? createObservability('alert-engine');
-  const resources = deps.resources ?? new TenantResourceDirectory(deps.tenants ?? awsTenantStore());
+  const tenants = deps.tenants ?? awsTenantStore();
+  const resources = deps.resources ?? new TenantResourceDirectory(tenants);
   return new AlertEngine({
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),
@@ -36,6 +38,8 @@ export function awsAlertEngine(
     resources,
     clock: systemClock,
     log: (message, fields) => logger.warn(message, fields),
+    // Only the tenant's home region evaluates and escalates it (the global table has every tenant).
+    owns: tenantOwnership(tenants, awsRegionSettings()),
     // A single metric is flushed at once: correct inside or outside the handler's logMetrics.
     onEventsPending: (count) =>
       metrics.singleMetric().addMetric(METRIC.alertEventsPending, MetricUnit.Count, count),

@@ -120,6 +120,11 @@ export interface EngineDeps {
    * AWS wiring emits it as the AlertEventsPending metric.
    */
   readonly onEventsPending?: (count: number) => void;
+  /**
+   * Whether a tenant is homed in this evaluator's region (adapters/tenancy/tenant-region.ts): rules
+   * and escalations of tenants homed elsewhere are left to their home region. Absent: every tenant.
+   */
+  readonly owns?: (tenantId: string) => Promise<boolean>;
 }
 
 export interface TickReport {
@@ -187,6 +192,7 @@ export class AlertEngine {
     const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
     const groups = new Map<string, AlertRule[]>();
     for (const rule of page.items) {
+      if (!(await this.owns(rule.tenantId))) continue;
       // PromQL rules group by their expression (held in selector.metric), apart from metric rules.
       const key = `${isExprRule(rule) ? 'expr' : 'metric'}\u0000${rule.tenantId}\u0000${rule.selector.metric}`;
       groups.set(key, [...(groups.get(key) ?? []), rule]);
@@ -343,16 +349,16 @@ export class AlertEngine {
     const downtimes = new Map<string, Downtime[]>();
     for (const alert of due) {
       const escalation = alert.escalation;
-      if (!escalation) continue;
+      if (!escalation || !(await this.owns(alert.tenantId))) continue;
       const chainKey = `${alert.tenantId}\u0000${escalation.chainId}`;
       if (!chains.has(chainKey))
         chains.set(chainKey, await this.deps.store.getChain(alert.tenantId, escalation.chainId));
       const chain = chains.get(chainKey);
       if (!chain) {
-        await this.deps.store.putAlert({
-          ...alert,
-          escalation: { ...escalation, nextStage: escalation.stageCount },
-        });
+        await this.deps.store.advanceEscalation(
+          { ...alert, escalation: { ...escalation, nextStage: escalation.stageCount } },
+          alert,
+        );
         continue;
       }
       if (!downtimes.has(alert.tenantId))
@@ -364,14 +370,21 @@ export class AlertEngine {
       );
       if (inDowntime) {
         // Maintenance started after the alert opened: hold the chain until the window ends.
-        await this.deps.store.putAlert({
-          ...alert,
-          escalation: { ...escalation, nextAt: inDowntime.windowEndsAt },
-        });
+        await this.deps.store.advanceEscalation(
+          { ...alert, escalation: { ...escalation, nextAt: inDowntime.windowEndsAt } },
+          alert,
+        );
         continue;
       }
       const stage = dueStage(alert, chain, now);
       if (stage === undefined) continue;
+      // The step is a conditional write on the alert as read: of evaluators racing (or acting on a
+      // stale index read), one advances the stage and only that one sends its notification.
+      const advanced = await this.deps.store.advanceEscalation(
+        { ...alert, escalation: afterStageNotified(escalation, stage, chain, now) },
+        alert,
+      );
+      if (!advanced) continue;
       events.push({
         detailType: DETAIL_TYPE.notificationRequested,
         detail: {
@@ -391,13 +404,14 @@ export class AlertEngine {
           at: new Date(now).toISOString(),
         },
       });
-      await this.deps.store.putAlert({
-        ...alert,
-        escalation: afterStageNotified(escalation, stage, chain, now),
-      });
     }
     await this.publish(events);
     return events.length;
+  }
+
+  /** Whether this evaluator evaluates and escalates the tenant: only its home region's does. */
+  private owns(tenantId: string): Promise<boolean> {
+    return this.deps.owns ? this.deps.owns(tenantId) : Promise.resolve(true);
   }
 
   /** Forget a tenant's cached rules and routes (the API calls this after a change). */

@@ -3,6 +3,7 @@
  * trail of every change, and the read-change-conditional-write cycle with If-Match.
  */
 import { ConflictError, NotFoundError } from '#domain/errors';
+import type { RegionSettings } from '#domain/region';
 import { sourceIpOf } from '#http/auth';
 import type { Observability } from '#http/handler';
 import type { AuditLog, AuditLogReader } from '#ports/audit-log';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly consoleUsers?: ConsoleUserDirectory;
   /** The log store; without one log search is 404. */
   readonly logs?: LogStore;
+  /** Home regions: the collector config names the tenant's home and its endpoints. */
+  readonly region?: RegionSettings;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {

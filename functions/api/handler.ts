@@ -3,6 +3,7 @@ import {
   awsConsoleUsers,
   awsKeyService,
   awsMetricStore,
+  awsRegionSettings,
   awsTenantStore,
 } from '#adapters/aws/wiring';
 import { lambdaObservability } from '#http/tracing';
@@ -17,4 +18,5 @@ export const handler = createApiHandler({
   clock: systemClock,
   observability: lambdaObservability('api'),
   consoleUsers: awsConsoleUsers(),
+  region: awsRegionSettings(),
 });

@@ -35,10 +35,17 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Changed since the version you read (If-Match)',
   413: 'Body too large',
   415: 'Unsupported media type',
+  421: 'Misdirected: the tenant’s home is another region; `region` and `endpoints` name it (nothing was served or stored here)',
   422: 'Invalid input; `error.field` names the field',
   429: 'Over a limit; retry after Retry-After',
   503: 'Unavailable; retry after Retry-After',
 };
+
+const misdirectedView = z.object({
+  error: z.object({ code: z.literal('misdirected'), message: z.string(), field: z.literal('region') }),
+  region: z.string(),
+  endpoints: z.optional(z.object({ ingest: z.string(), api: z.string() })),
+});
 
 const SECURITY: Record<OperationDoc['auth'], unknown[]> = {
   public: [],
@@ -77,7 +84,10 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): Recor
         schema: { type: 'string' },
       });
     const responses: Record<string, unknown> = {};
-    for (const [status, schema] of Object.entries(o.responses)) {
+    // Every tenant and ingest route answers 421 away from the tenant's home (shared/domain/region.ts).
+    const statuses =
+      o.auth === 'tenant' || o.auth === 'ingest' ? { ...o.responses, 421: misdirectedView } : o.responses;
+    for (const [status, schema] of Object.entries(statuses)) {
       const code = Number(status);
       const description = STATUS_TEXT[code] ?? 'See description';
       const body = schema ?? (code >= 400 ? errorView : undefined);

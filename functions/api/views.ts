@@ -114,6 +114,13 @@ export const seriesView = z.object({
 });
 export const collectorConfigView = z.object({
   collector: collectorView,
+  /**
+   * Where the collector pushes and reads its config: the tenant's home region. A failover moves it
+   * and bumps `configVersion`; a collector seeing a new version (or a 421) re-points to `endpoints`.
+   */
+  region: z.optional(z.string()),
+  endpoints: z.optional(z.object({ ingest: z.string(), api: z.string() })),
+  configVersion: z.number().check(z.int()),
   resources: z.array(
     z.extend(resourceView, {
       credentials: z.array(

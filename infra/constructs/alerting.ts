@@ -130,7 +130,9 @@ export class Alerting extends Construct {
       new Rule(this, `${pascal(severity)}NotificationRule`, {
         eventBus: this.bus,
         description: `${DETAIL_TYPE.notificationRequested} (${severity}) to its topic`,
-        eventPattern: { ...pattern, detailType },
+        // Only events raised in this region: the copies other regions forward here (CrossRegionCopyRule)
+        // keep their own region, and are for the provider's audit view (the archive), never a second page.
+        eventPattern: { ...pattern, detailType, region: [stack.region] },
         targets: [
           new SnsTopic(this.severityTopics[severity], {
             deadLetterQueue: this.targetDeadLetterQueue,
@@ -270,6 +272,7 @@ export class Alerting extends Construct {
         source: [ALERT_EVENT_SOURCE],
         detailType: [DETAIL_TYPE.notificationRequested],
         detail: { tenantId: [tenantId], notify: [true] },
+        region: [Stack.of(this).region],
       },
       targets: [new SnsTopic(tenantTopic, { deadLetterQueue: this.targetDeadLetterQueue })],
     });

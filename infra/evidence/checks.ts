@@ -31,6 +31,8 @@ export const CRITERIA: Readonly<Record<string, string>> = {
   'CC6.7': 'Data in transit is encrypted (TLS enforced)',
   'CC7.2': 'System components are monitored: logs, traces, dashboards and alarms routed to on-call',
   'A1.2': 'Recovery: backups, point-in-time recovery, multi-region replicas, data retained on stack deletion',
+  'C1.1':
+    'Data residency: a tenant’s metric data, logs, archives and ingest state stay in its home region; only the metadata table is replicated (for failover)',
   'C1.2': 'Disposal: every store of confidential data has a bounded retention or expiry',
 };
 
@@ -588,6 +590,35 @@ export const CHECKS: readonly Check[] = [
             ? undefined
             : 'no expiring lifecycle rule';
         }),
+      ),
+  },
+  {
+    id: 'RESIDENCY',
+    title:
+      'Tenant data stores are regional: no S3 replication, no replicas of any table but the metadata table; metric stores (AMP, Timestream) are regional services; the 421 guard refuses a tenant outside its home (shared/domain/region.ts)',
+    criteria: ['C1.1'],
+    run: (t) =>
+      requireSome(
+        combine(
+          perResource(t, ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table'], 'DynamoDB tables', (f) => {
+            const replicas = list(prop(f, 'Replicas')).length;
+            // The metadata table (tenants, credentials, alert state) is global by design: failover.
+            if (replicas <= 1 || f.id.startsWith('Metadata')) return undefined;
+            return `tenant data replicated to ${replicas} regions (only the metadata table may be)`;
+          }),
+          perResource(t, ['AWS::S3::Bucket'], 'S3 buckets', (f) =>
+            prop(f, 'ReplicationConfiguration') ? 'replicates objects to another region' : undefined,
+          ),
+          {
+            examined: [
+              `${resourcesOf(t, 'AWS::APS::Workspace', 'AWS::Timestream::Database').length} regional metric stores`,
+            ],
+            failures: [],
+          },
+        ),
+        t,
+        'AWS::DynamoDB::GlobalTable',
+        'DynamoDB tables',
       ),
   },
 ];

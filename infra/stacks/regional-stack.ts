@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { CONSOLE_ENV } from '#adapters/aws/cognito-console-identity';
 import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
 import { ENV } from '#adapters/aws/wiring';
+import { REGION_ENV } from '#domain/region';
 import { type FunctionName, ROUTES } from '#http/routes';
 import type { PlatformConfig, RegionConfig } from '../config';
 import { Alerting } from '../constructs/alerting';
@@ -191,6 +192,9 @@ export class RegionalStack extends Stack {
       logKey: this.keys.logs,
       logRetentionDays: this.config.logRetentionDays,
     });
+    // Home regions (shared/domain/region.ts): tenants onboarded without a region, and those from before
+    // home regions, live in the primary region; every function serves only tenants homed in its own.
+    fn.fn.addEnvironment(REGION_ENV.defaultHomeRegion, this.config.primaryRegion);
     this.ops.watchFunction(props.serviceName, fn.fn);
     if (fn.failureQueue) this.ops.watchDeadLetterQueue(`${props.serviceName}-failures`, fn.failureQueue);
     return fn;

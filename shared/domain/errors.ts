@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unprocessable'
+  | 'misdirected'
   | 'throttled'
   | 'unavailable';
 
@@ -57,6 +58,21 @@ export class UnsupportedMediaTypeError extends DomainError {
 export class UnprocessableError extends DomainError {
   readonly status = 422;
   readonly code = 'unprocessable' as const;
+}
+/**
+ * The request reached a region that is not the tenant's home (shared/domain/region.ts): it is not
+ * served or stored here; the answer names the home region and its endpoints.
+ */
+export class MisdirectedError extends DomainError {
+  readonly status = 421;
+  readonly code = 'misdirected' as const;
+  constructor(
+    message: string,
+    readonly homeRegion: string,
+    readonly endpoints: { readonly ingest: string; readonly api: string } | undefined,
+  ) {
+    super(message, 'region');
+  }
 }
 /** Retryable: the caller should come back after `retryAfterSeconds`. */
 export class ThrottledError extends DomainError {

@@ -1,3 +1,4 @@
+import { regionSchema } from './region';
 import * as z from './zod';
 
 export interface Tenant {
@@ -8,6 +9,13 @@ export interface Tenant {
   /** The tenant's data key: a KMS key ARN in AWS, a key-file id locally. */
   readonly keyRef?: string;
   readonly offboardedAt?: string;
+  /**
+   * The home region (shared/domain/region.ts): absent on tenants from before home regions, which live
+   * in the default one. Changed only by failover, which also bumps `configVersion`.
+   */
+  readonly region?: string;
+  /** Bumped when the tenant's collectors must re-read their config (a failover moved the home). */
+  readonly configVersion?: number;
   /** Optimistic concurrency: absent means 1 (records written before versioning). */
   readonly version?: number;
 }
@@ -29,5 +37,5 @@ const displayName = z
     z.maxLength(128, 'name must be at most 128 characters'),
   );
 
-export const createTenantSchema = z.strictObject({ name: displayName });
+export const createTenantSchema = z.strictObject({ name: displayName, region: z.optional(regionSchema) });
 export const createCollectorSchema = z.strictObject({ name: displayName });

@@ -30,7 +30,9 @@ import {
   type TenantRole,
 } from '#domain/credentials';
 import { ForbiddenError, UnauthorizedError, UnavailableError } from '#domain/errors';
+import { type RegionSettings, requireHomeRegion } from '#domain/region';
 import { type Permission, roleAtLeast, roleGrants } from '#domain/roles';
+import type { Tenant } from '#domain/tenant';
 import { type AuditLog, isAuthFailureLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import { type Clock, systemClock } from '#ports/clock';
 import { type ConsoleTokenVerifier, PROVIDER_GROUP } from '#ports/console-identity';
@@ -49,6 +51,11 @@ export interface AuthOptions {
   readonly cacheTtlMs?: number;
   /** Verifies console users' ID tokens; without one, a JWT is refused like any malformed token. */
   readonly consoleTokens?: ConsoleTokenVerifier;
+  /**
+   * The region serving here: a tenant whose home is another region is refused with 421 (its data is
+   * neither served nor stored here). Absent: no home-region check (single-region tests).
+   */
+  readonly region?: RegionSettings;
 }
 
 export const DEFAULT_AUTH_CACHE_TTL_MS = 10_000;
@@ -138,6 +145,17 @@ export async function authenticate(
     return error;
   };
 
+  // Decided before anything is cached: a cached success is only ever one in the tenant's home.
+  const homeRegionOrFail = async (tenant: Tenant, actor: string) => {
+    const { region } = context.options;
+    if (!region) return;
+    try {
+      requireHomeRegion(tenant, region);
+    } catch (error) {
+      throw await fail(tenant.tenantId, actor, `not the home region (${region.region})`, error as Error);
+    }
+  };
+
   const token = bearerToken(header(event, 'authorization'));
   if (token && context.options.consoleTokens && looksLikeJwt(token)) {
     const claims = await context.options.consoleTokens.verify(token);
@@ -146,8 +164,9 @@ export async function authenticate(
     if (!claims.tenantId) throw await fail(PROVIDER_AUDIT_PARTITION, actor, 'console token names no tenant');
     const role = consoleRole(claims.groups);
     if (!role) throw await fail(claims.tenantId, actor, 'console token carries no tenant role');
-    if ((await store.getTenant(claims.tenantId))?.status !== 'active')
-      throw await fail(claims.tenantId, actor, 'tenant not active');
+    const tenant = await store.getTenant(claims.tenantId);
+    if (tenant?.status !== 'active') throw await fail(claims.tenantId, actor, 'tenant not active');
+    await homeRegionOrFail(tenant, actor);
     if (kind !== 'tenant')
       throw await fail(
         claims.tenantId,
@@ -189,6 +208,7 @@ export async function authenticate(
     const tenant = await store.getTenant(credential.tenantId);
     if (tenant?.status !== 'active')
       throw await fail(credential.tenantId, parsed.credentialId, 'tenant not active');
+    await homeRegionOrFail(tenant, parsed.credentialId);
     principal = { tenantId: credential.tenantId, credential };
     if (ttl > 0) context.cache.set(cacheKey, { principal, expiresAt: now.getTime() + ttl });
     if (credential.kind === kind) await succeed(credential.tenantId, credential.credentialId);

@@ -1,4 +1,4 @@
-import type { DomainError } from '#domain/errors';
+import { type DomainError, MisdirectedError } from '#domain/errors';
 import type { HttpResult } from './types';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
@@ -12,7 +12,13 @@ export function errorResult(error: DomainError): HttpResult {
   const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
   return json(
     error.status,
-    { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } },
+    {
+      error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
+      // 421: where the tenant is served (shared/domain/region.ts).
+      ...(error instanceof MisdirectedError
+        ? { region: error.homeRegion, ...(error.endpoints ? { endpoints: error.endpoints } : {}) }
+        : {}),
+    },
     retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
   );
 }

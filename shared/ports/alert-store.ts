@@ -98,6 +98,13 @@ export interface AlertStore extends TenantDataHolder {
    * id, else the series' resource value) and escalation indexes in step.
    */
   putAlert(alert: Alert): Promise<void>;
+  /**
+   * An escalation step: writes `next` as putAlert does, but only if the stored alert is still as
+   * `read` had it (status, acknowledgement, chain run, stage, due time: items/alert-store-items.ts
+   * escalationMark). Two evaluators, or one acting on a stale read of the escalation index, cannot
+   * both advance one stage. False when refused (nothing written).
+   */
+  advanceEscalation(next: Alert, read: Alert): Promise<boolean>;
   getAlert(tenantId: string, alertId: string): Promise<Alert | undefined>;
   /** Newest first. */
   listAlerts(

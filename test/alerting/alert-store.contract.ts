@@ -394,6 +394,37 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       expect((await store.dueEscalations(5000, 10)).map((a) => a.alertId)).toEqual(['a2']);
     });
 
+    it('advances an escalation only from the alert as read: a second step on that copy, a step on a cleared or absent alert are refused', async () => {
+      const read = alert('t1', 'a1', {
+        escalation: {
+          chainId: 'c',
+          stageCount: 3,
+          nextStage: 0,
+          nextAt: 1000,
+          notifiedStages: [],
+          sequence: 0,
+        },
+      });
+      await store.putAlert(read);
+      const step = {
+        ...read,
+        escalation: { ...read.escalation!, nextStage: 1, nextAt: 2000, notifiedStages: [0] },
+      };
+      expect(await store.advanceEscalation(step, read)).toBe(true);
+      expect(await store.advanceEscalation(step, read)).toBe(false);
+      expect((await store.getAlert('t1', 'a1'))?.escalation?.nextStage).toBe(1);
+      // The step moved it on the index too: due at 2000, not at 1000.
+      expect((await store.dueEscalations(1500, 10)).map((a) => a.alertId)).toEqual([]);
+      const cleared = { ...step, status: 'cleared' as const };
+      await store.putAlert(cleared);
+      const late = { ...step, escalation: { ...step.escalation, nextStage: 2, notifiedStages: [0, 1] } };
+      expect(await store.advanceEscalation(late, step)).toBe(false);
+      expect((await store.getAlert('t1', 'a1'))?.status).toBe('cleared');
+      const absent = alert('t1', 'nope');
+      expect(await store.advanceEscalation(absent, absent)).toBe(false);
+      expect(await store.getAlert('t1', 'nope')).toBeUndefined();
+    });
+
     it('keeps the latest incident per resource', async () => {
       const incident = {
         tenantId: 't1',

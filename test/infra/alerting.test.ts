@@ -120,7 +120,12 @@ describe('Alerting construct', () => {
       sequence: 1,
       at: '2026-01-01T00:01:00.000Z',
     };
-    const envelope = { source: ALERT_EVENT_SOURCE, 'detail-type': DETAIL_TYPE.notificationRequested, detail };
+    const envelope = {
+      source: ALERT_EVENT_SOURCE,
+      'detail-type': DETAIL_TYPE.notificationRequested,
+      region: 'eu-west-1',
+      detail,
+    };
     const rules = Object.values(eu.template.findResources('AWS::Events::Rule')).filter(
       (r) => r.Properties.EventPattern?.detail?.severity,
     );
@@ -128,8 +133,12 @@ describe('Alerting construct', () => {
     const matching = rules.filter((r) => matchesPattern(r.Properties.EventPattern, envelope));
     expect(matching.map((r) => r.Properties.EventPattern.detail.severity)).toEqual([['critical']]);
     // The template's patterns are the local bus's (one definition of the route per severity).
+    // (plus the region filter: only events raised in this region page anyone).
     for (const severity of SEVERITIES)
-      expect(rules.map((r) => r.Properties.EventPattern)).toContainEqual(notificationPattern(severity));
+      expect(rules.map((r) => r.Properties.EventPattern)).toContainEqual({
+        ...notificationPattern(severity),
+        region: ['eu-west-1'],
+      });
     // De-escalated to warning, the same alert travels the warning route.
     const calmer = { ...envelope, detail: { ...detail, kind: 'deescalated', severity: 'warning' } };
     expect(
@@ -175,6 +184,39 @@ describe('Alerting construct', () => {
       JSON.stringify(r.Properties.Targets).includes(':events:'),
     );
     expect(copies).toEqual([]);
+  });
+
+  it('routes to notifiers only events raised in its own region: a cross-region copy is for the archive (audit) only', () => {
+    const detail = {
+      tenantId: 'tenant-42',
+      alertId: 'a1',
+      severity: 'critical',
+      notify: true,
+      kind: 'alert',
+      stage: 0,
+    };
+    const raisedIn = (region: string) => ({
+      source: ALERT_EVENT_SOURCE,
+      'detail-type': DETAIL_TYPE.notificationRequested,
+      region,
+      detail,
+    });
+    const rules = Object.values(aggregation.template.findResources('AWS::Events::Rule'));
+    const notifying = rules.filter((r) => JSON.stringify(r.Properties.Targets ?? []).includes('Topic'));
+    expect(notifying.length).toBe(4); // three severities and the tenant route
+    for (const rule of notifying) expect(rule.Properties.EventPattern.region).toEqual(['us-west-2']);
+    // eu-west-1's copy of a notification reaches the aggregation bus and pages nobody there…
+    expect(notifying.filter((r) => matchesPattern(r.Properties.EventPattern, raisedIn('eu-west-1')))).toEqual(
+      [],
+    );
+    // …while the same request raised in us-west-2 itself goes to the critical topic and the tenant's.
+    expect(
+      notifying.filter((r) => matchesPattern(r.Properties.EventPattern, raisedIn('us-west-2'))),
+    ).toHaveLength(2);
+    // The copy is kept by the bus's archive, the provider's audit view of every region's events.
+    aggregation.template.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: [ALERT_EVENT_SOURCE] },
+    });
   });
 
   it('encrypts every queue with KMS and enforces TLS', () => {

@@ -288,6 +288,29 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     );
   });
 
+  it('C1.1: an ingest-state table replicated to another region, a bucket replicating its objects', () => {
+    expectFails(
+      broken(regional, (t) => {
+        const [, table] = Object.entries(t.Resources).find(
+          ([id, r]) => r.Type === 'AWS::DynamoDB::GlobalTable' && id.startsWith('IngestState'),
+        )!;
+        const replicas = table.Properties.Replicas as unknown[];
+        table.Properties.Replicas = [...replicas, { ...(replicas[0] as object), Region: 'us-east-1' }];
+      }),
+      'RESIDENCY',
+      'C1.1',
+      /IngestState.*replicated to 2 regions/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        firstOf(t, 'AWS::S3::Bucket')[1].Properties.ReplicationConfiguration = { Role: 'r', Rules: [] };
+      }),
+      'RESIDENCY',
+      'C1.1',
+      /replicates objects to another region/,
+    );
+  });
+
   it('does not count an empty app as evidence', () => {
     const report = evaluate({});
     expect(report.holds).toBe(false);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#adapters/aws/wiring';
+import { REGION_ENV } from '#domain/region';
 import { ROUTES } from '#http/routes';
 import { ACTIONS_WITHOUT_RESOURCE_TYPES, starStatementIsJustified } from '../../infra/acknowledgements';
 import { DEFAULT_CONFIG } from '../../infra/config';
@@ -213,6 +214,8 @@ describe('functions', () => {
         // A reservation can fail the deploy on a new account (quota 10, 10 must stay unreserved).
         expect(props.ReservedConcurrentExecutions, name).toBeUndefined();
         expect(props.LoggingConfig).toMatchObject({ LogGroup: { Ref: logicalId(region, fn.logGroup) } });
+        // Tenants without a recorded home live in the primary region; each function serves its own.
+        expect(env[REGION_ENV.defaultHomeRegion], name).toBe(DEFAULT_CONFIG.primaryRegion);
       }
       const ingestEnv = (
         t.findResources('AWS::Lambda::Function')[logicalId(region, stack.functions.ingest.fn)]!

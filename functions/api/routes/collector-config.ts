@@ -1,5 +1,6 @@
 /** A collector's own configuration, read with its ingest key: its resources with their credentials in clear. */
 import type { Resource } from '#domain/entities';
+import { endpointsOf, homeRegionOf } from '#domain/region';
 import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op } from '../operation';
@@ -47,7 +48,16 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
         await audit(request, 'collector.config.read', `collector/${collector.collectorId}`, {
           after: { resources: resources.length },
         });
-        return json(200, { collector: toCollectorView(collector), resources: out });
+        const tenant = await deps.tenants.getTenant(tenantId);
+        const region = tenant && deps.region ? homeRegionOf(tenant, deps.region) : undefined;
+        const endpoints = region && deps.region ? endpointsOf(region, deps.region) : undefined;
+        return json(200, {
+          collector: toCollectorView(collector),
+          ...(region ? { region } : {}),
+          ...(endpoints ? { endpoints } : {}),
+          configVersion: tenant?.configVersion ?? 1,
+          resources: out,
+        });
       },
     }),
   ];

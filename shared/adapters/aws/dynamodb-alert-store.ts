@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -11,6 +11,7 @@ import {
   type ItemKey,
   type ItemPage,
   type ItemTable,
+  type MarkCondition,
   type TableItem,
 } from '#adapters/items/alert-store-items';
 import { writeInBatches } from './dynamodb-items';
@@ -49,6 +50,52 @@ export class DynamoDbItemTable implements ItemTable {
       ...deletes.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } })),
     ];
     await writeInBatches(this.client, this.tableName, requests, 'alert items');
+  }
+
+  async writeIfMarked(
+    puts: readonly TableItem[],
+    deletes: readonly ItemKey[],
+    condition: MarkCondition,
+  ): Promise<boolean> {
+    const isConditioned = (k: ItemKey) => k.pk === condition.pk && k.sk === condition.sk;
+    // The alert's own put carries the condition (one transaction, ≤ 2 items): a stale copy, another
+    // evaluator's step or a clear in between cancels the whole write.
+    const check = {
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#m) OR #m = :m)',
+      ExpressionAttributeNames: { '#m': 'mark' },
+      ExpressionAttributeValues: { ':m': condition.mark },
+    };
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...puts.map((Item) => ({
+              Put: { TableName: this.tableName, Item, ...(isConditioned(Item) ? check : {}) },
+            })),
+            ...deletes.map(({ pk, sk }) => ({ Delete: { TableName: this.tableName, Key: { pk, sk } } })),
+            ...(puts.some(isConditioned)
+              ? []
+              : [
+                  {
+                    ConditionCheck: {
+                      TableName: this.tableName,
+                      Key: { pk: condition.pk, sk: condition.sk },
+                      ...check,
+                    },
+                  },
+                ]),
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (
+        e instanceof TransactionCanceledException &&
+        (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
+      )
+        return false;
+      throw e;
+    }
   }
 
   async putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean> {

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
 import type { TenantStatusSource } from '#adapters/tenancy/tenant-status';
 import { hashSecret } from '#domain/credentials';
+import { type RegionSettings, regionSettingsFromEnv } from '#domain/region';
 import { configureAuth } from '#http/auth';
 import type { ArchiveStore } from '#ports/archive-store';
 import type { ConsoleTokenVerifier } from '#ports/console-identity';
@@ -84,9 +85,18 @@ export function awsTenantStore(): DynamoDbTenantStore {
   const pool = consolePoolFromEnv();
   configureAuth(store, {
     audit: awsAuditLog(),
+    region: awsRegionSettings(),
     ...(pool ? { consoleTokens: cognitoTokenVerifier(pool) } : {}),
   });
   return store;
+}
+
+/**
+ * Home regions (shared/domain/region.ts): the function's AWS_REGION serves; DEFAULT_HOME_REGION (the
+ * deployment's default home, else this region) and REGION_ENDPOINTS / PLATFORM_DOMAIN name the rest.
+ */
+export function awsRegionSettings(): RegionSettings {
+  return regionSettingsFromEnv(process.env);
 }
 
 /** Console logins in the Cognito user pool, where the console is deployed. */

@@ -60,6 +60,13 @@ export interface TableItem {
   readonly version?: number;
   /** Epoch seconds after which the item may be deleted (the table's TTL attribute); cleared alerts only. */
   readonly expiresAt?: number;
+  /** Alerts only: `escalationMark` of the body, what an escalation step is conditional on. */
+  readonly mark?: string;
+}
+
+/** The condition of a conditional write: the item at (pk, sk) carries this `mark` (or none yet). */
+export interface MarkCondition extends ItemKey {
+  readonly mark: string;
 }
 
 export interface ItemKey {
@@ -83,6 +90,15 @@ export interface ItemTable {
    * item's version is `expected` (undefined: only if there is no stored item). False when refused.
    */
   putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean>;
+  /**
+   * `write`, atomically, only if the item at the condition's key carries its `mark` (an item from
+   * before marks, without one, passes once). False when refused; nothing is written then.
+   */
+  writeIfMarked(
+    puts: readonly TableItem[],
+    deletes: readonly ItemKey[],
+    condition: MarkCondition,
+  ): Promise<boolean>;
   query(
     pk: string,
     options: { prefix: string; limit?: number; after?: ItemKey; reverse?: boolean },
@@ -121,6 +137,23 @@ const nextOutboxSequence = () => {
   return outboxSequence;
 };
 const ESCALATION_INDEX = 'ESCALATION';
+
+/**
+ * What an escalation step is conditional on: the alert's status, acknowledgement, and the escalation
+ * run, stage and due time. Any writer that changes one of them (a clear, an acknowledgement, another
+ * evaluator's step, a hold for downtime) makes a step decided on the older copy refused.
+ */
+export const escalationMark = (alert: Alert): string => {
+  const e = alert.escalation;
+  return JSON.stringify([
+    alert.status,
+    alert.acknowledgedAt ?? null,
+    e?.chainId ?? null,
+    e?.sequence ?? null,
+    e?.nextStage ?? null,
+    e?.nextAt ?? null,
+  ]);
+};
 
 const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
 function decodeCursor(
@@ -302,6 +335,21 @@ export class ItemAlertStore implements AlertStore {
   }
 
   async putAlert(alert: Alert): Promise<void> {
+    const { puts, deletes } = this.alertWrites(alert);
+    await this.table.write(puts, deletes);
+  }
+
+  async advanceEscalation(next: Alert, read: Alert): Promise<boolean> {
+    const { puts, deletes } = this.alertWrites(next);
+    return this.table.writeIfMarked(puts, deletes, {
+      pk: tenantPk(read.tenantId),
+      sk: `ALERT#${read.alertId}`,
+      mark: escalationMark(read),
+    });
+  }
+
+  /** The alert item (on the escalation index while a stage is pending) and its open-by-resource pointer. */
+  private alertWrites(alert: Alert): { puts: TableItem[]; deletes: ItemKey[] } {
     const pk = tenantPk(alert.tenantId);
     const pending = escalationPending(alert);
     const expiresAt = historyExpiry(alert, this.historyRetentionDays);
@@ -316,12 +364,13 @@ export class ItemAlertStore implements AlertStore {
           }
         : {}),
       item: JSON.stringify(alert),
+      mark: escalationMark(alert),
     };
     const resource = resourceKeyOf(alert);
     const pointer = resource ? { pk, sk: `AOPEN#${h(resource)}#${alert.alertId}` } : undefined;
     if (pointer && alert.status === 'open')
-      await this.table.write([alertItem, { ...pointer, item: JSON.stringify(alert) }], []);
-    else await this.table.write([alertItem], pointer ? [pointer] : []);
+      return { puts: [alertItem, { ...pointer, item: JSON.stringify(alert) }], deletes: [] };
+    return { puts: [alertItem], deletes: pointer ? [pointer] : [] };
   }
 
   async getAlert(tenantId: string, alertId: string) {

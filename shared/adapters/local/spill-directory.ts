@@ -77,6 +77,21 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
     return removed;
   }
 
+  /**
+   * Failover (functions/admin/failover.ts): parks the tenant's batches on `to` (the new home's spill,
+   * which replays them into its store) and deletes them here once parked. Returns the batches moved.
+   */
+  async moveTenant(tenantId: string, to: SpillQueue): Promise<number> {
+    await this.settled();
+    let moved = 0;
+    for (const { name, batch } of await this.batchesOf(tenantId)) {
+      await to.park(batch);
+      if (await removeIfPresent(join(this.directory, name))) moved += 1;
+    }
+    if (moved > 0) await this.syncDirectory();
+    return moved;
+  }
+
   /** Unreadable batches name no tenant: they stay under `dead/` for an operator to inspect. */
   get erasureLimitation(): string | undefined {
     const dead = readdirSync(join(this.directory, DEAD_DIR)).length;

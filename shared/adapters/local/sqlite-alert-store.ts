@@ -4,6 +4,7 @@ import {
   type ItemKey,
   type ItemPage,
   type ItemTable,
+  type MarkCondition,
   type TableItem,
 } from '#adapters/items/alert-store-items';
 import { inTransaction, openDatabase } from './sqlite';
@@ -16,6 +17,7 @@ type Row = {
   item: string;
   version: number | null;
   expires_at: number | null;
+  mark: string | null;
 };
 const toItem = (r: Row): TableItem => ({
   pk: r.pk,
@@ -24,6 +26,7 @@ const toItem = (r: Row): TableItem => ({
   item: r.item,
   ...(r.version === null ? {} : { version: r.version }),
   ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }),
+  ...(r.mark === null ? {} : { mark: r.mark }),
 });
 
 /** The local twin of DynamoDB's table operations, on SQLite: same keys, same index, same paging. */
@@ -34,7 +37,7 @@ export class SqliteItemTable implements ItemTable {
     db.exec(`
       CREATE TABLE IF NOT EXISTS alert_items (
         pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, gsi1sk TEXT, item TEXT NOT NULL,
-        version INTEGER, expires_at INTEGER, PRIMARY KEY (pk, sk)
+        version INTEGER, expires_at INTEGER, mark TEXT, PRIMARY KEY (pk, sk)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alert_items_gsi1 ON alert_items (gsi1pk, gsi1sk, pk, sk);
     `);
@@ -44,6 +47,7 @@ export class SqliteItemTable implements ItemTable {
       db.exec('ALTER TABLE alert_items ADD COLUMN version INTEGER');
     if (!columns.some((c) => c.name === 'expires_at'))
       db.exec('ALTER TABLE alert_items ADD COLUMN expires_at INTEGER');
+    if (!columns.some((c) => c.name === 'mark')) db.exec('ALTER TABLE alert_items ADD COLUMN mark TEXT');
     // DynamoDB's TTL deletes expired items in the background; here they go at start-up.
     db.prepare('DELETE FROM alert_items WHERE expires_at IS NOT NULL AND expires_at < ?').run(
       Math.floor(Date.now() / 1000),
@@ -51,7 +55,7 @@ export class SqliteItemTable implements ItemTable {
     this.statements = {
       get: db.prepare('SELECT * FROM alert_items WHERE pk = ? AND sk = ?'),
       put: db.prepare(
-        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO alert_items (pk, sk, gsi1pk, gsi1sk, item, version, mark, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       delete: db.prepare('DELETE FROM alert_items WHERE pk = ? AND sk = ?'),
     };
@@ -63,19 +67,32 @@ export class SqliteItemTable implements ItemTable {
   }
 
   async write(puts: readonly TableItem[], deletes: readonly ItemKey[]) {
-    inTransaction(this.db, () => {
-      for (const i of puts)
-        this.statements['put']!.run(
-          i.pk,
-          i.sk,
-          i.gsi1pk ?? null,
-          i.gsi1sk ?? null,
-          i.item,
-          i.version ?? null,
-          i.expiresAt ?? null,
-        );
-      for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
+    inTransaction(this.db, () => this.writeAll(puts, deletes));
+  }
+
+  async writeIfMarked(puts: readonly TableItem[], deletes: readonly ItemKey[], condition: MarkCondition) {
+    // Check and write in one synchronous transaction: atomic for every connection to the file.
+    return inTransaction(this.db, () => {
+      const row = this.statements['get']!.get(condition.pk, condition.sk) as Row | undefined;
+      if (!row || (row.mark !== null && row.mark !== condition.mark)) return false;
+      this.writeAll(puts, deletes);
+      return true;
     });
+  }
+
+  private writeAll(puts: readonly TableItem[], deletes: readonly ItemKey[]) {
+    for (const i of puts)
+      this.statements['put']!.run(
+        i.pk,
+        i.sk,
+        i.gsi1pk ?? null,
+        i.gsi1sk ?? null,
+        i.item,
+        i.version ?? null,
+        i.mark ?? null,
+        i.expiresAt ?? null,
+      );
+    for (const k of deletes) this.statements['delete']!.run(k.pk, k.sk);
   }
 
   async putIfVersion(item: TableItem, expected: number | undefined): Promise<boolean> {
@@ -83,16 +100,7 @@ export class SqliteItemTable implements ItemTable {
     return inTransaction(this.db, () => {
       const row = this.statements['get']!.get(item.pk, item.sk) as Row | undefined;
       if (expected === undefined ? row !== undefined : !row || (row.version ?? 0) !== expected) return false;
-      const i = item;
-      this.statements['put']!.run(
-        i.pk,
-        i.sk,
-        i.gsi1pk ?? null,
-        i.gsi1sk ?? null,
-        i.item,
-        (expected ?? 0) + 1,
-        i.expiresAt ?? null,
-      );
+      this.writeAll([{ ...item, version: (expected ?? 0) + 1 }], []);
       return true;
     });
   }
