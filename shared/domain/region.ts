@@ -4,7 +4,6 @@
  * reaching another region is answered 421 Misdirected Request and not served or stored there.
  */
 import { MisdirectedError } from './errors';
-import type { Tenant } from './tenant';
 import * as z from './zod';
 
 /** An AWS region name: `eu-west-2`, `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
@@ -31,7 +30,7 @@ export interface RegionSettings {
 }
 
 /** Tenants from before home regions have none: they live in the default home region. */
-export const homeRegionOf = (tenant: Pick<Tenant, 'region'>, settings: RegionSettings): string =>
+export const homeRegionOf = (tenant: { readonly region?: string }, settings: RegionSettings): string =>
   tenant.region ?? settings.defaultHomeRegion;
 
 export function endpointsOf(region: string, settings: RegionSettings): RegionEndpoints | undefined {
@@ -45,7 +44,10 @@ export function endpointsOf(region: string, settings: RegionSettings): RegionEnd
 }
 
 /** 421 unless the tenant's home is the region serving this request. */
-export function requireHomeRegion(tenant: Pick<Tenant, 'tenantId' | 'region'>, settings: RegionSettings) {
+export function requireHomeRegion(
+  tenant: { readonly tenantId: string; readonly region?: string },
+  settings: RegionSettings,
+) {
   const home = homeRegionOf(tenant, settings);
   if (home === settings.region) return;
   throw new MisdirectedError(
