@@ -170,6 +170,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
         alerting.store,
         alerting.ledger,
+        alerting.deadLetters,
         ...guardrails.holders,
         metricMetadata,
       ],

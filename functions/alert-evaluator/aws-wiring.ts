@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { awsAlertBus, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsAlertBus, awsAlertStore, awsDeadLetterStore } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
 import { TenantResourceDirectory } from '#adapters/tenant-resource-directory';
 import { createObservability, type Observability } from '#http/handler';
@@ -35,5 +35,8 @@ export function awsAlertEngine(
     // A single metric is flushed at once: correct inside or outside the handler's logMetrics.
     onEventsPending: (count) =>
       metrics.singleMetric().addMetric(METRIC.alertEventsPending, MetricUnit.Count, count),
+    deadLetters: awsDeadLetterStore(),
+    onEventsDeadLettered: (count) =>
+      metrics.singleMetric().addMetric(METRIC.alertEventsDeadLettered, MetricUnit.Count, count),
   });
 }

@@ -687,6 +687,7 @@ describe('operations', () => {
       'AlertEvaluatorLag',
       'NotificationFailures',
       'AlertEventsPending',
+      'AlertEventsDeadLettered',
       'NotificationConfirmFailures',
       'SpillReplayDroppedBatches',
       'IngestErrors',
@@ -728,6 +729,37 @@ describe('operations', () => {
 
   it('alarms at the first notification that was sent but could not be recorded as sent', () => {
     expectAlarmOnAny('NotificationConfirmFailures', 'notifier', 300, 'onCallTopic');
+  });
+
+  it('pages at the first alert event dead-lettered by any function that runs the alert engine', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const perService = (id: string, service: string) => ({
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'ObservabilityPlatform',
+          MetricName: 'AlertEventsDeadLettered',
+          Dimensions: [{ Name: 'service', Value: service }],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+    });
+    synthed.regional(region).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(e, 0) + FILL(i, 0) + FILL(a, 0)' }),
+        perService('e', 'alert-evaluator'),
+        perService('i', 'ingest'),
+        perService('a', 'alert-engine'),
+      ]),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      AlarmActions: [{ Ref: logicalId(region, stack.ops.onCallTopic) }],
+    });
   });
 
   it('raises an informational alarm, not a page, when the spill replay drops batches in 15 minutes', () => {
