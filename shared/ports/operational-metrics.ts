@@ -34,6 +34,8 @@ export const METRIC = {
    * tenant is offboarding, offboarded or unknown: writing them would bring back erased data.
    */
   spillReplayDroppedBatches: 'SpillReplayDroppedBatches',
+  /** Samples the store refused for good on replay (or after the replay's retries): dead letters. */
+  spillReplayDeadLetteredSamples: 'SpillReplayDeadLetteredSamples',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */

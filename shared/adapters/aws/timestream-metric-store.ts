@@ -97,7 +97,7 @@ export class TimestreamMetricStore implements MetricStore {
         Records: call.records,
       });
       for (const r of await this.writeCall(tenantId, command))
-        rejected.push({ index: call.sampleIndices[r.index] as number, reason: r.reason });
+        rejected.push({ ...r, index: call.sampleIndices[r.index] as number });
     }
     rejected.sort((a, b) => a.index - b.index);
     return { accepted: samples.length - rejected.length, rejected };
@@ -159,6 +159,7 @@ export class TimestreamMetricStore implements MetricStore {
           return ((error as RejectedRecordsException).RejectedRecords ?? []).map((r) => ({
             index: r.RecordIndex ?? 0,
             reason: refusalReason(r.Reason),
+            ...(isRetryableRejection(r.Reason) ? { retryable: true as const } : {}),
           }));
         }
         if (!isNamed(error, 'ResourceNotFoundException')) throw error;
@@ -175,6 +176,19 @@ export class TimestreamMetricStore implements MetricStore {
       }
     }
   }
+}
+
+/**
+ * Whether a record Timestream refused may be accepted if sent again later. Its RejectedRecord reasons
+ * are about the record (duplicate with another value, outside the memory store's window, over a
+ * limit), except two that pass with time: a write right after a retention change ("wait until the
+ * duration of the new window", API reference) and a timestamp ahead of Timestream's clock; throttling
+ * or internal trouble named per record is treated the same.
+ */
+export function isRetryableRejection(reason: string | undefined): boolean {
+  return /retention (window|period|duration)[^.]*(updated|changed)|\bwait\b|future|throttl|temporar|internal|unavailable/i.test(
+    reason ?? '',
+  );
 }
 
 /**
