@@ -208,6 +208,50 @@ export class OpsMonitoring extends Construct {
     );
   }
 
+  /**
+   * Where data the platform accepted could still be refused later: samples the spill replay
+   * dead-lettered (EMF), and Timestream's reports of records refused on magnetic-store writes (S3
+   * PutRequests under the bucket's request-metrics filter). Each pages at the first one.
+   */
+  watchLateRefusals(magneticRejections?: { bucketName: string; filterId: string }): void {
+    const deadLettered = emf(METRIC.spillReplayDeadLetteredSamples, OPS_SERVICE.replay);
+    const reports = magneticRejections
+      ? [
+          new Metric({
+            namespace: 'AWS/S3',
+            metricName: 'PutRequests',
+            dimensionsMap: {
+              BucketName: magneticRejections.bucketName,
+              FilterId: magneticRejections.filterId,
+            },
+            statistic: 'Sum',
+            period: FIVE_MINUTES,
+          }),
+        ]
+      : [];
+    this.dashboard.addWidgets(
+      graph('Samples refused after acceptance: replay dead letters / Timestream magnetic reports', [
+        deadLettered,
+        ...reports,
+      ]),
+    );
+    this.alarm(
+      'SpillReplayDeadLetteredSamples',
+      deadLettered,
+      0,
+      'The metric store refused replayed samples for good: they are dead letters (RUNBOOK "Dead letters")',
+      { evaluation: FIRST_OCCURRENCE },
+    );
+    if (reports[0])
+      this.alarm(
+        'TimestreamMagneticRejections',
+        reports[0],
+        0,
+        'Timestream refused late records on magnetic-store writes: reports in the rejections bucket (RUNBOOK "Dead letters")',
+        { evaluation: FIRST_OCCURRENCE },
+      );
+  }
+
   /** Any message in a dead-letter (or on-failure) queue is lost work: alarm at the first one. */
   watchDeadLetterQueue(name: string, queue: IQueue): void {
     const depth = queue.metricApproximateNumberOfMessagesVisible({

@@ -18,7 +18,13 @@ import type { MetricStore } from '#ports/metric-store';
 import type { TenantStatusSource } from '../tenancy/tenant-status';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 import { packWrites, SPECIAL_COLUMN, STALE_TEXT, VALUE_COLUMN } from './timestream-packing';
-import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
+import {
+  isNamed,
+  type RejectedDataLocation,
+  TABLE_BACKOFF,
+  TimestreamTenantTables,
+  withRetries,
+} from './timestream-tables';
 
 export { MAX_RECORDS_PER_WRITE, SPECIAL_COLUMN, VALUE_COLUMN } from './timestream-packing';
 /**
@@ -41,6 +47,8 @@ export interface TimestreamMetricStoreOptions {
   readonly databaseName: string;
   /** Magnetic-store retention each tenant's table is created with, in days. */
   readonly magneticRetentionDays: number;
+  /** Where tables report records refused on magnetic-store writes (timestream-tables.ts). */
+  readonly rejectedDataLocation?: RejectedDataLocation;
   readonly backoff?: BackoffPolicy;
   /** Backoff of CreateTable/DescribeTable (the account's 1 request/second); TABLE_BACKOFF by default. */
   readonly tableBackoff?: BackoffPolicy;
@@ -74,6 +82,7 @@ export class TimestreamMetricStore implements MetricStore {
       client: options.writeClient,
       databaseName: options.databaseName,
       magneticRetentionDays: options.magneticRetentionDays,
+      ...(options.rejectedDataLocation ? { rejectedDataLocation: options.rejectedDataLocation } : {}),
       sleep: this.sleep,
       ...(options.tableBackoff ? { backoff: options.tableBackoff } : {}),
       ...(options.tenants ? { tenants: options.tenants } : {}),
