@@ -4,12 +4,12 @@
  * customer-managed key and logging). Functions get it through PlatformFunction.bindMetricStore, which
  * sets the environment the AWS wiring reads and grants on this store's ARN only.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnWorkspace } from 'aws-cdk-lib/aws-aps';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { CfnDatabase } from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
 import { MAGNETIC_REJECTIONS_PREFIX } from '#adapters/aws/timestream-tables';
@@ -19,6 +19,7 @@ import { ENV } from '#adapters/aws/wiring';
 export const MAGNETIC_REJECTIONS_FILTER_ID = 'MagneticRejections';
 
 import type { MetricStoreKind } from '../config';
+import { customerDataBucketProps } from './archive-bucket';
 
 /**
  * `write` (ingest, replay): write, and create a tenant's table on its first write. `read`: query.
@@ -77,19 +78,11 @@ export class MetricStore extends Construct {
         resourceName: `${database.ref}/table/*`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
+      // The reports hold tenant samples: customer data, 30 days.
       this.magneticRejections = new Bucket(this, 'MagneticRejections', {
-        encryption: BucketEncryption.KMS,
-        encryptionKey: props.key,
-        bucketKeyEnabled: true,
-        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        enforceSSL: true,
-        minimumTLSVersion: 1.2,
-        lifecycleRules: [{ id: 'ExpireReports', expiration: Duration.days(30) }],
+        ...customerDataBucketProps(props.key, 30, 'ExpireReports'),
         // PutRequests under the prefix: the ops alarm at the first report.
         metrics: [{ id: MAGNETIC_REJECTIONS_FILTER_ID, prefix: MAGNETIC_REJECTIONS_PREFIX }],
-        // The reports hold tenant samples: kept past stack deletion, removed by their lifecycle rule.
-        removalPolicy: RemovalPolicy.RETAIN,
       });
       Validations.of(this.magneticRejections).acknowledge({
         id: 'AwsSolutions-S1',
