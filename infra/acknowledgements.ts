@@ -99,6 +99,10 @@ const RESOURCE_STAR_REASON =
 const BUCKET_OBJECTS_REASON =
   "The objects of one platform bucket (grantRead/grantPut on that bucket's ARN + /*).";
 
+const BUCKET_PREFIX_REASON =
+  "The objects under one fixed prefix of one platform bucket (e.g. Timestream's magnetic-rejection reports, " +
+  'one key per report, named by Timestream at write time).';
+
 /** Whether `logicalId` names an S3 bucket in the same stack as `node`. */
 function isBucketOf(node: CfnResource, logicalId: string): boolean {
   const stack = Stack.of(node);
@@ -166,6 +170,12 @@ function acknowledgeWildcards(node: CfnResource): void {
     if (objects) {
       if (isBucketOf(node, objects[1]!))
         Validations.of(node).acknowledge({ id, reason: BUCKET_OBJECTS_REASON });
+      continue;
+    }
+    const prefixed = /^Resource::<([A-Za-z0-9]+)\.Arn>\/[a-z0-9-]+\/\*$/.exec(finding);
+    if (prefixed) {
+      if (isBucketOf(node, prefixed[1]!))
+        Validations.of(node).acknowledge({ id, reason: BUCKET_PREFIX_REASON });
       continue;
     }
     const allowance = IAM5_ALLOWANCES.find((a) => a.finding.test(finding));

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
+import { SqliteDeadLetters } from '#adapters/local/sqlite-dead-letters';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
 import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
@@ -66,6 +67,8 @@ export interface LocalAlerting {
   readonly store: SqliteAlertStore;
   /** The notifier's claims (offboarding erases them with the tenant's other data). */
   readonly ledger: SqliteNotificationLedger;
+  /** Alert events the bus refused for good (offboarding erases them with the tenant's other data). */
+  readonly deadLetters: SqliteDeadLetters;
   afterWrite(tenantId: string, samples: readonly Sample[]): Promise<void>;
   /** The ingest guard's usage check: the built-in tenant-limit alert (never fails the ingest). */
   onLimitUsage(tenantId: string, usage: readonly LimitUsage[]): Promise<void>;
@@ -87,6 +90,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   const resources = new TenantResourceDirectory(options.tenants, {
     now: () => options.clock.now().getTime(),
   });
+  const deadLetters = new SqliteDeadLetters(join(options.dataDir, 'alerts.sqlite'));
   const engine = new AlertEngine({
     store,
     metrics: options.metrics,
@@ -104,6 +108,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
           }),
         }
       : {}),
+    deadLetters,
   });
   const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
@@ -160,6 +165,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     resources,
     store,
     ledger,
+    deadLetters,
     afterWrite: async (tenantId, samples) => {
       try {
         await engine.onIngest(tenantId, samples);
@@ -182,6 +188,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
       await running;
       await bus.idle();
       ledger.close();
+      deadLetters.close();
       store.close();
     },
   };

@@ -222,6 +222,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
         alerting.store,
         alerting.ledger,
+        alerting.deadLetters,
         ...guardrails.holders,
         metricMetadata,
         logs,

@@ -1,4 +1,8 @@
-import { awsAlertStore, awsNotificationLedger } from '#adapters/aws/eventbridge-alert-wiring';
+import {
+  awsAlertStore,
+  awsDeadLetterStore,
+  awsNotificationLedger,
+} from '#adapters/aws/eventbridge-alert-wiring';
 import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
 import {
   awsArchiveStore,
@@ -39,6 +43,7 @@ export const handler = createAdminHandler({
     awsMetricMetadata(),
     alerts,
     awsNotificationLedger(),
+    awsDeadLetterStore(),
     ...Object.values(awsGuardrailStores()),
   ],
 });

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { awsAlertBus, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsAlertBus, awsAlertStore, awsDeadLetterStore } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsRegionSettings, awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
 import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
@@ -43,5 +43,8 @@ export function awsAlertEngine(
     // A single metric is flushed at once: correct inside or outside the handler's logMetrics.
     onEventsPending: (count) =>
       metrics.singleMetric().addMetric(METRIC.alertEventsPending, MetricUnit.Count, count),
+    deadLetters: awsDeadLetterStore(),
+    onEventsDeadLettered: (count) =>
+      metrics.singleMetric().addMetric(METRIC.alertEventsDeadLettered, MetricUnit.Count, count),
   });
 }

@@ -16,7 +16,8 @@
  * Transactional outbox: every event is written to the store's outbox before the bus is tried and
  * removed once the bus accepted it. When the bus fails, the evaluation still succeeds and the events
  * wait; each scheduled pass first drains the outbox (oldest first, `maxOutboxEventsPerTick`, stopping
- * at the first bus failure). Events carry a stable `eventId`, so one published twice (the bus took it
+ * when the bus fails outright). The bus answers per event: one it refuses for good (a poison event) is
+ * dead-lettered and leaves the outbox, so it never holds the later events of any tenant. Events carry a stable `eventId`, so one published twice (the bus took it
  * but the removal failed, or a partly failed batch is resent whole) is deduplicated by consumers.
  */
 import { randomBytes } from 'node:crypto';
@@ -65,7 +66,8 @@ import { aggregate, matchesFilters, type Series } from '#domain/query';
 import type { LinkedResource } from '#domain/resource-identity';
 import type { AlertStore, OutboxEntry, StoredSeriesState } from '#ports/alert-store';
 import type { Clock } from '#ports/clock';
-import type { AlertBus } from '#ports/event-bus';
+import type { DeadLetterStore } from '#ports/dead-letter-store';
+import type { AlertBus, PublishOutcome } from '#ports/event-bus';
 import type { MetricStore } from '#ports/metric-store';
 import type { ResourceDirectory } from '#ports/resource-directory';
 import type { ResourceTopology } from '#ports/resource-topology';
@@ -125,6 +127,13 @@ export interface EngineDeps {
    * and escalations of tenants homed elsewhere are left to their home region. Absent: every tenant.
    */
   readonly owns?: (tenantId: string) => Promise<boolean>;
+  /**
+   * Where events the bus refuses for good (malformed, too large) are set aside, so one poison event
+   * never holds the outbox; without it they stay in the outbox. The AWS wiring emits
+   * `onEventsDeadLettered` as the AlertEventsDeadLettered metric (alarmed).
+   */
+  readonly deadLetters?: DeadLetterStore;
+  readonly onEventsDeadLettered?: (count: number) => void;
 }
 
 export interface TickReport {
@@ -933,11 +942,14 @@ export class AlertEngine {
 
   /**
    * Publishes events that older passes left in the outbox: oldest first, at most
-   * `maxOutboxEventsPerTick`, stopping at the first bus failure (the rest wait for the next pass).
-   * Never throws: the evaluation that follows matters more. Returns how many were published.
+   * `maxOutboxEventsPerTick`. Each event is settled on its own (`settle`): a poison event is
+   * dead-lettered and the drain goes on with the later ones, of every tenant. It stops when the bus
+   * fails outright or refuses a whole batch for now (the rest wait for the next pass). Never throws:
+   * the evaluation that follows matters more. Returns how many were published.
    */
   async drainOutbox(): Promise<number> {
     let published = 0;
+    let kept = 0;
     let pending: OutboxEntry[];
     try {
       pending = await this.deps.store.pendingEvents(this.limits.maxOutboxEventsPerTick);
@@ -947,21 +959,31 @@ export class AlertEngine {
     }
     for (let i = 0; i < pending.length; i += DRAIN_BATCH) {
       const batch = pending.slice(i, i + DRAIN_BATCH);
+      let outcomes: PublishOutcome[];
       try {
-        await this.deps.bus.publish(batch.map((e) => e.event));
+        outcomes = await this.deps.bus.publish(batch.map((e) => e.event));
       } catch (error) {
         this.deps.log?.('alert event bus still failing; outbox events wait for the next pass', {
-          pending: pending.length - published,
+          pending: kept + pending.length - i,
           error: messageOf(error),
         });
-        this.deps.onEventsPending?.(pending.length - published);
+        this.deps.onEventsPending?.(kept + pending.length - i);
         return published;
       }
-      published += batch.length;
-      await this.removePublished(batch);
+      const settled = await this.settle(batch, outcomes);
+      published += settled.accepted;
+      kept += settled.kept;
+      if (settled.kept === batch.length) {
+        this.deps.log?.('alert event bus refuses events for now; outbox events wait for the next pass', {
+          pending: kept + pending.length - i - batch.length,
+          error: firstError(outcomes),
+        });
+        this.deps.onEventsPending?.(kept + pending.length - i - batch.length);
+        return published;
+      }
     }
     if (published > 0) this.deps.log?.('published alert events from the outbox', { events: published });
-    this.deps.onEventsPending?.(0);
+    this.deps.onEventsPending?.(kept);
     return published;
   }
 
@@ -978,11 +1000,12 @@ export class AlertEngine {
         events: identified.length,
         error: messageOf(error),
       });
-      await this.deps.bus.publish(identified);
+      await this.publishWithoutOutbox(identified);
       return;
     }
+    let outcomes: PublishOutcome[];
     try {
-      await this.deps.bus.publish(identified);
+      outcomes = await this.deps.bus.publish(identified);
     } catch (error) {
       this.deps.log?.('alert event bus failed; events kept in the outbox for the next pass', {
         events: entries.length,
@@ -991,7 +1014,88 @@ export class AlertEngine {
       this.deps.onEventsPending?.(entries.length);
       return;
     }
-    await this.removePublished(entries);
+    const byId = new Map(identified.map((e, i) => [e.detail.eventId, outcomes[i]]));
+    const { kept } = await this.settle(
+      entries,
+      entries.map((e) => byId.get(e.eventId) ?? { status: 'retryable', error: 'no outcome' }),
+    );
+    if (kept > 0) {
+      this.deps.log?.('alert event bus refused events for now; kept in the outbox for the next pass', {
+        events: kept,
+        error: firstError(outcomes),
+      });
+      this.deps.onEventsPending?.(kept);
+    }
+  }
+
+  /**
+   * Applies the bus's answer per outbox entry: accepted ones leave the outbox; permanently refused
+   * ones are dead-lettered, then leave it (kept when there is no dead-letter store or it fails, so
+   * nothing is lost); ones refused for now stay.
+   */
+  private async settle(entries: readonly OutboxEntry[], outcomes: readonly PublishOutcome[]) {
+    const done: OutboxEntry[] = [];
+    const poison: { entry: OutboxEntry; error: string }[] = [];
+    entries.forEach((entry, i) => {
+      const outcome = outcomes[i] ?? { status: 'retryable', error: 'no outcome' };
+      if (outcome.status === 'accepted') done.push(entry);
+      else if (outcome.status === 'permanent') poison.push({ entry, error: outcome.error });
+    });
+    const accepted = done.length;
+    if (
+      poison.length > 0 &&
+      (await this.deadLetter(poison.map((p) => ({ event: p.entry.event, error: p.error }))))
+    )
+      done.push(...poison.map((p) => p.entry));
+    if (done.length > 0) await this.removePublished(done);
+    return { accepted, kept: entries.length - done.length };
+  }
+
+  /** The bus without the outbox: dead-letters poison events, throws when any other is not accepted. */
+  private async publishWithoutOutbox(events: readonly AlertBusEvent[]) {
+    const outcomes = await this.deps.bus.publish(events);
+    const poison = events.flatMap((event, i) => {
+      const outcome = outcomes[i];
+      return outcome?.status === 'permanent' ? [{ event, error: outcome.error }] : [];
+    });
+    const stored = poison.length === 0 || (await this.deadLetter(poison));
+    const refused = outcomes.filter((o) => o.status === 'retryable' || (o.status === 'permanent' && !stored));
+    if (refused.length > 0)
+      throw new Error(`the alert bus refused ${refused.length} event(s): ${firstError(refused)}`);
+  }
+
+  /** Sets poison events aside for an operator; false when they could not be stored (keep them). */
+  private async deadLetter(poison: readonly { event: AlertBusEvent; error: string }[]): Promise<boolean> {
+    const fields = {
+      events: poison.length,
+      eventIds: poison.map((p) => p.event.detail.eventId),
+      error: poison[0]?.error,
+    };
+    if (!this.deps.deadLetters) {
+      this.deps.log?.('alert bus refused events for good and no dead-letter store is set: kept', fields);
+      return false;
+    }
+    const atMs = this.deps.clock.now().getTime();
+    try {
+      await this.deps.deadLetters.put(
+        poison.map((p) => ({
+          source: 'alert-event' as const,
+          tenantId: p.event.detail.tenantId,
+          reason: p.error,
+          payload: p.event,
+          atMs,
+        })),
+      );
+    } catch (error) {
+      this.deps.log?.('could not dead-letter refused alert events; kept in the outbox', {
+        ...fields,
+        storeError: messageOf(error),
+      });
+      return false;
+    }
+    this.deps.log?.('alert bus refused events for good; dead-lettered', fields);
+    this.deps.onEventsDeadLettered?.(poison.length);
+    return true;
   }
 
   /** A removal that fails only means the events are published again later (consumers dedupe by id). */
@@ -1111,3 +1215,5 @@ function stateChangedEvent(alert: Alert, transition: Transition): AlertBusEvent 
     },
   };
 }
+const firstError = (outcomes: readonly PublishOutcome[]) =>
+  outcomes.flatMap((o) => (o.status === 'accepted' ? [] : [o.error]))[0];

@@ -12,10 +12,13 @@ import {
   type TenantStatusSource,
 } from '#adapters/tenancy/tenant-status';
 import { UnavailableError } from '#domain/errors';
+import type { RejectedSample, Sample } from '#domain/metrics';
+import { sampleJsonReplacer } from '#domain/special-values';
 import type { Observability } from '#http/handler';
+import type { DeadLetterStore } from '#ports/dead-letter-store';
 import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
-import type { SpilledBatch } from '#ports/spill-queue';
+import type { SpilledBatch, SpillQueue } from '#ports/spill-queue';
 
 export interface ReplayDeps {
   /** The plain metric store (never the spilling decorator: a replay must not park again). */
@@ -26,11 +29,24 @@ export interface ReplayDeps {
   readonly tenantStatusTtlMs?: number;
   readonly observability: Observability;
   readonly now?: () => number;
+  /** Where samples the store refused for now are parked again (the spill queue itself). */
+  readonly spill: SpillQueue;
+  /** Where samples the store refused for good land for an operator (RUNBOOK "Dead letters"). */
+  readonly deadLetters: DeadLetterStore;
+  /** Replays of a retryable refusal before its samples are dead-lettered instead (default 5). */
+  readonly maxReplays?: number;
 }
+
+/** Refused samples per dead letter: keeps each letter well under the store's item size. */
+const SAMPLES_PER_DEAD_LETTER = 200;
 
 export const REPLAY_METRIC = {
   replayedSamples: 'SpillReplayedSamples',
   rejectedSamples: 'SpillReplayRejectedSamples',
+  /** Samples refused for now, parked again for a later replay. */
+  retriedSamples: 'SpillReplayRetriedSamples',
+  /** Samples refused for good (or still refused after maxReplays), kept as dead letters: alarmed. */
+  deadLetteredSamples: METRIC.spillReplayDeadLetteredSamples,
   failedBatches: 'SpillReplayFailedBatches',
   batchAgeMs: 'SpillReplayBatchAge',
   /** Batches of a tenant that is offboarding, offboarded or unknown, deleted unwritten. */
@@ -45,6 +61,13 @@ export type ReplayHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * stored once. A message that fails (store still down, unreadable) is reported back to SQS and
  * retried; after the queue's maxReceiveCount it lands in the DLQ, never silently dropped.
  *
+ * Samples the store refuses one by one are never just counted: those it refuses for now (`retryable`)
+ * are parked again as a new message (with `replays` + 1) and come back on a later replay; those it
+ * refuses for good, or still refuses after `maxReplays`, become dead letters (DeadLetterStore, with
+ * each sample's reason) and the SpillReplayDeadLetteredSamples metric, which alarms. Re-parking comes
+ * first: if dead-lettering then fails, the message is retried and the re-parked copy is written twice,
+ * which is idempotent. Either failing reports the message back to SQS.
+ *
  * The one exception: a batch whose tenant is no longer active (offboarding, offboarded, or unknown) is
  * deleted from the queue unwritten, logged and counted. Offboarding erased that tenant's data; writing
  * the batch would bring some of it back (and recreate its Timestream table).
@@ -52,6 +75,7 @@ export type ReplayHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
 export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
   const { logger, metrics: emf, tracing } = deps.observability;
   const now = deps.now ?? Date.now;
+  const maxReplays = deps.maxReplays ?? 5;
   const statuses = new TenantStatusCache(deps.tenants, {
     now,
     ...(deps.tenantStatusTtlMs !== undefined ? { ttlMs: deps.tenantStatusTtlMs } : {}),
@@ -65,6 +89,48 @@ export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
       tenantStatus,
       samples: batch.samples.length,
       spilledAtMs: batch.spilledAtMs,
+    });
+  }
+
+  /** Parks again what may pass later, dead-letters the rest (see above). */
+  async function settleRefusals(messageId: string, batch: SpilledBatch, rejected: readonly RejectedSample[]) {
+    emf.addMetric(REPLAY_METRIC.rejectedSamples, MetricUnit.Count, rejected.length);
+    const replays = (batch.replays ?? 0) + 1;
+    const again = replays < maxReplays ? rejected.filter((r) => r.retryable) : [];
+    const lost = rejected.filter((r) => !again.includes(r));
+    if (again.length > 0) {
+      await deps.spill.park({
+        tenantId: batch.tenantId,
+        samples: again.map((r) => batch.samples[r.index] as Sample),
+        spilledAtMs: batch.spilledAtMs,
+        replays,
+      });
+      emf.addMetric(REPLAY_METRIC.retriedSamples, MetricUnit.Count, again.length);
+    }
+    if (lost.length === 0) return;
+    const refused = lost.map((r) => ({
+      reason: r.retryable ? `still refused after ${replays} replays: ${r.reason}` : r.reason,
+      // The sample as the spill writes it: NaN, ±Inf and -0 survive JSON.
+      sample: JSON.parse(JSON.stringify(batch.samples[r.index], sampleJsonReplacer)) as unknown,
+    }));
+    const letters = [];
+    for (let i = 0; i < refused.length; i += SAMPLES_PER_DEAD_LETTER) {
+      const part = refused.slice(i, i + SAMPLES_PER_DEAD_LETTER);
+      letters.push({
+        source: 'spill-replay' as const,
+        tenantId: batch.tenantId,
+        reason: part[0]?.reason ?? '',
+        payload: { messageId, spilledAtMs: batch.spilledAtMs, refused: part },
+        atMs: now(),
+      });
+    }
+    await deps.deadLetters.put(letters);
+    emf.addMetric(REPLAY_METRIC.deadLetteredSamples, MetricUnit.Count, lost.length);
+    logger.error('store refused spilled samples for good; dead-lettered', {
+      messageId,
+      tenantId: batch.tenantId,
+      samples: lost.length,
+      reasons: [...new Set(refused.map((r) => r.reason))].slice(0, 10),
     });
   }
 
@@ -82,14 +148,7 @@ export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
         const result = await deps.metrics.write(batch.tenantId, batch.samples);
         emf.addMetric(REPLAY_METRIC.replayedSamples, MetricUnit.Count, result.accepted);
         emf.addMetric(REPLAY_METRIC.batchAgeMs, MetricUnit.Milliseconds, now() - batch.spilledAtMs);
-        if (result.rejected.length > 0) {
-          emf.addMetric(REPLAY_METRIC.rejectedSamples, MetricUnit.Count, result.rejected.length);
-          logger.warn('store refused spilled samples on replay', {
-            messageId: record.messageId,
-            tenantId: batch.tenantId,
-            rejected: result.rejected.slice(0, 10),
-          });
-        }
+        if (result.rejected.length > 0) await settleRefusals(record.messageId, batch, result.rejected);
       } catch (error) {
         // The store refused to recreate the table: the tenant was offboarded since its status was read.
         if (batch && error instanceof TenantNotActiveError) {

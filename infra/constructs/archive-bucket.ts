@@ -5,7 +5,13 @@
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type BucketProps,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export interface ArchiveBucketProps {
@@ -14,29 +20,40 @@ export interface ArchiveBucketProps {
   readonly expireAfterDays: number;
 }
 
+/**
+ * A bucket of customer data: customer-managed KMS (bucket key), all public access blocked, owner
+ * enforced, TLS 1.2 only, objects expiring after `expireAfterDays` (rule `ruleId`), kept past stack
+ * deletion (removed only by the lifecycle rule).
+ */
+export const customerDataBucketProps = (key: IKey, expireAfterDays: number, ruleId: string): BucketProps => ({
+  encryption: BucketEncryption.KMS,
+  encryptionKey: key,
+  bucketKeyEnabled: true,
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  lifecycleRules: [
+    {
+      id: ruleId,
+      expiration: Duration.days(expireAfterDays),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    },
+  ],
+  removalPolicy: RemovalPolicy.RETAIN,
+});
+
 export class ArchiveBucket extends Construct {
   readonly bucket: Bucket;
 
   constructor(scope: Construct, id: string, props: ArchiveBucketProps) {
     super(scope, id);
-    this.bucket = new Bucket(this, 'Bucket', {
-      encryption: BucketEncryption.KMS,
-      encryptionKey: props.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      lifecycleRules: [
-        {
-          id: 'ExpireArchives',
-          expiration: Duration.days(props.expireAfterDays),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
-      // Archives are tenant data: never deleted with the stack, only by their lifecycle rule.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // Archives are tenant data: never deleted with the stack, only by their lifecycle rule.
+    this.bucket = new Bucket(
+      this,
+      'Bucket',
+      customerDataBucketProps(props.key, props.expireAfterDays, 'ExpireArchives'),
+    );
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:

@@ -23,7 +23,7 @@ export const SPILL_MAX_RECEIVE_COUNT = 60;
 export interface IngestSpillProps {
   readonly key: IKey;
   readonly metricStore: MetricStore;
-  /** The metadata table: the replay reads tenant status there (TABLE_NAME, read only). */
+  /** The metadata table: the replay reads tenant status there and writes dead letters (TABLE_NAME). */
   readonly table: ITableV2;
   /** The ingest function: gets SPILL_QUEUE_URL and send rights. */
   readonly ingest: PlatformFunction;
@@ -55,7 +55,9 @@ export class IngestSpill extends Construct {
     props.ingest.bindQueue(this.queue, ENV.spillQueueUrl, 'send');
     this.replay = props.newFunction('Replay', 'replay');
     this.replay.bindMetricStore(props.metricStore, 'write');
-    this.replay.bindTable(props.table, 'read');
+    this.replay.bindTable(props.table, 'readDeadLetters');
+    // Samples the store refused for now are parked again on this queue.
+    this.replay.bindQueue(this.queue, ENV.spillQueueUrl, 'send');
     this.replay.fn.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,

@@ -9,10 +9,17 @@ import { CfnWorkspace } from 'aws-cdk-lib/aws-aps';
 import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { CfnDatabase } from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
+import { MAGNETIC_REJECTIONS_PREFIX } from '#adapters/aws/timestream-tables';
 import { ENV } from '#adapters/aws/wiring';
+
+/** Request-metrics filter id of the magnetic-rejection reports (the ops alarm reads it). */
+export const MAGNETIC_REJECTIONS_FILTER_ID = 'MagneticRejections';
+
 import type { MetricStoreKind } from '../config';
+import { customerDataBucketProps } from './archive-bucket';
 
 /**
  * `write` (ingest, replay): write, and create a tenant's table on its first write. `read`: query.
@@ -39,10 +46,17 @@ export class MetricStore extends Construct {
   readonly storeArn: string;
   readonly timestreamDatabase?: CfnDatabase;
   readonly workspace?: CfnWorkspace;
+  /**
+   * Timestream: where tenant tables report records refused on magnetic-store writes (late points);
+   * KMS-encrypted with the store's key, private, TLS only, reports kept 30 days (customer data).
+   */
+  readonly magneticRejections?: Bucket;
+  private readonly key: IKey;
 
   constructor(scope: Construct, id: string, props: MetricStoreProps) {
     super(scope, id);
     this.kind = props.kind;
+    this.key = props.key;
     if (props.kind === 'timestream') {
       // Only the database: each tenant's table is created in it by the functions, on the tenant's first
       // write (shared/adapters/aws/timestream-tables.ts), with the retention below, so that
@@ -64,9 +78,23 @@ export class MetricStore extends Construct {
         resourceName: `${database.ref}/table/*`,
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
+      // The reports hold tenant samples: customer data, 30 days.
+      this.magneticRejections = new Bucket(this, 'MagneticRejections', {
+        ...customerDataBucketProps(props.key, 30, 'ExpireReports'),
+        // PutRequests under the prefix: the ops alarm at the first report.
+        metrics: [{ id: MAGNETIC_REJECTIONS_FILTER_ID, prefix: MAGNETIC_REJECTIONS_PREFIX }],
+      });
+      Validations.of(this.magneticRejections).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          'Only Timestream writes here (rejection reports of tenant tables) and an alarm fires at the first one; ' +
+          'S3 server access logs can only target a bucket without SSE-KMS, which this platform does not keep.',
+      });
       this.environment = {
         [ENV.metricStore]: 'timestream',
         [ENV.timestreamDatabase]: database.ref,
+        [ENV.timestreamRejectedBucket]: this.magneticRejections.bucketName,
+        [ENV.timestreamRejectedKeyArn]: props.key.keyArn,
         // Memory-store retention is LIMITS.memoryStoreRetentionHours on both sides (the ingest horizon).
         [ENV.timestreamMagneticRetentionDays]: String(props.magneticRetentionDays),
       };
@@ -108,6 +136,25 @@ export class MetricStore extends Construct {
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [this.storeArn] }),
       );
+      // Creating a table names its rejection-report location: Timestream checks the creator may write
+      // there (objects under the prefix, with the bucket's key), and nothing else of the bucket.
+      if (write && this.magneticRejections) {
+        grantee.grantPrincipal.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['s3:PutObject'],
+            resources: [this.magneticRejections.arnForObjects(`${MAGNETIC_REJECTIONS_PREFIX}*`)],
+          }),
+        );
+        grantee.grantPrincipal.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'],
+            resources: [this.magneticRejections.bucketArn],
+          }),
+        );
+        this.key.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+      }
       // DescribeEndpoints has no resource type (IAM requires "*"); it only returns endpoint host names.
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({

@@ -35,6 +35,8 @@ import { METRIC, TENANT_METRIC_DIMENSION } from '#ports/operational-metrics';
 export const OPS_SERVICE = {
   ingest: 'ingest',
   alertEvaluator: 'alert-evaluator',
+  /** The alert engine inside the alerts API function (acknowledgements publish events too). */
+  alertEngine: 'alert-engine',
   notifier: 'notifier',
   replay: 'replay',
 } as const;
@@ -92,6 +94,18 @@ export class OpsMonitoring extends Construct {
     const notificationFailures = emf(METRIC.notificationFailures, OPS_SERVICE.notifier);
     // The scheduled pass drains the outbox every minute and reports what is left (0 once drained).
     const eventsPending = emf(METRIC.alertEventsPending, OPS_SERVICE.alertEvaluator, 'Maximum');
+    // Emitted by every function that runs the alert engine (evaluator, ingest, and the alerts API,
+    // whose engine logs as alert-engine); an alarm cannot use SEARCH, so each is named.
+    const deadLettered = new MathExpression({
+      expression: 'FILL(e, 0) + FILL(i, 0) + FILL(a, 0)',
+      usingMetrics: {
+        e: emf(METRIC.alertEventsDeadLettered, OPS_SERVICE.alertEvaluator),
+        i: emf(METRIC.alertEventsDeadLettered, OPS_SERVICE.ingest),
+        a: emf(METRIC.alertEventsDeadLettered, OPS_SERVICE.alertEngine),
+      },
+      label: 'Alert events dead-lettered',
+      period: FIVE_MINUTES,
+    });
     const deduplicated = emf(METRIC.notificationsDeduplicated, OPS_SERVICE.notifier);
     const confirmFailures = emf(METRIC.notificationConfirmFailures, OPS_SERVICE.notifier);
     const rejectionRate = new MathExpression({
@@ -115,7 +129,7 @@ export class OpsMonitoring extends Construct {
       topTenants('Top tenants: samples stored', METRIC.samplesAccepted, ''),
     );
     this.dashboard.addWidgets(
-      graph('Alert events waiting in the outbox', [eventsPending]),
+      graph('Alert events waiting in the outbox / dead-lettered', [eventsPending, deadLettered]),
       graph('Notifications deduplicated (copies not sent again)', [deduplicated]),
       graph('Notifications sent but not recorded as sent (may be sent again)', [confirmFailures]),
     );
@@ -134,6 +148,13 @@ export class OpsMonitoring extends Construct {
       eventsPending,
       0,
       'Alert events stuck in the outbox: the event bus has refused them for 10 min (notifications delayed)',
+    );
+    this.alarm(
+      'AlertEventsDeadLettered',
+      deadLettered,
+      0,
+      'The alert bus refused alert events for good (malformed or too large): they are dead letters, not notified (RUNBOOK "Dead letters")',
+      { evaluation: FIRST_OCCURRENCE },
     );
     // At the first one: a copy of that event reaching another notifier after the claim's 2-minute
     // lease sends the notification again, and the ledger's table is failing writes.
@@ -185,6 +206,50 @@ export class OpsMonitoring extends Construct {
       'Informational: the spill replay dropped parked batches of an offboarded or unknown tenant in the last 15 min',
       { evaluation: FIRST_OCCURRENCE, topic: this.noticesTopic },
     );
+  }
+
+  /**
+   * Where data the platform accepted could still be refused later: samples the spill replay
+   * dead-lettered (EMF), and Timestream's reports of records refused on magnetic-store writes (S3
+   * PutRequests under the bucket's request-metrics filter). Each pages at the first one.
+   */
+  watchLateRefusals(magneticRejections?: { bucketName: string; filterId: string }): void {
+    const deadLettered = emf(METRIC.spillReplayDeadLetteredSamples, OPS_SERVICE.replay);
+    const reports = magneticRejections
+      ? [
+          new Metric({
+            namespace: 'AWS/S3',
+            metricName: 'PutRequests',
+            dimensionsMap: {
+              BucketName: magneticRejections.bucketName,
+              FilterId: magneticRejections.filterId,
+            },
+            statistic: 'Sum',
+            period: FIVE_MINUTES,
+          }),
+        ]
+      : [];
+    this.dashboard.addWidgets(
+      graph('Samples refused after acceptance: replay dead letters / Timestream magnetic reports', [
+        deadLettered,
+        ...reports,
+      ]),
+    );
+    this.alarm(
+      'SpillReplayDeadLetteredSamples',
+      deadLettered,
+      0,
+      'The metric store refused replayed samples for good: they are dead letters (RUNBOOK "Dead letters")',
+      { evaluation: FIRST_OCCURRENCE },
+    );
+    if (reports[0])
+      this.alarm(
+        'TimestreamMagneticRejections',
+        reports[0],
+        0,
+        'Timestream refused late records on magnetic-store writes: reports in the rejections bucket (RUNBOOK "Dead letters")',
+        { evaluation: FIRST_OCCURRENCE },
+      );
   }
 
   /** Any message in a dead-letter (or on-failure) queue is lost work: alarm at the first one. */

@@ -17,6 +17,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEAD_LETTER_PK_PREFIX } from '#adapters/aws/dynamodb-dead-letters';
 import { METRIC_METADATA_PK_PREFIX } from '#adapters/aws/dynamodb-metric-metadata';
 import { NOTIFICATION_CLAIM_PK_PREFIX } from '#adapters/aws/dynamodb-notification-ledger';
 import { TENANT_KEY_TAG } from '#adapters/aws/kms-key-service';
@@ -36,7 +37,12 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
  * `readClaimNotifications`: read everything, put and delete only notification claims (pk
  * `NOTIFIED#…`), what the notifier needs to send each delivery once across its instances.
  */
-export type TableAccess = 'read' | 'readAppendAudit' | 'readClaimNotifications' | 'readWrite';
+export type TableAccess =
+  | 'read'
+  | 'readAppendAudit'
+  | 'readClaimNotifications'
+  | 'readDeadLetters'
+  | 'readWrite';
 export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 export type TenantKeyAccess = 'use' | 'manage';
@@ -164,6 +170,17 @@ export class PlatformFunction extends Construct {
           resources: [table.tableArn],
           conditions: {
             'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${NOTIFICATION_CLAIM_PK_PREFIX}*`] },
+          },
+        }),
+      );
+    }
+    if (access === 'readDeadLetters') {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${DEAD_LETTER_PK_PREFIX}*`] },
           },
         }),
       );

@@ -20,7 +20,7 @@ import type { ConsoleUserPool } from '../constructs/console-user-pool';
 import { IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
-import { MetricStore } from '../constructs/metric-store';
+import { MAGNETIC_REJECTIONS_FILTER_ID, MetricStore } from '../constructs/metric-store';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
 import { RegionalKeys } from '../constructs/regional-keys';
@@ -168,6 +168,14 @@ export class RegionalStack extends Stack {
     });
     this.ops.watchDeadLetterQueue('ingest-spill', this.ingestSpill.deadLetterQueue);
     this.ops.watchSpillReplay();
+    this.ops.watchLateRefusals(
+      this.metricStore.magneticRejections
+        ? {
+            bucketName: this.metricStore.magneticRejections.bucketName,
+            filterId: MAGNETIC_REJECTIONS_FILTER_ID,
+          }
+        : undefined,
+    );
 
     this.alerting = new Alerting(this, 'Alerting', {
       aggregationRegion: config.alertAggregationRegion,

@@ -28,6 +28,11 @@ export interface MetricBatch {
 export interface RejectedSample {
   readonly index: number;
   readonly reason: string;
+  /**
+   * Set when the store says the refusal may pass later (e.g. Timestream right after a retention
+   * change, a timestamp still ahead of the store's clock): the spill replay sends these again.
+   */
+  readonly retryable?: true;
 }
 
 export interface WriteResult {

@@ -18,6 +18,8 @@ export const METRIC = {
   alertsRaised: 'AlertsRaised',
   /** Alert events waiting in the outbox after the bus failed (0 once a scheduled pass drained it). */
   alertEventsPending: 'AlertEventsPending',
+  /** Alert events the bus refused for good (malformed, too large), set aside as dead letters. */
+  alertEventsDeadLettered: 'AlertEventsDeadLettered',
   notificationsSent: 'NotificationsSent',
   notificationFailures: 'NotificationFailures',
   /** Deliveries the notifier skipped because another copy of the event had already sent them. */
@@ -32,6 +34,8 @@ export const METRIC = {
    * tenant is offboarding, offboarded or unknown: writing them would bring back erased data.
    */
   spillReplayDroppedBatches: 'SpillReplayDroppedBatches',
+  /** Samples the store refused for good on replay (or after the replay's retries): dead letters. */
+  spillReplayDeadLetteredSamples: 'SpillReplayDeadLetteredSamples',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */

@@ -6,6 +6,8 @@ export interface SpilledBatch {
   readonly samples: readonly Sample[];
   /** Epoch ms when the batch was parked (for the age metric and for logs). */
   readonly spilledAtMs: number;
+  /** How many times the replay parked these samples again after a retryable refusal (absent: 0). */
+  readonly replays?: number;
 }
 
 /**

@@ -21,9 +21,10 @@ import { billedUnits, meteredBytes } from '#adapters/aws/timestream-metering';
 import {
   refusalReason,
   TimestreamMetricStore,
+  type TimestreamMetricStoreOptions,
   timestreamTimeToMs,
 } from '#adapters/aws/timestream-metric-store';
-import { tenantTableName } from '#adapters/aws/timestream-tables';
+import { MAGNETIC_REJECTIONS_PREFIX, tenantTableName } from '#adapters/aws/timestream-tables';
 import { UnavailableError } from '#domain/errors';
 import { LIMITS, type Sample } from '#domain/metrics';
 
@@ -35,9 +36,10 @@ afterEach(() => {
 });
 
 const sleeps: number[] = [];
-function store() {
+function store(options: Partial<TimestreamMetricStoreOptions> = {}) {
   sleeps.length = 0;
   return new TimestreamMetricStore({
+    ...options,
     writeClient: new TimestreamWriteClient({ region: 'us-west-2' }),
     queryClient: new TimestreamQueryClient({ region: 'us-west-2' }),
     databaseName: 'metrics_db',
@@ -272,6 +274,35 @@ describe('tenant tables', () => {
     await s.write('t1', [sample(2)]);
     expect(writeMock.commandCalls(CreateTableCommand)).toHaveLength(1);
     expect(writeMock.commandCalls(DescribeTableCommand)).toHaveLength(0);
+  });
+
+  it('creates tables that report records refused on magnetic-store writes to S3 (SSE-KMS), under a prefix per table', async () => {
+    writeMock.on(WriteRecordsCommand).rejectsOnce(notFound()).resolves({});
+    writeMock.on(CreateTableCommand).resolves({ Table: { TableName: 'tenant_t1', TableStatus: 'ACTIVE' } });
+    const keyArn = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    await store({
+      rejectedDataLocation: {
+        bucketName: 'magnetic-rejections-bucket',
+        kmsKeyId: keyArn,
+        objectKeyPrefix: MAGNETIC_REJECTIONS_PREFIX,
+      },
+    }).write('t1', [sample(1)]);
+    expect(writeMock.commandCalls(CreateTableCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        ...createTableInput('tenant_t1'),
+        MagneticStoreWriteProperties: {
+          EnableMagneticStoreWrites: true,
+          MagneticStoreRejectedDataLocation: {
+            S3Configuration: {
+              BucketName: 'magnetic-rejections-bucket',
+              ObjectKeyPrefix: 'magnetic-rejections/tenant_t1/',
+              EncryptionOption: 'SSE_KMS',
+              KmsKeyId: keyArn,
+            },
+          },
+        },
+      },
+    ]);
   });
 
   it('takes ConflictException as "someone created it" and waits for it to be active', async () => {

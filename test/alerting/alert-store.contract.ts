@@ -5,6 +5,7 @@ import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
 import { INITIAL_STATE } from '#domain/alerting/state-machine';
 import type { AlertStore, StoredSeriesState } from '#ports/alert-store';
+import { ACCEPTED } from '#ports/event-bus';
 import type { MetricStore } from '#ports/metric-store';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
 
@@ -149,7 +150,12 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
         new AlertEngine({
           store: racing,
           metrics,
-          bus: { publish: async (events) => void published.push(...events) },
+          bus: {
+            publish: async (events) => {
+              published.push(...events);
+              return events.map(() => ACCEPTED);
+            },
+          },
           topology: { dependenciesOf: async () => [] },
           clock: { now: () => new Date(now) },
         });

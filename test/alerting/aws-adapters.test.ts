@@ -61,6 +61,15 @@ const stateEvent = (i: number): AlertBusEvent => ({
   },
 });
 
+/** The PutEvents entry an event becomes on the `alerts-bus` bus. */
+const entryOf = (e: AlertBusEvent): PutEventsRequestEntry => ({
+  EventBusName: 'alerts-bus',
+  Source: ALERT_EVENT_SOURCE,
+  DetailType: e.detailType,
+  Detail: JSON.stringify(e.detail),
+  Resources: [`tenant/${e.detail.tenantId}`],
+});
+
 describe('EventBridgeAlertBus', () => {
   it('puts events in batches of ten with the shared source and detail-type', async () => {
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
@@ -92,13 +101,17 @@ describe('EventBridgeAlertBus', () => {
     const bus = new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus', {
       retryDelayMs: () => 1,
     });
-    await bus.publish([stateEvent(1), stateEvent(2), stateEvent(3)]);
+    expect(await bus.publish([stateEvent(1), stateEvent(2), stateEvent(3)])).toEqual([
+      { status: 'accepted' },
+      { status: 'accepted' },
+      { status: 'accepted' },
+    ]);
     const calls = eventBridge.commandCalls(PutEventsCommand);
     expect(calls).toHaveLength(2);
     expect(calls[1]?.args[0].input.Entries?.map((e) => JSON.parse(e.Detail ?? '{}').alertId)).toEqual(['a2']);
   });
 
-  it('throws when an entry is still refused after the last attempt', async () => {
+  it('answers retryable for an entry still refused for now after the last attempt', async () => {
     eventBridge.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
       Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }],
@@ -107,8 +120,89 @@ describe('EventBridgeAlertBus', () => {
       maxAttempts: 3,
       retryDelayMs: () => 1,
     });
-    await expect(bus.publish([stateEvent(1)])).rejects.toThrow(/refused 1 alert event.*InternalFailure/);
+    expect(await bus.publish([stateEvent(1)])).toEqual([
+      { status: 'retryable', error: 'InternalFailure: boom' },
+    ]);
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(3);
+  });
+
+  it('answers permanent at once for entries refused for what they are, and retries only the others', async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce({
+        FailedEntryCount: 3,
+        Entries: [
+          { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+          { EventId: '2' },
+          { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' },
+          { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter Detail is not valid.' },
+          { ErrorCode: 'AccessDeniedException', ErrorMessage: 'not allowed' },
+        ],
+      })
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: '3' }, { EventId: '5' }] });
+    const bus = new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus', {
+      retryDelayMs: () => 1,
+    });
+    const events = [1, 2, 3, 4, 5].map(stateEvent);
+    expect(await bus.publish(events)).toEqual([
+      { status: 'permanent', error: 'MalformedDetail: Detail is malformed.' },
+      { status: 'accepted' },
+      { status: 'accepted' },
+      { status: 'permanent', error: 'InvalidArgument: Parameter Detail is not valid.' },
+      // A permission error refuses every event alike until IAM is fixed: not the event's fault.
+      { status: 'accepted' },
+    ]);
+    const calls = eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { Entries: events.map(entryOf) },
+      { Entries: [entryOf(events[2] as AlertBusEvent), entryOf(events[4] as AlertBusEvent)] },
+    ]);
+  });
+
+  it('never sends an entry over 256 KiB (it would fail its whole request): permanent, the others go', async () => {
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
+    }));
+    const huge = stateEvent(2);
+    const poison = {
+      ...huge,
+      detail: { ...huge.detail, dimensions: { host: 'x'.repeat(300_000) } },
+    } as AlertBusEvent;
+    const bus = new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus');
+    const outcomes = await bus.publish([stateEvent(1), poison, stateEvent(3)]);
+    expect(outcomes).toEqual([
+      { status: 'accepted' },
+      {
+        status: 'permanent',
+        error: expect.stringMatching(/^EntryTooLarge: 300\d{3} bytes, over PutEvents' 262144-byte limit$/),
+      },
+      { status: 'accepted' },
+    ]);
+    expect(eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input)).toEqual([
+      { Entries: [entryOf(stateEvent(1)), entryOf(stateEvent(3))] },
+    ]);
+  });
+
+  it('splits batches at 256 KiB as well as at 10 entries', async () => {
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
+    }));
+    const big = (i: number) => {
+      const e = stateEvent(i);
+      return { ...e, detail: { ...e.detail, dimensions: { host: 'y'.repeat(100_000) } } } as AlertBusEvent;
+    };
+    const bus = new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts-bus');
+    await bus.publish([big(1), big(2), big(3), stateEvent(4)]);
+    expect(
+      eventBridge
+        .commandCalls(PutEventsCommand)
+        .map((c) => c.args[0].input.Entries?.map((e) => JSON.parse(e.Detail ?? '{}').alertId)),
+    ).toEqual([
+      ['a1', 'a2'],
+      ['a3', 'a4'],
+    ]);
   });
 });
 

@@ -26,7 +26,7 @@ const detail = (i: number) => notificationRequested(`alert-${i}`, `web-${i}`);
 /**
  * EventBridge PutEvents partial failures: under random per-entry refusals, every alert event is
  * accepted by the bus exactly once (refused entries are resent, accepted ones never), and an event
- * still refused after the retries makes publish throw, so the evaluator does not count it as sent.
+ * still refused after the retries is answered `retryable`, so the evaluator does not count it as sent.
  */
 describe('EventBridge PutEvents partial failures', () => {
   const eventBridge = mockClient(EventBridgeClient);
@@ -54,13 +54,13 @@ describe('EventBridge PutEvents partial failures', () => {
       detailType: DETAIL_TYPE.notificationRequested,
       detail: detail(i),
     }));
-    await bus.publish(events);
+    expect(await bus.publish(events)).toEqual(events.map(() => ({ status: 'accepted' })));
     expect(accepted.sort()).toEqual(events.map((e) => e.detail.alertId).sort());
     for (const input of eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input))
       expect(input.Entries?.length).toBeLessThanOrEqual(10);
   });
 
-  it('throws when entries stay refused, and when PutEvents itself fails', async () => {
+  it('answers retryable when entries stay refused, and throws when PutEvents itself fails', async () => {
     const bus = new EventBridgeAlertBus(new EventBridgeClient({ region: 'us-west-2' }), 'alerts', {
       maxAttempts: 3,
       retryDelayMs: () => 0,
@@ -69,9 +69,10 @@ describe('EventBridge PutEvents partial failures', () => {
       FailedEntryCount: 1,
       Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }],
     });
-    await expect(
-      bus.publish([{ detailType: DETAIL_TYPE.notificationRequested, detail: detail(1) }]),
-    ).rejects.toThrow(/refused 1 alert event/);
+    expect(await bus.publish([{ detailType: DETAIL_TYPE.notificationRequested, detail: detail(1) }])).toEqual(
+      [{ status: 'retryable', error: 'InternalFailure: boom' }],
+    );
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(3);
     eventBridge.reset();
     eventBridge.on(PutEventsCommand).rejects(awsError('InternalException', 500));
     await expect(

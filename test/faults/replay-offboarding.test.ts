@@ -19,6 +19,7 @@ import type { Tenant } from '#domain/tenant';
 import { createObservability } from '#http/handler';
 import { METRIC } from '#ports/operational-metrics';
 import { createReplayHandler } from '../../functions/replay/app';
+import { replayOutlets } from './support/fault-stores';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -93,7 +94,7 @@ function replayFunction(options: { now?: () => number } = {}) {
   const observability = createObservability('replay');
   const addMetric = vi.spyOn(observability.metrics, 'addMetric');
   const warn = vi.spyOn(observability.logger, 'warn');
-  const handler = createReplayHandler({ metrics, tenants, observability, ...options });
+  const handler = createReplayHandler({ metrics, tenants, observability, ...replayOutlets(), ...options });
   const run = (...records: SQSRecord[]) =>
     handler({ Records: records } as SQSEvent, { awsRequestId: 'r', functionName: 'replay' } as Context);
   const dropped = () => addMetric.mock.calls.filter(([name]) => name === METRIC.spillReplayDroppedBatches);

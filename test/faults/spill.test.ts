@@ -18,7 +18,7 @@ import { UnavailableError, UnprocessableError } from '#domain/errors';
 import type { Sample } from '#domain/metrics';
 import { createObservability } from '#http/handler';
 import { createReplayHandler } from '../../functions/replay/app';
-import { FlakyMetricStore, RecordingMetricStore } from './support/fault-stores';
+import { FlakyMetricStore, RecordingMetricStore, replayOutlets } from './support/fault-stores';
 
 const samples = (n: number, t0 = 1_700_000_000_000): Sample[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -247,6 +247,7 @@ describe('replay function', () => {
       metrics: store,
       tenants: everyoneActive,
       observability: createObservability('replay'),
+      ...replayOutlets(),
     });
     const [ok] = encodeSpilledBatch({ tenantId: 't1', samples: samples(4), spilledAtMs: 1 });
     const [later] = encodeSpilledBatch({ tenantId: 't2', samples: samples(2), spilledAtMs: 1 });

@@ -9,6 +9,7 @@ import { TimestreamMetricStore } from '#adapters/aws/timestream-metric-store';
 import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
 import { createObservability } from '#http/handler';
 import { createReplayHandler } from '../../functions/replay/app';
+import { replayOutlets } from './support/fault-stores';
 import { inProcessPlatform } from './support/in-process';
 import { type ExpectedPoint, nativeBatch } from './support/payloads';
 import { DIMENSION_LIMIT_REASON, SimulatedTimestream } from './support/simulated-timestream';
@@ -59,6 +60,7 @@ describe('Timestream faults', () => {
       metrics: store,
       tenants: platform.tenants,
       observability: createObservability('replay'),
+      ...replayOutlets(),
     });
     const drainQueue = async () => {
       const messages = sqs.commandCalls(SendMessageCommand).map((call, i) => ({

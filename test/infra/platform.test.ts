@@ -160,6 +160,118 @@ describe('metric store per region', () => {
         expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
   });
 
+  it('gives Timestream tables a magnetic-rejection bucket: KMS, private, TLS only, watched, writable by table creators only', () => {
+    const region = 'us-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const t = synthed.regional(region);
+    const bucket = stack.metricStore.magneticRejections!;
+    const bucketId = logicalId(region, bucket);
+    expect(t.findResources('AWS::S3::Bucket')[bucketId]?.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^KeysMetricStoreKey/), 'Arn'] },
+            },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      MetricsConfigurations: [{ Id: 'MagneticRejections', Prefix: 'magnetic-rejections/' }],
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const env = (fn: { fn: unknown }) =>
+      (
+        t.findResources('AWS::Lambda::Function')[logicalId(region, fn.fn as never)]!.Properties as {
+          Environment: { Variables: Json };
+        }
+      ).Environment.Variables;
+    for (const fn of [stack.functions.ingest, stack.ingestSpill.replay]) {
+      expect(env(fn)[ENV.timestreamRejectedBucket]).toEqual({ Ref: bucketId });
+      expect(env(fn)[ENV.timestreamRejectedKeyArn]).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^KeysMetricStoreKey/), 'Arn'],
+      });
+    }
+    // Only the functions that create tables may put reports, under the prefix only; none may read them.
+    const s3 = (fn: { fn: { role?: unknown } }) =>
+      statementsOf(region, logicalId(region, fn.fn.role as never)).filter((st) =>
+        actionsOf([st]).some((a) => a.startsWith('s3:') && JSON.stringify(st.Resource).includes(bucketId)),
+      );
+    for (const fn of [stack.functions.ingest, stack.ingestSpill.replay]) {
+      const statements = s3(fn);
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/magnetic-rejections/*']] },
+        }),
+      );
+      expect(actionsOf(statements).sort()).toEqual([
+        's3:GetBucketAcl',
+        's3:GetBucketLocation',
+        's3:PutObject',
+      ]);
+    }
+    for (const fn of [stack.functions.api, stack.functions.alerts, stack.functions.admin])
+      expect(s3(fn)).toEqual([]);
+    // AMP regions have no such bucket.
+    expect(synthed.platform.regional.get('eu-west-2')!.metricStore.magneticRejections).toBeUndefined();
+  });
+
+  it('pages at the first Timestream magnetic-rejection report and the first sample the spill replay dead-letters', () => {
+    const region = 'us-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const t = synthed.regional(region);
+    const onCall = [{ Ref: logicalId(region, stack.ops.onCallTopic) }];
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/S3',
+      MetricName: 'PutRequests',
+      Dimensions: Match.arrayWith([
+        { Name: 'BucketName', Value: { Ref: logicalId(region, stack.metricStore.magneticRejections!) } },
+        { Name: 'FilterId', Value: 'MagneticRejections' },
+      ]),
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      AlarmActions: onCall,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SpillReplayDeadLetteredSamples',
+      Dimensions: [{ Name: 'service', Value: 'replay' }],
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      AlarmActions: onCall,
+    });
+  });
+
+  it('lets the spill replay write dead letters only (DEADLETTER# partitions) and park refused-for-now samples again', () => {
+    const region = 'us-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const replay = statementsOf(region, logicalId(region, stack.ingestSpill.replay.fn.role as never));
+    const writes = replay.filter((st) =>
+      actionsOf([st]).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
+    );
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:PutItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEADLETTER#*'] } },
+      }),
+    ]);
+    expect(actionsOf(replay)).toContain('sqs:SendMessage');
+  });
+
   it('grants aps:RemoteWrite / aps:QueryMetrics on the workspace ARN only', () => {
     const stack = synthed.platform.regional.get('eu-west-2')!;
     const workspace = stack.getLogicalId(stack.metricStore.workspace!);
@@ -326,7 +438,7 @@ describe('functions', () => {
     ]);
   });
 
-  it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it', () => {
+  it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it but dead letters', () => {
     for (const region of ['us-west-2', 'eu-west-2']) {
       const stack = synthed.platform.regional.get(region)!;
       const replay = stack.ingestSpill.replay;
@@ -339,9 +451,10 @@ describe('functions', () => {
         a.startsWith('dynamodb:'),
       );
       expect(dynamodb).toContain('dynamodb:GetItem');
+      // PutItem only in DEADLETTER# partitions (the next test checks the condition).
       expect(
         dynamodb.filter((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)),
-      ).toEqual([]);
+      ).toEqual(['dynamodb:PutItem']);
     }
   });
 
@@ -690,6 +803,7 @@ describe('operations', () => {
       'AlertEvaluatorLag',
       'NotificationFailures',
       'AlertEventsPending',
+      'AlertEventsDeadLettered',
       'NotificationConfirmFailures',
       'SpillReplayDroppedBatches',
       'IngestErrors',
@@ -731,6 +845,37 @@ describe('operations', () => {
 
   it('alarms at the first notification that was sent but could not be recorded as sent', () => {
     expectAlarmOnAny('NotificationConfirmFailures', 'notifier', 300, 'onCallTopic');
+  });
+
+  it('pages at the first alert event dead-lettered by any function that runs the alert engine', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const perService = (id: string, service: string) => ({
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'ObservabilityPlatform',
+          MetricName: 'AlertEventsDeadLettered',
+          Dimensions: [{ Name: 'service', Value: service }],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+    });
+    synthed.regional(region).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(e, 0) + FILL(i, 0) + FILL(a, 0)' }),
+        perService('e', 'alert-evaluator'),
+        perService('i', 'ingest'),
+        perService('a', 'alert-engine'),
+      ]),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      AlarmActions: [{ Ref: logicalId(region, stack.ops.onCallTopic) }],
+    });
   });
 
   it('raises an informational alarm, not a page, when the spill replay drops batches in 15 minutes', () => {

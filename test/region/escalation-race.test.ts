@@ -11,6 +11,7 @@ import type { Alert } from '#domain/alerting/alert';
 import type { EscalationChain } from '#domain/alerting/escalation';
 import { type AlertBusEvent, DETAIL_TYPE } from '#domain/alerting/events';
 import type { AlertStore } from '#ports/alert-store';
+import { ACCEPTED } from '#ports/event-bus';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
 import { rule } from '../alerting/alert-store.contract';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
@@ -64,7 +65,12 @@ describe('escalation steps race over DynamoDB Local', () => {
       new AlertEngine({
         store,
         metrics,
-        bus: { publish: async (events) => void sent.push(...events) },
+        bus: {
+          publish: async (events) => {
+            sent.push(...events);
+            return events.map(() => ACCEPTED);
+          },
+        },
         topology: { dependenciesOf: async () => [] },
         clock: { now: () => new Date(now) },
       });

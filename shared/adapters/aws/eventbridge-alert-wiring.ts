@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { WebhookNotifier } from '#adapters/webhook/webhook-notifier';
 import { DynamoDbAlertStore } from './dynamodb-alert-store';
+import { DynamoDbDeadLetters } from './dynamodb-dead-letters';
 import { DynamoDbNotificationLedger } from './dynamodb-notification-ledger';
 import { EventBridgeAlertBus } from './eventbridge-alert-bus';
 import { SnsNotifier, SqsDeadLetters } from './sns-notifier';
@@ -26,6 +27,9 @@ export const ALERT_ENV = {
 export const awsAlertStore = () => new DynamoDbAlertStore(documentClient(), requiredEnv(ENV.tableName));
 
 /** Which notification deliveries were sent (the notifier's claims), in the metadata table. */
+/** Dead letters (poison alert events, samples refused on replay) in the metadata table. */
+export const awsDeadLetterStore = () => new DynamoDbDeadLetters(documentClient(), requiredEnv(ENV.tableName));
+
 export const awsNotificationLedger = () =>
   new DynamoDbNotificationLedger(documentClient(), requiredEnv(ENV.tableName));
 

@@ -58,8 +58,14 @@ export function decodeSpilledBatch(body: string): SpilledBatch {
     tenantId?: unknown;
     samples?: unknown;
     spilledAtMs?: unknown;
+    replays?: unknown;
   };
   if (raw.v !== 1 || typeof raw.tenantId !== 'string' || !Array.isArray(raw.samples))
     throw new Error('not a spilled batch');
-  return { tenantId: raw.tenantId, samples: raw.samples as Sample[], spilledAtMs: Number(raw.spilledAtMs) };
+  return {
+    tenantId: raw.tenantId,
+    samples: raw.samples as Sample[],
+    spilledAtMs: Number(raw.spilledAtMs),
+    ...(typeof raw.replays === 'number' ? { replays: raw.replays } : {}),
+  };
 }

@@ -18,7 +18,13 @@ import { parseSampleValue } from '#domain/special-values';
 import type { MetricStore } from '#ports/metric-store';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 import { packWrites, SPECIAL_COLUMN, STALE_TEXT, VALUE_COLUMN } from './timestream-packing';
-import { isNamed, TABLE_BACKOFF, TimestreamTenantTables, withRetries } from './timestream-tables';
+import {
+  isNamed,
+  type RejectedDataLocation,
+  TABLE_BACKOFF,
+  TimestreamTenantTables,
+  withRetries,
+} from './timestream-tables';
 
 export { MAX_RECORDS_PER_WRITE, SPECIAL_COLUMN, VALUE_COLUMN } from './timestream-packing';
 /**
@@ -41,6 +47,8 @@ export interface TimestreamMetricStoreOptions {
   readonly databaseName: string;
   /** Magnetic-store retention each tenant's table is created with, in days. */
   readonly magneticRetentionDays: number;
+  /** Where tables report records refused on magnetic-store writes (timestream-tables.ts). */
+  readonly rejectedDataLocation?: RejectedDataLocation;
   readonly backoff?: BackoffPolicy;
   /** Backoff of CreateTable/DescribeTable (the account's 1 request/second); TABLE_BACKOFF by default. */
   readonly tableBackoff?: BackoffPolicy;
@@ -74,6 +82,7 @@ export class TimestreamMetricStore implements MetricStore {
       client: options.writeClient,
       databaseName: options.databaseName,
       magneticRetentionDays: options.magneticRetentionDays,
+      ...(options.rejectedDataLocation ? { rejectedDataLocation: options.rejectedDataLocation } : {}),
       sleep: this.sleep,
       ...(options.tableBackoff ? { backoff: options.tableBackoff } : {}),
       ...(options.tenants ? { tenants: options.tenants } : {}),
@@ -97,7 +106,7 @@ export class TimestreamMetricStore implements MetricStore {
         Records: call.records,
       });
       for (const r of await this.writeCall(tenantId, command))
-        rejected.push({ index: call.sampleIndices[r.index] as number, reason: r.reason });
+        rejected.push({ ...r, index: call.sampleIndices[r.index] as number });
     }
     rejected.sort((a, b) => a.index - b.index);
     return { accepted: samples.length - rejected.length, rejected };
@@ -159,6 +168,7 @@ export class TimestreamMetricStore implements MetricStore {
           return ((error as RejectedRecordsException).RejectedRecords ?? []).map((r) => ({
             index: r.RecordIndex ?? 0,
             reason: refusalReason(r.Reason),
+            ...(isRetryableRejection(r.Reason) ? { retryable: true as const } : {}),
           }));
         }
         if (!isNamed(error, 'ResourceNotFoundException')) throw error;
@@ -175,6 +185,19 @@ export class TimestreamMetricStore implements MetricStore {
       }
     }
   }
+}
+
+/**
+ * Whether a record Timestream refused may be accepted if sent again later. Its RejectedRecord reasons
+ * are about the record (duplicate with another value, outside the memory store's window, over a
+ * limit), except two that pass with time: a write right after a retention change ("wait until the
+ * duration of the new window", API reference) and a timestamp ahead of Timestream's clock; throttling
+ * or internal trouble named per record is treated the same.
+ */
+export function isRetryableRejection(reason: string | undefined): boolean {
+  return /retention (window|period|duration)[^.]*(updated|changed)|\bwait\b|future|throttl|temporar|internal|unavailable/i.test(
+    reason ?? '',
+  );
 }
 
 /**

@@ -80,11 +80,27 @@ export const isNamed = (error: unknown, name: string): boolean =>
  */
 export const TABLE_BACKOFF: BackoffPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 2_000 };
 
+/**
+ * Where Timestream writes reports of records it refuses asynchronously on magnetic-store writes (late
+ * points, e.g. a replay after a long outage): an S3 bucket, SSE-KMS with the given key, under
+ * `<prefix><table>/`. Without it those rejections would vanish.
+ */
+export interface RejectedDataLocation {
+  readonly bucketName: string;
+  readonly kmsKeyId: string;
+  readonly objectKeyPrefix: string;
+}
+
+/** The prefix reports are written under (the bucket's request-metrics filter, alarmed, watches it). */
+export const MAGNETIC_REJECTIONS_PREFIX = 'magnetic-rejections/';
+
 export interface TimestreamTenantTablesOptions {
   readonly client: TimestreamWriteClient;
   readonly databaseName: string;
   /** Magnetic-store retention of every tenant table, in days (the memory store keeps LIMITS' window). */
   readonly magneticRetentionDays: number;
+  /** Set in AWS (TIMESTREAM_REJECTED_BUCKET): every table is created with it. */
+  readonly rejectedDataLocation?: RejectedDataLocation;
   readonly backoff?: BackoffPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   /** When set, CreateTable only for an active tenant (TenantNotActiveError otherwise). */
@@ -168,7 +184,22 @@ export class TimestreamTenantTables {
                 MagneticStoreRetentionPeriodInDays: this.options.magneticRetentionDays,
               },
               // Late points (a replay after a long outage) are written to the magnetic store, not refused.
-              MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+              // Those it refuses asynchronously are reported in S3 (alarmed), not lost.
+              MagneticStoreWriteProperties: {
+                EnableMagneticStoreWrites: true,
+                ...(this.options.rejectedDataLocation
+                  ? {
+                      MagneticStoreRejectedDataLocation: {
+                        S3Configuration: {
+                          BucketName: this.options.rejectedDataLocation.bucketName,
+                          ObjectKeyPrefix: `${this.options.rejectedDataLocation.objectKeyPrefix}${table}/`,
+                          EncryptionOption: 'SSE_KMS',
+                          KmsKeyId: this.options.rejectedDataLocation.kmsKeyId,
+                        },
+                      },
+                    }
+                  : {}),
+              },
             }),
           ),
         this.backoff,

@@ -28,6 +28,7 @@ import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
 import { TimestreamMetricStore } from './timestream-metric-store';
 import { timestreamSeriesSource } from './timestream-series-reader';
+import { MAGNETIC_REJECTIONS_PREFIX, type RejectedDataLocation } from './timestream-tables';
 import { TimestreamTenantData } from './timestream-tenant-data';
 
 export function requiredEnv(name: string): string {
@@ -42,6 +43,9 @@ export const ENV = {
   timestreamDatabase: 'TIMESTREAM_DATABASE',
   /** Magnetic-store retention (days) the tenant tables are created with. */
   timestreamMagneticRetentionDays: 'TIMESTREAM_MAGNETIC_RETENTION_DAYS',
+  /** S3 bucket (and its KMS key ARN) for records Timestream refuses on magnetic-store writes. */
+  timestreamRejectedBucket: 'TIMESTREAM_REJECTED_BUCKET',
+  timestreamRejectedKeyArn: 'TIMESTREAM_REJECTED_KEY_ARN',
   providerTokenSecretArn: 'PROVIDER_TOKEN_SECRET_ARN',
   /** KMS key (ARN) for envelope encryption of confidential fields. */
   dataKeyArn: 'DATA_KEY_ARN',
@@ -179,6 +183,19 @@ export function awsMetricStore(options: { spill?: boolean } = {}): MetricStore {
   return new SpillingMetricStore(store, { park: async (batch) => (await load()).park(batch) });
 }
 
+/** The magnetic-rejection bucket where the CDK construct set one (functions that create tables). */
+function rejectedDataLocation(): { rejectedDataLocation?: RejectedDataLocation } {
+  const bucketName = process.env[ENV.timestreamRejectedBucket];
+  if (!bucketName) return {};
+  return {
+    rejectedDataLocation: {
+      bucketName,
+      kmsKeyId: requiredEnv(ENV.timestreamRejectedKeyArn),
+      objectKeyPrefix: MAGNETIC_REJECTIONS_PREFIX,
+    },
+  };
+}
+
 /** METRIC_STORE picks the region's store: `timestream` (the default) or `amp`. */
 export function regionMetricStore(): MetricStore {
   const kind = process.env[ENV.metricStore] ?? 'timestream';
@@ -199,6 +216,7 @@ export function regionMetricStore(): MetricStore {
     queryClient: new TimestreamQueryClient({ maxAttempts: 1 }),
     databaseName: requiredEnv(ENV.timestreamDatabase),
     magneticRetentionDays: Number(requiredEnv(ENV.timestreamMagneticRetentionDays)),
+    ...rejectedDataLocation(),
     // No table is created again for an offboarded tenant (read only before a CreateTable).
     tenants: awsTenantStatusSource(),
   });

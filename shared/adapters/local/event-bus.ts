@@ -4,8 +4,14 @@
  * dead-letter list when every attempt fails, as EventBridge does with a target's DLQ.
  */
 import { randomUUID } from 'node:crypto';
-import { ALERT_EVENT_SOURCE, type AlertBusEvent, type BusEnvelope } from '#domain/alerting/events';
-import type { AlertBus } from '#ports/event-bus';
+import {
+  ALERT_EVENT_SOURCE,
+  type AlertBusEvent,
+  type BusEnvelope,
+  busEntryBytes,
+  MAX_BUS_ENTRY_BYTES,
+} from '#domain/alerting/events';
+import { ACCEPTED, type AlertBus, type PublishOutcome } from '#ports/event-bus';
 import { matchesPattern, validatePattern } from './event-bus-pattern';
 
 export type BusTarget = (event: BusEnvelope) => Promise<void>;
@@ -44,8 +50,15 @@ export class LocalEventBus implements AlertBus {
     this.rules.push(rule);
   }
 
-  async publish(events: readonly AlertBusEvent[]): Promise<void> {
-    for (const e of events) this.putEvent(ALERT_EVENT_SOURCE, e.detailType, e.detail);
+  /** Refuses, as EventBridge does, an entry over 256 KiB for good; puts every other event. */
+  async publish(events: readonly AlertBusEvent[]): Promise<PublishOutcome[]> {
+    return events.map((e) => {
+      const size = busEntryBytes(e);
+      if (size > MAX_BUS_ENTRY_BYTES)
+        return { status: 'permanent', error: `EntryTooLarge: ${size} bytes, over ${MAX_BUS_ENTRY_BYTES}` };
+      this.putEvent(ALERT_EVENT_SOURCE, e.detailType, e.detail);
+      return ACCEPTED;
+    });
   }
 
   /** PutEvents for one entry: builds the envelope and hands it to every matching rule's target. */

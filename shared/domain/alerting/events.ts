@@ -149,6 +149,19 @@ export function alertEventId(event: AlertBusEvent): string {
     .slice(0, 32);
 }
 
+/** EventBridge's limit on one PutEvents entry (and one request): 256 KiB. The local bus keeps it too. */
+export const MAX_BUS_ENTRY_BYTES = 256 * 1024;
+
+/** The `resources` entry naming the event's tenant (rules can route on it without reading the detail). */
+export const tenantResourceOf = (event: AlertBusEvent) => `tenant/${event.detail.tenantId}`;
+
+/** An event's size as EventBridge counts a PutEvents entry: source, detail-type, detail and resources in UTF-8. */
+export const busEntryBytes = (event: AlertBusEvent): number =>
+  Buffer.byteLength(ALERT_EVENT_SOURCE) +
+  Buffer.byteLength(event.detailType) +
+  Buffer.byteLength(JSON.stringify(event.detail)) +
+  Buffer.byteLength(tenantResourceOf(event));
+
 /** The event with its `eventId` set (kept when already there). */
 export function withEventId(event: AlertBusEvent): AlertBusEvent {
   if (event.detail.eventId) return event;

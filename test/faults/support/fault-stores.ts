@@ -1,8 +1,10 @@
+import { SqliteDeadLetters } from '#adapters/local/sqlite-dead-letters';
 import { UnavailableError } from '#domain/errors';
 import { type Sample, seriesKey, type WriteResult } from '#domain/metrics';
 import type { MetricQuery, Series } from '#domain/query';
 import { seriesFromSamples } from '#domain/query';
 import type { MetricStore } from '#ports/metric-store';
+import type { SpilledBatch, SpillQueue } from '#ports/spill-queue';
 
 /** An in-memory store keyed like the real ones (tenant, series, time): a re-write is an upsert. */
 export class RecordingMetricStore implements MetricStore {
@@ -59,3 +61,17 @@ export class FlakyMetricStore implements MetricStore {
     if (this.down) throw new UnavailableError('the metric store is unavailable; retry later', 5);
   }
 }
+
+/** A spill queue that keeps what is parked in memory (the replay parks retryable refusals again). */
+export class RecordingSpillQueue implements SpillQueue {
+  readonly parked: SpilledBatch[] = [];
+  async park(batch: SpilledBatch): Promise<void> {
+    this.parked.push(batch);
+  }
+}
+
+/** Where a replay under test parks retryable refusals and dead-letters the others. */
+export const replayOutlets = () => ({
+  spill: new RecordingSpillQueue(),
+  deadLetters: new SqliteDeadLetters(':memory:'),
+});
