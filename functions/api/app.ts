@@ -15,6 +15,7 @@ import { type Operation, op } from './operation';
 import { auditEventOperations } from './routes/audit-events';
 import { collectorConfigOperations } from './routes/collector-config';
 import { collectorOperations } from './routes/collectors';
+import { dashboardOperations } from './routes/dashboards';
 import { deviceCredentialOperations } from './routes/device-credentials';
 import { metricsQueryOperations } from './routes/metrics-query';
 import { resourceOperations } from './routes/resources';
@@ -36,6 +37,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     ...tokenOperations(ctx),
     ...auditEventOperations(ctx),
     ...metricsQueryOperations(ctx),
+    ...dashboardOperations(ctx),
   ];
   operations.push(
     op({

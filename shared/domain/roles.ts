@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'users:write',
   'tokens:manage',
   'audit:read',
+  'dashboards:read',
+  'dashboards:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -29,6 +31,7 @@ const READ: readonly Permission[] = [
   'collectors:read',
   'credentials:read',
   'alerts:read',
+  'dashboards:read',
 ];
 const OPERATE: readonly Permission[] = [
   ...READ,
@@ -36,6 +39,7 @@ const OPERATE: readonly Permission[] = [
   'collectors:write',
   'credentials:write',
   'alerts:write',
+  'dashboards:write',
 ];
 
 /**
