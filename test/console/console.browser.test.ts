@@ -10,15 +10,19 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { generateSync } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi } from '../support/api-call';
-import { startTestPlatform, type TestPlatform, tempDataDir } from '../support/platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { launchChromium } from './support/browser';
 import { cognitoClient } from './support/cognito';
+import {
+  buildConsole,
+  invitePerson as invitePersonOf,
+  PASSWORD,
+  signInThroughPage as signIn,
+} from './support/console-session';
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-const PASSWORD = 'Correct-Horse-42-battery';
 
 let platform: TestPlatform;
 let browser: Browser;
@@ -32,20 +36,8 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-/** A person of `adminToken`'s tenant with console access: their email and temporary password. */
-async function invitePerson(adminToken: string, email: string, role = 'admin') {
-  const user = await callApi<{ userId: string }>(platform, '/v1/users', {
-    token: adminToken,
-    method: 'POST',
-    body: { name: 'Ada Lovelace', email, role },
-    status: 201,
-  });
-  return callApi<{ username: string; temporaryPassword: string }>(
-    platform,
-    `/v1/users/${user.userId}/console-access`,
-    { token: adminToken, method: 'POST', status: 201 },
-  );
-}
+const invitePerson = (adminToken: string, email: string, role = 'admin') =>
+  invitePersonOf(platform, adminToken, email, role);
 
 const ingest = (payload: unknown) =>
   callApi(platform, '/v1/ingest', { token: ingestKey, method: 'POST', body: payload, status: 202 });
@@ -59,32 +51,12 @@ const busyPayload = (atSeconds: number, value: number) => ({
   ],
 });
 
-/** Signs in through the page: password (and, first time, a new password and TOTP enrolment). */
-async function signInThroughPage(page: Page, email: string, password: string, firstTime: boolean) {
-  await page.goto(platform.url);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  if (firstTime) {
-    await page.getByLabel('New password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Save password' }).click();
-    const secret = (await page.getByTestId('totp-secret').textContent()) as string;
-    await shot(page, 'enrol-totp');
-    await page.getByLabel('Code from the app').fill(generateSync({ secret }));
-    await page.getByRole('button', { name: 'Verify and sign in' }).click();
-    return secret;
-  }
-  return undefined;
-}
+const signInThroughPage = (page: Page, email: string, password: string, firstTime: boolean) =>
+  signIn(page, platform.url, email, password, firstTime, () => shot(page, 'enrol-totp'));
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  consoleDir = tempDataDir('console-dist-');
-  await build({
-    configFile: join(import.meta.dirname, '../../web/vite.config.ts'),
-    build: { outDir: consoleDir, emptyOutDir: true },
-    logLevel: 'error',
-  });
+  consoleDir = await buildConsole();
   platform = await startTestPlatform({ consoleDir, alerting: { tickIntervalMs: 0 } });
   ({ browser, close: closeBrowser } = await launchChromium());
   tenant = await platform.createTenant('acme');

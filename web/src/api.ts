@@ -30,6 +30,7 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...(init.headers as Record<string, string> | undefined),
     },
   });
   const text = await response.text();
@@ -208,3 +209,57 @@ export interface TenantSummary {
 
 export const tenants = async (): Promise<TenantSummary[]> =>
   (await call<{ items: TenantSummary[] }>('/admin/v1/tenants?limit=100')).items;
+
+// ---- Dashboards and editors (alert rules, escalation chains, scheduled downtime) ----
+
+/** The value of a PromQL expression now: GET /api/v1/query, one number per series. */
+export async function instantValues(promql: string): Promise<{ label: string; value: number }[]> {
+  const body = await call<{
+    data: {
+      resultType: string;
+      result: { metric: Record<string, string>; value: [number, string] }[] | [number, string];
+    };
+  }>(`/api/v1/query?${new URLSearchParams({ query: promql })}`);
+  const { resultType, result } = body.data;
+  if (resultType === 'scalar') return [{ label: promql, value: toNumber((result as [number, string])[1]) }];
+  return (result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => {
+    const { __name__: name = '', ...labels } = r.metric;
+    return { label: seriesLabel(name, labels), value: toNumber(r.value[1]) };
+  });
+}
+
+export type Widget =
+  | { type: 'line'; title: string; promql: string; rangeSeconds?: number; width?: 1 | 2 }
+  | { type: 'single-value'; title: string; promql: string; unit?: string; width?: 1 | 2 }
+  | { type: 'alert-list'; title: string; status?: 'open' | 'all'; width?: 1 | 2 };
+
+export interface DashboardInput {
+  readonly name: string;
+  readonly description?: string;
+  readonly widgets: readonly Widget[];
+}
+
+export interface Dashboard extends DashboardInput {
+  readonly dashboardId: string;
+  readonly version: number;
+}
+
+const json = (method: string, body: unknown, version?: number): RequestInit => ({
+  method,
+  body: JSON.stringify(body),
+  ...(version ? { headers: { 'if-match': `"${version}"` } } : {}),
+});
+
+export const dashboards = async (): Promise<Dashboard[]> =>
+  (await call<{ items: Dashboard[] }>('/v1/dashboards?limit=100')).items;
+export const dashboard = (id: string): Promise<Dashboard> =>
+  call<Dashboard>(`/v1/dashboards/${encodeURIComponent(id)}`);
+export const saveDashboard = (input: DashboardInput, existing?: Dashboard): Promise<Dashboard> =>
+  existing
+    ? call<Dashboard>(
+        `/v1/dashboards/${encodeURIComponent(existing.dashboardId)}`,
+        json('PUT', input, existing.version),
+      )
+    : call<Dashboard>('/v1/dashboards', json('POST', input));
+export const deleteDashboard = (id: string): Promise<void> =>
+  call<void>(`/v1/dashboards/${encodeURIComponent(id)}`, { method: 'DELETE' });
