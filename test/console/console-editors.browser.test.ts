@@ -131,3 +131,91 @@ describe('dashboards in Chromium', () => {
     await viewer.close();
   });
 });
+
+describe('alert settings in Chromium', () => {
+  it('adds an escalation chain: a bad address is shown on its stage box, by line', async () => {
+    await page.getByRole('link', { name: 'Alert settings' }).click();
+    const chainForm = page.getByRole('form', { name: 'chain form' });
+    await chainForm.getByLabel('Name').fill('On call');
+    await chainForm.getByLabel('Stage 1 recipients').fill('email oncall@acme.example\nemail not-an-address');
+    await chainForm.getByRole('button', { name: 'Save chain' }).click();
+    const box = chainForm.getByLabel('Stage 1 recipients');
+    await expect.poll(() => box.getAttribute('aria-invalid')).toBe('true');
+    expect(await chainForm.locator('.field-error').textContent()).toBe(
+      'line 2 address: not an email address',
+    );
+    await box.fill('email oncall@acme.example\nsms +14155550100');
+    await chainForm.getByRole('button', { name: 'Save chain' }).click();
+    await expect.poll(() => chainForm.getByRole('status').textContent()).toBe('Added the chain.');
+    const { chains } = await callApi<{ chains: { name: string; stages: unknown[] }[] }>(
+      platform,
+      '/v1/escalation-chains',
+      { token: tenant.adminToken },
+    );
+    expect(chains).toMatchObject([
+      {
+        name: 'On call',
+        stageIntervalSeconds: 900,
+        stages: [{ recipients: [{ type: 'email' }, { type: 'sms', address: '+14155550100' }] }],
+      },
+    ]);
+  });
+
+  it('adds and changes an alert rule; the API’s 422 lands on the threshold and on the window', async () => {
+    const ruleForm = page.getByRole('form', { name: 'rule form' });
+    await ruleForm.getByLabel('Name').fill('CPU busy');
+    await ruleForm.getByLabel('Metric').fill('busy');
+    await ruleForm.getByLabel('Threshold').fill('>> 80');
+    await ruleForm.getByLabel('Escalation chain').selectOption({ label: 'On call' });
+    await ruleForm.getByRole('button', { name: 'Save rule' }).click();
+    const threshold = ruleForm.getByLabel('Threshold');
+    await expect.poll(() => threshold.getAttribute('aria-invalid')).toBe('true');
+    await shot(page, 'alert-settings-error');
+    await threshold.fill('> 60 80 90');
+    await ruleForm.getByLabel('Window (seconds)').fill('5');
+    await ruleForm.getByRole('button', { name: 'Save rule' }).click();
+    const windowBox = ruleForm.getByLabel('Window (seconds)');
+    await expect.poll(() => windowBox.getAttribute('aria-invalid')).toBe('true');
+    expect(await threshold.getAttribute('aria-invalid')).toBeNull();
+    expect(await ruleForm.locator('.field-error').count()).toBe(1);
+    await windowBox.fill('120');
+    await ruleForm.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(() => ruleForm.getByRole('status').textContent()).toBe('Added the rule.');
+    const rules = page.getByRole('region', { name: 'Alert rules' });
+    await expect.poll(() => rules.getByRole('cell', { name: 'On call' }).isVisible()).toBe(true);
+
+    await rules.getByRole('button', { name: 'Change CPU busy' }).click();
+    await expect.poll(() => ruleForm.getByLabel('Threshold').inputValue()).toBe('> 60 80 90');
+    await ruleForm.getByLabel('Threshold').fill('> 70 85 95');
+    await ruleForm.getByRole('button', { name: 'Save rule' }).click();
+    await expect.poll(() => ruleForm.getByRole('status').textContent()).toBe('Saved the rule.');
+    const { rules: stored } = await callApi<{ rules: { threshold: string; windowSeconds: number }[] }>(
+      platform,
+      '/v1/alert-rules',
+      { token: tenant.adminToken },
+    );
+    expect(stored).toMatchObject([{ threshold: '> 70 85 95', windowSeconds: 120 }]);
+  });
+
+  it('schedules a downtime: an end before the start is shown on “Until”', async () => {
+    const form = page.getByRole('form', { name: 'downtime form' });
+    await form.getByLabel('Name').fill('Patch night');
+    await form.getByLabel('From').fill('2030-01-02T22:00');
+    await form.getByLabel('Until').fill('2030-01-02T21:00');
+    await form.getByLabel('Resources').fill('web-01');
+    await form.getByRole('button', { name: 'Save downtime' }).click();
+    const until = form.getByLabel('Until');
+    await expect.poll(() => until.getAttribute('aria-invalid')).toBe('true');
+    expect(await form.locator('.field-error').textContent()).toBe('endsAt must be after startsAt');
+    await until.fill('2030-01-03T02:00');
+    await form.getByLabel('Rules').selectOption({ label: 'CPU busy' });
+    await form.getByRole('button', { name: 'Save downtime' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toBe('Added the downtime.');
+    const { downtimes } = await callApi<{
+      downtimes: { name: string; resources: string[]; ruleIds: string[] }[];
+    }>(platform, '/v1/downtimes', { token: tenant.adminToken });
+    expect(downtimes).toMatchObject([{ name: 'Patch night', resources: ['web-01'] }]);
+    expect(downtimes[0]?.ruleIds).toHaveLength(1);
+    await shot(page, 'alert-settings');
+  });
+});

@@ -263,3 +263,64 @@ export const saveDashboard = (input: DashboardInput, existing?: Dashboard): Prom
     : call<Dashboard>('/v1/dashboards', json('POST', input));
 export const deleteDashboard = (id: string): Promise<void> =>
   call<void>(`/v1/dashboards/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** An alert rule as GET /v1/alert-rules returns it (the editor's form fields). */
+export interface RuleDocument {
+  readonly ruleId: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly selector: { readonly metric: string; readonly filters?: Readonly<Record<string, string>> };
+  readonly windowSeconds: number;
+  readonly aggregation: string;
+  readonly threshold?: string;
+  readonly triggerInterval: number;
+  readonly clearInterval: number;
+  readonly escalationChainId?: string;
+}
+
+export interface Recipient {
+  readonly type: 'email' | 'sms' | 'webhook';
+  readonly address: string;
+  readonly format?: string;
+}
+
+export interface Chain {
+  readonly chainId: string;
+  readonly name: string;
+  readonly stageIntervalSeconds: number;
+  readonly stages: readonly { readonly recipients: readonly Recipient[] }[];
+}
+
+export interface Downtime {
+  readonly downtimeId: string;
+  readonly name: string;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly resources?: readonly string[];
+  readonly filters?: Readonly<Record<string, string>>;
+  readonly ruleIds?: readonly string[];
+}
+
+const item = (collection: string, id: string) => `/v1/${collection}/${encodeURIComponent(id)}`;
+
+export const ruleDocuments = async (): Promise<RuleDocument[]> =>
+  (await call<{ rules: RuleDocument[] }>('/v1/alert-rules')).rules;
+export const saveRule = (body: unknown, ruleId?: string): Promise<RuleDocument> =>
+  ruleId ? call(item('alert-rules', ruleId), json('PUT', body)) : call('/v1/alert-rules', json('POST', body));
+export const deleteRule = (ruleId: string): Promise<void> =>
+  call(item('alert-rules', ruleId), { method: 'DELETE' });
+
+export const chains = async (): Promise<Chain[]> =>
+  (await call<{ chains: Chain[] }>('/v1/escalation-chains')).chains;
+export const saveChain = (body: unknown, chainId?: string): Promise<Chain> =>
+  chainId
+    ? call(item('escalation-chains', chainId), json('PUT', body))
+    : call('/v1/escalation-chains', json('POST', body));
+export const deleteChain = (chainId: string): Promise<void> =>
+  call(item('escalation-chains', chainId), { method: 'DELETE' });
+
+export const downtimes = async (): Promise<Downtime[]> =>
+  (await call<{ downtimes: Downtime[] }>('/v1/downtimes')).downtimes;
+export const createDowntime = (body: unknown): Promise<Downtime> => call('/v1/downtimes', json('POST', body));
+export const deleteDowntime = (downtimeId: string): Promise<void> =>
+  call(item('downtimes', downtimeId), { method: 'DELETE' });

@@ -39,12 +39,16 @@ export function showError(form: HTMLElement, status: HTMLElement, error: Error):
   clearFieldErrors(form);
   status.classList.add('error');
   const field = error instanceof ApiError ? error.field : undefined;
-  const control = field
+  const named = field
     ? candidates(field)
-        .map((name) => form.querySelector<HTMLElement>(`[data-field="${CSS.escape(name)}"]`))
-        .find((c) => c)
+        .map((name) => ({
+          name,
+          control: form.querySelector<HTMLElement>(`[data-field="${CSS.escape(name)}"]`),
+        }))
+        .find((c) => c.control)
     : undefined;
-  if (!control) {
+  const control = named?.control;
+  if (!field || !named || !control) {
     status.textContent = error.message;
     return undefined;
   }
@@ -52,10 +56,21 @@ export function showError(form: HTMLElement, status: HTMLElement, error: Error):
   if (!control.id) control.id = id.replace(/-error$/, '');
   control.setAttribute('aria-invalid', 'true');
   control.setAttribute('aria-describedby', `${control.getAttribute('aria-describedby') ?? ''} ${id}`.trim());
-  control.insertAdjacentElement(
-    'afterend',
-    h('small', { class: 'field-error', id, role: 'alert' }, error.message),
-  );
+  // The API prefixes the field's path (`widgets[0].promql: …`): the control says as much of it as
+  // it stands for, so only the rest is kept (`recipients[1].address: …` on a stage's box).
+  const detail = error.message.startsWith(`${field}: `)
+    ? error.message.slice(field.length + 2)
+    : error.message;
+  // A box of one entry per line (`data-lines`) names the line instead of its index.
+  const rest = field
+    .slice(named.name.length)
+    .replace(/^\./, '')
+    .replace(/^\[(\d+)\]\.?/, (index, n: string) =>
+      control.dataset.lines === undefined ? index : `line ${Number(n) + 1} `,
+    )
+    .trim();
+  const message = rest ? `${rest}: ${detail}` : detail;
+  control.insertAdjacentElement('afterend', h('small', { class: 'field-error', id, role: 'alert' }, message));
   status.textContent = 'Please correct the highlighted field.';
   control.focus();
   return control;
