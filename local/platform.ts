@@ -140,7 +140,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const metrics = options.wrapMetricStore?.(baseMetrics) ?? baseMetrics;
   // Ingest parks accepted batches on a durable on-disk spill while the store is down; a timer replays them.
   const spill = new SpillDirectory(join(dataDir, 'spill'));
-  const spillReplay = startSpillReplay(spill, metrics, tenants, options.spillReplayIntervalMs ?? 1000);
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
@@ -149,8 +148,24 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // The functions' EMF metrics and the server's request metrics, for the provider view.
   const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
   const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
+  const spillReplay = startSpillReplay(
+    spill,
+    metrics,
+    tenants,
+    options.spillReplayIntervalMs ?? 1000,
+    platformMetrics.observability('replay'),
+  );
   const ingestObservability = platformMetrics.observability('ingest');
-  const alerting = startLocalAlerting({ dataDir, tenants, metrics, audit, clock, keys, ...options.alerting });
+  const alerting = startLocalAlerting({
+    dataDir,
+    tenants,
+    metrics,
+    audit,
+    clock,
+    keys,
+    observability: (functionName) => platformMetrics.observability(functionName),
+    ...options.alerting,
+  });
 
   const handlers: Record<FunctionName, HttpHandler> = {
     admin: createAdminHandler({

@@ -166,7 +166,7 @@ export class RegionalStack extends Stack {
         }),
     });
     this.ops.watchDeadLetterQueue('ingest-spill', this.ingestSpill.deadLetterQueue);
-    this.ops.watchSpillReplay();
+    this.ops.watchSpillReplay(this.ingestSpill.queue);
 
     this.alerting = new Alerting(this, 'Alerting', {
       aggregationRegion: config.alertAggregationRegion,

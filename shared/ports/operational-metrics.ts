@@ -32,6 +32,11 @@ export const METRIC = {
    * tenant is offboarding, offboarded or unknown: writing them would bring back erased data.
    */
   spillReplayDroppedBatches: 'SpillReplayDroppedBatches',
+  /**
+   * Batches parked, waiting for the replay (local spill directory, after each pass). In AWS the
+   * dashboard graphs the spill queue's own ApproximateNumberOfMessagesVisible under the same title.
+   */
+  spillQueueDepth: 'SpillQueueDepth',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */
