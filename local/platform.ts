@@ -127,6 +127,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     keyPath: join(dataDir, 'console-signing-key.jwk'),
     audit,
     clock,
+    keys,
   });
   configureAuth(tenants, { audit, clock, consoleTokens: consoleIdentity });
   const site = consoleSite(

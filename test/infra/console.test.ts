@@ -132,5 +132,7 @@ describe('functions and the pool', () => {
       expect.arrayContaining([expect.stringMatching(/^Admin/), expect.stringMatching(/^Api/)]),
     );
     expect(policies).toHaveLength(2);
+    // Deleting a person deletes their login too.
+    expect(policies.every(([, p]) => JSON.stringify(p).includes('cognito-idp:AdminDeleteUser'))).toBe(true);
   });
 });

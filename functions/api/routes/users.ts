@@ -102,6 +102,10 @@ export function userOperations(ctx: ApiContext): Operation[] {
       responses: { 204: null, 404: null, 409: null, ...std },
       run: async (request) => {
         const removed = await remove('user', request, request.params.userId);
+        if (deps.consoleUsers) {
+          const { email } = await openUser(removed);
+          await deps.consoleUsers.remove({ email, tenantId: removed.tenantId, userId: removed.userId });
+        }
         await audit(request, 'user.delete', `user/${removed.userId}`, { before: redact('user', removed) });
         return { statusCode: 204, headers: {}, body: '' };
       },
