@@ -6,7 +6,9 @@
  * no referrer. The built files (npm run build:web → web/dist) and config.json (where to sign in, where
  * the API is) are uploaded by a deployment when `assetsDir` is given.
  */
-import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   Distribution,
@@ -128,6 +130,12 @@ export class ConsoleSite extends Construct {
       });
     }
     if (props.assetsDir) {
+      // Synthesis stays offline and fast: it uploads what was built, and says how to build it.
+      if (!existsSync(join(props.assetsDir, 'index.html')))
+        throw new Error(
+          `The console is not built: ${join(props.assetsDir, 'index.html')} is missing. Run \`npm run build:web\` ` +
+            '(npm run synth does) before synthesizing, or set consoleAssetsDir to a built console.',
+        );
       const deployment = new BucketDeployment(this, 'Files', {
         sources: [Source.asset(props.assetsDir), Source.jsonData('config.json', props.config)],
         destinationBucket: this.bucket,
@@ -139,6 +147,38 @@ export class ConsoleSite extends Construct {
         reason:
           'The upload function is provided by aws-s3-deployment; its runtime is chosen by the CDK version.',
       });
+      this.acknowledgeUploadFunction();
     }
+  }
+
+  /**
+   * The upload function is aws-s3-deployment's singleton, a child of the stack (not of this construct):
+   * its findings are acknowledged there, each for what it is.
+   */
+  private acknowledgeUploadFunction(): void {
+    const stack = Stack.of(this);
+    const upload = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (!upload) return;
+    const why = (id: string, reason: string) => Validations.of(upload).acknowledge({ id, reason });
+    why(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'aws-s3-deployment gives its upload function the basic execution policy (its own logs only).',
+    );
+    why(
+      `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${stack.region}/*]`,
+      "Reads the console's files from the CDK bootstrap asset bucket, where cdk deploy uploaded them.",
+    );
+    why(
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+      'prune: true deletes files of the previous console build from the site bucket (this bucket only).',
+    );
+    why(
+      'AwsSolutions-IAM5[Resource::*]',
+      "aws-s3-deployment grants cloudfront:CreateInvalidation and GetInvalidation on '*' to invalidate the distribution after an upload.",
+    );
+    why(
+      'AwsSolutions-L1',
+      'The upload function is provided by aws-s3-deployment; its runtime is chosen by the CDK version.',
+    );
   }
 }
