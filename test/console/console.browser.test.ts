@@ -350,6 +350,11 @@ describe('the console in Chromium', () => {
       .poll(async () => Number(await accepted.getAttribute('data-points')), { timeout: 15_000 })
       .toBeGreaterThan(0);
     await expect.poll(() => provider.getByRole('cell', { name: 'acme' }).isVisible()).toBe(true);
+    // The alert pass earlier in this file measured its lag; the other gaps are drawn (empty or not).
+    const lag = provider.locator('figure', { hasText: 'Alert evaluator lag (s)' });
+    await expect.poll(async () => Number(await lag.getAttribute('data-points'))).toBeGreaterThan(0);
+    for (const title of ['Notification failures', 'Spill queue depth (batches parked)'])
+      expect(await provider.locator('figure', { hasText: title }).count()).toBe(1);
     await shot(provider, 'provider');
   });
 });
