@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi } from '../support/api-call';
+import { webPointPayload } from '../support/native-payload';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { launchChromium } from './support/browser';
 import { buildConsole, invitePerson, signInThroughPage } from './support/console-session';
@@ -30,17 +31,7 @@ const ingest = (name: string, value: number) =>
     token: ingestKey,
     method: 'POST',
     status: 202,
-    body: {
-      resourceName: 'web-01',
-      resourceIds: { 'system.hostname': 'web-01' },
-      dataSource: 'LinuxCPU',
-      instances: [
-        {
-          instanceName: 'cpu0',
-          dataPoints: [{ dataPointName: name, values: { [Math.floor(Date.now() / 1000)]: value } }],
-        },
-      ],
-    },
+    body: webPointPayload(name, Math.floor(Date.now() / 1000), value),
   });
 
 async function signedInPage(email: string, role: string): Promise<Page> {

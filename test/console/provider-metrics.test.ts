@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '#domain/errors';
 import type { MetricStore } from '#ports/metric-store';
 import { callApi } from '../support/api-call';
+import { webPointPayload } from '../support/native-payload';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 let platform: TestPlatform;
@@ -66,17 +67,7 @@ const ingest = (value: number) =>
     token: ingestKey,
     method: 'POST',
     status: 202,
-    body: {
-      resourceName: 'web-01',
-      resourceIds: { 'system.hostname': 'web-01' },
-      dataSource: 'CPU',
-      instances: [
-        {
-          instanceName: 'cpu0',
-          dataPoints: [{ dataPointName: 'busy', values: { [Math.floor(Date.now() / 1000)]: value } }],
-        },
-      ],
-    },
+    body: webPointPayload('busy', Math.floor(Date.now() / 1000), value),
   });
 
 describe('provider view metrics, locally', () => {

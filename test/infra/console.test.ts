@@ -47,12 +47,12 @@ describe('console user pool', () => {
 });
 
 describe('console site', () => {
-  it('uploads the built console and its config.json by default, and invalidates the distribution', () => {
+  it('uploads the built console and its config.json by default, served no-cache', () => {
     site.resourceCountIs('Custom::CDKBucketDeployment', 1);
     site.hasResourceProperties('Custom::CDKBucketDeployment', {
       SourceObjectKeys: Match.arrayWith([Match.stringLikeRegexp('\\.zip$')]),
       Prune: true,
-      DistributionId: Match.anyValue(),
+      SystemMetadata: { 'cache-control': 'no-cache' },
     });
     const keys = Object.values(site.findResources('Custom::CDKBucketDeployment'))[0]!.Properties
       .SourceObjectKeys;
