@@ -3,6 +3,7 @@
  * which one aggregates alerts, and each region's metric store. Read once by infra/app.ts; overridable
  * from CDK context (see configFromContext) without editing code.
  */
+import { fileURLToPath } from 'node:url';
 import { resourceTypeExistsIn } from './region-facts';
 
 export type MetricStoreKind = 'timestream' | 'amp';
@@ -48,7 +49,11 @@ export interface PlatformConfig {
   /** E-mail address subscribed to the provider's on-call topic (optional; add PagerDuty etc. by hand). */
   readonly onCallEmail?: string;
   readonly latencyRouting?: LatencyRoutingConfig;
-  /** The built console (web/dist) to upload to the console site; absent: bucket and distribution only. */
+  /**
+   * The built console to upload to the console site (default web/dist, built by `npm run build:web`,
+   * which `npm run synth` runs first; synthesis fails with that advice when it is missing); absent:
+   * bucket and distribution only.
+   */
   readonly consoleAssetsDir?: string;
 }
 
@@ -56,7 +61,11 @@ export const TIMESTREAM_RESOURCE_TYPE = 'AWS::Timestream::Database';
 export const AMP_RESOURCE_TYPE = 'AWS::APS::Workspace';
 
 /** The seed's five service centres. London (eu-west-2) has no Timestream for LiveAnalytics. */
+/** Where `npm run build:web` puts the console. */
+export const DEFAULT_CONSOLE_ASSETS_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+
 export const DEFAULT_CONFIG: PlatformConfig = {
+  consoleAssetsDir: DEFAULT_CONSOLE_ASSETS_DIR,
   regions: [
     { region: 'us-west-2', metricStore: 'timestream' },
     { region: 'us-east-1', metricStore: 'timestream' },

@@ -4,6 +4,7 @@
  * real HTTP, an outbox file for email/SMS, a dead-letter file, and a timer for the evaluator.
  */
 import { join } from 'node:path';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteDeadLetters } from '#adapters/local/sqlite-dead-letters';
@@ -21,13 +22,14 @@ import { SEVERITIES } from '#domain/alerting/thresholds';
 import type { LimitUsage } from '#domain/guardrails/usage';
 import type { Sample } from '#domain/metrics';
 import type { RegionSettings } from '#domain/region';
-import { createObservability } from '#http/handler';
+import { createObservability, type Observability } from '#http/handler';
 import type { HttpHandler } from '#http/types';
 import type { AuditLog } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
 import type { KeyService } from '#ports/key-service';
 import type { MetricStore } from '#ports/metric-store';
+import { METRIC } from '#ports/operational-metrics';
 import type { RuleExpressions } from '#ports/rule-expressions';
 import type { TenantStore } from '#ports/tenant-store';
 import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
@@ -54,6 +56,8 @@ export interface LocalAlertingOptions {
   readonly emailSubscriptions?: EmailSubscriptions;
   /** Evaluator period; 0 turns the timer off (tests call `tick()`). Default 60 s. */
   readonly tickIntervalMs?: number;
+  /** Where the evaluator's and notifier's EMF metrics go, by function name (the provider view's store). */
+  readonly observability?: (functionName: string) => Pick<Observability, 'metrics'>;
   readonly limits?: Partial<EngineLimits>;
   readonly webhook?: WebhookNotifierOptions;
 }
@@ -80,6 +84,10 @@ export interface LocalAlerting {
 }
 
 export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting {
+  // The EMF metrics the alert-evaluator and notifier functions emit (functions/*/handler.ts), here
+  // into the provider view's store when the platform passes its own.
+  const evaluatorMetrics = options.observability?.('alert-evaluator').metrics;
+  const notifierMetrics = options.observability?.('notifier').metrics;
   const metadataDir = options.metadataDir ?? options.dataDir;
   const store = new SqliteAlertStore(join(metadataDir, 'alerts.sqlite'));
   const logger = createObservability('notifier').logger;
@@ -129,7 +137,11 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
       name: `notify-${severity}`,
       pattern: notificationPattern(severity),
       target: async (event) => {
-        await process(event.detail, event.id);
+        const outcome = await process(event.detail, event.id);
+        if (!notifierMetrics) return;
+        notifierMetrics.addMetric(METRIC.notificationsSent, MetricUnit.Count, outcome.delivered);
+        notifierMetrics.addMetric(METRIC.notificationFailures, MetricUnit.Count, outcome.parked);
+        notifierMetrics.publishStoredMetrics();
       },
     });
 
@@ -148,8 +160,16 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
 
   let running: Promise<unknown> = Promise.resolve();
   const tick = async () => {
+    const scheduledMs = options.clock.now().getTime();
     running = running
       .then(() => engine.tick())
+      .then(() => {
+        if (!evaluatorMetrics) return;
+        // How far behind its schedule the pass finished (the Lambda measures from the schedule event's time).
+        const lagSeconds = (options.clock.now().getTime() - scheduledMs) / 1000;
+        evaluatorMetrics.addMetric(METRIC.alertEvaluatorLagSeconds, MetricUnit.Seconds, lagSeconds);
+        evaluatorMetrics.publishStoredMetrics();
+      })
       .catch((error) => logger.error('alert evaluation failed', { error }));
     await running;
     await bus.idle();

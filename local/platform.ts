@@ -158,6 +158,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     keyPath: join(dataDir, 'console-signing-key.jwk'),
     audit,
     clock,
+    keys,
   });
   configureAuth(tenants, { audit, clock, consoleTokens: consoleIdentity, region });
   const site = consoleSite(
@@ -171,7 +172,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const metrics = options.wrapMetricStore?.(baseMetrics) ?? baseMetrics;
   // Ingest parks accepted batches on a durable on-disk spill while the store is down; a timer replays them.
   const spill = new SpillDirectory(join(dataDir, 'spill'));
-  const spillReplay = startSpillReplay(spill, metrics, tenants, options.spillReplayIntervalMs ?? 1000);
   const tokenHash = hashSecret(token);
   // Ingest guardrails: limits, token buckets, active series, HA leaders, idempotency, usage.
   const guardrails = sqliteGuardrailStores(join(dataDir, 'guardrails.sqlite'));
@@ -180,6 +180,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // The functions' EMF metrics and the server's request metrics, for the provider view.
   const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
   const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
+  const spillReplay = startSpillReplay(
+    spill,
+    metrics,
+    tenants,
+    options.spillReplayIntervalMs ?? 1000,
+    platformMetrics.observability('replay'),
+  );
   const ingestObservability = platformMetrics.observability('ingest');
   // Logs: SQLite FTS5, one table per tenant (docs/logs.md).
   const logs = new SqliteLogStore(join(dataDir, 'logs.sqlite'));
@@ -198,6 +205,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     audit,
     clock,
     keys,
+    observability: (functionName) => platformMetrics.observability(functionName),
     ...options.alerting,
   });
 

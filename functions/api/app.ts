@@ -15,6 +15,7 @@ import { type Operation, op } from './operation';
 import { auditEventOperations } from './routes/audit-events';
 import { collectorConfigOperations } from './routes/collector-config';
 import { collectorOperations } from './routes/collectors';
+import { dashboardOperations } from './routes/dashboards';
 import { deviceCredentialOperations } from './routes/device-credentials';
 import { logOperations } from './routes/logs';
 import { metricsQueryOperations } from './routes/metrics-query';
@@ -38,6 +39,7 @@ export function apiOperations(apiDeps: ApiDeps): Operation[] {
     ...auditEventOperations(ctx),
     ...metricsQueryOperations(ctx),
     ...logOperations(ctx),
+    ...dashboardOperations(ctx),
   ];
   operations.push(
     op({

@@ -6,7 +6,9 @@
  * no referrer. The built files (npm run build:web → web/dist) and config.json (where to sign in, where
  * the API is) are uploaded by a deployment when `assetsDir` is given.
  */
-import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   Distribution,
@@ -19,9 +21,12 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { consoleCsp } from '#http/console-csp';
 
@@ -128,10 +133,18 @@ export class ConsoleSite extends Construct {
       });
     }
     if (props.assetsDir) {
+      // Synthesis stays offline and fast: it uploads what was built, and says how to build it.
+      if (!existsSync(join(props.assetsDir, 'index.html')))
+        throw new Error(
+          `The console is not built: ${join(props.assetsDir, 'index.html')} is missing. Run \`npm run build:web\` ` +
+            '(npm run synth does) before synthesizing, or set consoleAssetsDir to a built console.',
+        );
       const deployment = new BucketDeployment(this, 'Files', {
         sources: [Source.asset(props.assetsDir), Source.jsonData('config.json', props.config)],
         destinationBucket: this.bucket,
-        distribution: this.distribution,
+        // No invalidation (its IAM grant is on "*"): files are served no-cache, so CloudFront and
+        // browsers revalidate them (ETag) and a deploy shows within a second.
+        cacheControl: [CacheControl.noCache()],
         prune: true,
       });
       Validations.of(deployment).acknowledge({
@@ -139,6 +152,52 @@ export class ConsoleSite extends Construct {
         reason:
           'The upload function is provided by aws-s3-deployment; its runtime is chosen by the CDK version.',
       });
+      this.hardenUploadFunction(deployment, key);
     }
+  }
+
+  /**
+   * The upload function is aws-s3-deployment's singleton, a child of the stack (not of this construct):
+   * its findings are acknowledged there, each for what it is.
+   */
+  private hardenUploadFunction(deployment: BucketDeployment, key: Key): void {
+    const stack = Stack.of(this);
+    const upload = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (!upload) return;
+    // Like every platform function: its own encrypted log group (kept), and active tracing.
+    const fn = upload.node.findAll().find((c): c is CfnFunction => c instanceof CfnFunction);
+    const logs = new LogGroup(this, 'UploadLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.grantEncryptDecrypt(new ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
+    if (fn) {
+      fn.loggingConfig = { logGroup: logs.logGroupName };
+      fn.tracingConfig = { mode: 'Active' };
+    }
+    deployment.handlerRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+      }),
+    );
+    const why = (id: string, reason: string) => Validations.of(upload).acknowledge({ id, reason });
+    why(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'aws-s3-deployment gives its upload function the basic execution policy (its own logs only).',
+    );
+    why(
+      `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${stack.region}/*]`,
+      "Reads the console's files from the CDK bootstrap asset bucket, where cdk deploy uploaded them.",
+    );
+    why(
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+      'prune: true deletes files of the previous console build from the site bucket (this bucket only).',
+    );
+    why(
+      'AwsSolutions-L1',
+      'The upload function is provided by aws-s3-deployment; its runtime is chosen by the CDK version.',
+    );
   }
 }

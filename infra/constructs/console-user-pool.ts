@@ -67,8 +67,16 @@ export class ConsoleUserPool extends Construct {
       new UserPoolGroup(this, `Group-${group}`, { userPool: this.pool, groupName: group });
   }
 
-  /** Lets `grantee` create console logins (AdminCreateUser) and put them in their role's group. */
+  /**
+   * Lets `grantee` create console logins (AdminCreateUser), put them in their role's group, and
+   * delete them when the person is deleted (AdminDeleteUser).
+   */
   grantInvite(grantee: IGrantable): void {
-    this.pool.grant(grantee, 'cognito-idp:AdminCreateUser', 'cognito-idp:AdminAddUserToGroup');
+    this.pool.grant(
+      grantee,
+      'cognito-idp:AdminCreateUser',
+      'cognito-idp:AdminAddUserToGroup',
+      'cognito-idp:AdminDeleteUser',
+    );
   }
 }

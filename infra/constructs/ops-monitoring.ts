@@ -42,6 +42,7 @@ export const OPS_SERVICE = {
 } as const;
 
 const FIVE_MINUTES = Duration.minutes(5);
+export const SPILL_QUEUE_DEPTH_TITLE = 'Spill queue depth (batches parked)';
 const FIFTEEN_MINUTES = Duration.minutes(15);
 
 /** How many periods an alarm looks at and how many must breach (default: 2 of 3). */
@@ -196,9 +197,16 @@ export class OpsMonitoring extends Construct {
    * unknown): a graph, and an informational alarm (any in 15 min), since it is expected after
    * offboarding a tenant during a store outage but should not happen otherwise.
    */
-  watchSpillReplay(): void {
+  watchSpillReplay(spillQueue?: IQueue): void {
     const dropped = emf(METRIC.spillReplayDroppedBatches, OPS_SERVICE.replay, 'Sum', FIFTEEN_MINUTES);
     this.dashboard.addWidgets(graph('Spill replay: batches dropped (tenant offboarded)', [dropped]));
+    // The local provider view charts SpillQueueDepth (the spill directory's) under this title.
+    if (spillQueue)
+      this.dashboard.addWidgets(
+        graph(SPILL_QUEUE_DEPTH_TITLE, [
+          spillQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        ]),
+      );
     this.alarm(
       'SpillReplayDroppedBatches',
       dropped,

@@ -167,7 +167,7 @@ export class RegionalStack extends Stack {
         }),
     });
     this.ops.watchDeadLetterQueue('ingest-spill', this.ingestSpill.deadLetterQueue);
-    this.ops.watchSpillReplay();
+    this.ops.watchSpillReplay(this.ingestSpill.queue);
     this.ops.watchLateRefusals(
       this.metricStore.magneticRejections
         ? {

@@ -78,6 +78,17 @@ export const DATA_CLASSIFICATION = {
     updatedAt: 'internal',
     version: 'internal',
   },
+  /** Saved dashboards: names and queries, nothing personal. */
+  dashboard: {
+    dashboardId: 'internal',
+    tenantId: 'internal',
+    name: 'internal',
+    description: 'internal',
+    widgets: 'internal',
+    createdAt: 'internal',
+    updatedAt: 'internal',
+    version: 'internal',
+  },
   /**
    * Escalation-chain recipients (alerting). The webhook HMAC signing secret is sealed before the chain
    * reaches the alert store and opened only by the notifier when it signs. Unlisted fields (address,

@@ -21,6 +21,8 @@ export const PERMISSIONS = [
   'users:write',
   'tokens:manage',
   'audit:read',
+  'dashboards:read',
+  'dashboards:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -31,6 +33,7 @@ const READ: readonly Permission[] = [
   'collectors:read',
   'credentials:read',
   'alerts:read',
+  'dashboards:read',
 ];
 const OPERATE: readonly Permission[] = [
   ...READ,
@@ -38,6 +41,7 @@ const OPERATE: readonly Permission[] = [
   'collectors:write',
   'credentials:write',
   'alerts:write',
+  'dashboards:write',
 ];
 
 /**

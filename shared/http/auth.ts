@@ -17,7 +17,8 @@
  *   secret); cached successes are not recorded again within the TTL, failures are never cached.
  * - Console users present an ID token (a JWT: Cognito's, or the local twin's of the same shape) where
  *   tenant tokens go; with a verifier configured (configureAuth `consoleTokens`) it stands for a tenant
- *   credential with the role of its `cognito:groups` and the tenant of its `custom:tenant_id`. Their
+ *   credential with the role of its `cognito:groups` and the tenant of its `custom:tenant_id`, while
+ *   the user record of its `custom:user_id` exists (deleting the person ends their sessions). Their
  *   sign-ins are audited by the identity provider; failures here are audited as above.
  */
 import {
@@ -167,6 +168,9 @@ export async function authenticate(
     const tenant = await store.getTenant(claims.tenantId);
     if (tenant?.status !== 'active') throw await fail(claims.tenantId, actor, 'tenant not active');
     await homeRegionOrFail(tenant, actor);
+    // A deleted person's tokens stop at once (an ID token cannot be revoked; its user record can go).
+    if (!claims.userId || !(await store.getEntity('user', claims.tenantId, claims.userId)))
+      throw await fail(claims.tenantId, actor, 'console user no longer exists');
     if (kind !== 'tenant')
       throw await fail(
         claims.tenantId,

@@ -46,6 +46,11 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/v1/tokens/{tokenId}', function: 'api' },
   { method: 'POST', path: '/v1/tokens/{tokenId}/rotate', function: 'api' },
   { method: 'GET', path: '/v1/audit-events', function: 'api' },
+  { method: 'POST', path: '/v1/dashboards', function: 'api' },
+  { method: 'GET', path: '/v1/dashboards', function: 'api' },
+  { method: 'GET', path: '/v1/dashboards/{dashboardId}', function: 'api' },
+  { method: 'PUT', path: '/v1/dashboards/{dashboardId}', function: 'api' },
+  { method: 'DELETE', path: '/v1/dashboards/{dashboardId}', function: 'api' },
   // Provider API (functions/admin/app.ts): provider token only.
   { method: 'GET', path: '/admin/v1/tenants', function: 'admin' },
   { method: 'GET', path: '/admin/v1/tenants/{tenantId}', function: 'admin' },

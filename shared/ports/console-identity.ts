@@ -13,6 +13,8 @@ export interface ConsoleClaims {
   readonly sub: string;
   /** `custom:tenant_id`; absent for the provider's users. */
   readonly tenantId?: string;
+  /** `custom:user_id`: the tenant's user record (/v1/users) this login belongs to. */
+  readonly userId?: string;
   /** `cognito:groups`: the tenant role (admin, operator, read-only) or `provider`. */
   readonly groups: readonly string[];
   /** `iat`, ms. */
@@ -44,4 +46,10 @@ export interface ConsoleUser {
 export interface ConsoleUserDirectory {
   /** ConflictError when the email already signs in (one login per email per deployment). */
   invite(user: ConsoleUser): Promise<ConsoleInvitation>;
+  /**
+   * Deletes the login of a tenant's user (Cognito AdminDeleteUser): no new sign-in. Tokens already
+   * issued are refused by the API, which checks the user record still exists (shared/http/auth.ts).
+   * Nothing to delete is not an error.
+   */
+  remove(user: { readonly email: string; readonly tenantId: string; readonly userId: string }): Promise<void>;
 }

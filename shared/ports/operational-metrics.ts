@@ -36,6 +36,11 @@ export const METRIC = {
   spillReplayDroppedBatches: 'SpillReplayDroppedBatches',
   /** Samples the store refused for good on replay (or after the replay's retries): dead letters. */
   spillReplayDeadLetteredSamples: 'SpillReplayDeadLetteredSamples',
+  /**
+   * Batches parked, waiting for the replay (local spill directory, after each pass). In AWS the
+   * dashboard graphs the spill queue's own ApproximateNumberOfMessagesVisible under the same title.
+   */
+  spillQueueDepth: 'SpillQueueDepth',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */

@@ -1,4 +1,5 @@
 import type { CredentialRecord } from '#domain/credentials';
+import type { Dashboard } from '#domain/dashboards';
 import type { DeviceCredential, Resource, User } from '#domain/entities';
 import type { Page, PageRequest } from '#domain/pagination';
 import type { Collector, Tenant } from '#domain/tenant';
@@ -9,6 +10,7 @@ export interface EntityTypes {
   resource: Resource;
   'device-credential': DeviceCredential;
   user: User;
+  dashboard: Dashboard;
 }
 export type EntityKind = keyof EntityTypes;
 
@@ -17,6 +19,7 @@ export const ENTITY_ID_FIELD = {
   resource: 'resourceId',
   'device-credential': 'deviceCredentialId',
   user: 'userId',
+  dashboard: 'dashboardId',
 } as const satisfies Record<EntityKind, string>;
 
 /** Table key prefix of each entity kind inside `TENANT#<id>`. */
@@ -25,6 +28,7 @@ export const ENTITY_KEY_PREFIX = {
   resource: 'RESOURCE#',
   'device-credential': 'DEVCRED#',
   user: 'USER#',
+  dashboard: 'DASHBOARD#',
 } as const satisfies Record<EntityKind, string>;
 
 export interface ListFilter {

@@ -2,7 +2,9 @@
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminDeleteUserCommand,
   CognitoIdentityProviderClient,
+  UserNotFoundException,
   UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -62,6 +64,22 @@ describe('CognitoConsoleUsers', () => {
     );
     expect(cognito.commandCalls(AdminAddUserToGroupCommand)).toHaveLength(0);
   });
+
+  it('deletes the login of a deleted person by its email, and a login already gone is no error', async () => {
+    const cognito = mockClient(CognitoIdentityProviderClient);
+    cognito
+      .on(AdminDeleteUserCommand, { Username: 'ada@acme.example' })
+      .resolves({})
+      .on(AdminDeleteUserCommand, { Username: 'gone@acme.example' })
+      .rejects(new UserNotFoundException({ message: 'gone', $metadata: {} }));
+    const users = new CognitoConsoleUsers(new CognitoIdentityProviderClient({}), pool.userPoolId);
+    await users.remove({ email: 'Ada@Acme.example', tenantId: 't1', userId: 'u1' });
+    await users.remove({ email: 'gone@acme.example', tenantId: 't1', userId: 'u2' });
+    expect(cognito.commandCalls(AdminDeleteUserCommand).map((c) => c.args[0].input)).toEqual([
+      { UserPoolId: pool.userPoolId, Username: 'ada@acme.example' },
+      { UserPoolId: pool.userPoolId, Username: 'gone@acme.example' },
+    ]);
+  });
 });
 
 describe('cognitoTokenVerifier', () => {
@@ -88,10 +106,16 @@ describe('cognitoTokenVerifier', () => {
   it("reads the tenant and groups of the pool's ID tokens and refuses others", async () => {
     const { pair, jwks } = await keys();
     const verifier = cognitoTokenVerifier(pool, jwks);
-    const id = { token_use: 'id', 'custom:tenant_id': 't1', 'cognito:groups': ['admin'] };
+    const id = {
+      token_use: 'id',
+      'custom:tenant_id': 't1',
+      'custom:user_id': 'u1',
+      'cognito:groups': ['admin'],
+    };
     expect(await verifier.verify(await token(pair.privateKey, id))).toMatchObject({
       sub: 'sub-1',
       tenantId: 't1',
+      userId: 'u1',
       groups: ['admin'],
     });
     expect(

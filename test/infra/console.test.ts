@@ -4,10 +4,12 @@
  * access control, TLS 1.2 policy, the console's CSP in a response headers policy, the primary API
  * under the same origin) and the functions' wiring to the pool.
  */
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONSOLE_ENV } from '#adapters/aws/cognito-console-identity';
 import { consoleCsp } from '#http/console-csp';
+import { ConsoleSite } from '../../infra/constructs/console-site';
 import { STACK_PREFIX } from '../../infra/platform';
 import { synthPlatform } from './support';
 
@@ -45,6 +47,32 @@ describe('console user pool', () => {
 });
 
 describe('console site', () => {
+  it('uploads the built console and its config.json by default, served no-cache', () => {
+    site.resourceCountIs('Custom::CDKBucketDeployment', 1);
+    site.hasResourceProperties('Custom::CDKBucketDeployment', {
+      SourceObjectKeys: Match.arrayWith([Match.stringLikeRegexp('\\.zip$')]),
+      Prune: true,
+      SystemMetadata: { 'cache-control': 'no-cache' },
+    });
+    const keys = Object.values(site.findResources('Custom::CDKBucketDeployment'))[0]!.Properties
+      .SourceObjectKeys;
+    expect(keys).toHaveLength(2);
+  });
+
+  it('refuses to synthesize without a built console, saying how to build it', () => {
+    const stack = new Stack(new App(), 'Console');
+    expect(
+      () =>
+        new ConsoleSite(stack, 'Site', {
+          connectSources: [],
+          config: {},
+          assetsDir: '/nonexistent/web/dist',
+        }),
+    ).toThrow(
+      /The console is not built: \/nonexistent\/web\/dist\/index\.html is missing\. Run `npm run build:web`/,
+    );
+  });
+
   it('keeps the bucket private and reads it through origin access control', () => {
     site.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
@@ -132,5 +160,7 @@ describe('functions and the pool', () => {
       expect.arrayContaining([expect.stringMatching(/^Admin/), expect.stringMatching(/^Api/)]),
     );
     expect(policies).toHaveLength(2);
+    // Deleting a person deletes their login too.
+    expect(policies.every(([, p]) => JSON.stringify(p).includes('cognito-idp:AdminDeleteUser'))).toBe(true);
   });
 });

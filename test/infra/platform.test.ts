@@ -908,6 +908,9 @@ describe('operations', () => {
     const dropped = titles.indexOf('Spill replay: batches dropped (tenant offboarded)');
     expect(spillWidgets.every((i) => i >= 0)).toBe(true);
     expect(dropped).toBe(Math.max(...spillWidgets) + 1);
+    // The spill queue's depth, the graph the local provider view draws from SpillQueueDepth.
+    expect(titles[dropped + 1]).toBe('Spill queue depth (batches parked)');
+    expect(body).toContain('ApproximateNumberOfMessagesVisible');
     expect(body).toContain('ObservabilityPlatform');
     expect(body).toContain('GROUP BY tenant');
     for (const perTenant of ['SamplesAccepted', 'SamplesDiscarded', 'TenantLimitWarning'])

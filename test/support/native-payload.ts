@@ -41,3 +41,11 @@ export const onePointPayload = (atSeconds: number, value: number) => ({
   dataSource: 'cpu',
   instances: [{ instanceName: 'i', dataPoints: [{ dataPointName: 'util', values: { [atSeconds]: value } }] }],
 });
+
+/** One point of `dataPointName` on web-01's cpu0 (data source LinuxCPU) at `atSeconds`. */
+export const webPointPayload = (dataPointName: string, atSeconds: number, value: number) => ({
+  resourceName: 'web-01',
+  resourceIds: { 'system.hostname': 'web-01' },
+  dataSource: 'LinuxCPU',
+  instances: [{ instanceName: 'cpu0', dataPoints: [{ dataPointName, values: { [atSeconds]: value } }] }],
+});

@@ -77,6 +77,11 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         escalationChainId: chain.chainId,
       };
       const route = await ok('POST', '/v1/alert-routes', a.adminToken, routeBody);
+      const dashboardBody = {
+        name: `${MARK}-dashboard`,
+        widgets: [{ type: 'line', title: `${MARK}-widget`, promql: 'alpha_busy' }],
+      };
+      const dashboard = await ok('POST', '/v1/dashboards', a.adminToken, dashboardBody);
       const now = Date.now();
       const downtime = await ok('POST', '/v1/downtimes', a.adminToken, {
         name: `${MARK}-downtime`,
@@ -115,6 +120,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         chainId: chain.chainId,
         downtimeId: downtime.downtimeId,
         routeId: route.routeId,
+        dashboardId: dashboard.dashboardId,
         alertId: alertId!,
         archiveId: `${a.tenantId}-0000000000000`,
       };
@@ -127,6 +133,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         'PATCH /v1/resources/{resourceId}': { name: 'hijacked' },
         'PATCH /v1/collectors/{collectorId}': { name: 'hijacked' },
         'PATCH /v1/users/{userId}': { name: 'hijacked' },
+        'PUT /v1/dashboards/{dashboardId}': { ...dashboardBody, name: 'hijacked' },
         'PUT /v1/device-credentials/{deviceCredentialId}': {
           name: 'h',
           type: 'snmp-v2c',
@@ -191,6 +198,9 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
       expect((await call('GET', `/v1/downtimes`, a.adminToken)).text).toContain(downtime.downtimeId);
       expect((await ok('GET', `/v1/alert-routes/${route.routeId}`, a.adminToken, undefined)).name).toBe(
         `${MARK}-route`,
+      );
+      expect((await ok('GET', `/v1/dashboards/${dashboard.dashboardId}`, a.adminToken, undefined)).name).toBe(
+        `${MARK}-dashboard`,
       );
       expect((await call('GET', '/v1/resources', token.token)).status).toBe(200);
       expect((await call('GET', '/v1/collector/config', aCollector.ingestKey)).status).toBe(200);

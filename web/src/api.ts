@@ -30,6 +30,7 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...(init.headers as Record<string, string> | undefined),
     },
   });
   const text = await response.text();
@@ -214,3 +215,118 @@ export interface TenantSummary {
 
 export const tenants = async (): Promise<TenantSummary[]> =>
   (await call<{ items: TenantSummary[] }>('/admin/v1/tenants?limit=100')).items;
+
+// ---- Dashboards and editors (alert rules, escalation chains, scheduled downtime) ----
+
+/** The value of a PromQL expression now: GET /api/v1/query, one number per series. */
+export async function instantValues(promql: string): Promise<{ label: string; value: number }[]> {
+  const body = await call<{
+    data: {
+      resultType: string;
+      result: { metric: Record<string, string>; value: [number, string] }[] | [number, string];
+    };
+  }>(`/api/v1/query?${new URLSearchParams({ query: promql })}`);
+  const { resultType, result } = body.data;
+  if (resultType === 'scalar') return [{ label: promql, value: toNumber((result as [number, string])[1]) }];
+  return (result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => {
+    const { __name__: name = '', ...labels } = r.metric;
+    return { label: seriesLabel(name, labels), value: toNumber(r.value[1]) };
+  });
+}
+
+export type Widget =
+  | { type: 'line'; title: string; promql: string; rangeSeconds?: number; width?: 1 | 2 }
+  | { type: 'single-value'; title: string; promql: string; unit?: string; width?: 1 | 2 }
+  | { type: 'alert-list'; title: string; status?: 'open' | 'all'; width?: 1 | 2 };
+
+export interface DashboardInput {
+  readonly name: string;
+  readonly description?: string;
+  readonly widgets: readonly Widget[];
+}
+
+export interface Dashboard extends DashboardInput {
+  readonly dashboardId: string;
+  readonly version: number;
+}
+
+const json = (method: string, body: unknown, version?: number): RequestInit => ({
+  method,
+  body: JSON.stringify(body),
+  ...(version ? { headers: { 'if-match': `"${version}"` } } : {}),
+});
+
+export const dashboards = async (): Promise<Dashboard[]> =>
+  (await call<{ items: Dashboard[] }>('/v1/dashboards?limit=100')).items;
+export const dashboard = (id: string): Promise<Dashboard> =>
+  call<Dashboard>(`/v1/dashboards/${encodeURIComponent(id)}`);
+export const saveDashboard = (input: DashboardInput, existing?: Dashboard): Promise<Dashboard> =>
+  existing
+    ? call<Dashboard>(
+        `/v1/dashboards/${encodeURIComponent(existing.dashboardId)}`,
+        json('PUT', input, existing.version),
+      )
+    : call<Dashboard>('/v1/dashboards', json('POST', input));
+export const deleteDashboard = (id: string): Promise<void> =>
+  call<void>(`/v1/dashboards/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** An alert rule as GET /v1/alert-rules returns it (the editor's form fields). */
+export interface RuleDocument {
+  readonly ruleId: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly selector: { readonly metric: string; readonly filters?: Readonly<Record<string, string>> };
+  readonly windowSeconds: number;
+  readonly aggregation: string;
+  readonly threshold?: string;
+  readonly triggerInterval: number;
+  readonly clearInterval: number;
+  readonly escalationChainId?: string;
+}
+
+export interface Recipient {
+  readonly type: 'email' | 'sms' | 'webhook';
+  readonly address: string;
+  readonly format?: string;
+}
+
+export interface Chain {
+  readonly chainId: string;
+  readonly name: string;
+  readonly stageIntervalSeconds: number;
+  readonly stages: readonly { readonly recipients: readonly Recipient[] }[];
+}
+
+export interface Downtime {
+  readonly downtimeId: string;
+  readonly name: string;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly resources?: readonly string[];
+  readonly filters?: Readonly<Record<string, string>>;
+  readonly ruleIds?: readonly string[];
+}
+
+const item = (collection: string, id: string) => `/v1/${collection}/${encodeURIComponent(id)}`;
+
+export const ruleDocuments = async (): Promise<RuleDocument[]> =>
+  (await call<{ rules: RuleDocument[] }>('/v1/alert-rules')).rules;
+export const saveRule = (body: unknown, ruleId?: string): Promise<RuleDocument> =>
+  ruleId ? call(item('alert-rules', ruleId), json('PUT', body)) : call('/v1/alert-rules', json('POST', body));
+export const deleteRule = (ruleId: string): Promise<void> =>
+  call(item('alert-rules', ruleId), { method: 'DELETE' });
+
+export const chains = async (): Promise<Chain[]> =>
+  (await call<{ chains: Chain[] }>('/v1/escalation-chains')).chains;
+export const saveChain = (body: unknown, chainId?: string): Promise<Chain> =>
+  chainId
+    ? call(item('escalation-chains', chainId), json('PUT', body))
+    : call('/v1/escalation-chains', json('POST', body));
+export const deleteChain = (chainId: string): Promise<void> =>
+  call(item('escalation-chains', chainId), { method: 'DELETE' });
+
+export const downtimes = async (): Promise<Downtime[]> =>
+  (await call<{ downtimes: Downtime[] }>('/v1/downtimes')).downtimes;
+export const createDowntime = (body: unknown): Promise<Downtime> => call('/v1/downtimes', json('POST', body));
+export const deleteDowntime = (downtimeId: string): Promise<void> =>
+  call(item('downtimes', downtimeId), { method: 'DELETE' });

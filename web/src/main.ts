@@ -7,7 +7,9 @@ import './style.css';
 import { whenUnauthorized } from './api';
 import { type Session, session, signOut } from './auth';
 import { h, mount } from './dom';
+import { alertSettingsView } from './views/alert-settings';
 import { alertsView } from './views/alerts';
+import { dashboardsView } from './views/dashboards';
 import { collectorsView, usageView } from './views/estate';
 import { explorerView } from './views/explorer';
 import { loginView } from './views/login';
@@ -24,7 +26,9 @@ interface Page {
 const TENANT_PAGES: readonly Page[] = [
   { path: '#/overview', title: 'Overview', view: overviewView },
   { path: '#/explore', title: 'Explore', view: explorerView },
+  { path: '#/dashboards', title: 'Dashboards', view: dashboardsView },
   { path: '#/alerts', title: 'Alerts', view: alertsView },
+  { path: '#/alert-settings', title: 'Alert settings', view: alertSettingsView },
   { path: '#/collectors', title: 'Collectors', view: collectorsView },
   { path: '#/usage', title: 'Usage', view: usageView },
 ];

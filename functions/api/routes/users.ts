@@ -102,6 +102,18 @@ export function userOperations(ctx: ApiContext): Operation[] {
       responses: { 204: null, 404: null, 409: null, ...std },
       run: async (request) => {
         const removed = await remove('user', request, request.params.userId);
+        // The person is gone (their tokens are refused from now on); a login that cannot be deleted
+        // now is logged for a retry, not turned into an error for a deletion that happened.
+        if (deps.consoleUsers)
+          try {
+            const { email } = await openUser(removed);
+            await deps.consoleUsers.remove({ email, tenantId: removed.tenantId, userId: removed.userId });
+          } catch (error) {
+            deps.observability.logger.error('console login not deleted', {
+              userId: removed.userId,
+              error: error as Error,
+            });
+          }
         await audit(request, 'user.delete', `user/${removed.userId}`, { before: redact('user', removed) });
         return { statusCode: 204, headers: {}, body: '' };
       },

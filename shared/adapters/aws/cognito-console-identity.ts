@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminDeleteUserCommand,
   type CognitoIdentityProviderClient,
+  UserNotFoundException,
   UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
@@ -85,6 +87,20 @@ export class CognitoConsoleUsers implements ConsoleUserDirectory {
       }),
     );
     return { username, temporaryPassword: password };
+  }
+
+  async remove(user: {
+    readonly email: string;
+    readonly tenantId: string;
+    readonly userId: string;
+  }): Promise<void> {
+    try {
+      await this.client.send(
+        new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: user.email.toLowerCase() }),
+      );
+    } catch (error) {
+      if (!(error instanceof UserNotFoundException)) throw error;
+    }
   }
 }
 

@@ -5,7 +5,8 @@
  * same rules (MFA required, TOTP only, temporary passwords, the pool's password policy) and ID tokens
  * of the same shape (iss, sub, aud, token_use, custom:tenant_id, cognito:groups), signed ES256 with a
  * key kept under DATA_DIR. On top of Cognito's behaviour, checked by the tests: 5 failed attempts lock
- * a login for 15 minutes, a TOTP code is good once, and every sign-in, enrolment and failure is audited.
+ * a login for 15 minutes, a TOTP code is good once, every sign-in, enrolment and failure is audited,
+ * TOTP secrets are sealed with the local key service, and deleting the person deletes the login.
  */
 import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import type {
   ConsoleUser,
   ConsoleUserDirectory,
 } from '#ports/console-identity';
+import type { KeyService } from '#ports/key-service';
 import { openDatabase } from './sqlite';
 
 export const LOCAL_CONSOLE_ISSUER = 'urn:observability:local-console-identity';
@@ -109,7 +111,12 @@ export interface ConsoleIdentityOptions {
   readonly keyPath: string;
   readonly audit: AuditLog;
   readonly clock: Clock;
+  /** Seals the TOTP secrets at rest (the local key service, as every other secret here). */
+  readonly keys: KeyService;
 }
+
+/** The key the TOTP secrets are sealed with: the twin's own, in the local key ring. */
+export const CONSOLE_IDENTITY_KEY = 'console-identity';
 
 export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenVerifier {
   private readonly db: DatabaseSync;
@@ -119,6 +126,7 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
     private readonly options: ConsoleIdentityOptions,
     private readonly privateKey: Key,
     private readonly publicKey: Key,
+    private readonly secretsKeyRef: string,
   ) {
     this.db = openDatabase(options.path);
     this.db.exec(`
@@ -152,6 +160,7 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       options,
       await importJWK(jwk, 'ES256'),
       await importJWK(publicJwk, 'ES256'),
+      await options.keys.createTenantKey(CONSOLE_IDENTITY_KEY),
     );
   }
 
@@ -180,6 +189,27 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       );
     if (result.changes === 0) throw new ConflictError('this email already signs in to the console', 'email');
     return { username, temporaryPassword: temporary };
+  }
+
+  async remove(user: { readonly tenantId: string; readonly userId: string }): Promise<void> {
+    const gone = this.db
+      .prepare('SELECT username FROM console_users WHERE tenant_id = ? AND user_id = ?')
+      .all(user.tenantId, user.userId) as { username: string }[];
+    this.db
+      .prepare('DELETE FROM console_users WHERE tenant_id = ? AND user_id = ?')
+      .run(user.tenantId, user.userId);
+    // Sign-ins half way through end with the login.
+    const names = new Set(gone.map((g) => g.username));
+    for (const [key, value] of this.sessions) if (names.has(value.username)) this.sessions.delete(key);
+  }
+
+  /** A TOTP secret's scope: bound to its login, so a sealed secret cannot be moved to another row. */
+  private totpScope(sub: string) {
+    return {
+      tenantId: CONSOLE_IDENTITY_KEY,
+      field: `console-user.totp_secret/${sub}`,
+      keyRef: this.secretsKeyRef,
+    };
   }
 
   // ---- the verifier (what the API checks)
@@ -376,11 +406,8 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       const { username } = this.takeSession(session, 'SOFTWARE_TOKEN_MFA');
       const row = this.row(username) as UserRow;
       await this.refuseIfLocked(row, 'console.login', sourceIp);
-      const step = matchTotp(
-        row.totp_secret as string,
-        String(responses.SOFTWARE_TOKEN_MFA_CODE ?? ''),
-        this.now(),
-      );
+      const secret = await this.options.keys.decrypt(this.totpScope(row.sub), row.totp_secret as string);
+      const step = matchTotp(secret, String(responses.SOFTWARE_TOKEN_MFA_CODE ?? ''), this.now());
       if (step === undefined) return this.fail(row, 'console.login', 'wrong code', sourceIp);
       if (step <= row.last_totp_step) return this.fail(row, 'console.login', 'code reused', sourceIp);
       this.db
@@ -413,7 +440,7 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       .prepare(
         'UPDATE console_users SET totp_secret = ?, last_totp_step = ?, failed_attempts = 0 WHERE username = ?',
       )
-      .run(secret, step, row.username);
+      .run(await this.options.keys.encrypt(this.totpScope(row.sub), secret), step, row.username);
     await this.audit(row, 'console.mfa-enrol', 'success', sourceIp);
     return { Status: 'SUCCESS', Session: this.challenge(row.username, 'MFA_SETUP_VERIFIED') };
   }

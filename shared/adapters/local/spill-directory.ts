@@ -254,13 +254,19 @@ export function startSpillReplay(
 ): { stop(): Promise<void> } {
   const { logger, metrics } = observability;
   const log = (message: string, details: object) => logger.warn(message, { ...details });
+  let lastDepth = 0;
   const tick = () =>
     spill
       .drain(store, tenants, log)
-      .then((report) => {
-        if (report.dropped === 0) return;
-        metrics.addMetric(METRIC.spillReplayDroppedBatches, MetricUnit.Count, report.dropped);
-        metrics.publishStoredMetrics();
+      .then(async (report) => {
+        if (report.dropped > 0)
+          metrics.addMetric(METRIC.spillReplayDroppedBatches, MetricUnit.Count, report.dropped);
+        // The depth while anything is parked, and the 0 that ends it: an idle spill stays quiet.
+        const depth = (await spill.pending()).length;
+        const reportDepth = depth > 0 || lastDepth > 0;
+        lastDepth = depth;
+        if (reportDepth) metrics.addMetric(METRIC.spillQueueDepth, MetricUnit.Count, depth);
+        if (report.dropped > 0 || reportDepth) metrics.publishStoredMetrics();
       })
       .catch((error: unknown) => log('spill replay failed', { error: String(error) }));
   const timer = setInterval(tick, intervalMs);

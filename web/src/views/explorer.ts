@@ -1,7 +1,7 @@
 /**
- * Metric explorer: a metric with dimension filters, or a PromQL expression (a plain text box: the
- * CodeMirror PromQL editor would fit the JS budget but is not wired yet), time range and step, a
- * live chart.
+ * Metric explorer: a metric with dimension filters, or a PromQL expression (the CodeMirror PromQL
+ * editor, loaded on demand: until it arrives, and if it cannot, a plain text box), time range and
+ * step, a live chart.
  */
 import { metricNames, promqlSeries, series } from '../api';
 import { chart } from '../chart';
@@ -123,6 +123,13 @@ export function explorerView(root: HTMLElement): View {
     h('button', { type: 'submit' }, 'Run query'),
   );
   mount(root, h('h1', null, 'Metric explorer'), form, status, plot.element);
+  // A separate chunk: the first load stays small, and the box works as plain text meanwhile.
+  let stopped = false;
+  const editor = import('../promql-editor')
+    .then(({ mountPromqlEditor }) =>
+      stopped ? undefined : mountPromqlEditor(promql, () => form.requestSubmit()),
+    )
+    .catch(() => undefined);
   metricNames()
     .then((all) =>
       mount(
@@ -140,8 +147,10 @@ export function explorerView(root: HTMLElement): View {
   );
   return {
     stop: () => {
+      stopped = true;
       timer.stop();
       plot.destroy();
+      void editor.then((e) => e?.destroy());
     },
   };
 }

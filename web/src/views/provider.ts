@@ -10,6 +10,8 @@ import { poll, type View } from './view';
 interface Panel {
   readonly title: string;
   readonly metrics: readonly string[];
+  /** How a minute's points fold (default: sum, max for latencies). */
+  readonly agg?: 'sum' | 'max';
 }
 
 const PANELS: readonly Panel[] = [
@@ -21,6 +23,10 @@ const PANELS: readonly Panel[] = [
   { title: 'Request latency p50 / p99 (ms)', metrics: ['Latency_p50', 'Latency_p99'] },
   { title: 'Responses 4xx / 5xx (per minute)', metrics: ['4XXError', '5XXError'] },
   { title: 'Samples accepted per tenant (per minute)', metrics: ['SamplesAccepted'] },
+  // The CloudWatch dashboard's titles (infra/constructs/ops-monitoring.ts), the same EMF metrics.
+  { title: 'Alert evaluator lag (s)', metrics: ['AlertEvaluatorLagSeconds'], agg: 'max' },
+  { title: 'Notification failures', metrics: ['NotificationFailures'] },
+  { title: 'Spill queue depth (batches parked)', metrics: ['SpillQueueDepth'], agg: 'max' },
 ];
 
 export function providerView(root: HTMLElement): View {
@@ -52,7 +58,7 @@ export function providerView(root: HTMLElement): View {
               fromMs,
               toMs,
               stepSeconds: 60,
-              agg: metric.startsWith('Latency') ? 'max' : 'sum',
+              agg: panel.agg ?? (metric.startsWith('Latency') ? 'max' : 'sum'),
             })),
           );
         c.update(all, { fromMs, toMs });
