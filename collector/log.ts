@@ -12,7 +12,12 @@ export interface Logger {
   forget(secret: string): void;
 }
 
-export function jsonLogger(write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export function jsonLogger(
+  write: (line: string) => void = (l) => process.stderr.write(l),
+  minimum: LogLevel = 'info',
+): Logger {
   const secrets = new Set<string>();
   const scrub = (text: string) => {
     let out = text;
@@ -21,6 +26,7 @@ export function jsonLogger(write: (line: string) => void = (l) => process.stderr
   };
   return {
     log(level, message, fields = {}) {
+      if (RANK[level] < RANK[minimum]) return;
       const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
       write(`${scrub(line)}\n`);
     },

@@ -113,6 +113,7 @@ export const seriesView = z.object({
   ),
 });
 export const collectorConfigView = z.object({
+  configVersion: z.string().check(z.describe('Changes whenever the configuration does; also the ETag')),
   collector: collectorView,
   resources: z.array(
     z.extend(resourceView, {

@@ -1,6 +1,12 @@
-/** A collector's own configuration, read with its ingest key: its resources with their credentials in clear. */
-import type { Resource } from '#domain/entities';
+/**
+ * A collector's own configuration, read with its ingest key: its resources with their credentials in
+ * clear. `configVersion` (also the ETag) changes whenever anything in it changes: a collector asks
+ * with If-None-Match every interval and an unchanged configuration costs a 304, nothing decrypted.
+ */
+import { createHash } from 'node:crypto';
+import type { DeviceCredential, Resource } from '#domain/entities';
 import { json } from '#http/response';
+import { header } from '#http/types';
 import type { ApiContext } from '../api-context';
 import { type Operation, op } from '../operation';
 import { collectorConfigView, toCollectorView, toResourceView } from '../views';
@@ -14,7 +20,7 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
       path: '/v1/collector/config',
       summary: 'The calling collector’s own configuration, with the credentials it needs in clear',
       auth: 'ingest',
-      responses: { 200: collectorConfigView, 401: null, 403: null },
+      responses: { 200: collectorConfigView, 304: null, 401: null, 403: null },
       run: async (request) => {
         const { tenantId, credential } = request.principal;
         const collector = await mustGet('collector', tenantId, credential.collectorId);
@@ -25,6 +31,16 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
           resources.push(...page.items.filter((r) => r.collectorId === collector.collectorId));
           cursor = page.nextCursor;
         } while (cursor);
+        const credentialsById = new Map<string, DeviceCredential>();
+        for (const id of new Set(resources.flatMap((r) => r.credentialIds))) {
+          const d = await deps.tenants.getEntity('device-credential', tenantId, id);
+          if (d) credentialsById.set(id, d);
+        }
+        const configVersion = versionOf(collector.name, resources, credentialsById);
+        const etag = `"${configVersion}"`;
+        if (header(request.event, 'if-none-match') === etag) {
+          return { statusCode: 304, headers: { etag }, body: '' };
+        }
         const out = [];
         for (const r of resources) {
           const secure = r.secureProperties
@@ -34,7 +50,7 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
             : {};
           const credentials = [];
           for (const id of r.credentialIds) {
-            const d = await deps.tenants.getEntity('device-credential', tenantId, id);
+            const d = credentialsById.get(id);
             if (!d) continue;
             credentials.push({
               deviceCredentialId: d.deviceCredentialId,
@@ -47,8 +63,18 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
         await audit(request, 'collector.config.read', `collector/${collector.collectorId}`, {
           after: { resources: resources.length },
         });
-        return json(200, { collector: toCollectorView(collector), resources: out });
+        return json(200, { configVersion, collector: toCollectorView(collector), resources: out }, { etag });
       },
     }),
   ];
+}
+
+/** A digest of what the collector is told: its name, each resource's and credential's id and version. */
+function versionOf(name: string, resources: Resource[], credentials: Map<string, DeviceCredential>): string {
+  const parts = [
+    name,
+    ...resources.map((r) => `r:${r.resourceId}:${r.version}`).sort(),
+    ...[...credentials.values()].map((d) => `c:${d.deviceCredentialId}:${d.version}`).sort(),
+  ];
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 20);
 }
