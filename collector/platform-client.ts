@@ -3,13 +3,7 @@
  * the device credentials in clear — so only over TLS, or to loopback for a local platform) and its
  * heartbeat. The configuration is fetched with If-None-Match: an unchanged one costs a 304.
  */
-
-export interface PollSettings {
-  readonly intervalSeconds?: number;
-  readonly snmp?: { readonly port?: number; readonly oids?: Record<string, string> };
-  readonly tcpPorts?: readonly number[];
-  readonly http?: { readonly expectContent?: string; readonly expectStatus?: readonly number[] };
-}
+import type { PollSettings } from '#domain/entities';
 
 export interface ResourceConfig {
   readonly resourceId: string;

@@ -7,6 +7,7 @@ import type { CredentialRecord } from '#domain/credentials';
 import {
   DEVICE_CREDENTIAL_TYPES,
   type DeviceCredential,
+  pollSettingsSchema,
   RESOURCE_TYPES,
   type Resource,
   type User,
@@ -37,6 +38,7 @@ export const resourceView = z.object({
   dependsOn: z.array(z.string()),
   collectorId: z.optional(z.string()),
   credentialIds: z.array(z.string()),
+  poll: z.optional(pollSettingsSchema),
   ...meta,
 });
 export const deviceCredentialView = z.object({
@@ -149,6 +151,7 @@ export function toResourceView(r: Resource, secureNames: string[] = []) {
     dependsOn: r.dependsOn,
     ...(r.collectorId ? { collectorId: r.collectorId } : {}),
     credentialIds: r.credentialIds,
+    ...(r.poll ? { poll: r.poll } : {}),
     ...stamp(r),
   };
 }

@@ -51,6 +51,7 @@ export const DATA_CLASSIFICATION = {
     dependsOn: 'internal',
     collectorId: 'internal',
     credentialIds: 'internal',
+    poll: 'internal',
     createdAt: 'internal',
     updatedAt: 'internal',
     version: 'internal',
