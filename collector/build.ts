@@ -2,7 +2,7 @@
  * Builds the collector into one file, collector/package/dist/collector.cjs (net-snmp and everything else
  * bundled; only Node built-ins at run time). `tsx collector/build.ts [outfile]`.
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,6 +26,7 @@ export async function buildCollector(
     logLevel: 'warning',
   });
   chmodSync(outfile, 0o755);
+  copyFileSync(join(here, 'README.md'), join(here, 'package', 'README.md'));
   return outfile;
 }
 
