@@ -13,7 +13,7 @@ import {
   type User,
 } from '#domain/entities';
 import { TENANT_ROLES } from '#domain/roles';
-import type { Collector } from '#domain/tenant';
+import { type Collector, collectorStatus, DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS } from '#domain/tenant';
 import * as z from '#domain/zod';
 
 const meta = {
@@ -22,7 +22,22 @@ const meta = {
   updatedAt: z.optional(z.string()),
 };
 
-export const collectorView = z.object({ collectorId: z.string(), name: z.string(), ...meta });
+export const collectorView = z.object({
+  collectorId: z.string(),
+  name: z.string(),
+  status: z.enum(['up', 'down', 'never-seen']).check(z.describe('down: no heartbeat for downAfterSeconds')),
+  downAfterSeconds: z.int(),
+  lastHeartbeat: z.optional(
+    z.object({
+      at: z.string(),
+      version: z.string(),
+      queueDepth: z.int(),
+      dropped: z.int(),
+      state: z.string(),
+    }),
+  ),
+  ...meta,
+});
 export const collectorCreatedView = z.extend(collectorView, {
   ingestKey: z.string().check(z.describe('Shown once; only its hash is stored')),
 });
@@ -136,7 +151,14 @@ const stamp = (v: { version?: number; createdAt: string; updatedAt?: string }) =
   ...(v.updatedAt ? { updatedAt: v.updatedAt } : {}),
 });
 
-export const toCollectorView = (c: Collector) => ({ collectorId: c.collectorId, name: c.name, ...stamp(c) });
+export const toCollectorView = (c: Collector, nowMs: number) => ({
+  collectorId: c.collectorId,
+  name: c.name,
+  status: collectorStatus(c, nowMs),
+  downAfterSeconds: c.downAfterSeconds ?? DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS,
+  ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
+  ...stamp(c),
+});
 
 export function toResourceView(r: Resource, secureNames: string[] = []) {
   const properties = { ...r.properties };

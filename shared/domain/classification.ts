@@ -34,6 +34,8 @@ export const DATA_CLASSIFICATION = {
     collectorId: 'internal',
     tenantId: 'internal',
     name: 'internal',
+    downAfterSeconds: 'internal',
+    heartbeat: 'internal',
     createdAt: 'internal',
     updatedAt: 'internal',
     version: 'internal',

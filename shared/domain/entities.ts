@@ -167,7 +167,17 @@ export const tokenInputSchema = z.strictObject({
   role: z.enum(TENANT_ROLES),
 });
 
-export const collectorInputSchema = z.strictObject({ name });
+export const collectorInputSchema = z.strictObject({
+  name,
+  /** Seconds without a heartbeat before the collector counts as down (default 180). */
+  downAfterSeconds: z.optional(z.int().check(z.gte(60), z.lte(86_400))),
+});
+export const collectorHeartbeatSchema = z.strictObject({
+  version: z.string().check(z.minLength(1), z.maxLength(32)),
+  queueDepth: z.int().check(z.gte(0)),
+  dropped: z.int().check(z.gte(0)),
+  state: z.enum(['connected', 'buffering', 'draining']),
+});
 
 export const userPatchSchema = z.partial(userInputSchema);
 export const collectorPatchSchema = collectorInputSchema;

@@ -4,7 +4,8 @@
  * with If-None-Match every interval and an unchanged configuration costs a 304, nothing decrypted.
  */
 import { createHash } from 'node:crypto';
-import type { DeviceCredential, Resource } from '#domain/entities';
+import { collectorHeartbeatSchema, type DeviceCredential, type Resource } from '#domain/entities';
+import { collectorStatus } from '#domain/tenant';
 import { json } from '#http/response';
 import { header } from '#http/types';
 import type { ApiContext } from '../api-context';
@@ -12,7 +13,7 @@ import { type Operation, op } from '../operation';
 import { collectorConfigView, toCollectorView, toResourceView } from '../views';
 
 export function collectorConfigOperations(ctx: ApiContext): Operation[] {
-  const { deps, crypto, audit, mustGet } = ctx;
+  const { deps, crypto, audit, mustGet, modify } = ctx;
 
   return [
     op({
@@ -63,7 +64,42 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
         await audit(request, 'collector.config.read', `collector/${collector.collectorId}`, {
           after: { resources: resources.length },
         });
-        return json(200, { configVersion, collector: toCollectorView(collector), resources: out }, { etag });
+        return json(
+          200,
+          {
+            configVersion,
+            collector: toCollectorView(collector, deps.clock.now().getTime()),
+            resources: out,
+          },
+          { etag },
+        );
+      },
+    }),
+    op({
+      method: 'POST',
+      path: '/v1/collector/heartbeat',
+      summary: 'The calling collector is alive: its version, queue depth, dropped records and delivery state',
+      auth: 'ingest',
+      body: collectorHeartbeatSchema,
+      responses: { 204: null, 401: null, 403: null, 422: null },
+      run: async (request) => {
+        const at = deps.clock.now().toISOString();
+        const { before } = await modify(
+          'collector',
+          request,
+          request.principal.credential.collectorId,
+          async (c) => ({
+            ...c,
+            heartbeat: { at, ...request.body },
+          }),
+        );
+        // Audited when the collector comes back, not on every beat.
+        if (collectorStatus(before, deps.clock.now().getTime()) !== 'up') {
+          await audit(request, 'collector.up', `collector/${before.collectorId}`, {
+            after: { version: request.body.version, queueDepth: request.body.queueDepth },
+          });
+        }
+        return { statusCode: 204, headers: {}, body: '' };
       },
     }),
   ];

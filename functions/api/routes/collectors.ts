@@ -44,6 +44,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           tenantId: request.principal.tenantId,
           collectorId: newId(),
           name: request.body.name,
+          ...(request.body.downAfterSeconds ? { downAfterSeconds: request.body.downAfterSeconds } : {}),
           createdAt: at.toISOString(),
         };
         const ingestKey = issueCredential('ingest', collector.tenantId, at, {
@@ -53,7 +54,10 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
         await audit(request, 'collector.create', `collector/${collector.collectorId}`, {
           after: redact('collector', collector),
         });
-        return json(201, { ...toCollectorView({ ...collector, version: 1 }), ingestKey: ingestKey.token });
+        return json(201, {
+          ...toCollectorView({ ...collector, version: 1 }, at.getTime()),
+          ingestKey: ingestKey.token,
+        });
       },
     }),
     op({
@@ -67,7 +71,8 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       run: async ({ principal, query }) => {
         const page = await deps.tenants.listEntities('collector', principal.tenantId, query);
         // The first version of this route answered `collectors`; kept beside `items`.
-        const items = page.items.map(toCollectorView);
+        const nowMs = deps.clock.now().getTime();
+        const items = page.items.map((c) => toCollectorView(c, nowMs));
         return json(200, {
           items,
           collectors: items,
@@ -83,12 +88,18 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       permission: 'collectors:read',
       responses: { 200: collectorView, 404: null, ...std },
       run: async ({ principal, params }) =>
-        withEtag(200, toCollectorView(await mustGet('collector', principal.tenantId, params.collectorId))),
+        withEtag(
+          200,
+          toCollectorView(
+            await mustGet('collector', principal.tenantId, params.collectorId),
+            deps.clock.now().getTime(),
+          ),
+        ),
     }),
     op({
       method: 'PATCH',
       path: collectorPath,
-      summary: 'Rename a collector',
+      summary: 'Rename a collector or change when it counts as down',
       auth: 'tenant',
       permission: 'collectors:write',
       body: collectorPatchSchema,
@@ -101,13 +112,14 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           async (c) => ({
             ...c,
             name: request.body.name,
+            ...(request.body.downAfterSeconds ? { downAfterSeconds: request.body.downAfterSeconds } : {}),
           }),
         );
         await audit(request, 'collector.update', `collector/${after.collectorId}`, {
           before: redact('collector', before),
           after: redact('collector', after),
         });
-        return withEtag(200, toCollectorView(after));
+        return withEtag(200, toCollectorView(after, deps.clock.now().getTime()));
       },
     }),
     op({
