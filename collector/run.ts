@@ -93,6 +93,7 @@ export class CollectorRuntime {
       dropped: this.queue.dropped,
     });
     this.#senderDone = this.sender.run();
+    await this.#heartbeat();
     await this.#refreshConfig();
     this.#every(this.#options.configIntervalMs ?? 60_000, () => this.#refreshConfig());
     const hostInterval = this.#options.hostIntervalMs ?? 60_000;
@@ -183,6 +184,12 @@ export class CollectorRuntime {
       RssBytes: process.memoryUsage.rss(),
     };
     await this.#pushPayloads(payloads(resource, 'CollectorSelf', new Map([['self', values]]), at));
+    await this.#heartbeat();
+  }
+
+  /** Tells the platform this collector is alive (before the first configuration read, too: a
+   * collector back from an outage takes its resources back only once the platform knows it is up). */
+  async #heartbeat(): Promise<void> {
     try {
       await this.#platform.heartbeat({
         version: VERSION,

@@ -27,6 +27,8 @@ export const collectorView = z.object({
   name: z.string(),
   status: z.enum(['up', 'down', 'never-seen']).check(z.describe('down: no heartbeat for downAfterSeconds')),
   downAfterSeconds: z.int(),
+  failoverCollectorId: z.optional(z.string()),
+  failback: z.enum(['auto', 'manual']),
   lastHeartbeat: z.optional(
     z.object({
       at: z.string(),
@@ -52,6 +54,7 @@ export const resourceView = z.object({
   groups: z.array(z.string()),
   dependsOn: z.array(z.string()),
   collectorId: z.optional(z.string()),
+  primaryCollectorId: z.optional(z.string()),
   credentialIds: z.array(z.string()),
   poll: z.optional(pollSettingsSchema),
   ...meta,
@@ -156,6 +159,8 @@ export const toCollectorView = (c: Collector, nowMs: number) => ({
   name: c.name,
   status: collectorStatus(c, nowMs),
   downAfterSeconds: c.downAfterSeconds ?? DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS,
+  ...(c.failoverCollectorId ? { failoverCollectorId: c.failoverCollectorId } : {}),
+  failback: c.failback ?? 'auto',
   ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
   ...stamp(c),
 });
@@ -172,6 +177,7 @@ export function toResourceView(r: Resource, secureNames: string[] = []) {
     groups: r.groups,
     dependsOn: r.dependsOn,
     ...(r.collectorId ? { collectorId: r.collectorId } : {}),
+    ...(r.primaryCollectorId ? { primaryCollectorId: r.primaryCollectorId } : {}),
     credentialIds: r.credentialIds,
     ...(r.poll ? { poll: r.poll } : {}),
     ...stamp(r),

@@ -29,6 +29,8 @@ export interface Resource extends Versioned {
   /** Resources this one depends on (alert correlation: a down parent explains a down child). */
   readonly dependsOn: string[];
   readonly collectorId?: string;
+  /** Set while a failover collector polls it: the collector it returns to. */
+  readonly primaryCollectorId?: string;
   readonly credentialIds: string[];
   /** How its collector polls it; absent: every 60 s, SNMP on 161 when it has an SNMP credential. */
   readonly poll?: PollSettings;
@@ -171,6 +173,9 @@ export const collectorInputSchema = z.strictObject({
   name,
   /** Seconds without a heartbeat before the collector counts as down (default 180). */
   downAfterSeconds: z.optional(z.int().check(z.gte(60), z.lte(86_400))),
+  /** The collector that takes over this one's resources while it is down. */
+  failoverCollectorId: z.optional(id),
+  failback: z.optional(z.enum(['auto', 'manual'])),
 });
 export const collectorHeartbeatSchema = z.strictObject({
   version: z.string().check(z.minLength(1), z.maxLength(32)),

@@ -21,6 +21,10 @@ export interface Collector {
   readonly version?: number;
   /** Seconds without a heartbeat after which it counts as down (LogicMonitor's 3 minutes unless set). */
   readonly downAfterSeconds?: number;
+  /** The collector that takes over this one's resources while it is down. */
+  readonly failoverCollectorId?: string;
+  /** auto (default): resources return when it is up again; manual: a user moves them back. */
+  readonly failback?: 'auto' | 'manual';
   /** The last heartbeat: when, and what the collector said of itself. */
   readonly heartbeat?: CollectorHeartbeat;
 }

@@ -4,16 +4,30 @@
  * with If-None-Match every interval and an unchanged configuration costs a 304, nothing decrypted.
  */
 import { createHash } from 'node:crypto';
+import { movesOnConfigRead } from '#domain/collector-failover';
 import { collectorHeartbeatSchema, type DeviceCredential, type Resource } from '#domain/entities';
+import { ConflictError } from '#domain/errors';
 import { collectorStatus } from '#domain/tenant';
 import { json } from '#http/response';
 import { header } from '#http/types';
+import type { EntityTypes } from '#ports/tenant-store';
 import type { ApiContext } from '../api-context';
 import { type Operation, op } from '../operation';
 import { collectorConfigView, toCollectorView, toResourceView } from '../views';
 
 export function collectorConfigOperations(ctx: ApiContext): Operation[] {
   const { deps, crypto, audit, mustGet, modify } = ctx;
+
+  async function listAll<K extends 'resource' | 'collector'>(kind: K, tenantId: string) {
+    const items: EntityTypes[K][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await deps.tenants.listEntities(kind, tenantId, { limit: 100, cursor });
+      items.push(...(page.items as EntityTypes[K][]));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
 
   return [
     op({
@@ -25,13 +39,35 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
       run: async (request) => {
         const { tenantId, credential } = request.principal;
         const collector = await mustGet('collector', tenantId, credential.collectorId);
-        const resources: Resource[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await deps.tenants.listEntities('resource', tenantId, { limit: 100, cursor });
-          resources.push(...page.items.filter((r) => r.collectorId === collector.collectorId));
-          cursor = page.nextCursor;
-        } while (cursor);
+        const all = await listAll('resource', tenantId);
+        const moves = movesOnConfigRead(
+          collector,
+          await listAll('collector', tenantId),
+          all,
+          deps.clock.now().getTime(),
+        );
+        for (const move of moves) {
+          const index = all.findIndex((r) => r.resourceId === move.resourceId);
+          const current = all[index] as Resource;
+          const { primaryCollectorId: _, ...rest } = current;
+          const next: Resource = {
+            ...rest,
+            collectorId: move.to,
+            ...(move.reason === 'failover' ? { primaryCollectorId: move.from } : {}),
+            updatedAt: deps.clock.now().toISOString(),
+          };
+          try {
+            all[index] = await deps.tenants.updateEntity('resource', next, current.version);
+          } catch (error) {
+            if (error instanceof ConflictError) continue; // changed meanwhile: the next read decides again
+            throw error;
+          }
+          await audit(request, `resource.${move.reason}`, `resource/${move.resourceId}`, {
+            before: { collectorId: move.from },
+            after: { collectorId: move.to },
+          });
+        }
+        const resources = all.filter((r) => r.collectorId === collector.collectorId);
         const credentialsById = new Map<string, DeviceCredential>();
         for (const id of new Set(resources.flatMap((r) => r.credentialIds))) {
           const d = await deps.tenants.getEntity('device-credential', tenantId, id);

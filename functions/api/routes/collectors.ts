@@ -29,6 +29,17 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
     } while (cursor);
   }
 
+  /** The optional settings of a collector body, when given. */
+  const collectorSettings = (b: {
+    downAfterSeconds?: number;
+    failoverCollectorId?: string;
+    failback?: 'auto' | 'manual';
+  }) => ({
+    ...(b.downAfterSeconds ? { downAfterSeconds: b.downAfterSeconds } : {}),
+    ...(b.failoverCollectorId ? { failoverCollectorId: b.failoverCollectorId } : {}),
+    ...(b.failback ? { failback: b.failback } : {}),
+  });
+
   return [
     op({
       method: 'POST',
@@ -44,7 +55,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           tenantId: request.principal.tenantId,
           collectorId: newId(),
           name: request.body.name,
-          ...(request.body.downAfterSeconds ? { downAfterSeconds: request.body.downAfterSeconds } : {}),
+          ...collectorSettings(request.body),
           createdAt: at.toISOString(),
         };
         const ingestKey = issueCredential('ingest', collector.tenantId, at, {
@@ -112,7 +123,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           async (c) => ({
             ...c,
             name: request.body.name,
-            ...(request.body.downAfterSeconds ? { downAfterSeconds: request.body.downAfterSeconds } : {}),
+            ...collectorSettings(request.body),
           }),
         );
         await audit(request, 'collector.update', `collector/${after.collectorId}`, {
