@@ -110,6 +110,16 @@ describe('collector failover', () => {
     nowMs += 5_000;
     expect(await tick(a.ingestKey as string)).toEqual([]);
     expect(await tick(b.ingestKey as string)).toEqual(['sw1-manual', 'sw2-manual']);
+    for (const failoverCollectorId of [a.collectorId, 'f'.repeat(32)]) {
+      const r = await platform.request(`/v1/collectors/${a.collectorId}`, {
+        method: 'PATCH',
+        token: admin,
+        headers: json,
+        body: JSON.stringify({ name: 'a', failoverCollectorId }),
+      });
+      expect(r.status).toBe(422);
+      expect(((await r.json()) as { error: { field: string } }).error.field).toBe('failoverCollectorId');
+    }
   });
 
   it('plans nothing for a reader not known to be up', () => {

@@ -2,6 +2,7 @@
 import { redact } from '#domain/classification';
 import { issueCredential, newId } from '#domain/credentials';
 import { collectorInputSchema, collectorPatchSchema } from '#domain/entities';
+import { UnprocessableError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
 import type { Collector } from '#domain/tenant';
 import * as z from '#domain/zod';
@@ -29,6 +30,15 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
     } while (cursor);
   }
 
+  /** A failover collector must be another collector of the tenant. */
+  async function checkFailover(tenantId: string, failoverCollectorId: string | undefined, self?: string) {
+    if (!failoverCollectorId) return;
+    if (failoverCollectorId === self)
+      throw new UnprocessableError('a collector cannot be its own failover', 'failoverCollectorId');
+    if (!(await deps.tenants.getEntity('collector', tenantId, failoverCollectorId)))
+      throw new UnprocessableError('no such collector', 'failoverCollectorId');
+  }
+
   /** The optional settings of a collector body, when given. */
   const collectorSettings = (b: {
     downAfterSeconds?: number;
@@ -51,6 +61,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       responses: { 201: collectorCreatedView, ...std },
       run: async (request) => {
         const at = deps.clock.now();
+        await checkFailover(request.principal.tenantId, request.body.failoverCollectorId);
         const collector: Collector = {
           tenantId: request.principal.tenantId,
           collectorId: newId(),
@@ -120,11 +131,14 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           'collector',
           request,
           request.params.collectorId,
-          async (c) => ({
-            ...c,
-            name: request.body.name,
-            ...collectorSettings(request.body),
-          }),
+          async (c) => {
+            await checkFailover(c.tenantId, request.body.failoverCollectorId, c.collectorId);
+            return {
+              ...c,
+              name: request.body.name,
+              ...collectorSettings(request.body),
+            };
+          },
         );
         await audit(request, 'collector.update', `collector/${after.collectorId}`, {
           before: redact('collector', before),
