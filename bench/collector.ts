@@ -21,6 +21,7 @@ import { buildCollector } from '../collector/build';
 import { writeIdentity } from '../collector/identity';
 import { SnmpPoller } from '../collector/pollers/snmp';
 import { WriteAheadQueue } from '../collector/wal';
+import { freeUdpPort } from '../test/collector/support/snmpd';
 import { freePort } from '../test/support/free-port';
 import { type BenchRow, fmt, markdownTable, ratio, writeReport } from './lib/results';
 
@@ -108,11 +109,7 @@ async function startAgent(port: number, rows: number): Promise<ChildProcess> {
 }
 
 async function snmpPoll(): Promise<{ ours: number; walk: number; interfaces: number }> {
-  const { createSocket } = await import('node:dgram');
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const port = socket.address().port;
-  await new Promise<void>((r) => socket.close(() => r()));
+  const port = await freeUdpPort();
   const agent = await startAgent(port, 1000);
   try {
     const poller = new SnmpPoller();
@@ -161,15 +158,13 @@ async function idleRss(): Promise<number> {
   const stub = createServer((req, res) => {
     req.resume();
     if (req.url === '/v1/collector/config') {
-      res
-        .writeHead(200, { 'content-type': 'application/json', etag: '"1"' })
-        .end(
-          JSON.stringify({
-            configVersion: '1',
-            collector: { collectorId: 'c', name: 'bench' },
-            resources: [],
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"1"' }).end(
+        JSON.stringify({
+          configVersion: '1',
+          collector: { collectorId: 'c', name: 'bench' },
+          resources: [],
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":0,"rejected":[]}');
