@@ -28,6 +28,7 @@ const STATUS_TEXT: Record<number, string> = {
   202: 'Accepted',
   204: 'No content',
   302: 'Found: the Location header points to the content',
+  304: 'Not modified since the ETag given in If-None-Match',
   400: 'Malformed body',
   401: 'Missing, unknown, revoked or malformed token',
   403: 'The token’s kind or role does not allow this',

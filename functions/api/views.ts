@@ -7,12 +7,13 @@ import type { CredentialRecord } from '#domain/credentials';
 import {
   DEVICE_CREDENTIAL_TYPES,
   type DeviceCredential,
+  pollSettingsSchema,
   RESOURCE_TYPES,
   type Resource,
   type User,
 } from '#domain/entities';
 import { TENANT_ROLES } from '#domain/roles';
-import type { Collector } from '#domain/tenant';
+import { type Collector, collectorStatus, DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS } from '#domain/tenant';
 import * as z from '#domain/zod';
 
 const meta = {
@@ -21,7 +22,24 @@ const meta = {
   updatedAt: z.optional(z.string()),
 };
 
-export const collectorView = z.object({ collectorId: z.string(), name: z.string(), ...meta });
+export const collectorView = z.object({
+  collectorId: z.string(),
+  name: z.string(),
+  status: z.enum(['up', 'down', 'never-seen']).check(z.describe('down: no heartbeat for downAfterSeconds')),
+  downAfterSeconds: z.int(),
+  failoverCollectorId: z.optional(z.string()),
+  failback: z.enum(['auto', 'manual']),
+  lastHeartbeat: z.optional(
+    z.object({
+      at: z.string(),
+      version: z.string(),
+      queueDepth: z.int(),
+      dropped: z.int(),
+      state: z.string(),
+    }),
+  ),
+  ...meta,
+});
 export const collectorCreatedView = z.extend(collectorView, {
   ingestKey: z.string().check(z.describe('Shown once; only its hash is stored')),
 });
@@ -36,7 +54,9 @@ export const resourceView = z.object({
   groups: z.array(z.string()),
   dependsOn: z.array(z.string()),
   collectorId: z.optional(z.string()),
+  primaryCollectorId: z.optional(z.string()),
   credentialIds: z.array(z.string()),
+  poll: z.optional(pollSettingsSchema),
   ...meta,
 });
 export const deviceCredentialView = z.object({
@@ -113,6 +133,7 @@ export const seriesView = z.object({
   ),
 });
 export const collectorConfigView = z.object({
+  configVersion: z.string().check(z.describe('Changes whenever the configuration does; also the ETag')),
   collector: collectorView,
   /**
    * Where the collector pushes and reads its config: the tenant's home region. A failover moves it
@@ -120,7 +141,6 @@ export const collectorConfigView = z.object({
    */
   region: z.optional(z.string()),
   endpoints: z.optional(z.object({ ingest: z.string(), api: z.string() })),
-  configVersion: z.number().check(z.int()),
   resources: z.array(
     z.extend(resourceView, {
       credentials: z.array(
@@ -140,7 +160,16 @@ const stamp = (v: { version?: number; createdAt: string; updatedAt?: string }) =
   ...(v.updatedAt ? { updatedAt: v.updatedAt } : {}),
 });
 
-export const toCollectorView = (c: Collector) => ({ collectorId: c.collectorId, name: c.name, ...stamp(c) });
+export const toCollectorView = (c: Collector, nowMs: number) => ({
+  collectorId: c.collectorId,
+  name: c.name,
+  status: collectorStatus(c, nowMs),
+  downAfterSeconds: c.downAfterSeconds ?? DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS,
+  ...(c.failoverCollectorId ? { failoverCollectorId: c.failoverCollectorId } : {}),
+  failback: c.failback ?? 'auto',
+  ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
+  ...stamp(c),
+});
 
 export function toResourceView(r: Resource, secureNames: string[] = []) {
   const properties = { ...r.properties };
@@ -154,7 +183,9 @@ export function toResourceView(r: Resource, secureNames: string[] = []) {
     groups: r.groups,
     dependsOn: r.dependsOn,
     ...(r.collectorId ? { collectorId: r.collectorId } : {}),
+    ...(r.primaryCollectorId ? { primaryCollectorId: r.primaryCollectorId } : {}),
     credentialIds: r.credentialIds,
+    ...(r.poll ? { poll: r.poll } : {}),
     ...stamp(r),
   };
 }

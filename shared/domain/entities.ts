@@ -29,7 +29,11 @@ export interface Resource extends Versioned {
   /** Resources this one depends on (alert correlation: a down parent explains a down child). */
   readonly dependsOn: string[];
   readonly collectorId?: string;
+  /** Set while a failover collector polls it: the collector it returns to. */
+  readonly primaryCollectorId?: string;
   readonly credentialIds: string[];
+  /** How its collector polls it; absent: every 60 s, SNMP on 161 when it has an SNMP credential. */
+  readonly poll?: PollSettings;
 }
 
 export const DEVICE_CREDENTIAL_TYPES = ['snmp-v2c', 'snmp-v3', 'http-basic', 'api-token'] as const;
@@ -65,6 +69,33 @@ const name = z
 const label = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
 const secret = z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(1024));
 
+const oidPattern = /^[0-2](\.\d{1,10}){1,127}$/;
+/** Per-resource poll settings, sent to the resource's collector with its configuration. */
+export const pollSettingsSchema = z.strictObject({
+  intervalSeconds: z.optional(z.int().check(z.gte(1), z.lte(86_400))),
+  snmp: z.optional(
+    z.strictObject({
+      port: z.optional(z.int().check(z.gte(1), z.lte(65_535))),
+      oids: z.optional(
+        z
+          .record(
+            z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'datapoint names are [A-Za-z0-9_]')),
+            z.string().check(z.regex(oidPattern, 'an OID in dotted numbers, e.g. 1.3.6.1.2.1.1.3.0')),
+          )
+          .check(z.refine((m) => Object.keys(m).length <= 50, 'at most 50 OIDs')),
+      ),
+    }),
+  ),
+  tcpPorts: z.optional(z.array(z.int().check(z.gte(1), z.lte(65_535))).check(z.maxLength(20))),
+  http: z.optional(
+    z.strictObject({
+      expectContent: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+      expectStatus: z.optional(z.array(z.int().check(z.gte(100), z.lte(599))).check(z.maxLength(20))),
+    }),
+  ),
+});
+export type PollSettings = z.infer<typeof pollSettingsSchema>;
+
 /** Resource fields as a client sends them; create fills the defaults, PATCH sends any subset. */
 export const resourceFieldsSchema = z.strictObject({
   type: z.enum(RESOURCE_TYPES),
@@ -80,6 +111,7 @@ export const resourceFieldsSchema = z.strictObject({
   dependsOn: z.optional(z.array(id).check(z.maxLength(50))),
   collectorId: z.optional(id),
   credentialIds: z.optional(z.array(id).check(z.maxLength(20))),
+  poll: z.optional(pollSettingsSchema),
 });
 
 export const resourceInputSchema = resourceFieldsSchema.check(
@@ -137,7 +169,20 @@ export const tokenInputSchema = z.strictObject({
   role: z.enum(TENANT_ROLES),
 });
 
-export const collectorInputSchema = z.strictObject({ name });
+export const collectorInputSchema = z.strictObject({
+  name,
+  /** Seconds without a heartbeat before the collector counts as down (default 180). */
+  downAfterSeconds: z.optional(z.int().check(z.gte(60), z.lte(86_400))),
+  /** The collector that takes over this one's resources while it is down. */
+  failoverCollectorId: z.optional(id),
+  failback: z.optional(z.enum(['auto', 'manual'])),
+});
+export const collectorHeartbeatSchema = z.strictObject({
+  version: z.string().check(z.minLength(1), z.maxLength(32)),
+  queueDepth: z.int().check(z.gte(0)),
+  dropped: z.int().check(z.gte(0)),
+  state: z.enum(['connected', 'buffering', 'draining']),
+});
 
 export const userPatchSchema = z.partial(userInputSchema);
 export const collectorPatchSchema = collectorInputSchema;

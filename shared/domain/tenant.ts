@@ -27,6 +27,31 @@ export interface Collector {
   readonly createdAt: string;
   readonly updatedAt?: string;
   readonly version?: number;
+  /** Seconds without a heartbeat after which it counts as down (LogicMonitor's 3 minutes unless set). */
+  readonly downAfterSeconds?: number;
+  /** The collector that takes over this one's resources while it is down. */
+  readonly failoverCollectorId?: string;
+  /** auto (default): resources return when it is up again; manual: a user moves them back. */
+  readonly failback?: 'auto' | 'manual';
+  /** The last heartbeat: when, and what the collector said of itself. */
+  readonly heartbeat?: CollectorHeartbeat;
+}
+
+export interface CollectorHeartbeat {
+  readonly at: string;
+  readonly version: string;
+  readonly queueDepth: number;
+  readonly dropped: number;
+  readonly state: string;
+}
+
+export const DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS = 180;
+
+/** never-seen until its first heartbeat; down once downAfterSeconds pass without one. */
+export function collectorStatus(c: Collector, nowMs: number): 'up' | 'down' | 'never-seen' {
+  if (!c.heartbeat) return 'never-seen';
+  const silentMs = nowMs - Date.parse(c.heartbeat.at);
+  return silentMs > (c.downAfterSeconds ?? DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS) * 1000 ? 'down' : 'up';
 }
 
 const displayName = z

@@ -60,13 +60,20 @@ describe.each(['sqlite', 'dynamodb'] as const)('customer API on %s', (backend) =
     });
     expect(ingest.status).toBe(202);
     for (const route of ROUTES.filter((r) => r.function === 'api' && r.path !== '/openapi.json')) {
-      if (route.path === '/v1/collector/config') continue;
+      if (route.path === '/v1/collector/config' || route.path === '/v1/collector/heartbeat') continue;
       const path = route.path.replace(/\{[^}]+\}/g, newId());
       const r = await h.call(route.method, path, { token: ingestKey, body: {} });
       expect(r.status, `${route.method} ${route.path}`).toBe(403);
     }
     expect((await h.call('POST', '/v1/ingest', { token: adminToken, body: {} })).status).toBe(403);
     expect((await h.call('GET', '/v1/collector/config', { token: adminToken })).status).toBe(403);
+    const heartbeat = { version: '0.1.0', queueDepth: 0, dropped: 0, state: 'connected' };
+    expect(
+      (await h.call('POST', '/v1/collector/heartbeat', { token: ingestKey, body: heartbeat })).status,
+    ).toBe(204);
+    expect(
+      (await h.call('POST', '/v1/collector/heartbeat', { token: adminToken, body: heartbeat })).status,
+    ).toBe(403);
     expect((await h.call('GET', '/v1/resources', { token: PROVIDER_TOKEN })).status).toBe(401);
     expect((await h.call('GET', '/admin/v1/tenants', { token: adminToken })).status).toBe(401);
     expect((await h.call('GET', '/admin/v1/tenants', { token: PROVIDER_TOKEN })).status).toBe(200);

@@ -137,6 +137,9 @@ describe.each(['sqlite', 'dynamodb'] as const)('cross-tenant matrix on %s', (bac
         else if (route.function === 'admin') expect(r.status, what).toBe(401);
         else if (route.path === '/v1/collector/config')
           expect(r.status, what).toBe(who === 'ingest key of B' ? 200 : 403);
+        else if (route.path === '/v1/collector/heartbeat')
+          // B's own collector beating (with whatever body the matrix sends): never A's, never a tenant token's.
+          expect(who === 'ingest key of B' ? [204, 422] : [403], what).toContain(r.status);
         else if (who === 'ingest key of B') expect(r.status, what).toBe(403);
         else if (hasIds) expect([403, 404], what).toContain(r.status);
         else if (route.method === 'POST' && route.path === '/v1/resources') {

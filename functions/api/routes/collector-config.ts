@@ -1,13 +1,34 @@
-/** A collector's own configuration, read with its ingest key: its resources with their credentials in clear. */
-import type { Resource } from '#domain/entities';
+/**
+ * A collector's own configuration, read with its ingest key: its resources with their credentials in
+ * clear. `configVersion` (also the ETag) changes whenever anything in it changes: a collector asks
+ * with If-None-Match every interval and an unchanged configuration costs a 304, nothing decrypted.
+ */
+import { createHash } from 'node:crypto';
+import { movesOnConfigRead } from '#domain/collector-failover';
+import { collectorHeartbeatSchema, type DeviceCredential, type Resource } from '#domain/entities';
+import { ConflictError } from '#domain/errors';
+import { collectorStatus } from '#domain/tenant';
 import { endpointsOf, homeRegionOf } from '#domain/region';
 import { json } from '#http/response';
+import { header } from '#http/types';
+import type { EntityTypes } from '#ports/tenant-store';
 import type { ApiContext } from '../api-context';
 import { type Operation, op } from '../operation';
 import { collectorConfigView, toCollectorView, toResourceView } from '../views';
 
 export function collectorConfigOperations(ctx: ApiContext): Operation[] {
-  const { deps, crypto, audit, mustGet } = ctx;
+  const { deps, crypto, audit, mustGet, modify } = ctx;
+
+  async function listAll<K extends 'resource' | 'collector'>(kind: K, tenantId: string) {
+    const items: EntityTypes[K][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await deps.tenants.listEntities(kind, tenantId, { limit: 100, cursor });
+      items.push(...(page.items as EntityTypes[K][]));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
 
   return [
     op({
@@ -15,17 +36,57 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
       path: '/v1/collector/config',
       summary: 'The calling collector’s own configuration, with the credentials it needs in clear',
       auth: 'ingest',
-      responses: { 200: collectorConfigView, 401: null, 403: null },
+      responses: { 200: collectorConfigView, 304: null, 401: null, 403: null },
       run: async (request) => {
         const { tenantId, credential } = request.principal;
         const collector = await mustGet('collector', tenantId, credential.collectorId);
-        const resources: Resource[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await deps.tenants.listEntities('resource', tenantId, { limit: 100, cursor });
-          resources.push(...page.items.filter((r) => r.collectorId === collector.collectorId));
-          cursor = page.nextCursor;
-        } while (cursor);
+        const all = await listAll('resource', tenantId);
+        const moves = movesOnConfigRead(
+          collector,
+          await listAll('collector', tenantId),
+          all,
+          deps.clock.now().getTime(),
+        );
+        for (const move of moves) {
+          const index = all.findIndex((r) => r.resourceId === move.resourceId);
+          const current = all[index] as Resource;
+          const { primaryCollectorId: _, ...rest } = current;
+          const next: Resource = {
+            ...rest,
+            collectorId: move.to,
+            ...(move.reason === 'failover' ? { primaryCollectorId: move.from } : {}),
+            updatedAt: deps.clock.now().toISOString(),
+          };
+          try {
+            all[index] = await deps.tenants.updateEntity('resource', next, current.version);
+          } catch (error) {
+            if (error instanceof ConflictError) continue; // changed meanwhile: the next read decides again
+            throw error;
+          }
+          await audit(request, `resource.${move.reason}`, `resource/${move.resourceId}`, {
+            before: { collectorId: move.from },
+            after: { collectorId: move.to },
+          });
+        }
+        const resources = all.filter((r) => r.collectorId === collector.collectorId);
+        const credentialsById = new Map<string, DeviceCredential>();
+        for (const id of new Set(resources.flatMap((r) => r.credentialIds))) {
+          const d = await deps.tenants.getEntity('device-credential', tenantId, id);
+          if (d) credentialsById.set(id, d);
+        }
+        // The home region and its endpoints; a failover bumps the tenant's configVersion, so the ETag moves.
+        const tenant = await deps.tenants.getTenant(tenantId);
+        const region = tenant && deps.region ? homeRegionOf(tenant, deps.region) : undefined;
+        const endpoints = region && deps.region ? endpointsOf(region, deps.region) : undefined;
+        const configVersion = versionOf(
+          `${collector.name}\n${region ?? ''}\n${tenant?.configVersion ?? 1}`,
+          resources,
+          credentialsById,
+        );
+        const etag = `"${configVersion}"`;
+        if (header(request.event, 'if-none-match') === etag) {
+          return { statusCode: 304, headers: { etag }, body: '' };
+        }
         const out = [];
         for (const r of resources) {
           const secure = r.secureProperties
@@ -35,7 +96,7 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
             : {};
           const credentials = [];
           for (const id of r.credentialIds) {
-            const d = await deps.tenants.getEntity('device-credential', tenantId, id);
+            const d = credentialsById.get(id);
             if (!d) continue;
             credentials.push({
               deviceCredentialId: d.deviceCredentialId,
@@ -48,17 +109,55 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
         await audit(request, 'collector.config.read', `collector/${collector.collectorId}`, {
           after: { resources: resources.length },
         });
-        const tenant = await deps.tenants.getTenant(tenantId);
-        const region = tenant && deps.region ? homeRegionOf(tenant, deps.region) : undefined;
-        const endpoints = region && deps.region ? endpointsOf(region, deps.region) : undefined;
-        return json(200, {
-          collector: toCollectorView(collector),
-          ...(region ? { region } : {}),
-          ...(endpoints ? { endpoints } : {}),
-          configVersion: tenant?.configVersion ?? 1,
-          resources: out,
-        });
+        return json(
+          200,
+          {
+            configVersion,
+            collector: toCollectorView(collector, deps.clock.now().getTime()),
+            ...(region ? { region } : {}),
+            ...(endpoints ? { endpoints } : {}),
+            resources: out,
+          },
+          { etag },
+        );
+      },
+    }),
+    op({
+      method: 'POST',
+      path: '/v1/collector/heartbeat',
+      summary: 'The calling collector is alive: its version, queue depth, dropped records and delivery state',
+      auth: 'ingest',
+      body: collectorHeartbeatSchema,
+      responses: { 204: null, 401: null, 403: null, 422: null },
+      run: async (request) => {
+        const at = deps.clock.now().toISOString();
+        const { before } = await modify(
+          'collector',
+          request,
+          request.principal.credential.collectorId,
+          async (c) => ({
+            ...c,
+            heartbeat: { at, ...request.body },
+          }),
+        );
+        // Audited when the collector comes back, not on every beat.
+        if (collectorStatus(before, deps.clock.now().getTime()) !== 'up') {
+          await audit(request, 'collector.up', `collector/${before.collectorId}`, {
+            after: { version: request.body.version, queueDepth: request.body.queueDepth },
+          });
+        }
+        return { statusCode: 204, headers: {}, body: '' };
       },
     }),
   ];
+}
+
+/** A digest of what the collector is told: its name, each resource's and credential's id and version. */
+function versionOf(name: string, resources: Resource[], credentials: Map<string, DeviceCredential>): string {
+  const parts = [
+    name,
+    ...resources.map((r) => `r:${r.resourceId}:${r.version}`).sort(),
+    ...[...credentials.values()].map((d) => `c:${d.deviceCredentialId}:${d.version}`).sort(),
+  ];
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 20);
 }

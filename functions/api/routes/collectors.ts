@@ -2,6 +2,7 @@
 import { redact } from '#domain/classification';
 import { issueCredential, newId } from '#domain/credentials';
 import { collectorInputSchema, collectorPatchSchema } from '#domain/entities';
+import { UnprocessableError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
 import type { Collector } from '#domain/tenant';
 import * as z from '#domain/zod';
@@ -29,6 +30,26 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
     } while (cursor);
   }
 
+  /** A failover collector must be another collector of the tenant. */
+  async function checkFailover(tenantId: string, failoverCollectorId: string | undefined, self?: string) {
+    if (!failoverCollectorId) return;
+    if (failoverCollectorId === self)
+      throw new UnprocessableError('a collector cannot be its own failover', 'failoverCollectorId');
+    if (!(await deps.tenants.getEntity('collector', tenantId, failoverCollectorId)))
+      throw new UnprocessableError('no such collector', 'failoverCollectorId');
+  }
+
+  /** The optional settings of a collector body, when given. */
+  const collectorSettings = (b: {
+    downAfterSeconds?: number;
+    failoverCollectorId?: string;
+    failback?: 'auto' | 'manual';
+  }) => ({
+    ...(b.downAfterSeconds ? { downAfterSeconds: b.downAfterSeconds } : {}),
+    ...(b.failoverCollectorId ? { failoverCollectorId: b.failoverCollectorId } : {}),
+    ...(b.failback ? { failback: b.failback } : {}),
+  });
+
   return [
     op({
       method: 'POST',
@@ -40,10 +61,12 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       responses: { 201: collectorCreatedView, ...std },
       run: async (request) => {
         const at = deps.clock.now();
+        await checkFailover(request.principal.tenantId, request.body.failoverCollectorId);
         const collector: Collector = {
           tenantId: request.principal.tenantId,
           collectorId: newId(),
           name: request.body.name,
+          ...collectorSettings(request.body),
           createdAt: at.toISOString(),
         };
         const ingestKey = issueCredential('ingest', collector.tenantId, at, {
@@ -53,7 +76,10 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
         await audit(request, 'collector.create', `collector/${collector.collectorId}`, {
           after: redact('collector', collector),
         });
-        return json(201, { ...toCollectorView({ ...collector, version: 1 }), ingestKey: ingestKey.token });
+        return json(201, {
+          ...toCollectorView({ ...collector, version: 1 }, at.getTime()),
+          ingestKey: ingestKey.token,
+        });
       },
     }),
     op({
@@ -67,7 +93,8 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       run: async ({ principal, query }) => {
         const page = await deps.tenants.listEntities('collector', principal.tenantId, query);
         // The first version of this route answered `collectors`; kept beside `items`.
-        const items = page.items.map(toCollectorView);
+        const nowMs = deps.clock.now().getTime();
+        const items = page.items.map((c) => toCollectorView(c, nowMs));
         return json(200, {
           items,
           collectors: items,
@@ -83,12 +110,18 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       permission: 'collectors:read',
       responses: { 200: collectorView, 404: null, ...std },
       run: async ({ principal, params }) =>
-        withEtag(200, toCollectorView(await mustGet('collector', principal.tenantId, params.collectorId))),
+        withEtag(
+          200,
+          toCollectorView(
+            await mustGet('collector', principal.tenantId, params.collectorId),
+            deps.clock.now().getTime(),
+          ),
+        ),
     }),
     op({
       method: 'PATCH',
       path: collectorPath,
-      summary: 'Rename a collector',
+      summary: 'Rename a collector or change when it counts as down',
       auth: 'tenant',
       permission: 'collectors:write',
       body: collectorPatchSchema,
@@ -98,16 +131,20 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           'collector',
           request,
           request.params.collectorId,
-          async (c) => ({
-            ...c,
-            name: request.body.name,
-          }),
+          async (c) => {
+            await checkFailover(c.tenantId, request.body.failoverCollectorId, c.collectorId);
+            return {
+              ...c,
+              name: request.body.name,
+              ...collectorSettings(request.body),
+            };
+          },
         );
         await audit(request, 'collector.update', `collector/${after.collectorId}`, {
           before: redact('collector', before),
           after: redact('collector', after),
         });
-        return withEtag(200, toCollectorView(after));
+        return withEtag(200, toCollectorView(after, deps.clock.now().getTime()));
       },
     }),
     op({

@@ -1,0 +1,89 @@
+/**
+ * The collector's calls to the platform other than delivery: its configuration (what to poll, with
+ * the device credentials in clear — so only over TLS, or to loopback for a local platform) and its
+ * heartbeat. The configuration is fetched with If-None-Match: an unchanged one costs a 304.
+ */
+import type { PollSettings } from '#domain/entities';
+
+export interface ResourceConfig {
+  readonly resourceId: string;
+  readonly type: 'device' | 'website';
+  readonly name: string;
+  readonly address: string;
+  readonly properties: Record<string, string>;
+  readonly poll?: PollSettings;
+  readonly credentials: ReadonlyArray<{ readonly type: string; readonly secrets: Record<string, string> }>;
+}
+
+export interface CollectorConfig {
+  readonly configVersion: string;
+  readonly collector: { readonly collectorId: string; readonly name: string };
+  readonly resources: readonly ResourceConfig[];
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Credentials travel only over TLS; plain HTTP is accepted for a platform on this machine only. */
+export function assertSecureUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`--url ${JSON.stringify(raw)} is not a URL`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return url;
+  throw new Error('--url must be https:// (plain http only to a platform on this machine)');
+}
+
+export class PlatformError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class PlatformClient {
+  readonly #base: URL;
+  readonly #key: string;
+  #etag: string | undefined;
+
+  constructor(url: string, key: string) {
+    this.#base = assertSecureUrl(url);
+    this.#key = key;
+  }
+
+  /** The configuration, or undefined when it has not changed since the last call. */
+  async config(): Promise<CollectorConfig | undefined> {
+    const response = await fetch(new URL('/v1/collector/config', this.#base), {
+      headers: {
+        authorization: `Bearer ${this.#key}`,
+        ...(this.#etag ? { 'if-none-match': this.#etag } : {}),
+      },
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (response.status === 304) return undefined;
+    if (!response.ok) {
+      throw new PlatformError(
+        `configuration: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
+        response.status,
+      );
+    }
+    const config = (await response.json()) as CollectorConfig;
+    this.#etag = response.headers.get('etag') ?? undefined;
+    return config;
+  }
+
+  async heartbeat(body: Record<string, number | string>): Promise<void> {
+    const response = await fetch(new URL('/v1/collector/heartbeat', this.#base), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    await response.text();
+    if (!response.ok) throw new PlatformError(`heartbeat: HTTP ${response.status}`, response.status);
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * `collector run`: fetches the configuration, polls on schedule, puts every poll into the
+ * write-ahead queue and lets the sender drain it. Polls never wait on the platform: a poll is done
+ * once its records are on disk.
+ *
+ * Another record source (the syslog receiver) gets `runtime.sink` to push its records into the same
+ * queue, and registers the delivery of its kind with `runtime.sender.register(kind, delivery)`.
+ */
+import { join } from 'node:path';
+import type { NativePayload } from '#domain/native-format';
+import type { Identity } from './identity';
+import type { Logger } from './log';
+import { type CollectorConfig, PlatformClient, type ResourceConfig } from './platform-client';
+import { HostPoller } from './pollers/host';
+import { httpCheck, httpCheckValues } from './pollers/http-check';
+import { payloads, type ResourceRef } from './pollers/native';
+import { type SnmpCredentials, SnmpPoller } from './pollers/snmp';
+import { tcpCheck } from './pollers/tcp-check';
+import type { QueuedRecord, RecordSink } from './records';
+import { Sender } from './sender';
+import { WriteAheadQueue } from './wal';
+
+export const VERSION = '0.1.0';
+
+export interface RunOptions {
+  readonly identity: Identity;
+  readonly stateDir: string;
+  readonly logger: Logger;
+  readonly hostIntervalMs?: number;
+  readonly configIntervalMs?: number;
+  readonly defaultResourceIntervalMs?: number;
+  readonly queueMaxBytes?: number;
+  readonly hostPolling?: boolean;
+}
+
+interface Loop {
+  cancelled: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+interface Scheduled {
+  readonly resource: ResourceConfig;
+  readonly loop: Loop;
+}
+
+/** Milliseconds until the next multiple of `interval`: polls land on whole interval boundaries. */
+const untilNextBoundary = (interval: number, now = Date.now()) => interval - (now % interval);
+
+export class CollectorRuntime {
+  readonly queue: WriteAheadQueue;
+  readonly sender: Sender;
+  readonly sink: RecordSink;
+  readonly #options: RunOptions;
+  readonly #logger: Logger;
+  readonly #platform: PlatformClient;
+  readonly #host = new HostPoller();
+  readonly #snmp = new SnmpPoller();
+  readonly #loops = new Set<Loop>();
+  readonly #scheduled = new Map<string, Scheduled>();
+  #configVersion: string | undefined;
+  #senderDone: Promise<void> | undefined;
+  #stopped = false;
+  readonly #counters = { polls: 0, pollFailures: 0, pollMs: 0 };
+
+  constructor(options: RunOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#logger.forget(options.identity.key);
+    this.queue = new WriteAheadQueue({
+      dir: join(options.stateDir, 'queue'),
+      maxBytes: options.queueMaxBytes,
+      onDrop: (records) =>
+        this.#logger.log('warn', 'queue full: oldest records dropped', {
+          records,
+          dropped: this.queue.dropped,
+        }),
+    });
+    this.#platform = new PlatformClient(options.identity.url, options.identity.key);
+    this.sender = new Sender({
+      url: options.identity.url,
+      key: options.identity.key,
+      queue: this.queue,
+      logger: this.#logger,
+    });
+    this.sink = { push: (records) => this.#push(records) };
+  }
+
+  async start(): Promise<void> {
+    this.#logger.log('info', 'collector starting', {
+      version: VERSION,
+      collectorId: this.#options.identity.collectorId,
+      queued: this.queue.depth,
+      dropped: this.queue.dropped,
+    });
+    this.#senderDone = this.sender.run();
+    await this.#heartbeat();
+    await this.#refreshConfig();
+    this.#every(this.#options.configIntervalMs ?? 60_000, () => this.#refreshConfig());
+    const hostInterval = this.#options.hostIntervalMs ?? 60_000;
+    if (this.#options.hostPolling !== false) {
+      this.#every(hostInterval, (at) => this.#timed('host', () => this.#pushPayloads(this.#host.poll(at))));
+    }
+    this.#every(hostInterval, (at) => this.#selfMetrics(at));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const loop of [...this.#loops]) this.#cancel(loop);
+    this.sender.stop();
+    await this.#senderDone;
+    await this.queue.close();
+    this.#logger.log('info', 'collector stopped', { queued: this.queue.depth });
+  }
+
+  /** Runs `task` on every multiple of `intervalMs` (the boundary time is its timestamp). */
+  #every(intervalMs: number, task: (atMs: number) => Promise<void> | void): Loop {
+    const loop: Loop = { cancelled: false };
+    const tick = () => {
+      if (this.#stopped || loop.cancelled) return;
+      const at = Math.round(Date.now() / intervalMs) * intervalMs;
+      loop.timer = setTimeout(tick, untilNextBoundary(intervalMs));
+      Promise.resolve()
+        .then(() => task(at))
+        .catch((error) =>
+          this.#logger.log('error', 'scheduled task failed', { error: (error as Error).message }),
+        );
+    };
+    loop.timer = setTimeout(tick, untilNextBoundary(intervalMs));
+    this.#loops.add(loop);
+    return loop;
+  }
+
+  #cancel(loop: Loop): void {
+    loop.cancelled = true;
+    clearTimeout(loop.timer);
+    this.#loops.delete(loop);
+  }
+
+  async #push(records: readonly QueuedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.queue.append(records.map((r) => Buffer.from(JSON.stringify(r))));
+  }
+
+  async #pushPayloads(list: NativePayload[]): Promise<void> {
+    await this.#push(list.map((payload) => ({ kind: 'metrics', payload })));
+    for (const p of list)
+      this.#logger.log('debug', 'queued', {
+        dataSource: p.dataSource,
+        resource: p.resourceName,
+        at: Number(Object.keys(p.instances[0]?.dataPoints[0]?.values ?? {})[0]),
+      });
+  }
+
+  async #timed(what: string, poll: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    this.#counters.polls++;
+    try {
+      await poll();
+    } catch (error) {
+      this.#counters.pollFailures++;
+      this.#logger.log('warn', 'poll failed', { what, error: (error as Error).message });
+    } finally {
+      this.#counters.pollMs += performance.now() - started;
+    }
+  }
+
+  async #selfMetrics(at: number): Promise<void> {
+    const id = this.#options.identity;
+    const resource: ResourceRef = {
+      resourceName: `collector ${id.name || id.collectorId}`.trim(),
+      resourceIds: { 'collector.id': id.collectorId },
+    };
+    const { polls, pollFailures, pollMs } = this.#counters;
+    const values = {
+      QueueDepth: this.queue.depth,
+      QueueBytes: this.queue.bytes,
+      DroppedTotal: this.queue.dropped,
+      SentTotal: this.sender.stats.sentItems,
+      RejectedTotal: this.sender.stats.rejectedItems,
+      SendFailuresTotal: this.sender.stats.sendFailures,
+      PollsTotal: polls,
+      PollFailuresTotal: pollFailures,
+      PollDurationMsAvg: polls > 0 ? pollMs / polls : undefined,
+      RssBytes: process.memoryUsage.rss(),
+    };
+    await this.#pushPayloads(payloads(resource, 'CollectorSelf', new Map([['self', values]]), at));
+    await this.#heartbeat();
+  }
+
+  /** Tells the platform this collector is alive (before the first configuration read, too: a
+   * collector back from an outage takes its resources back only once the platform knows it is up). */
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.#platform.heartbeat({
+        version: VERSION,
+        queueDepth: this.queue.depth,
+        dropped: this.queue.dropped,
+        state: this.sender.stats.state,
+      });
+    } catch (error) {
+      this.#logger.log('debug', 'heartbeat not delivered', { error: (error as Error).message });
+    }
+  }
+
+  async #refreshConfig(): Promise<void> {
+    let config: CollectorConfig | undefined;
+    try {
+      config = await this.#platform.config();
+    } catch (error) {
+      this.#logger.log('warn', 'configuration not fetched; polling with the last one', {
+        error: (error as Error).message,
+      });
+      return;
+    }
+    if (!config || config.configVersion === this.#configVersion) return;
+    for (const r of config.resources)
+      for (const c of r.credentials)
+        for (const secret of Object.values(c.secrets)) this.#logger.forget(secret);
+    this.#apply(config);
+    this.#logger.log('info', 'configuration applied', {
+      configVersion: config.configVersion,
+      previous: this.#configVersion,
+      resources: config.resources.length,
+    });
+    this.#configVersion = config.configVersion;
+  }
+
+  /** Reschedules what changed; resources unchanged keep their timers (and counter baselines). */
+  #apply(config: CollectorConfig): void {
+    const wanted = new Map(config.resources.map((r) => [r.resourceId, r]));
+    for (const [id, s] of this.#scheduled) {
+      const next = wanted.get(id);
+      if (next && JSON.stringify(next) === JSON.stringify(s.resource)) continue;
+      this.#cancel(s.loop);
+      this.#scheduled.delete(id);
+    }
+    for (const resource of wanted.values()) {
+      if (this.#scheduled.has(resource.resourceId)) continue;
+      const interval = Math.max(
+        1000,
+        (resource.poll?.intervalSeconds ?? 0) * 1000 || (this.#options.defaultResourceIntervalMs ?? 60_000),
+      );
+      const loop = this.#every(interval, (at) =>
+        this.#timed(`resource ${resource.resourceId}`, () => this.#pollResource(resource, at)),
+      );
+      this.#scheduled.set(resource.resourceId, { resource, loop });
+    }
+  }
+
+  async #pollResource(resource: ResourceConfig, at: number): Promise<void> {
+    const ref: ResourceRef = {
+      resourceName: resource.name,
+      resourceIds:
+        resource.type === 'website'
+          ? { 'website.id': resource.resourceId }
+          : { 'system.hostname': resource.address },
+    };
+    if (resource.type === 'website') {
+      const expectStatus = resource.poll?.http?.expectStatus;
+      const result = await httpCheck({
+        url: resource.address,
+        ...(resource.poll?.http?.expectContent ? { expectContent: resource.poll.http.expectContent } : {}),
+        ...(expectStatus?.length ? { expectStatus: (s: number) => expectStatus.includes(s) } : {}),
+      });
+      await this.#pushPayloads(
+        payloads(ref, 'HTTPS_Check', new Map([['check', httpCheckValues(result)]]), at),
+      );
+      return;
+    }
+    const out: NativePayload[] = [];
+    const snmpCredentials = snmpFrom(resource);
+    if (snmpCredentials) {
+      try {
+        const result = await this.#snmp.poll(
+          ref,
+          {
+            address: resource.address,
+            port: resource.poll?.snmp?.port,
+            credentials: snmpCredentials,
+            oids: resource.poll?.snmp?.oids,
+          },
+          at,
+        );
+        out.push(...result.payloads);
+      } catch (error) {
+        this.#counters.pollFailures++;
+        this.#logger.log('warn', 'SNMP poll failed', {
+          resource: resource.resourceId,
+          error: (error as Error).message,
+        });
+        out.push(...payloads(ref, 'SNMP_System', new Map([['system', { Up: 0 }]]), at));
+      }
+    }
+    for (const port of resource.poll?.tcpPorts ?? []) {
+      const r = await tcpCheck(resource.address, port);
+      out.push(
+        ...payloads(
+          ref,
+          'TCP_Port',
+          new Map([[`port ${port}`, { Up: r.up ? 1 : 0, ConnectTimeMs: r.connectMs }]]),
+          at,
+        ),
+      );
+    }
+    await this.#pushPayloads(out);
+  }
+}
+
+function snmpFrom(resource: ResourceConfig): SnmpCredentials | undefined {
+  for (const c of resource.credentials) {
+    if (c.type === 'snmp-v2c' && c.secrets.community)
+      return { version: '2c', community: c.secrets.community };
+    if (c.type === 'snmp-v3')
+      return {
+        version: '3',
+        securityName: c.secrets.securityName ?? '',
+        authProtocol: (c.secrets.authProtocol ?? 'SHA') as 'SHA',
+        authKey: c.secrets.authKey ?? '',
+        privProtocol: (c.secrets.privProtocol ?? 'AES') as 'AES',
+        privKey: c.secrets.privKey ?? '',
+      };
+  }
+  return undefined;
+}
