@@ -1,13 +1,10 @@
-import { awsAlertStore, awsNotificationLedger } from '#adapters/aws/eventbridge-alert-wiring';
-import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
   awsConsoleTokens,
   awsConsoleUsers,
   awsKeyService,
-  awsMetricDataHolder,
-  awsMetricMetadata,
+  awsOffboardingStart,
   awsTenantStore,
   providerTokenHashFromSecret,
 } from '#adapters/aws/wiring';
@@ -25,12 +22,7 @@ export const handler = createAdminHandler({
   archives: awsArchiveStore(),
   consoleTokens: awsConsoleTokens(),
   consoleUsers: awsConsoleUsers(),
-  // Offboarding exports and erases these besides the tenant table and audit log.
-  holders: [
-    awsMetricDataHolder(),
-    awsMetricMetadata(),
-    awsAlertStore(),
-    awsNotificationLedger(),
-    ...Object.values(awsGuardrailStores()),
-  ],
+  // Offboarding runs as a job: this function suspends the tenant and queues a part per region
+  // (functions/offboarding is the worker that exports and erases).
+  offboarding: awsOffboardingStart(),
 });

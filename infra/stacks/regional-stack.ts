@@ -12,7 +12,7 @@ import { CONSOLE_ENV } from '#adapters/aws/cognito-console-identity';
 import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
 import { ENV } from '#adapters/aws/wiring';
 import { type FunctionName, ROUTES } from '#http/routes';
-import type { PlatformConfig, RegionConfig } from '../config';
+import { onCallEmailOf, type PlatformConfig, type RegionConfig } from '../config';
 import { Alerting } from '../constructs/alerting';
 import { ArchiveBucket } from '../constructs/archive-bucket';
 import type { ConsoleUserPool } from '../constructs/console-user-pool';
@@ -99,7 +99,7 @@ export class RegionalStack extends Stack {
 
     this.ops = new OpsMonitoring(this, 'Ops', {
       topicKey: this.keys.messaging,
-      onCallEmail: config.onCallEmail,
+      onCallEmail: onCallEmailOf(config),
       description:
         `Region ${regionConfig.region}, metric store ${regionConfig.metricStore}` +
         `${this.isPrimaryRegion ? ', primary region' : ''}` +

@@ -1,3 +1,4 @@
+import type { OffboardingJob } from './offboarding';
 import * as z from './zod';
 
 export interface Tenant {
@@ -8,6 +9,8 @@ export interface Tenant {
   /** The tenant's data key: a KMS key ARN in AWS, a key-file id locally. */
   readonly keyRef?: string;
   readonly offboardedAt?: string;
+  /** The offboarding job, from the provider's request on (kept on the tombstone: ids and counts only). */
+  readonly offboarding?: OffboardingJob;
   /** Optimistic concurrency: absent means 1 (records written before versioning). */
   readonly version?: number;
 }

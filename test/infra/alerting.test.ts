@@ -208,7 +208,7 @@ describe('Alerting construct', () => {
       ReservedConcurrentExecutions: Match.absent(),
       Timeout: 60,
       Architectures: ['arm64'],
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Environment: {
         Variables: Match.objectLike({
           ALERT_BUS_NAME: { Ref: Match.anyValue() },

@@ -10,9 +10,9 @@ import { REPO_ROOT } from '../../infra/constructs/platform-function';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
-import { type SynthedPlatform, synthPlatform } from './support';
+import { type SynthedPlatform, synthPlatform, TEST_CONFIG } from './support';
 
-const REGIONS = DEFAULT_CONFIG.regions.map((r) => r.region);
+const REGIONS = TEST_CONFIG.regions.map((r) => r.region);
 const TIMESTREAM_REGIONS = ['us-west-2', 'us-east-1', 'eu-west-1', 'ap-southeast-2'];
 
 let synthed: SynthedPlatform;
@@ -96,7 +96,7 @@ describe('metric store per region', () => {
     t.hasResourceProperties('AWS::APS::Workspace', {
       KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysMetricStoreKey'), 'Arn'] },
       LoggingConfiguration: { LogGroupArn: Match.anyValue() },
-      WorkspaceConfiguration: { RetentionPeriodInDays: DEFAULT_CONFIG.magneticRetentionDays },
+      WorkspaceConfiguration: { RetentionPeriodInDays: TEST_CONFIG.magneticRetentionDays },
     });
   });
 
@@ -112,7 +112,7 @@ describe('metric store per region', () => {
       t.resourceCountIs('AWS::Timestream::Table', 0);
       const ingest = t.findResources('AWS::Lambda::Function')[logicalId(region, stack.functions.ingest.fn)]!;
       const env = (ingest.Properties as { Environment: { Variables: Json } }).Environment.Variables;
-      expect(env[ENV.timestreamMagneticRetentionDays]).toBe(String(DEFAULT_CONFIG.magneticRetentionDays));
+      expect(env[ENV.timestreamMagneticRetentionDays]).toBe(String(TEST_CONFIG.magneticRetentionDays));
       expect(env[ENV.timestreamDatabase]).toEqual({
         Ref: stack.getLogicalId(stack.metricStore.timestreamDatabase!),
       });
@@ -173,21 +173,24 @@ describe('metric store per region', () => {
     expect(actionsOf(api)).not.toContain('aps:RemoteWrite');
   });
 
-  it('moves every region to AMP with the metricStore switch', () => {
-    const amp = synthPlatform(
-      { ...DEFAULT_CONFIG, regions: DEFAULT_CONFIG.regions.map((r) => ({ ...r, metricStore: 'amp' })) },
-      { nag: false },
-    );
+  it('puts every region on AMP by default (what a new account can deploy): no Timestream, no W3697 acknowledged', () => {
+    const amp = synthPlatform({ ...DEFAULT_CONFIG, onCallEmail: 'oncall@example.com' }, { nag: false });
     for (const region of REGIONS) {
       amp.regional(region).resourceCountIs('AWS::APS::Workspace', 1);
-      amp.regional(region).resourceCountIs('AWS::Timestream::Table', 0);
+      amp.regional(region).resourceCountIs('AWS::Timestream::Database', 0);
+      const stack = amp.platform.regional.get(region)!;
+      const acknowledged = stack.node
+        .findAll()
+        .flatMap((c) => (c.node.metadata ?? []).map((m) => JSON.stringify(m.data)))
+        .filter((d) => d.includes('W3697'));
+      expect(acknowledged, region).toEqual([]);
     }
   });
 
   it('refuses to synthesize Timestream in eu-west-2, naming the constraint', () => {
     const config = {
-      ...DEFAULT_CONFIG,
-      regions: DEFAULT_CONFIG.regions.map((r) => ({ ...r, metricStore: 'timestream' as const })),
+      ...TEST_CONFIG,
+      regions: TEST_CONFIG.regions.map((r) => ({ ...r, metricStore: 'timestream' as const })),
     };
     expect(() => synthPlatform(config, { nag: false })).toThrow(
       /eu-west-2.*Timestream for LiveAnalytics \(AWS::Timestream::Database\) does not exist in eu-west-2/s,
@@ -196,14 +199,14 @@ describe('metric store per region', () => {
 });
 
 describe('functions', () => {
-  it('run nodejs22.x on ARM64 with active tracing, their own encrypted log group and the ENV names', () => {
+  it('run nodejs24.x on ARM64 with active tracing, their own encrypted log group and the ENV names', () => {
     for (const region of REGIONS) {
       const stack = synthed.platform.regional.get(region)!;
       const t = synthed.regional(region);
       for (const [name, fn] of Object.entries(stack.functions)) {
         const resource = t.findResources('AWS::Lambda::Function')[logicalId(region, fn.fn)]!;
         const props = resource.Properties as Json;
-        expect(props.Runtime, name).toBe('nodejs22.x');
+        expect(props.Runtime, name).toBe('nodejs24.x');
         expect(props.Architectures).toEqual(['arm64']);
         expect(props.TracingConfig).toEqual({ Mode: 'Active' });
         // Responses and errors carry secrets: never trace metadata (shared/http/tracing.ts).
@@ -271,6 +274,7 @@ describe('functions', () => {
     }
     expect(actionsOf(keyStatements('api'))).not.toContain('kms:ScheduleKeyDeletion');
     expect(actionsOf(keyStatements('admin'))).toContain('kms:ScheduleKeyDeletion');
+    expect(actionsOf(keyStatements('admin'))).toContain('kms:EnableKeyRotation');
     expect(keyStatements('ingest')).toEqual([]);
     const adminEnv = (
       synthed.regional(region).findResources('AWS::Lambda::Function')[
@@ -421,8 +425,8 @@ describe('ingest API', () => {
         Match.objectLike({
           LoggingLevel: 'ERROR',
           DataTraceEnabled: false,
-          ThrottlingRateLimit: DEFAULT_CONFIG.apiThrottle.rateLimit,
-          ThrottlingBurstLimit: DEFAULT_CONFIG.apiThrottle.burstLimit,
+          ThrottlingRateLimit: TEST_CONFIG.apiThrottle.rateLimit,
+          ThrottlingBurstLimit: TEST_CONFIG.apiThrottle.burstLimit,
         }),
       ]),
     });
@@ -446,7 +450,7 @@ describe('ingest API', () => {
         }),
         Match.objectLike({
           Statement: {
-            RateBasedStatement: { Limit: DEFAULT_CONFIG.wafRateLimitPer5Min, AggregateKeyType: 'IP' },
+            RateBasedStatement: { Limit: TEST_CONFIG.wafRateLimitPer5Min, AggregateKeyType: 'IP' },
           },
           Action: { Block: {} },
         }),
@@ -494,8 +498,8 @@ describe('ingest API', () => {
     const recordName = 'ingest.example.com';
     const withDns = synthPlatform(
       {
-        ...DEFAULT_CONFIG,
-        regions: DEFAULT_CONFIG.regions.map((r) => ({
+        ...TEST_CONFIG,
+        regions: TEST_CONFIG.regions.map((r) => ({
           ...r,
           customDomain: {
             domainName: recordName,

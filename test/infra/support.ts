@@ -1,6 +1,6 @@
 /** Synthesizes the platform in-process (infra/synth.ts) with cached assertion templates per stack. */
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_CONFIG, type PlatformConfig } from '../../infra/config';
+import { configFromContext, type PlatformConfig } from '../../infra/config';
 import { STACK_PREFIX } from '../../infra/platform';
 import { type SynthesizedPlatform, type SynthOptions, synthesizePlatform } from '../../infra/synth';
 
@@ -9,8 +9,20 @@ export interface SynthedPlatform extends SynthesizedPlatform {
   regional(region: string): Template;
 }
 
+/**
+ * The default config as an account that has Timestream deploys it (`-c timestreamRegions=…` for the
+ * four regions where it exists, `-c onCallEmail=…`): the tests see both metric stores.
+ */
+export const TEST_CONFIG: PlatformConfig = configFromContext({
+  tryGetContext: (key: string) =>
+    ({
+      timestreamRegions: 'us-west-2,us-east-1,eu-west-1,ap-southeast-2',
+      onCallEmail: 'oncall@example.com',
+    })[key],
+});
+
 export function synthPlatform(
-  config: PlatformConfig = DEFAULT_CONFIG,
+  config: PlatformConfig = TEST_CONFIG,
   options: SynthOptions = {},
 ): SynthedPlatform {
   const synthesized = synthesizePlatform(config, options);
