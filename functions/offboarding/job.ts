@@ -14,7 +14,7 @@
  * Job state is written through the coordinator region's replica (tenantsIn), so its conditional
  * writes hold even when workers in several regions record parts at once.
  */
-import { ConflictError, NotFoundError } from '#domain/errors';
+import { ConflictError, NotFoundError, UnavailableError } from '#domain/errors';
 import {
   type OffboardingJob,
   type OffboardingPart,
@@ -24,6 +24,7 @@ import {
   regionsToErase,
 } from '#domain/offboarding';
 import type { Tenant } from '#domain/tenant';
+import { invalidateTenant } from '#http/auth';
 import type { ArchiveStore } from '#ports/archive-store';
 import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
@@ -57,7 +58,11 @@ export interface OffboardingWorkerDeps extends OffboardingBaseDeps {
   readonly archives: ArchiveStore;
   /** The tenant store writing to `region`'s replica (default: this function's `tenants`). */
   readonly tenantsIn?: (region: string) => TenantStore;
+  /** How long a part's claim holds off a second delivery (default 15 min, the worker's timeout). */
+  readonly claimLeaseMs?: number;
 }
+
+export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
 
 export const ALREADY_ERASED_NOTE = 'metadata keeps 1 record: the tombstone';
 
@@ -115,10 +120,12 @@ export async function startOffboarding(
     return { ...current, status: 'offboarding', offboarding: job };
   });
   const job = tenant.offboarding as OffboardingJob;
+  // Every credential of the tenant stops authenticating here (this instance's cache at once).
+  invalidateTenant(deps.tenants, tenantId);
   if (changed) await audit(deps, tenantId, 'suspend', { status: 'offboarding', jobId: job.jobId });
-  // Queued again on a repeated request: a part whose message was lost runs; a finished one is a no-op.
-  for (const region of pendingRegions(job)) await deps.queue.enqueue({ tenantId, jobId: job.jobId, region });
-  if (changed) await audit(deps, tenantId, 'requested', { jobId: job.jobId, regions: job.regions });
+  if (!changed) return job;
+  for (const region of job.regions) await deps.queue.enqueue({ tenantId, jobId: job.jobId, region });
+  await audit(deps, tenantId, 'requested', { jobId: job.jobId, regions: job.regions });
   return job;
 }
 
@@ -136,7 +143,7 @@ export async function runOffboardingPart(
   const jobTenants = (deps.tenantsIn ?? (() => deps.tenants))(job.coordinator);
 
   let latest = job;
-  if (!job.parts[region] && job.state === 'running') {
+  if (!job.parts[region] && job.state === 'running' && (await claimPart(deps, jobTenants, message))) {
     const part = await exportAndErase(deps, tenantId, job);
     const { tenant } = await changeTenant(jobTenants, tenantId, (t) =>
       t.offboarding?.jobId !== jobId || t.offboarding.parts[region]
@@ -147,6 +154,29 @@ export async function runOffboardingPart(
   }
   if (pendingRegions(latest).length > 0 || latest.state === 'succeeded') return latest;
   return finish(deps, jobTenants, tenantId, jobId);
+}
+
+/**
+ * Takes the region's part (conditional write) so that a duplicate delivery never exports again over
+ * an archive whose data was already erased. False when the part was recorded meanwhile; a fresh
+ * claim of another run is an UnavailableError (the queue delivers the message again later).
+ */
+async function claimPart(
+  deps: OffboardingWorkerDeps,
+  jobTenants: TenantStore,
+  { tenantId, jobId, region }: OffboardingMessage,
+): Promise<boolean> {
+  const now = deps.clock.now();
+  const lease = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+  const { changed } = await changeTenant(jobTenants, tenantId, (t) => {
+    const job = t.offboarding;
+    if (job?.jobId !== jobId || job.parts[region]) return undefined;
+    const claimed = job.claims?.[region];
+    if (claimed && now.getTime() - Date.parse(claimed) < lease)
+      throw new UnavailableError(`offboarding part ${jobId}/${region} is being run`, 60);
+    return { ...t, offboarding: { ...job, claims: { ...job.claims, [region]: now.toISOString() } } };
+  });
+  return changed;
 }
 
 async function exportAndErase(

@@ -37,6 +37,8 @@ export interface OffboardingJob {
   readonly coordinator: string;
   readonly state: OffboardingState;
   readonly parts: Readonly<Record<string, OffboardingPart>>;
+  /** When a region's worker took its part (a second delivery waits while the claim is fresh). */
+  readonly claims?: Readonly<Record<string, string>>;
   /** The region whose worker destroys the key and writes the tombstone (set with state finalizing). */
   readonly finalizedBy?: string;
   readonly key?: Record<string, unknown>;

@@ -129,6 +129,7 @@ export async function startHarness(
     clock,
     ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
   });
+  const archives = new FileArchiveStore(dataDir);
   // Offboarding parts run in-process, through the worker code (functions/offboarding/job.ts).
   const offboardingQueue = new InProcessOffboardingQueue(
     () => (message) =>
@@ -139,7 +140,7 @@ export async function startHarness(
           audit,
           clock,
           keys,
-          archives: new FileArchiveStore(dataDir),
+          archives,
           global: [tenants as unknown as TenantDataHolder, audit as unknown as TenantDataHolder],
           regional: [metrics],
         },
@@ -154,6 +155,7 @@ export async function startHarness(
       observability: observability('admin'),
       keys,
       audit,
+      archives,
       offboarding: { queue: offboardingQueue, region: 'local', regions: ['local'] },
     }),
     api: createApiHandler({
