@@ -20,6 +20,7 @@ import { IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
 import { MetricStore } from '../constructs/metric-store';
+import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboarding-worker';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
 import { RegionalKeys } from '../constructs/regional-keys';
@@ -51,8 +52,9 @@ export class RegionalStack extends Stack {
   /** Regional guardrail state (rate buckets, series, usage); bind with INGEST_STATE_TABLE_ENV. */
   readonly ingestState: IngestStateTable;
   readonly providerTokenSecret: Secret;
-  /** Offboarding archives (admin function). */
+  /** Offboarding archives (written by the offboarding worker, downloaded through the admin API). */
   readonly archives: ArchiveBucket;
+  readonly offboarding: OffboardingWorker;
   readonly functions: Readonly<Record<FunctionName, PlatformFunction>>;
   readonly ingestApi: IngestApi;
   readonly ops: OpsMonitoring;
@@ -166,7 +168,26 @@ export class RegionalStack extends Stack {
         }),
     });
     this.ops.watchDeadLetterQueue('ingest-spill', this.ingestSpill.deadLetterQueue);
+
     this.ops.watchSpillReplay();
+
+    this.offboarding = new OffboardingWorker(this, 'Offboarding', {
+      regions: config.regions.map((r) => r.region),
+      table: this.table,
+      ingestStateTable: this.ingestState.table,
+      metricStore: this.metricStore,
+      archives: this.archives.bucket,
+      admin: this.functions.admin,
+      newFunction: (id, serviceName) =>
+        this.newFunction(id, {
+          entry: 'functions/offboarding/handler.ts',
+          description: "Offboarding worker: exports and erases this region's share of a tenant",
+          serviceName,
+          timeout: OFFBOARDING_TIMEOUT,
+          memorySize: 1024,
+        }),
+    });
+    this.ops.watchDeadLetterQueue('offboarding', this.offboarding.deadLetterQueue);
 
     this.alerting = new Alerting(this, 'Alerting', {
       aggregationRegion: config.alertAggregationRegion,

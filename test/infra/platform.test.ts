@@ -83,7 +83,9 @@ describe('stacks', () => {
         if (resource.Type === 'AWS::DynamoDB::GlobalTable') expect(props.TableName).toBeUndefined();
         if (resource.Type === 'AWS::Lambda::Function') expect(props.FunctionName).toBeUndefined();
         if (resource.Type === 'AWS::SNS::Topic') expect(props.TopicName).toBeUndefined();
-        if (resource.Type === 'AWS::SQS::Queue') expect(props.QueueName).toBeUndefined();
+        // The offboarding queue alone is named: the admin API of every region addresses it by name.
+        if (resource.Type === 'AWS::SQS::Queue' && props.QueueName !== 'obs-platform-offboarding')
+          expect(props.QueueName).toBeUndefined();
       }
     }
   });
@@ -153,10 +155,40 @@ describe('metric store per region', () => {
     );
     expect(actions(stack.functions.api)).toEqual(['timestream:Select']);
     expect(actions(stack.functions.alerts)).toEqual(['timestream:Select']);
-    expect(actions(stack.functions.admin).sort()).toEqual(['timestream:DeleteTable', 'timestream:Select']);
+    // Offboarding's erasure is the worker's (it drops the tenant's table); the admin API reads nothing.
+    expect(actions(stack.offboarding.worker).sort()).toEqual(['timestream:DeleteTable', 'timestream:Select']);
+    expect(actions(stack.functions.admin)).toEqual([]);
     for (const fn of Object.values(stack.functions))
-      if (fn !== stack.functions.ingest && fn !== stack.functions.admin)
-        expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
+      if (fn !== stack.functions.ingest) expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
+  });
+
+  it('runs offboarding parts from a named, CMK-encrypted queue with a DLQ; the admin API may only send to it', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const template = synthed.regional(region);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'obs-platform-offboarding',
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(region, stack.offboarding.worker.fn) },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const send = statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)).filter((s) =>
+      actionsOf([s]).includes('sqs:SendMessage'),
+    );
+    expect(send).toHaveLength(1);
+    expect(JSON.stringify(send[0]!.Resource)).toContain(':eu-west-1:');
+    expect((send[0]!.Resource as unknown[]).length).toBe(REGIONS.length);
+    // The queue key: this account's principals, through SQS in this region only.
+    const keyPolicies = Object.values(template.findResources('AWS::KMS::Key')).map((k) =>
+      JSON.stringify((k as { Properties: { KeyPolicy: unknown } }).Properties.KeyPolicy),
+    );
+    expect(keyPolicies.some((p) => p.includes('"kms:ViaService":"sqs.eu-west-2.amazonaws.com"'))).toBe(true);
+    const worker = actionsOf(statementsOf(region, logicalId(region, stack.offboarding.worker.fn.role!)));
+    expect(worker).toEqual(expect.arrayContaining(['kms:ScheduleKeyDeletion', 's3:PutObject', 's3:Abort*']));
   });
 
   it('grants aps:RemoteWrite / aps:QueryMetrics on the workspace ARN only', () => {
@@ -185,7 +217,7 @@ describe('metric store per region', () => {
         .filter((d) => d.includes('W3697'));
       expect(acknowledged, region).toEqual([]);
     }
-  });
+  }, 180_000);
 
   it('refuses to synthesize Timestream in eu-west-2, naming the constraint', () => {
     const config = {
@@ -283,6 +315,7 @@ describe('functions', () => {
     ).Environment.Variables;
     expect(adminEnv[ENV.kmsReplicaRegions]).toBe(REGIONS.filter((r) => r !== region).join(','));
     expect(adminEnv[ENV.archiveBucket]).toEqual({ Ref: logicalId(region, stack.archives.bucket) });
+    expect(adminEnv[ENV.platformRegions]).toBe(REGIONS.join(','));
   });
 
   it('lets tenant-key users call only GenerateDataKey/Decrypt, with exactly the {tenant, field} context', () => {
@@ -366,7 +399,10 @@ describe('functions', () => {
     const ingest = actionsOf(statementsOf(region, logicalId(region, stack.functions.ingest.fn.role!)));
     expect(ingest.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     const admin = actionsOf(statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)));
-    expect(admin.filter((a) => /^(sqs:|timestream:WriteRecords|aps:RemoteWrite)/.test(a))).toEqual([]);
+    // The admin API only queues offboarding parts (by name, in each region); it writes no metrics.
+    expect(admin.filter((a) => /^(sqs:|timestream:WriteRecords|aps:RemoteWrite)/.test(a))).toEqual([
+      'sqs:SendMessage',
+    ]);
     expect(ingest).toContain('timestream:WriteRecords');
     expect(ingest).not.toContain('timestream:Select');
   });
