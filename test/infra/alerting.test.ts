@@ -111,7 +111,7 @@ describe('Alerting construct', () => {
           Effect: 'Deny',
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sns:Publish',
-          Condition: { StringNotEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          Condition: { StringNotEquals: { 'aws:SourceAccount': eu.stack.account } },
         }),
       );
       const byRule = policy.Statement.find((s) => s.Sid === 'EventBridgeRulesOfThisBusOnly')!;
