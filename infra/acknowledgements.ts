@@ -114,7 +114,7 @@ const TENANT_KEYS_REASON =
   "account's keys in the platform's regions and requires the tenant tag on the key (aws:ResourceTag).";
 
 export const LAMBDA_RUNTIME_REASON =
-  'Pinned to nodejs22.x on purpose: local tooling, tests and the Lambda runtime run the same Node major ' +
+  'Pinned to nodejs24.x on purpose: local tooling, tests and the Lambda runtime run the same Node major ' +
   '(DESIGN.md, Node); moving to a newer runtime is a deliberate upgrade, not a drift.';
 
 /** Runs first at validation time and only acknowledges; it never reports anything itself. */
@@ -141,7 +141,7 @@ export function acknowledgeRuleShapedFindings(scope: IConstruct): void {
       acknowledgeWildcards(node);
     if (node instanceof CfnFunction) {
       const runtime = Stack.of(node).resolve(node.runtime);
-      if (runtime === 'nodejs22.x')
+      if (runtime === 'nodejs24.x')
         Validations.of(node).acknowledge({ id: 'AwsSolutions-L1', reason: LAMBDA_RUNTIME_REASON });
     }
   }

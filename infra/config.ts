@@ -46,8 +46,16 @@ export interface PlatformConfig {
   readonly wafRateLimitPer5Min: number;
   /** API Gateway stage throttling (steady rate, burst). */
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
-  /** E-mail address subscribed to the provider's on-call topic (optional; add PagerDuty etc. by hand). */
+  /**
+   * E-mail address subscribed to the provider's on-call and notices topics: required at deploy
+   * (`-c onCallEmail=…`), so the ops alarms reach someone from the first day (add PagerDuty etc. by hand).
+   */
   readonly onCallEmail?: string;
+  /**
+   * Where AWS Backup copies the metadata table's backups (a vault in that region): must differ from
+   * primaryRegion; default the first other configured region.
+   */
+  readonly backupCopyRegion?: string;
   readonly latencyRouting?: LatencyRoutingConfig;
   /**
    * The built console to upload to the console site (default web/dist, built by `npm run build:web`,
@@ -60,18 +68,22 @@ export interface PlatformConfig {
 export const TIMESTREAM_RESOURCE_TYPE = 'AWS::Timestream::Database';
 export const AMP_RESOURCE_TYPE = 'AWS::APS::Workspace';
 
-/** The seed's five service centres. London (eu-west-2) has no Timestream for LiveAnalytics. */
 /** Where `npm run build:web` puts the console. */
 export const DEFAULT_CONSOLE_ASSETS_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
+/**
+ * The seed's five service centres, every one on AMP: what a new account can have (Timestream for
+ * LiveAnalytics is closed to new customers since 2025-06-20). Accounts that have Timestream opt in per
+ * region with `-c timestreamRegions=us-west-2,eu-west-1`.
+ */
 export const DEFAULT_CONFIG: PlatformConfig = {
   consoleAssetsDir: DEFAULT_CONSOLE_ASSETS_DIR,
   regions: [
-    { region: 'us-west-2', metricStore: 'timestream' },
-    { region: 'us-east-1', metricStore: 'timestream' },
-    { region: 'eu-west-1', metricStore: 'timestream' },
+    { region: 'us-west-2', metricStore: 'amp' },
+    { region: 'us-east-1', metricStore: 'amp' },
+    { region: 'eu-west-1', metricStore: 'amp' },
     { region: 'eu-west-2', metricStore: 'amp' },
-    { region: 'ap-southeast-2', metricStore: 'timestream' },
+    { region: 'ap-southeast-2', metricStore: 'amp' },
   ],
   primaryRegion: 'us-west-2',
   alertAggregationRegion: 'us-west-2',
@@ -131,9 +143,43 @@ export function configProblems(config: PlatformConfig): string[] {
           `(missing in ${missing.map((r) => r.region).join(', ')})`,
       );
   }
+  if (!config.onCallEmail)
+    problems.push(
+      'onCallEmail: the ops alarms need someone to reach; pass -c onCallEmail=oncall@example.com ' +
+        '(or platformConfig.onCallEmail)',
+    );
+  else if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.onCallEmail))
+    problems.push(`onCallEmail: "${config.onCallEmail}" is not an e-mail address`);
+  const copyRegion = backupCopyRegionOf(config);
+  if (copyRegion === undefined || copyRegion === config.primaryRegion)
+    problems.push(
+      `backupCopyRegion: the metadata backups need a copy outside ${config.primaryRegion}; ` +
+        'configure a second region or set backupCopyRegion',
+    );
+  else if (!names.includes(copyRegion))
+    problems.push(`backupCopyRegion: ${copyRegion} is not one of the configured regions`);
   if (!Number.isInteger(config.magneticRetentionDays) || config.magneticRetentionDays < 1)
     problems.push('magneticRetentionDays: a positive whole number of days is required');
   return problems;
+}
+
+/** The region holding the copy of the metadata table's backups: configured, or the first other region. */
+export function backupCopyRegionOf(config: PlatformConfig): string | undefined {
+  return config.backupCopyRegion ?? config.regions.find((r) => r.region !== config.primaryRegion)?.region;
+}
+
+/** The on-call address; only a config that passed assertDeployable is sure to have one. */
+export function onCallEmailOf(config: PlatformConfig): string {
+  if (!config.onCallEmail) throw new PlatformConfigError('onCallEmail: required (-c onCallEmail=…)');
+  return config.onCallEmail;
+}
+
+/** One line per region saying which metric store it gets; `cdk synth` prints it (infra/app.ts). */
+export function describeMetricStores(config: PlatformConfig): string[] {
+  return config.regions.map(
+    (r) =>
+      `${r.region}: ${r.metricStore === 'timestream' ? 'Timestream for LiveAnalytics (opted in)' : 'Amazon Managed Service for Prometheus'}`,
+  );
 }
 
 /** Throws one error naming every problem, so `cdk synth` fails before building anything. */
@@ -151,9 +197,11 @@ export interface ContextReader {
 
 /**
  * Context overrides (cdk.json or `-c key=value`):
- *   metricStore=amp|timestream   every region on that store
- *   platformConfig={...json...}  a partial PlatformConfig merged over the defaults
- *   account=123456789012         pin the account
+ *   metricStore=amp|timestream       every region on that store
+ *   timestreamRegions=us-west-2,...  those regions on Timestream for LiveAnalytics (opt-in), the rest as configured
+ *   onCallEmail=oncall@example.com   who the ops alarms reach (required)
+ *   platformConfig={...json...}      a partial PlatformConfig merged over the defaults
+ *   account=123456789012             pin the account
  */
 export function configFromContext(
   node: ContextReader,
@@ -175,5 +223,24 @@ export function configFromContext(
       );
     config = withEveryRegionOn(config, store);
   }
+  const timestream = node.tryGetContext('timestreamRegions');
+  if (timestream !== undefined) {
+    const wanted = (Array.isArray(timestream) ? timestream.map(String) : String(timestream).split(','))
+      .map((r) => r.trim())
+      .filter((r) => r !== '');
+    const unknown = wanted.filter((r) => !config.regions.some((c) => c.region === r));
+    if (unknown.length > 0)
+      throw new PlatformConfigError(
+        `context timestreamRegions: ${unknown.join(', ')} is not one of the configured regions`,
+      );
+    config = {
+      ...config,
+      regions: config.regions.map((r) =>
+        wanted.includes(r.region) ? { ...r, metricStore: 'timestream' as const } : r,
+      ),
+    };
+  }
+  const onCallEmail = node.tryGetContext('onCallEmail');
+  if (typeof onCallEmail === 'string' && onCallEmail !== '') config = { ...config, onCallEmail };
   return config;
 }

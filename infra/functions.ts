@@ -47,14 +47,12 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   admin: {
     entry: 'functions/admin/handler.ts',
-    description: 'Provider admin API: tenant onboarding and offboarding',
+    description: 'Provider admin API: tenant onboarding, offboarding jobs (the worker erases)',
     table: 'readWrite',
-    // Offboarding erases the tenant's guardrail state (buckets, series, idempotency, HA, usage).
-    ingestState: 'readWrite',
-    // Offboarding exports the tenant's metrics and erases them (Timestream: drops the tenant's table).
-    metricStore: 'readErase',
+    // Creates each tenant's key at onboarding (the offboarding worker destroys it).
     tenantKeys: 'manage',
-    archives: 'readWrite',
+    // Downloads of offboarding archives (the worker writes them).
+    archives: 'read',
     providerToken: true,
   },
   alerts: {

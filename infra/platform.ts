@@ -4,7 +4,7 @@
  * exports (same region) or its SSM-backed cross-region references (crossRegionReferences).
  */
 import type { Stage } from 'aws-cdk-lib';
-import { assertDeployable, type PlatformConfig } from './config';
+import { assertDeployable, backupCopyRegionOf, type PlatformConfig } from './config';
 import { ConsoleIdentityStack, ConsoleSiteStack } from './stacks/console-stacks';
 import { GlobalKeysStack, GlobalTableStack, RegionKeysStack } from './stacks/global-stacks';
 import { RegionalStack } from './stacks/regional-stack';
@@ -37,6 +37,7 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
     env: env(config.primaryRegion),
     description: 'Observability platform: multi-region primary KMS keys',
   });
+  const backupCopyRegion = backupCopyRegionOf(config) as string;
   const regionKeys = new Map<string, RegionKeysStack>();
   for (const region of replicaRegions) {
     const stack = new RegionKeysStack(scope, `${STACK_PREFIX}-Keys-${region}`, {
@@ -44,6 +45,7 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
       env: env(region),
       description: `Observability platform: multi-region key replicas in ${region}`,
       primaryTableKeyArn: globalKeys.tableKey.keyArn,
+      backupCopyVault: region === backupCopyRegion,
     });
     regionKeys.set(region, stack);
   }
@@ -53,6 +55,7 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
     description: 'Observability platform: metadata global table and its backups',
     tableKey: globalKeys.tableKey,
     replicaRegions,
+    backupCopyRegion,
   });
   // Table replicas are encrypted with the replica keys: those must exist first.
   for (const stack of regionKeys.values()) globalTable.addStackDependency(stack);

@@ -12,6 +12,7 @@ import {
   LocalConsoleIdentity,
 } from '#adapters/local/console-identity';
 import { FileArchiveStore } from '#adapters/local/file-archive-store';
+import { InProcessOffboardingQueue } from '#adapters/local/in-process-offboarding-queue';
 import { LocalKeyService } from '#adapters/local/local-key-service';
 import { SpillDirectory, startSpillReplay } from '#adapters/local/spill-directory';
 import { truncateWriteAheadLogs } from '#adapters/local/sqlite';
@@ -42,6 +43,7 @@ import { backendRuleExpressions, RULE_QUERY_LIMITS } from '../functions/alert-ev
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
+import { runOffboardingPart } from '../functions/offboarding/job';
 import { createQueryHandler } from '../functions/query/app';
 import { promqlEngine } from '../functions/query/promql';
 import { regionBackend } from '../functions/query/region-backend';
@@ -114,11 +116,12 @@ export interface RunningPlatform {
   readonly region: RegionSettings;
   /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
   authFailures(minutes?: number): Promise<AuthFailureCount[]>;
+  /** Resolves when every queued offboarding part has run (tests). */
+  offboardingIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
 const TOKEN_FILE = 'provider-admin-token';
-const OFFBOARD_PATH = '/admin/v1/tenants/{tenantId}/offboard';
 
 function providerToken(dataDir: string, fromEnv: string | undefined): { token: string; generated: boolean } {
   if (fromEnv) return { token: fromEnv, generated: false };
@@ -209,6 +212,34 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...options.alerting,
   });
 
+  // Offboarding jobs run in this process, through the same worker code as the SQS-driven Lambda.
+  const offboardingWorker = {
+    region: region.region,
+    tenants,
+    audit,
+    clock,
+    keys,
+    archives,
+    global: [tenants, audit, alerting.store, alerting.ledger, alerting.deadLetters, metricMetadata],
+    regional: [
+      logs,
+      // Parked batches before the store: the purge waits for a running replay, then the store's
+      // erasure removes whatever that replay wrote.
+      spill,
+      ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
+      ...guardrails.holders,
+    ],
+  };
+  const offboardingQueue = new InProcessOffboardingQueue(
+    () => async (message) => {
+      await runOffboardingPart(offboardingWorker, message);
+      // The part erased the tenant's rows (secure_delete overwrote them); the write-ahead logs
+      // still hold the pages from before until they are checkpointed and truncated.
+      truncateWriteAheadLogs();
+    },
+    { onError: (error) => console.error('offboarding part failed; retrying', error) },
+  );
+
   const handlers: Record<FunctionName, HttpHandler> = {
     admin: createAdminHandler({
       tenants,
@@ -223,18 +254,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       metrics,
       alerts: alerting.store,
       region,
-      holders: [
-        // Parked batches before the store: the purge waits for a running replay, then the store's
-        // erasure removes whatever that replay wrote.
-        spill,
-        ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
-        alerting.store,
-        alerting.ledger,
-        alerting.deadLetters,
-        ...guardrails.holders,
-        metricMetadata,
-        logs,
-      ],
+      offboarding: { queue: offboardingQueue, region: region.region, regions: [region.region] },
     }),
     api: createApiHandler({
       tenants,
@@ -332,9 +352,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         event,
         lambdaContext(match.route.function, event.requestContext.requestId),
       );
-      // Offboarding erased the tenant's rows (secure_delete overwrote them); the write-ahead logs
-      // still hold the pages from before until they are checkpointed and truncated.
-      if (match.route.path === OFFBOARD_PATH && result.statusCode === 200) truncateWriteAheadLogs();
       writeResult(res, result);
       // What API Gateway publishes per API in AWS: Latency, 4XXError, 5XXError.
       platformMetrics.record('Latency', {}, performance.now() - startedAt, 'Milliseconds');
@@ -374,9 +391,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
       return audit.authFailures(minute(now - minutes * 60_000), minute(now));
     },
+    offboardingIdle: () => offboardingQueue.idle(),
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await offboardingQueue.close();
       await platformMetrics.close();
       platformMetricStore.close();
       await spillReplay.stop();

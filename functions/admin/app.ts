@@ -1,5 +1,6 @@
 import { issueCredential, newId } from '#domain/credentials';
 import { NotFoundError, UnprocessableError } from '#domain/errors';
+import { type OffboardingJob, tenantOfJob } from '#domain/offboarding';
 import { pageQuerySchema } from '#domain/pagination';
 import { endpointsOf, homeRegionOf, type RegionSettings } from '#domain/region';
 import { benchmarkQuerySchema } from '#domain/reports/aggregates';
@@ -22,10 +23,10 @@ import {
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
 import type { MetricStore } from '#ports/metric-store';
-import type { TenantDataHolder } from '#ports/tenant-data';
+import type { OffboardingQueue } from '#ports/offboarding-queue';
 import type { TenantStore } from '#ports/tenant-store';
+import { startOffboarding } from '../offboarding/job';
 import { computeBenchmarks } from './benchmarks';
-import { offboardTenant } from './offboarding';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 
 export interface AdminDeps {
@@ -38,8 +39,12 @@ export interface AdminDeps {
   readonly keys?: KeyService;
   readonly audit?: AuditLog & AuditLogReader;
   readonly archives?: ArchiveStore;
-  /** Stores offboarding exports and erases (the tenant store and audit log are added by default). */
-  readonly holders?: readonly TenantDataHolder[];
+  /** Offboarding jobs: where their parts are queued, this region and every configured region. */
+  readonly offboarding?: {
+    readonly queue: OffboardingQueue;
+    readonly region: string;
+    readonly regions: readonly string[];
+  };
   /** Console ID tokens of the provider's users (group `provider`) are accepted beside the admin token. */
   readonly consoleTokens?: ConsoleTokenVerifier;
   /** Where the provider's console logins are created (Cognito user pool / local twin). */
@@ -66,6 +71,25 @@ function regionView(t: Tenant, settings: RegionSettings) {
   const region = homeRegionOf(t, settings);
   const endpoints = endpointsOf(region, settings);
   return { region, ...(endpoints ? { endpoints } : {}) };
+}
+
+/** A job as the provider sees it: per region its archive and erasure proof, then the key's fate. */
+export function offboardingJobView(tenantId: string, job: OffboardingJob) {
+  return {
+    jobId: job.jobId,
+    tenantId,
+    state: job.state,
+    requestedAt: job.requestedAt,
+    statusPath: `/admin/v1/offboarding-jobs/${job.jobId}`,
+    coordinator: job.coordinator,
+    regions: job.regions.map((region) => ({
+      region,
+      state: job.parts[region] ? 'done' : 'pending',
+      ...job.parts[region],
+    })),
+    ...(job.key ? { key: job.key } : {}),
+    ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+  };
 }
 
 /** The provider's API: it manages tenants and nothing inside them. */
@@ -135,21 +159,26 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     return json(200, tenantView(tenant, deps.region));
   }
 
+  /** Starts (or answers again) the tenant's offboarding job: 202, the job, where to follow it. */
   async function offboard(event: HttpEvent) {
     await authorize(event);
-    if (!deps.keys || !deps.audit || !deps.archives)
-      throw new Error('offboarding needs a key service, an audit log and an archive store');
-    const audit = deps.audit;
-    const holders: TenantDataHolder[] = [
-      deps.tenants as unknown as TenantDataHolder,
-      audit as unknown as TenantDataHolder,
-      ...(deps.holders ?? []),
-    ];
-    const receipt = await offboardTenant(
-      { tenants: deps.tenants, holders, keys: deps.keys, archives: deps.archives, audit, clock: deps.clock },
+    if (!deps.audit || !deps.offboarding) throw new Error('offboarding needs an audit log and a job queue');
+    const job = await startOffboarding(
+      { tenants: deps.tenants, audit: deps.audit, clock: deps.clock, ...deps.offboarding },
       event.pathParameters?.tenantId ?? '',
     );
-    return json(200, receipt);
+    return json(202, offboardingJobView(event.pathParameters?.tenantId ?? '', job), {
+      location: `/admin/v1/offboarding-jobs/${job.jobId}`,
+    });
+  }
+
+  async function offboardingJob(event: HttpEvent) {
+    await authorize(event);
+    const jobId = event.pathParameters?.jobId ?? '';
+    const tenantId = tenantOfJob(jobId);
+    const job = tenantId ? (await deps.tenants.getTenant(tenantId))?.offboarding : undefined;
+    if (!tenantId || !job || job.jobId !== jobId) throw new NotFoundError('no such offboarding job');
+    return json(200, offboardingJobView(tenantId, job));
   }
 
   async function downloadArchive(event: HttpEvent): Promise<HttpResult> {
@@ -225,6 +254,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       'GET /admin/v1/tenants': listTenants,
       'GET /admin/v1/tenants/{tenantId}': getTenant,
       'POST /admin/v1/tenants/{tenantId}/offboard': offboard,
+      'GET /admin/v1/offboarding-jobs/{jobId}': offboardingJob,
       'GET /admin/v1/exports/{archiveId}': downloadArchive,
       'GET /admin/v1/audit-events': providerAudit,
       'GET /admin/v1/benchmarks': benchmarks,

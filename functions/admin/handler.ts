@@ -1,17 +1,11 @@
-import {
-  awsAlertStore,
-  awsDeadLetterStore,
-  awsNotificationLedger,
-} from '#adapters/aws/eventbridge-alert-wiring';
-import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
+import { awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
   awsConsoleTokens,
   awsConsoleUsers,
   awsKeyService,
-  awsMetricDataHolder,
-  awsMetricMetadata,
+  awsOffboardingStart,
   awsRegionSettings,
   awsTenantStore,
   providerTokenHashFromSecret,
@@ -37,13 +31,7 @@ export const handler = createAdminHandler({
   metrics: regionMetricStore(),
   alerts,
   region: awsRegionSettings(),
-  // Offboarding exports and erases these besides the tenant table and audit log.
-  holders: [
-    awsMetricDataHolder(),
-    awsMetricMetadata(),
-    alerts,
-    awsNotificationLedger(),
-    awsDeadLetterStore(),
-    ...Object.values(awsGuardrailStores()),
-  ],
+  // Offboarding runs as a job: this function suspends the tenant and queues a part per region
+  // (functions/offboarding is the worker that exports and erases).
+  offboarding: awsOffboardingStart(),
 });

@@ -32,10 +32,26 @@ const tenantView = z.object({
 });
 const page = <T extends z.ZodMiniType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.optional(z.string()) });
-const receiptView = z.looseObject({
+const offboardingJobView = z.object({
+  jobId: z.string(),
   tenantId: z.string(),
-  status: z.literal('offboarded'),
-  archive: z.looseObject({ archiveId: z.string(), downloadPath: z.string(), sha256: z.string() }),
+  state: z.enum(['running', 'finalizing', 'succeeded']),
+  requestedAt: z.string(),
+  statusPath: z.string(),
+  coordinator: z.string(),
+  regions: z.array(
+    z.looseObject({
+      region: z.string(),
+      state: z.enum(['pending', 'done']),
+      archive: z.optional(
+        z.looseObject({ archiveId: z.string(), downloadPath: z.string(), sha256: z.string() }),
+      ),
+      removed: z.optional(z.record(z.string(), z.number())),
+      remaining: z.optional(z.record(z.string(), z.number())),
+    }),
+  ),
+  key: z.optional(z.looseObject({ outcome: z.string() })),
+  finishedAt: z.optional(z.string()),
 });
 
 const errors = { 401: null, 404: null, 422: null } as const;
@@ -71,9 +87,18 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
   {
     method: 'POST',
     path: '/admin/v1/tenants/{tenantId}/offboard',
-    summary: 'Offboard a tenant: archive, then erase its data and key; answers the receipt',
+    summary:
+      'Offboard a tenant: suspends it and starts the job (archive, erase in every region, destroy the key); answers 202 and the job',
     ...provider,
-    responses: { 200: receiptView, 409: null, ...errors },
+    responses: { 202: offboardingJobView, 409: null, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/offboarding-jobs/{jobId}',
+    summary:
+      'An offboarding job: per region its archive (SHA-256) and erasure proof, then the key destruction',
+    ...provider,
+    responses: { 200: offboardingJobView, ...errors },
   },
   {
     method: 'GET',

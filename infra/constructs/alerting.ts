@@ -19,7 +19,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import {
@@ -141,6 +141,39 @@ export class Alerting extends Construct {
           }),
         ],
       });
+    }
+
+    // The rules' SnsTopic targets allow events.amazonaws.com to publish with no condition: only
+    // EventBridge of this account, from this region's rules, may (confused-deputy protection).
+    for (const topic of Object.values(this.severityTopics)) {
+      topic.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'EventBridgeOfThisAccountOnly',
+          effect: Effect.DENY,
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: { StringNotEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+      );
+      topic.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'EventBridgeRulesOfThisBusOnly',
+          effect: Effect.DENY,
+          principals: [new ServicePrincipal('events.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            ArnNotLike: {
+              'aws:SourceArn': stack.formatArn({
+                service: 'events',
+                resource: 'rule',
+                resourceName: `${this.bus.eventBusName}/*`,
+              }),
+            },
+          },
+        }),
+      );
     }
 
     if (stack.region !== props.aggregationRegion) {

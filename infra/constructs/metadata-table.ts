@@ -3,9 +3,10 @@
  * single-table design (pk/sk strings, GSI gsi1 on gsi1pk/gsi1sk, see
  * shared/adapters/items/tenant-store-items.ts), on-demand, PITR, deletion protection, each replica
  * encrypted with its region's replica of one multi-region customer-managed key, TTL on `expiresAt`
- * (notification claims only), and an AWS Backup plan (daily and monthly) into a KMS-encrypted vault.
+ * (notification claims only), and an AWS Backup plan (daily and monthly) into a KMS-encrypted vault,
+ * every recovery point copied to a vault in a second region (RegionKeysStack, BACKUP_COPY_VAULT_NAME).
  */
-import { Arn, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
 import { AttributeType, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule } from 'aws-cdk-lib/aws-events';
@@ -18,11 +19,16 @@ export const TABLE_GSI1 = 'gsi1';
 export const DATA_CLASSIFICATION_TAG = 'data-classification';
 const CONFIDENTIAL_TAG = { key: DATA_CLASSIFICATION_TAG, value: 'confidential' };
 
+/** The vault in the backup copy region (named, so this stack can address it without a cross-region export). */
+export const BACKUP_COPY_VAULT_NAME = 'obs-platform-metadata-backup-copy';
+
 export interface MetadataTableProps {
   /** Multi-region primary key (this stack's region); replicas share its key id in other regions. */
   readonly tableKey: IKey;
   /** Regions other than this stack's that hold a replica (and a replica of tableKey). */
   readonly replicaRegions: readonly string[];
+  /** Region whose BACKUP_COPY_VAULT_NAME vault receives a copy of every recovery point. */
+  readonly backupCopyRegion: string;
 }
 
 export class MetadataTable extends Construct {
@@ -71,6 +77,20 @@ export class MetadataTable extends Construct {
       encryptionKey: vaultKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const copyVault = BackupVault.fromBackupVaultArn(
+      this,
+      'CopyVault',
+      Arn.format(
+        {
+          service: 'backup',
+          region: props.backupCopyRegion,
+          resource: 'backup-vault',
+          resourceName: BACKUP_COPY_VAULT_NAME,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      ),
+    );
     this.backupPlan = new BackupPlan(this, 'Plan', {
       backupVault: this.backupVault,
       backupPlanRules: [
@@ -78,12 +98,20 @@ export class MetadataTable extends Construct {
           ruleName: 'Daily',
           scheduleExpression: Schedule.cron({ hour: '3', minute: '0' }),
           deleteAfter: Duration.days(35),
+          copyActions: [{ destinationBackupVault: copyVault, deleteAfter: Duration.days(35) }],
         }),
         new BackupPlanRule({
           ruleName: 'Monthly',
           scheduleExpression: Schedule.cron({ day: '1', hour: '4', minute: '0' }),
           moveToColdStorageAfter: Duration.days(30),
           deleteAfter: Duration.days(365),
+          copyActions: [
+            {
+              destinationBackupVault: copyVault,
+              moveToColdStorageAfter: Duration.days(30),
+              deleteAfter: Duration.days(365),
+            },
+          ],
         }),
       ],
     });

@@ -65,8 +65,8 @@ export class MetricStore extends Construct {
       Validations.of(database).acknowledge({
         id: 'CloudFormation-Validate::W3697',
         reason:
-          'Timestream for LiveAnalytics is in maintenance mode; the customer asked for it where it exists and ' +
-          'the account has it. Accounts without it deploy with -c metricStore=amp (DESIGN.md).',
+          'Timestream for LiveAnalytics is closed to new accounts; this region is on it only because the ' +
+          'deployer opted in with -c timestreamRegions (the default is AMP everywhere, DESIGN.md).',
       });
       // Metric history is customer data: survive stack deletion (disposal is a runbook step).
       database.applyRemovalPolicy(RemovalPolicy.RETAIN);

@@ -56,7 +56,8 @@ const FIRST_OCCURRENCE: AlarmEvaluation = { evaluationPeriods: 1, datapointsToAl
 export interface OpsMonitoringProps {
   /** Key for the on-call topic (must let cloudwatch.amazonaws.com use it). */
   readonly topicKey: IKey;
-  readonly onCallEmail?: string;
+  /** Who the alarms reach: required, so a deploy never has alarms that page nobody. */
+  readonly onCallEmail: string;
   /** Extra text shown at the top of the dashboard (region, metric store). */
   readonly description: string;
 }
@@ -80,11 +81,9 @@ export class OpsMonitoring extends Construct {
       masterKey: props.topicKey,
       enforceSSL: true,
     });
-    if (props.onCallEmail) {
-      // E-mail is not a page: notices reach the same inbox; a pager subscribes to the on-call topic only.
-      this.onCallTopic.addSubscription(new EmailSubscription(props.onCallEmail));
-      this.noticesTopic.addSubscription(new EmailSubscription(props.onCallEmail));
-    }
+    // E-mail is not a page: notices reach the same inbox; a pager subscribes to the on-call topic only.
+    this.onCallTopic.addSubscription(new EmailSubscription(props.onCallEmail));
+    this.noticesTopic.addSubscription(new EmailSubscription(props.onCallEmail));
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
 
     const accepted = emf(METRIC.datapointsAccepted, OPS_SERVICE.ingest);

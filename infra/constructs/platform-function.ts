@@ -110,7 +110,7 @@ export class PlatformFunction extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       // Graviton: cheaper per GB-s and faster for this CPU-bound decoding.
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -269,7 +269,7 @@ export class PlatformFunction extends Construct {
       this.fn.addEnvironment(ENV.kmsReplicaRegions, others.join(','));
       this.fn.addToRolePolicy(
         new PolicyStatement({
-          actions: ['kms:ReplicateKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+          actions: ['kms:EnableKeyRotation', 'kms:ReplicateKey', 'kms:DisableKey', 'kms:ScheduleKeyDeletion'],
           resources: keyArns,
           conditions: tagged,
         }),

@@ -104,14 +104,14 @@ export class RuntimeDependenciesLayer extends Construct {
       .digest('hex');
     this.layer = new LayerVersion(this, 'Layer', {
       description: `${EXTERNAL_MODULES.join(', ')} as pinned by package-lock.json (${lockHash.slice(0, 12)})`,
-      compatibleRuntimes: [Runtime.NODEJS_22_X],
+      compatibleRuntimes: [Runtime.NODEJS_24_X],
       compatibleArchitectures: [Architecture.ARM_64],
       code: Code.fromAsset(repoRoot, {
         assetHashType: AssetHashType.CUSTOM,
         assetHash: lockHash,
         bundling: {
           // Never used: local bundling always succeeds (a copy of installed files; no network).
-          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
           local: {
             tryBundle: (outputDir) => {
               writeLayerContent(repoRoot, outputDir);

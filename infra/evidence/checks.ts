@@ -270,6 +270,30 @@ export const CHECKS: readonly Check[] = [
       ),
   },
   {
+    id: 'RESOURCE-POLICIES',
+    title:
+      'Resource policies (S3, SNS, SQS, KMS) grant nobody-in-particular nothing: an Allow to Principal "*" carries a condition',
+    criteria: ['CC6.1', 'CC6.3'],
+    run: (t) =>
+      perResource(
+        t,
+        ['AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy', 'AWS::KMS::Key'],
+        'resource policies',
+        (f) => {
+          const document = prop(f, 'PolicyDocument') ?? prop(f, 'KeyPolicy');
+          const open = (list(at(document, 'Statement')) as Record<string, unknown>[]).filter((s) => {
+            const principal = JSON.stringify(s.Principal ?? null);
+            const anyone = principal === '"*"' || principal === '{"AWS":"*"}';
+            const conditions = s.Condition as Record<string, unknown> | undefined;
+            return s.Effect === 'Allow' && anyone && (!conditions || Object.keys(conditions).length === 0);
+          });
+          return open.length > 0
+            ? `allows Principal "*" without a condition (${open.map((s) => JSON.stringify(s.Action)).join(', ')})`
+            : undefined;
+        },
+      ),
+  },
+  {
     id: 'TLS-ENFORCED',
     title: 'Buckets, topics and queues refuse requests without TLS; custom domains require TLS 1.2',
     criteria: ['CC6.7'],

@@ -6,10 +6,11 @@
  *   3. GlobalTable (primary region): the DynamoDB global table with a replica per region, backups.
  */
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { BackupVault } from 'aws-cdk-lib/aws-backup';
 import { AccountRootPrincipal, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnReplicaKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { MetadataTable } from '../constructs/metadata-table';
+import { BACKUP_COPY_VAULT_NAME, MetadataTable } from '../constructs/metadata-table';
 
 export class GlobalKeysStack extends Stack {
   /** Encrypts the metadata table (every replica uses this key's replica in its region). */
@@ -30,6 +31,8 @@ export class GlobalKeysStack extends Stack {
 
 export interface RegionKeysStackProps extends StackProps {
   readonly primaryTableKeyArn: string;
+  /** This region holds the copy of the metadata table's backups (a vault of its own, own key). */
+  readonly backupCopyVault?: boolean;
 }
 
 export class RegionKeysStack extends Stack {
@@ -55,12 +58,26 @@ export class RegionKeysStack extends Stack {
     });
     table.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.tableKeyArn = table.attrArn;
+    if (props.backupCopyVault) {
+      // A region's outage or a lost primary vault key does not take the only backups with it.
+      new BackupVault(this, 'BackupCopyVault', {
+        backupVaultName: BACKUP_COPY_VAULT_NAME,
+        encryptionKey: new Key(this, 'BackupCopyVaultKey', {
+          description: 'AWS Backup copy vault for the metadata table (second region)',
+          enableKeyRotation: true,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
   }
 }
 
 export interface GlobalTableStackProps extends StackProps {
   readonly tableKey: Key;
   readonly replicaRegions: readonly string[];
+  /** Region of the vault (RegionKeysStack backupCopyVault) every backup is copied to. */
+  readonly backupCopyRegion: string;
 }
 
 export class GlobalTableStack extends Stack {
@@ -71,6 +88,7 @@ export class GlobalTableStack extends Stack {
     this.metadata = new MetadataTable(this, 'Metadata', {
       tableKey: props.tableKey,
       replicaRegions: props.replicaRegions,
+      backupCopyRegion: props.backupCopyRegion,
     });
   }
 }

@@ -13,7 +13,7 @@ import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
 import { ENV } from '#adapters/aws/wiring';
 import { REGION_ENV } from '#domain/region';
 import { type FunctionName, ROUTES } from '#http/routes';
-import type { PlatformConfig, RegionConfig } from '../config';
+import { onCallEmailOf, type PlatformConfig, type RegionConfig } from '../config';
 import { Alerting } from '../constructs/alerting';
 import { ArchiveBucket } from '../constructs/archive-bucket';
 import type { ConsoleUserPool } from '../constructs/console-user-pool';
@@ -21,6 +21,7 @@ import { IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
 import { MAGNETIC_REJECTIONS_FILTER_ID, MetricStore } from '../constructs/metric-store';
+import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboarding-worker';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
 import { RegionalKeys } from '../constructs/regional-keys';
@@ -52,8 +53,9 @@ export class RegionalStack extends Stack {
   /** Regional guardrail state (rate buckets, series, usage); bind with INGEST_STATE_TABLE_ENV. */
   readonly ingestState: IngestStateTable;
   readonly providerTokenSecret: Secret;
-  /** Offboarding archives (admin function). */
+  /** Offboarding archives (written by the offboarding worker, downloaded through the admin API). */
   readonly archives: ArchiveBucket;
+  readonly offboarding: OffboardingWorker;
   readonly functions: Readonly<Record<FunctionName, PlatformFunction>>;
   readonly ingestApi: IngestApi;
   readonly ops: OpsMonitoring;
@@ -100,7 +102,7 @@ export class RegionalStack extends Stack {
 
     this.ops = new OpsMonitoring(this, 'Ops', {
       topicKey: this.keys.messaging,
-      onCallEmail: config.onCallEmail,
+      onCallEmail: onCallEmailOf(config),
       description:
         `Region ${regionConfig.region}, metric store ${regionConfig.metricStore}` +
         `${this.isPrimaryRegion ? ', primary region' : ''}` +
@@ -176,6 +178,24 @@ export class RegionalStack extends Stack {
           }
         : undefined,
     );
+
+    this.offboarding = new OffboardingWorker(this, 'Offboarding', {
+      regions: config.regions.map((r) => r.region),
+      table: this.table,
+      ingestStateTable: this.ingestState.table,
+      metricStore: this.metricStore,
+      archives: this.archives.bucket,
+      admin: this.functions.admin,
+      newFunction: (id, serviceName) =>
+        this.newFunction(id, {
+          entry: 'functions/offboarding/handler.ts',
+          description: "Offboarding worker: exports and erases this region's share of a tenant",
+          serviceName,
+          timeout: OFFBOARDING_TIMEOUT,
+          memorySize: 1024,
+        }),
+    });
+    this.ops.watchDeadLetterQueue('offboarding', this.offboarding.deadLetterQueue);
 
     this.alerting = new Alerting(this, 'Alerting', {
       aggregationRegion: config.alertAggregationRegion,

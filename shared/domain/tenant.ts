@@ -1,3 +1,4 @@
+import type { OffboardingJob } from './offboarding';
 import { regionSchema } from './region';
 import * as z from './zod';
 
@@ -16,6 +17,8 @@ export interface Tenant {
   readonly region?: string;
   /** Bumped when the tenant's collectors must re-read their config (a failover moved the home). */
   readonly configVersion?: number;
+  /** The offboarding job, from the provider's request on (kept on the tombstone: ids and counts only). */
+  readonly offboarding?: OffboardingJob;
   /** Optimistic concurrency: absent means 1 (records written before versioning). */
   readonly version?: number;
 }

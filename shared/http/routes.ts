@@ -56,6 +56,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/admin/v1/tenants', function: 'admin' },
   { method: 'GET', path: '/admin/v1/tenants/{tenantId}', function: 'admin' },
   { method: 'POST', path: '/admin/v1/tenants/{tenantId}/offboard', function: 'admin' },
+  { method: 'GET', path: '/admin/v1/offboarding-jobs/{jobId}', function: 'admin' },
   { method: 'GET', path: '/admin/v1/exports/{archiveId}', function: 'admin' },
   { method: 'GET', path: '/admin/v1/audit-events', function: 'admin' },
   { method: 'GET', path: '/admin/v1/benchmarks', function: 'admin' },

@@ -40,7 +40,7 @@ describe('X-Ray traces and DEBUG logs of the functions that hand out secrets', (
           ...process.env,
           NODE_NO_WARNINGS: '1',
           SECRETS_OUT: secretsFile,
-          AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+          AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
           AWS_LAMBDA_FUNCTION_NAME: 'traced',
           LAMBDA_TASK_ROOT: process.cwd(),
           _HANDLER: 'index.handler',

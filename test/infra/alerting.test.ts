@@ -98,6 +98,28 @@ describe('Alerting construct', () => {
     for (const topic of Object.values(topics)) expect(topic.Properties.KmsMasterKeyId).toBeDefined();
   });
 
+  it('lets only EventBridge of this account, from the rules of this bus, publish to the severity topics', () => {
+    const policies = Object.values(eu.template.findResources('AWS::SNS::TopicPolicy')).map(
+      (p) => eu.stack.resolve(p.Properties.PolicyDocument) as { Statement: Record<string, unknown>[] },
+    );
+    const guarded = policies.filter((p) => p.Statement.some((s) => s.Sid === 'EventBridgeOfThisAccountOnly'));
+    expect(guarded).toHaveLength(3);
+    for (const policy of guarded) {
+      expect(policy.Statement).toContainEqual(
+        expect.objectContaining({
+          Sid: 'EventBridgeOfThisAccountOnly',
+          Effect: 'Deny',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sns:Publish',
+          Condition: { StringNotEquals: { 'aws:SourceAccount': eu.stack.account } },
+        }),
+      );
+      const byRule = policy.Statement.find((s) => s.Sid === 'EventBridgeRulesOfThisBusOnly')!;
+      expect(byRule.Effect).toBe('Deny');
+      expect(JSON.stringify(byRule.Condition)).toMatch(/ArnNotLike.*aws:SourceArn.*:rule\/.*\/\*/);
+    }
+  });
+
   it('routes an escalated notification by its new severity: only the critical rule, as the local bus does', () => {
     const detail = {
       version: 1,
@@ -250,7 +272,7 @@ describe('Alerting construct', () => {
       ReservedConcurrentExecutions: Match.absent(),
       Timeout: 60,
       Architectures: ['arm64'],
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Environment: {
         Variables: Match.objectLike({
           ALERT_BUS_NAME: { Ref: Match.anyValue() },

@@ -195,6 +195,37 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     );
   });
 
+  it('CC6.1: a planted Principal "*" without a condition in a topic policy or a key policy fails', () => {
+    expectFails(
+      broken(regional, (t) => {
+        (
+          firstOf(t, 'AWS::SNS::TopicPolicy')[1].Properties.PolicyDocument as { Statement: unknown[] }
+        ).Statement.push({
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'sns:Publish',
+          Resource: '*',
+        });
+      }),
+      'RESOURCE-POLICIES',
+      'CC6.1',
+      /allows Principal "\*" without a condition \("sns:Publish"\)/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        (firstOf(t, 'AWS::KMS::Key')[1].Properties.KeyPolicy as { Statement: unknown[] }).Statement.push({
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'kms:Decrypt',
+          Resource: '*',
+        });
+      }),
+      'RESOURCE-POLICIES',
+      'CC6.1',
+      /allows Principal "\*" without a condition/,
+    );
+  });
+
   it('CC6.7: a topic whose TLS-only policy was removed', () => {
     const set = broken(regional, (t) => {
       delete t.Resources[firstOf(t, 'AWS::SNS::TopicPolicy')[0]];

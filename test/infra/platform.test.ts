@@ -11,9 +11,9 @@ import { REPO_ROOT } from '../../infra/constructs/platform-function';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
-import { type SynthedPlatform, synthPlatform } from './support';
+import { type SynthedPlatform, synthPlatform, TEST_CONFIG } from './support';
 
-const REGIONS = DEFAULT_CONFIG.regions.map((r) => r.region);
+const REGIONS = TEST_CONFIG.regions.map((r) => r.region);
 const TIMESTREAM_REGIONS = ['us-west-2', 'us-east-1', 'eu-west-1', 'ap-southeast-2'];
 
 let synthed: SynthedPlatform;
@@ -84,7 +84,9 @@ describe('stacks', () => {
         if (resource.Type === 'AWS::DynamoDB::GlobalTable') expect(props.TableName).toBeUndefined();
         if (resource.Type === 'AWS::Lambda::Function') expect(props.FunctionName).toBeUndefined();
         if (resource.Type === 'AWS::SNS::Topic') expect(props.TopicName).toBeUndefined();
-        if (resource.Type === 'AWS::SQS::Queue') expect(props.QueueName).toBeUndefined();
+        // The offboarding queue alone is named: the admin API of every region addresses it by name.
+        if (resource.Type === 'AWS::SQS::Queue' && props.QueueName !== 'obs-platform-offboarding')
+          expect(props.QueueName).toBeUndefined();
       }
     }
   });
@@ -97,7 +99,7 @@ describe('metric store per region', () => {
     t.hasResourceProperties('AWS::APS::Workspace', {
       KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeysMetricStoreKey'), 'Arn'] },
       LoggingConfiguration: { LogGroupArn: Match.anyValue() },
-      WorkspaceConfiguration: { RetentionPeriodInDays: DEFAULT_CONFIG.magneticRetentionDays },
+      WorkspaceConfiguration: { RetentionPeriodInDays: TEST_CONFIG.magneticRetentionDays },
     });
   });
 
@@ -113,7 +115,7 @@ describe('metric store per region', () => {
       t.resourceCountIs('AWS::Timestream::Table', 0);
       const ingest = t.findResources('AWS::Lambda::Function')[logicalId(region, stack.functions.ingest.fn)]!;
       const env = (ingest.Properties as { Environment: { Variables: Json } }).Environment.Variables;
-      expect(env[ENV.timestreamMagneticRetentionDays]).toBe(String(DEFAULT_CONFIG.magneticRetentionDays));
+      expect(env[ENV.timestreamMagneticRetentionDays]).toBe(String(TEST_CONFIG.magneticRetentionDays));
       expect(env[ENV.timestreamDatabase]).toEqual({
         Ref: stack.getLogicalId(stack.metricStore.timestreamDatabase!),
       });
@@ -154,10 +156,40 @@ describe('metric store per region', () => {
     );
     expect(actions(stack.functions.api)).toEqual(['timestream:Select']);
     expect(actions(stack.functions.alerts)).toEqual(['timestream:Select']);
-    expect(actions(stack.functions.admin).sort()).toEqual(['timestream:DeleteTable', 'timestream:Select']);
+    // Offboarding's erasure is the worker's (it drops the tenant's table); the admin API reads nothing.
+    expect(actions(stack.offboarding.worker).sort()).toEqual(['timestream:DeleteTable', 'timestream:Select']);
+    expect(actions(stack.functions.admin)).toEqual([]);
     for (const fn of Object.values(stack.functions))
-      if (fn !== stack.functions.ingest && fn !== stack.functions.admin)
-        expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
+      if (fn !== stack.functions.ingest) expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
+  });
+
+  it('runs offboarding parts from a named, CMK-encrypted queue with a DLQ; the admin API may only send to it', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const template = synthed.regional(region);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'obs-platform-offboarding',
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(region, stack.offboarding.worker.fn) },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const send = statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)).filter((s) =>
+      actionsOf([s]).includes('sqs:SendMessage'),
+    );
+    expect(send).toHaveLength(1);
+    expect(JSON.stringify(send[0]!.Resource)).toContain(':eu-west-1:');
+    expect((send[0]!.Resource as unknown[]).length).toBe(REGIONS.length);
+    // The queue key: this account's principals, through SQS in this region only.
+    const keyPolicies = Object.values(template.findResources('AWS::KMS::Key')).map((k) =>
+      JSON.stringify((k as { Properties: { KeyPolicy: unknown } }).Properties.KeyPolicy),
+    );
+    expect(keyPolicies.some((p) => p.includes('"kms:ViaService":"sqs.eu-west-2.amazonaws.com"'))).toBe(true);
+    const worker = actionsOf(statementsOf(region, logicalId(region, stack.offboarding.worker.fn.role!)));
+    expect(worker).toEqual(expect.arrayContaining(['kms:ScheduleKeyDeletion', 's3:PutObject', 's3:Abort*']));
   });
 
   it('gives Timestream tables a magnetic-rejection bucket: KMS, private, TLS only, watched, writable by table creators only', () => {
@@ -286,21 +318,24 @@ describe('metric store per region', () => {
     expect(actionsOf(api)).not.toContain('aps:RemoteWrite');
   });
 
-  it('moves every region to AMP with the metricStore switch', () => {
-    const amp = synthPlatform(
-      { ...DEFAULT_CONFIG, regions: DEFAULT_CONFIG.regions.map((r) => ({ ...r, metricStore: 'amp' })) },
-      { nag: false },
-    );
+  it('puts every region on AMP by default (what a new account can deploy): no Timestream, no W3697 acknowledged', () => {
+    const amp = synthPlatform({ ...DEFAULT_CONFIG, onCallEmail: 'oncall@example.com' }, { nag: false });
     for (const region of REGIONS) {
       amp.regional(region).resourceCountIs('AWS::APS::Workspace', 1);
-      amp.regional(region).resourceCountIs('AWS::Timestream::Table', 0);
+      amp.regional(region).resourceCountIs('AWS::Timestream::Database', 0);
+      const stack = amp.platform.regional.get(region)!;
+      const acknowledged = stack.node
+        .findAll()
+        .flatMap((c) => (c.node.metadata ?? []).map((m) => JSON.stringify(m.data)))
+        .filter((d) => d.includes('W3697'));
+      expect(acknowledged, region).toEqual([]);
     }
-  });
+  }, 180_000);
 
   it('refuses to synthesize Timestream in eu-west-2, naming the constraint', () => {
     const config = {
-      ...DEFAULT_CONFIG,
-      regions: DEFAULT_CONFIG.regions.map((r) => ({ ...r, metricStore: 'timestream' as const })),
+      ...TEST_CONFIG,
+      regions: TEST_CONFIG.regions.map((r) => ({ ...r, metricStore: 'timestream' as const })),
     };
     expect(() => synthPlatform(config, { nag: false })).toThrow(
       /eu-west-2.*Timestream for LiveAnalytics \(AWS::Timestream::Database\) does not exist in eu-west-2/s,
@@ -309,14 +344,14 @@ describe('metric store per region', () => {
 });
 
 describe('functions', () => {
-  it('run nodejs22.x on ARM64 with active tracing, their own encrypted log group and the ENV names', () => {
+  it('run nodejs24.x on ARM64 with active tracing, their own encrypted log group and the ENV names', () => {
     for (const region of REGIONS) {
       const stack = synthed.platform.regional.get(region)!;
       const t = synthed.regional(region);
       for (const [name, fn] of Object.entries(stack.functions)) {
         const resource = t.findResources('AWS::Lambda::Function')[logicalId(region, fn.fn)]!;
         const props = resource.Properties as Json;
-        expect(props.Runtime, name).toBe('nodejs22.x');
+        expect(props.Runtime, name).toBe('nodejs24.x');
         expect(props.Architectures).toEqual(['arm64']);
         expect(props.TracingConfig).toEqual({ Mode: 'Active' });
         // Responses and errors carry secrets: never trace metadata (shared/http/tracing.ts).
@@ -386,6 +421,7 @@ describe('functions', () => {
     }
     expect(actionsOf(keyStatements('api'))).not.toContain('kms:ScheduleKeyDeletion');
     expect(actionsOf(keyStatements('admin'))).toContain('kms:ScheduleKeyDeletion');
+    expect(actionsOf(keyStatements('admin'))).toContain('kms:EnableKeyRotation');
     expect(keyStatements('ingest')).toEqual([]);
     const adminEnv = (
       synthed.regional(region).findResources('AWS::Lambda::Function')[
@@ -394,6 +430,7 @@ describe('functions', () => {
     ).Environment.Variables;
     expect(adminEnv[ENV.kmsReplicaRegions]).toBe(REGIONS.filter((r) => r !== region).join(','));
     expect(adminEnv[ENV.archiveBucket]).toEqual({ Ref: logicalId(region, stack.archives.bucket) });
+    expect(adminEnv[ENV.platformRegions]).toBe(REGIONS.join(','));
   });
 
   it('lets tenant-key users call only GenerateDataKey/Decrypt, with exactly the {tenant, field} context', () => {
@@ -478,7 +515,10 @@ describe('functions', () => {
     const ingest = actionsOf(statementsOf(region, logicalId(region, stack.functions.ingest.fn.role!)));
     expect(ingest.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     const admin = actionsOf(statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)));
-    expect(admin.filter((a) => /^(sqs:|timestream:WriteRecords|aps:RemoteWrite)/.test(a))).toEqual([]);
+    // The admin API only queues offboarding parts (by name, in each region); it writes no metrics.
+    expect(admin.filter((a) => /^(sqs:|timestream:WriteRecords|aps:RemoteWrite)/.test(a))).toEqual([
+      'sqs:SendMessage',
+    ]);
     expect(ingest).toContain('timestream:WriteRecords');
     expect(ingest).not.toContain('timestream:Select');
   });
@@ -537,8 +577,8 @@ describe('ingest API', () => {
         Match.objectLike({
           LoggingLevel: 'ERROR',
           DataTraceEnabled: false,
-          ThrottlingRateLimit: DEFAULT_CONFIG.apiThrottle.rateLimit,
-          ThrottlingBurstLimit: DEFAULT_CONFIG.apiThrottle.burstLimit,
+          ThrottlingRateLimit: TEST_CONFIG.apiThrottle.rateLimit,
+          ThrottlingBurstLimit: TEST_CONFIG.apiThrottle.burstLimit,
         }),
       ]),
     });
@@ -562,7 +602,7 @@ describe('ingest API', () => {
         }),
         Match.objectLike({
           Statement: {
-            RateBasedStatement: { Limit: DEFAULT_CONFIG.wafRateLimitPer5Min, AggregateKeyType: 'IP' },
+            RateBasedStatement: { Limit: TEST_CONFIG.wafRateLimitPer5Min, AggregateKeyType: 'IP' },
           },
           Action: { Block: {} },
         }),
@@ -610,8 +650,8 @@ describe('ingest API', () => {
     const recordName = 'ingest.example.com';
     const withDns = synthPlatform(
       {
-        ...DEFAULT_CONFIG,
-        regions: DEFAULT_CONFIG.regions.map((r) => ({
+        ...TEST_CONFIG,
+        regions: TEST_CONFIG.regions.map((r) => ({
           ...r,
           customDomain: {
             domainName: recordName,

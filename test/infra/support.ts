@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_CONFIG, DEFAULT_CONSOLE_ASSETS_DIR, type PlatformConfig } from '../../infra/config';
+import { configFromContext, DEFAULT_CONSOLE_ASSETS_DIR, type PlatformConfig } from '../../infra/config';
 import { STACK_PREFIX } from '../../infra/platform';
 import { type SynthesizedPlatform, type SynthOptions, synthesizePlatform } from '../../infra/synth';
 
@@ -61,8 +61,20 @@ export function builtConsole(): string {
   return dir;
 }
 
+/**
+ * The default config as an account that has Timestream deploys it (`-c timestreamRegions=…` for the
+ * four regions where it exists, `-c onCallEmail=…`): the tests see both metric stores.
+ */
+export const TEST_CONFIG: PlatformConfig = configFromContext({
+  tryGetContext: (key: string) =>
+    ({
+      timestreamRegions: 'us-west-2,us-east-1,eu-west-1,ap-southeast-2',
+      onCallEmail: 'oncall@example.com',
+    })[key],
+});
+
 export function synthPlatform(
-  config: PlatformConfig = DEFAULT_CONFIG,
+  config: PlatformConfig = TEST_CONFIG,
   options: SynthOptions = {},
 ): SynthedPlatform {
   // The default config uploads web/dist; tests upload their own build of the same sources.

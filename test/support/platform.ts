@@ -19,8 +19,28 @@ export interface TestPlatform extends RunningPlatform {
   request(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   createTenant(name?: string): Promise<{ tenantId: string; adminToken: string }>;
   createCollector(adminToken: string, name?: string): Promise<{ collectorId: string; ingestKey: string }>;
+  /**
+   * POST …/offboard through the API (202), waits for the in-process job, answers GET of its status
+   * path: the job with its parts (one per region: `local`).
+   */
+  offboard(tenantId: string): Promise<OffboardingJobStatus>;
   /** Closes the server and removes the data directory. */
   destroy(): Promise<void>;
+}
+
+/** GET /admin/v1/offboarding-jobs/{jobId} as the tests read it. */
+export interface OffboardingJobStatus {
+  jobId: string;
+  state: string;
+  key?: Record<string, unknown>;
+  regions: {
+    region: string;
+    state: string;
+    archive: { downloadPath: string; sha256: string; records: Record<string, number> };
+    removed: Record<string, number>;
+    remaining: Record<string, number>;
+    limitations: string[];
+  }[];
 }
 
 export function tempDataDir(prefix = 'obs-test-'): string {
@@ -66,6 +86,17 @@ export async function startTestPlatform(options: Partial<PlatformOptions> = {}):
   return {
     ...platform,
     request,
+    offboard: async (tenantId) => {
+      const started = await expectStatus<{ statusPath: string }>(
+        await request(`/admin/v1/tenants/${tenantId}/offboard`, {
+          method: 'POST',
+          token: platform.providerAdminToken,
+        }),
+        202,
+      );
+      await platform.offboardingIdle();
+      return expectStatus(await request(started.statusPath, { token: platform.providerAdminToken }), 200);
+    },
     createTenant: async (name = 'tenant') =>
       expectStatus(
         await request('/admin/v1/tenants', {

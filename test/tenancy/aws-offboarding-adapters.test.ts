@@ -1,4 +1,13 @@
-import { type GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  type GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import {
   type ColumnInfo,
   QueryCommand,
@@ -12,14 +21,15 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { S3ArchiveStore } from '#adapters/aws/s3-archive-store';
+import { MIN_PART_BYTES, S3ArchiveStore } from '#adapters/aws/s3-archive-store';
 import { TimestreamTenantTables } from '#adapters/aws/timestream-tables';
 import { TimestreamTenantData } from '#adapters/aws/timestream-tenant-data';
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
 import { issueCredential } from '#domain/credentials';
 import type { KeyService } from '#ports/key-service';
+import type { OffboardingMessage } from '#ports/offboarding-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { offboardTenant } from '../../functions/admin/offboarding';
+import { runOffboardingPart, startOffboarding } from '../../functions/offboarding/job';
 
 const archiveId = `${'a'.repeat(32)}-1764241200000`;
 
@@ -27,8 +37,95 @@ describe('S3ArchiveStore', () => {
   const s3 = mockClient(S3Client);
   afterEach(() => s3.reset());
 
-  it('puts the archive SSE-KMS encrypted and hands out a 15-minute presigned GET', async () => {
-    s3.on(PutObjectCommand).resolves({});
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+  const key = `offboarding/${archiveId}.jsonl.gz`;
+
+  it('streams the archive as a multipart upload: SSE-KMS, parts ≥ 5 MiB but the last, each with its SHA-256', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => ({
+      ETag: `"etag-${input.PartNumber}"`,
+    }));
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    const store = new S3ArchiveStore(
+      new S3Client({ region: 'us-west-2' }),
+      'exports-bucket',
+      undefined,
+      MIN_PART_BYTES,
+    );
+    const sink = await store.open(archiveId);
+    // 12 MiB in 1 MiB chunks, then 100 bytes: parts of 5 MiB, 5 MiB and 2 MiB + 100 bytes.
+    const chunks = Array.from({ length: 12 }, (_, i) => Buffer.alloc(1024 * 1024, i));
+    chunks.push(Buffer.alloc(100, 255));
+    for (const chunk of chunks) await sink.write(chunk);
+    expect(await sink.close()).toEqual({ location: `s3://exports-bucket/${key}` });
+
+    expect(s3.commandCalls(CreateMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Bucket: 'exports-bucket',
+        Key: key,
+        ContentType: 'application/gzip',
+        ServerSideEncryption: 'aws:kms',
+        ChecksumAlgorithm: 'SHA256',
+      },
+    ]);
+    const whole = Buffer.concat(chunks);
+    const expectedParts = [
+      whole.subarray(0, 5 * 1024 * 1024),
+      whole.subarray(5 * 1024 * 1024, 10 * 1024 * 1024),
+      whole.subarray(10 * 1024 * 1024),
+    ];
+    const uploads = s3.commandCalls(UploadPartCommand).map((c) => c.args[0].input);
+    expect(uploads.map((u) => ({ ...u, Body: undefined }))).toEqual(
+      expectedParts.map((part, i) => ({
+        Bucket: 'exports-bucket',
+        Key: key,
+        UploadId: 'up-1',
+        PartNumber: i + 1,
+        Body: undefined,
+        ChecksumSHA256: sha256(part),
+      })),
+    );
+    expect(uploads.map((u) => (u.Body as Buffer).length)).toEqual([
+      5 * 1024 * 1024,
+      5 * 1024 * 1024,
+      2 * 1024 * 1024 + 100,
+    ]);
+    for (const [i, u] of uploads.entries())
+      expect(Buffer.compare(u.Body as Buffer, expectedParts[i]!)).toBe(0);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Bucket: 'exports-bucket',
+        Key: key,
+        UploadId: 'up-1',
+        MultipartUpload: {
+          Parts: expectedParts.map((part, i) => ({
+            ETag: `"etag-${i + 1}"`,
+            PartNumber: i + 1,
+            ChecksumSHA256: sha256(part),
+          })),
+        },
+      },
+    ]);
+  });
+
+  it('aborts the upload when the export fails, and refuses parts under 5 MiB', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const store = new S3ArchiveStore(new S3Client({ region: 'us-west-2' }), 'exports-bucket');
+    const sink = await store.open(archiveId);
+    await sink.write(Buffer.from('partial'));
+    await sink.abort();
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'exports-bucket', Key: key, UploadId: 'up-2' },
+    ]);
+    expect(s3.commandCalls(UploadPartCommand)).toHaveLength(0);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(() => new S3ArchiveStore(new S3Client({}), 'b', undefined, MIN_PART_BYTES - 1)).toThrow(
+      /at least/,
+    );
+  });
+
+  it('hands out a 15-minute presigned GET for an archive that exists', async () => {
     s3.on(HeadObjectCommand).resolves({});
     const signed: unknown[] = [];
     const store = new S3ArchiveStore(new S3Client({ region: 'us-west-2' }), 'exports-bucket', (async (
@@ -39,17 +136,6 @@ describe('S3ArchiveStore', () => {
       signed.push({ input: command.input, options });
       return 'https://signed.example/url';
     }) as never);
-    const body = Buffer.from('archive');
-    expect(await store.put(archiveId, body)).toEqual({
-      location: `s3://exports-bucket/offboarding/${archiveId}.jsonl.gz`,
-    });
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toEqual({
-      Bucket: 'exports-bucket',
-      Key: `offboarding/${archiveId}.jsonl.gz`,
-      Body: body,
-      ContentType: 'application/gzip',
-      ServerSideEncryption: 'aws:kms',
-    });
     expect(await store.download(archiveId)).toEqual({ kind: 'redirect', url: 'https://signed.example/url' });
     expect(signed).toEqual([
       {
@@ -231,22 +317,40 @@ describe('TimestreamTenantData', () => {
       { tenantId, name: 'leaving', status: 'active', createdAt: '2026-01-01T00:00:00.000Z' },
       issueCredential('tenant', tenantId, new Date(), { role: 'admin', name: 'admin' }).record,
     );
-    const receipt = await offboardTenant(
-      {
-        tenants,
-        holders: [holder()],
-        keys: {} as KeyService,
-        archives: { put: async () => ({ location: 'memory' }), download: async () => undefined },
-        audit: { append: async () => {} },
-        clock: { now: () => new Date('2026-02-01T00:00:00Z') },
-      },
+    const common = {
+      tenants,
+      audit: { append: async () => {} },
+      clock: { now: () => new Date('2026-02-01T00:00:00Z') },
+      region: 'us-west-2',
+    };
+    const queued: OffboardingMessage[] = [];
+    await startOffboarding(
+      { ...common, regions: ['us-west-2'], queue: { enqueue: async (m) => void queued.push(m) } },
       tenantId,
     );
-    expect(receipt.archive.records).toEqual({ metrics: 1 });
-    const deleted = receipt.steps.find((s) => s.step === 'delete')!.detail;
-    expect(deleted.removed).toEqual({ metrics: 1 });
-    expect(deleted.methods).toEqual({ metrics: expect.stringMatching(/^DeleteTable of the tenant's own/) });
-    expect(receipt.limitations.join('\n')).not.toMatch(/metrics:|retention|age out/);
-    expect(receipt.steps.find((s) => s.step === 'verify')!.detail.remaining).toEqual({ metrics: 0 });
+    const job = await runOffboardingPart(
+      {
+        ...common,
+        global: [],
+        regional: [holder()],
+        keys: {} as KeyService,
+        archives: {
+          open: async () => ({
+            write: async () => {},
+            close: async () => ({ location: 'memory' }),
+            abort: async () => {},
+          }),
+          download: async () => undefined,
+        },
+      },
+      queued[0]!,
+    );
+    const part = job!.parts['us-west-2']!;
+    expect(part.archive.records).toEqual({ metrics: 1 });
+    expect(part.removed).toEqual({ metrics: 1 });
+    expect(part.methods).toEqual({ metrics: expect.stringMatching(/^DeleteTable of the tenant's own/) });
+    expect(part.limitations.join('\n')).not.toMatch(/metrics:|retention|age out/);
+    expect(part.remaining).toEqual({ metrics: 0 });
+    expect(job!.state).toBe('succeeded');
   });
 });

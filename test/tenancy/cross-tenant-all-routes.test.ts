@@ -123,6 +123,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         dashboardId: dashboard.dashboardId,
         alertId: alertId!,
         archiveId: `${a.tenantId}-0000000000000`,
+        jobId: `${a.tenantId}-0000000000000`,
       };
       // Path parameters that are not ids of A's: a label name (Prometheus API), answered for B's own data.
       const names: Record<string, string> = { name: 'system.hostname' };

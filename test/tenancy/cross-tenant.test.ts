@@ -58,6 +58,7 @@ async function seedTenantA(h: Harness) {
       userId: user.userId,
       tokenId: apiToken.tokenId,
       archiveId: `${a.tenantId}-0000000000000`,
+      jobId: `${a.tenantId}-0000000000000`,
     } as Record<string, string>,
     apiToken: apiToken.token as string,
   };

@@ -80,13 +80,9 @@ describe('local erasure', () => {
     expect(ingest.status, await ingest.text()).toBe(202);
     expect(traces(dataDir).length).toBeGreaterThan(0);
 
-    const receipt = await callApi<{
-      steps: { step: string; detail: { remaining?: Record<string, number> } }[];
-    }>(platform, `/admin/v1/tenants/${tenantId}/offboard`, {
-      token: platform.providerAdminToken,
-      method: 'POST',
-    });
-    const { remaining = {} } = receipt.steps.find((s) => s.step === 'verify')?.detail ?? {};
+    const job = await platform.offboard(tenantId);
+    expect(job.state).toBe('succeeded');
+    const { remaining } = job.regions[0]!;
     // The metadata keeps one record, the tombstone (ids only).
     expect(Object.entries(remaining).filter(([name, n]) => n !== 0 && name !== 'metadata')).toEqual([]);
     expect(traces(dataDir)).toEqual([]);

@@ -6,6 +6,7 @@ import {
   CreateKeyCommand,
   DecryptCommand,
   DisableKeyCommand,
+  EnableKeyRotationCommand,
   GenerateDataKeyCommand,
   KMSClient,
   ReplicateKeyCommand,
@@ -81,6 +82,9 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
       KeySpec: 'SYMMETRIC_DEFAULT',
       Tags: [{ TagKey: 'obs:tenant', TagValue: 't1' }],
     });
+    expect(kmsMock.commandCalls(EnableKeyRotationCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: arnA },
+    ]);
   });
 
   it('asks KMS for a data key under the tenant key with the context {tenant, field}, and decrypts with it', async () => {
@@ -156,6 +160,10 @@ describe('KmsKeyService (KMS keyring, one key per tenant)', () => {
     expect(kmsMock.commandCalls(ReplicateKeyCommand).map((c) => c.args[0].input)).toEqual([
       { KeyId: primary, ReplicaRegion: 'eu-west-1', Tags: [{ TagKey: 'obs:tenant', TagValue: 't1' }] },
       { KeyId: primary, ReplicaRegion: 'us-east-1', Tags: [{ TagKey: 'obs:tenant', TagValue: 't1' }] },
+    ]);
+    // Rotation is set once, on the primary (replicas share its rotation).
+    expect(kmsMock.commandCalls(EnableKeyRotationCommand).map((c) => c.args[0].input)).toEqual([
+      { KeyId: primary },
     ]);
 
     const dataKey = new Uint8Array(randomBytes(32));

@@ -75,12 +75,9 @@ describe('local platform security', () => {
         header: 'Authorization',
       });
 
-      const offboard = await platform.request(`/admin/v1/tenants/${tenantId}/offboard`, {
-        method: 'POST',
-        token: platform.providerAdminToken,
-      });
-      expect(offboard.status).toBe(200);
-      const receipt = (await offboard.json()) as { archive: { downloadPath: string } };
+      const job = await platform.offboard(tenantId);
+      expect(job.state).toBe('succeeded');
+      const receipt = job.regions[0]!;
       expect(() => statSync(keyFile)).toThrow();
       const archive = await platform.request(receipt.archive.downloadPath, {
         token: platform.providerAdminToken,

@@ -44,29 +44,35 @@ describe.each(['sqlite', 'dynamodb'] as const)('offboarding on %s', (backend) =>
 
     // Tenant tokens cannot offboard; the provider can.
     expect((await h.call('POST', `/admin/v1/tenants/${a.tenantId}/offboard`, { token })).status).toBe(401);
+    // 202 at once with the job; the tenant is suspended before the job runs.
     const r = await h.call('POST', `/admin/v1/tenants/${a.tenantId}/offboard`, { token: PROVIDER_TOKEN });
-    expect(r.status).toBe(200);
-    const receipt = r.body;
-    expect(receipt.steps.map((s: { step: string }) => s.step)).toEqual([
-      'suspend',
-      'export',
-      'delete',
-      'destroy-key',
-      'verify',
-      'tombstone',
-    ]);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({
+      tenantId: a.tenantId,
+      state: 'running',
+      regions: [{ region: 'local', state: 'pending' }],
+    });
+    expect(r.headers.location).toBe(r.body.statusPath);
+    expect((await h.call('GET', '/v1/resources', { token })).status).toBe(401);
+    // Asking again answers the same job.
+    const again = await h.call('POST', `/admin/v1/tenants/${a.tenantId}/offboard`, { token: PROVIDER_TOKEN });
+    expect(again.body.jobId).toBe(r.body.jobId);
+    await h.offboardingIdle();
+    const status = await h.call('GET', r.body.statusPath, { token: PROVIDER_TOKEN });
+    expect(status.status).toBe(200);
+    expect((await h.call('GET', r.body.statusPath, { token })).status).toBe(401);
+    expect(status.body).toMatchObject({
+      jobId: r.body.jobId,
+      state: 'succeeded',
+      key: { outcome: 'deleted' },
+    });
+    const [part] = status.body.regions;
+    expect(part.region).toBe('local');
+    const receipt = part;
     expect(receipt.archive.records).toMatchObject({ metadata: 6, metrics: 1 });
     expect(receipt.archive.records.audit).toBeGreaterThan(3);
-    const deleted = receipt.steps.find((s: { step: string }) => s.step === 'delete').detail.removed;
-    expect(deleted).toMatchObject({ metadata: 5, metrics: 1 });
-    expect(receipt.steps.find((s: { step: string }) => s.step === 'verify').detail.remaining).toEqual({
-      metadata: 1,
-      audit: 0,
-      metrics: 0,
-    });
-    expect(receipt.steps.find((s: { step: string }) => s.step === 'destroy-key').detail.outcome).toBe(
-      'deleted',
-    );
+    expect(receipt.removed).toMatchObject({ metadata: 5, metrics: 1 });
+    expect(receipt.remaining).toEqual({ metadata: 1, audit: 0, metrics: 0 });
 
     // The archive downloads, matches its hash, and holds the tenant's records.
     const download = await h.call('GET', receipt.archive.downloadPath, { token: PROVIDER_TOKEN });
@@ -118,12 +124,22 @@ describe.each(['sqlite', 'dynamodb'] as const)('offboarding on %s', (backend) =>
     expect(trail.body.items.map((e: { action: string }) => e.action).reverse()).toEqual([
       'tenant.create',
       'tenant.offboard.suspend',
+      'tenant.offboard.requested',
       'tenant.offboard.export',
       'tenant.offboard.delete',
-      'tenant.offboard.destroy-key',
       'tenant.offboard.verify',
+      'tenant.offboard.destroy-key',
       'tenant.offboard.tombstone',
     ]);
+  });
+
+  it('answers 404 for an unknown job', async () => {
+    const h = await startHarness(backend, ddb);
+    const unknown = `/admin/v1/offboarding-jobs/${'0'.repeat(32)}-1764241200000`;
+    expect((await h.call('GET', unknown, { token: PROVIDER_TOKEN })).status).toBe(404);
+    expect(
+      (await h.call('GET', '/admin/v1/offboarding-jobs/not-a-job', { token: PROVIDER_TOKEN })).status,
+    ).toBe(404);
   });
 
   it('answers 404 for an unknown tenant', async () => {

@@ -3,6 +3,7 @@ import type { KeyringNode } from '@aws-crypto/client-node';
 import {
   CreateKeyCommand,
   DisableKeyCommand,
+  EnableKeyRotationCommand,
   KMS,
   ReplicateKeyCommand,
   ScheduleKeyDeletionCommand,
@@ -82,6 +83,8 @@ export class KmsKeyService implements KeyService {
     );
     const arn = result.KeyMetadata?.Arn;
     if (!arn) throw new Error('KMS CreateKey answered without a key ARN');
+    // Yearly automatic rotation; a multi-Region key rotates on its primary and replicas follow.
+    await this.client(this.options.region).send(new EnableKeyRotationCommand({ KeyId: arn }));
     for (const replicaRegion of replicaRegions) {
       await this.client(this.options.region).send(
         new ReplicateKeyCommand({ KeyId: arn, ReplicaRegion: replicaRegion, Tags: tags }),

@@ -61,6 +61,10 @@ export const ENV = {
   archiveBucket: 'ARCHIVE_BUCKET',
   /** Comma-separated other regions of the global table: tenant keys become MRKs replicated there. */
   kmsReplicaRegions: 'KMS_REPLICA_REGIONS',
+  /** This region's offboarding queue (URL); other regions' queues have the same name. */
+  offboardingQueueUrl: 'OFFBOARDING_QUEUE_URL',
+  /** Comma-separated: every region of the platform (where offboarding erases when no home is known). */
+  platformRegions: 'PLATFORM_REGIONS',
   /** Optional: seconds an authentication decision is cached per instance (default 10; the revocation bound). */
   authCacheTtlSeconds: 'AUTH_CACHE_TTL_SECONDS',
 } as const;
@@ -152,7 +156,7 @@ export function awsArchiveStore(): ArchiveStore {
       ([{ S3Client }, { S3ArchiveStore }]) => new S3ArchiveStore(new S3Client({}), bucket),
     ));
   return {
-    put: async (archiveId, body) => (await load()).put(archiveId, body),
+    open: async (archiveId) => (await load()).open(archiveId),
     download: async (archiveId) => (await load()).download(archiveId),
   };
 }
@@ -249,5 +253,42 @@ export function providerTokenHashFromSecret(): () => Promise<string> {
       hash = undefined;
     });
     return hash;
+  };
+}
+
+/** The tenant store writing through `region`'s replica of the global table (offboarding job state). */
+export function awsTenantStoreIn(region: string): DynamoDbTenantStore {
+  if (region === process.env.AWS_REGION) return awsTenantStore();
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return new DynamoDbTenantStore(client, requiredEnv(ENV.tableName));
+}
+
+/** Offboarding as the admin API starts it: this region, every region, each region's queue. */
+export function awsOffboardingStart() {
+  const queueUrl = requiredEnv(ENV.offboardingQueueUrl);
+  const clients = new Map<string, Promise<import('@aws-sdk/client-sqs').SQSClient>>();
+  const clientIn = (region: string) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient({ region }));
+      clients.set(region, client);
+    }
+    return client;
+  };
+  return {
+    region: requiredEnv('AWS_REGION'),
+    regions: requiredEnv(ENV.platformRegions)
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+    queue: {
+      enqueue: async (message: import('#ports/offboarding-queue').OffboardingMessage) => {
+        const { SqsOffboardingQueue } = await import('./sqs-offboarding-queue');
+        const client = await clientIn(message.region);
+        await new SqsOffboardingQueue(queueUrl, () => client).enqueue(message);
+      },
+    },
   };
 }

@@ -1,6 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHIVE_ID_PATTERN, type ArchiveDownload, type ArchiveStore } from '#ports/archive-store';
+import {
+  ARCHIVE_ID_PATTERN,
+  type ArchiveDownload,
+  type ArchiveSink,
+  type ArchiveStore,
+} from '#ports/archive-store';
 
 /** Offboarding archives as files under `<dataDir>/exports` (mode 0600), served by the admin API. */
 export class FileArchiveStore implements ArchiveStore {
@@ -11,10 +16,31 @@ export class FileArchiveStore implements ArchiveStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  async put(archiveId: string, body: Buffer): Promise<{ location: string }> {
+  /** Written to `<file>.partial` and renamed when closed: a download never sees half an archive. */
+  async open(archiveId: string): Promise<ArchiveSink> {
     const file = this.file(archiveId);
-    writeFileSync(file, body, { mode: 0o600 });
-    return { location: file };
+    const partial = `${file}.partial`;
+    const out = createWriteStream(partial, { mode: 0o600 });
+    const ended = new Promise<void>((resolve, reject) => {
+      out.once('close', resolve);
+      out.once('error', reject);
+    });
+    return {
+      write: (chunk) =>
+        new Promise<void>((resolve, reject) => {
+          out.write(chunk, (error) => (error ? reject(error) : resolve()));
+        }),
+      async close() {
+        out.end();
+        await ended;
+        renameSync(partial, file);
+        return { location: file };
+      },
+      async abort() {
+        out.destroy();
+        rmSync(partial, { force: true });
+      },
+    };
   }
 
   async download(archiveId: string): Promise<ArchiveDownload | undefined> {

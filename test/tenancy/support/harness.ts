@@ -11,6 +11,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbAuditLog } from '#adapters/aws/dynamodb-audit-log';
 import { DynamoDbTenantStore } from '#adapters/aws/dynamodb-tenant-store';
 import { FileArchiveStore } from '#adapters/local/file-archive-store';
+import { InProcessOffboardingQueue } from '#adapters/local/in-process-offboarding-queue';
 import { LocalKeyService } from '#adapters/local/local-key-service';
 import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
@@ -28,6 +29,7 @@ import type { TenantStore } from '#ports/tenant-store';
 import { createAdminHandler } from '../../../functions/admin/app';
 import { createApiHandler } from '../../../functions/api/app';
 import { createIngestHandler } from '../../../functions/ingest/app';
+import { runOffboardingPart } from '../../../functions/offboarding/job';
 import type { DynamoDbLocal } from '../../support/dynamodb-local';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -62,6 +64,10 @@ export interface Harness {
   readonly dataDir: string;
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   onboard(name?: string): Promise<{ tenantId: string; adminToken: string }>;
+  /** POST …/offboard (expects 202), waits for the in-process job, answers the job's status. */
+  offboard(tenantId: string): Promise<CallResult>;
+  /** Resolves when every queued offboarding part has run. */
+  offboardingIdle(): Promise<void>;
   /** Every stored item of the tenant table and audit log, serialised (for secret scans). */
   storedText(): Promise<string>;
 }
@@ -123,6 +129,24 @@ export async function startHarness(
     clock,
     ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
   });
+  const archives = new FileArchiveStore(dataDir);
+  // Offboarding parts run in-process, through the worker code (functions/offboarding/job.ts).
+  const offboardingQueue = new InProcessOffboardingQueue(
+    () => (message) =>
+      runOffboardingPart(
+        {
+          region: 'local',
+          tenants,
+          audit,
+          clock,
+          keys,
+          archives,
+          global: [tenants as unknown as TenantDataHolder, audit as unknown as TenantDataHolder],
+          regional: [metrics],
+        },
+        message,
+      ),
+  );
   const handlers: Record<string, HttpHandler> = {
     admin: createAdminHandler({
       tenants,
@@ -131,8 +155,8 @@ export async function startHarness(
       observability: observability('admin'),
       keys,
       audit,
-      archives: new FileArchiveStore(dataDir),
-      holders: [metrics],
+      archives,
+      offboarding: { queue: offboardingQueue, region: 'local', regions: ['local'] },
     }),
     api: createApiHandler({
       tenants,
@@ -208,6 +232,13 @@ export async function startHarness(
     dataDir,
     call,
     storedText,
+    offboardingIdle: () => offboardingQueue.idle(),
+    offboard: async (tenantId) => {
+      const started = await call('POST', `/admin/v1/tenants/${tenantId}/offboard`, { token: PROVIDER_TOKEN });
+      if (started.status !== 202) throw new Error(`offboarding refused: ${started.status} ${started.text}`);
+      await offboardingQueue.idle();
+      return call('GET', started.body.statusPath, { token: PROVIDER_TOKEN });
+    },
     onboard: async (name = 'acme') => {
       const r = await call('POST', '/admin/v1/tenants', { token: PROVIDER_TOKEN, body: { name } });
       if (r.status !== 201) throw new Error(`onboarding failed: ${r.status} ${r.text}`);

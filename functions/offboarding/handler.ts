@@ -1,0 +1,46 @@
+import {
+  awsAlertStore,
+  awsDeadLetterStore,
+  awsNotificationLedger,
+} from '#adapters/aws/eventbridge-alert-wiring';
+import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
+import {
+  awsArchiveStore,
+  awsAuditLog,
+  awsKeyService,
+  awsMetricDataHolder,
+  awsMetricMetadata,
+  awsTenantStore,
+  awsTenantStoreIn,
+  requiredEnv,
+} from '#adapters/aws/wiring';
+import { lambdaObservability } from '#http/tracing';
+import { systemClock } from '#ports/clock';
+import { createOffboardingWorker } from './app';
+
+const tenants = awsTenantStore();
+const audit = awsAuditLog();
+const { limits, ...regionalGuardrails } = awsGuardrailStores();
+
+export const handler = createOffboardingWorker({
+  region: requiredEnv('AWS_REGION'),
+  tenants,
+  tenantsIn: awsTenantStoreIn,
+  audit,
+  clock: systemClock,
+  keys: awsKeyService(),
+  archives: awsArchiveStore(),
+  observability: lambdaObservability('offboarding'),
+  // The global table's stores: the coordinator's part exports and erases them.
+  global: [
+    tenants,
+    audit,
+    awsMetricMetadata(),
+    awsAlertStore(),
+    awsNotificationLedger(),
+    awsDeadLetterStore(),
+    limits,
+  ],
+  // This region's stores: every region's part exports and erases its own.
+  regional: [awsMetricDataHolder(), ...Object.values(regionalGuardrails)],
+});
