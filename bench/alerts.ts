@@ -130,7 +130,8 @@ async function latency() {
     port: 0,
     dataDir,
     providerAdminToken: 'bench-provider-token',
-    alerting: { tickIntervalMs: 0 },
+    // The receiver is on loopback: the local platform's explicit setting (AWS mode refuses it).
+    alerting: { tickIntervalMs: 0, webhook: { allowLoopback: true } },
   });
   const call = async (path: string, token: string, body: unknown) => {
     const response = await fetch(`${platform.url}${path}`, {
