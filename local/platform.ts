@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   CognitoError,
   LOCAL_CONSOLE_CLIENT_ID,
@@ -37,6 +38,7 @@ import type { AuthFailureCount } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
+import { METRIC } from '#ports/operational-metrics';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import { createAdminHandler } from '../functions/admin/app';
 import { backendRuleExpressions, RULE_QUERY_LIMITS } from '../functions/alert-evaluator/rule-expressions';
@@ -47,6 +49,7 @@ import { runOffboardingPart } from '../functions/offboarding/job';
 import { createQueryHandler } from '../functions/query/app';
 import { promqlEngine } from '../functions/query/promql';
 import { regionBackend } from '../functions/query/region-backend';
+import { refusalSettler } from '../functions/replay/app';
 import { type LocalAlerting, type LocalAlertingOptions, startLocalAlerting } from './alerting';
 import { consoleSite, DEFAULT_CONSOLE_DIR } from './console-site';
 import {
@@ -183,13 +186,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // The functions' EMF metrics and the server's request metrics, for the provider view.
   const platformMetricStore = new SqliteMetricStore(join(dataDir, 'platform-metrics.sqlite'));
   const platformMetrics = new PlatformMetrics(platformMetricStore, () => clock.now().getTime());
-  const spillReplay = startSpillReplay(
-    spill,
-    metrics,
-    tenants,
-    options.spillReplayIntervalMs ?? 1000,
-    platformMetrics.observability('replay'),
-  );
   const ingestObservability = platformMetrics.observability('ingest');
   // Logs: SQLite FTS5, one table per tenant (docs/logs.md).
   const logs = new SqliteLogStore(join(dataDir, 'logs.sqlite'));
@@ -211,6 +207,25 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     observability: (functionName) => platformMetrics.observability(functionName),
     ...options.alerting,
   });
+  // The replay Lambda's twin: samples refused for now are parked again, refused for good dead-lettered.
+  const replayObservability = platformMetrics.observability('replay');
+  const spillReplay = startSpillReplay(
+    spill,
+    metrics,
+    tenants,
+    options.spillReplayIntervalMs ?? 1000,
+    replayObservability,
+    refusalSettler({
+      spill,
+      deadLetters: alerting.deadLetters,
+      now: () => clock.now().getTime(),
+      maxReplays: 5,
+      onDeadLettered: (count, details) => {
+        replayObservability.metrics.addMetric(METRIC.spillReplayDeadLetteredSamples, MetricUnit.Count, count);
+        replayObservability.logger.error('store refused spilled samples for good; dead-lettered', details);
+      },
+    }),
+  );
 
   // Offboarding jobs run in this process, through the same worker code as the SQS-driven Lambda.
   const offboardingWorker = {

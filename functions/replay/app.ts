@@ -72,6 +72,62 @@ export type ReplayHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * deleted from the queue unwritten, logged and counted. Offboarding erased that tenant's data; writing
  * the batch would bring some of it back (and recreate its Timestream table).
  */
+/**
+ * What the replay does with samples the store refused one by one (the Lambda and the local spill
+ * directory's replay share it): parks again those refused for now, while they have replays left;
+ * dead-letters the rest with each sample's reason. Re-parking comes first; either failing throws, and
+ * the caller keeps the batch to try again (idempotent).
+ */
+export function refusalSettler(deps: {
+  spill: Pick<SpillQueue, 'park'>;
+  deadLetters: DeadLetterStore;
+  now: () => number;
+  maxReplays: number;
+  onRejected?: (count: number) => void;
+  onRetried?: (count: number) => void;
+  onDeadLettered?: (count: number, details: Record<string, unknown>) => void;
+}) {
+  return async (ref: string, batch: SpilledBatch, rejected: readonly RejectedSample[]): Promise<void> => {
+    deps.onRejected?.(rejected.length);
+    const replays = (batch.replays ?? 0) + 1;
+    const again = replays < deps.maxReplays ? rejected.filter((r) => r.retryable) : [];
+    const lost = rejected.filter((r) => !again.includes(r));
+    if (again.length > 0) {
+      await deps.spill.park({
+        tenantId: batch.tenantId,
+        samples: again.map((r) => batch.samples[r.index] as Sample),
+        spilledAtMs: batch.spilledAtMs,
+        replays,
+      });
+      deps.onRetried?.(again.length);
+    }
+    if (lost.length === 0) return;
+    const refused = lost.map((r) => ({
+      reason: r.retryable ? `still refused after ${replays} replays: ${r.reason}` : r.reason,
+      // The sample as the spill writes it: NaN, ±Inf and -0 survive JSON.
+      sample: JSON.parse(JSON.stringify(batch.samples[r.index], sampleJsonReplacer)) as unknown,
+    }));
+    const letters = [];
+    for (let i = 0; i < refused.length; i += SAMPLES_PER_DEAD_LETTER) {
+      const part = refused.slice(i, i + SAMPLES_PER_DEAD_LETTER);
+      letters.push({
+        source: 'spill-replay' as const,
+        tenantId: batch.tenantId,
+        reason: part[0]?.reason ?? '',
+        payload: { messageId: ref, spilledAtMs: batch.spilledAtMs, refused: part },
+        atMs: deps.now(),
+      });
+    }
+    await deps.deadLetters.put(letters);
+    deps.onDeadLettered?.(lost.length, {
+      messageId: ref,
+      tenantId: batch.tenantId,
+      samples: lost.length,
+      reasons: [...new Set(refused.map((r) => r.reason))].slice(0, 10),
+    });
+  };
+}
+
 export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
   const { logger, metrics: emf, tracing } = deps.observability;
   const now = deps.now ?? Date.now;
@@ -92,47 +148,18 @@ export function createReplayHandler(deps: ReplayDeps): ReplayHandler {
     });
   }
 
-  /** Parks again what may pass later, dead-letters the rest (see above). */
-  async function settleRefusals(messageId: string, batch: SpilledBatch, rejected: readonly RejectedSample[]) {
-    emf.addMetric(REPLAY_METRIC.rejectedSamples, MetricUnit.Count, rejected.length);
-    const replays = (batch.replays ?? 0) + 1;
-    const again = replays < maxReplays ? rejected.filter((r) => r.retryable) : [];
-    const lost = rejected.filter((r) => !again.includes(r));
-    if (again.length > 0) {
-      await deps.spill.park({
-        tenantId: batch.tenantId,
-        samples: again.map((r) => batch.samples[r.index] as Sample),
-        spilledAtMs: batch.spilledAtMs,
-        replays,
-      });
-      emf.addMetric(REPLAY_METRIC.retriedSamples, MetricUnit.Count, again.length);
-    }
-    if (lost.length === 0) return;
-    const refused = lost.map((r) => ({
-      reason: r.retryable ? `still refused after ${replays} replays: ${r.reason}` : r.reason,
-      // The sample as the spill writes it: NaN, ±Inf and -0 survive JSON.
-      sample: JSON.parse(JSON.stringify(batch.samples[r.index], sampleJsonReplacer)) as unknown,
-    }));
-    const letters = [];
-    for (let i = 0; i < refused.length; i += SAMPLES_PER_DEAD_LETTER) {
-      const part = refused.slice(i, i + SAMPLES_PER_DEAD_LETTER);
-      letters.push({
-        source: 'spill-replay' as const,
-        tenantId: batch.tenantId,
-        reason: part[0]?.reason ?? '',
-        payload: { messageId, spilledAtMs: batch.spilledAtMs, refused: part },
-        atMs: now(),
-      });
-    }
-    await deps.deadLetters.put(letters);
-    emf.addMetric(REPLAY_METRIC.deadLetteredSamples, MetricUnit.Count, lost.length);
-    logger.error('store refused spilled samples for good; dead-lettered', {
-      messageId,
-      tenantId: batch.tenantId,
-      samples: lost.length,
-      reasons: [...new Set(refused.map((r) => r.reason))].slice(0, 10),
-    });
-  }
+  const settleRefusals = refusalSettler({
+    spill: deps.spill,
+    deadLetters: deps.deadLetters,
+    now,
+    maxReplays,
+    onRejected: (count) => emf.addMetric(REPLAY_METRIC.rejectedSamples, MetricUnit.Count, count),
+    onRetried: (count) => emf.addMetric(REPLAY_METRIC.retriedSamples, MetricUnit.Count, count),
+    onDeadLettered: (count, details) => {
+      emf.addMetric(REPLAY_METRIC.deadLetteredSamples, MetricUnit.Count, count);
+      logger.error('store refused spilled samples for good; dead-lettered', details);
+    },
+  });
 
   async function replay(event: SQSEvent): Promise<SQSBatchResponse> {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];

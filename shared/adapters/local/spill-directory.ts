@@ -10,7 +10,7 @@ import {
   tenantDataStatus,
 } from '#adapters/tenancy/tenant-status';
 import { UnavailableError } from '#domain/errors';
-import type { Sample } from '#domain/metrics';
+import type { RejectedSample, Sample } from '#domain/metrics';
 import { jsonSampleValue, sampleJsonReplacer, sampleJsonReviver } from '#domain/special-values';
 import { createObservability, type Observability } from '#http/handler';
 import type { MetricStore } from '#ports/metric-store';
@@ -111,8 +111,9 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
     store: MetricStore,
     tenants: TenantStatusSource,
     log: (message: string, details: object) => void = () => {},
+    settle?: RefusalSettler,
   ): Promise<ReplayReport> {
-    this.draining ??= this.drainOnce(store, tenants, log).finally(() => {
+    this.draining ??= this.drainOnce(store, tenants, log, settle).finally(() => {
       this.draining = undefined;
     });
     return this.draining;
@@ -127,6 +128,7 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
     store: MetricStore,
     tenants: TenantStatusSource,
     log: (message: string, details: object) => void,
+    settle: RefusalSettler | undefined,
   ): Promise<ReplayReport> {
     const names = await this.pending();
     let replayed = 0;
@@ -172,6 +174,8 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
         if (result.rejected.length > 0) {
           rejectedSamples += result.rejected.length;
           log('store refused spilled samples on replay', { name, rejected: result.rejected.slice(0, 10) });
+          // Parked again or dead-lettered as the replay Lambda does; if that fails the file stays.
+          await settle?.(name, batch, result.rejected);
         }
       } catch (error) {
         if (error instanceof TenantNotActiveError) {
@@ -235,11 +239,24 @@ function decodeBatch(text: string): SpilledBatch {
     tenantId?: unknown;
     samples?: unknown;
     spilledAtMs?: unknown;
+    replays?: unknown;
   };
   if (raw.v !== 1 || typeof raw.tenantId !== 'string' || !Array.isArray(raw.samples))
     throw new Error('not a spilled batch');
-  return { tenantId: raw.tenantId, samples: raw.samples as Sample[], spilledAtMs: Number(raw.spilledAtMs) };
+  return {
+    tenantId: raw.tenantId,
+    samples: raw.samples as Sample[],
+    spilledAtMs: Number(raw.spilledAtMs),
+    ...(typeof raw.replays === 'number' ? { replays: raw.replays } : {}),
+  };
 }
+
+/** What to do with samples the store refused one by one (functions/replay refusalSettler). */
+export type RefusalSettler = (
+  ref: string,
+  batch: SpilledBatch,
+  rejected: readonly RejectedSample[],
+) => Promise<void>;
 
 /**
  * Drains the spill every `intervalMs` until stopped (the local stand-in for the replay Lambda): logs
@@ -251,13 +268,14 @@ export function startSpillReplay(
   tenants: TenantStatusSource,
   intervalMs: number,
   observability: Pick<Observability, 'logger' | 'metrics'> = createObservability('replay'),
+  settle?: RefusalSettler,
 ): { stop(): Promise<void> } {
   const { logger, metrics } = observability;
   const log = (message: string, details: object) => logger.warn(message, { ...details });
   let lastDepth = 0;
   const tick = () =>
     spill
-      .drain(store, tenants, log)
+      .drain(store, tenants, log, settle)
       .then(async (report) => {
         if (report.dropped > 0)
           metrics.addMetric(METRIC.spillReplayDroppedBatches, MetricUnit.Count, report.dropped);
