@@ -24,7 +24,7 @@ import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnLogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
@@ -166,16 +166,22 @@ export class ConsoleSite extends Construct {
     if (!upload) return;
     // Like every platform function: its own encrypted log group (kept), and active tracing.
     const fn = upload.node.findAll().find((c): c is CfnFunction => c instanceof CfnFunction);
-    const logs = new LogGroup(this, 'UploadLogs', {
-      retention: RetentionDays.ONE_YEAR,
-      encryptionKey: key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
     key.grantEncryptDecrypt(new ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
-    if (fn) {
-      fn.loggingConfig = { logGroup: logs.logGroupName };
-      fn.tracingConfig = { mode: 'Active' };
+    // With CDK's recommended flags the singleton brings a log group of its own: encrypt that one.
+    const own = upload.node.findAll().find((c): c is CfnLogGroup => c instanceof CfnLogGroup);
+    if (own) {
+      own.kmsKeyId = key.keyArn;
+      own.retentionInDays = RetentionDays.ONE_YEAR;
+      if (fn) fn.loggingConfig = { logGroup: own.ref };
+    } else {
+      const logs = new LogGroup(this, 'UploadLogs', {
+        retention: RetentionDays.ONE_YEAR,
+        encryptionKey: key,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      if (fn) fn.loggingConfig = { logGroup: logs.logGroupName };
     }
+    if (fn) fn.tracingConfig = { mode: 'Active' };
     deployment.handlerRole.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
