@@ -47,10 +47,15 @@ async function seedTenantA(h: Harness) {
     token,
     body: { name: `${MARK}-token`, role: 'operator' },
   });
+  const { body: dashboard } = await h.call('POST', '/v1/dashboards', {
+    token,
+    body: DASHBOARD,
+  });
   return {
     ...a,
     ingestKey: collector.ingestKey as string,
     ids: {
+      dashboardId: dashboard.dashboardId,
       tenantId: a.tenantId,
       collectorId: collector.collectorId,
       deviceCredentialId: cred.deviceCredentialId,
@@ -65,6 +70,11 @@ async function seedTenantA(h: Harness) {
 }
 
 /** A valid body per route, pointing at A's ids where the route takes references. */
+const DASHBOARD = {
+  name: `${MARK}-dashboard`,
+  widgets: [{ type: 'line', title: `${MARK}-widget`, promql: 'alpha_busy' }],
+};
+
 function bodyFor(route: RouteSpec, ids: Record<string, string>): unknown {
   const key = `${route.method} ${route.path}`;
   const bodies: Record<string, unknown> = {
@@ -88,6 +98,8 @@ function bodyFor(route: RouteSpec, ids: Record<string, string>): unknown {
     'POST /v1/users': { name: 'b', email: 'b@example.com', role: 'read-only' },
     'PATCH /v1/users/{userId}': { name: 'hijacked' },
     'POST /v1/tokens': { name: 'b', role: 'read-only' },
+    'POST /v1/dashboards': { name: 'b', widgets: [{ type: 'line', title: 'b', promql: 'b_busy' }] },
+    'PUT /v1/dashboards/{dashboardId}': { ...DASHBOARD, name: 'hijacked' },
     'POST /admin/v1/tenants': { name: 'b-created' },
   };
   return bodies[key];

@@ -14,6 +14,7 @@ import { FileArchiveStore } from '#adapters/local/file-archive-store';
 import { InProcessOffboardingQueue } from '#adapters/local/in-process-offboarding-queue';
 import { LocalKeyService } from '#adapters/local/local-key-service';
 import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
+import { SqliteLogStore } from '#adapters/local/sqlite-log-store';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
 import { hashSecret } from '#domain/credentials';
@@ -161,6 +162,7 @@ export async function startHarness(
     api: createApiHandler({
       tenants,
       metrics,
+      logs: new SqliteLogStore(join(dataDir, 'logs.sqlite')),
       keys,
       audit,
       clock,
