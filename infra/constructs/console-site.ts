@@ -167,20 +167,17 @@ export class ConsoleSite extends Construct {
     // Like every platform function: its own encrypted log group (kept), and active tracing.
     const fn = upload.node.findAll().find((c): c is CfnFunction => c instanceof CfnFunction);
     key.grantEncryptDecrypt(new ServicePrincipal(`logs.${stack.region}.amazonaws.com`));
-    // With CDK's recommended flags the singleton brings a log group of its own: encrypt that one.
+    // With CDK's recommended flags the singleton brings a log group of its own, unencrypted and named
+    // after the function (pointing the function at it would be a cycle): replace it with ours.
     const own = upload.node.findAll().find((c): c is CfnLogGroup => c instanceof CfnLogGroup);
-    if (own) {
-      own.kmsKeyId = key.keyArn;
-      own.retentionInDays = RetentionDays.ONE_YEAR;
-      if (fn) fn.loggingConfig = { logGroup: own.ref };
-    } else {
-      const logs = new LogGroup(this, 'UploadLogs', {
-        retention: RetentionDays.ONE_YEAR,
-        encryptionKey: key,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      if (fn) fn.loggingConfig = { logGroup: logs.logGroupName };
-    }
+    const ownScope = own?.node.scope;
+    if (own && ownScope) ownScope.node.scope?.node.tryRemoveChild(ownScope.node.id);
+    const logs = new LogGroup(this, 'UploadLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    if (fn) fn.loggingConfig = { logGroup: logs.logGroupName };
     if (fn) fn.tracingConfig = { mode: 'Active' };
     deployment.handlerRole.addToPrincipalPolicy(
       new PolicyStatement({
