@@ -7,12 +7,12 @@
  * queue, and registers the delivery of its kind with `runtime.sender.register(kind, delivery)`.
  */
 import { join } from 'node:path';
+import { httpCheck, httpCheckValues } from '#adapters/probes/http-check';
 import type { NativePayload } from '#domain/native-format';
 import type { Identity } from './identity';
 import type { Logger } from './log';
 import { type CollectorConfig, PlatformClient, type ResourceConfig } from './platform-client';
 import { HostPoller } from './pollers/host';
-import { httpCheck, httpCheckValues } from './pollers/http-check';
 import { payloads, type ResourceRef } from './pollers/native';
 import { type SnmpCredentials, SnmpPoller } from './pollers/snmp';
 import { tcpCheck } from './pollers/tcp-check';

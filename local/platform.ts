@@ -60,6 +60,11 @@ import {
   writeResult,
 } from './http-adapter';
 import { PlatformMetrics } from './platform-metrics';
+import {
+  type LocalWebsiteCheckOptions,
+  type LocalWebsiteChecks,
+  startLocalWebsiteChecks,
+} from './website-checks';
 
 export interface PlatformOptions {
   readonly port?: number;
@@ -103,6 +108,8 @@ export interface PlatformOptions {
    * platforms given the same directory are two regions over one global table.
    */
   readonly metadataDir?: string;
+  /** The platform's website checks: locations, timer (0: off, tests run passes), loopback sites. */
+  readonly websiteChecks?: LocalWebsiteCheckOptions;
 }
 
 export interface RunningPlatform {
@@ -113,6 +120,7 @@ export interface RunningPlatform {
   /** True when this start generated the token. */
   readonly tokenGenerated: boolean;
   readonly alerting: LocalAlerting;
+  readonly websiteChecks: LocalWebsiteChecks;
   /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
   readonly platformMetrics: PlatformMetrics;
   /** The region this platform serves and the endpoints it knows. */
@@ -207,6 +215,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     observability: (functionName) => platformMetrics.observability(functionName),
     ...options.alerting,
   });
+  const websiteChecks = startLocalWebsiteChecks(
+    { tenants, metrics, alerts: alerting.store, clock, region },
+    {
+      allowLoopback: options.alerting?.webhook?.allowLoopback === true,
+      ...(options.alerting?.tickIntervalMs === 0 ? { intervalMs: 0 } : {}),
+      ...options.websiteChecks,
+    },
+  );
   // The replay Lambda's twin: samples refused for now are parked again, refused for good dead-lettered.
   const replayObservability = platformMetrics.observability('replay');
   const spillReplay = startSpillReplay(
@@ -400,6 +416,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     providerAdminToken: token,
     tokenGenerated: generated,
     alerting,
+    websiteChecks,
     platformMetrics,
     authFailures: (minutes = 10) => {
       const now = clock.now().getTime();
@@ -414,6 +431,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await platformMetrics.close();
       platformMetricStore.close();
       await spillReplay.stop();
+      websiteChecks.close();
       await alerting.close();
       tenants.close();
       guardrails.close();

@@ -69,6 +69,9 @@ const name = z
 const label = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
 const secret = z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(1024));
 
+/** LogicMonitor's choices for how many of a website check's locations must fail. */
+export const LOCATION_POLICIES = ['all', 'half', 'more-than-one', 'any'] as const;
+
 const oidPattern = /^[0-2](\.\d{1,10}){1,127}$/;
 /** Per-resource poll settings, sent to the resource's collector with its configuration. */
 export const pollSettingsSchema = z.strictObject({
@@ -91,6 +94,12 @@ export const pollSettingsSchema = z.strictObject({
     z.strictObject({
       expectContent: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
       expectStatus: z.optional(z.array(z.int().check(z.gte(100), z.lte(599))).check(z.maxLength(20))),
+      /** Websites: whether the platform checks it from its locations too (default true). */
+      platformCheck: z.optional(z.boolean()),
+      /** Consecutive failed checks before a location counts as failing (default 3). */
+      failedChecks: z.optional(z.int().check(z.gte(1), z.lte(10))),
+      /** How many failing locations make the website fail (default half; website-checks.ts). */
+      locations: z.optional(z.enum(LOCATION_POLICIES)),
     }),
   ),
 });

@@ -6,7 +6,7 @@ import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpCheck, httpCheckValues } from '../../collector/pollers/http-check';
+import { httpCheck, httpCheckValues } from '#adapters/probes/http-check';
 import { tcpCheck } from '../../collector/pollers/tcp-check';
 import { freePort } from '../support/free-port';
 

@@ -73,7 +73,7 @@ export function guardedLookup(
       if (refused || addresses.length === 0)
         return callback(
           new RefusedDestinationError(
-            `webhook host ${hostname} resolves to an address webhooks may not reach (${refused?.address ?? 'none'})`,
+            `host ${hostname} resolves to an address the platform may not reach (${refused?.address ?? 'none'})`,
           ),
           '',
           0,

@@ -123,3 +123,27 @@ export function webhookUrlProblem(url: string, policy: WebhookAddressPolicy): st
     return 'webhooks may not point at a private, loopback, link-local or reserved address';
   return undefined;
 }
+
+/**
+ * Why the platform may not check `url` as a website under `policy`, or undefined when it may. A website
+ * check is a request made on a tenant's behalf like a webhook, so the same destinations are refused;
+ * plain http is allowed (a website may be plain http). Names are checked again when they resolve.
+ */
+export function probeUrlProblem(url: string, policy: WebhookAddressPolicy): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not a URL';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'website checks are http or https';
+  if (parsed.username || parsed.password) return 'website URLs may not carry credentials';
+  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const family = isIP(host);
+  const loopbackHost =
+    isLocalhostName(host) || (family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6'));
+  if (loopbackHost) return policy.allowLoopback ? undefined : 'the platform does not check this host';
+  if (family !== 0 && !ipAllowed(host, policy))
+    return 'the platform does not check private, loopback, link-local or reserved addresses';
+  return undefined;
+}

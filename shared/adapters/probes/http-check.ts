@@ -8,7 +8,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
 export interface HttpCheckOptions {
@@ -22,6 +22,14 @@ export interface HttpCheckOptions {
   readonly headers?: Record<string, string>;
   /** Extra CAs to trust (a private PKI); the system roots otherwise. */
   readonly ca?: string | Buffer;
+  /**
+   * Name resolution for the connection (default dns.lookup). The platform's checker passes a guarded
+   * lookup so a tenant's URL never reaches the platform's own network.
+   */
+  readonly lookup?: LookupFunction;
+  /** The whole check, body included, ends by then (the idle `timeoutMs` alone lets a trickle run on). */
+  readonly deadlineMs?: number;
+  readonly userAgent?: string;
 }
 
 export interface HttpCheckResult {
@@ -70,12 +78,13 @@ export function httpCheck(options: HttpCheckOptions): Promise<HttpCheckResult> {
         certValid,
       });
     };
+    const resolveName = (options.lookup ?? dnsLookup) as typeof dnsLookup;
     const lookup = (
       hostname: string,
       opts: object,
       callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
     ) => {
-      dnsLookup(hostname, opts, (err, address, family) => {
+      resolveName(hostname, opts, (err, address, family) => {
         dnsMs = since();
         (callback as (e: Error | null, a: unknown, f?: number) => void)(err, address, family);
       });
@@ -84,7 +93,7 @@ export function httpCheck(options: HttpCheckOptions): Promise<HttpCheckResult> {
     const req = send(url, {
       method: options.method ?? 'GET',
       agent: false,
-      headers: { 'user-agent': 'obs-collector/0.1', ...options.headers },
+      headers: { 'user-agent': options.userAgent ?? 'obs-collector/0.1', ...options.headers },
       timeout: options.timeoutMs ?? 10_000,
       ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { lookup }),
       ...(secure ? { rejectUnauthorized: false, ...(options.ca ? { ca: options.ca } : {}) } : {}),
@@ -102,6 +111,14 @@ export function httpCheck(options: HttpCheckOptions): Promise<HttpCheckResult> {
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms`)));
+    if (options.deadlineMs !== undefined) {
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`not complete within ${options.deadlineMs} ms`)),
+        options.deadlineMs,
+      );
+      deadline.unref();
+      req.once('close', () => clearTimeout(deadline));
+    }
     req.on('error', (error) => finish({ up: false, error: error.message }));
     req.on('response', (response: IncomingMessage) => {
       firstByteMs = since() - (dnsMs ?? 0) - (connectMs ?? 0) - (tlsMs ?? 0);
@@ -109,18 +126,24 @@ export function httpCheck(options: HttpCheckOptions): Promise<HttpCheckResult> {
       const statusOk = (options.expectStatus ?? ((s) => s >= 200 && s < 400))(status);
       const chunks: Buffer[] = [];
       let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        if (size < BODY_LIMIT) chunks.push(chunk);
-        size += chunk.length;
-      });
-      response.on('error', (error) => finish({ up: false, status, error: error.message }));
-      response.on('end', () => {
+      const judge = () => {
         const contentMatched =
           options.expectContent === undefined
             ? undefined
             : Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8').includes(options.expectContent);
         finish({ up: statusOk && contentMatched !== false, status, contentMatched });
+      };
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        // Enough read to judge the content: judge now and stop downloading the rest.
+        if (size >= BODY_LIMIT) {
+          judge();
+          response.destroy();
+        }
       });
+      response.on('error', (error) => finish({ up: false, status, error: error.message }));
+      response.on('end', judge);
     });
     req.end();
   });
