@@ -19,9 +19,8 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   ContextAttribute,
   Schedule,
@@ -38,6 +37,7 @@ import { ALERT_EVENT_SOURCE, DETAIL_TYPE, notificationPattern } from '#domain/al
 import { SEVERITIES, type Severity } from '#domain/alerting/thresholds';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction } from './platform-function';
+import { schedulerRoleFor } from './scheduler-role';
 
 /**
  * The bus has the same name in every region: a cross-region target must be an ARN known at synth
@@ -243,22 +243,7 @@ export class Alerting extends Construct {
       this.bindPublisher(props.ingest);
     }
 
-    // Its own role, so the statement can be read here: invoke on this function (grantInvoke adds
-    // `<arn>:*`, the function's versions and aliases).
-    const schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    });
-    const evaluatorLogicalId = stack.resolve(
-      stack.getLogicalId(this.evaluator.fn.node.defaultChild as CfnFunction),
-    );
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${evaluatorLogicalId}.Arn>:*]`,
-      reason:
-        'lambda:InvokeFunction on the evaluator function and `<its ARN>:*` (its versions and aliases) only, ' +
-        'as grantInvoke writes it; no other function.',
-    });
+    const schedulerRole = schedulerRoleFor(this, 'SchedulerRole', this.evaluator.fn, 'evaluator');
     for (const fn of [this.notifier, this.evaluator])
       if (fn.failureQueue)
         Validations.of(fn.failureQueue).acknowledge({

@@ -25,6 +25,7 @@ import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboardin
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
 import { RegionalKeys } from '../constructs/regional-keys';
+import { WebsiteChecks } from '../constructs/website-checks';
 import { HTTP_FUNCTIONS } from '../functions';
 
 export interface RegionalStackProps extends StackProps {
@@ -63,6 +64,8 @@ export class RegionalStack extends Stack {
   readonly ingestSpill: IngestSpill;
   /** Alert bus, routing, topics, evaluator and notifier (infra/constructs/alerting.ts). */
   readonly alerting: Alerting;
+  /** This region's website-check location and the scheduled checks of the tenants homed here. */
+  readonly websiteChecks: WebsiteChecks;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -208,6 +211,15 @@ export class RegionalStack extends Stack {
     });
     this.ops.watchDeadLetterQueue('alert-targets', this.alerting.targetDeadLetterQueue);
     this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);
+
+    this.websiteChecks = new WebsiteChecks(this, 'WebsiteChecks', {
+      regions: config.regions.map((r) => r.region),
+      table: this.table,
+      metricStore: this.metricStore,
+      messagingKey: this.keys.messaging,
+      deadLetterQueue: this.alerting.targetDeadLetterQueue,
+      newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
+    });
   }
 
   /**

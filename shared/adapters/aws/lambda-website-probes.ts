@@ -62,14 +62,17 @@ export class LambdaWebsiteProbes implements WebsiteProbes {
   }
 }
 
+/** The env var naming each location's probe function (JSON: region → ARN), set by the CDK. */
+export const WEBSITE_PROBES_ENV = 'WEBSITE_PROBE_FUNCTIONS';
+
 const clients = new Map<string, LambdaClient>();
 
-/** The probes named by WEBSITE_PROBE_FUNCTIONS (region → function ARN, JSON), one client per region. */
+/** The probes named by WEBSITE_PROBES_ENV (region → function ARN, JSON), one client per region. */
 export function awsWebsiteProbes(
   log?: (message: string, fields: Record<string, unknown>) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): LambdaWebsiteProbes {
-  const functions = JSON.parse(env.WEBSITE_PROBE_FUNCTIONS ?? '{}') as Record<string, string>;
+  const functions = JSON.parse(env[WEBSITE_PROBES_ENV] ?? '{}') as Record<string, string>;
   return new LambdaWebsiteProbes(
     functions,
     (region) => {

@@ -97,21 +97,38 @@ export function ipAllowed(address: string, policy: WebhookAddressPolicy): boolea
 
 const isLocalhostName = (host: string) => host === 'localhost' || host.endsWith('.localhost');
 
+/** A destination URL as both checks read it: the URL, its bare host, and whether that is loopback. */
+interface Destination {
+  readonly parsed: URL;
+  readonly host: string;
+  readonly loopbackHost: boolean;
+  /** The host is an IP literal the policy refuses. */
+  readonly refusedIp: boolean;
+}
+
+function destination(url: string, policy: WebhookAddressPolicy): Destination | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const family = isIP(host);
+  const loopbackHost =
+    isLocalhostName(host) || (family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6'));
+  return { parsed, host, loopbackHost, refusedIp: family !== 0 && !ipAllowed(host, policy) };
+}
+
 /**
  * Why `url` may not be a webhook under `policy`, or undefined when it may. Checks what the URL says
  * (scheme, credentials, an IP-literal or localhost host); names are checked again when they resolve.
  */
 export function webhookUrlProblem(url: string, policy: WebhookAddressPolicy): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'not a URL';
-  }
+  const target = destination(url, policy);
+  if (!target) return 'not a URL';
+  const { parsed, loopbackHost } = target;
   if (parsed.username || parsed.password) return 'webhook URLs may not carry credentials';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const loopbackHost =
-    isLocalhostName(host) || (isIP(host) !== 0 && LOOPBACK.check(host, isIP(host) === 4 ? 'ipv4' : 'ipv6'));
   if (parsed.protocol === 'http:') {
     return policy.allowLoopback && loopbackHost
       ? undefined
@@ -119,7 +136,7 @@ export function webhookUrlProblem(url: string, policy: WebhookAddressPolicy): st
   }
   if (parsed.protocol !== 'https:') return 'webhooks must be https';
   if (loopbackHost) return policy.allowLoopback ? undefined : 'webhooks may not point at this host';
-  if (isIP(host) !== 0 && !ipAllowed(host, policy))
+  if (target.refusedIp)
     return 'webhooks may not point at a private, loopback, link-local or reserved address';
   return undefined;
 }
@@ -130,20 +147,13 @@ export function webhookUrlProblem(url: string, policy: WebhookAddressPolicy): st
  * plain http is allowed (a website may be plain http). Names are checked again when they resolve.
  */
 export function probeUrlProblem(url: string, policy: WebhookAddressPolicy): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'not a URL';
-  }
+  const target = destination(url, policy);
+  if (!target) return 'not a URL';
+  const { parsed, loopbackHost } = target;
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'website checks are http or https';
   if (parsed.username || parsed.password) return 'website URLs may not carry credentials';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const family = isIP(host);
-  const loopbackHost =
-    isLocalhostName(host) || (family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6'));
   if (loopbackHost) return policy.allowLoopback ? undefined : 'the platform does not check this host';
-  if (family !== 0 && !ipAllowed(host, policy))
+  if (target.refusedIp)
     return 'the platform does not check private, loopback, link-local or reserved addresses';
   return undefined;
 }
