@@ -21,7 +21,7 @@ import type { MetricStore } from './metric-store';
 import type { PlatformFunction, PlatformFunctionProps } from './platform-function';
 import { schedulerRoleFor } from './scheduler-role';
 
-export const WEBSITE_PROBE_FUNCTION_NAME = 'obs-website-probe';
+export const WEBSITE_PROBE_FUNCTION_NAME = 'obs-platform-website-probe';
 
 export interface WebsiteChecksProps {
   /** Every region of the platform: each is a check location. */

@@ -8,6 +8,7 @@ import { ROUTES } from '#http/routes';
 import { ACTIONS_WITHOUT_RESOURCE_TYPES, starStatementIsJustified } from '../../infra/acknowledgements';
 import { DEFAULT_CONFIG } from '../../infra/config';
 import { REPO_ROOT } from '../../infra/constructs/platform-function';
+import { WEBSITE_PROBE_FUNCTION_NAME } from '../../infra/constructs/website-checks';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
 import { STACK_PREFIX } from '../../infra/platform';
@@ -82,7 +83,9 @@ describe('stacks', () => {
       for (const resource of Object.values(resources)) {
         const props = resource.Properties ?? {};
         if (resource.Type === 'AWS::DynamoDB::GlobalTable') expect(props.TableName).toBeUndefined();
-        if (resource.Type === 'AWS::Lambda::Function') expect(props.FunctionName).toBeUndefined();
+        // The website probe alone is named: every region's checks function invokes it by ARN.
+        if (resource.Type === 'AWS::Lambda::Function' && props.FunctionName !== WEBSITE_PROBE_FUNCTION_NAME)
+          expect(props.FunctionName).toBeUndefined();
         if (resource.Type === 'AWS::SNS::Topic') expect(props.TopicName).toBeUndefined();
         // The offboarding queue alone is named: the admin API of every region addresses it by name.
         if (resource.Type === 'AWS::SQS::Queue' && props.QueueName !== 'obs-platform-offboarding')
