@@ -145,7 +145,7 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
   readonly dataName = 'metrics';
   /**
    * AMP ingests, stores and queries native histograms sent in remote write 1.0's `histograms` field
-   * (docs/metric-stores.md); they are forwarded unchanged, not turned into classic buckets.
+   * (README "In an AMP region native histograms stay native"): forwarded unchanged, not converted.
    */
   readonly nativeHistograms = true;
   readonly erasure: 'retention' | 'prometheus-admin-api';
