@@ -57,8 +57,8 @@ export function readWriteRequestV2(bytes: Uint8Array, sink: WriteRequestSink): v
 interface Symbols {
   readonly strings: string[];
   readonly hashes: number[];
-  /** The metadata the last series had (readMetadataV2). */
-  lastMetadata: SeriesMetadata | undefined;
+  /** The metadata objects handed out in this request, by help text (readMetadataV2). */
+  readonly metadataByHelp: Map<string, SeriesMetadata>;
 }
 
 /**
@@ -134,7 +134,7 @@ function readSymbols(bytes: Uint8Array): Symbols {
       r.pos = end;
     } else r.skip(tag & 7);
   }
-  return { strings, hashes, lastMetadata: undefined };
+  return { strings, hashes, metadataByHelp: new Map() };
 }
 
 /**
@@ -260,8 +260,8 @@ function readTimeSeriesV2(r: ProtoReader, end: number, symbols: Symbols, scratch
 
 /**
  * A Metadata message; a repeated one merges into the previous (protobuf's rule for a singular message).
- * The series of one metric share their metadata: the last object is handed out again when it says
- * the same (the objects are never mutated), so a request allocates one per metric, not per series.
+ * The series of one metric share their metadata: an object already handed out in this request is
+ * handed out again when it says the same (they are never mutated): one per metric, not per series.
  */
 function readMetadataV2(
   r: ProtoReader,
@@ -292,8 +292,10 @@ function readMetadataV2(
     }
   }
   finish(r, end);
-  const last = symbols.lastMetadata;
-  if (last !== undefined && last.type === type && last.help === help && last.unit === unit) return last;
-  symbols.lastMetadata = { type, help, unit };
-  return symbols.lastMetadata;
+  // Kept by help text: series of different metrics arrive interleaved (Prometheus shards by hash).
+  const kept = symbols.metadataByHelp.get(help);
+  if (kept !== undefined && kept.type === type && kept.unit === unit) return kept;
+  const metadata = { type, help, unit };
+  symbols.metadataByHelp.set(help, metadata);
+  return metadata;
 }
