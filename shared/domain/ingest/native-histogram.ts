@@ -19,6 +19,8 @@
  *   spans); float histograms carry absolute counts.
  */
 
+import type { Histogram } from '#protocols/prometheus/remote-write';
+
 /** A run of consecutive buckets; for every span after the first, offset is the gap after the previous run. */
 export interface BucketSpan {
   readonly offset: number;
@@ -46,28 +48,11 @@ export interface ExponentialHistogram {
 }
 
 /**
- * A native histogram as remote write carries it (prompb.Histogram without its timestamp): what a
- * store that keeps native histograms (AMP) is sent unchanged. `float` says the counts are absolute
- * (`*Counts`, count_float); otherwise they are deltas (`*Deltas`, integer histogram).
+ * A native histogram as remote write carries it (prompb.Histogram) without its timestamp and stale
+ * flag, which the Sample carrying it holds: what a store that keeps native histograms (AMP) is sent
+ * unchanged. `float` says the counts are absolute (`*Counts`), otherwise deltas (`*Deltas`).
  */
-export interface NativeHistogram {
-  readonly count: number;
-  readonly float: boolean;
-  readonly sum: number;
-  readonly schema: number;
-  readonly zeroThreshold: number;
-  readonly zeroCount: number;
-  readonly negativeSpans: readonly BucketSpan[];
-  readonly negativeDeltas: readonly number[];
-  readonly negativeCounts: readonly number[];
-  readonly positiveSpans: readonly BucketSpan[];
-  readonly positiveDeltas: readonly number[];
-  readonly positiveCounts: readonly number[];
-  /** 0 unknown, 1 yes, 2 no, 3 gauge (a gauge histogram). */
-  readonly resetHint: number;
-  /** Bounds of the custom buckets (schema −53). */
-  readonly customValues: readonly number[];
-}
+export type NativeHistogram = Omit<Histogram, 'timestamp' | 'stale'>;
 
 /** Prometheus' reset hint for a gauge histogram (its counts may go down without a reset). */
 export const RESET_HINT_GAUGE = 3;

@@ -36,7 +36,6 @@ import {
   type ExponentialHistogram,
   NATIVE_SCHEMA_MAX,
   NATIVE_SCHEMA_MIN,
-  type NativeHistogram,
 } from './native-histogram';
 
 export const METRIC_NAME_LABEL = '__name__';
@@ -183,22 +182,7 @@ function nativeSample(
   const problem =
     timestampProblem(timestampMs, window) ?? (h.stale ? undefined : classicBuckets(exponentialHistogram(h)));
   if (typeof problem === 'string') return problem;
-  const histogram: NativeHistogram = {
-    count: h.count,
-    float: h.float,
-    sum: h.sum,
-    schema: h.schema,
-    zeroThreshold: h.zeroThreshold,
-    zeroCount: h.zeroCount,
-    negativeSpans: h.negativeSpans,
-    negativeDeltas: h.negativeDeltas,
-    negativeCounts: h.negativeCounts,
-    positiveSpans: h.positiveSpans,
-    positiveDeltas: h.positiveDeltas,
-    positiveCounts: h.positiveCounts,
-    resetHint: h.resetHint,
-    customValues: h.customValues,
-  };
+  const { timestamp: _timestamp, stale: _stale, ...histogram } = h;
   out.push(
     h.stale
       ? { metric, dimensions, timestampMs, value: Number.NaN, stale: true, histogram }
