@@ -91,6 +91,8 @@ interface RemoteWriteExchange {
 /** Collector-facing ingest: authenticate the ingest key, decode, validate, map, write. */
 export function createIngestHandler(deps: IngestDeps): HttpHandler {
   const emf = deps.observability.metrics;
+  // Native histograms go to a store that keeps them as they came (AMP), classic buckets elsewhere.
+  const batchOptions = { nativeHistograms: deps.metrics.nativeHistograms === true };
   const recordMetadata =
     deps.metadata &&
     metadataRecorder(deps.metadata, (error) =>
@@ -200,7 +202,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
             type === 'application/json'
               ? decodeOtlpJson(readJson(event))
               : decodeOtlpProtobuf(readBody(event));
-          return otlpToBatch(request, deps.clock.now().getTime());
+          return otlpToBatch(request, deps.clock.now().getTime(), batchOptions);
         },
         (outcome) => otlpAnswer(type, outcome),
         context,
@@ -276,7 +278,7 @@ export function createIngestHandler(deps: IngestDeps): HttpHandler {
       event,
       tenantId,
       () => {
-        exchange.batch = remoteWriteBatchFrom(readBodyInto, deps.clock.now().getTime());
+        exchange.batch = remoteWriteBatchFrom(readBodyInto, deps.clock.now().getTime(), batchOptions);
         return exchange.batch;
       },
       (outcome, guardResult) => {

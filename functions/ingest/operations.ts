@@ -53,7 +53,8 @@ export const INGEST_OPERATIONS: readonly OperationDoc[] = [
   {
     method: 'POST',
     path: '/v1/metrics',
-    summary: 'OTLP/HTTP metrics export (protobuf or JSON)',
+    summary:
+      'OTLP/HTTP metrics export (protobuf or JSON). NaN and ±Inf are values (OTLP/JSON spells them "NaN", "Infinity", "-Infinity"); no-recorded-value points are stale markers; exponential histograms are stored as classic buckets, or as native histograms in AMP regions',
     auth: 'ingest',
     binaryBody: ['application/x-protobuf', 'application/json'],
     responses: {
@@ -73,7 +74,8 @@ export const INGEST_OPERATIONS: readonly OperationDoc[] = [
   {
     method: 'POST',
     path: '/api/v1/write',
-    summary: 'Prometheus remote write 1.0 (snappy-framed protobuf WriteRequest)',
+    summary:
+      'Prometheus remote write 1.0 (snappy-framed protobuf WriteRequest) or 2.0 (Content-Type proto=io.prometheus.write.v2.Request; another proto is a 415). NaN, ±Inf and stale markers are stored as sent; native histograms as classic buckets, or native in AMP regions; X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written on every answer',
     auth: 'ingest',
     binaryBody: ['application/x-protobuf'],
     responses: { 204: null, ...refusals },

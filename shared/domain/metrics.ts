@@ -3,6 +3,8 @@
  * Limits follow Amazon Timestream for LiveAnalytics (the strictest store we write to), so a sample
  * that passes here is never refused by a store for its shape.
  */
+import type { NativeHistogram } from './ingest/native-histogram';
+
 export type Dimensions = Readonly<Record<string, string>>;
 
 export interface Sample {
@@ -17,6 +19,11 @@ export interface Sample {
    * A flag because V8 does not keep NaN payloads (special-values.ts); stores keep it as a marker.
    */
   readonly stale?: true;
+  /**
+   * A Prometheus native histogram, only for a store that keeps them (MetricStore.nativeHistograms);
+   * `value` is then NaN and means nothing. Every other store gets classic buckets instead.
+   */
+  readonly histogram?: NativeHistogram;
 }
 
 export interface MetricBatch {

@@ -69,12 +69,13 @@ export function parseSampleValue(text: string): number | undefined {
  * string ("NaN", "+Inf", "-Inf", and "-0", whose sign JSON would drop); `stale` is a plain boolean.
  */
 export function sampleJsonReplacer(key: string, value: unknown): unknown {
-  if (key !== 'value' || typeof value !== 'number') return value;
+  // `sum`: a native histogram's, which may be NaN or ±Inf too.
+  if ((key !== 'value' && key !== 'sum') || typeof value !== 'number') return value;
   return specialValueText(value) ?? (Object.is(value, -0) ? '-0' : value);
 }
 
 /** JSON.parse reviver undoing sampleJsonReplacer. */
 export function sampleJsonReviver(key: string, value: unknown): unknown {
-  if (key !== 'value' || typeof value !== 'string') return value;
+  if ((key !== 'value' && key !== 'sum') || typeof value !== 'string') return value;
   return parseSampleValue(value) ?? value;
 }

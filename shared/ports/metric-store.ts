@@ -9,6 +9,11 @@ export interface MetricStore {
    * Writing the same series, timestamp and value twice is idempotent.
    */
   write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult>;
+  /**
+   * True when the store keeps Prometheus native histograms (AMP): write() then takes samples that
+   * carry one (Sample.histogram). Otherwise ingest sends their classic buckets and never such a sample.
+   */
+  readonly nativeHistograms?: boolean;
   /** Series of one tenant answering the query; a tenant never sees another's series. */
   query(tenantId: string, query: MetricQuery): Promise<Series[]>;
 }

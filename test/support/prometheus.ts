@@ -124,6 +124,8 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     'global:\n  evaluation_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 60s\nscrape_configs: []\n',
     [
       '--web.enable-remote-write-receiver',
+      // AMP ingests and queries native histograms; so does its twin.
+      '--enable-feature=native-histograms',
       '--storage.tsdb.retention.time=7d',
       '--log.level=warn',
       ...(options.adminApi ? ['--web.enable-admin-api'] : []),

@@ -29,7 +29,12 @@ import { METRICS_QUERY_LIMITS, QueryBudget, type QueryLimits } from '#domain/que
 import { jsonSampleValue, parseSampleValue, plainValue } from '#domain/special-values';
 import type { MetricStore } from '#ports/metric-store';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
+import {
+  encodeRemoteWriteBody,
+  type Histogram,
+  REMOTE_WRITE_HEADERS,
+  type RemoteSample,
+} from '#protocols/prometheus/remote-write';
 import {
   dimensionsFromLabels,
   nameFromPrometheus,
@@ -116,7 +121,8 @@ interface PromResponse<T> {
 }
 interface MatrixEntry {
   metric: Record<string, string>;
-  values: [number, string][];
+  /** Absent for a native histogram series (its points come as `histograms`). */
+  values?: [number, string][];
 }
 
 /**
@@ -137,6 +143,11 @@ class RefusedError extends Error {
 
 export class AmpMetricStore implements MetricStore, TenantDataHolder {
   readonly dataName = 'metrics';
+  /**
+   * AMP ingests, stores and queries native histograms sent in remote write 1.0's `histograms` field
+   * (README "In an AMP region native histograms stay native"): forwarded unchanged, not converted.
+   */
+  readonly nativeHistograms = true;
   readonly erasure: 'retention' | 'prometheus-admin-api';
   readonly retentionDays: number;
   private readonly base: string;
@@ -296,7 +307,8 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     for (const entry of data.result) {
       const metric = nameFromPrometheus(entry.metric['__name__'] ?? '');
       const dimensions = dimensionsFromLabels(entry.metric) as Dimensions;
-      for (const [seconds, value] of entry.values) {
+      // A native histogram series has no float values: it is read through the PromQL API.
+      for (const [seconds, value] of entry.values ?? []) {
         const timestampMs = Math.round(seconds * 1000);
         if (timestampMs < start || timestampMs > end) continue;
         // "NaN", "+Inf", "-Inf" as the Prometheus API spells them (Number() reads "+Inf" as NaN).
@@ -472,31 +484,37 @@ interface WriteEntry {
 /** Consecutive entries of one series (same label array) become one TimeSeries. */
 function encodeBatch(batch: readonly WriteEntry[]): Uint8Array {
   // Remote write carries IEEE bits as they are; the encoder writes a stale marker's exact bits.
-  const timeseries: {
-    labels: PromLabel[];
-    samples: { value: number; timestamp: number; stale: boolean }[];
-  }[] = [];
+  const timeseries: { labels: PromLabel[]; samples: RemoteSample[]; histograms: Histogram[] }[] = [];
   let lastTimestamp = Number.NaN;
+  let lastHistogramTimestamp = Number.NaN;
   for (const entry of batch) {
     let current = timeseries[timeseries.length - 1];
     if (!current || current.labels !== entry.labels) {
-      current = { labels: entry.labels, samples: [] };
+      current = { labels: entry.labels, samples: [], histograms: [] };
       timeseries.push(current);
       lastTimestamp = Number.NaN;
+      lastHistogramTimestamp = Number.NaN;
     }
-    if (entry.sample.timestampMs === lastTimestamp) {
-      // Same series, same instant: the later sample in the call wins, as in the other stores.
-      current.samples[current.samples.length - 1] = wireSample(entry.sample);
+    const { sample } = entry;
+    // Same series, same instant: the later sample in the call wins, as in the other stores.
+    if (sample.histogram) {
+      const histogram = { ...sample.histogram, timestamp: sample.timestampMs, stale: sample.stale === true };
+      if (sample.timestampMs === lastHistogramTimestamp)
+        current.histograms[current.histograms.length - 1] = histogram;
+      else current.histograms.push(histogram);
+      lastHistogramTimestamp = sample.timestampMs;
       continue;
     }
-    current.samples.push(wireSample(entry.sample));
-    lastTimestamp = entry.sample.timestampMs;
+    const wire = {
+      value: plainValue(sample.value),
+      timestamp: sample.timestampMs,
+      stale: sample.stale === true,
+    };
+    if (sample.timestampMs === lastTimestamp) current.samples[current.samples.length - 1] = wire;
+    else current.samples.push(wire);
+    lastTimestamp = sample.timestampMs;
   }
   return encodeRemoteWriteBody({ timeseries });
-}
-
-function wireSample(sample: Sample): { value: number; timestamp: number; stale: boolean } {
-  return { value: plainValue(sample.value), timestamp: sample.timestampMs, stale: sample.stale === true };
 }
 
 /**

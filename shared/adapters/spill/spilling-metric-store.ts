@@ -28,6 +28,11 @@ export class SpillingMetricStore implements MetricStore {
     this.now = options.now ?? Date.now;
   }
 
+  /** The spill keeps native histograms as it keeps any sample; the store decides. */
+  get nativeHistograms(): boolean {
+    return this.store.nativeHistograms === true;
+  }
+
   async write(tenantId: string, samples: readonly Sample[]): Promise<WriteResult> {
     try {
       return await this.store.write(tenantId, samples);

@@ -37,6 +37,12 @@ export interface IngestBatch {
   skipped: number;
 }
 
+/** How a batch is built for its store. */
+export interface BatchOptions {
+  /** The store keeps native histograms (MetricStore.nativeHistograms): they go to it as they came. */
+  readonly nativeHistograms?: boolean;
+}
+
 export function emptyBatch(): IngestBatch {
   return { samples: [], sourceOf: [], datapoints: 0, rejected: 0, rejections: [], skipped: 0 };
 }

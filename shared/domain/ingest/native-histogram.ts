@@ -19,6 +19,8 @@
  *   spans); float histograms carry absolute counts.
  */
 
+import type { Histogram } from '#protocols/prometheus/remote-write';
+
 /** A run of consecutive buckets; for every span after the first, offset is the gap after the previous run. */
 export interface BucketSpan {
   readonly offset: number;
@@ -44,6 +46,19 @@ export interface ExponentialHistogram {
   /** Upper bounds of the custom buckets (schema −53 only). */
   readonly customBounds?: readonly number[];
 }
+
+/**
+ * A native histogram as remote write carries it (prompb.Histogram) without its timestamp and stale
+ * flag, which the Sample carrying it holds: what a store that keeps native histograms (AMP) is sent
+ * unchanged. `float` says the counts are absolute (`*Counts`), otherwise deltas (`*Deltas`).
+ */
+export type NativeHistogram = Omit<Histogram, 'timestamp' | 'stale'>;
+
+/** Prometheus' reset hint for a gauge histogram (its counts may go down without a reset). */
+export const RESET_HINT_GAUGE = 3;
+/** The schemas Prometheus and AMP accept for exponential native histograms. */
+export const NATIVE_SCHEMA_MIN = -4;
+export const NATIVE_SCHEMA_MAX = 8;
 
 /** Classic buckets: `le` label values (`+Inf` last) and the cumulative count at each. */
 export interface ClassicBuckets {
@@ -184,4 +199,76 @@ function forEachBucket(side: SparseBuckets, each: (index: number, count: number)
       each(index, count);
     }
   }
+}
+
+/** The OpenTelemetry exponential histogram fields nativeFromOtel reads. */
+export interface OtelExponentialPoint {
+  readonly scale: number;
+  readonly count: number;
+  readonly sum: number | undefined;
+  readonly zeroCount: number;
+  readonly zeroThreshold: number;
+  readonly positive: { readonly offset: number; readonly bucketCounts: readonly number[] };
+  readonly negative: { readonly offset: number; readonly bucketCounts: readonly number[] };
+}
+
+/**
+ * An OpenTelemetry exponential histogram as a Prometheus native histogram, as Prometheus' own OTLP
+ * translator builds it: an integer histogram (bucket deltas), one span per side, sum 0 when the point
+ * has none, a scale above NATIVE_SCHEMA_MAX merged down to it (each step adds pairs of adjacent
+ * buckets). Undefined for a scale below NATIVE_SCHEMA_MIN, which no Prometheus stores natively.
+ */
+export function nativeFromOtel(point: OtelExponentialPoint, resetHint: number): NativeHistogram | undefined {
+  if (!(point.scale >= NATIVE_SCHEMA_MIN)) return undefined;
+  const positive = downscaled(point.positive.offset, point.positive.bucketCounts, point.scale);
+  const negative = downscaled(point.negative.offset, point.negative.bucketCounts, point.scale);
+  return {
+    count: point.count,
+    float: false,
+    sum: point.sum ?? 0,
+    schema: Math.min(point.scale, NATIVE_SCHEMA_MAX),
+    zeroThreshold: point.zeroThreshold,
+    zeroCount: point.zeroCount,
+    negativeSpans: sparseSpans(negative),
+    negativeDeltas: deltasOf(negative.counts),
+    negativeCounts: [],
+    positiveSpans: sparseSpans(positive),
+    positiveDeltas: deltasOf(positive.counts),
+    positiveCounts: [],
+    resetHint,
+    customValues: [],
+  };
+}
+
+/** Dense OpenTelemetry buckets at `scale` merged down to NATIVE_SCHEMA_MAX (bounded by the bucket count). */
+function downscaled(
+  offset: number,
+  counts: readonly number[],
+  scale: number,
+): { offset: number; counts: readonly number[] } {
+  let o = offset;
+  let c = counts;
+  for (let s = scale; s > NATIVE_SCHEMA_MAX && c.length > 0; s--) {
+    // OpenTelemetry index i at scale s lies in bucket i >> 1 at scale s − 1.
+    const merged: number[] = [];
+    const first = o >> 1;
+    for (let i = 0; i < c.length; i++) {
+      const k = ((o + i) >> 1) - first;
+      merged[k] = (merged[k] ?? 0) + c[i]!;
+    }
+    o = first;
+    c = merged;
+  }
+  return { offset: o, counts: c };
+}
+
+/** One span for the dense buckets, in Prometheus numbering (index + 1). */
+function sparseSpans(side: { offset: number; counts: readonly number[] }): BucketSpan[] {
+  return side.counts.length > 0 ? [{ offset: side.offset + 1, length: side.counts.length }] : [];
+}
+
+function deltasOf(counts: readonly number[]): number[] {
+  const out = new Array<number>(counts.length);
+  for (let i = 0; i < counts.length; i++) out[i] = counts[i]! - (i > 0 ? counts[i - 1]! : 0);
+  return out;
 }

@@ -16,7 +16,10 @@
  * - ExponentialHistogram: the same series; its buckets become `le` buckets by the conversion
  *   Prometheus native histograms share (native-histogram.ts): negative buckets (upper bound
  *   −base^index), the zero bucket (upper bound zero_threshold), positive buckets (upper bound
- *   base^(index+1)), `+Inf`; base = 2^(2^−scale).
+ *   base^(index+1)), `+Inf`; base = 2^(2^−scale). For a store that keeps native histograms (AMP),
+ *   a point of scale ≥ −4 is one native histogram sample `<name>` instead (nativeFromOtel: integer
+ *   buckets, scale capped at 8 by merging buckets, a delta point as a gauge histogram), plus
+ *   `<name>_min`/`<name>_max` when set.
  * - Summary: `<name>_count`, `<name>_sum`, and `<name>` with dimension `quantile`.
  * - Values: any IEEE double (NaN, ±Inf). A point flagged NO_RECORDED_VALUE becomes Prometheus stale
  *   markers on every series it would have written, as Prometheus' own OTLP translator does.
@@ -35,6 +38,7 @@ import {
 } from '#protocols/otlp/model';
 import { acceptedTimeWindow, byteLength, type Sample, type TimeWindow, timestampProblem } from '../metrics';
 import {
+  type BatchOptions,
   DimensionRules,
   type DimensionsMeasure,
   emptyBatch,
@@ -43,7 +47,13 @@ import {
   limitsProblem,
   reject,
 } from './batch';
-import { classicBuckets, formatBound, fromOtelBuckets } from './native-histogram';
+import {
+  classicBuckets,
+  formatBound,
+  fromOtelBuckets,
+  nativeFromOtel,
+  RESET_HINT_GAUGE,
+} from './native-histogram';
 
 export const OTEL_DIMENSIONS = {
   scopeName: 'otel.scope.name',
@@ -70,15 +80,17 @@ interface Context {
   readonly window: TimeWindow;
   /** Samples of the point being mapped; committed to the batch only if all are valid. */
   readonly pending: Sample[];
+  readonly nativeHistograms: boolean;
 }
 
 /** Maps a decoded OTLP request to samples; never throws for content (only the decoders reject shape). */
-export function otlpToBatch(request: OtlpRequest, nowMs: number): IngestBatch {
+export function otlpToBatch(request: OtlpRequest, nowMs: number, options: BatchOptions = {}): IngestBatch {
   const ctx: Context = {
     batch: emptyBatch(),
     rules: new DimensionRules(),
     window: acceptedTimeWindow(nowMs),
     pending: [],
+    nativeHistograms: options.nativeHistograms === true,
   };
   const { resourceMetrics } = request;
   for (let r = 0; r < resourceMetrics.length; r++) {
@@ -257,7 +269,12 @@ function addAggregates(
   name: string,
   dims: Dims,
   timestampMs: number,
-  point: { count: number; sum: number | undefined; min?: number | undefined; max?: number | undefined },
+  point: {
+    count: number | undefined;
+    sum: number | undefined;
+    min?: number | undefined;
+    max?: number | undefined;
+  },
 ): string | undefined {
   const series: [string, number | undefined][] = [
     ['_count', point.count],
@@ -361,6 +378,18 @@ function mapExponential(
     positive: fromOtelBuckets(point.positive.offset, point.positive.bucketCounts),
   });
   if (typeof buckets === 'string') return buckets;
+  const histogram = ctx.nativeHistograms
+    ? nativeFromOtel(point, dims[OTEL_DIMENSIONS.temporality] === 'delta' ? RESET_HINT_GAUGE : 0)
+    : undefined;
+  if (histogram) {
+    ctx.pending.push({ metric: name, dimensions: dims, timestampMs, value: Number.NaN, histogram });
+    return addAggregates(ctx, name, dims, timestampMs, {
+      count: undefined,
+      sum: undefined,
+      min: point.min,
+      max: point.max,
+    });
+  }
   const aggregates = addAggregates(ctx, name, dims, timestampMs, point);
   if (aggregates) return aggregates;
   return addBuckets(ctx, name, dims, size, timestampMs, buckets.bounds, buckets.cumulative);

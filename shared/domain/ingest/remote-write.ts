@@ -7,7 +7,9 @@
  * limit, or its timestamp cannot be stored.
  *
  * Native histograms become classic series (native-histogram.ts): `<name>_bucket{le}`, `<name>_count`,
- * `<name>_sum`; each histogram is one source datapoint, refused whole or stored whole. Exemplars are
+ * `<name>_sum`; each histogram is one source datapoint, refused whole or stored whole. For a store
+ * that keeps native histograms (AMP: `nativeHistograms`), an exponential one (schema −4…8) stays one
+ * native histogram sample instead, checked by the same rules; custom-bucket ones stay classic. Exemplars are
  * counted (no store keeps them); metadata (1.0 per family, 2.0 per series) is collected for the
  * metric-metadata store; 2.0's created timestamps are accepted and ignored, as Prometheus does with
  * created-timestamp zero ingestion off.
@@ -27,8 +29,14 @@ import {
   type TimeWindow,
   timestampProblem,
 } from '../metrics';
-import { DimensionRules, emptyBatch, type IngestBatch, labelFits, reject } from './batch';
-import { CUSTOM_BUCKETS_SCHEMA, classicBuckets, type ExponentialHistogram } from './native-histogram';
+import { type BatchOptions, DimensionRules, emptyBatch, type IngestBatch, labelFits, reject } from './batch';
+import {
+  CUSTOM_BUCKETS_SCHEMA,
+  classicBuckets,
+  type ExponentialHistogram,
+  NATIVE_SCHEMA_MAX,
+  NATIVE_SCHEMA_MIN,
+} from './native-histogram';
 
 export const METRIC_NAME_LABEL = '__name__';
 
@@ -50,8 +58,12 @@ export interface RemoteWriteBatch extends IngestBatch {
 }
 
 /** Maps a decoded WriteRequest. */
-export function remoteWriteToBatch(request: WriteRequest, nowMs: number): RemoteWriteBatch {
-  return remoteWriteBatchFrom((sink) => replayWriteRequest(request, sink), nowMs);
+export function remoteWriteToBatch(
+  request: WriteRequest,
+  nowMs: number,
+  options: BatchOptions = {},
+): RemoteWriteBatch {
+  return remoteWriteBatchFrom((sink) => replayWriteRequest(request, sink), nowMs, options);
 }
 
 /**
@@ -61,7 +73,9 @@ export function remoteWriteToBatch(request: WriteRequest, nowMs: number): Remote
 export function remoteWriteBatchFrom(
   read: (sink: WriteRequestSink) => void,
   nowMs: number,
+  options: BatchOptions = {},
 ): RemoteWriteBatch {
+  const native = options.nativeHistograms === true;
   const batch: RemoteWriteBatch = {
     ...emptyBatch(),
     histogramOrdinals: [],
@@ -93,9 +107,11 @@ export function remoteWriteBatchFrom(
         const before = batch.samples.length;
         const histogramProblem =
           problem ??
-          (histogram.stale
-            ? staleHistogram(rules, batch.samples, metric, dims, histogram.timestamp, window)
-            : mapHistogram(rules, batch.samples, metric, dims, histogram, window));
+          (native && histogram.schema >= NATIVE_SCHEMA_MIN && histogram.schema <= NATIVE_SCHEMA_MAX
+            ? nativeSample(batch.samples, metric, dims, histogram, window)
+            : histogram.stale
+              ? staleHistogram(rules, batch.samples, metric, dims, histogram.timestamp, window)
+              : mapHistogram(rules, batch.samples, metric, dims, histogram, window));
         if (histogramProblem) {
           batch.samples.length = before;
           reject(batch, where, histogramProblem);
@@ -150,6 +166,30 @@ function exponentialHistogram(h: Histogram): ExponentialHistogram {
 }
 
 const BUCKET_LABEL = 'le';
+
+/**
+ * Appends the histogram as one native-histogram sample (a stale one as the series' stale marker),
+ * after the checks the classic conversion makes; returns why it cannot be stored instead.
+ */
+function nativeSample(
+  out: Sample[],
+  metric: string,
+  dimensions: Readonly<Record<string, string>>,
+  h: Histogram,
+  window: TimeWindow,
+): string | undefined {
+  const timestampMs = h.timestamp;
+  const problem =
+    timestampProblem(timestampMs, window) ?? (h.stale ? undefined : classicBuckets(exponentialHistogram(h)));
+  if (typeof problem === 'string') return problem;
+  const { timestamp: _timestamp, stale: _stale, ...histogram } = h;
+  out.push(
+    h.stale
+      ? { metric, dimensions, timestampMs, value: Number.NaN, stale: true, histogram }
+      : { metric, dimensions, timestampMs, value: Number.NaN, histogram },
+  );
+  return undefined;
+}
 
 /**
  * Appends a native histogram's classic series (`_bucket{le}`, `_count`, `_sum`) to `out`; returns why

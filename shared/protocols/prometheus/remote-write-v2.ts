@@ -57,6 +57,8 @@ export function readWriteRequestV2(bytes: Uint8Array, sink: WriteRequestSink): v
 interface Symbols {
   readonly strings: string[];
   readonly hashes: number[];
+  /** The metadata objects handed out in this request, by help text (readMetadataV2). */
+  readonly metadataByHelp: Map<string, SeriesMetadata>;
 }
 
 /**
@@ -126,17 +128,46 @@ function readSymbols(bytes: Uint8Array): Symbols {
     if (tag >>> 3 === 4) {
       r.expect(tag, WIRE_LEN, 'symbols');
       const end = r.lengthEnd();
-      hashes.push(hashBytes(r.view, r.buf, r.pos, end));
-      strings.push(decodeSymbol(r, end));
+      const hash = hashBytes(r.view, r.buf, r.pos, end);
+      hashes.push(hash);
+      strings.push(internSymbol(r.buf, r.pos, end, hash));
+      r.pos = end;
     } else r.skip(tag & 7);
   }
-  return { strings, hashes };
+  return { strings, hashes, metadataByHelp: new Map() };
 }
 
-function decodeSymbol(r: ProtoReader, end: number): string {
-  const start = r.pos;
-  r.pos = end;
-  return decodeUtf8(r.buf, start, end);
+/**
+ * ASCII symbols by their bytes, across requests: equal bytes give the same string object while it is
+ * remembered, so the labels identity check (identityOf) compares references, not characters. Keyed
+ * by the symbol's byte hash (already computed for the identity); the characters are compared to tell
+ * collisions apart. Bounded: emptied when it reaches the cap. Non-ASCII symbols are decoded each time.
+ */
+interface InternedSymbol {
+  readonly text: string;
+  readonly next: InternedSymbol | undefined;
+}
+const symbolsByHash = new Map<number, InternedSymbol>();
+let internedSymbols = 0;
+const MAX_INTERNED_SYMBOLS = 200_000;
+
+function internSymbol(buf: Uint8Array, start: number, end: number, hash: number): string {
+  const length = end - start;
+  search: for (let entry = symbolsByHash.get(hash); entry !== undefined; entry = entry.next) {
+    const text = entry.text;
+    if (text.length !== length) continue;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(i) !== buf[start + i]) continue search;
+    return text;
+  }
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return decodeUtf8(buf, start, end);
+  const text = decodeUtf8(buf, start, end);
+  if (internedSymbols >= MAX_INTERNED_SYMBOLS) {
+    symbolsByHash.clear();
+    internedSymbols = 0;
+  }
+  symbolsByHash.set(hash, { text, next: symbolsByHash.get(hash) });
+  internedSymbols++;
+  return text;
 }
 
 function symbolRef(symbols: Symbols, ref: number, what: string): number {
@@ -161,15 +192,35 @@ function readTimeSeriesV2(r: ProtoReader, end: number, symbols: Symbols, scratch
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1: {
-        const packed = (tag & 7) === WIRE_LEN;
-        if (!packed) r.expect(tag, WIRE_VARINT, 'labels_refs');
-        const refsEnd = packed ? r.lengthEnd() : -1;
-        do {
+        if ((tag & 7) !== WIRE_LEN) {
+          // Unpacked: one ref per field.
+          r.expect(tag, WIRE_VARINT, 'labels_refs');
           const ref = symbolRef(symbols, r.uint32(), 'labels_refs');
           labels[refs++] = strings[ref] as string;
           hash = Math.imul(hash ^ (hashes[ref] as number), 0x01000193);
-        } while (packed && r.pos < refsEnd);
-        if (packed) finish(r, refsEnd);
+          break;
+        }
+        const refsEnd = r.lengthEnd();
+        const buf = r.buf;
+        let p = r.pos;
+        while (p < refsEnd) {
+          // Refs below 16,384 (one or two varint bytes) are read here; longer ones by the reader.
+          let ref = buf[p] as number;
+          if (ref < 0x80) p++;
+          else if (p + 1 < refsEnd && (buf[p + 1] as number) < 0x80) {
+            ref = (ref & 0x7f) | ((buf[p + 1] as number) << 7);
+            p += 2;
+          } else {
+            r.pos = p;
+            ref = r.uint32();
+            p = r.pos;
+          }
+          if (ref >= strings.length) symbolRef(symbols, ref, 'labels_refs');
+          labels[refs++] = strings[ref] as string;
+          hash = Math.imul(hash ^ (hashes[ref] as number), 0x01000193);
+        }
+        r.pos = p;
+        finish(r, refsEnd);
         break;
       }
       case 2:
@@ -207,7 +258,11 @@ function readTimeSeriesV2(r: ProtoReader, end: number, symbols: Symbols, scratch
   }
 }
 
-/** A Metadata message; a repeated one merges into the previous (protobuf's rule for a singular message). */
+/**
+ * A Metadata message; a repeated one merges into the previous (protobuf's rule for a singular message).
+ * The series of one metric share their metadata: an object already handed out in this request is
+ * handed out again when it says the same (they are never mutated): one per metric, not per series.
+ */
 function readMetadataV2(
   r: ProtoReader,
   end: number,
@@ -237,5 +292,10 @@ function readMetadataV2(
     }
   }
   finish(r, end);
-  return { type, help, unit };
+  // Kept by help text: series of different metrics arrive interleaved (Prometheus shards by hash).
+  const kept = symbols.metadataByHelp.get(help);
+  if (kept !== undefined && kept.type === type && kept.unit === unit) return kept;
+  const metadata = { type, help, unit };
+  symbols.metadataByHelp.set(help, metadata);
+  return metadata;
 }

@@ -392,10 +392,12 @@ export async function runFuzzer(
       },
     },
   ];
-  // Decoders are cheap and get most inputs; the ingest handler (Powertools, middy, SQLite) about one in 16.
-  const schedule = [
-    0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 6,
-  ];
+  // Decoders are cheap and get most inputs; each handler (Powertools, middy, SQLite) about one in 17.
+  // Built from the names, so a target added to the list is scheduled (a fixed index list once left
+  // the remote write 2.0 decoder and both handlers out after the log decoders were added).
+  const decoders = targets.flatMap((t, i) => (t.name.startsWith('decoder:') ? [i] : []));
+  const handlers = targets.flatMap((t, i) => (t.name.startsWith('decoder:') ? [] : [i]));
+  const schedule = handlers.flatMap((h) => [...decoders, ...decoders, h]);
 
   const started = Date.now();
   let total = 0;

@@ -53,7 +53,8 @@ export interface IngestHarness {
   close(): void;
 }
 
-export async function startIngestHarness(): Promise<IngestHarness> {
+/** `metrics`: a real store instead of the recording one (which then sees nothing). */
+export async function startIngestHarness(options: { metrics?: MetricStore } = {}): Promise<IngestHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'ingest-harness-'));
   const tenants = new SqliteTenantStore(join(dir, 'tenants.sqlite'));
   const now = new Date();
@@ -72,7 +73,7 @@ export async function startIngestHarness(): Promise<IngestHarness> {
   const afterWrites: Sample[][] = [];
   const handler = createIngestHandler({
     tenants,
-    metrics: store,
+    metrics: options.metrics ?? store,
     clock: { now: () => new Date() },
     observability: createObservability('ingest'),
     afterWrite: async (_tenant, samples) => {
