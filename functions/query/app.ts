@@ -23,7 +23,7 @@ import type { QueryBackend, QueryContext } from './backend';
 import { TenantConcurrency, withDeadline } from './concurrency';
 import type { PromqlEngine } from './engine';
 import { ANY_SERIES } from './engine-backend';
-import { prometheusData, prometheusError, sortedLabelSets, success } from './format';
+import { prometheusError, queryAnswer, sortedLabelSets, success } from './format';
 import {
   MAX_TIME_MS,
   MIN_TIME_MS,
@@ -183,7 +183,7 @@ export function createQueryHandler(deps: QueryDeps): HttpHandler {
       const timeRaw = param(params, 'time');
       const timeMs = timeRaw ? parseTime(timeRaw, 'time') : now();
       const answer = await deps.backend.instant(await context(), query, timeMs);
-      return success(prometheusData(answer), answer.warnings);
+      return queryAnswer(answer, answer.warnings);
     }),
   );
   both(
@@ -206,7 +206,7 @@ export function createQueryHandler(deps: QueryDeps): HttpHandler {
       checkResolution(startMs, endMs, stepMs, limits);
       checkQueryLength(startMs, endMs, limits);
       const answer = await deps.backend.range(await context(), query, startMs, endMs, stepMs);
-      return success(prometheusData(answer), answer.warnings);
+      return queryAnswer(answer, answer.warnings);
     }),
   );
   both(
