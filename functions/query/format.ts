@@ -3,7 +3,13 @@
  * strings written like Go's strconv.FormatFloat(v, 'f', -1, 64) (no exponent; "NaN", "+Inf",
  * "-Inf"), timestamps as float Unix seconds.
  */
-import { BadRequestError, DomainError, UnavailableError, UnprocessableError } from '#domain/errors';
+import {
+  BadRequestError,
+  DomainError,
+  ThrottledError,
+  UnavailableError,
+  UnprocessableError,
+} from '#domain/errors';
 import type { Labels } from '#domain/label-matchers';
 import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '#domain/query-limits';
 import { json, jsonText } from '#http/response';
@@ -100,7 +106,8 @@ export function prometheusError(error: unknown): HttpResult | undefined {
   let errorType: ErrorType;
   if (error instanceof QueryUnavailableError && error.limit === QUERY_LIMIT_NAMES.timeoutMs)
     errorType = 'timeout';
-  else if (error instanceof UnavailableError) errorType = 'unavailable';
+  // Refused for the tenant's concurrency (429): retryable, as Prometheus' own "unavailable".
+  else if (error instanceof UnavailableError || error instanceof ThrottledError) errorType = 'unavailable';
   else if (error instanceof BadRequestError) errorType = 'bad_data';
   else if (error instanceof UnprocessableError) errorType = 'execution';
   else if (error.status === 401) errorType = 'unauthorized';
