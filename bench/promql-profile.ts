@@ -82,4 +82,12 @@ for (let round = 0; round < ROUNDS; round++)
       `${query.padEnd(72)} engine ${(t1 - t0).toFixed(0).padStart(6)} ms  json ${(t2 - t1).toFixed(0).padStart(5)} ms  ${(body.length / 1e6).toFixed(1)} MB`,
     );
   }
+// Resident memory by kind: mapped store pages are RssFile, the heap and buffers RssAnon.
+const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
+console.log(
+  status
+    .split('\n')
+    .filter((l) => /^(VmHWM|VmRSS|RssAnon|RssFile)/.test(l))
+    .join('  '),
+);
 store.close();
