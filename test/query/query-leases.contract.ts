@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { QueryLease, QueryLeases } from '#ports/query-leases';
+import type { TenantDataHolder } from '#ports/tenant-data';
 
 const T0 = 1_800_000_000_000;
 const TTL = 60_000;
@@ -16,7 +17,9 @@ const granted = (d: Awaited<ReturnType<QueryLeases['acquire']>>): QueryLease => 
   return d.lease;
 };
 
-export function queryLeasesContract(name: string, open: () => Promise<[QueryLeases, QueryLeases]>) {
+type Leases = QueryLeases & TenantDataHolder;
+
+export function queryLeasesContract(name: string, open: () => Promise<[Leases, Leases]>) {
   describe(`query leases: ${name}`, () => {
     it('grants the limit across two instances, refuses the next with what is held, and frees on release', async () => {
       const [a, b] = await open();
@@ -81,6 +84,21 @@ export function queryLeasesContract(name: string, open: () => Promise<[QueryLeas
       const l3 = granted(await b.acquire(t, 3, TTL, T0));
       await a.release(l2.slot === 2 ? l2 : l3);
       expect(await a.acquire(t, 2, TTL, T0 + 1)).toMatchObject({ granted: false, held: 2 });
+    });
+
+    it('exports and erases a tenant’s leases for offboarding, and only that tenant’s', async () => {
+      const [a, b] = await open();
+      const t = tenant();
+      const other = tenant();
+      granted(await a.acquire(t, 2, TTL, T0));
+      granted(await b.acquire(t, 2, TTL, T0));
+      granted(await b.acquire(other, 1, TTL, T0));
+      const exported: unknown[] = [];
+      for await (const item of a.exportTenant(t)) exported.push(item);
+      expect(exported).toHaveLength(2);
+      expect(await b.deleteTenant(t)).toBe(2);
+      expect((await a.acquire(t, 2, TTL, T0 + 1)).granted).toBe(true);
+      expect((await a.acquire(other, 1, TTL, T0 + 1)).granted).toBe(false);
     });
   });
 }

@@ -3,7 +3,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { freeSlots, heldLeases, type LeaseSlot } from '#domain/query-leases';
 import type { LeaseDecision, QueryLease, QueryLeases } from '#ports/query-leases';
-import { INGEST_STATE_TTL_ATTRIBUTE, pad } from './dynamodb-ingest-state';
+import type { TenantDataHolder } from '#ports/tenant-data';
+import { INGEST_STATE_TTL_ATTRIBUTE, pad, queryPrefix } from './dynamodb-ingest-state';
+import { deleteKeys } from './dynamodb-items';
 
 /** Lease items live in their own partitions, so IAM can grant the query function these items only. */
 export const QUERY_LEASE_PK_PREFIX = 'QUERYLEASE#';
@@ -28,7 +30,9 @@ const CLEANUP_AFTER_S = 3600;
  * DynamoDB's own TTL deletion (`expiresAt`) is only cleanup: it may lag by days, so expiry is
  * always read from `leaseExpiresAtMs`.
  */
-export class DynamoDbQueryLeases implements QueryLeases {
+export class DynamoDbQueryLeases implements QueryLeases, TenantDataHolder {
+  readonly dataName = 'query-leases';
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -79,6 +83,21 @@ export class DynamoDbQueryLeases implements QueryLeases {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // The lease had expired and the slot is another query's now: nothing of ours to give back.
     }
+  }
+
+  /** Offboarding: the tenant's lease items (they hold no data beyond the tenant id and slot). */
+  async *exportTenant(tenantId: string): AsyncIterable<unknown> {
+    yield* queryPrefix(this.client, this.tableName, leasePk(tenantId), 'SLOT#');
+  }
+
+  async deleteTenant(tenantId: string): Promise<number> {
+    const keys: { pk: string; sk: string }[] = [];
+    for await (const item of this.exportTenant(tenantId) as AsyncIterable<{ pk: string; sk: string }>)
+      keys.push({ pk: item.pk, sk: item.sk });
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += 25)
+      deleted += await deleteKeys(this.client, this.tableName, keys.slice(i, i + 25), 'query lease deletes');
+    return deleted;
   }
 
   private async slots(tenantId: string): Promise<LeaseSlot[]> {

@@ -13,7 +13,7 @@ import { DynamoDbTenantLimitsStore } from './dynamodb-limits';
 import { DynamoDbRateLimiter } from './dynamodb-rate-limiter';
 import { DynamoDbSeriesRegistry } from './dynamodb-series-registry';
 import { DynamoDbUsageLedger } from './dynamodb-usage-ledger';
-import { documentClient, dynamoDbClient, ENV, requiredEnv } from './wiring';
+import { awsQueryLeases, documentClient, dynamoDbClient, ENV, requiredEnv } from './wiring';
 
 export { INGEST_STATE_TABLE_ENV };
 
@@ -29,6 +29,8 @@ export function awsGuardrailStores() {
     ha: new DynamoDbHaTracker(documents, stateTable),
     idempotency: new DynamoDbIdempotencyStore(client, documents, stateTable),
     usage: new DynamoDbUsageLedger(documents, stateTable),
+    /** The query API's concurrency leases (same table): listed so offboarding erases them too. */
+    queryLeases: awsQueryLeases(),
   };
 }
 
