@@ -43,20 +43,21 @@ export function queryLeasesContract(name: string, open: () => Promise<[Leases, L
 
     it('holds the cap when many acquirers race on two instances', async () => {
       const [a, b] = await open();
-      for (let round = 0; round < 3; round++) {
-        const t = tenant();
-        const limit = 2 + round;
-        const decisions = await Promise.all(
-          Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).acquire(t, limit, TTL, T0)),
-        );
-        const leases = decisions.flatMap((d) => (d.granted ? [d.lease] : []));
-        expect(leases).toHaveLength(limit);
-        expect(new Set(leases.map((l) => l.slot)).size).toBe(limit);
-        for (const d of decisions) if (!d.granted) expect(d.held).toBe(limit);
-        // Released concurrently too: every slot comes back.
-        await Promise.all(leases.map((l, i) => (i % 2 === 0 ? b : a).release(l)));
-        expect((await a.acquire(t, limit, TTL, T0 + 1)).granted).toBe(true);
-      }
+      // One round: 16 acquirers for 3 slots already race on every slot (each round cost ~4 s on
+      // DynamoDB Local under load, and a second limit proved nothing the first did not).
+      const t = tenant();
+      const limit = 3;
+      const decisions = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? a : b).acquire(t, limit, TTL, T0)),
+      );
+      const leases = decisions.flatMap((d) => (d.granted ? [d.lease] : []));
+      expect(leases).toHaveLength(limit);
+      expect(new Set(leases.map((l) => l.slot)).size).toBe(limit);
+      for (const d of decisions) if (!d.granted) expect(d.held).toBe(limit);
+      // Released concurrently too: every slot comes back.
+      await Promise.all(leases.map((l, i) => (i % 2 === 0 ? b : a).release(l)));
+      const after = await Promise.all(Array.from({ length: limit }, () => a.acquire(t, limit, TTL, T0 + 1)));
+      expect(after.every((d) => d.granted)).toBe(true);
     });
 
     it('lets a crashed holder’s lease expire, and its late release does not free the new holder’s slot', async () => {
