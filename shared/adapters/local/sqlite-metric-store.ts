@@ -322,7 +322,26 @@ export class SqliteMetricStore implements MetricStore, TenantDataHolder, SeriesR
 
   /** The PromQL read path (sqlite-series-reader.ts): one tenant, one query's budget. */
   seriesReader(tenantId: string, budget: QueryBudget): TenantSeriesReader {
-    return sqliteSeriesReader(this.seriesStatements, tenantId, this.head.get(tenantId), budget);
+    const reader = sqliteSeriesReader(this.seriesStatements, tenantId, this.head.get(tenantId), budget);
+    return {
+      ...reader,
+      select: async (selection) => {
+        try {
+          return await reader.select(selection);
+        } finally {
+          this.unmapStore();
+        }
+      },
+    };
+  }
+
+  /**
+   * Drops the store's memory map (SQLite maps again on its next read). The pages a selector read stay
+   * in the page cache but leave this process's RSS, so a query's resident memory is its own chunks,
+   * not every metric any query ever mapped.
+   */
+  private unmapStore(): void {
+    this.db.exec(`PRAGMA mmap_size = 0; PRAGMA mmap_size = ${MMAP_BYTES}`);
   }
 
   async query(tenantId: string, query: MetricQuery): Promise<Series[]> {

@@ -174,9 +174,9 @@ function readSeries(
   for (const chunk of chunks) capacity += chunk.points;
   let timestamps = new Float64Array(capacity);
   let values = new Float64Array(capacity);
-  let stale = new Uint8Array(capacity);
+  // Allocated with the first stale marker: most series have none.
+  let stale: Uint8Array | undefined;
   let n = 0;
-  let anyStale = false;
   for (const { data } of chunks) {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const points = data.byteLength / 16;
@@ -194,8 +194,8 @@ function readSeries(
       values[n] = v;
       // Only a NaN can be the marker: its exact bits decide.
       if (Number.isNaN(v) && isStaleMarkerAt(view, 16 * i + 8, true)) {
+        stale ??= new Uint8Array(capacity);
         stale[n] = 1;
-        anyStale = true;
       }
       n++;
     }
@@ -214,8 +214,10 @@ function readSeries(
       const isStale = hs?.[i] === 1;
       timestamps[n] = t;
       values[n] = isStale ? Number.NaN : (hv[i] as number);
-      stale[n] = isStale ? 1 : 0;
-      anyStale ||= isStale;
+      if (isStale) {
+        stale ??= new Uint8Array(capacity);
+        stale[n] = 1;
+      }
       n++;
     }
     budget.chargeSamples(n - before);
@@ -226,7 +228,7 @@ function readSeries(
       );
       const t2 = new Float64Array(n);
       const v2 = new Float64Array(n);
-      const s2 = new Uint8Array(n);
+      const s2 = stale ? new Uint8Array(n) : undefined;
       let m = 0;
       for (let k = 0; k < order.length; k++) {
         const i = order[k] as number;
@@ -234,20 +236,19 @@ function readSeries(
         if (next !== undefined && timestamps[next] === timestamps[i]) continue;
         t2[m] = timestamps[i] as number;
         v2[m] = values[i] as number;
-        s2[m] = stale[i] as number;
+        if (s2 && stale) s2[m] = stale[i] as number;
         m++;
       }
       timestamps = t2;
       values = v2;
-      stale = s2;
+      stale = s2?.subarray(0, m).includes(1) ? s2 : undefined;
       n = m;
-      anyStale = stale.subarray(0, n).includes(1);
     }
   }
   return {
     labels: candidate.labels,
     timestampsMs: timestamps.subarray(0, n),
     values: values.subarray(0, n),
-    ...(anyStale ? { stale: stale.subarray(0, n) } : {}),
+    ...(stale ? { stale: stale.subarray(0, n) } : {}),
   };
 }
