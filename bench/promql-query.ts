@@ -10,6 +10,7 @@
  * BENCH_PROMQL_LOAD=direct (the platform's store written in-process: remote-writing 55 M samples
  * twice takes the machine for most of an hour; Prometheus is still fed by remote write).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
@@ -204,6 +205,8 @@ async function main(): Promise<void> {
       await queryOnce(platform, q, startS, endS, adminToken);
       await queryOnce(prometheus, q, startS, endS);
     }
+    // The kernel's high-water mark restarts here, so it is the peak while querying (not loading).
+    for (const s of [platform, prometheus]) resetPeakRss(s);
     for (let round = 0; round < ROUNDS; round++)
       for (const q of QUERIES) {
         ours.ms.push(await queryOnce(platform, q, startS, endS, adminToken));
@@ -211,6 +214,8 @@ async function main(): Promise<void> {
         theirs.ms.push(await queryOnce(prometheus, q, startS, endS));
         theirs.peakRssMiB = Math.max(theirs.peakRssMiB, prometheus.rssKiB() / 1024);
       }
+    const ourHwmMiB = peakRssKiB(platform) / 1024;
+    const theirHwmMiB = peakRssKiB(prometheus) / 1024;
     const row = (figure: string, a: number, b: number, unit: string): BenchRow => ({
       figure,
       measured: `${fmt(a, 1)} ${unit}`,
@@ -229,6 +234,11 @@ async function main(): Promise<void> {
           goal: '—',
           verdict: 'info',
         },
+        {
+          ...row('peak RSS during queries (kernel high-water mark)', ourHwmMiB, theirHwmMiB, 'MiB'),
+          goal: '—',
+          verdict: 'info',
+        },
       ],
       notes: [
         `${fmt(SERIES)} series × ${HOURS} h at 15 s (${fmt(SERIES * points)} samples), written by remote write to Prometheus ` +
@@ -240,12 +250,26 @@ async function main(): Promise<void> {
     console.info(
       `PromQL query_range: p50 ${fmt(percentile(ours.ms, 0.5), 1)} ms vs ${fmt(percentile(theirs.ms, 0.5), 1)} ms, ` +
         `p99 ${fmt(percentile(ours.ms, 0.99), 1)} ms vs ${fmt(percentile(theirs.ms, 0.99), 1)} ms, ` +
-        `RSS ${fmt(ours.peakRssMiB)} MiB vs ${fmt(theirs.peakRssMiB)} MiB`,
+        `RSS ${fmt(ours.peakRssMiB)} MiB vs ${fmt(theirs.peakRssMiB)} MiB, ` +
+        `high-water ${fmt(ourHwmMiB)} MiB vs ${fmt(theirHwmMiB)} MiB`,
     );
   } finally {
     await platform.stop();
     await prometheus.stop();
   }
+}
+
+/**
+ * RSS sampled between queries misses what a query holds while it runs (and a map it drops at the
+ * end): the kernel's VmHWM does not, once reset after loading (clear_refs 5, Linux ≥ 4.0).
+ */
+function resetPeakRss(service: Service): void {
+  writeFileSync(`/proc/${service.child.pid}/clear_refs`, '5');
+}
+
+function peakRssKiB(service: Service): number {
+  const status = readFileSync(`/proc/${service.child.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 const limit = deadline(Number(process.env.BENCH_PROMQL_TIMEOUT_MS ?? 540_000), 'promql-query bench');

@@ -68,6 +68,8 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Prometheus HTTP API: PromQL queries, series, labels (Grafana)',
     // Authenticates tenant tokens; appends the audit event of each authentication.
     table: 'readAppendAudit',
+    // Per-tenant query concurrency leases, shared by every instance (max_concurrent_queries_per_tenant).
+    ingestState: 'queryLeases',
     metricStore: 'read',
     // The engine holds a query's samples in memory (max_samples bounds them).
     memorySize: 1769,

@@ -327,6 +327,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       tenants,
       // The store itself, not its fault-injection wrapper: reads go where the samples are.
       backend: regionBackend(baseMetrics, promqlEngine),
+      leases: guardrails.queryLeases,
       engine: promqlEngine,
       metadata: metricMetadata,
       ...(options.queryLimits ? { limits: options.queryLimits } : {}),

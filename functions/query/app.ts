@@ -18,12 +18,13 @@ import { internalErrorResult } from '#http/response';
 import { type HttpEvent, type HttpHandler, type HttpResult, header } from '#http/types';
 import type { Clock } from '#ports/clock';
 import { type MetricMetadataStore, prometheusMetadataData } from '#ports/metric-metadata';
+import type { QueryLeases } from '#ports/query-leases';
 import type { TenantStore } from '#ports/tenant-store';
 import type { QueryBackend, QueryContext } from './backend';
-import { TenantConcurrency, withDeadline } from './concurrency';
+import { withDeadline, withQueryLease } from './concurrency';
 import type { PromqlEngine } from './engine';
 import { ANY_SERIES } from './engine-backend';
-import { prometheusData, prometheusError, sortedLabelSets, success } from './format';
+import { prometheusError, queryAnswer, sortedLabelSets, success } from './format';
 import {
   MAX_TIME_MS,
   MIN_TIME_MS,
@@ -37,6 +38,8 @@ import {
 export interface QueryDeps {
   readonly tenants: TenantStore;
   readonly backend: QueryBackend;
+  /** The tenant's query concurrency, counted across every instance of the function. */
+  readonly leases: QueryLeases;
   /** Parses selectors and formats queries (the backend evaluates). */
   readonly engine: PromqlEngine;
   readonly limits?: Partial<QueryLimits>;
@@ -86,11 +89,10 @@ export function bearerFromBasicAuth(event: HttpEvent): HttpEvent {
 
 export function createQueryHandler(deps: QueryDeps): HttpHandler {
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...deps.limits };
-  const concurrency = new TenantConcurrency();
   const { logger } = deps.observability;
   const now = () => deps.clock.now().getTime();
 
-  /** Authenticated, in the tenant's concurrency share, under the deadline; errors as Prometheus says them. */
+  /** Authenticated, holding one of the tenant's query leases, under the deadline; errors as Prometheus says them. */
   function endpoint(
     run: (params: Params, event: HttpEvent, ctx: () => Promise<QueryContext>) => Promise<HttpResult>,
     options: { bounded: boolean } = { bounded: true },
@@ -101,10 +103,19 @@ export function createQueryHandler(deps: QueryDeps): HttpHandler {
         requirePermission(principal, 'metrics:read');
         const params = requestParams(event);
         if (!options.bounded) return await run(params, event, () => Promise.reject(new Error('unbounded')));
-        return await concurrency.run(principal.tenantId, limits.maxConcurrentQueries, () =>
-          withDeadline(limits.timeoutMs, (signal) =>
-            run(params, event, async () => ({ tenantId: principal.tenantId, limits, signal })),
-          ),
+        return await withQueryLease(
+          deps.leases,
+          {
+            tenantId: principal.tenantId,
+            max: limits.maxConcurrentQueries,
+            timeoutMs: limits.timeoutMs,
+            nowMs: now(),
+          },
+          () =>
+            withDeadline(limits.timeoutMs, (signal) =>
+              run(params, event, async () => ({ tenantId: principal.tenantId, limits, signal })),
+            ),
+          (error) => logger.warn('query lease not released; it expires', { error: error as Error }),
         );
       } catch (error) {
         const answer = prometheusError(error);
@@ -183,7 +194,7 @@ export function createQueryHandler(deps: QueryDeps): HttpHandler {
       const timeRaw = param(params, 'time');
       const timeMs = timeRaw ? parseTime(timeRaw, 'time') : now();
       const answer = await deps.backend.instant(await context(), query, timeMs);
-      return success(prometheusData(answer), answer.warnings);
+      return queryAnswer(answer, answer.warnings);
     }),
   );
   both(
@@ -206,7 +217,7 @@ export function createQueryHandler(deps: QueryDeps): HttpHandler {
       checkResolution(startMs, endMs, stepMs, limits);
       checkQueryLength(startMs, endMs, limits);
       const answer = await deps.backend.range(await context(), query, startMs, endMs, stepMs);
-      return success(prometheusData(answer), answer.warnings);
+      return queryAnswer(answer, answer.warnings);
     }),
   );
   both(

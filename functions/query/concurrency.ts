@@ -1,28 +1,51 @@
-import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '#domain/query-limits';
+import { DomainError, UnavailableError } from '#domain/errors';
+import { QUERY_LIMIT_NAMES, QueryThrottledError, QueryUnavailableError } from '#domain/query-limits';
+import type { QueryLeases } from '#ports/query-leases';
 
 /**
- * Queries each tenant runs at once in this instance. Over its share a tenant's query is refused at
- * once (503, Retry-After) rather than queued: a storm from one tenant holds only its own slots, and
- * another tenant's query never waits behind it.
+ * How much longer than the query timeout a lease lasts: a query past its timeout is answered 503 and
+ * its Lambda may be killed at the function timeout (1 s later), so the lease must outlive both, with a
+ * margin far above the clock skew between instances (milliseconds: see dynamodb-query-leases.ts).
  */
-export class TenantConcurrency {
-  private readonly running = new Map<string, number>();
+export const LEASE_GRACE_MS = 30_000;
 
-  async run<T>(tenantId: string, max: number, work: () => Promise<T>): Promise<T> {
-    const now = this.running.get(tenantId) ?? 0;
-    if (now >= max)
-      throw new QueryUnavailableError(
-        QUERY_LIMIT_NAMES.maxConcurrentQueries,
-        `this tenant already runs ${max} queries at once; retry when one has finished`,
-      );
-    this.running.set(tenantId, now + 1);
-    try {
-      return await work();
-    } finally {
-      const left = (this.running.get(tenantId) ?? 1) - 1;
-      if (left === 0) this.running.delete(tenantId);
-      else this.running.set(tenantId, left);
-    }
+/**
+ * Runs `work` while holding one of the tenant's `max` query leases, shared by every function
+ * instance (shared/ports/query-leases.ts). Over its share a tenant's query is refused at once (429,
+ * Retry-After) rather than queued: a storm from one tenant holds only its own slots, and another
+ * tenant's query never waits behind it. The lease is given back when the work ends, even on error; a
+ * release that fails is reported and left to expire.
+ */
+export async function withQueryLease<T>(
+  leases: QueryLeases,
+  request: { tenantId: string; max: number; timeoutMs: number; nowMs: number },
+  work: () => Promise<T>,
+  onReleaseError: (error: unknown) => void,
+): Promise<T> {
+  let decision: Awaited<ReturnType<QueryLeases['acquire']>>;
+  try {
+    decision = await leases.acquire(
+      request.tenantId,
+      request.max,
+      request.timeoutMs + LEASE_GRACE_MS,
+      request.nowMs,
+    );
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    // The lease store is down: refuse (retryable) rather than run the query uncounted.
+    throw new UnavailableError('the query concurrency store is unavailable; retry shortly', 1, {
+      cause: error,
+    });
+  }
+  if (!decision.granted)
+    throw new QueryThrottledError(
+      QUERY_LIMIT_NAMES.maxConcurrentQueries,
+      `this tenant already runs ${decision.held} queries at once (limit ${request.max}); retry when one has finished`,
+    );
+  try {
+    return await work();
+  } finally {
+    await leases.release(decision.lease).catch(onReleaseError);
   }
 }
 

@@ -3,13 +3,19 @@
  * strings written like Go's strconv.FormatFloat(v, 'f', -1, 64) (no exponent; "NaN", "+Inf",
  * "-Inf"), timestamps as float Unix seconds.
  */
-import { BadRequestError, DomainError, UnavailableError, UnprocessableError } from '#domain/errors';
+import {
+  BadRequestError,
+  DomainError,
+  ThrottledError,
+  UnavailableError,
+  UnprocessableError,
+} from '#domain/errors';
 import type { Labels } from '#domain/label-matchers';
 import { QUERY_LIMIT_NAMES, QueryUnavailableError } from '#domain/query-limits';
-import { json } from '#http/response';
+import { json, jsonText } from '#http/response';
 import type { HttpResult } from '#http/types';
 import { formatFloatPlain, sortByLabels } from '#promql/series';
-import type { QueryResult } from './engine';
+import type { QueryResult, RangeSeries } from './engine';
 
 /** A sample value as Prometheus writes it (the engine's formatter). */
 export const formatValue = formatFloatPlain;
@@ -46,6 +52,37 @@ export function prometheusData(answer: QueryResult): unknown {
   }
 }
 
+/**
+ * A query's success answer, its JSON written as text: a matrix of a million points would otherwise be
+ * a million `[time, "value"]` arrays built only to be stringified. Every series of a range query has
+ * the same step times, so each time's text is written once. The text is JSON.stringify's own for the
+ * same data (test/query/format.test.ts).
+ */
+export function queryAnswer(answer: QueryResult, warnings: readonly string[] = []): HttpResult {
+  if (answer.resultType !== 'matrix') return success(prometheusData(answer), warnings);
+  const timePrefixes = new Map<number, string>();
+  const parts: string[] = new Array(answer.result.length);
+  for (let k = 0; k < answer.result.length; k++) {
+    const s = answer.result[k] as RangeSeries;
+    const points: string[] = new Array(s.timestampsMs.length);
+    for (let i = 0; i < points.length; i++) {
+      const t = s.timestampsMs[i] as number;
+      let prefix = timePrefixes.get(t);
+      if (prefix === undefined) {
+        prefix = `[${formatTime(t)},"`;
+        timePrefixes.set(t, prefix);
+      }
+      points[i] = `${prefix}${formatValue(s.values[i] as number)}"]`;
+    }
+    parts[k] = `{"metric":${JSON.stringify(s.metric)},"values":[${points.join(',')}]}`;
+  }
+  const tail = warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : '';
+  return jsonText(
+    200,
+    `{"status":"success","data":{"resultType":"matrix","result":[${parts.join(',')}]}${tail}}`,
+  );
+}
+
 export function success(data: unknown, warnings: readonly string[] = []): HttpResult {
   return json(200, { status: 'success', data, ...(warnings.length > 0 ? { warnings } : {}) });
 }
@@ -69,7 +106,8 @@ export function prometheusError(error: unknown): HttpResult | undefined {
   let errorType: ErrorType;
   if (error instanceof QueryUnavailableError && error.limit === QUERY_LIMIT_NAMES.timeoutMs)
     errorType = 'timeout';
-  else if (error instanceof UnavailableError) errorType = 'unavailable';
+  // Refused for the tenant's concurrency (429): retryable, as Prometheus' own "unavailable".
+  else if (error instanceof UnavailableError || error instanceof ThrottledError) errorType = 'unavailable';
   else if (error instanceof BadRequestError) errorType = 'bad_data';
   else if (error instanceof UnprocessableError) errorType = 'execution';
   else if (error.status === 401) errorType = 'unauthorized';

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { DEAD_LETTER_PK_PREFIX } from '#adapters/aws/dynamodb-dead-letters';
 import { METRIC_METADATA_PK_PREFIX } from '#adapters/aws/dynamodb-metric-metadata';
 import { NOTIFICATION_CLAIM_PK_PREFIX } from '#adapters/aws/dynamodb-notification-ledger';
+import { QUERY_LEASE_PK_PREFIX } from '#adapters/aws/dynamodb-query-leases';
 import { TENANT_KEY_TAG } from '#adapters/aws/kms-key-service';
 import { ENV } from '#adapters/aws/wiring';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../bundling';
@@ -42,7 +43,9 @@ export type TableAccess =
   | 'readAppendAudit'
   | 'readClaimNotifications'
   | 'readDeadLetters'
-  | 'readWrite';
+  | 'readWrite'
+  /** Query/PutItem/DeleteItem on the query concurrency leases' partitions only (no other item). */
+  | 'queryLeases';
 export type DataKeyAccess = 'encrypt' | 'decrypt' | 'encryptDecrypt';
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 export type TenantKeyAccess = 'use' | 'manage';
@@ -160,6 +163,21 @@ export class PlatformFunction extends Construct {
     this.fn.addEnvironment(envName, table.tableName);
     if (access === 'readWrite') {
       table.grantReadWriteData(this.fn);
+      return this;
+    }
+    if (access === 'queryLeases') {
+      // No read of the table at large: the leases live in their own partitions (QUERYLEASE#<tenant>).
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${QUERY_LEASE_PK_PREFIX}*`] },
+          },
+        }),
+      );
+      // The table is encrypted with a customer-managed key: reading and writing items uses it.
+      table.encryptionKey?.grantEncryptDecrypt(this.fn);
       return this;
     }
     table.grantReadData(this.fn);

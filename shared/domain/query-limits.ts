@@ -7,7 +7,7 @@
  * Stores check the series and sample counts while they read (a QueryBudget is charged per series and
  * per sample as they are decoded), never after the whole answer is in memory.
  */
-import { UnavailableError, UnprocessableError } from './errors';
+import { ThrottledError, UnavailableError, UnprocessableError } from './errors';
 
 export interface QueryLimits {
   /** Longest time range one query may read (AMP's 32 days). */
@@ -63,6 +63,17 @@ export class QueryLimitExceededError extends UnprocessableError {
 
 /** A query that ran out of time or concurrency: 503 (retry later), the limit named. */
 export class QueryUnavailableError extends UnavailableError {
+  constructor(
+    readonly limit: QueryLimitName,
+    message: string,
+    retryAfterSeconds = 1,
+  ) {
+    super(`${limit}: ${message}`, retryAfterSeconds);
+  }
+}
+
+/** A query refused for the tenant's concurrency: 429, retry after `retryAfterSeconds`. */
+export class QueryThrottledError extends ThrottledError {
   constructor(
     readonly limit: QueryLimitName,
     message: string,

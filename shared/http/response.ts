@@ -7,6 +7,11 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** A JSON answer whose text is already written (a large body built without an object per value). */
+export function jsonText(statusCode: number, text: string, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: text };
+}
+
 /** The one error shape of the API: `{error: {code, message, field?}}`. */
 export function errorResult(error: DomainError): HttpResult {
   const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;

@@ -478,6 +478,28 @@ describe('functions', () => {
     ]);
   });
 
+  it('lets the query function take and give back query leases on the ingest-state table, and touch nothing else there', () => {
+    const region = 'us-east-1';
+    const stack = synthed.platform.regional.get(region)!;
+    const query = stack.functions.query;
+    const fn = synthed.regional(region).findResources('AWS::Lambda::Function')[logicalId(region, query.fn)]!;
+    const env = (fn.Properties as { Environment: { Variables: Json } }).Environment.Variables;
+    expect(env.INGEST_STATE_TABLE).toEqual({ Ref: logicalId(region, stack.ingestState.table) });
+    const onIngestState = (
+      statementsOf(region, logicalId(region, query.fn.role!)) as (Statement & { Condition?: Json })[]
+    ).filter(
+      (s) =>
+        actionsOf([s]).some((a) => a.startsWith('dynamodb:')) &&
+        JSON.stringify(s.Resource).includes(logicalId(region, stack.ingestState.table)),
+    );
+    expect(onIngestState.map((s) => [actionsOf([s]).sort(), s.Condition])).toEqual([
+      [
+        ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUERYLEASE#*'] } },
+      ],
+    ]);
+  });
+
   it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it but dead letters', () => {
     for (const region of ['us-west-2', 'eu-west-2']) {
       const stack = synthed.platform.regional.get(region)!;

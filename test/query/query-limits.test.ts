@@ -3,14 +3,20 @@
  * storm from one tenant does not slow another), the query timeout, one budget per query charged by
  * the store as it reads, and Prometheus' JSON for every result type.
  */
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { SqliteQueryLeases } from '#adapters/local/sqlite-query-leases';
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
 import { issueCredential } from '#domain/credentials';
 import type { QueryLimits } from '#domain/query-limits';
 import { createObservability } from '#http/handler';
 import type { HttpResult } from '#http/types';
 import { systemClock } from '#ports/clock';
+import type { QueryLeases } from '#ports/query-leases';
 import { createQueryHandler } from '../../functions/query/app';
 import type { QueryBackend } from '../../functions/query/backend';
 import type { EngineAnswer, PromqlEngine } from '../../functions/query/engine';
@@ -31,6 +37,8 @@ async function setup(
   backend: QueryBackend,
   limits: Partial<QueryLimits> = {},
   engine: PromqlEngine = promqlEngine,
+  instances = 1,
+  leasesOf: (file: string) => QueryLeases = (file) => new SqliteQueryLeases(file),
 ) {
   const tenants = new SqliteTenantStore(':memory:');
   closers.push(() => tenants.close());
@@ -43,20 +51,30 @@ async function setup(
     );
     tokens[tenantId] = admin.token;
   }
-  const handler = createQueryHandler({
-    tenants,
-    backend,
-    engine,
-    limits,
-    clock: systemClock,
-    observability: createObservability('query'),
+  // Each instance (a Lambda instance) has its own connection to one lease file, as instances share
+  // one DynamoDB table.
+  const leaseFile = join(mkdtempSync(join(tmpdir(), 'query-leases-')), 'guardrails.sqlite');
+  const handlers = Array.from({ length: instances }, () => {
+    const leases = leasesOf(leaseFile);
+    if (leases instanceof SqliteQueryLeases) closers.push(() => leases.close());
+    return createQueryHandler({
+      tenants,
+      backend,
+      leases,
+      engine,
+      limits,
+      clock: systemClock,
+      observability: createObservability('query'),
+    });
   });
+  let calls = 0;
   const call = async (
     tenantId: string,
     path: string,
     query: Record<string, string>,
     // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON
   ): Promise<HttpResult & { json: any }> => {
+    const handler = handlers[calls++ % handlers.length]!;
     const event = apiGatewayEvent({
       method: 'GET',
       resource: path,
@@ -75,12 +93,21 @@ const answer = (value: number): EngineAnswer => ({
   resultType: 'vector',
   result: [{ metric: { __name__: 'up' }, timeMs: 1_700_000_000_500, value }],
 });
+/** Waits (polling) until the backend has been reached as the test expects; the lease is taken by then. */
+async function until(reached: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!reached()) {
+    if (Date.now() > deadline) throw new Error('the backend was not reached within 10 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const notUsed = async (): Promise<never> => {
   throw new Error('not used');
 };
 
 describe('per-tenant concurrency', () => {
-  it('refuses a tenant’s query past its share with 503 naming the limit, while another tenant’s is answered at once', async () => {
+  it('refuses a tenant’s query past its share with 429 naming the limit, counted across two instances, while another tenant’s is answered at once', async () => {
     const release: (() => void)[] = [];
     const backend: QueryBackend = {
       instant: (ctx) =>
@@ -90,19 +117,22 @@ describe('per-tenant concurrency', () => {
       range: notUsed,
       series: notUsed,
     };
-    const { call } = await setup(backend, { maxConcurrentQueries: 2 });
+    const { call } = await setup(backend, { maxConcurrentQueries: 2 }, promqlEngine, 2);
     const storm = [
       call('t-storm', '/api/v1/query', { query: 'up' }),
       call('t-storm', '/api/v1/query', { query: 'up' }),
     ];
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => release.length === 2);
     const refused = await call('t-storm', '/api/v1/query', { query: 'up' });
-    expect(refused.statusCode).toBe(503);
+    // The storm's two queries ran on instances 1 and 2; this third one on instance 1 sees both.
+    expect(refused.statusCode).toBe(429);
     expect(refused.headers?.['retry-after']).toBe('1');
-    expect(refused.json).toMatchObject({
+    expect(refused.headers?.['content-type']).toBe('application/json');
+    expect(refused.json).toEqual({
       status: 'error',
       errorType: 'unavailable',
-      error: expect.stringContaining('max_concurrent_queries_per_tenant'),
+      error:
+        'max_concurrent_queries_per_tenant: this tenant already runs 2 queries at once (limit 2); retry when one has finished',
     });
     const started = performance.now();
     const calm = await call('t-calm', '/api/v1/query', { query: 'up' });
@@ -113,9 +143,40 @@ describe('per-tenant concurrency', () => {
     // Slots are given back.
     release.length = 0;
     const again = call('t-storm', '/api/v1/query', { query: 'up' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => release.length === 1);
     for (const r of release) r();
     expect((await again).statusCode).toBe(200);
+  });
+});
+
+describe('query leases', () => {
+  it('gives the lease back when the query fails, so the tenant’s next query runs', async () => {
+    const backend: QueryBackend = {
+      instant: async (_ctx, query) => {
+        if (query === 'bad') throw new Error('backend broke');
+        return answer(1);
+      },
+      range: notUsed,
+      series: notUsed,
+    };
+    const { call } = await setup(backend, { maxConcurrentQueries: 1 });
+    expect((await call('t-storm', '/api/v1/query', { query: 'bad' })).statusCode).toBe(500);
+    expect((await call('t-storm', '/api/v1/query', { query: 'up' })).statusCode).toBe(200);
+  });
+
+  it('answers 503 unavailable, not 500, when the lease store is down', async () => {
+    const down: QueryLeases = {
+      acquire: async () => {
+        throw new Error('ProvisionedThroughputExceeded');
+      },
+      release: async () => undefined,
+    };
+    const backend: QueryBackend = { instant: async () => answer(1), range: notUsed, series: notUsed };
+    const { call } = await setup(backend, {}, promqlEngine, 1, () => down);
+    const result = await call('t-storm', '/api/v1/query', { query: 'up' });
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('1');
+    expect(result.json).toMatchObject({ status: 'error', errorType: 'unavailable' });
   });
 });
 

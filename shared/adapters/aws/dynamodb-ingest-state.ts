@@ -12,8 +12,10 @@
  * | HA cluster leader           | TENANT#<tenantId> | HA#<cluster>                         |
  * | idempotency record          | TENANT#<tenantId> | IDEMPOTENCY#<hash> (Powertools)      |
  * | usage counters of a minute  | TENANT#<tenantId> | USAGE#<minute epoch ms, 15 digits>   |
+ * | query concurrency lease     | QUERYLEASE#<tenantId> | SLOT#<slot, 4 digits>            |
  *
- * Every item carries `expiresAt` (epoch seconds): the table's TTL attribute.
+ * Every item carries `expiresAt` (epoch seconds): the table's TTL attribute. Query leases have their
+ * own partitions (dynamodb-query-leases.ts) so the query function's IAM grant reaches only them.
  */
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +23,8 @@ import type { TenantDataHolder } from '#ports/tenant-data';
 import { deleteKeys, queryAll } from './dynamodb-items';
 
 export const INGEST_STATE_TTL_ATTRIBUTE = 'expiresAt';
+/** The environment variable naming the table (set by the CDK's bindTable). */
+export const INGEST_STATE_TABLE_ENV = 'INGEST_STATE_TABLE';
 export const tenantPk = (tenantId: string): string => `TENANT#${tenantId}`;
 export const SK_PREFIX = {
   rate: 'RATE#',

@@ -8,13 +8,14 @@ import { createIngestGuard, type IngestGuard, type IngestGuardDeps } from '#inge
 import type { Clock } from '#ports/clock';
 import { DynamoDbHaTracker } from './dynamodb-ha-tracker';
 import { DynamoDbIdempotencyStore } from './dynamodb-idempotency';
+import { INGEST_STATE_TABLE_ENV } from './dynamodb-ingest-state';
 import { DynamoDbTenantLimitsStore } from './dynamodb-limits';
 import { DynamoDbRateLimiter } from './dynamodb-rate-limiter';
 import { DynamoDbSeriesRegistry } from './dynamodb-series-registry';
 import { DynamoDbUsageLedger } from './dynamodb-usage-ledger';
-import { documentClient, dynamoDbClient, ENV, requiredEnv } from './wiring';
+import { awsQueryLeases, documentClient, dynamoDbClient, ENV, requiredEnv } from './wiring';
 
-export const INGEST_STATE_TABLE_ENV = 'INGEST_STATE_TABLE';
+export { INGEST_STATE_TABLE_ENV };
 
 export function awsGuardrailStores() {
   // The SDK's own retries (3 attempts, jittered) suit these small conditional writes.
@@ -28,6 +29,8 @@ export function awsGuardrailStores() {
     ha: new DynamoDbHaTracker(documents, stateTable),
     idempotency: new DynamoDbIdempotencyStore(client, documents, stateTable),
     usage: new DynamoDbUsageLedger(documents, stateTable),
+    /** The query API's concurrency leases (same table): listed so offboarding erases them too. */
+    queryLeases: awsQueryLeases(),
   };
 }
 

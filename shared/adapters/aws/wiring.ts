@@ -23,7 +23,9 @@ import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
 import { CognitoConsoleUsers, cognitoTokenVerifier, consolePoolFromEnv } from './cognito-console-identity';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
+import { INGEST_STATE_TABLE_ENV } from './dynamodb-ingest-state';
 import { DynamoDbMetricMetadata } from './dynamodb-metric-metadata';
+import { DynamoDbQueryLeases } from './dynamodb-query-leases';
 import { DynamoDbTenantStore } from './dynamodb-tenant-store';
 import { KmsKeyService } from './kms-key-service';
 import { TimestreamMetricStore } from './timestream-metric-store';
@@ -291,4 +293,9 @@ export function awsOffboardingStart() {
       },
     },
   };
+}
+
+/** The query API's per-tenant concurrency leases, in the regional ingest-state table the CDK binds. */
+export function awsQueryLeases(): DynamoDbQueryLeases {
+  return new DynamoDbQueryLeases(documentClient(), requiredEnv(INGEST_STATE_TABLE_ENV));
 }

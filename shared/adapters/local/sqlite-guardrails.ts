@@ -3,6 +3,7 @@ import { openDatabase } from './sqlite';
 import { SqliteHaTracker } from './sqlite-ha-tracker';
 import { SqliteIdempotencyStore } from './sqlite-idempotency';
 import { SqliteTenantLimitsStore } from './sqlite-limits';
+import { SqliteQueryLeases } from './sqlite-query-leases';
 import { SqliteRateLimiter } from './sqlite-rate-limiter';
 import { SqliteSeriesRegistry } from './sqlite-series-registry';
 import { SqliteUsageLedger } from './sqlite-usage-ledger';
@@ -21,6 +22,8 @@ export function sqliteGuardrailStores(path: string) {
     ha: new SqliteHaTracker(db),
     idempotency: new SqliteIdempotencyStore(db),
     usage: new SqliteUsageLedger(db),
+    /** The query API's per-tenant concurrency (not an ingest guardrail, but the same kind of state). */
+    queryLeases: new SqliteQueryLeases(db),
   };
   const all = Object.values(stores);
   return {

@@ -150,6 +150,9 @@ export function sqliteSeriesReader(
   };
 }
 
+/** Whether this machine's float64s are little-endian, as chunk blobs are (then a blob is read in place). */
+const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
+
 /** One series' samples in [startMs, endMs]: chunks, then the head; per timestamp the last write wins. */
 function readSeries(
   statements: SqliteSeriesStatements,
@@ -171,23 +174,28 @@ function readSeries(
   for (const chunk of chunks) capacity += chunk.points;
   let timestamps = new Float64Array(capacity);
   let values = new Float64Array(capacity);
-  let stale = new Uint8Array(capacity);
+  // Allocated with the first stale marker: most series have none.
+  let stale: Uint8Array | undefined;
   let n = 0;
-  let anyStale = false;
   for (const { data } of chunks) {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const points = data.byteLength / 16;
     const before = n;
+    // The blob read as float64 pairs in place where it can be (the usual case): a query reads millions.
+    const pairs =
+      LITTLE_ENDIAN && data.byteOffset % 8 === 0
+        ? new Float64Array(data.buffer, data.byteOffset, points * 2)
+        : undefined;
     for (let i = 0; i < points; i++) {
-      const t = view.getFloat64(16 * i, true);
+      const t = pairs ? (pairs[2 * i] as number) : view.getFloat64(16 * i, true);
       if (t < startMs || t > endMs) continue;
-      const v = view.getFloat64(16 * i + 8, true);
+      const v = pairs ? (pairs[2 * i + 1] as number) : view.getFloat64(16 * i + 8, true);
       timestamps[n] = t;
       values[n] = v;
       // Only a NaN can be the marker: its exact bits decide.
       if (Number.isNaN(v) && isStaleMarkerAt(view, 16 * i + 8, true)) {
+        stale ??= new Uint8Array(capacity);
         stale[n] = 1;
-        anyStale = true;
       }
       n++;
     }
@@ -206,8 +214,10 @@ function readSeries(
       const isStale = hs?.[i] === 1;
       timestamps[n] = t;
       values[n] = isStale ? Number.NaN : (hv[i] as number);
-      stale[n] = isStale ? 1 : 0;
-      anyStale ||= isStale;
+      if (isStale) {
+        stale ??= new Uint8Array(capacity);
+        stale[n] = 1;
+      }
       n++;
     }
     budget.chargeSamples(n - before);
@@ -218,7 +228,7 @@ function readSeries(
       );
       const t2 = new Float64Array(n);
       const v2 = new Float64Array(n);
-      const s2 = new Uint8Array(n);
+      const s2 = stale ? new Uint8Array(n) : undefined;
       let m = 0;
       for (let k = 0; k < order.length; k++) {
         const i = order[k] as number;
@@ -226,20 +236,19 @@ function readSeries(
         if (next !== undefined && timestamps[next] === timestamps[i]) continue;
         t2[m] = timestamps[i] as number;
         v2[m] = values[i] as number;
-        s2[m] = stale[i] as number;
+        if (s2 && stale) s2[m] = stale[i] as number;
         m++;
       }
       timestamps = t2;
       values = v2;
-      stale = s2;
+      stale = s2?.subarray(0, m).includes(1) ? s2 : undefined;
       n = m;
-      anyStale = stale.subarray(0, n).includes(1);
     }
   }
   return {
     labels: candidate.labels,
     timestampsMs: timestamps.subarray(0, n),
     values: values.subarray(0, n),
-    ...(anyStale ? { stale: stale.subarray(0, n) } : {}),
+    ...(stale ? { stale: stale.subarray(0, n) } : {}),
   };
 }
