@@ -132,7 +132,7 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     method: 'GET',
     path: '/admin/v1/benchmarks',
     summary:
-      'Cross-tenant benchmarks (median/p90 of a metric per datasource, alert counts per datasource), k-anonymous: a cell needs >= k tenants (floor 5) and no tenant over maxShare of it',
+      'Cross-tenant benchmarks (median/p90 of a metric per datasource, alert counts per datasource), k-anonymous: a cell needs >= k tenants (floor 5) and no tenant over maxShare of it; `format=csv` or `Accept: text/csv` answers the published cells as CSV (text/csv)',
     ...provider,
     query: benchmarkQuerySchema,
     responses: {
