@@ -27,6 +27,7 @@ import type { OffboardingQueue } from '#ports/offboarding-queue';
 import type { TenantStore } from '#ports/tenant-store';
 import { startOffboarding } from '../offboarding/job';
 import { computeBenchmarks } from './benchmarks';
+import { NOTICE_ADMIN_ROUTES, type NoticeDeps, noticeAdminRoutes } from './notices';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 
 export interface AdminDeps {
@@ -54,6 +55,8 @@ export interface AdminDeps {
   readonly alerts?: AlertStore;
   /** Home regions: the default for onboarding, the regions there are, their endpoints. */
   readonly region?: RegionSettings;
+  /** Security-incident notices: where they are kept and how they reach tenants' channels. */
+  readonly notices?: NoticeDeps;
 }
 
 const tenantView = (t: Tenant, region: RegionSettings | undefined) => ({
@@ -261,6 +264,17 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     };
   }
 
+  function noticeRoutes() {
+    const { notices, audit } = deps;
+    if (notices && audit)
+      return noticeAdminRoutes({ ...notices, tenants: deps.tenants, audit, clock: deps.clock }, authorize);
+    const unavailable = async (event: HttpEvent): Promise<HttpResult> => {
+      await authorize(event);
+      throw new NotFoundError('security-incident notices are not configured here');
+    };
+    return Object.fromEntries(NOTICE_ADMIN_ROUTES.map((route) => [route, unavailable]));
+  }
+
   return httpHandler(
     deps.observability,
     router({
@@ -273,6 +287,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       'GET /admin/v1/exports/{archiveId}': downloadArchive,
       'GET /admin/v1/audit-events': providerAudit,
       'GET /admin/v1/benchmarks': benchmarks,
+      ...noticeRoutes(),
     }),
   );
 }
