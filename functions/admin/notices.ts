@@ -58,9 +58,11 @@ export interface NoticeDeps {
   readonly ledger: NotificationLedger;
   /** Opens sealed webhook secrets for signing (absent: a channel with a sealed secret fails). */
   readonly secrets?: Pick<RecipientSecrets, 'openRecipient'>;
+  /** Tenants a page, pages a request (default FANOUT_PAGE_SIZE, FANOUT_PAGES). */
+  readonly fanoutLimits?: { readonly pageSize: number; readonly pages: number };
 }
 
-interface FanoutContext extends NoticeDeps {
+export interface FanoutContext extends NoticeDeps {
   readonly tenants: TenantStore;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -225,18 +227,19 @@ async function tenantPage(
   incident: Incident,
   cursor: string | undefined,
 ): Promise<{ tenantIds: string[]; next?: string }> {
+  const pageSize = ctx.fanoutLimits?.pageSize ?? FANOUT_PAGE_SIZE;
   if (incident.tenants === 'all') {
-    const page = await ctx.tenants.listTenants({ limit: FANOUT_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+    const page = await ctx.tenants.listTenants({ limit: pageSize, ...(cursor ? { cursor } : {}) });
     return {
       tenantIds: page.items.filter((t) => t.status === 'active').map((t) => t.tenantId),
       ...(page.nextCursor ? { next: page.nextCursor } : {}),
     };
   }
   const start = cursor ? Number(cursor) : 0;
-  const ids = incident.tenants.slice(start, start + FANOUT_PAGE_SIZE);
+  const ids = incident.tenants.slice(start, start + pageSize);
   const named: string[] = [];
   for (const id of ids) if ((await ctx.tenants.getTenant(id))?.status === 'active') named.push(id);
-  const end = start + FANOUT_PAGE_SIZE;
+  const end = start + pageSize;
   return { tenantIds: named, ...(end < incident.tenants.length ? { next: String(end) } : {}) };
 }
 
@@ -258,7 +261,8 @@ export async function fanOut(ctx: FanoutContext, incidentId: string): Promise<In
     incident = { ...restarted, version: incident.version + 1 };
   }
   const update = incident.updates[incident.fanout.seq] as IncidentUpdate;
-  for (let page = 0; page < FANOUT_PAGES && !incident.fanout.done; page++) {
+  const pages = ctx.fanoutLimits?.pages ?? FANOUT_PAGES;
+  for (let page = 0; page < pages && !incident.fanout.done; page++) {
     const { tenantIds, next } = await tenantPage(ctx, incident, incident.fanout.cursor);
     let sent = 0;
     let failed = 0;
