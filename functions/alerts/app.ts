@@ -428,6 +428,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           ...(input.resources ? { resources: input.resources } : {}),
           ...(input.groups ? { groups: input.groups } : {}),
           ...(input.datasources ? { datasources: input.datasources } : {}),
+          ...(input.collectors ? { collectors: input.collectors } : {}),
           ...(input.filters ? { filters: input.filters } : {}),
           ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
           ...(input.reason ? { reason: input.reason } : {}),

@@ -23,7 +23,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-loca
 let ddb: DynamoDbLocal;
 beforeAll(async () => {
   ddb = await startDynamoDbLocal();
-}, 60_000);
+});
 afterAll(async () => {
   await ddb?.stop();
 });
