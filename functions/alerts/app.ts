@@ -315,7 +315,11 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           return principal;
         },
         body,
-        subscribe,
+        // Referenced like a chain's address, so no other tenant's chain edit unsubscribes it.
+        subscribe: async (tenantId, address) => {
+          await subscribe(address);
+          if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
+        },
         audit,
       }),
       'POST /v1/alert-rules': async (event) => {

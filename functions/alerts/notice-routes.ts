@@ -47,7 +47,8 @@ export function noticeRoutes(deps: {
   webhookPolicy: WebhookAddressPolicy;
   principalFor: (event: HttpEvent) => Promise<Principal>;
   body: (event: HttpEvent) => unknown;
-  subscribe: (address: string) => Promise<void>;
+  /** Subscribes an e-mail address to the email topic for the tenant (AWS; nothing locally). */
+  subscribe: (tenantId: string, address: string) => Promise<void>;
   audit: (
     event: HttpEvent,
     principal: Principal,
@@ -129,7 +130,7 @@ export function noticeRoutes(deps: {
       const before = await store.getChannels(principal.tenantId);
       const recipients: Recipient[] = [];
       for (const r of input.recipients) {
-        if (r.type === 'email') await deps.subscribe(r.address);
+        if (r.type === 'email') await deps.subscribe(principal.tenantId, r.address);
         recipients.push(await secrets.sealRecipient(principal.tenantId, r));
       }
       await store.putChannels({
