@@ -51,6 +51,24 @@ function logicalId(region: string, construct: { node: { defaultChild?: unknown }
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
 
+/** The ARN pattern of the tables of a region's Timestream metrics database, as the grants name it. */
+function timestreamTablesArn(region: string) {
+  const stack = synthed.platform.regional.get(region)!;
+  const database = stack.getLogicalId(stack.metricStore.timestreamDatabase!);
+  return {
+    'Fn::Join': [
+      '',
+      [
+        `arn:aws:timestream:${region}:`,
+        { Ref: 'AWS::AccountId' },
+        ':database/',
+        { Ref: database },
+        '/table/*',
+      ],
+    ],
+  };
+}
+
 describe('stacks', () => {
   it('synthesizes one regional stack per configured region plus the global part and the console', () => {
     const ids = synthed.assembly.stacks.map((s) => s.stackName).sort();
@@ -126,19 +144,7 @@ describe('metric store per region', () => {
   it('grants Timestream actions on the tables of the metrics database only, each function what it needs', () => {
     const region = 'us-west-2';
     const stack = synthed.platform.regional.get(region)!;
-    const database = stack.getLogicalId(stack.metricStore.timestreamDatabase!);
-    const tablesArn = {
-      'Fn::Join': [
-        '',
-        [
-          `arn:aws:timestream:${region}:`,
-          { Ref: 'AWS::AccountId' },
-          ':database/',
-          { Ref: database },
-          '/table/*',
-        ],
-      ],
-    };
+    const tablesArn = timestreamTablesArn(region);
     const timestream = statementsOf(region).filter((s) =>
       actionsOf([s]).some((a) => a.startsWith('timestream:') && a !== 'timestream:DescribeEndpoints'),
     );
@@ -533,7 +539,6 @@ describe('functions', () => {
       const sns = admin.filter((s) => actionsOf([s]).some((a) => a.startsWith('sns:')));
       const metricStore = stack.metricStore;
       if (metricStore.timestreamDatabase) {
-        const database = stack.getLogicalId(metricStore.timestreamDatabase);
         expect(metricStatements).toEqual([
           {
             Action: ['timestream:DescribeEndpoints', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
@@ -543,18 +548,7 @@ describe('functions', () => {
           {
             Action: 'timestream:Select',
             Effect: 'Allow',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  `arn:aws:timestream:${region}:`,
-                  { Ref: 'AWS::AccountId' },
-                  ':database/',
-                  { Ref: database },
-                  '/table/*',
-                ],
-              ],
-            },
+            Resource: timestreamTablesArn(region),
           },
         ]);
       } else {
