@@ -47,9 +47,13 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   admin: {
     entry: 'functions/admin/handler.ts',
-    description: 'Provider admin API: tenant onboarding, offboarding jobs (the worker erases)',
+    description:
+      'Provider admin API: tenant onboarding, offboarding jobs (the worker erases), benchmarks, security notices',
     table: 'readWrite',
-    // Creates each tenant's key at onboarding (the offboarding worker destroys it).
+    // The anonymised benchmarks (GET /admin/v1/benchmarks) query every tenant's series: read only.
+    metricStore: 'read',
+    // Creates each tenant's key at onboarding (the offboarding worker destroys it); opens notice
+    // channels' webhook secrets (sealed under the tenant's key) to sign security notices.
     tenantKeys: 'manage',
     // Downloads of offboarding archives (the worker writes them).
     archives: 'read',

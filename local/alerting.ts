@@ -8,9 +8,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteDeadLetters } from '#adapters/local/sqlite-dead-letters';
+import { SqliteNoticeStore } from '#adapters/local/sqlite-notice-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
 import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
+import { LocalNoticeSender } from '#adapters/webhook/notice-sender';
 import {
   FileDeadLetters,
   OutboxNotifier,
@@ -32,6 +34,7 @@ import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
 import type { RuleExpressions } from '#ports/rule-expressions';
 import type { TenantStore } from '#ports/tenant-store';
+import type { NoticeDeps } from '../functions/admin/notices';
 import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
 import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
 import { createAlertsHandler } from '../functions/alerts/app';
@@ -73,6 +76,8 @@ export interface LocalAlerting {
   readonly ledger: SqliteNotificationLedger;
   /** Alert events the bus refused for good (offboarding erases them with the tenant's other data). */
   readonly deadLetters: SqliteDeadLetters;
+  /** Security-incident notices: the store, and the same channels and claims as alert notifications. */
+  readonly notices: NoticeDeps & { readonly store: SqliteNoticeStore };
   afterWrite(tenantId: string, samples: readonly Sample[]): Promise<void>;
   /** The ingest guard's usage check: the built-in tenant-limit alert (never fails the ingest). */
   onLimitUsage(tenantId: string, usage: readonly LimitUsage[]): Promise<void>;
@@ -121,10 +126,17 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
   const secrets = new RecipientSecrets(options.keys, options.tenants);
   const outbox = new OutboxNotifier(join(options.dataDir, 'notifications-outbox.jsonl'));
   const ledger = new SqliteNotificationLedger(join(metadataDir, 'alerts.sqlite'));
+  const webhook = new WebhookNotifier(options.webhook);
+  const notices = {
+    store: new SqliteNoticeStore(join(metadataDir, 'notices.sqlite')),
+    sender: new LocalNoticeSender(webhook, join(options.dataDir, 'notifications-outbox.jsonl')),
+    ledger,
+    secrets,
+  };
   const process = createNotificationProcessor({
     store,
     ledger,
-    channels: { webhook: new WebhookNotifier(options.webhook), email: outbox, sms: outbox },
+    channels: { webhook, email: outbox, sms: outbox },
     deadLetters: new FileDeadLetters(join(options.dataDir, 'notifications-dead-letter.jsonl')),
     secrets,
     log: (message, fields) => logger.warn(message, fields),
@@ -156,6 +168,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     audit: options.audit,
     clock: options.clock,
     observability: createObservability('alerts'),
+    notices,
   });
 
   let running: Promise<unknown> = Promise.resolve();
@@ -186,6 +199,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     store,
     ledger,
     deadLetters,
+    notices,
     afterWrite: async (tenantId, samples) => {
       try {
         await engine.onIngest(tenantId, samples);
@@ -208,6 +222,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
       await running;
       await bus.idle();
       ledger.close();
+      notices.store.close();
       deadLetters.close();
       store.close();
     },

@@ -251,7 +251,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     clock,
     keys,
     archives,
-    global: [tenants, audit, alerting.store, alerting.ledger, alerting.deadLetters, metricMetadata],
+    global: [
+      tenants,
+      audit,
+      alerting.store,
+      alerting.ledger,
+      alerting.deadLetters,
+      alerting.notices.store,
+      metricMetadata,
+    ],
     regional: [
       logs,
       // Parked batches before the store: the purge waits for a running replay, then the store's
@@ -284,6 +292,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       consoleUsers: consoleIdentity,
       metrics,
       alerts: alerting.store,
+      notices: alerting.notices,
       region,
       offboarding: { queue: offboardingQueue, region: region.region, regions: [region.region] },
     }),

@@ -3,7 +3,7 @@ import { NotFoundError, UnprocessableError } from '#domain/errors';
 import { type OffboardingJob, tenantOfJob } from '#domain/offboarding';
 import { pageQuerySchema } from '#domain/pagination';
 import { endpointsOf, homeRegionOf, type RegionSettings } from '#domain/region';
-import { benchmarkQuerySchema } from '#domain/reports/aggregates';
+import { benchmarkCsvLines, benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema, type Tenant } from '#domain/tenant';
 import { parseOrThrow } from '#domain/validation';
 
@@ -11,7 +11,7 @@ import { authenticateProvider, authenticateProviderAudited } from '#http/auth';
 import { readJson, requireMediaType } from '#http/body';
 import { httpHandler, type Observability, router } from '#http/handler';
 import { json } from '#http/response';
-import type { HttpEvent, HttpHandler, HttpResult } from '#http/types';
+import { type HttpEvent, type HttpHandler, type HttpResult, header } from '#http/types';
 import type { AlertStore } from '#ports/alert-store';
 import type { ArchiveStore } from '#ports/archive-store';
 import { type AuditLog, type AuditLogReader, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
@@ -27,6 +27,7 @@ import type { OffboardingQueue } from '#ports/offboarding-queue';
 import type { TenantStore } from '#ports/tenant-store';
 import { startOffboarding } from '../offboarding/job';
 import { computeBenchmarks } from './benchmarks';
+import { NOTICE_ADMIN_ROUTES, type NoticeDeps, noticeAdminRoutes } from './notices';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 
 export interface AdminDeps {
@@ -54,6 +55,8 @@ export interface AdminDeps {
   readonly alerts?: AlertStore;
   /** Home regions: the default for onboarding, the regions there are, their endpoints. */
   readonly region?: RegionSettings;
+  /** Security-incident notices: where they are kept and how they reach tenants' channels. */
+  readonly notices?: NoticeDeps;
 }
 
 const tenantView = (t: Tenant, region: RegionSettings | undefined) => ({
@@ -243,7 +246,33 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       'benchmarks.read',
       `benchmarks/${query.metric}?k=${report.k}&maxShare=${report.maxShare}&from=${report.from}&to=${report.to}`,
     );
-    return json(200, report);
+    const csv =
+      query.format === 'csv' || (!query.format && /\btext\/csv\b/.test(header(event, 'accept') ?? ''));
+    if (!csv) return json(200, report);
+    // API Gateway (REST) buffers a Lambda's answer, so the lines are joined here as they are made;
+    // the cells are few (one per metric and datasource), so the body stays small.
+    let body = '';
+    for (const line of benchmarkCsvLines(report)) body += line;
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="benchmarks-${query.metric}.csv"`,
+        'cache-control': 'no-store',
+      },
+      body,
+    };
+  }
+
+  function noticeRoutes() {
+    const { notices, audit } = deps;
+    if (notices && audit)
+      return noticeAdminRoutes({ ...notices, tenants: deps.tenants, audit, clock: deps.clock }, authorize);
+    const unavailable = async (event: HttpEvent): Promise<HttpResult> => {
+      await authorize(event);
+      throw new NotFoundError('security-incident notices are not configured here');
+    };
+    return Object.fromEntries(NOTICE_ADMIN_ROUTES.map((route) => [route, unavailable]));
   }
 
   return httpHandler(
@@ -258,6 +287,7 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
       'GET /admin/v1/exports/{archiveId}': downloadArchive,
       'GET /admin/v1/audit-events': providerAudit,
       'GET /admin/v1/benchmarks': benchmarks,
+      ...noticeRoutes(),
     }),
   );
 }

@@ -1,4 +1,9 @@
-import { awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
+import {
+  awsAlertStore,
+  awsNoticeSender,
+  awsNoticeStore,
+  awsNotificationLedger,
+} from '#adapters/aws/eventbridge-alert-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
@@ -14,9 +19,12 @@ import {
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
+import { RecipientSecrets } from '../alerts/recipient-secrets';
 import { createAdminHandler } from './app';
 
 const alerts = awsAlertStore();
+const tenants = awsTenantStore();
+const keys = awsKeyService();
 // Built on first use (only GET /admin/v1/benchmarks reads metrics): loading the function needs no
 // metric-store settings.
 let regionMetrics: MetricStore | undefined;
@@ -30,11 +38,11 @@ const metrics: MetricStore = {
 };
 
 export const handler = createAdminHandler({
-  tenants: awsTenantStore(),
+  tenants,
   providerTokenHash: providerTokenHashFromSecret(),
   clock: systemClock,
   observability: lambdaObservability('admin'),
-  keys: awsKeyService(),
+  keys,
   audit: awsAuditLog(),
   archives: awsArchiveStore(),
   consoleTokens: awsConsoleTokens(),
@@ -43,6 +51,13 @@ export const handler = createAdminHandler({
   metrics,
   alerts,
   region: awsRegionSettings(),
+  // Security notices: claims in the same ledger as alert deliveries, so a retried fan-out sends once.
+  notices: {
+    store: awsNoticeStore(),
+    sender: awsNoticeSender(),
+    ledger: awsNotificationLedger(),
+    secrets: new RecipientSecrets(keys, tenants),
+  },
   // Offboarding runs as a job: this function suspends the tenant and queues a part per region
   // (functions/offboarding is the worker that exports and erases).
   offboarding: awsOffboardingStart(),

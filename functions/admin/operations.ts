@@ -2,6 +2,13 @@
  * The provider API's routes as /openapi.json describes them, with the zod schemas its handler
  * validates with (functions/admin/app.ts). Provider token only.
  */
+
+import {
+  INCIDENT_SEVERITIES,
+  INCIDENT_STATUSES,
+  incidentInputSchema,
+  incidentUpdateInputSchema,
+} from '#domain/notices';
 import { pageQuerySchema } from '#domain/pagination';
 import { benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema } from '#domain/tenant';
@@ -56,6 +63,48 @@ const offboardingJobView = z.object({
 
 const errors = { 401: null, 404: null, 422: null } as const;
 const provider = { auth: 'provider' } as const;
+
+const incidentUpdateView = z.object({
+  seq: z.number(),
+  status: z.enum(INCIDENT_STATUSES),
+  text: z.string(),
+  at: z.string(),
+});
+const incidentView = z.object({
+  incidentId: z.string(),
+  title: z.string(),
+  severity: z.enum(INCIDENT_SEVERITIES),
+  status: z.enum(INCIDENT_STATUSES),
+  tenants: z.union([z.literal('all'), z.array(z.string())]),
+  createdAt: z.string(),
+  updates: z.array(incidentUpdateView),
+  /** How far the latest update's delivery went: POST …/deliver goes on while `done` is false. */
+  fanout: z.object({
+    seq: z.number(),
+    cursor: z.optional(z.string()),
+    done: z.boolean(),
+    tenants: z.number(),
+    sent: z.number(),
+    failed: z.number(),
+  }),
+});
+const tenantNoticeDeliveryView = z.object({
+  tenantId: z.string(),
+  incidentId: z.string(),
+  receivedAt: z.string(),
+  updates: z.array(z.number()),
+  deliveries: z.array(
+    z.object({
+      seq: z.number(),
+      channel: z.string(),
+      status: z.enum(['queued', 'sent', 'failed']),
+      at: z.string(),
+      reason: z.optional(z.string()),
+    }),
+  ),
+  acknowledgedAt: z.optional(z.string()),
+  acknowledgedSeq: z.optional(z.number()),
+});
 
 export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
   {
@@ -132,7 +181,7 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     method: 'GET',
     path: '/admin/v1/benchmarks',
     summary:
-      'Cross-tenant benchmarks (median/p90 of a metric per datasource, alert counts per datasource), k-anonymous: a cell needs >= k tenants (floor 5) and no tenant over maxShare of it',
+      'Cross-tenant benchmarks (median/p90 of a metric per datasource, alert counts per datasource), k-anonymous: a cell needs >= k tenants (floor 5) and no tenant over maxShare of it; `format=csv` or `Accept: text/csv` answers the published cells as CSV (text/csv)',
     ...provider,
     query: benchmarkQuerySchema,
     responses: {
@@ -157,5 +206,53 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
       }),
       ...errors,
     },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/incidents',
+    summary:
+      'Post a security-incident notice to the affected tenants (or all): each gets it in its console and through its notice channels; delivers to the first tenants at once (see fanout)',
+    ...provider,
+    body: incidentInputSchema,
+    responses: { 201: incidentView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/incidents',
+    summary: 'List security incidents, newest first',
+    ...provider,
+    query: pageQuerySchema,
+    responses: { 200: page(incidentView), ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/incidents/{incidentId}',
+    summary: 'A security incident, its updates and the delivery progress of the latest',
+    ...provider,
+    responses: { 200: incidentView, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/incidents/{incidentId}/updates',
+    summary: 'Post a status update to an incident; it is delivered like the first post',
+    ...provider,
+    body: incidentUpdateInputSchema,
+    responses: { 201: incidentView, 409: null, ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/admin/v1/incidents/{incidentId}/deliver',
+    summary:
+      'Go on delivering the latest update (100 tenants a request) while fanout.done is false; once done, delivers again what failed',
+    ...provider,
+    responses: { 200: incidentView, 409: null, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/admin/v1/incidents/{incidentId}/tenants/{tenantId}',
+    summary:
+      "What of an incident reached one tenant: updates, each channel's delivery (type only), acknowledgement",
+    ...provider,
+    responses: { 200: tenantNoticeDeliveryView, ...errors },
   },
 ];

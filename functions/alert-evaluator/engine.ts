@@ -768,6 +768,7 @@ export class AlertEngine {
           ruleId: rule.ruleId,
           resources: resourceNamesOf(resourceFields),
           ...(linked ? { groups: linked.groups } : {}),
+          ...(linked?.collectorId ? { collectorId: linked.collectorId } : {}),
           dimensions,
         },
         pass.now,

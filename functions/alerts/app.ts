@@ -36,6 +36,7 @@ import type { MetricStore } from '#ports/metric-store';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
 import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
+import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
 import { SLA_ROUTES, slaRoutes } from './sla-routes';
@@ -55,6 +56,8 @@ export interface AlertsDeps {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly observability: Observability;
+  /** Security-incident notices: the tenant's copies and notice channels (absent: 404). */
+  readonly notices?: NoticeRouteDeps;
 }
 
 export const ALERT_ROUTES = [
@@ -79,6 +82,7 @@ export const ALERT_ROUTES = [
   'GET /v1/alerts',
   ...ALERT_HISTORY_ROUTES,
   ...SLA_ROUTES,
+  ...NOTICE_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
 ] as const;
@@ -232,6 +236,9 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     if (!deps.emailSubscriptions || addresses.size === 0) return;
     const inUse = new Set<string>();
     for (const chain of await store.listChains(tenantId)) for (const a of emailsOf(chain)) inUse.add(a);
+    // Security-notice channels share the subscriptions.
+    for (const r of (await deps.notices?.store.getChannels(tenantId))?.recipients ?? [])
+      if (r.type === 'email') inUse.add(r.address);
     for (const address of addresses) {
       if (inUse.has(address)) continue;
       if (await store.releaseEmailRecipient(tenantId, address))
@@ -295,6 +302,24 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         clock: deps.clock,
         principalFor: (event) => principalFor(event, false),
         body,
+        audit,
+      }),
+      ...noticeRoutes({
+        notices: deps.notices,
+        clock: deps.clock,
+        auditLog: deps.audit,
+        webhookPolicy: deps.webhookPolicy ?? AWS_WEBHOOK_POLICY,
+        principalFor: async (event) => {
+          const principal = await authenticate(event, deps.tenants, 'tenant');
+          requirePermission(principal, 'notices:manage');
+          return principal;
+        },
+        body,
+        // Referenced like a chain's address, so no other tenant's chain edit unsubscribes it.
+        subscribe: async (tenantId, address) => {
+          await subscribe(address);
+          if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
+        },
         audit,
       }),
       'POST /v1/alert-rules': async (event) => {
@@ -407,6 +432,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           ...(input.resources ? { resources: input.resources } : {}),
           ...(input.groups ? { groups: input.groups } : {}),
           ...(input.datasources ? { datasources: input.datasources } : {}),
+          ...(input.collectors ? { collectors: input.collectors } : {}),
           ...(input.filters ? { filters: input.filters } : {}),
           ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
           ...(input.reason ? { reason: input.reason } : {}),

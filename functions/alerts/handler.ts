@@ -1,5 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ALERT_ENV, awsAlertStore } from '#adapters/aws/eventbridge-alert-wiring';
+import { ALERT_ENV, awsAlertStore, awsNoticeStore } from '#adapters/aws/eventbridge-alert-wiring';
 import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import {
   awsAuditLog,
@@ -16,12 +16,13 @@ import { RecipientSecrets } from './recipient-secrets';
 
 const tenants = awsTenantStore();
 const metrics = regionMetricStore();
+const secrets = new RecipientSecrets(awsKeyService(), tenants);
 
 export const handler = createAlertsHandler({
   tenants,
   store: awsAlertStore(),
   metrics,
-  secrets: new RecipientSecrets(awsKeyService(), tenants),
+  secrets,
   ...(process.env[ALERT_ENV.emailTopicArn]
     ? {
         emailSubscriptions: new SnsEmailSubscriptions(
@@ -34,4 +35,5 @@ export const handler = createAlertsHandler({
   audit: awsAuditLog(),
   clock: systemClock,
   observability: lambdaObservability('alerts'),
+  notices: { store: awsNoticeStore(), secrets },
 });

@@ -9,9 +9,11 @@ import { alertHistoryQuerySchema } from '#domain/alerting/history';
 import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
 import { SEVERITIES } from '#domain/alerting/thresholds';
+import { INCIDENT_SEVERITIES, INCIDENT_STATUSES, noticeChannelsInputSchema } from '#domain/notices';
 import { slaReportInputSchema } from '#domain/reports/sla';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
+import { noticeListQuery } from './notice-routes';
 
 export const listAlertsQuery = z.strictObject({
   status: z.optional(z.enum(['open', 'cleared'])),
@@ -78,6 +80,23 @@ const alertView = z.looseObject({
 });
 
 const errors = { 401: null, 403: null, 404: null, 422: null } as const;
+const notices = { auth: 'tenant', permission: 'notices:manage' } as const;
+const noticeView = z.looseObject({
+  incidentId: z.string(),
+  title: z.string(),
+  severity: z.enum(INCIDENT_SEVERITIES),
+  status: z.enum(INCIDENT_STATUSES),
+  updates: z.array(z.object({ seq: z.number(), status: z.string(), text: z.string(), at: z.string() })),
+  receivedAt: z.string(),
+  deliveries: z.array(
+    z.looseObject({ seq: z.number(), channel: z.string(), status: z.enum(['queued', 'sent', 'failed']) }),
+  ),
+  acknowledged: z.boolean(),
+  acknowledgedAt: z.optional(z.string()),
+});
+const noticeChannelsView = z.object({
+  recipients: z.array(z.looseObject({ type: z.string(), address: z.string(), hasSecret: z.boolean() })),
+});
 const read = { auth: 'tenant', permission: 'alerts:read' } as const;
 const write = { auth: 'tenant', permission: 'alerts:write' } as const;
 
@@ -271,5 +290,39 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     summary: 'Acknowledge an alert (stops its escalation)',
     ...write,
     responses: { 200: alertView, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/notices',
+    summary:
+      "The provider's security-incident notices to this tenant, newest first (unacknowledged=true: those not acknowledged since their latest update); admins only",
+    ...notices,
+    query: noticeListQuery,
+    responses: {
+      200: z.object({ items: z.array(noticeView), nextCursor: z.optional(z.string()) }),
+      ...errors,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/notices/{incidentId}/ack',
+    summary: 'Acknowledge a notice up to its latest update (recorded in the tenant and provider audit logs)',
+    ...notices,
+    responses: { 200: noticeView, 409: null, ...errors },
+  },
+  {
+    method: 'GET',
+    path: '/v1/notice-channels',
+    summary: 'Where the tenant admins receive security notices (e-mail, webhook); secrets are write-only',
+    ...notices,
+    responses: { 200: noticeChannelsView, ...errors },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/notice-channels',
+    summary: 'Replace the notice channels (at most 10; webhooks signed when they have a secret)',
+    ...notices,
+    body: noticeChannelsInputSchema,
+    responses: { 200: noticeChannelsView, ...errors },
   },
 ];

@@ -1,6 +1,7 @@
 import {
   awsAlertStore,
   awsDeadLetterStore,
+  awsNoticeStore,
   awsNotificationLedger,
 } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
@@ -38,6 +39,8 @@ export const handler = createOffboardingWorker({
     awsMetricMetadata(),
     awsAlertStore(),
     awsNotificationLedger(),
+    // Security notices' copies and notice channels (NOTICES#<tenant>); the provider's incidents stay.
+    awsNoticeStore(),
     awsDeadLetterStore(),
     limits,
   ],

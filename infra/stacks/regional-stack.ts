@@ -9,6 +9,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONSOLE_ENV } from '#adapters/aws/cognito-console-identity';
+import { ALERT_ENV } from '#adapters/aws/eventbridge-alert-wiring';
 import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
 import { ENV } from '#adapters/aws/wiring';
 import { REGION_ENV } from '#domain/region';
@@ -209,6 +210,10 @@ export class RegionalStack extends Stack {
       ingest: this.functions.ingest,
       newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
     });
+    // Security notices (functions/admin/notices.ts): the admin API e-mails tenant admins through the
+    // alert e-mail topic (subscriptions filter on `recipient`): publish on that topic only.
+    this.functions.admin.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.alerting.emailTopic.topicArn);
+    this.alerting.emailTopic.grantPublish(this.functions.admin.fn);
     this.ops.watchDeadLetterQueue('alert-targets', this.alerting.targetDeadLetterQueue);
     this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);
 

@@ -53,6 +53,8 @@ export interface LinkedResource {
   readonly groups: readonly string[];
   readonly properties: Readonly<Record<string, string>>;
   readonly dependsOn: readonly string[];
+  /** The collector polling it (a downtime on the collector covers it). */
+  readonly collectorId?: string;
 }
 
 export type ResourceLink =
@@ -104,6 +106,7 @@ export class ResourceIndex {
         groups: r.groups,
         properties: Object.fromEntries(Object.entries(r.properties).filter(([, v]) => v !== REDACTED)),
         dependsOn: r.dependsOn,
+        ...(r.collectorId ? { collectorId: r.collectorId } : {}),
       });
       for (const [property, value] of identitiesOf(r)) {
         this.properties.add(property);

@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   'audit:read',
   'dashboards:read',
   'dashboards:write',
+  'notices:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -46,12 +47,20 @@ const OPERATE: readonly Permission[] = [
 
 /**
  * read-only sees the monitored estate (never a secret: credentials are metadata only);
- * operator changes it; only admin manages people, tokens and reads the audit log.
+ * operator changes it; only admin manages people, tokens, reads the audit log and receives (and
+ * acknowledges) the provider's security notices.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<TenantRole, ReadonlySet<Permission>>> = {
   'read-only': new Set(READ),
   operator: new Set(OPERATE),
-  admin: new Set<Permission>([...OPERATE, 'users:read', 'users:write', 'tokens:manage', 'audit:read']),
+  admin: new Set<Permission>([
+    ...OPERATE,
+    'users:read',
+    'users:write',
+    'tokens:manage',
+    'audit:read',
+    'notices:manage',
+  ]),
 };
 
 const RANK: Readonly<Record<TenantRole, number>> = { 'read-only': 0, operator: 1, admin: 2 };

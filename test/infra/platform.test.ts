@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ALERT_ENV } from '#adapters/aws/eventbridge-alert-wiring';
 import { ENV } from '#adapters/aws/wiring';
 import { REGION_ENV } from '#domain/region';
 import { ROUTES } from '#http/routes';
@@ -49,6 +50,24 @@ function actionsOf(statements: Statement[]): string[] {
 function logicalId(region: string, construct: { node: { defaultChild?: unknown } }): string {
   const stack = synthed.platform.regional.get(region)!;
   return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+/** The ARN pattern of the tables of a region's Timestream metrics database, as the grants name it. */
+function timestreamTablesArn(region: string) {
+  const stack = synthed.platform.regional.get(region)!;
+  const database = stack.getLogicalId(stack.metricStore.timestreamDatabase!);
+  return {
+    'Fn::Join': [
+      '',
+      [
+        `arn:aws:timestream:${region}:`,
+        { Ref: 'AWS::AccountId' },
+        ':database/',
+        { Ref: database },
+        '/table/*',
+      ],
+    ],
+  };
 }
 
 describe('stacks', () => {
@@ -128,19 +147,7 @@ describe('metric store per region', () => {
   it('grants Timestream actions on the tables of the metrics database only, each function what it needs', () => {
     const region = 'us-west-2';
     const stack = synthed.platform.regional.get(region)!;
-    const database = stack.getLogicalId(stack.metricStore.timestreamDatabase!);
-    const tablesArn = {
-      'Fn::Join': [
-        '',
-        [
-          `arn:aws:timestream:${region}:`,
-          { Ref: 'AWS::AccountId' },
-          ':database/',
-          { Ref: database },
-          '/table/*',
-        ],
-      ],
-    };
+    const tablesArn = timestreamTablesArn(region);
     const timestream = statementsOf(region).filter((s) =>
       actionsOf([s]).some((a) => a.startsWith('timestream:') && a !== 'timestream:DescribeEndpoints'),
     );
@@ -161,7 +168,8 @@ describe('metric store per region', () => {
     expect(actions(stack.functions.alerts)).toEqual(['timestream:Select']);
     // Offboarding's erasure is the worker's (it drops the tenant's table); the admin API reads nothing.
     expect(actions(stack.offboarding.worker).sort()).toEqual(['timestream:DeleteTable', 'timestream:Select']);
-    expect(actions(stack.functions.admin)).toEqual([]);
+    // The admin API reads every tenant's series for the anonymised benchmarks; it writes none.
+    expect(actions(stack.functions.admin)).toEqual(['timestream:Select']);
     for (const fn of Object.values(stack.functions))
       if (fn !== stack.functions.ingest) expect(actions(fn).filter((a) => tableCrud.includes(a))).toEqual([]);
   });
@@ -546,6 +554,51 @@ describe('functions', () => {
     ]);
     expect(ingest).toContain('timestream:WriteRecords');
     expect(ingest).not.toContain('timestream:Select');
+  });
+
+  it('lets the admin API read metrics for the benchmarks and publish notices on the e-mail topic, exactly', () => {
+    for (const region of REGIONS) {
+      const stack = synthed.platform.regional.get(region)!;
+      const admin = statementsOf(region, logicalId(region, stack.functions.admin.fn.role!));
+      const metricStatements = admin.filter((s) => actionsOf([s]).some((a) => /^(timestream|aps):/.test(a)));
+      const sns = admin.filter((s) => actionsOf([s]).some((a) => a.startsWith('sns:')));
+      const metricStore = stack.metricStore;
+      if (metricStore.timestreamDatabase) {
+        expect(metricStatements).toEqual([
+          {
+            Action: ['timestream:DescribeEndpoints', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+          {
+            Action: 'timestream:Select',
+            Effect: 'Allow',
+            Resource: timestreamTablesArn(region),
+          },
+        ]);
+      } else {
+        expect(metricStatements).toEqual([
+          {
+            Action: ['aps:GetLabels', 'aps:GetMetricMetadata', 'aps:GetSeries', 'aps:QueryMetrics'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [expect.stringMatching(/^MetricStoreWorkspace/), 'Arn'] },
+          },
+        ]);
+      }
+      const topic = stack.getLogicalId(stack.alerting.emailTopic.node.defaultChild as never);
+      expect(sns).toEqual([{ Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: topic } }]);
+      // The topic is encrypted with the messaging key: publishing needs its data key.
+      const messagingKey = stack.getLogicalId(stack.keys.messaging.node.defaultChild as never);
+      const kms = admin.filter((s) => JSON.stringify(s.Resource).includes(messagingKey));
+      expect(actionsOf(kms)).toEqual(expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']));
+      const env = (
+        synthed.regional(region).toJSON().Resources[logicalId(region, stack.functions.admin.fn)] as {
+          Properties: { Environment: { Variables: Record<string, unknown> } };
+        }
+      ).Properties.Environment.Variables;
+      expect(env[ALERT_ENV.emailTopicArn]).toEqual({ Ref: topic });
+      expect(env[ENV.metricStore]).toBe(metricStore.timestreamDatabase ? 'timestream' : 'amp');
+    }
   });
 
   it('lets each function write only to its own log group', () => {

@@ -123,3 +123,33 @@ describe('GET /admin/v1/benchmarks', () => {
     expect(audit.items.map((e: { action: string }) => e.action)).toContain('benchmarks.read');
   });
 });
+
+describe('GET /admin/v1/benchmarks as CSV', () => {
+  const expected =
+    'kind,metric,datasource,tenants,observations,median,p90\r\nalerts,ping_loss,Ping,10,55,5.5,9\r\n';
+
+  it('answers the published cells as CSV with format=csv, naming no tenant or resource', async () => {
+    const response = await benchmarks('?metric=cpu_busy&format=csv');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const text = await response.text();
+    expect(text).toBe(expected);
+    for (const id of tenantIds) expect(text).not.toContain(id);
+    expect(text).not.toContain('secret-');
+  });
+
+  it('answers CSV for Accept: text/csv, and format=json wins over the header', async () => {
+    const byHeader = await platform.request('/admin/v1/benchmarks?metric=cpu_busy', {
+      token: platform.providerAdminToken,
+      headers: { accept: 'text/csv' },
+    });
+    expect(await byHeader.text()).toBe(expected);
+    const asJson = await platform.request('/admin/v1/benchmarks?metric=cpu_busy&format=json', {
+      token: platform.providerAdminToken,
+      headers: { accept: 'text/csv' },
+    });
+    expect(asJson.headers.get('content-type')).toContain('application/json');
+    expect(((await asJson.json()) as Report).published).toHaveLength(1);
+    expect((await benchmarks('?format=xml')).status).toBe(422);
+  });
+});

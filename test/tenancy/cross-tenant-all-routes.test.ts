@@ -89,6 +89,16 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         startsAt: now + 3_600_000,
         endsAt: now + 7_200_000,
       });
+      // A security notice of A's (the provider posts it to A only), with A's notice channel.
+      await ok('PUT', '/v1/notice-channels', a.adminToken, {
+        recipients: [{ type: 'email', address: `${MARK}@tenant.example` }],
+      });
+      const incident = await ok('POST', '/admin/v1/incidents', platform.providerAdminToken, {
+        title: `${MARK}-incident`,
+        text: `${MARK}-notice`,
+        severity: 'low',
+        tenants: [a.tenantId],
+      });
       // Open an alert of A's: a breaching value, evaluated on ingest.
       await ok('POST', '/v1/ingest', aCollector.ingestKey, {
         resourceName: 'alpha-host',
@@ -122,6 +132,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         routeId: route.routeId,
         dashboardId: dashboard.dashboardId,
         alertId: alertId!,
+        incidentId: incident.incidentId,
         archiveId: `${a.tenantId}-0000000000000`,
         jobId: `${a.tenantId}-0000000000000`,
       };

@@ -17,7 +17,7 @@ const operationOf = (route: (typeof ROUTES)[number]) =>
   document.paths[route.path]?.[route.method.toLowerCase()];
 
 /** Actions on an existing item: POST without a body. Every other POST, PUT and PATCH takes one. */
-const BODILESS_ACTION = /\/(rotate-key|rotate|offboard|ack|console-access)$/;
+const BODILESS_ACTION = /\/(rotate-key|rotate|offboard|ack|console-access|deliver)$/;
 
 describe('/openapi.json', () => {
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('describes %s', (_, route) => {
@@ -54,6 +54,9 @@ describe('/openapi.json', () => {
       const permission = operationOf(route)?.['x-required-permission'];
       if (route.path.startsWith('/admin/')) expect(permission, route.path).toBe('provider-token');
       else if (route.function === 'ingest') expect(permission, route.path).toBe('ingest-key');
+      else if (route.path.startsWith('/v1/notice'))
+        // Security notices are the tenant admins' (functions/alerts/notice-routes.ts).
+        expect(permission, route.path).toBe('notices:manage');
       else if (route.function === 'alerts')
         // A report is a POST (its definition is a body) that changes nothing: a read.
         expect(permission, route.path).toBe(

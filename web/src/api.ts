@@ -22,7 +22,7 @@ export const whenUnauthorized = (handler: () => void): void => {
   onUnauthorized = handler;
 };
 
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+export async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   const { apiBase } = await loadConfig();
   const token = session()?.idToken;
   const response = await fetch(`${apiBase}${path}`, {

@@ -10,8 +10,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { WebhookNotifier } from '#adapters/webhook/webhook-notifier';
 import { DynamoDbAlertStore } from './dynamodb-alert-store';
 import { DynamoDbDeadLetters } from './dynamodb-dead-letters';
+import { DynamoDbNoticeStore } from './dynamodb-notice-store';
 import { DynamoDbNotificationLedger } from './dynamodb-notification-ledger';
 import { EventBridgeAlertBus } from './eventbridge-alert-bus';
+import { SnsNoticeSender } from './sns-notice-sender';
 import { SnsNotifier, SqsDeadLetters } from './sns-notifier';
 import { documentClient, ENV, requiredEnv } from './wiring';
 
@@ -51,3 +53,14 @@ export function awsNotifierChannels() {
 
 export const awsDeadLetters = () =>
   new SqsDeadLetters(new SQSClient({}), requiredEnv(ALERT_ENV.deadLetterQueueUrl));
+
+/** Security notices' store (functions/admin/notices.ts, functions/alerts/notice-routes.ts). */
+export const awsNoticeStore = () => new DynamoDbNoticeStore(documentClient(), requiredEnv(ENV.tableName));
+
+/** Security notices reach e-mail through the alert e-mail topic, webhooks like alert webhooks. */
+export const awsNoticeSender = () =>
+  new SnsNoticeSender({
+    client: new SNSClient({}),
+    emailTopicArn: requiredEnv(ALERT_ENV.emailTopicArn),
+    webhook: new WebhookNotifier({ maxAttempts: 3 }),
+  });

@@ -15,6 +15,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { dirname } from 'node:path';
+import type { Recipient } from '#domain/alerting/escalation';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook, webhookBody } from '#domain/alerting/webhook';
 import {
   AWS_WEBHOOK_POLICY,
@@ -96,9 +97,6 @@ export class WebhookNotifier implements Notifier {
   }
 
   async deliver({ deliveryId, recipient, detail }: Delivery): Promise<void> {
-    if (recipient.type !== 'webhook') throw new DeliveryFailedError(`not a webhook: ${recipient.type}`, true);
-    const problem = webhookUrlProblem(recipient.address, this.policy);
-    if (problem) throw new DeliveryFailedError(`webhook refused before sending: ${problem}`, true);
     const body = JSON.stringify(
       webhookBody(
         recipient.format ?? 'generic',
@@ -106,6 +104,18 @@ export class WebhookNotifier implements Notifier {
         recipient.routingKey ? { routingKey: recipient.routingKey } : {},
       ),
     );
+    await this.postSigned(deliveryId, recipient, body);
+  }
+
+  /**
+   * POSTs a JSON body to the recipient's webhook, signed with its secret, retried with backoff; the
+   * same fence and retries for every caller (alert deliveries here, security notices in
+   * functions/admin/notices.ts). Throws DeliveryFailedError when it could not be delivered.
+   */
+  async postSigned(deliveryId: string, recipient: Recipient, body: string): Promise<void> {
+    if (recipient.type !== 'webhook') throw new DeliveryFailedError(`not a webhook: ${recipient.type}`, true);
+    const problem = webhookUrlProblem(recipient.address, this.policy);
+    if (problem) throw new DeliveryFailedError(`webhook refused before sending: ${problem}`, true);
     const attempts = this.options.maxAttempts ?? 4;
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -8,8 +8,10 @@
  * the linked API resource's id or name, or the series' resource value: a downtime on the resource
  * `web-01` covers a series pushed with only `system.hostname: web-01.example.com` when that links to
  * it; websites are resources of type website), resource groups (every resource in the group),
- * datasources (every instance of the datasource), a group of series by dimension filters (e.g.
- * `{"group": "db"}`), or whole rules. Targets of different kinds narrow each other.
+ * datasources (every instance of the datasource), collectors (every resource the collector polls,
+ * and any series carrying its id in a `collectorId` dimension, such as a collector's own health
+ * metric), a group of series by dimension filters (e.g. `{"group": "db"}`), or whole rules. Targets
+ * of different kinds narrow each other.
  */
 import type { Dimensions } from '../metrics';
 import { matchesFilters } from '../query';
@@ -28,6 +30,8 @@ export interface Downtime {
   readonly resources?: readonly string[];
   readonly groups?: readonly string[];
   readonly datasources?: readonly string[];
+  /** Collector ids: the resources each polls, and series naming it in `collectorId`. */
+  readonly collectors?: readonly string[];
   readonly filters?: Dimensions;
   readonly ruleIds?: readonly string[];
   /** Why: a downtime made after the fact is a correction of the SLA reports (audited like any other). */
@@ -48,6 +52,7 @@ export const downtimeInputSchema = z
       resources: z.optional(z.array(text(1, 2048)).check(z.maxLength(100))),
       groups: z.optional(z.array(text(1, 64)).check(z.maxLength(50))),
       datasources: z.optional(z.array(text(1, 256)).check(z.maxLength(100))),
+      collectors: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
       filters: z.optional(z.record(text(1, 60), text(1, 2048))),
       ruleIds: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
       reason: z.optional(text(1, 1000)),
@@ -72,9 +77,13 @@ export const downtimeInputSchema = z
         d.resources?.length ||
         d.groups?.length ||
         d.datasources?.length ||
+        d.collectors?.length ||
         (d.filters && Object.keys(d.filters).length) ||
         d.ruleIds?.length,
-      { message: 'a downtime needs resources, groups, datasources, filters or ruleIds', path: ['resources'] },
+      {
+        message: 'a downtime needs resources, groups, datasources, collectors, filters or ruleIds',
+        path: ['resources'],
+      },
     ),
   );
 
@@ -84,6 +93,8 @@ export interface DowntimeTarget {
   readonly resources: readonly string[];
   /** The linked resource's groups, when it is linked. */
   readonly groups?: readonly string[];
+  /** The collector polling the linked resource, when it is linked and has one. */
+  readonly collectorId?: string;
   readonly dimensions: Dimensions;
 }
 
@@ -125,6 +136,8 @@ export function downtimeTargets(downtime: Downtime, target: DowntimeTarget): boo
   if (!coversAny(downtime.groups, target.groups ?? [])) return false;
   const datasource = target.dimensions.datasource;
   if (!coversAny(downtime.datasources, datasource === undefined ? [] : [datasource])) return false;
+  const collectors = [target.collectorId, target.dimensions.collectorId].filter((c) => c !== undefined);
+  if (!coversAny(downtime.collectors, collectors)) return false;
   if (downtime.filters && !matchesFilters(target.dimensions, downtime.filters)) return false;
   return true;
 }

@@ -39,7 +39,7 @@ export interface EscalationChain {
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//;
 
-const recipientSchema = z
+export const recipientSchema = z
   .strictObject({
     type: z.enum(RECIPIENT_TYPES),
     address: z.string().check(z.minLength(3), z.maxLength(2048)),

@@ -126,7 +126,7 @@ export const CSV_COLUMNS = [
 ] as const;
 
 /** RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so a spreadsheet does not run it. */
-function csvField(value: unknown): string {
+export function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
   let s = String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;

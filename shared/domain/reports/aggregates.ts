@@ -5,6 +5,7 @@
  * count), so a tenant with many series weighs as much as one with few; the published figures are
  * statistics over those contributions. Nothing that names a tenant or a resource leaves this module.
  */
+import { csvField } from '#domain/alerting/history';
 import * as z from '#domain/zod';
 
 export const DEFAULT_K = 10;
@@ -56,6 +57,8 @@ export const benchmarkQuerySchema = z.object({
   metric: z._default(z.string().check(z.regex(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/)), 'cpu_busy'),
   from: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
   to: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
+  /** `csv` (or `Accept: text/csv`): the published cells as CSV rows; default JSON. */
+  format: z.optional(z.enum(['json', 'csv'])),
 });
 export type BenchmarkQuery = z.infer<typeof benchmarkQuerySchema>;
 
@@ -129,4 +132,15 @@ export function aggregateBenchmarks(
   }
   published.sort((a, b) => cellKey(a).localeCompare(cellKey(b)));
   return { k, maxShare, published, suppressed: { tooFewTenants, dominated } };
+}
+
+const CSV_COLUMNS = ['kind', 'metric', 'datasource', 'tenants', 'observations', 'median', 'p90'] as const;
+
+/**
+ * The published cells as CSV lines (header first), one at a time, so the caller writes them as they
+ * come. Only published cells: suppression counts stay in the JSON form, and no line names a tenant.
+ */
+export function* benchmarkCsvLines(report: Pick<BenchmarkReport, 'published'>): Generator<string> {
+  yield `${CSV_COLUMNS.join(',')}\r\n`;
+  for (const cell of report.published) yield `${CSV_COLUMNS.map((c) => csvField(cell[c])).join(',')}\r\n`;
 }

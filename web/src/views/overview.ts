@@ -2,6 +2,7 @@
 import { alertRules, alerts, resources, series } from '../api';
 import { dataTable, h, mount, statusLine } from '../dom';
 import { seriesText } from './alerts';
+import { noticesPanel } from './notices';
 import { poll, type View } from './view';
 
 const SEVERITIES = ['critical', 'error', 'warning'] as const;
@@ -13,6 +14,7 @@ export function overviewView(root: HTMLElement): View {
   mount(
     root,
     h('h1', null, 'Overview'),
+    noticesPanel(),
     status,
     h('h2', null, 'Resources'),
     resourceTable,
