@@ -141,11 +141,13 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
           }),
         );
         // Audited when the collector comes back, not on every beat.
-        if (collectorStatus(before, deps.clock.now().getTime()) !== 'up') {
+        const was = collectorStatus(before, deps.clock.now().getTime());
+        if (was !== 'up') {
           await audit(request, 'collector.up', `collector/${before.collectorId}`, {
             after: { version: request.body.version, queueDepth: request.body.queueDepth },
           });
         }
+        if (was === 'down') await deps.onCollectorUp?.(request.principal.tenantId);
         return { statusCode: 204, headers: {}, body: '' };
       },
     }),
