@@ -29,6 +29,7 @@ export const collectorView = z.object({
   downAfterSeconds: z.int(),
   failoverCollectorId: z.optional(z.string()),
   failback: z.enum(['auto', 'manual']),
+  collectorGroup: z.optional(z.string()),
   lastHeartbeat: z.optional(
     z.object({
       at: z.string(),
@@ -55,6 +56,7 @@ export const resourceView = z.object({
   dependsOn: z.array(z.string()),
   collectorId: z.optional(z.string()),
   primaryCollectorId: z.optional(z.string()),
+  collectorGroup: z.optional(z.string()),
   credentialIds: z.array(z.string()),
   poll: z.optional(pollSettingsSchema),
   ...meta,
@@ -167,6 +169,7 @@ export const toCollectorView = (c: Collector, nowMs: number) => ({
   downAfterSeconds: c.downAfterSeconds ?? DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS,
   ...(c.failoverCollectorId ? { failoverCollectorId: c.failoverCollectorId } : {}),
   failback: c.failback ?? 'auto',
+  ...(c.collectorGroup ? { collectorGroup: c.collectorGroup } : {}),
   ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
   ...stamp(c),
 });
@@ -184,6 +187,7 @@ export function toResourceView(r: Resource, secureNames: string[] = []) {
     dependsOn: r.dependsOn,
     ...(r.collectorId ? { collectorId: r.collectorId } : {}),
     ...(r.primaryCollectorId ? { primaryCollectorId: r.primaryCollectorId } : {}),
+    ...(r.collectorGroup ? { collectorGroup: r.collectorGroup } : {}),
     credentialIds: r.credentialIds,
     ...(r.poll ? { poll: r.poll } : {}),
     ...stamp(r),

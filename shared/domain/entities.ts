@@ -31,6 +31,8 @@ export interface Resource extends Versioned {
   readonly collectorId?: string;
   /** Set while a failover collector polls it: the collector it returns to. */
   readonly primaryCollectorId?: string;
+  /** Polled by whichever up collector of this auto-balanced group the platform assigns (collectorId). */
+  readonly collectorGroup?: string;
   readonly credentialIds: string[];
   /** How its collector polls it; absent: every 60 s, SNMP on 161 when it has an SNMP credential. */
   readonly poll?: PollSettings;
@@ -110,6 +112,8 @@ export const resourceFieldsSchema = z.strictObject({
   groups: z.optional(z.array(label).check(z.maxLength(50))),
   dependsOn: z.optional(z.array(id).check(z.maxLength(50))),
   collectorId: z.optional(id),
+  /** An auto-balanced collector group: the platform picks the collector (collectorId) among its up members. */
+  collectorGroup: z.optional(label),
   credentialIds: z.optional(z.array(id).check(z.maxLength(20))),
   poll: z.optional(pollSettingsSchema),
 });
@@ -176,6 +180,8 @@ export const collectorInputSchema = z.strictObject({
   /** The collector that takes over this one's resources while it is down. */
   failoverCollectorId: z.optional(id),
   failback: z.optional(z.enum(['auto', 'manual'])),
+  /** The auto-balanced collector group it joins: it shares the group's resources with the other members. */
+  collectorGroup: z.optional(label),
 });
 export const collectorHeartbeatSchema = z.strictObject({
   version: z.string().check(z.minLength(1), z.maxLength(32)),

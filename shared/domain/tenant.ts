@@ -36,6 +36,8 @@ export interface Collector {
   readonly failoverCollectorId?: string;
   /** auto (default): resources return when it is up again; manual: a user moves them back. */
   readonly failback?: 'auto' | 'manual';
+  /** The auto-balanced collector group it belongs to (collector-balance.ts). */
+  readonly collectorGroup?: string;
   /** The last heartbeat: when, and what the collector said of itself. */
   readonly heartbeat?: CollectorHeartbeat;
 }

@@ -4,7 +4,8 @@
  * with If-None-Match every interval and an unchanged configuration costs a 304, nothing decrypted.
  */
 import { createHash } from 'node:crypto';
-import { movesOnConfigRead } from '#domain/collector-failover';
+import { balanceMoves } from '#domain/collector-balance';
+import { type CollectorMove, movesOnConfigRead } from '#domain/collector-failover';
 import { collectorHeartbeatSchema, type DeviceCredential, type Resource } from '#domain/entities';
 import { ConflictError } from '#domain/errors';
 import { endpointsOf, homeRegionOf } from '#domain/region';
@@ -16,19 +17,24 @@ import type { ApiContext } from '../api-context';
 import { type Operation, op } from '../operation';
 import { collectorConfigView, toCollectorView, toResourceView } from '../views';
 
+/** Every resource or collector of a tenant, page by page. */
+export async function listAll<K extends 'resource' | 'collector'>(
+  deps: ApiContext['deps'],
+  kind: K,
+  tenantId: string,
+): Promise<EntityTypes[K][]> {
+  const items: EntityTypes[K][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.tenants.listEntities(kind, tenantId, { limit: 100, cursor });
+    items.push(...(page.items as EntityTypes[K][]));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
 export function collectorConfigOperations(ctx: ApiContext): Operation[] {
   const { deps, crypto, audit, mustGet, modify } = ctx;
-
-  async function listAll<K extends 'resource' | 'collector'>(kind: K, tenantId: string) {
-    const items: EntityTypes[K][] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await deps.tenants.listEntities(kind, tenantId, { limit: 100, cursor });
-      items.push(...(page.items as EntityTypes[K][]));
-      cursor = page.nextCursor;
-    } while (cursor);
-    return items;
-  }
 
   return [
     op({
@@ -40,13 +46,13 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
       run: async (request) => {
         const { tenantId, credential } = request.principal;
         const collector = await mustGet('collector', tenantId, credential.collectorId);
-        const all = await listAll('resource', tenantId);
-        const moves = movesOnConfigRead(
-          collector,
-          await listAll('collector', tenantId),
-          all,
-          deps.clock.now().getTime(),
-        );
+        const all = await listAll(deps, 'resource', tenantId);
+        const collectors = await listAll(deps, 'collector', tenantId);
+        const nowMs = deps.clock.now().getTime();
+        const moves: CollectorMove[] = movesOnConfigRead(collector, collectors, all, nowMs);
+        // A member of an auto-balanced group balances the whole group (only an up member gets moves).
+        if (collector.collectorGroup && collectorStatus(collector, nowMs) === 'up')
+          moves.push(...balanceMoves(collector.collectorGroup, collectors, all, nowMs));
         for (const move of moves) {
           const index = all.findIndex((r) => r.resourceId === move.resourceId);
           const current = all[index] as Resource;
@@ -64,7 +70,7 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
             throw error;
           }
           await audit(request, `resource.${move.reason}`, `resource/${move.resourceId}`, {
-            before: { collectorId: move.from },
+            before: move.from ? { collectorId: move.from } : {},
             after: { collectorId: move.to },
           });
         }
