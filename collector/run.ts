@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly defaultResourceIntervalMs?: number;
   readonly queueMaxBytes?: number;
   readonly hostPolling?: boolean;
+  /** Receive syslog (UDP and TCP) on this port and forward it through the queue; absent: no receiver. */
+  readonly syslog?: { readonly port: number; readonly host?: string };
 }
 
 interface Loop {
@@ -60,6 +62,7 @@ export class CollectorRuntime {
   #configVersion: string | undefined;
   #senderDone: Promise<void> | undefined;
   #stopped = false;
+  #syslog: { udpPort: number; tcpPort: number; close(): Promise<void> } | undefined;
   readonly #counters = { polls: 0, pollFailures: 0, pollMs: 0 };
 
   constructor(options: RunOptions) {
@@ -101,11 +104,40 @@ export class CollectorRuntime {
       this.#every(hostInterval, (at) => this.#timed('host', () => this.#pushPayloads(this.#host.poll(at))));
     }
     this.#every(hostInterval, (at) => this.#selfMetrics(at));
+    if (this.#options.syslog) await this.#startSyslog(this.#options.syslog);
+  }
+
+  /** The syslog receiver's bound ports, once started. */
+  get syslogPorts(): { udp: number; tcp: number } | undefined {
+    return this.#syslog ? { udp: this.#syslog.udpPort, tcp: this.#syslog.tcpPort } : undefined;
+  }
+
+  /** Loaded only when configured: a collector without syslog never parses the receiver. */
+  async #startSyslog(options: { port: number; host?: string }): Promise<void> {
+    const [{ startSyslogReceiver }, { LOG_RECORD_KIND, logsDelivery }] = await Promise.all([
+      import('./syslog/receiver'),
+      import('./syslog/delivery'),
+    ]);
+    this.sender.register(LOG_RECORD_KIND, logsDelivery);
+    this.#syslog = await startSyslogReceiver({
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      // Appends of the same moment share one fsync (wal.ts), so a burst costs few writes.
+      onRecord: (record) =>
+        void this.#push([{ kind: LOG_RECORD_KIND, record }]).catch((error) =>
+          this.#logger.log('error', 'syslog record not queued', { error: (error as Error).message }),
+        ),
+    });
+    this.#logger.log('info', 'syslog receiver listening', {
+      udpPort: this.#syslog.udpPort,
+      tcpPort: this.#syslog.tcpPort,
+    });
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const loop of [...this.#loops]) this.#cancel(loop);
+    await this.#syslog?.close();
     this.sender.stop();
     await this.#senderDone;
     await this.queue.close();
