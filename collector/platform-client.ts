@@ -4,6 +4,7 @@
  * heartbeat. The configuration is fetched with If-None-Match: an unchanged one costs a 304.
  */
 import type { PollSettings } from '#domain/entities';
+import { httpCall } from './http-request';
 
 export interface ResourceConfig {
   readonly resourceId: string;
@@ -57,33 +58,31 @@ export class PlatformClient {
 
   /** The configuration, or undefined when it has not changed since the last call. */
   async config(): Promise<CollectorConfig | undefined> {
-    const response = await fetch(new URL('/v1/collector/config', this.#base), {
+    const response = await httpCall(new URL('/v1/collector/config', this.#base), {
       headers: {
         authorization: `Bearer ${this.#key}`,
         ...(this.#etag ? { 'if-none-match': this.#etag } : {}),
       },
-      signal: AbortSignal.timeout(15_000),
     });
     if (response.status === 304) return undefined;
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       throw new PlatformError(
-        `configuration: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
+        `configuration: HTTP ${response.status} ${response.body.slice(0, 200)}`,
         response.status,
       );
     }
-    const config = (await response.json()) as CollectorConfig;
-    this.#etag = response.headers.get('etag') ?? undefined;
+    const config = JSON.parse(response.body) as CollectorConfig;
+    this.#etag = response.header('etag');
     return config;
   }
 
   async heartbeat(body: Record<string, number | string>): Promise<void> {
-    const response = await fetch(new URL('/v1/collector/heartbeat', this.#base), {
+    const response = await httpCall(new URL('/v1/collector/heartbeat', this.#base), {
       method: 'POST',
       headers: { authorization: `Bearer ${this.#key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
     });
-    await response.text();
-    if (!response.ok) throw new PlatformError(`heartbeat: HTTP ${response.status}`, response.status);
+    if (response.status < 200 || response.status > 299)
+      throw new PlatformError(`heartbeat: HTTP ${response.status}`, response.status);
   }
 }

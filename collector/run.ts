@@ -14,7 +14,7 @@ import { type CollectorConfig, PlatformClient, type ResourceConfig } from './pla
 import { HostPoller } from './pollers/host';
 import { httpCheck, httpCheckValues } from './pollers/http-check';
 import { payloads, type ResourceRef } from './pollers/native';
-import { type SnmpCredentials, SnmpPoller } from './pollers/snmp';
+import type { SnmpCredentials, SnmpPoller } from './pollers/snmp';
 import { tcpCheck } from './pollers/tcp-check';
 import type { QueuedRecord, RecordSink } from './records';
 import { Sender } from './sender';
@@ -56,7 +56,8 @@ export class CollectorRuntime {
   readonly #logger: Logger;
   readonly #platform: PlatformClient;
   readonly #host = new HostPoller();
-  readonly #snmp = new SnmpPoller();
+  /** net-snmp is most of the bundle: loaded when the first SNMP device is polled, never otherwise. */
+  #snmp: Promise<SnmpPoller> | undefined;
   readonly #loops = new Set<Loop>();
   readonly #scheduled = new Map<string, Scheduled>();
   #configVersion: string | undefined;
@@ -303,7 +304,8 @@ export class CollectorRuntime {
     const snmpCredentials = snmpFrom(resource);
     if (snmpCredentials) {
       try {
-        const result = await this.#snmp.poll(
+        this.#snmp ??= import('./pollers/snmp').then((m) => new m.SnmpPoller());
+        const result = await (await this.#snmp).poll(
           ref,
           {
             address: resource.address,

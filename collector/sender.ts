@@ -6,6 +6,7 @@
  * counted and logged). One log line per state change: connected, buffering, draining.
  */
 import { gzipSync } from 'node:zlib';
+import { type HttpAnswer, httpCall } from './http-request';
 import type { Logger } from './log';
 import { type Delivery, metricsDelivery, type QueuedRecord } from './records';
 import type { WalBatch, WriteAheadQueue } from './wal';
@@ -166,9 +167,9 @@ export class Sender {
 
   async #send(path: string, body: unknown, idempotencyKey: string): Promise<'ok' | 'rejected' | Outcome> {
     const { url, key, logger } = this.#options;
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(new URL(path, url), {
+      response = await httpCall(new URL(path, url), {
         method: 'POST',
         headers: {
           authorization: `Bearer ${key}`,
@@ -177,13 +178,13 @@ export class Sender {
           'idempotency-key': idempotencyKey,
         },
         body: gzipSync(JSON.stringify(body)),
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs ?? 15_000),
+        timeoutMs: this.#options.requestTimeoutMs ?? 15_000,
       });
     } catch (error) {
-      return { ok: false, reason: `unreachable: ${(error as Error).cause ?? (error as Error).message}` };
+      return { ok: false, reason: `unreachable: ${(error as Error).message}` };
     }
-    const text = await response.text().catch(() => '');
-    if (response.ok) {
+    const text = response.body;
+    if (response.status >= 200 && response.status <= 299) {
       const rejected = rejectedCount(text);
       if (rejected > 0) {
         this.stats.rejectedItems += rejected;
@@ -196,7 +197,7 @@ export class Sender {
       return {
         ok: false,
         reason: `HTTP ${status}`,
-        retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        retryAfterMs: retryAfterMs(response.header('retry-after') ?? null),
       };
     }
     logger.log('warn', 'platform refused a request', { status, detail: text.slice(0, 300) });
