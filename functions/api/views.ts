@@ -30,6 +30,7 @@ export const collectorView = z.object({
   failoverCollectorId: z.optional(z.string()),
   failback: z.enum(['auto', 'manual']),
   collectorGroup: z.optional(z.string()),
+  discoveryAutoAdd: z.boolean(),
   lastHeartbeat: z.optional(
     z.object({
       at: z.string(),
@@ -170,6 +171,7 @@ export const toCollectorView = (c: Collector, nowMs: number) => ({
   ...(c.failoverCollectorId ? { failoverCollectorId: c.failoverCollectorId } : {}),
   failback: c.failback ?? 'auto',
   ...(c.collectorGroup ? { collectorGroup: c.collectorGroup } : {}),
+  discoveryAutoAdd: c.discoveryAutoAdd === true,
   ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
   ...stamp(c),
 });

@@ -38,6 +38,7 @@ export const DATA_CLASSIFICATION = {
     failoverCollectorId: 'internal',
     failback: 'internal',
     collectorGroup: 'internal',
+    discoveryAutoAdd: 'internal',
     heartbeat: 'internal',
     createdAt: 'internal',
     updatedAt: 'internal',

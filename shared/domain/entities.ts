@@ -182,6 +182,8 @@ export const collectorInputSchema = z.strictObject({
   failback: z.optional(z.enum(['auto', 'manual'])),
   /** The auto-balanced collector group it joins: it shares the group's resources with the other members. */
   collectorGroup: z.optional(label),
+  /** Devices its discovery finds become resources it polls at once (default false: proposed). */
+  discoveryAutoAdd: z.optional(z.boolean()),
 });
 export const collectorHeartbeatSchema = z.strictObject({
   version: z.string().check(z.minLength(1), z.maxLength(32)),

@@ -38,6 +38,8 @@ export interface Collector {
   readonly failback?: 'auto' | 'manual';
   /** The auto-balanced collector group it belongs to (collector-balance.ts). */
   readonly collectorGroup?: string;
+  /** Devices its discovery finds become resources it polls at once (default: proposed for approval). */
+  readonly discoveryAutoAdd?: boolean;
   /** The last heartbeat: when, and what the collector said of itself. */
   readonly heartbeat?: CollectorHeartbeat;
 }

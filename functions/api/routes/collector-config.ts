@@ -5,11 +5,19 @@
  */
 import { createHash } from 'node:crypto';
 import { balanceMoves } from '#domain/collector-balance';
+import {
+  DISCOVERED_GROUP,
+  discoveryReportSchema,
+  newDevices,
+  rangeAddresses,
+} from '#domain/collector-discovery';
 import { type CollectorMove, movesOnConfigRead } from '#domain/collector-failover';
+import { newId } from '#domain/credentials';
 import { collectorHeartbeatSchema, type DeviceCredential, type Resource } from '#domain/entities';
-import { ConflictError } from '#domain/errors';
+import { ConflictError, UnprocessableError } from '#domain/errors';
 import { endpointsOf, homeRegionOf } from '#domain/region';
 import { collectorStatus } from '#domain/tenant';
+import * as z from '#domain/zod';
 import { json } from '#http/response';
 import { header } from '#http/types';
 import type { EntityTypes } from '#ports/tenant-store';
@@ -126,6 +134,66 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
           },
           { etag },
         );
+      },
+    }),
+    op({
+      method: 'POST',
+      path: '/v1/collector/discoveries',
+      summary:
+        'The calling collector’s discovery scan of one range: devices not known yet (by IP or sysName) become resources, added to it or proposed',
+      auth: 'ingest',
+      body: discoveryReportSchema,
+      responses: {
+        200: z.object({
+          added: z.array(z.string()),
+          proposed: z.array(z.string()),
+          known: z.int().check(z.describe('devices a resource already stands for')),
+        }),
+        401: null,
+        403: null,
+        422: null,
+      },
+      run: async (request) => {
+        const { tenantId, credential } = request.principal;
+        const collector = await mustGet('collector', tenantId, credential.collectorId);
+        const inRange = new Set(rangeAddresses(request.body.cidr));
+        for (const [i, d] of request.body.devices.entries())
+          if (!inRange.has(d.address))
+            throw new UnprocessableError('not an address of the range scanned', `devices[${i}].address`);
+        const fresh = newDevices(request.body.devices, await listAll(deps, 'resource', tenantId));
+        const added: string[] = [];
+        const proposed: string[] = [];
+        for (const d of fresh) {
+          const credentialId = d.snmp?.deviceCredentialId;
+          const usable =
+            credentialId && (await deps.tenants.getEntity('device-credential', tenantId, credentialId));
+          const resource: Resource = {
+            tenantId,
+            resourceId: newId(),
+            type: 'device',
+            name: d.snmp?.sysName?.trim() || d.address,
+            address: d.address,
+            properties: {
+              'discovery.state': collector.discoveryAutoAdd ? 'added' : 'proposed',
+              'discovery.collectorId': collector.collectorId,
+              ...(d.snmp?.sysDescr ? { 'system.sysinfo': d.snmp.sysDescr.slice(0, 4096) } : {}),
+              ...(d.snmp?.sysObjectID ? { 'system.sysoid': d.snmp.sysObjectID } : {}),
+            },
+            groups: [DISCOVERED_GROUP],
+            dependsOn: [],
+            credentialIds: usable ? [credentialId] : [],
+            ...(collector.discoveryAutoAdd ? { collectorId: collector.collectorId } : {}),
+            ...(d.openPorts.length ? { poll: { tcpPorts: d.openPorts } } : {}),
+            version: 1,
+            createdAt: deps.clock.now().toISOString(),
+          };
+          await deps.tenants.createEntity('resource', resource);
+          (collector.discoveryAutoAdd ? added : proposed).push(resource.resourceId);
+          await audit(request, `resource.discovered`, `resource/${resource.resourceId}`, {
+            after: { address: d.address, name: resource.name, state: resource.properties['discovery.state'] },
+          });
+        }
+        return json(200, { added, proposed, known: request.body.devices.length - fresh.length });
       },
     }),
     op({

@@ -60,11 +60,13 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
     failoverCollectorId?: string;
     failback?: 'auto' | 'manual';
     collectorGroup?: string;
+    discoveryAutoAdd?: boolean;
   }) => ({
     ...(b.downAfterSeconds ? { downAfterSeconds: b.downAfterSeconds } : {}),
     ...(b.failoverCollectorId ? { failoverCollectorId: b.failoverCollectorId } : {}),
     ...(b.failback ? { failback: b.failback } : {}),
     ...(b.collectorGroup ? { collectorGroup: b.collectorGroup } : {}),
+    ...(b.discoveryAutoAdd === undefined ? {} : { discoveryAutoAdd: b.discoveryAutoAdd }),
   });
 
   return [
