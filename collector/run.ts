@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import type { NativePayload } from '#domain/native-format';
 import type { Identity } from './identity';
 import type { Logger } from './log';
-import { type CollectorConfig, PlatformClient, type ResourceConfig } from './platform-client';
+import {
+  type CollectorConfig,
+  type DiscoveryConfig,
+  PlatformClient,
+  type ResourceConfig,
+} from './platform-client';
 import { HostPoller } from './pollers/host';
 import { httpCheck, httpCheckValues } from './pollers/http-check';
 import { payloads, type ResourceRef } from './pollers/native';
@@ -64,6 +69,7 @@ export class CollectorRuntime {
   #senderDone: Promise<void> | undefined;
   #stopped = false;
   #syslog: { udpPort: number; tcpPort: number; close(): Promise<void> } | undefined;
+  #discovery: { settings: string; loop: Loop } | undefined;
   readonly #counters = { polls: 0, pollFailures: 0, pollMs: 0 };
 
   constructor(options: RunOptions) {
@@ -246,10 +252,13 @@ export class CollectorRuntime {
       return;
     }
     if (!config || config.configVersion === this.#configVersion) return;
-    for (const r of config.resources)
-      for (const c of r.credentials)
-        for (const secret of Object.values(c.secrets)) this.#logger.forget(secret);
+    for (const c of [
+      ...config.resources.flatMap((r) => r.credentials),
+      ...(config.discoveryCredentials ?? []),
+    ])
+      for (const secret of Object.values(c.secrets)) this.#logger.forget(secret);
     this.#apply(config);
+    this.#applyDiscovery(config);
     this.#logger.log('info', 'configuration applied', {
       configVersion: config.configVersion,
       previous: this.#configVersion,
@@ -277,6 +286,47 @@ export class CollectorRuntime {
         this.#timed(`resource ${resource.resourceId}`, () => this.#pollResource(resource, at)),
       );
       this.#scheduled.set(resource.resourceId, { resource, loop });
+    }
+  }
+
+  /** (Re)schedules discovery when its settings changed: a scan at once, then every interval. */
+  #applyDiscovery(config: CollectorConfig): void {
+    const settings = config.collector.discovery;
+    const key = JSON.stringify([settings ?? null, config.discoveryCredentials ?? []]);
+    if (this.#discovery?.settings === key) return;
+    if (this.#discovery) this.#cancel(this.#discovery.loop);
+    this.#discovery = undefined;
+    if (!settings) return;
+    const scan = () =>
+      this.#timed('discovery', () => this.#discover(settings, config.discoveryCredentials ?? []));
+    const loop = this.#every(Math.max(5, settings.intervalMinutes ?? 1440) * 60_000, scan);
+    this.#discovery = { settings: key, loop };
+    void scan();
+  }
+
+  async #discover(settings: DiscoveryConfig, credentials: ResourceConfig['credentials']): Promise<void> {
+    const { discover } = await import('./discovery');
+    const snmpCredentials = credentials.flatMap((c) => {
+      const parsed = snmpFrom({ credentials: [c] });
+      return parsed ? [{ deviceCredentialId: c.deviceCredentialId ?? '', credentials: parsed }] : [];
+    });
+    for (const cidr of settings.ranges) {
+      const result = await discover({
+        cidr,
+        ports: settings.ports ?? [22, 80, 443],
+        ...(snmpCredentials.length
+          ? { snmp: { port: settings.snmpPort ?? 161, credentials: snmpCredentials } }
+          : {}),
+      });
+      const answer = await this.#platform.reportDiscovery({ cidr, devices: result.devices });
+      this.#logger.log('info', 'discovery scan reported', {
+        cidr,
+        scanned: result.scanned,
+        found: result.devices.length,
+        added: answer.added.length,
+        proposed: answer.proposed.length,
+        known: answer.known,
+      });
     }
   }
 
@@ -340,7 +390,7 @@ export class CollectorRuntime {
   }
 }
 
-function snmpFrom(resource: ResourceConfig): SnmpCredentials | undefined {
+function snmpFrom(resource: Pick<ResourceConfig, 'credentials'>): SnmpCredentials | undefined {
   for (const c of resource.credentials) {
     if (c.type === 'snmp-v2c' && c.secrets.community)
       return { version: '2c', community: c.secrets.community };

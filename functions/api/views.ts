@@ -31,6 +31,15 @@ export const collectorView = z.object({
   failback: z.enum(['auto', 'manual']),
   collectorGroup: z.optional(z.string()),
   discoveryAutoAdd: z.boolean(),
+  discovery: z.optional(
+    z.object({
+      ranges: z.array(z.string()),
+      ports: z.optional(z.array(z.int())),
+      snmpPort: z.optional(z.int()),
+      credentialIds: z.optional(z.array(z.string())),
+      intervalMinutes: z.optional(z.int()),
+    }),
+  ),
   lastHeartbeat: z.optional(
     z.object({
       at: z.string(),
@@ -144,6 +153,16 @@ export const collectorConfigView = z.object({
    */
   region: z.optional(z.string()),
   endpoints: z.optional(z.object({ ingest: z.string(), api: z.string() })),
+  /** The credentials its discovery tries (collector.discovery.credentialIds), in clear. */
+  discoveryCredentials: z.optional(
+    z.array(
+      z.object({
+        deviceCredentialId: z.string(),
+        type: z.enum(DEVICE_CREDENTIAL_TYPES),
+        secrets: z.record(z.string(), z.string()),
+      }),
+    ),
+  ),
   resources: z.array(
     z.extend(resourceView, {
       credentials: z.array(
@@ -172,6 +191,7 @@ export const toCollectorView = (c: Collector, nowMs: number) => ({
   failback: c.failback ?? 'auto',
   ...(c.collectorGroup ? { collectorGroup: c.collectorGroup } : {}),
   discoveryAutoAdd: c.discoveryAutoAdd === true,
+  ...(c.discovery ? { discovery: c.discovery } : {}),
   ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
   ...stamp(c),
 });

@@ -39,6 +39,7 @@ export const DATA_CLASSIFICATION = {
     failback: 'internal',
     collectorGroup: 'internal',
     discoveryAutoAdd: 'internal',
+    discovery: 'internal',
     heartbeat: 'internal',
     createdAt: 'internal',
     updatedAt: 'internal',

@@ -184,7 +184,18 @@ export const collectorInputSchema = z.strictObject({
   collectorGroup: z.optional(label),
   /** Devices its discovery finds become resources it polls at once (default false: proposed). */
   discoveryAutoAdd: z.optional(z.boolean()),
+  /** Opt-in discovery: the ranges it scans (each at most a /22), how, and how often. */
+  discovery: z.optional(
+    z.strictObject({
+      ranges: z.array(z.string().check(z.maxLength(18))).check(z.minLength(1), z.maxLength(8)),
+      ports: z.optional(z.array(z.int().check(z.gte(1), z.lte(65_535))).check(z.maxLength(20))),
+      snmpPort: z.optional(z.int().check(z.gte(1), z.lte(65_535))),
+      credentialIds: z.optional(z.array(id).check(z.maxLength(10))),
+      intervalMinutes: z.optional(z.int().check(z.gte(5), z.lte(10_080))),
+    }),
+  ),
 });
+export type DiscoverySettings = NonNullable<z.infer<typeof collectorInputSchema>['discovery']>;
 export const collectorHeartbeatSchema = z.strictObject({
   version: z.string().check(z.minLength(1), z.maxLength(32)),
   queueDepth: z.int().check(z.gte(0)),

@@ -40,6 +40,14 @@ export interface Collector {
   readonly collectorGroup?: string;
   /** Devices its discovery finds become resources it polls at once (default: proposed for approval). */
   readonly discoveryAutoAdd?: boolean;
+  /** Opt-in discovery: the ranges it scans (each at most a /22), how, and how often. */
+  readonly discovery?: {
+    readonly ranges: string[];
+    readonly ports?: number[];
+    readonly snmpPort?: number;
+    readonly credentialIds?: string[];
+    readonly intervalMinutes?: number;
+  };
   /** The last heartbeat: when, and what the collector said of itself. */
   readonly heartbeat?: CollectorHeartbeat;
 }

@@ -4,10 +4,16 @@
  * sysName/sysDescr/sysObjectID, ICMP-free), then reported to the local platform, which proposes or
  * adds each new device once (dedup by IP and sysName) and refuses ranges beyond a /22.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_DISCOVERY_ADDRESSES, rangeAddresses } from '#domain/collector-discovery';
 import { type DiscoveryResult, discover } from '../../collector/discovery';
+import { jsonLogger } from '../../collector/log';
+import { CollectorRuntime } from '../../collector/run';
 import { callApi } from '../support/api-call';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { COMMUNITY, type RunningSnmpd, startSnmpd, V3_USER } from './support/snmpd';
@@ -160,5 +166,77 @@ describe('discovery scan with snmpd and a TCP listener', () => {
       422,
     );
     expect(outside.error.field).toBe('devices[0].address');
+  });
+});
+
+describe('discovery scheduled by the collector from its configuration', () => {
+  it('scans the configured range on the configuration it reads and reports it; the device is proposed', async () => {
+    const tenant = await platform.createTenant('discovery-runtime');
+    const call = <T = Record<string, unknown>>(path: string, method = 'GET', body?: unknown) =>
+      callApi<T>(platform, path, { token: tenant.adminToken, method, body, status: '2xx' });
+    const credential = await call<{ deviceCredentialId: string }>('/v1/device-credentials', 'POST', {
+      name: 'lab v2c',
+      type: 'snmp-v2c',
+      secrets: { community: COMMUNITY },
+    });
+    const collector = await call<{ collectorId: string; ingestKey: string }>('/v1/collectors', 'POST', {
+      name: 'scanner',
+      discovery: {
+        ranges: ['127.0.0.0/30'],
+        ports: [listenerPort],
+        snmpPort: snmpd.port,
+        credentialIds: [credential.deviceCredentialId],
+      },
+    });
+    const stateDir = mkdtempSync(join(tmpdir(), 'discovery-runtime-'));
+    const lines: string[] = [];
+    const runtime = new CollectorRuntime({
+      identity: {
+        url: platform.url,
+        key: collector.ingestKey,
+        collectorId: collector.collectorId,
+        name: 'scanner',
+      },
+      stateDir,
+      logger: jsonLogger((l) => lines.push(l), 'info'),
+      hostPolling: false,
+    });
+    try {
+      await runtime.start();
+      const deadline = Date.now() + 20_000;
+      let found: { address: string; credentialIds: string[] }[] = [];
+      while (found.length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        found = (
+          await call<{ items: { address: string; credentialIds: string[] }[] }>(
+            '/v1/resources?group=discovered',
+          )
+        ).items;
+      }
+      expect(found.map((r) => r.address).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
+      expect(found.find((r) => r.address === '127.0.0.1')?.credentialIds).toEqual([
+        credential.deviceCredentialId,
+      ]);
+      expect(lines.join('')).toContain('discovery scan reported');
+      expect(lines.join('')).not.toContain(COMMUNITY); // the credential stays out of the log
+    } finally {
+      await runtime.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a discovery range beyond a /22 and an unknown credential, naming the field', async () => {
+    for (const [discovery, field] of [
+      [{ ranges: ['10.0.0.0/20'] }, 'discovery.ranges[0]'],
+      [{ ranges: ['10.0.0.0/24'], credentialIds: ['f'.repeat(32)] }, 'discovery.credentialIds[0]'],
+    ] as const) {
+      const r = await callApi<{ error: { field: string } }>(platform, '/v1/collectors', {
+        token: admin,
+        method: 'POST',
+        body: { name: 'x', discovery },
+        status: 422,
+      });
+      expect(r.error.field).toBe(field);
+    }
   });
 });

@@ -92,8 +92,13 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
         const tenant = await deps.tenants.getTenant(tenantId);
         const region = tenant && deps.region ? homeRegionOf(tenant, deps.region) : undefined;
         const endpoints = region && deps.region ? endpointsOf(region, deps.region) : undefined;
+        for (const id of collector.discovery?.credentialIds ?? []) {
+          const d =
+            credentialsById.get(id) ?? (await deps.tenants.getEntity('device-credential', tenantId, id));
+          if (d) credentialsById.set(id, d);
+        }
         const configVersion = versionOf(
-          `${collector.name}\n${region ?? ''}\n${tenant?.configVersion ?? 1}`,
+          `${collector.name}\n${region ?? ''}\n${tenant?.configVersion ?? 1}\n${JSON.stringify(collector.discovery ?? {})}`,
           resources,
           credentialsById,
         );
@@ -101,6 +106,11 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
         if (header(request.event, 'if-none-match') === etag) {
           return { statusCode: 304, headers: { etag }, body: '' };
         }
+        const inClear = async (d: DeviceCredential) => ({
+          deviceCredentialId: d.deviceCredentialId,
+          type: d.type,
+          secrets: JSON.parse(await crypto.open('device-credential', tenantId, 'secrets', d.secrets)),
+        });
         const out = [];
         for (const r of resources) {
           const secure = r.secureProperties
@@ -111,12 +121,7 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
           const credentials = [];
           for (const id of r.credentialIds) {
             const d = credentialsById.get(id);
-            if (!d) continue;
-            credentials.push({
-              deviceCredentialId: d.deviceCredentialId,
-              type: d.type,
-              secrets: JSON.parse(await crypto.open('device-credential', tenantId, 'secrets', d.secrets)),
-            });
+            if (d) credentials.push(await inClear(d));
           }
           out.push({ ...toResourceView(r), properties: { ...r.properties, ...secure }, credentials });
         }
@@ -131,6 +136,16 @@ export function collectorConfigOperations(ctx: ApiContext): Operation[] {
             ...(region ? { region } : {}),
             ...(endpoints ? { endpoints } : {}),
             resources: out,
+            ...(collector.discovery?.credentialIds?.length
+              ? {
+                  discoveryCredentials: await Promise.all(
+                    collector.discovery.credentialIds
+                      .map((id) => credentialsById.get(id))
+                      .filter((d): d is DeviceCredential => d !== undefined)
+                      .map(inClear),
+                  ),
+                }
+              : {}),
           },
           { etag },
         );

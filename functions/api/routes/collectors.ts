@@ -1,8 +1,9 @@
 /** Collectors and their ingest keys (each key is shown once). */
 import { redact } from '#domain/classification';
 import { groupLoads } from '#domain/collector-balance';
+import { rangeAddresses } from '#domain/collector-discovery';
 import { issueCredential, newId } from '#domain/credentials';
-import { collectorInputSchema, collectorPatchSchema } from '#domain/entities';
+import { collectorInputSchema, collectorPatchSchema, type DiscoverySettings } from '#domain/entities';
 import { NotFoundError, UnprocessableError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
 import type { Collector } from '#domain/tenant';
@@ -61,13 +62,24 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
     failback?: 'auto' | 'manual';
     collectorGroup?: string;
     discoveryAutoAdd?: boolean;
+    discovery?: DiscoverySettings;
   }) => ({
     ...(b.downAfterSeconds ? { downAfterSeconds: b.downAfterSeconds } : {}),
     ...(b.failoverCollectorId ? { failoverCollectorId: b.failoverCollectorId } : {}),
     ...(b.failback ? { failback: b.failback } : {}),
     ...(b.collectorGroup ? { collectorGroup: b.collectorGroup } : {}),
     ...(b.discoveryAutoAdd === undefined ? {} : { discoveryAutoAdd: b.discoveryAutoAdd }),
+    ...(b.discovery ? { discovery: b.discovery } : {}),
   });
+
+  /** Each range at most a /22; each credential the tenant's own. */
+  async function checkDiscovery(tenantId: string, discovery: DiscoverySettings | undefined) {
+    if (!discovery) return;
+    for (const [i, range] of discovery.ranges.entries()) rangeAddresses(range, `discovery.ranges[${i}]`);
+    for (const [i, id] of (discovery.credentialIds ?? []).entries())
+      if (!(await deps.tenants.getEntity('device-credential', tenantId, id)))
+        throw new UnprocessableError('no such device credential', `discovery.credentialIds[${i}]`);
+  }
 
   return [
     op({
@@ -81,6 +93,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       run: async (request) => {
         const at = deps.clock.now();
         await checkFailover(request.principal.tenantId, request.body.failoverCollectorId);
+        await checkDiscovery(request.principal.tenantId, request.body.discovery);
         const collector: Collector = {
           tenantId: request.principal.tenantId,
           collectorId: newId(),
@@ -152,6 +165,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           request.params.collectorId,
           async (c) => {
             await checkFailover(c.tenantId, request.body.failoverCollectorId, c.collectorId);
+            await checkDiscovery(c.tenantId, request.body.discovery);
             return {
               ...c,
               name: request.body.name,
