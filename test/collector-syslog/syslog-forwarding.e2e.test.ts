@@ -6,8 +6,8 @@
  * back through the log search API, once each, also when the platform was down and the collector was
  * killed with SIGKILL meanwhile. Fails loudly without rsyslog.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,9 +17,9 @@ import { buildCollector } from '../../collector/build';
 import { writeIdentity } from '../../collector/identity';
 import { freePort } from '../support/free-port';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { type Rsyslog, startRsyslog } from './support/rsyslog';
 
-const RSYSLOGD = '/usr/sbin/rsyslogd';
-const LOGGER = '/usr/bin/logger';
+let rsyslog: Rsyslog;
 
 let dir: string;
 let platform: TestPlatform;
@@ -43,8 +43,6 @@ async function until<T>(what: string, find: () => Promise<T | undefined>, ms = 3
 }
 
 beforeAll(async () => {
-  if (!existsSync(RSYSLOGD) || !existsSync(LOGGER))
-    throw new Error(`this test needs ${RSYSLOGD} and ${LOGGER} (apt packages rsyslog and bsdutils)`);
   dir = mkdtempSync(join(tmpdir(), 'syslog-e2e-'));
   platform = await startTestPlatform();
   admin = (await platform.createTenant('syslog')).adminToken;
@@ -103,21 +101,8 @@ beforeAll(async () => {
   startCollector();
   await listening();
 
-  const conf = join(dir, 'rsyslog.conf');
-  writeFileSync(
-    conf,
-    `global(workDirectory="${dir}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="${dir}/log.sock" CreatePath="on")
-if $msg contains "via-tcp5424" then action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="octet-counted" Template="RSYSLOG_SyslogProtocol23Format")
-if $msg contains "via-tcp3164" then action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" Template="RSYSLOG_ForwardFormat")
-if $msg contains "via-udp" then action(type="omfwd" target="127.0.0.1" port="${port}" protocol="udp" Template="RSYSLOG_TraditionalForwardFormat")
-`,
-  );
-  execFileSync(RSYSLOGD, ['-N1', '-f', conf], { stdio: 'pipe' });
-  const rsyslog = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
-  children.push(rsyslog);
-  await until('rsyslogd socket', async () => (existsSync(join(dir, 'log.sock')) ? true : undefined));
+  rsyslog = await startRsyslog(dir, { tcp: port, udp: port });
+  children.push(rsyslog.process);
 }, 60_000);
 
 afterAll(async () => {
@@ -153,15 +138,7 @@ describe('syslog through the collector’s queue to the platform', () => {
   ])('%s: logger → rsyslog → collector → log search', async (_name, route, protocol) => {
     const marker = `${route}-${Date.now().toString(36)}`;
     for (let i = 0; i < 3; i++)
-      execFileSync(LOGGER, [
-        '-u',
-        join(dir, 'log.sock'),
-        '-p',
-        'local0.err',
-        '-t',
-        'netmon',
-        `interface ge-0/0/${i} link down ${marker}`,
-      ]);
+      rsyslog.log('local0.err', 'netmon', `interface ge-0/0/${i} link down ${marker}`);
     const found = await until(marker, async () => {
       const items = await search(`"${marker}"`);
       return items.length >= 3 ? items : undefined;
@@ -186,16 +163,7 @@ describe('syslog through the collector’s queue to the platform', () => {
   }, async () => {
     refuse = true; // the platform answers 503 from now on
     const marker = `outage-${Date.now().toString(36)}`;
-    for (let i = 0; i < 3; i++)
-      execFileSync(LOGGER, [
-        '-u',
-        join(dir, 'log.sock'),
-        '-p',
-        'user.warning',
-        '-t',
-        'ups',
-        `on battery ${i} via-tcp5424 ${marker}`,
-      ]);
+    for (let i = 0; i < 3; i++) rsyslog.log('user.warning', 'ups', `on battery ${i} via-tcp5424 ${marker}`);
     await until('the collector buffering', async () =>
       collectorLog.includes('delivery buffering') ? true : undefined,
     );
