@@ -24,6 +24,8 @@ export interface SenderOptions {
   readonly requestTimeoutMs?: number;
   readonly random?: () => number;
   readonly deliveries?: Record<string, Delivery>;
+  /** On stop, how long it keeps sending what is queued while the platform accepts it (default 5 s). */
+  readonly flushOnStopMs?: number;
 }
 
 export interface SenderStats {
@@ -102,6 +104,14 @@ export class Sender {
         depth: queue.depth,
       });
       await this.#sleep(delay);
+    }
+    // A graceful stop (systemd's SIGTERM) sends what is still queued while the platform takes it, so
+    // the polls of the last moments are not left on disk until the next start. Never retried here.
+    const deadline = Date.now() + (this.#options.flushOnStopMs ?? 5000);
+    while (Date.now() < deadline) {
+      const batch = queue.next(batchRecords);
+      if (!batch || !(await this.#deliver(batch)).ok) break;
+      queue.ack(batch);
     }
   }
 
