@@ -205,7 +205,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       permission: 'collectors:read',
       responses: { 200: collectorGroupView, 404: null, ...std },
       run: async ({ principal, params }) => {
-        const group = params.collectorGroup as string; // the path has it
+        const group = params.collectorGroup as string;
         const resources = await listAll(deps, 'resource', principal.tenantId);
         const collectors = groupLoads(
           group,
