@@ -17,7 +17,7 @@ const USAGE = `collector ${VERSION}
 usage:
   collector register --url <platform URL> --key <ingest key | -> [--state-dir DIR]
   collector run [--state-dir DIR] [--host-interval SECONDS] [--config-interval SECONDS] [--queue-max-mb N]
-                [--log-level debug|info|warn|error]
+                [--log-level debug|info|warn|error] [--no-host] [--syslog-port N [--syslog-host ADDR]]
 state dir: --state-dir, else $COLLECTOR_STATE_DIR, else /var/lib/obs-collector as root, else ~/.local/state/obs-collector`;
 
 function defaultStateDir(): string {
@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       'queue-max-mb': { type: 'string' },
       'log-level': { type: 'string' },
       'no-host': { type: 'boolean' },
+      'syslog-port': { type: 'string' },
+      'syslog-host': { type: 'string' },
     },
     strict: true,
   });
@@ -76,6 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     const identity = readIdentity(stateDir);
     const maxMb = values['queue-max-mb'] === undefined ? undefined : Number(values['queue-max-mb']);
     if (maxMb !== undefined && !(maxMb > 0)) throw new Error('--queue-max-mb must be a positive number');
+    const syslogPort = values['syslog-port'] === undefined ? undefined : Number(values['syslog-port']);
+    if (syslogPort !== undefined && !(Number.isInteger(syslogPort) && syslogPort >= 0 && syslogPort < 65_536))
+      throw new Error('--syslog-port must be a port number');
     const runtime = new CollectorRuntime({
       identity,
       stateDir,
@@ -84,6 +89,11 @@ export async function main(argv: string[]): Promise<number> {
       configIntervalMs: seconds(values['config-interval'], '--config-interval'),
       queueMaxBytes: maxMb === undefined ? undefined : maxMb * 1024 * 1024,
       hostPolling: !values['no-host'],
+      ...(syslogPort === undefined
+        ? {}
+        : {
+            syslog: { port: syslogPort, ...(values['syslog-host'] ? { host: values['syslog-host'] } : {}) },
+          }),
     });
     await runtime.start();
     await new Promise<void>((resolve) => {

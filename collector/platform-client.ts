@@ -4,6 +4,7 @@
  * heartbeat. The configuration is fetched with If-None-Match: an unchanged one costs a 304.
  */
 import type { PollSettings } from '#domain/entities';
+import { httpCall } from './http-request';
 
 export interface ResourceConfig {
   readonly resourceId: string;
@@ -12,13 +13,29 @@ export interface ResourceConfig {
   readonly address: string;
   readonly properties: Record<string, string>;
   readonly poll?: PollSettings;
-  readonly credentials: ReadonlyArray<{ readonly type: string; readonly secrets: Record<string, string> }>;
+  readonly credentials: ReadonlyArray<{
+    readonly deviceCredentialId?: string;
+    readonly type: string;
+    readonly secrets: Record<string, string>;
+  }>;
+}
+
+export interface DiscoveryConfig {
+  readonly ranges: readonly string[];
+  readonly ports?: readonly number[];
+  readonly snmpPort?: number;
+  readonly intervalMinutes?: number;
 }
 
 export interface CollectorConfig {
   readonly configVersion: string;
-  readonly collector: { readonly collectorId: string; readonly name: string };
+  readonly collector: {
+    readonly collectorId: string;
+    readonly name: string;
+    readonly discovery?: DiscoveryConfig;
+  };
   readonly resources: readonly ResourceConfig[];
+  readonly discoveryCredentials?: ResourceConfig['credentials'];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -57,33 +74,46 @@ export class PlatformClient {
 
   /** The configuration, or undefined when it has not changed since the last call. */
   async config(): Promise<CollectorConfig | undefined> {
-    const response = await fetch(new URL('/v1/collector/config', this.#base), {
+    const response = await httpCall(new URL('/v1/collector/config', this.#base), {
       headers: {
         authorization: `Bearer ${this.#key}`,
         ...(this.#etag ? { 'if-none-match': this.#etag } : {}),
       },
-      signal: AbortSignal.timeout(15_000),
     });
     if (response.status === 304) return undefined;
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       throw new PlatformError(
-        `configuration: HTTP ${response.status} ${(await response.text()).slice(0, 200)}`,
+        `configuration: HTTP ${response.status} ${response.body.slice(0, 200)}`,
         response.status,
       );
     }
-    const config = (await response.json()) as CollectorConfig;
-    this.#etag = response.headers.get('etag') ?? undefined;
+    const config = JSON.parse(response.body) as CollectorConfig;
+    this.#etag = response.header('etag');
     return config;
   }
 
+  /** One range's discovery result; the platform answers what it added and proposed. */
+  async reportDiscovery(report: unknown): Promise<{ added: string[]; proposed: string[]; known: number }> {
+    const response = await httpCall(new URL('/v1/collector/discoveries', this.#base), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(report),
+    });
+    if (response.status < 200 || response.status > 299)
+      throw new PlatformError(
+        `discovery: HTTP ${response.status} ${response.body.slice(0, 200)}`,
+        response.status,
+      );
+    return JSON.parse(response.body) as { added: string[]; proposed: string[]; known: number };
+  }
+
   async heartbeat(body: Record<string, number | string>): Promise<void> {
-    const response = await fetch(new URL('/v1/collector/heartbeat', this.#base), {
+    const response = await httpCall(new URL('/v1/collector/heartbeat', this.#base), {
       method: 'POST',
       headers: { authorization: `Bearer ${this.#key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
     });
-    await response.text();
-    if (!response.ok) throw new PlatformError(`heartbeat: HTTP ${response.status}`, response.status);
+    if (response.status < 200 || response.status > 299)
+      throw new PlatformError(`heartbeat: HTTP ${response.status}`, response.status);
   }
 }

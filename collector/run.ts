@@ -11,10 +11,15 @@ import { httpCheck, httpCheckValues } from '#adapters/probes/http-check';
 import type { NativePayload } from '#domain/native-format';
 import type { Identity } from './identity';
 import type { Logger } from './log';
-import { type CollectorConfig, PlatformClient, type ResourceConfig } from './platform-client';
+import {
+  type CollectorConfig,
+  type DiscoveryConfig,
+  PlatformClient,
+  type ResourceConfig,
+} from './platform-client';
 import { HostPoller } from './pollers/host';
 import { payloads, type ResourceRef } from './pollers/native';
-import { type SnmpCredentials, SnmpPoller } from './pollers/snmp';
+import type { SnmpCredentials, SnmpPoller } from './pollers/snmp';
 import { tcpCheck } from './pollers/tcp-check';
 import type { QueuedRecord, RecordSink } from './records';
 import { Sender } from './sender';
@@ -31,6 +36,8 @@ export interface RunOptions {
   readonly defaultResourceIntervalMs?: number;
   readonly queueMaxBytes?: number;
   readonly hostPolling?: boolean;
+  /** Receive syslog (UDP and TCP) on this port and forward it through the queue; absent: no receiver. */
+  readonly syslog?: { readonly port: number; readonly host?: string };
 }
 
 interface Loop {
@@ -54,12 +61,15 @@ export class CollectorRuntime {
   readonly #logger: Logger;
   readonly #platform: PlatformClient;
   readonly #host = new HostPoller();
-  readonly #snmp = new SnmpPoller();
+  /** net-snmp is most of the bundle: loaded when the first SNMP device is polled, never otherwise. */
+  #snmp: Promise<SnmpPoller> | undefined;
   readonly #loops = new Set<Loop>();
   readonly #scheduled = new Map<string, Scheduled>();
   #configVersion: string | undefined;
   #senderDone: Promise<void> | undefined;
   #stopped = false;
+  #syslog: { udpPort: number; tcpPort: number; close(): Promise<void> } | undefined;
+  #discovery: { settings: string; loop: Loop } | undefined;
   readonly #counters = { polls: 0, pollFailures: 0, pollMs: 0 };
 
   constructor(options: RunOptions) {
@@ -101,11 +111,40 @@ export class CollectorRuntime {
       this.#every(hostInterval, (at) => this.#timed('host', () => this.#pushPayloads(this.#host.poll(at))));
     }
     this.#every(hostInterval, (at) => this.#selfMetrics(at));
+    if (this.#options.syslog) await this.#startSyslog(this.#options.syslog);
+  }
+
+  /** The syslog receiver's bound ports, once started. */
+  get syslogPorts(): { udp: number; tcp: number } | undefined {
+    return this.#syslog ? { udp: this.#syslog.udpPort, tcp: this.#syslog.tcpPort } : undefined;
+  }
+
+  /** Loaded only when configured: a collector without syslog never parses the receiver. */
+  async #startSyslog(options: { port: number; host?: string }): Promise<void> {
+    const [{ startSyslogReceiver }, { LOG_RECORD_KIND, logsDelivery }] = await Promise.all([
+      import('./syslog/receiver'),
+      import('./syslog/delivery'),
+    ]);
+    this.sender.register(LOG_RECORD_KIND, logsDelivery);
+    this.#syslog = await startSyslogReceiver({
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      // Appends of the same moment share one fsync (wal.ts), so a burst costs few writes.
+      onRecord: (record) =>
+        void this.#push([{ kind: LOG_RECORD_KIND, record }]).catch((error) =>
+          this.#logger.log('error', 'syslog record not queued', { error: (error as Error).message }),
+        ),
+    });
+    this.#logger.log('info', 'syslog receiver listening', {
+      udpPort: this.#syslog.udpPort,
+      tcpPort: this.#syslog.tcpPort,
+    });
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const loop of [...this.#loops]) this.#cancel(loop);
+    await this.#syslog?.close();
     this.sender.stop();
     await this.#senderDone;
     await this.queue.close();
@@ -213,10 +252,13 @@ export class CollectorRuntime {
       return;
     }
     if (!config || config.configVersion === this.#configVersion) return;
-    for (const r of config.resources)
-      for (const c of r.credentials)
-        for (const secret of Object.values(c.secrets)) this.#logger.forget(secret);
+    for (const c of [
+      ...config.resources.flatMap((r) => r.credentials),
+      ...(config.discoveryCredentials ?? []),
+    ])
+      for (const secret of Object.values(c.secrets)) this.#logger.forget(secret);
     this.#apply(config);
+    this.#applyDiscovery(config);
     this.#logger.log('info', 'configuration applied', {
       configVersion: config.configVersion,
       previous: this.#configVersion,
@@ -247,6 +289,47 @@ export class CollectorRuntime {
     }
   }
 
+  /** (Re)schedules discovery when its settings changed: a scan at once, then every interval. */
+  #applyDiscovery(config: CollectorConfig): void {
+    const settings = config.collector.discovery;
+    const key = JSON.stringify([settings ?? null, config.discoveryCredentials ?? []]);
+    if (this.#discovery?.settings === key) return;
+    if (this.#discovery) this.#cancel(this.#discovery.loop);
+    this.#discovery = undefined;
+    if (!settings) return;
+    const scan = () =>
+      this.#timed('discovery', () => this.#discover(settings, config.discoveryCredentials ?? []));
+    const loop = this.#every(Math.max(5, settings.intervalMinutes ?? 1440) * 60_000, scan);
+    this.#discovery = { settings: key, loop };
+    void scan();
+  }
+
+  async #discover(settings: DiscoveryConfig, credentials: ResourceConfig['credentials']): Promise<void> {
+    const { discover } = await import('./discovery');
+    const snmpCredentials = credentials.flatMap((c) => {
+      const parsed = snmpFrom({ credentials: [c] });
+      return parsed ? [{ deviceCredentialId: c.deviceCredentialId ?? '', credentials: parsed }] : [];
+    });
+    for (const cidr of settings.ranges) {
+      const result = await discover({
+        cidr,
+        ports: settings.ports ?? [22, 80, 443],
+        ...(snmpCredentials.length
+          ? { snmp: { port: settings.snmpPort ?? 161, credentials: snmpCredentials } }
+          : {}),
+      });
+      const answer = await this.#platform.reportDiscovery({ cidr, devices: result.devices });
+      this.#logger.log('info', 'discovery scan reported', {
+        cidr,
+        scanned: result.scanned,
+        found: result.devices.length,
+        added: answer.added.length,
+        proposed: answer.proposed.length,
+        known: answer.known,
+      });
+    }
+  }
+
   async #pollResource(resource: ResourceConfig, at: number): Promise<void> {
     const ref: ResourceRef = {
       resourceName: resource.name,
@@ -271,7 +354,8 @@ export class CollectorRuntime {
     const snmpCredentials = snmpFrom(resource);
     if (snmpCredentials) {
       try {
-        const result = await this.#snmp.poll(
+        this.#snmp ??= import('./pollers/snmp').then((m) => new m.SnmpPoller());
+        const result = await (await this.#snmp).poll(
           ref,
           {
             address: resource.address,
@@ -306,7 +390,7 @@ export class CollectorRuntime {
   }
 }
 
-function snmpFrom(resource: ResourceConfig): SnmpCredentials | undefined {
+function snmpFrom(resource: Pick<ResourceConfig, 'credentials'>): SnmpCredentials | undefined {
   for (const c of resource.credentials) {
     if (c.type === 'snmp-v2c' && c.secrets.community)
       return { version: '2c', community: c.secrets.community };

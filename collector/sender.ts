@@ -6,6 +6,7 @@
  * counted and logged). One log line per state change: connected, buffering, draining.
  */
 import { gzipSync } from 'node:zlib';
+import { type HttpAnswer, httpCall } from './http-request';
 import type { Logger } from './log';
 import { type Delivery, metricsDelivery, type QueuedRecord } from './records';
 import type { WalBatch, WriteAheadQueue } from './wal';
@@ -23,6 +24,8 @@ export interface SenderOptions {
   readonly requestTimeoutMs?: number;
   readonly random?: () => number;
   readonly deliveries?: Record<string, Delivery>;
+  /** On stop, how long it keeps sending what is queued while the platform accepts it (default 5 s). */
+  readonly flushOnStopMs?: number;
 }
 
 export interface SenderStats {
@@ -102,6 +105,14 @@ export class Sender {
       });
       await this.#sleep(delay);
     }
+    // A graceful stop (systemd's SIGTERM) sends what is still queued while the platform takes it, so
+    // the polls of the last moments are not left on disk until the next start. Never retried here.
+    const deadline = Date.now() + (this.#options.flushOnStopMs ?? 5000);
+    while (Date.now() < deadline) {
+      const batch = queue.next(batchRecords);
+      if (!batch || !(await this.#deliver(batch)).ok) break;
+      queue.ack(batch);
+    }
   }
 
   #setState(state: SenderState, reason: string): void {
@@ -166,9 +177,9 @@ export class Sender {
 
   async #send(path: string, body: unknown, idempotencyKey: string): Promise<'ok' | 'rejected' | Outcome> {
     const { url, key, logger } = this.#options;
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(new URL(path, url), {
+      response = await httpCall(new URL(path, url), {
         method: 'POST',
         headers: {
           authorization: `Bearer ${key}`,
@@ -177,13 +188,13 @@ export class Sender {
           'idempotency-key': idempotencyKey,
         },
         body: gzipSync(JSON.stringify(body)),
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs ?? 15_000),
+        timeoutMs: this.#options.requestTimeoutMs ?? 15_000,
       });
     } catch (error) {
-      return { ok: false, reason: `unreachable: ${(error as Error).cause ?? (error as Error).message}` };
+      return { ok: false, reason: `unreachable: ${(error as Error).message}` };
     }
-    const text = await response.text().catch(() => '');
-    if (response.ok) {
+    const text = response.body;
+    if (response.status >= 200 && response.status <= 299) {
       const rejected = rejectedCount(text);
       if (rejected > 0) {
         this.stats.rejectedItems += rejected;
@@ -196,7 +207,7 @@ export class Sender {
       return {
         ok: false,
         reason: `HTTP ${status}`,
-        retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        retryAfterMs: retryAfterMs(response.header('retry-after') ?? null),
       };
     }
     logger.log('warn', 'platform refused a request', { status, detail: text.slice(0, 300) });

@@ -35,6 +35,7 @@ import { METRIC } from '#ports/operational-metrics';
 import type { RuleExpressions } from '#ports/rule-expressions';
 import type { TenantStore } from '#ports/tenant-store';
 import type { NoticeDeps } from '../functions/admin/notices';
+import { CollectorWatch } from '../functions/alert-evaluator/collector-watch';
 import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/engine';
 import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
 import { createAlertsHandler } from '../functions/alerts/app';
@@ -81,7 +82,9 @@ export interface LocalAlerting {
   afterWrite(tenantId: string, samples: readonly Sample[]): Promise<void>;
   /** The ingest guard's usage check: the built-in tenant-limit alert (never fails the ingest). */
   onLimitUsage(tenantId: string, usage: readonly LimitUsage[]): Promise<void>;
-  /** One evaluator pass, then waits until the bus has delivered what it caused. */
+  /** A collector that was down beat again: its collector-down alert clears now (never fails the beat). */
+  onCollectorUp(tenantId: string): Promise<void>;
+  /** One evaluator pass (rules, then the collector-down watch), then waits until the bus has delivered what it caused. */
   tick(): Promise<void>;
   /** Waits until every bus delivery in flight has finished. */
   idle(): Promise<void>;
@@ -171,11 +174,13 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     notices,
   });
 
+  const collectorWatch = new CollectorWatch({ tenants: options.tenants, engine, clock: options.clock });
   let running: Promise<unknown> = Promise.resolve();
   const tick = async () => {
     const scheduledMs = options.clock.now().getTime();
     running = running
       .then(() => engine.tick())
+      .then(() => collectorWatch.pass())
       .then(() => {
         if (!evaluatorMetrics) return;
         // How far behind its schedule the pass finished (the Lambda measures from the schedule event's time).
@@ -213,6 +218,14 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
         await engine.onLimitUsage(tenantId, usage);
       } catch (error) {
         logger.error('tenant limit alert evaluation failed', { error });
+      }
+    },
+    onCollectorUp: async (tenantId) => {
+      try {
+        await collectorWatch.tenant(tenantId);
+        await bus.idle();
+      } catch (error) {
+        logger.error('collector-down evaluation failed', { error });
       }
     },
     tick,

@@ -306,6 +306,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       consoleUsers: consoleIdentity,
       logs,
       region,
+      onCollectorUp: alerting.onCollectorUp,
     }),
     limits: createLimitsHandler({
       ...guardrails,

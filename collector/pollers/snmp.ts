@@ -32,6 +32,7 @@ export interface SnmpTarget {
 
 const OID = {
   sysDescr: '1.3.6.1.2.1.1.1.0',
+  sysObjectID: '1.3.6.1.2.1.1.2.0',
   sysUpTime: '1.3.6.1.2.1.1.3.0',
   sysName: '1.3.6.1.2.1.1.5.0',
   ifTable: '1.3.6.1.2.1.2.2',
@@ -100,6 +101,24 @@ export function counterValue(value: snmp.VarbindValue | undefined): bigint | und
 function text(value: snmp.VarbindValue | undefined): string | undefined {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   return typeof value === 'string' ? value : undefined;
+}
+
+/** sysName, sysDescr and sysObjectID of an agent (discovery); throws when it does not answer. */
+export async function snmpIdentity(
+  target: SnmpTarget,
+): Promise<{ sysName?: string; sysDescr?: string; sysObjectID?: string }> {
+  const session = openSession(target);
+  try {
+    const [descr, objectId, name] = await get(session, [OID.sysDescr, OID.sysObjectID, OID.sysName]);
+    const objectIdValue = objectId?.value;
+    return {
+      ...(text(name?.value) ? { sysName: text(name?.value) } : {}),
+      ...(text(descr?.value) ? { sysDescr: text(descr?.value) } : {}),
+      ...(typeof objectIdValue === 'string' ? { sysObjectID: objectIdValue } : {}),
+    };
+  } finally {
+    session.close();
+  }
 }
 
 export interface SnmpPollResult {

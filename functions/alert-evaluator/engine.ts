@@ -306,14 +306,26 @@ export class AlertEngine {
     if (usage.length === 0) return;
     const now = this.deps.clock.now().getTime();
     const chain = limitAlertChain(await this.deps.store.listChains(tenantId));
-    const rule = tenantLimitsRule(tenantId, chain?.chainId);
+    await this.evaluateBuiltIn(tenantLimitsRule(tenantId, chain?.chainId), limitUsageSeries(usage, now));
+  }
+
+  /**
+   * A built-in rule (tenant limits, collector down) over series the platform computed itself rather
+   * than read from the metric store: one evaluation of each, with downtimes, routing, publishing and
+   * the first escalation stage as for any rule.
+   */
+  async evaluateBuiltIn(rule: AlertRule, series: Series[]): Promise<void> {
+    const now = this.deps.clock.now().getTime();
     const pass: RulePass = { now, events: [], seriesEvaluated: 0, baselineLoads: 0 };
-    pass.downtimes = await this.deps.store.listDowntimes(tenantId);
-    await this.withRuleLock(rule, () =>
-      this.evaluateRule(rule, limitUsageSeries(usage, now), pass, 'ingest'),
-    );
+    pass.downtimes = await this.deps.store.listDowntimes(rule.tenantId);
+    await this.withRuleLock(rule, () => this.evaluateRule(rule, series, pass, 'ingest'));
     await this.publish(pass.events);
     if (startsChainRun(pass.events)) await this.processEscalations(now);
+  }
+
+  /** Whether this evaluator handles the tenant (its home region). */
+  ownsTenant(tenantId: string): Promise<boolean> {
+    return this.owns(tenantId);
   }
 
   /** Marks an open alert acknowledged: stops its escalation chain. Idempotent. */

@@ -8,12 +8,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { regionQueryStore } from '#adapters/aws/wiring';
+import { awsTenantStore, regionQueryStore } from '#adapters/aws/wiring';
 import { createObservability } from '#http/handler';
+import { systemClock } from '#ports/clock';
 import { METRIC } from '#ports/operational-metrics';
 import { promqlEngine } from '../query/promql';
 import { regionBackend } from '../query/region-backend';
 import { awsAlertEngine } from './aws-wiring';
+import { CollectorWatch } from './collector-watch';
 import { backendRuleExpressions } from './rule-expressions';
 
 const { logger, metrics } = createObservability('alert-evaluator');
@@ -22,6 +24,7 @@ const engine = awsAlertEngine({
   // PromQL rules: the query function's backend for the region's store (engine or AMP forwarding).
   expressions: backendRuleExpressions(regionBackend(regionQueryStore(), promqlEngine)),
 });
+const collectorWatch = new CollectorWatch({ tenants: awsTenantStore(), engine, clock: systemClock });
 /** Stop starting new pages when less than this is left of the invocation. */
 const RESERVE_MS = 15_000;
 
@@ -39,9 +42,11 @@ export const handler = middy<{ scheduledTime?: string }, void, Error, Context>()
       events += report.events;
       if (report.complete || context.getRemainingTimeInMillis() < RESERVE_MS) break;
     }
+    // Stale heartbeats: the built-in collector-down alert (a bounded page of tenants per pass).
+    const watched = await collectorWatch.pass();
     const scheduled = event.scheduledTime ? Date.parse(event.scheduledTime) : Number.NaN;
     if (Number.isFinite(scheduled))
       metrics.addMetric(METRIC.alertEvaluatorLagSeconds, MetricUnit.Seconds, (Date.now() - scheduled) / 1000);
     metrics.addMetric(METRIC.alertsRaised, MetricUnit.Count, events);
-    logger.info('evaluation pass done', { rules, series, events });
+    logger.info('evaluation pass done', { rules, series, events, collectorsDown: watched.down });
   });

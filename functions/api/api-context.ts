@@ -31,6 +31,11 @@ export interface ApiDeps {
   readonly logs?: LogStore;
   /** Home regions: the collector config names the tenant's home and its endpoints. */
   readonly region?: RegionSettings;
+  /**
+   * A collector that was down beat again (the local platform clears its collector-down alert at once;
+   * on AWS the evaluator's next pass does, within a minute).
+   */
+  readonly onCollectorUp?: (tenantId: string) => Promise<void>;
 }
 
 const NO_AUDIT: AuditLog & AuditLogReader = {

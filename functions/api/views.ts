@@ -29,6 +29,17 @@ export const collectorView = z.object({
   downAfterSeconds: z.int(),
   failoverCollectorId: z.optional(z.string()),
   failback: z.enum(['auto', 'manual']),
+  collectorGroup: z.optional(z.string()),
+  discoveryAutoAdd: z.boolean(),
+  discovery: z.optional(
+    z.object({
+      ranges: z.array(z.string()),
+      ports: z.optional(z.array(z.int())),
+      snmpPort: z.optional(z.int()),
+      credentialIds: z.optional(z.array(z.string())),
+      intervalMinutes: z.optional(z.int()),
+    }),
+  ),
   lastHeartbeat: z.optional(
     z.object({
       at: z.string(),
@@ -55,6 +66,7 @@ export const resourceView = z.object({
   dependsOn: z.array(z.string()),
   collectorId: z.optional(z.string()),
   primaryCollectorId: z.optional(z.string()),
+  collectorGroup: z.optional(z.string()),
   credentialIds: z.array(z.string()),
   poll: z.optional(pollSettingsSchema),
   ...meta,
@@ -141,6 +153,16 @@ export const collectorConfigView = z.object({
    */
   region: z.optional(z.string()),
   endpoints: z.optional(z.object({ ingest: z.string(), api: z.string() })),
+  /** The credentials its discovery tries (collector.discovery.credentialIds), in clear. */
+  discoveryCredentials: z.optional(
+    z.array(
+      z.object({
+        deviceCredentialId: z.string(),
+        type: z.enum(DEVICE_CREDENTIAL_TYPES),
+        secrets: z.record(z.string(), z.string()),
+      }),
+    ),
+  ),
   resources: z.array(
     z.extend(resourceView, {
       credentials: z.array(
@@ -167,6 +189,9 @@ export const toCollectorView = (c: Collector, nowMs: number) => ({
   downAfterSeconds: c.downAfterSeconds ?? DEFAULT_COLLECTOR_DOWN_AFTER_SECONDS,
   ...(c.failoverCollectorId ? { failoverCollectorId: c.failoverCollectorId } : {}),
   failback: c.failback ?? 'auto',
+  ...(c.collectorGroup ? { collectorGroup: c.collectorGroup } : {}),
+  discoveryAutoAdd: c.discoveryAutoAdd === true,
+  ...(c.discovery ? { discovery: c.discovery } : {}),
   ...(c.heartbeat ? { lastHeartbeat: c.heartbeat } : {}),
   ...stamp(c),
 });
@@ -184,6 +209,7 @@ export function toResourceView(r: Resource, secureNames: string[] = []) {
     dependsOn: r.dependsOn,
     ...(r.collectorId ? { collectorId: r.collectorId } : {}),
     ...(r.primaryCollectorId ? { primaryCollectorId: r.primaryCollectorId } : {}),
+    ...(r.collectorGroup ? { collectorGroup: r.collectorGroup } : {}),
     credentialIds: r.credentialIds,
     ...(r.poll ? { poll: r.poll } : {}),
     ...stamp(r),

@@ -11,7 +11,8 @@ export interface CollectorMove {
   readonly resourceId: string;
   readonly from: string;
   readonly to: string;
-  readonly reason: 'failover' | 'failback';
+  /** balance: within an auto-balanced collector group (collector-balance.ts). */
+  readonly reason: 'failover' | 'failback' | 'balance';
 }
 
 export function movesOnConfigRead(
@@ -28,6 +29,7 @@ export function movesOnConfigRead(
       .map((c) => c.collectorId),
   );
   for (const r of resources) {
+    if (r.collectorGroup) continue; // its group balances it
     if (r.collectorId && downForMe.has(r.collectorId))
       moves.push({
         resourceId: r.resourceId,

@@ -31,6 +31,8 @@ export interface Resource extends Versioned {
   readonly collectorId?: string;
   /** Set while a failover collector polls it: the collector it returns to. */
   readonly primaryCollectorId?: string;
+  /** Polled by whichever up collector of this auto-balanced group the platform assigns (collectorId). */
+  readonly collectorGroup?: string;
   readonly credentialIds: string[];
   /** How its collector polls it; absent: every 60 s, SNMP on 161 when it has an SNMP credential. */
   readonly poll?: PollSettings;
@@ -119,6 +121,8 @@ export const resourceFieldsSchema = z.strictObject({
   groups: z.optional(z.array(label).check(z.maxLength(50))),
   dependsOn: z.optional(z.array(id).check(z.maxLength(50))),
   collectorId: z.optional(id),
+  /** An auto-balanced collector group: the platform picks the collector (collectorId) among its up members. */
+  collectorGroup: z.optional(label),
   credentialIds: z.optional(z.array(id).check(z.maxLength(20))),
   poll: z.optional(pollSettingsSchema),
 });
@@ -185,7 +189,22 @@ export const collectorInputSchema = z.strictObject({
   /** The collector that takes over this one's resources while it is down. */
   failoverCollectorId: z.optional(id),
   failback: z.optional(z.enum(['auto', 'manual'])),
+  /** The auto-balanced collector group it joins: it shares the group's resources with the other members. */
+  collectorGroup: z.optional(label),
+  /** Devices its discovery finds become resources it polls at once (default false: proposed). */
+  discoveryAutoAdd: z.optional(z.boolean()),
+  /** Opt-in discovery: the ranges it scans (each at most a /22), how, and how often. */
+  discovery: z.optional(
+    z.strictObject({
+      ranges: z.array(z.string().check(z.maxLength(18))).check(z.minLength(1), z.maxLength(8)),
+      ports: z.optional(z.array(z.int().check(z.gte(1), z.lte(65_535))).check(z.maxLength(20))),
+      snmpPort: z.optional(z.int().check(z.gte(1), z.lte(65_535))),
+      credentialIds: z.optional(z.array(id).check(z.maxLength(10))),
+      intervalMinutes: z.optional(z.int().check(z.gte(5), z.lte(10_080))),
+    }),
+  ),
 });
+export type DiscoverySettings = NonNullable<z.infer<typeof collectorInputSchema>['discovery']>;
 export const collectorHeartbeatSchema = z.strictObject({
   version: z.string().check(z.minLength(1), z.maxLength(32)),
   queueDepth: z.int().check(z.gte(0)),

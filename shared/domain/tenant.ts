@@ -36,6 +36,18 @@ export interface Collector {
   readonly failoverCollectorId?: string;
   /** auto (default): resources return when it is up again; manual: a user moves them back. */
   readonly failback?: 'auto' | 'manual';
+  /** The auto-balanced collector group it belongs to (collector-balance.ts). */
+  readonly collectorGroup?: string;
+  /** Devices its discovery finds become resources it polls at once (default: proposed for approval). */
+  readonly discoveryAutoAdd?: boolean;
+  /** Opt-in discovery: the ranges it scans (each at most a /22), how, and how often. */
+  readonly discovery?: {
+    readonly ranges: string[];
+    readonly ports?: number[];
+    readonly snmpPort?: number;
+    readonly credentialIds?: string[];
+    readonly intervalMinutes?: number;
+  };
   /** The last heartbeat: when, and what the collector said of itself. */
   readonly heartbeat?: CollectorHeartbeat;
 }

@@ -24,6 +24,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'PATCH', path: '/v1/collectors/{collectorId}', function: 'api' },
   { method: 'DELETE', path: '/v1/collectors/{collectorId}', function: 'api' },
   { method: 'POST', path: '/v1/collectors/{collectorId}/rotate-key', function: 'api' },
+  { method: 'GET', path: '/v1/collector-groups/{collectorGroup}', function: 'api' },
+  { method: 'POST', path: '/v1/collector/discoveries', function: 'api' },
   { method: 'GET', path: '/v1/collector/config', function: 'api' },
   { method: 'POST', path: '/v1/collector/heartbeat', function: 'api' },
   { method: 'POST', path: '/v1/resources', function: 'api' },

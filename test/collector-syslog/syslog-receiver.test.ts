@@ -1,10 +1,10 @@
 /**
  * The collector's syslog receiver with Debian's rsyslog as the sender: `logger` writes to a temp unix
  * socket of an rsyslogd started here (never the system one), which forwards over TCP with octet
- * counting (RFC 5424), TCP with newline framing (RFC 3164) and UDP. Fails loudly without rsyslog.
+ * counting (RFC 5424), TCP with newline framing (RFC 3164) and UDP (support/rsyslog.ts). Fails loudly
+ * without rsyslog.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord } from '#domain/logs/record';
 import { parseSyslog } from '../../collector/syslog/parse';
 import { type SyslogReceiver, startSyslogReceiver } from '../../collector/syslog/receiver';
-
-const RSYSLOGD = '/usr/sbin/rsyslogd';
-const LOGGER = '/usr/bin/logger';
+import { type Rsyslog, startRsyslog } from './support/rsyslog';
 
 let dir: string;
-let rsyslog: ChildProcess | undefined;
+let rsyslog: Rsyslog;
 let receiver: SyslogReceiver;
 const received: LogRecord[] = [];
 
@@ -32,34 +30,16 @@ async function until<T>(what: string, find: () => T | undefined, ms = 15_000): P
 }
 
 beforeAll(async () => {
-  if (!existsSync(RSYSLOGD) || !existsSync(LOGGER))
-    throw new Error(`this test needs ${RSYSLOGD} and ${LOGGER} (apt packages rsyslog and bsdutils)`);
   dir = mkdtempSync(join(tmpdir(), 'syslog-'));
   receiver = await startSyslogReceiver({ port: 0, onRecord: (r) => received.push(r) });
-  const conf = join(dir, 'rsyslog.conf');
-  writeFileSync(
-    conf,
-    `global(workDirectory="${dir}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="${dir}/log.sock" CreatePath="on")
-if $msg contains "via-tcp5424" then action(type="omfwd" target="127.0.0.1" port="${receiver.tcpPort}" protocol="tcp" TCP_Framing="octet-counted" Template="RSYSLOG_SyslogProtocol23Format")
-if $msg contains "via-tcp3164" then action(type="omfwd" target="127.0.0.1" port="${receiver.tcpPort}" protocol="tcp" Template="RSYSLOG_ForwardFormat")
-if $msg contains "via-udp" then action(type="omfwd" target="127.0.0.1" port="${receiver.udpPort}" protocol="udp" Template="RSYSLOG_TraditionalForwardFormat")
-`,
-  );
-  execFileSync(RSYSLOGD, ['-N1', '-f', conf], { stdio: 'pipe' }); // config check: a bad config fails here
-  rsyslog = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
-  await until('rsyslogd socket', () => (existsSync(join(dir, 'log.sock')) ? true : undefined));
+  rsyslog = await startRsyslog(dir, { tcp: receiver.tcpPort, udp: receiver.udpPort });
 }, 30_000);
 
 afterAll(async () => {
-  if (rsyslog?.pid) rsyslog.kill('SIGTERM');
+  if (rsyslog?.process.pid) rsyslog.process.kill('SIGTERM');
   await receiver?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-const log = (priority: string, tag: string, message: string) =>
-  execFileSync(LOGGER, ['-u', join(dir, 'log.sock'), '-p', priority, '-t', tag, message]);
 
 describe('syslog receiver with rsyslog', () => {
   it.each([
@@ -67,7 +47,7 @@ describe('syslog receiver with rsyslog', () => {
     ['TCP newline framing, RFC 3164', 'via-tcp3164', 'rfc3164'],
     ['UDP, RFC 3164', 'via-udp', 'rfc3164'],
   ])('%s: logger → rsyslog → receiver', async (_name, route, protocol) => {
-    log('local0.err', 'netmon', `interface ge-0/0/1 link down ${route}`);
+    rsyslog.log('local0.err', 'netmon', `interface ge-0/0/1 link down ${route}`);
     const record = await until(route, () => received.find((r) => r.message.includes(route)));
     expect(record).toMatchObject({
       severity: 'error',

@@ -122,6 +122,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
       const ids: Record<string, string> = {
         tenantId: a.tenantId,
         collectorId: aCollector.collectorId,
+        collectorGroup: `${MARK}-group`,
         resourceId: resource.resourceId,
         deviceCredentialId: cred.deviceCredentialId,
         userId: user.userId,

@@ -1,8 +1,10 @@
 /** Collectors and their ingest keys (each key is shown once). */
 import { redact } from '#domain/classification';
+import { groupLoads } from '#domain/collector-balance';
+import { rangeAddresses } from '#domain/collector-discovery';
 import { issueCredential, newId } from '#domain/credentials';
-import { collectorInputSchema, collectorPatchSchema } from '#domain/entities';
-import { UnprocessableError } from '#domain/errors';
+import { collectorInputSchema, collectorPatchSchema, type DiscoverySettings } from '#domain/entities';
+import { NotFoundError, UnprocessableError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
 import type { Collector } from '#domain/tenant';
 import * as z from '#domain/zod';
@@ -11,8 +13,22 @@ import { json } from '#http/response';
 import type { ApiContext } from '../api-context';
 import { type Operation, op, std, withEtag } from '../operation';
 import { collectorCreatedView, collectorView, pageOf, toCollectorView } from '../views';
+import { listAll } from './collector-config';
 
 const collectorPath = '/v1/collectors/{collectorId}';
+
+const collectorGroupView = z.object({
+  collectorGroup: z.string(),
+  collectors: z.array(
+    z.object({
+      collectorId: z.string(),
+      status: z.enum(['up', 'down', 'never-seen']),
+      resources: z.int(),
+      load: z.number().check(z.describe('polls per minute of the resources it is assigned')),
+    }),
+  ),
+  unassigned: z.int().check(z.describe('resources of the group no member polls yet (none is up)')),
+});
 
 export function collectorOperations(ctx: ApiContext): Operation[] {
   const { deps, now, audit, mustGet, modify, remove } = ctx;
@@ -44,11 +60,26 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
     downAfterSeconds?: number;
     failoverCollectorId?: string;
     failback?: 'auto' | 'manual';
+    collectorGroup?: string;
+    discoveryAutoAdd?: boolean;
+    discovery?: DiscoverySettings;
   }) => ({
     ...(b.downAfterSeconds ? { downAfterSeconds: b.downAfterSeconds } : {}),
     ...(b.failoverCollectorId ? { failoverCollectorId: b.failoverCollectorId } : {}),
     ...(b.failback ? { failback: b.failback } : {}),
+    ...(b.collectorGroup ? { collectorGroup: b.collectorGroup } : {}),
+    ...(b.discoveryAutoAdd === undefined ? {} : { discoveryAutoAdd: b.discoveryAutoAdd }),
+    ...(b.discovery ? { discovery: b.discovery } : {}),
   });
+
+  /** Each range at most a /22; each credential the tenant's own. */
+  async function checkDiscovery(tenantId: string, discovery: DiscoverySettings | undefined) {
+    if (!discovery) return;
+    for (const [i, range] of discovery.ranges.entries()) rangeAddresses(range, `discovery.ranges[${i}]`);
+    for (const [i, id] of (discovery.credentialIds ?? []).entries())
+      if (!(await deps.tenants.getEntity('device-credential', tenantId, id)))
+        throw new UnprocessableError('no such device credential', `discovery.credentialIds[${i}]`);
+  }
 
   return [
     op({
@@ -62,6 +93,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
       run: async (request) => {
         const at = deps.clock.now();
         await checkFailover(request.principal.tenantId, request.body.failoverCollectorId);
+        await checkDiscovery(request.principal.tenantId, request.body.discovery);
         const collector: Collector = {
           tenantId: request.principal.tenantId,
           collectorId: newId(),
@@ -133,6 +165,7 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           request.params.collectorId,
           async (c) => {
             await checkFailover(c.tenantId, request.body.failoverCollectorId, c.collectorId);
+            await checkDiscovery(c.tenantId, request.body.discovery);
             return {
               ...c,
               name: request.body.name,
@@ -161,6 +194,32 @@ export function collectorOperations(ctx: ApiContext): Operation[] {
           before: redact('collector', removed),
         });
         return { statusCode: 204, headers: {}, body: '' };
+      },
+    }),
+    op({
+      method: 'GET',
+      path: '/v1/collector-groups/{collectorGroup}',
+      summary:
+        'An auto-balanced collector group: each member’s status, resources and load (polls per minute)',
+      auth: 'tenant',
+      permission: 'collectors:read',
+      responses: { 200: collectorGroupView, 404: null, ...std },
+      run: async ({ principal, params }) => {
+        const group = params.collectorGroup as string;
+        const resources = await listAll(deps, 'resource', principal.tenantId);
+        const collectors = groupLoads(
+          group,
+          await listAll(deps, 'collector', principal.tenantId),
+          resources,
+          deps.clock.now().getTime(),
+        );
+        if (collectors.length === 0)
+          throw new NotFoundError('no collector is in this group', 'collectorGroup');
+        const members = new Set(collectors.map((c) => c.collectorId));
+        const unassigned = resources.filter(
+          (r) => r.collectorGroup === group && !(r.collectorId && members.has(r.collectorId)),
+        ).length;
+        return json(200, { collectorGroup: group, collectors, unassigned });
       },
     }),
     op({

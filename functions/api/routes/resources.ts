@@ -91,6 +91,7 @@ export function resourceOperations(ctx: ApiContext): Operation[] {
           dependsOn: input.dependsOn ?? [],
           credentialIds: input.credentialIds ?? [],
           ...(input.collectorId ? { collectorId: input.collectorId } : {}),
+          ...(input.collectorGroup ? { collectorGroup: input.collectorGroup } : {}),
           ...(input.poll ? { poll: input.poll } : {}),
           ...(await splitProperties(tenantId, input.properties ?? {})),
           version: 1,
