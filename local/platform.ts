@@ -201,6 +201,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     tenants,
     metrics,
     expressions,
+    logs,
     audit,
     clock,
     keys,
