@@ -281,6 +281,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       observability: platformMetrics.observability('api'),
       consoleUsers: consoleIdentity,
       logs,
+      alerts: alerting.store,
       region,
     }),
     limits: createLimitsHandler({

@@ -238,7 +238,7 @@ describe('log alert rules: evaluation, notification and correlation on the local
     );
   });
 
-  it('lists a metric alert’s resource lines around its opening (the resource’s every line, not a pattern)', async () => {
+  it('lists a metric alert’s resource lines around its opening, and a log search narrows to an alert’s resource', async () => {
     const metricRule = await api<{ ruleId: string }>(
       'a',
       'POST',
@@ -273,6 +273,27 @@ describe('log alert rules: evaluation, notification and correlation on the local
       'interface xe-1/0/0 link down',
       'interface xe-1/0/1 link down',
     ]);
+    // A log search narrowed to the alert's resource: its lines only, with any further query.
+    const range = `from=${now - 3_600_000}&to=${now + 60_000}`;
+    const search = (tenant: 'a' | 'b', q: string, status = 200) =>
+      api<{ items: { message: string; resource: Record<string, string> }[] }>(
+        tenant,
+        'GET',
+        `/v1/logs/search?alertId=${cpu?.alertId}&q=${encodeURIComponent(q)}&${range}`,
+        undefined,
+        status,
+      );
+    const resourceLines = await search('a', '');
+    expect(resourceLines.items.map((l) => l.message).sort()).toEqual([
+      'interface xe-1/0/0 link down',
+      'interface xe-1/0/1 link down',
+    ]);
+    expect((await search('a', 'fan')).items.map((l) => l.message)).toEqual([]);
+    expect((await search('a', '"xe-1/0/1"')).items.map((l) => l.message)).toEqual([
+      'interface xe-1/0/1 link down',
+    ]);
+    // Another tenant's alert is no alert at all.
+    await search('b', '', 404);
     await api('a', 'DELETE', `/v1/alert-rules/${metricRule.ruleId}`, undefined, 204);
   });
 
