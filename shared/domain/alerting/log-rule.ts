@@ -20,7 +20,7 @@ import type { StoredLogRecord } from '../logs/record';
 import type { Series } from '../query';
 import { parseOrThrow } from '../validation';
 import * as z from '../zod';
-import { exprRuleInputSchema, ruleFromBody } from './expr-rule';
+import { exprRuleInputSchema, isObject, ruleFromBody } from './expr-rule';
 import {
   type AlertRule,
   alertRuleInputSchema,
@@ -118,9 +118,6 @@ export function ruleFromLogInput(
 
 export const isLogRule = (rule: AlertRule): rule is AlertRule & { readonly log: LogRuleSpec } =>
   rule.log !== undefined;
-
-const isObject = (body: unknown): body is Record<string, unknown> =>
-  typeof body === 'object' && body !== null && !Array.isArray(body);
 
 /** Parses a rule body of any kind (metric, PromQL `expr`, `log`) into a rule; 422 naming the field. */
 export function anyRuleFromBody(
