@@ -30,6 +30,7 @@ import type { AuditLog } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
 import type { KeyService } from '#ports/key-service';
+import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
 import type { RuleExpressions } from '#ports/rule-expressions';
@@ -52,6 +53,8 @@ export interface LocalAlertingOptions {
   readonly metrics: MetricStore;
   /** Evaluates PromQL rules (the query API's backend over the same store). */
   readonly expressions?: RuleExpressions;
+  /** The tenants' logs: log rules count in them, an alert's detail shows its resource's lines. */
+  readonly logs?: Pick<LogStore, 'search'>;
   readonly audit: AuditLog;
   readonly clock: Clock;
   /** Seals webhook secrets in stored chains; the notifier opens them to sign. */
@@ -111,6 +114,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     store,
     metrics: options.metrics,
     ...(options.expressions ? { expressions: options.expressions } : {}),
+    ...(options.logs ? { logs: options.logs } : {}),
     bus,
     topology: new TenantStoreTopology(resources),
     resources,
@@ -164,6 +168,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     tenants: options.tenants,
     store,
     metrics: options.metrics,
+    ...(options.logs ? { logs: options.logs } : {}),
     secrets,
     ...(options.emailSubscriptions ? { emailSubscriptions: options.emailSubscriptions } : {}),
     webhookPolicy: { allowLoopback: options.webhook?.allowLoopback === true },

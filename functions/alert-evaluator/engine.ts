@@ -42,8 +42,9 @@ import {
 } from '#domain/alerting/events';
 import { exprSeries, exprSeverity, isExprRule } from '#domain/alerting/expr-rule';
 import { limitAlertChain, limitUsageSeries, tenantLimitsRule } from '#domain/alerting/limit-rule';
+import { isLogRule, LOG_RULE_LIMITS, logRuleQuery, logRuleSeries } from '#domain/alerting/log-rule';
 import { type AlertRoute, type AlertRouting, routingOf } from '#domain/alerting/routing';
-import { type AlertRule, resourceOf } from '#domain/alerting/rule';
+import { type AlertRule, type LogRuleSpec, resourceOf } from '#domain/alerting/rule';
 import {
   INITIAL_STATE,
   type Observation,
@@ -68,6 +69,7 @@ import type { AlertStore, OutboxEntry, StoredSeriesState } from '#ports/alert-st
 import type { Clock } from '#ports/clock';
 import type { DeadLetterStore } from '#ports/dead-letter-store';
 import type { AlertBus, PublishOutcome } from '#ports/event-bus';
+import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import type { ResourceDirectory } from '#ports/resource-directory';
 import type { ResourceTopology } from '#ports/resource-topology';
@@ -114,6 +116,8 @@ export interface EngineDeps {
   readonly resources?: ResourceDirectory;
   /** Evaluates PromQL rules' expressions (expr-rule.ts); without it those rules are skipped and logged. */
   readonly expressions?: RuleExpressions;
+  /** Where log rules count their lines (log-rule.ts); without it those rules are skipped and logged. */
+  readonly logs?: Pick<LogStore, 'search'>;
   readonly clock: Clock;
   readonly limits?: Partial<EngineLimits>;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
@@ -202,8 +206,11 @@ export class AlertEngine {
     const groups = new Map<string, AlertRule[]>();
     for (const rule of page.items) {
       if (!(await this.owns(rule.tenantId))) continue;
-      // PromQL rules group by their expression (held in selector.metric), apart from metric rules.
-      const key = `${isExprRule(rule) ? 'expr' : 'metric'}\u0000${rule.tenantId}\u0000${rule.selector.metric}`;
+      // PromQL rules group by their expression (held in selector.metric), apart from metric rules;
+      // a log rule is its own group (one count per rule).
+      const key = isLogRule(rule)
+        ? `log\u0000${rule.tenantId}\u0000${rule.ruleId}`
+        : `${isExprRule(rule) ? 'expr' : 'metric'}\u0000${rule.tenantId}\u0000${rule.selector.metric}`;
       groups.set(key, [...(groups.get(key) ?? []), rule]);
     }
     for (const rules of groups.values()) {
@@ -212,13 +219,15 @@ export class AlertEngine {
       // One query per tenant × metric (or expression); each rule filters the answer in memory.
       const series = isExprRule(first)
         ? await this.evaluateExpr(first, now)
-        : await this.deps.metrics.query(first.tenantId, {
-            metric: first.selector.metric,
-            fromMs: now - windowMs,
-            toMs: now,
-            aggregation: 'avg',
-            filters: rules.length === 1 ? first.selector.filters : {},
-          });
+        : isLogRule(first)
+          ? await this.countLogLines(first, now)
+          : await this.deps.metrics.query(first.tenantId, {
+              metric: first.selector.metric,
+              fromMs: now - windowMs,
+              toMs: now,
+              aggregation: 'avg',
+              filters: rules.length === 1 ? first.selector.filters : {},
+            });
       // An expression the engine refused (a limit, the store): its rules hold their states this pass.
       if (!series) continue;
       const downtimes = await this.deps.store.listDowntimes(first.tenantId);
@@ -246,8 +255,8 @@ export class AlertEngine {
   /** Evaluation on ingest: the rules of this tenant that watch the series just written. */
   async onIngest(tenantId: string, samples: readonly Sample[]): Promise<void> {
     if (samples.length === 0) return;
-    // PromQL rules are evaluated on the schedule only, as Prometheus evaluates its rule groups.
-    const rules = (await this.rulesOf(tenantId)).filter((r) => r.enabled && !isExprRule(r));
+    // PromQL and log rules are evaluated on the schedule only, as Prometheus evaluates its rule groups.
+    const rules = (await this.rulesOf(tenantId)).filter((r) => r.enabled && !isExprRule(r) && !isLogRule(r));
     if (rules.length === 0) return;
     const now = this.deps.clock.now().getTime();
     // Group what was written by metric: one store query per metric, narrowed by the dimensions all
@@ -564,8 +573,9 @@ export class AlertEngine {
         lastSeenAt: Math.max(lastSeen, stored?.lastSeenAt ?? 0),
       }));
     }
-    if (mode === 'tick' && isExprRule(rule)) {
-      // A series gone from the expression's result is healthy (Prometheus resolves its alert).
+    if (mode === 'tick' && (isExprRule(rule) || isLogRule(rule))) {
+      // A series gone from the expression's result is healthy (Prometheus resolves its alert); so is
+      // a log rule's group without matching lines in the window.
       const gone = (stored: StoredSeriesState | undefined): Evaluation | undefined =>
         stored && {
           dimensions: stored.dimensions,
@@ -637,6 +647,54 @@ export class AlertEngine {
         tenantId: rule.tenantId,
         ruleId: rule.ruleId,
         ...(error instanceof Error && 'limit' in error ? { limit: error.limit } : {}),
+        error: messageOf(error),
+      });
+      return undefined;
+    }
+  }
+
+  /**
+   * A log rule's counts per group at `now` (log-rule.ts), at most LOG_RULE_LIMITS.maxLines lines
+   * read; undefined (logged) when there is no log store or it failed, so its alerts hold their state.
+   * A count cut short by the bound leaves the groups it did not reach undecided (their state holds).
+   */
+  private async countLogLines(
+    rule: AlertRule & { log: LogRuleSpec },
+    now: number,
+  ): Promise<Series[] | undefined> {
+    if (!this.deps.logs) {
+      this.deps.log?.('no log store wired; log rule skipped', { ruleId: rule.ruleId });
+      return undefined;
+    }
+    try {
+      const page = await this.deps.logs.search(rule.tenantId, {
+        fromMs: now - rule.windowSeconds * 1000,
+        toMs: now + 1,
+        query: logRuleQuery(rule),
+        limit: LOG_RULE_LIMITS.maxLines,
+        maxScan: LOG_RULE_LIMITS.maxLines,
+      });
+      const counted = logRuleSeries(rule, page.records, page.nextCursor === undefined, now);
+      if (counted.complete) return counted.series;
+      this.deps.log?.('log rule reached its line bound; unreached groups hold their state', {
+        tenantId: rule.tenantId,
+        ruleId: rule.ruleId,
+        limit: LOG_RULE_LIMITS.maxLines,
+      });
+      const seen = new Set(counted.series.map((s) => keyOf(rule.selector.metric, s)));
+      const undecided: Series[] = [];
+      for (const [key, state] of await this.deps.store.getSeriesStates(rule.tenantId, rule.ruleId))
+        if (!seen.has(key))
+          undecided.push({
+            metric: rule.selector.metric,
+            dimensions: state.dimensions,
+            points: [[now, Number.NaN]],
+          });
+      return [...counted.series, ...undecided];
+    } catch (error) {
+      this.deps.log?.('log rule count failed; its alerts hold their state', {
+        tenantId: rule.tenantId,
+        ruleId: rule.ruleId,
         error: messageOf(error),
       });
       return undefined;

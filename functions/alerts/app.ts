@@ -12,7 +12,7 @@ import {
   escalationChainInputSchema,
   redactRecipient,
 } from '#domain/alerting/escalation';
-import { ruleFromBody } from '#domain/alerting/expr-rule';
+import { anyRuleFromBody } from '#domain/alerting/log-rule';
 import { type AlertRoute, alertRouteInputSchema, byPriority, routeFromInput } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
 import { formatThreshold } from '#domain/alerting/thresholds';
@@ -22,6 +22,9 @@ import {
   webhookUrlProblem,
 } from '#domain/alerting/webhook-address';
 import { NotFoundError, UnavailableError, UnprocessableError } from '#domain/errors';
+import { ALERT_LOG_WINDOW, alertLogSearch } from '#domain/logs/correlation';
+import { logRecordView } from '#domain/logs/search';
+import { roleGrants } from '#domain/roles';
 import { parseOrThrow } from '#domain/validation';
 import { authenticate, type Principal, requirePermission, sourceIpOf } from '#http/auth';
 import { readJson, requireMediaType } from '#http/body';
@@ -32,6 +35,7 @@ import type { AlertStore } from '#ports/alert-store';
 import type { AuditLog } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { EmailSubscriptions } from '#ports/email-subscriptions';
+import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
@@ -46,6 +50,8 @@ export interface AlertsDeps {
   readonly store: AlertStore;
   /** The region's metric store, for metric-defined SLA reports. */
   readonly metrics?: MetricStore;
+  /** The region's log store: an alert's detail lists its resource's lines around its opening. */
+  readonly logs?: Pick<LogStore, 'search'>;
   /** Seals webhook secrets before a chain is stored. */
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
   /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
@@ -90,10 +96,13 @@ export const ALERT_ROUTES = [
 const id = () => randomBytes(12).toString('hex');
 
 export const ruleView = ({ tenantId: _t, threshold, ...rule }: AlertRule) => ({
-  // A PromQL rule's expression is its selector, window and aggregation: shown as `expr` alone.
-  ...(rule.expr === undefined
-    ? rule
-    : (({ selector: _s, windowSeconds: _w, aggregation: _a, ...exprRule }) => exprRule)(rule)),
+  // A PromQL rule's expression is its selector, window and aggregation: shown as `expr` alone; a
+  // log rule's query is its selector and aggregation: shown as `log` and its window.
+  ...(rule.expr !== undefined
+    ? (({ selector: _s, windowSeconds: _w, aggregation: _a, ...exprRule }) => exprRule)(rule)
+    : rule.log !== undefined
+      ? (({ selector: _s, aggregation: _a, ...logRule }) => logRule)(rule)
+      : rule),
   ...(threshold ? { threshold: formatThreshold(threshold), thresholdLevels: threshold } : {}),
 });
 export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) => ({
@@ -165,8 +174,8 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
 
   async function saveRule(event: HttpEvent, existing: AlertRule | undefined, principal: Principal) {
     const now = deps.clock.now().toISOString();
-    // A metric rule, or a PromQL rule when the body has `expr` (expr-rule.ts).
-    const rule = ruleFromBody(
+    // A metric rule, a PromQL rule when the body has `expr` (expr-rule.ts), a log rule with `log`.
+    const rule = anyRuleFromBody(
       body(event),
       { tenantId: principal.tenantId, ruleId: existing?.ruleId ?? id() },
       now,
@@ -283,6 +292,42 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       chainView(chain),
     );
     return chain;
+  }
+
+  /**
+   * The log lines of the alert's resource around its opening (correlation.ts), for a principal who
+   * may read logs; audited as a log search (Customer Sensitive data). Nothing when logs are not kept
+   * here or the alert names no resource.
+   */
+  async function alertLogs(event: HttpEvent, principal: Principal, alert: Alert) {
+    if (!deps.logs || !roleGrants(principal.credential.role, 'logs:read')) return {};
+    const search = alertLogSearch(alert, await store.getRule(principal.tenantId, alert.ruleId));
+    if (!search) return {};
+    const page = await deps.logs.search(principal.tenantId, {
+      fromMs: search.fromMs,
+      toMs: search.toMs,
+      query: search.query,
+      limit: ALERT_LOG_WINDOW.maxLines,
+      maxScan: ALERT_LOG_WINDOW.maxScan,
+    });
+    const from = new Date(search.fromMs).toISOString();
+    const to = new Date(search.toMs).toISOString();
+    await audit(
+      event,
+      principal,
+      'logs.search',
+      `logs?q=${search.q}&from=${from}&to=${to}&alert=${alert.alertId}`,
+    );
+    return {
+      logs: {
+        q: search.q,
+        from,
+        to,
+        items: page.records.map(logRecordView),
+        // More lines than shown (or the scan bound reached): GET /v1/logs/search with q, from, to.
+        more: page.nextCursor !== undefined,
+      },
+    };
   }
 
   return httpHandler(
@@ -488,7 +533,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         const principal = await principalFor(event, false);
         const alert = await store.getAlert(principal.tenantId, param(event, 'alertId'));
         if (!alert) throw new NotFoundError('no such alert', 'alertId');
-        return json(200, alertView(alert));
+        return json(200, { ...alertView(alert), ...(await alertLogs(event, principal, alert)) });
       },
       'POST /v1/alerts/{alertId}/ack': async (event) => {
         const principal = await principalFor(event, true);

@@ -4,8 +4,8 @@
  */
 import { downtimeInputSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
-import { anyAlertRuleInputSchema } from '#domain/alerting/expr-rule';
 import { alertHistoryQuerySchema } from '#domain/alerting/history';
+import { everyAlertRuleInputSchema } from '#domain/alerting/log-rule';
 import { recurrenceSchema } from '#domain/alerting/recurrence';
 import { alertRouteInputSchema } from '#domain/alerting/routing';
 import { SEVERITIES } from '#domain/alerting/thresholds';
@@ -79,6 +79,27 @@ const alertView = z.looseObject({
   ),
 });
 
+/** An alert's detail: with its resource's log lines around its opening when the caller may read logs. */
+const alertDetailView = z.extend(alertView, {
+  logs: z.optional(
+    z
+      .object({
+        q: z.string(),
+        from: z.string(),
+        to: z.string(),
+        items: z.array(
+          z.looseObject({ id: z.string(), timestamp: z.string(), severity: z.string(), message: z.string() }),
+        ),
+        more: z.boolean(),
+      })
+      .check(
+        z.describe(
+          'the log lines of the alert’s resource (a log rule’s: its matching lines) around its opening; more: GET /v1/logs/search with q, from, to',
+        ),
+      ),
+  ),
+});
+
 const errors = { 401: null, 403: null, 404: null, 422: null } as const;
 const notices = { auth: 'tenant', permission: 'notices:manage' } as const;
 const noticeView = z.looseObject({
@@ -143,7 +164,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     path: '/v1/alert-rules',
     summary: 'Create an alert rule',
     ...write,
-    body: anyAlertRuleInputSchema,
+    body: everyAlertRuleInputSchema,
     responses: { 201: ruleView, ...errors },
   },
   {
@@ -165,7 +186,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     path: '/v1/alert-rules/{ruleId}',
     summary: 'Replace an alert rule',
     ...write,
-    body: anyAlertRuleInputSchema,
+    body: everyAlertRuleInputSchema,
     responses: { 200: ruleView, ...errors },
   },
   {
@@ -280,9 +301,9 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
   {
     method: 'GET',
     path: '/v1/alerts/{alertId}',
-    summary: 'Get an alert with its history',
+    summary: 'Get an alert with its history and its resource’s log lines around its opening',
     ...read,
-    responses: { 200: alertView, ...errors },
+    responses: { 200: alertDetailView, ...errors },
   },
   {
     method: 'POST',

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '#domain/errors';
 import type { RegionSettings } from '#domain/region';
 import { sourceIpOf } from '#http/auth';
 import type { Observability } from '#http/handler';
+import type { AlertStore } from '#ports/alert-store';
 import type { AuditLog, AuditLogReader } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { ConsoleUserDirectory } from '#ports/console-identity';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   readonly consoleUsers?: ConsoleUserDirectory;
   /** The log store; without one log search is 404. */
   readonly logs?: LogStore;
+  /** Alerts, for a log search narrowed to an alert's resource (`alertId`); without it that is a 422. */
+  readonly alerts?: Pick<AlertStore, 'getAlert' | 'getRule'>;
   /** Home regions: the collector config names the tenant's home and its endpoints. */
   readonly region?: RegionSettings;
   /**

@@ -162,6 +162,25 @@ describe('the console in Chromium', () => {
     const row = page.locator('tr[data-state="open"]');
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.textContent()).toContain('critical');
+    // The alert's resource's log lines around its opening (the alert detail's logs).
+    await callApi(platform, '/v1/logs/ingest', {
+      token: ingestKey,
+      method: 'POST',
+      body: [
+        {
+          message: 'cpu0 throttled: thermal limit',
+          severity: 'warn',
+          resourceIds: { 'system.hostname': 'web-01' },
+        },
+      ],
+      status: 202,
+    });
+    await row.getByRole('button', { name: /Log lines of CPU busy/ }).click();
+    const lines = page.getByRole('region', { name: /Log lines of web-01/ });
+    await expect
+      .poll(() => lines.textContent(), { timeout: 10_000 })
+      .toContain('cpu0 throttled: thermal limit');
+    expect(await lines.textContent()).toContain('resource.system.hostname:web-01');
     await shot(page, 'alerts');
     await row.getByRole('button', { name: /Acknowledge/ }).click();
     await expect.poll(() => page.locator('tr[data-state="acknowledged"]').count()).toBe(1);

@@ -10,6 +10,32 @@ const dir = mkdtempSync(join(tmpdir(), 'logs-store-'));
 logStoreContract('sqlite', async () => new SqliteLogStore(join(dir, 'logs.sqlite')));
 
 describe('SqliteLogStore', () => {
+  it('gives a reopened store’s records the free slots of a millisecond others hold, and refuses the 1025th', async () => {
+    const path = join(dir, 'slots.sqlite');
+    const t = Date.UTC(2026, 0, 2);
+    const first = new SqliteLogStore(path);
+    await first.append(
+      't1',
+      Array.from({ length: 1000 }, (_, i) => logRecord({ timestampMs: t, message: `a${i}` })),
+    );
+    first.close();
+    // A new process numbers its records from 0 again: every slot it tries first is taken.
+    const again = new SqliteLogStore(path);
+    await again.append(
+      't1',
+      Array.from({ length: 24 }, (_, i) => logRecord({ timestampMs: t, message: `b${i}` })),
+    );
+    const all = { fromMs: t, toMs: t + 1, query: parseLogQuery(''), limit: 2000, maxScan: 5000 };
+    const page = await again.search('t1', all);
+    expect(page.records).toHaveLength(1024);
+    expect(new Set(page.records.map((r) => r.id)).size).toBe(1024);
+    await expect(
+      again.append('t1', [logRecord({ timestampMs: t, message: 'one too many' })]),
+    ).rejects.toThrow('more than 1024 log records in one millisecond');
+    expect((await again.search('t1', all)).records).toHaveLength(1024);
+    again.close();
+  });
+
   it('keeps records across reopen, and 2000 records in one millisecond', async () => {
     const path = join(dir, 'reopen.sqlite');
     const first = new SqliteLogStore(path);

@@ -142,6 +142,21 @@ export interface Alert {
 export const alerts = async (): Promise<Alert[]> =>
   (await call<{ alerts: Alert[] }>('/v1/alerts?limit=100')).alerts;
 
+export interface LogLine {
+  readonly id: string;
+  readonly timestamp: string;
+  readonly severity: string;
+  readonly message: string;
+}
+
+/** An alert's detail: with its resource's log lines around its opening (when the person may read logs). */
+export interface AlertDetail extends Alert {
+  readonly logs?: { readonly q: string; readonly items: readonly LogLine[]; readonly more: boolean };
+}
+
+export const alertDetail = (alertId: string): Promise<AlertDetail> =>
+  call<AlertDetail>(`/v1/alerts/${encodeURIComponent(alertId)}`);
+
 export const acknowledge = (alertId: string): Promise<Alert> =>
   call<Alert>(`/v1/alerts/${encodeURIComponent(alertId)}/ack`, { method: 'POST', body: '{}' });
 

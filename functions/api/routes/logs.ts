@@ -3,8 +3,9 @@
  * a bounded scan and a histogram of matches for the console. Device logs are Customer Sensitive:
  * every search is recorded in the tenant's audit log (action `logs.search`, the query as target).
  */
-import { NotFoundError } from '#domain/errors';
-import { formatLogQuery } from '#domain/logs/query';
+import { NotFoundError, UnprocessableError } from '#domain/errors';
+import { alertResourceAttribute } from '#domain/logs/correlation';
+import { formatLogQuery, type LogQuery } from '#domain/logs/query';
 import { LOG_SEARCH_LIMITS, logRecordView, parseLogSearch } from '#domain/logs/search';
 import * as z from '#domain/zod';
 import { json } from '#http/response';
@@ -26,6 +27,9 @@ const logSearchQuery = z.looseObject({
   interval: z
     .optional(z.string())
     .check(z.describe('seconds: also answer a histogram of matches per interval')),
+  alertId: z
+    .optional(z.string())
+    .check(z.describe('only the lines of this alert’s resource (as its detail’s logs are found)')),
 });
 
 const logRecordDoc = z.looseObject({
@@ -53,6 +57,17 @@ const logSearchResult = z.object({
 
 export function logOperations(ctx: ApiContext): Operation[] {
   const { deps, audit } = ctx;
+
+  /** The query narrowed to the resource of the tenant's alert `alertId` (a 404 for another tenant's). */
+  async function forAlert(tenantId: string, query: LogQuery, alertId: string): Promise<LogQuery> {
+    if (!deps.alerts) throw new UnprocessableError('alertId: alerts are not available here', 'alertId');
+    const alert = alertId.length <= 64 ? await deps.alerts.getAlert(tenantId, alertId) : undefined;
+    if (!alert) throw new NotFoundError('no such alert', 'alertId');
+    const attribute = alertResourceAttribute(alert, await deps.alerts.getRule(tenantId, alert.ruleId));
+    if (!attribute) throw new UnprocessableError('alertId: the alert names no resource', 'alertId');
+    return { ...query, resource: [...query.resource, attribute] };
+  }
+
   return [
     op({
       method: 'GET',
@@ -65,8 +80,10 @@ export function logOperations(ctx: ApiContext): Operation[] {
       run: async (request) => {
         if (!deps.logs) throw new NotFoundError('logs are not enabled in this deployment');
         const tenantId = request.principal.tenantId;
-        const params = parseLogSearch(request.event.queryStringParameters ?? {}, deps.clock.now().getTime());
-        const bounds = { fromMs: params.fromMs, toMs: params.toMs, query: params.query };
+        const raw = request.event.queryStringParameters ?? {};
+        const params = parseLogSearch(raw, deps.clock.now().getTime());
+        const query = raw['alertId'] ? await forAlert(tenantId, params.query, raw['alertId']) : params.query;
+        const bounds = { fromMs: params.fromMs, toMs: params.toMs, query };
         const [page, histogram] = await Promise.all([
           deps.logs.search(tenantId, {
             ...bounds,
@@ -85,7 +102,7 @@ export function logOperations(ctx: ApiContext): Operation[] {
         await audit(
           request,
           'logs.search',
-          `logs?q=${formatLogQuery(params.query)}&from=${new Date(params.fromMs).toISOString()}&to=${new Date(params.toMs).toISOString()}`,
+          `logs?q=${formatLogQuery(query)}&from=${new Date(params.fromMs).toISOString()}&to=${new Date(params.toMs).toISOString()}`,
         );
         return json(200, {
           items: page.records.map(logRecordView),

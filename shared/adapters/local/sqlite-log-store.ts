@@ -16,6 +16,8 @@ import type { LogHistogram, LogHistogramRequest, LogSearch, LogSearchPage, LogSt
 import { inTransaction, openDatabase } from './sqlite';
 
 const PER_MS = 1024;
+/** SQLite's primary result code for a constraint violation (here: the rowid is taken). */
+const SQLITE_CONSTRAINT = 19;
 /** The first batch of a scan; each next one doubles (every batch re-runs the MATCH), up to the maximum. */
 const FIRST_BATCH = 256;
 const MAX_BATCH = 16_384;
@@ -99,21 +101,27 @@ export class SqliteLogStore implements LogStore {
     if (records.length === 0) return { stored: 0 };
     const tbl = this.table(tenantId, true) as string;
     const insert = this.statement(`INSERT INTO ${tbl} (rowid, message, severity, doc) VALUES (?, ?, ?, ?)`);
-    const taken = this.statement(`SELECT 1 FROM ${tbl} WHERE rowid = ?`);
     inTransaction(this.db, () => {
       for (const record of records) {
         const base = Math.max(0, Math.floor(record.timestampMs)) * PER_MS;
         let rowid = base + (this.sequence++ % PER_MS);
-        // Up to 1024 records a millisecond; a rare collision takes the next free slot of that ms.
-        for (let tries = 0; taken.get(rowid) !== undefined; tries++) {
-          if (tries >= PER_MS)
-            throw new UnprocessableError('more than 1024 log records in one millisecond', 'body');
-          rowid = base + ((rowid - base + 1) % PER_MS);
-        }
         const doc: Doc = { n: record.severityNumber, r: record.resource, a: record.attributes };
         if (record.traceId) doc.t = record.traceId;
         if (record.spanId) doc.s = record.spanId;
-        insert.run(rowid, record.message, record.severity, JSON.stringify(doc));
+        const docText = JSON.stringify(doc);
+        // Up to 1024 records a millisecond; a rare collision (the rowid is taken: SQLite constraint
+        // error 19) takes the next slot of that ms. Trying the insert costs no lookup per record.
+        for (let tries = 0; ; tries++) {
+          try {
+            insert.run(rowid, record.message, record.severity, docText);
+            break;
+          } catch (error) {
+            if (((error as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_CONSTRAINT) throw error;
+            if (tries >= PER_MS)
+              throw new UnprocessableError('more than 1024 log records in one millisecond', 'body');
+            rowid = base + ((rowid - base + 1) % PER_MS);
+          }
+        }
       }
     });
     return { stored: records.length };

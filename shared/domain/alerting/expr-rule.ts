@@ -80,10 +80,7 @@ export const exprRuleInputSchema = z
 
 export type ExprRuleInput = z.infer<typeof exprRuleInputSchema>;
 
-/** Either kind of rule body, as documented (the handler picks the schema by the presence of `expr`). */
-export const anyAlertRuleInputSchema = z.union([alertRuleInputSchema, exprRuleInputSchema]);
-
-const isObject = (body: unknown): body is Record<string, unknown> =>
+export const isObject = (body: unknown): body is Record<string, unknown> =>
   typeof body === 'object' && body !== null && !Array.isArray(body);
 
 /** Parses a rule body of either kind into a rule; 422 naming the field that is wrong. */

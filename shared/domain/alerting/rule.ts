@@ -10,6 +10,14 @@ import type { DynamicThreshold } from './baseline';
 import type { FlapConfig } from './state-machine';
 import { parseThreshold, SEVERITIES, type Severity, type StaticThreshold } from './thresholds';
 
+/** What a log rule (log-rule.ts) counts: the lines matching `query`, per value of `groupBy`. */
+export interface LogRuleSpec {
+  /** The search query as given (a 422 at save time when it does not parse). */
+  readonly query: string;
+  /** Resource attributes (as `resource.<name>:` filters name them) whose values split the count. */
+  readonly groupBy: readonly string[];
+}
+
 export interface AlertRule {
   readonly tenantId: string;
   readonly ruleId: string;
@@ -35,6 +43,8 @@ export interface AlertRule {
   readonly expr?: string;
   /** The severity of a PromQL rule's output series when it has no threshold. */
   readonly severity?: Severity;
+  /** A log rule (log-rule.ts): counts the lines matching a log query per group over the window. */
+  readonly log?: LogRuleSpec;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -61,30 +61,41 @@ const invalidRecord = (index: number, message: string, field: string): LogRefusa
   field,
 });
 
-/** No closures on this path: it runs once per record. */
+/** A record's field path in a refusal (built only for a refused record). */
+const nativePath = (index: number) => `[${index}]`;
+
+/** No closures and no allocation but the record on this path: it runs once per record. */
 function nativeRecord(v: unknown, index: number, nowMs: number): LogRecord | LogRefusal {
-  const path = `[${index}]`;
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return invalidRecord(index, `${path} must be an object`, path);
+    return invalidRecord(index, `${nativePath(index)} must be an object`, nativePath(index));
   const o = v as Record<string, unknown>;
   const message = o['message'] ?? o['msg'];
   if (typeof message !== 'string')
-    return invalidRecord(index, `${path}.message must be a string`, `${path}.message`);
+    return invalidRecord(
+      index,
+      `${nativePath(index)}.message must be a string`,
+      `${nativePath(index)}.message`,
+    );
   const timestampMs = timestampOf(o['timestamp'], nowMs);
   if (timestampMs === undefined)
     return invalidRecord(
       index,
-      `${path}.timestamp must be epoch ms or an RFC 3339 instant`,
-      `${path}.timestamp`,
+      `${nativePath(index)}.timestamp must be epoch ms or an RFC 3339 instant`,
+      `${nativePath(index)}.timestamp`,
     );
   const severityRaw = o['severity'];
   if (severityRaw !== undefined && typeof severityRaw !== 'string')
-    return invalidRecord(index, `${path}.severity must be a string`, `${path}.severity`);
+    return invalidRecord(
+      index,
+      `${nativePath(index)}.severity must be a string`,
+      `${nativePath(index)}.severity`,
+    );
   const resource = stringMap(o['resourceIds'] ?? o['_lm.resourceId'], 'resourceIds');
-  if (typeof resource === 'string') return invalidRecord(index, `${path}.${resource}`, `${path}.resourceIds`);
+  if (typeof resource === 'string')
+    return invalidRecord(index, `${nativePath(index)}.${resource}`, `${nativePath(index)}.resourceIds`);
   const attributes = stringMap(o['attributes'], 'attributes');
   if (typeof attributes === 'string')
-    return invalidRecord(index, `${path}.${attributes}`, `${path}.attributes`);
+    return invalidRecord(index, `${nativePath(index)}.${attributes}`, `${nativePath(index)}.attributes`);
   const severity = normaliseSeverity(severityRaw ?? '');
   return { timestampMs, severity, severityNumber: severityNumberOf(severity), message, resource, attributes };
 }
@@ -96,7 +107,7 @@ export function decodeNativeLogs(body: unknown, nowMs: number): DecodedLogs {
   const refusals: LogRefusal[] = [];
   for (let i = 0; i < body.length; i++) {
     const decoded = nativeRecord(body[i], i, nowMs);
-    const refusal = 'reason' in decoded ? decoded : logRecordViolation(decoded, i, `[${i}]`);
+    const refusal = 'reason' in decoded ? decoded : logRecordViolation(decoded, i, nativePath);
     if (refusal) refusals.push(refusal);
     else {
       records.push(decoded as LogRecord);
@@ -113,7 +124,7 @@ export function checkedLogs(all: readonly LogRecord[], path: (index: number) => 
   const refusals: LogRefusal[] = [];
   for (let i = 0; i < all.length; i++) {
     const record = all[i] as LogRecord;
-    const refusal = logRecordViolation(record, i, path(i));
+    const refusal = logRecordViolation(record, i, path);
     if (refusal) refusals.push(refusal);
     else {
       records.push(record);

@@ -92,40 +92,58 @@ function longerThan(s: string, max: number): boolean {
   return utf8Length(s) > max;
 }
 
-/** The record's limit violation, or undefined; `index` names it in the answer. */
-export function logRecordViolation(record: LogRecord, index: number, path: string): LogRefusal | undefined {
+/** The first attribute of `map` whose name or value is too long, or undefined. */
+function longAttribute(map: Readonly<Record<string, string>>): string | undefined {
+  for (const name in map)
+    if (
+      longerThan(name, LOG_LIMITS.maxAttributeNameBytes) ||
+      longerThan(map[name] as string, LOG_LIMITS.maxAttributeValueBytes)
+    )
+      return name;
+  return undefined;
+}
+
+function attributeCount(map: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const _ in map) n++;
+  return n;
+}
+
+/**
+ * The record's limit violation, or undefined; `index` names it in the answer, `path(index)` its field.
+ * It runs once per record: nothing is allocated unless the record is refused (the field's path too).
+ */
+export function logRecordViolation(
+  record: LogRecord,
+  index: number,
+  path: (index: number) => string,
+): LogRefusal | undefined {
   if (longerThan(record.message, LOG_LIMITS.maxMessageBytes)) {
     const bytes = utf8Length(record.message);
     return {
       index,
       reason: 'message-too-large',
       message: `message of ${bytes} bytes is larger than the limit of ${LOG_LIMITS.maxMessageBytes} bytes`,
-      field: `${path}.message`,
+      field: `${path(index)}.message`,
       limit: LOG_LIMITS.maxMessageBytes,
     };
   }
-  let count = 0;
-  for (const map of [record.resource, record.attributes])
-    for (const name in map) {
-      count++;
-      if (
-        longerThan(name, LOG_LIMITS.maxAttributeNameBytes) ||
-        longerThan(map[name] as string, LOG_LIMITS.maxAttributeValueBytes)
-      )
-        return {
-          index,
-          reason: 'attribute-too-long',
-          message: `attribute ${name.slice(0, 64)} is longer than ${LOG_LIMITS.maxAttributeNameBytes} bytes (name) or ${LOG_LIMITS.maxAttributeValueBytes} bytes (value)`,
-          field: `${path}.attributes.${name.slice(0, 64)}`,
-          limit: LOG_LIMITS.maxAttributeValueBytes,
-        };
-    }
+  const name = longAttribute(record.resource) ?? longAttribute(record.attributes);
+  if (name !== undefined)
+    return {
+      index,
+      reason: 'attribute-too-long',
+      message: `attribute ${name.slice(0, 64)} is longer than ${LOG_LIMITS.maxAttributeNameBytes} bytes (name) or ${LOG_LIMITS.maxAttributeValueBytes} bytes (value)`,
+      field: `${path(index)}.attributes.${name.slice(0, 64)}`,
+      limit: LOG_LIMITS.maxAttributeValueBytes,
+    };
+  const count = attributeCount(record.resource) + attributeCount(record.attributes);
   if (count > LOG_LIMITS.maxAttributes)
     return {
       index,
       reason: 'too-many-attributes',
       message: `${count} attributes, more than the limit of ${LOG_LIMITS.maxAttributes}`,
-      field: `${path}.attributes`,
+      field: `${path(index)}.attributes`,
       limit: LOG_LIMITS.maxAttributes,
     };
   return undefined;
@@ -133,8 +151,17 @@ export function logRecordViolation(record: LogRecord, index: number, path: strin
 
 /** Approximate stored size of a record (UTF-16 length of its text): the unit of the tenant's byte bucket. */
 export function logRecordBytes(record: LogRecord): number {
-  let n = record.message.length + record.severity.length + 16;
-  for (const map of [record.resource, record.attributes])
-    for (const k in map) n += k.length + (map[k] as string).length;
+  return (
+    record.message.length +
+    record.severity.length +
+    16 +
+    mapLength(record.resource) +
+    mapLength(record.attributes)
+  );
+}
+
+function mapLength(map: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const k in map) n += k.length + (map[k] as string).length;
   return n;
 }

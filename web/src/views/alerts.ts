@@ -1,5 +1,5 @@
-/** The alert list: severity, state, age; acknowledge; refreshed every 3 s. */
-import { type Alert, acknowledge, alerts } from '../api';
+/** The alert list: severity, state, age; acknowledge; an alert's log lines; refreshed every 3 s. */
+import { type Alert, type AlertDetail, acknowledge, alertDetail, alerts } from '../api';
 import { h, mount, relativeAge, statusLine } from '../dom';
 import { poll, type View } from './view';
 
@@ -13,7 +13,11 @@ export const seriesText = (a: Pick<Alert, 'metric' | 'dimensions'>): string =>
     .map(([k, v]) => `${k}="${v}"`)
     .join(', ')}}`;
 
-export function alertTable(items: readonly Alert[], onAck?: (a: Alert) => void): HTMLElement {
+export function alertTable(
+  items: readonly Alert[],
+  onAck?: (a: Alert) => void,
+  onLogs?: (a: Alert) => void,
+): HTMLElement {
   if (items.length === 0) return h('p', { class: 'empty' }, 'No alerts.');
   const sorted = [...items].sort(
     (a, b) =>
@@ -57,6 +61,13 @@ export function alertTable(items: readonly Alert[], onAck?: (a: Alert) => void):
                   'Acknowledge',
                 )
               : null,
+            onLogs && a.resource
+              ? h(
+                  'button',
+                  { type: 'button', onclick: () => onLogs(a), 'aria-label': `Log lines of ${a.ruleName}` },
+                  'Logs',
+                )
+              : null,
           ),
         ),
       ),
@@ -64,13 +75,44 @@ export function alertTable(items: readonly Alert[], onAck?: (a: Alert) => void):
   );
 }
 
+/** An alert's log lines (its resource's, around its opening), newest first. */
+function alertLogs(alert: AlertDetail): HTMLElement {
+  const logs = alert.logs;
+  const title = `Log lines of ${alert.resource ?? alert.ruleName} around ${alert.openedAt}`;
+  if (!logs)
+    return h('section', { 'aria-label': title }, h('p', { class: 'empty' }, 'No log lines to show.'));
+  return h(
+    'section',
+    { 'aria-label': title, class: 'alert-logs' },
+    h('h2', null, title),
+    h('p', { class: 'mono' }, logs.q),
+    logs.items.length === 0
+      ? h('p', { class: 'empty' }, 'No log lines.')
+      : h(
+          'ul',
+          { class: 'log-lines' },
+          logs.items.map((line) =>
+            h(
+              'li',
+              { class: 'mono' },
+              h('time', { datetime: line.timestamp }, line.timestamp),
+              ` ${line.severity || '-'} ${line.message}`,
+            ),
+          ),
+        ),
+    logs.more ? h('p', null, 'More lines: search the logs with the query above.') : null,
+  );
+}
+
 export function alertsView(root: HTMLElement): View {
   const status = statusLine();
   const list = h('div', { class: 'table-wrap' });
-  mount(root, h('h1', null, 'Alerts'), status, list);
+  // Outside the list: the 3 s refresh redraws the table, not the lines being read.
+  const logPanel = h('div');
+  mount(root, h('h1', null, 'Alerts'), status, list, logPanel);
   const refresh = async () => {
     const items = await alerts();
-    mount(list, alertTable(items, ack));
+    mount(list, alertTable(items, ack, showLogs));
     status.classList.remove('error');
     status.textContent = `${items.filter((a) => a.status === 'open').length} open · updated ${new Date().toLocaleTimeString()}`;
   };
@@ -80,6 +122,11 @@ export function alertsView(root: HTMLElement): View {
   };
   const ack = (a: Alert) => {
     acknowledge(a.alertId).then(refresh).catch(onError);
+  };
+  const showLogs = (a: Alert) => {
+    alertDetail(a.alertId)
+      .then((detail) => mount(logPanel, alertLogs(detail)))
+      .catch(onError);
   };
   return poll(refresh, 3000, onError);
 }
