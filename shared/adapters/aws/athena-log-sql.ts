@@ -1,0 +1,170 @@
+/**
+ * The Athena (Trino) statements of the AWS log store. Every value a tenant or its query supplies is
+ * an execution parameter (`?`, bound by StartQueryExecution's ExecutionParameters as a SQL literal),
+ * never part of the SQL text; the text holds only our column names and integers we checked.
+ *
+ * Each statement names `tenant = ?` (the injected partition projection requires it) and an
+ * `event_hour` range, so Athena reads only the tenant's hours of the time range.
+ */
+
+import type { LogQuery } from '#domain/logs/query';
+import { words } from '#domain/logs/query';
+import { logEventHour } from './athena-log-table';
+
+export interface Statement {
+  readonly sql: string;
+  /** ExecutionParameters, in the order of the `?` in sql. */
+  readonly params: string[];
+}
+
+/** A string as a Trino literal (Athena's execution parameters are literals): quotes doubled. */
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+/** An integer literal; anything else is our bug, never a tenant's. */
+export function sqlInteger(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer: ${n}`);
+  return String(n);
+}
+
+/** Anything but a word character (shared/domain/logs/query.ts `words`) separates words. */
+const NOT_WORD_CHAR = '[^\\p{L}\\p{N}_]';
+
+/**
+ * A phrase (its words in order, nothing but separators between them) as a regular expression over the
+ * lower-cased message: whole words only, as `words()` cuts them. The words are word characters only,
+ * so nothing in them is a regex operator.
+ */
+export function phrasePattern(phrase: readonly string[]): string {
+  for (const word of phrase)
+    if (words(word).join(' ') !== word) throw new Error(`not a search word: ${JSON.stringify(word)}`);
+  return `(^|${NOT_WORD_CHAR})${phrase.join(`${NOT_WORD_CHAR}+`)}($|${NOT_WORD_CHAR})`;
+}
+
+/** The query as one boolean SQL expression and its parameters (`TRUE` matches everything). */
+export function filterExpression(query: LogQuery): Statement {
+  const parts: string[] = [];
+  const params: string[] = [];
+  for (const phrase of query.text) {
+    parts.push('regexp_like(lower(message), ?)');
+    params.push(sqlString(phrasePattern(phrase)));
+  }
+  if (query.severity !== undefined) {
+    parts.push('severity = ?');
+    params.push(sqlString(query.severity));
+  }
+  for (const [column, pairs] of [
+    ['resource', query.resource],
+    ['attributes', query.attributes],
+  ] as const)
+    for (const [name, value] of pairs) {
+      parts.push(`element_at(${column}, ?) = ?`);
+      params.push(sqlString(name), sqlString(value));
+    }
+  return { sql: parts.length > 0 ? parts.join(' AND ') : 'TRUE', params };
+}
+
+/** A position in newest-first order: below it come older records (and, within a millisecond, smaller ids). */
+export interface LogPosition {
+  readonly ts: number;
+  readonly id: string;
+}
+
+interface Range {
+  readonly tenantId: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly below?: LogPosition;
+}
+
+/** `tenant = ?`, the hour partitions of [fromMs, toMs) (up to the cursor), the exact time range, the cursor. */
+function rangeWhere(range: Range): Statement {
+  const upperMs = range.below ? Math.min(range.toMs, range.below.ts + 1) : range.toMs;
+  const params = [
+    sqlString(range.tenantId),
+    sqlString(logEventHour(range.fromMs)),
+    sqlString(logEventHour(Math.max(range.fromMs, upperMs - 1))),
+    sqlInteger(range.fromMs),
+    sqlInteger(range.toMs),
+  ];
+  let sql = 'tenant = ? AND event_hour BETWEEN ? AND ? AND ts >= ? AND ts < ?';
+  if (range.below) {
+    sql += ' AND (ts < ? OR (ts = ? AND id < ?))';
+    params.push(sqlInteger(range.below.ts), sqlInteger(range.below.ts), sqlString(range.below.id));
+  }
+  return { sql, params };
+}
+
+const RECORD_COLUMNS =
+  'ts, id, severity, severity_number, message, CAST(resource AS JSON) AS resource, CAST(attributes AS JSON) AS attributes, trace_id, span_id';
+
+/**
+ * One page of a search with the port's bounded scan: the newest `maxScan` records of the range (below
+ * the cursor) are the records examined; of those, the matches in order, at most `limit + 1` rows, and
+ * always the last examined row (`rank_in_scan = examined`), whose position resumes an unfinished scan.
+ */
+export function searchStatement(
+  table: string,
+  range: Range & { readonly query: LogQuery; readonly limit: number; readonly maxScan: number },
+): Statement {
+  const where = rangeWhere(range);
+  const filter = filterExpression(range.query);
+  const sql = [
+    'WITH recent AS (',
+    '  SELECT ts, id, severity, severity_number, message, resource, attributes, trace_id, span_id',
+    `  FROM ${table}`,
+    `  WHERE ${where.sql}`,
+    '  ORDER BY ts DESC, id DESC',
+    `  LIMIT ${sqlInteger(range.maxScan)}`,
+    '), examined AS (',
+    '  SELECT recent.*, row_number() OVER (ORDER BY ts DESC, id DESC) AS rank_in_scan,',
+    `    count(*) OVER () AS examined, (${filter.sql}) AS matched`,
+    '  FROM recent',
+    ')',
+    `SELECT rank_in_scan, examined, matched, ${RECORD_COLUMNS}`,
+    'FROM examined',
+    'WHERE matched OR rank_in_scan = examined',
+    'ORDER BY rank_in_scan',
+    `LIMIT ${sqlInteger(range.limit + 1)}`,
+  ].join('\n');
+  return { sql, params: [...where.params, ...filter.params] };
+}
+
+/** Matches per interval among the newest `maxScan` records of the range, and how many were examined. */
+export function histogramStatement(
+  table: string,
+  request: Range & { readonly query: LogQuery; readonly intervalMs: number; readonly maxScan: number },
+): Statement {
+  const where = rangeWhere(request);
+  const filter = filterExpression(request.query);
+  const sql = [
+    'WITH recent AS (',
+    '  SELECT ts, severity, message, resource, attributes',
+    `  FROM ${table}`,
+    `  WHERE ${where.sql}`,
+    '  ORDER BY ts DESC, id DESC',
+    `  LIMIT ${sqlInteger(request.maxScan)}`,
+    ')',
+    `SELECT CAST(floor((ts - ?) / ?) AS BIGINT) AS bucket, count_if(${filter.sql}) AS matches, count(*) AS examined`,
+    'FROM recent',
+    'GROUP BY 1',
+  ].join('\n');
+  return {
+    sql,
+    params: [...where.params, sqlInteger(request.fromMs), sqlInteger(request.intervalMs), ...filter.params],
+  };
+}
+
+/** Every record of the tenant, oldest first (offboarding's export). */
+export function exportStatement(table: string, tenantId: string): Statement {
+  return {
+    sql: `SELECT ${RECORD_COLUMNS}\nFROM ${table}\nWHERE tenant = ?\nORDER BY ts, id`,
+    params: [sqlString(tenantId)],
+  };
+}
+
+export function countStatement(table: string, tenantId: string): Statement {
+  return {
+    sql: `SELECT count(*) AS records\nFROM ${table}\nWHERE tenant = ?`,
+    params: [sqlString(tenantId)],
+  };
+}
