@@ -8,6 +8,7 @@ import {
   awsArchiveStore,
   awsAuditLog,
   awsKeyService,
+  awsLogStore,
   awsMetricDataHolder,
   awsMetricMetadata,
   awsTenantStore,
@@ -21,6 +22,8 @@ import { createOffboardingWorker } from './app';
 const tenants = awsTenantStore();
 const audit = awsAuditLog();
 const { limits, ...regionalGuardrails } = awsGuardrailStores();
+// The region's log lake: its tenant prefix is exported and erased with the other regional stores.
+const logs = awsLogStore();
 
 export const handler = createOffboardingWorker({
   region: requiredEnv('AWS_REGION'),
@@ -42,5 +45,5 @@ export const handler = createOffboardingWorker({
     limits,
   ],
   // This region's stores: every region's part exports and erases its own.
-  regional: [awsMetricDataHolder(), ...Object.values(regionalGuardrails)],
+  regional: [awsMetricDataHolder(), ...Object.values(regionalGuardrails), ...(logs ? [logs] : [])],
 });

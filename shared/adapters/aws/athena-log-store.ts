@@ -35,7 +35,7 @@ import {
   type Statement,
   searchStatement,
 } from './athena-log-sql';
-import { LOG_TENANT_ID, logEventHour, logTenantPrefix } from './athena-log-table';
+import { LOG_ERASURE, LOG_TENANT_ID, logEventHour, logTenantPrefix } from './athena-log-table';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 
 /** Firehose's limits: a record of 1,000 KiB, a PutRecordBatch of 500 records and 4 MiB. */
@@ -109,9 +109,8 @@ function toRecord(row: Row): StoredLogRecord {
 
 export class AthenaLogStore implements LogStore {
   readonly dataName = 'logs';
-  readonly erasureMethod = 'the tenant’s S3 prefix (every hour partition) is deleted';
-  readonly erasureLimitation =
-    'lines Firehose still buffered when ingest stopped for the tenant (at most the stream’s 60 s buffering interval) land after the erasure: erase again once that interval has passed (RUNBOOK)';
+  readonly erasureMethod = LOG_ERASURE.erasureMethod;
+  readonly erasureLimitation = LOG_ERASURE.erasureLimitation;
   private readonly table: string;
   private readonly wait: (ms: number) => Promise<void>;
   private readonly now: () => number;

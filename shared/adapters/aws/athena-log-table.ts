@@ -53,3 +53,10 @@ export const logTenantPrefix = (tenantId: string): string => `${LOG_OBJECT_PREFI
 export const FIREHOSE_PARTITION_QUERY = '{tenant: .tenant, event_hour: .event_hour}';
 export const FIREHOSE_PREFIX = `${LOG_OBJECT_PREFIX}tenant=!{partitionKeyFromQuery:tenant}/event_hour=!{partitionKeyFromQuery:event_hour}/`;
 export const FIREHOSE_ERROR_PREFIX = `${LOG_ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+
+/** How erasure works, and what it cannot reach, as offboarding reports it. */
+export const LOG_ERASURE = {
+  erasureMethod: 'the tenant’s S3 prefix (every hour partition) is deleted',
+  erasureLimitation:
+    'lines Firehose still buffered when ingest stopped for the tenant (at most the stream’s 60 s buffering interval) land after the erasure: erase again once that interval has passed (RUNBOOK)',
+} as const;
