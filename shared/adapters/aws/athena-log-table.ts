@@ -58,5 +58,5 @@ export const FIREHOSE_ERROR_PREFIX = `${LOG_ERROR_PREFIX}!{firehose:error-output
 export const LOG_ERASURE = {
   erasureMethod: 'the tenant’s S3 prefix (every hour partition) is deleted',
   erasureLimitation:
-    'lines Firehose still buffered when ingest stopped for the tenant (at most the stream’s 60 s buffering interval) land after the erasure: erase again once that interval has passed (RUNBOOK)',
+    'lines Firehose still buffered when ingest stopped for the tenant (at most the stream’s 60 s buffering interval) land after the erasure, and results of the tenant’s searches stay under athena-results/ until they expire (1 day): erase the prefix again after that interval (RUNBOOK, log store)',
 } as const;
