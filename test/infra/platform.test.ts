@@ -677,7 +677,8 @@ describe('ingest API', () => {
     t.hasResourceProperties('AWS::Route53::HealthCheck', {
       HealthCheckConfig: Match.objectLike({ Type: 'HTTPS', ResourcePath: '/live/health' }),
     });
-  });
+    // A second synth of the whole platform (13 stacks): past 30 s on a busy 2-core machine.
+  }, 120_000);
 });
 
 describe('global part', () => {

@@ -94,6 +94,18 @@ function rangeWhere(range: Range): Statement {
   return { sql, params };
 }
 
+/** `WITH recent AS (…` (the caller closes it): the newest `maxScan` rows of the range, newest first (the bounded scan). */
+function recentRows(table: string, where: Statement, columns: string, maxScan: number): string[] {
+  return [
+    'WITH recent AS (',
+    `  SELECT ${columns}`,
+    `  FROM ${table}`,
+    `  WHERE ${where.sql}`,
+    '  ORDER BY ts DESC, id DESC',
+    `  LIMIT ${sqlInteger(maxScan)}`,
+  ];
+}
+
 const RECORD_COLUMNS =
   'ts, id, severity, severity_number, message, CAST(resource AS JSON) AS resource, CAST(attributes AS JSON) AS attributes, trace_id, span_id';
 
@@ -109,12 +121,12 @@ export function searchStatement(
   const where = rangeWhere(range);
   const filter = filterExpression(range.query);
   const sql = [
-    'WITH recent AS (',
-    '  SELECT ts, id, severity, severity_number, message, resource, attributes, trace_id, span_id',
-    `  FROM ${table}`,
-    `  WHERE ${where.sql}`,
-    '  ORDER BY ts DESC, id DESC',
-    `  LIMIT ${sqlInteger(range.maxScan)}`,
+    ...recentRows(
+      table,
+      where,
+      'ts, id, severity, severity_number, message, resource, attributes, trace_id, span_id',
+      range.maxScan,
+    ),
     '), examined AS (',
     '  SELECT recent.*, row_number() OVER (ORDER BY ts DESC, id DESC) AS rank_in_scan,',
     `    count(*) OVER () AS examined, (${filter.sql}) AS matched`,
@@ -137,12 +149,7 @@ export function histogramStatement(
   const where = rangeWhere(request);
   const filter = filterExpression(request.query);
   const sql = [
-    'WITH recent AS (',
-    '  SELECT ts, severity, message, resource, attributes',
-    `  FROM ${table}`,
-    `  WHERE ${where.sql}`,
-    '  ORDER BY ts DESC, id DESC',
-    `  LIMIT ${sqlInteger(request.maxScan)}`,
+    ...recentRows(table, where, 'ts, severity, message, resource, attributes', request.maxScan),
     ')',
     `SELECT CAST(floor((ts - ?) / ?) AS BIGINT) AS bucket, count_if(${filter.sql}) AS matches, count(*) AS examined`,
     'FROM recent',
