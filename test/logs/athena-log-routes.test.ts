@@ -3,7 +3,6 @@
  * Athena backed by DuckDB, test/support/duckdb-log-lake.ts): what a tenant's lines are found by
  * its token, never by another tenant's, and a search the workgroup's byte cap cancels is a 422.
  */
-import { GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaLogStore } from '#adapters/aws/athena-log-store';
 import { type DuckDbLogLake, duckDbLogLake } from '../support/duckdb-log-lake';
@@ -67,15 +66,7 @@ describe('log search API on the AWS log store', () => {
   });
 
   it('answers 422 naming the limit when Athena cancels the search at the bytes-scanned cap', async () => {
-    lake.mocks.athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'capped' });
-    lake.mocks.athena.on(GetQueryExecutionCommand).resolves({
-      QueryExecution: {
-        Status: {
-          State: 'CANCELLED',
-          StateChangeReason: 'Query cancelled! : Bytes scanned limit was exceeded',
-        },
-      },
-    });
+    lake.cancelQueriesAtByteCap();
     const r = await search(a.adminToken, 'uplink');
     expect(r.status, r.text).toBe(422);
     expect(r.body.error).toMatchObject({

@@ -296,15 +296,7 @@ describe('AthenaLogStore failures', () => {
   });
 
   it('answers 422 naming the limit when the workgroup cancels a query for bytes scanned', async () => {
-    l.mocks.athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'big' });
-    l.mocks.athena.on(GetQueryExecutionCommand).resolves({
-      QueryExecution: {
-        Status: {
-          State: 'CANCELLED',
-          StateChangeReason: 'Query cancelled! : Bytes scanned limit was exceeded',
-        },
-      },
-    });
+    l.cancelQueriesAtByteCap();
     const store = storeOn(l);
     await expect(
       store.histogram(TENANT, {

@@ -73,6 +73,8 @@ export interface DuckDbLogLake {
     s3: AwsClientStub<S3Client>;
   };
   readonly bucketDir: string;
+  /** From now on every query is cancelled as the workgroup's bytes-scanned cap cancels it. */
+  cancelQueriesAtByteCap(): void;
   close(): void;
 }
 
@@ -193,6 +195,17 @@ export async function duckDbLogLake(options: { database: string; table: string }
     s3,
     mocks,
     bucketDir,
+    cancelQueriesAtByteCap() {
+      mocks.athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'capped' });
+      mocks.athena.on(GetQueryExecutionCommand).resolves({
+        QueryExecution: {
+          Status: {
+            State: 'CANCELLED',
+            StateChangeReason: 'Query cancelled! : Bytes scanned limit was exceeded',
+          },
+        },
+      });
+    },
     close() {
       db.closeSync();
       rmSync(bucketDir, { recursive: true, force: true });
