@@ -123,15 +123,19 @@ describe('AthenaLogStore requests', () => {
         '  ORDER BY ts DESC, id DESC',
         '  LIMIT 500',
         '), examined AS (',
-        '  SELECT recent.*, row_number() OVER (ORDER BY ts DESC, id DESC) AS rank_in_scan,',
-        '    count(*) OVER () AS examined, (regexp_like(lower(message), ?) AND severity = ? AND element_at(resource, ?) = ? AND element_at(attributes, ?) = ?) AS matched',
+        '  SELECT recent.*, row_number() OVER (ORDER BY ts DESC, id DESC) AS rank_in_scan, count(*) OVER () AS examined',
         '  FROM recent',
+        '), matches AS (',
+        '  SELECT * FROM examined',
+        '  WHERE regexp_like(lower(message), ?) AND severity = ? AND element_at(resource, ?) = ? AND element_at(attributes, ?) = ?',
+        '  ORDER BY rank_in_scan',
+        '  LIMIT 11',
         ')',
-        'SELECT rank_in_scan, examined, matched, ts, id, severity, severity_number, message, CAST(resource AS JSON) AS resource, CAST(attributes AS JSON) AS attributes, trace_id, span_id',
-        'FROM examined',
-        'WHERE matched OR rank_in_scan = examined',
+        'SELECT rank_in_scan, examined, TRUE AS matched, ts, id, severity, severity_number, message, CAST(resource AS JSON) AS resource, CAST(attributes AS JSON) AS attributes, trace_id, span_id FROM matches',
+        'UNION ALL',
+        'SELECT rank_in_scan, examined, FALSE AS matched, ts, id, severity, severity_number, message, CAST(resource AS JSON) AS resource, CAST(attributes AS JSON) AS attributes, trace_id, span_id FROM examined',
+        'WHERE rank_in_scan = examined',
         'ORDER BY rank_in_scan',
-        'LIMIT 11',
       ].join('\n'),
     );
     expect(input.ExecutionParameters).toEqual([
@@ -148,6 +152,22 @@ describe('AthenaLogStore requests', () => {
       "'it''s '' OR 1=1 --'",
     ]);
     expect(input.QueryString).not.toContain(TENANT);
+  });
+
+  it('puts every execution parameter in a WHERE clause, the only place Athena takes one', async () => {
+    const query = parseLogQuery('"link down" severity:error resource.host.name:sw1 port:7');
+    const range = { fromMs: T - 1000, toMs: T + 3600_000, query, maxScan: 50 };
+    await store.search(TENANT, { ...range, limit: 5 });
+    await store.histogram(TENANT, { ...range, intervalMs: 60_000 });
+    await store.deleteTenant('nobody');
+    const inputs = l.mocks.athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+    expect(inputs.length).toBe(3);
+    for (const input of inputs) {
+      const lines = (input.QueryString ?? '').split('\n').filter((line) => line.includes('?'));
+      for (const line of lines) expect(line.trim()).toMatch(/^WHERE /);
+      const marks = lines.reduce((n, line) => n + line.split('?').length - 1, 0);
+      expect(marks).toBe(input.ExecutionParameters?.length ?? 0);
+    }
   });
 
   it('finds a value with quotes through the parameters, and pages results past 1000 rows', async () => {
@@ -247,7 +267,7 @@ describe('AthenaLogStore failures', () => {
     expect(l.mocks.firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(3);
   });
 
-  it('keeps PutRecordBatch within 500 records and 4 MiB, and records within 1,000 KiB', async () => {
+  it('keeps PutRecordBatch within 500 records and 4 MiB, and records within 1,000 KiB and 500 lines', async () => {
     const batches: Uint8Array[][] = [];
     l.mocks.firehose.on(PutRecordBatchCommand).callsFake(async (input: PutRecordBatchCommandInput) => {
       batches.push((input.Records ?? []).map((r) => r.Data as Uint8Array));
@@ -275,6 +295,15 @@ describe('AthenaLogStore failures', () => {
       .flat()
       .reduce((n, r) => n + Buffer.from(r).toString('utf8').split('\n').length - 1, 0);
     expect(lines).toBe(200);
+    batches.length = 0;
+    // 1,201 short lines of one hour: records of 500, 500 and 201 lines (Firehose de-aggregates ≤ 500).
+    await store.append(
+      TENANT,
+      Array.from({ length: 1201 }, (_, i) => logRecord({ timestampMs: T + i, message: `m${i}` })),
+    );
+    expect(batches.flat().map((r) => Buffer.from(r).toString('utf8').split('\n').length - 1)).toEqual([
+      500, 500, 201,
+    ]);
   });
 
   it('stops a query at its deadline and answers 503', async () => {

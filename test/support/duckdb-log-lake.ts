@@ -1,7 +1,8 @@
 /**
  * Firehose, S3 and Athena for the AWS log store's tests, backed by a real SQL engine: DuckDB.
  *
- * - Firehose (PutRecordBatch): each record is de-aggregated into its JSON lines, partitioned by the
+ * - Firehose (PutRecordBatch): each record is de-aggregated into its JSON lines (at most 500, as
+ *   Firehose's multi-record de-aggregation; more is an error here), partitioned by the
  *   lines' `tenant` and `event_hour` (the stream's dynamic partitioning), and converted to Parquet
  *   with the Glue table's columns (LOG_TABLE_COLUMNS; other fields dropped, as the OpenX JSON SerDe
  *   does) under `logs/tenant=…/event_hour=…/` in a temporary directory: the bucket.
@@ -28,6 +29,7 @@ import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { FIREHOSE_LIMITS } from '#adapters/aws/athena-log-store';
 import { LOG_OBJECT_PREFIX, LOG_TABLE_COLUMNS } from '#adapters/aws/athena-log-table';
 
 const DUCK_TYPES: Record<string, string> = {
@@ -100,8 +102,11 @@ export async function duckDbLogLake(options: { database: string; table: string }
     const partitions = new Map<string, string[]>();
     for (const record of input.Records ?? []) {
       const text = Buffer.from(record.Data as Uint8Array).toString('utf8');
-      for (const line of text.split('\n')) {
-        if (!line) continue;
+      const lines = text.split('\n').filter(Boolean);
+      // Firehose de-aggregates at most 500 JSON objects from one record (FIREHOSE_LIMITS.linesPerRecord).
+      if (lines.length > FIREHOSE_LIMITS.linesPerRecord)
+        throw new Error(`a record of ${lines.length} JSON lines: Firehose de-aggregates at most 500`);
+      for (const line of lines) {
         const { tenant, event_hour: hour } = JSON.parse(line) as { tenant: string; event_hour: string };
         const key = join(bucketDir, `${LOG_OBJECT_PREFIX}tenant=${tenant}`, `event_hour=${hour}`);
         partitions.set(key, [...(partitions.get(key) ?? []), line]);

@@ -5,6 +5,13 @@
  *
  * Each statement names `tenant = ?` (the injected partition projection requires it) and an
  * `event_hour` range, so Athena reads only the tenant's hours of the time range.
+ *
+ * Athena takes `?` only in a WHERE clause ("Currently, ? parameters can be placed only in the WHERE
+ * clause. Syntax like SELECT ? FROM table is not supported": Athena user guide, "Use parameterized
+ * queries", docs.aws.amazon.com/athena/latest/ug/querying-with-prepared-statements.html), and string
+ * values must be single-quoted literals. So every `?` below sits on a `WHERE` line (a test checks
+ * it): the query filter is a WHERE of its own CTE, never a SELECT-list expression, and the
+ * histogram's bucket arithmetic uses integers we checked, inlined.
  */
 
 import type { LogQuery } from '#domain/logs/query';
@@ -111,8 +118,9 @@ const RECORD_COLUMNS =
 
 /**
  * One page of a search with the port's bounded scan: the newest `maxScan` records of the range (below
- * the cursor) are the records examined; of those, the matches in order, at most `limit + 1` rows, and
- * always the last examined row (`rank_in_scan = examined`), whose position resumes an unfinished scan.
+ * the cursor) are the records examined; of those, the matches in order (at most `limit + 1`, flagged
+ * `matched`), and always the last examined row (`rank_in_scan = examined`, flagged not matched even
+ * when it also matches), whose position resumes an unfinished scan.
  */
 export function searchStatement(
   table: string,
@@ -128,15 +136,19 @@ export function searchStatement(
       range.maxScan,
     ),
     '), examined AS (',
-    '  SELECT recent.*, row_number() OVER (ORDER BY ts DESC, id DESC) AS rank_in_scan,',
-    `    count(*) OVER () AS examined, (${filter.sql}) AS matched`,
+    '  SELECT recent.*, row_number() OVER (ORDER BY ts DESC, id DESC) AS rank_in_scan, count(*) OVER () AS examined',
     '  FROM recent',
+    '), matches AS (',
+    '  SELECT * FROM examined',
+    `  WHERE ${filter.sql}`,
+    '  ORDER BY rank_in_scan',
+    `  LIMIT ${sqlInteger(range.limit + 1)}`,
     ')',
-    `SELECT rank_in_scan, examined, matched, ${RECORD_COLUMNS}`,
-    'FROM examined',
-    'WHERE matched OR rank_in_scan = examined',
+    `SELECT rank_in_scan, examined, TRUE AS matched, ${RECORD_COLUMNS} FROM matches`,
+    'UNION ALL',
+    `SELECT rank_in_scan, examined, FALSE AS matched, ${RECORD_COLUMNS} FROM examined`,
+    'WHERE rank_in_scan = examined',
     'ORDER BY rank_in_scan',
-    `LIMIT ${sqlInteger(range.limit + 1)}`,
   ].join('\n');
   return { sql, params: [...where.params, ...filter.params] };
 }
@@ -148,17 +160,20 @@ export function histogramStatement(
 ): Statement {
   const where = rangeWhere(request);
   const filter = filterExpression(request.query);
+  const bucket = `CAST(floor((ts - ${sqlInteger(request.fromMs)}) / ${sqlInteger(request.intervalMs)}) AS BIGINT)`;
   const sql = [
     ...recentRows(table, where, 'ts, severity, message, resource, attributes', request.maxScan),
+    '), examined AS (',
+    `  SELECT ${bucket} AS bucket, count(*) AS examined FROM recent GROUP BY 1`,
+    '), matched AS (',
+    `  SELECT ${bucket} AS bucket, count(*) AS matches FROM recent`,
+    `  WHERE ${filter.sql}`,
+    '  GROUP BY 1',
     ')',
-    `SELECT CAST(floor((ts - ?) / ?) AS BIGINT) AS bucket, count_if(${filter.sql}) AS matches, count(*) AS examined`,
-    'FROM recent',
-    'GROUP BY 1',
+    'SELECT examined.bucket, coalesce(matched.matches, 0) AS matches, examined.examined',
+    'FROM examined LEFT JOIN matched ON matched.bucket = examined.bucket',
   ].join('\n');
-  return {
-    sql,
-    params: [...where.params, sqlInteger(request.fromMs), sqlInteger(request.intervalMs), ...filter.params],
-  };
+  return { sql, params: [...where.params, ...filter.params] };
 }
 
 /** Every record of the tenant, oldest first (offboarding's export). */

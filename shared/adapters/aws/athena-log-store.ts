@@ -4,8 +4,8 @@
  * over that table in the store's workgroup (results encrypted, bytes scanned per query capped).
  *
  * Writes: one JSON line per record, lines of one hour joined into Firehose records of up to
- * 1,000 KiB (Firehose bills each record in 5 KB steps, and de-aggregates them again before
- * partitioning), PutRecordBatch calls of at most 500 records and 4 MiB. A partial failure is retried
+ * 1,000 KiB and 500 lines (Firehose bills each record in 5 KB steps, and de-aggregates them again
+ * before partitioning: newline-delimited JSON is an input its JSON de-aggregation accepts), PutRecordBatch calls of at most 500 records and 4 MiB. A partial failure is retried
  * for the failed records only, with backoff; what still fails is a 503, so the sender retries the
  * request: delivery is at least once (a retried request may store a batch twice), never lossy.
  *
@@ -38,8 +38,18 @@ import {
 import { LOG_ERASURE, LOG_TENANT_ID, logEventHour, logTenantPrefix } from './athena-log-table';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 
-/** Firehose's limits: a record of 1,000 KiB, a PutRecordBatch of 500 records and 4 MiB. */
-export const FIREHOSE_LIMITS = { recordBytes: 1_000 * 1024, batchRecords: 500, batchBytes: 4 * 1024 * 1024 };
+/**
+ * Firehose's limits: a record of 1,000 KiB, a PutRecordBatch of 500 records and 4 MiB, and at most 500
+ * JSON objects de-aggregated from one record ("Record deaggregation by JSON or by delimiter is capped
+ * at 500 per record": Firehose developer guide, "Apply dynamic partitioning to aggregated data",
+ * docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html).
+ */
+export const FIREHOSE_LIMITS = {
+  recordBytes: 1_000 * 1024,
+  linesPerRecord: 500,
+  batchRecords: 500,
+  batchBytes: 4 * 1024 * 1024,
+};
 
 export interface AthenaLogStoreOptions {
   readonly firehose: FirehoseClient;
@@ -130,7 +140,7 @@ export class AthenaLogStore implements LogStore {
     return { stored: records.length };
   }
 
-  /** JSON lines, grouped by hour partition, joined into records of at most 1,000 KiB. */
+  /** JSON lines, grouped by hour partition, joined into records of at most 1,000 KiB and 500 lines. */
   private firehoseRecords(tenantId: string, records: readonly LogRecord[]): Uint8Array[] {
     const byHour = new Map<string, string[]>();
     for (const record of records) {
@@ -159,7 +169,11 @@ export class AthenaLogStore implements LogStore {
       for (const line of lines) {
         const bytes = Buffer.from(line, 'utf8');
         // A record's limits (32 KB message, 64 × 4 KB attributes) keep one line far below 1,000 KiB.
-        if (size + bytes.length > FIREHOSE_LIMITS.recordBytes && chunk.length > 0) {
+        if (
+          chunk.length > 0 &&
+          (size + bytes.length > FIREHOSE_LIMITS.recordBytes ||
+            chunk.length >= FIREHOSE_LIMITS.linesPerRecord)
+        ) {
           out.push(Buffer.concat(chunk));
           chunk = [];
           size = 0;
