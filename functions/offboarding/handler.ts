@@ -11,6 +11,7 @@ import {
   awsLogStore,
   awsMetricDataHolder,
   awsMetricMetadata,
+  awsOffboardingQueue,
   awsTenantStore,
   awsTenantStoreIn,
   requiredEnv,
@@ -31,6 +32,8 @@ export const handler = createOffboardingWorker({
   tenantsIn: awsTenantStoreIn,
   audit,
   clock: systemClock,
+  // This region's queue: the log store's late erasure is queued here with a delay.
+  queue: awsOffboardingQueue(),
   keys: awsKeyService(),
   archives: awsArchiveStore(),
   observability: lambdaObservability('offboarding'),

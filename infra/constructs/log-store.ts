@@ -19,9 +19,11 @@ import { type ILogGroup, LogGroup, LogStream } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
+  FIREHOSE_BUFFER_SECONDS,
   FIREHOSE_ERROR_PREFIX,
   FIREHOSE_PARTITION_QUERY,
   FIREHOSE_PREFIX,
+  FIREHOSE_RETRY_SECONDS,
   LOG_HOUR_FORMAT,
   LOG_OBJECT_PREFIX,
   LOG_PARTITION_KEYS,
@@ -173,7 +175,7 @@ export class LogStore extends Construct {
         prefix: FIREHOSE_PREFIX,
         errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
         // Parquet conversion needs at least 64 MB buffers; 60 s is the freshness docs/logs.md promises.
-        bufferingHints: { intervalInSeconds: 60, sizeInMBs: 128 },
+        bufferingHints: { intervalInSeconds: FIREHOSE_BUFFER_SECONDS, sizeInMBs: 128 },
         compressionFormat: 'UNCOMPRESSED',
         encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: this.key.keyArn } },
         cloudWatchLoggingOptions: {
@@ -181,7 +183,11 @@ export class LogStore extends Construct {
           logGroupName: this.deliveryErrors.logGroupName,
           logStreamName: errorStream.logStreamName,
         },
-        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+        // Both bound LOG_LATE_WRITES_SECONDS, after which offboarding erases a tenant's prefix again.
+        dynamicPartitioningConfiguration: {
+          enabled: true,
+          retryOptions: { durationInSeconds: FIREHOSE_RETRY_SECONDS },
+        },
         processingConfiguration: {
           enabled: true,
           processors: [

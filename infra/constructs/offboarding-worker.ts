@@ -106,6 +106,9 @@ export class OffboardingWorker extends Construct {
         ),
       }),
     );
+    // The late erasure (functions/offboarding/job.ts) is queued by the worker on its own queue.
+    this.worker.fn.addEnvironment(ENV.offboardingQueueUrl, this.queue.queueUrl);
+    this.queue.grantSendMessages(this.worker.fn);
     this.worker.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
     );

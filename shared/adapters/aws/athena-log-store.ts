@@ -121,6 +121,7 @@ export class AthenaLogStore implements LogStore {
   readonly dataName = 'logs';
   readonly erasureMethod = LOG_ERASURE.erasureMethod;
   readonly erasureLimitation = LOG_ERASURE.erasureLimitation;
+  readonly lateWritesSeconds = LOG_ERASURE.lateWritesSeconds;
   private readonly table: string;
   private readonly wait: (ms: number) => Promise<void>;
   private readonly now: () => number;

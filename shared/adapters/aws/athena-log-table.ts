@@ -54,9 +54,23 @@ export const FIREHOSE_PARTITION_QUERY = '{tenant: .tenant, event_hour: .event_ho
 export const FIREHOSE_PREFIX = `${LOG_OBJECT_PREFIX}tenant=!{partitionKeyFromQuery:tenant}/event_hour=!{partitionKeyFromQuery:event_hour}/`;
 export const FIREHOSE_ERROR_PREFIX = `${LOG_ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
 
+/** The stream's buffering interval (s): freshness of searches. */
+export const FIREHOSE_BUFFER_SECONDS = 60;
+/** How long the stream retries a failed S3 delivery of a partition (s). */
+export const FIREHOSE_RETRY_SECONDS = 300;
+
+/**
+ * How long after ingest accepted a line it can still land in S3: 1.5× the buffering interval (with
+ * dynamic partitioning, docs.aws.amazon.com/firehose/latest/dev/buffering.html), the S3 retry, and a
+ * minute for an ingest request already past authentication when the tenant was suspended (the API's
+ * 29 s and the 10 s authentication cache). Offboarding erases the prefix again after this.
+ */
+export const LOG_LATE_WRITES_SECONDS = Math.ceil(FIREHOSE_BUFFER_SECONDS * 1.5) + FIREHOSE_RETRY_SECONDS + 60;
+
 /** How erasure works, and what it cannot reach, as offboarding reports it. */
 export const LOG_ERASURE = {
-  erasureMethod: 'the tenant’s S3 prefix (every hour partition) is deleted',
+  erasureMethod: `the tenant’s S3 prefix (every hour partition) is deleted, and again ${LOG_LATE_WRITES_SECONDS} s later for lines still in the Firehose buffer`,
   erasureLimitation:
-    'lines Firehose still buffered when ingest stopped for the tenant (at most the stream’s 60 s buffering interval) land after the erasure, and results of the tenant’s searches stay under athena-results/ until they expire (1 day): erase the prefix again after that interval (RUNBOOK, log store)',
+    'results of the tenant’s searches stay under athena-results/ until they expire (1 day), and lines Firehose could not partition or convert stay under errors/ until the bucket’s retention expires them',
+  lateWritesSeconds: LOG_LATE_WRITES_SECONDS,
 } as const;

@@ -328,8 +328,11 @@ export function awsTenantStoreIn(region: string): DynamoDbTenantStore {
   return new DynamoDbTenantStore(client, requiredEnv(ENV.tableName));
 }
 
-/** Offboarding as the admin API starts it: this region, every region, each region's queue. */
-export function awsOffboardingStart() {
+/**
+ * The offboarding queues: a part goes to the queue of the region that runs it (same name, this
+ * region's URL rewritten), through a client of that region loaded on first use.
+ */
+export function awsOffboardingQueue(): import('#ports/offboarding-queue').OffboardingQueue {
   const queueUrl = requiredEnv(ENV.offboardingQueueUrl);
   const clients = new Map<string, Promise<import('@aws-sdk/client-sqs').SQSClient>>();
   const clientIn = (region: string) => {
@@ -341,17 +344,22 @@ export function awsOffboardingStart() {
     return client;
   };
   return {
+    enqueue: async (message, options) => {
+      const { SqsOffboardingQueue } = await import('./sqs-offboarding-queue');
+      const client = await clientIn(message.region);
+      await new SqsOffboardingQueue(queueUrl, () => client).enqueue(message, options);
+    },
+  };
+}
+
+/** Offboarding as the admin API starts it: this region, every region, each region's queue. */
+export function awsOffboardingStart() {
+  return {
     region: requiredEnv('AWS_REGION'),
     regions: requiredEnv(ENV.platformRegions)
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean),
-    queue: {
-      enqueue: async (message: import('#ports/offboarding-queue').OffboardingMessage) => {
-        const { SqsOffboardingQueue } = await import('./sqs-offboarding-queue');
-        const client = await clientIn(message.region);
-        await new SqsOffboardingQueue(queueUrl, () => client).enqueue(message);
-      },
-    },
+    queue: awsOffboardingQueue(),
   };
 }
