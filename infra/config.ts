@@ -42,6 +42,8 @@ export interface PlatformConfig {
   readonly magneticRetentionDays: number;
   /** CloudWatch Logs retention for every function and API log group. */
   readonly logRetentionDays: number;
+  /** Days tenants' log lines are kept in the log store (default 30, LM Logs' default). */
+  readonly logDataRetentionDays?: number;
   /** WAF rate-based rule: requests per source IP per 5 minutes before blocking. */
   readonly wafRateLimitPer5Min: number;
   /** API Gateway stage throttling (steady rate, burst). */

@@ -4,6 +4,7 @@
  * here (the type forces it when FunctionName grows); routes pick it up from ROUTES.
  */
 import type { FunctionName } from '#http/routes';
+import type { LogStoreAccess } from './constructs/log-store';
 import type { MetricStoreAccess } from './constructs/metric-store';
 import type { TableAccess, TenantKeyAccess } from './constructs/platform-function';
 
@@ -17,6 +18,8 @@ export interface FunctionSpec {
   readonly ingestState?: TableAccess;
   /** Access to the region's metric store: sets METRIC_STORE and its location. */
   readonly metricStore?: MetricStoreAccess;
+  /** The region's log store (infra/constructs/log-store.ts): sets LOG_STREAM and the rest. */
+  readonly logs?: LogStoreAccess;
   /** Per-tenant KMS keys: 'use' (encrypt/decrypt) or 'manage' (also create, replicate, destroy). */
   readonly tenantKeys?: TenantKeyAccess;
   /** The offboarding archive bucket: sets ARCHIVE_BUCKET. */
@@ -36,6 +39,7 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     table: 'readAppendAudit',
     ingestState: 'readWrite',
     metricStore: 'write',
+    logs: 'ingest',
     memorySize: 1024,
   },
   api: {
@@ -44,6 +48,9 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     table: 'readWrite',
     metricStore: 'read',
     tenantKeys: 'use',
+    logs: 'search',
+    // Log searches are Athena queries (seconds); API Gateway's 29 s integration limit caps them.
+    timeoutSeconds: 29,
   },
   admin: {
     entry: 'functions/admin/handler.ts',

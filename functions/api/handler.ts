@@ -2,6 +2,7 @@ import {
   awsAuditLog,
   awsConsoleUsers,
   awsKeyService,
+  awsLogStore,
   awsMetricStore,
   awsRegionSettings,
   awsTenantStore,
@@ -9,6 +10,8 @@ import {
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
 import { createApiHandler } from './app';
+
+const logs = awsLogStore();
 
 export const handler = createApiHandler({
   tenants: awsTenantStore(),
@@ -19,4 +22,5 @@ export const handler = createApiHandler({
   observability: lambdaObservability('api'),
   consoleUsers: awsConsoleUsers(),
   region: awsRegionSettings(),
+  ...(logs ? { logs } : {}),
 });

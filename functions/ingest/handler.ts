@@ -1,6 +1,6 @@
 import { alertBusConfigured } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsIngestGuard } from '#adapters/aws/guardrails-wiring';
-import { awsMetricMetadata, awsMetricStore, awsTenantStore } from '#adapters/aws/wiring';
+import { awsLogStore, awsMetricMetadata, awsMetricStore, awsTenantStore } from '#adapters/aws/wiring';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
@@ -10,6 +10,8 @@ import { createIngestHandler } from './app';
 const observability = lambdaObservability('ingest');
 const tenants = awsTenantStore();
 const metrics = awsMetricStore();
+// The log routes are served where the log-store construct bound this function (docs/logs.md).
+const logs = awsLogStore();
 // One cached index of the tenants' resources for linking pushes and for on-ingest evaluation.
 const resources = new TenantResourceDirectory(tenants);
 // Evaluation on ingest when the alerting construct gave this function the bus (ALERT_BUS_NAME).
@@ -24,6 +26,7 @@ export const handler = createIngestHandler({
   observability,
   resources,
   metadata: awsMetricMetadata(),
+  ...(logs ? { logs } : {}),
   guard: awsIngestGuard(
     observability,
     systemClock,

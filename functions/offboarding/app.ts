@@ -18,6 +18,7 @@ export const offboardingMessageSchema = z.strictObject({
   tenantId: z.string().check(z.regex(/^[a-f0-9]{32}$/)),
   jobId: z.string().check(z.regex(/^[a-f0-9]{32}-[0-9]{13}$/)),
   region: z.string().check(z.regex(/^[a-z0-9-]{1,32}$/)),
+  pass: z.optional(z.literal('late-erasure')),
 });
 
 export type OffboardingWorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;

@@ -9,8 +9,10 @@ import {
   awsArchiveStore,
   awsAuditLog,
   awsKeyService,
+  awsLogStore,
   awsMetricDataHolder,
   awsMetricMetadata,
+  awsOffboardingQueue,
   awsTenantStore,
   awsTenantStoreIn,
   requiredEnv,
@@ -22,6 +24,8 @@ import { createOffboardingWorker } from './app';
 const tenants = awsTenantStore();
 const audit = awsAuditLog();
 const { limits, ...regionalGuardrails } = awsGuardrailStores();
+// The region's log lake: its tenant prefix is exported and erased with the other regional stores.
+const logs = awsLogStore();
 
 export const handler = createOffboardingWorker({
   region: requiredEnv('AWS_REGION'),
@@ -29,6 +33,8 @@ export const handler = createOffboardingWorker({
   tenantsIn: awsTenantStoreIn,
   audit,
   clock: systemClock,
+  // This region's queue: the log store's late erasure is queued here with a delay.
+  queue: awsOffboardingQueue(),
   keys: awsKeyService(),
   archives: awsArchiveStore(),
   observability: lambdaObservability('offboarding'),
@@ -45,5 +51,5 @@ export const handler = createOffboardingWorker({
     limits,
   ],
   // This region's stores: every region's part exports and erases its own.
-  regional: [awsMetricDataHolder(), ...Object.values(regionalGuardrails)],
+  regional: [awsMetricDataHolder(), ...Object.values(regionalGuardrails), ...(logs ? [logs] : [])],
 });

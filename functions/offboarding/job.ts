@@ -11,6 +11,12 @@
  * key (what no store could erase — backups, PITR, replicas — becomes unreadable) and writes the
  * tombstone. A re-delivered message finds its part recorded and only helps finish.
  *
+ * Late erasure: a store that receives writes late (a delivery buffer: the log store's Firehose
+ * stream lands lines up to minutes after ingest accepted them) declares `lateWritesSeconds`. The
+ * part then queues a second pass of its own region (`pass: 'late-erasure'`, SQS DelaySeconds) that
+ * erases those stores again once that time has passed after the part, re-queuing itself while it is
+ * early, and records what it removed on the part (`lateErasure`).
+ *
  * Job state is written through the coordinator region's replica (tenantsIn), so its conditional
  * writes hold even when workers in several regions record parts at once.
  */
@@ -29,7 +35,11 @@ import type { ArchiveStore } from '#ports/archive-store';
 import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { KeyService } from '#ports/key-service';
-import type { OffboardingMessage, OffboardingQueue } from '#ports/offboarding-queue';
+import {
+  MAX_QUEUE_DELAY_SECONDS,
+  type OffboardingMessage,
+  type OffboardingQueue,
+} from '#ports/offboarding-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import type { TenantStore } from '#ports/tenant-store';
 import { writeArchive } from './archive-export';
@@ -60,6 +70,8 @@ export interface OffboardingWorkerDeps extends OffboardingBaseDeps {
   readonly tenantsIn?: (region: string) => TenantStore;
   /** How long a part's claim holds off a second delivery (default 15 min, the worker's timeout). */
   readonly claimLeaseMs?: number;
+  /** This region's queue: the late erasure is queued here (required when a holder has lateWritesSeconds). */
+  readonly queue?: OffboardingQueue;
 }
 
 export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
@@ -141,6 +153,7 @@ export async function runOffboardingPart(
   // A message of another (older) job, or of a tenant that is gone, has nothing left to do.
   if (!current || !job || job.jobId !== jobId) return undefined;
   const jobTenants = (deps.tenantsIn ?? (() => deps.tenants))(job.coordinator);
+  if (message.pass === 'late-erasure') return lateErasure(deps, jobTenants, message, job);
 
   let latest = job;
   if (!job.parts[region] && job.state === 'running' && (await claimPart(deps, jobTenants, message))) {
@@ -152,6 +165,10 @@ export async function runOffboardingPart(
     );
     latest = tenant.offboarding ?? latest;
   }
+  // Queued on every delivery that finds the part without it (a failed send is retried with the
+  // message; a duplicate late pass finds lateErasure recorded and does nothing).
+  const part = latest.parts[region];
+  if (part && !part.lateErasure && lateWritesSeconds(deps) > 0) await queueLateErasure(deps, message, part);
   if (pendingRegions(latest).length > 0 || latest.state === 'succeeded') return latest;
   return finish(deps, jobTenants, tenantId, jobId);
 }
@@ -270,4 +287,65 @@ async function finish(
   });
   await audit(deps, tenantId, 'tombstone', { status: 'offboarded', jobId });
   return tenant.offboarding;
+}
+
+/** The longest late-write window of this region's stores (0: none receives writes late). */
+function lateWritesSeconds(deps: OffboardingWorkerDeps): number {
+  return Math.max(0, ...deps.regional.map((holder) => holder.lateWritesSeconds ?? 0));
+}
+
+async function queueLateErasure(
+  deps: OffboardingWorkerDeps,
+  { tenantId, jobId, region }: OffboardingMessage,
+  part: OffboardingPart,
+): Promise<void> {
+  if (!deps.queue)
+    throw new Error(
+      'offboarding: a store receives writes late but the worker has no queue for the late erasure',
+    );
+  const dueMs = Date.parse(part.at) + lateWritesSeconds(deps) * 1000;
+  const delaySeconds = Math.min(
+    MAX_QUEUE_DELAY_SECONDS,
+    Math.max(1, Math.ceil((dueMs - deps.clock.now().getTime()) / 1000)),
+  );
+  await deps.queue.enqueue({ tenantId, jobId, region, pass: 'late-erasure' }, { delaySeconds });
+}
+
+/**
+ * The second erasure: once `lateWritesSeconds` have passed since the part, erases the stores that
+ * receive writes late again and records what they still held. Early (the part is younger than
+ * that): queues itself again for the rest of the wait.
+ */
+async function lateErasure(
+  deps: OffboardingWorkerDeps,
+  jobTenants: TenantStore,
+  message: OffboardingMessage,
+  job: OffboardingJob,
+): Promise<OffboardingJob> {
+  const { tenantId, jobId, region } = message;
+  const part = job.parts[region];
+  if (!part || part.lateErasure) return job;
+  const late = deps.regional.filter((holder) => (holder.lateWritesSeconds ?? 0) > 0);
+  if (late.length === 0) return job;
+  if (deps.clock.now().getTime() < Date.parse(part.at) + lateWritesSeconds(deps) * 1000) {
+    await queueLateErasure(deps, message, part);
+    return job;
+  }
+  const removed: Record<string, number> = {};
+  for (const holder of late) removed[holder.dataName] = await holder.deleteTenant(tenantId);
+  const at = deps.clock.now().toISOString();
+  await audit(deps, tenantId, 'delete-late', { region, removed });
+  const { tenant } = await changeTenant(jobTenants, tenantId, (t) => {
+    const current = t.offboarding;
+    const recorded = current?.parts[region];
+    if (current?.jobId !== jobId || !recorded || recorded.lateErasure) return undefined;
+    return {
+      ...t,
+      offboarding: {
+        ...current,
+        parts: { ...current.parts, [region]: { ...recorded, lateErasure: { at, removed } } },
+      },
+    };
+  });
+  return tenant.offboarding ?? job;
 }

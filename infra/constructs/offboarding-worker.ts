@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
 import { OFFBOARDING_QUEUE_NAME } from '#adapters/aws/sqs-offboarding-queue';
 import { ENV } from '#adapters/aws/wiring';
+import type { LogStore } from './log-store';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction } from './platform-function';
 
@@ -33,6 +34,8 @@ export interface OffboardingWorkerProps {
   readonly ingestStateTable: ITableV2;
   readonly metricStore: MetricStore;
   readonly archives: IBucket;
+  /** The region's log lake: the worker exports the tenant's lines and deletes its prefix. */
+  readonly logStore: LogStore;
   /** The admin function: queues parts (SendMessage to this queue's name in every region). */
   readonly admin: PlatformFunction;
   readonly newFunction: (id: string, serviceName: string) => PlatformFunction;
@@ -88,6 +91,7 @@ export class OffboardingWorker extends Construct {
     this.worker.bindMetricStore(props.metricStore, 'readErase');
     this.worker.bindTenantKeys('manage', props.regions);
     this.worker.bindBucket(props.archives, ENV.archiveBucket, 'readWrite');
+    props.logStore.bind(this.worker, 'erase');
     // The job record is written through the coordinator's replica (conditional writes hold there).
     this.worker.fn.addToRolePolicy(
       new PolicyStatement({
@@ -102,6 +106,9 @@ export class OffboardingWorker extends Construct {
         ),
       }),
     );
+    // The late erasure (functions/offboarding/job.ts) is queued by the worker on its own queue.
+    this.worker.fn.addEnvironment(ENV.offboardingQueueUrl, this.queue.queueUrl);
+    this.queue.grantSendMessages(this.worker.fn);
     this.worker.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
     );

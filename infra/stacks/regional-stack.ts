@@ -21,6 +21,7 @@ import type { ConsoleUserPool } from '../constructs/console-user-pool';
 import { IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
+import { LogStore } from '../constructs/log-store';
 import { MAGNETIC_REJECTIONS_FILTER_ID, MetricStore } from '../constructs/metric-store';
 import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboarding-worker';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
@@ -67,6 +68,8 @@ export class RegionalStack extends Stack {
   readonly alerting: Alerting;
   /** This region's website-check location and the scheduled checks of the tenants homed here. */
   readonly websiteChecks: WebsiteChecks;
+  /** Tenant log lines: Firehose → S3 Parquet → Athena (infra/constructs/log-store.ts). */
+  readonly logStore: LogStore;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -92,6 +95,11 @@ export class RegionalStack extends Stack {
     });
     this.archives = new ArchiveBucket(this, 'Archives', { key: this.keys.archives, expireAfterDays: 30 });
     this.ingestState = new IngestStateTable(this, 'IngestState', { key: this.keys.metricStore });
+    this.logStore = new LogStore(this, 'LogStore', {
+      retentionDays: config.logDataRetentionDays ?? 30,
+      logKey: this.keys.logs,
+      logRetentionDays: config.logRetentionDays,
+    });
     this.providerTokenSecret = new Secret(this, 'ProviderToken', {
       description: 'Provider admin bearer token (rotate: see RUNBOOK.md)',
       encryptionKey: this.keys.secrets,
@@ -132,6 +140,7 @@ export class RegionalStack extends Stack {
           config.regions.map((r) => r.region),
         );
       if (spec.archives) fn.bindBucket(this.archives.bucket, ENV.archiveBucket, spec.archives);
+      if (spec.logs) this.logStore.bind(fn, spec.logs);
       if (spec.providerToken) fn.bindSecret(this.providerTokenSecret);
       functions[name] = fn;
     }
@@ -189,6 +198,7 @@ export class RegionalStack extends Stack {
       ingestStateTable: this.ingestState.table,
       metricStore: this.metricStore,
       archives: this.archives.bucket,
+      logStore: this.logStore,
       admin: this.functions.admin,
       newFunction: (id, serviceName) =>
         this.newFunction(id, {

@@ -24,6 +24,11 @@ export interface OffboardingPart {
   readonly remaining: Record<string, number>;
   readonly methods?: Record<string, string>;
   readonly limitations: readonly string[];
+  /**
+   * The second erasure of the stores that receive writes late (a delivery buffer), run once their
+   * `lateWritesSeconds` have passed after the part: what it removed.
+   */
+  readonly lateErasure?: { readonly at: string; readonly removed: Record<string, number> };
 }
 
 export type OffboardingState = 'running' | 'finalizing' | 'succeeded';

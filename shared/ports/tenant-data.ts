@@ -16,4 +16,10 @@ export interface TenantDataHolder {
   readonly erasureLimitation?: string;
   /** Set when erasure is more than deleting records (e.g. a dropped table): offboarding reports it. */
   readonly erasureMethod?: string;
+  /**
+   * Set when writes accepted before the tenant was suspended can still land this many seconds after
+   * the erasure (a delivery buffer, e.g. Firehose): offboarding erases this holder again once that
+   * time has passed (functions/offboarding/job.ts, the late erasure).
+   */
+  readonly lateWritesSeconds?: number;
 }

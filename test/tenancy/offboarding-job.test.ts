@@ -20,6 +20,7 @@ import type { AuditEvent } from '#ports/audit-log';
 import type { KeyService } from '#ports/key-service';
 import type { OffboardingMessage } from '#ports/offboarding-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
+import { offboardingMessageSchema } from '../../functions/offboarding/app';
 import {
   type OffboardingWorkerDeps,
   runOffboardingPart,
@@ -226,6 +227,71 @@ describe('offboarding job across regions', () => {
     expect((await runOffboardingPart(worker, queued[0]!))!.state).toBe('succeeded');
   });
 
+  it('erases a store with late writes again after its window: queued with a delay, early runs re-queue, recorded on the part', async () => {
+    const { tenants, events, workers, queued } = await setup(['eu-west-2']);
+    let nowMs = Date.parse('2026-12-06T12:00:00Z');
+    const logs = { ...memoryHolder('logs', 4), lateWritesSeconds: 450 };
+    const late: { message: OffboardingMessage; delaySeconds: number | undefined }[] = [];
+    const worker: OffboardingWorkerDeps = {
+      ...workers.get('eu-west-2')!,
+      clock: { now: () => new Date(nowMs) },
+      regional: [memoryHolder('metrics', 2), logs],
+      queue: {
+        enqueue: async (message, options) => void late.push({ message, delaySeconds: options?.delaySeconds }),
+      },
+    };
+    const job = await runOffboardingPart(worker, queued[0]!);
+    expect(job!.state).toBe('succeeded');
+    expect(job!.parts['eu-west-2']!.removed).toEqual({ metadata: 3, metrics: 2, logs: 4 });
+    const lateMessage = { tenantId, jobId: job!.jobId, region: 'eu-west-2', pass: 'late-erasure' as const };
+    expect(late).toEqual([{ message: lateMessage, delaySeconds: 450 }]);
+
+    // Lines still in the delivery buffer land after the erasure.
+    const landed = 3;
+    logs.deleteTenant = async function () {
+      this.deletes++;
+      return landed;
+    };
+    // Delivered early (200 s after the part): it queues itself for the 250 s left and erases nothing.
+    nowMs += 200_000;
+    await runOffboardingPart(worker, lateMessage);
+    expect(late[1]).toEqual({ message: lateMessage, delaySeconds: 250 });
+    expect(logs.deletes).toBe(1);
+    // On time: the prefix is erased again; what it removed is on the part and in the audit log.
+    nowMs += 250_000;
+    const after = await runOffboardingPart(worker, lateMessage);
+    expect(logs.deletes).toBe(2);
+    expect(after!.parts['eu-west-2']!.lateErasure).toEqual({
+      at: new Date(nowMs).toISOString(),
+      removed: { logs: 3 },
+    });
+    expect(events.at(-1)).toMatchObject({
+      action: 'tenant.offboard.delete-late',
+      after: { region: 'eu-west-2', removed: { logs: 3 } },
+    });
+    expect((await tenants.getTenant(tenantId))!.offboarding!.parts['eu-west-2']!.lateErasure).toBeDefined();
+    // A duplicate late pass, and a re-delivered part, change nothing and queue nothing.
+    await runOffboardingPart(worker, lateMessage);
+    await runOffboardingPart(worker, queued[0]!);
+    expect(logs.deletes).toBe(2);
+    expect(late).toHaveLength(2);
+  });
+
+  it('the worker reads a late-erasure message and refuses any other pass', () => {
+    const message = { tenantId, jobId: `${tenantId}-1764241200000`, region: 'eu-west-2' };
+    expect(offboardingMessageSchema.parse({ ...message, pass: 'late-erasure' }).pass).toBe('late-erasure');
+    expect(offboardingMessageSchema.safeParse({ ...message, pass: 'again' }).success).toBe(false);
+  });
+
+  it('fails the part (SQS retries it) when a store has late writes and the worker has no queue', async () => {
+    const { workers, queued } = await setup(['eu-west-2']);
+    const worker: OffboardingWorkerDeps = {
+      ...workers.get('eu-west-2')!,
+      regional: [{ ...memoryHolder('logs', 1), lateWritesSeconds: 60 }],
+    };
+    await expect(runOffboardingPart(worker, queued[0]!)).rejects.toThrow(/no queue for the late erasure/);
+  });
+
   it('queues each part on its own region’s SQS queue (same account and name, no cross-region outputs)', async () => {
     const sqs = mockClient(SQSClient);
     sqs.on(SendMessageCommand).resolves({});
@@ -241,12 +307,24 @@ describe('offboarding job across regions', () => {
     const jobId = `${tenantId}-1764241200000`;
     await queue.enqueue({ tenantId, jobId, region: 'us-west-2' });
     await queue.enqueue({ tenantId, jobId, region: 'eu-west-2' });
+    await queue.enqueue(
+      { tenantId, jobId, region: 'us-west-2', pass: 'late-erasure' },
+      { delaySeconds: 450 },
+    );
+    await expect(
+      queue.enqueue({ tenantId, jobId, region: 'us-west-2' }, { delaySeconds: 901 }),
+    ).rejects.toThrow(/0 to 900/);
     const calls = sqs.commandCalls(SendMessageCommand);
     expect(calls.map((c) => c.args[0].input)).toEqual([
       { QueueUrl: own, MessageBody: JSON.stringify({ tenantId, jobId, region: 'us-west-2' }) },
       {
         QueueUrl: 'https://sqs.eu-west-2.amazonaws.com/123456789012/obs-platform-offboarding',
         MessageBody: JSON.stringify({ tenantId, jobId, region: 'eu-west-2' }),
+      },
+      {
+        QueueUrl: own,
+        MessageBody: JSON.stringify({ tenantId, jobId, region: 'us-west-2', pass: 'late-erasure' }),
+        DelaySeconds: 450,
       },
     ]);
     // Each message went through the client of its region.

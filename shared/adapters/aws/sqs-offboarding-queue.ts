@@ -1,5 +1,9 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { OffboardingMessage, OffboardingQueue } from '#ports/offboarding-queue';
+import {
+  MAX_QUEUE_DELAY_SECONDS,
+  type OffboardingMessage,
+  type OffboardingQueue,
+} from '#ports/offboarding-queue';
 
 /** Every region's offboarding queue has this name (infra/constructs/offboarding-worker.ts). */
 export const OFFBOARDING_QUEUE_NAME = 'obs-platform-offboarding';
@@ -24,11 +28,15 @@ export class SqsOffboardingQueue implements OffboardingQueue {
     private readonly clientIn: (region: string) => SQSClient,
   ) {}
 
-  async enqueue(message: OffboardingMessage): Promise<void> {
+  async enqueue(message: OffboardingMessage, options: { delaySeconds?: number } = {}): Promise<void> {
+    const delay = options.delaySeconds ?? 0;
+    if (!Number.isInteger(delay) || delay < 0 || delay > MAX_QUEUE_DELAY_SECONDS)
+      throw new Error(`an SQS delay is 0 to ${MAX_QUEUE_DELAY_SECONDS} whole seconds, not ${delay}`);
     await this.clientIn(message.region).send(
       new SendMessageCommand({
         QueueUrl: queueUrlIn(this.ownQueueUrl, message.region),
         MessageBody: JSON.stringify(message),
+        ...(delay > 0 ? { DelaySeconds: delay } : {}),
       }),
     );
   }

@@ -15,12 +15,14 @@ import { type RegionSettings, regionSettingsFromEnv } from '#domain/region';
 import { configureAuth } from '#http/auth';
 import type { ArchiveStore } from '#ports/archive-store';
 import type { ConsoleTokenVerifier } from '#ports/console-identity';
+import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import type { SeriesReaderSource } from '#ports/series-source';
 import type { SpillQueue } from '#ports/spill-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import { AmpMetricStore } from './amp-metric-store';
 import { regionFromWorkspaceUrl, sigv4Signer } from './amp-sigv4';
+import { LOG_ERASURE } from './athena-log-table';
 import { CognitoConsoleUsers, cognitoTokenVerifier, consolePoolFromEnv } from './cognito-console-identity';
 import { DynamoDbAuditLog } from './dynamodb-audit-log';
 import { INGEST_STATE_TABLE_ENV } from './dynamodb-ingest-state';
@@ -189,6 +191,67 @@ export function awsMetricStore(options: { spill?: boolean } = {}): MetricStore {
   return new SpillingMetricStore(store, { park: async (batch) => (await load()).park(batch) });
 }
 
+/** Set by infra/constructs/log-store.ts on the functions that ingest, search or erase logs. */
+export const LOG_STORE_ENV = {
+  stream: 'LOG_STREAM',
+  database: 'LOG_DATABASE',
+  table: 'LOG_TABLE',
+  workGroup: 'LOG_WORKGROUP',
+  bucket: 'LOG_BUCKET',
+  bytesScannedCutoff: 'LOG_BYTES_SCANNED_CUTOFF',
+  /** How long a query may run before it is stopped (the function's timeout less 2 s). */
+  queryDeadlineMs: 'LOG_QUERY_DEADLINE_MS',
+} as const;
+
+/**
+ * The region's log store (Firehose → S3 Parquet → Athena) where the log-store construct bound this
+ * function, else undefined (the log routes are then not served). The SDK clients are loaded on
+ * first use, so functions that never touch logs pay nothing at cold start.
+ */
+export function awsLogStore(): LogStore | undefined {
+  const deliveryStream = process.env[LOG_STORE_ENV.stream];
+  if (!deliveryStream) return undefined;
+  const settings = {
+    deliveryStream,
+    database: requiredEnv(LOG_STORE_ENV.database),
+    table: requiredEnv(LOG_STORE_ENV.table),
+    workGroup: requiredEnv(LOG_STORE_ENV.workGroup),
+    bucket: requiredEnv(LOG_STORE_ENV.bucket),
+    bytesScannedCutoff: Number(requiredEnv(LOG_STORE_ENV.bytesScannedCutoff)),
+    ...(process.env[LOG_STORE_ENV.queryDeadlineMs]
+      ? { queryDeadlineMs: Number(process.env[LOG_STORE_ENV.queryDeadlineMs]) }
+      : {}),
+  };
+  let store: Promise<LogStore> | undefined;
+  const load = () =>
+    (store ??= Promise.all([
+      import('@aws-sdk/client-athena'),
+      import('@aws-sdk/client-firehose'),
+      import('@aws-sdk/client-s3'),
+      import('./athena-log-store'),
+    ]).then(
+      ([{ AthenaClient }, { FirehoseClient }, { S3Client }, { AthenaLogStore }]) =>
+        new AthenaLogStore({
+          ...settings,
+          athena: new AthenaClient({}),
+          // Retries are the store's own: failed records only, with backoff, then a 503.
+          firehose: new FirehoseClient({ maxAttempts: 1 }),
+          s3: new S3Client({}),
+        }),
+    ));
+  return {
+    dataName: 'logs',
+    ...LOG_ERASURE,
+    append: async (tenantId, records) => (await load()).append(tenantId, records),
+    search: async (tenantId, search) => (await load()).search(tenantId, search),
+    histogram: async (tenantId, request) => (await load()).histogram(tenantId, request),
+    deleteTenant: async (tenantId) => (await load()).deleteTenant(tenantId),
+    exportTenant: async function* (tenantId) {
+      yield* (await load()).exportTenant(tenantId);
+    },
+  };
+}
+
 /** The magnetic-rejection bucket where the CDK construct set one (functions that create tables). */
 function rejectedDataLocation(): { rejectedDataLocation?: RejectedDataLocation } {
   const bucketName = process.env[ENV.timestreamRejectedBucket];
@@ -267,8 +330,11 @@ export function awsTenantStoreIn(region: string): DynamoDbTenantStore {
   return new DynamoDbTenantStore(client, requiredEnv(ENV.tableName));
 }
 
-/** Offboarding as the admin API starts it: this region, every region, each region's queue. */
-export function awsOffboardingStart() {
+/**
+ * The offboarding queues: a part goes to the queue of the region that runs it (same name, this
+ * region's URL rewritten), through a client of that region loaded on first use.
+ */
+export function awsOffboardingQueue(): import('#ports/offboarding-queue').OffboardingQueue {
   const queueUrl = requiredEnv(ENV.offboardingQueueUrl);
   const clients = new Map<string, Promise<import('@aws-sdk/client-sqs').SQSClient>>();
   const clientIn = (region: string) => {
@@ -280,18 +346,23 @@ export function awsOffboardingStart() {
     return client;
   };
   return {
+    enqueue: async (message, options) => {
+      const { SqsOffboardingQueue } = await import('./sqs-offboarding-queue');
+      const client = await clientIn(message.region);
+      await new SqsOffboardingQueue(queueUrl, () => client).enqueue(message, options);
+    },
+  };
+}
+
+/** Offboarding as the admin API starts it: this region, every region, each region's queue. */
+export function awsOffboardingStart() {
+  return {
     region: requiredEnv('AWS_REGION'),
     regions: requiredEnv(ENV.platformRegions)
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean),
-    queue: {
-      enqueue: async (message: import('#ports/offboarding-queue').OffboardingMessage) => {
-        const { SqsOffboardingQueue } = await import('./sqs-offboarding-queue');
-        const client = await clientIn(message.region);
-        await new SqsOffboardingQueue(queueUrl, () => client).enqueue(message);
-      },
-    },
+    queue: awsOffboardingQueue(),
   };
 }
 

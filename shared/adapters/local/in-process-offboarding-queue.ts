@@ -14,13 +14,16 @@ export class InProcessOffboardingQueue implements OffboardingQueue {
     private readonly options: { retryMs?: number; maxAttempts?: number; onError?: (e: unknown) => void } = {},
   ) {}
 
-  async enqueue(message: OffboardingMessage): Promise<void> {
+  async enqueue(message: OffboardingMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     const work = this.workerIn(message.region);
     const run = (async () => {
       const maxAttempts = this.options.maxAttempts ?? 5;
       for (let attempt = 1; attempt <= maxAttempts && !this.closed; attempt++) {
         await new Promise((resolve) =>
-          setTimeout(resolve, attempt === 1 ? 0 : (this.options.retryMs ?? 1000)),
+          setTimeout(
+            resolve,
+            attempt === 1 ? (options.delaySeconds ?? 0) * 1000 : (this.options.retryMs ?? 1000),
+          ),
         );
         try {
           await work(message);

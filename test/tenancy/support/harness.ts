@@ -25,6 +25,7 @@ import type { HttpEvent, HttpHandler } from '#http/types';
 import type { AuditLog, AuditLogReader } from '#ports/audit-log';
 import { type Clock, systemClock } from '#ports/clock';
 import type { KeyService } from '#ports/key-service';
+import type { LogStore } from '#ports/log-store';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import type { TenantStore } from '#ports/tenant-store';
 import { createAdminHandler } from '../../../functions/admin/app';
@@ -84,6 +85,8 @@ export interface HarnessOptions {
   ) => AuditLog & AuditLogReader & TenantDataHolder;
   /** Each function's Powertools utilities (default: createObservability, no tracer). */
   observability?: (serviceName: string) => Observability;
+  /** The API's log store (default: SQLite FTS5 in the data directory). */
+  logs?: LogStore;
 }
 
 export async function startHarness(
@@ -162,7 +165,7 @@ export async function startHarness(
     api: createApiHandler({
       tenants,
       metrics,
-      logs: new SqliteLogStore(join(dataDir, 'logs.sqlite')),
+      logs: options.logs ?? new SqliteLogStore(join(dataDir, 'logs.sqlite')),
       keys,
       audit,
       clock,
