@@ -73,6 +73,8 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     metricStore: 'read',
     // Seals webhook signing secrets under the tenant's key before a chain is stored.
     tenantKeys: 'use',
+    // An alert's detail carries its resource's log lines (correlation).
+    logs: 'search',
   },
   query: {
     entry: 'functions/query/handler.ts',

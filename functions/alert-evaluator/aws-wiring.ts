@@ -5,6 +5,7 @@ import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import { createObservability, type Observability } from '#http/handler';
 import { systemClock } from '#ports/clock';
+import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
 import type { ResourceDirectory } from '#ports/resource-directory';
@@ -22,6 +23,8 @@ export function awsAlertEngine(
     resources?: ResourceDirectory;
     /** PromQL rules' evaluation: wired by the scheduled evaluator, the only caller that evaluates them. */
     expressions?: RuleExpressions;
+    /** Log rules' counts (the scheduled evaluator, bound to the region's log store for search). */
+    logs?: Pick<LogStore, 'search'>;
     /** The calling function's logger and metrics (outbox warnings and AlertEventsPending). */
     observability?: Pick<Observability, 'logger' | 'metrics'>;
   } = {},
@@ -33,6 +36,7 @@ export function awsAlertEngine(
     store: awsAlertStore(),
     metrics: deps.metrics ?? regionMetricStore(),
     ...(deps.expressions ? { expressions: deps.expressions } : {}),
+    ...(deps.logs ? { logs: deps.logs } : {}),
     bus: awsAlertBus(),
     topology: new TenantStoreTopology(resources),
     resources,

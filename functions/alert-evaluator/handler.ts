@@ -8,7 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { awsTenantStore, regionQueryStore } from '#adapters/aws/wiring';
+import { awsLogStore, awsTenantStore, regionQueryStore } from '#adapters/aws/wiring';
 import { createObservability } from '#http/handler';
 import { systemClock } from '#ports/clock';
 import { METRIC } from '#ports/operational-metrics';
@@ -23,6 +23,8 @@ const engine = awsAlertEngine({
   observability: { logger, metrics },
   // PromQL rules: the query function's backend for the region's store (engine or AMP forwarding).
   expressions: backendRuleExpressions(regionBackend(regionQueryStore(), promqlEngine)),
+  // Log rules: the region's log store (Athena), where the stack binds one.
+  ...withLogs(awsLogStore()),
 });
 const collectorWatch = new CollectorWatch({ tenants: awsTenantStore(), engine, clock: systemClock });
 /** Stop starting new pages when less than this is left of the invocation. */
@@ -50,3 +52,7 @@ export const handler = middy<{ scheduledTime?: string }, void, Error, Context>()
     metrics.addMetric(METRIC.alertsRaised, MetricUnit.Count, events);
     logger.info('evaluation pass done', { rules, series, events, collectorsDown: watched.down });
   });
+
+function withLogs<T>(logs: T | undefined): { logs?: T } {
+  return logs ? { logs } : {};
+}

@@ -4,6 +4,7 @@ import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import {
   awsAuditLog,
   awsKeyService,
+  awsLogStore,
   awsTenantStore,
   regionMetricStore,
   requiredEnv,
@@ -17,6 +18,7 @@ import { RecipientSecrets } from './recipient-secrets';
 const tenants = awsTenantStore();
 const metrics = regionMetricStore();
 const secrets = new RecipientSecrets(awsKeyService(), tenants);
+const logs = awsLogStore();
 
 export const handler = createAlertsHandler({
   tenants,
@@ -36,4 +38,6 @@ export const handler = createAlertsHandler({
   clock: systemClock,
   observability: lambdaObservability('alerts'),
   notices: { store: awsNoticeStore(), secrets },
+  // An alert's log lines (correlation), where the stack binds the region's log store.
+  ...(logs ? { logs } : {}),
 });

@@ -226,6 +226,8 @@ export class RegionalStack extends Stack {
     this.alerting.emailTopic.grantPublish(this.functions.admin.fn);
     this.ops.watchDeadLetterQueue('alert-targets', this.alerting.targetDeadLetterQueue);
     this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);
+    // Log rules count matching lines through the region's log store.
+    this.logStore.bind(this.alerting.evaluator, 'search');
 
     this.websiteChecks = new WebsiteChecks(this, 'WebsiteChecks', {
       regions: config.regions.map((r) => r.region),
