@@ -9,7 +9,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dimensionsFromLabels } from '#adapters/aws/amp-labels';
-import { AmpMetricStore, PROMETHEUS_REMOTE_WRITE_PATH } from '#adapters/aws/amp-metric-store';
+import {
+  AmpMetricStore,
+  type ExportedHistogramPoint,
+  PROMETHEUS_REMOTE_WRITE_PATH,
+} from '#adapters/aws/amp-metric-store';
 import { unsignedRequests } from '#adapters/aws/amp-sigv4';
 import { decodeSpilledBatch, encodeSpilledBatch } from '#adapters/aws/spill-sqs-queue';
 import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
@@ -212,6 +216,65 @@ describe('AMP twin (Prometheus 2.42, native histograms on): the same histograms 
       [3, -0, 0, 0.5],
       [0, 0.25, 0.5, 1.5],
       [0, 0.5, 1, 4.5],
+    ]);
+  });
+
+  it('offboarding exports the tenant’s native histogram points beside its float samples, and nothing of another tenant', async () => {
+    const nanSum = { ...float, sum: Number.NaN };
+    const written = await store.write('leaving', [
+      sample('lat', integer, T0),
+      sample('lat', integer, T0 + 15_000, true),
+      sample('size', nanSum, T0 + 15_000),
+      { metric: 'cpu', dimensions: { host: 'a' }, timestampMs: T0, value: Number.POSITIVE_INFINITY },
+    ]);
+    expect(written).toEqual({ accepted: 4, rejected: [] });
+    await store.write('staying', [sample('lat', integer, T0)]);
+    const exported: unknown[] = [];
+    for await (const record of store.exportTenant('leaving')) exported.push(record);
+    // JSON lines, as the offboarding job writes them: no NaN may turn into null.
+    const lines = JSON.parse(JSON.stringify(exported)) as unknown[];
+    const round = (x: unknown) => (typeof x === 'number' ? Number(x.toPrecision(12)) : x);
+    const points = lines
+      .filter((r): r is ExportedHistogramPoint => typeof r === 'object' && r !== null && 'histogram' in r)
+      .map((r) => ({
+        ...r,
+        histogram: { ...r.histogram, buckets: r.histogram.buckets.map((b) => b.map(round)) },
+      }));
+    // The stale marker ends the series; it is not a point of it.
+    expect(points).toEqual([
+      {
+        metric: 'lat',
+        dimensions: { host: 'a' },
+        timestampMs: T0,
+        histogram: {
+          count: 13,
+          sum: 37.5,
+          buckets: [
+            [1, -1, round(-(2 ** -0.5)), 1],
+            [3, -0.001, 0.001, 2],
+            [0, round(2 ** -0.5), 1, 3],
+            [0, 1, round(2 ** 0.5), 5],
+            [0, 2, round(2 ** 1.5), 2],
+          ],
+        },
+      },
+      {
+        metric: 'size',
+        dimensions: { host: 'a' },
+        timestampMs: T0 + 15_000,
+        histogram: {
+          count: 6.5,
+          sum: 'NaN',
+          buckets: [
+            [3, 0, 0, 0.5],
+            [0, 0.25, 0.5, 1.5],
+            [0, 0.5, 1, 4.5],
+          ],
+        },
+      },
+    ]);
+    expect(lines.filter((r) => !('histogram' in (r as object)))).toEqual([
+      { metric: 'cpu', dimensions: { host: 'a' }, timestampMs: T0, value: '+Inf' },
     ]);
   });
 

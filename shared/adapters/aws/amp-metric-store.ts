@@ -119,10 +119,49 @@ interface PromResponse<T> {
   errorType?: string;
   error?: string;
 }
+/** A native histogram point as the Prometheus HTTP API answers it: numbers as strings. */
+interface PromHistogram {
+  count: string;
+  sum: string;
+  /** [boundary rule, lower bound, upper bound, count]; absent when every bucket is empty. */
+  buckets?: [number, string, string, string][];
+}
 interface MatrixEntry {
   metric: Record<string, string>;
   /** Absent for a native histogram series (its points come as `histograms`). */
   values?: [number, string][];
+  /** The native histogram points of the series (Prometheus ≥ 2.40, AMP). */
+  histograms?: [number, PromHistogram][];
+}
+
+/**
+ * A native histogram point in an offboarding export (JSON lines, beside the float samples'
+ * `{metric, dimensions, timestampMs, value}`): what the Prometheus HTTP API reports of it. Numbers as
+ * JSON numbers, NaN and ±Inf as "NaN", "+Inf", "-Inf"; each bucket is [boundary rule, lower bound,
+ * upper bound, count], the rule as in Prometheus' API (0: (lower, upper], 1: [lower, upper),
+ * 2: (lower, upper), 3: [lower, upper], the zero bucket).
+ */
+export interface ExportedHistogramPoint {
+  metric: string;
+  dimensions: Dimensions;
+  timestampMs: number;
+  histogram: {
+    count: number | string;
+    sum: number | string;
+    buckets: [number, number | string, number | string, number | string][];
+  };
+}
+
+/** A Prometheus API number (a string) as an export writes it: special values stay strings. */
+function exportedNumber(text: string): number | string {
+  const value = parseSampleValue(text) ?? Number.NaN;
+  return jsonSampleValue(value, false).value;
+}
+
+/** One query window's points: float samples and native histogram points. */
+interface WindowPoints {
+  samples: Sample[];
+  histograms: ExportedHistogramPoint[];
 }
 
 /**
@@ -276,12 +315,17 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     return seriesFromSamples(samples, query);
   }
 
+  /** Raw float samples of every series matching `selector` in [fromMs, toMs], in window order. */
+  private async *rawSamples(selector: string, fromMs: number, toMs: number): AsyncGenerator<Sample> {
+    for await (const page of this.rawPoints(selector, fromMs, toMs)) yield* page.samples;
+  }
+
   /**
-   * Raw samples of every series matching `selector` in [fromMs, toMs], window by window, up to
+   * Raw points of every series matching `selector` in [fromMs, toMs], window by window, up to
    * QUERY_CONCURRENCY windows in flight (a month of 6-hour windows stays well inside API Gateway's
    * 29 s), yielded in window order.
    */
-  private async *rawSamples(selector: string, fromMs: number, toMs: number): AsyncGenerator<Sample> {
+  private async *rawPoints(selector: string, fromMs: number, toMs: number): AsyncGenerator<WindowPoints> {
     const windows: [number, number][] = [];
     for (let start = fromMs; start <= toMs; start += this.queryWindowMs)
       windows.push([start, Math.min(toMs, start + this.queryWindowMs - 1)]);
@@ -289,13 +333,13 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
       const pages = await Promise.all(
         windows
           .slice(i, i + QUERY_CONCURRENCY)
-          .map(([start, end]) => this.windowSamples(selector, start, end)),
+          .map(([start, end]) => this.windowPoints(selector, start, end)),
       );
-      for (const page of pages) yield* page;
+      yield* pages;
     }
   }
 
-  private async windowSamples(selector: string, start: number, end: number): Promise<Sample[]> {
+  private async windowPoints(selector: string, start: number, end: number): Promise<WindowPoints> {
     // Evaluated at `end`, `[range]` holds (end - range, end] from Prometheus 3 and [end - range, end]
     // in 2.x; one extra millisecond covers `start` in both, and the filter below drops the extra.
     const range = `${end - start + 1}ms`;
@@ -304,23 +348,46 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
       time: (end / 1000).toFixed(3),
     });
     const samples: Sample[] = [];
+    const histograms: ExportedHistogramPoint[] = [];
     for (const entry of data.result) {
       const metric = nameFromPrometheus(entry.metric['__name__'] ?? '');
       const dimensions = dimensionsFromLabels(entry.metric) as Dimensions;
-      // A native histogram series has no float values: it is read through the PromQL API.
       for (const [seconds, value] of entry.values ?? []) {
         const timestampMs = Math.round(seconds * 1000);
         if (timestampMs < start || timestampMs > end) continue;
         // "NaN", "+Inf", "-Inf" as the Prometheus API spells them (Number() reads "+Inf" as NaN).
         samples.push({ metric, dimensions, timestampMs, value: parseSampleValue(value) ?? Number.NaN });
       }
+      // Native histogram points have no float value: /v1/metrics/query leaves them out (it reads
+      // `samples`); offboarding exports them (`histograms`).
+      for (const [seconds, h] of entry.histograms ?? []) {
+        const timestampMs = Math.round(seconds * 1000);
+        if (timestampMs < start || timestampMs > end) continue;
+        histograms.push({
+          metric,
+          dimensions,
+          timestampMs,
+          histogram: {
+            count: exportedNumber(h.count),
+            sum: exportedNumber(h.sum),
+            buckets: (h.buckets ?? []).map(([rule, lower, upper, count]) => [
+              rule,
+              exportedNumber(lower),
+              exportedNumber(upper),
+              exportedNumber(count),
+            ]),
+          },
+        });
+      }
     }
-    return samples;
+    return { samples, histograms };
   }
 
   /**
-   * Every sample the tenant has in the workspace's retention, a day at a time; days without any of
-   * the tenant's series (/api/v1/series) are skipped without reading samples.
+   * Every float sample and native histogram point the tenant has in the workspace's retention
+   * (JSON lines: samples as `{metric, dimensions, timestampMs, value}`, histogram points as
+   * ExportedHistogramPoint), a day at a time; days without any of the tenant's series
+   * (/api/v1/series) are skipped without reading samples.
    */
   async *exportTenant(tenantId: string): AsyncIterable<unknown> {
     const toMs = this.now();
@@ -328,9 +395,11 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
     for (let start = toMs - this.retentionDays * 86_400_000; start <= toMs; start += 86_400_000) {
       const end = Math.min(toMs, start + 86_400_000 - 1);
       if ((await this.tenantSeries(tenantId, start, end)).length === 0) continue;
-      // JSON lines: special values as their strings (JSON.stringify would turn NaN into null).
-      for await (const s of this.rawSamples(selector, start, end))
-        yield { ...s, ...jsonSampleValue(s.value, false) };
+      for await (const page of this.rawPoints(selector, start, end)) {
+        // Special values as their strings (JSON.stringify would turn NaN into null).
+        for (const s of page.samples) yield { ...s, ...jsonSampleValue(s.value, false) };
+        yield* page.histograms;
+      }
     }
   }
 
