@@ -353,7 +353,7 @@ export class AlertEngine {
   /** Sends every escalation stage that is due. Returns how many were sent. */
   async processEscalations(now: number): Promise<number> {
     const due = await this.deps.store.dueEscalations(now, this.limits.maxEscalationsPerTick);
-    const events: AlertBusEvent[] = [];
+    const queued: OutboxEntry[] = [];
     const chains = new Map<string, EscalationChain | undefined>();
     const downtimes = new Map<string, Downtime[]>();
     for (const alert of due) {
@@ -387,14 +387,7 @@ export class AlertEngine {
       }
       const stage = dueStage(alert, chain, now);
       if (stage === undefined) continue;
-      // The step is a conditional write on the alert as read: of evaluators racing (or acting on a
-      // stale index read), one advances the stage and only that one sends its notification.
-      const advanced = await this.deps.store.advanceEscalation(
-        { ...alert, escalation: afterStageNotified(escalation, stage, chain, now) },
-        alert,
-      );
-      if (!advanced) continue;
-      events.push({
+      const notification = withEventId({
         detailType: DETAIL_TYPE.notificationRequested,
         detail: {
           ...alertSummaryOf(alert, true),
@@ -413,9 +406,19 @@ export class AlertEngine {
           at: new Date(now).toISOString(),
         },
       });
+      // The step is a conditional write on the alert as read: of evaluators racing (or acting on a
+      // stale index read), one advances the stage and only that one sends its notification. The
+      // notification enters the outbox in that same write: a crash right after it loses nothing (the
+      // next pass's drain sends it).
+      const advanced = await this.deps.store.advanceEscalation(
+        { ...alert, escalation: afterStageNotified(escalation, stage, chain, now) },
+        alert,
+        { events: [notification], nowMs: now },
+      );
+      if (advanced) queued.push(...advanced);
     }
-    await this.publish(events);
-    return events.length;
+    await this.sendQueued(queued);
+    return queued.length;
   }
 
   /** Whether this evaluator evaluates and escalates the tenant: only its home region's does. */
@@ -1003,9 +1006,15 @@ export class AlertEngine {
       await this.publishWithoutOutbox(identified);
       return;
     }
+    await this.sendQueued(entries);
+  }
+
+  /** The bus for events already in the outbox: what it accepts leaves the outbox, the rest waits. */
+  private async sendQueued(entries: readonly OutboxEntry[]) {
+    if (entries.length === 0) return;
     let outcomes: PublishOutcome[];
     try {
-      outcomes = await this.deps.bus.publish(identified);
+      outcomes = await this.deps.bus.publish(entries.map((e) => e.event));
     } catch (error) {
       this.deps.log?.('alert event bus failed; events kept in the outbox for the next pass', {
         events: entries.length,
@@ -1014,11 +1023,7 @@ export class AlertEngine {
       this.deps.onEventsPending?.(entries.length);
       return;
     }
-    const byId = new Map(identified.map((e, i) => [e.detail.eventId, outcomes[i]]));
-    const { kept } = await this.settle(
-      entries,
-      entries.map((e) => byId.get(e.eventId) ?? { status: 'retryable', error: 'no outcome' }),
-    );
+    const { kept } = await this.settle(entries, outcomes);
     if (kept > 0) {
       this.deps.log?.('alert event bus refused events for now; kept in the outbox for the next pass', {
         events: kept,

@@ -680,6 +680,70 @@ describe('ingest API', () => {
   });
 });
 
+describe('regional endpoints', () => {
+  const envOf = (t: ReturnType<SynthedPlatform['regional']>, region: string) =>
+    Object.values(t.findResources('AWS::Lambda::Function')).map((f) => {
+      const stack = synthed.platform.regional.get(region);
+      const vars = (f.Properties as { Environment: { Variables: Json } }).Environment.Variables;
+      return stack ? (stack.resolve(vars) as Json) : vars;
+    });
+
+  it('tells every function its own API Gateway URL and the served regions when no domain is configured', () => {
+    for (const region of REGIONS) {
+      const t = synthed.regional(region);
+      const apiId = Object.keys(t.findResources('AWS::ApiGateway::RestApi'))[0]!;
+      for (const env of envOf(t, region)) {
+        expect(env[REGION_ENV.regions], region).toBe(REGIONS.join(','));
+        expect(env[REGION_ENV.domain], region).toBeUndefined();
+        const url = [
+          'https://',
+          { Ref: apiId },
+          `.execute-api.${region}.`,
+          { Ref: 'AWS::URLSuffix' },
+          '/live',
+        ];
+        expect(JSON.stringify(env[REGION_ENV.endpoints]), region).toBe(
+          JSON.stringify({
+            'Fn::Join': ['', [`{"${region}":{"ingest":"`, ...url, '","api":"', ...url, '"}}']],
+          }),
+        );
+      }
+    }
+  });
+
+  it('names custom domains per region and sets PLATFORM_DOMAIN when the deployment has one', () => {
+    const withDomain = synthPlatform(
+      {
+        ...TEST_CONFIG,
+        platformDomain: 'obs.example.com',
+        regions: TEST_CONFIG.regions.map((r) =>
+          r.region === 'eu-west-2'
+            ? {
+                ...r,
+                customDomain: {
+                  domainName: 'metrics.eu.example.net',
+                  certificateArn: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc',
+                },
+              }
+            : r,
+        ),
+      },
+      { nag: false },
+    );
+    for (const region of ['us-west-2', 'eu-west-2']) {
+      const functions = Object.values(withDomain.regional(region).findResources('AWS::Lambda::Function'));
+      expect(functions.length).toBeGreaterThan(5);
+      for (const f of functions) {
+        const env = (f.Properties as { Environment: { Variables: Json } }).Environment.Variables;
+        expect(env[REGION_ENV.domain], region).toBe('obs.example.com');
+        expect(JSON.parse(env[REGION_ENV.endpoints] as string), region).toEqual({
+          'eu-west-2': { ingest: 'https://metrics.eu.example.net', api: 'https://metrics.eu.example.net' },
+        });
+      }
+    }
+  });
+});
+
 describe('global part', () => {
   it('has a global table with a PITR, deletion-protected replica in every region, pk/sk and gsi1', () => {
     const t = synthed.template(`${STACK_PREFIX}-GlobalTable`);
@@ -798,6 +862,48 @@ describe('encryption at rest', () => {
           },
         });
       }
+    }
+  });
+
+  it("lets CloudWatch, EventBridge and SNS use the messaging key only for this account's alarms, rules and topics here", () => {
+    for (const region of REGIONS) {
+      const keys = synthed.regional(region).findResources('AWS::KMS::Key', {
+        Properties: { Description: 'SNS topics and SQS queues' },
+      });
+      expect(Object.keys(keys), region).toHaveLength(1);
+      const stack = synthed.platform.regional.get(region)!;
+      const policy = stack.resolve(Object.values(keys)[0]!.Properties.KeyPolicy) as {
+        Statement: { Principal?: { Service?: string }; Condition?: Json; Action: unknown }[];
+      };
+      const byService = Object.fromEntries(
+        policy.Statement.filter((s) => s.Principal?.Service).map((s) => [s.Principal!.Service, s]),
+      );
+      expect(Object.keys(byService).sort()).toEqual([
+        'cloudwatch.amazonaws.com',
+        'events.amazonaws.com',
+        'sns.amazonaws.com',
+      ]);
+      const arn = (resource: string, service: string) => ({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            `:${service}:${region}:`,
+            { Ref: 'AWS::AccountId' },
+            `:${resource}`,
+          ],
+        ],
+      });
+      for (const [service, resource] of [
+        ['cloudwatch', 'alarm:*'],
+        ['events', 'rule/*'],
+        ['sns', '*'],
+      ] as const)
+        expect(byService[`${service}.amazonaws.com`]!.Condition, `${region} ${service}`).toEqual({
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': arn(resource, service) },
+        });
     }
   });
 
