@@ -421,6 +421,11 @@ export class AlertEngine {
     return queued.length;
   }
 
+  private async ownedOnly(entries: readonly OutboxEntry[]): Promise<OutboxEntry[]> {
+    const owned = await Promise.all(entries.map((e) => this.owns(e.tenantId)));
+    return entries.filter((_, i) => owned[i]);
+  }
+
   /** Whether this evaluator evaluates and escalates the tenant: only its home region's does. */
   private owns(tenantId: string): Promise<boolean> {
     return this.deps.owns ? this.deps.owns(tenantId) : Promise.resolve(true);
@@ -949,13 +954,17 @@ export class AlertEngine {
    * dead-lettered and the drain goes on with the later ones, of every tenant. It stops when the bus
    * fails outright or refuses a whole batch for now (the rest wait for the next pass). Never throws:
    * the evaluation that follows matters more. Returns how many were published.
+   *
+   * The outbox is in the global table: only the events of tenants homed in this region are drained
+   * here (`owns`), so two regions never both publish one tenant's event; the others wait for their
+   * home region's pass (after a failover, the new home's).
    */
   async drainOutbox(): Promise<number> {
     let published = 0;
     let kept = 0;
     let pending: OutboxEntry[];
     try {
-      pending = await this.deps.store.pendingEvents(this.limits.maxOutboxEventsPerTick);
+      pending = await this.ownedOnly(await this.deps.store.pendingEvents(this.limits.maxOutboxEventsPerTick));
     } catch (error) {
       this.deps.log?.('could not read the alert event outbox', { error: messageOf(error) });
       return 0;
