@@ -878,26 +878,31 @@ describe('encryption at rest', () => {
       const policy = stack.resolve(Object.values(keys)[0]!.Properties.KeyPolicy) as {
         Statement: { Principal?: { Service?: string }; Condition?: Json; Action: unknown }[];
       };
-      const byService = Object.fromEntries(
-        policy.Statement.filter((s) => s.Principal?.Service).map((s) => [s.Principal!.Service, s]),
-      );
-      expect(Object.keys(byService).sort()).toEqual([
-        'cloudwatch.amazonaws.com',
-        'events.amazonaws.com',
-        'sns.amazonaws.com',
-      ]);
+      const withService = policy.Statement.filter((s) => s.Principal?.Service) as {
+        Sid?: string;
+        Principal: { Service: string };
+        Condition?: Json;
+      }[];
+      // Every grant to a service (ours, and CDK's own grants to targets) names the account or the source.
+      for (const s of withService)
+        expect(JSON.stringify(s.Condition ?? {}), `${region} ${s.Principal.Service}`).toMatch(
+          /aws:SourceAccount|aws:SourceArn/,
+        );
+      const bySid = Object.fromEntries(withService.map((s) => [s.Sid, s]));
       const arn = (resource: string, service: string) => ({
         'Fn::Join': ['', [`arn:aws:${service}:${region}:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
       });
-      for (const [service, resource] of [
-        ['cloudwatch', 'alarm:*'],
-        ['events', 'rule/*'],
-        ['sns', '*'],
-      ] as const)
-        expect(byService[`${service}.amazonaws.com`]!.Condition, `${region} ${service}`).toEqual({
+      for (const [service, sid, resource] of [
+        ['cloudwatch', 'CloudWatchAlarmsOfThisAccountOnly', 'alarm:*'],
+        ['events', 'EventBridgeRulesOfThisAccountOnly', 'rule/*'],
+        ['sns', 'SnsTopicsOfThisAccountOnly', '*'],
+      ] as const) {
+        expect(bySid[sid]?.Principal.Service, `${region} ${sid}`).toBe(`${service}.amazonaws.com`);
+        expect(bySid[sid]!.Condition, `${region} ${service}`).toEqual({
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           ArnLike: { 'aws:SourceArn': arn(resource, service) },
         });
+      }
     }
   });
 
