@@ -105,6 +105,22 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
   let adminToken = '';
   let ingestKey = '';
   let alertId = '';
+  /** Points of the smoke metric on the smoke host, through the native JSON API. */
+  const pushNative = (values: Record<number, number>) =>
+    call(
+      '/v1/ingest',
+      {
+        method: 'POST',
+        token: ingestKey,
+        json: {
+          resourceName: 'smoke-host',
+          resourceIds: { 'system.hostname': 'smoke-host' },
+          dataSource: 'Smoke',
+          instances: [{ instanceName: 'i0', dataPoints: [{ dataPointName: METRIC_NATIVE, values }] }],
+        },
+      },
+      [200, 202, 204],
+    );
 
   await step('onboard a test tenant', async () => {
     const tenant = await call(
@@ -131,25 +147,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
     return `region ${config.region ?? 'not set'}, ingest endpoint ${endpoints?.ingest ?? 'not configured'}`;
   });
   await step('push native JSON', async () => {
-    await call(
-      '/v1/ingest',
-      {
-        method: 'POST',
-        token: ingestKey,
-        json: {
-          resourceName: 'smoke-host',
-          resourceIds: { 'system.hostname': 'smoke-host' },
-          dataSource: 'Smoke',
-          instances: [
-            {
-              instanceName: 'i0',
-              dataPoints: [{ dataPointName: METRIC_NATIVE, values: { [nowS - 60]: 10, [nowS]: 12.5 } }],
-            },
-          ],
-        },
-      },
-      [200, 202, 204],
-    );
+    await pushNative({ [nowS - 60]: 10, [nowS]: 12.5 });
     return '2 points';
   });
   await step('push Prometheus remote write', async () => {
@@ -227,22 +225,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
       },
       [201],
     );
-    await call(
-      '/v1/ingest',
-      {
-        method: 'POST',
-        token: ingestKey,
-        json: {
-          resourceName: 'smoke-host',
-          resourceIds: { 'system.hostname': 'smoke-host' },
-          dataSource: 'Smoke',
-          instances: [
-            { instanceName: 'i0', dataPoints: [{ dataPointName: METRIC_NATIVE, values: { [nowS]: 99 } }] },
-          ],
-        },
-      },
-      [200, 202, 204],
-    );
+    await pushNative({ [nowS]: 99 });
     alertId = await until('an open alert', async () => {
       const open = await call('/v1/alerts?status=open', { token: adminToken }, [200]);
       const alerts = (open.alerts ?? []) as { alertId: string }[];

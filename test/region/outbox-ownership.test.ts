@@ -17,6 +17,25 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-loca
 
 const HOMES: Record<string, string> = { 'tenant-eu': 'eu-west-2', 'tenant-us': 'us-west-2' };
 
+/** An engine over `store` for the region `name`, and what its bus accepted. */
+function regionalEngine(store: DynamoDbAlertStore, metrics: SqliteMetricStore, name: string, nowMs: number) {
+  const sent: AlertBusEvent[] = [];
+  const engine = new AlertEngine({
+    store,
+    metrics,
+    bus: {
+      publish: async (events) => {
+        sent.push(...events);
+        return events.map(() => ACCEPTED);
+      },
+    },
+    topology: { dependenciesOf: async () => [] },
+    clock: { now: () => new Date(nowMs) },
+    owns: async (tenantId) => HOMES[tenantId] === name,
+  });
+  return { engine, sent };
+}
+
 describe('two regions drain one global outbox', () => {
   let ddb: DynamoDbLocal;
   let metrics: SqliteMetricStore;
@@ -32,23 +51,8 @@ describe('two regions drain one global outbox', () => {
   it('publishes each tenant’s events from its home region only, once', async () => {
     const table = await ddb.createTable();
     const now = Date.UTC(2026, 5, 1, 12, 0, 0);
-    const region = (name: string) => {
-      const sent: AlertBusEvent[] = [];
-      const engine = new AlertEngine({
-        store: new DynamoDbAlertStore(ddb.documentClient, table),
-        metrics,
-        bus: {
-          publish: async (events) => {
-            sent.push(...events);
-            return events.map(() => ACCEPTED);
-          },
-        },
-        topology: { dependenciesOf: async () => [] },
-        clock: { now: () => new Date(now) },
-        owns: async (tenantId) => HOMES[tenantId] === name,
-      });
-      return { engine, sent };
-    };
+    const region = (name: string) =>
+      regionalEngine(new DynamoDbAlertStore(ddb.documentClient, table), metrics, name, now);
     const eu = region('eu-west-2');
     const us = region('us-west-2');
 
@@ -75,20 +79,7 @@ describe('two regions drain one global outbox', () => {
   it('leaves a tenant homed elsewhere in the outbox for its home region', async () => {
     const table = await ddb.createTable();
     const store = new DynamoDbAlertStore(ddb.documentClient, table);
-    const sent: AlertBusEvent[] = [];
-    const engine = new AlertEngine({
-      store,
-      metrics,
-      bus: {
-        publish: async (events) => {
-          sent.push(...events);
-          return events.map(() => ACCEPTED);
-        },
-      },
-      topology: { dependenciesOf: async () => [] },
-      clock: { now: () => new Date() },
-      owns: async (tenantId) => HOMES[tenantId] === 'us-west-2',
-    });
+    const { engine, sent } = regionalEngine(store, metrics, 'us-west-2', Date.now());
     await store.enqueueEvents([stateEvent('tenant-eu', 'b1')], Date.now());
     expect(await engine.drainOutbox()).toBe(0);
     expect(sent).toEqual([]);
