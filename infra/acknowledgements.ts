@@ -33,6 +33,32 @@ export const ACTIONS_WITHOUT_RESOURCE_TYPES = new Set([
  */
 export const ACTIONS_ALLOWED_ON_STAR_WITH_REQUEST_TAG = new Set(['kms:CreateKey', 'kms:TagResource']);
 
+/**
+ * WAF rules allowed to only count (`<managed rule group>/<rule>` → why): the evidence check
+ * EDGE-WAF-COUNT fails on any other rule in count mode. The ingest API's construct builds its
+ * overrides from this list, so what runs and what the report accepts are one list.
+ */
+export const WAF_COUNT_ACKNOWLEDGED: Readonly<Record<string, string>> = {
+  'AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY':
+    "metric batches are legitimately larger than the 8 KB body rule; the BodyTooLarge rule and the handlers' 1 MiB limit (413) bound bodies instead",
+};
+
+/**
+ * The one Allow by exclusion the platform writes (the evidence check IAM-NO-NOT-ELEMENTS fails on any
+ * other): SMS goes to a phone number, which has no ARN, so the notifier may `sns:Publish` to anything
+ * that is not an SNS resource, i.e. phone numbers only (infra/constructs/alerting.ts).
+ */
+export function exclusionGrantIsJustified(statement: Readonly<Record<string, unknown>>): string | undefined {
+  const keys = Object.keys(statement).filter((k) => k !== 'Sid');
+  const smsOnly =
+    keys.sort().join(',') === 'Action,Effect,NotResource' &&
+    statement.Action === 'sns:Publish' &&
+    /^arn:[a-z-]+:sns:\*:\*:\*$/.test(String(statement.NotResource));
+  return smsOnly
+    ? 'sns:Publish to phone numbers (SMS): no ARN exists for them, every SNS resource is excluded'
+    : undefined;
+}
+
 export interface PolicyStatementJson {
   Effect?: string;
   Action?: string | string[];

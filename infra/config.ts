@@ -60,6 +60,13 @@ export interface PlatformConfig {
   readonly backupCopyRegion?: string;
   readonly latencyRouting?: LatencyRoutingConfig;
   /**
+   * The domain under which each region answers as `https://ingest.<region>.<domain>` and
+   * `https://api.<region>.<domain>` (DNS and certificates set up by the operator; `-c platformDomain=…`).
+   * Without it, a region's endpoint is its customDomain, else its API Gateway URL, which only that
+   * region's own stack knows at synth.
+   */
+  readonly platformDomain?: string;
+  /**
    * The built console to upload to the console site (default web/dist, built by `npm run build:web`,
    * which `npm run synth` runs first; synthesis fails with that advice when it is missing); absent:
    * bucket and distribution only.
@@ -176,6 +183,28 @@ export function onCallEmailOf(config: PlatformConfig): string {
   return config.onCallEmail;
 }
 
+/**
+ * Each region's endpoints as synth knows them (REGION_ENDPOINTS of the functions, shared/domain/region.ts):
+ * a region's own custom domain (unless it is the shared latency-routing name, which is not regional),
+ * else `ownApiUrl` for the region being synthesized. Regions under `platformDomain` need no entry (the
+ * functions derive theirs from PLATFORM_DOMAIN); others without a custom domain are unknown here.
+ */
+export function regionEndpointsAtSynth(
+  config: PlatformConfig,
+  region: string,
+  ownApiUrl: string,
+): Record<string, { ingest: string; api: string }> {
+  const endpoints: Record<string, { ingest: string; api: string }> = {};
+  for (const r of config.regions) {
+    const domain = r.customDomain?.domainName;
+    if (domain && domain !== config.latencyRouting?.recordName)
+      endpoints[r.region] = { ingest: `https://${domain}`, api: `https://${domain}` };
+    else if (r.region === region && !config.platformDomain)
+      endpoints[r.region] = { ingest: ownApiUrl, api: ownApiUrl };
+  }
+  return endpoints;
+}
+
 /** One line per region saying which metric store it gets; `cdk synth` prints it (infra/app.ts). */
 export function describeMetricStores(config: PlatformConfig): string[] {
   return config.regions.map(
@@ -204,6 +233,7 @@ export interface ContextReader {
  *   onCallEmail=oncall@example.com   who the ops alarms reach (required)
  *   platformConfig={...json...}      a partial PlatformConfig merged over the defaults
  *   account=123456789012             pin the account
+ *   platformDomain=example.com       regional endpoints https://{ingest,api}.<region>.example.com
  */
 export function configFromContext(
   node: ContextReader,
@@ -242,6 +272,8 @@ export function configFromContext(
       ),
     };
   }
+  const platformDomain = node.tryGetContext('platformDomain');
+  if (typeof platformDomain === 'string' && platformDomain !== '') config = { ...config, platformDomain };
   const onCallEmail = node.tryGetContext('onCallEmail');
   if (typeof onCallEmail === 'string' && onCallEmail !== '') config = { ...config, onCallEmail };
   return config;

@@ -18,7 +18,12 @@ try {
   const config = configFromContext(new App({ context: cdkJsonContext() }).node);
   const { app, assembly } = synthesizePlatform(config, { outdir: cdkOut });
   const templates: TemplateSet = Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template]));
-  const report = evaluate(templates);
+  const report = evaluate(
+    templates,
+    new Date(),
+    undefined,
+    config.account ? { account: config.account } : {},
+  );
   // The cdk-nag acknowledgements in force, with their reasons: part of the evidence.
   const acknowledgements = app.node.findAll().flatMap((c) =>
     c.node.metadata

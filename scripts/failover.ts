@@ -5,7 +5,9 @@
  * Where the metadata is: `--metadata-dir <dir>` for a local platform (its DATA_DIR, or the directory
  * two local regions share), else the global table named by TABLE_NAME (AWS credentials of an
  * operator, AWS_REGION a surviving replica's region). `--spill-from <dir> --spill-to <dir>` (local)
- * moves the tenants' parked batches from the failed region's spill to the new home's. `--default-home`
+ * moves the tenants' parked batches from the failed region's spill to the new home's;
+ * `--spill-queue-from <url> --spill-queue-to <url>` does so on AWS (the regions' IngestSpill queues:
+ * the failed one read from here, its tenants' batches parked on the new home's, then deleted). `--default-home`
  * (else DEFAULT_HOME_REGION, else us-west-2): where tenants without a recorded home live.
  */
 import { join } from 'node:path';
@@ -21,7 +23,7 @@ import {
 } from '../functions/admin/failover';
 
 const USAGE =
-  'usage: npm run failover -- (--tenant <id> | --region <failed>) --to <region> [--metadata-dir <dir>] [--spill-from <dir> --spill-to <dir>] [--default-home <region>] [--actor <name>]';
+  'usage: npm run failover -- (--tenant <id> | --region <failed>) --to <region> [--metadata-dir <dir>] [--spill-from <dir> --spill-to <dir> | --spill-queue-from <url> --spill-queue-to <url>] [--default-home <region>] [--actor <name>]';
 
 export async function runFailover(argv: readonly string[]): Promise<FailoverReceipt[]> {
   const { values } = parseArgs({
@@ -33,6 +35,8 @@ export async function runFailover(argv: readonly string[]): Promise<FailoverRece
       'metadata-dir': { type: 'string' },
       'spill-from': { type: 'string' },
       'spill-to': { type: 'string' },
+      'spill-queue-from': { type: 'string' },
+      'spill-queue-to': { type: 'string' },
       'default-home': { type: 'string' },
       actor: { type: 'string' },
     },
@@ -41,12 +45,18 @@ export async function runFailover(argv: readonly string[]): Promise<FailoverRece
   if (!values.to || (values.tenant === undefined) === (values.region === undefined)) throw new Error(USAGE);
   if ((values['spill-from'] === undefined) !== (values['spill-to'] === undefined))
     throw new Error('--spill-from and --spill-to go together');
+  if ((values['spill-queue-from'] === undefined) !== (values['spill-queue-to'] === undefined))
+    throw new Error('--spill-queue-from and --spill-queue-to go together');
+  if (values['spill-from'] && values['spill-queue-from'])
+    throw new Error('either the local spill directories or the SQS spill queues, not both');
   const { tenants, audit, close } = await metadata(values['metadata-dir']);
   try {
     const spill =
       values['spill-from'] && values['spill-to']
         ? await spillDirs(values['spill-from'], values['spill-to'])
-        : undefined;
+        : values['spill-queue-from'] && values['spill-queue-to']
+          ? await spillQueues(values['spill-queue-from'], values['spill-queue-to'])
+          : undefined;
     const deps: FailoverDeps = {
       tenants,
       audit,
@@ -91,6 +101,18 @@ async function metadata(
 async function spillDirs(from: string, to: string) {
   const { SpillDirectory } = await import('#adapters/local/spill-directory');
   return { from: new SpillDirectory(from), to: new SpillDirectory(to) };
+}
+
+/** The failed region's spill queue read with a client of its own region; the new home's written likewise. */
+async function spillQueues(from: string, to: string) {
+  const [{ SQSClient }, { SqsSpillQueue, SqsSpillSource, queueRegionOf }] = await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    import('#adapters/aws/spill-sqs-queue'),
+  ]);
+  return {
+    from: new SqsSpillSource(new SQSClient({ region: queueRegionOf(from) }), from),
+    to: new SqsSpillQueue(new SQSClient({ region: queueRegionOf(to) }), to),
+  };
 }
 
 if (process.argv[1]?.endsWith('failover.ts')) {

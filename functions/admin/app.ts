@@ -109,8 +109,8 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     requireMediaType(event, ['application/json']);
     const { name, region: asked } = parseOrThrow(createTenantSchema, readJson(event));
     const region = asked ?? deps.region?.defaultHomeRegion;
-    const known = deps.region?.endpoints;
-    if (region && known && !(region in known))
+    const known = deps.region?.regions ?? (deps.region?.endpoints && Object.keys(deps.region.endpoints));
+    if (region && known && !known.includes(region))
       throw new UnprocessableError(`region ${region} is not one this platform serves`, 'region');
     const now = deps.clock.now();
     const tenantId = newId();

@@ -5,7 +5,8 @@
  * `/v1/collector/config` names its endpoints (the old home answers 421 with them if it comes back).
  * What the metadata holds (rules, chains, open alerts and their escalations, the alert outbox) is in
  * the global table: the new home's evaluator takes it over on its next pass. Parked batches in the
- * failed region's spill are moved to the new home's spill when that spill can still be read.
+ * failed region's spill are moved to the new home's spill (which replays them into its store) when
+ * that spill can still be read.
  */
 import { ConflictError, NotFoundError, UnprocessableError } from '#domain/errors';
 import { homeRegionOf, type RegionSettings, regionSchema } from '#domain/region';
@@ -15,9 +16,13 @@ import type { Clock } from '#ports/clock';
 import type { SpillQueue } from '#ports/spill-queue';
 import type { TenantStore } from '#ports/tenant-store';
 
-/** The failed region's spill, when it can be read (local: its directory; AWS: unreachable when down). */
+/**
+ * The failed region's spill, when it can be read (local: its directory; AWS: its SQS queue, read from
+ * the surviving region, shared/adapters/aws/spill-sqs-queue.ts). One call moves the parked batches of
+ * every tenant named (one pass over an SQS queue, not one per tenant); returns batches moved per tenant.
+ */
 export interface SpillSource {
-  moveTenant(tenantId: string, to: SpillQueue): Promise<number>;
+  moveTenants(tenantIds: readonly string[], to: SpillQueue): Promise<ReadonlyMap<string, number>>;
 }
 
 export interface FailoverDeps {
@@ -49,6 +54,16 @@ export async function failoverTenant(
   tenantId: string,
   to: string,
 ): Promise<FailoverReceipt> {
+  const receipt = await moveHome(deps, tenantId, to);
+  return (await withSpillMoved(deps, [receipt]))[0] as FailoverReceipt;
+}
+
+/** The home move alone: conditional on the tenant's version, audited; the spill is moved by the caller. */
+async function moveHome(
+  deps: FailoverDeps,
+  tenantId: string,
+  to: string,
+): Promise<Omit<FailoverReceipt, 'spilledBatchesMoved'>> {
   checkRegion(to);
   for (let attempt = 1; ; attempt++) {
     const tenant = await deps.tenants.getTenant(tenantId);
@@ -57,10 +72,7 @@ export async function failoverTenant(
       throw new ConflictError(`tenant ${tenantId} is ${tenant.status}: nothing to fail over`, 'tenant');
     const from = homeRegionOf(tenant, { ...deps.region, region: to });
     const configVersion = tenant.configVersion ?? 1;
-    if (from === to) {
-      const spilled = await moveSpill(deps, tenantId);
-      return { tenantId, from, to, moved: false, configVersion, ...spilled };
-    }
+    if (from === to) return { tenantId, from, to, moved: false, configVersion };
     const moved: Tenant = { ...tenant, region: to, configVersion: configVersion + 1 };
     try {
       await deps.tenants.updateTenant(moved, tenant.version ?? 1);
@@ -80,8 +92,7 @@ export async function failoverTenant(
     };
     await deps.audit.append({ tenantId: PROVIDER_AUDIT_PARTITION, at, ...change });
     await deps.audit.append({ tenantId, at, ...change });
-    const spilled = await moveSpill(deps, tenantId);
-    return { tenantId, from, to, moved: true, configVersion: configVersion + 1, ...spilled };
+    return { tenantId, from, to, moved: true, configVersion: configVersion + 1 };
   }
 }
 
@@ -103,14 +114,22 @@ export async function failoverRegion(
         homedThere.push(t.tenantId);
     cursor = page.nextCursor;
   } while (cursor);
-  const receipts: FailoverReceipt[] = [];
-  for (const tenantId of homedThere) receipts.push(await failoverTenant(deps, tenantId, to));
-  return receipts;
+  const receipts: Omit<FailoverReceipt, 'spilledBatchesMoved'>[] = [];
+  for (const tenantId of homedThere) receipts.push(await moveHome(deps, tenantId, to));
+  return withSpillMoved(deps, receipts);
 }
 
-async function moveSpill(deps: FailoverDeps, tenantId: string) {
-  if (!deps.spill) return {};
-  return { spilledBatchesMoved: await deps.spill.from.moveTenant(tenantId, deps.spill.to) };
+/** Moves the spill of every tenant in `receipts` in one pass, once their homes have moved. */
+async function withSpillMoved(
+  deps: FailoverDeps,
+  receipts: readonly Omit<FailoverReceipt, 'spilledBatchesMoved'>[],
+): Promise<FailoverReceipt[]> {
+  if (!deps.spill || receipts.length === 0) return [...receipts];
+  const moved = await deps.spill.from.moveTenants(
+    receipts.map((r) => r.tenantId),
+    deps.spill.to,
+  );
+  return receipts.map((r) => ({ ...r, spilledBatchesMoved: moved.get(r.tenantId) ?? 0 }));
 }
 
 function checkRegion(region: string) {

@@ -374,7 +374,7 @@ export class AlertEngine {
   /** Sends every escalation stage that is due. Returns how many were sent. */
   async processEscalations(now: number): Promise<number> {
     const due = await this.deps.store.dueEscalations(now, this.limits.maxEscalationsPerTick);
-    const events: AlertBusEvent[] = [];
+    const queued: OutboxEntry[] = [];
     const chains = new Map<string, EscalationChain | undefined>();
     const downtimes = new Map<string, Downtime[]>();
     for (const alert of due) {
@@ -408,14 +408,7 @@ export class AlertEngine {
       }
       const stage = dueStage(alert, chain, now);
       if (stage === undefined) continue;
-      // The step is a conditional write on the alert as read: of evaluators racing (or acting on a
-      // stale index read), one advances the stage and only that one sends its notification.
-      const advanced = await this.deps.store.advanceEscalation(
-        { ...alert, escalation: afterStageNotified(escalation, stage, chain, now) },
-        alert,
-      );
-      if (!advanced) continue;
-      events.push({
+      const notification = withEventId({
         detailType: DETAIL_TYPE.notificationRequested,
         detail: {
           ...alertSummaryOf(alert, true),
@@ -434,9 +427,24 @@ export class AlertEngine {
           at: new Date(now).toISOString(),
         },
       });
+      // The step is a conditional write on the alert as read: of evaluators racing (or acting on a
+      // stale index read), one advances the stage and only that one sends its notification. The
+      // notification enters the outbox in that same write: a crash right after it loses nothing (the
+      // next pass's drain sends it).
+      const advanced = await this.deps.store.advanceEscalation(
+        { ...alert, escalation: afterStageNotified(escalation, stage, chain, now) },
+        alert,
+        { events: [notification], nowMs: now },
+      );
+      if (advanced) queued.push(...advanced);
     }
-    await this.publish(events);
-    return events.length;
+    await this.sendQueued(queued);
+    return queued.length;
+  }
+
+  private async ownedOnly(entries: readonly OutboxEntry[]): Promise<OutboxEntry[]> {
+    const owned = await Promise.all(entries.map((e) => this.owns(e.tenantId)));
+    return entries.filter((_, i) => owned[i]);
   }
 
   /** Whether this evaluator evaluates and escalates the tenant: only its home region's does. */
@@ -1017,13 +1025,17 @@ export class AlertEngine {
    * dead-lettered and the drain goes on with the later ones, of every tenant. It stops when the bus
    * fails outright or refuses a whole batch for now (the rest wait for the next pass). Never throws:
    * the evaluation that follows matters more. Returns how many were published.
+   *
+   * The outbox is in the global table: only the events of tenants homed in this region are drained
+   * here (`owns`), so two regions never both publish one tenant's event; the others wait for their
+   * home region's pass (after a failover, the new home's).
    */
   async drainOutbox(): Promise<number> {
     let published = 0;
     let kept = 0;
     let pending: OutboxEntry[];
     try {
-      pending = await this.deps.store.pendingEvents(this.limits.maxOutboxEventsPerTick);
+      pending = await this.ownedOnly(await this.deps.store.pendingEvents(this.limits.maxOutboxEventsPerTick));
     } catch (error) {
       this.deps.log?.('could not read the alert event outbox', { error: messageOf(error) });
       return 0;
@@ -1074,9 +1086,15 @@ export class AlertEngine {
       await this.publishWithoutOutbox(identified);
       return;
     }
+    await this.sendQueued(entries);
+  }
+
+  /** The bus for events already in the outbox: what it accepts leaves the outbox, the rest waits. */
+  private async sendQueued(entries: readonly OutboxEntry[]) {
+    if (entries.length === 0) return;
     let outcomes: PublishOutcome[];
     try {
-      outcomes = await this.deps.bus.publish(identified);
+      outcomes = await this.deps.bus.publish(entries.map((e) => e.event));
     } catch (error) {
       this.deps.log?.('alert event bus failed; events kept in the outbox for the next pass', {
         events: entries.length,
@@ -1085,11 +1103,7 @@ export class AlertEngine {
       this.deps.onEventsPending?.(entries.length);
       return;
     }
-    const byId = new Map(identified.map((e, i) => [e.detail.eventId, outcomes[i]]));
-    const { kept } = await this.settle(
-      entries,
-      entries.map((e) => byId.get(e.eventId) ?? { status: 'retryable', error: 'no outcome' }),
-    );
+    const { kept } = await this.settle(entries, outcomes);
     if (kept > 0) {
       this.deps.log?.('alert event bus refused events for now; kept in the outbox for the next pass', {
         events: kept,

@@ -8,6 +8,16 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
+/**
+ * The services that encrypt with the messaging key for the platform's own resources: [service, Sid
+ * name, the resource part of the ARN its requests come from (aws:SourceArn)].
+ */
+export const MESSAGING_KEY_USERS = [
+  ['cloudwatch', 'CloudWatchAlarms', 'alarm:*'],
+  ['events', 'EventBridgeRules', 'rule/*'],
+  ['sns', 'SnsTopics', '*'],
+] as const;
+
 export class RegionalKeys extends Construct {
   /** CloudWatch Logs: function, API access, WAF and AMP log groups. */
   readonly logs: Key;
@@ -48,18 +58,24 @@ export class RegionalKeys extends Construct {
         },
       }),
     );
-    // Alarms publish to encrypted topics, EventBridge targets topics and queues, SNS feeds queues.
-    this.messaging.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [
-          new ServicePrincipal('cloudwatch.amazonaws.com'),
-          new ServicePrincipal('events.amazonaws.com'),
-          new ServicePrincipal('sns.amazonaws.com'),
-        ],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    );
+    // Alarms publish to encrypted topics, EventBridge targets topics and queues, SNS feeds queues. Each
+    // service may use the key only on behalf of this account's resources of its own kind in this region
+    // (aws:SourceAccount and aws:SourceArn: confused-deputy protection), one statement per service.
+    const onBehalfOf = (service: string, resource: string) => ({
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`,
+      },
+    });
+    for (const [service, principal, resource] of MESSAGING_KEY_USERS)
+      this.messaging.addToResourcePolicy(
+        new PolicyStatement({
+          sid: `${principal}OfThisAccountOnly`,
+          principals: [new ServicePrincipal(`${service}.amazonaws.com`)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: onBehalfOf(service, resource),
+        }),
+      );
   }
 }

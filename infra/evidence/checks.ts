@@ -8,8 +8,10 @@
 import { ENV } from '#adapters/aws/wiring';
 import {
   ACTIONS_WITHOUT_RESOURCE_TYPES,
+  exclusionGrantIsJustified,
   type PolicyStatementJson,
   starStatementIsJustified,
+  WAF_COUNT_ACKNOWLEDGED,
 } from '../acknowledgements';
 import { DATA_CLASSIFICATION_TAG } from '../constructs/metadata-table';
 
@@ -43,11 +45,21 @@ export interface CheckOutcome {
   failures: string[];
 }
 
+/** What the templates alone do not say about the deployment. */
+export interface EvidenceContext {
+  /**
+   * The deploying account when stacks are pinned to one (`-c account=…`): its id may appear literally
+   * in ARNs. Unpinned templates name their own account as `AWS::AccountId`, so every literal account
+   * id in a policy is another account's.
+   */
+  readonly account?: string;
+}
+
 export interface Check {
   readonly id: string;
   readonly title: string;
   readonly criteria: readonly string[];
-  run(templates: TemplateSet): CheckOutcome;
+  run(templates: TemplateSet, context: EvidenceContext): CheckOutcome;
 }
 
 interface Found {
@@ -153,6 +165,62 @@ function policyStatements(f: Found): Statement[] {
   ].filter(Boolean);
   // IAM statements are taken as written: the checks below read only Effect, Action and Resource.
   return documents.flatMap((d) => list(at(d, 'Statement')) as Statement[]);
+}
+
+/** Every policy document a resource carries: identity policies, trust policies, resource and key policies. */
+function allPolicyStatements(f: Found): Record<string, unknown>[] {
+  const documents = [
+    prop(f, 'PolicyDocument'),
+    prop(f, 'KeyPolicy'),
+    prop(f, 'AssumeRolePolicyDocument'),
+    ...list(prop(f, 'Policies')).map((policy) => at(policy, 'PolicyDocument')),
+  ].filter(Boolean);
+  return documents.flatMap((d) => list(at(d, 'Statement')) as Record<string, unknown>[]);
+}
+
+/** Resources that hold IAM or resource policies (identity, trust, bucket, topic, queue and key policies). */
+const POLICY_HOLDERS = [
+  'AWS::IAM::Policy',
+  'AWS::IAM::Role',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::S3::BucketPolicy',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SQS::QueuePolicy',
+  'AWS::KMS::Key',
+];
+
+/**
+ * 12-digit account ids written literally anywhere inside `value`: in an ARN (`…:123456789012:…`,
+ * also across Fn::Join pieces, which keep the colons) or alone (a principal `{"AWS": "123456789012"}`).
+ */
+function literalAccounts(value: unknown): string[] {
+  const found = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string')
+      for (const m of v.matchAll(/(?:^|:)(\d{12})(?=:|$)/g)) found.add(m[1] as string);
+    else if (Array.isArray(v)) for (const item of v) visit(item);
+    else if (isCfnObject(v)) for (const item of Object.values(v)) visit(item);
+  };
+  visit(value);
+  return [...found].sort();
+}
+
+/** WAF rules that count instead of acting, keyed `<rule>` or `<managed group>/<rule>` (`/*`: the whole group). */
+function countingWafRules(rule: unknown): string[] {
+  const name = String(entryAt(rule, 'Name'));
+  const counting: string[] = [];
+  if (isCfnObject(entryAt(rule, 'Action', 'Count'))) counting.push(name);
+  const group = entryAt(rule, 'Statement', 'ManagedRuleGroupStatement');
+  if (isCfnObject(group)) {
+    const groupName = String(at(group, 'Name'));
+    if (isCfnObject(entryAt(rule, 'OverrideAction', 'Count'))) counting.push(`${groupName}/*`);
+    for (const o of list(at(group, 'RuleActionOverrides')))
+      if (isCfnObject(entryAt(o, 'ActionToUse', 'Count')))
+        counting.push(`${groupName}/${entryAt(o, 'Name')}`);
+    // The older way to set a group's rule to count.
+    for (const x of list(at(group, 'ExcludedRules'))) counting.push(`${groupName}/${entryAt(x, 'Name')}`);
+  }
+  return counting;
 }
 
 /** Logical ids referenced by a property whose key makes it a dead-letter destination. */
@@ -416,6 +484,104 @@ export const CHECKS: readonly Check[] = [
       ),
   },
   {
+    id: 'IAM-NO-NOT-ELEMENTS',
+    title:
+      'No policy allows by exclusion: no Allow with NotAction, NotResource or NotPrincipal (it grants everything not listed, including what AWS adds later)',
+    criteria: ['CC6.3'],
+    run: (t) => {
+      let guardrails = 0;
+      const justified: string[] = [];
+      const outcome = perResource(t, POLICY_HOLDERS, 'IAM and resource policies', (f) => {
+        const excluding = allPolicyStatements(f).filter(
+          (s) => 'NotAction' in s || 'NotResource' in s || 'NotPrincipal' in s,
+        );
+        // A Deny by exclusion narrows what other statements grant: a guardrail, counted, not a grant.
+        guardrails += excluding.filter((s) => s.Effect === 'Deny').length;
+        const grants = excluding.filter((s) => {
+          if (s.Effect === 'Deny') return false;
+          const reason = exclusionGrantIsJustified(s);
+          if (reason) justified.push(`${where(f)} (${reason})`);
+          return !reason;
+        });
+        return grants.length > 0
+          ? `allows by exclusion: ${grants
+              .map((s) =>
+                ['NotAction', 'NotResource', 'NotPrincipal']
+                  .filter((k) => k in s)
+                  .map((k) => `${k} ${JSON.stringify(s[k])}`)
+                  .join(' '),
+              )
+              .join('; ')}`
+          : undefined;
+      });
+      return {
+        ...outcome,
+        examined: [
+          ...outcome.examined,
+          `${guardrails} Deny statements by exclusion`,
+          `${justified.length} Allow statements by exclusion with a written reason${justified.length > 0 ? `: ${justified.join('; ')}` : ''}`,
+        ],
+      };
+    },
+  },
+  {
+    id: 'IAM-SAME-ACCOUNT',
+    title:
+      'Policies name principals and resources of the deploying account only: no other account’s ARN or id in a policy, Lambda permission or EventBridge target',
+    criteria: ['CC6.3'],
+    run: (t, context) => {
+      const foreign = (value: unknown) => literalAccounts(value).filter((a) => a !== context.account);
+      return combine(
+        perResource(t, POLICY_HOLDERS, 'IAM and resource policies', (f) => {
+          const accounts = [
+            ...new Set(
+              allPolicyStatements(f).flatMap((s) =>
+                foreign([s.Principal, s.NotPrincipal, s.Resource, s.NotResource]),
+              ),
+            ),
+          ];
+          return accounts.length > 0 ? `names account(s) ${accounts.join(', ')}` : undefined;
+        }),
+        perResource(t, ['AWS::Lambda::Permission'], 'Lambda permissions', (f) => {
+          const accounts = foreign([prop(f, 'Principal'), prop(f, 'SourceAccount'), prop(f, 'SourceArn')]);
+          return accounts.length > 0 ? `lets account(s) ${accounts.join(', ')} invoke` : undefined;
+        }),
+        perResource(t, ['AWS::Events::Rule'], 'EventBridge rules', (f) => {
+          const accounts = foreign(list(prop(f, 'Targets')).map((target) => entryAt(target, 'Arn')));
+          return accounts.length > 0 ? `sends events to account(s) ${accounts.join(', ')}` : undefined;
+        }),
+      );
+    },
+  },
+  {
+    id: 'EDGE-WAF-COUNT',
+    title:
+      'WAF rules block: a rule (or a managed group’s rule) in count mode only where an acknowledgement gives the reason',
+    criteria: ['CC6.6'],
+    run: (t) => {
+      const acknowledged: string[] = [];
+      const outcome = perResource(
+        t,
+        ['AWS::WAFv2::WebACL', 'AWS::WAFv2::RuleGroup'],
+        'WAF web ACLs and rule groups',
+        (f) => {
+          const counting = list(prop(f, 'Rules')).flatMap(countingWafRules);
+          for (const key of counting.filter((k) => WAF_COUNT_ACKNOWLEDGED[k] !== undefined))
+            acknowledged.push(`${where(f)} ${key} (${WAF_COUNT_ACKNOWLEDGED[key]})`);
+          const bare = counting.filter((k) => WAF_COUNT_ACKNOWLEDGED[k] === undefined);
+          return bare.length > 0 ? `rules in count mode without a reason: ${bare.join(', ')}` : undefined;
+        },
+      );
+      return {
+        ...outcome,
+        examined: [
+          ...outcome.examined,
+          `${acknowledged.length} rules counting with a written reason${acknowledged.length > 0 ? `: ${acknowledged.join('; ')}` : ''}`,
+        ],
+      };
+    },
+  },
+  {
     id: 'IAM-NO-ADMIN',
     title: 'No role carries an administrator or power-user managed policy, and there are no IAM users',
     criteria: ['CC6.3'],
@@ -663,23 +829,66 @@ export interface CriterionResult {
   readonly checks: readonly string[];
 }
 
+/**
+ * What the templates cannot show, so the report never reads as saying more than it does: each entry
+ * names what lies outside the templates, why, and where an auditor would look instead.
+ */
+export const CANNOT_SHOW: readonly { readonly topic: string; readonly why: string }[] = [
+  {
+    topic: 'Log groups created outside the templates',
+    why:
+      'API Gateway creates its execution-log groups (API-Gateway-Execution-Logs_<api id>/<stage>) itself, ' +
+      'and a function that logs before its configured log group exists gets /aws/lambda/<name>: neither is in ' +
+      'a template, so their encryption and retention are not shown here. Check them with ' +
+      '`aws logs describe-log-groups` in each region (RUNBOOK).',
+  },
+  {
+    topic: 'Metric-store backups',
+    why:
+      'AMP workspaces and Timestream tables have no backup in the templates (AWS Backup covers the metadata ' +
+      'table only); metric data of a lost region is accepted as lost (RUNBOOK, region failover). Nothing here ' +
+      'shows a copy of metric data.',
+  },
+  {
+    topic: 'The default execute-api endpoint’s TLS policy',
+    why:
+      'TLS-ENFORCED shows the custom domains’ TLS 1.2 policy; the default https://<id>.execute-api.<region>.' +
+      'amazonaws.com endpoint stays enabled and its TLS floor is set by API Gateway, not by the templates.',
+  },
+  {
+    topic: 'Resources the functions create at runtime',
+    why:
+      'Per-tenant KMS keys (rotation is turned on in code: shared/adapters/aws/kms-key-service.ts) and ' +
+      'per-tenant Timestream tables (their retention is checked through the functions’ environment) are not ' +
+      'template resources.',
+  },
+  {
+    topic: 'Drift and account-level controls',
+    why:
+      'The report reads what would be deployed, not what is: changes made in the console, CloudTrail, ' +
+      'GuardDuty, AWS Config and IAM Identity Center settings are outside the templates.',
+  },
+];
+
 export interface EvidenceReport {
   readonly generatedAt: string;
   readonly stacks: readonly string[];
   readonly holds: boolean;
   readonly criteria: readonly CriterionResult[];
   readonly checks: readonly CheckResult[];
+  readonly cannotShow: typeof CANNOT_SHOW;
 }
 
 export function evaluate(
   templates: TemplateSet,
   now: Date = new Date(),
   checks: readonly Check[] = CHECKS,
+  context: EvidenceContext = {},
 ): EvidenceReport {
   const results: CheckResult[] = checks.map((check) => {
     let outcome: CheckOutcome;
     try {
-      outcome = check.run(templates);
+      outcome = check.run(templates, context);
     } catch (error) {
       outcome = { examined: [], failures: [`check could not run: ${(error as Error).message}`] };
     }
@@ -707,6 +916,7 @@ export function evaluate(
     holds: results.every((r) => r.holds) && criteria.every((c) => c.holds),
     criteria,
     checks: results,
+    cannotShow: CANNOT_SHOW,
   };
 }
 
@@ -739,6 +949,8 @@ export function renderMarkdown(report: EvidenceReport): string {
       lines.push('');
     }
   }
-  lines.push('## Stacks', '', ...report.stacks.map((s) => `- ${s}`), '');
+  lines.push('## What this report cannot show', '');
+  for (const limit of report.cannotShow) lines.push(`- **${limit.topic}.** ${limit.why}`);
+  lines.push('', '## Stacks', '', ...report.stacks.map((s) => `- ${s}`), '');
   return lines.join('\n');
 }

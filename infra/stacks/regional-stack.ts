@@ -14,11 +14,11 @@ import { INGEST_STATE_TABLE_ENV } from '#adapters/aws/guardrails-wiring';
 import { ENV } from '#adapters/aws/wiring';
 import { REGION_ENV } from '#domain/region';
 import { type FunctionName, ROUTES } from '#http/routes';
-import { onCallEmailOf, type PlatformConfig, type RegionConfig } from '../config';
+import { onCallEmailOf, type PlatformConfig, type RegionConfig, regionEndpointsAtSynth } from '../config';
 import { Alerting } from '../constructs/alerting';
 import { ArchiveBucket } from '../constructs/archive-bucket';
 import type { ConsoleUserPool } from '../constructs/console-user-pool';
-import { IngestApi } from '../constructs/ingest-api';
+import { API_STAGE_NAME, IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
 import { LogStore } from '../constructs/log-store';
@@ -70,6 +70,8 @@ export class RegionalStack extends Stack {
   readonly websiteChecks: WebsiteChecks;
   /** Tenant log lines: Firehose → S3 Parquet → Athena (infra/constructs/log-store.ts). */
   readonly logStore: LogStore;
+  /** Every function of the region (newFunction), for the environment they all share. */
+  private readonly allFunctions: PlatformFunction[] = [];
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     super(scope, id, props);
@@ -237,6 +239,24 @@ export class RegionalStack extends Stack {
       deadLetterQueue: this.alerting.targetDeadLetterQueue,
       newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
     });
+    this.setRegionEndpoints();
+  }
+
+  /**
+   * Where each region answers (onboarding, /v1/collector/config and 421s name a tenant's home
+   * endpoints): REGION_ENDPOINTS, PLATFORM_DOMAIN and PLATFORM_REGIONS on every function. This region's
+   * API Gateway URL is built from the API's id and stage name, not `api.url`: the stage depends on the
+   * methods, which depend on the functions (a cycle).
+   */
+  private setRegionEndpoints(): void {
+    const ownApiUrl = `https://${this.ingestApi.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE_NAME}`;
+    const endpoints = this.toJsonString(regionEndpointsAtSynth(this.config, this.region, ownApiUrl));
+    const regions = this.config.regions.map((r) => r.region).join(',');
+    for (const fn of this.allFunctions) {
+      fn.fn.addEnvironment(REGION_ENV.endpoints, endpoints);
+      fn.fn.addEnvironment(REGION_ENV.regions, regions);
+      if (this.config.platformDomain) fn.fn.addEnvironment(REGION_ENV.domain, this.config.platformDomain);
+    }
   }
 
   /**
@@ -252,6 +272,7 @@ export class RegionalStack extends Stack {
     // Home regions (shared/domain/region.ts): tenants onboarded without a region, and those from before
     // home regions, live in the primary region; every function serves only tenants homed in its own.
     fn.fn.addEnvironment(REGION_ENV.defaultHomeRegion, this.config.primaryRegion);
+    this.allFunctions.push(fn);
     this.ops.watchFunction(props.serviceName, fn.fn);
     if (fn.failureQueue) this.ops.watchDeadLetterQueue(`${props.serviceName}-failures`, fn.failureQueue);
     return fn;

@@ -27,6 +27,8 @@ export interface RegionSettings {
   readonly defaultHomeRegion: string;
   readonly endpoints?: Readonly<Record<string, RegionEndpoints>>;
   readonly domain?: string;
+  /** The regions this deployment serves (a home must be one); absent: those `endpoints` names, else any. */
+  readonly regions?: readonly string[];
 }
 
 /** Tenants from before home regions have none: they live in the default home region. */
@@ -63,12 +65,13 @@ export const REGION_ENV = {
   defaultHomeRegion: 'DEFAULT_HOME_REGION',
   endpoints: 'REGION_ENDPOINTS',
   domain: 'PLATFORM_DOMAIN',
+  regions: 'PLATFORM_REGIONS',
 } as const;
 
 /**
  * Settings from the environment (Lambda and `npm start`): REGION (else AWS_REGION, else us-west-2
  * locally), DEFAULT_HOME_REGION (else the serving region), REGION_ENDPOINTS (JSON
- * `{"eu-west-2":{"ingest":"…","api":"…"}}`), PLATFORM_DOMAIN.
+ * `{"eu-west-2":{"ingest":"…","api":"…"}}`), PLATFORM_DOMAIN, PLATFORM_REGIONS (comma-separated).
  */
 export function regionSettingsFromEnv(env: Record<string, string | undefined>): RegionSettings {
   const region = env[REGION_ENV.region] || env['AWS_REGION'] || 'us-west-2';
@@ -77,10 +80,15 @@ export function regionSettingsFromEnv(env: Record<string, string | undefined>): 
     ? (JSON.parse(endpointsJson) as Record<string, RegionEndpoints>)
     : undefined;
   const domain = env[REGION_ENV.domain];
+  const regions = env[REGION_ENV.regions]
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
   return {
     region,
     defaultHomeRegion: env[REGION_ENV.defaultHomeRegion] || region,
     ...(endpoints ? { endpoints } : {}),
     ...(domain ? { domain } : {}),
+    ...(regions && regions.length > 0 ? { regions } : {}),
   };
 }

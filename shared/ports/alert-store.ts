@@ -102,9 +102,15 @@ export interface AlertStore extends TenantDataHolder {
    * An escalation step: writes `next` as putAlert does, but only if the stored alert is still as
    * `read` had it (status, acknowledgement, chain run, stage, due time: items/alert-store-items.ts
    * escalationMark). Two evaluators, or one acting on a stale read of the escalation index, cannot
-   * both advance one stage. False when refused (nothing written).
+   * both advance one stage. `queue.events` (the step's notification) enter the outbox in the same
+   * atomic write, so a crash after the step cannot lose them: the written outbox entries are returned
+   * (empty without `queue`); false when refused (nothing written).
    */
-  advanceEscalation(next: Alert, read: Alert): Promise<boolean>;
+  advanceEscalation(
+    next: Alert,
+    read: Alert,
+    queue?: { readonly events: readonly AlertBusEvent[]; readonly nowMs: number },
+  ): Promise<OutboxEntry[] | false>;
   getAlert(tenantId: string, alertId: string): Promise<Alert | undefined>;
   /** Newest first. */
   listAlerts(

@@ -4,7 +4,7 @@ import { type AlertBusEvent, DETAIL_TYPE, withEventId } from '#domain/alerting/e
 import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
 import { INITIAL_STATE } from '#domain/alerting/state-machine';
-import type { AlertStore, StoredSeriesState } from '#ports/alert-store';
+import type { AlertStore, OutboxEntry, StoredSeriesState } from '#ports/alert-store';
 import { ACCEPTED } from '#ports/event-bus';
 import type { MetricStore } from '#ports/metric-store';
 import { AlertEngine } from '../../functions/alert-evaluator/engine';
@@ -416,7 +416,7 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
         ...read,
         escalation: { ...read.escalation!, nextStage: 1, nextAt: 2000, notifiedStages: [0] },
       };
-      expect(await store.advanceEscalation(step, read)).toBe(true);
+      expect(await store.advanceEscalation(step, read)).toEqual([]);
       expect(await store.advanceEscalation(step, read)).toBe(false);
       expect((await store.getAlert('t1', 'a1'))?.escalation?.nextStage).toBe(1);
       // The step moved it on the index too: due at 2000, not at 1000.
@@ -429,6 +429,35 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       const absent = alert('t1', 'nope');
       expect(await store.advanceEscalation(absent, absent)).toBe(false);
       expect(await store.getAlert('t1', 'nope')).toBeUndefined();
+    });
+
+    it("queues a step's notification in the same write as the step: written with it, never without it", async () => {
+      const read = alert('t1', 'q1', {
+        escalation: {
+          chainId: 'c',
+          stageCount: 2,
+          nextStage: 0,
+          nextAt: 1000,
+          notifiedStages: [],
+          sequence: 0,
+        },
+      });
+      await store.putAlert(read);
+      const step = {
+        ...read,
+        escalation: { ...read.escalation!, nextStage: 1, nextAt: 2000, notifiedStages: [0] },
+      };
+      const notification = stateEvent('t1', 'q1');
+      const queued = await store.advanceEscalation(step, read, { events: [notification], nowMs: 1000 });
+      expect(queued).not.toBe(false);
+      expect((queued as OutboxEntry[]).map((e) => e.eventId)).toEqual([notification.detail.eventId]);
+      expect((await store.pendingEvents(10)).map((e) => e.event)).toEqual([notification]);
+      // A refused step (the copy is stale now) queues nothing.
+      expect(
+        await store.advanceEscalation(step, read, { events: [stateEvent('t1', 'q2')], nowMs: 1001 }),
+      ).toBe(false);
+      expect((await store.pendingEvents(10)).map((e) => e.eventId)).toEqual([notification.detail.eventId]);
+      await store.removeEvents(await store.pendingEvents(10));
     });
 
     it('keeps the latest incident per resource', async () => {

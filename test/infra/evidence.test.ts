@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  CANNOT_SHOW,
   type CfnTemplate,
   CRITERIA,
   evaluate,
@@ -75,6 +76,14 @@ describe('SOC 2 evidence on the synthesized platform', () => {
       expect(c.checks.length, c.id).toBeGreaterThan(0);
     }
     expect(report.holds).toBe(true);
+    // The one rule the platform counts instead of blocking is listed with its reason.
+    expect(report.checks.find((c) => c.id === 'EDGE-WAF-COUNT')!.examined.join('\n')).toMatch(
+      /rules counting with a written reason: .*AWSManagedRulesCommonRuleSet\/SizeRestrictions_BODY \(metric batches/,
+    );
+    // The notifier's SMS grant (sns:Publish on anything but SNS resources) is the one Allow by exclusion.
+    expect(report.checks.find((c) => c.id === 'IAM-NO-NOT-ELEMENTS')!.examined.join('\n')).toMatch(
+      /5 Allow statements by exclusion with a written reason: .*AlertNotifierRole.*\(sns:Publish to phone numbers/,
+    );
     const md = renderMarkdown(report);
     for (const id of ['CC6.1', 'CC6.3', 'CC6.6', 'CC6.7', 'CC7.2', 'A1.2', 'C1.2'])
       expect(md).toContain(`| ${id} |`);
@@ -226,6 +235,178 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
     );
   });
 
+  it('CC6.3: an Allow by exclusion (NotAction, NotResource, NotPrincipal) in an identity or a key policy', () => {
+    expectFails(
+      broken(regional, (t) => {
+        const policy = firstOf(t, 'AWS::IAM::Policy')[1];
+        (objectAt(policy.Properties, 'PolicyDocument').Statement as unknown[]).push({
+          Effect: 'Allow',
+          NotAction: 'iam:*',
+          Resource: '*',
+        });
+      }),
+      'IAM-NO-NOT-ELEMENTS',
+      'CC6.3',
+      /allows by exclusion: NotAction "iam:\*"/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const key = firstOf(t, 'AWS::KMS::Key')[1];
+        (objectAt(key.Properties, 'KeyPolicy').Statement as unknown[]).push({
+          Effect: 'Allow',
+          Principal: { AWS: { Ref: 'AWS::AccountId' } },
+          Action: 'kms:Decrypt',
+          NotResource: 'arn:aws:kms:eu-west-1:111111111111:key/x',
+        });
+      }),
+      'IAM-NO-NOT-ELEMENTS',
+      'CC6.3',
+      /NotResource/,
+    );
+    // The SMS shape with one more action is no longer the justified one.
+    expectFails(
+      broken(regional, (t) => {
+        const policy = firstOf(t, 'AWS::IAM::Policy')[1];
+        (objectAt(policy.Properties, 'PolicyDocument').Statement as unknown[]).push({
+          Effect: 'Allow',
+          Action: ['sns:Publish', 'sns:Subscribe'],
+          NotResource: 'arn:aws:sns:*:*:*',
+        });
+      }),
+      'IAM-NO-NOT-ELEMENTS',
+      'CC6.3',
+      /allows by exclusion: NotResource "arn:aws:sns:\*:\*:\*"/,
+    );
+    // A Deny by exclusion is a guardrail: it passes (and is counted).
+    const guarded = evaluate(
+      broken(regional, (t) => {
+        const policy = firstOf(t, 'AWS::IAM::Policy')[1];
+        (objectAt(policy.Properties, 'PolicyDocument').Statement as unknown[]).push({
+          Effect: 'Deny',
+          NotAction: 's3:GetObject',
+          Resource: '*',
+        });
+      }),
+    ).checks.find((c) => c.id === 'IAM-NO-NOT-ELEMENTS')!;
+    expect(guarded.holds).toBe(true);
+    expect(guarded.examined).toContain('1 Deny statements by exclusion');
+  });
+
+  it('CC6.3: another account in a trust policy, a topic policy resource, a Lambda permission or an event target', () => {
+    expectFails(
+      broken(regional, (t) => {
+        const role = firstOf(t, 'AWS::IAM::Role')[1];
+        (objectAt(role.Properties, 'AssumeRolePolicyDocument').Statement as unknown[]).push({
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::210987654321:root' },
+          Action: 'sts:AssumeRole',
+        });
+      }),
+      'IAM-SAME-ACCOUNT',
+      'CC6.3',
+      /names account\(s\) 210987654321/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const policy = firstOf(t, 'AWS::SNS::TopicPolicy')[1];
+        (objectAt(policy.Properties, 'PolicyDocument').Statement as unknown[]).push({
+          Effect: 'Allow',
+          Principal: { AWS: '210987654321' },
+          Action: 'sns:Subscribe',
+          Resource: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:eu-west-1:', '333333333333', ':t']],
+          },
+        });
+      }),
+      'IAM-SAME-ACCOUNT',
+      'CC6.3',
+      /names account\(s\) 210987654321, 333333333333/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const permission = firstOf(t, 'AWS::Lambda::Permission')[1];
+        permission.Properties.SourceAccount = '444444444444';
+      }),
+      'IAM-SAME-ACCOUNT',
+      'CC6.3',
+      /lets account\(s\) 444444444444 invoke/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const rule = firstOf(t, 'AWS::Events::Rule')[1];
+        rule.Properties.Targets = [
+          ...arrayAt(rule.Properties, 'Targets'),
+          { Id: 'elsewhere', Arn: 'arn:aws:events:eu-west-1:555555555555:event-bus/default' },
+        ];
+      }),
+      'IAM-SAME-ACCOUNT',
+      'CC6.3',
+      /sends events to account\(s\) 555555555555/,
+    );
+    // The deploying account, when the stacks are pinned to it, is not another account.
+    const pinned = broken(regional, (t) => {
+      const permission = firstOf(t, 'AWS::Lambda::Permission')[1];
+      permission.Properties.SourceAccount = '444444444444';
+    });
+    const check = (account?: string) =>
+      evaluate(pinned, new Date(), undefined, account ? { account } : {}).checks.find(
+        (c) => c.id === 'IAM-SAME-ACCOUNT',
+      )!.holds;
+    expect(check('444444444444')).toBe(true);
+    expect(check('123456789012')).toBe(false);
+  });
+
+  it('CC6.6: a WAF rule, a managed group or one of its rules set to count without a reason', () => {
+    const acl = (t: Mutable) => firstOf(t, 'AWS::WAFv2::WebACL')[1];
+    const ruleNamed = (t: Mutable, name: string) =>
+      objectAt(arrayAt(acl(t).Properties, 'Rules').find((r) => objectAt(r).Name === name));
+    expectFails(
+      broken(regional, (t) => {
+        ruleNamed(t, 'RatePerSourceIp').Action = { Count: {} };
+      }),
+      'EDGE-WAF-COUNT',
+      'CC6.6',
+      /rules in count mode without a reason: RatePerSourceIp/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        ruleNamed(t, 'AWSManagedRulesKnownBadInputsRuleSet').OverrideAction = { Count: {} };
+      }),
+      'EDGE-WAF-COUNT',
+      'CC6.6',
+      /AWSManagedRulesKnownBadInputsRuleSet\/\*/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const group = objectAt(
+          ruleNamed(t, 'AWSManagedRulesCommonRuleSet'),
+          'Statement',
+          'ManagedRuleGroupStatement',
+        );
+        group.RuleActionOverrides = [
+          ...arrayAt(group, 'RuleActionOverrides'),
+          { Name: 'CrossSiteScripting_BODY', ActionToUse: { Count: {} } },
+        ];
+      }),
+      'EDGE-WAF-COUNT',
+      'CC6.6',
+      /count mode without a reason: AWSManagedRulesCommonRuleSet\/CrossSiteScripting_BODY$/,
+    );
+    expectFails(
+      broken(regional, (t) => {
+        const group = objectAt(
+          ruleNamed(t, 'AWSManagedRulesAmazonIpReputationList'),
+          'Statement',
+          'ManagedRuleGroupStatement',
+        );
+        group.ExcludedRules = [{ Name: 'AWSManagedIPReputationList' }];
+      }),
+      'EDGE-WAF-COUNT',
+      'CC6.6',
+      /AWSManagedRulesAmazonIpReputationList\/AWSManagedIPReputationList/,
+    );
+  });
+
   it('CC6.7: a topic whose TLS-only policy was removed', () => {
     const set = broken(regional, (t) => {
       delete t.Resources[firstOf(t, 'AWS::SNS::TopicPolicy')[0]];
@@ -340,6 +521,15 @@ describe('SOC 2 evidence on deliberately broken templates', () => {
       'C1.1',
       /replicates objects to another region/,
     );
+  });
+
+  it('says what it cannot show, in the Markdown and the JSON', () => {
+    const report = evaluate(templates);
+    expect(report.cannotShow.map((c) => c.topic)).toEqual(CANNOT_SHOW.map((c) => c.topic));
+    const md = renderMarkdown(report);
+    expect(md).toContain('## What this report cannot show');
+    for (const topic of ['Log groups created outside the templates', 'Metric-store backups', 'execute-api'])
+      expect(md.slice(md.indexOf('## What this report cannot show'))).toContain(topic);
   });
 
   it('does not count an empty app as evidence', () => {

@@ -759,6 +759,73 @@ describe('ingest API', () => {
   }, 120_000);
 });
 
+describe('regional endpoints', () => {
+  /** A resolved value as text: Fn::Join pieces joined, a Ref as <name>. */
+  const text = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
+    if (o.Ref) return `<${o.Ref}>`;
+    if (o['Fn::Join']) return o['Fn::Join'][1].map(text).join(o['Fn::Join'][0]);
+    return JSON.stringify(v);
+  };
+  /** The platform functions' environments (those the stack gives DEFAULT_HOME_REGION), resolved. */
+  const envsOf = (platform: SynthedPlatform, region: string) =>
+    Object.values(platform.regional(region).findResources('AWS::Lambda::Function'))
+      .map((f) => (f.Properties as { Environment?: { Variables?: Json } }).Environment?.Variables)
+      .filter((vars): vars is Json => vars?.[REGION_ENV.defaultHomeRegion] !== undefined);
+
+  it('tells every function its own API Gateway URL and the served regions when no domain is configured', () => {
+    for (const region of REGIONS) {
+      const apiId = Object.keys(synthed.regional(region).findResources('AWS::ApiGateway::RestApi'))[0]!;
+      const url = `https://<${apiId}>.execute-api.${region}.<AWS::URLSuffix>/live`;
+      const envs = envsOf(synthed, region);
+      expect(envs.length, region).toBeGreaterThan(5);
+      for (const env of envs) {
+        expect(env[REGION_ENV.regions], region).toBe(REGIONS.join(','));
+        expect(env[REGION_ENV.domain], region).toBeUndefined();
+        expect(text(env[REGION_ENV.endpoints]), region).toBe(
+          JSON.stringify({ [region]: { ingest: url, api: url } }),
+        );
+      }
+    }
+  });
+
+  it('names custom domains per region and sets PLATFORM_DOMAIN when the deployment has one', () => {
+    const two = ['us-west-2', 'eu-west-2'];
+    const withDomain = synthPlatform(
+      {
+        ...TEST_CONFIG,
+        platformDomain: 'obs.example.com',
+        regions: TEST_CONFIG.regions
+          .filter((r) => two.includes(r.region))
+          .map((r) =>
+            r.region === 'eu-west-2'
+              ? {
+                  ...r,
+                  customDomain: {
+                    domainName: 'metrics.eu.example.net',
+                    certificateArn: 'arn:aws:acm:eu-west-2:123456789012:certificate/abc',
+                  },
+                }
+              : r,
+          ),
+      },
+      { nag: false },
+    );
+    for (const region of two) {
+      const envs = envsOf(withDomain, region);
+      expect(envs.length, region).toBeGreaterThan(5);
+      for (const env of envs) {
+        expect(env[REGION_ENV.domain], region).toBe('obs.example.com');
+        expect(env[REGION_ENV.regions], region).toBe('us-west-2,eu-west-2');
+        expect(JSON.parse(env[REGION_ENV.endpoints] as string), region).toEqual({
+          'eu-west-2': { ingest: 'https://metrics.eu.example.net', api: 'https://metrics.eu.example.net' },
+        });
+      }
+    }
+  }, 180_000);
+});
+
 describe('global part', () => {
   it('has a global table with a PITR, deletion-protected replica in every region, pk/sk and gsi1', () => {
     const t = synthed.template(`${STACK_PREFIX}-GlobalTable`);
@@ -878,6 +945,39 @@ describe('encryption at rest', () => {
               Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
             ]),
           },
+        });
+      }
+    }
+  });
+
+  it("lets CloudWatch, EventBridge and SNS use the messaging key only for this account's alarms, rules and topics here", () => {
+    for (const region of REGIONS) {
+      const keys = synthed.regional(region).findResources('AWS::KMS::Key', {
+        Properties: { Description: 'SNS topics and SQS queues' },
+      });
+      expect(Object.keys(keys), region).toHaveLength(1);
+      const stack = synthed.platform.regional.get(region)!;
+      const policy = stack.resolve(Object.values(keys)[0]!.Properties.KeyPolicy) as {
+        Statement: { Principal?: { Service?: string }; Condition?: Json; Action: unknown }[];
+      };
+      const withService = policy.Statement.filter((s) => s.Principal?.Service) as {
+        Sid?: string;
+        Principal: { Service: string };
+        Condition?: Json;
+      }[];
+      const bySid = Object.fromEntries(withService.map((s) => [s.Sid, s]));
+      const arn = (resource: string, service: string) => ({
+        'Fn::Join': ['', [`arn:aws:${service}:${region}:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
+      });
+      for (const [service, sid, resource] of [
+        ['cloudwatch', 'CloudWatchAlarmsOfThisAccountOnly', 'alarm:*'],
+        ['events', 'EventBridgeRulesOfThisAccountOnly', 'rule/*'],
+        ['sns', 'SnsTopicsOfThisAccountOnly', '*'],
+      ] as const) {
+        expect(bySid[sid]?.Principal.Service, `${region} ${sid}`).toBe(`${service}.amazonaws.com`);
+        expect(bySid[sid]!.Condition, `${region} ${service}`).toEqual({
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': arn(resource, service) },
         });
       }
     }

@@ -136,6 +136,21 @@ const nextOutboxSequence = () => {
   outboxSequence = (outboxSequence + 1) % 1_000_000_000;
   return outboxSequence;
 };
+function outboxEntriesOf(events: readonly AlertBusEvent[], nowMs: number): OutboxEntry[] {
+  if (events.some((e) => !e.detail.eventId)) throw new Error('an outbox event needs detail.eventId');
+  return events.map((event) => ({
+    eventId: event.detail.eventId as string,
+    tenantId: event.detail.tenantId,
+    enqueuedAt: nowMs,
+    sequence: nextOutboxSequence(),
+    event,
+  }));
+}
+const outboxItem = (e: OutboxEntry): TableItem => ({
+  pk: outboxPk(e.eventId),
+  sk: outboxSk(e),
+  item: JSON.stringify(e),
+});
 const ESCALATION_INDEX = 'ESCALATION';
 
 /**
@@ -339,13 +354,21 @@ export class ItemAlertStore implements AlertStore {
     await this.table.write(puts, deletes);
   }
 
-  async advanceEscalation(next: Alert, read: Alert): Promise<boolean> {
+  async advanceEscalation(
+    next: Alert,
+    read: Alert,
+    queue?: { readonly events: readonly AlertBusEvent[]; readonly nowMs: number },
+  ): Promise<OutboxEntry[] | false> {
     const { puts, deletes } = this.alertWrites(next);
-    return this.table.writeIfMarked(puts, deletes, {
+    // The step's notification joins the outbox in the same atomic write: no crash can leave a stage
+    // advanced without its event queued (or queued without the stage advanced).
+    const entries = queue ? outboxEntriesOf(queue.events, queue.nowMs) : [];
+    const written = await this.table.writeIfMarked([...puts, ...entries.map(outboxItem)], deletes, {
       pk: tenantPk(read.tenantId),
       sk: `ALERT#${read.alertId}`,
       mark: escalationMark(read),
     });
+    return written ? entries : false;
   }
 
   /** The alert item (on the escalation index while a stage is pending) and its open-by-resource pointer. */
@@ -490,21 +513,9 @@ export class ItemAlertStore implements AlertStore {
   }
 
   async enqueueEvents(events: readonly AlertBusEvent[], nowMs: number): Promise<OutboxEntry[]> {
-    if (events.some((e) => !e.detail.eventId)) throw new Error('an outbox event needs detail.eventId');
-    const entries = events.map(
-      (event): OutboxEntry => ({
-        eventId: event.detail.eventId as string,
-        tenantId: event.detail.tenantId,
-        enqueuedAt: nowMs,
-        sequence: nextOutboxSequence(),
-        event,
-      }),
-    );
+    const entries = outboxEntriesOf(events, nowMs);
     // One write: up to 100 events atomically (DynamoDB transaction), beyond that in batches.
-    await this.table.write(
-      entries.map((e) => ({ pk: outboxPk(e.eventId), sk: outboxSk(e), item: JSON.stringify(e) })),
-      [],
-    );
+    await this.table.write(entries.map(outboxItem), []);
     return entries;
   }
 

@@ -92,6 +92,13 @@ export class SpillDirectory implements SpillQueue, TenantDataHolder {
     return moved;
   }
 
+  /** `moveTenant` for each tenant (failover's SpillSource): batches moved per tenant. */
+  async moveTenants(tenantIds: readonly string[], to: SpillQueue): Promise<Map<string, number>> {
+    const moved = new Map<string, number>();
+    for (const tenantId of tenantIds) moved.set(tenantId, await this.moveTenant(tenantId, to));
+    return moved;
+  }
+
   /** Unreadable batches name no tenant: they stay under `dead/` for an operator to inspect. */
   get erasureLimitation(): string | undefined {
     const dead = readdirSync(join(this.directory, DEAD_DIR)).length;
