@@ -301,7 +301,10 @@ export interface Downtime {
   readonly downtimeId: string;
   readonly name: string;
   readonly startsAt: string;
-  readonly endsAt: string;
+  /** Absent: a recurrence without an end. */
+  readonly endsAt?: string;
+  readonly recurrence?: unknown;
+  readonly version: number;
   readonly resources?: readonly string[];
   readonly filters?: Readonly<Record<string, string>>;
   readonly ruleIds?: readonly string[];
@@ -328,5 +331,8 @@ export const deleteChain = (chainId: string): Promise<void> =>
 export const downtimes = async (): Promise<Downtime[]> =>
   (await call<{ downtimes: Downtime[] }>('/v1/downtimes')).downtimes;
 export const createDowntime = (body: unknown): Promise<Downtime> => call('/v1/downtimes', json('POST', body));
+/** PATCH: only the version shown may change (else 409: someone changed it since). */
+export const updateDowntime = (downtime: Downtime, patch: unknown): Promise<Downtime> =>
+  call(item('downtimes', downtime.downtimeId), json('PATCH', patch, downtime.version));
 export const deleteDowntime = (downtimeId: string): Promise<void> =>
   call(item('downtimes', downtimeId), { method: 'DELETE' });
