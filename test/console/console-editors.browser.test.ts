@@ -22,6 +22,8 @@ let closeBrowser: () => Promise<void>;
 let tenant: { tenantId: string; adminToken: string };
 let ingestKey: string;
 let page: Page;
+/** How far the platform's clock runs ahead of the real one: the collectors test moves it on. */
+let platformAheadMs = 0;
 /** A read-only person's page, signed in beside the editor's (the sign-ins are most of the setup). */
 let viewer: Page;
 
@@ -47,7 +49,11 @@ async function signedInPage(email: string, role: string): Promise<Page> {
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const consoleDir = await buildConsole();
-  platform = await startTestPlatform({ consoleDir, alerting: { tickIntervalMs: 0 } });
+  platform = await startTestPlatform({
+    consoleDir,
+    alerting: { tickIntervalMs: 0 },
+    clock: { now: () => new Date(Date.now() + platformAheadMs) },
+  });
   ({ browser, close: closeBrowser } = await launchChromium());
   tenant = await platform.createTenant('acme');
   ({ ingestKey } = await platform.createCollector(tenant.adminToken, 'dc1-collector'));
@@ -260,5 +266,41 @@ describe('alert settings in Chromium', () => {
     await form.getByRole('button', { name: 'Save downtime' }).click();
     await expect.poll(() => form.getByRole('status').textContent()).toContain('newer version');
     expect(await listed()).toMatchObject([{ name: 'Changed elsewhere', version: 3 }]);
+  });
+});
+
+describe('collectors in Chromium', () => {
+  const beat = (ingestKey: string, version: string, queueDepth = 0) =>
+    callApi(platform, '/v1/collector/heartbeat', {
+      token: ingestKey,
+      method: 'POST',
+      body: { version, queueDepth, dropped: 0, state: queueDepth ? 'buffering' : 'connected' },
+      status: 204,
+    });
+
+  it('shows each collector’s health from its heartbeats: up, down after its silence, never seen', async () => {
+    // Runs last in the file: it moves the platform's clock on.
+    const silent = await platform.createCollector(tenant.adminToken, 'dc2-collector');
+    await platform.createCollector(tenant.adminToken, 'dc3-collector');
+    await beat(ingestKey, '1.4.2');
+    await beat(silent.ingestKey, '1.3.0', 17);
+    platformAheadMs += 181_000; // past the default 180 s without a heartbeat
+    await beat(ingestKey, '1.4.2');
+    await page.getByRole('link', { name: 'Collectors' }).click();
+    const row = (name: string) => page.locator('tr', { has: page.getByRole('cell', { name, exact: true }) });
+    const cells = async (name: string) => (await row(name).locator('td').allTextContents()).slice(0, 5);
+    await expect
+      .poll(() => cells('dc1-collector'))
+      .toEqual(['dc1-collector', 'up', expect.stringMatching(/ago$/), '1.4.2', '0 (connected)']);
+    expect(await cells('dc2-collector')).toEqual([
+      'dc2-collector',
+      'down',
+      expect.stringMatching(/^\d+s ago$/),
+      '1.3.0',
+      '17 (buffering)',
+    ]);
+    expect(await cells('dc3-collector')).toEqual(['dc3-collector', 'never seen', 'never', '—', '—']);
+    expect(await row('dc2-collector').locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await shot(page, 'collectors-health');
   });
 });

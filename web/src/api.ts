@@ -178,7 +178,16 @@ export interface Collector {
   readonly collectorId: string;
   readonly name: string;
   readonly createdAt: string;
-  readonly lastSeenAt?: string;
+  /** From the heartbeats: never-seen until the first, down after downAfterSeconds without one. */
+  readonly status: 'up' | 'down' | 'never-seen';
+  readonly downAfterSeconds: number;
+  readonly lastHeartbeat?: {
+    readonly at: string;
+    readonly version: string;
+    readonly queueDepth: number;
+    readonly dropped: number;
+    readonly state: string;
+  };
 }
 
 export const collectors = async (): Promise<Collector[]> => {
