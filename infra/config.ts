@@ -63,6 +63,8 @@ export interface PlatformConfig {
    * bucket and distribution only.
    */
   readonly consoleAssetsDir?: string;
+  /** The console's own domain name: passkey sign-in is offered with it as relying party id. */
+  readonly consoleDomain?: string;
 }
 
 export const TIMESTREAM_RESOURCE_TYPE = 'AWS::Timestream::Database';
@@ -242,5 +244,8 @@ export function configFromContext(
   }
   const onCallEmail = node.tryGetContext('onCallEmail');
   if (typeof onCallEmail === 'string' && onCallEmail !== '') config = { ...config, onCallEmail };
+  // `-c consoleDomain=console.example.com`: passkey sign-in on that domain.
+  const consoleDomain = node.tryGetContext('consoleDomain');
+  if (typeof consoleDomain === 'string' && consoleDomain !== '') config = { ...config, consoleDomain };
   return config;
 }
