@@ -103,7 +103,7 @@ function render(): void {
           'Add a passkey',
         ),
         ' ',
-        h('span', { id: 'passkey-status', role: 'status' }),
+        h('span', { id: 'passkey-status', 'aria-live': 'polite' }),
         ' ',
         h(
           'button',
