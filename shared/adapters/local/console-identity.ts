@@ -27,7 +27,7 @@ import type {
   ConsoleUserDirectory,
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
-import type { RelyingParty } from '../crypto/webauthn';
+import type { RelyingParty } from '#adapters/crypto/webauthn';
 import { LocalConsolePasskeys } from './console-passkeys';
 import { openDatabase } from './sqlite';
 

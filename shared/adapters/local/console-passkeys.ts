@@ -13,7 +13,7 @@ import {
   type RelyingParty,
   verifyAssertion,
   verifyRegistration,
-} from '../crypto/webauthn';
+} from '#adapters/crypto/webauthn';
 
 const CEREMONY_TTL_MS = 3 * 60_000;
 /** Passkeys one person may register (Cognito's limit is 20). */
