@@ -98,7 +98,9 @@ describe('passkeys in Chromium', () => {
 
   it('refuses a replayed or forged assertion, each wrong part of one, a locked login and a person without a passkey', async () => {
     const cognito = cognitoClient(platform.url);
-    const credential = String((assertionBody?.ChallengeResponses as Record<string, string>).CREDENTIAL);
+    const credential = String(
+      (assertionBody?.ChallengeResponses as Record<string, string> | undefined)?.CREDENTIAL,
+    );
     const challenge = async (user: string) =>
       cognito.call('InitiateAuth', {
         AuthFlow: 'USER_AUTH',

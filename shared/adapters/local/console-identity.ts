@@ -14,6 +14,7 @@ import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypt
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import type { RelyingParty } from '#adapters/crypto/webauthn';
 import { idTokenClaims } from '#domain/console-token';
 import { ConflictError } from '#domain/errors';
 import { matchTotp, newTotpSecret } from '#domain/totp';
@@ -27,7 +28,6 @@ import type {
   ConsoleUserDirectory,
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
-import type { RelyingParty } from '#adapters/crypto/webauthn';
 import { LocalConsolePasskeys } from './console-passkeys';
 import { openDatabase } from './sqlite';
 
