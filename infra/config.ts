@@ -72,6 +72,8 @@ export interface PlatformConfig {
    * bucket and distribution only.
    */
   readonly consoleAssetsDir?: string;
+  /** The console's own domain name: passkey sign-in is offered with it as relying party id. */
+  readonly consoleDomain?: string;
 }
 
 export const TIMESTREAM_RESOURCE_TYPE = 'AWS::Timestream::Database';
@@ -276,5 +278,8 @@ export function configFromContext(
   if (typeof platformDomain === 'string' && platformDomain !== '') config = { ...config, platformDomain };
   const onCallEmail = node.tryGetContext('onCallEmail');
   if (typeof onCallEmail === 'string' && onCallEmail !== '') config = { ...config, onCallEmail };
+  // `-c consoleDomain=console.example.com`: passkey sign-in on that domain.
+  const consoleDomain = node.tryGetContext('consoleDomain');
+  if (typeof consoleDomain === 'string' && consoleDomain !== '') config = { ...config, consoleDomain };
   return config;
 }

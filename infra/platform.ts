@@ -64,6 +64,7 @@ export function buildPlatform(scope: Stage, config: PlatformConfig): Platform {
     ...common,
     env: env(config.primaryRegion),
     description: 'Observability platform: the console user pool (MFA required)',
+    ...(config.consoleDomain ? { consoleDomain: config.consoleDomain } : {}),
   });
 
   const regional = new Map<string, RegionalStack>();

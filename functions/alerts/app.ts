@@ -1,11 +1,10 @@
 /**
- * The customer alerting API: alert rules, escalation chains, alert routing rules, scheduled downtime,
- * alert history and acknowledgement. Thin: authenticate (tenant token), check the permission (alerts:read for reads,
+ * The customer alerting API: alert rules, escalation chains, alert routing rules, scheduled downtime
+ * (downtime-routes.ts), alert history and acknowledgement. Thin: authenticate (tenant token), check the permission (alerts:read for reads,
  * alerts:write for changes), validate with zod, call the store or the engine, audit every change.
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert } from '#domain/alerting/alert';
-import { type Downtime, downtimeInputSchema, upcomingWindows } from '#domain/alerting/downtime';
 import {
   type EscalationChain,
   emailsOf,
@@ -39,6 +38,7 @@ import type { LogStore } from '#ports/log-store';
 import type { MetricStore } from '#ports/metric-store';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
+import { DOWNTIME_ROUTES, downtimeRoutes } from './downtime-routes';
 import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-routes';
 import { listAlertsQuery } from './operations';
@@ -82,9 +82,7 @@ export const ALERT_ROUTES = [
   'GET /v1/alert-routes/{routeId}',
   'PUT /v1/alert-routes/{routeId}',
   'DELETE /v1/alert-routes/{routeId}',
-  'POST /v1/downtimes',
-  'GET /v1/downtimes',
-  'DELETE /v1/downtimes/{downtimeId}',
+  ...DOWNTIME_ROUTES,
   'GET /v1/alerts',
   ...ALERT_HISTORY_ROUTES,
   ...SLA_ROUTES,
@@ -110,20 +108,6 @@ export const chainView = ({ tenantId: _t, stages, ...chain }: EscalationChain) =
   stages: stages.map((s) => ({ recipients: s.recipients.map(redactRecipient) })),
 });
 const routeView = ({ tenantId: _t, ...route }: AlertRoute) => route;
-const iso = (ms: number) => new Date(ms).toISOString();
-/** A downtime as the API shows it, with its next windows (the open one first) in UTC. */
-const downtimeView = (downtime: Downtime, nowMs: number) => {
-  const { tenantId: _t, startsAt, endsAt, ...d } = downtime;
-  return {
-    ...d,
-    startsAt: iso(startsAt),
-    ...(endsAt !== undefined ? { endsAt: iso(endsAt) } : {}),
-    nextWindows: upcomingWindows(downtime, nowMs, 5).map((w) => ({
-      startsAt: iso(w.startsAt),
-      endsAt: iso(w.endsAt),
-    })),
-  };
-};
 export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => alert;
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
@@ -340,6 +324,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         audit,
         view: alertView,
       }),
+      ...downtimeRoutes({ store, clock: deps.clock, principalFor, body, param, audit }),
       ...slaRoutes({
         store,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -462,50 +447,6 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           throw new NotFoundError('no such alert route', 'routeId');
         deps.engine.invalidateRules(principal.tenantId);
         await audit(event, principal, 'alert-route.delete', `alert-route/${routeId}`, routeView(existing));
-        return { statusCode: 204, headers: {}, body: '' };
-      },
-      'POST /v1/downtimes': async (event) => {
-        const principal = await principalFor(event, true);
-        const input = parseOrThrow(downtimeInputSchema, body(event));
-        const downtime: Downtime = {
-          tenantId: principal.tenantId,
-          downtimeId: id(),
-          name: input.name,
-          startsAt: input.startsAt,
-          ...(input.endsAt !== undefined ? { endsAt: input.endsAt } : {}),
-          ...(input.recurrence ? { recurrence: input.recurrence } : {}),
-          ...(input.resources ? { resources: input.resources } : {}),
-          ...(input.groups ? { groups: input.groups } : {}),
-          ...(input.datasources ? { datasources: input.datasources } : {}),
-          ...(input.collectors ? { collectors: input.collectors } : {}),
-          ...(input.filters ? { filters: input.filters } : {}),
-          ...(input.ruleIds ? { ruleIds: input.ruleIds } : {}),
-          ...(input.reason ? { reason: input.reason } : {}),
-          createdAt: deps.clock.now().toISOString(),
-        };
-        await store.putDowntime(downtime);
-        await audit(
-          event,
-          principal,
-          'downtime.create',
-          `downtime/${downtime.downtimeId}`,
-          undefined,
-          downtimeView(downtime, deps.clock.now().getTime()),
-        );
-        return json(201, downtimeView(downtime, deps.clock.now().getTime()));
-      },
-      'GET /v1/downtimes': async (event) => {
-        const principal = await principalFor(event, false);
-        const now = deps.clock.now().getTime();
-        const downtimes = await store.listDowntimes(principal.tenantId);
-        return json(200, { downtimes: downtimes.map((d) => downtimeView(d, now)) });
-      },
-      'DELETE /v1/downtimes/{downtimeId}': async (event) => {
-        const principal = await principalFor(event, true);
-        const downtimeId = param(event, 'downtimeId');
-        if (!(await store.deleteDowntime(principal.tenantId, downtimeId)))
-          throw new NotFoundError('no such downtime', 'downtimeId');
-        await audit(event, principal, 'downtime.delete', `downtime/${downtimeId}`);
         return { statusCode: 204, headers: {}, body: '' };
       },
       'GET /v1/alerts': async (event) => {

@@ -2,7 +2,7 @@
  * The alerts function's routes as /openapi.json describes them: the permission each one checks and
  * the zod schemas its handler validates with (functions/alerts/app.ts).
  */
-import { downtimeInputSchema } from '#domain/alerting/downtime';
+import { downtimeInputSchema, downtimePatchSchema } from '#domain/alerting/downtime';
 import { escalationChainInputSchema } from '#domain/alerting/escalation';
 import { alertHistoryQuerySchema } from '#domain/alerting/history';
 import { everyAlertRuleInputSchema } from '#domain/alerting/log-rule';
@@ -47,6 +47,7 @@ const downtimeView = z.looseObject({
   endsAt: z.optional(z.string()),
   recurrence: z.optional(recurrenceSchema),
   nextWindows: z.array(z.object({ startsAt: z.string(), endsAt: z.string() })),
+  version: z.number().check(z.int(), z.describe('Send it back in If-Match to change only this version')),
 });
 const routeView = z.looseObject({
   routeId: z.string(),
@@ -247,6 +248,15 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
     summary: 'List downtimes',
     ...read,
     responses: { 200: z.object({ downtimes: z.array(downtimeView) }), ...errors },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/downtimes/{downtimeId}',
+    summary:
+      'Change a downtime (merge patch: null removes a field; If-Match: only the version you read, else 409)',
+    ...write,
+    body: downtimePatchSchema,
+    responses: { 200: downtimeView, 409: null, ...errors },
   },
   {
     method: 'DELETE',

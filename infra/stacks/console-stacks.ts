@@ -25,9 +25,13 @@ import { ConsoleUserPool } from '../constructs/console-user-pool';
 export class ConsoleIdentityStack extends Stack {
   readonly users: ConsoleUserPool;
 
-  constructor(scope: Construct, id: string, props: StackProps) {
+  constructor(scope: Construct, id: string, props: StackProps & { readonly consoleDomain?: string }) {
     super(scope, id, props);
-    this.users = new ConsoleUserPool(this, 'Users');
+    this.users = new ConsoleUserPool(
+      this,
+      'Users',
+      props.consoleDomain ? { passkeyRelyingPartyId: props.consoleDomain } : {},
+    );
   }
 }
 

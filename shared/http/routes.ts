@@ -101,6 +101,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/v1/alert-routes/{routeId}', function: 'alerts' },
   { method: 'POST', path: '/v1/downtimes', function: 'alerts' },
   { method: 'GET', path: '/v1/downtimes', function: 'alerts' },
+  { method: 'PATCH', path: '/v1/downtimes/{downtimeId}', function: 'alerts' },
   { method: 'DELETE', path: '/v1/downtimes/{downtimeId}', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts', function: 'alerts' },
   // Before /v1/alerts/{alertId}: the local server takes the first template that matches.

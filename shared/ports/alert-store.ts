@@ -9,6 +9,11 @@ import type { SeriesAlertState } from '#domain/alerting/state-machine';
 import type { Dimensions } from '#domain/metrics';
 import type { TenantDataHolder } from './tenant-data';
 
+/** A downtime with its optimistic-concurrency version (the ETag of PATCH /v1/downtimes/{id}). */
+export interface StoredDowntime extends Downtime {
+  readonly version: number;
+}
+
 /** The alert state of one rule × series, as the evaluator keeps it between evaluations. */
 export interface StoredSeriesState {
   readonly seriesKey: string;
@@ -81,8 +86,12 @@ export interface AlertStore extends TenantDataHolder {
   listRoutes(tenantId: string): Promise<AlertRoute[]>;
   deleteRoute(tenantId: string, routeId: string): Promise<boolean>;
 
+  /** Stores a new downtime at version 1. */
   putDowntime(downtime: Downtime): Promise<void>;
-  listDowntimes(tenantId: string): Promise<Downtime[]>;
+  getDowntime(tenantId: string, downtimeId: string): Promise<StoredDowntime | undefined>;
+  /** Replaces a downtime only if it is still at `expectedVersion`; false when it changed or went. */
+  replaceDowntime(downtime: Downtime, expectedVersion: number): Promise<boolean>;
+  listDowntimes(tenantId: string): Promise<StoredDowntime[]>;
   deleteDowntime(tenantId: string, downtimeId: string): Promise<boolean>;
 
   getSeriesStates(tenantId: string, ruleId: string): Promise<Map<string, StoredSeriesState>>;

@@ -215,7 +215,13 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       });
       expect((await store.getChain('t1', 'c1'))?.name).toBe('ops');
       expect(await store.listChains('t2')).toEqual([]);
-      expect((await store.listDowntimes('t1')).map((d) => d.downtimeId)).toEqual(['d1']);
+      expect((await store.listDowntimes('t1')).map((d) => [d.downtimeId, d.version])).toEqual([['d1', 1]]);
+      // A replace is conditional on the version read: a stale one changes nothing.
+      const read = (await store.getDowntime('t1', 'd1'))!;
+      expect(await store.replaceDowntime({ ...read, name: 'n' }, read.version)).toBe(true);
+      expect(await store.replaceDowntime({ ...read, name: 'stale' }, read.version)).toBe(false);
+      expect(await store.getDowntime('t1', 'd1')).toMatchObject({ name: 'n', version: 2 });
+      expect(await store.getDowntime('t2', 'd1')).toBeUndefined();
       expect(await store.deleteDowntime('t1', 'd1')).toBe(true);
       expect(await store.listDowntimes('t1')).toEqual([]);
       expect(await store.deleteChain('t1', 'c1')).toBe(true);

@@ -22,6 +22,10 @@ let closeBrowser: () => Promise<void>;
 let tenant: { tenantId: string; adminToken: string };
 let ingestKey: string;
 let page: Page;
+/** How far the platform's clock runs ahead of the real one: the collectors test moves it on. */
+let platformAheadMs = 0;
+/** A read-only person's page, signed in beside the editor's (the sign-ins are most of the setup). */
+let viewer: Page;
 
 const shot = (p: Page, name: string) =>
   p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -45,11 +49,18 @@ async function signedInPage(email: string, role: string): Promise<Page> {
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const consoleDir = await buildConsole();
-  platform = await startTestPlatform({ consoleDir, alerting: { tickIntervalMs: 0 } });
+  platform = await startTestPlatform({
+    consoleDir,
+    alerting: { tickIntervalMs: 0 },
+    clock: { now: () => new Date(Date.now() + platformAheadMs) },
+  });
   ({ browser, close: closeBrowser } = await launchChromium());
   tenant = await platform.createTenant('acme');
   ({ ingestKey } = await platform.createCollector(tenant.adminToken, 'dc1-collector'));
-  page = await signedInPage('ed@acme.example', 'operator');
+  [page, viewer] = await Promise.all([
+    signedInPage('ed@acme.example', 'operator'),
+    signedInPage('ro@acme.example', 'read-only'),
+  ]);
 });
 
 afterAll(async () => {
@@ -114,12 +125,10 @@ describe('dashboards in Chromium', () => {
   });
 
   it('shows a read-only person the dashboard without an editor', async () => {
-    const viewer = await signedInPage('ro@acme.example', 'read-only');
     await viewer.getByRole('link', { name: 'Dashboards' }).click();
     await viewer.getByRole('link', { name: 'Web tier' }).click();
     await expect.poll(() => viewer.locator('.single-value').textContent()).toBe('42');
     expect(await viewer.getByRole('link', { name: 'Edit' }).count()).toBe(0);
-    await viewer.close();
   });
 });
 
@@ -208,5 +217,90 @@ describe('alert settings in Chromium', () => {
     expect(downtimes).toMatchObject([{ name: 'Patch night', resources: ['web-01'] }]);
     expect(downtimes[0]?.ruleIds).toHaveLength(1);
     await shot(page, 'alert-settings');
+  });
+
+  it('changes a downtime with the version it shows; a change made meanwhile is refused, not lost', async () => {
+    type Listed = {
+      downtimeId: string;
+      name: string;
+      resources?: string[];
+      ruleIds?: string[];
+      version: number;
+    };
+    const listed = async () =>
+      (await callApi<{ downtimes: Listed[] }>(platform, '/v1/downtimes', { token: tenant.adminToken }))
+        .downtimes;
+    const downtimes = page.getByRole('region', { name: 'Scheduled downtime' });
+    const form = page.getByRole('form', { name: 'downtime form' });
+    await downtimes.getByRole('button', { name: 'Change Patch night' }).click();
+    await expect.poll(() => form.getByLabel('Name').inputValue()).toBe('Patch night');
+    expect(await form.getByLabel('Resources').inputValue()).toBe('web-01');
+    expect(await form.getByLabel('Until').inputValue()).toBe('2030-01-03T02:00');
+    await form.getByLabel('Name').fill('Patch night (db too)');
+    await form.getByLabel('Resources').fill('web-01, db-02');
+    // Emptied: the change removes the rules from the downtime (null in the merge patch).
+    await form.getByLabel('Rules').selectOption([]);
+    await form.getByRole('button', { name: 'Save downtime' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toBe('Saved the downtime.');
+    const [changed] = await listed();
+    expect(changed).toMatchObject({
+      name: 'Patch night (db too)',
+      resources: ['web-01', 'db-02'],
+      version: 2,
+    });
+    expect(changed?.ruleIds).toBeUndefined();
+    await expect
+      .poll(() => downtimes.getByRole('cell', { name: 'Patch night (db too)', exact: true }).isVisible())
+      .toBe(true);
+
+    // Someone else changes it while the form shows version 2: saving the form is refused with 409.
+    await downtimes.getByRole('button', { name: 'Change Patch night (db too)' }).click();
+    await expect.poll(() => form.getByLabel('Name').inputValue()).toBe('Patch night (db too)');
+    await callApi(platform, `/v1/downtimes/${changed?.downtimeId}`, {
+      token: tenant.adminToken,
+      method: 'PATCH',
+      body: { name: 'Changed elsewhere' },
+      headers: { 'if-match': '"2"' },
+    });
+    await form.getByLabel('Name').fill('Overwrite attempt');
+    await form.getByRole('button', { name: 'Save downtime' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('newer version');
+    expect(await listed()).toMatchObject([{ name: 'Changed elsewhere', version: 3 }]);
+  });
+});
+
+describe('collectors in Chromium', () => {
+  const beat = (ingestKey: string, version: string, queueDepth = 0) =>
+    callApi(platform, '/v1/collector/heartbeat', {
+      token: ingestKey,
+      method: 'POST',
+      body: { version, queueDepth, dropped: 0, state: queueDepth ? 'buffering' : 'connected' },
+      status: 204,
+    });
+
+  it('shows each collector’s health from its heartbeats: up, down after its silence, never seen', async () => {
+    // Runs last in the file: it moves the platform's clock on.
+    const silent = await platform.createCollector(tenant.adminToken, 'dc2-collector');
+    await platform.createCollector(tenant.adminToken, 'dc3-collector');
+    await beat(ingestKey, '1.4.2');
+    await beat(silent.ingestKey, '1.3.0', 17);
+    platformAheadMs += 181_000; // past the default 180 s without a heartbeat
+    await beat(ingestKey, '1.4.2');
+    await page.getByRole('link', { name: 'Collectors' }).click();
+    const row = (name: string) => page.locator('tr', { has: page.getByRole('cell', { name, exact: true }) });
+    const cells = async (name: string) => (await row(name).locator('td').allTextContents()).slice(0, 5);
+    await expect
+      .poll(() => cells('dc1-collector'))
+      .toEqual(['dc1-collector', 'up', expect.stringMatching(/ago$/), '1.4.2', '0 (connected)']);
+    expect(await cells('dc2-collector')).toEqual([
+      'dc2-collector',
+      'down',
+      expect.stringMatching(/^\d+s ago$/),
+      '1.3.0',
+      '17 (buffering)',
+    ]);
+    expect(await cells('dc3-collector')).toEqual(['dc3-collector', 'never seen', 'never', '—', '—']);
+    expect(await row('dc2-collector').locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await shot(page, 'collectors-health');
   });
 });

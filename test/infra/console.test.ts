@@ -46,6 +46,20 @@ describe('console user pool', () => {
   });
 });
 
+describe('console user pool with passkeys', () => {
+  it('offers passkeys with user verification on the console domain (-c consoleDomain)', () => {
+    identity.hasResourceProperties('AWS::Cognito::UserPool', {
+      WebAuthnRelyingPartyID: 'console.example.com',
+      WebAuthnUserVerification: 'required',
+      MfaConfiguration: 'ON',
+      Policies: Match.objectLike({ SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'WEB_AUTHN'] } }),
+    });
+    identity.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_AUTH']),
+    });
+  });
+});
+
 describe('console site', () => {
   it('uploads the built console and its config.json by default, served no-cache', () => {
     site.resourceCountIs('Custom::CDKBucketDeployment', 1);

@@ -70,6 +70,7 @@ export const TEST_CONFIG: PlatformConfig = configFromContext({
     ({
       timestreamRegions: 'us-west-2,us-east-1,eu-west-1,ap-southeast-2',
       onCallEmail: 'oncall@example.com',
+      consoleDomain: 'console.example.com',
     })[key],
 });
 

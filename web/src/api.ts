@@ -193,7 +193,16 @@ export interface Collector {
   readonly collectorId: string;
   readonly name: string;
   readonly createdAt: string;
-  readonly lastSeenAt?: string;
+  /** From the heartbeats: never-seen until the first, down after downAfterSeconds without one. */
+  readonly status: 'up' | 'down' | 'never-seen';
+  readonly downAfterSeconds: number;
+  readonly lastHeartbeat?: {
+    readonly at: string;
+    readonly version: string;
+    readonly queueDepth: number;
+    readonly dropped: number;
+    readonly state: string;
+  };
 }
 
 export const collectors = async (): Promise<Collector[]> => {
@@ -316,7 +325,10 @@ export interface Downtime {
   readonly downtimeId: string;
   readonly name: string;
   readonly startsAt: string;
-  readonly endsAt: string;
+  /** Absent: a recurrence without an end. */
+  readonly endsAt?: string;
+  readonly recurrence?: unknown;
+  readonly version: number;
   readonly resources?: readonly string[];
   readonly filters?: Readonly<Record<string, string>>;
   readonly ruleIds?: readonly string[];
@@ -343,5 +355,8 @@ export const deleteChain = (chainId: string): Promise<void> =>
 export const downtimes = async (): Promise<Downtime[]> =>
   (await call<{ downtimes: Downtime[] }>('/v1/downtimes')).downtimes;
 export const createDowntime = (body: unknown): Promise<Downtime> => call('/v1/downtimes', json('POST', body));
+/** PATCH: only the version shown may change (else 409: someone changed it since). */
+export const updateDowntime = (downtime: Downtime, patch: unknown): Promise<Downtime> =>
+  call(item('downtimes', downtime.downtimeId), json('PATCH', patch, downtime.version));
 export const deleteDowntime = (downtimeId: string): Promise<void> =>
   call(item('downtimes', downtimeId), { method: 'DELETE' });

@@ -23,13 +23,16 @@ export interface Claims {
 
 export interface Session {
   readonly idToken: string;
+  /** For the pool's own actions on the signed-in person (passkey registration). */
+  readonly accessToken: string;
   readonly claims: Claims;
 }
 
 export type Challenge =
   | { readonly kind: 'NEW_PASSWORD_REQUIRED'; readonly session: string }
   | { readonly kind: 'MFA_SETUP'; readonly session: string }
-  | { readonly kind: 'SOFTWARE_TOKEN_MFA'; readonly session: string };
+  | { readonly kind: 'SOFTWARE_TOKEN_MFA'; readonly session: string }
+  | { readonly kind: 'WEB_AUTHN'; readonly session: string; readonly options: string };
 
 export type Step = Challenge | { readonly kind: 'SIGNED_IN'; readonly session: Session };
 
@@ -84,7 +87,8 @@ async function cognito<T>(action: string, body: Record<string, unknown>): Promis
 interface AuthResponse {
   readonly ChallengeName?: Challenge['kind'];
   readonly Session?: string;
-  readonly AuthenticationResult?: { readonly IdToken: string };
+  readonly ChallengeParameters?: Record<string, string>;
+  readonly AuthenticationResult?: { readonly IdToken: string; readonly AccessToken: string };
 }
 
 function decodeClaims(jwt: string): Claims {
@@ -94,11 +98,17 @@ function decodeClaims(jwt: string): Claims {
 
 function step(response: AuthResponse): Step {
   if (response.AuthenticationResult) {
-    const idToken = response.AuthenticationResult.IdToken;
-    current = { idToken, claims: decodeClaims(idToken) };
+    const { IdToken: idToken, AccessToken: accessToken } = response.AuthenticationResult;
+    current = { idToken, accessToken, claims: decodeClaims(idToken) };
     return { kind: 'SIGNED_IN', session: current };
   }
   if (!response.ChallengeName || !response.Session) throw new AuthError('Error', 'unexpected answer');
+  if (response.ChallengeName === 'WEB_AUTHN')
+    return {
+      kind: 'WEB_AUTHN',
+      session: response.Session,
+      options: response.ChallengeParameters?.CREDENTIAL_REQUEST_OPTIONS ?? '{}',
+    };
   return { kind: response.ChallengeName, session: response.Session };
 }
 
@@ -114,7 +124,10 @@ export async function signIn(user: string, password: string): Promise<Step> {
   );
 }
 
-async function respond(challenge: Challenge, responses: Record<string, string>): Promise<Step> {
+async function respond(
+  challenge: Pick<Challenge, 'kind' | 'session'>,
+  responses: Record<string, string>,
+): Promise<Step> {
   const { clientId } = await loadConfig();
   return step(
     await cognito<AuthResponse>('RespondToAuthChallenge', {
@@ -151,3 +164,113 @@ export async function finishEnrolment(enrolmentSession: string, code: string): P
 
 export const otpauthUri = (secret: string, account: string): string =>
   `otpauth://totp/${encodeURIComponent(`Observability:${account}`)}?secret=${secret}&issuer=Observability`;
+
+// ---- Passkeys (WebAuthn): Cognito's WEB_AUTHN first factor, with user verification as the second.
+
+const fromB64url = (value: string): ArrayBuffer =>
+  Uint8Array.from(atob(value.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0)).buffer;
+const toB64url = (buffer: ArrayBuffer): string =>
+  btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+
+interface CredentialDescriptorJSON {
+  readonly type: 'public-key';
+  readonly id: string;
+}
+
+/**
+ * Registers a passkey for the signed-in person (StartWebAuthnRegistration, the browser's
+ * navigator.credentials.create, CompleteWebAuthnRegistration), then turns passkey sign-in on for them
+ * (SetUserMFAPreference: with user verification a passkey is both factors).
+ */
+export async function registerPasskey(): Promise<void> {
+  const signedIn = session();
+  if (!signedIn) throw new AuthError('NotAuthorizedException', 'Sign in first.');
+  const AccessToken = signedIn.accessToken;
+  const { CredentialCreationOptions: options } = await cognito<{
+    CredentialCreationOptions: {
+      rp: PublicKeyCredentialRpEntity;
+      user: { id: string; name: string; displayName: string };
+      challenge: string;
+      pubKeyCredParams: PublicKeyCredentialParameters[];
+      timeout?: number;
+      excludeCredentials?: CredentialDescriptorJSON[];
+      authenticatorSelection?: AuthenticatorSelectionCriteria;
+      attestation?: AttestationConveyancePreference;
+    };
+  }>('StartWebAuthnRegistration', { AccessToken });
+  const credential = (await navigator.credentials.create({
+    publicKey: {
+      ...options,
+      user: { ...options.user, id: fromB64url(options.user.id) },
+      challenge: fromB64url(options.challenge),
+      excludeCredentials: (options.excludeCredentials ?? []).map((c) => ({ ...c, id: fromB64url(c.id) })),
+    },
+  })) as PublicKeyCredential | null;
+  if (!credential) throw new AuthError('NotAllowedError', 'No passkey was made.');
+  const response = credential.response as AuthenticatorAttestationResponse;
+  await cognito('CompleteWebAuthnRegistration', {
+    AccessToken,
+    Credential: {
+      id: credential.id,
+      rawId: toB64url(credential.rawId),
+      type: credential.type,
+      response: {
+        clientDataJSON: toB64url(response.clientDataJSON),
+        attestationObject: toB64url(response.attestationObject),
+        transports: response.getTransports?.() ?? [],
+      },
+      clientExtensionResults: credential.getClientExtensionResults(),
+      ...(credential.authenticatorAttachment
+        ? { authenticatorAttachment: credential.authenticatorAttachment }
+        : {}),
+    },
+  });
+  await cognito('SetUserMFAPreference', { AccessToken, WebAuthnMfaSettings: { Enabled: true } });
+}
+
+/** Passkey sign-in: USER_AUTH preferring WEB_AUTHN, the browser's navigator.credentials.get, the answer. */
+export async function signInWithPasskey(user: string): Promise<Step> {
+  const { clientId } = await loadConfig();
+  username = user;
+  const first = step(
+    await cognito<AuthResponse>('InitiateAuth', {
+      AuthFlow: 'USER_AUTH',
+      ClientId: clientId,
+      AuthParameters: { USERNAME: user, PREFERRED_CHALLENGE: 'WEB_AUTHN' },
+    }),
+  );
+  if (first.kind !== 'WEB_AUTHN') return first;
+  const options = JSON.parse(first.options) as {
+    challenge: string;
+    rpId?: string;
+    timeout?: number;
+    userVerification?: UserVerificationRequirement;
+    allowCredentials?: CredentialDescriptorJSON[];
+  };
+  const credential = (await navigator.credentials.get({
+    publicKey: {
+      ...options,
+      challenge: fromB64url(options.challenge),
+      allowCredentials: (options.allowCredentials ?? []).map((c) => ({ ...c, id: fromB64url(c.id) })),
+    },
+  })) as PublicKeyCredential | null;
+  if (!credential) throw new AuthError('NotAllowedError', 'No passkey was used.');
+  const response = credential.response as AuthenticatorAssertionResponse;
+  return respond(first, {
+    CREDENTIAL: JSON.stringify({
+      id: credential.id,
+      rawId: toB64url(credential.rawId),
+      type: credential.type,
+      response: {
+        clientDataJSON: toB64url(response.clientDataJSON),
+        authenticatorData: toB64url(response.authenticatorData),
+        signature: toB64url(response.signature),
+        ...(response.userHandle ? { userHandle: toB64url(response.userHandle) } : {}),
+      },
+      clientExtensionResults: credential.getClientExtensionResults(),
+    }),
+  });
+}

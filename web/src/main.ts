@@ -5,7 +5,7 @@
  */
 import './style.css';
 import { whenUnauthorized } from './api';
-import { type Session, session, signOut } from './auth';
+import { registerPasskey, type Session, session, signOut } from './auth';
 import { h, mount } from './dom';
 import { alertSettingsView } from './views/alert-settings';
 import { alertsView } from './views/alerts';
@@ -80,6 +80,30 @@ function render(): void {
         'span',
         { class: 'who' },
         who,
+        ' ',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: async (event: Event) => {
+              const button = event.currentTarget as HTMLButtonElement;
+              const note = document.getElementById('passkey-status') as HTMLElement;
+              button.disabled = true;
+              try {
+                await registerPasskey();
+                note.textContent = 'Passkey added: next time, sign in with it.';
+              } catch (error) {
+                note.textContent = `No passkey added: ${(error as Error).message}`;
+              } finally {
+                button.disabled = false;
+              }
+            },
+          },
+          'Add a passkey',
+        ),
+        ' ',
+        h('span', { id: 'passkey-status', 'aria-live': 'polite' }),
         ' ',
         h(
           'button',

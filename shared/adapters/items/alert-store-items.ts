@@ -48,7 +48,14 @@ import {
 } from '#domain/alerting/history';
 import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
-import type { AlertHistoryPage, AlertStore, OutboxEntry, Page, StoredSeriesState } from '#ports/alert-store';
+import type {
+  AlertHistoryPage,
+  AlertStore,
+  OutboxEntry,
+  Page,
+  StoredDowntime,
+  StoredSeriesState,
+} from '#ports/alert-store';
 
 export interface TableItem {
   readonly pk: string;
@@ -56,7 +63,7 @@ export interface TableItem {
   readonly gsi1pk?: string;
   readonly gsi1sk?: string;
   readonly item: string;
-  /** Optimistic-concurrency version (series states only). */
+  /** Optimistic-concurrency version (series states and downtimes). */
   readonly version?: number;
   /** Epoch seconds after which the item may be deleted (the table's TTL attribute); cleared alerts only. */
   readonly expiresAt?: number;
@@ -183,6 +190,16 @@ function decodeCursor(
 }
 
 const parse = <T>(i: TableItem): T => JSON.parse(i.item) as T;
+const downtimeItem = (downtime: Downtime): TableItem => {
+  const { version: _v, ...body } = downtime as StoredDowntime;
+  return {
+    pk: tenantPk(downtime.tenantId),
+    sk: `DOWNTIME#${downtime.downtimeId}`,
+    item: JSON.stringify(body),
+  };
+};
+/** Downtimes written before versioning carry no version: they count as 0 (putIfVersion's rule). */
+const storedDowntime = (i: TableItem): StoredDowntime => ({ ...parse<Downtime>(i), version: i.version ?? 0 });
 
 /** A webhook secret never leaves the store in an export. */
 function redactChain(chain: EscalationChain): EscalationChain {
@@ -298,20 +315,21 @@ export class ItemAlertStore implements AlertStore {
   }
 
   async putDowntime(downtime: Downtime) {
-    await this.table.write(
-      [
-        {
-          pk: tenantPk(downtime.tenantId),
-          sk: `DOWNTIME#${downtime.downtimeId}`,
-          item: JSON.stringify(downtime),
-        },
-      ],
-      [],
-    );
+    if (!(await this.table.putIfVersion(downtimeItem(downtime), undefined)))
+      throw new Error(`downtime ${downtime.downtimeId} already exists`);
   }
 
-  listDowntimes(tenantId: string) {
-    return this.all<Downtime>(tenantId, 'DOWNTIME#');
+  async getDowntime(tenantId: string, downtimeId: string) {
+    const i = await this.table.get(tenantPk(tenantId), `DOWNTIME#${downtimeId}`);
+    return i && storedDowntime(i);
+  }
+
+  replaceDowntime(downtime: Downtime, expectedVersion: number) {
+    return this.table.putIfVersion(downtimeItem(downtime), expectedVersion);
+  }
+
+  async listDowntimes(tenantId: string) {
+    return (await this.allItems(tenantPk(tenantId), 'DOWNTIME#')).map(storedDowntime);
   }
 
   deleteDowntime(tenantId: string, downtimeId: string) {

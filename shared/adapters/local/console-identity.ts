@@ -1,7 +1,9 @@
 /**
  * The local twin of the console's Amazon Cognito user pool: the same API actions the console calls
  * (InitiateAuth USER_PASSWORD_AUTH, RespondToAuthChallenge NEW_PASSWORD_REQUIRED / MFA_SETUP /
- * SOFTWARE_TOKEN_MFA, AssociateSoftwareToken, VerifySoftwareToken) in Cognito's JSON protocol, the
+ * SOFTWARE_TOKEN_MFA, AssociateSoftwareToken, VerifySoftwareToken; passkeys: StartWebAuthnRegistration,
+ * CompleteWebAuthnRegistration, SetUserMFAPreference, InitiateAuth USER_AUTH → WEB_AUTHN, in
+ * console-passkeys.ts) in Cognito's JSON protocol, the
  * same rules (MFA required, TOTP only, temporary passwords, the pool's password policy) and ID tokens
  * of the same shape (iss, sub, aud, token_use, custom:tenant_id, cognito:groups), signed ES256 with a
  * key kept under DATA_DIR. On top of Cognito's behaviour, checked by the tests: 5 failed attempts lock
@@ -12,6 +14,7 @@ import { randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypt
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import type { RelyingParty } from '#adapters/crypto/webauthn';
 import { idTokenClaims } from '#domain/console-token';
 import { ConflictError } from '#domain/errors';
 import { matchTotp, newTotpSecret } from '#domain/totp';
@@ -25,6 +28,7 @@ import type {
   ConsoleUserDirectory,
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
+import { LocalConsolePasskeys } from './console-passkeys';
 import { openDatabase } from './sqlite';
 
 export const LOCAL_CONSOLE_ISSUER = 'urn:observability:local-console-identity';
@@ -46,6 +50,7 @@ export class CognitoError extends Error {
       | 'InvalidPasswordException'
       | 'InvalidParameterException'
       | 'EnableSoftwareTokenMFAException'
+      | 'WebAuthnChallengeNotFoundException'
       | 'UnknownOperationException',
     message: string,
   ) {
@@ -80,13 +85,20 @@ interface UserRow {
   locked_until: number;
 }
 
-type Stage = 'NEW_PASSWORD_REQUIRED' | 'MFA_SETUP' | 'MFA_SETUP_VERIFIED' | 'SOFTWARE_TOKEN_MFA';
+type Stage =
+  | 'NEW_PASSWORD_REQUIRED'
+  | 'MFA_SETUP'
+  | 'MFA_SETUP_VERIFIED'
+  | 'SOFTWARE_TOKEN_MFA'
+  | 'WEB_AUTHN';
 
 interface ChallengeSession {
   readonly username: string;
   readonly stage: Stage;
   readonly expiresAt: number;
   readonly pendingSecret?: string;
+  /** WEB_AUTHN: the challenge the assertion must sign. */
+  readonly webAuthnChallenge?: string;
 }
 
 const hashPassword = (password: string): string => {
@@ -113,6 +125,8 @@ export interface ConsoleIdentityOptions {
   readonly clock: Clock;
   /** Seals the TOTP secrets at rest (the local key service, as every other secret here). */
   readonly keys: KeyService;
+  /** Passkeys' relying party (default: `localhost`, the console's origin when run locally). */
+  readonly relyingParty?: RelyingParty;
 }
 
 /** The key the TOTP secrets are sealed with: the twin's own, in the local key ring. */
@@ -121,6 +135,7 @@ export const CONSOLE_IDENTITY_KEY = 'console-identity';
 export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenVerifier {
   private readonly db: DatabaseSync;
   private readonly sessions = new Map<string, ChallengeSession>();
+  private readonly passkeys: LocalConsolePasskeys;
 
   private constructor(
     private readonly options: ConsoleIdentityOptions,
@@ -144,6 +159,9 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
         locked_until INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
     `);
+    this.passkeys = new LocalConsolePasskeys(this.db, options.relyingParty ?? { id: 'localhost' }, () =>
+      this.now(),
+    );
   }
 
   static async open(options: ConsoleIdentityOptions): Promise<LocalConsoleIdentity> {
@@ -193,12 +211,13 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
 
   async remove(user: { readonly tenantId: string; readonly userId: string }): Promise<void> {
     const gone = this.db
-      .prepare('SELECT username FROM console_users WHERE tenant_id = ? AND user_id = ?')
-      .all(user.tenantId, user.userId) as { username: string }[];
+      .prepare('SELECT username, sub FROM console_users WHERE tenant_id = ? AND user_id = ?')
+      .all(user.tenantId, user.userId) as { username: string; sub: string }[];
     this.db
       .prepare('DELETE FROM console_users WHERE tenant_id = ? AND user_id = ?')
       .run(user.tenantId, user.userId);
     // Sign-ins half way through end with the login.
+    for (const g of gone) this.passkeys.remove(g.sub);
     const names = new Set(gone.map((g) => g.username));
     for (const [key, value] of this.sessions) if (names.has(value.username)) this.sessions.delete(key);
   }
@@ -240,9 +259,14 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
     const params = (input.AuthParameters ?? input.ChallengeResponses ?? {}) as Record<string, unknown>;
     switch (action) {
       case 'InitiateAuth':
-        if (input.AuthFlow !== 'USER_PASSWORD_AUTH')
-          throw new CognitoError('InvalidParameterException', 'AuthFlow must be USER_PASSWORD_AUTH');
         this.checkClient(input.ClientId);
+        if (input.AuthFlow === 'USER_AUTH')
+          return this.initiatePasskey(str(params.USERNAME, 'USERNAME'), params.PREFERRED_CHALLENGE, sourceIp);
+        if (input.AuthFlow !== 'USER_PASSWORD_AUTH')
+          throw new CognitoError(
+            'InvalidParameterException',
+            'AuthFlow must be USER_PASSWORD_AUTH or USER_AUTH',
+          );
         return this.initiate(str(params.USERNAME, 'USERNAME'), str(params.PASSWORD, 'PASSWORD'), sourceIp);
       case 'RespondToAuthChallenge':
         this.checkClient(input.ClientId);
@@ -260,6 +284,27 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
           str(input.UserCode, 'UserCode'),
           sourceIp,
         );
+      case 'StartWebAuthnRegistration': {
+        const row = await this.signedIn(input.AccessToken);
+        return { CredentialCreationOptions: this.passkeys.startRegistration(row.sub, row.username) };
+      }
+      case 'CompleteWebAuthnRegistration': {
+        const row = await this.signedIn(input.AccessToken);
+        try {
+          this.passkeys.completeRegistration(row.sub, input.Credential);
+        } catch (error) {
+          await this.audit(row, 'console.passkey-register', 'failure', sourceIp, (error as Error).message);
+          throw new CognitoError('WebAuthnChallengeNotFoundException', (error as Error).message);
+        }
+        await this.audit(row, 'console.passkey-register', 'success', sourceIp);
+        return {};
+      }
+      case 'SetUserMFAPreference': {
+        const row = await this.signedIn(input.AccessToken);
+        const webAuthn = input.WebAuthnMfaSettings as { Enabled?: unknown } | undefined;
+        if (typeof webAuthn?.Enabled === 'boolean') this.passkeys.setMfa(row.sub, webAuthn.Enabled);
+        return {};
+      }
       default:
         throw new CognitoError('UnknownOperationException', `${action} is not supported by the local twin`);
     }
@@ -326,7 +371,12 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
     }
   }
 
-  private challenge(username: string, stage: Stage, pendingSecret?: string): string {
+  private challenge(
+    username: string,
+    stage: Stage,
+    pendingSecret?: string,
+    webAuthnChallenge?: string,
+  ): string {
     const session = randomBytes(32).toString('base64url');
     // Expired sessions leave as new ones come.
     for (const [key, value] of this.sessions) if (value.expiresAt <= this.now()) this.sessions.delete(key);
@@ -335,6 +385,7 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       stage,
       expiresAt: this.now() + SESSION_TTL_MS,
       ...(pendingSecret ? { pendingSecret } : {}),
+      ...(webAuthnChallenge ? { webAuthnChallenge } : {}),
     });
     return session;
   }
@@ -416,7 +467,64 @@ export class LocalConsoleIdentity implements ConsoleUserDirectory, ConsoleTokenV
       await this.audit(row, 'console.login', 'success', sourceIp);
       return this.tokens(row);
     }
+    if (name === 'WEB_AUTHN') {
+      const { username, webAuthnChallenge } = this.takeSession(session, 'WEB_AUTHN');
+      const row = this.row(username) as UserRow;
+      await this.refuseIfLocked(row, 'console.login', sourceIp);
+      try {
+        this.passkeys.verify(
+          row.sub,
+          webAuthnChallenge as string,
+          JSON.parse(String(responses.CREDENTIAL ?? '')),
+        );
+      } catch (error) {
+        return this.fail(row, 'console.login', `passkey: ${(error as Error).message}`, sourceIp);
+      }
+      this.db.prepare('UPDATE console_users SET failed_attempts = 0 WHERE username = ?').run(username);
+      await this.audit(row, 'console.login', 'success', sourceIp, 'passkey');
+      return this.tokens(row);
+    }
     throw new CognitoError('InvalidParameterException', `unsupported challenge ${name}`);
+  }
+
+  /** USER_AUTH choosing WEB_AUTHN: the passkey challenge, for a person with passkey sign-in on. */
+  private async initiatePasskey(username: string, preferred: unknown, sourceIp?: string) {
+    if (preferred !== 'WEB_AUTHN')
+      throw new CognitoError('InvalidParameterException', 'PREFERRED_CHALLENGE must be WEB_AUTHN');
+    const row = this.row(username);
+    await this.refuseIfLocked(row, 'console.login', sourceIp);
+    if (!row || row.temporary_until !== null || !row.totp_secret || !this.passkeys.usable(row.sub))
+      return this.fail(row, 'console.login', 'no passkey sign-in', sourceIp);
+    const challenge = randomBytes(32).toString('base64url');
+    const session = this.challenge(row.username, 'WEB_AUTHN', undefined, challenge);
+    return {
+      ChallengeName: 'WEB_AUTHN',
+      Session: session,
+      ChallengeParameters: {
+        CREDENTIAL_REQUEST_OPTIONS: JSON.stringify(this.passkeys.requestOptions(row.sub, challenge)),
+      },
+    };
+  }
+
+  /** The person an access token (this twin's, token_use access) belongs to. */
+  private async signedIn(token: unknown): Promise<UserRow> {
+    try {
+      const { payload } = await jwtVerify(String(token ?? ''), this.publicKey, {
+        issuer: LOCAL_CONSOLE_ISSUER,
+        algorithms: ['ES256'],
+        currentDate: new Date(this.now()),
+      });
+      const row =
+        payload.token_use === 'access' && payload.client_id === LOCAL_CONSOLE_CLIENT_ID
+          ? (this.db.prepare('SELECT * FROM console_users WHERE sub = ?').get(String(payload.sub)) as
+              | UserRow
+              | undefined)
+          : undefined;
+      if (row) return row;
+    } catch {
+      // falls through to the refusal
+    }
+    throw new CognitoError('NotAuthorizedException', 'Invalid Access Token');
   }
 
   private associate(session: string) {

@@ -37,26 +37,30 @@ export interface Downtime {
   /** Why: a downtime made after the fact is a correction of the SLA reports (audited like any other). */
   readonly reason?: string;
   readonly createdAt: string;
+  /** When it was last changed (PATCH); absent until then. */
+  readonly updatedAt?: string;
 }
 
 const instant = z.union([z.number().check(z.int()), z.iso.datetime({ offset: true })]);
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
+const downtimeFields = {
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  startsAt: instant,
+  endsAt: z.optional(instant),
+  recurrence: z.optional(recurrenceSchema),
+  resources: z.optional(z.array(text(1, 2048)).check(z.maxLength(100))),
+  groups: z.optional(z.array(text(1, 64)).check(z.maxLength(50))),
+  datasources: z.optional(z.array(text(1, 256)).check(z.maxLength(100))),
+  collectors: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
+  filters: z.optional(z.record(text(1, 60), text(1, 2048))),
+  ruleIds: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
+  reason: z.optional(text(1, 1000)),
+};
+
 export const downtimeInputSchema = z
   .pipe(
-    z.strictObject({
-      name: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
-      startsAt: instant,
-      endsAt: z.optional(instant),
-      recurrence: z.optional(recurrenceSchema),
-      resources: z.optional(z.array(text(1, 2048)).check(z.maxLength(100))),
-      groups: z.optional(z.array(text(1, 64)).check(z.maxLength(50))),
-      datasources: z.optional(z.array(text(1, 256)).check(z.maxLength(100))),
-      collectors: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
-      filters: z.optional(z.record(text(1, 60), text(1, 2048))),
-      ruleIds: z.optional(z.array(text(1, 64)).check(z.maxLength(100))),
-      reason: z.optional(text(1, 1000)),
-    }),
+    z.strictObject(downtimeFields),
     z.transform((d) => ({
       ...d,
       startsAt: typeof d.startsAt === 'number' ? d.startsAt : Date.parse(d.startsAt),
@@ -86,6 +90,43 @@ export const downtimeInputSchema = z
       },
     ),
   );
+
+/** What is optional can be removed with null (JSON merge patch, RFC 7396). */
+const removable = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
+
+/**
+ * PATCH /v1/downtimes/{id}: the fields to change; null removes an optional one. The result is
+ * checked whole by downtimeInputSchema (mergeDowntimePatch), so a change that leaves the downtime
+ * invalid (an end before the start, nothing covered) is refused on the field it breaks.
+ */
+export const downtimePatchSchema = z.strictObject({
+  name: z.optional(downtimeFields.name),
+  startsAt: z.optional(instant),
+  endsAt: removable(instant),
+  recurrence: removable(recurrenceSchema),
+  resources: removable(downtimeFields.resources.def.innerType),
+  groups: removable(downtimeFields.groups.def.innerType),
+  datasources: removable(downtimeFields.datasources.def.innerType),
+  collectors: removable(downtimeFields.collectors.def.innerType),
+  filters: removable(downtimeFields.filters.def.innerType),
+  ruleIds: removable(downtimeFields.ruleIds.def.innerType),
+  reason: removable(text(1, 1000)),
+});
+
+/** The input body of `downtime` with `patch` applied: what downtimeInputSchema validates. */
+export function mergeDowntimePatch(
+  downtime: Downtime,
+  patch: z.infer<typeof downtimePatchSchema>,
+): Record<string, unknown> {
+  const { tenantId: _t, downtimeId: _d, createdAt: _c, updatedAt: _u, ...input } = downtime;
+  const merged: Record<string, unknown> = { ...input };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else if (value !== undefined) merged[key] = value;
+  }
+  delete merged.version;
+  return merged;
+}
 
 export interface DowntimeTarget {
   readonly ruleId: string;

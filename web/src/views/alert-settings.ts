@@ -16,6 +16,7 @@ import {
   ruleDocuments,
   saveChain,
   saveRule,
+  updateDowntime,
 } from '../api';
 import { session } from '../auth';
 import { type Child, dataTable, field, h, mount, statusLine } from '../dom';
@@ -38,10 +39,9 @@ interface Section<T> {
   controls(item: T | undefined): HTMLElement[];
   /** The request body, as typed: the API decides what is valid. */
   read(form: HTMLFormElement): unknown;
-  save(body: unknown, id: string | undefined): Promise<unknown>;
+  /** Adds, or changes `editing`. */
+  save(body: unknown, editing: T | undefined): Promise<unknown>;
   remove(id: string): Promise<void>;
-  /** Downtime is added and removed, not changed. */
-  readonly changeable: boolean;
 }
 
 const input = (name: string, value: string | number | undefined, props: Record<string, unknown> = {}) =>
@@ -115,7 +115,7 @@ function section<T>(spec: Section<T>, editable: boolean): SectionPart {
             h(
               'td',
               null,
-              editable && spec.changeable
+              editable
                 ? h(
                     'button',
                     {
@@ -159,11 +159,11 @@ function section<T>(spec: Section<T>, editable: boolean): SectionPart {
   form.addEventListener(
     'submit',
     onSubmit(form, status, async () => {
-      const id = editing ? spec.idOf(editing) : undefined;
-      await spec.save(spec.read(form), id);
+      const changing = editing;
+      await spec.save(spec.read(form), changing);
       edit(undefined);
       await refresh();
-      return id ? `Saved the ${spec.noun}.` : `Added the ${spec.noun}.`;
+      return changing ? `Saved the ${spec.noun}.` : `Added the ${spec.noun}.`;
     }),
   );
   edit(undefined, false);
@@ -265,9 +265,8 @@ const ruleSection = (chainList: () => readonly Chain[]): Section<RuleDocument> =
       enabled: (form.elements.namedItem('enabled') as HTMLInputElement).checked,
     };
   },
-  save: saveRule,
+  save: (body, rule) => saveRule(body, rule?.ruleId),
   remove: deleteRule,
-  changeable: true,
 });
 
 const recipientsText = (stage: Chain['stages'][number] | undefined) =>
@@ -343,9 +342,8 @@ const chainSection: Section<Chain> = {
       stages,
     };
   },
-  save: saveChain,
+  save: (body, chain) => saveChain(body, chain?.chainId),
   remove: deleteChain,
-  changeable: true,
 };
 
 /** `2026-12-06T20:00` (the picker's local time) → ISO; anything else goes as typed, for the API to refuse. */
@@ -366,7 +364,7 @@ const downtimeSection = (ruleList: () => readonly RuleDocument[]): Section<Downt
   cells: (d) => [
     d.name,
     h('time', { datetime: d.startsAt }, new Date(d.startsAt).toLocaleString()),
-    h('time', { datetime: d.endsAt }, new Date(d.endsAt).toLocaleString()),
+    d.endsAt ? h('time', { datetime: d.endsAt }, new Date(d.endsAt).toLocaleString()) : 'for ever',
     [
       d.resources?.length ? `resources: ${d.resources.join(', ')}` : '',
       d.filters && Object.keys(d.filters).length ? `series: ${filtersText(d.filters)}` : '',
@@ -379,18 +377,24 @@ const downtimeSection = (ruleList: () => readonly RuleDocument[]): Section<Downt
   ],
   idOf: (d) => d.downtimeId,
   nameOf: (d) => d.name,
-  controls: () => {
+  controls: (d) => {
     const now = Date.now();
+    const from = d ? Date.parse(d.startsAt) : now;
+    const until = d ? d.endsAt && Date.parse(d.endsAt) : now + 3_600_000;
     return [
-      field('Name', input('name', '')),
-      field('From', input('startsAt', localInput(now), { type: 'datetime-local' })),
-      field('Until', input('endsAt', localInput(now + 3_600_000), { type: 'datetime-local' })),
+      field('Name', input('name', d?.name)),
+      field('From', input('startsAt', localInput(from), { type: 'datetime-local' })),
+      field(
+        'Until',
+        input('endsAt', until ? localInput(until) : '', { type: 'datetime-local' }),
+        d?.recurrence ? 'Repeats until then; empty: for ever.' : undefined,
+      ),
       field(
         'Resources',
-        input('resources', '', { placeholder: 'web-01, db-02' }),
+        input('resources', d?.resources?.join(', '), { placeholder: 'web-01, db-02' }),
         'Names or ids, comma separated.',
       ),
-      field('Series filters', input('filters', '', { placeholder: 'group=db' })),
+      field('Series filters', input('filters', filtersText(d?.filters), { placeholder: 'group=db' })),
       field(
         'Rules',
         h(
@@ -402,7 +406,9 @@ const downtimeSection = (ruleList: () => readonly RuleDocument[]): Section<Downt
             multiple: true,
             size: Math.min(5, Math.max(2, ruleList().length)),
           },
-          ruleList().map((r) => h('option', { value: r.ruleId }, r.name)),
+          ruleList().map((r) =>
+            h('option', { value: r.ruleId, selected: d?.ruleIds?.includes(r.ruleId) ?? false }, r.name),
+          ),
         ),
       ),
     ];
@@ -419,15 +425,25 @@ const downtimeSection = (ruleList: () => readonly RuleDocument[]): Section<Downt
     return {
       name: text(form, 'name'),
       startsAt: instant(text(form, 'startsAt')),
-      endsAt: instant(text(form, 'endsAt')),
+      ...(text(form, 'endsAt') ? { endsAt: instant(text(form, 'endsAt')) } : {}),
       ...(resources.length ? { resources } : {}),
       ...(Object.keys(filters).length ? { filters } : {}),
       ...(ruleIds.length ? { ruleIds } : {}),
     };
   },
-  save: (body) => createDowntime(body),
+  // A change is a merge patch: what the form leaves empty goes (null); what it does not show (a
+  // recurrence) stays.
+  save: (body, d) =>
+    d
+      ? updateDowntime(d, {
+          endsAt: null,
+          resources: null,
+          filters: null,
+          ruleIds: null,
+          ...(body as object),
+        })
+      : createDowntime(body),
   remove: deleteDowntime,
-  changeable: false,
 });
 
 export function alertSettingsView(root: HTMLElement): View {

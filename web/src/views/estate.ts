@@ -1,5 +1,5 @@
 /** Collectors with their last-seen health, and usage against the tenant's limits. */
-import { collectors, usage } from '../api';
+import { type Collector, collectors, usage } from '../api';
 import { dataTable, h, mount, relativeAge, statusLine } from '../dom';
 import { poll, type View } from './view';
 
@@ -26,6 +26,12 @@ function live(
   );
 }
 
+const STATUS_TEXT: Readonly<Record<Collector['status'], string>> = {
+  up: 'up',
+  down: 'down',
+  'never-seen': 'never seen',
+};
+
 export const collectorsView = (root: HTMLElement): View =>
   live(
     root,
@@ -33,17 +39,47 @@ export const collectorsView = (root: HTMLElement): View =>
     async () => {
       const items = await collectors();
       return dataTable(
-        ['Name', 'Id', 'Registered', 'Last seen'],
-        items.map((c) =>
-          h(
+        ['Name', 'Status', 'Last seen', 'Version', 'Queue', 'Id'],
+        items.map((c) => {
+          const beat = c.lastHeartbeat;
+          return h(
             'tr',
-            null,
+            { 'data-collector-id': c.collectorId },
             h('td', null, c.name),
+            h(
+              'td',
+              null,
+              h(
+                'span',
+                {
+                  class: `badge status-${c.status}`,
+                  title: c.status === 'down' ? `No heartbeat for over ${c.downAfterSeconds} s` : undefined,
+                },
+                STATUS_TEXT[c.status],
+              ),
+            ),
+            h(
+              'td',
+              null,
+              beat
+                ? h(
+                    'time',
+                    { datetime: beat.at, title: new Date(beat.at).toLocaleString() },
+                    `${relativeAge(beat.at)} ago`,
+                  )
+                : 'never',
+            ),
+            h('td', { class: 'mono' }, beat?.version ?? '—'),
+            h(
+              'td',
+              { class: 'num' },
+              beat
+                ? `${beat.queueDepth.toLocaleString()} (${beat.state}${beat.dropped ? `, ${beat.dropped} dropped` : ''})`
+                : '—',
+            ),
             h('td', { class: 'mono' }, c.collectorId),
-            h('td', null, h('time', { datetime: c.createdAt }, new Date(c.createdAt).toLocaleString())),
-            h('td', null, c.lastSeenAt ? `${relativeAge(c.lastSeenAt)} ago` : 'not reported'),
-          ),
-        ),
+          );
+        }),
         'No collectors registered.',
       );
     },

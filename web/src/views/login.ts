@@ -9,6 +9,7 @@ import {
   type Step,
   setNewPassword,
   signIn,
+  signInWithPasskey,
   startEnrolment,
 } from '../auth';
 import { field, h, mount, statusLine } from '../dom';
@@ -53,6 +54,7 @@ export function loginView(root: HTMLElement, signedIn: (session: Session) => voi
     if (step.kind === 'SIGNED_IN') return signedIn(step.session);
     if (step.kind === 'NEW_PASSWORD_REQUIRED') return newPassword(step);
     if (step.kind === 'MFA_SETUP') return enrol(step);
+    if (step.kind === 'WEB_AUTHN') throw new AuthError('Error', 'unexpected passkey challenge');
     return code(step);
   };
 
@@ -81,6 +83,36 @@ export function loginView(root: HTMLElement, signedIn: (session: Session) => voi
       email = user.value;
       await next(await signIn(user.value, password.value));
     });
+    // A passkey (with the authenticator's own check of the person) signs in without password or code.
+    const passkey = h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: async () => {
+          status.classList.remove('error');
+          status.textContent = '';
+          if (!user.reportValidity()) return;
+          passkey.disabled = true;
+          try {
+            email = user.value;
+            await next(await signInWithPasskey(user.value));
+          } catch (error) {
+            status.textContent =
+              error instanceof AuthError
+                ? error.message
+                : error instanceof DOMException
+                  ? 'The passkey was not used.'
+                  : 'Could not reach the sign-in service.';
+            status.classList.add('error');
+          } finally {
+            passkey.disabled = false;
+          }
+        },
+      },
+      'Sign in with a passkey',
+    );
+    root.querySelector('form .actions, form button[type=submit]')?.after(passkey);
   };
 
   const newPassword = (challenge: Challenge) => {
