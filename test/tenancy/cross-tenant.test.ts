@@ -23,7 +23,7 @@ async function seedTenantA(h: Harness) {
   const token = a.adminToken;
   const { body: collector } = await h.call('POST', '/v1/collectors', {
     token,
-    body: { name: `${MARK}-collector` },
+    body: { name: `${MARK}-collector`, collectorGroup: `${MARK}-group` },
   });
   const { body: cred } = await h.call('POST', '/v1/device-credentials', {
     token,
@@ -58,12 +58,16 @@ async function seedTenantA(h: Harness) {
       dashboardId: dashboard.dashboardId,
       tenantId: a.tenantId,
       collectorId: collector.collectorId,
+      collectorGroup: `${MARK}-group`,
       deviceCredentialId: cred.deviceCredentialId,
       resourceId: resource.resourceId,
       userId: user.userId,
       tokenId: apiToken.tokenId,
       archiveId: `${a.tenantId}-0000000000000`,
       jobId: `${a.tenantId}-0000000000000`,
+      // Provider-only and notice routes: a well-formed id (the routes refuse B before reading it).
+      incidentId: '0'.repeat(32),
+      noticeId: '0'.repeat(32),
     } as Record<string, string>,
     apiToken: apiToken.token as string,
   };
@@ -153,6 +157,9 @@ describe.each(['sqlite', 'dynamodb'] as const)('cross-tenant matrix on %s', (bac
         else if (route.path === '/v1/collector/heartbeat')
           // B's own collector beating (with whatever body the matrix sends): never A's, never a tenant token's.
           expect(who === 'ingest key of B' ? [204, 422] : [403], what).toContain(r.status);
+        else if (route.path === '/v1/collector/discoveries')
+          // A collector's report lands in its own tenant (B's), whatever the body; tenant tokens are refused.
+          expect(who === 'ingest key of B' ? [200, 201, 202, 422] : [403], what).toContain(r.status);
         else if (who === 'ingest key of B') expect(r.status, what).toBe(403);
         else if (hasIds) expect([403, 404], what).toContain(r.status);
         else if (route.method === 'POST' && route.path === '/v1/resources') {
