@@ -8,18 +8,10 @@ import { duePeriods, type ReportPeriod, type ReportSchedule } from '#domain/repo
 import { type SlaReport, slaReportInputSchema } from '#domain/reports/sla';
 import type { Clock } from '#ports/clock';
 import type { NoticeSender } from '#ports/notice-store';
-import {
-  type NotificationLedger,
-  SENDING_LEASE_MS,
-  SENT_CLAIM_RETENTION_MS,
-} from '#ports/notification-ledger';
+import { type NotificationLedger, SENDING_LEASE_MS } from '#ports/notification-ledger';
+import type { ReportFiles } from '#ports/report-files';
 import { renderSlaPdf } from '../alerts/sla-pdf';
 import { type SlaReportSources, slaReportFor } from '../alerts/sla-routes';
-
-/** Where rendered reports are kept: `put` stores the PDF and answers a link that fetches it for a while. */
-export interface ReportFiles {
-  put(tenantId: string, key: string, pdf: Buffer): Promise<string>;
-}
 
 export interface ReportRunnerDeps extends SlaReportSources {
   /** Every schedule this runner serves (the region's tenants). */
@@ -32,6 +24,12 @@ export interface ReportRunnerDeps extends SlaReportSources {
   readonly ledger: NotificationLedger;
   readonly clock: Clock;
 }
+
+/**
+ * How long a sent report is remembered after its period ends: longer than a period stays due (the
+ * last three monthly periods, ≤ 92 days), so the ledger never forgets one the runner still owes.
+ */
+const SENT_REPORT_RETENTION_MS = 100 * 86_400_000;
 
 export interface RunOutcome {
   readonly sent: number;
@@ -101,7 +99,7 @@ async function sendPeriod(deps: ReportRunnerDeps, schedule: ReportSchedule, peri
         failed++;
         continue;
       }
-      await deps.ledger.confirm(schedule.tenantId, deliveryId, nowMs + SENT_CLAIM_RETENTION_MS);
+      await deps.ledger.confirm(schedule.tenantId, deliveryId, period.to + SENT_REPORT_RETENTION_MS);
       sent++;
     }
   } catch (error) {
