@@ -9,6 +9,7 @@ import { UnavailableError, UnprocessableError } from '#domain/errors';
 import {
   computeSlaReport,
   defaultStepSeconds,
+  type SlaReport,
   type SlaReportInput,
   slaReportInputSchema,
 } from '#domain/reports/sla';
@@ -29,15 +30,18 @@ export const MAX_SLA_ALERTS = 100_000;
 /** How far before the period an alert that is still open in it may have opened (history is by opening time). */
 const ALERT_LOOKBACK_MS = 31 * 86_400_000;
 
-export function slaRoutes(deps: {
-  store: AlertStore;
-  metrics?: MetricStore;
-  tenants: TenantStore;
-  clock: Clock;
-  principalFor: (event: HttpEvent) => Promise<Principal>;
-  body: (event: HttpEvent) => unknown;
-  audit: (event: HttpEvent, principal: Principal, action: string, target: string) => Promise<void>;
-}): Record<(typeof SLA_ROUTES)[number], Route> {
+export interface SlaReportSources {
+  readonly store: Pick<AlertStore, 'alertHistory' | 'openAlertsOnResources' | 'listDowntimes'>;
+  readonly metrics?: MetricStore;
+  readonly clock: Clock;
+}
+
+/** Computes a tenant's SLA report from its metrics or alert history (the route and the scheduler). */
+export async function slaReportFor(
+  deps: SlaReportSources,
+  tenantId: string,
+  input: SlaReportInput,
+): Promise<SlaReport> {
   async function alertsOf(tenantId: string, input: SlaReportInput): Promise<Alert[]> {
     const alerts: Alert[] = [];
     let cursor: string | undefined;
@@ -65,28 +69,38 @@ export function slaRoutes(deps: {
     return alerts;
   }
 
+  const definition = input.availability;
+  const downtimes = await deps.store.listDowntimes(tenantId);
+  if (definition.kind === 'metric') {
+    if (!deps.metrics)
+      throw new UnavailableError('metric-defined reports are not wired in this function', 60);
+    const series = await deps.metrics.query(tenantId, {
+      metric: definition.metric,
+      fromMs: input.from,
+      toMs: input.to - 1,
+      stepSeconds: input.stepSeconds ?? defaultStepSeconds(input.from, input.to),
+      aggregation: 'avg',
+      filters: definition.filters ?? {},
+    });
+    return computeSlaReport(input, { series, downtimes });
+  }
+  return computeSlaReport(input, { alerts: await alertsOf(tenantId, input), downtimes });
+}
+
+export function slaRoutes(deps: {
+  store: AlertStore;
+  metrics?: MetricStore;
+  tenants: TenantStore;
+  clock: Clock;
+  principalFor: (event: HttpEvent) => Promise<Principal>;
+  body: (event: HttpEvent) => unknown;
+  audit: (event: HttpEvent, principal: Principal, action: string, target: string) => Promise<void>;
+}): Record<(typeof SLA_ROUTES)[number], Route> {
   return {
     'POST /v1/reports/sla': async (event) => {
       const principal = await deps.principalFor(event);
       const input = parseOrThrow(slaReportInputSchema, deps.body(event));
-      const definition = input.availability;
-      const downtimes = await deps.store.listDowntimes(principal.tenantId);
-      let report: ReturnType<typeof computeSlaReport>;
-      if (definition.kind === 'metric') {
-        if (!deps.metrics)
-          throw new UnavailableError('metric-defined reports are not wired in this function', 60);
-        const series = await deps.metrics.query(principal.tenantId, {
-          metric: definition.metric,
-          fromMs: input.from,
-          toMs: input.to - 1,
-          stepSeconds: input.stepSeconds ?? defaultStepSeconds(input.from, input.to),
-          aggregation: 'avg',
-          filters: definition.filters ?? {},
-        });
-        report = computeSlaReport(input, { series, downtimes });
-      } else {
-        report = computeSlaReport(input, { alerts: await alertsOf(principal.tenantId, input), downtimes });
-      }
+      const report = await slaReportFor(deps, principal.tenantId, input);
       await deps.audit(event, principal, 'report.sla', `reports/sla?from=${report.from}&to=${report.to}`);
       if (input.format === 'pdf') {
         const tenant = await deps.tenants.getTenant(principal.tenantId);

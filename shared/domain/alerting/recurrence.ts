@@ -79,7 +79,7 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
-interface LocalDate {
+export interface LocalDate {
   readonly year: number;
   /** 1–12 */
   readonly month: number;
@@ -110,12 +110,12 @@ export function zonedInstant(date: LocalDate, minutes: number, timeZone: string)
   return earlier;
 }
 
-function localDateOf(atMs: number, timeZone: string): LocalDate {
+export function localDateOf(atMs: number, timeZone: string): LocalDate {
   const wall = new Date(wallClockMs(atMs, timeZone));
   return { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate() };
 }
 
-function addDays(date: LocalDate, days: number): LocalDate {
+export function addDays(date: LocalDate, days: number): LocalDate {
   const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
@@ -189,11 +189,11 @@ export function windowsBetween(
 const clockTime = z
   .string()
   .check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour local time HH:MM'));
-const timeZone = z
+export const timeZoneSchema = z
   .string()
   .check(z.maxLength(64), z.refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/London'));
 const weekday = z.enum(WEEKDAYS);
-const common = { timeZone, startTime: clockTime, endTime: clockTime };
+const common = { timeZone: timeZoneSchema, startTime: clockTime, endTime: clockTime };
 
 export const recurrenceSchema = z
   .discriminatedUnion('frequency', [
