@@ -135,6 +135,9 @@ export class Alerting extends Construct {
         eventPattern: { ...pattern, detailType, region: [stack.region] },
         targets: [
           new SnsTopic(this.severityTopics[severity], {
+            // Publish as a role of this account: EventBridge itself gets no grant on the topic or on the
+            // messaging key (a service-principal grant on the key would carry no source condition).
+            authorizeUsingRole: true,
             deadLetterQueue: this.targetDeadLetterQueue,
             retryAttempts: 185,
             maxEventAge: Duration.hours(24),
@@ -292,7 +295,9 @@ export class Alerting extends Construct {
         detail: { tenantId: [tenantId], notify: [true] },
         region: [Stack.of(this).region],
       },
-      targets: [new SnsTopic(tenantTopic, { deadLetterQueue: this.targetDeadLetterQueue })],
+      targets: [
+        new SnsTopic(tenantTopic, { authorizeUsingRole: true, deadLetterQueue: this.targetDeadLetterQueue }),
+      ],
     });
     return tenantTopic;
   }

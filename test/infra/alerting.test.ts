@@ -120,6 +120,28 @@ describe('Alerting construct', () => {
     }
   });
 
+  it('publishes to the topics as roles of this account: EventBridge itself has no grant on the topics or the key', () => {
+    const allows = [
+      ...Object.values(eu.template.findResources('AWS::SNS::TopicPolicy')).map(
+        (p) => p.Properties.PolicyDocument,
+      ),
+      ...Object.values(eu.template.findResources('AWS::KMS::Key')).map((k) => k.Properties.KeyPolicy),
+    ].flatMap(
+      (doc) => (eu.stack.resolve(doc) as { Statement: { Effect: string; Principal?: unknown }[] }).Statement,
+    );
+    const toEventBridge = allows.filter(
+      (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? {}).includes('events.amazonaws.com'),
+    );
+    expect(toEventBridge).toEqual([]);
+    const rules = Object.values(eu.template.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.Targets).includes('Topic'),
+    );
+    expect(rules.length).toBeGreaterThanOrEqual(4); // three severities and the tenant route
+    for (const rule of rules)
+      for (const target of rule.Properties.Targets as { Arn: unknown; RoleArn?: unknown }[])
+        if (JSON.stringify(target.Arn).includes('Topic')) expect(target.RoleArn).toBeDefined();
+  });
+
   it('routes an escalated notification by its new severity: only the critical rule, as the local bus does', () => {
     const detail = {
       version: 1,
