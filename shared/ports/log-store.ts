@@ -50,4 +50,16 @@ export interface LogStore extends TenantDataHolder {
   append(tenantId: string, records: readonly LogRecord[]): Promise<{ readonly stored: number }>;
   search(tenantId: string, search: LogSearch): Promise<LogSearchPage>;
   histogram(tenantId: string, request: LogHistogramRequest): Promise<LogHistogram>;
+  /**
+   * Retention: removes the tenant's records older than `beforeMs` (AWS: whole hour partitions that
+   * end by then), doing at most `budget` units of work (objects deleted; rows locally). `done` is
+   * false when some are left for the next run.
+   */
+  expireBefore(tenantId: string, beforeMs: number, budget: number): Promise<LogExpiry>;
+}
+
+export interface LogExpiry {
+  /** Objects (AWS) or records (local) removed. */
+  readonly removed: number;
+  readonly done: boolean;
 }

@@ -213,6 +213,42 @@ describe('AthenaLogStore requests', () => {
     for (const o of deleted) expect(o.Key).toMatch(/^logs\/tenant=erase-me\/event_hour=2026-12-06-12\//);
   });
 
+  it('expires whole hour partitions of the tenant, oldest first, stopping at the first hour to keep', async () => {
+    const tenant = 'retention-requests';
+    const hour = 3600_000;
+    for (const h of [-3, -2, -2, 0])
+      await store.append(tenant, [logRecord({ timestampMs: T + h * hour, message: `h${h}` })]);
+    l.mocks.s3.resetHistory();
+    // Cut in the middle of hour -1 (empty): hours -3 and -2 end before it, hour 0 does not.
+    const result = await store.expireBefore(tenant, T - hour, 2);
+    expect(result).toEqual({ removed: 2, done: false });
+    const lists = l.mocks.s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+    expect(lists).toEqual([
+      { Bucket: 'obs-logs-bucket', Prefix: `logs/tenant=${tenant}/`, Delimiter: '/' },
+      { Bucket: 'obs-logs-bucket', Prefix: `logs/tenant=${tenant}/event_hour=2026-12-06-09/`, MaxKeys: 2 },
+      { Bucket: 'obs-logs-bucket', Prefix: `logs/tenant=${tenant}/event_hour=2026-12-06-10/`, MaxKeys: 1 },
+    ]);
+    const deletes = l.mocks.s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input);
+    expect(deletes.map((d) => d.Delete?.Objects?.map((o) => o.Key?.split('/')[2]))).toEqual([
+      ['event_hour=2026-12-06-09'],
+      ['event_hour=2026-12-06-10'],
+    ]);
+    expect(deletes.every((d) => d.Bucket === 'obs-logs-bucket' && d.Delete?.Quiet === true)).toBe(true);
+    l.mocks.s3.resetHistory();
+    expect(await store.expireBefore(tenant, T - hour, 100)).toEqual({ removed: 1, done: true });
+    // The hour to keep is never listed for deletion.
+    const prefixes = l.mocks.s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix);
+    expect(prefixes).not.toContain(`logs/tenant=${tenant}/event_hour=2026-12-06-12/`);
+    const left = await store.search(tenant, {
+      fromMs: T - 4 * hour,
+      toMs: T + hour,
+      query: parseLogQuery(''),
+      limit: 10,
+      maxScan: 10,
+    });
+    expect(left.records.map((r) => r.message)).toEqual(['h0']);
+  });
+
   it('refuses a tenant id that is not a plain S3 key part', async () => {
     await expect(store.append('../other', [logRecord({ timestampMs: T, message: 'x' })])).rejects.toThrow(
       /not a tenant id/,

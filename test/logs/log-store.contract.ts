@@ -1,7 +1,7 @@
 /**
  * What every LogStore must do (local SQLite FTS5 and the AWS adapter run it): tenant isolation,
  * newest first, full text by words and phrases, attribute and resource filters, cursor paging,
- * the bounded scan, histograms, export and erasure.
+ * the bounded scan, histograms, export, erasure and retention.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLogQuery } from '#domain/logs/query';
@@ -149,6 +149,27 @@ export function logStoreContract(name: string, open: () => Promise<LogStore>) {
       expect(await store.deleteTenant(scratch)).toBe(3);
       expect((await store.search(scratch, { ...all, query: parseLogQuery('') })).records).toEqual([]);
       expect((await store.search(tenant, { ...all, query: parseLogQuery('') })).records).toHaveLength(12);
+    });
+
+    it('expires a tenant’s records older than its retention, within a budget a run, leaving the rest', async () => {
+      const kept = `${tenant}-retention`;
+      const hour = 3600_000;
+      // Two old hours, written in two calls each (more than one unit of work), and the current hour.
+      for (const h of [0, 0, 1, 1, 5])
+        await store.append(kept, [logRecord({ timestampMs: T0 + h * hour + 1000, message: `hour ${h}` })]);
+      const cutoff = T0 + 2 * hour;
+      const first = await store.expireBefore(kept, cutoff, 1);
+      expect(first).toEqual({ removed: 1, done: false });
+      let runs = 1;
+      for (let done = false; !done && runs < 10; runs++)
+        done = (await store.expireBefore(kept, cutoff, 1)).done;
+      expect(runs).toBeLessThanOrEqual(5);
+      const left = await store.search(kept, { ...all, toMs: T0 + 6 * hour, query: parseLogQuery('') });
+      expect(left.records.map((r) => r.message)).toEqual(['hour 5']);
+      expect(await store.expireBefore(kept, cutoff, 100)).toEqual({ removed: 0, done: true });
+      // Another tenant's old lines are not touched.
+      expect((await store.search(tenant, { ...all, query: parseLogQuery('') })).records).toHaveLength(12);
+      expect(await store.expireBefore('nobody-here', cutoff, 100)).toEqual({ removed: 0, done: true });
     });
   });
 }

@@ -129,13 +129,35 @@ export async function duckDbLogLake(options: { database: string; table: string }
     };
   });
 
-  mocks.s3.on(ListObjectsV2Command).callsFake(async (input) => ({
-    Contents: filesUnder(bucketDir)
-      .map((file) => relative(bucketDir, file))
-      .filter((key) => key.startsWith(input.Prefix ?? ''))
-      .map((Key) => ({ Key })),
-    IsTruncated: false,
-  }));
+  // S3's listing: keys in order; with a Delimiter, what follows it rolls up into CommonPrefixes; keys
+  // and prefixes together count toward MaxKeys (1,000 by default).
+  mocks.s3.on(ListObjectsV2Command).callsFake(async (input) => {
+    const prefix = input.Prefix ?? '';
+    const entries = new Map<string, 'key' | 'prefix'>();
+    for (const key of filesUnder(bucketDir).map((file) => relative(bucketDir, file))) {
+      if (!key.startsWith(prefix)) continue;
+      const cut = input.Delimiter ? key.indexOf(input.Delimiter, prefix.length) : -1;
+      if (cut < 0) entries.set(key, 'key');
+      else entries.set(key.slice(0, cut + (input.Delimiter as string).length), 'prefix');
+    }
+    const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // The token names the last entry returned (as S3's does a position in key order, not an index).
+    const after = input.ContinuationToken ? Buffer.from(input.ContinuationToken, 'base64url').toString() : '';
+    const start = sorted.findIndex(([name]) => name > after);
+    const from = start < 0 ? sorted.length : start;
+    const end = Math.min(sorted.length, from + (input.MaxKeys ?? 1000));
+    const page = sorted.slice(from, end);
+    return {
+      Contents: page.filter(([, kind]) => kind === 'key').map(([Key]) => ({ Key })),
+      ...(input.Delimiter
+        ? { CommonPrefixes: page.filter(([, kind]) => kind === 'prefix').map(([Prefix]) => ({ Prefix })) }
+        : {}),
+      IsTruncated: end < sorted.length,
+      ...(end < sorted.length
+        ? { NextContinuationToken: Buffer.from(page.at(-1)?.[0] ?? '').toString('base64url') }
+        : {}),
+    };
+  });
   mocks.s3.on(DeleteObjectsCommand).callsFake(async (input) => {
     for (const { Key } of input.Delete?.Objects ?? [])
       rmSync(join(bucketDir, Key as string), { force: true });

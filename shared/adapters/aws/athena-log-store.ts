@@ -26,7 +26,14 @@ import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-
 import { UnavailableError, UnprocessableError } from '#domain/errors';
 import type { LogRecord, StoredLogRecord } from '#domain/logs/record';
 import { isRetryable } from '#ports/dependency-failure';
-import type { LogHistogram, LogHistogramRequest, LogSearch, LogSearchPage, LogStore } from '#ports/log-store';
+import type {
+  LogExpiry,
+  LogHistogram,
+  LogHistogramRequest,
+  LogSearch,
+  LogSearchPage,
+  LogStore,
+} from '#ports/log-store';
 import {
   countStatement,
   exportStatement,
@@ -35,7 +42,7 @@ import {
   type Statement,
   searchStatement,
 } from './athena-log-sql';
-import { LOG_ERASURE, LOG_TENANT_ID, logEventHour, logTenantPrefix } from './athena-log-table';
+import { LOG_ERASURE, LOG_TENANT_ID, logEventHour, logHourEndMs, logTenantPrefix } from './athena-log-table';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
 
 /**
@@ -284,30 +291,69 @@ export class AthenaLogStore implements LogStore {
     let records = 0;
     for await (const page of this.query(countStatement(this.table, tenantId)))
       for (const row of page) records += Number(row['records']);
+    await this.deleteUnder(logTenantPrefix(tenantId), Number.POSITIVE_INFINITY);
+    return records;
+  }
+
+  /**
+   * Retention: deletes the tenant's hour partitions that end by `beforeMs`, oldest first (they sort
+   * by time under the tenant prefix), at most `budget` objects. A later run resumes where this one
+   * stopped: what it deleted is gone from the listing.
+   */
+  async expireBefore(tenantId: string, beforeMs: number, budget: number): Promise<LogExpiry> {
+    checkTenant(tenantId);
     const { s3, bucket } = this.options;
+    let removed = 0;
     let token: string | undefined;
     do {
-      const listed = await s3.send(
+      const hours = await s3.send(
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: logTenantPrefix(tenantId),
+          Delimiter: '/',
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );
-      const keys = (listed.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      if (keys.length > 0) {
-        const deleted = await s3.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
-        );
-        if (deleted.Errors && deleted.Errors.length > 0)
-          throw new UnavailableError(
-            `${deleted.Errors.length} log objects were not deleted (${deleted.Errors[0]?.Code})`,
-            60,
-          );
+      for (const { Prefix: hourPrefix } of hours.CommonPrefixes ?? []) {
+        const hour = /event_hour=([^/]+)\/$/.exec(hourPrefix ?? '')?.[1] ?? '';
+        if (!(logHourEndMs(hour) <= beforeMs)) return { removed, done: true };
+        if (removed >= budget) return { removed, done: false };
+        const deleted = await this.deleteUnder(hourPrefix as string, budget - removed);
+        removed += deleted.removed;
+        if (!deleted.done) return { removed, done: false };
       }
-      token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+      token = hours.IsTruncated ? hours.NextContinuationToken : undefined;
     } while (token);
-    return records;
+    return { removed, done: true };
+  }
+
+  /** Deletes the objects under `prefix`, at most `max` (in DeleteObjects of up to 1,000 keys). */
+  private async deleteUnder(prefix: string, max: number): Promise<LogExpiry> {
+    const { s3, bucket } = this.options;
+    let removed = 0;
+    for (;;) {
+      if (removed >= max) return { removed, done: false };
+      const listed = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ...(max - removed < 1000 ? { MaxKeys: max - removed } : {}),
+        }),
+      );
+      const keys = (listed.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      if (keys.length === 0) return { removed, done: true };
+      const deleted = await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
+      );
+      if (deleted.Errors && deleted.Errors.length > 0)
+        throw new UnavailableError(
+          `${deleted.Errors.length} log objects were not deleted (${deleted.Errors[0]?.Code})`,
+          60,
+        );
+      removed += keys.length;
+      // Deleted keys leave the listing: the next one starts again from the prefix.
+      if (!listed.IsTruncated) return { removed, done: true };
+    }
   }
 
   /** Runs a statement in the workgroup; yields its result rows page by page (header row dropped). */

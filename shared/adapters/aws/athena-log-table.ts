@@ -40,6 +40,13 @@ export function logEventHour(timestampMs: number): string {
   return new Date(timestampMs).toISOString().slice(0, 13).replace('T', '-');
 }
 
+/** When an `event_hour` partition ends (ms), or NaN for anything that is not one. */
+export function logHourEndMs(hour: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})-(\d{2})$/.exec(hour);
+  if (!m) return Number.NaN;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4])) + 3_600_000;
+}
+
 /** Tenant ids are 32 hex digits (shared/domain/credentials.ts newId); these characters keep S3 keys and partitions plain. */
 export const LOG_TENANT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 

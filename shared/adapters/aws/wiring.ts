@@ -245,6 +245,8 @@ export function awsLogStore(): LogStore | undefined {
     append: async (tenantId, records) => (await load()).append(tenantId, records),
     search: async (tenantId, search) => (await load()).search(tenantId, search),
     histogram: async (tenantId, request) => (await load()).histogram(tenantId, request),
+    expireBefore: async (tenantId, beforeMs, budget) =>
+      (await load()).expireBefore(tenantId, beforeMs, budget),
     deleteTenant: async (tenantId) => (await load()).deleteTenant(tenantId),
     exportTenant: async function* (tenantId) {
       yield* (await load()).exportTenant(tenantId);

@@ -12,7 +12,14 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { UnprocessableError } from '#domain/errors';
 import { type LogQuery, matchesLogQuery } from '#domain/logs/query';
 import type { LogRecord, StoredLogRecord } from '#domain/logs/record';
-import type { LogHistogram, LogHistogramRequest, LogSearch, LogSearchPage, LogStore } from '#ports/log-store';
+import type {
+  LogExpiry,
+  LogHistogram,
+  LogHistogramRequest,
+  LogSearch,
+  LogSearchPage,
+  LogStore,
+} from '#ports/log-store';
 import { inTransaction, openDatabase } from './sqlite';
 
 const PER_MS = 1024;
@@ -224,6 +231,20 @@ export class SqliteLogStore implements LogStore {
       `SELECT rowid, message, severity, doc FROM ${tbl} ORDER BY rowid`,
     ).iterate())
       yield toRecord(row as unknown as Row, Number((row as unknown as Row).rowid));
+  }
+
+  async expireBefore(tenantId: string, beforeMs: number, budget: number): Promise<LogExpiry> {
+    const tbl = this.table(tenantId, false);
+    if (!tbl) return { removed: 0, done: true };
+    // The rowid is the time: the oldest `budget` rows below the cutoff, through the rowid index.
+    const below = Math.max(0, Math.floor(beforeMs)) * PER_MS;
+    const removed = Number(
+      this.statement(
+        `DELETE FROM ${tbl} WHERE rowid IN (SELECT rowid FROM ${tbl} WHERE rowid < ? ORDER BY rowid LIMIT ?)`,
+      ).run(below, budget).changes,
+    );
+    const left = this.statement(`SELECT 1 FROM ${tbl} WHERE rowid < ? LIMIT 1`).get(below);
+    return { removed, done: left === undefined };
   }
 
   async deleteTenant(tenantId: string): Promise<number> {

@@ -51,6 +51,19 @@ export interface TenantLimits {
   readonly logIngestionBytesRate: number;
   /** Log bytes a tenant may send at once above the steady rate; one request never holds more. */
   readonly logIngestionBurstBytes: number;
+  /**
+   * Days the tenant's log lines are kept. The region's store keeps lines at most its own retention
+   * (`logDataRetentionDays`, the bucket's lifecycle rule): a longer setting keeps them that long.
+   */
+  readonly logRetentionDays: number;
+}
+
+/** The platform's default log retention (infra config `logDataRetentionDays`, 30 unless set). */
+export const DEFAULT_LOG_RETENTION_DAYS = 30;
+
+/** The days a tenant's lines are kept: its setting, never longer than the store keeps anything. */
+export function effectiveLogRetentionDays(limits: TenantLimits, storeRetentionDays: number): number {
+  return Math.min(limits.logRetentionDays, storeRetentionDays);
 }
 
 /** The hard ceiling of each limit: what our stores accept (shared/domain/metrics.ts LIMITS). */
@@ -85,6 +98,7 @@ export const DEFAULT_TENANT_LIMITS: TenantLimits = {
   // 5 MiB/s steady, 16 MiB at once: twice LM Logs' 8 MB payload passes from a full bucket.
   logIngestionBytesRate: 5 * 1024 * 1024,
   logIngestionBurstBytes: 16 * 1024 * 1024,
+  logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
 };
 
 /** How long limits read from the store are trusted by one function instance. */
@@ -118,6 +132,7 @@ export const tenantLimitOverridesSchema = z.strictObject({
   maxFutureSkewSeconds: z.optional(count(STORE_CAPS.maxFutureSkewSeconds)),
   logIngestionBytesRate: z.optional(positive(1024 * 1024 * 1024)),
   logIngestionBurstBytes: z.optional(positive(4 * 1024 * 1024 * 1024)),
+  logRetentionDays: z.optional(positive(3650)),
   ha: z.optional(
     z.strictObject({
       enabled: z.optional(z.boolean()),
