@@ -45,6 +45,7 @@ import { backendRuleExpressions, RULE_QUERY_LIMITS } from '../functions/alert-ev
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
 import { createLimitsHandler } from '../functions/limits/app';
+import { sweepLogRetention } from '../functions/log-retention/sweep';
 import { runOffboardingPart } from '../functions/offboarding/job';
 import { createQueryHandler } from '../functions/query/app';
 import { promqlEngine } from '../functions/query/promql';
@@ -216,6 +217,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     observability: (functionName) => platformMetrics.observability(functionName),
     ...options.alerting,
   });
+  // The daily log retention sweep's twin (functions/log-retention): hourly here, unbounded store.
+  const logRetention = setInterval(
+    () =>
+      void sweepLogRetention({
+        tenants,
+        limits: guardrails.limits,
+        logs,
+        clock,
+        storeRetentionDays: Number.POSITIVE_INFINITY,
+        budget: 100_000,
+      }).catch((error) => console.error('log retention sweep failed', error)),
+    3_600_000,
+  );
+  logRetention.unref();
   const websiteChecks = startLocalWebsiteChecks(
     { tenants, metrics, alerts: alerting.store, clock, region },
     {
@@ -445,6 +460,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       platformMetricStore.close();
       await spillReplay.stop();
       websiteChecks.close();
+      clearInterval(logRetention);
       await alerting.close();
       tenants.close();
       guardrails.close();

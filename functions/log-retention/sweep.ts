@@ -30,6 +30,9 @@ export interface LogRetentionSweep {
   readonly cursor?: string;
 }
 
+/** The env var with the days the log bucket keeps any line (its lifecycle rule), for the handler. */
+export const LOG_STORE_RETENTION_ENV = 'LOG_STORE_RETENTION_DAYS';
+
 const TENANT_PAGE = 100;
 
 export async function sweepLogRetention(

@@ -21,6 +21,7 @@ import type { ConsoleUserPool } from '../constructs/console-user-pool';
 import { API_STAGE_NAME, IngestApi } from '../constructs/ingest-api';
 import { IngestSpill, REPLAY_TIMEOUT } from '../constructs/ingest-spill';
 import { IngestStateTable } from '../constructs/ingest-state-table';
+import { LogRetention } from '../constructs/log-retention';
 import { LogStore } from '../constructs/log-store';
 import { MAGNETIC_REJECTIONS_FILTER_ID, MetricStore } from '../constructs/metric-store';
 import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboarding-worker';
@@ -70,6 +71,8 @@ export class RegionalStack extends Stack {
   readonly websiteChecks: WebsiteChecks;
   /** Tenant log lines: Firehose → S3 Parquet → Athena (infra/constructs/log-store.ts). */
   readonly logStore: LogStore;
+  /** The daily sweep of each tenant's log lines past its log retention. */
+  readonly logRetention: LogRetention;
   /** Every function of the region (newFunction), for the environment they all share. */
   private readonly allFunctions: PlatformFunction[] = [];
 
@@ -230,6 +233,15 @@ export class RegionalStack extends Stack {
     this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);
     // Log rules count matching lines through the region's log store.
     this.logStore.bind(this.alerting.evaluator, 'search');
+
+    this.logRetention = new LogRetention(this, 'LogRetention', {
+      logStore: this.logStore,
+      storeRetentionDays: config.logDataRetentionDays ?? 30,
+      table: this.table,
+      messagingKey: this.keys.messaging,
+      deadLetterQueue: this.alerting.targetDeadLetterQueue,
+      newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
+    });
 
     this.websiteChecks = new WebsiteChecks(this, 'WebsiteChecks', {
       regions: config.regions.map((r) => r.region),

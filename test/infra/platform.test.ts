@@ -508,6 +508,22 @@ describe('functions', () => {
     ]);
   });
 
+  it('sweeps log retention daily: reads the table, deletes log objects, writes nothing to the table', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const sweep = stack.logRetention.sweep;
+    const fn = synthed.regional(region).findResources('AWS::Lambda::Function')[logicalId(region, sweep.fn)]!;
+    const env = (fn.Properties as { Environment: { Variables: Json } }).Environment.Variables;
+    expect(env.LOG_STORE_RETENTION_DAYS).toBe(String(TEST_CONFIG.logDataRetentionDays ?? 30));
+    const actions = actionsOf(statementsOf(region, logicalId(region, sweep.fn.role!)));
+    expect(actions).toContain('s3:DeleteObject');
+    expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    synthed.regional(region).hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 day)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(region, sweep.fn), 'Arn'] } }),
+    });
+  });
+
   it('lets the replay function read tenant status in the metadata table (TABLE_NAME) and write nothing to it but dead letters', () => {
     for (const region of ['us-west-2', 'eu-west-2']) {
       const stack = synthed.platform.regional.get(region)!;

@@ -82,7 +82,7 @@ describe('WebsiteChecks construct', () => {
   });
 
   it('may invoke the probes of the platform regions and nothing else', () => {
-    const checksRole = stack.resolve((checks.checks.fn.role?.node.defaultChild as CfnElement).logicalId);
+    const checksRole = stack.resolve((checks.checks.fn.role!.node.defaultChild as CfnElement).logicalId);
     const policies = Object.values(
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: checksRole }] } }),
     ).map((p) => stack.resolve(p.Properties.PolicyDocument)) as {

@@ -68,7 +68,9 @@ describe.each(['sqlite', 'dynamodb'] as const)('customer API on %s', (backend) =
     }
     expect((await h.call('POST', '/v1/ingest', { token: adminToken, body: {} })).status).toBe(403);
     expect((await h.call('GET', '/v1/collector/config', { token: adminToken })).status).toBe(403);
-    expect((await h.call('POST', '/v1/collector/discoveries', { token: adminToken, body: {} })).status).toBe(403);
+    expect((await h.call('POST', '/v1/collector/discoveries', { token: adminToken, body: {} })).status).toBe(
+      403,
+    );
     const heartbeat = { version: '0.1.0', queueDepth: 0, dropped: 0, state: 'connected' };
     expect(
       (await h.call('POST', '/v1/collector/heartbeat', { token: ingestKey, body: heartbeat })).status,
