@@ -4,7 +4,7 @@
  * PORT, default 8080, token from PROVIDER_ADMIN_TOKEN or DATA_DIR/provider-admin-token). Exercises the
  * live platform end to end as a customer would: onboard a throw-away tenant, a collector and its
  * config (home region and endpoints), push native JSON and Prometheus remote write, query both back,
- * raise an alert that pages a webhook, acknowledge it, then offboard the tenant (always, also after a
+ * raise an alert that pages a webhook, acknowledge it, clear it, then offboard the tenant (always, also after a
  * failure). Prints a pass/fail table; exits 1 when any step fails. RUNBOOK "Smoke test".
  *
  * The webhook: `--local` starts a receiver on 127.0.0.1 (the platform needs WEBHOOKS_ALLOW_LOOPBACK=
@@ -28,6 +28,12 @@ export interface SmokeOptions {
   readonly receiver?: { readonly received: readonly unknown[] };
   /** How long to wait for asynchronous outcomes (the page, the offboarding job). */
   readonly waitMs?: number;
+  /**
+   * How long to wait for the alert to clear (default 3 min, at least `waitMs`): the evaluator clears
+   * on its next one-minute period, on AWS a scheduled pass.
+   */
+  readonly clearWaitMs?: number;
+  /** The clock the pushed points are stamped with (tests run the platform and this on a fast clock). */
   readonly now?: () => number;
 }
 
@@ -89,13 +95,18 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
       return false;
     }
   };
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + waitMs;
+  const until = async <T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    within = waitMs,
+    everyMs = 250,
+  ): Promise<T> => {
+    const deadline = Date.now() + within;
     for (;;) {
       const found = await probe();
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new StepFailed(`${what}: not within ${waitMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (Date.now() > deadline) throw new StepFailed(`${what}: not within ${within} ms`);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   };
 
@@ -225,7 +236,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
       },
       [201],
     );
-    await pushNative({ [nowS]: 99 });
+    await pushNative({ [Math.floor(now() / 1000)]: 99 });
     alertId = await until('an open alert', async () => {
       const open = await call('/v1/alerts?status=open', { token: adminToken }, [200]);
       const alerts = (open.alerts ?? []) as { alertId: string }[];
@@ -240,6 +251,25 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
   await step('acknowledge the alert', async () => {
     await call(`/v1/alerts/${alertId}/ack`, { method: 'POST', token: adminToken, json: {} }, [200]);
     return `alert ${alertId} acknowledged`;
+  });
+  await step('clear the alert (a healthy value)', async () => {
+    const pagesBefore = options.receiver?.received.length ?? 0;
+    await until(
+      'the alert cleared',
+      async () => {
+        // A healthy point now and then, until the evaluator's next period sees only healthy ones.
+        await pushNative({ [Math.floor(now() / 1000)]: 5 });
+        const alert = await call(`/v1/alerts/${alertId}`, { token: adminToken }, [200]);
+        return alert.status === 'cleared' ? true : undefined;
+      },
+      options.clearWaitMs ?? Math.max(waitMs, 180_000),
+      2_000,
+    );
+    if (!options.receiver) return `alert ${alertId} cleared`;
+    await until('the clear notification', async () =>
+      options.receiver!.received.length > pagesBefore ? true : undefined,
+    );
+    return `alert ${alertId} cleared, webhook told`;
   });
 
   // Clean-up runs whatever failed before: a smoke test leaves no tenant behind.
@@ -306,6 +336,8 @@ const USAGE =
 export async function smokeMain(
   argv: readonly string[],
   print: (line: string) => void = console.log,
+  /** Tests only: the clock the pushed points are stamped with. */
+  clock: Pick<SmokeOptions, 'now'> = {},
 ): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
@@ -335,6 +367,7 @@ export async function smokeMain(
         webhookUrl: receiver.url,
         receiver,
         ...(waitMs ? { waitMs } : {}),
+        ...clock,
       });
       print(renderTable(steps));
       return steps.every((s) => s.ok) ? 0 : 1;
@@ -349,6 +382,7 @@ export async function smokeMain(
     providerToken,
     ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
     ...(waitMs ? { waitMs } : {}),
+    ...clock,
   });
   print(renderTable(steps));
   return steps.every((s) => s.ok) ? 0 : 1;

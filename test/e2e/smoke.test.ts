@@ -9,8 +9,17 @@ import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 let platform: TestPlatform;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+/**
+ * The platform and the smoke's points on a clock 30× real time, so the evaluator's next one-minute
+ * period (when the alert clears) comes within seconds; the evaluator passes every 250 ms.
+ */
+const started = Date.now();
+const now = () => started + (Date.now() - started) * 30;
 beforeAll(async () => {
-  platform = await startTestPlatform({ alerting: { webhook: { allowLoopback: true } } });
+  platform = await startTestPlatform({
+    clock: { now: () => new Date(now()) },
+    alerting: { tickIntervalMs: 250, webhook: { allowLoopback: true } },
+  });
   receiver = await startWebhookReceiver();
 });
 afterAll(async () => {
@@ -25,12 +34,13 @@ describe('npm run smoke', () => {
     const code = await smokeMain(
       ['--local', '--port', port, '--provider-token', platform.providerAdminToken, '--wait-ms', '8000'],
       (line) => void printed.push(line),
+      { now },
     );
     const table = printed.join('\n');
     expect(code, table).toBe(0);
-    expect(table).toMatch(/all 10 steps passed$/);
+    expect(table).toMatch(/all 11 steps passed$/);
     const rows = table.split('\n').slice(0, -1);
-    expect(rows.map((r) => r.slice(0, 4))).toEqual(Array(10).fill('PASS'));
+    expect(rows.map((r) => r.slice(0, 4))).toEqual(Array(11).fill('PASS'));
     for (const step of [
       'onboard a test tenant',
       'read the collector config (home region, endpoints)',
@@ -40,10 +50,12 @@ describe('npm run smoke', () => {
       'query the remote-write sample back (PromQL)',
       'raise an alert that pages a webhook',
       'acknowledge the alert',
+      'clear the alert (a healthy value)',
       'offboard the test tenant (every region)',
     ])
       expect(table).toContain(step);
     expect(table).toMatch(/raise an alert that pages a webhook +alert \S+ open, webhook paged/);
+    expect(table).toMatch(/clear the alert \(a healthy value\) +alert \S+ cleared, webhook told/);
     expect(table).toMatch(/offboard the test tenant \(every region\) +job \S+ done: erased in us-west-2/);
     const tenantId = /tenant ([0-9a-f]{32})/.exec(table)![1]!;
     const tenant = await platform.request(`/admin/v1/tenants/${tenantId}`, {
@@ -59,6 +71,7 @@ describe('npm run smoke', () => {
       webhookUrl: receiver.url,
       receiver,
       waitMs: 8_000,
+      now,
     });
     expect(
       steps.filter((s) => !s.ok),
