@@ -121,8 +121,10 @@ export class IngestApi extends Construct {
         );
       let integration = integrations.get(route.function);
       if (!integration) {
-        // One integration per function; skip the console's test-invoke permissions.
-        integration = new LambdaIntegration(handler, { allowTestInvoke: false });
+        // One integration and one invoke permission per function, scoped to this API (its stages,
+        // methods and paths): a permission per method (107 routes) would take the regional stack
+        // past CloudFormation's 500 resources. Only this API's methods integrate the function.
+        integration = new LambdaIntegration(handler, { scopePermissionToMethod: false });
         integrations.set(route.function, integration);
       }
       const pathParameters = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);

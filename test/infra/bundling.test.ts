@@ -59,12 +59,17 @@ describe('function bundling (real esbuild)', () => {
       }
       // Load it as Lambda does (CommonJS require, no node_modules beside it) with the variables the
       // template sets, so a function missing an environment variable it reads at start fails here;
-      // references (Ref, GetAtt) become placeholder strings.
+      // references (Ref, GetAtt) become placeholder strings; a joined value (a JSON document with
+      // references in it, e.g. REGION_ENDPOINTS) keeps its text with placeholders in its parts.
+      const render = (v: unknown, k: string): string => {
+        if (typeof v === 'string') return v;
+        const join = (v as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+        if (join)
+          return join[1].map((part) => (typeof part === 'string' ? part : 'placeholder')).join(join[0]);
+        return `placeholder-${k}`;
+      };
       const environment = Object.fromEntries(
-        Object.entries(fn.Environment.Variables).map(([k, v]) => [
-          k,
-          typeof v === 'string' ? v : `placeholder-${k}`,
-        ]),
+        Object.entries(fn.Environment.Variables).map(([k, v]) => [k, render(v, k)]),
       );
       expect(Object.keys(environment), name).toContain('TABLE_NAME');
       const loaded = spawnSync(

@@ -95,6 +95,13 @@ describe('stacks', () => {
     for (const source of sources) expect(source).not.toMatch(/Fn\.importValue\(/);
   });
 
+  it("keeps every stack under CloudFormation's 500 resources, with room to grow", () => {
+    for (const stack of synthed.assembly.stacks) {
+      const count = Object.keys((stack.template as { Resources: object }).Resources).length;
+      expect(count, stack.stackName).toBeLessThan(450);
+    }
+  });
+
   it('gives tables, functions, topics and queues no fixed physical names', () => {
     for (const stack of synthed.assembly.stacks) {
       const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: Json }> })
