@@ -18,6 +18,7 @@ usage:
   collector register --url <platform URL> --key <ingest key | -> [--state-dir DIR]
   collector run [--state-dir DIR] [--host-interval SECONDS] [--config-interval SECONDS] [--queue-max-mb N]
                 [--log-level debug|info|warn|error] [--no-host] [--syslog-port N [--syslog-host ADDR]]
+                [--trap-port N [--trap-host ADDR] --trap-community NAME ...]
 state dir: --state-dir, else $COLLECTOR_STATE_DIR, else /var/lib/obs-collector as root, else ~/.local/state/obs-collector`;
 
 function defaultStateDir(): string {
@@ -48,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
       'no-host': { type: 'boolean' },
       'syslog-port': { type: 'string' },
       'syslog-host': { type: 'string' },
+      'trap-port': { type: 'string' },
+      'trap-host': { type: 'string' },
+      'trap-community': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -81,6 +85,12 @@ export async function main(argv: string[]): Promise<number> {
     const syslogPort = values['syslog-port'] === undefined ? undefined : Number(values['syslog-port']);
     if (syslogPort !== undefined && !(Number.isInteger(syslogPort) && syslogPort >= 0 && syslogPort < 65_536))
       throw new Error('--syslog-port must be a port number');
+    const trapPort = values['trap-port'] === undefined ? undefined : Number(values['trap-port']);
+    if (trapPort !== undefined && !(Number.isInteger(trapPort) && trapPort > 0 && trapPort < 65_536))
+      throw new Error('--trap-port must be a port number');
+    const communities = values['trap-community'] ?? [];
+    if (trapPort !== undefined && communities.length === 0)
+      throw new Error('--trap-port needs at least one --trap-community (traps from others are refused)');
     const runtime = new CollectorRuntime({
       identity,
       stateDir,
@@ -93,6 +103,15 @@ export async function main(argv: string[]): Promise<number> {
         ? {}
         : {
             syslog: { port: syslogPort, ...(values['syslog-host'] ? { host: values['syslog-host'] } : {}) },
+          }),
+      ...(trapPort === undefined
+        ? {}
+        : {
+            traps: {
+              port: trapPort,
+              communities,
+              ...(values['trap-host'] ? { host: values['trap-host'] } : {}),
+            },
           }),
     });
     await runtime.start();

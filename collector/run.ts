@@ -38,6 +38,8 @@ export interface RunOptions {
   readonly hostPolling?: boolean;
   /** Receive syslog (UDP and TCP) on this port and forward it through the queue; absent: no receiver. */
   readonly syslog?: { readonly port: number; readonly host?: string };
+  /** Receive SNMP traps (v1, v2c) on this UDP port from these communities; forwarded as logs. */
+  readonly traps?: { readonly port: number; readonly host?: string; readonly communities: readonly string[] };
 }
 
 interface Loop {
@@ -69,6 +71,7 @@ export class CollectorRuntime {
   #senderDone: Promise<void> | undefined;
   #stopped = false;
   #syslog: { udpPort: number; tcpPort: number; close(): Promise<void> } | undefined;
+  #traps: { port: number; close(): Promise<void> } | undefined;
   #discovery: { settings: string; loop: Loop } | undefined;
   readonly #counters = { polls: 0, pollFailures: 0, pollMs: 0 };
 
@@ -112,6 +115,27 @@ export class CollectorRuntime {
     }
     this.#every(hostInterval, (at) => this.#selfMetrics(at));
     if (this.#options.syslog) await this.#startSyslog(this.#options.syslog);
+    if (this.#options.traps) await this.#startTraps(this.#options.traps);
+  }
+
+  /** Loaded only when configured, like syslog: traps are log records through the same queue. */
+  async #startTraps(options: NonNullable<RunOptions['traps']>): Promise<void> {
+    const [{ startTrapReceiver }, { LOG_RECORD_KIND, logsDelivery }] = await Promise.all([
+      import('./traps/receiver'),
+      import('./syslog/delivery'),
+    ]);
+    this.sender.register(LOG_RECORD_KIND, logsDelivery);
+    this.#traps = await startTrapReceiver({
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      communities: options.communities,
+      onRecord: (record) =>
+        void this.#push([{ kind: LOG_RECORD_KIND, record }]).catch((error) =>
+          this.#logger.log('error', 'trap record not queued', { error: (error as Error).message }),
+        ),
+      onRefused: (reason) => this.#logger.log('warn', 'trap refused', { reason }),
+    });
+    this.#logger.log('info', 'trap receiver listening', { udpPort: this.#traps.port });
   }
 
   /** The syslog receiver's bound ports, once started. */
@@ -145,6 +169,7 @@ export class CollectorRuntime {
     this.#stopped = true;
     for (const loop of [...this.#loops]) this.#cancel(loop);
     await this.#syslog?.close();
+    await this.#traps?.close();
     this.sender.stop();
     await this.#senderDone;
     await this.queue.close();
