@@ -34,6 +34,19 @@ const refusals = {
   503: null,
 } as const;
 
+/** An OTLP Export*ServiceResponse: a partial success names how many items were refused, and why. */
+const otlpExportResponse = (rejectedField: string, message: string) =>
+  z
+    .looseObject({
+      partialSuccess: z.optional(
+        z.looseObject({
+          [rejectedField]: z.optional(z.string()),
+          errorMessage: z.optional(z.string()),
+        }),
+      ),
+    })
+    .check(z.describe(`${message} (protobuf when the request was protobuf)`));
+
 export const INGEST_OPERATIONS: readonly OperationDoc[] = [
   {
     method: 'POST',
@@ -58,16 +71,7 @@ export const INGEST_OPERATIONS: readonly OperationDoc[] = [
     auth: 'ingest',
     binaryBody: ['application/x-protobuf', 'application/json'],
     responses: {
-      200: z
-        .looseObject({
-          partialSuccess: z.optional(
-            z.looseObject({
-              rejectedDataPoints: z.optional(z.string()),
-              errorMessage: z.optional(z.string()),
-            }),
-          ),
-        })
-        .check(z.describe('ExportMetricsServiceResponse (protobuf when the request was protobuf)')),
+      200: otlpExportResponse('rejectedDataPoints', 'ExportMetricsServiceResponse'),
       ...refusals,
     },
   },
@@ -87,16 +91,7 @@ export const INGEST_OPERATIONS: readonly OperationDoc[] = [
     auth: 'ingest',
     binaryBody: ['application/x-protobuf', 'application/json'],
     responses: {
-      200: z
-        .looseObject({
-          partialSuccess: z.optional(
-            z.looseObject({
-              rejectedLogRecords: z.optional(z.string()),
-              errorMessage: z.optional(z.string()),
-            }),
-          ),
-        })
-        .check(z.describe('ExportLogsServiceResponse (protobuf when the request was protobuf)')),
+      200: otlpExportResponse('rejectedLogRecords', 'ExportLogsServiceResponse'),
       ...refusals,
     },
   },
