@@ -41,7 +41,7 @@ beforeAll(async () => {
     stateDir,
     logger: jsonLogger((l) => lines.push(l), 'info'),
     hostPolling: false,
-    traps: { port, communities: ['s3cret-community'] },
+    traps: { port, communities: [COMMUNITY] },
   });
   await runtime.start();
 });
@@ -74,25 +74,18 @@ async function found(q: string, count = 1, ms = 15_000): Promise<Found[]> {
   }
 }
 
+const COMMUNITY = 's3cret-community';
 const target = () => `127.0.0.1:${port}`;
+/** A v2c trap through Debian's snmptrap: bindings as [oid, type letter, value]. */
+const v2cTrap = (community: string, trapOid: string, bindings: readonly [string, string, string][]) =>
+  run('snmptrap', ['-v', '2c', '-c', community, target(), '', trapOid, ...bindings.flat()]);
 
 describe('SNMP traps through the collector to the platform', () => {
   it('stores a v2c trap (linkDown) with its trap OID and bindings', async () => {
     const marker = `if-${Date.now().toString(36)}`;
-    await run('snmptrap', [
-      '-v',
-      '2c',
-      '-c',
-      's3cret-community',
-      target(),
-      '',
-      '1.3.6.1.6.3.1.1.5.3',
-      '1.3.6.1.2.1.2.2.1.1.7',
-      'i',
-      '7',
-      '1.3.6.1.2.1.2.2.1.2.7',
-      's',
-      marker,
+    await v2cTrap(COMMUNITY, '1.3.6.1.6.3.1.1.5.3', [
+      ['1.3.6.1.2.1.2.2.1.1.7', 'i', '7'],
+      ['1.3.6.1.2.1.2.2.1.2.7', 's', marker],
     ]);
     const [trap] = await found(marker);
     expect(trap?.message).toContain('SNMP trap 1.3.6.1.6.3.1.1.5.3 from 127.0.0.1');
@@ -111,7 +104,7 @@ describe('SNMP traps through the collector to the platform', () => {
       '-v',
       '1',
       '-c',
-      's3cret-community',
+      COMMUNITY,
       target(),
       '1.3.6.1.4.1.8072.2.3.1',
       '127.0.0.1',
@@ -134,7 +127,7 @@ describe('SNMP traps through the collector to the platform', () => {
       '-v',
       '2c',
       '-c',
-      's3cret-community',
+      COMMUNITY,
       '-t',
       '5',
       '-r',
@@ -151,32 +144,10 @@ describe('SNMP traps through the collector to the platform', () => {
 
   it('refuses a trap from another community', async () => {
     const marker = `intruder-${Date.now().toString(36)}`;
-    await run('snmptrap', [
-      '-v',
-      '2c',
-      '-c',
-      'guessed',
-      target(),
-      '',
-      '1.3.6.1.6.3.1.1.5.3',
-      '1.3.6.1.2.1.2.2.1.2.9',
-      's',
-      marker,
-    ]);
+    await v2cTrap('guessed', '1.3.6.1.6.3.1.1.5.3', [['1.3.6.1.2.1.2.2.1.2.9', 's', marker]]);
     // A trap sent after it from the right community arrives: the refused one had its chance.
     const after = `after-${Date.now().toString(36)}`;
-    await run('snmptrap', [
-      '-v',
-      '2c',
-      '-c',
-      's3cret-community',
-      target(),
-      '',
-      '1.3.6.1.6.3.1.1.5.3',
-      '1.3.6.1.2.1.2.2.1.2.9',
-      's',
-      after,
-    ]);
+    await v2cTrap(COMMUNITY, '1.3.6.1.6.3.1.1.5.3', [['1.3.6.1.2.1.2.2.1.2.9', 's', after]]);
     await found(after);
     expect(await search(marker)).toEqual([]);
     expect(lines.some((l) => l.includes('trap refused'))).toBe(true);
