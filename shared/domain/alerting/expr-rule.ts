@@ -22,10 +22,10 @@ import * as z from '../zod';
 import {
   type AlertRule,
   alertRuleInputSchema,
-  flapConfigOf,
   flapSchema,
   int,
   ruleFromInput,
+  sharedRuleFields,
   text,
   thresholdSchema,
 } from './rule';
@@ -120,13 +120,7 @@ export function ruleFromExprInput(
     ...(input.threshold
       ? { threshold: input.threshold }
       : { severity: input.severity ?? DEFAULT_EXPR_SEVERITY }),
-    triggerInterval: input.triggerInterval,
-    clearInterval: input.clearInterval,
-    ...(input.flap ? { flap: flapConfigOf(input.flap) } : {}),
-    ...(input.resourceDimension ? { resourceDimension: input.resourceDimension } : {}),
-    ...(input.escalationChainId ? { escalationChainId: input.escalationChainId } : {}),
-    createdAt,
-    updatedAt: nowIso,
+    ...sharedRuleFields(input, nowIso, createdAt),
   };
 }
 

@@ -24,10 +24,10 @@ import { exprRuleInputSchema, isObject, ruleFromBody } from './expr-rule';
 import {
   type AlertRule,
   alertRuleInputSchema,
-  flapConfigOf,
   flapSchema,
   int,
   type LogRuleSpec,
+  sharedRuleFields,
   text,
   thresholdSchema,
 } from './rule';
@@ -106,13 +106,7 @@ export function ruleFromLogInput(
     // One count per group per pass: the judged value is that count.
     aggregation: 'max',
     threshold: input.threshold,
-    triggerInterval: input.triggerInterval,
-    clearInterval: input.clearInterval,
-    ...(input.flap ? { flap: flapConfigOf(input.flap) } : {}),
-    ...(resourceDimension ? { resourceDimension } : {}),
-    ...(input.escalationChainId ? { escalationChainId: input.escalationChainId } : {}),
-    createdAt,
-    updatedAt: nowIso,
+    ...sharedRuleFields({ ...input, resourceDimension }, nowIso, createdAt),
   };
 }
 

@@ -158,6 +158,41 @@ export const alertRuleInputSchema = z
 
 export type AlertRuleInput = z.infer<typeof alertRuleInputSchema>;
 
+/**
+ * The fields every rule kind (metric, PromQL, log) takes from its input the same way: how patient it
+ * is, flapping, the resource dimension, the escalation chain, and its times.
+ */
+export function sharedRuleFields(
+  input: {
+    readonly triggerInterval: number;
+    readonly clearInterval: number;
+    readonly flap?: z.infer<typeof flapSchema> | undefined;
+    readonly resourceDimension?: string | undefined;
+    readonly escalationChainId?: string | undefined;
+  },
+  nowIso: string,
+  createdAt: string,
+): Pick<
+  AlertRule,
+  | 'triggerInterval'
+  | 'clearInterval'
+  | 'flap'
+  | 'resourceDimension'
+  | 'escalationChainId'
+  | 'createdAt'
+  | 'updatedAt'
+> {
+  return {
+    triggerInterval: input.triggerInterval,
+    clearInterval: input.clearInterval,
+    ...(input.flap ? { flap: flapConfigOf(input.flap) } : {}),
+    ...(input.resourceDimension ? { resourceDimension: input.resourceDimension } : {}),
+    ...(input.escalationChainId ? { escalationChainId: input.escalationChainId } : {}),
+    createdAt,
+    updatedAt: nowIso,
+  };
+}
+
 export function ruleFromInput(
   input: AlertRuleInput,
   ids: { tenantId: string; ruleId: string },
@@ -174,13 +209,7 @@ export function ruleFromInput(
     aggregation: input.aggregation,
     ...(input.threshold ? { threshold: input.threshold } : {}),
     ...(input.dynamic ? { dynamic: input.dynamic } : {}),
-    triggerInterval: input.triggerInterval,
-    clearInterval: input.clearInterval,
     ...(input.noData ? { noData: input.noData } : {}),
-    ...(input.flap ? { flap: flapConfigOf(input.flap) } : {}),
-    ...(input.resourceDimension ? { resourceDimension: input.resourceDimension } : {}),
-    ...(input.escalationChainId ? { escalationChainId: input.escalationChainId } : {}),
-    createdAt,
-    updatedAt: nowIso,
+    ...sharedRuleFields(input, nowIso, createdAt),
   };
 }
