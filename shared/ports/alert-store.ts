@@ -59,6 +59,17 @@ export interface AlertHistoryPage extends Page<Alert> {
 }
 
 /** Alerting's persistent state. Implementations: DynamoDB (single table) and SQLite, same key scheme. */
+/** A page of alert history: opening time in [fromMs, toMs), the filter, and a scan bound. */
+export interface AlertHistoryQuery {
+  readonly fromMs?: number;
+  readonly toMs?: number;
+  readonly filter: AlertHistoryFilter;
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly nowMs: number;
+  readonly maxScan?: number;
+}
+
 export interface AlertStore extends TenantDataHolder {
   putRule(rule: AlertRule): Promise<void>;
   getRule(tenantId: string, ruleId: string): Promise<AlertRule | undefined>;
@@ -131,18 +142,7 @@ export interface AlertStore extends TenantDataHolder {
    * stored alerts (default MAX_HISTORY_SCAN): a page may hold fewer than `limit` items and a cursor.
    * Cleared alerts expire after the retention (hidden at once, deleted by the table's TTL).
    */
-  alertHistory(
-    tenantId: string,
-    query: {
-      fromMs?: number;
-      toMs?: number;
-      filter: AlertHistoryFilter;
-      limit: number;
-      cursor?: string;
-      nowMs: number;
-      maxScan?: number;
-    },
-  ): Promise<AlertHistoryPage>;
+  alertHistory(tenantId: string, query: AlertHistoryQuery): Promise<AlertHistoryPage>;
   /** Open alerts whose `resourceKeyOf` is one of `resources`. */
   openAlertsOnResources(tenantId: string, resources: readonly string[]): Promise<Alert[]>;
   /** Open alerts of every tenant whose next escalation stage is due at `nowMs`. */

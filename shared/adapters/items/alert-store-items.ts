@@ -40,7 +40,6 @@ import type { Downtime } from '#domain/alerting/downtime';
 import { type EscalationChain, emailsOf, escalationPending } from '#domain/alerting/escalation';
 import type { AlertBusEvent } from '#domain/alerting/events';
 import {
-  type AlertHistoryFilter,
   DEFAULT_HISTORY_RETENTION_DAYS,
   historyExpiry,
   MAX_HISTORY_SCAN,
@@ -50,6 +49,7 @@ import type { AlertRoute } from '#domain/alerting/routing';
 import type { AlertRule } from '#domain/alerting/rule';
 import type {
   AlertHistoryPage,
+  AlertHistoryQuery,
   AlertStore,
   OutboxEntry,
   Page,
@@ -445,18 +445,7 @@ export class ItemAlertStore implements AlertStore {
     }
   }
 
-  async alertHistory(
-    tenantId: string,
-    query: {
-      fromMs?: number;
-      toMs?: number;
-      filter: AlertHistoryFilter;
-      limit: number;
-      cursor?: string;
-      nowMs: number;
-      maxScan?: number;
-    },
-  ): Promise<AlertHistoryPage> {
+  async alertHistory(tenantId: string, query: AlertHistoryQuery): Promise<AlertHistoryPage> {
     const pk = tenantPk(tenantId);
     const lowest = query.fromMs === undefined ? undefined : `ALERT#${alertIdTimePrefix(query.fromMs)}`;
     // Newest first from just below `to` (ids start with the opening time, so the key range is the time range).
