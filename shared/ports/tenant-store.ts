@@ -2,6 +2,7 @@ import type { CredentialRecord } from '#domain/credentials';
 import type { Dashboard } from '#domain/dashboards';
 import type { DeviceCredential, Resource, User } from '#domain/entities';
 import type { Page, PageRequest } from '#domain/pagination';
+import type { ReportSchedule } from '#domain/reports/schedule';
 import type { Collector, Tenant } from '#domain/tenant';
 
 /** Tenant-scoped entities kept in the tenant's partition. */
@@ -11,6 +12,7 @@ export interface EntityTypes {
   'device-credential': DeviceCredential;
   user: User;
   dashboard: Dashboard;
+  'report-schedule': ReportSchedule;
 }
 export type EntityKind = keyof EntityTypes;
 
@@ -20,6 +22,7 @@ export const ENTITY_ID_FIELD = {
   'device-credential': 'deviceCredentialId',
   user: 'userId',
   dashboard: 'dashboardId',
+  'report-schedule': 'scheduleId',
 } as const satisfies Record<EntityKind, string>;
 
 /** Table key prefix of each entity kind inside `TENANT#<id>`. */
@@ -29,6 +32,7 @@ export const ENTITY_KEY_PREFIX = {
   'device-credential': 'DEVCRED#',
   user: 'USER#',
   dashboard: 'DASHBOARD#',
+  'report-schedule': 'REPORTSCHED#',
 } as const satisfies Record<EntityKind, string>;
 
 export interface ListFilter {

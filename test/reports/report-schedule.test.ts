@@ -32,7 +32,7 @@ describe('report schedule periods', () => {
     const schedule = {
       cadence: 'monthly' as const,
       timeZone: 'Europe/London',
-      createdAt: at('2026-01-15T10:00:00Z'),
+      createdAt: '2026-01-15T10:00:00Z',
     };
     expect(duePeriods(schedule, at('2026-01-31T23:59:00Z'))).toEqual([]);
     expect(duePeriods(schedule, at('2026-02-01T00:00:00Z')).map(iso)).toEqual([

@@ -28,7 +28,8 @@ const schedule: ReportSchedule = {
   cadence: 'monthly',
   timeZone: 'Europe/London',
   recipients: { emails: ['ops@example.com', 'cto@example.com'] },
-  createdAt: Date.parse('2026-02-15T00:00:00Z'),
+  createdAt: '2026-02-15T00:00:00Z',
+  version: 1,
 };
 const deps = {
   store,

@@ -5,6 +5,7 @@
  * midnight on both sides of a daylight-saving change; its length in hours changes instead.
  */
 import { addDays, type LocalDate, localDateOf, timeZoneSchema, zonedInstant } from '../alerting/recurrence';
+import type { Versioned } from '../entities';
 import * as z from '../zod';
 import { slaReportInputSchema } from './sla';
 
@@ -53,11 +54,13 @@ export const reportScheduleInputSchema = z.strictObject({
 });
 export type ReportScheduleInput = z.infer<typeof reportScheduleInputSchema>;
 
-export interface ReportSchedule extends ReportScheduleInput {
+/**
+ * A stored schedule (tenant-store entity `report-schedule`). Periods that ended before `createdAt`
+ * are never sent: a new schedule does not back-fill.
+ */
+export interface ReportSchedule extends ReportScheduleInput, Versioned {
   readonly tenantId: string;
   readonly scheduleId: string;
-  /** Periods that ended before this are never sent (a new schedule does not back-fill). */
-  readonly createdAt: number;
 }
 
 const dayNumber = (d: LocalDate) => Date.UTC(d.year, d.month - 1, d.day) / 86_400_000;
@@ -98,7 +101,8 @@ export function duePeriods(
 ): ReportPeriod[] {
   const periods: ReportPeriod[] = [];
   let period = previousPeriod(schedule.cadence, schedule.timeZone, nowMs);
-  while (period.to > schedule.createdAt && periods.length < limit) {
+  const createdAtMs = Date.parse(schedule.createdAt);
+  while (period.to > createdAtMs && periods.length < limit) {
     periods.unshift(period);
     period = periodAt(schedule.cadence, schedule.timeZone, period.from - 1);
   }
