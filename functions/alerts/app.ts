@@ -43,6 +43,7 @@ import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
+import { REPORT_SCHEDULE_ROUTES, reportScheduleRoutes } from './report-schedule-routes';
 import { SLA_ROUTES, slaRoutes } from './sla-routes';
 
 export interface AlertsDeps {
@@ -86,6 +87,7 @@ export const ALERT_ROUTES = [
   'GET /v1/alerts',
   ...ALERT_HISTORY_ROUTES,
   ...SLA_ROUTES,
+  ...REPORT_SCHEDULE_ROUTES,
   ...NOTICE_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
@@ -332,6 +334,15 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         clock: deps.clock,
         principalFor: (event) => principalFor(event, false),
         body,
+        audit,
+      }),
+      ...reportScheduleRoutes({
+        tenants: deps.tenants,
+        store,
+        clock: deps.clock,
+        principalFor,
+        body,
+        param,
         audit,
       }),
       ...noticeRoutes({
