@@ -28,6 +28,7 @@ import type { AlertStore } from '#ports/alert-store';
 import type { Clock } from '#ports/clock';
 import type { TenantStore } from '#ports/tenant-store';
 import { ifMatch } from '../api/operation';
+import type { AuditChange } from './route-helpers';
 
 export const REPORT_SCHEDULE_ROUTES = [
   'POST /v1/report-schedules',
@@ -63,14 +64,7 @@ export function reportScheduleRoutes(deps: {
   principalFor: (event: HttpEvent, write: boolean) => Promise<Principal>;
   body: (event: HttpEvent) => unknown;
   param: (event: HttpEvent, name: string) => string;
-  audit: (
-    event: HttpEvent,
-    principal: Principal,
-    action: string,
-    target: string,
-    before?: unknown,
-    after?: unknown,
-  ) => Promise<void>;
+  audit: AuditChange;
 }): Record<(typeof REPORT_SCHEDULE_ROUTES)[number], Route> {
   const { tenants } = deps;
   const nowMs = () => deps.clock.now().getTime();

@@ -46,6 +46,15 @@ const call = <T = ScheduleView>(
     status: options.status ?? 200,
   });
 
+/** A POST of a valid schedule as `contentType`, its response unread. */
+const postRaw = (contentType: string) =>
+  platform.request('/v1/report-schedules', {
+    method: 'POST',
+    token: adminToken,
+    headers: { 'content-type': contentType },
+    body: JSON.stringify(body()),
+  });
+
 beforeAll(async () => {
   platform = await startTestPlatform({ alerting: { tickIntervalMs: 0 } });
   ({ adminToken } = await platform.createTenant('acme'));
@@ -64,12 +73,7 @@ afterAll(async () => {
 
 describe('/v1/report-schedules', () => {
   it('creates, pages, replaces only the version read, and deletes', async () => {
-    const response = await platform.request('/v1/report-schedules', {
-      method: 'POST',
-      token: adminToken,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body()),
-    });
+    const response = await postRaw('application/json');
     expect(response.status).toBe(201);
     expect(response.headers.get('etag')).toBe('"1"');
     const created = (await response.json()) as ScheduleView;
@@ -137,13 +141,7 @@ describe('/v1/report-schedules', () => {
       });
       expect(refused.error.field, JSON.stringify(overrides)).toBe(field);
     }
-    const response = await platform.request('/v1/report-schedules', {
-      method: 'POST',
-      token: adminToken,
-      headers: { 'content-type': 'text/plain' },
-      body: JSON.stringify(body()),
-    });
-    expect(response.status).toBe(415);
+    expect((await postRaw('text/plain')).status).toBe(415);
     const badPage = await call<ErrorBody>('GET', '/v1/report-schedules?limit=0', { status: 422 });
     expect(badPage.error.field).toBe('limit');
   });

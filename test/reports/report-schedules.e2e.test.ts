@@ -6,18 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useAlertingPlatform } from '../alerting/support/alerting-platform';
 import { callApi } from '../support/api-call';
-import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 /** Monday 2 November 2026, 01:00 in New York (EST since 1 November): the week's first hour. */
 let now = Date.parse('2026-11-02T06:00:00Z');
-let platform: TestPlatform;
-let adminToken: string;
-let ingestKey: string;
-
+const e2e = useAlertingPlatform('acme', () => now, {
+  // The evaluator runs on ingest (its timer is off); the report timer fires every 100 ms of real time.
+  reportSchedules: { intervalMs: 100, firstRunAfterMs: 100 },
+});
 const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown, status = 200) =>
-  callApi<T>(platform, path, { token: adminToken, method, body, status });
+  callApi<T>(e2e.platform, path, { token: e2e.adminToken, method, body, status });
 
 interface OutboxLine {
   kind: string;
@@ -29,7 +29,7 @@ interface OutboxLine {
 const reportMails = (): OutboxLine[] => {
   let text = '';
   try {
-    text = readFileSync(join(platform.dataDir, 'notifications-outbox.jsonl'), 'utf8');
+    text = readFileSync(join(e2e.platform.dataDir, 'notifications-outbox.jsonl'), 'utf8');
   } catch {
     return [];
   }
@@ -39,20 +39,6 @@ const reportMails = (): OutboxLine[] => {
     .map((l) => JSON.parse(l) as OutboxLine)
     .filter((l) => l.subject?.startsWith('SLA report:'));
 };
-
-beforeAll(async () => {
-  platform = await startTestPlatform({
-    clock: { now: () => new Date(now) },
-    // The evaluator runs on ingest; the report timer fires every 100 ms of real time.
-    alerting: { tickIntervalMs: 0 },
-    reportSchedules: { intervalMs: 100, firstRunAfterMs: 100 },
-  });
-  ({ adminToken } = await platform.createTenant('acme'));
-  ({ ingestKey } = await platform.createCollector(adminToken));
-});
-afterAll(async () => {
-  await platform?.destroy();
-});
 
 describe('scheduled SLA reports on the local platform', () => {
   let scheduleId: string;
@@ -120,9 +106,9 @@ describe('scheduled SLA reports on the local platform', () => {
     );
     // A critical alert on web-1 on Thursday, open 45 minutes.
     now = Date.parse('2026-11-05T08:00:00Z');
-    await ingest('web-1', 95);
+    await e2e.ingestCpuBusy('web-1', 95);
     now = Date.parse('2026-11-05T08:45:00Z');
-    await ingest('web-1', 10);
+    await e2e.ingestCpuBusy('web-1', 10);
     const alerts = await api<{ alerts: { status: string; severity: string; clearedAt: string }[] }>(
       'GET',
       '/v1/alerts/history',
@@ -131,7 +117,7 @@ describe('scheduled SLA reports on the local platform', () => {
       { status: 'cleared', severity: 'critical', clearedAt: '2026-11-05T08:45:00.000Z' },
     ]);
     // The week is not over: the timer has nothing to send.
-    await platform.reportSchedules.run();
+    await e2e.platform.reportSchedules.run();
     expect(reportMails()).toEqual([]);
 
     // Monday 00:30 in New York: the week is over; the platform's timer sends on its next pass.
@@ -162,7 +148,7 @@ describe('scheduled SLA reports on the local platform', () => {
   });
 
   it('sends nothing twice: another pass of the timer finds the week sent', async () => {
-    expect(await platform.reportSchedules.run()).toEqual({ sent: 0, failed: 0 });
+    expect(await e2e.platform.reportSchedules.run()).toEqual({ sent: 0, failed: 0 });
     expect(reportMails()).toHaveLength(2);
   });
 
@@ -170,28 +156,7 @@ describe('scheduled SLA reports on the local platform', () => {
     await api('DELETE', `/v1/report-schedules/${scheduleId}`, undefined, 204);
     // Another week over: it would be owed had the schedule stayed.
     now = Date.parse('2026-11-16T05:30:00Z');
-    expect(await platform.reportSchedules.run()).toEqual({ sent: 0, failed: 0 });
+    expect(await e2e.platform.reportSchedules.run()).toEqual({ sent: 0, failed: 0 });
     expect(reportMails()).toHaveLength(2);
   });
 });
-
-async function ingest(host: string, value: number) {
-  const response = await platform.request('/v1/ingest', {
-    method: 'POST',
-    token: ingestKey,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      resourceName: host,
-      resourceIds: { 'system.hostname': host },
-      dataSource: 'CPU',
-      instances: [
-        {
-          instanceName: 'cpu0',
-          dataPoints: [{ dataPointName: 'cpu_busy', values: { [Math.floor(now / 1000)]: value } }],
-        },
-      ],
-    }),
-  });
-  expect(response.status, await response.text()).toBe(202);
-  await platform.alerting.idle();
-}
