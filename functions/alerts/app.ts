@@ -44,6 +44,7 @@ import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-rout
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
 import { REPORT_SCHEDULE_ROUTES, reportScheduleRoutes } from './report-schedule-routes';
+import type { AuditChange } from './route-helpers';
 import { SLA_ROUTES, slaRoutes } from './sla-routes';
 
 export interface AlertsDeps {
@@ -132,14 +133,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     return value;
   };
 
-  async function audit(
-    event: HttpEvent,
-    principal: Principal,
-    action: string,
-    target: string,
-    before?: unknown,
-    after?: unknown,
-  ) {
+  const audit: AuditChange = async (event, principal, action, target, before, after) => {
     await deps.audit.append({
       tenantId: principal.tenantId,
       at: deps.clock.now().toISOString(),
@@ -151,7 +145,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       ...(after === undefined ? {} : { after }),
       outcome: 'success',
     });
-  }
+  };
 
   async function checkChain(tenantId: string, chainId: string | undefined) {
     if (chainId && !(await store.getChain(tenantId, chainId)))
