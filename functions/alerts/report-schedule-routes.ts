@@ -140,13 +140,20 @@ export function reportScheduleRoutes(deps: {
         const version = current.version ?? 1;
         if (expected !== undefined && version !== expected)
           throw new ConflictError(`report schedule is at version ${version}, not ${expected}`, 'if-match');
+        const at = deps.clock.now().toISOString();
+        // Other periods from now on: none of the new cadence's past ones is owed (no back-fill).
+        const periodsSince =
+          input.cadence !== current.cadence || input.timeZone !== current.timeZone
+            ? at
+            : current.periodsSince;
         const next: ReportSchedule = {
           ...input,
           tenantId: principal.tenantId,
           scheduleId,
           version,
           createdAt: current.createdAt,
-          updatedAt: deps.clock.now().toISOString(),
+          updatedAt: at,
+          ...(periodsSince ? { periodsSince } : {}),
         };
         let stored: ReportSchedule;
         try {
@@ -201,6 +208,9 @@ const scheduleDocView = z.looseObject({
     .object({ from: z.string(), to: z.string() })
     .check(z.describe('the period being collected now; its report is e-mailed after `to`')),
   version: z.number().check(z.int(), z.describe('Send it back in If-Match to replace only this version')),
+  periodsSince: z.optional(
+    z.string().check(z.describe('when cadence or time zone last changed: no earlier period is sent')),
+  ),
   createdAt: z.string(),
   updatedAt: z.optional(z.string()),
 });

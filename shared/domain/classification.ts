@@ -120,6 +120,7 @@ export const DATA_CLASSIFICATION = {
     report: 'internal',
     cadence: 'internal',
     timeZone: 'internal',
+    periodsSince: 'internal',
     createdAt: 'internal',
     updatedAt: 'internal',
     version: 'internal',

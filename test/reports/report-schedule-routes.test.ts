@@ -28,6 +28,7 @@ interface ScheduleView {
   version: number;
   createdAt: string;
   updatedAt?: string;
+  periodsSince?: string;
 }
 interface ErrorBody {
   error: { code: string; message: string; field?: string };
@@ -108,6 +109,9 @@ describe('/v1/report-schedules', () => {
     expect(weekly).toMatchObject({ cadence: 'weekly', recipients: { chainId }, version: 2 });
     expect(weekly.recipients.emails).toBeUndefined();
     expect(weekly.createdAt).toBe(created.createdAt);
+    // A new cadence owes no past period: the periods count from the change.
+    expect(created.periodsSince).toBeUndefined();
+    expect(weekly.periodsSince).toBe(weekly.updatedAt);
     const stale = await call<ErrorBody>('PUT', `/v1/report-schedules/${id}`, {
       headers: { 'if-match': '"1"' },
       body: body({ name: 'lost update' }),
@@ -115,10 +119,14 @@ describe('/v1/report-schedules', () => {
     });
     expect(stale.error.field).toBe('if-match');
     // Without If-Match the body replaces the version this request read.
-    expect((await call('PUT', `/v1/report-schedules/${id}`, { body: body() })).version).toBe(3);
+    const monthly = await call('PUT', `/v1/report-schedules/${id}`, { body: body() });
+    expect(monthly.version).toBe(3);
+    // A change of anything else keeps when the periods count from.
+    const renamed = await call('PUT', `/v1/report-schedules/${id}`, { body: body({ name: 'renamed' }) });
+    expect(renamed.periodsSince).toBe(monthly.periodsSince);
 
-    await call('DELETE', `/v1/report-schedules/${id}`, { headers: { 'if-match': '"2"' }, status: 409 });
-    await call('DELETE', `/v1/report-schedules/${id}`, { headers: { 'if-match': '"3"' }, status: 204 });
+    await call('DELETE', `/v1/report-schedules/${id}`, { headers: { 'if-match': '"3"' }, status: 409 });
+    await call('DELETE', `/v1/report-schedules/${id}`, { headers: { 'if-match': '"4"' }, status: 204 });
     await call('GET', `/v1/report-schedules/${id}`, { status: 404 });
     await call('DELETE', `/v1/report-schedules/${id}`, { status: 404 });
   });
