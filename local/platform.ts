@@ -62,6 +62,11 @@ import {
 } from './http-adapter';
 import { PlatformMetrics } from './platform-metrics';
 import {
+  type LocalReportScheduleOptions,
+  type LocalReportSchedules,
+  startLocalReportSchedules,
+} from './report-schedules';
+import {
   type LocalWebsiteCheckOptions,
   type LocalWebsiteChecks,
   startLocalWebsiteChecks,
@@ -111,6 +116,8 @@ export interface PlatformOptions {
   readonly metadataDir?: string;
   /** The platform's website checks: locations, timer (0: off, tests run passes), loopback sites. */
   readonly websiteChecks?: LocalWebsiteCheckOptions;
+  /** Scheduled SLA reports: timer (hourly, first pass 1 min after start; 0: off, tests run passes). */
+  readonly reportSchedules?: LocalReportScheduleOptions;
 }
 
 export interface RunningPlatform {
@@ -122,6 +129,8 @@ export interface RunningPlatform {
   readonly tokenGenerated: boolean;
   readonly alerting: LocalAlerting;
   readonly websiteChecks: LocalWebsiteChecks;
+  /** Scheduled SLA reports (e-mails in DATA_DIR/notifications-outbox.jsonl, PDFs in DATA_DIR/reports). */
+  readonly reportSchedules: LocalReportSchedules;
   /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
   readonly platformMetrics: PlatformMetrics;
   /** The region this platform serves and the endpoints it knows. */
@@ -237,6 +246,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       allowLoopback: options.alerting?.webhook?.allowLoopback === true,
       ...(options.alerting?.tickIntervalMs === 0 ? { intervalMs: 0 } : {}),
       ...options.websiteChecks,
+    },
+  );
+  // The report scheduler's twin (functions/report-scheduler): the same runner on an hourly timer.
+  const reportSchedules = startLocalReportSchedules(
+    {
+      tenants,
+      alerts: alerting.store,
+      metrics,
+      ledger: alerting.ledger,
+      sender: alerting.notices.sender,
+      reportDir: join(dataDir, 'reports'),
+      clock,
+      region,
+    },
+    {
+      ...(options.alerting?.tickIntervalMs === 0 ? { intervalMs: 0 } : {}),
+      ...options.reportSchedules,
     },
   );
   // The replay Lambda's twin: samples refused for now are parked again, refused for good dead-lettered.
@@ -445,6 +471,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     tokenGenerated: generated,
     alerting,
     websiteChecks,
+    reportSchedules,
     platformMetrics,
     authFailures: (minutes = 10) => {
       const now = clock.now().getTime();
@@ -461,6 +488,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       await spillReplay.stop();
       websiteChecks.close();
       clearInterval(logRetention);
+      await reportSchedules.close();
       await alerting.close();
       tenants.close();
       guardrails.close();

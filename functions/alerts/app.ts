@@ -43,6 +43,8 @@ import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
+import { REPORT_SCHEDULE_ROUTES, reportScheduleRoutes } from './report-schedule-routes';
+import type { AuditChange } from './route-helpers';
 import { SLA_ROUTES, slaRoutes } from './sla-routes';
 
 export interface AlertsDeps {
@@ -86,6 +88,7 @@ export const ALERT_ROUTES = [
   'GET /v1/alerts',
   ...ALERT_HISTORY_ROUTES,
   ...SLA_ROUTES,
+  ...REPORT_SCHEDULE_ROUTES,
   ...NOTICE_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
@@ -130,14 +133,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     return value;
   };
 
-  async function audit(
-    event: HttpEvent,
-    principal: Principal,
-    action: string,
-    target: string,
-    before?: unknown,
-    after?: unknown,
-  ) {
+  const audit: AuditChange = async (event, principal, action, target, before, after) => {
     await deps.audit.append({
       tenantId: principal.tenantId,
       at: deps.clock.now().toISOString(),
@@ -149,7 +145,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       ...(after === undefined ? {} : { after }),
       outcome: 'success',
     });
-  }
+  };
 
   async function checkChain(tenantId: string, chainId: string | undefined) {
     if (chainId && !(await store.getChain(tenantId, chainId)))
@@ -332,6 +328,15 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         clock: deps.clock,
         principalFor: (event) => principalFor(event, false),
         body,
+        audit,
+      }),
+      ...reportScheduleRoutes({
+        tenants: deps.tenants,
+        store,
+        clock: deps.clock,
+        principalFor,
+        body,
+        param,
         audit,
       }),
       ...noticeRoutes({

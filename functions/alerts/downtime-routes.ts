@@ -20,6 +20,7 @@ import type { HttpEvent } from '#http/types';
 import type { AlertStore, StoredDowntime } from '#ports/alert-store';
 import type { Clock } from '#ports/clock';
 import { ifMatch } from '../api/operation';
+import type { AuditChange } from './route-helpers';
 
 export const DOWNTIME_ROUTES = [
   'POST /v1/downtimes',
@@ -74,14 +75,7 @@ export function downtimeRoutes(deps: {
   principalFor: (event: HttpEvent, write: boolean) => Promise<Principal>;
   body: (event: HttpEvent) => unknown;
   param: (event: HttpEvent, name: string) => string;
-  audit: (
-    event: HttpEvent,
-    principal: Principal,
-    action: string,
-    target: string,
-    before?: unknown,
-    after?: unknown,
-  ) => Promise<void>;
+  audit: AuditChange;
 }): Record<(typeof DOWNTIME_ROUTES)[number], Route> {
   const { store } = deps;
   const now = () => deps.clock.now().getTime();

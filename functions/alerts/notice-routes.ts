@@ -20,6 +20,7 @@ import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { NoticeStore } from '#ports/notice-store';
 import type { RecipientSecrets } from './recipient-secrets';
+import type { AuditChange } from './route-helpers';
 
 export const NOTICE_ROUTES = [
   'GET /v1/notices',
@@ -49,14 +50,7 @@ export function noticeRoutes(deps: {
   body: (event: HttpEvent) => unknown;
   /** Subscribes an e-mail address to the email topic for the tenant (AWS; nothing locally). */
   subscribe: (tenantId: string, address: string) => Promise<void>;
-  audit: (
-    event: HttpEvent,
-    principal: Principal,
-    action: string,
-    target: string,
-    before?: unknown,
-    after?: unknown,
-  ) => Promise<void>;
+  audit: AuditChange;
 }): Record<(typeof NOTICE_ROUTES)[number], Route> {
   const storeOf = () => {
     if (!deps.notices) throw new NotFoundError('security-incident notices are not configured here');

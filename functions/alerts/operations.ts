@@ -14,6 +14,7 @@ import { slaReportInputSchema } from '#domain/reports/sla';
 import * as z from '#domain/zod';
 import type { OperationDoc } from '#http/operations';
 import { noticeListQuery } from './notice-routes';
+import { REPORT_SCHEDULE_OPERATIONS } from './report-schedule-routes';
 
 export const listAlertsQuery = z.strictObject({
   status: z.optional(z.enum(['open', 'cleared'])),
@@ -308,6 +309,7 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
       ...errors,
     },
   },
+  ...REPORT_SCHEDULE_OPERATIONS,
   {
     method: 'GET',
     path: '/v1/alerts/{alertId}',

@@ -109,6 +109,32 @@ export const DATA_CLASSIFICATION = {
     format: 'internal',
     secret: 'customer-confidential',
   },
+  /**
+   * Scheduled SLA reports. `recipients` is unlisted, so a plain redact hides it whole; audit images
+   * redact it as 'report-recipients' instead, keeping the chain id.
+   */
+  'report-schedule': {
+    scheduleId: 'internal',
+    tenantId: 'internal',
+    name: 'internal',
+    report: 'internal',
+    cadence: 'internal',
+    timeZone: 'internal',
+    periodsSince: 'internal',
+    createdAt: 'internal',
+    updatedAt: 'internal',
+    version: 'internal',
+  },
+  /**
+   * A report schedule's recipients. The e-mail addresses are personal data: unlisted, so redacted in
+   * audit records and logs like escalation-recipient addresses. They are not sealed (not
+   * customer-confidential): the scheduled runner reads every tenant's schedules unattended and would
+   * otherwise need a tenant KMS decrypt per schedule per run; the metadata table is KMS-encrypted at
+   * rest, as it is for escalation-chain addresses, which the notifier reads the same way.
+   */
+  'report-recipients': {
+    chainId: 'internal',
+  },
 } as const satisfies Record<string, Record<string, DataClass>>;
 
 export type ClassifiedEntity = keyof typeof DATA_CLASSIFICATION;

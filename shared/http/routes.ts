@@ -108,6 +108,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/alerts/history', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts/history/export', function: 'alerts' },
   { method: 'POST', path: '/v1/reports/sla', function: 'alerts' },
+  // Scheduled SLA reports (functions/alerts/report-schedule-routes.ts).
+  { method: 'POST', path: '/v1/report-schedules', function: 'alerts' },
+  { method: 'GET', path: '/v1/report-schedules', function: 'alerts' },
+  { method: 'GET', path: '/v1/report-schedules/{scheduleId}', function: 'alerts' },
+  { method: 'PUT', path: '/v1/report-schedules/{scheduleId}', function: 'alerts' },
+  { method: 'DELETE', path: '/v1/report-schedules/{scheduleId}', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts/{alertId}', function: 'alerts' },
   { method: 'POST', path: '/v1/alerts/{alertId}/ack', function: 'alerts' },
   // Prometheus' HTTP API (functions/query/app.ts): Grafana and Prometheus tools, tenant tokens.

@@ -3,6 +3,7 @@ import { issueCredential, newId, rotateCredential } from '#domain/credentials';
 import type { Resource } from '#domain/entities';
 import { ConflictError, NotFoundError, UnprocessableError } from '#domain/errors';
 import { encodeCursor } from '#domain/pagination';
+import type { ReportSchedule } from '#domain/reports/schedule';
 import type { Tenant } from '#domain/tenant';
 import type { TenantDataHolder } from '#ports/tenant-data';
 import type { TenantStore } from '#ports/tenant-store';
@@ -188,6 +189,66 @@ export function tenantStoreContract(name: string, makeStore: () => Promise<Store
       await expect(store.deleteEntity('resource', t.tenantId, r.resourceId)).rejects.toBeInstanceOf(
         NotFoundError,
       );
+    });
+
+    it('keeps report schedules: create, get, page, versioned update and delete, per tenant', async () => {
+      const store = await makeStore();
+      const a = await onboard(store);
+      const b = await onboard(store);
+      const schedule = (tenantId: string, name: string): ReportSchedule => ({
+        tenantId,
+        scheduleId: newId(),
+        name,
+        report: { resources: ['web-1'], availability: { kind: 'alerts' } },
+        cadence: 'monthly',
+        timeZone: 'Europe/London',
+        recipients: { emails: ['ops@example.com'], chainId: 'c1' },
+        version: 1,
+        createdAt: now.toISOString(),
+      });
+      const mine = [];
+      for (const name of ['one', 'two', 'three'])
+        mine.push(await store.createEntity('report-schedule', schedule(a.tenantId, name)));
+      await store.createEntity('report-schedule', schedule(b.tenantId, 'theirs'));
+      await expect(store.createEntity('report-schedule', mine[0]!)).rejects.toBeInstanceOf(ConflictError);
+      const first = mine[0]!;
+      expect(await store.getEntity('report-schedule', a.tenantId, first.scheduleId)).toEqual(first);
+      expect(await store.getEntity('report-schedule', b.tenantId, first.scheduleId)).toBeUndefined();
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listEntities('report-schedule', a.tenantId, { limit: 2, cursor });
+        seen.push(...page.items.map((s) => s.scheduleId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen.sort()).toEqual(mine.map((s) => s.scheduleId).sort());
+      // The other kinds' cursors do not lead into schedules, nor schedules' into them.
+      await expect(
+        store.listEntities('report-schedule', a.tenantId, { limit: 2, cursor: encodeCursor('RESOURCE#x') }),
+      ).rejects.toBeInstanceOf(UnprocessableError);
+
+      const weekly = await store.updateEntity('report-schedule', { ...first, cadence: 'weekly' }, 1);
+      expect(weekly.version).toBe(2);
+      expect(await store.getEntity('report-schedule', a.tenantId, first.scheduleId)).toEqual(weekly);
+      await expect(
+        store.updateEntity('report-schedule', { ...first, name: 'stale' }, 1),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.updateEntity('report-schedule', schedule(a.tenantId, 'absent'), 1),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      // Another tenant's id is absent in this tenant, never someone else's schedule.
+      await expect(
+        store.updateEntity('report-schedule', { ...first, tenantId: b.tenantId }, 2),
+      ).rejects.toBeInstanceOf(NotFoundError);
+
+      await expect(
+        store.deleteEntity('report-schedule', a.tenantId, first.scheduleId, 1),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.deleteEntity('report-schedule', a.tenantId, first.scheduleId, 2)).toEqual(weekly);
+      expect(await store.getEntity('report-schedule', a.tenantId, first.scheduleId)).toBeUndefined();
+      expect((await store.listEntities('report-schedule', a.tenantId, { limit: 50 })).items).toHaveLength(2);
+      expect((await store.listEntities('report-schedule', b.tenantId, { limit: 50 })).items).toHaveLength(1);
     });
 
     it('rotates and revokes a credential by conditional update and lists a tenant’s credentials', async () => {

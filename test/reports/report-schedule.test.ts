@@ -47,6 +47,17 @@ describe('report schedule periods', () => {
       '2026-09-30T23:00:00.000Z', // 1 October, BST
       '2026-11-01T00:00:00.000Z',
     ]);
+    // Made weekly on 2 December (a Wednesday): the first week owed is the one it ends, not earlier ones.
+    const changed = {
+      ...schedule,
+      cadence: 'weekly' as const,
+      periodsSince: '2026-12-02T12:00:00Z',
+    };
+    expect(duePeriods(changed, at('2026-12-03T00:00:00Z'))).toEqual([]);
+    expect(duePeriods(changed, at('2026-12-20T00:00:00Z')).map((p) => iso(p).from)).toEqual([
+      '2026-11-30T00:00:00.000Z',
+      '2026-12-07T00:00:00.000Z',
+    ]);
   });
 
   it('validates a schedule: the report without its period, an IANA zone, recipients', () => {

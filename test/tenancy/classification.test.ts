@@ -26,6 +26,19 @@ describe('data classification', () => {
     });
   });
 
+  it('redacts report-schedule recipients’ addresses in audit images but never seals them', () => {
+    // Not sealed: the scheduled runner reads them without a tenant KMS decrypt.
+    expect(confidentialFields('report-schedule')).toEqual([]);
+    expect(confidentialFields('report-recipients')).toEqual([]);
+    expect(
+      redact('report-schedule', { scheduleId: 's', cadence: 'weekly', recipients: { emails: [] } }),
+    ).toEqual({ scheduleId: 's', cadence: 'weekly', recipients: REDACTED });
+    expect(redact('report-recipients', { emails: ['ops@example.com'], chainId: 'c1' })).toEqual({
+      emails: REDACTED,
+      chainId: 'c1',
+    });
+  });
+
   it('recognises secret-named resource properties', () => {
     for (const name of ['snmp.community', 'ssh.pass', 'http.password', 'api.token', 'aws.key', 'wmi.pass'])
       expect(isSecurePropertyName(name), name).toBe(true);

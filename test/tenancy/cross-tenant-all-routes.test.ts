@@ -82,6 +82,14 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         widgets: [{ type: 'line', title: `${MARK}-widget`, promql: 'alpha_busy' }],
       };
       const dashboard = await ok('POST', '/v1/dashboards', a.adminToken, dashboardBody);
+      const scheduleBody = {
+        name: `${MARK}-schedule`,
+        report: { resources: ['alpha-host'], availability: { kind: 'alerts' } },
+        cadence: 'weekly',
+        timeZone: 'Europe/London',
+        recipients: { emails: ['alpha@example.com'], chainId: chain.chainId },
+      };
+      const schedule = await ok('POST', '/v1/report-schedules', a.adminToken, scheduleBody);
       const now = Date.now();
       const downtime = await ok('POST', '/v1/downtimes', a.adminToken, {
         name: `${MARK}-downtime`,
@@ -132,6 +140,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         downtimeId: downtime.downtimeId,
         routeId: route.routeId,
         dashboardId: dashboard.dashboardId,
+        scheduleId: schedule.scheduleId,
         alertId: alertId!,
         incidentId: incident.incidentId,
         archiveId: `${a.tenantId}-0000000000000`,
@@ -147,6 +156,7 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         'PATCH /v1/collectors/{collectorId}': { name: 'hijacked' },
         'PATCH /v1/users/{userId}': { name: 'hijacked' },
         'PUT /v1/dashboards/{dashboardId}': { ...dashboardBody, name: 'hijacked' },
+        'PUT /v1/report-schedules/{scheduleId}': { ...scheduleBody, name: 'hijacked' },
         'PUT /v1/device-credentials/{deviceCredentialId}': {
           name: 'h',
           type: 'snmp-v2c',
@@ -215,6 +225,9 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
       expect((await ok('GET', `/v1/dashboards/${dashboard.dashboardId}`, a.adminToken, undefined)).name).toBe(
         `${MARK}-dashboard`,
       );
+      expect(
+        await ok('GET', `/v1/report-schedules/${schedule.scheduleId}`, a.adminToken, undefined),
+      ).toMatchObject({ name: `${MARK}-schedule`, version: 1 });
       expect((await call('GET', '/v1/resources', token.token)).status).toBe(200);
       expect((await call('GET', '/v1/collector/config', aCollector.ingestKey)).status).toBe(200);
     } finally {

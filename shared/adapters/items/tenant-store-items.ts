@@ -15,6 +15,7 @@
  * | resource          | TENANT#<tenantId>   | RESOURCE#<id>        |                  |                  |
  * | device credential | TENANT#<tenantId>   | DEVCRED#<id>         |                  |                  |
  * | user              | TENANT#<tenantId>   | USER#<id>            |                  |                  |
+ * | report schedule   | TENANT#<tenantId>   | REPORTSCHED#<id>     |                  |                  |
  * | API token / ingest key (hash only) | CRED#<credentialId> | CRED | TENANT#<tenantId> | CRED#<credentialId> |
  * | audit event (dynamodb-audit-log.ts) | AUDIT#<tenantId> | <at ISO>#<eventId> |          |                  |
  *

@@ -55,12 +55,15 @@ export const reportScheduleInputSchema = z.strictObject({
 export type ReportScheduleInput = z.infer<typeof reportScheduleInputSchema>;
 
 /**
- * A stored schedule (tenant-store entity `report-schedule`). Periods that ended before `createdAt`
- * are never sent: a new schedule does not back-fill.
+ * A stored schedule (tenant-store entity `report-schedule`). Periods that ended before `periodsSince`
+ * (else `createdAt`) are never sent: a new schedule does not back-fill, nor does one whose cadence or
+ * time zone changed (its periods are new ones).
  */
 export interface ReportSchedule extends ReportScheduleInput, Versioned {
   readonly tenantId: string;
   readonly scheduleId: string;
+  /** When its cadence or time zone last changed (ISO 8601); absent while they are as created. */
+  readonly periodsSince?: string;
 }
 
 const dayNumber = (d: LocalDate) => Date.UTC(d.year, d.month - 1, d.day) / 86_400_000;
@@ -92,17 +95,17 @@ export function previousPeriod(cadence: ReportCadence, timeZone: string, nowMs: 
 
 /**
  * The complete periods a schedule owes at `nowMs`, oldest first: those that ended after it was created
- * (a missed run catches up), at most `limit`. Which were already sent is the ledger's concern.
+ * or its cadence or time zone changed (a missed run catches up), at most `limit`. Which were already sent is the ledger's concern.
  */
 export function duePeriods(
-  schedule: Pick<ReportSchedule, 'cadence' | 'timeZone' | 'createdAt'>,
+  schedule: Pick<ReportSchedule, 'cadence' | 'timeZone' | 'createdAt' | 'periodsSince'>,
   nowMs: number,
   limit = 3,
 ): ReportPeriod[] {
   const periods: ReportPeriod[] = [];
   let period = previousPeriod(schedule.cadence, schedule.timeZone, nowMs);
-  const createdAtMs = Date.parse(schedule.createdAt);
-  while (period.to > createdAtMs && periods.length < limit) {
+  const sinceMs = Date.parse(schedule.periodsSince ?? schedule.createdAt);
+  while (period.to > sinceMs && periods.length < limit) {
     periods.unshift(period);
     period = periodAt(schedule.cadence, schedule.timeZone, period.from - 1);
   }

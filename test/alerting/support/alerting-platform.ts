@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { verifyWebhook } from '#domain/alerting/webhook';
+import type { PlatformOptions } from '../../../local/platform';
 import { startTestPlatform, type TestPlatform } from '../../support/platform';
 import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -25,7 +26,12 @@ export interface AlertingPlatform {
  * Starts the platform before the file's tests and stops it after them; `now` is the clock in epoch
  * milliseconds. The returned object is filled in by the `beforeAll` this registers.
  */
-export function useAlertingPlatform(tenantName: string, now: () => number): AlertingPlatform {
+export function useAlertingPlatform(
+  tenantName: string,
+  now: () => number,
+  /** More platform options (e.g. the report timer's). */
+  options: Partial<PlatformOptions> = {},
+): AlertingPlatform {
   const fixture = {} as { -readonly [K in keyof AlertingPlatform]: AlertingPlatform[K] };
   beforeAll(async () => {
     const receiver = await startWebhookReceiver();
@@ -41,6 +47,7 @@ export function useAlertingPlatform(tenantName: string, now: () => number): Aler
           allowLoopback: true,
         },
       },
+      ...options,
     });
     fixture.platform = platform;
     const { tenantId, adminToken } = await platform.createTenant(tenantName);
