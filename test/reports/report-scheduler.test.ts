@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ReportLinks } from '#adapters/crypto/report-links';
+import { FileLinkKey } from '#adapters/local/file-link-key';
 import { LocalReportFiles } from '#adapters/local/report-files';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
@@ -31,6 +32,7 @@ const schedule: ReportSchedule = {
   createdAt: '2026-02-15T00:00:00Z',
   version: 1,
 };
+const links = new ReportLinks(new FileLinkKey(join(dir, 'link.key')), () => 'http://127.0.0.1:8080');
 const deps = {
   store,
   clock,
@@ -38,7 +40,7 @@ const deps = {
   schedules: async () => [schedule],
   recipients: async (s: ReportSchedule) => s.recipients.emails ?? [],
   tenantName: async () => 'Acme',
-  files: new LocalReportFiles(join(dir, 'reports')),
+  files: new LocalReportFiles(join(dir, 'reports'), links, clock),
   sender: new LocalNoticeSender({ postSigned: async () => {} }, outbox),
 };
 const outboxLines = () => {
@@ -92,7 +94,12 @@ describe('scheduled SLA reports', () => {
     expect(text).toContain(`web-1: ${expected} %`);
     const link = /PDF \(the link expires\): (\S+)/.exec(text)?.[1];
     expect(link).toBeDefined();
-    const pdf = readFileSync(fileURLToPath(link as string));
+    // A link to the platform's own API that opens the tenant's PDF (report-files.test.ts: the route).
+    const token = (link as string).replace('http://127.0.0.1:8080/v1/report-files/', '');
+    const target = await links.open(token, now);
+    expect(target).toEqual({ tenantId: TENANT, key: 'reports/s1/2026-03-01.pdf' });
+    const file = await deps.files.fetch(target.tenantId, target.key);
+    const pdf = (file as { kind: 'content'; pdf: Buffer }).pdf;
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(1000);
 

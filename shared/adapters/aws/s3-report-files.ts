@@ -1,0 +1,65 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { type ReportLinks, reportObjectKey } from '#adapters/crypto/report-links';
+import type { Clock } from '#ports/clock';
+import type { ReportFileAccess, ReportFiles } from '#ports/report-files';
+
+/** Set by infra/constructs/report-scheduler.ts: the reports bucket and its KMS key. */
+export const REPORT_FILES_ENV = {
+  bucket: 'REPORT_BUCKET',
+  keyArn: 'REPORT_BUCKET_KEY_ARN',
+} as const;
+
+/**
+ * Seconds the store URL a link click is redirected to stays valid: made at click time with the
+ * function's fresh credentials, long enough to start the download, too short to be worth sharing.
+ */
+export const REPORT_DOWNLOAD_TTL_SECONDS = 300;
+
+/**
+ * Reports in S3 under `<tenantId>/<key>`, SSE-KMS with the bucket's key (the bucket's lifecycle rule
+ * expires them); links are report-links tokens, opened by a redirect to a 5-minute presigned GET.
+ */
+export class S3ReportFiles implements ReportFiles {
+  constructor(
+    private readonly options: {
+      readonly s3: S3Client;
+      readonly bucket: string;
+      readonly kmsKeyId: string;
+      readonly links: ReportLinks;
+      readonly clock: Clock;
+      readonly sign?: typeof getSignedUrl;
+    },
+  ) {}
+
+  async put(tenantId: string, key: string, pdf: Buffer): Promise<string> {
+    const { s3, bucket, kmsKeyId, links, clock } = this.options;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: reportObjectKey(tenantId, key),
+        Body: pdf,
+        ContentType: 'application/pdf',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: kmsKeyId,
+        BucketKeyEnabled: true,
+      }),
+    );
+    return links.link({ tenantId, key }, clock.now().getTime());
+  }
+
+  async fetch(tenantId: string, key: string): Promise<ReportFileAccess | undefined> {
+    const { s3, bucket, sign = getSignedUrl } = this.options;
+    const Key = reportObjectKey(tenantId, key);
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+    } catch (error) {
+      if ((error as Error).name === 'NotFound') return undefined;
+      throw error;
+    }
+    const url = await sign(s3, new GetObjectCommand({ Bucket: bucket, Key }), {
+      expiresIn: REPORT_DOWNLOAD_TTL_SECONDS,
+    });
+    return { kind: 'redirect', url };
+  }
+}
