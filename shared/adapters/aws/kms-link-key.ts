@@ -1,9 +1,6 @@
 import { GenerateMacCommand, type KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import type { LinkKey } from '#ports/report-files';
 
-/** Set by infra/constructs/report-scheduler.ts: the KMS HMAC key (HMAC_256) that signs report links. */
-export const REPORT_LINK_KEY_ENV = 'REPORT_LINK_KEY_ARN';
-
 /**
  * Report links' key in KMS (KeySpec HMAC_256, KeyUsage GENERATE_VERIFY_MAC): the secret never leaves
  * KMS; the scheduler may only GenerateMac, the route's function only VerifyMac.

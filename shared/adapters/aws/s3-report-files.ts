@@ -4,12 +4,6 @@ import { type ReportLinks, reportObjectKey } from '#adapters/crypto/report-links
 import type { Clock } from '#ports/clock';
 import type { ReportFileAccess, ReportFiles } from '#ports/report-files';
 
-/** Set by infra/constructs/report-scheduler.ts: the reports bucket and its KMS key. */
-export const REPORT_FILES_ENV = {
-  bucket: 'REPORT_BUCKET',
-  keyArn: 'REPORT_BUCKET_KEY_ARN',
-} as const;
-
 /**
  * Seconds the store URL a link click is redirected to stays valid: made at click time with the
  * function's fresh credentials, long enough to start the download, too short to be worth sharing.
