@@ -75,7 +75,7 @@ export class ReportScheduler extends Construct {
         'S3 server access logs can only target a bucket without SSE-KMS, which this platform does not keep.',
     });
 
-    this.scheduler = props.newFunction('ReportScheduler', {
+    this.scheduler = props.newFunction('ScheduledReportRunner', {
       entry: 'functions/report-scheduler/handler.ts',
       description: "Hourly: e-mails the scheduled SLA reports whose period ended (this region's tenants)",
       serviceName: 'report-scheduler',
