@@ -18,10 +18,10 @@ import { DynamoDbTenantStore } from '#adapters/aws/dynamodb-tenant-store';
 import { ALERT_ENV } from '#adapters/aws/eventbridge-alert-wiring';
 import { REPORT_ENV } from '#adapters/aws/report-files-wiring';
 import { ENV } from '#adapters/aws/wiring';
-import { type Alert, alertIdTimePrefix } from '#domain/alerting/alert';
 import { issueCredential } from '#domain/credentials';
 import { previousPeriod } from '#domain/reports/schedule';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
+import { clearedCriticalAlert } from './support/alerts';
 
 const API = 'https://api.us-west-2.example.com/prod';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:alert-email';
@@ -103,23 +103,7 @@ beforeAll(async () => {
   }
   // A critical alert open for one hour in the previous week.
   const opened = previousPeriod('weekly', 'Europe/London', now.getTime()).from + 86_400_000;
-  await alerts.putAlert({
-    tenantId: 'acme',
-    alertId: `${alertIdTimePrefix(opened)}a1`,
-    ruleId: 'r1',
-    ruleName: 'down',
-    seriesKey: 'k',
-    metric: 'up',
-    dimensions: {},
-    resource: 'web-1',
-    cause: 'threshold',
-    status: 'cleared',
-    severity: 'critical',
-    openedAt: new Date(opened).toISOString(),
-    updatedAt: new Date(opened + 3_600_000).toISOString(),
-    clearedAt: new Date(opened + 3_600_000).toISOString(),
-    history: [],
-  } as unknown as Alert);
+  await alerts.putAlert(clearedCriticalAlert('acme', 'web-1', opened, opened + 3_600_000));
 }, 120_000);
 
 afterAll(async () => {

@@ -8,9 +8,9 @@ import { LocalReportFiles } from '#adapters/local/report-files';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
 import { LocalNoticeSender } from '#adapters/webhook/notice-sender';
-import { type Alert, alertIdTimePrefix } from '#domain/alerting/alert';
 import type { ReportSchedule } from '#domain/reports/schedule';
 import { runReportSchedules } from '../../functions/report-scheduler/runner';
+import { clearedCriticalAlert } from './support/alerts';
 
 const dir = mkdtempSync(join(tmpdir(), 'report-scheduler-'));
 const store = new SqliteAlertStore(join(dir, 'alerts.sqlite'));
@@ -58,23 +58,14 @@ const outboxLines = () => {
 describe('scheduled SLA reports', () => {
   it('after the month ends, e-mails each recipient the summary and a link to the PDF, once', async () => {
     // A critical alert on web-1 open 7 h 25 min in March (London: GMT, then BST from the 29th).
-    await store.putAlert({
-      tenantId: TENANT,
-      alertId: `${alertIdTimePrefix(Date.parse('2026-03-10T10:00:00Z'))}a1`,
-      ruleId: 'r1',
-      ruleName: 'down',
-      seriesKey: 'k',
-      metric: 'up',
-      dimensions: {},
-      resource: 'web-1',
-      cause: 'threshold',
-      status: 'cleared',
-      severity: 'critical',
-      openedAt: '2026-03-10T10:00:00.000Z',
-      updatedAt: '2026-03-10T17:25:00.000Z',
-      clearedAt: '2026-03-10T17:25:00.000Z',
-      history: [],
-    } as unknown as Alert);
+    await store.putAlert(
+      clearedCriticalAlert(
+        TENANT,
+        'web-1',
+        Date.parse('2026-03-10T10:00:00Z'),
+        Date.parse('2026-03-10T17:25:00Z'),
+      ),
+    );
 
     // Mid-March: February is owed (the schedule was created on the 15th), March is not yet.
     expect(await runReportSchedules(deps)).toEqual({ sent: 2, failed: 0 });
