@@ -299,6 +299,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       spill,
       ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
       ...guardrails.holders,
+      reports.files,
     ],
   };
   const offboardingQueue = new InProcessOffboardingQueue(

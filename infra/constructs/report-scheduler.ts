@@ -91,11 +91,9 @@ export class ReportScheduler extends Construct {
     this.scheduler.bindMetricStore(props.metricStore, 'read');
     fn.addEnvironment(ALERT_ENV.emailTopicArn, props.emailTopic.topicArn);
     props.emailTopic.grantPublish(fn);
-    for (const target of [fn, props.reader.fn]) {
-      target.addEnvironment(REPORT_ENV.bucket, this.bucket.bucketName);
-      target.addEnvironment(REPORT_ENV.bucketKeyArn, this.bucketKey.keyArn);
+    for (const target of [fn, props.reader.fn])
       target.addEnvironment(REPORT_ENV.linkKeyArn, this.linkKey.keyArn);
-    }
+    this.bindBucketName(this.scheduler);
     // Puts PDFs (SSE-KMS with the bucket key: GenerateDataKey), never reads or deletes; signs links.
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('*')] }),
@@ -103,10 +101,7 @@ export class ReportScheduler extends Construct {
     this.bucketKey.grant(fn, 'kms:GenerateDataKey');
     this.linkKey.grant(fn, 'kms:GenerateMac');
     // The reader verifies links and presigns GETs: object read (HeadObject is GetObject) and decrypt.
-    props.reader.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('*')] }),
-    );
-    this.bucketKey.grant(props.reader.fn, 'kms:Decrypt');
+    this.bindRead(props.reader);
     this.linkKey.grant(props.reader.fn, 'kms:VerifyMac');
 
     if (this.scheduler.failureQueue)
@@ -125,5 +120,33 @@ export class ReportScheduler extends Construct {
         retryAttempts: 2,
       }),
     });
+  }
+
+  /**
+   * The offboarding worker: exports (lists, reads, decrypts) and erases a tenant's `<tenantId>/`
+   * prefix; deletes objects, never puts.
+   */
+  bindEraser(worker: PlatformFunction): void {
+    this.bindRead(worker);
+    worker.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+    );
+    worker.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [this.bucket.arnForObjects('*')] }),
+    );
+  }
+
+  /** The bucket's name and key in the environment, object reads and decryption. */
+  private bindRead(reader: PlatformFunction): void {
+    this.bindBucketName(reader);
+    reader.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('*')] }),
+    );
+    this.bucketKey.grant(reader.fn, 'kms:Decrypt');
+  }
+
+  private bindBucketName(target: PlatformFunction): void {
+    target.fn.addEnvironment(REPORT_ENV.bucket, this.bucket.bucketName);
+    target.fn.addEnvironment(REPORT_ENV.bucketKeyArn, this.bucketKey.keyArn);
   }
 }

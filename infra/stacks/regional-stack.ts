@@ -255,6 +255,8 @@ export class RegionalStack extends Stack {
       deadLetterQueue: this.alerting.targetDeadLetterQueue,
       newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
     });
+    // Offboarding exports and erases the tenant's report PDFs with its other regional data.
+    this.reportScheduler.bindEraser(this.offboarding.worker);
 
     this.websiteChecks = new WebsiteChecks(this, 'WebsiteChecks', {
       regions: config.regions.map((r) => r.region),

@@ -22,6 +22,7 @@ let template: Template;
 let stack: Stack;
 let reports: ReportScheduler;
 let reader: PlatformFunction;
+let eraser: PlatformFunction;
 
 interface Statement {
   Action: string | string[];
@@ -73,6 +74,13 @@ beforeAll(() => {
     deadLetterQueue,
     newFunction: (id, props) => newFunction(id, { ...props, logKey, logRetentionDays: 30 }),
   });
+  eraser = newFunction('Offboarding', {
+    entry: 'functions/offboarding/handler.ts',
+    serviceName: 'offboarding',
+    logKey,
+    logRetentionDays: 30,
+  });
+  reports.bindEraser(eraser);
   addPlatformChecks(app);
   app.synth();
   template = Template.fromStack(stack);
@@ -174,5 +182,12 @@ describe('ReportScheduler construct', () => {
     const variables =
       template.findResources('AWS::Lambda::Function')[ref(reader.fn)]?.Properties.Environment.Variables;
     expect(variables[REPORT_ENV.linkKeyArn]).toEqual({ 'Fn::GetAtt': [ref(reports.linkKey), 'Arn'] });
+  });
+
+  it('lets the offboarding worker list, read and delete PDFs (export, erasure), never put or sign', () => {
+    const statements = statementsOf(eraser);
+    expect(on(statements, ref(reports.bucket))).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket']);
+    expect(on(statements, ref(reports.bucketKey))).toEqual(['kms:Decrypt']);
+    expect(on(statements, ref(reports.linkKey))).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@
  * carries opens the PDF without a bearer token (no-store, audited in the tenant's log); an altered
  * token, another tenant's file, an expired link or an offboarded tenant's link never does.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_LINK_TTL_MS } from '#ports/report-files';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
@@ -74,5 +76,8 @@ describe('report links (local platform, HTTP)', () => {
     const after = await platform.request(pathOf(link));
     expect(after.status).toBe(404);
     expect(Buffer.from(await after.arrayBuffer()).includes(PDF)).toBe(false);
+    // Offboarding erased the tenant's PDFs with its other data (and left other tenants' alone).
+    expect(existsSync(join(platform.dataDir, 'reports', tenant.tenantId))).toBe(false);
+    expect(readdirSync(join(platform.dataDir, 'reports')).length).toBeGreaterThan(0);
   });
 });

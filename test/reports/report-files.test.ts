@@ -10,7 +10,14 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerateMacCommand, KMSClient, KMSInvalidMacException, VerifyMacCommand } from '@aws-sdk/client-kms';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { KmsLinkKey } from '#adapters/aws/kms-link-key';
@@ -20,13 +27,14 @@ import { FileLinkKey } from '#adapters/local/file-link-key';
 import { LocalReportFiles } from '#adapters/local/report-files';
 import { GoneError, NotFoundError } from '#domain/errors';
 import { REPORT_LINK_TTL_MS, type ReportFileAccess, type ReportFiles } from '#ports/report-files';
+import type { TenantDataHolder } from '#ports/tenant-data';
 
 const API = 'https://api.eu-west-1.example.com/prod';
 const PDF = Buffer.from('%PDF-1.7 a report');
 const KEY = 'reports/s1/2026-03-01.pdf';
 
 interface Harness {
-  readonly files: ReportFiles;
+  readonly files: ReportFiles & TenantDataHolder;
   readonly links: ReportLinks;
   setNow(ms: number): void;
   /** What the file the access leads to holds, checking how it is reached on this store. */
@@ -89,6 +97,23 @@ function reportFilesContract(name: string, setup: () => Harness) {
       expect(await h.files.fetch('tenant-a', 'reports/s1/1999-01-01.pdf')).toBeUndefined();
     });
 
+    it("exports and erases one tenant's files for offboarding, and no other tenant's", async () => {
+      const other = Buffer.from('%PDF-1.7 another');
+      await h.files.put('tenant-a', KEY, PDF);
+      await h.files.put('tenant-a', 'reports/s2/2026-04-01.pdf', other);
+      await h.files.put('tenant-ab', KEY, PDF);
+      const exported: unknown[] = [];
+      for await (const record of h.files.exportTenant('tenant-a')) exported.push(record);
+      expect(exported).toEqual([
+        { key: KEY, pdf: PDF.toString('base64') },
+        { key: 'reports/s2/2026-04-01.pdf', pdf: other.toString('base64') },
+      ]);
+      expect(await h.files.deleteTenant('tenant-a')).toBe(2);
+      expect(await h.files.fetch('tenant-a', KEY)).toBeUndefined();
+      expect(await h.files.fetch('tenant-ab', KEY)).toBeDefined();
+      expect(await h.files.deleteTenant('tenant-a')).toBe(0);
+    });
+
     it('refuses keys that would leave the tenant prefix', async () => {
       for (const key of ['../tenant-b/x.pdf', '/abs.pdf', 'a//b.pdf', 'a/../b.pdf', ''])
         await expect(h.files.put('tenant-a', key, PDF), key).rejects.toThrow(/not a report key/);
@@ -118,6 +143,24 @@ reportFilesContract('S3 + KMS (mocked clients)', () => {
   s3.on(HeadObjectCommand).callsFake((input) => {
     if (objects.has(input.Key)) return {};
     throw Object.assign(new Error('NotFound'), { name: 'NotFound' });
+  });
+  // One key a page, so the export and the erasure follow continuation tokens.
+  s3.on(ListObjectsV2Command).callsFake((input) => {
+    const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix)).sort();
+    const at = input.ContinuationToken ? keys.indexOf(input.ContinuationToken) : 0;
+    const next = keys[at + 1];
+    return {
+      Contents: keys.slice(at, at + 1).map((Key) => ({ Key })),
+      IsTruncated: next !== undefined,
+      ...(next ? { NextContinuationToken: next } : {}),
+    };
+  });
+  s3.on(GetObjectCommand).callsFake((input) => ({
+    Body: { transformToByteArray: async () => new Uint8Array(objects.get(input.Key) as Buffer) },
+  }));
+  s3.on(DeleteObjectsCommand).callsFake((input) => {
+    for (const { Key } of input.Delete.Objects) objects.delete(Key);
+    return {};
   });
   const hmac = (message: Uint8Array) => createHmac('sha256', TEST_MAC_KEY).update(message).digest();
   kms.on(GenerateMacCommand).callsFake((input) => ({ Mac: hmac(input.Message), KeyId: input.KeyId }));

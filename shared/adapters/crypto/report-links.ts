@@ -20,11 +20,17 @@ const PURPOSE = 'report-link:v1:';
 
 export const isReportKey = (key: string) => key.length <= MAX_KEY_LENGTH && REPORT_KEY.test(key);
 
+/** The tenant's part of the store: `<tenantId>/`, the id checked. */
+export function reportTenantPrefix(tenantId: string): string {
+  if (!TENANT_ID.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  return `${tenantId}/`;
+}
+
 /** Where the tenant's file lives in the store: `<tenantId>/<key>`, both checked (no way out of the prefix). */
 export function reportObjectKey(tenantId: string, key: string): string {
-  if (!TENANT_ID.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  const prefix = reportTenantPrefix(tenantId);
   if (!isReportKey(key)) throw new Error(`not a report key: ${JSON.stringify(key)}`);
-  return `${tenantId}/${key}`;
+  return `${prefix}${key}`;
 }
 
 const notFound = () => new NotFoundError('no such report file (the link is not valid)', 'token');
