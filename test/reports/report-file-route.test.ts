@@ -1,12 +1,24 @@
 /**
  * GET /v1/report-files/{token} on the local platform over HTTP: the link a scheduled report's e-mail
  * carries opens the PDF without a bearer token (no-store, audited in the tenant's log); an altered
- * token, another tenant's file, an expired link or an offboarded tenant's link never does.
+ * token, another tenant's file, an expired link or an offboarded tenant's link never does. On the AWS
+ * adapters (S3 and KMS mocked) the same route answers a 302 to a 5-minute presigned GET.
  */
+
+import { createHmac } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { GenerateMacCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KmsLinkKey } from '#adapters/aws/kms-link-key';
+import { S3ReportFiles } from '#adapters/aws/s3-report-files';
+import { ReportLinks } from '#adapters/crypto/report-links';
+import type { AuditEvent } from '#ports/audit-log';
 import { REPORT_LINK_TTL_MS } from '#ports/report-files';
+import { reportFileRoutes } from '../../functions/alerts/report-file-routes';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
 const PDF = Buffer.from('%PDF-1.7 the March report');
@@ -79,5 +91,64 @@ describe('report links (local platform, HTTP)', () => {
     // Offboarding erased the tenant's PDFs with its other data (and left other tenants' alone).
     expect(existsSync(join(platform.dataDir, 'reports', tenant.tenantId))).toBe(false);
     expect(readdirSync(join(platform.dataDir, 'reports')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('report links on the AWS adapters (S3 and KMS mocked)', () => {
+  it('redirects to a presigned S3 GET valid 5 minutes, no-store, and audits the opening', async () => {
+    const s3 = mockClient(S3Client);
+    const kms = mockClient(KMSClient);
+    try {
+      const hmac = (m: Uint8Array) => createHmac('sha256', Buffer.alloc(32, 9)).update(m).digest();
+      kms.on(GenerateMacCommand).callsFake((input) => ({ Mac: hmac(input.Message) }));
+      kms.on(VerifyMacCommand).callsFake((input) => ({
+        MacValid: Buffer.compare(hmac(input.Message), Buffer.from(input.Mac)) === 0,
+      }));
+      s3.on(PutObjectCommand).resolves({});
+      s3.on(HeadObjectCommand).resolves({});
+      const at = Date.parse('2026-04-01T01:00:00Z');
+      const clock = { now: () => new Date(at) };
+      const links = new ReportLinks(
+        new KmsLinkKey(new KMSClient({ region: 'eu-west-1' }), 'arn:aws:kms:eu-west-1:1:key/l'),
+        () => 'https://api.example.com/prod',
+      );
+      const files = new S3ReportFiles({
+        s3: new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 's' } }),
+        bucket: 'reports-bucket',
+        kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/b',
+        links,
+        clock,
+      });
+      const audited: AuditEvent[] = [];
+      const route = reportFileRoutes({
+        reports: { links, files },
+        tenants: {
+          getTenant: async (tenantId) => ({ tenantId, name: 'Acme', status: 'active', createdAt: '' }),
+        },
+        auditLog: { append: async (e: AuditEvent) => void audited.push(e) } as never,
+        clock,
+      })['GET /v1/report-files/{token}'];
+      const link = await files.put('acme', 'reports/s1/2026-03-01.pdf', PDF);
+      const token = link.split('/').pop() as string;
+      const answer = await route({
+        pathParameters: { token },
+        requestContext: { identity: { sourceIp: '198.51.100.7' } },
+      } as unknown as APIGatewayProxyEvent);
+      expect(answer.statusCode).toBe(302);
+      expect(answer.headers).toMatchObject({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+      const location = new URL(String(answer.headers?.location));
+      expect(location.host).toBe('reports-bucket.s3.eu-west-1.amazonaws.com');
+      expect(location.pathname).toBe('/acme/reports/s1/2026-03-01.pdf');
+      expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+      expect(audited).toMatchObject([
+        { tenantId: 'acme', action: 'report-file.open', actor: 'report-link', sourceIp: '198.51.100.7' },
+      ]);
+      expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toEqual([
+        { Bucket: 'reports-bucket', Key: 'acme/reports/s1/2026-03-01.pdf' },
+      ]);
+    } finally {
+      s3.restore();
+      kms.restore();
+    }
   });
 });
