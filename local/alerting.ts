@@ -41,6 +41,7 @@ import { AlertEngine, type EngineLimits } from '../functions/alert-evaluator/eng
 import { TenantStoreTopology } from '../functions/alert-evaluator/topology';
 import { createAlertsHandler } from '../functions/alerts/app';
 import { RecipientSecrets } from '../functions/alerts/recipient-secrets';
+import type { ReportFileDeps } from '../functions/alerts/report-file-routes';
 import { createNotificationProcessor } from '../functions/notifier/app';
 
 export interface LocalAlertingOptions {
@@ -67,6 +68,8 @@ export interface LocalAlertingOptions {
   readonly observability?: (functionName: string) => Pick<Observability, 'metrics'>;
   readonly limits?: Partial<EngineLimits>;
   readonly webhook?: WebhookNotifierOptions;
+  /** Scheduled reports' files and links, served at GET /v1/report-files/{token}. */
+  readonly reports?: ReportFileDeps;
 }
 
 export interface LocalAlerting {
@@ -177,6 +180,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): LocalAlerting
     clock: options.clock,
     observability: createObservability('alerts'),
     notices,
+    ...(options.reports ? { reports: options.reports } : {}),
   });
 
   const collectorWatch = new CollectorWatch({ tenants: options.tenants, engine, clock: options.clock });

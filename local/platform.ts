@@ -7,14 +7,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ReportLinks } from '#adapters/crypto/report-links';
 import {
   CognitoError,
   LOCAL_CONSOLE_CLIENT_ID,
   LocalConsoleIdentity,
 } from '#adapters/local/console-identity';
 import { FileArchiveStore } from '#adapters/local/file-archive-store';
+import { FileLinkKey } from '#adapters/local/file-link-key';
 import { InProcessOffboardingQueue } from '#adapters/local/in-process-offboarding-queue';
 import { LocalKeyService } from '#adapters/local/local-key-service';
+import { LocalReportFiles } from '#adapters/local/report-files';
 import { SpillDirectory, startSpillReplay } from '#adapters/local/spill-directory';
 import { truncateWriteAheadLogs } from '#adapters/local/sqlite';
 import { SqliteAuditLog } from '#adapters/local/sqlite-audit-log';
@@ -133,6 +136,8 @@ export interface RunningPlatform {
   readonly reportSchedules: LocalReportSchedules;
   /** The provider's operational metrics (EMF + request metrics), as the provider view reads them. */
   readonly platformMetrics: PlatformMetrics;
+  /** Scheduled reports' PDFs under DATA_DIR/reports, linked through this platform's API. */
+  readonly reports: { readonly files: LocalReportFiles; readonly links: ReportLinks };
   /** The region this platform serves and the endpoints it knows. */
   readonly region: RegionSettings;
   /** Failed authentications naming no tenant, counted per source and minute (the last `minutes`). */
@@ -212,7 +217,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...RULE_QUERY_LIMITS,
     ...options.ruleQueryLimits,
   });
+  // Scheduled reports' links point at this region's API (its own URL once it listens), signed with
+  // a key file of the data directory (KMS HMAC on AWS).
+  const reportLinks = new ReportLinks(
+    new FileLinkKey(join(dataDir, 'report-link.key')),
+    () => endpoints[serving]?.api ?? '',
+  );
+  const reports = {
+    files: new LocalReportFiles(join(dataDir, 'reports'), reportLinks, clock),
+    links: reportLinks,
+  };
   const alerting = startLocalAlerting({
+    reports,
     dataDir,
     metadataDir,
     region,
@@ -256,7 +272,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       metrics,
       ledger: alerting.ledger,
       sender: alerting.notices.sender,
-      reportDir: join(dataDir, 'reports'),
+      files: reports.files,
       clock,
       region,
     },
@@ -309,6 +325,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       spill,
       ...(isTenantDataHolder(baseMetrics) ? [baseMetrics] : []),
       ...guardrails.holders,
+      reports.files,
     ],
   };
   const offboardingQueue = new InProcessOffboardingQueue(
@@ -473,6 +490,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     websiteChecks,
     reportSchedules,
     platformMetrics,
+    reports,
     authFailures: (minutes = 10) => {
       const now = clock.now().getTime();
       const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);

@@ -2,10 +2,9 @@
  * The report scheduler's local twin: the same runner (functions/report-scheduler/runner.ts) on a
  * timer, over the local platform's stores: the schedules of the tenants homed in this platform's
  * region, the alerting's notification ledger and notice sender (e-mail goes to the outbox file), PDFs
- * under DATA_DIR/reports. Each period is claimed per recipient in the ledger, so the timer firing
+ * under DATA_DIR/reports, linked through the platform's report-file route. Each period is claimed per recipient in the ledger, so the timer firing
  * again, or a second platform on the same metadata, sends nothing twice.
  */
-import { LocalReportFiles } from '#adapters/local/report-files';
 import { tenantOwnership } from '#adapters/tenancy/tenant-region';
 import type { RegionSettings } from '#domain/region';
 import { createObservability } from '#http/handler';
@@ -14,6 +13,7 @@ import type { Clock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
 import type { NoticeSender } from '#ports/notice-store';
 import type { NotificationLedger } from '#ports/notification-ledger';
+import type { ReportFiles } from '#ports/report-files';
 import type { TenantStore } from '#ports/tenant-store';
 import { type RunOutcome, runReportSchedules } from '../functions/report-scheduler/runner';
 import { allReportSchedules, reportRecipients } from '../functions/report-scheduler/sources';
@@ -42,7 +42,7 @@ export function startLocalReportSchedules(
     readonly metrics: MetricStore;
     readonly ledger: NotificationLedger;
     readonly sender: NoticeSender;
-    readonly reportDir: string;
+    readonly files: ReportFiles;
     readonly clock: Clock;
     readonly region: RegionSettings;
   },
@@ -56,7 +56,7 @@ export function startLocalReportSchedules(
     clock: deps.clock,
     ledger: deps.ledger,
     sender: deps.sender,
-    files: new LocalReportFiles(deps.reportDir),
+    files: deps.files,
     schedules: async () => {
       const schedules = await allReportSchedules(deps.tenants);
       const owned = await Promise.all(schedules.map((s) => owns(s.tenantId)));

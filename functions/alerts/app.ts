@@ -43,6 +43,7 @@ import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-routes';
 import { listAlertsQuery } from './operations';
 import type { RecipientSecrets } from './recipient-secrets';
+import { REPORT_FILE_ROUTES, type ReportFileDeps, reportFileRoutes } from './report-file-routes';
 import { REPORT_SCHEDULE_ROUTES, reportScheduleRoutes } from './report-schedule-routes';
 import type { AuditChange } from './route-helpers';
 import { SLA_ROUTES, slaRoutes } from './sla-routes';
@@ -66,6 +67,8 @@ export interface AlertsDeps {
   readonly observability: Observability;
   /** Security-incident notices: the tenant's copies and notice channels (absent: 404). */
   readonly notices?: NoticeRouteDeps;
+  /** Scheduled reports' links (GET /v1/report-files/{token}); absent: 404. */
+  readonly reports?: ReportFileDeps;
 }
 
 export const ALERT_ROUTES = [
@@ -90,6 +93,7 @@ export const ALERT_ROUTES = [
   ...SLA_ROUTES,
   ...REPORT_SCHEDULE_ROUTES,
   ...NOTICE_ROUTES,
+  ...REPORT_FILE_ROUTES,
   'GET /v1/alerts/{alertId}',
   'POST /v1/alerts/{alertId}/ack',
 ] as const;
@@ -356,6 +360,12 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
         },
         audit,
+      }),
+      ...reportFileRoutes({
+        reports: deps.reports,
+        tenants: deps.tenants,
+        auditLog: deps.audit,
+        clock: deps.clock,
       }),
       'POST /v1/alert-rules': async (event) => {
         const principal = await principalFor(event, true);

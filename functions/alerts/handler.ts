@@ -1,5 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ALERT_ENV, awsAlertStore, awsNoticeStore } from '#adapters/aws/eventbridge-alert-wiring';
+import { awsReportFiles, reportFilesConfigured } from '#adapters/aws/report-files-wiring';
 import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import {
   awsAuditLog,
@@ -40,4 +41,6 @@ export const handler = createAlertsHandler({
   notices: { store: awsNoticeStore(), secrets },
   // An alert's log lines (correlation), where the stack binds the region's log store.
   ...(logs ? { logs } : {}),
+  // Scheduled reports' e-mailed links (GET /v1/report-files/{token}), where the stack binds the bucket.
+  ...(reportFilesConfigured() ? { reports: awsReportFiles() } : {}),
 });

@@ -312,6 +312,15 @@ export const ALERTS_OPERATIONS: readonly OperationDoc[] = [
   ...REPORT_SCHEDULE_OPERATIONS,
   {
     method: 'GET',
+    path: '/v1/report-files/{token}',
+    summary:
+      "A scheduled report's PDF by the link its e-mail carries (no bearer token: the link's signed token, valid 30 days, " +
+      'is the credential); 302 to a 5-minute download URL, or the PDF; 404 for an altered token, 410 once expired',
+    auth: 'public',
+    responses: { 200: { binary: 'application/pdf' }, 302: null, 404: null, 410: null },
+  },
+  {
+    method: 'GET',
     path: '/v1/alerts/{alertId}',
     summary: 'Get an alert with its history and its resource’s log lines around its opening',
     ...read,

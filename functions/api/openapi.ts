@@ -34,6 +34,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'The token’s kind or role does not allow this',
   404: 'Not found (or not yours)',
   409: 'Changed since the version you read (If-Match)',
+  410: 'Gone: it expired',
   413: 'Body too large',
   415: 'Unsupported media type',
   421: 'Misdirected: the tenant’s home is another region; `region` and `endpoints` name it (nothing was served or stored here)',

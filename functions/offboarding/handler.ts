@@ -5,6 +5,7 @@ import {
   awsNotificationLedger,
 } from '#adapters/aws/eventbridge-alert-wiring';
 import { awsGuardrailStores } from '#adapters/aws/guardrails-wiring';
+import { awsReportFileData, reportFilesConfigured } from '#adapters/aws/report-files-wiring';
 import {
   awsArchiveStore,
   awsAuditLog,
@@ -51,5 +52,11 @@ export const handler = createOffboardingWorker({
     limits,
   ],
   // This region's stores: every region's part exports and erases its own.
-  regional: [awsMetricDataHolder(), ...Object.values(regionalGuardrails), ...(logs ? [logs] : [])],
+  regional: [
+    awsMetricDataHolder(),
+    ...Object.values(regionalGuardrails),
+    ...(logs ? [logs] : []),
+    // Scheduled reports' PDFs (the tenant's prefix of the reports bucket).
+    ...(reportFilesConfigured() ? [awsReportFileData()] : []),
+  ],
 });

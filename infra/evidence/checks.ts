@@ -275,11 +275,16 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'ENC-KEYS-ROTATED',
-    title: 'Every customer-managed KMS key has automatic rotation (replica keys follow their primary)',
+    title:
+      'Every customer-managed KMS key has automatic rotation (replica keys follow their primary; HMAC keys, ' +
+      'which KMS cannot rotate, are excepted)',
     criteria: ['CC6.1'],
     run: (t) =>
       perResource(t, ['AWS::KMS::Key'], 'KMS keys', (f) =>
-        prop(f, 'EnableKeyRotation') === true ? undefined : 'automatic rotation is off',
+        // KMS rotates symmetric encryption keys only; the report-link HMAC key signs 30-day links.
+        prop(f, 'EnableKeyRotation') === true || String(prop(f, 'KeySpec') ?? '').startsWith('HMAC_')
+          ? undefined
+          : 'automatic rotation is off',
       ),
   },
   {

@@ -28,6 +28,7 @@ import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboardin
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
 import { RegionalKeys } from '../constructs/regional-keys';
+import { ReportScheduler } from '../constructs/report-scheduler';
 import { WebsiteChecks } from '../constructs/website-checks';
 import { HTTP_FUNCTIONS } from '../functions';
 
@@ -73,6 +74,8 @@ export class RegionalStack extends Stack {
   readonly logStore: LogStore;
   /** The daily sweep of each tenant's log lines past its log retention. */
   readonly logRetention: LogRetention;
+  /** Hourly scheduled SLA reports, their bucket and link key (links open through the alerts API). */
+  readonly reportScheduler: ReportScheduler;
   /** Every function of the region (newFunction), for the environment they all share. */
   private readonly allFunctions: PlatformFunction[] = [];
 
@@ -242,6 +245,18 @@ export class RegionalStack extends Stack {
       deadLetterQueue: this.alerting.targetDeadLetterQueue,
       newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
     });
+
+    this.reportScheduler = new ReportScheduler(this, 'ReportScheduler', {
+      table: this.table,
+      metricStore: this.metricStore,
+      emailTopic: this.alerting.emailTopic,
+      reader: this.functions.alerts,
+      messagingKey: this.keys.messaging,
+      deadLetterQueue: this.alerting.targetDeadLetterQueue,
+      newFunction: (fnId, fnProps) => this.newFunction(fnId, fnProps),
+    });
+    // Offboarding exports and erases the tenant's report PDFs with its other regional data.
+    this.reportScheduler.bindEraser(this.offboarding.worker);
 
     this.websiteChecks = new WebsiteChecks(this, 'WebsiteChecks', {
       regions: config.regions.map((r) => r.region),

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'gone'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -42,6 +43,11 @@ export class ForbiddenError extends DomainError {
 export class NotFoundError extends DomainError {
   readonly status = 404;
   readonly code = 'not_found' as const;
+}
+/** It existed and is no more (an expired link): asking again will not help. */
+export class GoneError extends DomainError {
+  readonly status = 410;
+  readonly code = 'gone' as const;
 }
 export class ConflictError extends DomainError {
   readonly status = 409;

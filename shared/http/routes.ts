@@ -114,6 +114,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/report-schedules/{scheduleId}', function: 'alerts' },
   { method: 'PUT', path: '/v1/report-schedules/{scheduleId}', function: 'alerts' },
   { method: 'DELETE', path: '/v1/report-schedules/{scheduleId}', function: 'alerts' },
+  // A scheduled report's e-mailed link: the token is the credential (functions/alerts/report-file-routes.ts).
+  { method: 'GET', path: '/v1/report-files/{token}', function: 'alerts' },
   { method: 'GET', path: '/v1/alerts/{alertId}', function: 'alerts' },
   { method: 'POST', path: '/v1/alerts/{alertId}/ack', function: 'alerts' },
   // Prometheus' HTTP API (functions/query/app.ts): Grafana and Prometheus tools, tenant tokens.

@@ -41,6 +41,9 @@ export const METRIC = {
    * dashboard graphs the spill queue's own ApproximateNumberOfMessagesVisible under the same title.
    */
   spillQueueDepth: 'SpillQueueDepth',
+  /** Scheduled SLA reports e-mailed (one per recipient), and those that failed (functions/report-scheduler). */
+  scheduledReportsSent: 'ScheduledReportsSent',
+  scheduledReportFailures: 'ScheduledReportFailures',
 } as const;
 
 /** Dimension that carries the tenant on per-tenant usage metrics. */

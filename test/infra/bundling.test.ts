@@ -22,7 +22,7 @@ function requiredPackages(bundle: string): string[] {
 }
 
 describe('function bundling (real esbuild)', () => {
-  it('bundles every HTTP handler of one regional stack into loadable, minified CommonJS with source maps', () => {
+  it('bundles every HTTP handler of one regional stack (and the report scheduler) into loadable, minified CommonJS with source maps', () => {
     const stackId = `${STACK_PREFIX}-us-east-1`;
     const { assembly, platform } = synthPlatform(undefined, { bundle: [stackId], nag: false });
     const stack = platform.regional.get('us-east-1')!;
@@ -43,8 +43,13 @@ describe('function bundling (real esbuild)', () => {
     const layerAsset = `asset.${layers[0]!.Properties.Content.S3Key.replace(/\.zip$/, '')}`;
     const layerModules = join(assembly.directory, layerAsset, 'nodejs', 'node_modules');
     expect(existsSync(join(layerModules, '@aws-sdk', 'client-dynamodb', 'package.json'))).toBe(true);
-    for (const name of names) {
-      const id = stack.getLogicalId(stack.functions[name].fn.node.defaultChild as never);
+    // The HTTP functions, and the scheduled ones that have no route to exercise them.
+    const functions = [
+      ...names.map((name) => [name, stack.functions[name]] as const),
+      ['report-scheduler', stack.reportScheduler.scheduler] as const,
+    ];
+    for (const [name, platformFunction] of functions) {
+      const id = stack.getLogicalId(platformFunction.fn.node.defaultChild as never);
       const fn = template.Resources[id]!.Properties;
       // The staged asset directory is named after the asset hash the template's S3 key carries.
       const dir = join(assembly.directory, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);

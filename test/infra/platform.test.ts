@@ -9,6 +9,7 @@ import { ROUTES } from '#http/routes';
 import { ACTIONS_WITHOUT_RESOURCE_TYPES, starStatementIsJustified } from '../../infra/acknowledgements';
 import { DEFAULT_CONFIG } from '../../infra/config';
 import { REPO_ROOT } from '../../infra/constructs/platform-function';
+import { REPORT_FILE_EXPIRY_DAYS } from '../../infra/constructs/report-scheduler';
 import { WEBSITE_PROBE_FUNCTION_NAME } from '../../infra/constructs/website-checks';
 import { type CfnTemplate, deadLetterQueueIds } from '../../infra/evidence/checks';
 import { HTTP_FUNCTIONS } from '../../infra/functions';
@@ -934,8 +935,10 @@ describe('encryption at rest', () => {
         expect((r.Properties as Json).KmsMasterKeyId, `${stack.stackName}/${id}`).toBeDefined();
       for (const [id, r] of Object.entries(t.findResources('AWS::SecretsManager::Secret')))
         expect((r.Properties as Json).KmsKeyId, `${stack.stackName}/${id}`).toBeDefined();
+      // KMS cannot rotate HMAC keys (the report-link key, infra/constructs/report-scheduler.ts).
       for (const [id, r] of Object.entries(t.findResources('AWS::KMS::Key')))
-        expect((r.Properties as Json).EnableKeyRotation, `${stack.stackName}/${id}`).toBe(true);
+        if (!String((r.Properties as Json).KeySpec ?? '').startsWith('HMAC_'))
+          expect((r.Properties as Json).EnableKeyRotation, `${stack.stackName}/${id}`).toBe(true);
       for (const [id, r] of Object.entries(t.findResources('AWS::S3::Bucket'))) {
         expect(r.Properties, id).toMatchObject({
           BucketEncryption: {
@@ -958,7 +961,11 @@ describe('encryption at rest', () => {
           expect((r.Properties as Json).LifecycleConfiguration, id).toMatchObject({
             // (The log store's bucket adds a one-day rule for its Athena query results.)
             Rules: expect.arrayContaining([
-              expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' }),
+              // Report PDFs outlive their 30-day links (REPORT_FILE_EXPIRY_DAYS).
+              expect.objectContaining({
+                ExpirationInDays: id.startsWith('ReportScheduler') ? REPORT_FILE_EXPIRY_DAYS : 30,
+                Status: 'Enabled',
+              }),
             ]),
           });
         t.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -1,15 +1,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ReportLinks } from '#adapters/crypto/report-links';
+import { FileLinkKey } from '#adapters/local/file-link-key';
 import { LocalReportFiles } from '#adapters/local/report-files';
 import { SqliteAlertStore } from '#adapters/local/sqlite-alert-store';
 import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-ledger';
 import { LocalNoticeSender } from '#adapters/webhook/notice-sender';
-import { type Alert, alertIdTimePrefix } from '#domain/alerting/alert';
 import type { ReportSchedule } from '#domain/reports/schedule';
 import { runReportSchedules } from '../../functions/report-scheduler/runner';
+import { clearedCriticalAlert } from './support/alerts';
 
 const dir = mkdtempSync(join(tmpdir(), 'report-scheduler-'));
 const store = new SqliteAlertStore(join(dir, 'alerts.sqlite'));
@@ -31,6 +32,7 @@ const schedule: ReportSchedule = {
   createdAt: '2026-02-15T00:00:00Z',
   version: 1,
 };
+const links = new ReportLinks(new FileLinkKey(join(dir, 'link.key')), () => 'http://127.0.0.1:8080');
 const deps = {
   store,
   clock,
@@ -38,7 +40,7 @@ const deps = {
   schedules: async () => [schedule],
   recipients: async (s: ReportSchedule) => s.recipients.emails ?? [],
   tenantName: async () => 'Acme',
-  files: new LocalReportFiles(join(dir, 'reports')),
+  files: new LocalReportFiles(join(dir, 'reports'), links, clock),
   sender: new LocalNoticeSender({ postSigned: async () => {} }, outbox),
 };
 const outboxLines = () => {
@@ -56,23 +58,14 @@ const outboxLines = () => {
 describe('scheduled SLA reports', () => {
   it('after the month ends, e-mails each recipient the summary and a link to the PDF, once', async () => {
     // A critical alert on web-1 open 7 h 25 min in March (London: GMT, then BST from the 29th).
-    await store.putAlert({
-      tenantId: TENANT,
-      alertId: `${alertIdTimePrefix(Date.parse('2026-03-10T10:00:00Z'))}a1`,
-      ruleId: 'r1',
-      ruleName: 'down',
-      seriesKey: 'k',
-      metric: 'up',
-      dimensions: {},
-      resource: 'web-1',
-      cause: 'threshold',
-      status: 'cleared',
-      severity: 'critical',
-      openedAt: '2026-03-10T10:00:00.000Z',
-      updatedAt: '2026-03-10T17:25:00.000Z',
-      clearedAt: '2026-03-10T17:25:00.000Z',
-      history: [],
-    } as unknown as Alert);
+    await store.putAlert(
+      clearedCriticalAlert(
+        TENANT,
+        'web-1',
+        Date.parse('2026-03-10T10:00:00Z'),
+        Date.parse('2026-03-10T17:25:00Z'),
+      ),
+    );
 
     // Mid-March: February is owed (the schedule was created on the 15th), March is not yet.
     expect(await runReportSchedules(deps)).toEqual({ sent: 2, failed: 0 });
@@ -92,7 +85,12 @@ describe('scheduled SLA reports', () => {
     expect(text).toContain(`web-1: ${expected} %`);
     const link = /PDF \(the link expires\): (\S+)/.exec(text)?.[1];
     expect(link).toBeDefined();
-    const pdf = readFileSync(fileURLToPath(link as string));
+    // A link to the platform's own API that opens the tenant's PDF (report-files.test.ts: the route).
+    const token = (link as string).replace('http://127.0.0.1:8080/v1/report-files/', '');
+    const target = await links.open(token, now);
+    expect(target).toEqual({ tenantId: TENANT, key: 'reports/s1/2026-03-01.pdf' });
+    const file = await deps.files.fetch(target.tenantId, target.key);
+    const pdf = (file as { kind: 'content'; pdf: Buffer }).pdf;
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(1000);
 

@@ -147,7 +147,8 @@ describe('cross-tenant matrix over every route (local platform, HTTP)', () => {
         jobId: `${a.tenantId}-0000000000000`,
       };
       // Path parameters that are not ids of A's: a label name (Prometheus API), answered for B's own data.
-      const names: Record<string, string> = { name: 'system.hostname' };
+      // A report link's token is the credential itself: a made-up one opens nothing (404).
+      const names: Record<string, string> = { name: 'system.hostname', token: 'bm90LWEtdG9rZW4.x' };
       const bodies: Record<string, unknown> = {
         'PUT /v1/alert-rules/{ruleId}': { ...ruleBody, name: 'hijacked', escalationChainId: undefined },
         'PUT /v1/escalation-chains/{chainId}': { ...chainBody, name: 'hijacked' },

@@ -57,6 +57,9 @@ describe('/openapi.json', () => {
       else if (route.path.startsWith('/v1/notice'))
         // Security notices are the tenant admins' (functions/alerts/notice-routes.ts).
         expect(permission, route.path).toBe('notices:manage');
+      else if (route.path === '/v1/report-files/{token}')
+        // A scheduled report's e-mailed link: its HMAC-signed token is the credential, no bearer token.
+        expect(permission, route.path).toBe('none');
       else if (route.function === 'alerts')
         // A report is a POST (its definition is a body) that changes nothing: a read.
         expect(permission, route.path).toBe(
