@@ -145,6 +145,13 @@ describe('scheduled SLA reports on the local platform', () => {
       expect(mail.text).toContain('db-1: 100.000 %');
       expect(mail.text).toMatch(/PDF \(the link expires\): \S+/);
     }
+    // The e-mailed link opens the PDF through the platform's API, without a bearer token.
+    const link = /PDF \(the link expires\): (\S+)/.exec(mails[0]?.text ?? '')?.[1] ?? '';
+    expect(link).toMatch(/^http:\/\/.+\/v1\/report-files\/[\w.-]+$/);
+    const pdf = await fetch(link);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
   });
 
   it('sends nothing twice: another pass of the timer finds the week sent', async () => {
