@@ -25,7 +25,7 @@ import type { Alert, AlertCause, EarlierEscalation } from '#domain/alerting/aler
 import { alertIdTimePrefix, isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
 import { type Baseline, dynamicSeverity, historyMs, learnBaseline } from '#domain/alerting/baseline';
 import { explainingAlert, joinIncident } from '#domain/alerting/correlation';
-import { activeDowntime, type Downtime, type DowntimeTarget } from '#domain/alerting/downtime';
+import { activeDowntime, type Downtime, downtimeTargetOf } from '#domain/alerting/downtime';
 import {
   afterStageNotified,
   dueStage,
@@ -179,22 +179,6 @@ interface RulePass {
   downtimes?: Downtime[];
   seriesEvaluated: number;
   baselineLoads: number;
-}
-
-/** What a downtime must cover to silence an alert: its rule, resource names, series and linked resource. */
-function downtimeTargetOf(
-  ruleId: string,
-  resources: readonly string[],
-  dimensions: Dimensions,
-  linked: LinkedResource | undefined,
-): DowntimeTarget {
-  return {
-    ruleId,
-    resources,
-    ...(linked ? { groups: linked.groups } : {}),
-    ...(linked?.collectorId ? { collectorId: linked.collectorId } : {}),
-    dimensions,
-  };
 }
 
 export class AlertEngine {
