@@ -350,6 +350,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           await subscribe(address);
           if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
         },
+        unsubscribeUnused,
         audit,
       }),
       'POST /v1/alert-rules': async (event) => {
