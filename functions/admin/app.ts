@@ -302,8 +302,9 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     const csv =
       query.format === 'csv' || (!query.format && /\btext\/csv\b/.test(header(event, 'accept') ?? ''));
     if (!csv) return json(200, report);
-    // API Gateway (REST) buffers a Lambda's answer, so the lines are joined here as they are made;
-    // the cells are few (one per metric and datasource), so the body stays small.
+    // API Gateway (REST) buffers a Lambda's answer whole, so streaming gains nothing here: the
+    // report holds only the cells whose CSV fits MAX_BENCHMARK_CSV_BYTES (more are withheld and
+    // counted), so the joined body is bounded (test/reports/benchmarks-bound.test.ts).
     let body = '';
     for (const line of benchmarkCsvLines(report)) body += line;
     return {
