@@ -1,4 +1,5 @@
 import type { NoticeFanoutContinuation, NoticeFanoutQueue } from '#ports/notice-fanout-queue';
+import { BackgroundRuns } from './background-runs';
 
 /**
  * The local twin of the admin function's asynchronous self-invocation: the continuation runs in this
@@ -6,38 +7,25 @@ import type { NoticeFanoutContinuation, NoticeFanoutQueue } from '#ports/notice-
  * failed run is retried twice, as Lambda retries an asynchronous invocation.
  */
 export class InProcessNoticeFanout implements NoticeFanoutQueue {
-  private readonly running = new Set<Promise<void>>();
-  private closed = false;
+  private readonly runs: BackgroundRuns;
 
   constructor(
     private readonly worker: () => (continuation: NoticeFanoutContinuation) => Promise<unknown>,
-    private readonly onError: (error: unknown) => void = () => {},
-  ) {}
+    onError?: (error: unknown) => void,
+  ) {
+    this.runs = new BackgroundRuns({ maxAttempts: 3, retryMs: 10, ...(onError ? { onError } : {}) });
+  }
 
   async continueLater(continuation: NoticeFanoutContinuation): Promise<void> {
-    if (this.closed) return;
-    const run = (async () => {
-      for (let attempt = 1; attempt <= 3 && !this.closed; attempt++) {
-        await new Promise((resolve) => setImmediate(resolve));
-        try {
-          await this.worker()(continuation);
-          return;
-        } catch (error) {
-          this.onError(error);
-        }
-      }
-    })();
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    this.runs.start(() => this.worker()(continuation));
   }
 
   /** Resolves when every continuation, and those they queued, has run (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+  idle(): Promise<void> {
+    return this.runs.idle();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
+  close(): Promise<void> {
+    return this.runs.close();
   }
 }
