@@ -19,7 +19,7 @@ import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-le
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
 import { LocalNoticeSender } from '#adapters/webhook/notice-sender';
 import { WebhookNotifier } from '#adapters/webhook/webhook-notifier';
-import { hashSecret, issueCredential, newId } from '#domain/credentials';
+import { hashSecret } from '#domain/credentials';
 import { createObservability } from '#http/handler';
 import type { HttpEvent, HttpResult } from '#http/types';
 import type { NoticeFanoutQueue } from '#ports/notice-fanout-queue';
@@ -31,6 +31,7 @@ import {
 } from '../../functions/admin/app';
 import { lambdaContext } from '../../local/http-adapter';
 import { httpEvent } from '../fuzz/support/http-event';
+import { tenantsWithNoticeEmail } from './support/tenants';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -55,18 +56,7 @@ async function world(): Promise<World> {
   const store = new SqliteNoticeStore(join(dir, 'notices.sqlite'));
   const outbox = join(dir, 'outbox.jsonl');
   const now = new Date(AT);
-  const tenantIds: string[] = [];
-  for (let i = 0; i < TENANTS; i++) {
-    const tenantId = newId();
-    tenantIds.push(tenantId);
-    const admin = issueCredential('tenant', tenantId, now, { role: 'admin', name: 'admin' });
-    await tenants.createTenant({ tenantId, name: `t${i}`, status: 'active', createdAt: AT }, admin.record);
-    await store.putChannels({
-      tenantId,
-      recipients: [{ type: 'email', address: `sec${i}@t.example` }],
-      updatedAt: AT,
-    });
-  }
+  const tenantIds = await tenantsWithNoticeEmail(tenants, store, TENANTS, AT);
   const audit = new SqliteAuditLog(join(dir, 'audit.sqlite'));
   const ledger = new SqliteNotificationLedger(join(dir, 'alerts.sqlite'));
   const sender = new LocalNoticeSender(new WebhookNotifier(), outbox);
