@@ -2,7 +2,7 @@
  * A downtime made after an alert opened holds the alert's escalation (LogicMonitor: SDT suppresses the
  * notifications of alerts already active): the chain's next stage does not go out while the window
  * is open, whatever the downtime targets — the resource's collector, the resource itself, its group,
- * the datasource — and it goes out when the window ends with the alert still open (LM notifies an
+ * a website (a resource of type website), the datasource — and it goes out when the window ends with the alert still open (LM notifies an
  * alert still active when its SDT ends). End to end on the local platform, on a clock moved by hand.
  */
 import { describe, expect, it } from 'vitest';
@@ -29,9 +29,10 @@ async function breachAndTick(hosts: readonly string[]) {
 }
 
 describe('a downtime created after the alert opened', () => {
-  const HOSTS = ['by-collector', 'by-resource', 'by-group', 'control'];
+  const HOSTS = ['by-collector', 'by-resource', 'by-group', 'by-website', 'control'];
+  const HELD = HOSTS.filter((h) => h !== 'control');
 
-  it('holds the next stage for collector, resource and group targets, and resumes when it ends', async () => {
+  it('holds the next stage for collector, resource, group and website targets, and resumes when it ends', async () => {
     const collector = await e2e.platform.createCollector(e2e.adminToken, 'rack-9-collector');
     const resourceIds: Record<string, string> = {};
     for (const host of HOSTS)
@@ -39,13 +40,16 @@ describe('a downtime created after the alert opened', () => {
         await api<{ resourceId: string }>(
           'POST',
           '/v1/resources',
-          {
-            type: 'device',
-            name: host,
-            address: `${host}.example.com`,
-            ...(host === 'by-collector' ? { collectorId: collector.collectorId } : {}),
-            ...(host === 'by-group' ? { groups: ['maintenance-db'] } : {}),
-          },
+          host === 'by-website'
+            ? // A website is a resource of type website; its series link to it by its name.
+              { type: 'website', name: `${host}.example.com`, address: `https://${host}.example.com/` }
+            : {
+                type: 'device',
+                name: host,
+                address: `${host}.example.com`,
+                ...(host === 'by-collector' ? { collectorId: collector.collectorId } : {}),
+                ...(host === 'by-group' ? { groups: ['maintenance-db'] } : {}),
+              },
           201,
         )
       ).resourceId;
@@ -84,6 +88,7 @@ describe('a downtime created after the alert opened', () => {
       ['collector upgrade', { collectors: [collector.collectorId] }],
       ['host patching', { resources: [resourceIds['by-resource']] }],
       ['db group maintenance', { groups: ['maintenance-db'] }],
+      ['shop release', { resources: [resourceIds['by-website']] }],
     ] as const)
       await api('POST', '/v1/downtimes', { name, ...target, ...window }, 201);
 
@@ -93,15 +98,14 @@ describe('a downtime created after the alert opened', () => {
       await breachAndTick(HOSTS);
     }
     expect(stagesOf('control')).toEqual([0, 1]);
-    for (const host of ['by-collector', 'by-resource', 'by-group']) expect(stagesOf(host), host).toEqual([0]);
+    for (const host of HELD) expect(stagesOf(host), host).toEqual([0]);
 
     // The window ends with the alerts still open: the held stage goes out then, once.
     now = window.endsAt + MINUTE;
     await breachAndTick(HOSTS);
     now += MINUTE;
     await breachAndTick(HOSTS);
-    for (const host of ['by-collector', 'by-resource', 'by-group'])
-      expect(stagesOf(host), host).toEqual([0, 1]);
+    for (const host of HELD) expect(stagesOf(host), host).toEqual([0, 1]);
     expect(stagesOf('control')).toEqual([0, 1]);
   });
 
