@@ -114,12 +114,12 @@ const noticeContext = (deps: AdminDeps): FanoutContext | undefined =>
  */
 export function createNoticeFanoutWorker(
   deps: AdminDeps,
-): (continuation: NoticeFanoutContinuation) => Promise<void> {
+): (continuation: NoticeFanoutContinuation, context?: Context) => Promise<void> {
   const ctx = noticeContext(deps);
-  return async (continuation) => {
+  return async (continuation, context) => {
     if (!ctx) throw new Error('security-incident notices are not configured here');
     try {
-      await continueFanOut(ctx, continuation);
+      await continueFanOut(ctx, continuation, context && (() => context.getRemainingTimeInMillis()));
     } catch (error) {
       deps.observability.logger.error('notice fan-out run failed', {
         incidentId: continuation.incidentId,
@@ -141,7 +141,7 @@ export function createAdminFunction(deps: AdminDeps) {
   ): Promise<HttpResult | undefined> => {
     // Only this function's role may invoke it besides API Gateway, whose events never look like this.
     if (isNoticeFanoutContinuation(event)) {
-      await fanOut(event);
+      await fanOut(event, context);
       return undefined;
     }
     return http(event, context);

@@ -13,6 +13,7 @@
  * failed ones. Every step is in the provider's audit trail and in each tenant's.
  */
 import { randomBytes } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { recipientKey } from '#domain/alerting/escalation';
 import { ConflictError, NotFoundError, UnprocessableError } from '#domain/errors';
 import {
@@ -52,6 +53,11 @@ import type { RecipientSecrets } from '../alerts/recipient-secrets';
 
 export const FANOUT_PAGE_SIZE = 25;
 export const FANOUT_PAGES = 4;
+/**
+ * A run starts another page only with this much of its invocation left: a run cut off by its timeout
+ * would hand nothing on (the pages it saved stay; `…/deliver` resumes).
+ */
+export const PAGE_TIME_RESERVE_MS = 5_000;
 /** Conditional writes retried this often when another writer got there first. */
 const WRITE_ATTEMPTS = 5;
 
@@ -254,10 +260,17 @@ async function tenantPage(
  * again from the first tenant (only failed or never-sent messages go out again), unless it is a
  * continuation (`restartWhenDone` false), which then has nothing to do.
  */
+/** How a run is bounded besides its pages: whether it restarts a done fan-out, and its time left. */
+interface RunOptions {
+  readonly restartWhenDone?: boolean;
+  /** The invocation's remaining time (Lambda context); absent: only the page bound applies. */
+  readonly timeLeftMs?: () => number;
+}
+
 export async function fanOut(
   ctx: FanoutContext,
   incidentId: string,
-  options?: { restartWhenDone?: boolean },
+  options?: RunOptions,
 ): Promise<Incident> {
   return (await fanOutRun(ctx, incidentId, options)).incident;
 }
@@ -266,7 +279,7 @@ export async function fanOut(
 async function fanOutRun(
   ctx: FanoutContext,
   incidentId: string,
-  { restartWhenDone = true }: { restartWhenDone?: boolean } = {},
+  { restartWhenDone = true, timeLeftMs }: RunOptions = {},
 ): Promise<{ incident: Incident; lost: boolean }> {
   let incident = await ctx.store.getIncident(incidentId);
   if (!incident) throw new NotFoundError('no such incident', 'incidentId');
@@ -283,6 +296,7 @@ async function fanOutRun(
   const update = incident.updates[incident.fanout.seq] as IncidentUpdate;
   const pages = ctx.fanoutLimits?.pages ?? FANOUT_PAGES;
   for (let page = 0; page < pages && !incident.fanout.done; page++) {
+    if (page > 0 && timeLeftMs && timeLeftMs() < PAGE_TIME_RESERVE_MS) break;
     const { tenantIds, next } = await tenantPage(ctx, incident, incident.fanout.cursor);
     let sent = 0;
     let failed = 0;
@@ -325,7 +339,7 @@ async function fanOutRun(
 async function fanOutAndHandOn(
   ctx: FanoutContext,
   incidentId: string,
-  options?: { restartWhenDone?: boolean },
+  options?: RunOptions,
 ): Promise<Incident> {
   const { incident, lost } = await fanOutRun(ctx, incidentId, options);
   if (!lost && !incident.fanout.done && ctx.fanoutQueue)
@@ -341,11 +355,18 @@ async function fanOutAndHandOn(
 export async function continueFanOut(
   ctx: FanoutContext,
   continuation: NoticeFanoutContinuation,
+  timeLeftMs?: () => number,
 ): Promise<void> {
   const incident = await ctx.store.getIncident(continuation.incidentId);
   if (!incident || incident.fanout.done || incident.fanout.seq !== continuation.seq) return;
-  await fanOutAndHandOn(ctx, continuation.incidentId, { restartWhenDone: false });
+  await fanOutAndHandOn(ctx, continuation.incidentId, {
+    restartWhenDone: false,
+    ...(timeLeftMs ? { timeLeftMs } : {}),
+  });
 }
+
+const timeLeftOf = (context: Context | undefined) =>
+  context ? { timeLeftMs: () => context.getRemainingTimeInMillis() } : {};
 
 export function noticeAdminRoutes(
   ctx: FanoutContext,
@@ -357,7 +378,7 @@ export function noticeAdminRoutes(
     return incident;
   };
   return {
-    'POST /admin/v1/incidents': async (event) => {
+    'POST /admin/v1/incidents': async (event, context) => {
       await authorize(event);
       requireMediaType(event, ['application/json']);
       const input = parseOrThrow(incidentInputSchema, readJson(event));
@@ -369,7 +390,7 @@ export function noticeAdminRoutes(
         status: input.status,
         tenants: incident.tenants === 'all' ? 'all' : incident.tenants.length,
       });
-      return json(201, incidentView(await fanOutAndHandOn(ctx, incident.incidentId)), {
+      return json(201, incidentView(await fanOutAndHandOn(ctx, incident.incidentId, timeLeftOf(context))), {
         location: `/admin/v1/incidents/${incident.incidentId}`,
       });
     },
@@ -383,7 +404,7 @@ export function noticeAdminRoutes(
       await authorize(event);
       return json(200, incidentView(await incidentOf(event)));
     },
-    'POST /admin/v1/incidents/{incidentId}/updates': async (event) => {
+    'POST /admin/v1/incidents/{incidentId}/updates': async (event, context) => {
       await authorize(event);
       requireMediaType(event, ['application/json']);
       const input = parseOrThrow(incidentUpdateInputSchema, readJson(event));
@@ -397,12 +418,12 @@ export function noticeAdminRoutes(
         seq: updated.fanout.seq,
         status: input.status,
       });
-      return json(201, incidentView(await fanOutAndHandOn(ctx, incident.incidentId)));
+      return json(201, incidentView(await fanOutAndHandOn(ctx, incident.incidentId, timeLeftOf(context))));
     },
-    'POST /admin/v1/incidents/{incidentId}/deliver': async (event) => {
+    'POST /admin/v1/incidents/{incidentId}/deliver': async (event, context) => {
       await authorize(event);
       const incident = await incidentOf(event);
-      return json(200, incidentView(await fanOutAndHandOn(ctx, incident.incidentId)));
+      return json(200, incidentView(await fanOutAndHandOn(ctx, incident.incidentId, timeLeftOf(context))));
     },
     'GET /admin/v1/incidents/{incidentId}/tenants/{tenantId}': async (event) => {
       await authorize(event);

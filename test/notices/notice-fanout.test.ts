@@ -29,6 +29,7 @@ import {
   createAdminHandler,
   createNoticeFanoutWorker,
 } from '../../functions/admin/app';
+import { PAGE_TIME_RESERVE_MS } from '../../functions/admin/notices';
 import { lambdaContext } from '../../local/http-adapter';
 import { httpEvent } from '../fuzz/support/http-event';
 import { tenantsWithNoticeEmail } from './support/tenants';
@@ -195,6 +196,28 @@ describe('notice fan-out past one run (AWS: the admin function invokes itself)',
     await fn(JSON.parse(new TextDecoder().decode(again)), context('dup'));
     expectEveryTenantOnce(w, 'investigating');
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(TENANTS / 20);
+    lambda.restore();
+  });
+
+  it('starts no further page with too little of the invocation left, and hands the rest on', async () => {
+    const w = await world();
+    const lambda = mockClient(LambdaClient);
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+    const fn = createAdminFunction(
+      w.deps(new LambdaNoticeFanout(new LambdaClient({ region: 'us-west-2' }), 'obs-admin')),
+    );
+    // 4 s left: under PAGE_TIME_RESERVE_MS after the first page, so one page of 10, not two.
+    const short = { ...context('short'), getRemainingTimeInMillis: () => PAGE_TIME_RESERVE_MS - 1_000 };
+    const posted = bodyOf(await fn(postIncident, short), 201);
+    expect(posted.fanout).toMatchObject({ done: false, tenants: 10 });
+    for (let ran = 0; ran < lambda.commandCalls(InvokeCommand).length; ran++) {
+      const payload = lambda.commandCalls(InvokeCommand)[ran]!.args[0].input.Payload as Uint8Array;
+      await fn(JSON.parse(new TextDecoder().decode(payload)), short);
+    }
+    // One page of 10 a run: the request's run and 25 continuations reach all 260; the full last page
+    // leaves a cursor, so a 26th continuation finds the end.
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(TENANTS / 10);
+    expectEveryTenantOnce(w, 'investigating');
     lambda.restore();
   });
 
