@@ -29,6 +29,8 @@ export interface FunctionSpec {
   readonly memorySize?: number;
   /** Lambda timeout (default 10 s, platform-function.ts). */
   readonly timeoutSeconds?: number;
+  /** Also invoked asynchronously (by itself): failed events go to an on-failure queue. */
+  readonly asyncInvocations?: boolean;
 }
 
 export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
@@ -65,6 +67,10 @@ export const HTTP_FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Downloads of offboarding archives (the worker writes them).
     archives: 'read',
     providerToken: true,
+    // A security notice's fan-out goes on in the function's own asynchronous invocations; each run
+    // stops starting pages 5 s before its timeout, which is API Gateway's 29 s integration limit.
+    asyncInvocations: true,
+    timeoutSeconds: 29,
   },
   alerts: {
     entry: 'functions/alerts/handler.ts',

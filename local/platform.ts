@@ -15,6 +15,7 @@ import {
 } from '#adapters/local/console-identity';
 import { FileArchiveStore } from '#adapters/local/file-archive-store';
 import { FileLinkKey } from '#adapters/local/file-link-key';
+import { InProcessNoticeFanout } from '#adapters/local/in-process-notice-fanout';
 import { InProcessOffboardingQueue } from '#adapters/local/in-process-offboarding-queue';
 import { LocalKeyService } from '#adapters/local/local-key-service';
 import { LocalReportFiles } from '#adapters/local/report-files';
@@ -43,7 +44,7 @@ import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
 import { METRIC } from '#ports/operational-metrics';
 import type { TenantDataHolder } from '#ports/tenant-data';
-import { createAdminHandler } from '../functions/admin/app';
+import { type AdminDeps, createAdminHandler, createNoticeFanoutWorker } from '../functions/admin/app';
 import { backendRuleExpressions, RULE_QUERY_LIMITS } from '../functions/alert-evaluator/rule-expressions';
 import { createApiHandler } from '../functions/api/app';
 import { createIngestHandler } from '../functions/ingest/app';
@@ -144,6 +145,8 @@ export interface RunningPlatform {
   authFailures(minutes?: number): Promise<AuthFailureCount[]>;
   /** Resolves when every queued offboarding part has run (tests). */
   offboardingIdle(): Promise<void>;
+  /** Resolves when every security notice's fan-out has run to its end (tests). */
+  noticeFanoutIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -338,23 +341,31 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     { onError: (error) => console.error('offboarding part failed; retrying', error) },
   );
 
+  // A security notice's fan-out past one run's tenants goes on in the background, through the same
+  // code as the admin function's asynchronous self-invocation on AWS.
+  const noticeFanout = new InProcessNoticeFanout(
+    () => noticeFanoutWorker,
+    (error) => console.error('notice fan-out run failed; retrying', error),
+  );
+  const adminDeps: AdminDeps = {
+    tenants,
+    providerTokenHash: async () => tokenHash,
+    clock,
+    observability: platformMetrics.observability('admin'),
+    keys,
+    audit,
+    archives,
+    consoleTokens: consoleIdentity,
+    consoleUsers: consoleIdentity,
+    metrics,
+    alerts: alerting.store,
+    notices: { ...alerting.notices, fanoutQueue: noticeFanout },
+    region,
+    offboarding: { queue: offboardingQueue, region: region.region, regions: [region.region] },
+  };
+  const noticeFanoutWorker = createNoticeFanoutWorker(adminDeps);
   const handlers: Record<FunctionName, HttpHandler> = {
-    admin: createAdminHandler({
-      tenants,
-      providerTokenHash: async () => tokenHash,
-      clock,
-      observability: platformMetrics.observability('admin'),
-      keys,
-      audit,
-      archives,
-      consoleTokens: consoleIdentity,
-      consoleUsers: consoleIdentity,
-      metrics,
-      alerts: alerting.store,
-      notices: alerting.notices,
-      region,
-      offboarding: { queue: offboardingQueue, region: region.region, regions: [region.region] },
-    }),
+    admin: createAdminHandler(adminDeps),
     api: createApiHandler({
       tenants,
       metrics,
@@ -497,10 +508,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       return audit.authFailures(minute(now - minutes * 60_000), minute(now));
     },
     offboardingIdle: () => offboardingQueue.idle(),
+    noticeFanoutIdle: () => noticeFanout.idle(),
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await offboardingQueue.close();
+      await noticeFanout.close();
       await platformMetrics.close();
       platformMetricStore.close();
       await spillReplay.stop();

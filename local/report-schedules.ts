@@ -6,6 +6,7 @@
  * again, or a second platform on the same metadata, sends nothing twice.
  */
 import { tenantOwnership } from '#adapters/tenancy/tenant-region';
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import type { RegionSettings } from '#domain/region';
 import { createObservability } from '#http/handler';
 import type { AlertStore } from '#ports/alert-store';
@@ -57,11 +58,9 @@ export function startLocalReportSchedules(
     ledger: deps.ledger,
     sender: deps.sender,
     files: deps.files,
-    schedules: async () => {
-      const schedules = await allReportSchedules(deps.tenants);
-      const owned = await Promise.all(schedules.map((s) => owns(s.tenantId)));
-      return schedules.filter((_, i) => owned[i]);
-    },
+    // A downtime on a report resource's collector or group is excluded like one on the resource.
+    resources: new TenantResourceDirectory(deps.tenants, { now: () => deps.clock.now().getTime() }),
+    schedules: () => allReportSchedules(deps.tenants, owns),
     recipients: (schedule: Parameters<typeof reportRecipients>[1]) => reportRecipients(deps.alerts, schedule),
     tenantName: async (tenantId: string) => (await deps.tenants.getTenant(tenantId))?.name ?? tenantId,
   };

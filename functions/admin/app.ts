@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { issueCredential, newId } from '#domain/credentials';
 import { NotFoundError, UnprocessableError } from '#domain/errors';
 import { type OffboardingJob, tenantOfJob } from '#domain/offboarding';
@@ -6,7 +7,6 @@ import { endpointsOf, homeRegionOf, type RegionSettings } from '#domain/region';
 import { benchmarkCsvLines, benchmarkQuerySchema } from '#domain/reports/aggregates';
 import { createTenantSchema, type Tenant } from '#domain/tenant';
 import { parseOrThrow } from '#domain/validation';
-
 import { authenticateProvider, authenticateProviderAudited } from '#http/auth';
 import { readJson, requireMediaType } from '#http/body';
 import { httpHandler, type Observability, router } from '#http/handler';
@@ -23,11 +23,18 @@ import {
 } from '#ports/console-identity';
 import type { KeyService } from '#ports/key-service';
 import type { MetricStore } from '#ports/metric-store';
+import { isNoticeFanoutContinuation, type NoticeFanoutContinuation } from '#ports/notice-fanout-queue';
 import type { OffboardingQueue } from '#ports/offboarding-queue';
 import type { TenantStore } from '#ports/tenant-store';
 import { startOffboarding } from '../offboarding/job';
 import { computeBenchmarks } from './benchmarks';
-import { NOTICE_ADMIN_ROUTES, type NoticeDeps, noticeAdminRoutes } from './notices';
+import {
+  continueFanOut,
+  type FanoutContext,
+  NOTICE_ADMIN_ROUTES,
+  type NoticeDeps,
+  noticeAdminRoutes,
+} from './notices';
 import { consoleUserSchema, providerAuditQuery } from './operations';
 
 export interface AdminDeps {
@@ -92,6 +99,52 @@ export function offboardingJobView(tenantId: string, job: OffboardingJob) {
     })),
     ...(job.key ? { key: job.key } : {}),
     ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+  };
+}
+
+const noticeContext = (deps: AdminDeps): FanoutContext | undefined =>
+  deps.notices && deps.audit
+    ? { ...deps.notices, tenants: deps.tenants, audit: deps.audit, clock: deps.clock }
+    : undefined;
+
+/**
+ * The admin function's second entry: a security notice's fan-out going on (its own asynchronous
+ * invocation, or the local background loop). A failure is logged and thrown, so the invocation is
+ * retried; the progress saved per page makes the retry go on from where it stopped.
+ */
+export function createNoticeFanoutWorker(
+  deps: AdminDeps,
+): (continuation: NoticeFanoutContinuation, context?: Context) => Promise<void> {
+  const ctx = noticeContext(deps);
+  return async (continuation, context) => {
+    if (!ctx) throw new Error('security-incident notices are not configured here');
+    try {
+      await continueFanOut(ctx, continuation, context && (() => context.getRemainingTimeInMillis()));
+    } catch (error) {
+      deps.observability.logger.error('notice fan-out run failed', {
+        incidentId: continuation.incidentId,
+        seq: continuation.seq,
+        error: error as Error,
+      });
+      throw error;
+    }
+  };
+}
+
+/** The Lambda's handler: API Gateway requests, and the notice fan-out's own continuations. */
+export function createAdminFunction(deps: AdminDeps) {
+  const http = createAdminHandler(deps);
+  const fanOut = createNoticeFanoutWorker(deps);
+  return async (
+    event: HttpEvent | NoticeFanoutContinuation,
+    context: Context,
+  ): Promise<HttpResult | undefined> => {
+    // Only this function's role may invoke it besides API Gateway, whose events never look like this.
+    if (isNoticeFanoutContinuation(event)) {
+      await fanOut(event, context);
+      return undefined;
+    }
+    return http(event, context);
   };
 }
 
@@ -249,8 +302,9 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
     const csv =
       query.format === 'csv' || (!query.format && /\btext\/csv\b/.test(header(event, 'accept') ?? ''));
     if (!csv) return json(200, report);
-    // API Gateway (REST) buffers a Lambda's answer, so the lines are joined here as they are made;
-    // the cells are few (one per metric and datasource), so the body stays small.
+    // API Gateway (REST) buffers a Lambda's answer whole, so streaming gains nothing here: the
+    // report holds only the cells whose CSV fits MAX_BENCHMARK_CSV_BYTES (more are withheld and
+    // counted), so the joined body is bounded (test/reports/benchmarks-bound.test.ts).
     let body = '';
     for (const line of benchmarkCsvLines(report)) body += line;
     return {
@@ -265,9 +319,8 @@ export function createAdminHandler(deps: AdminDeps): HttpHandler {
   }
 
   function noticeRoutes() {
-    const { notices, audit } = deps;
-    if (notices && audit)
-      return noticeAdminRoutes({ ...notices, tenants: deps.tenants, audit, clock: deps.clock }, authorize);
+    const ctx = noticeContext(deps);
+    if (ctx) return noticeAdminRoutes(ctx, authorize);
     const unavailable = async (event: HttpEvent): Promise<HttpResult> => {
       await authorize(event);
       throw new NotFoundError('security-incident notices are not configured here');

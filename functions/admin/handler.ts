@@ -1,9 +1,11 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   awsAlertStore,
   awsNoticeSender,
   awsNoticeStore,
   awsNotificationLedger,
 } from '#adapters/aws/eventbridge-alert-wiring';
+import { LambdaNoticeFanout } from '#adapters/aws/lambda-notice-fanout';
 import {
   awsArchiveStore,
   awsAuditLog,
@@ -20,7 +22,7 @@ import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
 import { RecipientSecrets } from '../alerts/recipient-secrets';
-import { createAdminHandler } from './app';
+import { createAdminFunction } from './app';
 
 const alerts = awsAlertStore();
 const tenants = awsTenantStore();
@@ -37,7 +39,7 @@ const metrics: MetricStore = {
   query: (tenantId, query) => metricsNow().query(tenantId, query),
 };
 
-export const handler = createAdminHandler({
+export const handler = createAdminFunction({
   tenants,
   providerTokenHash: providerTokenHashFromSecret(),
   clock: systemClock,
@@ -57,6 +59,8 @@ export const handler = createAdminHandler({
     sender: awsNoticeSender(),
     ledger: awsNotificationLedger(),
     secrets: new RecipientSecrets(keys, tenants),
+    // A fan-out past one run's tenants goes on in this function's own asynchronous invocations.
+    fanoutQueue: new LambdaNoticeFanout(new LambdaClient({}), process.env.AWS_LAMBDA_FUNCTION_NAME ?? ''),
   },
   // Offboarding runs as a job: this function suspends the tenant and queues a part per region
   // (functions/offboarding is the worker that exports and erases).

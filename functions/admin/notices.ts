@@ -3,14 +3,17 @@
  * each update to the affected tenants: a notice in the tenant's console (GET /v1/notices) and one
  * message per notice channel (e-mail, webhook) the tenant's admins configured.
  *
- * Bounded: a request delivers to at most FANOUT_PAGES pages of FANOUT_PAGE_SIZE tenants; the incident
- * keeps where it stopped (`fanout.cursor`), and `POST …/deliver` goes on from there (the answer says
- * `fanout.done`). Idempotent: every message has a stable delivery id (incident, update, tenant,
+ * Bounded: a run delivers to at most FANOUT_PAGES pages of FANOUT_PAGE_SIZE tenants; the incident
+ * keeps where it stopped (`fanout.cursor`) and the run hands the rest to the next one (NoticeFanoutQueue:
+ * the admin function invoking itself asynchronously, locally a background loop) until every affected
+ * tenant has the update. `POST …/deliver` resumes it by hand (a chain whose retries all failed) or,
+ * once done, retries the failed messages. Idempotent: every message has a stable delivery id (incident, update, tenant,
  * channel) claimed in the notification ledger before it is sent, so a retried or concurrent fan-out
  * sends nothing twice; a failed send releases its claim, so delivering again retries exactly the
  * failed ones. Every step is in the provider's audit trail and in each tenant's.
  */
 import { randomBytes } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { recipientKey } from '#domain/alerting/escalation';
 import { ConflictError, NotFoundError, UnprocessableError } from '#domain/errors';
 import {
@@ -38,6 +41,7 @@ import { json } from '#http/response';
 import type { HttpEvent } from '#http/types';
 import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
+import type { NoticeFanoutContinuation, NoticeFanoutQueue } from '#ports/notice-fanout-queue';
 import type { NoticeSender, NoticeStore } from '#ports/notice-store';
 import {
   type NotificationLedger,
@@ -49,6 +53,11 @@ import type { RecipientSecrets } from '../alerts/recipient-secrets';
 
 export const FANOUT_PAGE_SIZE = 25;
 export const FANOUT_PAGES = 4;
+/**
+ * A run starts another page only with this much of its invocation left: a run cut off by its timeout
+ * would hand nothing on (the pages it saved stay; `…/deliver` resumes).
+ */
+export const PAGE_TIME_RESERVE_MS = 5_000;
 /** Conditional writes retried this often when another writer got there first. */
 const WRITE_ATTEMPTS = 5;
 
@@ -58,8 +67,10 @@ export interface NoticeDeps {
   readonly ledger: NotificationLedger;
   /** Opens sealed webhook secrets for signing (absent: a channel with a sealed secret fails). */
   readonly secrets?: Pick<RecipientSecrets, 'openRecipient'>;
-  /** Tenants a page, pages a request (default FANOUT_PAGE_SIZE, FANOUT_PAGES). */
+  /** Tenants a page, pages a run (default FANOUT_PAGE_SIZE, FANOUT_PAGES). */
   readonly fanoutLimits?: { readonly pageSize: number; readonly pages: number };
+  /** Where a run that did not reach every tenant hands on the rest (absent: `…/deliver` goes on). */
+  readonly fanoutQueue?: NoticeFanoutQueue;
 }
 
 export interface FanoutContext extends NoticeDeps {
@@ -246,11 +257,33 @@ async function tenantPage(
 /**
  * Delivers the incident's latest update to at most FANOUT_PAGES pages of tenants from where the last
  * run stopped, saving the progress after each page. A run that finds the fan-out done starts it
- * again from the first tenant (only failed or never-sent messages go out again).
+ * again from the first tenant (only failed or never-sent messages go out again), unless it is a
+ * continuation (`restartWhenDone` false), which then has nothing to do.
  */
-export async function fanOut(ctx: FanoutContext, incidentId: string): Promise<Incident> {
+/** How a run is bounded besides its pages: whether it restarts a done fan-out, and its time left. */
+interface RunOptions {
+  readonly restartWhenDone?: boolean;
+  /** The invocation's remaining time (Lambda context); absent: only the page bound applies. */
+  readonly timeLeftMs?: () => number;
+}
+
+export async function fanOut(
+  ctx: FanoutContext,
+  incidentId: string,
+  options?: RunOptions,
+): Promise<Incident> {
+  return (await fanOutRun(ctx, incidentId, options)).incident;
+}
+
+/** The run, and whether another writer (a newer update, another run) took the incident from it. */
+async function fanOutRun(
+  ctx: FanoutContext,
+  incidentId: string,
+  { restartWhenDone = true, timeLeftMs }: RunOptions = {},
+): Promise<{ incident: Incident; lost: boolean }> {
   let incident = await ctx.store.getIncident(incidentId);
   if (!incident) throw new NotFoundError('no such incident', 'incidentId');
+  if (incident.fanout.done && !restartWhenDone) return { incident, lost: false };
   if (incident.fanout.done) {
     const restarted: Incident = {
       ...incident,
@@ -263,6 +296,7 @@ export async function fanOut(ctx: FanoutContext, incidentId: string): Promise<In
   const update = incident.updates[incident.fanout.seq] as IncidentUpdate;
   const pages = ctx.fanoutLimits?.pages ?? FANOUT_PAGES;
   for (let page = 0; page < pages && !incident.fanout.done; page++) {
+    if (page > 0 && timeLeftMs && timeLeftMs() < PAGE_TIME_RESERVE_MS) break;
     const { tenantIds, next } = await tenantPage(ctx, incident, incident.fanout.cursor);
     let sent = 0;
     let failed = 0;
@@ -284,7 +318,7 @@ export async function fanOut(ctx: FanoutContext, incidentId: string): Promise<In
       },
     };
     // A newer update (or another run) moved the incident on: stop; the deliveries made are recorded.
-    if (!(await ctx.store.putIncident(advanced, incident.version))) break;
+    if (!(await ctx.store.putIncident(advanced, incident.version))) return { incident, lost: true };
     incident = { ...advanced, version: incident.version + 1 };
     await providerAudit(ctx, 'incident.deliver', `incident/${incidentId}`, {
       seq: update.seq,
@@ -294,8 +328,45 @@ export async function fanOut(ctx: FanoutContext, incidentId: string): Promise<In
       done: incident.fanout.done,
     });
   }
+  return { incident, lost: false };
+}
+
+/**
+ * One bounded run, then the rest handed on: the run's progress is saved per page, so a continuation
+ * that is lost (every retry failed) leaves the incident where `…/deliver` resumes it. A run that lost
+ * the incident to another writer hands nothing on: the winner does (one chain, not one per race).
+ */
+async function fanOutAndHandOn(
+  ctx: FanoutContext,
+  incidentId: string,
+  options?: RunOptions,
+): Promise<Incident> {
+  const { incident, lost } = await fanOutRun(ctx, incidentId, options);
+  if (!lost && !incident.fanout.done && ctx.fanoutQueue)
+    await ctx.fanoutQueue.continueLater({ kind: 'notice-fanout', incidentId, seq: incident.fanout.seq });
   return incident;
 }
+
+/**
+ * A continuation's run: goes on with the fan-out it was queued for. A newer update (its own chain
+ * delivers it) or a finished fan-out make it stop; so does a run that lost the incident's write to
+ * another run (that one hands on).
+ */
+export async function continueFanOut(
+  ctx: FanoutContext,
+  continuation: NoticeFanoutContinuation,
+  timeLeftMs?: () => number,
+): Promise<void> {
+  const incident = await ctx.store.getIncident(continuation.incidentId);
+  if (!incident || incident.fanout.done || incident.fanout.seq !== continuation.seq) return;
+  await fanOutAndHandOn(ctx, continuation.incidentId, {
+    restartWhenDone: false,
+    ...(timeLeftMs ? { timeLeftMs } : {}),
+  });
+}
+
+const timeLeftOf = (context: Context | undefined) =>
+  context ? { timeLeftMs: () => context.getRemainingTimeInMillis() } : {};
 
 export function noticeAdminRoutes(
   ctx: FanoutContext,
@@ -307,7 +378,7 @@ export function noticeAdminRoutes(
     return incident;
   };
   return {
-    'POST /admin/v1/incidents': async (event) => {
+    'POST /admin/v1/incidents': async (event, context) => {
       await authorize(event);
       requireMediaType(event, ['application/json']);
       const input = parseOrThrow(incidentInputSchema, readJson(event));
@@ -319,7 +390,7 @@ export function noticeAdminRoutes(
         status: input.status,
         tenants: incident.tenants === 'all' ? 'all' : incident.tenants.length,
       });
-      return json(201, incidentView(await fanOut(ctx, incident.incidentId)), {
+      return json(201, incidentView(await fanOutAndHandOn(ctx, incident.incidentId, timeLeftOf(context))), {
         location: `/admin/v1/incidents/${incident.incidentId}`,
       });
     },
@@ -333,7 +404,7 @@ export function noticeAdminRoutes(
       await authorize(event);
       return json(200, incidentView(await incidentOf(event)));
     },
-    'POST /admin/v1/incidents/{incidentId}/updates': async (event) => {
+    'POST /admin/v1/incidents/{incidentId}/updates': async (event, context) => {
       await authorize(event);
       requireMediaType(event, ['application/json']);
       const input = parseOrThrow(incidentUpdateInputSchema, readJson(event));
@@ -347,12 +418,12 @@ export function noticeAdminRoutes(
         seq: updated.fanout.seq,
         status: input.status,
       });
-      return json(201, incidentView(await fanOut(ctx, incident.incidentId)));
+      return json(201, incidentView(await fanOutAndHandOn(ctx, incident.incidentId, timeLeftOf(context))));
     },
-    'POST /admin/v1/incidents/{incidentId}/deliver': async (event) => {
+    'POST /admin/v1/incidents/{incidentId}/deliver': async (event, context) => {
       await authorize(event);
       const incident = await incidentOf(event);
-      return json(200, incidentView(await fanOut(ctx, incident.incidentId)));
+      return json(200, incidentView(await fanOutAndHandOn(ctx, incident.incidentId, timeLeftOf(context))));
     },
     'GET /admin/v1/incidents/{incidentId}/tenants/{tenantId}': async (event) => {
       await authorize(event);

@@ -78,7 +78,7 @@ const incidentView = z.object({
   tenants: z.union([z.literal('all'), z.array(z.string())]),
   createdAt: z.string(),
   updates: z.array(incidentUpdateView),
-  /** How far the latest update's delivery went: POST …/deliver goes on while `done` is false. */
+  /** How far the latest update's delivery went: it goes on by itself until `done` (…/deliver resumes it). */
   fanout: z.object({
     seq: z.number(),
     cursor: z.optional(z.string()),
@@ -202,7 +202,12 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
             p90: z.number(),
           }),
         ),
-        suppressed: z.object({ tooFewTenants: z.number(), dominated: z.number() }),
+        suppressed: z.object({
+          tooFewTenants: z.number(),
+          dominated: z.number(),
+          /** Publishable cells withheld because the answer is bounded (MAX_BENCHMARK_CSV_BYTES). */
+          overLimit: z.optional(z.number()),
+        }),
       }),
       ...errors,
     },
@@ -211,7 +216,7 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     method: 'POST',
     path: '/admin/v1/incidents',
     summary:
-      'Post a security-incident notice to the affected tenants (or all): each gets it in its console and through its notice channels; delivers to the first tenants at once (see fanout)',
+      'Post a security-incident notice to the affected tenants (or all): each gets it in its console and through its notice channels; delivers to the first tenants at once, the rest in the background until fanout.done',
     ...provider,
     body: incidentInputSchema,
     responses: { 201: incidentView, ...errors },
@@ -243,7 +248,7 @@ export const ADMIN_OPERATIONS: readonly OperationDoc[] = [
     method: 'POST',
     path: '/admin/v1/incidents/{incidentId}/deliver',
     summary:
-      'Go on delivering the latest update (100 tenants a request) while fanout.done is false; once done, delivers again what failed',
+      'Resume delivering the latest update (100 tenants a run, the rest handed on in the background) while fanout.done is false; once done, delivers again what failed',
     ...provider,
     responses: { 200: incidentView, 409: null, ...errors },
   },

@@ -25,7 +25,7 @@ import type { Alert, AlertCause, EarlierEscalation } from '#domain/alerting/aler
 import { alertIdTimePrefix, isNotifiable, resourceKeyOf, resourceNamesOf } from '#domain/alerting/alert';
 import { type Baseline, dynamicSeverity, historyMs, learnBaseline } from '#domain/alerting/baseline';
 import { explainingAlert, joinIncident } from '#domain/alerting/correlation';
-import { activeDowntime, type Downtime } from '#domain/alerting/downtime';
+import { activeDowntime, type Downtime, downtimeTargetOf } from '#domain/alerting/downtime';
 import {
   afterStageNotified,
   dueStage,
@@ -393,13 +393,21 @@ export class AlertEngine {
       }
       if (!downtimes.has(alert.tenantId))
         downtimes.set(alert.tenantId, await this.deps.store.listDowntimes(alert.tenantId));
+      // The resource's groups and collector as they are now (a downtime on either covers it, as at
+      // opening): LogicMonitor's SDT silences an open alert's notifications too.
+      const linked =
+        alert.resourceId && this.deps.resources
+          ? (await this.deps.resources.indexOf(alert.tenantId)).get(alert.resourceId)
+          : undefined;
       const inDowntime = activeDowntime(
         downtimes.get(alert.tenantId) ?? [],
-        { ruleId: alert.ruleId, resources: resourceNamesOf(alert), dimensions: alert.dimensions },
+        downtimeTargetOf(alert.ruleId, resourceNamesOf(alert), alert.dimensions, linked),
         now,
       );
       if (inDowntime) {
-        // Maintenance started after the alert opened: hold the chain until the window ends.
+        // Maintenance started after the alert opened: hold the chain until the window ends; the stage
+        // that was due is sent then if the alert is still open and unacknowledged (LM notifies an
+        // alert still active when its SDT ends), the later ones at the chain's interval after it.
         await this.deps.store.advanceEscalation(
           { ...alert, escalation: { ...escalation, nextAt: inDowntime.windowEndsAt } },
           alert,
@@ -842,13 +850,7 @@ export class AlertEngine {
       };
       const downtime = activeDowntime(
         pass.downtimes ?? [],
-        {
-          ruleId: rule.ruleId,
-          resources: resourceNamesOf(resourceFields),
-          ...(linked ? { groups: linked.groups } : {}),
-          ...(linked?.collectorId ? { collectorId: linked.collectorId } : {}),
-          dimensions,
-        },
+        downtimeTargetOf(rule.ruleId, resourceNamesOf(resourceFields), dimensions, linked),
         pass.now,
       );
       // Correlation keys on the linked resource's id (dependencies are declared between API

@@ -359,6 +359,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           await subscribe(address);
           if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
         },
+        unsubscribeUnused,
         audit,
       }),
       ...reportFileRoutes({

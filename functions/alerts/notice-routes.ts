@@ -50,6 +50,12 @@ export function noticeRoutes(deps: {
   body: (event: HttpEvent) => unknown;
   /** Subscribes an e-mail address to the email topic for the tenant (AWS; nothing locally). */
   subscribe: (tenantId: string, address: string) => Promise<void>;
+  /**
+   * Releases the tenant's reference to e-mail addresses it no longer names, and unsubscribes those
+   * that nothing names any more (the escalation chains' reconciliation: a chain or another tenant
+   * still using an address keeps its subscription).
+   */
+  unsubscribeUnused: (tenantId: string, addresses: ReadonlySet<string>) => Promise<void>;
   audit: AuditChange;
 }): Record<(typeof NOTICE_ROUTES)[number], Route> {
   const storeOf = () => {
@@ -132,6 +138,12 @@ export function noticeRoutes(deps: {
         recipients,
         updatedAt: deps.clock.now().toISOString(),
       });
+      // After the write: the reconciliation reads the channels as they are now.
+      const kept = new Set(input.recipients.filter((r) => r.type === 'email').map((r) => r.address));
+      const removed = (before?.recipients ?? [])
+        .filter((r) => r.type === 'email' && !kept.has(r.address))
+        .map((r) => r.address);
+      await deps.unsubscribeUnused(principal.tenantId, new Set(removed));
       const view = channelsView(recipients);
       await deps.audit(
         event,

@@ -4,6 +4,7 @@
  * PDF with a timeline chart. The work is bounded: ≤ 500 resources × ≤ 11,000 slots, one metric query
  * under the query limits, or at most MAX_SLA_ALERTS alerts read from the history.
  */
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import type { Alert } from '#domain/alerting/alert';
 import { UnavailableError, UnprocessableError } from '#domain/errors';
 import {
@@ -13,6 +14,7 @@ import {
   type SlaReportInput,
   slaReportInputSchema,
 } from '#domain/reports/sla';
+import type { LinkedResource } from '#domain/resource-identity';
 import { parseOrThrow } from '#domain/validation';
 import type { Principal } from '#http/auth';
 import type { Route } from '#http/handler';
@@ -21,6 +23,7 @@ import type { HttpEvent } from '#http/types';
 import type { AlertStore } from '#ports/alert-store';
 import type { Clock } from '#ports/clock';
 import type { MetricStore } from '#ports/metric-store';
+import type { ResourceDirectory } from '#ports/resource-directory';
 import type { TenantStore } from '#ports/tenant-store';
 import { renderSlaPdf } from './sla-pdf';
 
@@ -34,6 +37,12 @@ export interface SlaReportSources {
   readonly store: Pick<AlertStore, 'alertHistory' | 'openAlertsOnResources' | 'listDowntimes'>;
   readonly metrics?: MetricStore;
   readonly clock: Clock;
+  /**
+   * The tenant's API resources: a downtime on a report resource's collector or group (or on its id
+   * or name) is excluded like one on the resource. Absent: only downtimes naming the report's
+   * resource values (and filters) are.
+   */
+  readonly resources?: ResourceDirectory;
 }
 
 /** Computes a tenant's SLA report from its metrics or alert history (the route and the scheduler). */
@@ -71,6 +80,7 @@ export async function slaReportFor(
 
   const definition = input.availability;
   const downtimes = await deps.store.listDowntimes(tenantId);
+  const links = await linksOf(deps, tenantId, input);
   if (definition.kind === 'metric') {
     if (!deps.metrics)
       throw new UnavailableError('metric-defined reports are not wired in this function', 60);
@@ -82,9 +92,27 @@ export async function slaReportFor(
       aggregation: 'avg',
       filters: definition.filters ?? {},
     });
-    return computeSlaReport(input, { series, downtimes });
+    return computeSlaReport(input, { series, downtimes, links });
   }
-  return computeSlaReport(input, { alerts: await alertsOf(tenantId, input), downtimes });
+  return computeSlaReport(input, { alerts: await alertsOf(tenantId, input), downtimes, links });
+}
+
+/** The API resource each report resource links to (the metric's `by` value or alert resource). */
+async function linksOf(
+  deps: SlaReportSources,
+  tenantId: string,
+  input: SlaReportInput,
+): Promise<Record<string, LinkedResource>> {
+  const index = await deps.resources?.indexOf(tenantId);
+  const links: Record<string, LinkedResource> = {};
+  if (!index) return links;
+  const definition = input.availability;
+  for (const resource of input.resources) {
+    const dimensions = definition.kind === 'metric' ? { [definition.by]: resource } : {};
+    const link = index.linkSeries(dimensions, resource);
+    if (link.kind === 'linked') links[resource] = link.resource;
+  }
+  return links;
 }
 
 export function slaRoutes(deps: {
@@ -96,11 +124,12 @@ export function slaRoutes(deps: {
   body: (event: HttpEvent) => unknown;
   audit: (event: HttpEvent, principal: Principal, action: string, target: string) => Promise<void>;
 }): Record<(typeof SLA_ROUTES)[number], Route> {
+  const resources = new TenantResourceDirectory(deps.tenants, { now: () => deps.clock.now().getTime() });
   return {
     'POST /v1/reports/sla': async (event) => {
       const principal = await deps.principalFor(event);
       const input = parseOrThrow(slaReportInputSchema, deps.body(event));
-      const report = await slaReportFor(deps, principal.tenantId, input);
+      const report = await slaReportFor({ ...deps, resources }, principal.tenantId, input);
       await deps.audit(event, principal, 'report.sla', `reports/sla?from=${report.from}&to=${report.to}`);
       if (input.format === 'pdf') {
         const tenant = await deps.tenants.getTenant(principal.tenantId);

@@ -18,6 +18,7 @@ import {
 import { awsReportFiles } from '#adapters/aws/report-files-wiring';
 import { awsRegionSettings, awsTenantStore, regionMetricStore } from '#adapters/aws/wiring';
 import { tenantOwnership } from '#adapters/tenancy/tenant-region';
+import { TenantResourceDirectory } from '#adapters/tenancy/tenant-resource-directory';
 import { createObservability } from '#http/handler';
 import { systemClock } from '#ports/clock';
 import { METRIC } from '#ports/operational-metrics';
@@ -33,12 +34,9 @@ const deps: ReportRunnerDeps = {
   store,
   metrics: regionMetricStore(),
   clock: systemClock,
-  schedules: async () => {
-    const mine = [];
-    for (const schedule of await allReportSchedules(tenants))
-      if (await homedHere(schedule.tenantId)) mine.push(schedule);
-    return mine;
-  },
+  // A downtime on a report resource's collector or group is excluded like one on the resource.
+  resources: new TenantResourceDirectory(tenants),
+  schedules: () => allReportSchedules(tenants, homedHere),
   recipients: (schedule) => reportRecipients(store, schedule),
   tenantName: async (tenantId) => (await tenants.getTenant(tenantId))?.name ?? tenantId,
   files: awsReportFiles().files,

@@ -10,14 +10,20 @@ import type { TenantStore } from '#ports/tenant-store';
 
 const PAGE = 100;
 
-/** Every schedule of every active tenant in this store (one region's tenants). */
-export async function allReportSchedules(tenants: TenantStore): Promise<ReportSchedule[]> {
+/**
+ * Every schedule of every active tenant in this store, or of those `homedHere` accepts (a region's
+ * runner serves only the tenants homed in it: their metrics are there).
+ */
+export async function allReportSchedules(
+  tenants: TenantStore,
+  homedHere: (tenantId: string) => Promise<boolean> = async () => true,
+): Promise<ReportSchedule[]> {
   const schedules: ReportSchedule[] = [];
   let tenantCursor: string | undefined;
   do {
     const page = await tenants.listTenants({ limit: PAGE, cursor: tenantCursor });
     for (const tenant of page.items) {
-      if (tenant.status !== 'active') continue;
+      if (tenant.status !== 'active' || !(await homedHere(tenant.tenantId))) continue;
       let cursor: string | undefined;
       do {
         const own = await tenants.listEntities('report-schedule', tenant.tenantId, { limit: PAGE, cursor });

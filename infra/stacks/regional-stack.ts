@@ -24,6 +24,7 @@ import { IngestStateTable } from '../constructs/ingest-state-table';
 import { LogRetention } from '../constructs/log-retention';
 import { LogStore } from '../constructs/log-store';
 import { MAGNETIC_REJECTIONS_FILTER_ID, MetricStore } from '../constructs/metric-store';
+import { NoticeFanout } from '../constructs/notice-fanout';
 import { OFFBOARDING_TIMEOUT, OffboardingWorker } from '../constructs/offboarding-worker';
 import { OpsMonitoring } from '../constructs/ops-monitoring';
 import { PlatformFunction, type PlatformFunctionProps } from '../constructs/platform-function';
@@ -68,6 +69,8 @@ export class RegionalStack extends Stack {
   readonly ingestSpill: IngestSpill;
   /** Alert bus, routing, topics, evaluator and notifier (infra/constructs/alerting.ts). */
   readonly alerting: Alerting;
+  /** The admin function's self-invocation that carries a security notice to every affected tenant. */
+  readonly noticeFanout: NoticeFanout;
   /** This region's website-check location and the scheduled checks of the tenants homed here. */
   readonly websiteChecks: WebsiteChecks;
   /** Tenant log lines: Firehose → S3 Parquet → Athena (infra/constructs/log-store.ts). */
@@ -138,6 +141,7 @@ export class RegionalStack extends Stack {
         serviceName: name,
         memorySize: spec.memorySize,
         ...(spec.timeoutSeconds ? { timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
+        ...(spec.asyncInvocations ? { asyncFailureKey: this.keys.messaging } : {}),
       });
       if (spec.table) fn.bindTable(this.table, spec.table);
       if (spec.ingestState) fn.bindTable(this.ingestState.table, spec.ingestState, INGEST_STATE_TABLE_ENV);
@@ -232,6 +236,7 @@ export class RegionalStack extends Stack {
     // alert e-mail topic (subscriptions filter on `recipient`): publish on that topic only.
     this.functions.admin.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.alerting.emailTopic.topicArn);
     this.alerting.emailTopic.grantPublish(this.functions.admin.fn);
+    this.noticeFanout = new NoticeFanout(this, 'NoticeFanout', { admin: this.functions.admin });
     this.ops.watchDeadLetterQueue('alert-targets', this.alerting.targetDeadLetterQueue);
     this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);
     // Log rules count matching lines through the region's log store.

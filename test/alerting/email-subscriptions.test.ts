@@ -1,7 +1,8 @@
 /**
  * The alerts API keeps SNS email subscriptions (filter policy on the `recipient` attribute the
- * notifier sets) in step with the email recipients of a tenant's escalation chains: the exact SNS
- * requests, asserted with aws-sdk-client-mock, driven through the API on the local platform.
+ * notifier sets) in step with the email recipients of a tenant's escalation chains and notice
+ * channels: the exact SNS requests, asserted with aws-sdk-client-mock, driven through the API on the
+ * local platform.
  */
 import {
   ListSubscriptionsByTopicCommand,
@@ -146,5 +147,83 @@ describe('email subscriptions for chain recipients', () => {
     });
     expect(response.status).toBe(503);
     expect(await api('GET', '/v1/escalation-chains')).toEqual(before);
+  });
+});
+
+/**
+ * Removing an e-mail address from a tenant's notice channels removes its subscription through the
+ * same reconciliation: not while a chain of the tenant, or another tenant, still names the address.
+ */
+const channels = (token: string, ...recipients: ({ type: string; address: string } | string)[]) =>
+  callApi(platform, '/v1/notice-channels', {
+    token,
+    method: 'PUT',
+    body: {
+      recipients: recipients.map((r) =>
+        typeof r === 'string' ? { type: 'email', address: `${r}@example.com` } : r,
+      ),
+    },
+  });
+const unsubscribed = () => sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input);
+const subscribed = () => sns.commandCalls(SubscribeCommand).map((c) => c.args[0].input.Endpoint);
+
+describe('email subscriptions for notice channels', () => {
+  let noticeAdmin: string;
+  beforeAll(async () => {
+    ({ adminToken: noticeAdmin } = await platform.createTenant('notice-subs'));
+  });
+  beforeEach(() => {
+    // Every address is subscribed and confirmed: the listing answers each with its own ARN.
+    sns.on(ListSubscriptionsByTopicCommand).resolves({
+      Subscriptions: ['ops', 'sec', 'chain', 'common'].map((name) => ({
+        TopicArn: TOPIC,
+        Protocol: 'email',
+        Endpoint: `${name}@example.com`,
+        SubscriptionArn: `${TOPIC}:sub-${name}`,
+      })),
+    });
+  });
+
+  it('unsubscribes an address removed from the channels, and only that one', async () => {
+    await channels(noticeAdmin, 'ops', 'sec', { type: 'webhook', address: 'https://hooks.example.com/sec' });
+    expect(subscribed()).toEqual(['ops@example.com', 'sec@example.com']);
+    expect(unsubscribed()).toEqual([]);
+    sns.resetHistory();
+    await channels(noticeAdmin, 'sec');
+    expect(sns.commandCalls(ListSubscriptionsByTopicCommand)[0]?.args[0].input).toEqual({ TopicArn: TOPIC });
+    expect(unsubscribed()).toEqual([{ SubscriptionArn: `${TOPIC}:sub-ops` }]);
+    expect((await callApi(platform, '/v1/notice-channels', { token: noticeAdmin }))['recipients']).toEqual([
+      { type: 'email', address: 'sec@example.com', hasSecret: false },
+    ]);
+  });
+
+  it("keeps an address one of the tenant's escalation chains still names, until the chain goes", async () => {
+    const chain = await callApi(platform, '/v1/escalation-chains', {
+      token: noticeAdmin,
+      method: 'POST',
+      body: { name: 'ops', stages: [{ recipients: [{ type: 'email', address: 'chain@example.com' }] }] },
+      status: 201,
+    });
+    await channels(noticeAdmin, 'sec', 'chain');
+    sns.resetHistory();
+    await channels(noticeAdmin, 'sec');
+    expect(unsubscribed()).toEqual([]);
+    await callApi(platform, `/v1/escalation-chains/${chain['chainId']}`, {
+      token: noticeAdmin,
+      method: 'DELETE',
+      status: 204,
+    });
+    expect(unsubscribed()).toEqual([{ SubscriptionArn: `${TOPIC}:sub-chain` }]);
+  });
+
+  it('keeps an address another tenant still names, and unsubscribes it with the last tenant', async () => {
+    const { adminToken: other } = await platform.createTenant('notice-subs-other');
+    await channels(noticeAdmin, 'sec', 'common');
+    await channels(other, 'common');
+    sns.resetHistory();
+    await channels(noticeAdmin, 'sec');
+    expect(unsubscribed()).toEqual([]);
+    await channels(other);
+    expect(unsubscribed()).toEqual([{ SubscriptionArn: `${TOPIC}:sub-common` }]);
   });
 });

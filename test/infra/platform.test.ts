@@ -53,6 +53,19 @@ function logicalId(region: string, construct: { node: { defaultChild?: unknown }
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
 
+/**
+ * The admin role's statements but those on its own on-failure queue (its notice fan-out runs are
+ * asynchronous self-invocations; Lambda sends a failed one there).
+ */
+function adminStatementsBesideFailureQueue(region: string): Statement[] {
+  const stack = synthed.platform.regional.get(region)!;
+  const admin = stack.functions.admin;
+  const failureQueue = stack.getLogicalId(admin.failureQueue!.node.defaultChild as never);
+  return statementsOf(region, logicalId(region, admin.fn.role!)).filter(
+    (s) => !JSON.stringify(s.Resource).includes(failureQueue),
+  );
+}
+
 /** The ARN pattern of the tables of a region's Timestream metrics database, as the grants name it. */
 function timestreamTablesArn(region: string) {
   const stack = synthed.platform.regional.get(region)!;
@@ -196,7 +209,7 @@ describe('metric store per region', () => {
       BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    const send = statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)).filter((s) =>
+    const send = adminStatementsBesideFailureQueue(region).filter((s) =>
       actionsOf([s]).includes('sqs:SendMessage'),
     );
     expect(send).toHaveLength(1);
@@ -571,7 +584,7 @@ describe('functions', () => {
     expect(readers.map(([name]) => name).sort()).toEqual(expected.sort());
     const ingest = actionsOf(statementsOf(region, logicalId(region, stack.functions.ingest.fn.role!)));
     expect(ingest.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
-    const admin = actionsOf(statementsOf(region, logicalId(region, stack.functions.admin.fn.role!)));
+    const admin = actionsOf(adminStatementsBesideFailureQueue(region));
     // The admin API only queues offboarding parts (by name, in each region); it writes no metrics.
     expect(admin.filter((a) => /^(sqs:|timestream:WriteRecords|aps:RemoteWrite)/.test(a))).toEqual([
       'sqs:SendMessage',
@@ -622,6 +635,35 @@ describe('functions', () => {
       ).Properties.Environment.Variables;
       expect(env[ALERT_ENV.emailTopicArn]).toEqual({ Ref: topic });
       expect(env[ENV.metricStore]).toBe(metricStore.timestreamDatabase ? 'timestream' : 'amp');
+    }
+  });
+
+  it('lets the admin function invoke itself (its own ARN only) for notice fan-outs, failures queued', () => {
+    for (const region of REGIONS) {
+      const stack = synthed.platform.regional.get(region)!;
+      const admin = stack.functions.admin;
+      const fnId = logicalId(region, admin.fn);
+      const invokes = statementsOf(region).filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+      const own = invokes.filter((s) => JSON.stringify(s.Resource).includes(fnId));
+      expect(own).toEqual([
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fnId, 'Arn'] } },
+      ]);
+      // Only the admin role holds that statement, in a policy of its own (no dependency cycle).
+      const policy = synthed.regional(region).toJSON().Resources[
+        stack.getLogicalId(stack.noticeFanout.policy.node.defaultChild as never)
+      ] as { Properties: { Roles: { Ref: string }[] } };
+      expect(policy.Properties.Roles).toEqual([{ Ref: logicalId(region, admin.fn.role!) }]);
+      const template = synthed.regional(region);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Provider admin API'),
+        RecursiveLoop: 'Allow',
+      });
+      const failureQueue = stack.getLogicalId(admin.failureQueue!.node.defaultChild as never);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+      });
     }
   });
 

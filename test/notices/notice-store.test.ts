@@ -14,11 +14,12 @@ import { SqliteNotificationLedger } from '#adapters/local/sqlite-notification-le
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
 import { LocalNoticeSender } from '#adapters/webhook/notice-sender';
 import { WebhookNotifier } from '#adapters/webhook/webhook-notifier';
-import { issueCredential, newId } from '#domain/credentials';
+import { newId } from '#domain/credentials';
 import { newIncident, noticeWithUpdate, type TenantNotice } from '#domain/notices';
 import type { NoticeStore } from '#ports/notice-store';
 import { fanOut } from '../../functions/admin/notices';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../support/dynamodb-local';
+import { tenantsWithNoticeEmail } from './support/tenants';
 
 let ddb: DynamoDbLocal;
 beforeAll(async () => {
@@ -117,18 +118,7 @@ describe('fan-out bounds', () => {
     const store = new SqliteNoticeStore(join(dir, 'notices.sqlite'));
     const outbox = join(dir, 'outbox.jsonl');
     const now = new Date(AT);
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const tenantId = newId();
-      ids.push(tenantId);
-      const admin = issueCredential('tenant', tenantId, now, { role: 'admin', name: 'admin' });
-      await tenants.createTenant({ tenantId, name: `t${i}`, status: 'active', createdAt: AT }, admin.record);
-      await store.putChannels({
-        tenantId,
-        recipients: [{ type: 'email', address: `sec${i}@t.example` }],
-        updatedAt: AT,
-      });
-    }
+    const ids = await tenantsWithNoticeEmail(tenants, store, 5, AT);
     const ctx = {
       store,
       tenants,

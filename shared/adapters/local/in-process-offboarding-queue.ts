@@ -1,4 +1,5 @@
 import type { OffboardingMessage, OffboardingQueue } from '#ports/offboarding-queue';
+import { BackgroundRuns } from './background-runs';
 
 /**
  * The local twin of the per-region SQS queues: a part runs in this process, on the next turn of the
@@ -6,44 +7,30 @@ import type { OffboardingMessage, OffboardingQueue } from '#ports/offboarding-qu
  * after `retryMs`, as SQS would after its visibility timeout, up to `maxAttempts`.
  */
 export class InProcessOffboardingQueue implements OffboardingQueue {
-  private readonly running = new Set<Promise<void>>();
-  private closed = false;
+  private readonly runs: BackgroundRuns;
 
   constructor(
     private readonly workerIn: (region: string) => (message: OffboardingMessage) => Promise<unknown>,
-    private readonly options: { retryMs?: number; maxAttempts?: number; onError?: (e: unknown) => void } = {},
-  ) {}
+    options: { retryMs?: number; maxAttempts?: number; onError?: (e: unknown) => void } = {},
+  ) {
+    this.runs = new BackgroundRuns({
+      maxAttempts: options.maxAttempts ?? 5,
+      retryMs: options.retryMs ?? 1000,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
 
   async enqueue(message: OffboardingMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     const work = this.workerIn(message.region);
-    const run = (async () => {
-      const maxAttempts = this.options.maxAttempts ?? 5;
-      for (let attempt = 1; attempt <= maxAttempts && !this.closed; attempt++) {
-        await new Promise((resolve) =>
-          setTimeout(
-            resolve,
-            attempt === 1 ? (options.delaySeconds ?? 0) * 1000 : (this.options.retryMs ?? 1000),
-          ),
-        );
-        try {
-          await work(message);
-          return;
-        } catch (error) {
-          this.options.onError?.(error);
-        }
-      }
-    })();
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    this.runs.start(() => work(message), (options.delaySeconds ?? 0) * 1000);
   }
 
   /** Resolves when every queued part has run (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+  idle(): Promise<void> {
+    return this.runs.idle();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.idle();
+  close(): Promise<void> {
+    return this.runs.close();
   }
 }

@@ -15,6 +15,7 @@
  */
 import type { Dimensions } from '../metrics';
 import { matchesFilters } from '../query';
+import type { LinkedResource } from '../resource-identity';
 import * as z from '../zod';
 import { type Recurrence, recurrenceSchema, type Window, windowAt, windowsBetween } from './recurrence';
 
@@ -137,6 +138,26 @@ export interface DowntimeTarget {
   /** The collector polling the linked resource, when it is linked and has one. */
   readonly collectorId?: string;
   readonly dimensions: Dimensions;
+}
+
+/**
+ * What a downtime must cover to silence an alert (or leave a slot out of an SLA): the rule, every
+ * name of the resource, the series and, when it links to an API resource, that one's groups and
+ * collector.
+ */
+export function downtimeTargetOf(
+  ruleId: string,
+  resources: readonly string[],
+  dimensions: Dimensions,
+  linked: Pick<LinkedResource, 'groups' | 'collectorId'> | undefined,
+): DowntimeTarget {
+  return {
+    ruleId,
+    resources,
+    ...(linked ? { groups: linked.groups } : {}),
+    ...(linked?.collectorId ? { collectorId: linked.collectorId } : {}),
+    dimensions,
+  };
 }
 
 /** The window of a downtime that contains an instant, if any. */

@@ -12,6 +12,13 @@ export const DEFAULT_K = 10;
 /** Below this no cell is published, whatever the caller asks. */
 export const MIN_K = 5;
 export const DEFAULT_MAX_SHARE = 0.5;
+/**
+ * The published cells' CSV is at most this many bytes (the JSON form carries the same cells). A
+ * Lambda answer behind API Gateway is buffered whole and at most 6 MB, so streaming it gains
+ * nothing: the answer is bounded instead. Cells past the bound are withheld, those covering the
+ * fewest tenants first, and counted (`suppressed.overLimit`).
+ */
+export const MAX_BENCHMARK_CSV_BYTES = 4 * 1024 * 1024;
 
 /** A metric's per-series summary (its mean over the period), or one alert (value 1). */
 export interface BenchmarkObservation {
@@ -39,8 +46,12 @@ export interface BenchmarkReport {
   readonly k: number;
   readonly maxShare: number;
   readonly published: BenchmarkCell[];
-  /** How many cells were withheld, by reason; never which. */
-  readonly suppressed: { readonly tooFewTenants: number; readonly dominated: number };
+  /** How many cells were withheld, by reason; never which (`overLimit`: past MAX_BENCHMARK_CSV_BYTES). */
+  readonly suppressed: {
+    readonly tooFewTenants: number;
+    readonly dominated: number;
+    readonly overLimit?: number;
+  };
 }
 
 export const benchmarkQuerySchema = z.object({
@@ -130,17 +141,36 @@ export function aggregateBenchmarks(
       p90: quantile(contributions, 0.9),
     });
   }
-  published.sort((a, b) => cellKey(a).localeCompare(cellKey(b)));
-  return { k, maxShare, published, suppressed: { tooFewTenants, dominated } };
+  // The widest cells first while their CSV fits the bound; then in key order.
+  published.sort((a, b) => b.tenants - a.tenants || cellKey(a).localeCompare(cellKey(b)));
+  const utf8 = new TextEncoder();
+  let bytes = utf8.encode(CSV_HEADER).length;
+  let kept = 0;
+  while (kept < published.length) {
+    const size = utf8.encode(csvLine(published[kept] as BenchmarkCell)).length;
+    if (bytes + size > MAX_BENCHMARK_CSV_BYTES) break;
+    bytes += size;
+    kept++;
+  }
+  const overLimit = published.length - kept;
+  const within = published.slice(0, kept).sort((a, b) => cellKey(a).localeCompare(cellKey(b)));
+  return {
+    k,
+    maxShare,
+    published: within,
+    suppressed: { tooFewTenants, dominated, ...(overLimit > 0 ? { overLimit } : {}) },
+  };
 }
 
 const CSV_COLUMNS = ['kind', 'metric', 'datasource', 'tenants', 'observations', 'median', 'p90'] as const;
+const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
+const csvLine = (cell: BenchmarkCell) => `${CSV_COLUMNS.map((c) => csvField(cell[c])).join(',')}\r\n`;
 
 /**
  * The published cells as CSV lines (header first), one at a time, so the caller writes them as they
  * come. Only published cells: suppression counts stay in the JSON form, and no line names a tenant.
  */
 export function* benchmarkCsvLines(report: Pick<BenchmarkReport, 'published'>): Generator<string> {
-  yield `${CSV_COLUMNS.join(',')}\r\n`;
-  for (const cell of report.published) yield `${CSV_COLUMNS.map((c) => csvField(cell[c])).join(',')}\r\n`;
+  yield CSV_HEADER;
+  for (const cell of report.published) yield csvLine(cell);
 }

@@ -16,11 +16,12 @@
  * does not hide another's outage).
  */
 import { type Alert, resourceNamesOf } from '../alerting/alert';
-import { type Downtime, downtimeTargets } from '../alerting/downtime';
+import { type Downtime, downtimeTargetOf, downtimeTargets } from '../alerting/downtime';
 import { windowsBetween } from '../alerting/recurrence';
 import { SEVERITIES, type Severity } from '../alerting/thresholds';
 import type { Dimensions } from '../metrics';
 import type { Series } from '../query';
+import type { LinkedResource } from '../resource-identity';
 import * as z from '../zod';
 
 export const MAX_SLA_SLOTS = 11_000;
@@ -165,6 +166,11 @@ export interface SlaData {
   /** Alert definition: alerts that may overlap the period. */
   readonly alerts?: readonly Alert[];
   readonly downtimes: readonly Downtime[];
+  /**
+   * The API resource each report resource links to (by id, name or hostname): a downtime on its
+   * id or name, its groups or its collector covers it as a downtime on the resource itself does.
+   */
+  readonly links?: Readonly<Record<string, LinkedResource>>;
 }
 
 export function computeSlaReport(input: SlaReportInput, data: SlaData): SlaReport {
@@ -180,10 +186,13 @@ export function computeSlaReport(input: SlaReportInput, data: SlaData): SlaRepor
   const results = input.resources.map((resource): SlaResourceResult => {
     const slots: SlotState[] = new Array(slotCount).fill(definition.kind === 'metric' ? 'noData' : 'up');
     const dimensions: Dimensions = definition.kind === 'metric' ? { [definition.by]: resource } : {};
+    const linked = data.links?.[resource];
+    const names = linked ? [resource, linked.resourceId, linked.name] : [resource];
+    const target = downtimeTargetOf('', names, dimensions, linked);
     for (const downtime of data.downtimes) {
       // A downtime for some rules only says nothing about the resource's availability.
       if (downtime.ruleIds?.length) continue;
-      if (!downtimeTargets(downtime, { ruleId: '', resources: [resource], dimensions })) continue;
+      if (!downtimeTargets(downtime, target)) continue;
       const windows = downtimeWindows(downtime, input.from, input.to);
       for (const w of windows) markOverlap(slots, input.from, stepMs, w.startsAt, w.endsAt, 'excluded');
       if (windows.length > 0)
