@@ -464,7 +464,7 @@ export function readSample(r: ProtoReader, sampleEnd: number, scratch: SeriesScr
 }
 
 /** Whether the double just read at `at` (as `value`) is the stale-marker NaN, by its exact bits. */
-function isStaleNaN(view: DataView, at: number, value: number): boolean {
+export function isStaleNaN(view: DataView, at: number, value: number): boolean {
   return (
     Number.isNaN(value) && view.getUint32(at + 4, true) === STALE_HI && view.getUint32(at, true) === STALE_LO
   );
