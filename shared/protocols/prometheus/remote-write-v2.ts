@@ -1,28 +1,20 @@
 /**
  * Prometheus remote write 2.0 (spec 2.0-rc.4): the `io.prometheus.write.v2.Request` protobuf
- * (schema-v2.ts, prompb/io/prometheus/write/v2/types.proto) read into the same sink as 1.0
- * (remote-write.ts), so ingest maps both with one consumer. Every string is a reference into the
- * request's symbols table; labels, help and unit are resolved here, so the sink sees strings.
- *
- * Symbols may follow the series on the wire (protobuf allows any field order), so the table is read
- * first, in a pass that skips everything else.
+ * (schema-v2.ts, prompb/io/prometheus/write/v2/types.proto), in two stages. decodeRequestV2 reads
+ * the bytes into a struct-of-arrays batch (RequestV2Batch): every field checked, strings left as
+ * references into the request's symbols table. replayRequestV2 resolves labels, help and unit and
+ * hands each series to the same sink as 1.0 (remote-write.ts), so ingest maps both with one consumer.
  */
-import {
-  decodeUtf8,
-  ProtobufDecodeError,
-  ProtoReader,
-  WIRE_FIXED64,
-  WIRE_LEN,
-  WIRE_VARINT,
-} from '../protobuf/reader';
+import { decodeUtf8, ProtobufDecodeError, ProtoReader, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader';
 import { withSnappyDecompressed } from '../snappy';
 import {
   finish,
   type Histogram,
   hashBytes,
-  isStaleNaN,
   type LabelsIdentity,
+  lastSample,
   readHistogram,
+  readSample,
   type SeriesMetadata,
   SeriesScratch,
   type TimeSeries,
@@ -406,7 +398,10 @@ function readTimeSeriesV2(
       case 2:
         r.expect(tag, WIRE_LEN, 'samples');
         batch.ensureSamples(samples + 1);
-        readSampleV2(r, r.lengthEnd(), batch, samples++);
+        readSample(r, r.lengthEnd());
+        batch.values[samples] = lastSample.value;
+        batch.timestamps[samples] = lastSample.timestamp;
+        batch.stale[samples++] = lastSample.stale;
         break;
       case 3: {
         r.expect(tag, WIRE_LEN, 'histograms');
@@ -438,28 +433,6 @@ function readTimeSeriesV2(
     throw new ProtobufDecodeError(`labels_refs has an odd length (${refs - firstRef})`);
   batch.sampleStart[s + 1] = samples;
   return refs;
-}
-
-/** A Sample message into the batch at `at`; the stale-marker NaN is flagged. */
-function readSampleV2(r: ProtoReader, sampleEnd: number, batch: RequestV2Batch, at: number): void {
-  let value = 0;
-  let timestamp = 0;
-  let stale = 0;
-  while (r.pos < sampleEnd) {
-    const t = r.tag();
-    if (t === 0x09) {
-      const pos = r.pos;
-      value = r.double();
-      stale = isStaleNaN(r.view, pos, value) ? 1 : 0;
-    } else if (t === 0x10) timestamp = r.int64();
-    else if (t >>> 3 === 1) r.expect(t, WIRE_FIXED64, 'sample.value');
-    else if (t >>> 3 === 2) r.expect(t, WIRE_VARINT, 'sample.timestamp');
-    else r.skip(t & 7);
-  }
-  finish(r, sampleEnd);
-  batch.values[at] = value;
-  batch.timestamps[at] = timestamp;
-  batch.stale[at] = stale;
 }
 
 /** A Metadata message; a repeated one merges into the previous (protobuf's rule for a singular message). */
