@@ -16,9 +16,12 @@ import {
 } from '#adapters/aws/amp-metric-store';
 import { unsignedRequests } from '#adapters/aws/amp-sigv4';
 import { decodeSpilledBatch, encodeSpilledBatch } from '#adapters/aws/spill-sqs-queue';
+import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { SpillingMetricStore } from '#adapters/spill/spilling-metric-store';
 import type { NativeHistogram } from '#domain/ingest/native-histogram';
+import { remoteWriteToBatch } from '#domain/ingest/remote-write';
 import type { Sample } from '#domain/metrics';
+import type { MetricQuery } from '#domain/query';
 import { encodeRemoteWriteBody, type Histogram } from '#protocols/prometheus/remote-write';
 import { REMOTE_WRITE_V2_HEADERS } from '#protocols/prometheus/remote-write-v2';
 import { snappyCompress, snappyDecompress } from '#protocols/snappy';
@@ -278,17 +281,162 @@ describe('AMP twin (Prometheus 2.42, native histograms on): the same histograms 
     ]);
   });
 
-  it('a series the store reads for /v1/metrics/query has no float values: the read does not break', async () => {
-    await store.write('tenant-2', [sample('lat', integer, T0)]);
+  it('/v1/metrics/query answers `_bucket`, `_count`, `_sum` from native histograms exactly as SQLite does from the converted ones', async () => {
+    const later = { ...integer, count: 14, zeroCount: 3, sum: 40 };
+    // Prometheus 2.42 keeps a series' histograms all integer or all float: the float one is its own series.
     expect(
-      await store.query('tenant-2', {
-        metric: 'lat',
-        fromMs: T0 - 1_000,
-        toMs: T0 + 1_000,
-        aggregation: 'avg',
-        filters: {},
-      }),
+      await store.write('tenant-2', [
+        sample('lat', integer, T0),
+        sample('lat', later, T0 + 30_000),
+        sample('size', float, T0 + 15_000),
+      ]),
+    ).toEqual({ accepted: 3, rejected: [] });
+    // The same histograms through the conversion the other stores get (remote write, no native option).
+    const series = (name: string, histograms: Histogram[]) => ({
+      labels: [
+        { name: '__name__', value: name },
+        { name: 'host', value: 'a' },
+      ],
+      samples: [],
+      histograms,
+    });
+    const converted = remoteWriteToBatch(
+      {
+        timeseries: [
+          series('lat', [wire(integer, T0), wire(later, T0 + 30_000)]),
+          series('size', [wire(float, T0 + 15_000)]),
+        ],
+      },
+      T0,
+    );
+    expect(converted.rejected).toBe(0);
+    const sqlite = new SqliteMetricStore(':memory:');
+    await sqlite.write('tenant-2', converted.samples);
+    const query = (metric: string, filters: Record<string, string> = {}): MetricQuery => ({
+      metric,
+      fromMs: T0 - 1_000,
+      toMs: T0 + 31_000,
+      aggregation: 'avg',
+      filters,
+    });
+    for (const q of [
+      query('lat_bucket'),
+      query('lat_count'),
+      query('lat_sum'),
+      query('size_bucket'),
+      query('size_count'),
+      query('size_sum'),
+      query('lat_bucket', { le: '1' }),
+      query('lat_count', { host: 'a' }),
+      query('lat_count', { host: 'b' }),
+      { ...query('lat_bucket'), stepSeconds: 60, aggregation: 'max' as const },
+    ]) {
+      const expected = await sqlite.query('tenant-2', q);
+      // Not an empty answer compared with an empty one (but for the host no series has).
+      if (q.filters['host'] !== 'b') expect(expected.length, JSON.stringify(q)).toBeGreaterThan(0);
+      expect(await store.query('tenant-2', q), JSON.stringify(q)).toEqual(expected);
+    }
+    expect(
+      (await store.query('tenant-2', query('lat_bucket'))).map((s) => s.dimensions['le']).sort(),
+    ).toEqual(
+      [
+        '-1',
+        String(-(2 ** -0.5)),
+        '-0.001',
+        '0.001',
+        String(2 ** -0.5),
+        '1',
+        String(2 ** 0.5),
+        '2',
+        String(2 ** 1.5),
+        '+Inf',
+      ].sort(),
+    );
+    // The native series itself has no float values, as no other store holds a float `lat`.
+    expect(await store.query('tenant-2', query('lat'))).toEqual([]);
+    sqlite.close();
+  });
+});
+
+describe('AMP adapter: /v1/metrics/query reads `<name>_bucket`, `_count`, `_sum` from the native histogram `<name>`', () => {
+  /** What Prometheus' API answers for a native histogram point: bounds by its own arithmetic, empty buckets left out. */
+  const answer = (metric: Record<string, string>, histograms: [number, unknown][]) => ({
+    status: 'success',
+    data: { resultType: 'matrix', result: histograms.length > 0 ? [{ metric, histograms }] : [] },
+  });
+  function queryingAmp(answers: unknown[]) {
+    const queries: Record<string, string>[] = [];
+    const store = new AmpMetricStore({
+      workspaceUrl: 'https://aps-workspaces.eu-west-2.amazonaws.com/workspaces/ws-test',
+      sign: unsignedRequests,
+      fetch: async (input, init) => {
+        expect(new URL(String(input)).pathname).toBe('/workspaces/ws-test/api/v1/query');
+        queries.push(
+          Object.fromEntries(new URLSearchParams(String(new TextDecoder().decode(init?.body as Uint8Array)))),
+        );
+        return Response.json(answers[queries.length - 1] ?? answer({}, []));
+      },
+    });
+    return { store, queries };
+  }
+  const t = T0 / 1000;
+  const point = {
+    count: '7',
+    sum: 'NaN',
+    buckets: [
+      // Schema 0 (base 2): bucket 1 holds 3, buckets 2 and 3 are empty (not reported), bucket 4 holds 4.
+      [0, '1', '2', '3'],
+      [0, '8.000000000000002', '16', '4'],
+    ],
+  };
+
+  it('asks for the float series, then the native one (without the `le` filter), and converts its buckets', async () => {
+    const { store, queries } = queryingAmp([
+      answer({}, []),
+      answer({ __name__: 'lat', tenant_id: 'tenant-1', host: 'a' }, [[t, point]]),
+    ]);
+    const series = await store.query('tenant-1', {
+      metric: 'lat_bucket',
+      fromMs: T0 - 999,
+      toMs: T0,
+      aggregation: 'avg',
+      filters: { host: 'a', le: '16' },
+    });
+    expect(queries).toEqual([
+      { query: '{tenant_id="tenant-1",__name__="lat_bucket",host="a",le="16"}[1000ms]', time: t.toFixed(3) },
+      { query: '{tenant_id="tenant-1",__name__="lat",host="a"}[1000ms]', time: t.toFixed(3) },
+    ]);
+    expect(series).toEqual([
+      { metric: 'lat_bucket', dimensions: { host: 'a', le: '16' }, points: [[T0, 7]] },
+    ]);
+  });
+
+  it('every bound in the conversion’s spelling with its cumulative count; count and sum (NaN stays NaN) as their series', async () => {
+    const read = async (metric: string) => {
+      const { store } = queryingAmp([
+        answer({}, []),
+        answer({ __name__: 'lat', tenant_id: 't' }, [[t, point]]),
+      ]);
+      return store.query('t', { metric, fromMs: T0 - 999, toMs: T0, aggregation: 'avg', filters: {} });
+    };
+    const buckets = await read('lat_bucket');
+    expect(Object.fromEntries(buckets.map((s) => [s.dimensions['le'], s.points.map(([, v]) => v)]))).toEqual({
+      '1': [0],
+      '2': [3],
+      '8': [3],
+      '16': [7],
+      '+Inf': [7],
+    });
+    expect(await read('lat_count')).toEqual([{ metric: 'lat_count', dimensions: {}, points: [[T0, 7]] }]);
+    expect((await read('lat_sum'))[0]?.points[0]?.[1]).toBeNaN();
+  });
+
+  it('a metric without the suffixes costs one query per window, as before', async () => {
+    const { store, queries } = queryingAmp([answer({ __name__: 'lat', tenant_id: 't' }, [[t, point]])]);
+    expect(
+      await store.query('t', { metric: 'lat', fromMs: T0 - 999, toMs: T0, aggregation: 'avg', filters: {} }),
     ).toEqual([]);
+    expect(queries).toHaveLength(1);
   });
 });
 

@@ -1,10 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type ClassicBuckets,
   classicBuckets,
+  classicBucketsFromReported,
   type ExponentialHistogram,
+  exponentialBound,
   fromOtelBuckets,
   MAX_BUCKETS_PER_POINT,
+  type ReportedBucket,
 } from '#domain/ingest/native-histogram';
 import { otlpToBatch } from '#domain/ingest/otlp-metrics';
 import { remoteWriteToBatch, remoteWriteWritten } from '#domain/ingest/remote-write';
@@ -275,5 +279,101 @@ describe('a stale native histogram', () => {
       { metric: 'lat_sum', dimensions: {}, timestampMs: nowMs, value: Number.NaN, stale: true },
     ]);
     expect(remoteWriteWritten(batch, [])).toEqual({ samples: 0, histograms: 1, exemplars: 0 });
+  });
+});
+
+/**
+ * The buckets Prometheus' HTTP API reports for a native histogram: non-empty ones only, bounds by its
+ * own arithmetic (a lookup table for schema > 0), here the exact bounds rounded to 14 digits.
+ */
+function reportedBuckets(h: ExponentialHistogram): ReportedBucket[] {
+  const rounded = (x: number) => Number(x.toPrecision(14));
+  const out: ReportedBucket[] = [];
+  const each = (side: ExponentialHistogram['positive'], fn: (index: number, count: number) => void) => {
+    let index = 0;
+    let k = 0;
+    for (const span of side.spans) {
+      index += span.offset;
+      for (let j = 0; j < span.length; j++, index++, k++) fn(index, side.counts[k]!);
+    }
+  };
+  each(h.negative, (i, count) => {
+    if (count > 0)
+      out.push({
+        lower: -rounded(exponentialBound(i, h.schema)),
+        upper: -rounded(exponentialBound(i - 1, h.schema)),
+        count,
+      });
+  });
+  if (h.zeroCount > 0) out.push({ lower: -h.zeroThreshold, upper: h.zeroThreshold, count: h.zeroCount });
+  each(h.positive, (i, count) => {
+    if (count > 0)
+      out.push({
+        lower: rounded(exponentialBound(i - 1, h.schema)),
+        upper: rounded(exponentialBound(i, h.schema)),
+        count,
+      });
+  });
+  return out.reverse(); // any order
+}
+
+describe('classic buckets from what Prometheus’ API reports of a native histogram (AMP reads)', () => {
+  const side = (counts: fc.Arbitrary<number>) =>
+    fc
+      .record({
+        offset: fc.integer({ min: 1, max: 6 }),
+        gap: fc.integer({ min: 0, max: 3 }),
+        first: fc.array(counts, { minLength: 0, maxLength: 4 }),
+        second: fc.array(counts, { minLength: 0, maxLength: 4 }),
+      })
+      .map(({ offset, gap, first, second }) => ({
+        spans: [
+          { offset, length: first.length },
+          { offset: gap, length: second.length },
+        ],
+        counts: [...first, ...second],
+        deltas: false,
+      }));
+  const histogram = (counts: fc.Arbitrary<number>, zeroCount: fc.Arbitrary<number>) =>
+    fc
+      .record({
+        schema: fc.integer({ min: -4, max: 8 }),
+        zeroThreshold: fc.constantFrom(0, 2 ** -128, 0.001),
+        zeroCount,
+        negative: side(counts),
+        positive: side(counts),
+      })
+      .map((h): ExponentialHistogram => {
+        const total =
+          h.zeroCount +
+          h.negative.counts.reduce((a, b) => a + b, 0) +
+          h.positive.counts.reduce((a, b) => a + b, 0);
+        return { ...h, count: total };
+      });
+  const converted = (h: ExponentialHistogram) => classicBuckets(h) as ClassicBuckets;
+
+  it('equals the conversion of the histogram itself when no bucket is empty', () => {
+    fc.assert(
+      fc.property(histogram(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 5 })), (h) => {
+        expect(classicBucketsFromReported(h.count, reportedBuckets(h))).toEqual(converted(h));
+      }),
+    );
+  });
+
+  it('with empty buckets: the same count at every bound it gives; the bounds it leaves out add nothing', () => {
+    fc.assert(
+      fc.property(histogram(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 })), (h) => {
+        const full = converted(h);
+        const read = classicBucketsFromReported(h.count, reportedBuckets(h));
+        const at = new Map(full.bounds.map((b, i) => [b, full.cumulative[i]!]));
+        read.bounds.forEach((b, i) => {
+          expect(at.get(b), b).toBe(read.cumulative[i]);
+        });
+        const given = new Set(read.bounds);
+        full.bounds.forEach((b, i) => {
+          if (!given.has(b)) expect(full.cumulative[i], b).toBe(i > 0 ? full.cumulative[i - 1] : 0);
+        });
+      }),
+    );
   });
 });

@@ -17,6 +17,7 @@
  * stores'. Equality is proven by the one MetricStore contract suite running on all three stores.
  */
 import { BadRequestError, UnavailableError, UnprocessableError } from '#domain/errors';
+import { BUCKET_LABEL, classicBucketsFromReported } from '#domain/ingest/native-histogram';
 import {
   type Dimensions,
   type RejectedSample,
@@ -156,6 +157,43 @@ export interface ExportedHistogramPoint {
 function exportedNumber(text: string): number | string {
   const value = parseSampleValue(text) ?? Number.NaN;
   return jsonSampleValue(value, false).value;
+}
+
+/** The classic series a native histogram stands for: `<histogram>_bucket`, `_count`, `_sum`. */
+type ClassicPart = 'bucket' | 'count' | 'sum';
+const CLASSIC_SUFFIX = /^(.+)_(bucket|count|sum)$/;
+
+function classicSeriesOf(metric: string): { histogram: string; part: ClassicPart } | undefined {
+  const match = CLASSIC_SUFFIX.exec(metric);
+  return match ? { histogram: match[1]!, part: match[2] as ClassicPart } : undefined;
+}
+
+const numberOf = (x: number | string): number =>
+  typeof x === 'number' ? x : (parseSampleValue(x) ?? Number.NaN);
+
+/**
+ * One native histogram point as the float samples of `metric` (its `_bucket`, `_count` or `_sum`
+ * series) that a store converting histograms on ingest holds for it (classicBucketsFromReported).
+ */
+function classicSamplesOf(point: ExportedHistogramPoint, part: ClassicPart, metric: string): Sample[] {
+  const { dimensions, timestampMs, histogram } = point;
+  const count = numberOf(histogram.count);
+  if (part === 'count') return [{ metric, dimensions, timestampMs, value: count }];
+  if (part === 'sum') return [{ metric, dimensions, timestampMs, value: numberOf(histogram.sum) }];
+  const buckets = classicBucketsFromReported(
+    count,
+    histogram.buckets.map(([, lower, upper, n]) => ({
+      lower: numberOf(lower),
+      upper: numberOf(upper),
+      count: numberOf(n),
+    })),
+  );
+  return buckets.bounds.map((le, i) => ({
+    metric,
+    dimensions: { ...dimensions, [BUCKET_LABEL]: le },
+    timestampMs,
+    value: buckets.cumulative[i]!,
+  }));
 }
 
 /** One query window's points: float samples and native histogram points. */
@@ -312,6 +350,20 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
       budget.chargeSamples(1);
       samples.push(sample);
     }
+    const classic = classicSeriesOf(query.metric);
+    if (classic) {
+      // `<name>_bucket`, `_count`, `_sum`: the stores that convert native histograms hold these series;
+      // here the native histogram `<name>` is read and converted the same way. `le` filters the
+      // converted buckets (the native series has no such label).
+      const { [BUCKET_LABEL]: _le, ...filters } = query.filters;
+      const nativeSelector = tenantSelector(tenantId, classic.histogram, filters);
+      for await (const page of this.rawPoints(nativeSelector, query.fromMs, query.toMs))
+        for (const point of page.histograms) {
+          const converted = classicSamplesOf(point, classic.part, query.metric);
+          budget.chargeSamples(converted.length);
+          samples.push(...converted);
+        }
+    }
     return seriesFromSamples(samples, query);
   }
 
@@ -358,8 +410,8 @@ export class AmpMetricStore implements MetricStore, TenantDataHolder {
         // "NaN", "+Inf", "-Inf" as the Prometheus API spells them (Number() reads "+Inf" as NaN).
         samples.push({ metric, dimensions, timestampMs, value: parseSampleValue(value) ?? Number.NaN });
       }
-      // Native histogram points have no float value: /v1/metrics/query leaves them out (it reads
-      // `samples`); offboarding exports them (`histograms`).
+      // Native histogram points: /v1/metrics/query reads them as classic series (classicSamplesOf),
+      // offboarding exports them as they are.
       for (const [seconds, h] of entry.histograms ?? []) {
         const timestampMs = Math.round(seconds * 1000);
         if (timestampMs < start || timestampMs > end) continue;

@@ -60,6 +60,9 @@ export const RESET_HINT_GAUGE = 3;
 export const NATIVE_SCHEMA_MIN = -4;
 export const NATIVE_SCHEMA_MAX = 8;
 
+/** The dimension a classic bucket's upper bound is written in. */
+export const BUCKET_LABEL = 'le';
+
 /** Classic buckets: `le` label values (`+Inf` last) and the cumulative count at each. */
 export interface ClassicBuckets {
   readonly bounds: string[];
@@ -139,14 +142,13 @@ export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string
   } else {
     if (!(Number.isFinite(h.zeroThreshold) && h.zeroThreshold >= 0))
       return 'zeroThreshold is not a finite number ≥ 0';
-    const step = 2 ** -h.schema;
     // Negative buckets in ascending order of their upper bound −base^(i−1): highest index first.
     const negative: number[] = [];
     forEachBucket(h.negative, (index, count) => negative.push(index, count));
     for (let k = negative.length - 2; k >= 0; k -= 2) {
       const problem =
-        lowerBound(-(2 ** (negative[k]! * step))) ??
-        push(-(2 ** ((negative[k]! - 1) * step)), negative[k + 1]!);
+        lowerBound(-exponentialBound(negative[k]!, h.schema)) ??
+        push(-exponentialBound(negative[k]! - 1, h.schema), negative[k + 1]!);
       if (problem) return problem;
     }
     // The zero bucket is [−threshold, threshold]; Prometheus takes 0 as its lower bound when there are
@@ -158,17 +160,89 @@ export function classicBuckets(h: ExponentialHistogram): ClassicBuckets | string
     let problem: string | undefined;
     forEachBucket(h.positive, (index, count) => {
       if (problem) return;
-      const upper = 2 ** (index * step);
+      const upper = exponentialBound(index, h.schema);
       problem =
         upper <= h.zeroThreshold
           ? 'a positive bucket lies inside the zero bucket'
-          : (lowerBound(2 ** ((index - 1) * step)) ?? push(upper, count));
+          : (lowerBound(exponentialBound(index - 1, h.schema)) ?? push(upper, count));
     });
     if (problem) return problem;
   }
   out.bounds.push('+Inf');
   out.cumulative.push(h.count);
   return out;
+}
+
+/** base^index, base = 2^(2^−schema): the upper bound of positive bucket `index` (Prometheus numbering). */
+export function exponentialBound(index: number, schema: number): number {
+  return 2 ** (index * 2 ** -schema);
+}
+
+/** One non-empty bucket of a native histogram as Prometheus' HTTP API reports it (its count not cumulative). */
+export interface ReportedBucket {
+  readonly lower: number;
+  readonly upper: number;
+  readonly count: number;
+}
+
+/**
+ * Classic buckets of a native histogram read back through Prometheus' HTTP API (AMP's answer to a
+ * query), by the same rules as classicBuckets, so a histogram stored natively reads back as the
+ * `_bucket` series the conversion would have stored. The API reports bounds rounded by its own
+ * arithmetic and leaves out empty buckets: each exponential bucket's bounds are recomputed from the
+ * schema and index its width and position imply (as classicBuckets computes them), and a bound where
+ * the cumulative count does not change (an empty zero bucket, a run of empty buckets) may be absent.
+ */
+export function classicBucketsFromReported(
+  count: number,
+  reported: readonly ReportedBucket[],
+): ClassicBuckets {
+  const out: ClassicBuckets = { bounds: [], cumulative: [] };
+  let running = 0;
+  let previous = Number.NEGATIVE_INFINITY;
+  const push = (bound: number, n: number) => {
+    previous = bound;
+    running += n;
+    out.bounds.push(formatBound(bound));
+    out.cumulative.push(running);
+  };
+  const sorted = [...reported].sort((a, b) => a.upper - b.upper);
+  for (const bucket of sorted) {
+    if (bucket.lower <= 0 && bucket.upper >= 0) {
+      // The zero bucket [−threshold, threshold]: its lower bound only after negative buckets, as
+      // classicBuckets writes it.
+      if (previous > Number.NEGATIVE_INFINITY && bucket.upper > 0 && -bucket.upper > previous)
+        push(-bucket.upper, 0);
+      if (bucket.upper > previous) push(bucket.upper, bucket.count);
+      else running += bucket.count;
+      continue;
+    }
+    const [lower, upper] = exponentialBounds(bucket.lower, bucket.upper);
+    if (lower > previous) push(lower, 0);
+    if (upper > previous) push(upper, bucket.count);
+    else running += bucket.count;
+  }
+  out.bounds.push('+Inf');
+  out.cumulative.push(count);
+  return out;
+}
+
+/**
+ * The bounds of the exponential bucket reported as (lower, upper], as exponentialBound computes them:
+ * its schema from the ratio of its bounds (base = 2^(2^−schema)), its index from the larger bound.
+ * Bounds that fit no schema of NATIVE_SCHEMA_MIN…NATIVE_SCHEMA_MAX are kept as reported.
+ */
+function exponentialBounds(lower: number, upper: number): [number, number] {
+  const small = Math.min(Math.abs(lower), Math.abs(upper));
+  const big = Math.max(Math.abs(lower), Math.abs(upper));
+  const schema = Math.round(-Math.log2(Math.log2(big / small)));
+  if (!(schema >= NATIVE_SCHEMA_MIN && schema <= NATIVE_SCHEMA_MAX)) return [lower, upper];
+  const index = Math.round(Math.log2(big) * 2 ** schema);
+  const hi = exponentialBound(index, schema);
+  const lo = exponentialBound(index - 1, schema);
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
+  if (!(close(hi, big) && close(lo, small))) return [lower, upper];
+  return upper > 0 ? [lo, hi] : [-hi, -lo];
 }
 
 /** Why one side's spans and counts do not fit together, or undefined. */

@@ -31,6 +31,7 @@ import {
 } from '../metrics';
 import { type BatchOptions, DimensionRules, emptyBatch, type IngestBatch, labelFits, reject } from './batch';
 import {
+  BUCKET_LABEL,
   CUSTOM_BUCKETS_SCHEMA,
   classicBuckets,
   type ExponentialHistogram,
@@ -164,8 +165,6 @@ function exponentialHistogram(h: Histogram): ExponentialHistogram {
     ...(h.schema === CUSTOM_BUCKETS_SCHEMA ? { customBounds: h.customValues } : {}),
   };
 }
-
-const BUCKET_LABEL = 'le';
 
 /**
  * Appends the histogram as one native-histogram sample (a stale one as the series' stale marker),

@@ -416,7 +416,8 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
       }
       case 2:
         r.expect(tag, WIRE_LEN, 'samples');
-        readSample(r, r.lengthEnd(), scratch);
+        readSample(r, r.lengthEnd());
+        scratch.addSample(lastSample.value, lastSample.timestamp, lastSample.stale);
         break;
       case 3:
         r.expect(tag, WIRE_LEN, 'exemplars');
@@ -443,8 +444,11 @@ function readTimeSeries(r: ProtoReader, end: number, scratch: SeriesScratch, sin
   sink.series(scratch);
 }
 
-/** A Sample message (the same in 1.0 and 2.0) into the scratch; the stale-marker NaN is flagged. */
-export function readSample(r: ProtoReader, sampleEnd: number, scratch: SeriesScratch): void {
+/** The Sample last read by readSample: reused by every call, so read it before the next one. */
+export const lastSample = { value: 0, timestamp: 0, stale: 0 };
+
+/** A Sample message (the same in 1.0 and 2.0) into lastSample; the stale-marker NaN is flagged. */
+export function readSample(r: ProtoReader, sampleEnd: number): void {
   let value = 0;
   let timestamp = 0;
   let stale = 0;
@@ -460,7 +464,9 @@ export function readSample(r: ProtoReader, sampleEnd: number, scratch: SeriesScr
     else r.skip(t & 7);
   }
   finish(r, sampleEnd);
-  scratch.addSample(value, timestamp, stale);
+  lastSample.value = value;
+  lastSample.timestamp = timestamp;
+  lastSample.stale = stale;
 }
 
 /** Whether the double just read at `at` (as `value`) is the stale-marker NaN, by its exact bits. */
