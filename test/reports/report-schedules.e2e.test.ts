@@ -1,7 +1,7 @@
 /**
  * Scheduled SLA reports end to end on the local platform, on a clock the test moves: a chain with an
- * e-mail recipient and a weekly schedule made through the API, a downtime window and an alert raised
- * by pushes in the week; once the week is over, the platform's own report timer e-mails the summary
+ * e-mail recipient and a weekly schedule made through the API, a downtime on a resource's collector
+ * and an alert raised by pushes in the week; once the week is over, the platform's own report timer e-mails the summary
  * and a link to both addresses, once, with the availability a hand computation gives.
  */
 import { readFileSync } from 'node:fs';
@@ -79,13 +79,21 @@ describe('scheduled SLA reports on the local platform', () => {
       currentPeriod: { from: '2026-11-02T05:00:00.000Z', to: '2026-11-09T05:00:00.000Z' },
     });
 
-    // Planned maintenance of web-1 on Wednesday: 2 h out of the denominator.
+    // Planned maintenance of web-1's collector on Wednesday: 2 h out of web-1's denominator (web-1 is
+    // an API resource that collector polls; the downtime names only the collector).
+    const collector = await e2e.platform.createCollector(e2e.adminToken, 'rack-1-collector');
+    await api(
+      'POST',
+      '/v1/resources',
+      { type: 'device', name: 'web-1', address: 'web-1.example.com', collectorId: collector.collectorId },
+      201,
+    );
     await api(
       'POST',
       '/v1/downtimes',
       {
-        name: 'patching',
-        resources: ['web-1'],
+        name: 'collector upgrade',
+        collectors: [collector.collectorId],
         startsAt: '2026-11-04T10:00:00Z',
         endsAt: '2026-11-04T12:00:00Z',
       },
