@@ -238,7 +238,7 @@ const FOLDED_AGGREGATIONS: ReadonlySet<string> = new Set([
 /** The selector (and range function) of an aggregation that can be folded, else undefined. */
 function streamedInput(e: AggregateExpr): { selector: VectorSelector; call?: Call } | undefined {
   if (!FOLDED_AGGREGATIONS.has(e.op)) return undefined;
-  // No parentheses: each would count the input's samples once more against max_samples.
+  // A parenthesised input is held (the tests compare the two paths through that spelling).
   const inner = e.expr;
   if (inner.type === 'VectorSelector') return { selector: inner };
   if (inner.type !== 'Call' || inner.args.length !== 1 || inner.func === 'absent_over_time') return undefined;
@@ -503,7 +503,9 @@ class Evaluator {
       case 'StringLiteral':
         return { kind: 'string', value: e.value };
       case 'Paren':
-        return this.eval(e.expr);
+        // Not this.eval: the inner value is the same value, held once (Prometheus counts it once).
+        this.checkDeadline(true);
+        return this.evalNode(e.expr);
       case 'VectorSelector':
         return { kind: 'vector', series: this.vectorSelector(e, false).series };
       case 'MatrixSelector':
