@@ -144,6 +144,9 @@ interface Timing {
   /** CPU time (user + system) the server process spent on each query. */
   readonly cpuMs: number[];
   peakRssMiB: number;
+  /** Each query's own peak RSS (VmHWM reset before it), and its file-backed part after it (mapped store pages). */
+  readonly queryPeakMiB: number[];
+  readonly fileMiB: number[];
 }
 
 /** One query's wall time (client side) and the server's CPU time for it (from /proc, before/after). */
@@ -264,18 +267,20 @@ async function main(): Promise<void> {
     );
     const endS = endMs / 1000;
     const startS = endS - HOURS * 3600 + 600;
-    const ours: Timing = { ms: [], cpuMs: [], peakRssMiB: 0 };
-    const theirs: Timing = { ms: [], cpuMs: [], peakRssMiB: 0 };
+    const ours: Timing = { ms: [], cpuMs: [], peakRssMiB: 0, queryPeakMiB: [], fileMiB: [] };
+    const theirs: Timing = { ms: [], cpuMs: [], peakRssMiB: 0, queryPeakMiB: [], fileMiB: [] };
     // One untimed pass each: the first query compiles V8's code and warms Prometheus' caches.
     for (const q of QUERIES) {
       await queryOnce(platform, q, startS, endS, adminToken);
       await queryOnce(prometheus, q, startS, endS);
     }
-    // The kernel's high-water mark restarts here, so it is the peak while querying (not loading).
-    for (const s of [platform, prometheus]) resetPeakRss(s);
     const loadAverages: number[] = [];
     const measure = async (timing: Timing, service: Service, q: string, token?: string) => {
+      // The kernel's high-water mark restarts before each query: its peak, not loading's.
+      resetPeakRss(service);
       const { ms, cpuMs } = await queryOnce(service, q, startS, endS, token);
+      timing.queryPeakMiB.push(peakRssKiB(service) / 1024);
+      timing.fileMiB.push(statusKiB(service, 'RssFile') / 1024);
       timing.ms.push(ms);
       timing.cpuMs.push(cpuMs);
       timing.peakRssMiB = Math.max(timing.peakRssMiB, service.rssKiB() / 1024);
@@ -286,8 +291,8 @@ async function main(): Promise<void> {
         await measure(theirs, prometheus, q);
         loadAverages.push(loadavg()[0] as number);
       }
-    const ourHwmMiB = peakRssKiB(platform) / 1024;
-    const theirHwmMiB = peakRssKiB(prometheus) / 1024;
+    const ourHwmMiB = Math.max(...ours.queryPeakMiB);
+    const theirHwmMiB = Math.max(...theirs.queryPeakMiB);
     const row = (figure: string, a: number, b: number, unit: string): BenchRow => ({
       figure,
       measured: `${fmt(a, 1)} ${unit}`,
@@ -339,10 +344,16 @@ async function main(): Promise<void> {
         `load average ${fmt(load.min, 1)}–${fmt(load.max, 1)}`,
     );
     for (const [i, q] of QUERIES.entries()) {
-      const of = (t: Timing, k: 'ms' | 'cpuMs') => t[k].filter((_, j) => j % QUERIES.length === i);
+      const of = (t: Timing, k: 'ms' | 'cpuMs' | 'queryPeakMiB' | 'fileMiB') =>
+        percentile(
+          t[k].filter((_, j) => j % QUERIES.length === i),
+          0.5,
+        );
       console.info(
-        `  ${q}: wall median ${fmt(percentile(of(ours, 'ms'), 0.5))} vs ${fmt(percentile(of(theirs, 'ms'), 0.5))} ms, ` +
-          `CPU median ${fmt(percentile(of(ours, 'cpuMs'), 0.5))} vs ${fmt(percentile(of(theirs, 'cpuMs'), 0.5))} ms`,
+        `  ${q}: wall median ${fmt(of(ours, 'ms'))} vs ${fmt(of(theirs, 'ms'))} ms, ` +
+          `CPU median ${fmt(of(ours, 'cpuMs'))} vs ${fmt(of(theirs, 'cpuMs'))} ms, ` +
+          `peak RSS median ${fmt(of(ours, 'queryPeakMiB'))} vs ${fmt(of(theirs, 'queryPeakMiB'))} MiB ` +
+          `(file-backed after it ${fmt(of(ours, 'fileMiB'))} vs ${fmt(of(theirs, 'fileMiB'))} MiB)`,
       );
     }
   } finally {
@@ -360,8 +371,12 @@ function resetPeakRss(service: Service): void {
 }
 
 function peakRssKiB(service: Service): number {
+  return statusKiB(service, 'VmHWM');
+}
+
+function statusKiB(service: Service, field: string): number {
   const status = readFileSync(`/proc/${service.child.pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
 }
 
 const limit = deadline(Number(process.env.BENCH_PROMQL_TIMEOUT_MS ?? 540_000), 'promql-query bench');
