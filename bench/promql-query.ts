@@ -147,6 +147,8 @@ interface Timing {
   /** Each query's own peak RSS (VmHWM reset before it), and its file-backed part after it (mapped store pages). */
   readonly queryPeakMiB: number[];
   readonly fileMiB: number[];
+  /** Each query's peak anonymous RSS (heap and buffers, not mapped files), sampled every 10 ms. */
+  readonly anonPeakMiB: number[];
 }
 
 /** One query's wall time (client side) and the server's CPU time for it (from /proc, before/after). */
@@ -267,8 +269,16 @@ async function main(): Promise<void> {
     );
     const endS = endMs / 1000;
     const startS = endS - HOURS * 3600 + 600;
-    const ours: Timing = { ms: [], cpuMs: [], peakRssMiB: 0, queryPeakMiB: [], fileMiB: [] };
-    const theirs: Timing = { ms: [], cpuMs: [], peakRssMiB: 0, queryPeakMiB: [], fileMiB: [] };
+    const emptyTiming = (): Timing => ({
+      ms: [],
+      cpuMs: [],
+      peakRssMiB: 0,
+      queryPeakMiB: [],
+      fileMiB: [],
+      anonPeakMiB: [],
+    });
+    const ours = emptyTiming();
+    const theirs = emptyTiming();
     // One untimed pass each: the first query compiles V8's code and warms Prometheus' caches.
     for (const q of QUERIES) {
       await queryOnce(platform, q, startS, endS, adminToken);
@@ -278,7 +288,14 @@ async function main(): Promise<void> {
     const measure = async (timing: Timing, service: Service, q: string, token?: string) => {
       // The kernel's high-water mark restarts before each query: its peak, not loading's.
       resetPeakRss(service);
-      const { ms, cpuMs } = await queryOnce(service, q, startS, endS, token);
+      let anonPeakKiB = statusKiB(service, 'RssAnon');
+      const sampler = setInterval(() => {
+        anonPeakKiB = Math.max(anonPeakKiB, statusKiB(service, 'RssAnon'));
+      }, 10);
+      const { ms, cpuMs } = await queryOnce(service, q, startS, endS, token).finally(() =>
+        clearInterval(sampler),
+      );
+      timing.anonPeakMiB.push(Math.max(anonPeakKiB, statusKiB(service, 'RssAnon')) / 1024);
       timing.queryPeakMiB.push(peakRssKiB(service) / 1024);
       timing.fileMiB.push(statusKiB(service, 'RssFile') / 1024);
       timing.ms.push(ms);
@@ -324,6 +341,16 @@ async function main(): Promise<void> {
           goal: '—',
           verdict: 'info',
         },
+        {
+          ...row(
+            'peak anonymous RSS during queries (heap, not mapped files)',
+            Math.max(...ours.anonPeakMiB),
+            Math.max(...theirs.anonPeakMiB),
+            'MiB',
+          ),
+          goal: '—',
+          verdict: 'info',
+        },
       ],
       notes: [
         `${fmt(SERIES)} series × ${HOURS} h at 15 s (${fmt(SERIES * points)} samples), written by remote write to Prometheus ` +
@@ -344,7 +371,7 @@ async function main(): Promise<void> {
         `load average ${fmt(load.min, 1)}–${fmt(load.max, 1)}`,
     );
     for (const [i, q] of QUERIES.entries()) {
-      const of = (t: Timing, k: 'ms' | 'cpuMs' | 'queryPeakMiB' | 'fileMiB') =>
+      const of = (t: Timing, k: 'ms' | 'cpuMs' | 'queryPeakMiB' | 'fileMiB' | 'anonPeakMiB') =>
         percentile(
           t[k].filter((_, j) => j % QUERIES.length === i),
           0.5,
@@ -353,7 +380,8 @@ async function main(): Promise<void> {
         `  ${q}: wall median ${fmt(of(ours, 'ms'))} vs ${fmt(of(theirs, 'ms'))} ms, ` +
           `CPU median ${fmt(of(ours, 'cpuMs'))} vs ${fmt(of(theirs, 'cpuMs'))} ms, ` +
           `peak RSS median ${fmt(of(ours, 'queryPeakMiB'))} vs ${fmt(of(theirs, 'queryPeakMiB'))} MiB ` +
-          `(file-backed after it ${fmt(of(ours, 'fileMiB'))} vs ${fmt(of(theirs, 'fileMiB'))} MiB)`,
+          `(file-backed after it ${fmt(of(ours, 'fileMiB'))} vs ${fmt(of(theirs, 'fileMiB'))} MiB; ` +
+          `anonymous peak ${fmt(of(ours, 'anonPeakMiB'))} vs ${fmt(of(theirs, 'anonPeakMiB'))} MiB)`,
       );
     }
   } finally {

@@ -9,7 +9,7 @@
  * recognised from the blob's bits (isStaleMarkerAt) into RawSeries.stale.
  *
  * A selector's series are read in Prometheus' label order, STREAM_BATCH_SERIES at a time: one
- * statement reads a batch's chunks (the series ids as a JSON array, in order), decoded into one
+ * statement reads a batch's chunks (the series ids as a JSON array), decoded into one
  * buffer that a stream reuses for the next batch. A batch is read whole, synchronously, chunks and
  * head together, so no statement stays open while the consumer works between series and no write
  * (a head checkpoint moving samples into chunks) can fall between a series' chunks and its head.
@@ -48,6 +48,7 @@ interface SeriesRow {
 
 interface ChunkRow {
   series_id: number;
+  seq: number;
   points: number;
   data: Uint8Array;
 }
@@ -77,11 +78,12 @@ export class SqliteSeriesStatements {
       'SELECT id, metric, dimensions FROM series WHERE tenant_id = ? ORDER BY id',
     );
     this.metricsOfTenant = db.prepare('SELECT DISTINCT metric FROM series WHERE tenant_id = ?');
-    // The series in the order of the JSON array, each one's chunks in sequence.
+    // No ORDER BY: SQLite would copy every blob into a temporary b-tree to sort them; the reader
+    // groups the rows by series and orders each series' chunks by seq itself.
     this.chunksOfSeries = db.prepare(
-      `SELECT c.series_id, c.points, c.data FROM json_each(?) AS j
+      `SELECT c.series_id, c.seq, c.points, c.data FROM json_each(?) AS j
          JOIN chunks AS c ON c.series_id = j.value
-        WHERE c.max_ts >= ? AND c.min_ts <= ? ORDER BY j.key, c.seq`,
+        WHERE c.max_ts >= ? AND c.min_ts <= ?`,
     );
     this.anyChunkInRange = db.prepare(
       'SELECT 1 AS found FROM chunks WHERE series_id = ? AND max_ts >= ? AND min_ts <= ? LIMIT 1',
@@ -155,17 +157,23 @@ export function sqliteSeriesReader(
           ? []
           : (statements.chunksOfSeries.all(JSON.stringify(ids), startMs, endMs) as unknown as ChunkRow[]);
       let capacity = 0;
-      for (const row of rows) capacity += row.points;
+      const chunksOf = new Map<number, ChunkRow[]>();
+      for (const row of rows) {
+        capacity += row.points;
+        const chunks = chunksOf.get(row.series_id);
+        if (chunks) chunks.push(row);
+        else chunksOf.set(row.series_id, [row]);
+      }
       for (const c of batch) capacity += c.head?.timestamps.length ?? 0;
       if (!reuse || buffer.timestamps.length < capacity)
         buffer = { timestamps: new Float64Array(capacity), values: new Float64Array(capacity) };
       const read: RawSeries[] = [];
-      let row = 0;
       let offset = 0;
       for (const candidate of batch) {
-        const first = row;
-        while (row < rows.length && rows[row]!.series_id === candidate.sqliteId) row++;
-        const series = readSeries(candidate, rows.slice(first, row), startMs, endMs, budget, buffer, offset);
+        const chunks =
+          (candidate.sqliteId === undefined ? undefined : chunksOf.get(candidate.sqliteId)) ?? [];
+        chunks.sort((a, b) => a.seq - b.seq);
+        const series = readSeries(candidate, chunks, startMs, endMs, budget, buffer, offset);
         offset += series.timestampsMs.length;
         if (series.timestampsMs.length === 0) continue;
         budget.chargeSeries();
