@@ -279,6 +279,8 @@ async function main(): Promise<void> {
     });
     const ours = emptyTiming();
     const theirs = emptyTiming();
+    // What each server holds before its first query (what a query's peak adds to).
+    const idleAnonMiB = [platform, prometheus].map((s) => statusKiB(s, 'RssAnon') / 1024);
     // One untimed pass each: the first query compiles V8's code and warms Prometheus' caches.
     for (const q of QUERIES) {
       await queryOnce(platform, q, startS, endS, adminToken);
@@ -359,6 +361,7 @@ async function main(): Promise<void> {
           `${QUERIES.length} queries × ${ROUNDS} rounds, range ${HOURS} h minus 10 min, step ${STEP_SECONDS} s, over HTTP on loopback.`,
         `Queries: ${QUERIES.map((q) => `\`${q}\``).join(', ')}.`,
         `1-minute load average while querying: ${fmt(load.min, 1)}–${fmt(load.max, 1)} (${cpus().length} cores).`,
+        `Anonymous RSS before the first query: platform ${fmt(idleAnonMiB[0]!)} MiB, Prometheus ${fmt(idleAnonMiB[1]!)} MiB.`,
       ],
     });
     const figure = (name: string, a: number[], b: number[]) =>
@@ -368,6 +371,7 @@ async function main(): Promise<void> {
       `PromQL query_range: ${figure('wall', ours.ms, theirs.ms)}; ${figure('CPU', ours.cpuMs, theirs.cpuMs)}; ` +
         `RSS ${fmt(ours.peakRssMiB)} MiB vs ${fmt(theirs.peakRssMiB)} MiB, ` +
         `high-water ${fmt(ourHwmMiB)} MiB vs ${fmt(theirHwmMiB)} MiB (${ratio(ourHwmMiB, theirHwmMiB)}); ` +
+        `anonymous RSS before the first query ${fmt(idleAnonMiB[0]!)} vs ${fmt(idleAnonMiB[1]!)} MiB; ` +
         `load average ${fmt(load.min, 1)}–${fmt(load.max, 1)}`,
     );
     for (const [i, q] of QUERIES.entries()) {
