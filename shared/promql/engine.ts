@@ -214,8 +214,11 @@ interface Selection {
   maxMs: number;
   series: LoadedSeries[];
   rangePoints?: RangePoints[];
-  /** Aggregations of this selector that can be folded series by series (streamedInput). */
-  readonly folds: AggregateExpr[];
+  /**
+   * Nodes of this selector evaluated as its series stream in: aggregations folded series by series
+   * (streamedInput) and range-function calls computed series by series (streamedCall).
+   */
+  readonly folds: (AggregateExpr | Call)[];
   /** Whether any other node reads this selector's series: then they are all held, none folded. */
   held: boolean;
 }
@@ -235,16 +238,31 @@ const FOLDED_AGGREGATIONS: ReadonlySet<string> = new Set([
   'stdvar',
 ]);
 
+/**
+ * The range selector of a call computed series by series: a range function of one argument (its
+ * output is the same whether its input streams or is held), else undefined. Parenthesised inputs are
+ * held, here and in streamedInput: the tests compare the two paths through that spelling.
+ */
+function streamedCall(e: Call): MatrixSelector | undefined {
+  if (e.args.length !== 1 || e.func === 'absent_over_time' || !RANGE_FUNCTIONS[e.func]) return undefined;
+  const arg = e.args[0]!;
+  return arg.type === 'MatrixSelector' ? arg : undefined;
+}
+
 /** The selector (and range function) of an aggregation that can be folded, else undefined. */
 function streamedInput(e: AggregateExpr): { selector: VectorSelector; call?: Call } | undefined {
   if (!FOLDED_AGGREGATIONS.has(e.op)) return undefined;
-  // A parenthesised input is held (the tests compare the two paths through that spelling).
   const inner = e.expr;
   if (inner.type === 'VectorSelector') return { selector: inner };
-  if (inner.type !== 'Call' || inner.args.length !== 1 || inner.func === 'absent_over_time') return undefined;
-  if (!RANGE_FUNCTIONS[inner.func]) return undefined;
-  const arg = unwrapParens(inner.args[0]!);
-  return arg.type === 'MatrixSelector' ? { selector: arg.selector, call: inner } : undefined;
+  const matrix = inner.type === 'Call' ? streamedCall(inner) : undefined;
+  return matrix ? { selector: matrix.selector, call: inner as Call } : undefined;
+}
+
+/** A range-function call computed as its selector streamed in, and what rangeCall checks of it. */
+interface StreamedCall {
+  readonly series: StepSeries[];
+  readonly windowPeak: number;
+  readonly duplicate: boolean;
 }
 
 /**
@@ -271,6 +289,8 @@ class Evaluator {
   private ticks = 0;
   /** Aggregations evaluated while their selector streamed in (fold), by node. */
   private readonly folded = new Map<AggregateExpr, FoldedAggregation>();
+  /** Range-function calls computed while their selector streamed in (fold), by node. */
+  private readonly streamedCalls = new Map<Call, StreamedCall>();
   private readonly deadline: number;
 
   private constructor(
@@ -300,7 +320,7 @@ class Evaluator {
     const lookbackMs = q.lookbackDeltaMs ?? DEFAULT_LOOKBACK_DELTA_MS;
     const subqueryStepMs = q.defaultSubqueryStepMs ?? DEFAULT_SUBQUERY_STEP_MS;
     const selections = new Map<string, Selection>();
-    const need = (vs: VectorSelector, frame: Frame, rangeMs: number, fold?: AggregateExpr) => {
+    const need = (vs: VectorSelector, frame: Frame, rangeMs: number, fold?: AggregateExpr | Call) => {
       const [from, to] = atTimes(vs.at, frame, startMs, endMs);
       const minMs = from - vs.offsetMs - (rangeMs || lookbackMs);
       const maxMs = to - vs.offsetMs;
@@ -318,11 +338,16 @@ class Evaluator {
     };
     const topFrame: Frame = { startMs, endMs, stepMs };
     const walk = (e: Expr, frame: Frame) => {
-      // Only in the query's own frame: a subquery's aggregation runs once per outer step.
+      // Only in the query's own frame: a subquery's nodes run once per outer step.
       const streamed = e.type === 'Aggregate' && frame === topFrame ? streamedInput(e) : undefined;
       if (streamed) {
-        const range = streamed.call ? (unwrapParens(streamed.call.args[0]!) as MatrixSelector).rangeMs : 0;
+        const range = streamed.call ? streamedCall(streamed.call)!.rangeMs : 0;
         need(streamed.selector, frame, range, e as AggregateExpr);
+        return;
+      }
+      const matrix = e.type === 'Call' && frame === topFrame ? streamedCall(e) : undefined;
+      if (matrix) {
+        need(matrix.selector, frame, matrix.rangeMs, e as Call);
         return;
       }
       switch (e.type) {
@@ -378,9 +403,10 @@ class Evaluator {
   }
 
   /**
-   * Evaluates every folded aggregation of one selector as its series stream in: each series' steps
-   * computed into one reused buffer and added to the aggregations' per-group accumulators, then
-   * dropped, so memory is the groups' steps and one series, not the selector's samples.
+   * Evaluates every streamed node of one selector as its series stream in: each series' steps
+   * computed into one reused buffer, then added to an aggregation's per-group accumulators (memory:
+   * the groups' steps) or kept as a call's output series (its steps), and the series dropped: the
+   * selector's samples are never all held.
    */
   private async fold(
     selection: Selection,
@@ -392,16 +418,21 @@ class Evaluator {
     const values = new Float64Array(steps);
     const present = new Uint8Array(steps);
     const folds = selection.folds.map((node) => {
-      const input = streamedInput(node)!;
-      const grouping = [...node.grouping].sort();
+      const aggregation = node.type === 'Aggregate' ? node : undefined;
+      const input = aggregation ? streamedInput(aggregation)! : { selector: undefined, call: node as Call };
       return {
-        node,
-        input,
+        aggregation,
+        call: input.call,
+        selector: input.call ? streamedCall(input.call)!.selector : input.selector!,
         fn: input.call ? RANGE_FUNCTIONS[input.call.func]! : undefined,
-        matrix: input.call ? (unwrapParens(input.call.args[0]!) as MatrixSelector) : undefined,
-        groupLabels: aggregationGroupLabels(node.without, grouping),
-        groups: new StepAggregator(node.op, steps),
+        matrix: input.call ? streamedCall(input.call) : undefined,
+        groupLabels: aggregationGroupLabels(
+          aggregation?.without ?? false,
+          [...(aggregation?.grouping ?? [])].sort(),
+        ),
+        groups: new StepAggregator(aggregation?.op ?? 'sum', steps),
         groupOf: new Map<string, number>(),
+        outputs: [] as StepSeries[],
         outputKeys: new Set<string>(),
         inputSamples: 0,
         windowPeak: 0,
@@ -439,14 +470,18 @@ class Evaluator {
           );
           if (windowPeak > f.windowPeak) f.windowPeak = windowPeak;
           if (!any) continue;
-          labels = f.input.call!.func === 'last_over_time' ? series.labels : dropMetricName(series.labels);
+          labels = f.call!.func === 'last_over_time' ? series.labels : dropMetricName(series.labels);
           const key = labelsKey(labels);
           if (f.outputKeys.has(key)) f.duplicate = true;
           f.outputKeys.add(key);
         } else {
-          const ref = this.refTime(f.input.selector.at, f.input.selector.offsetMs);
+          const ref = this.refTime(f.selector.at, f.selector.offsetMs);
           if (!this.instantSteps(series, ref, values, present, undefined)) continue;
           labels = series.labels;
+        }
+        if (!f.aggregation) {
+          f.outputs.push({ labels, values: values.slice(), present: present.slice() });
+          continue;
         }
         const groupLabels = f.groupLabels(labels);
         const groupKey = labelsKey(groupLabels);
@@ -463,12 +498,19 @@ class Evaluator {
       }
     }
     for (const f of folds)
-      this.folded.set(f.node, {
-        value: { kind: 'vector', series: f.groups.result() },
-        inputSamples: f.inputSamples,
-        windowPeak: f.windowPeak,
-        duplicate: f.duplicate,
-      });
+      if (f.aggregation)
+        this.folded.set(f.aggregation, {
+          value: { kind: 'vector', series: f.groups.result() },
+          inputSamples: f.inputSamples,
+          windowPeak: f.windowPeak,
+          duplicate: f.duplicate,
+        });
+      else
+        this.streamedCalls.set(f.call!, {
+          series: f.outputs,
+          windowPeak: f.windowPeak,
+          duplicate: f.duplicate,
+        });
   }
 
   run(expr: Expr): Value {
@@ -767,6 +809,14 @@ class Evaluator {
   }
 
   private rangeCall(e: Call, f: (typeof RANGE_FUNCTIONS)[string]): Value {
+    const streamed = this.streamedCalls.get(e);
+    if (streamed) {
+      // The checks below, in their order, on what the stream computed.
+      if (this.samples + streamed.windowPeak > this.query.limits.maxSamples)
+        throw new QueryLimitError('max_samples');
+      if (streamed.duplicate) throw new QueryExecutionError(DUPLICATE_LABELSET);
+      return { kind: 'vector', series: streamed.series };
+    }
     const name = e.func;
     const rangeIndex = RANGE_ARGUMENT_INDEX[name] ?? 0;
     const scalars: Float64Array[] = e.args.filter((_, i) => i !== rangeIndex).map((a) => this.scalarArg(a));

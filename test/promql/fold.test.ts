@@ -109,7 +109,7 @@ const END_MS = (POINTS - 1) * SCRAPE_MS;
 async function both(
   query: string,
   stream: StreamSeries,
-  options: { instant?: boolean; maxSamples?: number } = {},
+  options: { instant?: boolean; maxSamples?: number; onlyRanges?: boolean } = {},
 ): Promise<[QueryResult | Error, QueryResult | Error]> {
   const run = async (q: string, withStream: boolean) => {
     const common = {
@@ -126,10 +126,19 @@ async function both(
       return error as Error;
     }
   };
-  // The held form: the aggregated expression in parentheses (not folded).
-  const held = query.replace(/^(\w+(?: (?:by|without) \([^)]*\))? )\((.*)\)$/, '$1(($2))');
+  const held = heldForm(query, !options.onlyRanges);
   expect(held).not.toBe(query);
   return [await run(query, true), await run(held, false)];
+}
+
+/**
+ * The same query evaluated on held series: an aggregated expression and a range selector in
+ * parentheses are not streamed (`sum((rate((m[5m]))))`).
+ */
+function heldForm(query: string, aggregation: boolean): string {
+  return (
+    aggregation ? query.replace(/^(\w+(?: (?:by|without) \([^)]*\))? )\((.*)\)$/, '$1(($2))') : query
+  ).replace(/(m\[\w+\](?: offset \w+)?)/g, '($1)');
 }
 
 /** Every value as its bits, so -0, NaN and the last digit count. */
@@ -178,8 +187,34 @@ describe('aggregations folded as series stream in', () => {
     expect(compared).toBe(OPS.length * FUNCTIONS.length * GROUPINGS.length * 2);
   });
 
+  it('computes a range function series by series, bit for bit, under topk, comparisons and alone', async () => {
+    const streamed: SeriesSelection[] = [];
+    const stream = recordingStream(streamed);
+    const queries = [
+      ...FUNCTIONS.filter((fn) => fn.includes('[')),
+      'topk(3, rate(m[5m]))',
+      'bottomk by (code) (2, max_over_time(m[3m]))',
+      'rate(m[5m]) > 0.3',
+      'histogram_quantile(0.5, rate(m[5m]))',
+      'quantile by (code) (0.9, irate(m[1m]))',
+    ];
+    for (const query of queries)
+      for (const instant of [false, true]) {
+        const before = streamed.length;
+        const [folded, held] = await both(query, stream, { instant, onlyRanges: true });
+        expect(streamed.length, `${query} streamed`).toBe(before + 1);
+        expect(folded, query).not.toBeInstanceOf(Error);
+        expect(bits(folded), query).toEqual(bits(held));
+      }
+  });
+
   it('reads each series before asking for the next (a store may reuse its buffers)', async () => {
-    for (const query of ['sum by (code) (rate(m[5m]))', 'max (m)', 'avg without (instance) (deriv(m[5m]))']) {
+    for (const query of [
+      'sum by (code) (rate(m[5m]))',
+      'max (m)',
+      'avg without (instance) (deriv(m[5m]))',
+      'topk(2, increase(m[10m]))',
+    ]) {
       const [folded, held] = await both(query, reusingStream());
       expect(bits(folded), query).toEqual(bits(held));
     }
@@ -195,9 +230,27 @@ describe('aggregations folded as series stream in', () => {
       refused.push(folded instanceof QueryLimitError);
     }
     expect(refused).toEqual([true, true, true, false]);
-    const [folded, held] = await both('sum (rate({__name__=~"m|other"}[5m]))', recordingStream([]));
-    expect(folded).toBeInstanceOf(QueryExecutionError);
-    expect(bits(folded)).toEqual(bits(held));
+    for (const query of ['sum (rate({__name__=~"m|other"}[5m]))', 'rate({__name__=~"m|other"}[5m])']) {
+      const streamed = await evaluateRange({
+        query,
+        startMs: START_MS,
+        endMs: END_MS,
+        stepMs: 60_000,
+        select,
+        stream: recordingStream([]),
+        limits,
+      }).catch((error: Error) => error);
+      const unstreamed = await evaluateRange({
+        query: query.replace(/(\{[^}]*\}\[5m\])/, '($1)').replace(/^sum \((.*)\)$/, 'sum (($1))'),
+        startMs: START_MS,
+        endMs: END_MS,
+        stepMs: 60_000,
+        select,
+        limits,
+      }).catch((error: Error) => error);
+      expect(streamed, query).toBeInstanceOf(QueryExecutionError);
+      expect(bits(streamed), query).toEqual(bits(unstreamed));
+    }
   });
 
   it('fails loudly on a store that streams series out of label order', async () => {
@@ -235,7 +288,7 @@ describe('aggregations folded as series stream in', () => {
     expect(r.resultType).toBe('matrix');
     const mixed: SeriesSelection[] = [];
     await evaluateRange({
-      query: 'sum(rate(m[5m])) + on() group_left topk(1, m)',
+      query: 'sum(rate(m[5m])) + on() group_left topk(1, max_over_time(m[5m:1m]))',
       startMs: START_MS,
       endMs: END_MS,
       stepMs: 60_000,
@@ -243,7 +296,7 @@ describe('aggregations folded as series stream in', () => {
       stream: recordingStream(mixed),
       limits,
     });
-    // topk is not folded, so it holds m's series and the sum reads those.
+    // The subquery's m is read in its own frame (held), so the sum reads the held series too.
     expect(mixed).toHaveLength(0);
   });
 });
