@@ -22,6 +22,8 @@ const START_MS = END_MS - POINTS * SCRAPE_MS;
 const LE = ['0.1', '0.5', '1', '5', '+Inf'];
 const TENANT = 'tenant-profile';
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 3);
+const kib = (field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
 
 const QUERIES = [
   'sum(rate(bench_requests_0[5m]))',
@@ -93,7 +95,8 @@ for (let round = 0; round < ROUNDS; round++)
     const body = queryAnswer(answer).body as string;
     const t2 = performance.now();
     console.log(
-      `${query.padEnd(72)} engine ${(t1 - t0).toFixed(0).padStart(6)} ms  json ${(t2 - t1).toFixed(0).padStart(5)} ms  ${(body.length / 1e6).toFixed(1)} MB`,
+      `${query.padEnd(72)} engine ${(t1 - t0).toFixed(0).padStart(6)} ms  json ${(t2 - t1).toFixed(0).padStart(5)} ms  ${(body.length / 1e6).toFixed(1)} MB  ` +
+        `RssAnon ${(kib('RssAnon') / 1024).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, buffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MiB`,
     );
   }
 // Resident memory by kind: mapped store pages are RssFile, the heap and buffers RssAnon.
