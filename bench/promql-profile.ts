@@ -12,6 +12,7 @@ import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { DEFAULT_QUERY_LIMITS, QueryBudget } from '#domain/query-limits';
 import { evaluateRange } from '#promql/engine';
 import { queryAnswer } from '../functions/query/format';
+import { statusKiBOf } from './lib/processes';
 
 const DIR = process.env.PROFILE_DIR ?? '/tmp/promql-profile';
 const SERIES = 1_000;
@@ -22,8 +23,7 @@ const START_MS = END_MS - POINTS * SCRAPE_MS;
 const LE = ['0.1', '0.5', '1', '5', '+Inf'];
 const TENANT = 'tenant-profile';
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 3);
-const kib = (field: string) =>
-  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
+const kib = (field: string) => statusKiBOf(process.pid, field);
 
 const QUERIES = [
   'sum(rate(bench_requests_0[5m]))',

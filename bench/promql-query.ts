@@ -19,7 +19,14 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
-import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
+import {
+  onboard,
+  raiseLimits,
+  type Service,
+  startLocalPlatform,
+  startPrometheus,
+  statusKiBOf,
+} from './lib/processes';
 import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
 
 const SERIES = Number(process.env.BENCH_PROMQL_SERIES ?? 1_000);
@@ -407,8 +414,7 @@ function peakRssKiB(service: Service): number {
 }
 
 function statusKiB(service: Service, field: string): number {
-  const status = readFileSync(`/proc/${service.child.pid}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return statusKiBOf(service.child.pid, field);
 }
 
 const limit = deadline(Number(process.env.BENCH_PROMQL_TIMEOUT_MS ?? 540_000), 'promql-query bench');

@@ -58,10 +58,15 @@ export function cpuMsOf(pid: number | undefined): number {
 }
 
 export function rssOf(pid: number | undefined): number {
+  return statusKiBOf(pid, 'VmRSS');
+}
+
+/** One `kB` field of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, RssFile, …); 0 when unreadable. */
+export function statusKiBOf(pid: number | undefined, field: string): number {
   if (pid === undefined) return 0;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   } catch {
     return 0;
   }
