@@ -291,6 +291,8 @@ class Evaluator {
   private readonly folded = new Map<AggregateExpr, FoldedAggregation>();
   /** Range-function calls computed while their selector streamed in (fold), by node. */
   private readonly streamedCalls = new Map<Call, StreamedCall>();
+  /** rangeSteps' running count of counter decreases, reused from series to series. */
+  private resetScratch = new Int32Array(0);
   private readonly deadline: number;
 
   private constructor(
@@ -876,6 +878,13 @@ class Evaluator {
     present: Uint8Array,
   ): { any: boolean; windowPeak: number } {
     present.fill(0);
+    const n = s.ts.length;
+    // Decreases among the points so far, so a counter's window without one skips its reset walk.
+    if (this.resetScratch.length < n)
+      this.resetScratch = new Int32Array(Math.max(n, 2 * this.resetScratch.length));
+    const resets = this.resetScratch;
+    if (n > 0) resets[0] = 0;
+    for (let k = 1; k < n; k++) resets[k] = resets[k - 1]! + (s.vs[k]! < s.vs[k - 1]! ? 1 : 0);
     const args: number[] = new Array(scalars.length);
     const w: { -readonly [K in keyof Window]: Window[K] } = {
       ts: s.ts,
@@ -887,13 +896,13 @@ class Evaluator {
       endMs: 0,
       rangeMs,
       args,
+      resets,
     };
     let any = false;
     let windowPeak = 0;
     let lo = 0;
     let hi = 0;
     let lastRef = Number.NEGATIVE_INFINITY;
-    const n = s.ts.length;
     for (let i = 0; i < this.steps; i++) {
       const t = this.times[i]!;
       const endMs = refMs(t);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawSeries, SeriesSelection, StreamSeries } from '#ports/series-source';
 import { evaluateInstant, evaluateRange, type QueryResult } from '#promql/engine';
 import { QueryExecutionError } from '#promql/errors';
+import { RANGE_FUNCTIONS } from '#promql/functions';
 import { QueryLimitError } from '#promql/limits';
 import { memorySelect } from './testdata-format';
 
@@ -298,5 +299,51 @@ describe('aggregations folded as series stream in', () => {
     });
     // The subquery's m is read in its own frame (held), so the sum reads the held series too.
     expect(mixed).toHaveLength(0);
+  });
+});
+
+describe('counter functions given the running count of resets', () => {
+  it('answer every window exactly as the full walk does', () => {
+    const next = random(11);
+    const ts: number[] = [];
+    const vs: number[] = [];
+    let v = 0;
+    for (let i = 0; i < 400; i++) {
+      ts.push(i * SCRAPE_MS);
+      const r = next();
+      v = r < 0.05 ? next() * 3 : r < 0.07 ? Number.NaN : (Number.isNaN(v) ? 0 : v) + next() * 7.1;
+      vs.push(v);
+    }
+    const resets = new Int32Array(vs.length);
+    for (let k = 1; k < vs.length; k++) resets[k] = resets[k - 1]! + (vs[k]! < vs[k - 1]! ? 1 : 0);
+    let withReset = 0;
+    for (const name of ['rate', 'increase']) {
+      const f = RANGE_FUNCTIONS[name]!;
+      for (let lo = 0; lo < vs.length; lo += 3)
+        for (const width of [1, 2, 5, 20, 41]) {
+          const hi = Math.min(vs.length, lo + width);
+          const window = {
+            ts,
+            vs,
+            lo,
+            hi,
+            stepMs: ts[hi - 1]! + 5_000,
+            startMs: ts[lo]! - 3_000,
+            endMs: ts[hi - 1]! + 5_000,
+            rangeMs: 300_000,
+            args: [],
+          };
+          const walked = f(window);
+          const skipped = f({ ...window, resets });
+          expect(
+            Object.is(skipped, walked) || (Number.isNaN(skipped) && Number.isNaN(walked)),
+            `${name} [${lo}, ${hi})`,
+          ).toBe(true);
+          if (resets[hi - 1]! > resets[lo]!) withReset++;
+        }
+    }
+    // Both kinds of window were checked.
+    expect(withReset).toBeGreaterThan(100);
+    expect(withReset).toBeLessThan(2 * 134 * 5);
   });
 });
