@@ -3,18 +3,30 @@
  * engine) against a real Prometheus 2.42 holding the same samples, both fed by the same remote-write
  * bodies (time-major, so Prometheus' head accepts them in order), both asked the same queries over
  * HTTP with the same parameters. Each query runs ROUNDS times per system, alternating; p50 and p99
- * over all runs, and the peak RSS of each server while querying.
+ * over all runs of the wall time and of each server's CPU time per query (/proc/<pid>/stat before and
+ * after: on a shared machine the CPU-time ratio holds where wall time does not), and each server's
+ * peak RSS while querying.
  *
  * Size: BENCH_PROMQL_SERIES series (default 1,000) over BENCH_PROMQL_HOURS hours (default 6) at 15 s,
  * the issue's 10 k series × 24 h with BENCH_PROMQL_SERIES=10000 BENCH_PROMQL_HOURS=24
  * BENCH_PROMQL_LOAD=direct (the platform's store written in-process: remote-writing 55 M samples
  * twice takes the machine for most of an hour; Prometheus is still fed by remote write).
+ * BENCH_PROMQL_DATA_DIR=<dir> keeps both systems' loaded data there: a later run of the same size only
+ * queries (loading 10 k × 24 h takes ~10 minutes).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
 import { encodeRemoteWriteBody, REMOTE_WRITE_HEADERS } from '#protocols/prometheus/remote-write';
-import { onboard, raiseLimits, type Service, startLocalPlatform, startPrometheus } from './lib/processes';
+import {
+  onboard,
+  raiseLimits,
+  type Service,
+  startLocalPlatform,
+  startPrometheus,
+  statusKiBOf,
+} from './lib/processes';
 import { type BenchRow, deadline, fmt, ratio, writeReport } from './lib/results';
 
 const SERIES = Number(process.env.BENCH_PROMQL_SERIES ?? 1_000);
@@ -134,17 +146,27 @@ async function writeStore(
 }
 
 interface Timing {
+  /** Wall time of each query as the client saw it. */
   readonly ms: number[];
+  /** CPU time (user + system) the server process spent on each query. */
+  readonly cpuMs: number[];
   peakRssMiB: number;
+  /** Each query's own peak RSS (VmHWM reset before it), and its file-backed part after it (mapped store pages). */
+  readonly queryPeakMiB: number[];
+  readonly fileMiB: number[];
+  /** Each query's peak anonymous RSS (heap and buffers, not mapped files), sampled every 10 ms. */
+  readonly anonPeakMiB: number[];
 }
 
+/** One query's wall time (client side) and the server's CPU time for it (from /proc, before/after). */
 async function queryOnce(
   service: Service,
   query: string,
   startS: number,
   endS: number,
   token?: string,
-): Promise<number> {
+): Promise<{ ms: number; cpuMs: number }> {
+  const cpuBefore = service.cpuMs();
   const started = performance.now();
   const response = await fetch(`${service.url}/api/v1/query_range`, {
     method: 'POST',
@@ -161,8 +183,9 @@ async function queryOnce(
   });
   const body = (await response.json()) as { status: string; error?: string };
   const ms = performance.now() - started;
+  const cpuMs = service.cpuMs() - cpuBefore;
   if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
-  return ms;
+  return { ms, cpuMs };
 }
 
 const percentile = (values: number[], q: number) => {
@@ -170,52 +193,132 @@ const percentile = (values: number[], q: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 };
 
+/**
+ * BENCH_PROMQL_DATA_DIR keeps the loaded data between runs: the platform's DATA_DIR under
+ * `platform/`, Prometheus' TSDB under `prometheus/`, and `manifest.json`, written once loading has
+ * finished, naming what was loaded (size, load mode, time range, the tenant and its token). A run whose
+ * size and load mode match the manifest only queries; anything else (or no manifest: an interrupted
+ * load) starts from empty directories.
+ */
+interface Manifest {
+  readonly version: 1;
+  readonly series: number;
+  readonly hours: number;
+  readonly load: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly tenantId: string;
+  readonly adminToken: string;
+  readonly platformLoadS: number;
+  readonly prometheusLoadS: number;
+}
+
+const DATA_DIR = process.env.BENCH_PROMQL_DATA_DIR;
+
+function keptManifest(): Manifest | undefined {
+  if (!DATA_DIR) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(join(DATA_DIR, 'manifest.json'), 'utf8')) as Manifest;
+    if (m.version === 1 && m.series === SERIES && m.hours === HOURS && m.load === LOAD) return m;
+  } catch {
+    // none yet
+  }
+  rmSync(DATA_DIR, { recursive: true, force: true });
+  return undefined;
+}
+
 async function main(): Promise<void> {
-  const endMs = Math.floor(Date.now() / SCRAPE_MS) * SCRAPE_MS - 60_000;
+  const kept = keptManifest();
   const points = Math.floor((HOURS * 3_600_000) / SCRAPE_MS);
+  const endMs = kept?.endMs ?? Math.floor(Date.now() / SCRAPE_MS) * SCRAPE_MS - 60_000;
   const startMs = endMs - points * SCRAPE_MS;
   const series = benchSeries();
-  const platform = await startLocalPlatform();
-  const prometheus = await startPrometheus();
+  const platform = await startLocalPlatform({}, DATA_DIR && join(DATA_DIR, 'platform'));
+  const prometheus = await startPrometheus(undefined, DATA_DIR && join(DATA_DIR, 'prometheus'));
   try {
-    const { tenantId, adminToken, ingestKeys } = await onboard(platform.url);
-    await raiseLimits(platform.url, tenantId, {
-      ingestionRate: 1_000_000,
-      ingestionBurstSize: 10_000_000,
-      requestRate: 100_000,
-      requestBurstSize: 100_000,
-      maxActiveSeries: SERIES * 2,
-      maxActiveSeriesPerMetric: SERIES * 2,
-    });
-    const loadStarted = performance.now();
-    if (LOAD === 'direct') await writeStore(platform.dataDir, tenantId, series, startMs, points);
-    else await write(`${platform.url}/api/v1/write`, bodies(series, startMs, points), ingestKeys[0]);
-    const platformLoadS = (performance.now() - loadStarted) / 1000;
-    await write(`${prometheus.url}/api/v1/write`, bodies(series, startMs, points));
-    const prometheusLoadS = (performance.now() - loadStarted) / 1000 - platformLoadS;
+    let manifest: Manifest;
+    if (kept) {
+      manifest = kept;
+      console.info(`reusing the data loaded in ${DATA_DIR} (${new Date(kept.endMs).toISOString()})`);
+    } else {
+      const { tenantId, adminToken, ingestKeys } = await onboard(platform.url);
+      await raiseLimits(platform.url, tenantId, {
+        ingestionRate: 1_000_000,
+        ingestionBurstSize: 10_000_000,
+        requestRate: 100_000,
+        requestBurstSize: 100_000,
+        maxActiveSeries: SERIES * 2,
+        maxActiveSeriesPerMetric: SERIES * 2,
+      });
+      const loadStarted = performance.now();
+      if (LOAD === 'direct') await writeStore(platform.dataDir, tenantId, series, startMs, points);
+      else await write(`${platform.url}/api/v1/write`, bodies(series, startMs, points), ingestKeys[0]);
+      const platformLoadS = (performance.now() - loadStarted) / 1000;
+      await write(`${prometheus.url}/api/v1/write`, bodies(series, startMs, points));
+      const prometheusLoadS = (performance.now() - loadStarted) / 1000 - platformLoadS;
+      manifest = {
+        version: 1,
+        series: SERIES,
+        hours: HOURS,
+        load: LOAD,
+        startMs,
+        endMs,
+        tenantId,
+        adminToken,
+        platformLoadS,
+        prometheusLoadS,
+      };
+      if (DATA_DIR) writeFileSync(join(DATA_DIR, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    }
+    const { adminToken, platformLoadS, prometheusLoadS } = manifest;
     console.info(
       `loaded: platform ${fmt(platformLoadS, 1)} s (${LOAD}), Prometheus ${fmt(prometheusLoadS, 1)} s`,
     );
     const endS = endMs / 1000;
     const startS = endS - HOURS * 3600 + 600;
-    const ours: Timing = { ms: [], peakRssMiB: 0 };
-    const theirs: Timing = { ms: [], peakRssMiB: 0 };
+    const emptyTiming = (): Timing => ({
+      ms: [],
+      cpuMs: [],
+      peakRssMiB: 0,
+      queryPeakMiB: [],
+      fileMiB: [],
+      anonPeakMiB: [],
+    });
+    const ours = emptyTiming();
+    const theirs = emptyTiming();
+    // What each server holds before its first query (what a query's peak adds to).
+    const idleAnonMiB = [platform, prometheus].map((s) => statusKiB(s, 'RssAnon') / 1024);
     // One untimed pass each: the first query compiles V8's code and warms Prometheus' caches.
     for (const q of QUERIES) {
       await queryOnce(platform, q, startS, endS, adminToken);
       await queryOnce(prometheus, q, startS, endS);
     }
-    // The kernel's high-water mark restarts here, so it is the peak while querying (not loading).
-    for (const s of [platform, prometheus]) resetPeakRss(s);
+    const loadAverages: number[] = [];
+    const measure = async (timing: Timing, service: Service, q: string, token?: string) => {
+      // The kernel's high-water mark restarts before each query: its peak, not loading's.
+      resetPeakRss(service);
+      let anonPeakKiB = statusKiB(service, 'RssAnon');
+      const sampler = setInterval(() => {
+        anonPeakKiB = Math.max(anonPeakKiB, statusKiB(service, 'RssAnon'));
+      }, 10);
+      const { ms, cpuMs } = await queryOnce(service, q, startS, endS, token).finally(() =>
+        clearInterval(sampler),
+      );
+      timing.anonPeakMiB.push(Math.max(anonPeakKiB, statusKiB(service, 'RssAnon')) / 1024);
+      timing.queryPeakMiB.push(peakRssKiB(service) / 1024);
+      timing.fileMiB.push(statusKiB(service, 'RssFile') / 1024);
+      timing.ms.push(ms);
+      timing.cpuMs.push(cpuMs);
+      timing.peakRssMiB = Math.max(timing.peakRssMiB, service.rssKiB() / 1024);
+    };
     for (let round = 0; round < ROUNDS; round++)
       for (const q of QUERIES) {
-        ours.ms.push(await queryOnce(platform, q, startS, endS, adminToken));
-        ours.peakRssMiB = Math.max(ours.peakRssMiB, platform.rssKiB() / 1024);
-        theirs.ms.push(await queryOnce(prometheus, q, startS, endS));
-        theirs.peakRssMiB = Math.max(theirs.peakRssMiB, prometheus.rssKiB() / 1024);
+        await measure(ours, platform, q, adminToken);
+        await measure(theirs, prometheus, q);
+        loadAverages.push(loadavg()[0] as number);
       }
-    const ourHwmMiB = peakRssKiB(platform) / 1024;
-    const theirHwmMiB = peakRssKiB(prometheus) / 1024;
+    const ourHwmMiB = Math.max(...ours.queryPeakMiB);
+    const theirHwmMiB = Math.max(...theirs.queryPeakMiB);
     const row = (figure: string, a: number, b: number, unit: string): BenchRow => ({
       figure,
       measured: `${fmt(a, 1)} ${unit}`,
@@ -224,11 +327,19 @@ async function main(): Promise<void> {
       goal: '≤ 1.0×',
       verdict: a <= b ? 'met' : 'missed',
     });
+    const load = { min: Math.min(...loadAverages), max: Math.max(...loadAverages) };
     writeReport('promql-query', {
       section: 'PromQL query_range',
       rows: [
-        row('query_range p50', percentile(ours.ms, 0.5), percentile(theirs.ms, 0.5), 'ms'),
-        row('query_range p99', percentile(ours.ms, 0.99), percentile(theirs.ms, 0.99), 'ms'),
+        row('query_range p50 (wall)', percentile(ours.ms, 0.5), percentile(theirs.ms, 0.5), 'ms'),
+        row('query_range p99 (wall)', percentile(ours.ms, 0.99), percentile(theirs.ms, 0.99), 'ms'),
+        row('query_range p50 (server CPU)', percentile(ours.cpuMs, 0.5), percentile(theirs.cpuMs, 0.5), 'ms'),
+        row(
+          'query_range p99 (server CPU)',
+          percentile(ours.cpuMs, 0.99),
+          percentile(theirs.cpuMs, 0.99),
+          'ms',
+        ),
         {
           ...row('peak RSS while querying', ours.peakRssMiB, theirs.peakRssMiB, 'MiB'),
           goal: '—',
@@ -239,20 +350,51 @@ async function main(): Promise<void> {
           goal: '—',
           verdict: 'info',
         },
+        {
+          ...row(
+            'peak anonymous RSS during queries (heap, not mapped files)',
+            Math.max(...ours.anonPeakMiB),
+            Math.max(...theirs.anonPeakMiB),
+            'MiB',
+          ),
+          goal: '—',
+          verdict: 'info',
+        },
       ],
       notes: [
         `${fmt(SERIES)} series × ${HOURS} h at 15 s (${fmt(SERIES * points)} samples), written by remote write to Prometheus ` +
-          `(${fmt(prometheusLoadS, 1)} s) and ${LOAD === 'direct' ? 'straight into the platform’s SQLite store' : 'by remote write to the platform'} (${fmt(platformLoadS, 1)} s); ` +
+          `(${fmt(prometheusLoadS, 1)} s) and ${LOAD === 'direct' ? 'straight into the platform’s SQLite store' : 'by remote write to the platform'} (${fmt(platformLoadS, 1)} s)` +
+          `${kept ? `, loaded by an earlier run (kept in ${DATA_DIR})` : ''}; ` +
           `${QUERIES.length} queries × ${ROUNDS} rounds, range ${HOURS} h minus 10 min, step ${STEP_SECONDS} s, over HTTP on loopback.`,
         `Queries: ${QUERIES.map((q) => `\`${q}\``).join(', ')}.`,
+        `1-minute load average while querying: ${fmt(load.min, 1)}–${fmt(load.max, 1)} (${cpus().length} cores).`,
+        `Anonymous RSS before the first query: platform ${fmt(idleAnonMiB[0]!)} MiB, Prometheus ${fmt(idleAnonMiB[1]!)} MiB.`,
       ],
     });
+    const figure = (name: string, a: number[], b: number[]) =>
+      `${name} p50 ${fmt(percentile(a, 0.5), 1)} ms vs ${fmt(percentile(b, 0.5), 1)} ms (${ratio(percentile(a, 0.5), percentile(b, 0.5))}), ` +
+      `p99 ${fmt(percentile(a, 0.99), 1)} ms vs ${fmt(percentile(b, 0.99), 1)} ms (${ratio(percentile(a, 0.99), percentile(b, 0.99))})`;
     console.info(
-      `PromQL query_range: p50 ${fmt(percentile(ours.ms, 0.5), 1)} ms vs ${fmt(percentile(theirs.ms, 0.5), 1)} ms, ` +
-        `p99 ${fmt(percentile(ours.ms, 0.99), 1)} ms vs ${fmt(percentile(theirs.ms, 0.99), 1)} ms, ` +
+      `PromQL query_range: ${figure('wall', ours.ms, theirs.ms)}; ${figure('CPU', ours.cpuMs, theirs.cpuMs)}; ` +
         `RSS ${fmt(ours.peakRssMiB)} MiB vs ${fmt(theirs.peakRssMiB)} MiB, ` +
-        `high-water ${fmt(ourHwmMiB)} MiB vs ${fmt(theirHwmMiB)} MiB`,
+        `high-water ${fmt(ourHwmMiB)} MiB vs ${fmt(theirHwmMiB)} MiB (${ratio(ourHwmMiB, theirHwmMiB)}); ` +
+        `anonymous RSS before the first query ${fmt(idleAnonMiB[0]!)} vs ${fmt(idleAnonMiB[1]!)} MiB; ` +
+        `load average ${fmt(load.min, 1)}–${fmt(load.max, 1)}`,
     );
+    for (const [i, q] of QUERIES.entries()) {
+      const of = (t: Timing, k: 'ms' | 'cpuMs' | 'queryPeakMiB' | 'fileMiB' | 'anonPeakMiB') =>
+        percentile(
+          t[k].filter((_, j) => j % QUERIES.length === i),
+          0.5,
+        );
+      console.info(
+        `  ${q}: wall median ${fmt(of(ours, 'ms'))} vs ${fmt(of(theirs, 'ms'))} ms, ` +
+          `CPU median ${fmt(of(ours, 'cpuMs'))} vs ${fmt(of(theirs, 'cpuMs'))} ms, ` +
+          `peak RSS median ${fmt(of(ours, 'queryPeakMiB'))} vs ${fmt(of(theirs, 'queryPeakMiB'))} MiB ` +
+          `(file-backed after it ${fmt(of(ours, 'fileMiB'))} vs ${fmt(of(theirs, 'fileMiB'))} MiB; ` +
+          `anonymous peak ${fmt(of(ours, 'anonPeakMiB'))} vs ${fmt(of(theirs, 'anonPeakMiB'))} MiB)`,
+      );
+    }
   } finally {
     await platform.stop();
     await prometheus.stop();
@@ -268,8 +410,11 @@ function resetPeakRss(service: Service): void {
 }
 
 function peakRssKiB(service: Service): number {
-  const status = readFileSync(`/proc/${service.child.pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return statusKiB(service, 'VmHWM');
+}
+
+function statusKiB(service: Service, field: string): number {
+  return statusKiBOf(service.child.pid, field);
 }
 
 const limit = deadline(Number(process.env.BENCH_PROMQL_TIMEOUT_MS ?? 540_000), 'promql-query bench');

@@ -1,6 +1,6 @@
 /** Child processes for benchmarks: the local platform as `npm start` runs it, and a real Prometheus. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ export async function waitUntil(
 export interface Service {
   readonly url: string;
   readonly child: ChildProcess;
-  /** The process' data directory (removed by stop). */
+  /** The process' data directory (removed by stop unless the caller named it). */
   readonly dataDir: string;
   /** Peak RSS of the process in KiB (from /proc), sampled by `sampleRss`. */
   rssKiB(): number;
@@ -58,16 +58,21 @@ export function cpuMsOf(pid: number | undefined): number {
 }
 
 export function rssOf(pid: number | undefined): number {
+  return statusKiBOf(pid, 'VmRSS');
+}
+
+/** One `kB` field of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, RssFile, …); 0 when unreadable. */
+export function statusKiBOf(pid: number | undefined, field: string): number {
   if (pid === undefined) return 0;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   } catch {
     return 0;
   }
 }
 
-function stopper(child: ChildProcess, dir: string) {
+function stopper(child: ChildProcess, dir: string, keep: boolean) {
   return async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -77,15 +82,22 @@ function stopper(child: ChildProcess, dir: string) {
       ]);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   };
 }
 
 export const PROVIDER_TOKEN = 'bench-provider-token';
 
-/** `npm start` in one Node process (tsx as a loader), with its own DATA_DIR, on a free loopback port. */
-export async function startLocalPlatform(extraEnv: Record<string, string> = {}): Promise<Service> {
-  const dir = mkdtempSync(join(tmpdir(), 'obs-bench-'));
+/**
+ * `npm start` in one Node process (tsx as a loader), with its own DATA_DIR, on a free loopback port.
+ * `keptDir`: that DATA_DIR instead of a fresh one, left in place by stop (a bench reusing its data).
+ */
+export async function startLocalPlatform(
+  extraEnv: Record<string, string> = {},
+  keptDir?: string,
+): Promise<Service> {
+  const dir = keptDir ?? mkdtempSync(join(tmpdir(), 'obs-bench-'));
+  mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     env: {
@@ -109,23 +121,27 @@ export async function startLocalPlatform(extraEnv: Record<string, string> = {}):
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil('local platform', async () => (await fetch(`${url}/healthz`)).ok, child);
-  return service(url, child, dir);
+  return service(url, child, dir, keptDir !== undefined);
 }
 
-function service(url: string, child: ChildProcess, dir: string): Service {
+function service(url: string, child: ChildProcess, dir: string, keep = false): Service {
   return {
     url,
     child,
     dataDir: dir,
     rssKiB: () => rssOf(child.pid),
     cpuMs: () => cpuMsOf(child.pid),
-    stop: stopper(child, dir),
+    stop: stopper(child, dir, keep),
   };
 }
 
-/** Prometheus 2.42 (Debian package) as a remote-write receiver, out-of-order window open. */
-export async function startPrometheus(binary = '/usr/bin/prometheus'): Promise<Service> {
-  const dir = mkdtempSync(join(tmpdir(), 'prom-bench-'));
+/**
+ * Prometheus 2.42 (Debian package) as a remote-write receiver, out-of-order window open. `keptDir`:
+ * its config and TSDB there instead of a fresh directory, left in place by stop.
+ */
+export async function startPrometheus(binary = '/usr/bin/prometheus', keptDir?: string): Promise<Service> {
+  const dir = keptDir ?? mkdtempSync(join(tmpdir(), 'prom-bench-'));
+  mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
   writeFileSync(
@@ -144,8 +160,10 @@ export async function startPrometheus(binary = '/usr/bin/prometheus'): Promise<S
     { stdio: ['ignore', 'ignore', 'ignore'] },
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil('prometheus', async () => (await fetch(`${url}/-/ready`)).ok, child);
-  return service(url, child, dir);
+  // A kept TSDB replays its write-ahead log before it is ready (tens of millions of samples: minutes).
+  const readyMs = keptDir ? 900_000 : 30_000;
+  await waitUntil('prometheus', async () => (await fetch(`${url}/-/ready`)).ok, child, readyMs);
+  return service(url, child, dir, keptDir !== undefined);
 }
 
 /** Onboards a tenant and `collectors` collectors on a running platform, through its public API. */

@@ -16,18 +16,23 @@ export function engineBackend(store: SeriesReaderSource, engine: PromqlEngine): 
   const reader = (ctx: QueryContext) =>
     store.seriesReader(ctx.tenantId, new QueryBudget(ctx.limits, ctx.signal));
   return {
-    instant: (ctx, query, timeMs) =>
-      engine.instant({ query, timeMs, select: reader(ctx).select, limits: ctx.limits, signal: ctx.signal }),
-    range: (ctx, query, startMs, endMs, stepMs) =>
-      engine.range({
+    instant: (ctx, query, timeMs) => {
+      const { select, stream } = reader(ctx);
+      return engine.instant({ query, timeMs, select, stream, limits: ctx.limits, signal: ctx.signal });
+    },
+    range: (ctx, query, startMs, endMs, stepMs) => {
+      const { select, stream } = reader(ctx);
+      return engine.range({
         query,
         startMs,
         endMs,
         stepMs,
-        select: reader(ctx).select,
+        select,
+        stream,
         limits: ctx.limits,
         signal: ctx.signal,
-      }),
+      });
+    },
     series: async (ctx, request: ListRequest) => {
       const { listSeries } = reader(ctx);
       const found = new Map<string, Labels>();

@@ -6,7 +6,7 @@
  */
 import type { LabelMatcher, Labels } from '#domain/label-matchers';
 import type { QueryLimits } from '#domain/query-limits';
-import type { SelectSeries } from '#ports/series-source';
+import type { SelectSeries, StreamSeries } from '#ports/series-source';
 
 /** The engine's result shapes (shared/promql/engine.ts). */
 export interface InstantSample {
@@ -37,6 +37,8 @@ export type EngineAnswer = QueryResult & { readonly warnings?: readonly string[]
 interface Common {
   readonly query: string;
   readonly select: SelectSeries;
+  /** The same series one at a time (aggregations fold them); absent: streamed from `select`. */
+  readonly stream?: StreamSeries;
   readonly limits: QueryLimits;
   readonly signal: AbortSignal;
 }

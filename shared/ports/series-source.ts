@@ -30,6 +30,14 @@ export interface RawSeries {
 export type SelectSeries = (selection: SeriesSelection) => Promise<readonly RawSeries[]>;
 
 /**
+ * The same series as SelectSeries, one at a time, in Prometheus' series order (labels.Compare: label
+ * pairs by name, then value), so a consumer can fold each into an aggregation and drop it: memory for
+ * one series, not all of them. A yielded series' arrays may be reused by the store for a later one:
+ * read them before asking for the next. Limits are charged as series are read, as for SelectSeries.
+ */
+export type StreamSeries = (selection: SeriesSelection) => AsyncIterable<RawSeries>;
+
+/**
  * Which series exist, labels only (no samples): what Prometheus' /api/v1/series, /api/v1/labels and
  * /api/v1/label/{name}/values answer from. Bound to one tenant by the caller, like SelectSeries.
  */
@@ -38,6 +46,7 @@ export type ListSeries = (selection: SeriesSelection) => Promise<readonly Labels
 /** One tenant's series as one query reads them, every read charged to that query's budget. */
 export interface TenantSeriesReader {
   readonly select: SelectSeries;
+  readonly stream: StreamSeries;
   readonly listSeries: ListSeries;
 }
 

@@ -14,7 +14,7 @@ import {
   METRIC_NAME_LABEL,
   re2Source,
 } from '#domain/label-matchers';
-import type { RawSeries, SelectSeries } from '#ports/series-source';
+import type { RawSeries, SelectSeries, StreamSeries } from '#ports/series-source';
 import {
   type AggregateExpr,
   type AtModifier,
@@ -37,6 +37,7 @@ import {
   quantile,
   RANGE_ARGUMENT_INDEX,
   RANGE_FUNCTIONS,
+  type RangeFunction,
   VECTOR_FUNCTIONS,
   type Window,
 } from './functions';
@@ -47,6 +48,7 @@ import {
   dropMetricName,
   formatFloatPlain,
   labelsKey,
+  labelsSortKey,
   labelsString,
   type PointSeries,
   SeriesCollector,
@@ -62,6 +64,11 @@ export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 interface CommonQuery {
   readonly query: string;
   readonly select: SelectSeries;
+  /**
+   * The store's series one at a time, for aggregations folded series by series; when absent they
+   * are streamed from `select`'s answer.
+   */
+  readonly stream?: StreamSeries;
   readonly limits: QueryLimits;
   readonly signal?: AbortSignal;
   readonly lookbackDeltaMs?: number;
@@ -207,6 +214,69 @@ interface Selection {
   maxMs: number;
   series: LoadedSeries[];
   rangePoints?: RangePoints[];
+  /**
+   * Nodes of this selector evaluated as its series stream in: aggregations folded series by series
+   * (streamedInput) and range-function calls computed series by series (streamedCall).
+   */
+  readonly folds: (AggregateExpr | Call)[];
+  /** Whether any other node reads this selector's series: then they are all held, none folded. */
+  held: boolean;
+}
+
+/**
+ * Aggregations evaluated while the store streams: `sum/avg/min/max/count/group/stddev/stdvar
+ * [by|without (…)] (f(sel[r]))` for a range function of one argument, or of a bare instant selector.
+ */
+const FOLDED_AGGREGATIONS: ReadonlySet<string> = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'group',
+  'stddev',
+  'stdvar',
+]);
+
+/**
+ * The range selector of a call computed series by series: a range function of one argument (its
+ * output is the same whether its input streams or is held), else undefined. Parenthesised inputs are
+ * held, here and in streamedInput: the tests compare the two paths through that spelling.
+ */
+function streamedCall(e: Call): MatrixSelector | undefined {
+  if (e.args.length !== 1 || e.func === 'absent_over_time' || !RANGE_FUNCTIONS[e.func]) return undefined;
+  const arg = e.args[0]!;
+  return arg.type === 'MatrixSelector' ? arg : undefined;
+}
+
+/** The selector (and range function) of an aggregation that can be folded, else undefined. */
+function streamedInput(e: AggregateExpr): { selector: VectorSelector; call?: Call } | undefined {
+  if (!FOLDED_AGGREGATIONS.has(e.op)) return undefined;
+  const inner = e.expr;
+  if (inner.type === 'VectorSelector') return { selector: inner };
+  const matrix = inner.type === 'Call' ? streamedCall(inner) : undefined;
+  return matrix ? { selector: matrix.selector, call: inner as Call } : undefined;
+}
+
+/** A range-function call computed as its selector streamed in, and what rangeCall checks of it. */
+interface StreamedCall {
+  readonly series: StepSeries[];
+  readonly windowPeak: number;
+  readonly duplicate: boolean;
+}
+
+/**
+ * A folded aggregation's result, and what evaluating its input would have held, so max_samples
+ * and the duplicate-labelset check refuse exactly what they refuse unfolded.
+ */
+interface FoldedAggregation {
+  readonly value: Value;
+  /** Samples the input (the range function's or selector's output) held. */
+  readonly inputSamples: number;
+  /** The range function's largest window. */
+  readonly windowPeak: number;
+  /** Two input series with one label set once the function dropped the metric name. */
+  readonly duplicate: boolean;
 }
 
 const DEADLINE_CHECK_EVERY = 256;
@@ -217,6 +287,12 @@ class Evaluator {
   private frame: Frame;
   private samples = 0;
   private ticks = 0;
+  /** Aggregations evaluated while their selector streamed in (fold), by node. */
+  private readonly folded = new Map<AggregateExpr, FoldedAggregation>();
+  /** Range-function calls computed while their selector streamed in (fold), by node. */
+  private readonly streamedCalls = new Map<Call, StreamedCall>();
+  /** rangeSteps' running count of counter decreases, reused from series to series. */
+  private resetScratch = new Int32Array(0);
   private readonly deadline: number;
 
   private constructor(
@@ -246,18 +322,36 @@ class Evaluator {
     const lookbackMs = q.lookbackDeltaMs ?? DEFAULT_LOOKBACK_DELTA_MS;
     const subqueryStepMs = q.defaultSubqueryStepMs ?? DEFAULT_SUBQUERY_STEP_MS;
     const selections = new Map<string, Selection>();
-    const need = (vs: VectorSelector, frame: Frame, rangeMs: number) => {
+    const need = (vs: VectorSelector, frame: Frame, rangeMs: number, fold?: AggregateExpr | Call) => {
       const [from, to] = atTimes(vs.at, frame, startMs, endMs);
       const minMs = from - vs.offsetMs - (rangeMs || lookbackMs);
       const maxMs = to - vs.offsetMs;
       const key = selectorKey(vs.matchers);
-      const s = selections.get(key);
+      let s = selections.get(key);
       if (s) {
         s.minMs = Math.min(s.minMs, minMs);
         s.maxMs = Math.max(s.maxMs, maxMs);
-      } else selections.set(key, { matchers: vs.matchers, minMs, maxMs, series: [] });
+      } else {
+        s = { matchers: vs.matchers, minMs, maxMs, series: [], folds: [], held: false };
+        selections.set(key, s);
+      }
+      if (fold) s.folds.push(fold);
+      else s.held = true;
     };
+    const topFrame: Frame = { startMs, endMs, stepMs };
     const walk = (e: Expr, frame: Frame) => {
+      // Only in the query's own frame: a subquery's nodes run once per outer step.
+      const streamed = e.type === 'Aggregate' && frame === topFrame ? streamedInput(e) : undefined;
+      if (streamed) {
+        const range = streamed.call ? streamedCall(streamed.call)!.rangeMs : 0;
+        need(streamed.selector, frame, range, e as AggregateExpr);
+        return;
+      }
+      const matrix = e.type === 'Call' && frame === topFrame ? streamedCall(e) : undefined;
+      if (matrix) {
+        need(matrix.selector, frame, matrix.rangeMs, e as Call);
+        return;
+      }
       switch (e.type) {
         case 'VectorSelector':
           need(e, frame, 0);
@@ -287,23 +381,138 @@ class Evaluator {
           return;
       }
     };
-    walk(expr, { startMs, endMs, stepMs });
+    walk(expr, topFrame);
     const ev = new Evaluator(selections, q, startMs, endMs, stepMs, lookbackMs, subqueryStepMs, startedAt);
     let seriesCount = 0;
-    for (const selection of selections.values()) {
-      ev.checkDeadline(true);
-      const raw = await q.select({
-        matchers: selection.matchers,
-        startMs: selection.minMs,
-        endMs: selection.maxMs,
-      });
-      seriesCount += raw.length;
+    const countSeries = (n: number) => {
+      seriesCount += n;
       if (q.limits.maxSeries !== undefined && seriesCount > q.limits.maxSeries)
         throw new QueryLimitError('max_fetched_series_per_query');
+    };
+    for (const selection of selections.values()) {
+      ev.checkDeadline(true);
+      const range = { matchers: selection.matchers, startMs: selection.minMs, endMs: selection.maxMs };
+      if (!selection.held) {
+        await ev.fold(selection, q.stream ? q.stream(range) : streamFromSelect(q.select, range), countSeries);
+        continue;
+      }
+      const raw = await q.select(range);
+      countSeries(raw.length);
       selection.series = load(raw, selection.matchers);
     }
     ev.checkDeadline(true);
     return ev;
+  }
+
+  /**
+   * Evaluates every streamed node of one selector as its series stream in: each series' steps
+   * computed into one reused buffer, then added to an aggregation's per-group accumulators (memory:
+   * the groups' steps) or kept as a call's output series (its steps), and the series dropped: the
+   * selector's samples are never all held.
+   */
+  private async fold(
+    selection: Selection,
+    source: AsyncIterable<RawSeries>,
+    countSeries: (n: number) => void,
+  ): Promise<void> {
+    const matches = compileMatchers(selection.matchers);
+    const steps = this.steps;
+    const values = new Float64Array(steps);
+    const present = new Uint8Array(steps);
+    const folds = selection.folds.map((node) => {
+      const aggregation = node.type === 'Aggregate' ? node : undefined;
+      const input = aggregation ? streamedInput(aggregation)! : { selector: undefined, call: node as Call };
+      return {
+        aggregation,
+        call: input.call,
+        selector: input.call ? streamedCall(input.call)!.selector : input.selector!,
+        fn: input.call ? RANGE_FUNCTIONS[input.call.func]! : undefined,
+        matrix: input.call ? streamedCall(input.call) : undefined,
+        groupLabels: aggregationGroupLabels(
+          aggregation?.without ?? false,
+          [...(aggregation?.grouping ?? [])].sort(),
+        ),
+        groups: new StepAggregator(aggregation?.op ?? 'sum', steps),
+        groupOf: new Map<string, number>(),
+        outputs: [] as StepSeries[],
+        outputKeys: new Set<string>(),
+        inputSamples: 0,
+        windowPeak: 0,
+        duplicate: false,
+      };
+    });
+    let previousKey: string | undefined;
+    for await (const raw of source) {
+      countSeries(1);
+      this.checkDeadline();
+      if (!matches(raw.labels)) continue;
+      // Sums add in series order: the store's order must be the one the held path sorts into.
+      const sortKey = labelsSortKey(raw.labels);
+      if (previousKey !== undefined && sortKey < previousKey)
+        throw new QueryExecutionError('the store streamed series out of label order');
+      previousKey = sortKey;
+      const series: LoadedSeries = {
+        labels: raw.labels,
+        ts: raw.timestampsMs,
+        vs: raw.values,
+        stale: raw.stale,
+      };
+      for (const f of folds) {
+        let labels: Labels;
+        if (f.fn && f.matrix) {
+          const points = withoutStale(series);
+          const { any, windowPeak } = this.rangeSteps(
+            points,
+            f.fn,
+            f.matrix.rangeMs,
+            this.refTime(f.matrix.selector.at, f.matrix.selector.offsetMs),
+            [],
+            values,
+            present,
+          );
+          if (windowPeak > f.windowPeak) f.windowPeak = windowPeak;
+          if (!any) continue;
+          labels = f.call!.func === 'last_over_time' ? series.labels : dropMetricName(series.labels);
+          const key = labelsKey(labels);
+          if (f.outputKeys.has(key)) f.duplicate = true;
+          f.outputKeys.add(key);
+        } else {
+          const ref = this.refTime(f.selector.at, f.selector.offsetMs);
+          if (!this.instantSteps(series, ref, values, present, undefined)) continue;
+          labels = series.labels;
+        }
+        if (!f.aggregation) {
+          f.outputs.push({ labels, values: values.slice(), present: present.slice() });
+          continue;
+        }
+        const groupLabels = f.groupLabels(labels);
+        const groupKey = labelsKey(groupLabels);
+        let g = f.groupOf.get(groupKey);
+        if (g === undefined) {
+          g = f.groups.addGroup(groupLabels);
+          f.groupOf.set(groupKey, g);
+        }
+        for (let i = 0; i < steps; i++)
+          if (present[i]) {
+            f.inputSamples++;
+            f.groups.add(g, i, values[i]!);
+          }
+      }
+    }
+    for (const f of folds)
+      if (f.aggregation)
+        this.folded.set(f.aggregation, {
+          value: { kind: 'vector', series: f.groups.result() },
+          inputSamples: f.inputSamples,
+          windowPeak: f.windowPeak,
+          duplicate: f.duplicate,
+        });
+      else
+        this.streamedCalls.set(f.call!, {
+          series: f.outputs,
+          windowPeak: f.windowPeak,
+          duplicate: f.duplicate,
+        });
   }
 
   run(expr: Expr): Value {
@@ -338,7 +547,9 @@ class Evaluator {
       case 'StringLiteral':
         return { kind: 'string', value: e.value };
       case 'Paren':
-        return this.eval(e.expr);
+        // Not this.eval: the inner value is the same value, held once (Prometheus counts it once).
+        this.checkDeadline(true);
+        return this.evalNode(e.expr);
       case 'VectorSelector':
         return { kind: 'vector', series: this.vectorSelector(e, false).series };
       case 'MatrixSelector':
@@ -406,25 +617,40 @@ class Evaluator {
       const values = new Float64Array(this.steps);
       const present = new Uint8Array(this.steps);
       const sampleTimes = withTimes ? new Float64Array(this.steps) : undefined;
-      let any = false;
-      let j = -1;
-      for (let i = 0; i < this.steps; i++) {
-        const r = ref(this.times[i]!);
-        // Last sample at or before r (refs never decrease within a frame).
-        if (j >= 0 && s.ts[j]! > r) j = -1;
-        while (j + 1 < s.ts.length && s.ts[j + 1]! <= r) j++;
-        if (j < 0 || s.ts[j]! < r - this.lookbackMs || s.stale?.[j]) continue;
-        values[i] = s.vs[j]!;
-        present[i] = 1;
-        if (sampleTimes) sampleTimes[i] = s.ts[j]!;
-        any = true;
-      }
-      if (any) {
+      if (this.instantSteps(s, ref, values, present, sampleTimes)) {
         series.push({ labels: s.labels, values, present });
         if (sampleTimes) times.push(sampleTimes);
       }
     }
     return { series, times };
+  }
+
+  /**
+   * One series' instant-selector value at every step into `values`/`present` (every slot written),
+   * each value's sample time into `sampleTimes` when given; whether any step has a value.
+   */
+  private instantSteps(
+    s: LoadedSeries,
+    ref: (t: number) => number,
+    values: Float64Array,
+    present: Uint8Array,
+    sampleTimes: Float64Array | undefined,
+  ): boolean {
+    present.fill(0);
+    let any = false;
+    let j = -1;
+    for (let i = 0; i < this.steps; i++) {
+      const r = ref(this.times[i]!);
+      // Last sample at or before r (refs never decrease within a frame).
+      if (j >= 0 && s.ts[j]! > r) j = -1;
+      while (j + 1 < s.ts.length && s.ts[j + 1]! <= r) j++;
+      if (j < 0 || s.ts[j]! < r - this.lookbackMs || s.stale?.[j]) continue;
+      values[i] = s.vs[j]!;
+      present[i] = 1;
+      if (sampleTimes) sampleTimes[i] = s.ts[j]!;
+      any = true;
+    }
+    return any;
   }
 
   /** The series a range function reads, and how each step maps to a window. */
@@ -585,6 +811,14 @@ class Evaluator {
   }
 
   private rangeCall(e: Call, f: (typeof RANGE_FUNCTIONS)[string]): Value {
+    const streamed = this.streamedCalls.get(e);
+    if (streamed) {
+      // The checks below, in their order, on what the stream computed.
+      if (this.samples + streamed.windowPeak > this.query.limits.maxSamples)
+        throw new QueryLimitError('max_samples');
+      if (streamed.duplicate) throw new QueryExecutionError(DUPLICATE_LABELSET);
+      return { kind: 'vector', series: streamed.series };
+    }
     const name = e.func;
     const rangeIndex = RANGE_ARGUMENT_INDEX[name] ?? 0;
     const scalars: Float64Array[] = e.args.filter((_, i) => i !== rangeIndex).map((a) => this.scalarArg(a));
@@ -606,56 +840,13 @@ class Evaluator {
     const out: StepSeries[] = [];
     const seen = new Set<string>();
     let windowPeak = 0;
-    const args: number[] = new Array(scalars.length);
-    // One window object, updated in place for every series and step (no allocation per sample).
-    const w: { -readonly [K in keyof Window]: Window[K] } = {
-      ts: [],
-      vs: [],
-      lo: 0,
-      hi: 0,
-      stepMs: 0,
-      startMs: 0,
-      endMs: 0,
-      rangeMs: input.rangeMs,
-      args,
-    };
     for (const s of input.series) {
-      w.ts = s.ts;
-      w.vs = s.vs;
       this.checkDeadline();
       const values = new Float64Array(steps);
       const present = new Uint8Array(steps);
-      let any = false;
-      let lo = 0;
-      let hi = 0;
-      let lastRef = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i < steps; i++) {
-        const t = this.times[i]!;
-        const endMs = input.refMs(t);
-        const startMs = endMs - input.rangeMs;
-        if (endMs < lastRef) {
-          lo = 0;
-          hi = 0;
-        }
-        lastRef = endMs;
-        while (lo < s.ts.length && s.ts[lo]! < startMs) lo++;
-        if (hi < lo) hi = lo;
-        while (hi < s.ts.length && s.ts[hi]! <= endMs) hi++;
-        if (hi <= lo) continue;
-        if (hi - lo > windowPeak) windowPeak = hi - lo;
-        for (let k = 0; k < scalars.length; k++) args[k] = scalars[k]![i]!;
-        w.lo = lo;
-        w.hi = hi;
-        w.stepMs = t;
-        w.startMs = startMs;
-        w.endMs = endMs;
-        const v = f(w);
-        if (v === undefined) continue;
-        values[i] = v;
-        present[i] = 1;
-        any = true;
-      }
-      if (!any) continue;
+      const series = this.rangeSteps(s, f, input.rangeMs, input.refMs, scalars, values, present);
+      if (series.windowPeak > windowPeak) windowPeak = series.windowPeak;
+      if (!series.any) continue;
       const labels = name === 'last_over_time' ? s.labels : dropMetricName(s.labels);
       out.push({ labels, values, present });
     }
@@ -671,6 +862,74 @@ class Evaluator {
       seen.add(key);
     }
     return { kind: 'vector', series: out };
+  }
+
+  /**
+   * One series' range function at every step into `values`/`present` (every slot written): one walk
+   * over its points with two indices, one window object updated in place (no allocation per step).
+   */
+  private rangeSteps(
+    s: RangePoints,
+    f: RangeFunction,
+    rangeMs: number,
+    refMs: (t: number) => number,
+    scalars: readonly Float64Array[],
+    values: Float64Array,
+    present: Uint8Array,
+  ): { any: boolean; windowPeak: number } {
+    present.fill(0);
+    const n = s.ts.length;
+    // Decreases among the points so far, so a counter's window without one skips its reset walk.
+    if (this.resetScratch.length < n)
+      this.resetScratch = new Int32Array(Math.max(n, 2 * this.resetScratch.length));
+    const resets = this.resetScratch;
+    if (n > 0) resets[0] = 0;
+    for (let k = 1; k < n; k++) resets[k] = resets[k - 1]! + (s.vs[k]! < s.vs[k - 1]! ? 1 : 0);
+    const args: number[] = new Array(scalars.length);
+    const w: { -readonly [K in keyof Window]: Window[K] } = {
+      ts: s.ts,
+      vs: s.vs,
+      lo: 0,
+      hi: 0,
+      stepMs: 0,
+      startMs: 0,
+      endMs: 0,
+      rangeMs,
+      args,
+      resets,
+    };
+    let any = false;
+    let windowPeak = 0;
+    let lo = 0;
+    let hi = 0;
+    let lastRef = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.steps; i++) {
+      const t = this.times[i]!;
+      const endMs = refMs(t);
+      const startMs = endMs - rangeMs;
+      if (endMs < lastRef) {
+        lo = 0;
+        hi = 0;
+      }
+      lastRef = endMs;
+      while (lo < n && s.ts[lo]! < startMs) lo++;
+      if (hi < lo) hi = lo;
+      while (hi < n && s.ts[hi]! <= endMs) hi++;
+      if (hi <= lo) continue;
+      if (hi - lo > windowPeak) windowPeak = hi - lo;
+      for (let k = 0; k < scalars.length; k++) args[k] = scalars[k]![i]!;
+      w.lo = lo;
+      w.hi = hi;
+      w.stepMs = t;
+      w.startMs = startMs;
+      w.endMs = endMs;
+      const v = f(w);
+      if (v === undefined) continue;
+      values[i] = v;
+      present[i] = 1;
+      any = true;
+    }
+    return { any, windowPeak };
   }
 
   private histogramQuantile(e: Call): Value {
@@ -914,6 +1173,17 @@ class Evaluator {
   // --- aggregation -----------------------------------------------------------------------------
 
   private aggregate(e: AggregateExpr): Value {
+    const folded = this.folded.get(e);
+    if (folded) {
+      // The checks evaluating the input would have made, in its order (rangeCall, then eval).
+      if (this.samples + folded.windowPeak > this.query.limits.maxSamples)
+        throw new QueryLimitError('max_samples');
+      if (folded.duplicate) throw new QueryExecutionError(DUPLICATE_LABELSET);
+      if (this.samples + folded.inputSamples > this.query.limits.maxSamples)
+        throw new QueryLimitError('max_samples');
+      this.samples += folded.inputSamples;
+      return folded.value;
+    }
     const steps = this.steps;
     let param: Float64Array | undefined;
     let valueLabel: string | undefined;
@@ -926,18 +1196,7 @@ class Evaluator {
     if (valueLabel !== undefined && !LABEL_NAME.test(valueLabel))
       throw new QueryExecutionError(`invalid label name "${valueLabel}"`);
     const out = new SeriesCollector(steps);
-
-    const groupLabels = (labels: Labels): Labels => {
-      if (e.without) {
-        const l: Record<string, string> = {};
-        for (const [k, v] of Object.entries(labels))
-          if (k !== METRIC_NAME_LABEL && !grouping.includes(k)) l[k] = v;
-        return l;
-      }
-      const l: Record<string, string> = {};
-      for (const k of grouping) if (labels[k] !== undefined && labels[k] !== '') l[k] = labels[k]!;
-      return l;
-    };
+    const groupLabels = aggregationGroupLabels(e.without, grouping);
 
     if (e.op === 'count_values') {
       const byGroup = new Map<string, StepSeries>();
@@ -1031,96 +1290,176 @@ class Evaluator {
       return { kind: 'vector', series: out.result() };
     }
 
+    if (FOLDED_AGGREGATIONS.has(e.op)) {
+      // Series by series, as a fold does: per group and step, values still add in series order.
+      const aggregator = new StepAggregator(e.op, steps);
+      for (const g of groups) aggregator.addGroup(g.labels);
+      for (let k = 0; k < input.length; k++) {
+        this.checkDeadline();
+        const series = input[k]!;
+        const g = groupIndex[k]!;
+        for (let i = 0; i < steps; i++) if (series.present[i]) aggregator.add(g, i, series.values[i]!);
+      }
+      return { kind: 'vector', series: aggregator.result() };
+    }
+
+    // quantile: each group's values at a step, then Prometheus' quantile of them.
     const targets = groups.map((g) => out.target(g.labels, g.key));
-    const n = groups.length;
-    const value = new Float64Array(n);
-    const mean = new Float64Array(n);
-    const count = new Float64Array(n);
-    const seen = new Uint8Array(n);
-    const members: number[][] = e.op === 'quantile' ? groups.map(() => []) : [];
+    const members: number[][] = groups.map(() => []);
     for (let i = 0; i < steps; i++) {
       this.checkDeadline();
-      seen.fill(0);
       for (const m of members) m.length = 0;
       for (let s = 0; s < input.length; s++) {
         const series = input[s]!;
-        if (!series.present[i]) continue;
-        const g = groupIndex[s]!;
-        const v = series.values[i]!;
-        if (!seen[g]) {
-          seen[g] = 1;
-          value[g] = e.op === 'stddev' || e.op === 'stdvar' ? 0 : e.op === 'group' ? 1 : v;
-          mean[g] = v;
-          count[g] = 1;
-          if (e.op === 'quantile') members[g]!.push(v);
-          continue;
-        }
-        switch (e.op) {
-          case 'sum':
-            value[g] = value[g]! + v;
-            break;
-          case 'avg': {
-            count[g] = count[g]! + 1;
-            const m = mean[g]!;
-            if (!Number.isFinite(m) && !Number.isNaN(m)) {
-              if (!Number.isFinite(v) && !Number.isNaN(v) && m > 0 === v > 0) break;
-              if (Number.isFinite(v)) break;
-            }
-            // Go's `mean += v/n - mean/n`: the difference first, then the addition.
-            mean[g] = m + (v / count[g]! - m / count[g]!);
-            break;
-          }
-          case 'max':
-            if (value[g]! < v || Number.isNaN(value[g]!)) value[g] = v;
-            break;
-          case 'min':
-            if (value[g]! > v || Number.isNaN(value[g]!)) value[g] = v;
-            break;
-          case 'count':
-            count[g] = count[g]! + 1;
-            break;
-          case 'stddev':
-          case 'stdvar': {
-            count[g] = count[g]! + 1;
-            const delta = v - mean[g]!;
-            mean[g] = mean[g]! + delta / count[g]!;
-            value[g] = value[g]! + delta * (v - mean[g]!);
-            break;
-          }
-          case 'quantile':
-            members[g]!.push(v);
-            break;
-          default:
-            break;
-        }
+        if (series.present[i]) members[groupIndex[s]!]!.push(series.values[i]!);
       }
-      for (let g = 0; g < n; g++) {
-        if (!seen[g]) continue;
-        let result: number;
-        switch (e.op) {
-          case 'avg':
-            result = mean[g]!;
-            break;
-          case 'count':
-            result = count[g]!;
-            break;
-          case 'stdvar':
-            result = value[g]! / count[g]!;
-            break;
-          case 'stddev':
-            result = Math.sqrt(value[g]! / count[g]!);
-            break;
-          case 'quantile':
-            result = quantile(param![i]!, members[g]!);
-            break;
-          default:
-            result = value[g]!;
-        }
-        SeriesCollector.set(targets[g]!, i, result);
-      }
+      for (let g = 0; g < groups.length; g++)
+        if (members[g]!.length > 0) SeriesCollector.set(targets[g]!, i, quantile(param![i]!, members[g]!));
     }
     return { kind: 'vector', series: out.result() };
   }
+}
+
+/**
+ * Per-group, per-step accumulators of sum, avg, min, max, count, group, stddev and stdvar, fed one
+ * value at a time in any series-major or step-major order (Prometheus' arithmetic: values of one
+ * group and step combine in the order they are added, as Prometheus adds them in series order).
+ */
+class StepAggregator {
+  private readonly labels: Labels[] = [];
+  private readonly value: Float64Array[] = [];
+  private readonly mean: Float64Array[] = [];
+  private readonly count: Float64Array[] = [];
+  private readonly seen: Uint8Array[] = [];
+  private readonly usesMean: boolean;
+  private readonly usesCount: boolean;
+
+  constructor(
+    private readonly op: string,
+    private readonly steps: number,
+  ) {
+    this.usesMean = op === 'avg' || op === 'stddev' || op === 'stdvar';
+    this.usesCount = this.usesMean || op === 'count';
+  }
+
+  /** A new group; its index. */
+  addGroup(labels: Labels): number {
+    this.labels.push(labels);
+    const empty = new Float64Array(0);
+    this.value.push(this.op === 'avg' || this.op === 'count' ? empty : new Float64Array(this.steps));
+    this.mean.push(this.usesMean ? new Float64Array(this.steps) : empty);
+    this.count.push(this.usesCount ? new Float64Array(this.steps) : empty);
+    this.seen.push(new Uint8Array(this.steps));
+    return this.labels.length - 1;
+  }
+
+  add(g: number, i: number, v: number): void {
+    const seen = this.seen[g]!;
+    const value = this.value[g]!;
+    if (!seen[i]) {
+      seen[i] = 1;
+      switch (this.op) {
+        case 'stddev':
+        case 'stdvar':
+          value[i] = 0;
+          break;
+        case 'group':
+          value[i] = 1;
+          break;
+        case 'avg':
+        case 'count':
+          break;
+        default:
+          value[i] = v;
+      }
+      if (this.usesMean) this.mean[g]![i] = v;
+      if (this.usesCount) this.count[g]![i] = 1;
+      return;
+    }
+    switch (this.op) {
+      case 'sum':
+        value[i] = value[i]! + v;
+        break;
+      case 'avg': {
+        const count = this.count[g]!;
+        const mean = this.mean[g]!;
+        count[i] = count[i]! + 1;
+        const m = mean[i]!;
+        if (!Number.isFinite(m) && !Number.isNaN(m)) {
+          if (!Number.isFinite(v) && !Number.isNaN(v) && m > 0 === v > 0) break;
+          if (Number.isFinite(v)) break;
+        }
+        // Go's `mean += v/n - mean/n`: the difference first, then the addition.
+        mean[i] = m + (v / count[i]! - m / count[i]!);
+        break;
+      }
+      case 'max':
+        if (value[i]! < v || Number.isNaN(value[i]!)) value[i] = v;
+        break;
+      case 'min':
+        if (value[i]! > v || Number.isNaN(value[i]!)) value[i] = v;
+        break;
+      case 'count':
+        this.count[g]![i] = this.count[g]![i]! + 1;
+        break;
+      case 'stddev':
+      case 'stdvar': {
+        const count = this.count[g]!;
+        const mean = this.mean[g]!;
+        count[i] = count[i]! + 1;
+        const delta = v - mean[i]!;
+        mean[i] = mean[i]! + delta / count[i]!;
+        value[i] = value[i]! + delta * (v - mean[i]!);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** The groups with at least one value, in the order they were added. */
+  result(): StepSeries[] {
+    const out: StepSeries[] = [];
+    for (let g = 0; g < this.labels.length; g++) {
+      const present = this.seen[g]!;
+      if (!present.includes(1)) continue;
+      let values: Float64Array;
+      if (this.op === 'avg') values = this.mean[g]!;
+      else if (this.op === 'count') values = this.count[g]!;
+      else if (this.op === 'stdvar' || this.op === 'stddev') {
+        values = this.value[g]!;
+        const count = this.count[g]!;
+        for (let i = 0; i < this.steps; i++)
+          if (present[i])
+            values[i] = this.op === 'stdvar' ? values[i]! / count[i]! : Math.sqrt(values[i]! / count[i]!);
+      } else values = this.value[g]!;
+      out.push({ labels: this.labels[g]!, values, present });
+    }
+    return out;
+  }
+}
+
+/** The labels of an aggregation's group: the `by` labels present, or all but `without` and the name. */
+function aggregationGroupLabels(without: boolean, grouping: readonly string[]): (labels: Labels) => Labels {
+  return (labels) => {
+    const l: Record<string, string> = {};
+    if (without) {
+      for (const [k, v] of Object.entries(labels))
+        if (k !== METRIC_NAME_LABEL && !grouping.includes(k)) l[k] = v;
+      return l;
+    }
+    for (const k of grouping) if (labels[k] !== undefined && labels[k] !== '') l[k] = labels[k]!;
+    return l;
+  };
+}
+
+/** SelectSeries' answer as a stream, in the order the held path sorts series into. */
+async function* streamFromSelect(
+  select: SelectSeries,
+  selection: { matchers: readonly LabelMatcher[]; startMs: number; endMs: number },
+): AsyncGenerator<RawSeries> {
+  const raw = [...(await select(selection))];
+  yield* sortByLabels(raw, (r) => r.labels);
 }
 
 // --- helpers -------------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ export interface Window {
   readonly rangeMs: number;
   /** Scalar arguments besides the range (e.g. quantile_over_time's φ), this step's values. */
   readonly args: readonly number[];
+  /**
+   * When given, resets[i] is how many points in 1..i are below the point before them: a window
+   * [lo, hi) holds a counter reset iff resets[hi - 1] > resets[lo].
+   */
+  readonly resets?: ArrayLike<number>;
 }
 
 /** Result value, or undefined when the function yields no sample for this window. */
@@ -38,7 +43,7 @@ function extrapolatedRate(w: Window, isCounter: boolean, isRate: boolean): numbe
   const first = vs[lo]!;
   const last = vs[hi - 1]!;
   let result = last - first;
-  if (isCounter) {
+  if (isCounter && (w.resets === undefined || w.resets[hi - 1]! > w.resets[lo]!)) {
     let prev = first;
     for (let i = lo + 1; i < hi; i++) {
       const cur = vs[i]!;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteMetricStore } from '#adapters/local/sqlite-metric-store';
+import { STREAM_BATCH_SERIES } from '#adapters/local/sqlite-series-reader';
 import type { LabelMatcher } from '#domain/label-matchers';
 import type { Sample } from '#domain/metrics';
 import { QueryBudget, QueryLimitExceededError } from '#domain/query-limits';
@@ -130,6 +131,47 @@ describe('SQLite SelectSeries', () => {
       .seriesReader('t1', budget(2))
       .select({ matchers: [eq('__name__', 'cpu')], startMs: t0, endMs: t0 + 86_400_000 });
     await expect(read).rejects.toMatchObject({ limit: 'max_fetched_series_per_query' });
+  });
+
+  it('streams a selector in label order across statement batches, each series as select reads it', async () => {
+    store = new SqliteMetricStore(':memory:');
+    // More series than one batch reads, written in an order that is not their label order; half
+    // of them checkpointed, then newer points for every one in the head.
+    const hosts = Array.from({ length: STREAM_BATCH_SERIES * 2 + 7 }, (_, i) => `h${(i * 37) % 1000}`);
+    for (const host of hosts) await store.write('t1', samples('cpu', { host, zone: 'z' }, 0, 250));
+    store.checkpoint();
+    for (const host of hosts.slice(0, 60))
+      await store.write('t1', samples('cpu', { host, zone: 'z' }, 250, 5));
+    const selection = {
+      matchers: [eq('__name__', 'cpu')],
+      startMs: t0 + 10 * 15_000,
+      endMs: t0 + 300 * 15_000,
+    };
+    const reader = store.seriesReader('t1', budget());
+    const held = await reader.select(selection);
+    const streamed: { labels: unknown; timestamps: number[]; values: number[] }[] = [];
+    // Copied as they come: the store reuses its decode buffer from one batch to the next.
+    for await (const s of reader.stream(selection))
+      streamed.push({
+        labels: s.labels,
+        timestamps: Array.from(s.timestampsMs),
+        values: Array.from(s.values),
+      });
+    const sortedHosts = [...hosts].sort();
+    expect(streamed.map((s) => s.labels)).toEqual(
+      sortedHosts.map((host) => ({ __name__: 'cpu', host, zone: 'z' })),
+    );
+    expect(streamed).toEqual(
+      held.map((s) => ({
+        labels: s.labels,
+        timestamps: Array.from(s.timestampsMs),
+        values: Array.from(s.values),
+      })),
+    );
+    const withHead = streamed.find((s) => (s.labels as { host: string }).host === hosts[0])!;
+    expect(withHead.values).toEqual(Array.from({ length: 245 }, (_, i) => 10 + i));
+    const checkpointedOnly = streamed.find((s) => (s.labels as { host: string }).host === hosts[100])!;
+    expect(checkpointedOnly.values).toEqual(Array.from({ length: 240 }, (_, i) => 10 + i));
   });
 
   it('lists series with samples in the range, labels only', async () => {

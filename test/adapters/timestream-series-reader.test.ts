@@ -97,6 +97,25 @@ describe('Timestream SelectSeries', () => {
     ]);
   });
 
+  it('streams the series in label order, whatever order the rows came in', async () => {
+    queryMock.on(QueryCommand).resolves({
+      ColumnInfo: columns,
+      Rows: [
+        row('c', 'up', '2023-11-14 22:13:20.000000000', '3'),
+        row('a', 'up', '2023-11-14 22:13:20.000000000', '1'),
+        row('b', 'up', '2023-11-14 22:13:20.000000000', '2'),
+      ],
+    });
+    const streamed: string[] = [];
+    for await (const s of source
+      .seriesReader('t1', budget())
+      .stream({ matchers: [m('__name__', '=', 'up')], startMs: from, endMs: to }))
+      streamed.push(`${s.labels.host}=${s.values[0]}`);
+    expect(streamed).toEqual(['a=1', 'b=2', 'c=3']);
+    // One statement, as select sends.
+    expect(queryMock.commandCalls(QueryCommand)).toHaveLength(1);
+  });
+
   it('reads NaN and stale markers from the special_value column', async () => {
     const cols = ['measure_name', 'time', 'special_value'].map((Name) => ({ Name, Type: {} }));
     const special = (time: string, text: string) => ({

@@ -26,6 +26,7 @@ import type {
   SeriesSelection,
   TenantSeriesReader,
 } from '#ports/series-source';
+import { sortByLabels } from '#promql/series';
 import { type BackoffPolicy, DEFAULT_BACKOFF, sleep } from './retry';
 import {
   isMissingTableOrColumn,
@@ -111,31 +112,43 @@ export function timestreamSeriesReader(
     }
   }
 
-  return {
-    select: async (selection) => {
-      const plan = planSelector(selection.matchers);
-      const bySeries = new Map<string, CollectedSeries>();
-      for await (const page of pages(selectSql(table, selection, budget.samplesLeft + 1))) {
-        const columns = page.ColumnInfo ?? [];
-        const rows = page.Rows ?? [];
-        budget.chargeSamples(rows.length);
-        for (const row of rows) {
-          const sample = rowToSample(columns, row);
-          const key = seriesKey(sample.metric, sample.dimensions);
-          let series = bySeries.get(key);
-          if (!series) {
-            const labels = seriesLabelsOf(sample.metric, sample.dimensions);
-            if (!plan.matches(labels)) continue;
-            budget.chargeSeries();
-            series = { labels, timestamps: [], values: [], stale: [] };
-            bySeries.set(key, series);
-          }
-          series.timestamps.push(sample.timestampMs);
-          series.values.push(sample.value);
-          series.stale.push(sample.stale === true ? 1 : 0);
+  const select = async (selection: SeriesSelection): Promise<RawSeries[]> => {
+    const plan = planSelector(selection.matchers);
+    const bySeries = new Map<string, CollectedSeries>();
+    for await (const page of pages(selectSql(table, selection, budget.samplesLeft + 1))) {
+      const columns = page.ColumnInfo ?? [];
+      const rows = page.Rows ?? [];
+      budget.chargeSamples(rows.length);
+      for (const row of rows) {
+        const sample = rowToSample(columns, row);
+        const key = seriesKey(sample.metric, sample.dimensions);
+        let series = bySeries.get(key);
+        if (!series) {
+          const labels = seriesLabelsOf(sample.metric, sample.dimensions);
+          if (!plan.matches(labels)) continue;
+          budget.chargeSeries();
+          series = { labels, timestamps: [], values: [], stale: [] };
+          bySeries.set(key, series);
         }
+        series.timestamps.push(sample.timestampMs);
+        series.values.push(sample.value);
+        series.stale.push(sample.stale === true ? 1 : 0);
       }
-      return [...bySeries.values()].map(sortedSeries);
+    }
+    return [...bySeries.values()].map(sortedSeries);
+  };
+
+  return {
+    select,
+    // Rows come in no order, so a selector's rows are collected before its first series is known
+    // whole; the stream then hands series over in label order, dropping each once handed over.
+    stream: async function* (selection) {
+      const series = sortByLabels(await select(selection), (s) => s.labels);
+      for (let i = 0; i < series.length; i++) {
+        const next = series[i]!;
+        series[i] = undefined as unknown as RawSeries;
+        yield next;
+      }
     },
     listSeries: async (selection) => {
       const plan = planSelector(selection.matchers);
