@@ -2,17 +2,16 @@
  * The daily log retention sweep of one region (functions/log-retention): removes each tenant's log
  * lines older than its `logRetentionDays`; the bucket's lifecycle rule stays the upper bound.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LOG_STORE_RETENTION_ENV } from '../../functions/log-retention/sweep';
 import type { LogStore } from './log-store';
 import type { PlatformFunction, PlatformFunctionProps } from './platform-function';
-import { schedulerRoleFor } from './scheduler-role';
+import { invokeOnSchedule } from './scheduler-role';
 
 export interface LogRetentionProps {
   readonly logStore: LogStore;
@@ -46,21 +45,13 @@ export class LogRetention extends Construct {
     // Lists and deletes the tenants' expired hour partitions.
     props.logStore.bind(this.sweep, 'erase');
     this.sweep.fn.addEnvironment(LOG_STORE_RETENTION_ENV, String(props.storeRetentionDays));
-    if (this.sweep.failureQueue)
-      Validations.of(this.sweep.failureQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          "The function's on-failure destination: itself the dead-letter queue, watched by an ops alarm.",
-      });
-    this.schedule = new Schedule(this, 'Schedule', {
+    this.schedule = invokeOnSchedule(this, this.sweep, {
       description: 'Log retention sweep',
-      schedule: ScheduleExpression.rate(Duration.days(1)),
+      what: 'log retention',
+      every: Duration.days(1),
       key: props.messagingKey,
-      target: new LambdaInvoke(this.sweep.fn, {
-        role: schedulerRoleFor(this, 'SchedulerRole', this.sweep.fn, 'log retention'),
-        deadLetterQueue: props.deadLetterQueue,
-        retryAttempts: 2,
-      }),
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: 2,
     });
   }
 }

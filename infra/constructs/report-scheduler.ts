@@ -11,8 +11,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -21,7 +20,7 @@ import { REPORT_ENV } from '#adapters/aws/report-files-wiring';
 import { customerDataBucketProps } from './archive-bucket';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction, PlatformFunctionProps } from './platform-function';
-import { schedulerRoleFor } from './scheduler-role';
+import { invokeOnSchedule } from './scheduler-role';
 
 /** Days a report PDF is kept: past its 30-day link and the ledger's memory of the sent report. */
 export const REPORT_FILE_EXPIRY_DAYS = 100;
@@ -104,21 +103,13 @@ export class ReportScheduler extends Construct {
     this.bindRead(props.reader);
     this.linkKey.grant(props.reader.fn, 'kms:VerifyMac');
 
-    if (this.scheduler.failureQueue)
-      Validations.of(this.scheduler.failureQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          "The function's on-failure destination: itself the dead-letter queue, watched by an ops alarm.",
-      });
-    this.schedule = new Schedule(this, 'Schedule', {
+    this.schedule = invokeOnSchedule(this, this.scheduler, {
       description: 'Scheduled SLA reports',
-      schedule: ScheduleExpression.rate(Duration.hours(1)),
+      what: 'report scheduler',
+      every: Duration.hours(1),
       key: props.messagingKey,
-      target: new LambdaInvoke(fn, {
-        role: schedulerRoleFor(this, 'SchedulerRole', fn, 'report scheduler'),
-        deadLetterQueue: props.deadLetterQueue,
-        retryAttempts: 2,
-      }),
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: 2,
     });
   }
 

@@ -7,19 +7,18 @@
  * The probe has a fixed name in every region, so each region's checks function can name the others'
  * probes by ARN without a cross-region reference.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { WEBSITE_PROBES_ENV } from '#adapters/aws/lambda-website-probes';
 import type { MetricStore } from './metric-store';
 import type { PlatformFunction, PlatformFunctionProps } from './platform-function';
-import { schedulerRoleFor } from './scheduler-role';
+import { invokeOnSchedule } from './scheduler-role';
 
 export const WEBSITE_PROBE_FUNCTION_NAME = 'obs-platform-website-probe';
 
@@ -77,25 +76,15 @@ export class WebsiteChecks extends Construct {
     this.checks.fn.addToRolePolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: probeArns }),
     );
-    if (this.checks.failureQueue)
-      Validations.of(this.checks.failureQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          "The function's on-failure destination: itself the dead-letter queue, watched by an ops alarm.",
-      });
-
-    const schedulerRole = schedulerRoleFor(this, 'SchedulerRole', this.checks.fn, 'website-checks');
-    this.schedule = new Schedule(this, 'Schedule', {
+    this.schedule = invokeOnSchedule(this, this.checks, {
       description: 'Website checks pass',
-      schedule: ScheduleExpression.rate(Duration.minutes(1)),
+      what: 'website-checks',
+      every: Duration.minutes(1),
       key: props.messagingKey,
-      target: new LambdaInvoke(this.checks.fn, {
-        role: schedulerRole,
-        deadLetterQueue: props.deadLetterQueue,
-        retryAttempts: 0,
-        // A pass is superseded by the next minute's.
-        maxEventAge: Duration.minutes(1),
-      }),
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: 0,
+      // A pass is superseded by the next minute's.
+      maxEventAge: Duration.minutes(1),
     });
   }
 }
