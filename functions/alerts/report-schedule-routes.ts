@@ -232,6 +232,8 @@ const read = { auth: 'tenant', permission: 'alerts:read' } as const;
 const write = { auth: 'tenant', permission: 'alerts:write' } as const;
 const errors = { 401: null, 403: null, 404: null, 422: null } as const;
 const schedulePath = '/v1/report-schedules/{scheduleId}';
+/** A new address that SNS would not subscribe: nothing stored, retry. */
+const unsubscribable = { 503: null } as const;
 
 /** The routes as /openapi.json describes them (part of ALERTS_OPERATIONS). */
 export const REPORT_SCHEDULE_OPERATIONS: readonly OperationDoc[] = [
@@ -241,7 +243,7 @@ export const REPORT_SCHEDULE_OPERATIONS: readonly OperationDoc[] = [
     summary: `Schedule an SLA report, e-mailed weekly or monthly (at most ${MAX_REPORT_SCHEDULES} a tenant)`,
     ...write,
     body: reportScheduleInputSchema,
-    responses: { 201: scheduleDocView, ...errors },
+    responses: { 201: scheduleDocView, ...errors, ...unsubscribable },
   },
   {
     method: 'GET',
@@ -267,7 +269,7 @@ export const REPORT_SCHEDULE_OPERATIONS: readonly OperationDoc[] = [
     summary: 'Replace a report schedule (If-Match: only the version you read, else 409)',
     ...write,
     body: reportScheduleInputSchema,
-    responses: { 200: scheduleDocView, 409: null, ...errors },
+    responses: { 200: scheduleDocView, 409: null, ...errors, ...unsubscribable },
   },
   {
     method: 'DELETE',
