@@ -4,41 +4,13 @@
  * an address a chain, a notice channel, another schedule or another tenant still names stays. The
  * exact SNS requests, asserted with aws-sdk-client-mock, driven through the API on the local platform.
  */
-import {
-  ListSubscriptionsByTopicCommand,
-  SNSClient,
-  SubscribeCommand,
-  UnsubscribeCommand,
-} from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
+import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { describe, expect, it } from 'vitest';
 import { callApi } from '../support/api-call';
-import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { subscribeInput, EMAIL_TOPIC as TOPIC, useSnsEmailPlatform } from '../support/sns-email-platform';
 
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:alert-email';
-const sns = mockClient(SNSClient);
-let platform: TestPlatform;
-let adminToken: string;
-
-beforeAll(async () => {
-  platform = await startTestPlatform({
-    alerting: {
-      tickIntervalMs: 0,
-      emailSubscriptions: new SnsEmailSubscriptions(new SNSClient({ region: 'eu-west-1' }), TOPIC),
-    },
-  });
-  ({ adminToken } = await platform.createTenant('report-subs'));
-});
-afterAll(async () => {
-  sns.restore();
-  await platform?.destroy();
-});
-beforeEach(() => {
-  sns.reset();
-  sns.on(SubscribeCommand).resolves({ SubscriptionArn: 'pending confirmation' });
-  sns.on(UnsubscribeCommand).resolves({});
-});
+const env = useSnsEmailPlatform('report-subs');
+const { sns } = env;
 
 interface ScheduleView {
   scheduleId: string;
@@ -52,8 +24,8 @@ const api = <T = ScheduleView>(
   path: string,
   body?: unknown,
   status = 200,
-  token = adminToken,
-) => callApi<T>(platform, path, { token, method, ...(body === undefined ? {} : { body }), status });
+  token = env.adminToken,
+) => callApi<T>(env.platform, path, { token, method, ...(body === undefined ? {} : { body }), status });
 
 const schedule = (emails: string[], chainId?: string) => ({
   name: 'Web monthly',
@@ -62,9 +34,9 @@ const schedule = (emails: string[], chainId?: string) => ({
   timeZone: 'Europe/London',
   recipients: { emails, ...(chainId ? { chainId } : {}) },
 });
-const createSchedule = async (emails: string[], chainId?: string, token = adminToken) =>
+const createSchedule = async (emails: string[], chainId?: string, token = env.adminToken) =>
   (await api('POST', '/v1/report-schedules', schedule(emails, chainId), 201, token)).scheduleId;
-const deleteSchedule = (id: string, token = adminToken) =>
+const deleteSchedule = (id: string, token = env.adminToken) =>
   api('DELETE', `/v1/report-schedules/${id}`, undefined, 204, token);
 const chain = (...addresses: string[]) => ({
   name: 'ops',
@@ -73,16 +45,6 @@ const chain = (...addresses: string[]) => ({
 const createChain = async (...addresses: string[]) =>
   (await api<{ chainId: string }>('POST', '/v1/escalation-chains', chain(...addresses), 201)).chainId;
 
-const subscribeInput = (address: string) => ({
-  TopicArn: TOPIC,
-  Protocol: 'email',
-  Endpoint: address,
-  Attributes: {
-    FilterPolicyScope: 'MessageAttributes',
-    FilterPolicy: JSON.stringify({ recipient: [address] }),
-  },
-  ReturnSubscriptionArn: true,
-});
 const subscribed = () => sns.commandCalls(SubscribeCommand).map((c) => c.args[0].input);
 const unsubscribed = () => sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input);
 /** SNS lists each address as a confirmed subscription `sub-<address>`. */
@@ -157,7 +119,7 @@ describe('email subscriptions for report schedule recipients', () => {
     expect(unsubscribed()).toEqual([]);
     await api('PUT', '/v1/notice-channels', { recipients: [] });
 
-    const { adminToken: otherTenant } = await platform.createTenant('report-subs-other');
+    const { adminToken: otherTenant } = await env.platform.createTenant('report-subs-other');
     const theirs = await createSchedule(['shared@example.com'], undefined, otherTenant);
     await deleteSchedule(await createSchedule(['shared@example.com']));
     expect(unsubscribed()).toEqual([]);
@@ -169,9 +131,9 @@ describe('email subscriptions for report schedule recipients', () => {
     confirmed('ok@example.com');
     sns.on(SubscribeCommand, { Endpoint: 'down@example.com' }).rejects(new Error('throttled'));
     const before = await api<{ items: ScheduleView[] }>('GET', '/v1/report-schedules');
-    const refused = await platform.request('/v1/report-schedules', {
+    const refused = await env.platform.request('/v1/report-schedules', {
       method: 'POST',
-      token: adminToken,
+      token: env.adminToken,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(schedule(['ok@example.com', 'down@example.com'])),
     });
@@ -185,9 +147,9 @@ describe('email subscriptions for report schedule recipients', () => {
     const id = await createSchedule(['ok@example.com']);
     const stored = await api('GET', `/v1/report-schedules/${id}`);
     sns.resetHistory();
-    const replaced = await platform.request(`/v1/report-schedules/${id}`, {
+    const replaced = await env.platform.request(`/v1/report-schedules/${id}`, {
       method: 'PUT',
-      token: adminToken,
+      token: env.adminToken,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(schedule(['down@example.com'])),
     });
