@@ -120,12 +120,14 @@ export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => a
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   const { store } = deps;
+  // One reconciliation of the e-mail subscriptions for chains, notice channels and report schedules.
   const recipientSubscriptions = emailRecipients({
     subscriptions: deps.emailSubscriptions,
     store,
     tenants: deps.tenants,
     noticeChannels: deps.notices?.store,
   });
+  const { subscribe, unsubscribeUnused } = recipientSubscriptions;
 
   async function principalFor(event: HttpEvent, write: boolean): Promise<Principal> {
     const principal = await authenticate(event, deps.tenants, 'tenant');
@@ -241,7 +243,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     // A chain is never stored with an email recipient that cannot receive.
     const added = [...emailsOf(chain)].filter((address) => !emailsOf(existing).has(address));
     await recipientSubscriptions.saveNaming(principal.tenantId, added, () => store.putChain(chain));
-    await recipientSubscriptions.releaseUnused(principal.tenantId, emailsOf(existing));
+    await unsubscribeUnused(principal.tenantId, emailsOf(existing));
     await audit(
       event,
       principal,
@@ -331,7 +333,10 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         },
         body,
         // Referenced like a chain's address, so no other tenant's chain edit unsubscribes it.
-        subscribe: (tenantId, address) => recipientSubscriptions.add(tenantId, [address]),
+        subscribe: async (tenantId, address) => {
+          await subscribe(address);
+          if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
+        },
         audit,
       }),
       ...reportFileRoutes({
@@ -396,7 +401,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
         const existing = await store.getChain(principal.tenantId, chainId);
         if (!existing || !(await store.deleteChain(principal.tenantId, chainId)))
           throw new NotFoundError('no such escalation chain', 'chainId');
-        await recipientSubscriptions.releaseUnused(principal.tenantId, emailsOf(existing));
+        await unsubscribeUnused(principal.tenantId, emailsOf(existing));
         await audit(
           event,
           principal,

@@ -16,15 +16,18 @@ import type { TenantStore } from '#ports/tenant-store';
 const SCHEDULE_PAGE = 100;
 
 export interface EmailRecipients {
-  /** References and subscribes each address for the tenant; a subscribe failure is a retryable 503. */
-  add(tenantId: string, addresses: Iterable<string>): Promise<void>;
+  /**
+   * The subscription alone, a failure a retryable 503: the caller references the address for the
+   * tenant too (saveNaming does both).
+   */
+  subscribe(address: string): Promise<void>;
   /**
    * Adds `added`, then runs `save`: nothing is stored naming an address that cannot receive. When
    * either fails, what nothing of the tenant uses is released again and the failure is thrown.
    */
   saveNaming<T>(tenantId: string, added: Iterable<string>, save: () => Promise<T>): Promise<T>;
   /** Releases those of `addresses` nothing of the tenant names any more; unsubscribes the last use. */
-  releaseUnused(tenantId: string, addresses: Iterable<string>): Promise<void>;
+  unsubscribeUnused(tenantId: string, addresses: Iterable<string>): Promise<void>;
 }
 
 export function emailRecipients(deps: {
@@ -54,20 +57,16 @@ export function emailRecipients(deps: {
     return addresses;
   }
 
-  async function add(tenantId: string, addresses: Iterable<string>) {
-    if (!subscriptions) return;
-    for (const address of addresses) {
-      await store.referenceEmailRecipient(tenantId, address);
-      try {
-        await subscriptions.subscribe(address);
-      } catch (error) {
-        // Nothing was stored: the client may retry the same request.
-        throw new UnavailableError('could not subscribe an email recipient; retry', 5, { cause: error });
-      }
+  async function subscribe(address: string) {
+    try {
+      await subscriptions?.subscribe(address);
+    } catch (error) {
+      // Nothing was stored: the client may retry the same request.
+      throw new UnavailableError('could not subscribe an email recipient; retry', 5, { cause: error });
     }
   }
 
-  async function releaseUnused(tenantId: string, addresses: Iterable<string>) {
+  async function unsubscribeUnused(tenantId: string, addresses: Iterable<string>) {
     const candidates = new Set(addresses);
     if (!subscriptions || candidates.size === 0) return;
     const used = await inUse(tenantId);
@@ -78,17 +77,22 @@ export function emailRecipients(deps: {
   }
 
   return {
-    add,
-    releaseUnused,
+    subscribe,
+    unsubscribeUnused,
     async saveNaming(tenantId, added, save) {
       const addresses = [...added];
       try {
-        await add(tenantId, addresses);
+        if (subscriptions)
+          for (const address of addresses) {
+            // The tenant's reference first: no other tenant's release can drop the subscription.
+            await store.referenceEmailRecipient(tenantId, address);
+            await subscribe(address);
+          }
         return await save();
       } catch (error) {
         // The client sees the first failure; a reference this cannot release only keeps a subscription
         // that nothing publishes to, and the client's retry references it again.
-        await releaseUnused(tenantId, addresses).catch(() => undefined);
+        await unsubscribeUnused(tenantId, addresses).catch(() => undefined);
         throw error;
       }
     },

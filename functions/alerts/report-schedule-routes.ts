@@ -176,7 +176,7 @@ export function reportScheduleRoutes(deps: {
             throw error;
           continue;
         }
-        await emailRecipients.releaseUnused(principal.tenantId, emailsOf(current));
+        await emailRecipients.unsubscribeUnused(principal.tenantId, emailsOf(current));
         await deps.audit(
           event,
           principal,
@@ -198,7 +198,7 @@ export function reportScheduleRoutes(deps: {
         scheduleId,
         ifMatch(event),
       );
-      await emailRecipients.releaseUnused(principal.tenantId, emailsOf(removed));
+      await emailRecipients.unsubscribeUnused(principal.tenantId, emailsOf(removed));
       await deps.audit(
         event,
         principal,

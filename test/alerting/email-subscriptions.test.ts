@@ -3,21 +3,59 @@
  * notifier sets) in step with the email recipients of a tenant's escalation chains: the exact SNS
  * requests, asserted with aws-sdk-client-mock, driven through the API on the local platform.
  */
-import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { describe, expect, it } from 'vitest';
+import {
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import { callApi } from '../support/api-call';
-import { subscribeInput, EMAIL_TOPIC as TOPIC, useSnsEmailPlatform } from '../support/sns-email-platform';
+import { startTestPlatform, type TestPlatform } from '../support/platform';
 
-const env = useSnsEmailPlatform('email-subs');
-const { sns } = env;
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:alert-email';
+const sns = mockClient(SNSClient);
+let platform: TestPlatform;
+let adminToken: string;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({
+    alerting: {
+      tickIntervalMs: 0,
+      emailSubscriptions: new SnsEmailSubscriptions(new SNSClient({ region: 'eu-west-1' }), TOPIC),
+    },
+  });
+  ({ adminToken } = await platform.createTenant('email-subs'));
+});
+afterAll(async () => {
+  sns.restore();
+  await platform?.destroy();
+});
+beforeEach(() => {
+  sns.reset();
+  sns.on(SubscribeCommand).resolves({ SubscriptionArn: 'pending confirmation' });
+  sns.on(UnsubscribeCommand).resolves({});
+});
 
 const api = (method: string, path: string, body?: unknown, status = 200) =>
-  callApi(env.platform, path, { token: env.adminToken, method, body, status });
+  callApi(platform, path, { token: adminToken, method, body, status });
 
 const email = (address: string) => ({ type: 'email', address });
 const chain = (...addresses: string[]) => ({
   name: 'ops',
   stages: [{ recipients: addresses.map(email) }, { recipients: [{ type: 'sms', address: '+15555550100' }] }],
+});
+const subscribeInput = (address: string) => ({
+  TopicArn: TOPIC,
+  Protocol: 'email',
+  Endpoint: address,
+  Attributes: {
+    FilterPolicyScope: 'MessageAttributes',
+    FilterPolicy: JSON.stringify({ recipient: [address] }),
+  },
+  ReturnSubscriptionArn: true,
 });
 const listed = (...endpoints: [string, string][]) => ({
   Subscriptions: endpoints.map(([Endpoint, SubscriptionArn]) => ({
@@ -76,20 +114,20 @@ describe('email subscriptions for chain recipients', () => {
   });
 
   it('keeps an address another tenant still uses, and unsubscribes it with the last tenant', async () => {
-    const { adminToken: otherTenant } = await env.platform.createTenant('email-subs-other');
+    const { adminToken: otherTenant } = await platform.createTenant('email-subs-other');
     const create = (token: string) =>
-      callApi(env.platform, '/v1/escalation-chains', {
+      callApi(platform, '/v1/escalation-chains', {
         token,
         method: 'POST',
         body: chain('shared@example.com'),
         status: 201,
       });
     const remove = (token: string, id: unknown) =>
-      callApi(env.platform, `/v1/escalation-chains/${id}`, { token, method: 'DELETE', status: 204 });
-    const mine = (await create(env.adminToken))['chainId'];
+      callApi(platform, `/v1/escalation-chains/${id}`, { token, method: 'DELETE', status: 204 });
+    const mine = (await create(adminToken))['chainId'];
     const theirs = (await create(otherTenant))['chainId'];
     sns.on(ListSubscriptionsByTopicCommand).resolves(listed(['shared@example.com', `${TOPIC}:sub-shared`]));
-    await remove(env.adminToken, mine);
+    await remove(adminToken, mine);
     expect(sns.commandCalls(UnsubscribeCommand)).toHaveLength(0);
     await remove(otherTenant, theirs);
     expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
@@ -100,9 +138,9 @@ describe('email subscriptions for chain recipients', () => {
   it('does not store a chain whose recipient could not be subscribed', async () => {
     sns.on(SubscribeCommand).rejects(new Error('throttled'));
     const before = await api('GET', '/v1/escalation-chains');
-    const response = await env.platform.request('/v1/escalation-chains', {
+    const response = await platform.request('/v1/escalation-chains', {
       method: 'POST',
-      token: env.adminToken,
+      token: adminToken,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(chain('d@example.com')),
     });
