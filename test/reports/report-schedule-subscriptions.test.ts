@@ -117,10 +117,11 @@ describe('email subscriptions for report schedule recipients', () => {
     });
     await deleteSchedule(second);
     expect(unsubscribed()).toEqual([]);
-    await api('PUT', '/v1/notice-channels', { recipients: [] });
 
+    // Another tenant names it too: neither clearing the channel nor a schedule's going drops it.
     const { adminToken: otherTenant } = await env.platform.createTenant('report-subs-other');
     const theirs = await createSchedule(['shared@example.com'], undefined, otherTenant);
+    await api('PUT', '/v1/notice-channels', { recipients: [] });
     await deleteSchedule(await createSchedule(['shared@example.com']));
     expect(unsubscribed()).toEqual([]);
     await deleteSchedule(theirs, otherTenant);
