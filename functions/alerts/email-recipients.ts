@@ -22,8 +22,9 @@ export interface EmailRecipients {
    */
   subscribe(address: string): Promise<void>;
   /**
-   * Adds `added`, then runs `save`: nothing is stored naming an address that cannot receive. When
-   * either fails, what nothing of the tenant uses is released again and the failure is thrown.
+   * References (for the tenant) and subscribes each of `added`, then runs `save`: nothing is stored
+   * naming an address that cannot receive. When either fails, those of `added` nothing of the tenant
+   * uses are released again and the failure is thrown (a subscribe failure as a retryable 503).
    */
   saveNaming<T>(tenantId: string, added: Iterable<string>, save: () => Promise<T>): Promise<T>;
   /** Releases those of `addresses` nothing of the tenant names any more; unsubscribes the last use. */
