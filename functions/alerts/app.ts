@@ -20,7 +20,7 @@ import {
   type WebhookAddressPolicy,
   webhookUrlProblem,
 } from '#domain/alerting/webhook-address';
-import { NotFoundError, UnavailableError, UnprocessableError } from '#domain/errors';
+import { NotFoundError, UnprocessableError } from '#domain/errors';
 import { ALERT_LOG_WINDOW, alertLogSearch } from '#domain/logs/correlation';
 import { logRecordView } from '#domain/logs/search';
 import { roleGrants } from '#domain/roles';
@@ -39,6 +39,7 @@ import type { MetricStore } from '#ports/metric-store';
 import type { TenantStore } from '#ports/tenant-store';
 import type { AlertEngine } from '../alert-evaluator/engine';
 import { DOWNTIME_ROUTES, downtimeRoutes } from './downtime-routes';
+import { emailRecipients } from './email-recipients';
 import { ALERT_HISTORY_ROUTES, alertHistoryRoutes } from './history-routes';
 import { NOTICE_ROUTES, type NoticeRouteDeps, noticeRoutes } from './notice-routes';
 import { listAlertsQuery } from './operations';
@@ -57,7 +58,7 @@ export interface AlertsDeps {
   readonly logs?: Pick<LogStore, 'search'>;
   /** Seals webhook secrets before a chain is stored. */
   readonly secrets: Pick<RecipientSecrets, 'sealChain'>;
-  /** Keeps email subscriptions in step with the chains' email recipients (absent: nothing to keep). */
+  /** Keeps email subscriptions in step with the addresses a tenant names (absent: nothing to keep). */
   readonly emailSubscriptions?: EmailSubscriptions;
   /** Where webhooks may point (default: AWS, https to public addresses only). */
   readonly webhookPolicy?: WebhookAddressPolicy;
@@ -119,6 +120,14 @@ export const alertView = ({ tenantId: _t, seriesKey: _s, ...alert }: Alert) => a
 
 export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
   const { store } = deps;
+  // One reconciliation of the e-mail subscriptions for chains, notice channels and report schedules.
+  const recipientSubscriptions = emailRecipients({
+    subscriptions: deps.emailSubscriptions,
+    store,
+    tenants: deps.tenants,
+    noticeChannels: deps.notices?.store,
+  });
+  const { subscribe, unsubscribeUnused } = recipientSubscriptions;
 
   async function principalFor(event: HttpEvent, write: boolean): Promise<Principal> {
     const principal = await authenticate(event, deps.tenants, 'tenant');
@@ -211,34 +220,6 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     return route;
   }
 
-  async function subscribe(address: string) {
-    try {
-      await deps.emailSubscriptions?.subscribe(address);
-    } catch (error) {
-      // Nothing was stored: the client may retry the same request.
-      throw new UnavailableError('could not subscribe an email recipient; retry', 5, { cause: error });
-    }
-  }
-
-  /**
-   * Unsubscribes those of `addresses` that no chain of any tenant has as a recipient any more: the
-   * subscription is one per address on the region's topic, shared by every tenant that names it, so
-   * the tenant's reference goes first and the subscription only with the last reference.
-   */
-  async function unsubscribeUnused(tenantId: string, addresses: ReadonlySet<string>) {
-    if (!deps.emailSubscriptions || addresses.size === 0) return;
-    const inUse = new Set<string>();
-    for (const chain of await store.listChains(tenantId)) for (const a of emailsOf(chain)) inUse.add(a);
-    // Security-notice channels share the subscriptions.
-    for (const r of (await deps.notices?.store.getChannels(tenantId))?.recipients ?? [])
-      if (r.type === 'email') inUse.add(r.address);
-    for (const address of addresses) {
-      if (inUse.has(address)) continue;
-      if (await store.releaseEmailRecipient(tenantId, address))
-        await deps.emailSubscriptions.unsubscribe(address);
-    }
-  }
-
   async function saveChain(event: HttpEvent, existing: EscalationChain | undefined, principal: Principal) {
     const input = parseOrThrow(escalationChainInputSchema, body(event));
     for (const [i, stage] of input.stages.entries()) {
@@ -259,13 +240,9 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
-    // Subscribe first: a chain is never stored with an email recipient that cannot receive.
-    for (const address of emailsOf(chain)) {
-      if (emailsOf(existing).has(address)) continue;
-      if (deps.emailSubscriptions) await store.referenceEmailRecipient(principal.tenantId, address);
-      await subscribe(address);
-    }
-    await store.putChain(chain);
+    // A chain is never stored with an email recipient that cannot receive.
+    const added = [...emailsOf(chain)].filter((address) => !emailsOf(existing).has(address));
+    await recipientSubscriptions.saveNaming(principal.tenantId, added, () => store.putChain(chain));
     await unsubscribeUnused(principal.tenantId, emailsOf(existing));
     await audit(
       event,
@@ -337,6 +314,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
       ...reportScheduleRoutes({
         tenants: deps.tenants,
         store,
+        emailRecipients: recipientSubscriptions,
         clock: deps.clock,
         principalFor,
         body,

@@ -4,7 +4,9 @@
  * escalation chain's e-mail recipients). The report scheduler (functions/report-scheduler) sends each
  * complete period once. Replacing one is conditional on the version read (If-Match names it, else the
  * one this request read); every change is audited with the addresses redacted. A tenant keeps at most
- * MAX_REPORT_SCHEDULES, so no tenant can make the scheduler's hourly pass do unbounded work.
+ * MAX_REPORT_SCHEDULES, so no tenant can make the scheduler's hourly pass do unbounded work. Its own
+ * addresses are subscribed to the region's e-mail topic before it is stored (as a chain's are), and
+ * unsubscribed with their last use (email-recipients.ts).
  */
 import { redact } from '#domain/classification';
 import { newId } from '#domain/credentials';
@@ -28,6 +30,7 @@ import type { AlertStore } from '#ports/alert-store';
 import type { Clock } from '#ports/clock';
 import type { TenantStore } from '#ports/tenant-store';
 import { ifMatch } from '../api/operation';
+import type { EmailRecipients } from './email-recipients';
 import type { AuditChange } from './route-helpers';
 
 export const REPORT_SCHEDULE_ROUTES = [
@@ -42,6 +45,9 @@ export const REPORT_SCHEDULE_ROUTES = [
 export const MAX_REPORT_SCHEDULES = 100;
 /** Retries of a replacement without If-Match that lost a race (each on fresh data). */
 const MAX_UPDATE_ATTEMPTS = 5;
+
+/** The schedule's own addresses (its chain's are kept with the chain). */
+const emailsOf = (schedule: ReportScheduleInput) => schedule.recipients.emails ?? [];
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -60,13 +66,14 @@ const auditImage = (schedule: ReportSchedule) => ({
 export function reportScheduleRoutes(deps: {
   tenants: TenantStore;
   store: Pick<AlertStore, 'getChain'>;
+  emailRecipients: EmailRecipients;
   clock: Clock;
   principalFor: (event: HttpEvent, write: boolean) => Promise<Principal>;
   body: (event: HttpEvent) => unknown;
   param: (event: HttpEvent, name: string) => string;
   audit: AuditChange;
 }): Record<(typeof REPORT_SCHEDULE_ROUTES)[number], Route> {
-  const { tenants } = deps;
+  const { tenants, emailRecipients } = deps;
   const nowMs = () => deps.clock.now().getTime();
   const withEtag = (status: number, schedule: ReportSchedule) =>
     json(status, scheduleView(schedule, nowMs()), { etag: `"${schedule.version}"` });
@@ -101,13 +108,15 @@ export function reportScheduleRoutes(deps: {
           `a tenant keeps at most ${MAX_REPORT_SCHEDULES} report schedules (MAX_REPORT_SCHEDULES); delete one first`,
           'body',
         );
-      const stored = await tenants.createEntity('report-schedule', {
-        ...input,
-        tenantId: principal.tenantId,
-        scheduleId: newId(),
-        version: 1,
-        createdAt: deps.clock.now().toISOString(),
-      });
+      const stored = await emailRecipients.saveNaming(principal.tenantId, emailsOf(input), () =>
+        tenants.createEntity('report-schedule', {
+          ...input,
+          tenantId: principal.tenantId,
+          scheduleId: newId(),
+          version: 1,
+          createdAt: deps.clock.now().toISOString(),
+        }),
+      );
       await deps.audit(
         event,
         principal,
@@ -155,15 +164,19 @@ export function reportScheduleRoutes(deps: {
           updatedAt: at,
           ...(periodsSince ? { periodsSince } : {}),
         };
+        const added = emailsOf(input).filter((address) => !emailsOf(current).includes(address));
         let stored: ReportSchedule;
         try {
-          stored = await tenants.updateEntity('report-schedule', next, version);
+          stored = await emailRecipients.saveNaming(principal.tenantId, added, () =>
+            tenants.updateEntity('report-schedule', next, version),
+          );
         } catch (error) {
           // Without If-Match the whole body replaces whatever is there: a lost race is retried.
           if (!(error instanceof ConflictError) || expected !== undefined || attempt >= MAX_UPDATE_ATTEMPTS)
             throw error;
           continue;
         }
+        await emailRecipients.unsubscribeUnused(principal.tenantId, emailsOf(current));
         await deps.audit(
           event,
           principal,
@@ -185,6 +198,7 @@ export function reportScheduleRoutes(deps: {
         scheduleId,
         ifMatch(event),
       );
+      await emailRecipients.unsubscribeUnused(principal.tenantId, emailsOf(removed));
       await deps.audit(
         event,
         principal,
@@ -218,6 +232,8 @@ const read = { auth: 'tenant', permission: 'alerts:read' } as const;
 const write = { auth: 'tenant', permission: 'alerts:write' } as const;
 const errors = { 401: null, 403: null, 404: null, 422: null } as const;
 const schedulePath = '/v1/report-schedules/{scheduleId}';
+/** A new address that SNS would not subscribe: nothing stored, retry. */
+const unsubscribable = { 503: null } as const;
 
 /** The routes as /openapi.json describes them (part of ALERTS_OPERATIONS). */
 export const REPORT_SCHEDULE_OPERATIONS: readonly OperationDoc[] = [
@@ -227,7 +243,7 @@ export const REPORT_SCHEDULE_OPERATIONS: readonly OperationDoc[] = [
     summary: `Schedule an SLA report, e-mailed weekly or monthly (at most ${MAX_REPORT_SCHEDULES} a tenant)`,
     ...write,
     body: reportScheduleInputSchema,
-    responses: { 201: scheduleDocView, ...errors },
+    responses: { 201: scheduleDocView, ...errors, ...unsubscribable },
   },
   {
     method: 'GET',
@@ -253,7 +269,7 @@ export const REPORT_SCHEDULE_OPERATIONS: readonly OperationDoc[] = [
     summary: 'Replace a report schedule (If-Match: only the version you read, else 409)',
     ...write,
     body: reportScheduleInputSchema,
-    responses: { 200: scheduleDocView, 409: null, ...errors },
+    responses: { 200: scheduleDocView, 409: null, ...errors, ...unsubscribable },
   },
   {
     method: 'DELETE',

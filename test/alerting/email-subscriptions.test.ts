@@ -15,8 +15,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import { callApi } from '../support/api-call';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
+import { subscribeInput, EMAIL_TOPIC as TOPIC } from '../support/sns-email-platform';
 
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:alert-email';
 const sns = mockClient(SNSClient);
 let platform: TestPlatform;
 let adminToken: string;
@@ -47,16 +47,6 @@ const email = (address: string) => ({ type: 'email', address });
 const chain = (...addresses: string[]) => ({
   name: 'ops',
   stages: [{ recipients: addresses.map(email) }, { recipients: [{ type: 'sms', address: '+15555550100' }] }],
-});
-const subscribeInput = (address: string) => ({
-  TopicArn: TOPIC,
-  Protocol: 'email',
-  Endpoint: address,
-  Attributes: {
-    FilterPolicyScope: 'MessageAttributes',
-    FilterPolicy: JSON.stringify({ recipient: [address] }),
-  },
-  ReturnSubscriptionArn: true,
 });
 const listed = (...endpoints: [string, string][]) => ({
   Subscriptions: endpoints.map(([Endpoint, SubscriptionArn]) => ({
