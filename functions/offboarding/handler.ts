@@ -23,6 +23,7 @@ import {
 } from '#adapters/aws/wiring';
 import { lambdaObservability } from '#http/tracing';
 import { systemClock } from '#ports/clock';
+import { addressesNamedBy } from '../alerts/email-recipients';
 import { createOffboardingWorker } from './app';
 
 const tenants = awsTenantStore();
@@ -31,6 +32,7 @@ const { limits, ...regionalGuardrails } = awsGuardrailStores();
 // The region's log lake: its tenant prefix is exported and erased with the other regional stores.
 const logs = awsLogStore();
 const alertStore = awsAlertStore();
+const noticeStore = awsNoticeStore();
 const emailTopicArn = process.env[ALERT_ENV.emailTopicArn];
 
 export const handler = createOffboardingWorker({
@@ -47,6 +49,8 @@ export const handler = createOffboardingWorker({
   // The tenant's shared e-mail subscriptions: released, and unsubscribed where it was the last user.
   emailRecipients: {
     references: alertStore,
+    named: (tenantId) =>
+      addressesNamedBy({ store: alertStore, tenants, noticeChannels: noticeStore }, tenantId),
     ...(emailTopicArn ? { subscriptions: new SnsEmailSubscriptions(new SNSClient({}), emailTopicArn) } : {}),
   },
   // The global table's stores: the coordinator's part exports and erases them.
@@ -57,7 +61,7 @@ export const handler = createOffboardingWorker({
     alertStore,
     awsNotificationLedger(),
     // Security notices' copies and notice channels (NOTICES#<tenant>); the provider's incidents stay.
-    awsNoticeStore(),
+    noticeStore,
     awsDeadLetterStore(),
     limits,
   ],

@@ -83,6 +83,11 @@ export interface OffboardingWorkerDeps extends OffboardingBaseDeps {
   readonly emailRecipients?: {
     readonly references: Pick<AlertStore, 'releaseTenantEmailRecipients'>;
     readonly subscriptions?: EmailSubscriptions;
+    /**
+     * The addresses the tenant's notice channels and report schedules still name (read before any
+     * store is erased): finds references written before the reverse ones.
+     */
+    readonly named?: (tenantId: string) => Promise<Iterable<string>>;
   };
 }
 
@@ -233,7 +238,12 @@ async function exportAndErase(
   if (recipients) {
     const { subscriptions } = recipients;
     const unsubscribe = subscriptions && ((address: string) => subscriptions.unsubscribe(address));
-    const unreferenced = await recipients.references.releaseTenantEmailRecipients(tenantId, unsubscribe);
+    const named = (await recipients.named?.(tenantId)) ?? [];
+    const unreferenced = await recipients.references.releaseTenantEmailRecipients(
+      tenantId,
+      unsubscribe,
+      named,
+    );
     if (subscriptions) removed.emailSubscriptions = unreferenced.length;
   }
   for (const holder of holders) {

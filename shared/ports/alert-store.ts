@@ -93,11 +93,13 @@ export interface AlertStore extends TenantDataHolder {
   /**
    * Offboarding: drops every reference the tenant holds, calling `onLastReference` (before the
    * reference is gone for good, so a failed call is retried by calling this again) for each address
-   * no tenant references any more. Answers those addresses.
+   * no tenant references any more. Answers those addresses. Found through the tenant's reverse
+   * references and chains, plus `alsoNamed` (what else it names: references from before reverse ones).
    */
   releaseTenantEmailRecipients(
     tenantId: string,
     onLastReference?: (address: string) => Promise<void>,
+    alsoNamed?: Iterable<string>,
   ): Promise<string[]>;
 
   putRoute(route: AlertRoute): Promise<void>;

@@ -455,13 +455,17 @@ describe('offboarding releases the tenant’s e-mail subscriptions', () => {
   });
 
   /** Starts the tenant's offboarding; `run` runs (and re-runs, as SQS would redeliver) its one part. */
-  async function offboarding(store: ItemAlertStore, subscriptions: SnsEmailSubscriptions) {
+  async function offboarding(
+    store: ItemAlertStore,
+    subscriptions: SnsEmailSubscriptions,
+    named: readonly string[] = [],
+  ) {
     const { workers, queued, events } = await setup(['us-west-2']);
     const worker = workers.get('us-west-2')!;
     const deps = {
       ...worker,
       global: [...worker.global, store],
-      emailRecipients: { references: store, subscriptions },
+      emailRecipients: { references: store, subscriptions, named: async () => named },
       claimLeaseMs: 0,
     };
     return { run: async () => (await runOffboardingPart(deps, queued[0]!))!, events };
@@ -503,24 +507,28 @@ describe('offboarding releases the tenant’s e-mail subscriptions', () => {
     expect((deleted.after as { removed: Record<string, number> }).removed.emailSubscriptions).toBe(2);
   });
 
-  it('finds references from before the reverse items through the chains, and retries an unsubscribe that failed', async () => {
-    const legacyAddress = 'legacy@leaving.example';
-    const { table, store, sns, subscriptions, referencesOf } = platform([legacyAddress]);
-    await store.putChain(chainNaming(tenantId, legacyAddress));
-    // A reference as written before reverse items: the forward item alone.
-    await store.referenceEmailRecipient(tenantId, legacyAddress);
+  it('finds references from before the reverse items through chains and what else the tenant names, and retries an unsubscribe that failed', async () => {
+    const chainAddress = 'legacy-chain@leaving.example';
+    const noticeAddress = 'legacy-notices@leaving.example';
+    const { table, store, sns, subscriptions, referencesOf } = platform([chainAddress, noticeAddress]);
+    await store.putChain(chainNaming(tenantId, chainAddress));
+    // References as written before reverse items: the forward items alone.
+    await store.referenceEmailRecipient(tenantId, chainAddress);
+    await store.referenceEmailRecipient(tenantId, noticeAddress);
     const reverse = referencesOf(tenantId).filter((r) => r.pk === `TENANT#${tenantId}`);
-    expect(reverse).toHaveLength(1);
+    expect(reverse).toHaveLength(2);
     await table.write([], reverse);
     sns.on(UnsubscribeCommand).rejectsOnce(new Error('throttled')).resolves({});
 
-    const { run } = await offboarding(store, subscriptions);
+    // The notice channel's address reaches the worker as one the tenant still names.
+    const { run } = await offboarding(store, subscriptions, [noticeAddress]);
     await expect(run()).rejects.toThrow(/throttled/);
-    // The redelivered part still finds the address (its chain) and unsubscribes it.
+    // The redelivered part still finds the chain's address and unsubscribes both.
     expect((await run()).state).toBe('succeeded');
     expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
-      { SubscriptionArn: arnOf(legacyAddress) },
-      { SubscriptionArn: arnOf(legacyAddress) },
+      { SubscriptionArn: arnOf(chainAddress) },
+      { SubscriptionArn: arnOf(chainAddress) },
+      { SubscriptionArn: arnOf(noticeAddress) },
     ]);
     expect(referencesOf(tenantId)).toEqual([]);
   });

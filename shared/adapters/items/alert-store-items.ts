@@ -332,8 +332,13 @@ export class ItemAlertStore implements AlertStore {
     return this.unreferenced(address);
   }
 
-  async releaseTenantEmailRecipients(tenantId: string, onLastReference?: (address: string) => Promise<void>) {
+  async releaseTenantEmailRecipients(
+    tenantId: string,
+    onLastReference?: (address: string) => Promise<void>,
+    alsoNamed: Iterable<string> = [],
+  ) {
     const addresses = new Set((await this.listChains(tenantId)).flatMap((c) => [...emailsOf(c)]));
+    for (const address of alsoNamed) addresses.add(address);
     for (const i of await this.allItems(tenantPk(tenantId), EMAIL_REF_PREFIX))
       addresses.add(parse<{ address: string }>(i).address);
     const unreferenced: string[] = [];
