@@ -57,13 +57,13 @@ export async function addressesNamedBy(sources: EmailNamingSources, tenantId: st
   return addresses;
 }
 
-export function emailRecipients(deps: {
-  /** Absent (local platform): nothing to keep in step, and no reference is written. */
-  readonly subscriptions: EmailSubscriptions | undefined;
-  readonly store: Pick<AlertStore, 'listChains' | 'referenceEmailRecipient' | 'releaseEmailRecipient'>;
-  readonly tenants: Pick<TenantStore, 'listEntities'>;
-  readonly noticeChannels: Pick<NoticeStore, 'getChannels'> | undefined;
-}): EmailRecipients {
+export function emailRecipients(
+  deps: EmailNamingSources & {
+    /** Absent (local platform): nothing to keep in step, and no reference is written. */
+    readonly subscriptions: EmailSubscriptions | undefined;
+    readonly store: Pick<AlertStore, 'listChains' | 'referenceEmailRecipient' | 'releaseEmailRecipient'>;
+  },
+): EmailRecipients {
   const { subscriptions, store } = deps;
 
   const inUse = (tenantId: string) => addressesNamedBy(deps, tenantId);
