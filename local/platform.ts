@@ -312,6 +312,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     clock,
     keys,
     archives,
+    emailRecipients: { references: alerting.store },
     global: [
       tenants,
       audit,

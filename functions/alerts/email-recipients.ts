@@ -31,32 +31,42 @@ export interface EmailRecipients {
   unsubscribeUnused(tenantId: string, addresses: Iterable<string>): Promise<void>;
 }
 
-export function emailRecipients(deps: {
-  /** Absent (local platform): nothing to keep in step, and no reference is written. */
-  readonly subscriptions: EmailSubscriptions | undefined;
-  readonly store: Pick<AlertStore, 'listChains' | 'referenceEmailRecipient' | 'releaseEmailRecipient'>;
+/** Where a tenant names e-mail addresses (chains, notice channels, report schedules). */
+export interface EmailNamingSources {
+  readonly store: Pick<AlertStore, 'listChains'>;
   readonly tenants: Pick<TenantStore, 'listEntities'>;
   readonly noticeChannels: Pick<NoticeStore, 'getChannels'> | undefined;
-}): EmailRecipients {
+}
+
+/** Every address the tenant's chains, notice channels and report schedules name now. */
+export async function addressesNamedBy(sources: EmailNamingSources, tenantId: string): Promise<Set<string>> {
+  const addresses = new Set<string>();
+  for (const chain of await sources.store.listChains(tenantId))
+    for (const a of emailsOf(chain)) addresses.add(a);
+  for (const r of (await sources.noticeChannels?.getChannels(tenantId))?.recipients ?? [])
+    if (r.type === 'email') addresses.add(r.address);
+  let cursor: string | undefined;
+  do {
+    const page = await sources.tenants.listEntities('report-schedule', tenantId, {
+      limit: SCHEDULE_PAGE,
+      cursor,
+    });
+    for (const schedule of page.items) for (const a of schedule.recipients.emails ?? []) addresses.add(a);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return addresses;
+}
+
+export function emailRecipients(
+  deps: EmailNamingSources & {
+    /** Absent (local platform): nothing to keep in step, and no reference is written. */
+    readonly subscriptions: EmailSubscriptions | undefined;
+    readonly store: Pick<AlertStore, 'listChains' | 'referenceEmailRecipient' | 'releaseEmailRecipient'>;
+  },
+): EmailRecipients {
   const { subscriptions, store } = deps;
 
-  /** Every address the tenant's chains, notice channels and report schedules name now. */
-  async function inUse(tenantId: string): Promise<Set<string>> {
-    const addresses = new Set<string>();
-    for (const chain of await store.listChains(tenantId)) for (const a of emailsOf(chain)) addresses.add(a);
-    for (const r of (await deps.noticeChannels?.getChannels(tenantId))?.recipients ?? [])
-      if (r.type === 'email') addresses.add(r.address);
-    let cursor: string | undefined;
-    do {
-      const page = await deps.tenants.listEntities('report-schedule', tenantId, {
-        limit: SCHEDULE_PAGE,
-        cursor,
-      });
-      for (const schedule of page.items) for (const a of schedule.recipients.emails ?? []) addresses.add(a);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return addresses;
-  }
+  const inUse = (tenantId: string) => addressesNamedBy(deps, tenantId);
 
   async function subscribe(address: string) {
     try {

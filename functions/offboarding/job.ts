@@ -31,9 +31,11 @@ import {
 } from '#domain/offboarding';
 import type { Tenant } from '#domain/tenant';
 import { invalidateTenant } from '#http/auth';
+import type { AlertStore } from '#ports/alert-store';
 import type { ArchiveStore } from '#ports/archive-store';
 import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
+import type { EmailSubscriptions } from '#ports/email-subscriptions';
 import type { KeyService } from '#ports/key-service';
 import {
   MAX_QUEUE_DELAY_SECONDS,
@@ -72,6 +74,21 @@ export interface OffboardingWorkerDeps extends OffboardingBaseDeps {
   readonly claimLeaseMs?: number;
   /** This region's queue: the late erasure is queued here (required when a holder has lateWritesSeconds). */
   readonly queue?: OffboardingQueue;
+  /**
+   * The tenant's references to the region's shared e-mail subscriptions (coordinator's part): released
+   * before any store is erased (the metadata store's erasure takes the reverse references with it),
+   * unsubscribing each address no tenant references any more. Without `subscriptions` (local
+   * platform) only the references go.
+   */
+  readonly emailRecipients?: {
+    readonly references: Pick<AlertStore, 'releaseTenantEmailRecipients'>;
+    readonly subscriptions?: EmailSubscriptions;
+    /**
+     * The addresses the tenant's notice channels and report schedules still name (read before any
+     * store is erased): finds references written before the reverse ones.
+     */
+    readonly named?: (tenantId: string) => Promise<Iterable<string>>;
+  };
 }
 
 export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
@@ -217,6 +234,18 @@ async function exportAndErase(
   const removed: Record<string, number> = {};
   const methods: Record<string, string> = {};
   const limitations: string[] = [];
+  const recipients = deps.region === job.coordinator ? deps.emailRecipients : undefined;
+  if (recipients) {
+    const { subscriptions } = recipients;
+    const unsubscribe = subscriptions && ((address: string) => subscriptions.unsubscribe(address));
+    const named = (await recipients.named?.(tenantId)) ?? [];
+    const unreferenced = await recipients.references.releaseTenantEmailRecipients(
+      tenantId,
+      unsubscribe,
+      named,
+    );
+    if (subscriptions) removed.emailSubscriptions = unreferenced.length;
+  }
   for (const holder of holders) {
     removed[holder.dataName] = await holder.deleteTenant(tenantId);
     if (holder.erasureLimitation) limitations.push(`${holder.dataName}: ${holder.erasureLimitation}`);

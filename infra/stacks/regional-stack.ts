@@ -5,6 +5,7 @@
  */
 import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -236,6 +237,15 @@ export class RegionalStack extends Stack {
     // alert e-mail topic (subscriptions filter on `recipient`): publish on that topic only.
     this.functions.admin.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.alerting.emailTopic.topicArn);
     this.alerting.emailTopic.grantPublish(this.functions.admin.fn);
+    // Offboarding unsubscribes the tenant's e-mail addresses no other tenant names (functions/offboarding/
+    // job.ts): finding and removing subscriptions on the e-mail topic only, never subscribing.
+    this.offboarding.worker.fn.addEnvironment(ALERT_ENV.emailTopicArn, this.alerting.emailTopic.topicArn);
+    this.offboarding.worker.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sns:Unsubscribe', 'sns:ListSubscriptionsByTopic'],
+        resources: [this.alerting.emailTopic.topicArn],
+      }),
+    );
     this.noticeFanout = new NoticeFanout(this, 'NoticeFanout', { admin: this.functions.admin });
     this.ops.watchDeadLetterQueue('alert-targets', this.alerting.targetDeadLetterQueue);
     this.ops.watchDeadLetterQueue('alert-deliveries', this.alerting.deliveryDeadLetterQueue);

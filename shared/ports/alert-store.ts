@@ -90,6 +90,17 @@ export interface AlertStore extends TenantDataHolder {
   referenceEmailRecipient(tenantId: string, address: string): Promise<void>;
   /** Drops the tenant's reference; true when no tenant references the address any more. */
   releaseEmailRecipient(tenantId: string, address: string): Promise<boolean>;
+  /**
+   * Offboarding: drops every reference the tenant holds, calling `onLastReference` (before the
+   * reference is gone for good, so a failed call is retried by calling this again) for each address
+   * no tenant references any more. Answers those addresses. Found through the tenant's reverse
+   * references and chains, plus `alsoNamed` (what else it names: references from before reverse ones).
+   */
+  releaseTenantEmailRecipients(
+    tenantId: string,
+    onLastReference?: (address: string) => Promise<void>,
+    alsoNamed?: Iterable<string>,
+  ): Promise<string[]>;
 
   putRoute(route: AlertRoute): Promise<void>;
   getRoute(tenantId: string, routeId: string): Promise<AlertRoute | undefined>;

@@ -250,6 +250,18 @@ export function alertStoreContract(name: string, create: () => Promise<AlertStor
       expect(await store.releaseEmailRecipient('t4', address)).toBe(true);
     });
 
+    it('releases every reference of a tenant, answering (and calling back for) the addresses it was the last to name', async () => {
+      await store.referenceEmailRecipient('t5', 'own@example.com');
+      await store.referenceEmailRecipient('t5', 'both@example.com');
+      await store.referenceEmailRecipient('t6', 'both@example.com');
+      const called: string[] = [];
+      const last = await store.releaseTenantEmailRecipients('t5', async (a) => void called.push(a));
+      expect(last).toEqual(['own@example.com']);
+      expect(called).toEqual(['own@example.com']);
+      expect(await store.releaseTenantEmailRecipients('t5')).toEqual([]);
+      expect(await store.releaseEmailRecipient('t6', 'both@example.com')).toBe(true);
+    });
+
     it('lists alerts newest first, filters by status, and pages with a cursor', async () => {
       for (let i = 0; i < 5; i++)
         await store.putAlert(alert('t1', `a${i}`, { status: i % 2 === 0 ? 'open' : 'cleared' }));

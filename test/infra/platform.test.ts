@@ -224,6 +224,23 @@ describe('metric store per region', () => {
     expect(worker).toEqual(expect.arrayContaining(['kms:ScheduleKeyDeletion', 's3:PutObject', 's3:Abort*']));
   });
 
+  it('lets the offboarding worker remove (never add) subscriptions on the region’s e-mail topic only', () => {
+    const region = 'eu-west-2';
+    const stack = synthed.platform.regional.get(region)!;
+    const topicRef = { Ref: logicalId(region, stack.alerting.emailTopic) };
+    const sns = statementsOf(region, logicalId(region, stack.offboarding.worker.fn.role!)).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('sns:')),
+    );
+    expect(sns).toEqual([
+      { Effect: 'Allow', Action: ['sns:ListSubscriptionsByTopic', 'sns:Unsubscribe'], Resource: topicRef },
+    ]);
+    synthed.regional(region).hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      Description: "Offboarding worker: exports and erases this region's share of a tenant",
+      Environment: { Variables: Match.objectLike({ [ALERT_ENV.emailTopicArn]: topicRef }) },
+    });
+  });
+
   it('gives Timestream tables a magnetic-rejection bucket: KMS, private, TLS only, watched, writable by table creators only', () => {
     const region = 'us-west-2';
     const stack = synthed.platform.regional.get(region)!;

@@ -5,14 +5,25 @@
  * streams in constant memory; the admin API queues one part per region on each region's SQS queue.
  */
 import { createHash } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
 import { gunzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { S3ArchiveStore } from '#adapters/aws/s3-archive-store';
+import { SnsEmailSubscriptions } from '#adapters/aws/sns-email-subscriptions';
 import { queueUrlIn, SqsOffboardingQueue } from '#adapters/aws/sqs-offboarding-queue';
+import { ItemAlertStore, type ItemKey } from '#adapters/items/alert-store-items';
+import { SqliteItemTable } from '#adapters/local/sqlite-alert-store';
 import { SqliteTenantStore } from '#adapters/local/sqlite-tenant-store';
+import type { EscalationChain } from '#domain/alerting/escalation';
 import { issueCredential } from '#domain/credentials';
 import { UnavailableError } from '#domain/errors';
 import type { ArchiveSink, ArchiveStore } from '#ports/archive-store';
@@ -20,6 +31,7 @@ import type { AuditEvent } from '#ports/audit-log';
 import type { KeyService } from '#ports/key-service';
 import type { OffboardingMessage } from '#ports/offboarding-queue';
 import type { TenantDataHolder } from '#ports/tenant-data';
+import { emailRecipients } from '../../functions/alerts/email-recipients';
 import { offboardingMessageSchema } from '../../functions/offboarding/app';
 import {
   type OffboardingWorkerDeps,
@@ -392,4 +404,132 @@ describe('offboarding export memory', () => {
     expect(peakMiB).toBeLessThan(64);
     expect((await tenants.getTenant(tenantId))!.status).toBe('offboarded');
   }, 60_000);
+});
+
+describe('offboarding releases the tenant’s e-mail subscriptions', () => {
+  const topicArn = 'arn:aws:sns:us-west-2:111111111111:alert-email';
+  const arnOf = (address: string) => `${topicArn}:${address.split('@')[0]}`;
+  const otherTenant = 'c'.repeat(32);
+
+  /** A real alert store (SQLite item table), the SNS adapter on a mocked client listing `addresses`. */
+  function platform(addresses: readonly string[]) {
+    const db = new DatabaseSync(':memory:');
+    const table = new SqliteItemTable(db);
+    const store = new ItemAlertStore(table);
+    const sns = mockClient(SNSClient);
+    sns.on(SubscribeCommand).resolves({});
+    sns.on(UnsubscribeCommand).resolves({});
+    sns.on(ListSubscriptionsByTopicCommand).resolves({
+      Subscriptions: addresses.map((a) => ({
+        Protocol: 'email',
+        Endpoint: a,
+        SubscriptionArn: arnOf(a),
+        TopicArn: topicArn,
+      })),
+    });
+    const subscriptions = new SnsEmailSubscriptions(new SNSClient({}), topicArn);
+    const recipients = emailRecipients({
+      subscriptions,
+      store,
+      tenants: { listEntities: async () => ({ items: [] }) },
+      noticeChannels: undefined,
+    });
+    /** Every reference item (forward or reverse) that names the tenant. */
+    const referencesOf = (tenant: string) =>
+      db
+        .prepare(
+          "SELECT pk, sk FROM alert_items WHERE (pk LIKE 'EMAILREF#%' OR sk LIKE 'EMAILREF#%') AND (pk = ? OR sk = ?)",
+        )
+        .all(`TENANT#${tenant}`, `TENANT#${tenant}`) as unknown as ItemKey[];
+    return { table, store, sns, subscriptions, recipients, referencesOf };
+  }
+
+  const chainNaming = (tenant: string, address: string): EscalationChain => ({
+    tenantId: tenant,
+    chainId: 'on-call',
+    name: 'on-call',
+    stages: [{ recipients: [{ type: 'email', address }] }],
+    stageIntervalSeconds: 300,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  });
+
+  /** Starts the tenant's offboarding; `run` runs (and re-runs, as SQS would redeliver) its one part. */
+  async function offboarding(
+    store: ItemAlertStore,
+    subscriptions: SnsEmailSubscriptions,
+    named: readonly string[] = [],
+  ) {
+    const { workers, queued, events } = await setup(['us-west-2']);
+    const worker = workers.get('us-west-2')!;
+    const deps = {
+      ...worker,
+      global: [...worker.global, store],
+      emailRecipients: { references: store, subscriptions, named: async () => named },
+      claimLeaseMs: 0,
+    };
+    return { run: async () => (await runOffboardingPart(deps, queued[0]!))!, events };
+  }
+
+  it('unsubscribes the chain and notice-channel addresses; the schedule address another tenant names stays', async () => {
+    const chainAddress = 'chain@leaving.example';
+    const noticeAddress = 'notices@leaving.example';
+    const scheduleAddress = 'reports@shared.example';
+    const { store, sns, subscriptions, recipients, referencesOf } = platform([
+      chainAddress,
+      noticeAddress,
+      scheduleAddress,
+    ]);
+    // Named the way the alerts API names them: a reference per tenant, then the subscription.
+    await recipients.saveNaming(tenantId, [chainAddress], () =>
+      store.putChain(chainNaming(tenantId, chainAddress)),
+    );
+    await recipients.saveNaming(tenantId, [noticeAddress], async () => undefined);
+    await recipients.saveNaming(tenantId, [scheduleAddress], async () => undefined);
+    await recipients.saveNaming(otherTenant, [scheduleAddress], async () => undefined);
+    expect(sns.commandCalls(SubscribeCommand)).toHaveLength(4);
+    expect(sns.commandCalls(UnsubscribeCommand)).toHaveLength(0);
+
+    const { run, events } = await offboarding(store, subscriptions);
+    const job = await run();
+
+    expect(job.state).toBe('succeeded');
+    expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      { SubscriptionArn: arnOf(chainAddress) },
+      { SubscriptionArn: arnOf(noticeAddress) },
+    ]);
+    expect(referencesOf(tenantId)).toEqual([]);
+    // The other tenant's reference holds the shared subscription.
+    expect(referencesOf(otherTenant)).toHaveLength(2);
+    expect(await store.releaseEmailRecipient(otherTenant, scheduleAddress)).toBe(true);
+    // The erasure record says how many subscriptions went.
+    const deleted = events.find((e) => e.action === 'tenant.offboard.delete')!;
+    expect((deleted.after as { removed: Record<string, number> }).removed.emailSubscriptions).toBe(2);
+  });
+
+  it('finds references from before the reverse items through chains and what else the tenant names, and retries an unsubscribe that failed', async () => {
+    const chainAddress = 'legacy-chain@leaving.example';
+    const noticeAddress = 'legacy-notices@leaving.example';
+    const { table, store, sns, subscriptions, referencesOf } = platform([chainAddress, noticeAddress]);
+    await store.putChain(chainNaming(tenantId, chainAddress));
+    // References as written before reverse items: the forward items alone.
+    await store.referenceEmailRecipient(tenantId, chainAddress);
+    await store.referenceEmailRecipient(tenantId, noticeAddress);
+    const reverse = referencesOf(tenantId).filter((r) => r.pk === `TENANT#${tenantId}`);
+    expect(reverse).toHaveLength(2);
+    await table.write([], reverse);
+    sns.on(UnsubscribeCommand).rejectsOnce(new Error('throttled')).resolves({});
+
+    // The notice channel's address reaches the worker as one the tenant still names.
+    const { run } = await offboarding(store, subscriptions, [noticeAddress]);
+    await expect(run()).rejects.toThrow(/throttled/);
+    // The redelivered part still finds the chain's address and unsubscribes both.
+    expect((await run()).state).toBe('succeeded');
+    expect(sns.commandCalls(UnsubscribeCommand).map((c) => c.args[0].input)).toEqual([
+      { SubscriptionArn: arnOf(chainAddress) },
+      { SubscriptionArn: arnOf(chainAddress) },
+      { SubscriptionArn: arnOf(noticeAddress) },
+    ]);
+    expect(referencesOf(tenantId)).toEqual([]);
+  });
 });

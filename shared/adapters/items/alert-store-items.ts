@@ -15,6 +15,7 @@
  * | latest incident⁵       | TENANT#<tenant>  | INCIDENT#<h(resource)>            |               |                               |
  * | outbox event⁴          | OUTBOX#<shard>   | EV#<enqueued ISO>#<seq>#<tenant>#<eventId> |      |                               |
  * | email recipient ref⁶   | EMAILREF#<h(address)> | TENANT#<tenant>              |               |                               |
+ * | tenant's email ref⁷    | TENANT#<tenant>  | EMAILREF#<h(address)>             |               |                               |
  *
  * ¹ only while enabled: the evaluator pages through every tenant's enabled rules on gsi1.
  * ² alert ids start with a time-ordered prefix, so a reverse Query lists the newest first.
@@ -25,6 +26,9 @@
  * ⁵ `resource` is the alert's resourceKeyOf: the linked API resource's id, else the series' value.
  * ⁶ one per tenant whose chains name the address (the SNS subscription is per address, region-wide):
  *   the subscription goes when the last reference does. The address itself is not stored, its hash is.
+ * ⁷ the reverse of ⁶, written and deleted with it, body `{ address }`: offboarding finds every address
+ *   the tenant references (chains, notice channels, report schedules) without reading what named it.
+ *   References from before it are found through the tenant's chains only.
  *
  * Access patterns: rules/chains/downtimes of a tenant (Query pk + begins_with sk); states of one rule
  * (Query begins_with ASTATE#<ruleId>#); alert history (reverse Query ALERT#); open alerts on a
@@ -118,7 +122,13 @@ export interface ItemTable {
 
 const h = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 22);
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
-const emailRefPk = (address: string) => `EMAILREF#${h(address)}`;
+const EMAIL_REF_PREFIX = 'EMAILREF#';
+const emailRefPk = (address: string) => `${EMAIL_REF_PREFIX}${h(address)}`;
+/** The tenant's reverse reference (footnote ⁷): the forward reference's keys swapped. */
+const emailRefKeys = (tenantId: string, address: string) => ({
+  forward: { pk: emailRefPk(address), sk: tenantPk(tenantId) },
+  reverse: { pk: tenantPk(tenantId), sk: emailRefPk(address) },
+});
 const PREFIXES = [
   'ALERTRULE#',
   'ESCCHAIN#',
@@ -306,11 +316,46 @@ export class ItemAlertStore implements AlertStore {
   }
 
   async referenceEmailRecipient(tenantId: string, address: string) {
-    await this.table.write([{ pk: emailRefPk(address), sk: tenantPk(tenantId), item: '{}' }], []);
+    const { forward, reverse } = emailRefKeys(tenantId, address);
+    await this.table.write(
+      [
+        { ...forward, item: '{}' },
+        { ...reverse, item: JSON.stringify({ address }) },
+      ],
+      [],
+    );
   }
 
   async releaseEmailRecipient(tenantId: string, address: string) {
-    await this.table.write([], [{ pk: emailRefPk(address), sk: tenantPk(tenantId) }]);
+    const { forward, reverse } = emailRefKeys(tenantId, address);
+    await this.table.write([], [forward, reverse]);
+    return this.unreferenced(address);
+  }
+
+  async releaseTenantEmailRecipients(
+    tenantId: string,
+    onLastReference?: (address: string) => Promise<void>,
+    alsoNamed: Iterable<string> = [],
+  ) {
+    const addresses = new Set((await this.listChains(tenantId)).flatMap((c) => [...emailsOf(c)]));
+    for (const address of alsoNamed) addresses.add(address);
+    for (const i of await this.allItems(tenantPk(tenantId), EMAIL_REF_PREFIX))
+      addresses.add(parse<{ address: string }>(i).address);
+    const unreferenced: string[] = [];
+    for (const address of addresses) {
+      const { forward, reverse } = emailRefKeys(tenantId, address);
+      await this.table.write([], [forward]);
+      if (await this.unreferenced(address)) {
+        // Before the reverse item goes: a failure here leaves it, so a retry finds the address again.
+        await onLastReference?.(address);
+        unreferenced.push(address);
+      }
+      await this.table.write([], [reverse]);
+    }
+    return unreferenced;
+  }
+
+  private async unreferenced(address: string) {
     return (await this.table.query(emailRefPk(address), { prefix: 'TENANT#', limit: 1 })).items.length === 0;
   }
 
@@ -554,9 +599,9 @@ export class ItemAlertStore implements AlertStore {
 
   async deleteTenant(tenantId: string): Promise<number> {
     let removed = 0;
-    // The tenant's references to shared email subscriptions (found through its chains, still here).
-    const addresses = new Set((await this.listChains(tenantId)).flatMap((c) => [...emailsOf(c)]));
-    for (const address of addresses) await this.releaseEmailRecipient(tenantId, address);
+    // The tenant's references to shared email subscriptions (offboarding releases them first, and
+    // unsubscribes the addresses nobody references any more; this is what is left without it).
+    await this.releaseTenantEmailRecipients(tenantId);
     for (const prefix of PREFIXES) {
       const items = await this.allItems(tenantPk(tenantId), prefix);
       for (let i = 0; i < items.length; i += 100) await this.table.write([], items.slice(i, i + 100));
