@@ -13,6 +13,7 @@ import { newId } from '#domain/credentials';
 import { ConflictError, NotFoundError, UnprocessableError } from '#domain/errors';
 import { pageQuerySchema } from '#domain/pagination';
 import {
+  MAX_REPORT_SCHEDULES,
   periodAt,
   REPORT_CADENCES,
   type ReportSchedule,
@@ -41,8 +42,6 @@ export const REPORT_SCHEDULE_ROUTES = [
   'DELETE /v1/report-schedules/{scheduleId}',
 ] as const;
 
-/** Schedules a tenant may keep: each costs the scheduler one SLA report and PDF per period. */
-export const MAX_REPORT_SCHEDULES = 100;
 /** Retries of a replacement without If-Match that lost a race (each on fresh data). */
 const MAX_UPDATE_ATTEMPTS = 5;
 

@@ -4,7 +4,7 @@
  * schedule's own e-mail addresses plus every e-mail recipient of its escalation chain, read at send
  * time so a chain edited after the schedule was made still decides who receives the report.
  */
-import type { ReportSchedule } from '#domain/reports/schedule';
+import { MAX_REPORT_SCHEDULES, type ReportSchedule } from '#domain/reports/schedule';
 import type { AlertStore } from '#ports/alert-store';
 import type { TenantStore } from '#ports/tenant-store';
 
@@ -24,12 +24,11 @@ export async function allReportSchedules(
     const page = await tenants.listTenants({ limit: PAGE, cursor: tenantCursor });
     for (const tenant of page.items) {
       if (tenant.status !== 'active' || !(await homedHere(tenant.tenantId))) continue;
-      let cursor: string | undefined;
-      do {
-        const own = await tenants.listEntities('report-schedule', tenant.tenantId, { limit: PAGE, cursor });
-        schedules.push(...own.items);
-        cursor = own.nextCursor;
-      } while (cursor);
+      // At most MAX_REPORT_SCHEDULES a tenant, even if racing creates got past the API's count.
+      const own = await tenants.listEntities('report-schedule', tenant.tenantId, {
+        limit: MAX_REPORT_SCHEDULES,
+      });
+      schedules.push(...own.items);
     }
     tenantCursor = page.nextCursor;
   } while (tenantCursor);

@@ -10,6 +10,13 @@ import * as z from '../zod';
 import { slaReportInputSchema } from './sla';
 
 export const REPORT_CADENCES = ['weekly', 'monthly'] as const;
+
+/**
+ * Schedules a tenant may keep: each costs the scheduler one SLA report and PDF per period. The API
+ * refuses more; the runner also serves no more than this many a tenant, so creates racing past the
+ * API's check cannot make its pass unbounded.
+ */
+export const MAX_REPORT_SCHEDULES = 100;
 export type ReportCadence = (typeof REPORT_CADENCES)[number];
 
 export interface ReportPeriod {
