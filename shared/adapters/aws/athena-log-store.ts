@@ -22,7 +22,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { UnavailableError, UnprocessableError } from '#domain/errors';
 import type { LogRecord, StoredLogRecord } from '#domain/logs/record';
 import { isRetryable } from '#ports/dependency-failure';
@@ -44,6 +44,7 @@ import {
 } from './athena-log-sql';
 import { LOG_ERASURE, LOG_TENANT_ID, logEventHour, logHourEndMs, logTenantPrefix } from './athena-log-table';
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF, sleep } from './retry';
+import { deleteUnderPrefix } from './s3-prefix';
 
 /**
  * Firehose's limits: a record of 1,000 KiB, a PutRecordBatch of 500 records and 4 MiB, and at most 500
@@ -291,7 +292,7 @@ export class AthenaLogStore implements LogStore {
     let records = 0;
     for await (const page of this.query(countStatement(this.table, tenantId)))
       for (const row of page) records += Number(row['records']);
-    await this.deleteUnder(logTenantPrefix(tenantId), Number.POSITIVE_INFINITY);
+    await deleteUnderPrefix(this.options.s3, this.options.bucket, logTenantPrefix(tenantId), 'log objects');
     return records;
   }
 
@@ -318,42 +319,19 @@ export class AthenaLogStore implements LogStore {
         const hour = /event_hour=([^/]+)\/$/.exec(hourPrefix ?? '')?.[1] ?? '';
         if (!(logHourEndMs(hour) <= beforeMs)) return { removed, done: true };
         if (removed >= budget) return { removed, done: false };
-        const deleted = await this.deleteUnder(hourPrefix as string, budget - removed);
+        const deleted = await deleteUnderPrefix(
+          s3,
+          bucket,
+          hourPrefix as string,
+          'log objects',
+          budget - removed,
+        );
         removed += deleted.removed;
         if (!deleted.done) return { removed, done: false };
       }
       token = hours.IsTruncated ? hours.NextContinuationToken : undefined;
     } while (token);
     return { removed, done: true };
-  }
-
-  /** Deletes the objects under `prefix`, at most `max` (in DeleteObjects of up to 1,000 keys). */
-  private async deleteUnder(prefix: string, max: number): Promise<LogExpiry> {
-    const { s3, bucket } = this.options;
-    let removed = 0;
-    for (;;) {
-      if (removed >= max) return { removed, done: false };
-      const listed = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          ...(max - removed < 1000 ? { MaxKeys: max - removed } : {}),
-        }),
-      );
-      const keys = (listed.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      if (keys.length === 0) return { removed, done: true };
-      const deleted = await s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
-      );
-      if (deleted.Errors && deleted.Errors.length > 0)
-        throw new UnavailableError(
-          `${deleted.Errors.length} log objects were not deleted (${deleted.Errors[0]?.Code})`,
-          60,
-        );
-      removed += keys.length;
-      // Deleted keys leave the listing: the next one starts again from the prefix.
-      if (!listed.IsTruncated) return { removed, done: true };
-    }
   }
 
   /** Runs a statement in the workgroup; yields its result rows page by page (header row dropped). */

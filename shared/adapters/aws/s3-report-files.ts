@@ -1,5 +1,4 @@
 import {
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -11,6 +10,7 @@ import { type ReportLinks, reportObjectKey, reportTenantPrefix } from '#adapters
 import type { Clock } from '#ports/clock';
 import type { ReportFileAccess, ReportFiles } from '#ports/report-files';
 import type { TenantDataHolder } from '#ports/tenant-data';
+import { deleteUnderPrefix } from './s3-prefix';
 
 /**
  * Seconds the store URL a link click is redirected to stays valid: made at click time with the
@@ -83,25 +83,10 @@ export class S3ReportFiles implements ReportFiles, TenantDataHolder {
 
   async deleteTenant(tenantId: string): Promise<number> {
     const { s3, bucket } = this.options;
-    let removed = 0;
-    for await (const keys of this.pages(reportTenantPrefix(tenantId))) {
-      if (keys.length === 0) continue;
-      const out = await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
-      if (out.Errors?.length)
-        throw new Error(
-          `S3 kept ${out.Errors.length} report files: ${out.Errors[0]?.Code} ${out.Errors[0]?.Key}`,
-        );
-      removed += keys.length;
-    }
-    return removed;
+    return (await deleteUnderPrefix(s3, bucket, reportTenantPrefix(tenantId), 'report files')).removed;
   }
 
-  /** The keys under `prefix`, a listing page (≤ 1,000: one DeleteObjects) at a time. */
+  /** The keys under `prefix`, a listing page at a time. */
   private async *pages(prefix: string): AsyncIterable<string[]> {
     const { s3, bucket } = this.options;
     let ContinuationToken: string | undefined;
