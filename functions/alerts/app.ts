@@ -127,7 +127,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
     tenants: deps.tenants,
     noticeChannels: deps.notices?.store,
   });
-  const { subscribe, unsubscribeUnused } = recipientSubscriptions;
+  const { unsubscribeUnused } = recipientSubscriptions;
 
   async function principalFor(event: HttpEvent, write: boolean): Promise<Principal> {
     const principal = await authenticate(event, deps.tenants, 'tenant');
@@ -332,12 +332,7 @@ export function createAlertsHandler(deps: AlertsDeps): HttpHandler {
           return principal;
         },
         body,
-        // Referenced like a chain's address, so no other tenant's chain edit unsubscribes it.
-        subscribe: async (tenantId, address) => {
-          await subscribe(address);
-          if (deps.emailSubscriptions) await store.referenceEmailRecipient(tenantId, address);
-        },
-        unsubscribeUnused,
+        recipients: recipientSubscriptions,
         audit,
       }),
       ...reportFileRoutes({

@@ -17,11 +17,6 @@ const SCHEDULE_PAGE = 100;
 
 export interface EmailRecipients {
   /**
-   * The subscription alone, a failure a retryable 503: the caller references the address for the
-   * tenant too (saveNaming does both).
-   */
-  subscribe(address: string): Promise<void>;
-  /**
    * References (for the tenant) and subscribes each of `added`, then runs `save`: nothing is stored
    * naming an address that cannot receive. When either fails, those of `added` nothing of the tenant
    * uses are released again and the failure is thrown (a subscribe failure as a retryable 503).
@@ -88,7 +83,6 @@ export function emailRecipients(
   }
 
   return {
-    subscribe,
     unsubscribeUnused,
     async saveNaming(tenantId, added, save) {
       const addresses = [...added];

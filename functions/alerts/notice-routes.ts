@@ -19,6 +19,7 @@ import type { HttpEvent } from '#http/types';
 import { type AuditLog, PROVIDER_AUDIT_PARTITION } from '#ports/audit-log';
 import type { Clock } from '#ports/clock';
 import type { NoticeStore } from '#ports/notice-store';
+import type { EmailRecipients } from './email-recipients';
 import type { RecipientSecrets } from './recipient-secrets';
 import type { AuditChange } from './route-helpers';
 
@@ -48,14 +49,12 @@ export function noticeRoutes(deps: {
   webhookPolicy: WebhookAddressPolicy;
   principalFor: (event: HttpEvent) => Promise<Principal>;
   body: (event: HttpEvent) => unknown;
-  /** Subscribes an e-mail address to the email topic for the tenant (AWS; nothing locally). */
-  subscribe: (tenantId: string, address: string) => Promise<void>;
   /**
-   * Releases the tenant's reference to e-mail addresses it no longer names, and unsubscribes those
-   * that nothing names any more (the escalation chains' reconciliation: a chain or another tenant
-   * still using an address keeps its subscription).
+   * The tenant's e-mail subscriptions, kept as for chains and report schedules
+   * (functions/alerts/email-recipients.ts): added addresses referenced and subscribed before the
+   * write, removed ones released after it (a chain, schedule or another tenant still naming one keeps it).
    */
-  unsubscribeUnused: (tenantId: string, addresses: ReadonlySet<string>) => Promise<void>;
+  recipients: Pick<EmailRecipients, 'saveNaming' | 'unsubscribeUnused'>;
   audit: AuditChange;
 }): Record<(typeof NOTICE_ROUTES)[number], Route> {
   const storeOf = () => {
@@ -129,21 +128,27 @@ export function noticeRoutes(deps: {
       }
       const before = await store.getChannels(principal.tenantId);
       const recipients: Recipient[] = [];
-      for (const r of input.recipients) {
-        if (r.type === 'email') await deps.subscribe(principal.tenantId, r.address);
-        recipients.push(await secrets.sealRecipient(principal.tenantId, r));
-      }
-      await store.putChannels({
-        tenantId: principal.tenantId,
-        recipients,
-        updatedAt: deps.clock.now().toISOString(),
-      });
+      for (const r of input.recipients) recipients.push(await secrets.sealRecipient(principal.tenantId, r));
+      const emails = (list: readonly Recipient[] | undefined) =>
+        new Set((list ?? []).filter((r) => r.type === 'email').map((r) => r.address));
+      const kept = emails(input.recipients);
+      const previous = emails(before?.recipients);
+      // Channels are never stored naming an e-mail address that cannot receive.
+      await deps.recipients.saveNaming(
+        principal.tenantId,
+        [...kept].filter((address) => !previous.has(address)),
+        () =>
+          store.putChannels({
+            tenantId: principal.tenantId,
+            recipients,
+            updatedAt: deps.clock.now().toISOString(),
+          }),
+      );
       // After the write: the reconciliation reads the channels as they are now.
-      const kept = new Set(input.recipients.filter((r) => r.type === 'email').map((r) => r.address));
-      const removed = (before?.recipients ?? [])
-        .filter((r) => r.type === 'email' && !kept.has(r.address))
-        .map((r) => r.address);
-      await deps.unsubscribeUnused(principal.tenantId, new Set(removed));
+      await deps.recipients.unsubscribeUnused(
+        principal.tenantId,
+        [...previous].filter((address) => !kept.has(address)),
+      );
       const view = channelsView(recipients);
       await deps.audit(
         event,
