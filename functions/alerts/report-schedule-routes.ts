@@ -141,10 +141,11 @@ export function reportScheduleRoutes(deps: {
       const scheduleId = deps.param(event, 'scheduleId');
       const expected = ifMatch(event);
       // Another tenant's schedule is a 404 before anything of the body is looked at.
-      await mustGet(principal.tenantId, scheduleId);
+      let current = await mustGet(principal.tenantId, scheduleId);
       const input = await inputOf(event, principal.tenantId);
       for (let attempt = 1; ; attempt++) {
-        const current = await mustGet(principal.tenantId, scheduleId);
+        // A retry after a lost race replaces what the winner stored.
+        if (attempt > 1) current = await mustGet(principal.tenantId, scheduleId);
         const version = current.version ?? 1;
         if (expected !== undefined && version !== expected)
           throw new ConflictError(`report schedule is at version ${version}, not ${expected}`, 'if-match');
