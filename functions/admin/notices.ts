@@ -109,9 +109,10 @@ const providerNoticeView = (n: TenantNotice) => ({
   ...(n.acknowledgedSeq === undefined ? {} : { acknowledgedSeq: n.acknowledgedSeq }),
 });
 
-async function providerAudit(ctx: FanoutContext, action: string, target: string, after?: unknown) {
+/** One step in an audit trail: the provider's (PROVIDER_AUDIT_PARTITION) or a tenant's; the actor is the provider. */
+async function audit(ctx: FanoutContext, partition: string, action: string, target: string, after?: unknown) {
   await ctx.audit.append({
-    tenantId: PROVIDER_AUDIT_PARTITION,
+    tenantId: partition,
     at: ctx.clock.now().toISOString(),
     action,
     actor: 'provider',
@@ -121,23 +122,8 @@ async function providerAudit(ctx: FanoutContext, action: string, target: string,
   });
 }
 
-async function tenantAudit(
-  ctx: FanoutContext,
-  tenantId: string,
-  action: string,
-  target: string,
-  after: unknown,
-) {
-  await ctx.audit.append({
-    tenantId,
-    at: ctx.clock.now().toISOString(),
-    action,
-    actor: 'provider',
-    outcome: 'success',
-    target,
-    after,
-  });
-}
+const providerAudit = (ctx: FanoutContext, action: string, target: string, after?: unknown) =>
+  audit(ctx, PROVIDER_AUDIT_PARTITION, action, target, after);
 
 /**
  * Reads the tenant's notice, applies `change` and writes it back on the version read; another writer
@@ -180,7 +166,7 @@ async function deliverToTenant(
     );
   });
   if (received)
-    await tenantAudit(ctx, tenantId, 'notice.received', `notice/${incident.incidentId}`, {
+    await audit(ctx, tenantId, 'notice.received', `notice/${incident.incidentId}`, {
       seq: update.seq,
       status: update.status,
       severity: incident.severity,
@@ -221,7 +207,7 @@ async function deliverToTenant(
   }
   const sent = outcomes.filter((o) => o.status === 'sent').length;
   const failed = outcomes.filter((o) => o.status === 'failed').length;
-  await tenantAudit(ctx, tenantId, 'notice.delivered', `notice/${incident.incidentId}`, {
+  await audit(ctx, tenantId, 'notice.delivered', `notice/${incident.incidentId}`, {
     seq: update.seq,
     channels: outcomes.map(({ channel, status, reason }) => ({
       channel: channel.split(':')[0],
